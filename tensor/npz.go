@@ -1,0 +1,104 @@
+package tensor
+
+import (
+	"archive/zip"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Named is a tensor with the name it has in an .npz archive or a model.
+type Named struct {
+	Name   string
+	Tensor *Tensor
+}
+
+// MaxNPZEntries bounds the number of arrays read from one .npz file.
+const MaxNPZEntries = 4096
+
+// ReadNPZ reads every array of an .npz archive, in archive order. Entry names
+// lose their ".npy" suffix. Entries whose uncompressed size exceeds
+// MaxArrayBytes are refused before inflating, and inflation is capped at the
+// declared size, so a zip bomb cannot exhaust memory.
+func ReadNPZ(path string) ([]Named, error) {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a readable .npz (zip) archive: %w", path, err)
+	}
+	defer zr.Close()
+	if len(zr.File) > MaxNPZEntries {
+		return nil, fmt.Errorf("%s: %d entries, more than the %d allowed", path, len(zr.File), MaxNPZEntries)
+	}
+	var out []Named
+	for _, f := range zr.File {
+		if f.UncompressedSize64 > MaxArrayBytes {
+			return nil, fmt.Errorf("%s: entry %q declares %d bytes, more than the %d allowed", path, f.Name, f.UncompressedSize64, int64(MaxArrayBytes))
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return nil, fmt.Errorf("%s: entry %q: %w", path, f.Name, err)
+		}
+		t, err := ReadNPY(io.LimitReader(rc, int64(f.UncompressedSize64)))
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: entry %q: %w", path, f.Name, err)
+		}
+		out = append(out, Named{Name: strings.TrimSuffix(f.Name, ".npy"), Tensor: t})
+	}
+	return out, nil
+}
+
+// EncodeNPZ returns an .npz archive (uncompressed, as numpy.savez writes)
+// holding the arrays in order.
+func EncodeNPZ(arrays []Named) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, a := range arrays {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: a.Name + ".npy", Method: zip.Store})
+		if err != nil {
+			return nil, err
+		}
+		if err := WriteNPY(w, a.Tensor); err != nil {
+			return nil, fmt.Errorf("array %q: %w", a.Name, err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// WriteNPZ writes arrays to path atomically (a temporary file renamed into
+// place).
+func WriteNPZ(path string, arrays []Named) error {
+	b, err := EncodeNPZ(arrays)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return WriteFileAtomic(path, b)
+}
+
+// ReadNPYFile reads a single .npy file.
+func ReadNPYFile(path string) (*Tensor, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	t, err := ReadNPY(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
+}
+
+// WriteNPYFile writes t to path atomically.
+func WriteNPYFile(path string, t *Tensor) error {
+	var buf bytes.Buffer
+	if err := WriteNPY(&buf, t); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return WriteFileAtomic(path, buf.Bytes())
+}

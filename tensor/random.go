@@ -1,0 +1,35 @@
+package tensor
+
+import (
+	"math/rand/v2"
+)
+
+// Random returns a tensor of dtype dt and the given shape filled from rng:
+// uniform in [lo, hi) for float types, uniform over the integer range
+// [lo, hi] (inclusive) for integer types, and 0/1 for Bool.
+func Random(rng *rand.Rand, dt DType, shape []int, lo, hi float64) *Tensor {
+	t := New(dt, shape)
+	n := t.NumElements()
+	for i := range n {
+		switch {
+		case dt.IsFloat():
+			t.SetFloat64(i, lo+(hi-lo)*rng.Float64())
+		case dt == Bool:
+			t.SetFloat64(i, float64(rng.IntN(2)))
+		default:
+			span := int64(hi) - int64(lo) + 1
+			if span <= 0 {
+				t.SetFloat64(i, lo)
+				continue
+			}
+			t.SetFloat64(i, float64(int64(lo)+rng.Int64N(span)))
+		}
+	}
+	return t
+}
+
+// NewRNG returns the project's deterministic generator for a seed, so that
+// the same seed gives the same inputs on every platform and Go version.
+func NewRNG(seed uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+}
