@@ -17,10 +17,8 @@ type TensorInfo struct {
 	// ShapeSignature is the model's declared shape, with -1 for dynamic
 	// dimensions; nil when the model declares none.
 	ShapeSignature []int `json:"shape_signature,omitempty"`
-	// DType is the element type.
-	DType tensor.DType `json:"-"`
-	// DTypeName is DType's name, for JSON.
-	DTypeName string `json:"dtype"`
+	// DType is the element type (JSON: its NumPy name).
+	DType tensor.DType `json:"dtype"`
 	// Quant holds quantization parameters, nil for float tensors.
 	Quant *tensor.Quant `json:"quantization,omitempty"`
 }
@@ -51,6 +49,9 @@ type Options struct {
 	// Timeout bounds each Run (and the model load); 0 means a default of
 	// one minute.
 	Timeout time.Duration
+	// Batch is the size the session pins dynamic (-1) batch dimensions to;
+	// 0 means 1.
+	Batch int
 }
 
 // Result is what one Run produced.

@@ -93,3 +93,16 @@ func ParseDType(s string) (DType, error) {
 	}
 	return Invalid, fmt.Errorf("unknown dtype %q", s)
 }
+
+// MarshalText encodes d as its NumPy name, so JSON shows "float32".
+func (d DType) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText decodes a NumPy dtype name.
+func (d *DType) UnmarshalText(b []byte) error {
+	v, err := ParseDType(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}

@@ -1,0 +1,358 @@
+// edgeval LiteRT bridge: runs .tflite models in Google's LiteRT WebAssembly
+// build (@litertjs/core) for the Go package runtime/litert.
+//
+// Usage: node bridge.mjs <node_modules directory>
+//
+// Protocol (both directions, on stdin/stdout): a frame is
+//   u32 LE header length | u32 LE data length | header (UTF-8 JSON) | data
+// The header carries only metadata (names, dtypes, shapes, timings); tensor
+// and model bytes travel raw in the data part, little-endian, concatenated in
+// order. Requests: {op:"load", signature, batch} + model bytes;
+// {op:"run"} + input bytes; {op:"quit"}. Every reply has ok:true or
+// ok:false with error and kind ("model", "signature", "runtime").
+//
+// LiteRT's JavaScript Tensor class accepts only float32/int32/uint8, so this
+// script drives the WASM bindings (liteRtWasm) directly: it creates host
+// tensor buffers with the model's own element type (int8, int16, bool, ...)
+// and copies bytes in and out of WASM memory.
+//
+// Everything LiteRT prints (printErr, console.*) goes to stderr and is
+// captured; a line containing "ERROR" during a request fails the request,
+// because LiteRT reports, for example, unresolved custom ops that way and
+// still returns (garbage) outputs.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+
+const nodeModules = process.argv[2];
+if (!nodeModules) {
+  process.stderr.write('edgeval bridge: usage: node bridge.mjs <node_modules dir>\n');
+  process.exit(2);
+}
+const coreDir = path.join(nodeModules, '@litertjs', 'core');
+
+// ---- output capture: nothing but frames may reach stdout ----
+let captured = [];
+function log(text) {
+  const s = String(text);
+  captured.push(s);
+  process.stderr.write(s.endsWith('\n') ? s : s + '\n');
+}
+const fmt = (args) => args.map((a) => (a instanceof Error ? a.stack || a.message : typeof a === 'string' ? a : String(a))).join(' ');
+console.log = console.info = console.debug = console.warn = console.error = (...args) => log(fmt(args));
+
+// ---- shims for LiteRT.js under Node ----
+globalThis.self = globalThis;
+const requireFromCore = createRequire(path.join(coreDir, 'package.json'));
+globalThis.importScripts = (url) => {
+  const file = String(url).startsWith('file:') ? new URL(url).pathname : String(url);
+  const code = fs.readFileSync(file, 'utf8');
+  const mod = { exports: {} };
+  // The Emscripten glue is CommonJS; evaluate it with require in scope.
+  new Function('require', 'module', 'exports', '__dirname', '__filename', code)(
+    requireFromCore, mod, mod.exports, path.dirname(file), file);
+  self.ModuleFactory = mod.exports;
+};
+let wasmFile = '';
+self.Module = { print: log, printErr: log };
+
+// ---- frames ----
+function writeAll(buf) {
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += fs.writeSync(1, buf, off, buf.length - off);
+    } catch (e) {
+      if (e.code !== 'EAGAIN') throw e;
+    }
+  }
+}
+
+// reply sends header h and the given data chunks (Uint8Array views) as one
+// frame with a single write.
+function reply(h, chunks = []) {
+  const hb = Buffer.from(JSON.stringify(h), 'utf8');
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  const out = Buffer.allocUnsafe(8 + hb.length + n);
+  out.writeUInt32LE(hb.length, 0);
+  out.writeUInt32LE(n, 4);
+  hb.copy(out, 8);
+  let off = 8 + hb.length;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  writeAll(out);
+}
+
+function fail(kind, err) {
+  const msg = err instanceof Error ? err.message : String(err);
+  reply({ ok: false, kind, error: msg });
+}
+
+// ---- LiteRT ----
+const version = JSON.parse(fs.readFileSync(path.join(coreDir, 'package.json'), 'utf8')).version;
+const DTYPES = { 1: 'float32', 2: 'int32', 3: 'uint8', 4: 'int64', 6: 'bool', 7: 'int16', 9: 'int8', 10: 'float16', 11: 'float64' };
+
+let liteRt, wasm, env;
+let session = null; // {model, compiled, sig, inputs:[{buf, ptrBytes, bytes}], outputs:[...]}
+
+async function init() {
+  const core = await import(pathToFileURL(path.join(coreDir, 'dist', 'index.js')).href);
+  const origImport = globalThis.importScripts;
+  globalThis.importScripts = (url) => {
+    wasmFile = path.basename(String(url)).replace(/\.js$/, '.wasm');
+    origImport(url);
+  };
+  liteRt = await core.loadLiteRt(path.join(coreDir, 'wasm') + '/');
+  wasm = liteRt.liteRtWasm;
+  env = liteRt.getDefaultEnvironment();
+}
+
+function vecToArray(v) {
+  const a = [];
+  for (let i = 0; i < v.size(); i++) a.push(v.get(i));
+  v.delete();
+  return a;
+}
+
+function describe(tt) {
+  const et = tt.elementType();
+  const layout = tt.layout();
+  const dims = vecToArray(layout.dimensions());
+  layout.delete();
+  const dtype = DTYPES[et.value];
+  const width = wasm.liteRtGetByteWidth(et);
+  return { dtype: dtype || `element_type_${et.value}`, shape: dims, width, et };
+}
+
+function closeSession() {
+  if (!session) return;
+  for (const t of session.inputs) t.buf.delete();
+  session.compiled.delete();
+  session.model.delete();
+  wasm._free(session.ptr);
+  session = null;
+}
+
+async function load(h, data) {
+  closeSession();
+  captured = [];
+  const ptr = wasm._malloc(data.length);
+  wasm.HEAPU8.set(data, ptr);
+  let model;
+  try {
+    model = wasm.loadModel(env.liteRtEnvironment, ptr, data.length);
+  } catch (e) {
+    wasm._free(ptr);
+    return fail('model', e);
+  }
+  try {
+    const n = model.getNumSignatures();
+    const keys = [];
+    for (let i = 0; i < n; i++) {
+      const s = model.getSignature(i);
+      keys.push(s.key());
+      s.delete();
+    }
+    let index = 0;
+    if (h.signature) {
+      index = keys.indexOf(h.signature);
+      if (index < 0) {
+        model.delete();
+        wasm._free(ptr);
+        return fail('signature', `model has no signature ${JSON.stringify(h.signature)} (it has ${keys.map((k) => JSON.stringify(k)).join(', ')})`);
+      }
+    }
+    const opts = {
+      environment: env,
+      accelerator: 'wasm',
+      cpuOptions: { numThreads: wasm.getThreadCount() },
+      gpuOptions: {},
+      webNNOptions: {},
+    };
+    const compiled = await wasm.compileModel(env.liteRtEnvironment, model, opts);
+    const sig = model.getSignature(index);
+    const inNames = vecToArray(sig.inputNames());
+    const outNames = vecToArray(sig.outputNames());
+    sig.delete();
+    const batch = h.batch > 0 ? h.batch : 1;
+    const inputs = [];
+    for (let i = 0; i < inNames.length; i++) {
+      const tt = model.getInputTensorType(index, i);
+      const d = describe(tt);
+      tt.delete();
+      const declared = d.shape.slice();
+      // A dimension still dynamic after the Go side pinned the model runs
+      // with the batch size (first axis) or 1.
+      const shape = d.shape.map((x, k) => (x < 0 ? (k === 0 ? batch : 1) : x));
+      const vec = new wasm.VectorInt32();
+      for (const x of shape) vec.push_back(x);
+      const layout = wasm.LiteRtLayout.create(vec);
+      vec.delete();
+      const rtt = wasm.LiteRtRankedTensorType.create(d.et, layout);
+      layout.delete();
+      const bytes = shape.reduce((a, b) => a * b, 1) * d.width;
+      const buf = wasm.LiteRtTensorBuffer.createManaged(env.liteRtEnvironment, wasm.LiteRtTensorBufferType.HOST_MEMORY, rtt, bytes);
+      rtt.delete();
+      inputs.push({ name: inNames[i], dtype: d.dtype, shape, declared, bytes, buf });
+    }
+    const outputs = [];
+    for (let i = 0; i < outNames.length; i++) {
+      const tt = model.getOutputTensorType(index, i);
+      const d = describe(tt);
+      tt.delete();
+      outputs.push({ name: outNames[i], dtype: d.dtype, shape: d.shape });
+    }
+    session = { model, compiled, ptr, index, inputs, outputs };
+    const err = captured.find((l) => l.includes('ERROR'));
+    if (err) {
+      closeSession();
+      return fail('runtime', err);
+    }
+    reply({
+      ok: true,
+      signatures: keys,
+      signature: keys[index],
+      inputs: inputs.map(({ name, dtype, shape, declared }) => ({ name, dtype, shape, declared })),
+      outputs,
+      threads: wasm.getThreadCount(),
+    });
+  } catch (e) {
+    closeSession();
+    return fail(captured.length && !session ? 'runtime' : 'runtime', e);
+  }
+}
+
+function run(data) {
+  if (!session) return fail('runtime', 'no model loaded');
+  captured = [];
+  const L = wasm.LiteRtTensorBufferLockMode;
+  let want = 0;
+  for (const t of session.inputs) want += t.bytes;
+  if (data.length !== want) return fail('runtime', `run: got ${data.length} input bytes, want ${want}`);
+  let off = 0;
+  const bufs = [];
+  for (const t of session.inputs) {
+    const p = t.buf.lock(L.WRITE);
+    wasm.HEAPU8.set(data.subarray(off, off + t.bytes), p);
+    t.buf.unlock();
+    off += t.bytes;
+    bufs.push(t.buf);
+  }
+  let outBufs;
+  const t0 = process.hrtime.bigint();
+  try {
+    outBufs = session.compiled.run(session.index, bufs);
+  } catch (e) {
+    return fail('runtime', e);
+  }
+  const t1 = process.hrtime.bigint();
+  try {
+    const meta = [];
+    const chunks = [];
+    for (const ob of outBufs) {
+      const tt = ob.tensorType();
+      const d = describe(tt);
+      tt.delete();
+      const size = d.shape.reduce((a, b) => a * b, 1) * d.width;
+      const p = ob.lock(L.READ);
+      // A view into WASM memory: copied once, into the reply frame.
+      chunks.push(wasm.HEAPU8.subarray(p, p + size));
+      meta.push({ dtype: d.dtype, shape: d.shape });
+      ob.unlock();
+    }
+    const err = captured.find((l) => l.includes('ERROR'));
+    if (err) return fail('runtime', err);
+    reply({ ok: true, invoke_ns: Number(t1 - t0), outputs: meta }, chunks);
+  } catch (e) {
+    return fail('runtime', e);
+  } finally {
+    for (const ob of outBufs) ob.delete();
+  }
+}
+
+// ---- request loop ----
+let pending = []; // received chunks
+let pendingLen = 0;
+let busy = Promise.resolve();
+
+function take(n) {
+  // Removes and returns the first n pending bytes as one Buffer.
+  if (pending[0].length >= n) {
+    const b = pending[0].subarray(0, n);
+    if (pending[0].length === n) pending.shift();
+    else pending[0] = pending[0].subarray(n);
+    pendingLen -= n;
+    return b;
+  }
+  const out = Buffer.allocUnsafe(n);
+  let off = 0;
+  while (off < n) {
+    const c = pending[0];
+    const k = Math.min(c.length, n - off);
+    c.copy(out, off, 0, k);
+    off += k;
+    if (k === c.length) pending.shift();
+    else pending[0] = c.subarray(k);
+  }
+  pendingLen -= n;
+  return out;
+}
+
+let need = null; // {hlen, dlen} once the prefix of the next frame is read
+
+async function handle(h, data) {
+  switch (h.op) {
+    case 'load':
+      return load(h, data);
+    case 'run':
+      return run(data);
+    case 'quit':
+      closeSession();
+      process.exit(0);
+    default:
+      return fail('runtime', `unknown op ${JSON.stringify(h.op)}`);
+  }
+}
+
+function pump() {
+  for (;;) {
+    if (!need) {
+      if (pendingLen < 8) return;
+      const pre = take(8);
+      need = { hlen: pre.readUInt32LE(0), dlen: pre.readUInt32LE(4) };
+    }
+    if (pendingLen < need.hlen + need.dlen) return;
+    let h;
+    const hb = take(need.hlen);
+    const data = need.dlen > 0 ? take(need.dlen) : Buffer.alloc(0);
+    need = null;
+    try {
+      h = JSON.parse(hb.toString('utf8'));
+    } catch (e) {
+      fail('runtime', `malformed request header: ${e.message}`);
+      continue;
+    }
+    busy = busy.then(() => handle(h, data)).catch((e) => fail('runtime', e));
+  }
+}
+
+try {
+  await init();
+} catch (e) {
+  fail('runtime', e);
+  process.exit(1);
+}
+reply({ ok: true, name: 'litert-wasm', version, wasm: wasmFile, threads: wasm.getThreadCount() });
+process.stdin.on('data', (c) => {
+  pending.push(c);
+  pendingLen += c.length;
+  pump();
+});
+process.stdin.on('end', () => {
+  busy.then(() => process.exit(0));
+});
