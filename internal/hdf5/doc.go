@@ -1,0 +1,18 @@
+// Package hdf5 reads the parts of HDF5 files that Keras model files use:
+// group listings, string and numeric attributes (scalar or 1-D, fixed- or
+// variable-length strings), and numeric datasets of any rank as tensors.
+//
+// It builds on gonum.org/v1/hdf5 for opening files and navigating groups, and
+// adds a small cgo layer of its own over libhdf5 for what that binding does not
+// do safely: listing attributes (H5Aiterate2), reading fixed-length string
+// arrays with a correctly sized H5T_C_S1 memory type, and reading datasets
+// into buffers sized from the checked dataspace and datatype.
+//
+// Every call into libhdf5 is serialized by one package mutex (the Debian
+// library is not built thread-safe), libhdf5's own error printing is turned
+// off, and failures come back as *Error values that name the file and the
+// object. A truncated or non-HDF5 file gives an error, never a crash.
+//
+// Without cgo the package still builds: Open returns an error wrapping
+// ErrNotBuilt.
+package hdf5
