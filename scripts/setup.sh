@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# setup.sh: install everything edgeval needs on a fresh Debian machine, then
+# stop. Idempotent: a second run with everything in place installs nothing.
+#
+#   Debian packages  libhdf5-dev pkg-config gcc (HDF5 reading through cgo),
+#                    nodejs npm (the LiteRT WebAssembly runtime runs in Node),
+#                    python3-pip curl unzip (fetching the TFLite C library)
+#   npm packages     `npm ci` from the committed package-lock.json
+#   Go modules       `go mod download`
+#   TFLite C library scripts/get-tflite-c.sh (real libtensorflowlite_c 2.17.1)
+#
+# Needs root (or sudo) for apt-get, and Go 1.26 on PATH.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+log() { echo "setup: $*" >&2; }
+
+need_pkgs=()
+have_cmd() { command -v "$1" >/dev/null 2>&1; }
+have_cmd pkg-config || need_pkgs+=(pkg-config)
+[ -e /usr/include/hdf5/serial/hdf5.h ] || [ -e /usr/include/hdf5.h ] || need_pkgs+=(libhdf5-dev)
+have_cmd gcc || need_pkgs+=(gcc)
+have_cmd node || need_pkgs+=(nodejs)
+have_cmd npm || need_pkgs+=(npm)
+have_cmd curl || need_pkgs+=(curl)
+have_cmd unzip || need_pkgs+=(unzip)
+python3 -m pip --version >/dev/null 2>&1 || need_pkgs+=(python3-pip)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	log "installing Debian packages: ${need_pkgs[*]}"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+if ! have_cmd go; then
+	echo "setup: Go 1.26 is not on PATH; install it first (https://go.dev/doc/install)" >&2
+	exit 2
+fi
+
+# node_modules/.edgeval-lock records the lockfile npm ci last installed.
+if ! cmp -s package-lock.json node_modules/.edgeval-lock 2>/dev/null; then
+	log "npm ci (LiteRT WebAssembly runtime, pinned by package-lock.json)"
+	npm ci --no-audit --no-fund --loglevel=error >&2
+	cp package-lock.json node_modules/.edgeval-lock
+fi
+
+log "go mod download"
+go mod download
+
+log "TFLite C library (scripts/get-tflite-c.sh)"
+bash scripts/get-tflite-c.sh >/dev/null
+log "done"

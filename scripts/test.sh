@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# test.sh: set everything up (scripts/setup.sh) and run the whole test suite:
+# formatting and vet, the agent build without cgo, `go test ./...` (LiteRT
+# WebAssembly runtime, real HDF5, real fixtures from ../shared/fixtures), and
+# the -tags tflite tests against the real TFLite C library.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+bash scripts/setup.sh
+eval "$(bash scripts/get-tflite-c.sh 2>/dev/null)"
+
+step() { echo "== $*" >&2; }
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+step "go vet"
+go vet ./...
+go vet -tags tflite ./...
+step "CGO_ENABLED=0 go build ./..."
+CGO_ENABLED=0 go build ./...
+step "go test ./..."
+go test -count=1 ./...
+step "go test -tags tflite (real TFLite C runtime)"
+go test -count=1 -tags tflite ./runtime/...
