@@ -33,16 +33,16 @@ func TestLoadInputsShapes(t *testing.T) {
 		runs    int
 		wantErr string
 	}{
-		{"full shape per sample", spec, []tensor.Named{{"x", seq(tensor.Float32, 4, 1, 3)}}, 4, ""},
-		{"batch dim folded", spec, []tensor.Named{{"x", seq(tensor.Float32, 5, 3)}}, 5, ""},
-		{"by position", spec, []tensor.Named{{"arr_0", seq(tensor.Float64, 2, 3)}}, 2, ""},
-		{"batch of two", []InputSpec{{Name: "x", Shape: []int{2, 3}, DType: tensor.Float32}}, []tensor.Named{{"x", seq(tensor.Float32, 6, 3)}}, 3, ""},
-		{"wrong shape", spec, []tensor.Named{{"x", seq(tensor.Float32, 5, 4)}}, 0, "model takes [1 3] per run; got an array of shape [5 4]"},
-		{"float for int8", []InputSpec{{Name: "x", Shape: []int{1, 3}, DType: tensor.Int8}}, []tensor.Named{{"x", seq(tensor.Float32, 2, 3)}}, 0, "dtype float32 but the model takes int8"},
+		{"full shape per sample", spec, []tensor.Named{{Name: "x", Tensor: seq(tensor.Float32, 4, 1, 3)}}, 4, ""},
+		{"batch dim folded", spec, []tensor.Named{{Name: "x", Tensor: seq(tensor.Float32, 5, 3)}}, 5, ""},
+		{"by position", spec, []tensor.Named{{Name: "arr_0", Tensor: seq(tensor.Float64, 2, 3)}}, 2, ""},
+		{"batch of two", []InputSpec{{Name: "x", Shape: []int{2, 3}, DType: tensor.Float32}}, []tensor.Named{{Name: "x", Tensor: seq(tensor.Float32, 6, 3)}}, 3, ""},
+		{"wrong shape", spec, []tensor.Named{{Name: "x", Tensor: seq(tensor.Float32, 5, 4)}}, 0, "model takes [1 3] per run; got an array of shape [5 4]"},
+		{"float for int8", []InputSpec{{Name: "x", Shape: []int{1, 3}, DType: tensor.Int8}}, []tensor.Named{{Name: "x", Tensor: seq(tensor.Float32, 2, 3)}}, 0, "dtype float32 but the model takes int8"},
 		{"missing name", []InputSpec{{Name: "a", Shape: []int{1}, DType: tensor.Float32}, {Name: "b", Shape: []int{1}, DType: tensor.Float32}},
-			[]tensor.Named{{"a", seq(tensor.Float32, 2, 1)}}, 0, `no array named "b"`},
+			[]tensor.Named{{Name: "a", Tensor: seq(tensor.Float32, 2, 1)}}, 0, `no array named "b"`},
 		{"run counts differ", []InputSpec{{Name: "a", Shape: []int{1}, DType: tensor.Float32}, {Name: "b", Shape: []int{1}, DType: tensor.Int32}},
-			[]tensor.Named{{"a", seq(tensor.Float32, 2, 1)}, {"b", seq(tensor.Int32, 3, 1)}}, 0, "holds 3 runs but the first input holds 2"},
+			[]tensor.Named{{Name: "a", Tensor: seq(tensor.Float32, 2, 1)}, {Name: "b", Tensor: seq(tensor.Int32, 3, 1)}}, 0, "holds 3 runs but the first input holds 2"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

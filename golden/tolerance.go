@@ -1,0 +1,92 @@
+package golden
+
+import (
+	"fmt"
+	"math"
+)
+
+// Precision is the numeric precision of a converted model, which sets how far
+// its outputs may be from the float reference.
+type Precision string
+
+// Precisions a conversion can have.
+const (
+	Float32 Precision = "float32"
+	Float16 Precision = "float16"
+	Dynamic Precision = "dynamic" // dynamic-range quantization: int8 weights, float activations
+	Int8    Precision = "int8"
+)
+
+// Tolerance is the bound an output must meet.
+type Tolerance struct {
+	// Precision the bound was derived for.
+	Precision Precision `json:"precision"`
+	// MaxAbs is the largest allowed absolute difference.
+	MaxAbs float64 `json:"max_abs"`
+	// RelToRange is MaxAbs divided by the reference range (max|ref|).
+	RelToRange float64 `json:"rel_to_range"`
+	// MinCosine is the smallest allowed cosine similarity.
+	MinCosine float64 `json:"min_cosine"`
+}
+
+// Policy: an output passes when it has no NaN or Inf that the reference does
+// not have, its largest absolute difference is at most
+//
+//	rel(precision) · max|ref| + abs(precision)
+//
+// and its cosine similarity is at least minCos(precision) (the cosine check
+// catches structural bugs in outputs whose range is dominated by a few large
+// values). For int8 outputs the absolute floor is a number of quantization
+// steps of the output's scale. The numbers:
+//
+//	float32  rel 1e-4   abs 1e-6             cosine 0.99999
+//	float16  rel 1e-2   abs 1e-4             cosine 0.999
+//	dynamic  rel 5e-2   abs 1e-3             cosine 0.99
+//	int8     rel 1e-1   abs 3·output scale   cosine 0.95
+//
+// float32 is loose enough for the summation-order differences of optimized
+// kernels through deep networks (observed ≤ 1e-5 of the range on the
+// fixtures) and tight enough to catch a BatchNorm folded with a wrong epsilon.
+var policy = map[Precision]struct{ rel, abs, cos float64 }{
+	Float32: {1e-4, 1e-6, 0.99999},
+	Float16: {1e-2, 1e-4, 0.999},
+	Dynamic: {5e-2, 1e-3, 0.99},
+	Int8:    {1e-1, 0, 0.95},
+}
+
+// ToleranceFor returns the bound for an output whose reference has the
+// given range (max|ref|), at a precision; outScale is the output's
+// quantization scale (0 for float outputs).
+func ToleranceFor(p Precision, refRange, outScale float64) (Tolerance, error) {
+	pol, ok := policy[p]
+	if !ok {
+		return Tolerance{}, fmt.Errorf("unknown precision %q (want float32, float16, dynamic or int8)", p)
+	}
+	abs := pol.abs
+	if p == Int8 {
+		abs = 3 * outScale
+	}
+	t := Tolerance{Precision: p, MaxAbs: pol.rel*refRange + abs, MinCosine: pol.cos}
+	if refRange > 0 {
+		t.RelToRange = t.MaxAbs / refRange
+	}
+	return t, nil
+}
+
+// Check returns whether m meets t, and the reasons when it does not.
+func (t Tolerance) Check(m Metrics) (bool, []string) {
+	var why []string
+	if m.DeviceNaN > m.RefNaN {
+		why = append(why, fmt.Sprintf("%d NaN in the device output (%d in the reference)", m.DeviceNaN, m.RefNaN))
+	}
+	if m.DeviceInf > m.RefInf {
+		why = append(why, fmt.Sprintf("%d Inf in the device output (%d in the reference)", m.DeviceInf, m.RefInf))
+	}
+	if m.MaxAbs > t.MaxAbs || math.IsNaN(m.MaxAbs) {
+		why = append(why, fmt.Sprintf("max abs error %.3g > tolerance %.3g", m.MaxAbs, t.MaxAbs))
+	}
+	if m.Cosine < t.MinCosine {
+		why = append(why, fmt.Sprintf("cosine similarity %.6f < %.6f", m.Cosine, t.MinCosine))
+	}
+	return len(why) == 0, why
+}
