@@ -1,0 +1,80 @@
+//go:build amd64 && !purego
+
+package sgemm
+
+import "unsafe"
+
+// hasAsm is set once at start-up from CPUID: AVX2 and FMA present and the OS
+// saving YMM state (OSXSAVE with XCR0 bits 1 and 2).
+var hasAsm = detectAVX2FMA()
+
+func detectAVX2FMA() bool {
+	maxID, _, _, _ := cpuid(0, 0)
+	if maxID < 7 {
+		return false
+	}
+	_, _, ecx1, _ := cpuid(1, 0)
+	const (
+		fma     = 1 << 12
+		osxsave = 1 << 27
+		avx     = 1 << 28
+	)
+	if ecx1&(fma|osxsave|avx) != fma|osxsave|avx {
+		return false
+	}
+	if xcr0, _ := xgetbv(); xcr0&6 != 6 {
+		return false
+	}
+	_, ebx7, _, _ := cpuid(7, 0)
+	const avx2 = 1 << 5
+	return ebx7&avx2 != 0
+}
+
+func defaultKernels() kernels {
+	if hasAsm {
+		return asmKernels
+	}
+	return goKernels
+}
+
+// asmKernels wrap the assembly micro-kernels.
+var asmKernels = kernels{k6x16: kern6x16Asm, k12x8: kern12x8Asm}
+
+// cpuid executes CPUID with EAX=eaxArg, ECX=ecxArg.
+func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+
+// xgetbv executes XGETBV with ECX=0 (XCR0). Call only when OSXSAVE is set.
+func xgetbv() (eax, edx uint32)
+
+// kern6x16 is the AVX2/FMA 6×16 tile loop; strides are in bytes, loadc is 0 or 1.
+//
+//go:noescape
+func kern6x16(nt, kc int, a unsafe.Pointer, rsa, csa, tsa int, b unsafe.Pointer, csb int,
+	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, loadc int)
+
+// kern12x8 is the AVX2/FMA 12×8 tile loop; strides are in bytes, loadc is 0 or 1.
+//
+//go:noescape
+func kern12x8(nt, kc int, a unsafe.Pointer, rsa, csa, tsa int, b unsafe.Pointer, csb int,
+	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, loadc int)
+
+func kern6x16Asm(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
+	c []float32, ldc, tsc int, alpha, beta float32, loadc bool) {
+	kern6x16(nt, kc, unsafe.Pointer(unsafe.SliceData(a)), rsa*4, csa*4, tsa*4,
+		unsafe.Pointer(unsafe.SliceData(b)), csb*4,
+		unsafe.Pointer(unsafe.SliceData(c)), ldc*4, tsc*4, alpha, beta, b2i(loadc))
+}
+
+func kern12x8Asm(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
+	c []float32, ldc, tsc int, alpha, beta float32, loadc bool) {
+	kern12x8(nt, kc, unsafe.Pointer(unsafe.SliceData(a)), rsa*4, csa*4, tsa*4,
+		unsafe.Pointer(unsafe.SliceData(b)), csb*4,
+		unsafe.Pointer(unsafe.SliceData(c)), ldc*4, tsc*4, alpha, beta, b2i(loadc))
+}
+
+func b2i(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,288 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Register use in both kernels:
+//   R12 tiles left, R13 A tile base, R14 C tile base, CX k counter,
+//   R8 A row stride, R9 A k stride, R10 B k stride, R11 C row stride (bytes),
+//   DX B pointer, SI/DI/AX/BX A row pointers, Y4–Y15 accumulators.
+
+// One k step of the 6×16 tile: rows 0–2 from SI, rows 3–5 from DI.
+#define STEP6x16 \
+	VMOVUPS      (DX), Y0; \
+	VMOVUPS      32(DX), Y1; \
+	VBROADCASTSS (SI), Y2; \
+	VFMADD231PS  Y0, Y2, Y4; \
+	VFMADD231PS  Y1, Y2, Y5; \
+	VBROADCASTSS (SI)(R8*1), Y3; \
+	VFMADD231PS  Y0, Y3, Y6; \
+	VFMADD231PS  Y1, Y3, Y7; \
+	VBROADCASTSS (SI)(R8*2), Y2; \
+	VFMADD231PS  Y0, Y2, Y8; \
+	VFMADD231PS  Y1, Y2, Y9; \
+	VBROADCASTSS (DI), Y3; \
+	VFMADD231PS  Y0, Y3, Y10; \
+	VFMADD231PS  Y1, Y3, Y11; \
+	VBROADCASTSS (DI)(R8*1), Y2; \
+	VFMADD231PS  Y0, Y2, Y12; \
+	VFMADD231PS  Y1, Y2, Y13; \
+	VBROADCASTSS (DI)(R8*2), Y3; \
+	VFMADD231PS  Y0, Y3, Y14; \
+	VFMADD231PS  Y1, Y3, Y15; \
+	ADDQ         R9, SI; \
+	ADDQ         R9, DI; \
+	ADDQ         R10, DX
+
+// func kern6x16(nt, kc int, a unsafe.Pointer, rsa, csa, tsa int, b unsafe.Pointer, csb int,
+//	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, loadc int)
+TEXT ·kern6x16(SB), NOSPLIT, $0-104
+	MOVQ nt+0(FP), R12
+	MOVQ a+16(FP), R13
+	MOVQ rsa+24(FP), R8
+	MOVQ csa+32(FP), R9
+	MOVQ csb+56(FP), R10
+	MOVQ c+64(FP), R14
+	MOVQ ldc+72(FP), R11
+
+tile6x16:
+	MOVQ   kc+8(FP), CX
+	MOVQ   R13, SI
+	LEAQ   (SI)(R8*2), DI
+	ADDQ   R8, DI
+	MOVQ   b+48(FP), DX
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+
+	CMPQ CX, $4
+	JLT  tail6x16
+
+loop6x16:
+	STEP6x16
+	STEP6x16
+	STEP6x16
+	STEP6x16
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop6x16
+
+tail6x16:
+	TESTQ CX, CX
+	JZ    done6x16
+
+one6x16:
+	STEP6x16
+	DECQ CX
+	JNZ  one6x16
+
+done6x16:
+	VBROADCASTSS alpha+88(FP), Y0
+	VMULPS       Y0, Y4, Y4
+	VMULPS       Y0, Y5, Y5
+	VMULPS       Y0, Y6, Y6
+	VMULPS       Y0, Y7, Y7
+	VMULPS       Y0, Y8, Y8
+	VMULPS       Y0, Y9, Y9
+	VMULPS       Y0, Y10, Y10
+	VMULPS       Y0, Y11, Y11
+	VMULPS       Y0, Y12, Y12
+	VMULPS       Y0, Y13, Y13
+	VMULPS       Y0, Y14, Y14
+	VMULPS       Y0, Y15, Y15
+	MOVQ         R14, SI
+	LEAQ         (SI)(R11*2), DI
+	ADDQ         R11, DI
+	MOVQ         loadc+96(FP), AX
+	TESTQ        AX, AX
+	JZ           store6x16
+	VBROADCASTSS beta+92(FP), Y1
+	VFMADD231PS  (SI), Y1, Y4
+	VFMADD231PS  32(SI), Y1, Y5
+	VFMADD231PS  (SI)(R11*1), Y1, Y6
+	VFMADD231PS  32(SI)(R11*1), Y1, Y7
+	VFMADD231PS  (SI)(R11*2), Y1, Y8
+	VFMADD231PS  32(SI)(R11*2), Y1, Y9
+	VFMADD231PS  (DI), Y1, Y10
+	VFMADD231PS  32(DI), Y1, Y11
+	VFMADD231PS  (DI)(R11*1), Y1, Y12
+	VFMADD231PS  32(DI)(R11*1), Y1, Y13
+	VFMADD231PS  (DI)(R11*2), Y1, Y14
+	VFMADD231PS  32(DI)(R11*2), Y1, Y15
+
+store6x16:
+	VMOVUPS Y4, (SI)
+	VMOVUPS Y5, 32(SI)
+	VMOVUPS Y6, (SI)(R11*1)
+	VMOVUPS Y7, 32(SI)(R11*1)
+	VMOVUPS Y8, (SI)(R11*2)
+	VMOVUPS Y9, 32(SI)(R11*2)
+	VMOVUPS Y10, (DI)
+	VMOVUPS Y11, 32(DI)
+	VMOVUPS Y12, (DI)(R11*1)
+	VMOVUPS Y13, 32(DI)(R11*1)
+	VMOVUPS Y14, (DI)(R11*2)
+	VMOVUPS Y15, 32(DI)(R11*2)
+
+	ADDQ tsa+40(FP), R13
+	ADDQ tsc+80(FP), R14
+	DECQ R12
+	JNZ  tile6x16
+	VZEROUPPER
+	RET
+
+// One k step of the 12×8 tile: rows 0–2 from SI, 3–5 from DI, 6–8 from AX,
+// 9–11 from BX.
+#define STEP12x8 \
+	VMOVUPS      (DX), Y0; \
+	VBROADCASTSS (SI), Y1; \
+	VFMADD231PS  Y0, Y1, Y4; \
+	VBROADCASTSS (SI)(R8*1), Y2; \
+	VFMADD231PS  Y0, Y2, Y5; \
+	VBROADCASTSS (SI)(R8*2), Y3; \
+	VFMADD231PS  Y0, Y3, Y6; \
+	VBROADCASTSS (DI), Y1; \
+	VFMADD231PS  Y0, Y1, Y7; \
+	VBROADCASTSS (DI)(R8*1), Y2; \
+	VFMADD231PS  Y0, Y2, Y8; \
+	VBROADCASTSS (DI)(R8*2), Y3; \
+	VFMADD231PS  Y0, Y3, Y9; \
+	VBROADCASTSS (AX), Y1; \
+	VFMADD231PS  Y0, Y1, Y10; \
+	VBROADCASTSS (AX)(R8*1), Y2; \
+	VFMADD231PS  Y0, Y2, Y11; \
+	VBROADCASTSS (AX)(R8*2), Y3; \
+	VFMADD231PS  Y0, Y3, Y12; \
+	VBROADCASTSS (BX), Y1; \
+	VFMADD231PS  Y0, Y1, Y13; \
+	VBROADCASTSS (BX)(R8*1), Y2; \
+	VFMADD231PS  Y0, Y2, Y14; \
+	VBROADCASTSS (BX)(R8*2), Y3; \
+	VFMADD231PS  Y0, Y3, Y15; \
+	ADDQ         R9, SI; \
+	ADDQ         R9, DI; \
+	ADDQ         R9, AX; \
+	ADDQ         R9, BX; \
+	ADDQ         R10, DX
+
+// func kern12x8(nt, kc int, a unsafe.Pointer, rsa, csa, tsa int, b unsafe.Pointer, csb int,
+//	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, loadc int)
+TEXT ·kern12x8(SB), NOSPLIT, $0-104
+	MOVQ nt+0(FP), R12
+	MOVQ a+16(FP), R13
+	MOVQ rsa+24(FP), R8
+	MOVQ csa+32(FP), R9
+	MOVQ csb+56(FP), R10
+	MOVQ c+64(FP), R14
+	MOVQ ldc+72(FP), R11
+
+tile12x8:
+	MOVQ   kc+8(FP), CX
+	MOVQ   R13, SI
+	LEAQ   (SI)(R8*2), DI
+	ADDQ   R8, DI
+	LEAQ   (DI)(R8*2), AX
+	ADDQ   R8, AX
+	LEAQ   (AX)(R8*2), BX
+	ADDQ   R8, BX
+	MOVQ   b+48(FP), DX
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+
+	CMPQ CX, $4
+	JLT  tail12x8
+
+loop12x8:
+	STEP12x8
+	STEP12x8
+	STEP12x8
+	STEP12x8
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop12x8
+
+tail12x8:
+	TESTQ CX, CX
+	JZ    done12x8
+
+one12x8:
+	STEP12x8
+	DECQ CX
+	JNZ  one12x8
+
+done12x8:
+	VBROADCASTSS alpha+88(FP), Y0
+	VMULPS       Y0, Y4, Y4
+	VMULPS       Y0, Y5, Y5
+	VMULPS       Y0, Y6, Y6
+	VMULPS       Y0, Y7, Y7
+	VMULPS       Y0, Y8, Y8
+	VMULPS       Y0, Y9, Y9
+	VMULPS       Y0, Y10, Y10
+	VMULPS       Y0, Y11, Y11
+	VMULPS       Y0, Y12, Y12
+	VMULPS       Y0, Y13, Y13
+	VMULPS       Y0, Y14, Y14
+	VMULPS       Y0, Y15, Y15
+	MOVQ         R14, SI
+	LEAQ         (SI)(R11*2), DI
+	ADDQ         R11, DI
+	LEAQ         (DI)(R11*2), AX
+	ADDQ         R11, AX
+	LEAQ         (AX)(R11*2), BX
+	ADDQ         R11, BX
+	MOVQ         loadc+96(FP), CX
+	TESTQ        CX, CX
+	JZ           store12x8
+	VBROADCASTSS beta+92(FP), Y1
+	VFMADD231PS  (SI), Y1, Y4
+	VFMADD231PS  (SI)(R11*1), Y1, Y5
+	VFMADD231PS  (SI)(R11*2), Y1, Y6
+	VFMADD231PS  (DI), Y1, Y7
+	VFMADD231PS  (DI)(R11*1), Y1, Y8
+	VFMADD231PS  (DI)(R11*2), Y1, Y9
+	VFMADD231PS  (AX), Y1, Y10
+	VFMADD231PS  (AX)(R11*1), Y1, Y11
+	VFMADD231PS  (AX)(R11*2), Y1, Y12
+	VFMADD231PS  (BX), Y1, Y13
+	VFMADD231PS  (BX)(R11*1), Y1, Y14
+	VFMADD231PS  (BX)(R11*2), Y1, Y15
+
+store12x8:
+	VMOVUPS Y4, (SI)
+	VMOVUPS Y5, (SI)(R11*1)
+	VMOVUPS Y6, (SI)(R11*2)
+	VMOVUPS Y7, (DI)
+	VMOVUPS Y8, (DI)(R11*1)
+	VMOVUPS Y9, (DI)(R11*2)
+	VMOVUPS Y10, (AX)
+	VMOVUPS Y11, (AX)(R11*1)
+	VMOVUPS Y12, (AX)(R11*2)
+	VMOVUPS Y13, (BX)
+	VMOVUPS Y14, (BX)(R11*1)
+	VMOVUPS Y15, (BX)(R11*2)
+
+	ADDQ tsa+40(FP), R13
+	ADDQ tsc+80(FP), R14
+	DECQ R12
+	JNZ  tile12x8
+	VZEROUPPER
+	RET

@@ -1,0 +1,145 @@
+package sgemm
+
+// panel is one column panel of op(B) restricted to a K block.
+type panel struct {
+	b    []float32 // element (p, j) of the block is b[p*csb+j]
+	csb  int
+	w    int // kernel width: 16 (6×16 kernel) or 8 (12×8 kernel)
+	cols int // valid columns, ≤ w; columns past it are zero
+	j0   int // first column in C
+}
+
+// panelWidth is the width of the panel starting at column j of an n-column
+// matrix: 16, or 8 for a last panel of at most 8 columns.
+func panelWidth(j, n int) int {
+	if n-j <= 8 {
+		return 8
+	}
+	return 16
+}
+
+// bSource yields the panels of op(B): from a PackedB, read in place from
+// row-major B, or packed per call into scratch.
+type bSource struct {
+	packed  *PackedB
+	trans   bool // B is stored n×k
+	b       []float32
+	ld      int
+	inPlace bool // !trans and whole panels are read from b directly
+}
+
+// panels appends the panels for columns [j0, j0+nc) of K block [p0, p0+kc),
+// packing into scratch (kBlock×nBlock floats) as needed. j0 is a multiple of
+// 16 and nc ≤ nBlock.
+func (s *bSource) panels(dst []panel, p0, kc, j0, nc int, scratch []float32) []panel {
+	used := 0
+	for j := j0; j < j0+nc; {
+		w := panelWidth(j, j0+nc)
+		cols := min(w, j0+nc-j)
+		switch {
+		case s.packed != nil:
+			off := j*s.packed.k + p0*w // panels before j are all 16 wide
+			dst = append(dst, panel{b: s.packed.data[off:], csb: w, w: w, cols: cols, j0: j})
+		case s.inPlace && cols == w:
+			dst = append(dst, panel{b: s.b[p0*s.ld+j:], csb: s.ld, w: w, cols: w, j0: j})
+		default:
+			buf := scratch[used : used+kc*w]
+			used += kc * w
+			packPanel(buf, w, s.trans, s.b, s.ld, p0, kc, j, cols)
+			dst = append(dst, panel{b: buf, csb: w, w: w, cols: cols, j0: j})
+		}
+		j += w
+	}
+	return dst
+}
+
+// packPanel copies op(B)[p0:p0+kc, j0:j0+cols] into dst as kc rows of w
+// floats, zero-padding columns [cols, w).
+func packPanel(dst []float32, w int, trans bool, b []float32, ld, p0, kc, j0, cols int) {
+	if trans {
+		// B is n×k: column j of op(B) is row j of B, contiguous in p.
+		if cols < w {
+			clear(dst[:kc*w])
+		}
+		for j := 0; j < cols; j++ {
+			row := b[(j0+j)*ld+p0 : (j0+j)*ld+p0+kc]
+			for p, v := range row {
+				dst[p*w+j] = v
+			}
+		}
+		return
+	}
+	for p := 0; p < kc; p++ {
+		d := dst[p*w : p*w+w]
+		n := copy(d, b[(p0+p)*ld+j0:(p0+p)*ld+j0+cols])
+		clear(d[n:])
+	}
+}
+
+// PackedB is a k×n right-hand matrix op(B) copied once into the panel layout
+// the kernels read, for weights multiplied by many left-hand matrices (one
+// convolution layer applied to many inputs). It is read-only after PackB and
+// safe for concurrent use by SgemmPacked.
+type PackedB struct {
+	k, n int
+	// data holds the panels of 16 columns (the last one 8 wide when at most
+	// 8 columns are left), each k rows of its width, zero-padded.
+	data []float32
+}
+
+// PackB packs op(B), which is k×n: B is stored k×n row-major with ldb ≥ n, or
+// n×k with ldb ≥ k when transB (TFLite's OHWI filters, [cout][kh·kw·cin], are
+// the transB case). It panics on the same bad arguments as Sgemm.
+func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
+	checkDims(0, n, k)
+	if transB {
+		checkMatrix("B", n, k, b, ldb)
+	} else {
+		checkMatrix("B", k, n, b, ldb)
+	}
+	size := 0
+	for j := 0; j < n; j += panelWidth(j, n) {
+		size += panelWidth(j, n) * k
+	}
+	pb := &PackedB{k: k, n: n, data: make([]float32, size)}
+	for j := 0; j < n; {
+		w := panelWidth(j, n)
+		if k > 0 {
+			packPanel(pb.data[j*k:j*k+w*k], w, transB, b, ldb, 0, k, j, min(w, n-j))
+		}
+		j += w
+	}
+	return pb
+}
+
+// K returns the number of rows of op(B) (the inner dimension).
+func (pb *PackedB) K() int { return pb.k }
+
+// N returns the number of columns of op(B) (the columns of C).
+func (pb *PackedB) N() int { return pb.n }
+
+// SgemmPacked computes C = alpha*op(A)*B + beta*C like Sgemm, with B packed
+// by PackB: op(A) is m×pb.K(), C is m×pb.N() with ldc ≥ pb.N(). It panics on
+// the same bad arguments as Sgemm, and when pb is nil.
+func SgemmPacked(transA bool, m int, alpha float32, a []float32, lda int, pb *PackedB,
+	beta float32, c []float32, ldc int) {
+	if pb == nil {
+		panic("sgemm: nil PackedB")
+	}
+	n, k := pb.n, pb.k
+	checkDims(m, n, k)
+	if transA {
+		checkMatrix("A", k, m, a, lda)
+	} else {
+		checkMatrix("A", m, k, a, lda)
+	}
+	checkMatrix("C", m, n, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if alpha == 0 || k == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	gemm(active, transA, m, n, k, alpha, a, lda, &bSource{packed: pb}, beta, c, ldc)
+}

@@ -1,0 +1,227 @@
+package sgemm
+
+import (
+	"fmt"
+	"math"
+	"sync"
+)
+
+// Blocking parameters of the driver (in elements).
+const (
+	kBlock = 256 // K block: a 16-wide B panel of it is 16 KiB, an L1-sized slice
+	nBlock = 512 // N block of packed B: kBlock×nBlock floats is 512 KiB, half of L2
+	mBlock = 480 // M block: 480×kBlock floats of A is 480 KiB, reread per panel from L2
+
+	// Row-major B is read in place, without packing, when it is this narrow or
+	// when A has this few rows (packing would not pay for itself).
+	inPlaceMaxN = 64
+	inPlaceMaxM = 24
+)
+
+// Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices (op =
+// transpose when the flag is set).
+//
+// op(A) is m×k, op(B) is k×n and C is m×n. Element (i, j) of a row-major
+// matrix x with leading dimension ldx is x[i*ldx+j]; so A is stored m×k with
+// lda ≥ k (k×m with lda ≥ m when transA), B is stored k×n with ldb ≥ n (n×k
+// with ldb ≥ k when transB), and ldc ≥ n. As in BLAS, C is not read when
+// beta is zero, and A and B are not read when alpha is zero or k is zero.
+//
+// Sgemm panics when a dimension is negative, a leading dimension is too small
+// or a slice is too short for the shape: those are caller bugs, like an index
+// out of range.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkDims(m, n, k)
+	if transA {
+		checkMatrix("A", k, m, a, lda)
+	} else {
+		checkMatrix("A", m, k, a, lda)
+	}
+	if transB {
+		checkMatrix("B", n, k, b, ldb)
+	} else {
+		checkMatrix("B", k, n, b, ldb)
+	}
+	checkMatrix("C", m, n, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if alpha == 0 || k == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	src := bSource{trans: transB, b: b, ld: ldb,
+		inPlace: !transB && (n <= inPlaceMaxN || m <= inPlaceMaxM)}
+	gemm(active, transA, m, n, k, alpha, a, lda, &src, beta, c, ldc)
+}
+
+func checkDims(m, n, k int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("sgemm: negative dimension m=%d n=%d k=%d", m, n, k))
+	}
+}
+
+// checkMatrix panics unless x holds a rows×cols row-major matrix with leading
+// dimension ld.
+func checkMatrix(name string, rows, cols int, x []float32, ld int) {
+	if ld < max(1, cols) {
+		panic(fmt.Sprintf("sgemm: leading dimension of %s is %d, want at least %d", name, ld, max(1, cols)))
+	}
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if rows-1 > (math.MaxInt-cols)/ld {
+		panic(fmt.Sprintf("sgemm: %s of %d×%d with leading dimension %d overflows int", name, rows, cols, ld))
+	}
+	if need := (rows-1)*ld + cols; len(x) < need {
+		panic(fmt.Sprintf("sgemm: %s has %d elements, want at least %d for %d×%d with leading dimension %d",
+			name, len(x), need, rows, cols, ld))
+	}
+}
+
+// scaleC sets C = beta*C (C = 0 when beta is zero, whatever C held).
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		if beta == 1 {
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// workspace is the per-call scratch: packed B, the last rows of A when M is
+// not a multiple of 12, and one tile for partial tiles. Pooled so that a
+// call allocates nothing in the steady state.
+type workspace struct {
+	bpack [kBlock * nBlock]float32
+	arem  [12 * kBlock]float32
+	tmp   [12 * 16]float32
+}
+
+var workspaces = sync.Pool{New: func() any { return new(workspace) }}
+
+// gemm is the blocked driver behind Sgemm and SgemmPacked. Arguments are
+// checked; m, n, k ≥ 1 and alpha ≠ 0.
+func gemm(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, lda int,
+	src *bSource, beta float32, c []float32, ldc int) {
+	ws := workspaces.Get().(*workspace)
+	defer workspaces.Put(ws)
+
+	// A element (i, p) is a[i*rsa + p*csa].
+	rsa, csa := lda, 1
+	if transA {
+		rsa, csa = 1, lda
+	}
+	mFull := m - m%12 // rows [mFull, m) are copied to ws.arem, zero-padded to 12
+	var panels [nBlock/8 + 1]panel
+
+	for p0 := 0; p0 < k; p0 += kBlock {
+		kc := min(kBlock, k-p0)
+		bt, loadc := beta, beta != 0
+		if p0 > 0 {
+			bt, loadc = 1, true
+		}
+		if mFull < m {
+			packARem(ws.arem[:12*kc], a, rsa, csa, mFull, m, p0, kc)
+		}
+		for j0 := 0; j0 < n; j0 += nBlock {
+			nc := min(nBlock, n-j0)
+			ps := src.panels(panels[:0], p0, kc, j0, nc, ws.bpack[:])
+			for i0 := 0; i0 < m; i0 += mBlock {
+				mc := min(mBlock, m-i0)
+				for q := range ps {
+					t := tileJob{ks: ks, kc: kc, a: a, rsa: rsa, csa: csa, aoff: p0 * csa,
+						arem: ws.arem[:12*kc], mFull: mFull, pn: &ps[q],
+						c: c, ldc: ldc, alpha: alpha, beta: bt, loadc: loadc, tmp: &ws.tmp}
+					t.run(i0, i0+mc)
+				}
+			}
+		}
+	}
+}
+
+// packARem copies rows [r0, r1) (fewer than 12) of A's K block [p0, p0+kc)
+// into dst as a 12-row panel: element (i, p) at dst[p*12+i], zero-padded.
+func packARem(dst []float32, a []float32, rsa, csa, r0, r1, p0, kc int) {
+	clear(dst)
+	for i := r0; i < r1; i++ {
+		base := i*rsa + p0*csa
+		for p := 0; p < kc; p++ {
+			dst[p*12+i-r0] = a[base+p*csa]
+		}
+	}
+}
+
+// tileJob runs one B panel against a range of rows of A.
+type tileJob struct {
+	ks       kernels
+	kc       int
+	a        []float32
+	rsa, csa int
+	aoff     int // offset of the K block in a row of A: p0*csa
+	arem     []float32
+	mFull    int
+	pn       *panel
+	c        []float32
+	ldc      int
+	alpha    float32
+	beta     float32
+	loadc    bool
+	tmp      *[12 * 16]float32
+}
+
+// run computes rows [i0, i1) of C for the panel: whole tiles straight into C,
+// rows past the last whole tile and panels with padded columns through tmp.
+func (t *tileJob) run(i0, i1 int) {
+	pn := t.pn
+	kern, mr := t.ks.k6x16, 6
+	if pn.w == 8 {
+		kern, mr = t.ks.k12x8, 12
+	}
+	// Whole tiles are read from A in place; the rows after the last whole
+	// tile (only when i1 is m) come from the zero-padded remainder copy,
+	// which holds rows [mFull, m) and starts at or before inEnd.
+	inEnd := i0 + (i1-i0)/mr*mr
+	nt := (inEnd - i0) / mr
+	if nt > 0 {
+		a := t.a[i0*t.rsa+t.aoff:]
+		if pn.cols == pn.w {
+			kern(nt, t.kc, a, t.rsa, t.csa, mr*t.rsa, pn.b, pn.csb,
+				t.c[i0*t.ldc+pn.j0:], t.ldc, mr*t.ldc, t.alpha, t.beta, t.loadc)
+		} else {
+			for r := 0; r < nt; r++ {
+				t.viaTmp(kern, mr, a[r*mr*t.rsa:], t.rsa, t.csa, i0+r*mr, mr)
+			}
+		}
+	}
+	if inEnd < i1 {
+		t.viaTmp(kern, mr, t.arem[inEnd-t.mFull:], 1, 12, inEnd, i1-inEnd)
+	}
+}
+
+// viaTmp computes one tile into tmp and merges its first rows×pn.cols
+// elements into C at row ci.
+func (t *tileJob) viaTmp(kern kernelFunc, mr int, a []float32, rsa, csa, ci, rows int) {
+	pn := t.pn
+	tmp := t.tmp[:mr*pn.w]
+	kern(1, t.kc, a, rsa, csa, 0, pn.b, pn.csb, tmp, pn.w, 0, t.alpha, 0, false)
+	for i := 0; i < rows; i++ {
+		dst := t.c[(ci+i)*t.ldc+pn.j0 : (ci+i)*t.ldc+pn.j0+pn.cols]
+		src := tmp[i*pn.w : i*pn.w+pn.cols]
+		if t.loadc {
+			for j := range dst {
+				dst[j] = src[j] + t.beta*dst[j]
+			}
+		} else {
+			copy(dst, src)
+		}
+	}
+}
