@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// command is one subcommand of validate.
+type command struct {
+	name    string
+	summary string
+	usage   string // first line of its help: arguments
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() map[string]*command {
+	cs := []*command{runCommand()}
+	m := make(map[string]*command, len(cs))
+	for _, c := range cs {
+		m[c.name] = c
+	}
+	return m
+}
+
+// run is the whole program: it parses args and dispatches to a subcommand.
+// Tests call it directly.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmds := commands()
+	if len(args) == 0 {
+		printUsage(stderr, cmds)
+		return usagef("no command given")
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			c, ok := cmds[args[1]]
+			if !ok {
+				return usagef("unknown command %q", args[1])
+			}
+			return c.run(ctx, []string{"-h"}, stdout, stderr)
+		}
+		printUsage(stdout, cmds)
+		return nil
+	case "version", "--version":
+		fmt.Fprintln(stdout, versionString())
+		return nil
+	}
+	c, ok := cmds[args[0]]
+	if !ok {
+		return usagef("unknown command %q", args[0])
+	}
+	err := c.run(ctx, args[1:], stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+func printUsage(w io.Writer, cmds map[string]*command) {
+	fmt.Fprintln(w, "validate checks that a model converted to TensorFlow Lite still computes the same thing on a device.")
+	fmt.Fprintln(w, "\nUsage:\n  validate COMMAND [flags] [args]\n\nCommands:")
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
+	}
+	fmt.Fprintln(w, "  help       help on a command: validate help COMMAND")
+	fmt.Fprintln(w, "  version    print the version")
+	fmt.Fprintln(w, "\nExit codes: 0 pass, 1 mismatch or regression, 2 bad input or usage, 3 device or runtime failure.")
+}
+
+// printCommandHelp writes a command's usage and its flags.
+func printCommandHelp(w io.Writer, c *command, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "Usage: validate %s %s\n\n%s\n\nFlags:\n", c.name, c.usage, c.summary)
+	var b strings.Builder
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fmt.Fprint(w, b.String())
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func versionString() string { return "validate " + version }

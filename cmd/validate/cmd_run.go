@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/edgeval/edgeval/bench"
+	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/runtime"
+	"github.com/edgeval/edgeval/tensor"
+)
+
+// runFlags are the flags of `validate run`.
+type runFlags struct {
+	device     string
+	runtime    string
+	inputs     string
+	samples    int
+	seed       uint64
+	inputRange string
+	out        string
+	json       string
+	signature  string
+	threads    int
+	delegate   string
+	warmup     int
+	timeout    time.Duration
+}
+
+func (f *runFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.device, "device", "host", "device to run on (only 'host' until device profiles land)")
+	fs.StringVar(&f.runtime, "runtime", "litert", "TFLite runtime: litert (LiteRT WebAssembly under Node) or tflite (TFLite C library; needs a -tags tflite build)")
+	fs.StringVar(&f.inputs, "inputs", "", "inputs `FILE` (.npy for one input, .npz keyed by input name or arr_0...); the first axis is the sample axis")
+	fs.IntVar(&f.samples, "samples", 4, "number of seeded random samples when --inputs is not given")
+	fs.Uint64Var(&f.seed, "seed", 0, "seed for random inputs")
+	fs.StringVar(&f.inputRange, "input-range", "-1,1", "`LO,HI` range of random float inputs (integer inputs span their full range)")
+	fs.StringVar(&f.out, "out", "", "write the outputs to `FILE.npz`, one array per output keyed by name, first axis = samples")
+	fs.StringVar(&f.json, "json", "", "write a JSON summary to `FILE` ('-' for stdout)")
+	fs.StringVar(&f.signature, "signature", "", "SignatureDef to run (default: the first)")
+	fs.IntVar(&f.threads, "threads", 0, "interpreter threads (0: runtime default)")
+	fs.StringVar(&f.delegate, "delegate", "none", "delegate: none, xnnpack or edgetpu (tflite runtime only)")
+	fs.IntVar(&f.warmup, "warmup", 1, "untimed runs of the first sample before timing")
+	fs.DurationVar(&f.timeout, "timeout", time.Minute, "time limit for loading the model and for each inference")
+}
+
+func runCommand() *command {
+	c := &command{
+		name:    "run",
+		summary: "run a .tflite model on a real TFLite runtime and report outputs and latency",
+		usage:   "[flags] MODEL.tflite",
+	}
+	c.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		var f runFlags
+		fs := flag.NewFlagSet("run", flag.ContinueOnError)
+		f.register(fs)
+		pos, err := parseFlags(fs, args)
+		if errors.Is(err, flag.ErrHelp) {
+			printCommandHelp(stdout, c, fs)
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 {
+			return usagef("run: want exactly one MODEL.tflite argument, got %d", len(pos))
+		}
+		return runModel(ctx, &f, pos[0], stdout, stderr)
+	}
+	return c
+}
+
+// runResult is the JSON summary of `validate run`.
+type runResult struct {
+	SchemaVersion int                  `json:"schema_version"`
+	Model         modelInfo            `json:"model"`
+	Device        string               `json:"device"`
+	Runtime       runtime.Info         `json:"runtime"`
+	Signature     string               `json:"signature,omitempty"`
+	Samples       int                  `json:"samples"`
+	Inputs        []runtime.TensorInfo `json:"inputs"`
+	Outputs       []runtime.TensorInfo `json:"outputs"`
+	LatencyMS     bench.Summary        `json:"latency_ms"`
+	OutFile       string               `json:"out_file,omitempty"`
+}
+
+type modelInfo struct {
+	Path   string `json:"path"`
+	Bytes  int    `json:"bytes"`
+	SHA256 string `json:"sha256"`
+}
+
+func readModel(path string) ([]byte, modelInfo, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, modelInfo{}, &inputError{fmt.Errorf("reading model: %w", err)}
+	}
+	sum := sha256.Sum256(b)
+	return b, modelInfo{Path: path, Bytes: len(b), SHA256: hex.EncodeToString(sum[:])}, nil
+}
+
+func parseRange(s string) (lo, hi float64, err error) {
+	parts := strings.Split(s, ",")
+	if len(parts) == 2 {
+		lo, err1 := strconv.ParseFloat(strings.TrimSpace(parts[0]), 64)
+		hi, err2 := strconv.ParseFloat(strings.TrimSpace(parts[1]), 64)
+		if err1 == nil && err2 == nil && lo < hi {
+			return lo, hi, nil
+		}
+	}
+	return 0, 0, usagef("--input-range: want LO,HI with LO < HI, got %q", s)
+}
+
+func specsOf(infos []runtime.TensorInfo) []golden.InputSpec {
+	specs := make([]golden.InputSpec, len(infos))
+	for i, in := range infos {
+		specs[i] = golden.InputSpec{Name: in.Name, Shape: in.Shape, DType: in.DType, Quant: in.Quant}
+	}
+	return specs
+}
+
+// openHost opens a session on this machine's runtime.
+func openHost(ctx context.Context, device, rtName string, model []byte, opts runtime.Options) (runtime.Session, error) {
+	if device != "host" {
+		return nil, usagef("--device %q: only 'host' is available in this build (device profiles are not implemented yet)", device)
+	}
+	rt, err := runtime.Get(rtName)
+	if err != nil {
+		if errors.Is(err, runtime.ErrNotBuiltIn) {
+			return nil, &runtime.Error{Runtime: rtName, Op: "start", Err: err}
+		}
+		return nil, usagef("--runtime: %v", err)
+	}
+	return rt.Open(ctx, model, opts)
+}
+
+func runModel(ctx context.Context, f *runFlags, modelPath string, stdout, stderr io.Writer) error {
+	lo, hi, err := parseRange(f.inputRange)
+	if err != nil {
+		return err
+	}
+	if f.samples < 1 {
+		return usagef("--samples must be at least 1, got %d", f.samples)
+	}
+	model, mi, err := readModel(modelPath)
+	if err != nil {
+		return err
+	}
+	sess, err := openHost(ctx, f.device, f.runtime, model, runtime.Options{
+		Signature: f.signature, Threads: f.threads, Delegate: f.delegate, Timeout: f.timeout,
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", modelPath, err)
+	}
+	defer sess.Close()
+
+	specs := specsOf(sess.Inputs())
+	var samples golden.Samples
+	if f.inputs != "" {
+		samples, err = golden.LoadInputs(f.inputs, specs)
+		if err != nil {
+			return &inputError{err}
+		}
+		if len(samples) == 0 {
+			return &inputError{fmt.Errorf("%s: holds no samples", f.inputs)}
+		}
+	} else {
+		samples = golden.RandomInputs(specs, f.samples, f.seed, lo, hi)
+	}
+
+	for range f.warmup {
+		if _, err := sess.Run(ctx, samples[0]); err != nil {
+			return fmt.Errorf("%s: warm-up: %w", modelPath, err)
+		}
+	}
+	outs := make(golden.Samples, len(samples))
+	lat := make([]time.Duration, len(samples))
+	for i, in := range samples {
+		res, err := sess.Run(ctx, in)
+		if err != nil {
+			return fmt.Errorf("%s: sample %d of %d: %w", modelPath, i+1, len(samples), err)
+		}
+		outs[i], lat[i] = res.Outputs, res.Invoke
+	}
+
+	result := runResult{
+		SchemaVersion: 1, Model: mi, Device: f.device, Runtime: sess.Info(), Signature: f.signature,
+		Samples: len(samples), Inputs: sess.Inputs(), Outputs: sess.Outputs(), LatencyMS: bench.Summarize(lat),
+	}
+	if f.out != "" {
+		if err := writeOutputs(f.out, sess, outs); err != nil {
+			return err
+		}
+		result.OutFile = f.out
+	}
+	if f.json != "" {
+		if err := writeJSON(f.json, stdout, result); err != nil {
+			return err
+		}
+	}
+	if f.json != "-" {
+		printRun(stdout, &result)
+	}
+	return nil
+}
+
+func batchOf(infos []runtime.TensorInfo) int {
+	if len(infos) > 0 && len(infos[0].Shape) > 0 {
+		return infos[0].Shape[0]
+	}
+	return 1
+}
+
+func writeOutputs(path string, sess runtime.Session, outs golden.Samples) error {
+	infos := sess.Outputs()
+	batch := batchOf(sess.Inputs())
+	arrays := make([]tensor.Named, len(infos))
+	for i, info := range infos {
+		t, err := golden.Gather(outs, i, batch)
+		if err != nil {
+			return fmt.Errorf("output %q: %w", info.Name, err)
+		}
+		arrays[i] = tensor.Named{Name: info.Name, Tensor: t}
+	}
+	if err := tensor.WriteNPZ(path, arrays); err != nil {
+		return &inputError{err}
+	}
+	return nil
+}
+
+func printRun(w io.Writer, r *runResult) {
+	fmt.Fprintf(w, "model    %s (%d bytes, sha256 %.12s)\n", r.Model.Path, r.Model.Bytes, r.Model.SHA256)
+	fmt.Fprintf(w, "runtime  %s %s on %s", r.Runtime.Name, r.Runtime.Version, r.Device)
+	if r.Runtime.Delegate != "" && r.Runtime.Delegate != "none" {
+		fmt.Fprintf(w, ", delegate %s", r.Runtime.Delegate)
+	}
+	fmt.Fprintln(w)
+	for _, in := range r.Inputs {
+		fmt.Fprintf(w, "input    %-40s %s\n", in.Name, describe(in))
+	}
+	for _, out := range r.Outputs {
+		fmt.Fprintf(w, "output   %-40s %s\n", out.Name, describe(out))
+	}
+	l := r.LatencyMS
+	fmt.Fprintf(w, "latency  %d runs: p50 %.3f ms, p90 %.3f ms (min %.3f, max %.3f, mean %.3f)\n", l.N, l.P50, l.P90, l.Min, l.Max, l.Mean)
+	if r.OutFile != "" {
+		fmt.Fprintf(w, "outputs  written to %s\n", r.OutFile)
+	}
+}
+
+func describe(t runtime.TensorInfo) string {
+	s := fmt.Sprintf("%-8s %v", t.DType, t.Shape)
+	if t.Quant != nil && len(t.Quant.Scale) == 1 {
+		zp := int64(0)
+		if len(t.Quant.ZeroPoint) > 0 {
+			zp = t.Quant.ZeroPoint[0]
+		}
+		s += fmt.Sprintf("  q(scale %.6g, zero point %d)", t.Quant.Scale[0], zp)
+	} else if t.Quant != nil && len(t.Quant.Scale) > 1 {
+		s += fmt.Sprintf("  q(per-axis %d, %d scales)", t.Quant.Axis, len(t.Quant.Scale))
+	}
+	return s
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/runtime"
+)
+
+// Exit codes, as documented in the README.
+const (
+	exitPass     = 0
+	exitMismatch = 1
+	exitBadInput = 2
+	exitDevice   = 3
+)
+
+// usageError is a bad flag, argument or command line.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// inputError wraps an unreadable or unusable input file (model, inputs).
+type inputError struct{ err error }
+
+func (e *inputError) Error() string { return e.err.Error() }
+func (e *inputError) Unwrap() error { return e.err }
+
+// mismatchError is a validation that ran and found a difference.
+type mismatchError struct{ msg string }
+
+func (e *mismatchError) Error() string { return e.msg }
+
+// exitCode maps an error to the documented exit codes. Anything not known to
+// be the user's input is treated as a device/runtime failure: never a pass.
+func exitCode(err error) int {
+	if err == nil {
+		return exitPass
+	}
+	var (
+		ue *usageError
+		ie *inputError
+		me *mismatchError
+		mo *runtime.ModelError
+		in *runtime.InputError
+		se *golden.ShapeError
+		re *runtime.Error
+	)
+	switch {
+	case errors.As(err, &me):
+		return exitMismatch
+	case errors.As(err, &re):
+		return exitDevice
+	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &mo), errors.As(err, &in), errors.As(err, &se):
+		return exitBadInput
+	case errors.Is(err, context.Canceled):
+		return exitDevice
+	}
+	return exitDevice
+}
+
+// report prints err (if any) and returns the process exit code.
+func report(err error, stderr io.Writer) int {
+	code := exitCode(err)
+	if err != nil {
+		fmt.Fprintf(stderr, "validate: %v\n", err)
+		var ue *usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintln(stderr, "Run 'validate help' for usage.")
+		}
+	}
+	return code
+}
