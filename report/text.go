@@ -1,0 +1,70 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/edgeval/edgeval/golden"
+)
+
+// Text writes a readable summary of r: the verdict, the runtime, one row per
+// output with its metrics, tolerance and PASS/FAIL, and latency.
+func Text(w io.Writer, r *golden.Result) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "model     %s", r.Model)
+	if r.TFLite != "" {
+		fmt.Fprintf(&b, " -> %s", r.TFLite)
+	}
+	fmt.Fprintf(&b, " (%s)\n", r.Precision)
+	fmt.Fprintf(&b, "device    %s: %s %s", r.Device, r.Runtime.Name, r.Runtime.Version)
+	if r.Runtime.Delegate != "" && r.Runtime.Delegate != "none" {
+		fmt.Fprintf(&b, ", delegate %s", r.Runtime.Delegate)
+	}
+	fmt.Fprintf(&b, "\nsamples   %d", r.Samples)
+	if r.Seed != nil {
+		fmt.Fprintf(&b, " (seed %d)", *r.Seed)
+	}
+	b.WriteString("\n\n")
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "output\tshape\tmax abs\tmean abs\trmse\tmax rel\tcosine\tpsnr dB\ttop-1\ttolerance\tresult")
+	for _, o := range r.Outputs {
+		m := o.Metrics
+		top1 := "-"
+		if m.Top1Agreement != nil {
+			top1 = fmt.Sprintf("%.0f%%", 100**m.Top1Agreement)
+		}
+		res := "PASS"
+		if !o.Pass {
+			res = "FAIL"
+		}
+		fmt.Fprintf(tw, "%s\t%v\t%.3g\t%.3g\t%.3g\t%.3g\t%.6f\t%.1f\t%s\t%.3g\t%s\n",
+			o.Name, o.Shape, m.MaxAbs, m.MeanAbs, m.RMSE, m.MaxRel, m.Cosine, m.PSNRdB, top1, o.Tolerance.MaxAbs, res)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, o := range r.Outputs {
+		for _, why := range o.Why {
+			fmt.Fprintf(&b, "  %s: %s\n", o.Name, why)
+		}
+	}
+	l := r.LatencyMS
+	fmt.Fprintf(&b, "\nlatency   %s: p50 %.3f ms, p90 %.3f ms (min %.3f, max %.3f)\n", r.Runtime.Name, l.P50, l.P90, l.Min, l.Max)
+	if r.ReferenceMS != nil {
+		fmt.Fprintf(&b, "reference Go: p50 %.3f ms per sample\n", r.ReferenceMS.P50)
+	}
+	if r.ConvertMS != nil {
+		fmt.Fprintf(&b, "convert   %.1f ms\n", *r.ConvertMS)
+	}
+	if r.Error != "" {
+		fmt.Fprintf(&b, "error     %s\n", r.Error)
+	}
+	if r.Repro != "" {
+		fmt.Fprintf(&b, "repro     %s\n", r.Repro)
+	}
+	fmt.Fprintf(&b, "verdict   %s\n", strings.ToUpper(r.Verdict))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
