@@ -59,33 +59,40 @@ let wasmFile = '';
 self.Module = { print: log, printErr: log };
 
 // ---- frames ----
-function writeAll(buf) {
-  let off = 0;
-  while (off < buf.length) {
+function writeAll(bufs) {
+  // writevSync with retries on partial writes and EAGAIN.
+  let list = bufs.filter((b) => b.length > 0);
+  while (list.length > 0) {
+    let n;
     try {
-      off += fs.writeSync(1, buf, off, buf.length - off);
+      n = fs.writevSync(1, list);
     } catch (e) {
-      if (e.code !== 'EAGAIN') throw e;
+      if (e.code === 'EAGAIN') continue;
+      throw e;
+    }
+    while (n > 0 && list.length > 0) {
+      if (n >= list[0].length) {
+        n -= list[0].length;
+        list.shift();
+      } else {
+        list[0] = list[0].subarray(n);
+        n = 0;
+      }
     }
   }
 }
 
-// reply sends header h and the given data chunks (Uint8Array views) as one
-// frame with a single write.
+// reply sends header h followed by the data chunks (views, for example into
+// WASM memory) as one frame, with one writev system call when the pipe has
+// room.
 function reply(h, chunks = []) {
   const hb = Buffer.from(JSON.stringify(h), 'utf8');
   let n = 0;
   for (const c of chunks) n += c.length;
-  const out = Buffer.allocUnsafe(8 + hb.length + n);
-  out.writeUInt32LE(hb.length, 0);
-  out.writeUInt32LE(n, 4);
-  hb.copy(out, 8);
-  let off = 8 + hb.length;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  writeAll(out);
+  const pre = Buffer.allocUnsafe(8);
+  pre.writeUInt32LE(hb.length, 0);
+  pre.writeUInt32LE(n, 4);
+  writeAll([pre, hb, ...chunks]);
 }
 
 function fail(kind, err) {
@@ -205,7 +212,8 @@ async function load(h, data) {
       const tt = model.getOutputTensorType(index, i);
       const d = describe(tt);
       tt.delete();
-      outputs.push({ name: outNames[i], dtype: d.dtype, shape: d.shape });
+      const shape = d.shape.map((x, k) => (x < 0 ? (k === 0 ? batch : 1) : x));
+      outputs.push({ name: outNames[i], dtype: d.dtype, shape, declared: d.shape });
     }
     session = { model, compiled, ptr, index, inputs, outputs };
     const err = captured.find((l) => l.includes('ERROR'));
@@ -227,20 +235,29 @@ async function load(h, data) {
   }
 }
 
-function run(data) {
-  if (!session) return fail('runtime', 'no model loaded');
+// run reads the request's dlen data bytes from stdin straight into the
+// input tensor buffers in WASM memory, invokes, and replies.
+function run(dlen, recvStart) {
+  if (!session) {
+    discard(dlen);
+    return fail('runtime', 'no model loaded');
+  }
   captured = [];
   const L = wasm.LiteRtTensorBufferLockMode;
   let want = 0;
   for (const t of session.inputs) want += t.bytes;
-  if (data.length !== want) return fail('runtime', `run: got ${data.length} input bytes, want ${want}`);
-  let off = 0;
+  if (dlen !== want) {
+    discard(dlen);
+    return fail('runtime', `run: got ${dlen} input bytes, want ${want}`);
+  }
   const bufs = [];
   for (const t of session.inputs) {
     const p = t.buf.lock(L.WRITE);
-    wasm.HEAPU8.set(data.subarray(off, off + t.bytes), p);
-    t.buf.unlock();
-    off += t.bytes;
+    try {
+      readFull(wasm.HEAPU8, p, t.bytes);
+    } finally {
+      t.buf.unlock();
+    }
     bufs.push(t.buf);
   }
   let outBufs;
@@ -267,7 +284,7 @@ function run(data) {
     }
     const err = captured.find((l) => l.includes('ERROR'));
     if (err) return fail('runtime', err);
-    reply({ ok: true, invoke_ns: Number(t1 - t0), outputs: meta }, chunks);
+    reply({ ok: true, invoke_ns: Number(t1 - t0), bridge_ns: Number(process.hrtime.bigint() - recvStart), outputs: meta }, chunks);
   } catch (e) {
     return fail('runtime', e);
   } finally {
@@ -276,68 +293,36 @@ function run(data) {
 }
 
 // ---- request loop ----
-let pending = []; // received chunks
-let pendingLen = 0;
-let busy = Promise.resolve();
+// The bridge serves one request at a time, so it reads stdin synchronously
+// (no event-loop round trips, no intermediate chunks).
 
-function take(n) {
-  // Removes and returns the first n pending bytes as one Buffer.
-  if (pending[0].length >= n) {
-    const b = pending[0].subarray(0, n);
-    if (pending[0].length === n) pending.shift();
-    else pending[0] = pending[0].subarray(n);
-    pendingLen -= n;
-    return b;
-  }
-  const out = Buffer.allocUnsafe(n);
-  let off = 0;
-  while (off < n) {
-    const c = pending[0];
-    const k = Math.min(c.length, n - off);
-    c.copy(out, off, 0, k);
-    off += k;
-    if (k === c.length) pending.shift();
-    else pending[0] = c.subarray(k);
-  }
-  pendingLen -= n;
-  return out;
-}
-
-let need = null; // {hlen, dlen} once the prefix of the next frame is read
-
-async function handle(h, data) {
-  switch (h.op) {
-    case 'load':
-      return load(h, data);
-    case 'run':
-      return run(data);
-    case 'quit':
-      closeSession();
-      process.exit(0);
-    default:
-      return fail('runtime', `unknown op ${JSON.stringify(h.op)}`);
-  }
-}
-
-function pump() {
-  for (;;) {
-    if (!need) {
-      if (pendingLen < 8) return;
-      const pre = take(8);
-      need = { hlen: pre.readUInt32LE(0), dlen: pre.readUInt32LE(4) };
-    }
-    if (pendingLen < need.hlen + need.dlen) return;
-    let h;
-    const hb = take(need.hlen);
-    const data = need.dlen > 0 ? take(need.dlen) : Buffer.alloc(0);
-    need = null;
+function readFull(buf, off, n) {
+  while (n > 0) {
+    let k;
     try {
-      h = JSON.parse(hb.toString('utf8'));
+      k = fs.readSync(0, buf, off, n, null);
     } catch (e) {
-      fail('runtime', `malformed request header: ${e.message}`);
-      continue;
+      if (e.code === 'EAGAIN') continue;
+      throw e;
     }
-    busy = busy.then(() => handle(h, data)).catch((e) => fail('runtime', e));
+    if (k === 0) process.exit(0); // stdin closed: the Go side is done
+    off += k;
+    n -= k;
+  }
+}
+
+let scratch = Buffer.allocUnsafe(1 << 16);
+function readBytes(n) {
+  if (scratch.length < n) scratch = Buffer.allocUnsafe(n);
+  readFull(scratch, 0, n);
+  return scratch.subarray(0, n);
+}
+
+function discard(n) {
+  while (n > 0) {
+    const k = Math.min(n, 1 << 20);
+    readBytes(k);
+    n -= k;
   }
 }
 
@@ -348,11 +333,40 @@ try {
   process.exit(1);
 }
 reply({ ok: true, name: 'litert-wasm', version, wasm: wasmFile, threads: wasm.getThreadCount() });
-process.stdin.on('data', (c) => {
-  pending.push(c);
-  pendingLen += c.length;
-  pump();
-});
-process.stdin.on('end', () => {
-  busy.then(() => process.exit(0));
-});
+
+const prefix = Buffer.allocUnsafe(8);
+for (;;) {
+  readFull(prefix, 0, 8);
+  const start = process.hrtime.bigint();
+  const hlen = prefix.readUInt32LE(0);
+  const dlen = prefix.readUInt32LE(4);
+  let h;
+  try {
+    h = JSON.parse(readBytes(hlen).toString('utf8'));
+  } catch (e) {
+    discard(dlen);
+    fail('runtime', `malformed request header: ${e.message}`);
+    continue;
+  }
+  try {
+    switch (h.op) {
+      case 'load': {
+        // load copies the model into WASM memory before its first await.
+        await load(h, readBytes(dlen));
+        break;
+      }
+      case 'run':
+        run(dlen, start);
+        break;
+      case 'quit':
+        closeSession();
+        process.exit(0);
+        break;
+      default:
+        discard(dlen);
+        fail('runtime', `unknown op ${JSON.stringify(h.op)}`);
+    }
+  } catch (e) {
+    fail('runtime', e);
+  }
+}

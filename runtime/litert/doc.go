@@ -1,0 +1,45 @@
+// Package litert runs .tflite models in Google's LiteRT kernels, compiled to
+// WebAssembly and published on npm as @litertjs/core (pinned at 2.5.3 in the
+// repository's package.json; install with `npm ci` at the repository root).
+//
+// Each session starts one Node process running bridge.mjs (embedded in the
+// binary and written to the user cache directory), which loads the WASM
+// module, compiles the model for the CPU (XNNPACK), and then serves requests
+// on stdin/stdout as binary frames: a little-endian u32 header length, a u32
+// data length, a small JSON header (names, dtypes, shapes, timings), and the
+// raw little-endian tensor bytes. Invoke time is measured inside Node with
+// process.hrtime around the compiled model's run call.
+//
+// # Data types
+//
+// LiteRT.js's JavaScript Tensor class maps only float32, int32 and uint8, and
+// its CompiledModel wrapper refuses to even describe an int8 model ("Element
+// type INT8 is not supported"). The restriction lives only in that
+// JavaScript: the WASM bindings beneath it (LiteRtTensorBuffer.createManaged
+// with any element type, lock/unlock giving a pointer into WASM memory)
+// handle every type the kernels do. The bridge therefore bypasses the
+// wrapper: it calls loadModel/compileModel itself, creates host tensor
+// buffers with the model's own element type and shape, and copies raw bytes
+// into and out of WASM memory. int8, int16, bool (and float32, int32,
+// uint8, int64) inputs and outputs run on the real LiteRT 2.5.3 kernels with
+// no change to the model. The alternatives were rejected: a model patch
+// adding CAST ops at the boundary changes the graph under test, and
+// @tensorflow/tfjs-tflite is an older runtime that rejects newer builtins.
+//
+// # Failures
+//
+// LiteRT prints some errors (an unresolved custom op, a failed tensor
+// allocation) with "ERROR" and still returns garbage outputs; the bridge
+// captures everything LiteRT prints and fails the request on any such line.
+// Runs fail with a *runtime.Error, never partial outputs, when that happens,
+// when the process dies, when a frame is malformed, or at the time-out or
+// cancellation of the context (which also kill the process). Bytes that are
+// not a .tflite model give a *runtime.ModelError.
+//
+// # Dynamic shapes
+//
+// LiteRT's CompiledModel only resizes inputs whose dims_signature allows it,
+// and silently ignores a larger batch on some models, so the session always
+// passes input buffers of the model's static shape; dynamic (-1) dimensions
+// are pinned in the flatbuffer to the session's batch size before loading.
+package litert

@@ -1,0 +1,97 @@
+package litert
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/edgeval/edgeval/runtime"
+	"github.com/edgeval/edgeval/tensor"
+)
+
+// session is one model loaded in one Node process.
+type session struct {
+	p       *proc
+	timeout time.Duration
+	info    runtime.Info
+	inputs  []runtime.TensorInfo
+	outputs []runtime.TensorInfo
+	payload [][]byte
+	closed  bool
+	// lastBridge is the time the last Run spent inside Node (receiving the
+	// request, copying, invoking, replying), for the overhead benchmark.
+	lastBridge time.Duration
+}
+
+// Info reports "litert-wasm" and the @litertjs/core version.
+func (s *session) Info() runtime.Info { return s.info }
+
+// Inputs describes the selected signature's inputs.
+func (s *session) Inputs() []runtime.TensorInfo { return s.inputs }
+
+// Outputs describes the selected signature's outputs.
+func (s *session) Outputs() []runtime.TensorInfo { return s.outputs }
+
+var errClosed = errors.New("session is closed")
+
+// Run sends the inputs to the bridge, which copies them into LiteRT's input
+// buffers, times the invoke with process.hrtime, and returns the outputs.
+func (s *session) Run(ctx context.Context, inputs []*tensor.Tensor) (*runtime.Result, error) {
+	if s.closed {
+		return nil, rtErr("invoke", errClosed)
+	}
+	if err := runtime.CheckInputs(s.inputs, inputs); err != nil {
+		return nil, err
+	}
+	s.payload = s.payload[:0]
+	for _, in := range inputs {
+		s.payload = append(s.payload, in.Data)
+	}
+	var outs []*tensor.Tensor
+	sink := func(r *reply) ([][]byte, error) {
+		if len(r.Outputs) != len(s.outputs) {
+			return nil, fmt.Errorf("%d outputs, the model declares %d", len(r.Outputs), len(s.outputs))
+		}
+		outs = make([]*tensor.Tensor, len(r.Outputs))
+		dst := make([][]byte, len(r.Outputs))
+		for i, w := range r.Outputs {
+			dt, err := tensor.ParseDType(w.DType)
+			if err != nil {
+				return nil, fmt.Errorf("output %d: %w", i, err)
+			}
+			n, err := tensor.CheckedNumElements(w.Shape, math.MaxUint32)
+			if err != nil {
+				return nil, fmt.Errorf("output %d: %w", i, err)
+			}
+			if uint64(n)*uint64(dt.Size()) > maxData {
+				return nil, fmt.Errorf("output %d: shape %v is too large", i, w.Shape)
+			}
+			t := &tensor.Tensor{DType: dt, Shape: slices.Clone(w.Shape), Data: make([]byte, n*dt.Size()), Quant: s.outputs[i].Quant}
+			outs[i], dst[i] = t, t.Data
+		}
+		return dst, nil
+	}
+	r, err := s.p.call(ctx, s.timeout, runRequest, s.payload, sink)
+	if err != nil {
+		return nil, rtErr("invoke", err)
+	}
+	s.lastBridge = time.Duration(r.BridgeNS)
+	return &runtime.Result{Outputs: outs, Invoke: time.Duration(r.InvokeNS)}, nil
+}
+
+// runRequest is the header of every run request, encoded once.
+var runRequest = json.RawMessage(`{"op":"run"}`)
+
+// Close ends the Node process.
+func (s *session) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	s.p.close()
+	return nil
+}
