@@ -1,0 +1,3 @@
+package tflite
+
+//go:generate sh schema/generate.sh
