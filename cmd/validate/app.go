@@ -42,7 +42,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			if !ok {
 				return usagef("unknown command %q", args[1])
 			}
-			return c.run(ctx, []string{"-h"}, stdout, stderr)
+			if err := c.run(ctx, []string{"-h"}, stdout, stderr); !errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return nil
 		}
 		printUsage(stdout, cmds)
 		return nil
