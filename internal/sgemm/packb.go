@@ -29,9 +29,12 @@ type bSource struct {
 }
 
 // panels appends the panels for columns [j0, j0+nc) of K block [p0, p0+kc),
-// packing into scratch (kBlock×nBlock floats) as needed. j0 is a multiple of
-// 16 and nc ≤ nBlock.
-func (s *bSource) panels(dst []panel, p0, kc, j0, nc int, scratch []float32) []panel {
+// packing into ws.bpack as needed. j0 is a multiple of 16 and nc ≤ nBlock.
+func (s *bSource) panels(dst []panel, p0, kc, j0, nc int, ws *workspace) []panel {
+	if s.packed == nil {
+		ws.bpack = grow(ws.bpack, kc*((nc+15)/16*16))
+	}
+	scratch := ws.bpack
 	used := 0
 	for j := j0; j < j0+nc; {
 		w := panelWidth(j, j0+nc)

@@ -51,6 +51,10 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
+	if transB && m <= inPlaceMaxM && n > m {
+		gemmSwapped(active, transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	src := bSource{trans: transB, b: b, ld: ldb,
 		inPlace: !transB && (n <= inPlaceMaxN || m <= inPlaceMaxM)}
 	gemm(active, transA, m, n, k, alpha, a, lda, &src, beta, c, ldc)
@@ -101,9 +105,18 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 // not a multiple of 12, and one tile for partial tiles. Pooled so that a
 // call allocates nothing in the steady state.
 type workspace struct {
-	bpack [kBlock * nBlock]float32
+	bpack []float32 // packed B panels, grown to at most kBlock×nBlock
+	ct    []float32 // C transposed, for the swapped small-M product
 	arem  [12 * kBlock]float32
 	tmp   [12 * 16]float32
+}
+
+// grow returns buf resized to n elements, reallocating when it is too small.
+func grow(buf []float32, n int) []float32 {
+	if cap(buf) < n {
+		return make([]float32, n)
+	}
+	return buf[:n]
 }
 
 var workspaces = sync.Pool{New: func() any { return new(workspace) }}
@@ -134,7 +147,7 @@ func gemm(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, lda 
 		}
 		for j0 := 0; j0 < n; j0 += nBlock {
 			nc := min(nBlock, n-j0)
-			ps := src.panels(panels[:0], p0, kc, j0, nc, ws.bpack[:])
+			ps := src.panels(panels[:0], p0, kc, j0, nc, ws)
 			for i0 := 0; i0 < m; i0 += mBlock {
 				mc := min(mBlock, m-i0)
 				for q := range ps {
@@ -222,6 +235,33 @@ func (t *tileJob) viaTmp(kern kernelFunc, mr int, a []float32, rsa, csa, ci, row
 			}
 		} else {
 			copy(dst, src)
+		}
+	}
+}
+
+// gemmSwapped computes a product with few rows and B stored n×k, where
+// packing B would cost as much as the product, as Cᵀ = Bᵀ·op(A)ᵀ: B stored
+// n×k is then a row-major left operand read in place, and only the small A
+// is packed. Cᵀ goes to scratch and is transposed into C.
+func gemmSwapped(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	ws := workspaces.Get().(*workspace)
+	defer workspaces.Put(ws)
+	ws.ct = grow(ws.ct, n*m)
+	ct := ws.ct
+	// op(A)ᵀ is k×m: A itself when transA (k×m row-major), else A stored m×k.
+	src := bSource{trans: !transA, b: a, ld: lda, inPlace: transA}
+	gemm(ks, false, n, m, k, alpha, b, ldb, &src, 0, ct, m)
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			for j := range row {
+				row[j] = ct[j*m+i]
+			}
+			continue
+		}
+		for j := range row {
+			row[j] = ct[j*m+i] + beta*row[j]
 		}
 	}
 }
