@@ -1,0 +1,380 @@
+//go:build tflite
+
+package tflitec
+
+/*
+#cgo LDFLAGS: -ltensorflowlite_c
+#cgo linux LDFLAGS: -ldl -lm
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tensorflow/lite/c/c_api.h>
+#include <tensorflow/lite/c/c_api_experimental.h>
+
+// edgeval_errbuf collects the messages TFLite reports for one model or
+// interpreter; Go reads and clears it after a failed call.
+typedef struct {
+	char buf[4096];
+	size_t len;
+} edgeval_errbuf;
+
+static void edgeval_report(void* user_data, const char* format, va_list args) {
+	edgeval_errbuf* e = (edgeval_errbuf*)user_data;
+	size_t room = sizeof(e->buf) - e->len;
+	if (room < 2) return;
+	if (e->len > 0) {
+		e->buf[e->len++] = '\n';
+		room--;
+	}
+	int n = vsnprintf(e->buf + e->len, room, format, args);
+	if (n < 0) {
+		e->buf[e->len] = 0;
+		return;
+	}
+	e->len += ((size_t)n < room) ? (size_t)n : room - 1;
+}
+
+static TfLiteModel* edgeval_model_create(const void* data, size_t size, edgeval_errbuf* e) {
+	return TfLiteModelCreateWithErrorReporter(data, size, edgeval_report, e);
+}
+
+// edgeval_dims_signature copies up to n entries of the tensor's declared
+// shape into out and returns its rank (-1 when the model declares none).
+static int edgeval_dims_signature(const TfLiteTensor* t, int* out, int n) {
+	const TfLiteIntArray* s = t->dims_signature;
+	if (s == NULL) return -1;
+	for (int i = 0; i < s->size && i < n; i++) out[i] = s->data[i];
+	return s->size;
+}
+
+static void edgeval_options_set_reporter(TfLiteInterpreterOptions* o, edgeval_errbuf* e) {
+	TfLiteInterpreterOptionsSetErrorReporter(o, edgeval_report, e);
+}
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unsafe"
+)
+
+// cTensor is a TfLiteTensor owned by an interpreter.
+type cTensor = C.TfLiteTensor
+
+// version returns TfLiteVersion(), for example "2.17.1".
+func version() string { return C.GoString(C.TfLiteVersion()) }
+
+// errBuf is C memory that TFLite's error reporter writes into. It lives as
+// long as the model or interpreter it was registered with.
+type errBuf struct{ p *C.edgeval_errbuf }
+
+func newErrBuf() errBuf {
+	return errBuf{(*C.edgeval_errbuf)(C.calloc(1, C.size_t(unsafe.Sizeof(C.edgeval_errbuf{}))))}
+}
+
+// take returns the collected messages and clears the buffer.
+func (e errBuf) take() string {
+	if e.p == nil || e.p.len == 0 {
+		return ""
+	}
+	s := C.GoStringN(&e.p.buf[0], C.int(e.p.len))
+	e.p.len = 0
+	return strings.TrimSpace(s)
+}
+
+func (e errBuf) free() { C.free(unsafe.Pointer(e.p)) }
+
+// withReport wraps err with TFLite's own messages, if it printed any.
+func (e errBuf) wrap(err error) error {
+	if msg := e.take(); msg != "" {
+		return fmt.Errorf("%w: %s", err, msg)
+	}
+	return err
+}
+
+// cModel is a TfLiteModel together with the C copy of the model bytes, which
+// must outlive it (TfLiteModelCreate does not copy).
+type cModel struct {
+	m   *C.TfLiteModel
+	buf unsafe.Pointer
+	eb  errBuf
+}
+
+// newModel copies b into C memory and builds (and verifies) the model.
+func newModel(b []byte) (*cModel, error) {
+	if len(b) == 0 {
+		return nil, errors.New("empty model")
+	}
+	eb := newErrBuf()
+	buf := C.CBytes(b)
+	m := C.edgeval_model_create(buf, C.size_t(len(b)), eb.p)
+	if m == nil {
+		err := eb.wrap(errors.New("TfLiteModelCreate rejected the flatbuffer"))
+		C.free(buf)
+		eb.free()
+		return nil, err
+	}
+	return &cModel{m: m, buf: buf, eb: eb}, nil
+}
+
+func (m *cModel) delete() {
+	if m == nil || m.m == nil {
+		return
+	}
+	C.TfLiteModelDelete(m.m)
+	C.free(m.buf)
+	m.eb.free()
+	m.m, m.buf = nil, nil
+}
+
+// cInterpreter is a TfLiteInterpreter with its error buffer.
+type cInterpreter struct {
+	i  *C.TfLiteInterpreter
+	eb errBuf
+}
+
+// newInterpreter creates an interpreter for m with threads (0: TFLite's
+// default) and an optional delegate, with cancellation enabled.
+func newInterpreter(m *cModel, threads int, delegate unsafe.Pointer) (*cInterpreter, error) {
+	o := C.TfLiteInterpreterOptionsCreate()
+	if o == nil {
+		return nil, errors.New("TfLiteInterpreterOptionsCreate failed")
+	}
+	defer C.TfLiteInterpreterOptionsDelete(o)
+	if threads > 0 {
+		C.TfLiteInterpreterOptionsSetNumThreads(o, C.int32_t(threads))
+	}
+	eb := newErrBuf()
+	C.edgeval_options_set_reporter(o, eb.p)
+	if C.TfLiteInterpreterOptionsEnableCancellation(o, true) != C.kTfLiteOk {
+		eb.free()
+		return nil, errors.New("TfLiteInterpreterOptionsEnableCancellation failed")
+	}
+	if delegate != nil {
+		C.TfLiteInterpreterOptionsAddDelegate(o, (*C.TfLiteOpaqueDelegate)(delegate))
+	}
+	i := C.TfLiteInterpreterCreate(m.m, o)
+	if i == nil {
+		err := eb.wrap(errors.New("TfLiteInterpreterCreate failed"))
+		eb.free()
+		return nil, err
+	}
+	return &cInterpreter{i: i, eb: eb}, nil
+}
+
+func (it *cInterpreter) delete() {
+	if it == nil || it.i == nil {
+		return
+	}
+	C.TfLiteInterpreterDelete(it.i)
+	it.eb.free()
+	it.i = nil
+}
+
+// signatureKeys lists the model's SignatureDef keys in model order.
+func (it *cInterpreter) signatureKeys() []string {
+	n := int(C.TfLiteInterpreterGetSignatureCount(it.i))
+	keys := make([]string, n)
+	for k := range keys {
+		keys[k] = C.GoString(C.TfLiteInterpreterGetSignatureKey(it.i, C.int32_t(k)))
+	}
+	return keys
+}
+
+// status turns a TfLiteStatus into an error naming the call.
+func status(s C.TfLiteStatus, call string) error {
+	switch s {
+	case C.kTfLiteOk:
+		return nil
+	case C.kTfLiteCancelled:
+		return fmt.Errorf("%s: %w", call, errCancelled)
+	case C.kTfLiteUnresolvedOps:
+		return fmt.Errorf("%s: unresolved ops (status %d)", call, int(s))
+	case C.kTfLiteDelegateError:
+		return fmt.Errorf("%s: delegate error (status %d)", call, int(s))
+	}
+	return fmt.Errorf("%s failed (status %d)", call, int(s))
+}
+
+// errCancelled is wrapped when TFLite reports a cancelled invoke.
+var errCancelled = errors.New("invocation cancelled")
+
+// graph is the set of inputs and outputs a session runs: the primary
+// subgraph of an interpreter, or one signature runner.
+type graph interface {
+	numInputs() int
+	numOutputs() int
+	inputName(i int) string
+	outputName(i int) string
+	input(i int) *C.TfLiteTensor
+	output(i int) *C.TfLiteTensor
+	resizeInput(i int, dims []int) error
+	allocate() error
+	invoke() error
+	cancel()
+	close()
+}
+
+// primary runs the interpreter's primary subgraph.
+type primary struct{ it *cInterpreter }
+
+func (p primary) numInputs() int  { return int(C.TfLiteInterpreterGetInputTensorCount(p.it.i)) }
+func (p primary) numOutputs() int { return int(C.TfLiteInterpreterGetOutputTensorCount(p.it.i)) }
+func (p primary) input(i int) *C.TfLiteTensor {
+	return C.TfLiteInterpreterGetInputTensor(p.it.i, C.int32_t(i))
+}
+func (p primary) output(i int) *C.TfLiteTensor {
+	return (*C.TfLiteTensor)(unsafe.Pointer(C.TfLiteInterpreterGetOutputTensor(p.it.i, C.int32_t(i))))
+}
+func (p primary) inputName(i int) string  { return tensorName(p.input(i)) }
+func (p primary) outputName(i int) string { return tensorName(p.output(i)) }
+func (p primary) resizeInput(i int, dims []int) error {
+	d := cDims(dims)
+	return status(C.TfLiteInterpreterResizeInputTensor(p.it.i, C.int32_t(i), &d[0], C.int32_t(len(dims))), "TfLiteInterpreterResizeInputTensor")
+}
+func (p primary) allocate() error {
+	return status(C.TfLiteInterpreterAllocateTensors(p.it.i), "TfLiteInterpreterAllocateTensors")
+}
+func (p primary) invoke() error {
+	return status(C.TfLiteInterpreterInvoke(p.it.i), "TfLiteInterpreterInvoke")
+}
+func (p primary) cancel() { C.TfLiteInterpreterCancel(p.it.i) }
+func (p primary) close()  {}
+
+// runner runs one SignatureDef through a TfLiteSignatureRunner.
+type runner struct {
+	it      *cInterpreter
+	r       *C.TfLiteSignatureRunner
+	inputs  []*C.char // names, owned by the runner
+	outputs []*C.char
+}
+
+func newRunner(it *cInterpreter, key string) (*runner, error) {
+	ck := C.CString(key)
+	defer C.free(unsafe.Pointer(ck))
+	r := C.TfLiteInterpreterGetSignatureRunner(it.i, ck)
+	if r == nil {
+		return nil, it.eb.wrap(fmt.Errorf("TfLiteInterpreterGetSignatureRunner(%q) failed", key))
+	}
+	rn := &runner{it: it, r: r}
+	for i := range int(C.TfLiteSignatureRunnerGetInputCount(r)) {
+		rn.inputs = append(rn.inputs, C.TfLiteSignatureRunnerGetInputName(r, C.int32_t(i)))
+	}
+	for i := range int(C.TfLiteSignatureRunnerGetOutputCount(r)) {
+		rn.outputs = append(rn.outputs, C.TfLiteSignatureRunnerGetOutputName(r, C.int32_t(i)))
+	}
+	return rn, nil
+}
+
+func (r *runner) numInputs() int          { return len(r.inputs) }
+func (r *runner) numOutputs() int         { return len(r.outputs) }
+func (r *runner) inputName(i int) string  { return C.GoString(r.inputs[i]) }
+func (r *runner) outputName(i int) string { return C.GoString(r.outputs[i]) }
+func (r *runner) input(i int) *C.TfLiteTensor {
+	return C.TfLiteSignatureRunnerGetInputTensor(r.r, r.inputs[i])
+}
+func (r *runner) output(i int) *C.TfLiteTensor {
+	return (*C.TfLiteTensor)(unsafe.Pointer(C.TfLiteSignatureRunnerGetOutputTensor(r.r, r.outputs[i])))
+}
+func (r *runner) resizeInput(i int, dims []int) error {
+	d := cDims(dims)
+	return status(C.TfLiteSignatureRunnerResizeInputTensor(r.r, r.inputs[i], &d[0], C.int32_t(len(dims))), "TfLiteSignatureRunnerResizeInputTensor")
+}
+func (r *runner) allocate() error {
+	return status(C.TfLiteSignatureRunnerAllocateTensors(r.r), "TfLiteSignatureRunnerAllocateTensors")
+}
+func (r *runner) invoke() error {
+	return status(C.TfLiteSignatureRunnerInvoke(r.r), "TfLiteSignatureRunnerInvoke")
+}
+func (r *runner) cancel() { C.TfLiteSignatureRunnerCancel(r.r) }
+func (r *runner) close() {
+	if r.r != nil {
+		C.TfLiteSignatureRunnerDelete(r.r)
+		r.r = nil
+	}
+}
+
+// cDims converts a shape for the resize calls; it always has at least one
+// element so &d[0] is valid (a rank-0 resize passes size 0).
+func cDims(dims []int) []C.int {
+	d := make([]C.int, max(len(dims), 1))
+	for i, v := range dims {
+		d[i] = C.int(v)
+	}
+	return d
+}
+
+// tensorName returns a tensor's name ("" for a nil tensor or name).
+func tensorName(t *C.TfLiteTensor) string {
+	if t == nil {
+		return ""
+	}
+	if p := C.TfLiteTensorName(t); p != nil {
+		return C.GoString(p)
+	}
+	return ""
+}
+
+// tensorShape returns a tensor's current dimensions.
+func tensorShape(t *C.TfLiteTensor) []int {
+	n := int(C.TfLiteTensorNumDims(t))
+	if n < 0 {
+		return nil
+	}
+	s := make([]int, n)
+	for i := range s {
+		s[i] = int(C.TfLiteTensorDim(t, C.int32_t(i)))
+	}
+	return s
+}
+
+// tensorShapeSignature returns the tensor's declared shape (-1 for dynamic
+// dimensions) from TfLiteTensor.dims_signature, or nil when the model
+// declares none or it does not have the tensor's rank.
+func tensorShapeSignature(t *C.TfLiteTensor) []int {
+	rank := int(C.TfLiteTensorNumDims(t))
+	if rank <= 0 {
+		return nil
+	}
+	buf := make([]C.int, rank)
+	if int(C.edgeval_dims_signature(t, &buf[0], C.int(rank))) != rank {
+		return nil
+	}
+	s := make([]int, rank)
+	for i, v := range buf {
+		s[i] = int(v)
+	}
+	return s
+}
+
+// tensorType returns the tensor's TfLiteType as an int.
+func tensorType(t *C.TfLiteTensor) int { return int(C.TfLiteTensorType(t)) }
+
+// tensorBytes returns the tensor's byte size.
+func tensorBytes(t *C.TfLiteTensor) int { return int(C.TfLiteTensorByteSize(t)) }
+
+// tensorQuant returns the per-tensor affine quantization (scale 0 when the
+// tensor is not quantized).
+func tensorQuant(t *C.TfLiteTensor) (scale float32, zeroPoint int64) {
+	q := C.TfLiteTensorQuantizationParams(t)
+	return float32(q.scale), int64(q.zero_point)
+}
+
+// copyIn copies b (exactly the tensor's byte size) into t.
+func copyIn(t *C.TfLiteTensor, b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	return status(C.TfLiteTensorCopyFromBuffer(t, unsafe.Pointer(&b[0]), C.size_t(len(b))), "TfLiteTensorCopyFromBuffer")
+}
+
+// copyOut copies t into b (exactly the tensor's byte size).
+func copyOut(t *C.TfLiteTensor, b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	return status(C.TfLiteTensorCopyToBuffer(t, unsafe.Pointer(&b[0]), C.size_t(len(b))), "TfLiteTensorCopyToBuffer")
+}

@@ -1,0 +1,25 @@
+//go:build !tflite
+
+package tflitec
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/edgeval/edgeval/runtime"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestNotBuiltIn(t *testing.T) {
+	rt, err := runtime.Get(Name)
+	require.Error(t, err)
+	assert.Nil(t, rt)
+	assert.True(t, errors.Is(err, runtime.ErrNotBuiltIn), "error %v should wrap runtime.ErrNotBuiltIn", err)
+	var re *runtime.Error
+	require.True(t, errors.As(err, &re), "error %T should be a *runtime.Error", err)
+	assert.Equal(t, Name, re.Runtime)
+	assert.Contains(t, err.Error(), "-tags tflite")
+	assert.Contains(t, err.Error(), "libtensorflowlite_c")
+	assert.Contains(t, runtime.Names(), Name)
+}

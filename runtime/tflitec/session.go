@@ -1,0 +1,188 @@
+//go:build tflite
+
+package tflitec
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/edgeval/edgeval/runtime"
+	"github.com/edgeval/edgeval/tensor"
+)
+
+// session is one model in one TFLite interpreter.
+type session struct {
+	timeout  time.Duration
+	info     runtime.Info
+	delegate *delegate
+	model    *cModel
+	interp   *cInterpreter
+	g        graph
+	inputs   []runtime.TensorInfo
+	outputs  []runtime.TensorInfo
+
+	// mu guards running and closed against the cancellation callbacks of
+	// Run, which may fire on other goroutines.
+	mu      sync.Mutex
+	running bool
+	closed  bool
+}
+
+// Info reports "tflite-c", TfLiteVersion(), the delegate and threads.
+func (s *session) Info() runtime.Info { return s.info }
+
+// Inputs describes the inputs: the signature's, in the runner's order, or
+// the primary subgraph's.
+func (s *session) Inputs() []runtime.TensorInfo { return s.inputs }
+
+// Outputs describes the outputs, in the order Run returns them.
+func (s *session) Outputs() []runtime.TensorInfo { return s.outputs }
+
+// Run copies the inputs into the interpreter, invokes it, and copies the
+// outputs out. Result.Invoke is the time spent in the invoke call alone. The
+// context and the session's timeout cancel a running invoke through TFLite's
+// cancellation API.
+func (s *session) Run(ctx context.Context, inputs []*tensor.Tensor) (*runtime.Result, error) {
+	if s.isClosed() {
+		return nil, rtErr("invoke", errClosed)
+	}
+	if err := runtime.CheckInputs(s.inputs, inputs); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, rtErr("invoke", err)
+	}
+	for i, in := range inputs {
+		t := s.g.input(i)
+		if n := tensorBytes(t); n != len(in.Data) {
+			return nil, rtErr("invoke", fmt.Errorf("input %d %q: TFLite tensor holds %d bytes, the input %d", i, s.inputs[i].Name, n, len(in.Data)))
+		}
+		if err := copyIn(t, in.Data); err != nil {
+			return nil, rtErr("invoke", fmt.Errorf("input %d %q: %w", i, s.inputs[i].Name, err))
+		}
+	}
+	elapsed, err := s.invoke(ctx)
+	if err != nil {
+		return nil, err
+	}
+	outs := make([]*tensor.Tensor, len(s.outputs))
+	for i, info := range s.outputs {
+		out, err := s.output(i, info)
+		if err != nil {
+			return nil, rtErr("invoke", fmt.Errorf("output %d %q: %w", i, info.Name, err))
+		}
+		outs[i] = out
+	}
+	return &runtime.Result{Outputs: outs, Invoke: elapsed}, nil
+}
+
+// invoke runs the graph once, timing only the invoke call, and cancels it
+// when ctx is done or the timeout passes.
+func (s *session) invoke(ctx context.Context) (time.Duration, error) {
+	var timedOut bool
+	s.mu.Lock()
+	s.running = true
+	s.mu.Unlock()
+	stopCtx := context.AfterFunc(ctx, s.cancelRunning)
+	timer := time.AfterFunc(s.timeout, func() {
+		s.mu.Lock()
+		timedOut = s.running
+		s.mu.Unlock()
+		s.cancelRunning()
+	})
+
+	start := time.Now()
+	err := s.g.invoke()
+	elapsed := time.Since(start)
+
+	timer.Stop()
+	stopCtx()
+	s.mu.Lock()
+	s.running = false
+	to := timedOut
+	s.mu.Unlock()
+
+	if err != nil {
+		switch {
+		case to:
+			return 0, rtErr("invoke", fmt.Errorf("timed out after %v: %w", s.timeout, context.DeadlineExceeded))
+		case ctx.Err() != nil:
+			return 0, rtErr("invoke", ctx.Err())
+		}
+		return 0, rtErr("invoke", s.interp.eb.wrap(err))
+	}
+	return elapsed, nil
+}
+
+// cancelRunning asks TFLite to stop an invoke in flight (and nothing else:
+// a cancel does not affect later invokes).
+func (s *session) cancelRunning() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running && !s.closed {
+		s.g.cancel()
+	}
+}
+
+// output copies output i, with the shape it has after this invoke.
+func (s *session) output(i int, info runtime.TensorInfo) (*tensor.Tensor, error) {
+	t := s.g.output(i)
+	if t == nil {
+		return nil, fmt.Errorf("no tensor")
+	}
+	dt, err := dtypeOf(tensorType(t))
+	if err != nil {
+		return nil, err
+	}
+	shape := tensorShape(t)
+	n, err := tensor.CheckedNumElements(shape, math.MaxInt32)
+	if err != nil {
+		return nil, err
+	}
+	size := tensorBytes(t)
+	if n*dt.Size() != size {
+		return nil, fmt.Errorf("shape %v of %s needs %d bytes, the tensor holds %d", shape, dt, n*dt.Size(), size)
+	}
+	out := &tensor.Tensor{DType: dt, Shape: shape, Data: make([]byte, size), Quant: info.Quant}
+	if err := copyOut(t, out.Data); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *session) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// Close frees the runner, interpreter, delegate and model, in that order.
+// It is safe to call more than once.
+func (s *session) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.release()
+	return nil
+}
+
+// release frees whatever open created.
+func (s *session) release() {
+	if s.g != nil {
+		s.g.close()
+		s.g = nil
+	}
+	s.interp.delete()
+	s.interp = nil
+	s.delegate.delete()
+	s.delegate = nil
+	s.model.delete()
+	s.model = nil
+}
