@@ -46,35 +46,46 @@ func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 // xgetbv executes XGETBV with ECX=0 (XCR0). Call only when OSXSAVE is set.
 func xgetbv() (eax, edx uint32)
 
-// kern6x16 is the AVX2/FMA 6×16 tile loop; strides are in bytes, loadc is 0 or 1.
+// kern6x16 is the AVX2/FMA 6×16 tile loop; strides are in bytes; flags bit 0
+// (flagLoadC) adds beta*C, bit 1 (flagAlpha) scales by alpha (else alpha is 1).
 //
 //go:noescape
 func kern6x16(nt, kc int, a unsafe.Pointer, rsa, csa, tsa int, b unsafe.Pointer, csb int,
-	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, loadc int)
+	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, flags int)
 
-// kern12x8 is the AVX2/FMA 12×8 tile loop; strides are in bytes, loadc is 0 or 1.
+// kern12x8 is the AVX2/FMA 12×8 tile loop; strides and flags as kern6x16.
 //
 //go:noescape
 func kern12x8(nt, kc int, a unsafe.Pointer, rsa, csa, tsa int, b unsafe.Pointer, csb int,
-	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, loadc int)
+	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, flags int)
 
 func kern6x16Asm(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
 	c []float32, ldc, tsc int, alpha, beta float32, loadc bool) {
 	kern6x16(nt, kc, unsafe.Pointer(unsafe.SliceData(a)), rsa*4, csa*4, tsa*4,
 		unsafe.Pointer(unsafe.SliceData(b)), csb*4,
-		unsafe.Pointer(unsafe.SliceData(c)), ldc*4, tsc*4, alpha, beta, b2i(loadc))
+		unsafe.Pointer(unsafe.SliceData(c)), ldc*4, tsc*4, alpha, beta, kernelFlags(alpha, loadc))
 }
 
 func kern12x8Asm(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
 	c []float32, ldc, tsc int, alpha, beta float32, loadc bool) {
 	kern12x8(nt, kc, unsafe.Pointer(unsafe.SliceData(a)), rsa*4, csa*4, tsa*4,
 		unsafe.Pointer(unsafe.SliceData(b)), csb*4,
-		unsafe.Pointer(unsafe.SliceData(c)), ldc*4, tsc*4, alpha, beta, b2i(loadc))
+		unsafe.Pointer(unsafe.SliceData(c)), ldc*4, tsc*4, alpha, beta, kernelFlags(alpha, loadc))
 }
 
-func b2i(v bool) int {
-	if v {
-		return 1
+// Kernel flag bits.
+const (
+	flagLoadC = 1 << iota // C = ... + beta*C
+	flagAlpha             // multiply the product by alpha (skipped when alpha is 1)
+)
+
+func kernelFlags(alpha float32, loadc bool) int {
+	f := 0
+	if loadc {
+		f |= flagLoadC
 	}
-	return 0
+	if alpha != 1 {
+		f |= flagAlpha
+	}
+	return f
 }

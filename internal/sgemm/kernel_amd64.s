@@ -34,7 +34,7 @@
 	ADDQ         R10, DX
 
 // func kern6x16(nt, kc int, a unsafe.Pointer, rsa, csa, tsa int, b unsafe.Pointer, csb int,
-//	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, loadc int)
+//	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, flags int)
 TEXT ·kern6x16(SB), NOSPLIT, $0-104
 	MOVQ nt+0(FP), R12
 	MOVQ a+16(FP), R13
@@ -85,6 +85,9 @@ one6x16:
 	JNZ  one6x16
 
 done6x16:
+	MOVQ         flags+96(FP), CX
+	TESTQ        $2, CX
+	JZ           scaled6x16
 	VBROADCASTSS alpha+88(FP), Y0
 	VMULPS       Y0, Y4, Y4
 	VMULPS       Y0, Y5, Y5
@@ -98,11 +101,12 @@ done6x16:
 	VMULPS       Y0, Y13, Y13
 	VMULPS       Y0, Y14, Y14
 	VMULPS       Y0, Y15, Y15
+
+scaled6x16:
 	MOVQ         R14, SI
 	LEAQ         (SI)(R11*2), DI
 	ADDQ         R11, DI
-	MOVQ         loadc+96(FP), AX
-	TESTQ        AX, AX
+	TESTQ        $1, CX
 	JZ           store6x16
 	VBROADCASTSS beta+92(FP), Y1
 	VFMADD231PS  (SI), Y1, Y4
@@ -174,7 +178,7 @@ store6x16:
 	ADDQ         R10, DX
 
 // func kern12x8(nt, kc int, a unsafe.Pointer, rsa, csa, tsa int, b unsafe.Pointer, csb int,
-//	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, loadc int)
+//	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, flags int)
 TEXT ·kern12x8(SB), NOSPLIT, $0-104
 	MOVQ nt+0(FP), R12
 	MOVQ a+16(FP), R13
@@ -229,6 +233,9 @@ one12x8:
 	JNZ  one12x8
 
 done12x8:
+	MOVQ         flags+96(FP), CX
+	TESTQ        $2, CX
+	JZ           scaled12x8
 	VBROADCASTSS alpha+88(FP), Y0
 	VMULPS       Y0, Y4, Y4
 	VMULPS       Y0, Y5, Y5
@@ -242,6 +249,8 @@ done12x8:
 	VMULPS       Y0, Y13, Y13
 	VMULPS       Y0, Y14, Y14
 	VMULPS       Y0, Y15, Y15
+
+scaled12x8:
 	MOVQ         R14, SI
 	LEAQ         (SI)(R11*2), DI
 	ADDQ         R11, DI
@@ -249,8 +258,7 @@ done12x8:
 	ADDQ         R11, AX
 	LEAQ         (AX)(R11*2), BX
 	ADDQ         R11, BX
-	MOVQ         loadc+96(FP), CX
-	TESTQ        CX, CX
+	TESTQ        $1, CX
 	JZ           store12x8
 	VBROADCASTSS beta+92(FP), Y1
 	VFMADD231PS  (SI), Y1, Y4
