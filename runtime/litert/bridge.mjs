@@ -95,8 +95,30 @@ function reply(h, chunks = []) {
   writeAll([pre, hb, ...chunks]);
 }
 
+// HarnessError carries the kind of failure to report.
+class HarnessError extends Error {
+  constructor(kind, msg) {
+    super(msg);
+    this.kind = kind;
+  }
+}
+
+// errorLines returns the distinct captured lines that contain ERROR (the
+// first few), or '' when there are none.
+function errorLines() {
+  const lines = [...new Set(captured.flatMap((c) => c.split('\n')).filter((l) => l.includes('ERROR')))];
+  if (lines.length === 0) return '';
+  const shown = lines.slice(0, 6).join('\n');
+  return lines.length > 6 ? `${shown}\n(${lines.length - 6} more ERROR lines)` : shown;
+}
+
 function fail(kind, err) {
-  const msg = err instanceof Error ? err.message : String(err);
+  let msg = err instanceof Error ? err.message : String(err);
+  if (err instanceof HarnessError) kind = err.kind;
+  // An Emscripten abort or a WASM trap leaves the module unusable.
+  if (err instanceof WebAssembly.RuntimeError || /Aborted\(/.test(msg)) kind = 'fatal';
+  const logged = errorLines();
+  if (logged && !msg.includes(logged)) msg = msg ? `${msg}\n${logged}` : logged;
   reply({ ok: false, kind, error: msg });
 }
 
@@ -126,14 +148,18 @@ function vecToArray(v) {
   return a;
 }
 
-function describe(tt) {
+function describe(tt, label = 'tensor') {
   const et = tt.elementType();
   const layout = tt.layout();
   const dims = vecToArray(layout.dimensions());
   layout.delete();
   const dtype = DTYPES[et.value];
+  if (!dtype) {
+    const name = Object.keys(wasm.ElementType || {}).find((k) => wasm.ElementType[k]?.value === et.value);
+    throw new HarnessError('model', `${label} has element type ${name || et.value}, which the harness cannot exchange`);
+  }
   const width = wasm.liteRtGetByteWidth(et);
-  return { dtype: dtype || `element_type_${et.value}`, shape: dims, width, et };
+  return { dtype, shape: dims, width, et };
 }
 
 function closeSession() {
@@ -190,7 +216,7 @@ async function load(h, data) {
     const inputs = [];
     for (let i = 0; i < inNames.length; i++) {
       const tt = model.getInputTensorType(index, i);
-      const d = describe(tt);
+      const d = describe(tt, `input ${i} ${JSON.stringify(inNames[i])}`);
       tt.delete();
       const declared = d.shape.slice();
       // A dimension still dynamic after the Go side pinned the model runs
@@ -210,16 +236,15 @@ async function load(h, data) {
     const outputs = [];
     for (let i = 0; i < outNames.length; i++) {
       const tt = model.getOutputTensorType(index, i);
-      const d = describe(tt);
+      const d = describe(tt, `output ${i} ${JSON.stringify(outNames[i])}`);
       tt.delete();
       const shape = d.shape.map((x, k) => (x < 0 ? (k === 0 ? batch : 1) : x));
       outputs.push({ name: outNames[i], dtype: d.dtype, shape, declared: d.shape });
     }
     session = { model, compiled, ptr, index, inputs, outputs };
-    const err = captured.find((l) => l.includes('ERROR'));
-    if (err) {
+    if (errorLines()) {
       closeSession();
-      return fail('runtime', err);
+      return fail('runtime', '');
     }
     reply({
       ok: true,
@@ -231,7 +256,7 @@ async function load(h, data) {
     });
   } catch (e) {
     closeSession();
-    return fail(captured.length && !session ? 'runtime' : 'runtime', e);
+    return fail('runtime', e);
   }
 }
 
@@ -282,8 +307,7 @@ function run(dlen, recvStart) {
       meta.push({ dtype: d.dtype, shape: d.shape });
       ob.unlock();
     }
-    const err = captured.find((l) => l.includes('ERROR'));
-    if (err) return fail('runtime', err);
+    if (errorLines()) return fail('runtime', '');
     reply({ ok: true, invoke_ns: Number(t1 - t0), bridge_ns: Number(process.hrtime.bigint() - recvStart), outputs: meta }, chunks);
   } catch (e) {
     return fail('runtime', e);

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/edgeval/edgeval/runtime"
-	"github.com/edgeval/edgeval/tensor"
 )
 
 // Name is the registry name of this backend.
@@ -64,7 +62,7 @@ func (r *Runtime) Open(ctx context.Context, model []byte, opts runtime.Options) 
 	}
 	pinned, meta, err := prepareModel(model, batch, opts.Signature)
 	if err != nil {
-		return nil, &runtime.ModelError{Err: err}
+		return nil, err
 	}
 	nm := r.NodeModules
 	if nm == "" {
@@ -111,31 +109,22 @@ func open(ctx context.Context, p *proc, model []byte, meta *modelMeta, batch int
 		timeout: timeout,
 		info:    runtime.Info{Name: InfoName, Version: ready.Version, Delegate: "xnnpack", Threads: lr.Threads},
 	}
-	if s.inputs, err = tensorInfos("input", lr.Inputs, meta.inQuant); err != nil {
+	if s.inputs, err = tensorInfos("input", lr.Inputs, meta); err != nil {
 		return nil, &runtime.ModelError{Err: err}
 	}
-	if s.outputs, err = tensorInfos("output", lr.Outputs, meta.outQuant); err != nil {
+	if s.outputs, err = tensorInfos("output", lr.Outputs, meta); err != nil {
 		return nil, &runtime.ModelError{Err: err}
-	}
-	for _, in := range s.inputs {
-		if batch != 1 && in.ShapeSignature != nil {
-			return nil, rtErr("load", errNeedPin)
-		}
 	}
 	return s, nil
 }
 
 // tensorInfos converts the bridge's tensor descriptions.
-func tensorInfos(what string, ws []wireTensor, quant map[string]*tensor.Quant) ([]runtime.TensorInfo, error) {
+func tensorInfos(what string, ws []wireTensor, meta *modelMeta) ([]runtime.TensorInfo, error) {
 	out := make([]runtime.TensorInfo, len(ws))
 	for i, w := range ws {
-		dt, err := tensor.ParseDType(w.DType)
+		ti, err := meta.describe(what, i, w)
 		if err != nil {
-			return nil, fmt.Errorf("%s %d %q has element type %s, which the harness cannot exchange", what, i, w.Name, w.DType)
-		}
-		ti := runtime.TensorInfo{Name: w.Name, Shape: w.Shape, DType: dt, Quant: quant[w.Name]}
-		if w.Declared != nil && !slices.Equal(w.Declared, w.Shape) {
-			ti.ShapeSignature = w.Declared
+			return nil, err
 		}
 		out[i] = ti
 	}

@@ -1,34 +1,89 @@
 package litert
 
 import (
-	"errors"
 	"fmt"
+	"slices"
 
-	"github.com/edgeval/edgeval/tensor"
+	"github.com/edgeval/edgeval/runtime"
+	"github.com/edgeval/edgeval/tflite"
 )
 
-// modelMeta is what the Go side knows about a model before LiteRT loads it.
-// quant maps a signature input/output name to its quantization parameters.
+// modelMeta is what the Go side reads from the model before LiteRT loads
+// it: the selected signature's inputs and outputs by the names LiteRT gives
+// them (signature keys, or tensor names for a model without signatures).
 type modelMeta struct {
-	inQuant, outQuant map[string]*tensor.Quant
+	inputs, outputs map[string]*tflite.Tensor
+	// fixes lists the repairs fixQuantAxes made.
+	fixes []string
 }
 
-// tfliteIdentifier is the FlatBuffers file identifier of a .tflite model.
-const tfliteIdentifier = "TFL3"
-
-// prepareModel checks that b looks like a .tflite flatbuffer (a
-// *runtime.ModelError names what is wrong otherwise) and pins dynamic
-// dimensions to batch.
+// prepareModel reads b with the tflite package (a *runtime.ModelError names
+// what is malformed), repairs out-of-range quantization axes, and, when an
+// input of the selected signature has a dynamic dimension, pins every
+// dynamic dimension of the model to batch.
 func prepareModel(b []byte, batch int, signature string) ([]byte, *modelMeta, error) {
-	if len(b) < 8 {
-		return nil, nil, fmt.Errorf("%d bytes is too short for a .tflite flatbuffer", len(b))
+	m, err := tflite.Read(b)
+	if err != nil {
+		return nil, nil, &runtime.ModelError{Err: err}
 	}
-	if string(b[4:8]) != tfliteIdentifier {
-		return nil, nil, fmt.Errorf("no %q file identifier at offset 4 (got %q): not a .tflite flatbuffer", tfliteIdentifier, b[4:8])
+	key := signature
+	if key == "" && len(m.Signatures) > 0 {
+		key = m.Signatures[0].Key
 	}
-	return b, &modelMeta{}, nil
+	ins, err := m.InputTensors(key)
+	if err != nil {
+		return nil, nil, &runtime.ModelError{Err: err}
+	}
+	outs, err := m.OutputTensors(key)
+	if err != nil {
+		return nil, nil, &runtime.ModelError{Err: err}
+	}
+	meta := &modelMeta{inputs: byName(ins), outputs: byName(outs)}
+	if slices.ContainsFunc(ins, func(t tflite.IOTensor) bool { return t.Tensor.IsDynamic() }) {
+		if b, err = tflite.PinDynamicDims(b, batch); err != nil {
+			return nil, nil, &runtime.ModelError{Err: err}
+		}
+	}
+	if b, meta.fixes, err = fixQuantAxes(b); err != nil {
+		return nil, nil, &runtime.ModelError{Err: err}
+	}
+	return b, meta, nil
 }
 
-// errNeedPin is returned when a session asks for a batch other than 1 on a
-// model whose batch dimension is dynamic and no pinning is available.
-var errNeedPin = errors.New("the model's batch dimension is dynamic and pinning it to a batch other than 1 needs the tflite package's PinDynamicDims")
+func byName(ts []tflite.IOTensor) map[string]*tflite.Tensor {
+	m := make(map[string]*tflite.Tensor, len(ts))
+	for _, t := range ts {
+		m[t.Name] = t.Tensor
+	}
+	return m
+}
+
+// describe returns the tensor info of one input or output as LiteRT reports
+// it, completed from the model: quantization and the declared shape
+// signature.
+func (m *modelMeta) describe(what string, i int, w wireTensor) (runtime.TensorInfo, error) {
+	ti := runtime.TensorInfo{Name: w.Name, Shape: w.Shape}
+	src := m.inputs
+	if what == "output" {
+		src = m.outputs
+	}
+	t := src[w.Name]
+	if t == nil {
+		return ti, fmt.Errorf("%s %d %q: LiteRT reports a tensor the model does not declare", what, i, w.Name)
+	}
+	if t.DType == 0 {
+		return ti, fmt.Errorf("%s %d %q has element type %v, which the harness cannot exchange", what, i, w.Name, t.Type)
+	}
+	ti.DType = t.DType
+	if w.DType != t.DType.String() {
+		return ti, fmt.Errorf("%s %d %q: LiteRT reports %s, the model declares %v", what, i, w.Name, w.DType, t.DType)
+	}
+	if t.Quant != nil {
+		q := *t.Quant
+		ti.Quant = &q
+	}
+	if slices.Contains(t.ShapeSignature, -1) {
+		ti.ShapeSignature = slices.Clone(t.ShapeSignature)
+	}
+	return ti, nil
+}

@@ -25,7 +25,7 @@ type wireTensor struct {
 // reply is the header of any frame the bridge sends.
 type reply struct {
 	OK    bool   `json:"ok"`
-	Kind  string `json:"kind"` // on failure: "model", "signature" or "runtime"
+	Kind  string `json:"kind"` // on failure: "model", "signature", "runtime" or "fatal"
 	Error string `json:"error"`
 	// The ready frame.
 	Name    string `json:"name"`
@@ -215,6 +215,10 @@ func (p *proc) call(ctx context.Context, timeout time.Duration, h any, payload [
 	if err != nil {
 		var re *replyError
 		if errors.As(err, &re) {
+			if re.Kind == "fatal" {
+				// The WASM module aborted: nothing more can run in it.
+				p.kill(re)
+			}
 			return nil, re
 		}
 		p.kill(err)
