@@ -1,0 +1,79 @@
+package tflite
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// FuzzRead checks that Read never panics and that the patches accept what
+// Read accepts and produce models that read back. The seed corpus is every
+// shared .tflite fixture (when present) plus testdata/fuzz/FuzzRead.
+func FuzzRead(f *testing.F) {
+	if dir, ok := fuzzFixturesDir(); ok {
+		paths, _ := filepath.Glob(filepath.Join(dir, "*", "*", "*.tflite"))
+		for _, p := range paths {
+			if b, err := os.ReadFile(p); err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := Read(b)
+		if err != nil {
+			var fe *FormatError
+			if !errors.As(err, &fe) {
+				t.Fatalf("error is not a *FormatError: %v", err)
+			}
+			if strings.Contains(err.Error(), "internal decoding failure") {
+				t.Fatalf("the checks missed something: %v", err)
+			}
+			return
+		}
+		if out, err := PinDynamicDims(b, 1); err == nil {
+			if _, err := Read(out); err != nil {
+				t.Fatalf("pinned model does not read back: %v", err)
+			}
+		}
+		if len(m.Subgraphs) == 0 {
+			return
+		}
+		var all []int
+		for i := range min(len(m.Subgraphs[0].Tensors), 64) {
+			all = append(all, i)
+		}
+		out, err := ExposeTensors(b, 0, all)
+		if err != nil {
+			return
+		}
+		m2, err := Read(out)
+		if err != nil {
+			t.Fatalf("patched model does not read back: %v", err)
+		}
+		if len(m2.Subgraphs[0].Outputs) < len(m.Subgraphs[0].Outputs) {
+			t.Fatalf("outputs shrank from %v to %v", m.Subgraphs[0].Outputs, m2.Subgraphs[0].Outputs)
+		}
+	})
+}
+
+// fuzzFixturesDir is fixturesDir without skipping: fuzz seeds are optional.
+func fuzzFixturesDir() (string, bool) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", false
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			fx := filepath.Join(dir, "..", "shared", "fixtures")
+			_, err := os.Stat(fx)
+			return fx, err == nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", false
+		}
+		dir = parent
+	}
+}
