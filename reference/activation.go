@@ -1,0 +1,175 @@
+package reference
+
+import (
+	"math"
+
+	"github.com/edgeval/edgeval/graph"
+)
+
+// unaryFunc returns the float64 function an elementwise activation or math
+// op computes, or nil when op is not one.
+func unaryFunc(op graph.Op) func(float64) float64 {
+	switch op := op.(type) {
+	case *graph.Relu:
+		return func(x float64) float64 { return max(x, 0) }
+	case *graph.Relu6:
+		return func(x float64) float64 { return min(max(x, 0), 6) }
+	case *graph.Clip:
+		lo, hi := float64(op.Min), float64(op.Max)
+		return func(x float64) float64 { return min(max(x, lo), hi) }
+	case *graph.LeakyRelu:
+		a := float64(op.Alpha)
+		return func(x float64) float64 {
+			if x < 0 {
+				return a * x
+			}
+			return x
+		}
+	case *graph.Elu:
+		a := float64(op.Alpha)
+		return func(x float64) float64 {
+			if x > 0 {
+				return x
+			}
+			return a * math.Expm1(x)
+		}
+	case *graph.Selu:
+		const alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+		return func(x float64) float64 {
+			if x > 0 {
+				return scale * x
+			}
+			return scale * alpha * math.Expm1(x)
+		}
+	case *graph.Sigmoid:
+		return sigmoid
+	case *graph.HardSigmoid:
+		s, o := float64(op.Slope), float64(op.Offset)
+		return func(x float64) float64 { return min(max(s*x+o, 0), 1) }
+	case *graph.Tanh:
+		return math.Tanh
+	case *graph.Swish:
+		return func(x float64) float64 { return x * sigmoid(x) }
+	case *graph.HardSwish:
+		return func(x float64) float64 { return x * min(max(x+3, 0), 6) / 6 }
+	case *graph.Gelu:
+		if op.Approximate {
+			return func(x float64) float64 {
+				return 0.5 * x * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x)))
+			}
+		}
+		return func(x float64) float64 { return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)) }
+	case *graph.Softplus:
+		return func(x float64) float64 { return max(x, 0) + math.Log1p(math.Exp(-math.Abs(x))) }
+	case *graph.Softsign:
+		return func(x float64) float64 { return x / (1 + math.Abs(x)) }
+	case *graph.Exp:
+		return math.Exp
+	case *graph.Log:
+		return math.Log
+	case *graph.Sqrt:
+		return math.Sqrt
+	case *graph.Rsqrt:
+		return func(x float64) float64 { return 1 / math.Sqrt(x) }
+	case *graph.Abs:
+		return math.Abs
+	case *graph.Neg:
+		return func(x float64) float64 { return -x }
+	case *graph.Square:
+		return func(x float64) float64 { return x * x }
+	}
+	return nil
+}
+
+func sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
+
+// unary applies f to every element of x into out.
+func unary(f func(float64) float64, x, out []float32) {
+	out = out[:len(x)]
+	for i, v := range x {
+		out[i] = float32(f(float64(v)))
+	}
+}
+
+// relu is the fast path of Relu (the most common activation).
+func relu(x, out []float32) {
+	out = out[:len(x)]
+	for i, v := range x {
+		out[i] = max(v, 0)
+	}
+}
+
+func prepareUnary(op graph.Op) (prepared, bool) {
+	if _, ok := op.(*graph.Relu); ok {
+		return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+			relu(ins[0], outs[0])
+			return nil
+		}}, true
+	}
+	f := unaryFunc(op)
+	if f == nil {
+		return prepared{}, false
+	}
+	return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+		unary(f, ins[0], outs[0])
+		return nil
+	}}, true
+}
+
+// axisSplit returns the sizes before, along and after axis of shape.
+func axisSplit(shape []int, axis int) (outer, n, inner int) {
+	outer, inner = 1, 1
+	for _, d := range shape[:axis] {
+		outer *= d
+	}
+	for _, d := range shape[axis+1:] {
+		inner *= d
+	}
+	return outer, shape[axis], inner
+}
+
+// softmax computes softmax (or log-softmax) along the middle axis of x
+// viewed as [outer][n][inner], accumulating in float64.
+func softmax(x, out []float32, outer, n, inner int, logSoftmax bool) {
+	for o := range outer {
+		for in := range inner {
+			base := o*n*inner + in
+			m := math.Inf(-1)
+			for i := range n {
+				m = max(m, float64(x[base+i*inner]))
+			}
+			var sum float64
+			for i := range n {
+				sum += math.Exp(float64(x[base+i*inner]) - m)
+			}
+			if logSoftmax {
+				ls := math.Log(sum)
+				for i := range n {
+					out[base+i*inner] = float32(float64(x[base+i*inner]) - m - ls)
+				}
+				continue
+			}
+			for i := range n {
+				out[base+i*inner] = float32(math.Exp(float64(x[base+i*inner])-m) / sum)
+			}
+		}
+	}
+}
+
+func prepareSoftmax(c *nodeCtx, axis int, logSoftmax bool) (prepared, error) {
+	a, err := graph.NormAxis(axis, len(c.shape(0)))
+	if err != nil {
+		return prepared{}, err
+	}
+	outer, n, inner := axisSplit(c.shape(0), a)
+	return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+		softmax(ins[0], outs[0], outer, n, inner, logSoftmax)
+		return nil
+	}}, nil
+}

@@ -1,0 +1,384 @@
+package reference
+
+import (
+	"fmt"
+
+	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/internal/sgemm"
+)
+
+// convWeights is a convolution weight in the forms the kernels read.
+type convWeights struct {
+	// gemm holds, per group, the GEMM operand: for NHWC [KH*KW*Cpg][Opg]
+	// (packed in packed), for NCHW [Opg][Cpg*KH*KW] (OIHW order).
+	gemm   []float32
+	packed []*sgemm.PackedB
+	// taps holds a depthwise weight: NHWC [KH*KW][C_out], NCHW
+	// [C_out][KH*KW].
+	taps []float32
+}
+
+func prepareConv2D(c *nodeCtx, op *graph.Conv2D) (prepared, error) {
+	w := c.constant(1)
+	if w == nil {
+		return prepared{}, fmt.Errorf("weight %q is not a constant", c.n.Inputs[1].Name)
+	}
+	g, err := op.Geom(c.shape(0), c.shape(1))
+	if err != nil {
+		return prepared{}, err
+	}
+	bias := c.constant(2)
+	if len(c.n.Inputs) == 3 && bias == nil {
+		return prepared{}, fmt.Errorf("bias %q is not a constant", c.n.Inputs[2].Name)
+	}
+	oihw := relayoutKernel(w, c.shape(1), op.WeightLayout, graph.OIHW)
+	cpg, opg := g.InC/g.Groups, g.OutC/g.Groups
+	depthwise := cpg == 1 && g.Groups > 1
+	act := op.Activation
+	var cw convWeights
+	switch {
+	case depthwise && g.Layout == graph.NHWC:
+		// OIHW with I = 1 is [C_out][KH*KW]; NHWC taps want [KH*KW][C_out].
+		taps := g.KH * g.KW
+		cw.taps = make([]float32, len(oihw))
+		for o := range g.OutC {
+			for t := range taps {
+				cw.taps[t*g.OutC+o] = oihw[o*taps+t]
+			}
+		}
+		return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+			depthwiseNHWC(g, ins[0], cw.taps, bias, act, outs[0])
+			return nil
+		}}, nil
+	case depthwise:
+		cw.taps = oihw
+		return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+			depthwiseNCHW(g, ins[0], cw.taps, bias, act, outs[0])
+			return nil
+		}}, nil
+	case g.Layout == graph.NHWC:
+		k := g.KH * g.KW * cpg
+		cw.gemm = make([]float32, g.Groups*k*opg)
+		for gi := range g.Groups {
+			dst := cw.gemm[gi*k*opg : (gi+1)*k*opg]
+			for oj := range opg {
+				o := gi*opg + oj
+				for ci := range cpg {
+					for ky := range g.KH {
+						for kx := range g.KW {
+							dst[((ky*g.KW+kx)*cpg+ci)*opg+oj] = oihw[((o*cpg+ci)*g.KH+ky)*g.KW+kx]
+						}
+					}
+				}
+			}
+			cw.packed = append(cw.packed, sgemm.PackB(false, k, opg, dst, opg))
+		}
+		scratch := 0
+		if !isPointwise(g) {
+			scratch = g.OutH * g.OutW * k
+		}
+		return prepared{scratch: scratch, run: func(ins, outs [][]float32, s []float32) error {
+			conv2DNHWC(g, ins[0], cw.packed, bias, act, outs[0], s)
+			return nil
+		}}, nil
+	default:
+		cw.gemm = oihw
+		scratch := 0
+		if !isPointwise(g) {
+			scratch = cpg * g.KH * g.KW * g.OutH * g.OutW
+		}
+		return prepared{scratch: scratch, run: func(ins, outs [][]float32, s []float32) error {
+			conv2DNCHW(g, ins[0], cw.gemm, bias, act, outs[0], s)
+			return nil
+		}}, nil
+	}
+}
+
+// isPointwise reports whether the convolution reads its input as a matrix
+// directly: 1x1 kernel, stride 1, no padding.
+func isPointwise(g graph.ConvGeom) bool {
+	return g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 &&
+		g.PadTop == 0 && g.PadBottom == 0 && g.PadLeft == 0 && g.PadRight == 0
+}
+
+// im2colNHWC writes, for one HWC sample x and group gi, the matrix
+// [OutH*OutW][KH*KW*Cpg] whose row holds the input patch of one output
+// pixel (zeros where the patch reaches the padding).
+func im2colNHWC(g graph.ConvGeom, x []float32, gi int, col []float32) {
+	cpg := g.InC / g.Groups
+	k := g.KH * g.KW * cpg
+	for oy := range g.OutH {
+		for ox := range g.OutW {
+			row := col[(oy*g.OutW+ox)*k : (oy*g.OutW+ox+1)*k]
+			idx := 0
+			for ky := range g.KH {
+				iy := oy*g.StrideH - g.PadTop + ky*g.DilH
+				if iy < 0 || iy >= g.InH {
+					clear(row[idx : idx+g.KW*cpg])
+					idx += g.KW * cpg
+					continue
+				}
+				for kx := range g.KW {
+					ix := ox*g.StrideW - g.PadLeft + kx*g.DilW
+					if ix < 0 || ix >= g.InW {
+						clear(row[idx : idx+cpg])
+					} else {
+						src := (iy*g.InW+ix)*g.InC + gi*cpg
+						copy(row[idx:idx+cpg], x[src:src+cpg])
+					}
+					idx += cpg
+				}
+			}
+		}
+	}
+}
+
+// conv2DNHWC is a grouped convolution of x [N,H,W,C_in] into out
+// [N,OH,OW,C_out] with per-group packed weights [KH*KW*Cpg][Opg], through
+// im2col and GEMM (no im2col for pointwise convolutions).
+func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float32, act graph.Activation, out, scratch []float32) {
+	cpg, opg := g.InC/g.Groups, g.OutC/g.Groups
+	m := g.OutH * g.OutW
+	k := g.KH * g.KW * cpg
+	inSize, outSize := g.InH*g.InW*g.InC, m*g.OutC
+	for n := range g.N {
+		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
+		for gi := range g.Groups {
+			if isPointwise(g) {
+				sgemm.SgemmPacked(false, m, 1, xs[gi*cpg:], g.InC, w[gi], 0, os[gi*opg:], g.OutC)
+				continue
+			}
+			im2colNHWC(g, xs, gi, scratch)
+			sgemm.SgemmPacked(false, m, 1, scratch, k, w[gi], 0, os[gi*opg:], g.OutC)
+		}
+		biasActRows(os, m, g.OutC, bias, act)
+	}
+}
+
+// depthwiseNHWC is a depthwise convolution (groups = C_in, C_out = C_in *
+// multiplier) of x [N,H,W,C_in] with taps [KH*KW][C_out].
+func depthwiseNHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activation, out []float32) {
+	mult := g.OutC / g.InC
+	inSize, outSize := g.InH*g.InW*g.InC, g.OutH*g.OutW*g.OutC
+	for n := range g.N {
+		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
+		clear(os)
+		for oy := range g.OutH {
+			for ky := range g.KH {
+				iy := oy*g.StrideH - g.PadTop + ky*g.DilH
+				if iy < 0 || iy >= g.InH {
+					continue
+				}
+				for ox := range g.OutW {
+					o := os[(oy*g.OutW+ox)*g.OutC : (oy*g.OutW+ox+1)*g.OutC]
+					for kx := range g.KW {
+						ix := ox*g.StrideW - g.PadLeft + kx*g.DilW
+						if ix < 0 || ix >= g.InW {
+							continue
+						}
+						xin := xs[(iy*g.InW+ix)*g.InC : (iy*g.InW+ix+1)*g.InC]
+						t := (ky*g.KW + kx) * g.OutC
+						wk := taps[t : t+g.OutC]
+						if mult == 1 {
+							wk = wk[:len(o)]
+							xin = xin[:len(o)]
+							for c := range o {
+								o[c] += xin[c] * wk[c]
+							}
+							continue
+						}
+						for c, xv := range xin {
+							for m := range mult {
+								o[c*mult+m] += xv * wk[c*mult+m]
+							}
+						}
+					}
+				}
+			}
+		}
+		biasActRows(os, g.OutH*g.OutW, g.OutC, bias, act)
+	}
+}
+
+// im2colNCHW writes, for one CHW sample x and group gi, the matrix
+// [Cpg*KH*KW][OutH*OutW] whose row (ci, ky, kx) holds the input pixel each
+// output pixel reads through that tap.
+func im2colNCHW(g graph.ConvGeom, x []float32, gi int, col []float32) {
+	cpg := g.InC / g.Groups
+	m := g.OutH * g.OutW
+	for ci := range cpg {
+		plane := x[(gi*cpg+ci)*g.InH*g.InW : (gi*cpg+ci+1)*g.InH*g.InW]
+		for ky := range g.KH {
+			for kx := range g.KW {
+				row := col[((ci*g.KH+ky)*g.KW+kx)*m : ((ci*g.KH+ky)*g.KW+kx+1)*m]
+				for oy := range g.OutH {
+					r := row[oy*g.OutW : (oy+1)*g.OutW]
+					iy := oy*g.StrideH - g.PadTop + ky*g.DilH
+					if iy < 0 || iy >= g.InH {
+						clear(r)
+						continue
+					}
+					src := plane[iy*g.InW : (iy+1)*g.InW]
+					for ox := range r {
+						ix := ox*g.StrideW - g.PadLeft + kx*g.DilW
+						if ix < 0 || ix >= g.InW {
+							r[ox] = 0
+						} else {
+							r[ox] = src[ix]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// conv2DNCHW is a grouped convolution of x [N,C_in,H,W] into out
+// [N,C_out,OH,OW] with an OIHW weight, through im2col and GEMM.
+func conv2DNCHW(g graph.ConvGeom, x, w, bias []float32, act graph.Activation, out, scratch []float32) {
+	cpg, opg := g.InC/g.Groups, g.OutC/g.Groups
+	m := g.OutH * g.OutW
+	k := cpg * g.KH * g.KW
+	inSize, outSize := g.InH*g.InW*g.InC, m*g.OutC
+	for n := range g.N {
+		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
+		for gi := range g.Groups {
+			col := scratch
+			if isPointwise(g) {
+				col = xs[gi*cpg*m:]
+			} else {
+				im2colNCHW(g, xs, gi, scratch)
+			}
+			sgemm.Sgemm(false, false, opg, m, k, 1, w[gi*opg*k:], k, col, m, 0, os[gi*opg*m:], m)
+		}
+		biasActPlanes(os, g.OutC, m, bias, act)
+	}
+}
+
+// depthwiseNCHW is a depthwise convolution of x [N,C_in,H,W] with taps
+// [C_out][KH*KW].
+func depthwiseNCHW(g graph.ConvGeom, x, taps, bias []float32, act graph.Activation, out []float32) {
+	mult := g.OutC / g.InC
+	plane, oplane := g.InH*g.InW, g.OutH*g.OutW
+	for n := range g.N {
+		for oc := range g.OutC {
+			src := x[(n*g.InC+oc/mult)*plane : (n*g.InC+oc/mult+1)*plane]
+			dst := out[(n*g.OutC+oc)*oplane : (n*g.OutC+oc+1)*oplane]
+			w := taps[oc*g.KH*g.KW : (oc+1)*g.KH*g.KW]
+			for oy := range g.OutH {
+				for ox := range g.OutW {
+					var acc float32
+					for ky := range g.KH {
+						iy := oy*g.StrideH - g.PadTop + ky*g.DilH
+						if iy < 0 || iy >= g.InH {
+							continue
+						}
+						for kx := range g.KW {
+							ix := ox*g.StrideW - g.PadLeft + kx*g.DilW
+							if ix < 0 || ix >= g.InW {
+								continue
+							}
+							acc += src[iy*g.InW+ix] * w[ky*g.KW+kx]
+						}
+					}
+					dst[oy*g.OutW+ox] = acc
+				}
+			}
+		}
+		biasActPlanes(out[n*g.OutC*oplane:], g.OutC, oplane, bias, act)
+	}
+}
+
+func prepareConvTranspose2D(c *nodeCtx, op *graph.ConvTranspose2D) (prepared, error) {
+	w := c.constant(1)
+	if w == nil {
+		return prepared{}, fmt.Errorf("weight %q is not a constant", c.n.Inputs[1].Name)
+	}
+	g, err := op.Geom(c.shape(0), c.shape(1))
+	if err != nil {
+		return prepared{}, err
+	}
+	bias := c.constant(2)
+	if len(c.n.Inputs) == 3 && bias == nil {
+		return prepared{}, fmt.Errorf("bias %q is not a constant", c.n.Inputs[2].Name)
+	}
+	// Canonical form: [C_in][KH][KW][Opg] ("IHWO"), i.e. per group the GEMM
+	// operand [Cpg][KH*KW*Opg].
+	wt := relayoutKernel(w, c.shape(1), op.WeightLayout, graph.IHWO)
+	cpg, opg := g.InC/g.Groups, g.OutC/g.Groups
+	cols := g.InH * g.InW * g.KH * g.KW * opg
+	scratch := cols
+	nchw := g.Layout == graph.NCHW
+	if nchw {
+		scratch += g.InH*g.InW*g.InC + g.OutH*g.OutW*g.OutC
+	}
+	act := op.Activation
+	_ = cpg
+	return prepared{scratch: scratch, run: func(ins, outs [][]float32, s []float32) error {
+		convTranspose2D(g, ins[0], wt, bias, act, outs[0], s)
+		return nil
+	}}, nil
+}
+
+// convTranspose2D is a transposed convolution with weight [C_in][KH][KW][Opg].
+// NHWC data is computed directly: per group, the GEMM X[pixels][Cpg] x
+// W[Cpg][KH*KW*Opg] gives every input pixel's contribution, which is added
+// into the output window it covers. NCHW data is transposed to NHWC and back
+// in scratch.
+func convTranspose2D(g graph.ConvGeom, x, w, bias []float32, act graph.Activation, out, scratch []float32) {
+	cpg, opg := g.InC/g.Groups, g.OutC/g.Groups
+	pix := g.InH * g.InW
+	kcols := g.KH * g.KW * opg
+	col := scratch[:pix*kcols]
+	inSize, outSize := pix*g.InC, g.OutH*g.OutW*g.OutC
+	for n := range g.N {
+		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
+		if g.Layout == graph.NCHW {
+			t := scratch[pix*kcols : pix*kcols+inSize]
+			transposeCHW(xs, t, g.InC, pix)
+			xs = t
+			os = scratch[pix*kcols+inSize : pix*kcols+inSize+outSize]
+		}
+		clear(os)
+		for gi := range g.Groups {
+			sgemm.Sgemm(false, false, pix, kcols, cpg, 1, xs[gi*cpg:], g.InC, w[gi*cpg*kcols:], kcols, 0, col, kcols)
+			for iy := range g.InH {
+				for ix := range g.InW {
+					src := col[(iy*g.InW+ix)*kcols:]
+					for ky := range g.KH {
+						oy := iy*g.StrideH - g.PadTop + ky*g.DilH
+						if oy < 0 || oy >= g.OutH {
+							continue
+						}
+						for kx := range g.KW {
+							ox := ix*g.StrideW - g.PadLeft + kx*g.DilW
+							if ox < 0 || ox >= g.OutW {
+								continue
+							}
+							d := os[(oy*g.OutW+ox)*g.OutC+gi*opg : (oy*g.OutW+ox)*g.OutC+(gi+1)*opg]
+							s := src[(ky*g.KW+kx)*opg : (ky*g.KW+kx+1)*opg]
+							for j := range d {
+								d[j] += s[j]
+							}
+						}
+					}
+				}
+			}
+		}
+		biasActRows(os, g.OutH*g.OutW, g.OutC, bias, act)
+		if g.Layout == graph.NCHW {
+			transposeCHW(os, out[n*outSize:(n+1)*outSize], g.OutH*g.OutW, g.OutC)
+		}
+	}
+}
+
+// transposeCHW transposes a rows x cols matrix: src [rows][cols] into dst
+// [cols][rows] (CHW to HWC with rows = C, cols = H*W, and back).
+func transposeCHW(src, dst []float32, rows, cols int) {
+	for r := range rows {
+		s := src[r*cols : (r+1)*cols]
+		for c, v := range s {
+			dst[c*rows+r] = v
+		}
+	}
+}

@@ -1,0 +1,25 @@
+// Package reference evaluates a graph.Graph in float32 with the semantics of
+// its source framework: each op computes in the layout its node says (NHWC
+// for Keras, NCHW for PyTorch) with weights in the layout the node says, so
+// the numbers are those the framework itself would give, within float32
+// rounding. It is the float reference the converted .tflite is compared to.
+//
+// Prepare validates a graph once, converts every weight into the form its
+// kernel wants (im2col GEMM panels, depthwise taps, BatchNorm scale and
+// shift) and returns a Program; Program.Run then evaluates one set of inputs
+// without further checks, Program.RunAll also returns every intermediate
+// value by name (to locate the first layer where two runs diverge), and
+// Program.RunBatch evaluates many samples on all cores. Run is the one-shot
+// form.
+//
+// Every value is computed as float32 (integers, such as Gather indices, are
+// carried as float32 and are exact up to 2^24). Sums accumulate in float32
+// in the kernels' GEMMs, like TFLite; normalisations and softmax accumulate
+// in float64, which is cheap there.
+//
+// One file per op family holds the kernels, each a plain function over flat
+// []float32 slices and explicit shapes, with its test beside it: conv.go,
+// pool.go, dense.go, elementwise.go, activation.go, norm.go, shape.go,
+// resize.go. The matrix products run in internal/sgemm (Go assembly on
+// amd64 with AVX2+FMA, pure Go elsewhere).
+package reference

@@ -1,0 +1,275 @@
+package reference
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/tensor"
+)
+
+// Program is a graph prepared for evaluation: validated, with its weights in
+// the kernels' forms. It is immutable and safe for concurrent use; each run
+// takes its buffers from a pool.
+type Program struct {
+	g       *graph.Graph
+	values  []*graph.Value // by slot
+	sizes   []int          // elements per slot
+	consts  [][]float32    // by slot, nil for computed values
+	inputs  []int
+	outputs []int
+	steps   []step
+	scratch int // elements of scratch a run needs
+	pool    sync.Pool
+}
+
+// step evaluates one node, reading and writing the state's buffers.
+type step struct {
+	node *graph.Node
+	run  func(s *state) error
+}
+
+// state holds one run's buffers.
+type state struct {
+	bufs    [][]float32
+	scratch []float32
+}
+
+// kernelFunc is the prepared form of a node: it reads its inputs and writes
+// its outputs (ins and outs are the node's buffers in order) using scratch.
+type kernelFunc func(ins, outs [][]float32, scratch []float32) error
+
+// prepared is what a family's prepare function returns for a node.
+type prepared struct {
+	run     kernelFunc
+	scratch int
+}
+
+// Prepare validates g and converts it into a Program. Every node the
+// reference cannot evaluate is listed in one *UnsupportedError.
+func Prepare(g *graph.Graph) (*Program, error) {
+	if g == nil {
+		return nil, fmt.Errorf("reference: nil graph")
+	}
+	if err := g.Validate(); err != nil {
+		return nil, fmt.Errorf("reference: %w", err)
+	}
+	p := &Program{g: g}
+	slot := map[*graph.Value]int{}
+	add := func(v *graph.Value) int {
+		if i, ok := slot[v]; ok {
+			return i
+		}
+		i := len(p.values)
+		slot[v] = i
+		p.values = append(p.values, v)
+		p.sizes = append(p.sizes, tensor.NumElements(v.Shape))
+		var c []float32
+		if v.Const != nil {
+			c = v.Const.Float32s()
+		}
+		p.consts = append(p.consts, c)
+		return i
+	}
+	for _, v := range g.Inputs {
+		p.inputs = append(p.inputs, add(v))
+	}
+	var unsupported []UnsupportedNode
+	for _, n := range g.Nodes {
+		ins := make([]int, len(n.Inputs))
+		for i, v := range n.Inputs {
+			ins[i] = add(v)
+		}
+		outs := make([]int, len(n.Outputs))
+		for i, v := range n.Outputs {
+			outs[i] = add(v)
+		}
+		pr, err := prepareNode(n, p.consts, ins)
+		if err != nil {
+			unsupported = append(unsupported, UnsupportedNode{Node: n.Name, Op: n.Op.Kind(), Reason: err.Error()})
+			continue
+		}
+		p.scratch = max(p.scratch, pr.scratch)
+		node, run := n, pr.run
+		p.steps = append(p.steps, step{node: n, run: func(s *state) error {
+			var inb, outb [8][]float32
+			ib, ob := inb[:0], outb[:0]
+			for _, i := range ins {
+				ib = append(ib, s.bufs[i])
+			}
+			for _, o := range outs {
+				ob = append(ob, s.bufs[o])
+			}
+			if err := run(ib, ob, s.scratch); err != nil {
+				return &EvalError{Node: node.Name, Op: node.Op.Kind(), Err: err}
+			}
+			return nil
+		}})
+	}
+	if len(unsupported) > 0 {
+		return nil, &UnsupportedError{Nodes: unsupported}
+	}
+	for _, v := range g.Outputs {
+		p.outputs = append(p.outputs, slot[v])
+	}
+	return p, nil
+}
+
+// Graph returns the graph p evaluates.
+func (p *Program) Graph() *graph.Graph { return p.g }
+
+func (p *Program) getState() *state {
+	if s, ok := p.pool.Get().(*state); ok {
+		return s
+	}
+	s := &state{bufs: make([][]float32, len(p.values)), scratch: make([]float32, p.scratch)}
+	for i, c := range p.consts {
+		if c != nil {
+			s.bufs[i] = c
+		} else {
+			s.bufs[i] = make([]float32, p.sizes[i])
+		}
+	}
+	return s
+}
+
+// checkInputs converts the input tensors into the state's buffers.
+func (p *Program) loadInputs(s *state, inputs []*tensor.Tensor) error {
+	if len(inputs) != len(p.inputs) {
+		return &InputError{Index: len(inputs), Msg: fmt.Sprintf("got %d inputs, the graph takes %d", len(inputs), len(p.inputs))}
+	}
+	for i, t := range inputs {
+		v := p.values[p.inputs[i]]
+		if t == nil {
+			return &InputError{Index: i, Name: v.Name, Msg: "is nil"}
+		}
+		if !slices.Equal(t.Shape, v.Shape) {
+			return &InputError{Index: i, Name: v.Name, Want: v.Shape, Got: t.Shape}
+		}
+		if err := t.Validate(); err != nil {
+			return &InputError{Index: i, Name: v.Name, Msg: err.Error()}
+		}
+		dst := s.bufs[p.inputs[i]]
+		if t.DType == tensor.Float32 {
+			for j := range dst {
+				dst[j] = getF32(t.Data, j)
+			}
+		} else {
+			for j := range dst {
+				dst[j] = float32(t.Float64(j))
+			}
+		}
+	}
+	return nil
+}
+
+func (p *Program) exec(s *state, inputs []*tensor.Tensor) error {
+	if err := p.loadInputs(s, inputs); err != nil {
+		return err
+	}
+	for _, st := range p.steps {
+		if err := st.run(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// toTensor returns a tensor of v's dtype and shape holding buf.
+func toTensor(v *graph.Value, buf []float32) *tensor.Tensor {
+	if v.DType == tensor.Float32 || v.DType == tensor.Invalid {
+		return tensor.FromFloat32(v.Shape, buf)
+	}
+	f := make([]float64, len(buf))
+	for i, x := range buf {
+		f[i] = float64(x)
+	}
+	return tensor.FromFloat64s(v.DType, v.Shape, f)
+}
+
+// Run evaluates the graph on inputs (one tensor per graph input, in order,
+// of the input's shape; any numeric dtype is converted) and returns the
+// outputs in the graph's order.
+func (p *Program) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	s := p.getState()
+	defer p.pool.Put(s)
+	if err := p.exec(s, inputs); err != nil {
+		return nil, err
+	}
+	out := make([]*tensor.Tensor, len(p.outputs))
+	for i, o := range p.outputs {
+		out[i] = toTensor(p.values[o], s.bufs[o])
+	}
+	return out, nil
+}
+
+// RunAll evaluates the graph like Run and returns every value computed on
+// the way (the inputs and every node output), keyed by value name.
+func (p *Program) RunAll(inputs []*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	s := p.getState()
+	defer p.pool.Put(s)
+	if err := p.exec(s, inputs); err != nil {
+		return nil, err
+	}
+	out := map[string]*tensor.Tensor{}
+	for i, v := range p.values {
+		if p.consts[i] == nil {
+			out[v.Name] = toTensor(v, s.bufs[i])
+		}
+	}
+	return out, nil
+}
+
+// RunBatch evaluates many samples (each one set of inputs as Run takes)
+// spread over GOMAXPROCS goroutines, and returns the outputs per sample. On
+// failure it returns the error of the first failing sample, by index.
+func (p *Program) RunBatch(samples [][]*tensor.Tensor) ([][]*tensor.Tensor, error) {
+	out := make([][]*tensor.Tensor, len(samples))
+	errs := make([]error, len(samples))
+	workers := min(runtime.GOMAXPROCS(0), len(samples))
+	var next sync.Mutex
+	i := 0
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				next.Lock()
+				j := i
+				i++
+				next.Unlock()
+				if j >= len(samples) {
+					return
+				}
+				out[j], errs[j] = p.Run(samples[j])
+			}
+		})
+	}
+	wg.Wait()
+	for j, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("sample %d: %w", j, err)
+		}
+	}
+	return out, nil
+}
+
+// Run prepares g and evaluates it once on inputs.
+func Run(g *graph.Graph, inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	p, err := Prepare(g)
+	if err != nil {
+		return nil, err
+	}
+	return p.Run(inputs)
+}
+
+// RunAll prepares g and evaluates it once, returning every intermediate
+// value by name (see Program.RunAll).
+func RunAll(g *graph.Graph, inputs []*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	p, err := Prepare(g)
+	if err != nil {
+		return nil, err
+	}
+	return p.RunAll(inputs)
+}

@@ -1,0 +1,121 @@
+package reference
+
+import (
+	"encoding/binary"
+	"math"
+
+	"github.com/edgeval/edgeval/graph"
+)
+
+func getF32(b []byte, i int) float32 {
+	return math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+}
+
+// nodeCtx gives a family's prepare function the node and its constant
+// inputs.
+type nodeCtx struct {
+	n      *graph.Node
+	consts [][]float32
+	ins    []int
+}
+
+func (c *nodeCtx) shape(i int) []int { return c.n.Inputs[i].Shape }
+
+// constant returns the data of input i, or nil when it is not a constant.
+func (c *nodeCtx) constant(i int) []float32 {
+	if i >= len(c.ins) {
+		return nil
+	}
+	return c.consts[c.ins[i]]
+}
+
+func (c *nodeCtx) outShape(i int) []int { return c.n.Outputs[i].Shape }
+
+// kernelStrides returns, for the O, I, H, W axes of a weight of layout l and
+// shape shape, the stride of each axis in its row-major data.
+func kernelStrides(l graph.KernelLayout, shape []int) [4]int {
+	var st [4]int
+	var rowStride [4]int
+	s := 1
+	for a := 3; a >= 0; a-- {
+		rowStride[a] = s
+		s *= shape[a]
+	}
+	p := l.Perm()
+	for i := range 4 {
+		st[i] = rowStride[p[i]]
+	}
+	return st
+}
+
+// relayoutKernel copies a rank-4 weight from layout from to layout to.
+func relayoutKernel(w []float32, shape []int, from, to graph.KernelLayout) []float32 {
+	o, i, h, wd := from.Dims(shape)
+	dstShape := to.Shape(o, i, h, wd)
+	ss := kernelStrides(from, shape)
+	ds := kernelStrides(to, dstShape)
+	out := make([]float32, len(w))
+	for a := range o {
+		for b := range i {
+			for c := range h {
+				for d := range wd {
+					out[a*ds[0]+b*ds[1]+c*ds[2]+d*ds[3]] = w[a*ss[0]+b*ss[1]+c*ss[2]+d*ss[3]]
+				}
+			}
+		}
+	}
+	return out
+}
+
+// applyAct applies a fused activation in place.
+func applyAct(x []float32, act graph.Activation) {
+	switch act {
+	case graph.ActRelu:
+		for i, v := range x {
+			if v < 0 {
+				x[i] = 0
+			}
+		}
+	case graph.ActRelu6:
+		for i, v := range x {
+			x[i] = min(max(v, 0), 6)
+		}
+	case graph.ActReluN1To1:
+		for i, v := range x {
+			x[i] = min(max(v, -1), 1)
+		}
+	case graph.ActTanh:
+		for i, v := range x {
+			x[i] = float32(math.Tanh(float64(v)))
+		}
+	}
+}
+
+// biasActRows adds bias[j] to column j of a rows x cols row-major matrix and
+// applies act (NHWC outputs, Dense).
+func biasActRows(out []float32, rows, cols int, bias []float32, act graph.Activation) {
+	if bias != nil {
+		for r := range rows {
+			row := out[r*cols : r*cols+cols]
+			for j, b := range bias[:cols] {
+				row[j] += b
+			}
+		}
+	}
+	applyAct(out[:rows*cols], act)
+}
+
+// biasActPlanes adds bias[c] to plane c of a channels x size array and
+// applies act (NCHW outputs).
+func biasActPlanes(out []float32, channels, size int, bias []float32, act graph.Activation) {
+	if bias != nil {
+		for c := range channels {
+			b := bias[c]
+			plane := out[c*size : c*size+size]
+			for j := range plane {
+				plane[j] += b
+			}
+		}
+	}
+	applyAct(out[:channels*size], act)
+}
