@@ -1,0 +1,236 @@
+package keras
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/tensor"
+)
+
+// errUnsupported marks an error that makes a layer unsupported (collected
+// into the UnsupportedError) rather than the file invalid.
+type errUnsupported struct{ reason string }
+
+func (e *errUnsupported) Error() string { return e.reason }
+
+func unsupported(format string, args ...any) error {
+	return &errUnsupported{reason: fmt.Sprintf(format, args...)}
+}
+
+// converter maps a parsed model to a graph.
+type converter struct {
+	file  string
+	b     *graph.Builder
+	store weightStore
+	batch int
+	// keras3 selects Keras 3 semantics where versions differ
+	// (hard_sigmoid).
+	keras3 bool
+	// legacyBilinear is set for standalone Keras before 2.4 on TF 1,
+	// whose bilinear UpSampling2D does not use half-pixel centers.
+	legacyBilinear bool
+	unsupported    []UnsupportedLayer
+	errs           []error
+}
+
+// check walks the model and collects every layer that cannot be mapped,
+// from its class and configuration alone.
+func (c *converter) check(m *Model, prefix string) {
+	for _, l := range m.Layers {
+		full := prefix + l.Name
+		switch {
+		case l.Model != nil:
+			c.check(l.Model, full+"/")
+		case l.Params == nil && l.ParamErr == nil:
+			c.unsupported = append(c.unsupported, UnsupportedLayer{Name: full, Class: l.Class, Reason: "layer class not supported"})
+		case l.ParamErr != nil:
+			c.unsupported = append(c.unsupported, UnsupportedLayer{Name: full, Class: l.Class, Reason: l.ParamErr.Error()})
+		default:
+			if err := checkParams(l); err != nil {
+				c.unsupported = append(c.unsupported, UnsupportedLayer{Name: full, Class: l.Class, Reason: err.Error()})
+			}
+		}
+	}
+}
+
+// nodeKey identifies an output tensor of a layer call.
+type nodeKey struct {
+	layer       string
+	node, index int
+}
+
+// nodeOffset is the index of a layer's first config node among its actual
+// nodes: Keras 2 counts a nested model's own construction node first.
+func nodeOffset(m *Model, l *Layer) int {
+	if !m.Keras3 && l.Model != nil {
+		if l.Model.Class == "Functional" || len(l.Model.Layers) > 0 && l.Model.Layers[0].Class == "InputLayer" {
+			return 1
+		}
+	}
+	return 0
+}
+
+// buildModel maps model m. inputs are the values of its inputs for a nested
+// model, nil for the top model (graph inputs are made). It returns the
+// model's outputs, or nil when a layer failed.
+func (c *converter) buildModel(m *Model, path []string, inputs []*graph.Value, call int) []*graph.Value {
+	vals := map[nodeKey]*graph.Value{}
+	display := func(l *Layer) string {
+		return strings.Join(append(append([]string(nil), path...), l.Name), "/")
+	}
+	// Inputs.
+	for i, r := range m.Inputs {
+		l := m.Layer(r.Layer)
+		if l == nil || l.Class != "InputLayer" {
+			c.errs = append(c.errs, &Error{File: c.file, Layer: r.Layer, Err: errors.New("model input is not an InputLayer")})
+			return nil
+		}
+		if inputs != nil {
+			if i >= len(inputs) {
+				c.errs = append(c.errs, &Error{File: c.file, Layer: display(l), Err: fmt.Errorf("nested model takes %d inputs, called with %d", len(m.Inputs), len(inputs))})
+				return nil
+			}
+			vals[nodeKey{l.Name, 0, 0}] = inputs[i]
+			continue
+		}
+		v, err := c.input(l)
+		if err != nil {
+			c.errs = append(c.errs, &Error{File: c.file, Layer: l.Name, Err: err})
+			return nil
+		}
+		vals[nodeKey{l.Name, 0, 0}] = v
+	}
+	// Layer calls, repeatedly until none can make progress (a shared
+	// layer's later call may come before its inputs in config order).
+	done := map[nodeKey]bool{}
+	for progress := true; progress; {
+		progress = false
+		for _, l := range m.Layers {
+			if l.Class == "InputLayer" {
+				continue
+			}
+			off := nodeOffset(m, l)
+			for k, node := range l.Nodes {
+				key := nodeKey{l.Name, k + off, -1}
+				if done[key] {
+					continue
+				}
+				ins := make([]*graph.Value, 0, len(node))
+				ready := true
+				for _, r := range node {
+					v, ok := vals[nodeKey{r.Layer, r.Node, r.Tensor}]
+					if !ok {
+						ready = false
+						break
+					}
+					ins = append(ins, v)
+				}
+				if !ready {
+					continue
+				}
+				done[key] = true
+				progress = true
+				outs := c.call(m, l, append(append([]string(nil), path...), l.Name), ins, k, call)
+				if outs == nil {
+					continue
+				}
+				for t, v := range outs {
+					vals[nodeKey{l.Name, k + off, t}] = v
+				}
+			}
+		}
+	}
+	outs := make([]*graph.Value, len(m.Outputs))
+	for i, r := range m.Outputs {
+		v, ok := vals[nodeKey{r.Layer, r.Node, r.Tensor}]
+		if !ok {
+			if len(c.errs) == 0 && len(c.unsupported) == 0 {
+				c.errs = append(c.errs, &Error{File: c.file, Layer: r.Layer, Err: fmt.Errorf("model output [%s, %d, %d] is never computed", r.Layer, r.Node, r.Tensor)})
+			}
+			return nil
+		}
+		outs[i] = v
+	}
+	return outs
+}
+
+// input makes a graph input for an InputLayer of the top model.
+func (c *converter) input(l *Layer) (*graph.Value, error) {
+	p, ok := l.Params.(*InputConfig)
+	if !ok {
+		return nil, errors.New("input layer without a shape")
+	}
+	if len(p.Shape) == 0 {
+		return nil, errors.New("input layer has an empty shape")
+	}
+	shape := append([]int(nil), p.Shape...)
+	shape[0] = c.batch
+	for i, d := range shape[1:] {
+		if d < 0 {
+			return nil, unsupported("input dimension %d is unknown (None); only static shapes are supported", i+1)
+		}
+	}
+	dt, err := inputDType(p.DType)
+	if err != nil {
+		return nil, err
+	}
+	layout := graph.LayoutNone
+	if len(shape) == 4 || len(shape) == 3 {
+		layout = graph.NHWC
+	}
+	if dt != tensor.Float32 {
+		layout = graph.LayoutNone
+	}
+	return c.b.Input(l.Name, dt, shape, layout), nil
+}
+
+func inputDType(s string) (tensor.DType, error) {
+	switch s {
+	case "float32", "float16", "float64", "mixed_float16", "":
+		return tensor.Float32, nil
+	case "int32", "int64", "int16", "int8", "uint8":
+		return tensor.Int32, nil
+	}
+	return 0, unsupported("input dtype %q is not supported", s)
+}
+
+// call maps one call (node k) of layer l to graph nodes.
+func (c *converter) call(m *Model, l *Layer, path []string, ins []*graph.Value, k, outerCall int) []*graph.Value {
+	display := strings.Join(path, "/")
+	name := display
+	if k > 0 || outerCall > 0 {
+		name = fmt.Sprintf("%s:%d", display, max(k, outerCall))
+	}
+	if l.Model != nil {
+		outs := c.buildModel(l.Model, path, ins, k)
+		return outs
+	}
+	w, err := c.store.weights(path, l, m)
+	if err != nil {
+		c.errs = append(c.errs, &Error{File: c.file, Layer: display, Err: fmt.Errorf("weights: %w", err)})
+		return nil
+	}
+	for _, v := range varOrder(l) {
+		if w[v] == nil {
+			c.errs = append(c.errs, &Error{File: c.file, Layer: display, Err: fmt.Errorf("weight %q is missing", v)})
+			return nil
+		}
+	}
+	lc := &layerCtx{c: c, l: l, name: name, weights: w, node: display}
+	out, err := lc.mapLayer(ins)
+	if err == nil {
+		err = c.b.Err()
+	}
+	if err != nil {
+		var u *errUnsupported
+		if errors.As(err, &u) {
+			c.unsupported = append(c.unsupported, UnsupportedLayer{Name: display, Class: l.Class, Reason: u.reason})
+		} else {
+			c.errs = append(c.errs, &Error{File: c.file, Layer: display, Err: err})
+		}
+		return nil
+	}
+	return []*graph.Value{out}
+}

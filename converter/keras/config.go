@@ -1,0 +1,422 @@
+package keras
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// Model is a Keras model architecture as its configuration describes it.
+type Model struct {
+	Name string
+	// Class is "Sequential" or "Functional" (standalone Keras 2 wrote
+	// "Model" for Functional; it is normalised to "Functional").
+	Class  string
+	Layers []*Layer
+	// Inputs and Outputs are the model's input and output tensors, in the
+	// model's order. A Sequential's are derived from its layer chain.
+	Inputs, Outputs []TensorRef
+	// Keras3 is set when inbound nodes use the Keras 3 format (dicts with
+	// args and keras_history).
+	Keras3 bool
+}
+
+// Layer is one layer of a model.
+type Layer struct {
+	Name  string
+	Class string
+	// Config is the layer's raw "config" object.
+	Config json.RawMessage
+	// Params is the typed configuration (*DenseConfig, *ConvConfig, ...),
+	// or nil for a class the package does not know.
+	Params any
+	// ParamErr is set when the configuration of a known class is invalid
+	// or uses an option that is not supported.
+	ParamErr error
+	// Nodes lists the layer's calls: for each, its input tensors in order.
+	// A layer called at several nodes is shared.
+	Nodes [][]TensorRef
+	// Model is the architecture of a nested model used as a layer.
+	Model *Model
+}
+
+// TensorRef names a tensor: output Tensor of call Node of layer Layer.
+type TensorRef struct {
+	Layer  string
+	Node   int
+	Tensor int
+}
+
+// Limits on hostile configurations.
+const (
+	maxConfigBytes = 64 << 20
+	maxLayers      = 100000
+	maxNesting     = 32
+)
+
+// ParseConfig parses a model configuration: the model_config attribute of an
+// .h5 file, the config.json of a .keras archive, or the output of
+// model.to_json(). The top level is {"class_name": ..., "config": ...}.
+func ParseConfig(data []byte) (*Model, error) {
+	if len(data) > maxConfigBytes {
+		return nil, fmt.Errorf("model config of %d bytes exceeds the %d-byte limit", len(data), maxConfigBytes)
+	}
+	var top serialized
+	if err := json.Unmarshal(data, &top); err != nil {
+		return nil, fmt.Errorf("model config is not valid JSON: %w", err)
+	}
+	return parseModel(top, 0)
+}
+
+// serialized is a serialized Keras object.
+type serialized struct {
+	ClassName    string            `json:"class_name"`
+	Config       json.RawMessage   `json:"config"`
+	Name         string            `json:"name"`
+	InboundNodes []json.RawMessage `json:"inbound_nodes"`
+}
+
+func isModelClass(c string) bool {
+	return c == "Sequential" || c == "Functional" || c == "Model"
+}
+
+func parseModel(top serialized, depth int) (*Model, error) {
+	if depth > maxNesting {
+		return nil, fmt.Errorf("models nested more than %d deep", maxNesting)
+	}
+	switch top.ClassName {
+	case "Sequential":
+		return parseSequential(top, depth)
+	case "Functional", "Model":
+		return parseFunctional(top, depth)
+	case "":
+		return nil, errors.New(`model config has no "class_name"`)
+	}
+	return nil, fmt.Errorf("model class %q is not Sequential or Functional (subclassed models have no architecture in the file)", top.ClassName)
+}
+
+// parseLayer decodes one layer entry; nested models are parsed recursively.
+func parseLayer(s serialized, depth int) (*Layer, error) {
+	l := &Layer{Class: s.ClassName, Config: s.Config, Name: s.Name}
+	var c struct {
+		Name string `json:"name"`
+	}
+	if len(s.Config) > 0 && s.Config[0] == '{' {
+		if err := json.Unmarshal(s.Config, &c); err != nil {
+			return nil, fmt.Errorf("layer %q (%s): config: %w", s.Name, s.ClassName, err)
+		}
+	}
+	if l.Name == "" {
+		l.Name = c.Name
+	}
+	if l.Name == "" {
+		return nil, fmt.Errorf("a %q layer has no name", s.ClassName)
+	}
+	if l.Class == "" {
+		return nil, fmt.Errorf("layer %q has no class_name", l.Name)
+	}
+	if isModelClass(l.Class) {
+		m, err := parseModel(serialized{ClassName: s.ClassName, Config: s.Config, Name: l.Name}, depth+1)
+		if err != nil {
+			return nil, fmt.Errorf("nested model %q: %w", l.Name, err)
+		}
+		l.Model = m
+		return l, nil
+	}
+	l.Params, l.ParamErr = decodeParams(l.Class, s.Config)
+	return l, nil
+}
+
+func parseSequential(top serialized, depth int) (*Model, error) {
+	m := &Model{Class: "Sequential", Name: top.Name}
+	var entries []serialized
+	var cfg struct {
+		Name            string       `json:"name"`
+		Layers          []serialized `json:"layers"`
+		BuildInputShape dims         `json:"build_input_shape"`
+		BatchInputShape dims         `json:"batch_input_shape"`
+	}
+	if len(top.Config) > 0 && top.Config[0] == '[' {
+		// Standalone Keras 2.0–2.2.2: the config is the list of layers.
+		if err := json.Unmarshal(top.Config, &entries); err != nil {
+			return nil, fmt.Errorf("sequential layers: %w", err)
+		}
+	} else {
+		if err := json.Unmarshal(top.Config, &cfg); err != nil {
+			return nil, fmt.Errorf("sequential config: %w", err)
+		}
+		entries = cfg.Layers
+		if cfg.Name != "" {
+			m.Name = cfg.Name
+		}
+	}
+	if len(entries) == 0 {
+		return nil, errors.New("sequential model has no layers")
+	}
+	if len(entries) > maxLayers {
+		return nil, fmt.Errorf("%d layers exceed the limit", len(entries))
+	}
+	for _, e := range entries {
+		l, err := parseLayer(e, depth)
+		if err != nil {
+			return nil, err
+		}
+		if slices.ContainsFunc(m.Layers, func(o *Layer) bool { return o.Name == l.Name }) {
+			return nil, fmt.Errorf("two layers are named %q", l.Name)
+		}
+		m.Layers = append(m.Layers, l)
+	}
+	// Make the input explicit: an InputLayer first, or one made from the
+	// first layer's batch_input_shape (Keras names it <layer>_input).
+	if m.Layers[0].Class != "InputLayer" {
+		shape := cfg.BuildInputShape
+		var first struct {
+			BatchInputShape dims `json:"batch_input_shape"`
+			BatchShape      dims `json:"batch_shape"`
+			DType           name `json:"dtype"`
+		}
+		if m.Layers[0].Model == nil {
+			_ = json.Unmarshal(m.Layers[0].Config, &first)
+		}
+		switch {
+		case first.BatchInputShape != nil:
+			shape = first.BatchInputShape
+		case first.BatchShape != nil:
+			shape = first.BatchShape
+		}
+		if shape == nil {
+			return nil, errors.New("sequential model has no input shape (it was never built)")
+		}
+		dt := string(first.DType)
+		if dt == "" {
+			dt = "float32"
+		}
+		in := &Layer{Name: m.Layers[0].Name + "_input", Class: "InputLayer",
+			Params: &InputConfig{Shape: []int(shape), DType: dt}}
+		m.Layers = append([]*Layer{in}, m.Layers...)
+	}
+	for i, l := range m.Layers {
+		if i == 0 {
+			continue
+		}
+		l.Nodes = [][]TensorRef{{{Layer: m.Layers[i-1].Name}}}
+	}
+	m.Inputs = []TensorRef{{Layer: m.Layers[0].Name}}
+	m.Outputs = []TensorRef{{Layer: m.Layers[len(m.Layers)-1].Name}}
+	return m, nil
+}
+
+func parseFunctional(top serialized, depth int) (*Model, error) {
+	m := &Model{Class: "Functional", Name: top.Name}
+	var cfg struct {
+		Name         string          `json:"name"`
+		Layers       []serialized    `json:"layers"`
+		InputLayers  json.RawMessage `json:"input_layers"`
+		OutputLayers json.RawMessage `json:"output_layers"`
+	}
+	if err := json.Unmarshal(top.Config, &cfg); err != nil {
+		return nil, fmt.Errorf("functional config: %w", err)
+	}
+	if cfg.Name != "" {
+		m.Name = cfg.Name
+	}
+	if len(cfg.Layers) > maxLayers {
+		return nil, fmt.Errorf("%d layers exceed the limit", len(cfg.Layers))
+	}
+	seen := map[string]bool{}
+	for _, e := range cfg.Layers {
+		l, err := parseLayer(e, depth)
+		if err != nil {
+			return nil, err
+		}
+		if seen[l.Name] {
+			return nil, fmt.Errorf("two layers are named %q", l.Name)
+		}
+		seen[l.Name] = true
+		for i, raw := range e.InboundNodes {
+			refs, k3, err := parseNode(raw)
+			if err != nil {
+				return nil, fmt.Errorf("layer %q: inbound node %d: %w", l.Name, i, err)
+			}
+			m.Keras3 = m.Keras3 || k3
+			l.Nodes = append(l.Nodes, refs)
+		}
+		m.Layers = append(m.Layers, l)
+	}
+	var err error
+	if m.Inputs, err = parseRefList(cfg.InputLayers); err != nil {
+		return nil, fmt.Errorf("input_layers: %w", err)
+	}
+	if m.Outputs, err = parseRefList(cfg.OutputLayers); err != nil {
+		return nil, fmt.Errorf("output_layers: %w", err)
+	}
+	if len(m.Inputs) == 0 || len(m.Outputs) == 0 {
+		return nil, errors.New("functional model without inputs or outputs")
+	}
+	for _, r := range slices.Concat(m.Inputs, m.Outputs) {
+		if !seen[r.Layer] {
+			return nil, fmt.Errorf("model input/output names unknown layer %q", r.Layer)
+		}
+	}
+	for _, l := range m.Layers {
+		for _, node := range l.Nodes {
+			for _, r := range node {
+				if !seen[r.Layer] {
+					return nil, fmt.Errorf("layer %q takes input from unknown layer %q", l.Name, r.Layer)
+				}
+			}
+		}
+	}
+	return m, nil
+}
+
+// parseRef parses [name, node, tensor] (a fourth kwargs element is ignored).
+func parseRef(raw json.RawMessage) (TensorRef, error) {
+	var parts []json.RawMessage
+	if err := json.Unmarshal(raw, &parts); err != nil || len(parts) < 3 {
+		return TensorRef{}, fmt.Errorf("want [layer, node, tensor], got %s", clip(raw))
+	}
+	var r TensorRef
+	var n, t float64
+	if json.Unmarshal(parts[0], &r.Layer) != nil || json.Unmarshal(parts[1], &n) != nil || json.Unmarshal(parts[2], &t) != nil {
+		return TensorRef{}, fmt.Errorf("want [layer, node, tensor], got %s", clip(raw))
+	}
+	var err1, err2 error
+	r.Node, err1 = toInt(n)
+	r.Tensor, err2 = toInt(t)
+	if err1 != nil || err2 != nil || r.Node < 0 || r.Tensor < 0 || r.Node > maxLayers || r.Tensor > maxLayers {
+		return TensorRef{}, fmt.Errorf("bad tensor reference %s", clip(raw))
+	}
+	return r, nil
+}
+
+// parseRefList parses input_layers/output_layers: a list of references or,
+// in Keras 3 for a single tensor, one reference.
+func parseRefList(raw json.RawMessage) ([]TensorRef, error) {
+	if isNull(raw) {
+		return nil, nil
+	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, fmt.Errorf("want a list, got %s", clip(raw))
+	}
+	if len(list) > 0 {
+		var s string
+		if json.Unmarshal(list[0], &s) == nil {
+			r, err := parseRef(raw)
+			if err != nil {
+				return nil, err
+			}
+			return []TensorRef{r}, nil
+		}
+	}
+	out := make([]TensorRef, 0, len(list))
+	for _, item := range list {
+		r, err := parseRef(item)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// parseNode parses one inbound node: Keras 2's list of references or Keras
+// 3's {"args": [...], "kwargs": {...}} holding __keras_tensor__ objects.
+// Keras tensors in kwargs are refused: no supported layer takes one.
+func parseNode(raw json.RawMessage) ([]TensorRef, bool, error) {
+	if len(raw) > 0 && raw[0] == '[' {
+		var list []json.RawMessage
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, false, err
+		}
+		out := make([]TensorRef, 0, len(list))
+		for _, item := range list {
+			r, err := parseRef(item)
+			if err != nil {
+				return nil, false, err
+			}
+			out = append(out, r)
+		}
+		return out, false, nil
+	}
+	var node struct {
+		Args   []json.RawMessage          `json:"args"`
+		Kwargs map[string]json.RawMessage `json:"kwargs"`
+	}
+	if err := json.Unmarshal(raw, &node); err != nil {
+		return nil, true, fmt.Errorf("want a list or {args, kwargs}, got %s", clip(raw))
+	}
+	var out []TensorRef
+	for _, a := range node.Args {
+		refs, err := kerasTensors(a, 0)
+		if err != nil {
+			return nil, true, err
+		}
+		out = append(out, refs...)
+	}
+	for k, v := range node.Kwargs {
+		refs, err := kerasTensors(v, 0)
+		if err != nil {
+			return nil, true, err
+		}
+		if len(refs) > 0 {
+			return nil, true, fmt.Errorf("keyword argument %q takes a tensor, which is not supported", k)
+		}
+	}
+	return out, true, nil
+}
+
+// kerasTensors collects the __keras_tensor__ references in an argument
+// (a tensor, a list of tensors, or a constant).
+func kerasTensors(raw json.RawMessage, depth int) ([]TensorRef, error) {
+	if depth > 8 {
+		return nil, errors.New("arguments nested too deep")
+	}
+	switch {
+	case len(raw) > 0 && raw[0] == '[':
+		var list []json.RawMessage
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, err
+		}
+		var out []TensorRef
+		for _, item := range list {
+			refs, err := kerasTensors(item, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, refs...)
+		}
+		return out, nil
+	case len(raw) > 0 && raw[0] == '{':
+		var t struct {
+			ClassName string `json:"class_name"`
+			Config    struct {
+				KerasHistory json.RawMessage `json:"keras_history"`
+			} `json:"config"`
+		}
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return nil, err
+		}
+		if t.ClassName != "__keras_tensor__" {
+			return nil, nil
+		}
+		r, err := parseRef(t.Config.KerasHistory)
+		if err != nil {
+			return nil, fmt.Errorf("keras_history: %w", err)
+		}
+		return []TensorRef{r}, nil
+	}
+	return nil, nil
+}
+
+// Layer returns the layer named name, or nil.
+func (m *Model) Layer(name string) *Layer {
+	for _, l := range m.Layers {
+		if l.Name == name {
+			return l
+		}
+	}
+	return nil
+}

@@ -1,0 +1,22 @@
+// Package keras reads Keras models and maps them to a graph.Graph in Keras
+// semantics (NHWC values, Keras weight layouts: Dense IO, Conv HWIO,
+// Conv2DTranspose HWOI).
+//
+// Formats, recognised by content:
+//   - Keras 2 full-model .h5 (tf.keras 2.x and standalone Keras 2.1–2.3):
+//     root attribute model_config and group model_weights;
+//   - Keras 3 .h5 (the same layout written by Keras 3, Keras 3 configs);
+//   - weights-only .h5 (save_weights: layer_names at the root) together with
+//     the model.to_json() file named by Options.ConfigJSON;
+//   - Keras 3 .keras zip archives (config.json and model.weights.h5 with the
+//     layers/<name>/vars/<i> layout).
+//
+// The architecture is parsed into a Model (ParseConfig): Sequential or
+// Functional, several inputs and outputs, shared layers and nested models,
+// with a typed configuration per layer class. Load then reads the weights and
+// builds the graph. Every layer that cannot be mapped is collected and
+// reported at once in an *UnsupportedError.
+//
+// HDF5 reading needs cgo; without it, .h5 files and .keras archives give an
+// error wrapping hdf5.ErrNotBuilt.
+package keras

@@ -1,0 +1,47 @@
+package keras
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Error is a problem with a model file: it names the file, the layer when
+// one is concerned, and what is wrong. The CLI maps it to exit code 2.
+type Error struct {
+	File  string
+	Layer string
+	Err   error
+}
+
+func (e *Error) Error() string {
+	if e.Layer != "" {
+		return fmt.Sprintf("keras %s: layer %q: %v", e.File, e.Layer, e.Err)
+	}
+	return fmt.Sprintf("keras %s: %v", e.File, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// UnsupportedLayer is one layer the converter cannot map.
+type UnsupportedLayer struct {
+	Name   string // layer name (nested layers as outer/inner)
+	Class  string // Keras class name
+	Reason string // what is not supported
+}
+
+// UnsupportedError lists every unsupported layer of a model. The CLI maps it
+// to exit code 2.
+type UnsupportedError struct {
+	File   string
+	Layers []UnsupportedLayer
+}
+
+func (e *UnsupportedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "keras %s: %d unsupported layer(s):", e.File, len(e.Layers))
+	for _, l := range e.Layers {
+		fmt.Fprintf(&b, "\n  %s (%s): %s", l.Name, l.Class, l.Reason)
+	}
+	return b.String()
+}

@@ -1,0 +1,226 @@
+package keras
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/internal/hdf5"
+)
+
+// Options controls Load.
+type Options struct {
+	// ConfigJSON is the path of a model.to_json() file, needed for a
+	// weights-only .h5 (save_weights) and used instead of the file's own
+	// configuration when set.
+	ConfigJSON string
+	// Batch is the static batch size of the graph's inputs (0 means 1).
+	Batch int
+}
+
+// Format is a Keras file format recognised by content.
+type Format int
+
+// The formats Load reads.
+const (
+	FormatUnknown Format = iota
+	FormatH5             // HDF5: full model (Keras 2 or 3) or weights only
+	FormatKeras          // Keras 3 .keras zip archive
+)
+
+var hdf5Magic = []byte("\x89HDF\r\n\x1a\n")
+
+// DetectFormat recognises a file by its first bytes: the HDF5 signature (at
+// offset 0 or a power-of-two user-block offset) or a zip local header.
+func DetectFormat(path string) (Format, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return FormatUnknown, err
+	}
+	defer f.Close()
+	head := make([]byte, 8)
+	if _, err := io.ReadFull(f, head); err != nil {
+		return FormatUnknown, nil
+	}
+	switch {
+	case bytes.Equal(head, hdf5Magic):
+		return FormatH5, nil
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		return FormatKeras, nil
+	}
+	for off := int64(512); off <= 1<<20; off *= 2 {
+		if _, err := f.ReadAt(head, off); err != nil {
+			break
+		}
+		if bytes.Equal(head, hdf5Magic) {
+			return FormatH5, nil
+		}
+	}
+	return FormatUnknown, nil
+}
+
+// Load reads a Keras model file and returns its graph in Keras semantics.
+// Errors name the file and, where one is concerned, the layer: *Error for a
+// bad or unreadable file, *UnsupportedError listing every layer that cannot
+// be mapped.
+func Load(path string, opts Options) (*graph.Graph, error) {
+	wrap := func(err error) error {
+		var ke *Error
+		var ue *UnsupportedError
+		if errors.As(err, &ke) || errors.As(err, &ue) {
+			return err
+		}
+		return &Error{File: path, Err: err}
+	}
+	format, err := DetectFormat(path)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	switch format {
+	case FormatH5:
+		g, err := loadH5(path, opts)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		return g, nil
+	case FormatKeras:
+		g, err := loadKeras(path, opts)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		return g, nil
+	}
+	return nil, wrap(errors.New("not a Keras model: neither HDF5 (.h5) nor a zip archive (.keras)"))
+}
+
+func readConfigJSON(p string) (*Model, error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	m, err := ParseConfig(b)
+	if err != nil {
+		return nil, &Error{File: p, Err: err}
+	}
+	return m, nil
+}
+
+func loadH5(path string, opts Options) (*graph.Graph, error) {
+	f, err := hdf5.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var m *Model
+	if opts.ConfigJSON != "" {
+		if m, err = readConfigJSON(opts.ConfigJSON); err != nil {
+			return nil, err
+		}
+	}
+	root := "model_weights"
+	version, _ := f.AttrString("/", "keras_version")
+	switch {
+	case f.HasAttr("/", "model_config"):
+		if m == nil {
+			cfg, err := f.AttrString("/", "model_config")
+			if err != nil {
+				return nil, err
+			}
+			if m, err = ParseConfig([]byte(cfg)); err != nil {
+				return nil, err
+			}
+		}
+		if !f.Exists(root) {
+			return nil, errors.New("the file has a model_config but no model_weights group")
+		}
+	case f.HasAttr("/", "layer_names"):
+		root = "/"
+		if m == nil {
+			return nil, errors.New("weights-only file (save_weights): the model's to_json() file must be given (Options.ConfigJSON)")
+		}
+	case f.Exists("layers") || f.Exists("vars"):
+		if m == nil {
+			return nil, errors.New("Keras 3 weights-only file: the model's to_json() file must be given (Options.ConfigJSON)")
+		}
+		store, err := newK3Store(f, m)
+		if err != nil {
+			return nil, err
+		}
+		return convert(path, m, store, opts, true, false)
+	default:
+		return nil, errors.New("HDF5 file is not a Keras model (no model_config, layer_names or Keras 3 weights)")
+	}
+	keras3 := strings.HasPrefix(version, "3.") || m.Keras3
+	legacyBilinear := version != "" && !strings.Contains(version, "tf") && versionBefore(version, 2, 4)
+	return convert(path, m, &legacyStore{f: f, root: root}, opts, keras3, legacyBilinear)
+}
+
+// versionBefore reports whether a "major.minor.patch" version is before
+// major.minor.
+func versionBefore(v string, major, minor int) bool {
+	var a, b int
+	if n, _ := fmt.Sscanf(v, "%d.%d", &a, &b); n < 2 {
+		return false
+	}
+	return a < major || a == major && b < minor
+}
+
+func loadKeras(path string, opts Options) (*graph.Graph, error) {
+	dir, err := os.MkdirTemp("", "edgeval-keras-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	a, err := openArchive(path, dir)
+	if err != nil {
+		return nil, err
+	}
+	var m *Model
+	if opts.ConfigJSON != "" {
+		m, err = readConfigJSON(opts.ConfigJSON)
+	} else {
+		m, err = ParseConfig(a.config)
+	}
+	if err != nil {
+		return nil, err
+	}
+	f, err := hdf5.Open(a.weightsPath)
+	if err != nil {
+		return nil, fmt.Errorf("model.weights.h5: %w", err)
+	}
+	defer f.Close()
+	store, err := newK3Store(f, m)
+	if err != nil {
+		return nil, err
+	}
+	return convert(path, m, store, opts, true, false)
+}
+
+// convert checks every layer, then maps the model.
+func convert(path string, m *Model, store weightStore, opts Options, keras3, legacyBilinear bool) (*graph.Graph, error) {
+	c := &converter{file: path, b: graph.NewBuilder(), store: store, batch: max(opts.Batch, 1),
+		keras3: keras3, legacyBilinear: legacyBilinear}
+	c.check(m, "")
+	if len(c.unsupported) > 0 {
+		return nil, &UnsupportedError{File: path, Layers: c.unsupported}
+	}
+	outs := c.buildModel(m, nil, nil, 0)
+	if len(c.unsupported) > 0 {
+		return nil, &UnsupportedError{File: path, Layers: c.unsupported}
+	}
+	if len(c.errs) > 0 {
+		return nil, errors.Join(c.errs...)
+	}
+	if outs == nil {
+		return nil, errors.New("model has no computable outputs")
+	}
+	g, err := c.b.Build(outs...)
+	if err != nil {
+		return nil, fmt.Errorf("building the graph: %w", err)
+	}
+	return g, nil
+}

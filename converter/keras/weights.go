@@ -1,0 +1,243 @@
+package keras
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/edgeval/edgeval/internal/hdf5"
+	"github.com/edgeval/edgeval/tensor"
+)
+
+// weightStore finds the variables of a layer, given its path of layer
+// names from the top model (nested layers have several) and the model that
+// holds it. It returns them by variable name ("kernel", "bias", "gamma",
+// ...), converted to float32.
+type weightStore interface {
+	weights(layerPath []string, l *Layer, owner *Model) (map[string]*tensor.Tensor, error)
+}
+
+// varOrder is the creation order of each class's variables: how Keras 3
+// numbers them under vars/ and the names used for them here.
+func varOrder(l *Layer) []string {
+	switch p := l.Params.(type) {
+	case *DenseConfig:
+		return withBias([]string{"kernel"}, p.UseBias)
+	case *ConvConfig:
+		if strings.HasPrefix(l.Class, "Separable") {
+			return withBias([]string{"depthwise_kernel", "pointwise_kernel"}, p.UseBias)
+		}
+		return withBias([]string{"kernel"}, p.UseBias)
+	case *BatchNormConfig:
+		var v []string
+		if p.Scale {
+			v = append(v, "gamma")
+		}
+		if p.Center {
+			v = append(v, "beta")
+		}
+		return append(v, "moving_mean", "moving_variance")
+	case *LayerNormConfig:
+		var v []string
+		if p.Scale {
+			v = append(v, "gamma")
+		}
+		if p.Center {
+			v = append(v, "beta")
+		}
+		return v
+	case *PReLUConfig:
+		return []string{"alpha"}
+	case *EmbeddingConfig:
+		return []string{"embeddings"}
+	}
+	return nil
+}
+
+func withBias(v []string, bias bool) []string {
+	if bias {
+		return append(v, "bias")
+	}
+	return v
+}
+
+// varName normalises a stored weight name to its variable name:
+// "conv2d_1/kernel:0" → "kernel"; Keras 2 depthwise kernels are
+// "depthwise_kernel" and become "kernel".
+func varName(full string, l *Layer) string {
+	n := path.Base(full)
+	if i := strings.LastIndexByte(n, ':'); i >= 0 {
+		n = n[:i]
+	}
+	if n == "depthwise_kernel" && strings.HasPrefix(l.Class, "Depthwise") {
+		n = "kernel"
+	}
+	return n
+}
+
+func toFloat32(t *tensor.Tensor) *tensor.Tensor {
+	if t.DType == tensor.Float32 {
+		return t
+	}
+	return tensor.FromFloat32(t.Shape, t.Float32s())
+}
+
+// legacyStore reads the Keras 2 layout (also written by Keras 3 for .h5):
+// group root/<layer> with attribute weight_names, datasets at
+// root/<layer>/<weight name>.
+type legacyStore struct {
+	f    *hdf5.File
+	root string // "model_weights" or "/" (save_weights)
+}
+
+func (s *legacyStore) weights(layerPath []string, l *Layer, _ *Model) (map[string]*tensor.Tensor, error) {
+	want := varOrder(l)
+	if len(want) == 0 {
+		return nil, nil
+	}
+	group := path.Join(s.root, layerPath[0])
+	if !s.f.Exists(group) {
+		return nil, fmt.Errorf("no weights group %s in the file", group)
+	}
+	names, err := s.f.AttrStrings(group, "weight_names")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*tensor.Tensor{}
+	for _, full := range names {
+		if len(layerPath) > 1 {
+			// A nested layer: keep the weights whose owner component is
+			// the layer's name.
+			parts := strings.Split(full, "/")
+			if len(parts) < 2 || parts[len(parts)-2] != layerPath[len(layerPath)-1] {
+				continue
+			}
+		}
+		v := varName(full, l)
+		if _, dup := out[v]; dup {
+			return nil, fmt.Errorf("weight %q appears twice in %s", v, group)
+		}
+		t, err := s.f.ReadDataset(path.Join(group, full))
+		if err != nil {
+			return nil, err
+		}
+		out[v] = toFloat32(t)
+	}
+	return out, nil
+}
+
+// k3Store reads the Keras 3 weights file of a .keras archive:
+// layers/<snake_case class name, deduplicated>/vars/<i>, nested models
+// under layers/<name>/layers/....
+type k3Store struct {
+	f *hdf5.File
+	// groups maps a layer path (names joined by "/") to its vars group.
+	groups map[string]string
+}
+
+var (
+	snakeRe1 = regexp.MustCompile(`(.)([A-Z][a-z]+)`)
+	snakeRe2 = regexp.MustCompile(`([a-z])([A-Z])`)
+	nonWord  = regexp.MustCompile(`\W+`)
+)
+
+// snakeCase is Keras's naming.to_snake_case.
+func snakeCase(s string) string {
+	s = nonWord.ReplaceAllString(s, "")
+	s = snakeRe1.ReplaceAllString(s, "${1}_${2}")
+	return strings.ToLower(snakeRe2.ReplaceAllString(s, "${1}_${2}"))
+}
+
+// savedLayers returns the layers Keras 3 saves for a model, in order:
+// Sequential.layers leaves out the InputLayer.
+func savedLayers(m *Model) []*Layer {
+	if m.Class != "Sequential" {
+		return m.Layers
+	}
+	return slices.DeleteFunc(slices.Clone(m.Layers), func(l *Layer) bool { return l.Class == "InputLayer" })
+}
+
+func newK3Store(f *hdf5.File, m *Model) (*k3Store, error) {
+	s := &k3Store{f: f, groups: map[string]string{}}
+	if err := s.index(m, "/", ""); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// index maps the layers of model m, saved under group base, to their vars
+// groups: by the "name" attribute newer Keras versions write, otherwise by
+// Keras's own naming (snake_case class name, _1, _2... for repeats).
+func (s *k3Store) index(m *Model, base, prefix string) error {
+	byAttr := map[string]string{}
+	if entries, err := s.f.List(path.Join(base, "layers")); err == nil {
+		for _, e := range entries {
+			vars := path.Join(base, "layers", e.Name, "vars")
+			if n, err := s.f.AttrString(vars, "name"); err == nil {
+				byAttr[n] = path.Join(base, "layers", e.Name)
+			}
+		}
+	}
+	used := map[string]int{}
+	for _, l := range savedLayers(m) {
+		n := snakeCase(l.Class)
+		if k, ok := used[n]; ok {
+			used[n] = k + 1
+			n = fmt.Sprintf("%s_%d", n, k+1)
+		} else {
+			used[n] = 0
+		}
+		g := path.Join(base, "layers", n)
+		if a, ok := byAttr[l.Name]; ok {
+			g = a
+		}
+		key := prefix + l.Name
+		s.groups[key] = g
+		if l.Model != nil {
+			if err := s.index(l.Model, g, key+"/"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *k3Store) weights(layerPath []string, l *Layer, _ *Model) (map[string]*tensor.Tensor, error) {
+	want := varOrder(l)
+	if len(want) == 0 {
+		return nil, nil
+	}
+	g, ok := s.groups[strings.Join(layerPath, "/")]
+	if !ok {
+		return nil, fmt.Errorf("no weights group for the layer")
+	}
+	vars := path.Join(g, "vars")
+	entries, err := s.f.List(vars)
+	if err != nil {
+		return nil, err
+	}
+	var idx []int
+	for _, e := range entries {
+		i, err := strconv.Atoi(e.Name)
+		if err != nil || e.Kind != hdf5.KindDataset {
+			continue
+		}
+		idx = append(idx, i)
+	}
+	slices.Sort(idx)
+	if len(idx) != len(want) {
+		return nil, fmt.Errorf("%s holds %d variables, want %d (%s)", vars, len(idx), len(want), strings.Join(want, ", "))
+	}
+	out := map[string]*tensor.Tensor{}
+	for k, i := range idx {
+		t, err := s.f.ReadDataset(path.Join(vars, strconv.Itoa(i)))
+		if err != nil {
+			return nil, err
+		}
+		out[want[k]] = toFloat32(t)
+	}
+	return out, nil
+}
