@@ -1,0 +1,63 @@
+package keras
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/edgeval/edgeval/tensor"
+)
+
+// fixture returns the path of a shared fixture (../shared/fixtures relative
+// to the repository root), skipping the test when it is absent.
+func fixture(t testing.TB, rel string) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	require.NoError(t, err)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		require.NotEqual(t, parent, dir, "go.mod not found above the test directory")
+		dir = parent
+	}
+	p := filepath.Join(dir, "..", "shared", "fixtures", rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("shared fixture %s not present: %v", rel, err)
+	}
+	return p
+}
+
+// relErr returns max|got-want| divided by the range of want (max-min, or
+// max|want| when the range is 0, or 1 when both are 0).
+func relErr(t testing.TB, got, want *tensor.Tensor) float64 {
+	t.Helper()
+	require.Equal(t, want.Shape, got.Shape, "output shape")
+	g, w := got.Float64s(), want.Float64s()
+	lo, hi, maxAbs, diff := math.Inf(1), math.Inf(-1), 0.0, 0.0
+	for i := range w {
+		lo, hi = min(lo, w[i]), max(hi, w[i])
+		maxAbs = max(maxAbs, math.Abs(w[i]))
+		diff = max(diff, math.Abs(g[i]-w[i]))
+	}
+	r := hi - lo
+	if r == 0 {
+		r = maxAbs
+	}
+	if r == 0 {
+		r = 1
+	}
+	return diff / r
+}
+
+// asFloat32 converts a tensor to float32.
+func asFloat32(t *tensor.Tensor) *tensor.Tensor {
+	if t.DType == tensor.Float32 {
+		return t
+	}
+	return tensor.FromFloat32(t.Shape, t.Float32s())
+}
