@@ -63,7 +63,9 @@ func TestBuilderRoundTrip(t *testing.T) {
 	require.Len(t, sg.Operators, 2)
 	assert.Equal(t, []int{0, 1}, sg.Operators[0].Inputs)
 	assert.EqualValues(t, fb.BuiltinOptionsAddOptions, sg.Operators[0].OptionsType)
+	assert.Equal(t, &AddOptions{FusedActivationFunction: ActNone, PotScaleInt16: true}, sg.Operators[0].Options)
 	assert.Zero(t, sg.Operators[1].OptionsType)
+	assert.Nil(t, sg.Operators[1].Options)
 	assert.Equal(t, []int{-1, 4}, sg.Tensors[0].ShapeSignature)
 	assert.True(t, sg.Tensors[0].HasRank)
 

@@ -126,6 +126,10 @@ type Operator struct {
 	// Options2Type the BuiltinOptions2 one.
 	OptionsType  uint8
 	Options2Type uint8
+	// Options are the decoded builtin options, one of the *…Options types
+	// of this package (e.g. *Conv2DOptions), or nil when the operator has
+	// none or its options type is not in the schema subset.
+	Options any
 	// CompositeName is the name of a STABLEHLO_COMPOSITE operator (e.g.
 	// "odml.group_norm").
 	CompositeName string

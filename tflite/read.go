@@ -517,8 +517,14 @@ func (d *decoder) operator(ops vec, sgi, i int, m *Model) error {
 		return err
 	}
 	op.OptionsType = uint8(typ)
-	if _, err := d.union(t, op.OptionsType, slotOpOptions, what+" builtin_options"); err != nil {
+	opts, err := d.union(t, op.OptionsType, slotOpOptions, what+" builtin_options")
+	if err != nil {
 		return err
+	}
+	if op.OptionsType != 0 {
+		if op.Options, err = d.options(opts, op.OptionsType, what+" builtin_options"); err != nil {
+			return err
+		}
 	}
 	typ2, err := v.scalar(t, slotOpOptions2Type, 1, 0, what)
 	if err != nil {

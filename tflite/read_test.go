@@ -169,6 +169,28 @@ func TestReadFacts(t *testing.T) {
 		assert.Equal(t, "odml.group_norm", op.CompositeName)
 		assert.Equal(t, "XlaCallModule_odml.group_norm.impl_0", m.Subgraphs[1].Name)
 	})
+	t.Run("builtin options decode", func(t *testing.T) {
+		m := readFixture(t, "keras/mlcommons-tiny/pretrainedResnet.tflite")
+		byOp := map[BuiltinOperator]any{}
+		for _, op := range m.Subgraphs[0].Operators {
+			if _, ok := byOp[op.Builtin]; !ok {
+				byOp[op.Builtin] = op.Options
+			}
+		}
+		assert.Equal(t, &Conv2DOptions{Padding: PaddingSame, StrideW: 1, StrideH: 1, FusedActivationFunction: ActRelu, DilationWFactor: 1, DilationHFactor: 1}, byOp[OpConv2D])
+		assert.Equal(t, &Pool2DOptions{Padding: PaddingValid, StrideW: 8, StrideH: 8, FilterWidth: 8, FilterHeight: 8}, byOp[OpAveragePool2D])
+		assert.Equal(t, &AddOptions{FusedActivationFunction: ActRelu, PotScaleInt16: true}, byOp[OpAdd])
+		assert.Equal(t, &SoftmaxOptions{Beta: 1}, byOp[OpSoftmax])
+
+		pd := readFixture(t, "tflite/tflite-micro/person_detect.tflite")
+		for _, op := range pd.Subgraphs[0].Operators {
+			if op.Builtin == OpReshape {
+				assert.Equal(t, &ReshapeOptions{NewShape: []int32{1, 2}}, op.Options)
+			}
+		}
+		sq := readFixture(t, "tflite/litert/simple_squeeze.tflite")
+		assert.Equal(t, &SqueezeOptions{SqueezeDims: []int32{1}}, sq.Subgraphs[0].Operators[0].Options)
+	})
 	t.Run("string tensors keep their raw type", func(t *testing.T) {
 		m := readFixture(t, "tflite/litert/gather_string.tflite")
 		in := m.Subgraphs[0].Tensors[0]
