@@ -5,8 +5,12 @@ package tflitec
 /*
 #cgo LDFLAGS: -ltensorflowlite_c
 #cgo linux LDFLAGS: -ldl -lm
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tensorflow/lite/c/c_api.h>
@@ -48,6 +52,97 @@ static int edgeval_dims_signature(const TfLiteTensor* t, int* out, int n) {
 	return s->size;
 }
 
+// edgeval_watchdog is a thread per session that cancels an invoke which
+// runs past its deadline. It lives in C because a Go timer armed by the
+// goroutine that then blocks in the cgo call can fire many milliseconds
+// late (its P stays attached to the blocked thread until sysmon retakes it).
+typedef struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t th;
+	int running, fired, quit;
+	struct timespec deadline; // CLOCK_MONOTONIC
+	TfLiteInterpreter* it;
+	TfLiteSignatureRunner* r; // NULL: the primary subgraph
+} edgeval_watchdog;
+
+static void* edgeval_watchdog_main(void* p) {
+	edgeval_watchdog* w = (edgeval_watchdog*)p;
+	pthread_mutex_lock(&w->mu);
+	while (!w->quit) {
+		if (!w->running || w->fired) {
+			pthread_cond_wait(&w->cv, &w->mu);
+			continue;
+		}
+		if (pthread_cond_timedwait(&w->cv, &w->mu, &w->deadline) == ETIMEDOUT && w->running && !w->fired) {
+			w->fired = 1;
+			if (w->r != NULL) TfLiteSignatureRunnerCancel(w->r);
+			else TfLiteInterpreterCancel(w->it);
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static edgeval_watchdog* edgeval_watchdog_start(TfLiteInterpreter* it, TfLiteSignatureRunner* r) {
+	edgeval_watchdog* w = (edgeval_watchdog*)calloc(1, sizeof(edgeval_watchdog));
+	if (w == NULL) return NULL;
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&w->mu, NULL);
+	w->it = it;
+	w->r = r;
+	if (pthread_create(&w->th, NULL, edgeval_watchdog_main, w) != 0) {
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+static void edgeval_watchdog_stop(edgeval_watchdog* w) {
+	pthread_mutex_lock(&w->mu);
+	w->quit = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}
+
+static int64_t edgeval_now_ns(void) {
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+// edgeval_invoke runs one invoke under the watchdog with a timeout, and
+// reports the time spent in the invoke call alone and whether the watchdog
+// cancelled it.
+static TfLiteStatus edgeval_invoke(edgeval_watchdog* w, int64_t timeout_ns, int64_t* elapsed_ns, int* fired) {
+	int64_t d = edgeval_now_ns() + timeout_ns;
+	pthread_mutex_lock(&w->mu);
+	w->deadline.tv_sec = d / 1000000000;
+	w->deadline.tv_nsec = d % 1000000000;
+	w->running = 1;
+	w->fired = 0;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	int64_t t0 = edgeval_now_ns();
+	TfLiteStatus s = w->r != NULL ? TfLiteSignatureRunnerInvoke(w->r) : TfLiteInterpreterInvoke(w->it);
+	*elapsed_ns = edgeval_now_ns() - t0;
+	pthread_mutex_lock(&w->mu);
+	w->running = 0;
+	*fired = w->fired;
+	pthread_mutex_unlock(&w->mu);
+	return s;
+}
+
 static void edgeval_options_set_reporter(TfLiteInterpreterOptions* o, edgeval_errbuf* e) {
 	TfLiteInterpreterOptionsSetErrorReporter(o, edgeval_report, e);
 }
@@ -58,6 +153,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unsafe"
 )
 
@@ -213,9 +309,39 @@ type graph interface {
 	output(i int) *C.TfLiteTensor
 	resizeInput(i int, dims []int) error
 	allocate() error
-	invoke() error
+	// handles returns the interpreter and, for a signature, the runner.
+	handles() (*C.TfLiteInterpreter, *C.TfLiteSignatureRunner)
 	cancel()
 	close()
+}
+
+// watchdog cancels invokes that outlive their timeout (see
+// edgeval_watchdog in the cgo preamble).
+type watchdog struct{ w *C.edgeval_watchdog }
+
+func startWatchdog(g graph) (watchdog, error) {
+	it, r := g.handles()
+	w := C.edgeval_watchdog_start(it, r)
+	if w == nil {
+		return watchdog{}, errors.New("starting the invoke watchdog thread failed")
+	}
+	return watchdog{w}, nil
+}
+
+// invoke runs the graph once with a timeout; elapsed is the time spent in
+// the C invoke call (CLOCK_MONOTONIC) and timedOut says the watchdog
+// cancelled it.
+func (w watchdog) invoke(timeout time.Duration) (elapsed time.Duration, timedOut bool, err error) {
+	var ns C.int64_t
+	var fired C.int
+	st := C.edgeval_invoke(w.w, C.int64_t(timeout), &ns, &fired)
+	return time.Duration(ns), fired != 0, status(st, "invoke")
+}
+
+func (w watchdog) stop() {
+	if w.w != nil {
+		C.edgeval_watchdog_stop(w.w)
+	}
 }
 
 // primary runs the interpreter's primary subgraph.
@@ -238,11 +364,9 @@ func (p primary) resizeInput(i int, dims []int) error {
 func (p primary) allocate() error {
 	return status(C.TfLiteInterpreterAllocateTensors(p.it.i), "TfLiteInterpreterAllocateTensors")
 }
-func (p primary) invoke() error {
-	return status(C.TfLiteInterpreterInvoke(p.it.i), "TfLiteInterpreterInvoke")
-}
-func (p primary) cancel() { C.TfLiteInterpreterCancel(p.it.i) }
-func (p primary) close()  {}
+func (p primary) handles() (*C.TfLiteInterpreter, *C.TfLiteSignatureRunner) { return p.it.i, nil }
+func (p primary) cancel()                                                   { C.TfLiteInterpreterCancel(p.it.i) }
+func (p primary) close()                                                    {}
 
 // runner runs one SignatureDef through a TfLiteSignatureRunner.
 type runner struct {
@@ -286,10 +410,8 @@ func (r *runner) resizeInput(i int, dims []int) error {
 func (r *runner) allocate() error {
 	return status(C.TfLiteSignatureRunnerAllocateTensors(r.r), "TfLiteSignatureRunnerAllocateTensors")
 }
-func (r *runner) invoke() error {
-	return status(C.TfLiteSignatureRunnerInvoke(r.r), "TfLiteSignatureRunnerInvoke")
-}
-func (r *runner) cancel() { C.TfLiteSignatureRunnerCancel(r.r) }
+func (r *runner) handles() (*C.TfLiteInterpreter, *C.TfLiteSignatureRunner) { return r.it.i, r.r }
+func (r *runner) cancel()                                                   { C.TfLiteSignatureRunnerCancel(r.r) }
 func (r *runner) close() {
 	if r.r != nil {
 		C.TfLiteSignatureRunnerDelete(r.r)

@@ -45,7 +45,17 @@
 // Inputs and outputs of every fixed-size type (float32, float16, float64,
 // int8, uint8, int16, int32, int64, bool) are exchanged by copying raw bytes.
 //
-// Run measures Invoke time around TfLiteInterpreterInvoke (or
-// TfLiteSignatureRunnerInvoke) only. Options.Timeout (default one minute) and
-// the context cancel a running invoke through TFLite's cancellation API.
+// Run measures Invoke time with CLOCK_MONOTONIC around
+// TfLiteInterpreterInvoke (or TfLiteSignatureRunnerInvoke) alone. Each
+// session has a small watchdog thread in C that cancels an invoke through
+// TFLite's cancellation API when Options.Timeout (default one minute) or the
+// context's deadline passes; a context cancelled from another goroutine
+// cancels it too. TFLite checks for cancellation between ops, so a single
+// long op runs to its end.
+//
+// # Limits
+//
+// The library runs in this process: a model that makes TFLite abort (LiteRT's
+// blockwise_quantized.tflite fixture hits an abort in AllocateTensors in
+// 2.17.1) ends the process. Isolate untrusted models in a child process.
 package tflitec

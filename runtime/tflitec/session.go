@@ -21,6 +21,7 @@ type session struct {
 	model    *cModel
 	interp   *cInterpreter
 	g        graph
+	watchdog watchdog
 	inputs   []runtime.TensorInfo
 	outputs  []runtime.TensorInfo
 
@@ -79,38 +80,34 @@ func (s *session) Run(ctx context.Context, inputs []*tensor.Tensor) (*runtime.Re
 	return &runtime.Result{Outputs: outs, Invoke: elapsed}, nil
 }
 
-// invoke runs the graph once, timing only the invoke call, and cancels it
-// when ctx is done or the timeout passes.
+// invoke runs the graph once under the watchdog, with the session timeout
+// or the context's deadline, whichever comes first; a context cancelled
+// from elsewhere cancels the invoke too.
 func (s *session) invoke(ctx context.Context) (time.Duration, error) {
-	var timedOut bool
+	timeout := s.timeout
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < timeout {
+		timeout = max(time.Until(dl), 1)
+	}
 	s.mu.Lock()
 	s.running = true
 	s.mu.Unlock()
 	stopCtx := context.AfterFunc(ctx, s.cancelRunning)
-	timer := time.AfterFunc(s.timeout, func() {
-		s.mu.Lock()
-		timedOut = s.running
-		s.mu.Unlock()
-		s.cancelRunning()
-	})
 
-	start := time.Now()
-	err := s.g.invoke()
-	elapsed := time.Since(start)
+	elapsed, timedOut, err := s.watchdog.invoke(timeout)
 
-	timer.Stop()
 	stopCtx()
 	s.mu.Lock()
 	s.running = false
-	to := timedOut
 	s.mu.Unlock()
-
 	if err != nil {
-		switch {
-		case to:
+		if timedOut {
+			if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+				return 0, rtErr("invoke", context.DeadlineExceeded)
+			}
 			return 0, rtErr("invoke", fmt.Errorf("timed out after %v: %w", s.timeout, context.DeadlineExceeded))
-		case ctx.Err() != nil:
-			return 0, rtErr("invoke", ctx.Err())
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			return 0, rtErr("invoke", cerr)
 		}
 		return 0, rtErr("invoke", s.interp.eb.wrap(err))
 	}
@@ -175,6 +172,8 @@ func (s *session) Close() error {
 
 // release frees whatever open created.
 func (s *session) release() {
+	s.watchdog.stop()
+	s.watchdog = watchdog{}
 	if s.g != nil {
 		s.g.close()
 		s.g = nil

@@ -93,6 +93,9 @@ func (s *session) open(model []byte, opts runtime.Options) error {
 		}
 		s.g = rn
 	}
+	if s.watchdog, err = startWatchdog(s.g); err != nil {
+		return rtErr("load", err)
+	}
 	if err := s.pinBatch(opts.Batch); err != nil {
 		return err
 	}
