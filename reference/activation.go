@@ -101,7 +101,7 @@ func unary(f func(float64) float64, x, out []float32) {
 func relu(x, out []float32) {
 	out = out[:len(x)]
 	for i, v := range x {
-		out[i] = max(v, 0)
+		out[i] = reluBits(v)
 	}
 }
 

@@ -156,47 +156,68 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 }
 
 // depthwiseNHWC is a depthwise convolution (groups = C_in, C_out = C_in *
-// multiplier) of x [N,H,W,C_in] with taps [KH*KW][C_out].
+// multiplier) of x [N,H,W,C_in] with taps [KH*KW][C_out]. Each output pixel
+// starts from the bias and adds the taps of one kernel row at a time (three
+// at once for the interior of 3-wide kernels), then the activation.
 func depthwiseNHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activation, out []float32) {
 	mult := g.OutC / g.InC
 	inSize, outSize := g.InH*g.InW*g.InC, g.OutH*g.OutW*g.OutC
+	c := g.OutC
 	for n := range g.N {
 		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
-		clear(os)
 		for oy := range g.OutH {
-			for ky := range g.KH {
-				iy := oy*g.StrideH - g.PadTop + ky*g.DilH
-				if iy < 0 || iy >= g.InH {
-					continue
+			for ox := range g.OutW {
+				o := os[(oy*g.OutW+ox)*c : (oy*g.OutW+ox+1)*c]
+				if bias != nil {
+					copy(o, bias)
+				} else {
+					clear(o)
 				}
-				for ox := range g.OutW {
-					o := os[(oy*g.OutW+ox)*g.OutC : (oy*g.OutW+ox+1)*g.OutC]
+				ix0 := ox*g.StrideW - g.PadLeft
+				for ky := range g.KH {
+					iy := oy*g.StrideH - g.PadTop + ky*g.DilH
+					if iy < 0 || iy >= g.InH {
+						continue
+					}
+					xrow := xs[iy*g.InW*g.InC : (iy+1)*g.InW*g.InC]
+					trow := taps[ky*g.KW*c : (ky+1)*g.KW*c]
+					if mult == 1 && g.KW == 3 && g.DilW == 1 && ix0 >= 0 && ix0+2 < g.InW {
+						x0 := xrow[ix0*c : (ix0+1)*c]
+						x1 := xrow[(ix0+1)*c : (ix0+2)*c]
+						x2 := xrow[(ix0+2)*c : (ix0+3)*c]
+						w0, w1, w2 := trow[:c], trow[c:2*c], trow[2*c:3*c]
+						x0, x1, x2 = x0[:len(o)], x1[:len(o)], x2[:len(o)]
+						w0, w1, w2 = w0[:len(o)], w1[:len(o)], w2[:len(o)]
+						for j := range o {
+							o[j] += x0[j]*w0[j] + x1[j]*w1[j] + x2[j]*w2[j]
+						}
+						continue
+					}
 					for kx := range g.KW {
-						ix := ox*g.StrideW - g.PadLeft + kx*g.DilW
+						ix := ix0 + kx*g.DilW
 						if ix < 0 || ix >= g.InW {
 							continue
 						}
-						xin := xs[(iy*g.InW+ix)*g.InC : (iy*g.InW+ix+1)*g.InC]
-						t := (ky*g.KW + kx) * g.OutC
-						wk := taps[t : t+g.OutC]
+						xin := xrow[ix*g.InC : (ix+1)*g.InC]
+						wk := trow[kx*c : (kx+1)*c]
 						if mult == 1 {
 							wk = wk[:len(o)]
 							xin = xin[:len(o)]
-							for c := range o {
-								o[c] += xin[c] * wk[c]
+							for j := range o {
+								o[j] += xin[j] * wk[j]
 							}
 							continue
 						}
-						for c, xv := range xin {
+						for ci, xv := range xin {
 							for m := range mult {
-								o[c*mult+m] += xv * wk[c*mult+m]
+								o[ci*mult+m] += xv * wk[ci*mult+m]
 							}
 						}
 					}
 				}
+				applyAct(o, act)
 			}
 		}
-		biasActRows(os, g.OutH*g.OutW, g.OutC, bias, act)
 	}
 }
 

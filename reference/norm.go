@@ -42,6 +42,17 @@ func batchNormCoefficients(gamma, beta, mean, variance []float32, eps float32) (
 // scaleShift computes out = x*scale[c] + shift[c] for x viewed as
 // [outer][channels][inner].
 func scaleShift(x, out []float32, outer, channels, inner int, scale, shift []float32) {
+	if inner == 1 { // channels last
+		scale, shift = scale[:channels], shift[:channels]
+		for o := range outer {
+			xs, os := x[o*channels:(o+1)*channels], out[o*channels:(o+1)*channels]
+			xs, os = xs[:len(scale)], os[:len(scale)]
+			for j, s := range scale {
+				os[j] = xs[j]*s + shift[j]
+			}
+		}
+		return
+	}
 	for o := range outer {
 		for c := range channels {
 			s, b := scale[c], shift[c]

@@ -67,18 +67,23 @@ func relayoutKernel(w []float32, shape []int, from, to graph.KernelLayout) []flo
 	return out
 }
 
+// reluBits returns max(v, 0) without a branch (random signs make a
+// branch mispredict half the time); -0 and negative NaNs become +0.
+func reluBits(v float32) float32 {
+	b := math.Float32bits(v)
+	return math.Float32frombits(b &^ uint32(int32(b)>>31))
+}
+
 // applyAct applies a fused activation in place.
 func applyAct(x []float32, act graph.Activation) {
 	switch act {
 	case graph.ActRelu:
 		for i, v := range x {
-			if v < 0 {
-				x[i] = 0
-			}
+			x[i] = reluBits(v)
 		}
 	case graph.ActRelu6:
 		for i, v := range x {
-			x[i] = min(max(v, 0), 6)
+			x[i] = min(reluBits(v), 6)
 		}
 	case graph.ActReluN1To1:
 		for i, v := range x {
@@ -92,17 +97,36 @@ func applyAct(x []float32, act graph.Activation) {
 }
 
 // biasActRows adds bias[j] to column j of a rows x cols row-major matrix and
-// applies act (NHWC outputs, Dense).
+// applies act (NHWC outputs, Dense), in one pass for the common cases.
 func biasActRows(out []float32, rows, cols int, bias []float32, act graph.Activation) {
-	if bias != nil {
-		for r := range rows {
-			row := out[r*cols : r*cols+cols]
-			for j, b := range bias[:cols] {
+	if bias == nil {
+		applyAct(out[:rows*cols], act)
+		return
+	}
+	bias = bias[:cols]
+	for r := range rows {
+		row := out[r*cols : r*cols+cols]
+		row = row[:len(bias)]
+		switch act {
+		case graph.ActNone:
+			for j, b := range bias {
 				row[j] += b
 			}
+		case graph.ActRelu:
+			for j, b := range bias {
+				row[j] = reluBits(row[j] + b)
+			}
+		case graph.ActRelu6:
+			for j, b := range bias {
+				row[j] = min(reluBits(row[j]+b), 6)
+			}
+		default:
+			for j, b := range bias {
+				row[j] += b
+			}
+			applyAct(row, act)
 		}
 	}
-	applyAct(out[:rows*cols], act)
 }
 
 // biasActPlanes adds bias[c] to plane c of a channels x size array and
