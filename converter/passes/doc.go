@@ -1,0 +1,17 @@
+// Package passes holds the graph → graph rewrites that bring a front-end's
+// graph into the canonical form converter/tflite writes: Dropout and
+// Identity removed, constant subgraphs folded, NHWC layout (a PyTorch NCHW
+// graph moved to NHWC by transposing weights, not activations), BatchNorm
+// folded into the preceding convolution or dense layer, and activations fused
+// into the op before them.
+//
+// Every pass takes a graph and returns a new one, leaving its argument
+// untouched, and every result is a valid graph that package reference can
+// evaluate: a mismatch found on a device can therefore be bisected pass by
+// pass (Options.StopAfter). Passes keep node names (the source layer's name)
+// on every node they create, so each tensor the converter writes stays
+// named after the source node it comes from.
+//
+// Canonicalize runs the pipeline (Pipeline lists it); each pass is also
+// exported on its own.
+package passes

@@ -1,0 +1,710 @@
+package passes
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/tensor"
+)
+
+// LayoutOptions configure ToNHWC.
+type LayoutOptions struct {
+	// NHWCIO gives the model channels-last inputs and outputs instead of
+	// keeping the source's channels-first ones behind a Transpose.
+	NHWCIO bool
+}
+
+// ToNHWC returns g computing in channels-last layout: every Conv2D,
+// ConvTranspose2D, Pool2D and Resize with Layout NCHW computes in NHWC, and
+// the values between them are stored channels-last. It moves the layout by
+// rewriting ops, not by transposing activations:
+//
+//   - elementwise ops, Softmax/LogSoftmax, Concat, Reduce, BatchNorm,
+//     LayerNorm, Pad and Slice follow their input's layout with their axes
+//     remapped, and constant operands (a PReLU slope, a broadcast bias) are
+//     transposed;
+//   - a Transpose of the source is composed with the layout change, and
+//     disappears when the two cancel (x.permute(0, 2, 3, 1));
+//   - a Flatten (or a Reshape to [N, -1]) of a channels-last value keeps
+//     PyTorch's C, H, W feature order by permuting the rows of the constant
+//     weights of the Dense layers that read it (through elementwise ops);
+//     when something else reads it, a Transpose back to channels-first is
+//     inserted before the Flatten instead;
+//   - any other op gets its inputs in the source layout (a Transpose is
+//     inserted where needed).
+//
+// Model inputs and outputs keep the source layout with a Transpose at the
+// boundary unless opts.NHWCIO is set; then a rank-4 channels-first input or
+// output becomes channels-last (same name, permuted shape). Weight layouts
+// are left as they are (the converter writes every kernel layout).
+// Inserted Transposes are named after the node that produced their input.
+func ToNHWC(g *graph.Graph, opts LayoutOptions) (*graph.Graph, error) {
+	c := &nhwc{
+		src:   g,
+		out:   &graph.Graph{},
+		m:     map[*graph.Value]*lval{},
+		cons:  g.Consumers(),
+		names: newNamer(g),
+		opts:  opts,
+	}
+	if err := c.run(); err != nil {
+		return nil, err
+	}
+	return c.out, nil
+}
+
+// lval is the value of the rewritten graph standing for a source value:
+// perm says how its axes are permuted (axis i of v is axis perm[i] of the
+// source value; nil means not permuted) and feat, for a flattened value,
+// which source feature each feature of v is (nil: the same order).
+type lval struct {
+	v    *graph.Value
+	perm []int
+	feat []int
+	// as caches permuted copies of v, keyed by the permutation.
+	as map[string]*graph.Value
+}
+
+type nhwc struct {
+	src, out *graph.Graph
+	m        map[*graph.Value]*lval
+	cons     map[*graph.Value][]*graph.Node
+	names    namer
+	opts     LayoutOptions
+	// consts maps a source constant to its copy in the new graph.
+	consts map[*graph.Value]*graph.Value
+}
+
+func (c *nhwc) run() error {
+	c.consts = map[*graph.Value]*graph.Value{}
+	for _, v := range c.src.Inputs {
+		if c.opts.NHWCIO && len(v.Shape) == 4 && c.channelsFirstInput(v) {
+			p := toNHWCPerm(4)
+			nv := graph.NewInput(v.Name, v.DType, permShape(v.Shape, p), graph.NHWC)
+			c.out.Inputs = append(c.out.Inputs, nv)
+			c.m[v] = &lval{v: nv, perm: p}
+			continue
+		}
+		nv := graph.NewInput(v.Name, v.DType, v.Shape, v.Layout)
+		c.out.Inputs = append(c.out.Inputs, nv)
+		c.m[v] = &lval{v: nv}
+	}
+	for _, n := range c.src.Nodes {
+		if err := c.node(n); err != nil {
+			var ge *graph.Error
+			if errors.As(err, &ge) {
+				return err
+			}
+			return &graph.Error{Node: n.Name, Op: n.Op.Kind(), Err: err}
+		}
+	}
+	for _, o := range c.src.Outputs {
+		lv, err := c.lookup(o)
+		if err != nil {
+			return err
+		}
+		var v *graph.Value
+		if c.opts.NHWCIO && len(o.Shape) == 4 && slices.Equal(lv.perm, toNHWCPerm(4)) && lv.feat == nil {
+			v = lv.v
+		} else {
+			if lv.v.Name == o.Name && !isIdentity(lv.perm) {
+				// The Transpose back takes the output's name.
+				lv.v.Name = c.names.unique(o.Name + "/nhwc")
+				c.names[o.Name] = false
+			}
+			if v, err = c.get(o, nil, o.Name); err != nil {
+				return err
+			}
+		}
+		if v.Name != o.Name && !slices.Contains(c.out.Inputs, v) && !v.IsConst() && !slices.Contains(c.out.Outputs, v) {
+			v.Name = o.Name
+		}
+		c.out.Outputs = append(c.out.Outputs, v)
+	}
+	c.out.Prune()
+	return nil
+}
+
+// channelsFirstInput reports whether graph input v is channels-first: its
+// layout says so or an NCHW spatial op reads it directly.
+func (c *nhwc) channelsFirstInput(v *graph.Value) bool {
+	if v.Layout == graph.NCHW {
+		return true
+	}
+	for _, n := range c.cons[v] {
+		if l, ok := spatialLayout(n.Op); ok && l == graph.NCHW && n.Inputs[0] == v {
+			return true
+		}
+	}
+	return false
+}
+
+// spatialLayout returns the Layout field of the ops that compute in a
+// layout.
+func spatialLayout(op graph.Op) (graph.Layout, bool) {
+	switch op := op.(type) {
+	case *graph.Conv2D:
+		return op.Layout, true
+	case *graph.ConvTranspose2D:
+		return op.Layout, true
+	case *graph.Pool2D:
+		return op.Layout, true
+	case *graph.Resize:
+		return op.Layout, true
+	}
+	return graph.LayoutNone, false
+}
+
+func setSpatialLayout(op graph.Op, l graph.Layout) {
+	switch op := op.(type) {
+	case *graph.Conv2D:
+		op.Layout = l
+	case *graph.ConvTranspose2D:
+		op.Layout = l
+	case *graph.Pool2D:
+		op.Layout = l
+	case *graph.Resize:
+		op.Layout = l
+	}
+}
+
+// lookup returns the rewritten value standing for source value v.
+func (c *nhwc) lookup(v *graph.Value) (*lval, error) {
+	if v.IsConst() {
+		nc, ok := c.consts[v]
+		if !ok {
+			nc = graph.NewConst(v.Name, v.Const)
+			nc.Layout = v.Layout
+			c.consts[v] = nc
+		}
+		return &lval{v: nc}, nil
+	}
+	lv, ok := c.m[v]
+	if !ok {
+		return nil, fmt.Errorf("value %q is used before it is produced: %w", v.Name, graph.ErrStructure)
+	}
+	return lv, nil
+}
+
+// get returns a value of the new graph equal to source value v with its
+// axes permuted by want (nil: v as it is), inserting a Transpose (or
+// transposing a constant) when needed. name, when not empty, names the
+// inserted Transpose's output.
+func (c *nhwc) get(v *graph.Value, want []int, name string) (*graph.Value, error) {
+	if isIdentity(want) {
+		want = nil
+	}
+	if v.IsConst() {
+		lv, _ := c.lookup(v)
+		if want == nil {
+			return lv.v, nil
+		}
+		t, err := transposeTensor(v.Const, want)
+		if err != nil {
+			return nil, err
+		}
+		return graph.NewConst(c.names.unique(v.Name+"/"+permName(want)), t), nil
+	}
+	lv, err := c.lookup(v)
+	if err != nil {
+		return nil, err
+	}
+	if lv.feat != nil {
+		return nil, fmt.Errorf("value %q holds permuted features and cannot be transposed: %w", v.Name, graph.ErrStructure)
+	}
+	have := lv.perm
+	if isIdentity(have) {
+		have = nil
+	}
+	if slices.Equal(have, want) {
+		return lv.v, nil
+	}
+	key := fmt.Sprint(want)
+	if t, ok := lv.as[key]; ok {
+		return t, nil
+	}
+	// Axis i of the result is source axis want[i], which is axis
+	// inv(have)[want[i]] of lv.v.
+	r := len(v.Shape)
+	inv := invertPerm(orIdentity(have, r))
+	tp := make([]int, r)
+	for i := range r {
+		tp[i] = inv[orIdentity(want, r)[i]]
+	}
+	nodeName := v.Name
+	if p := v.Producer(); p != nil {
+		nodeName = p.Name
+	}
+	if name == "" {
+		name = c.names.unique(v.Name + "/" + permName(want))
+	}
+	n, err := graph.NewNode(nodeName, &graph.Transpose{Perm: tp}, []*graph.Value{lv.v}, name)
+	if err != nil {
+		return nil, err
+	}
+	c.out.Nodes = append(c.out.Nodes, n)
+	if lv.as == nil {
+		lv.as = map[string]*graph.Value{}
+	}
+	lv.as[key] = n.Outputs[0]
+	return n.Outputs[0], nil
+}
+
+func permName(p []int) string {
+	switch {
+	case p == nil:
+		return "source_layout"
+	case slices.Equal(p, toNHWCPerm(len(p))):
+		return "nhwc"
+	}
+	return fmt.Sprintf("perm%v", p)
+}
+
+func orIdentity(p []int, r int) []int {
+	if p != nil {
+		return p
+	}
+	id := make([]int, r)
+	for i := range id {
+		id[i] = i
+	}
+	return id
+}
+
+func permShape(s, p []int) []int {
+	out := make([]int, len(p))
+	for i, a := range p {
+		out[i] = s[a]
+	}
+	return out
+}
+
+// emit adds a node applying op to inputs, whose outputs stand for source
+// node n's outputs with the given permutation (and feature order).
+func (c *nhwc) emit(n *graph.Node, op graph.Op, inputs []*graph.Value, perm, feat []int) error {
+	names := make([]string, len(n.Outputs))
+	for i, v := range n.Outputs {
+		names[i] = v.Name
+	}
+	nn, err := graph.NewNode(n.Name, op, inputs, names...)
+	if err != nil {
+		return err
+	}
+	if isIdentity(perm) {
+		perm = nil
+	}
+	for i, v := range nn.Outputs {
+		src := n.Outputs[i]
+		if v.Layout == graph.LayoutNone && perm == nil {
+			v.Layout = src.Layout
+		}
+		if v.Layout == graph.LayoutNone && src.Layout == graph.NCHW && slices.Equal(perm, toNHWCPerm(len(perm))) {
+			v.Layout = graph.NHWC
+		}
+		c.m[src] = &lval{v: v, perm: perm, feat: feat}
+	}
+	c.out.Nodes = append(c.out.Nodes, nn)
+	return nil
+}
+
+// plain emits n with every input in the source layout.
+func (c *nhwc) plain(n *graph.Node, op graph.Op) error {
+	ins := make([]*graph.Value, len(n.Inputs))
+	for i, v := range n.Inputs {
+		var err error
+		if ins[i], err = c.get(v, nil, ""); err != nil {
+			return err
+		}
+	}
+	return c.emit(n, op, ins, nil, nil)
+}
+
+// permOf returns the permutation of the rewritten value of source value v
+// (nil when it is not permuted or v is a constant).
+func (c *nhwc) permOf(v *graph.Value) []int {
+	if v.IsConst() {
+		return nil
+	}
+	if lv := c.m[v]; lv != nil && !isIdentity(lv.perm) {
+		return lv.perm
+	}
+	return nil
+}
+
+func (c *nhwc) featOf(v *graph.Value) []int {
+	if lv := c.m[v]; lv != nil && !v.IsConst() {
+		return lv.feat
+	}
+	return nil
+}
+
+// node rewrites source node n.
+func (c *nhwc) node(n *graph.Node) error {
+	op := graph.CloneOp(n.Op)
+	if len(n.Inputs) == 0 {
+		return c.plain(n, op)
+	}
+	x := n.Inputs[0]
+	p := c.permOf(x)
+	r := len(x.Shape)
+	switch o := op.(type) {
+	case *graph.Conv2D, *graph.ConvTranspose2D, *graph.Pool2D, *graph.Resize:
+		l, _ := spatialLayout(o)
+		if l != graph.NCHW || r != 4 {
+			return c.plain(n, op)
+		}
+		setSpatialLayout(o, graph.NHWC)
+		want := toNHWCPerm(4)
+		ins := make([]*graph.Value, len(n.Inputs))
+		var err error
+		if ins[0], err = c.get(x, want, ""); err != nil {
+			return err
+		}
+		for i, v := range n.Inputs[1:] {
+			if ins[i+1], err = c.get(v, nil, ""); err != nil {
+				return err
+			}
+		}
+		return c.emit(n, op, ins, want, nil)
+	case *graph.Dense:
+		return c.dense(n, o)
+	case *graph.Add, *graph.Sub, *graph.Mul, *graph.Div, *graph.Maximum, *graph.Minimum, *graph.Pow, *graph.PRelu, *graph.Average, *graph.AddN:
+		return c.broadcast(n, op, -1)
+	case *graph.Concat:
+		a, err := graph.NormAxis(o.Axis, r)
+		if err != nil {
+			return err
+		}
+		return c.broadcast(n, op, a)
+	case *graph.Softmax:
+		return c.axisOp(n, op, &o.Axis)
+	case *graph.LogSoftmax:
+		return c.axisOp(n, op, &o.Axis)
+	case *graph.BatchNorm:
+		return c.axisOp(n, op, &o.Axis)
+	case *graph.Reduce:
+		if p == nil {
+			return c.plain(n, op)
+		}
+		axes, err := graph.NormAxes(o.Axes, r)
+		if err != nil {
+			return err
+		}
+		inv := invertPerm(p)
+		newAxes := make([]int, len(axes))
+		for i, a := range axes {
+			newAxes[i] = inv[a]
+		}
+		slices.Sort(newAxes)
+		o.Axes = newAxes
+		in, err := c.get(x, p, "")
+		if err != nil {
+			return err
+		}
+		if o.KeepDims {
+			return c.emit(n, op, []*graph.Value{in}, p, nil)
+		}
+		// The kept source axes, in their new order, renumbered.
+		var kept []int
+		for _, a := range p {
+			if !slices.Contains(axes, a) {
+				kept = append(kept, a)
+			}
+		}
+		sorted := slices.Clone(kept)
+		slices.Sort(sorted)
+		outPerm := make([]int, len(kept))
+		for i, a := range kept {
+			outPerm[i] = slices.Index(sorted, a)
+		}
+		return c.emit(n, op, []*graph.Value{in}, outPerm, nil)
+	case *graph.LayerNorm:
+		if p == nil {
+			return c.plain(n, op)
+		}
+		axes, err := graph.NormAxes(o.Axes, r)
+		if err != nil {
+			return err
+		}
+		inv := invertPerm(p)
+		newAxes := make([]int, len(axes))
+		for i, a := range axes {
+			newAxes[i] = inv[a]
+		}
+		if !slices.IsSorted(newAxes) {
+			return c.plain(n, op) // gamma and beta would need transposing
+		}
+		o.Axes = newAxes
+		return c.sameLayout(n, op, p)
+	case *graph.Transpose:
+		if p == nil {
+			return c.plain(n, op)
+		}
+		inv := invertPerm(p)
+		tp := make([]int, r)
+		for j, a := range o.Perm {
+			tp[j] = inv[a]
+		}
+		lv, _ := c.lookup(x)
+		if isIdentity(tp) {
+			// The source's transpose cancels the layout change.
+			c.m[n.Outputs[0]] = &lval{v: lv.v}
+			return nil
+		}
+		o.Perm = tp
+		return c.emit(n, op, []*graph.Value{lv.v}, nil, nil)
+	case *graph.Pad:
+		if p == nil {
+			return c.plain(n, op)
+		}
+		pads := make([][2]int, r)
+		for i, a := range p {
+			pads[i] = o.Pads[a]
+		}
+		o.Pads = pads
+		return c.sameLayout(n, op, p)
+	case *graph.Slice:
+		if p == nil {
+			return c.plain(n, op)
+		}
+		o.Begin, o.End = permShape(o.Begin, p), permShape(o.End, p)
+		if o.Step != nil {
+			o.Step = permShape(o.Step, p)
+		}
+		return c.sameLayout(n, op, p)
+	case *graph.Flatten:
+		a, err := graph.NormAxis(o.Axis, r)
+		if err != nil {
+			return err
+		}
+		return c.flatten(n, op, a)
+	case *graph.Reshape:
+		out := n.Outputs[0].Shape
+		if p != nil && len(out) == 2 && r >= 2 && out[0] == x.Shape[0] {
+			return c.flatten(n, op, 1)
+		}
+		return c.plain(n, op)
+	}
+	if isElementwiseUnary(op) && len(n.Inputs) == 1 && len(n.Outputs) == 1 {
+		if f := c.featOf(x); f != nil {
+			lv, _ := c.lookup(x)
+			return c.emit(n, op, []*graph.Value{lv.v}, nil, f)
+		}
+		return c.sameLayout(n, op, p)
+	}
+	return c.plain(n, op)
+}
+
+// sameLayout emits single-input n reading its input as it is and keeping
+// its permutation.
+func (c *nhwc) sameLayout(n *graph.Node, op graph.Op, p []int) error {
+	in, err := c.get(n.Inputs[0], p, "")
+	if err != nil {
+		return err
+	}
+	return c.emit(n, op, []*graph.Value{in}, p, nil)
+}
+
+// axisOp emits a single-input op with one axis field, remapped.
+func (c *nhwc) axisOp(n *graph.Node, op graph.Op, axis *int) error {
+	x := n.Inputs[0]
+	p := c.permOf(x)
+	if p == nil {
+		return c.plain(n, op)
+	}
+	a, err := graph.NormAxis(*axis, len(x.Shape))
+	if err != nil {
+		return err
+	}
+	*axis = invertPerm(p)[a]
+	ins := make([]*graph.Value, len(n.Inputs))
+	if ins[0], err = c.get(x, p, ""); err != nil {
+		return err
+	}
+	for i, v := range n.Inputs[1:] {
+		if ins[i+1], err = c.get(v, nil, ""); err != nil {
+			return err
+		}
+	}
+	return c.emit(n, op, ins, p, nil)
+}
+
+// broadcast emits an n-ary elementwise op (or Concat along source axis
+// concatAxis >= 0) with all its inputs in one layout: the permutation of its
+// first permuted full-rank input, constants transposed to match.
+func (c *nhwc) broadcast(n *graph.Node, op graph.Op, concatAxis int) error {
+	r := len(n.Outputs[0].Shape)
+	var target []int
+	for _, v := range n.Inputs {
+		if v.IsConst() {
+			continue
+		}
+		if len(v.Shape) != r {
+			target = nil
+			break
+		}
+		if p := c.permOf(v); p != nil && target == nil {
+			target = p
+		}
+	}
+	ins := make([]*graph.Value, len(n.Inputs))
+	for i, v := range n.Inputs {
+		var err error
+		if v.IsConst() && target != nil {
+			t := v.Const
+			if len(t.Shape) < r {
+				shape := slices.Repeat([]int{1}, r-len(t.Shape))
+				t = reshapeTensor(t, append(shape, t.Shape...))
+			}
+			tt, err := transposeTensor(t, target)
+			if err != nil {
+				return err
+			}
+			ins[i] = graph.NewConst(c.names.unique(v.Name+"/"+permName(target)), tt)
+			continue
+		}
+		if ins[i], err = c.get(v, target, ""); err != nil {
+			return err
+		}
+	}
+	if co, ok := op.(*graph.Concat); ok && target != nil {
+		co.Axis = invertPerm(target)[concatAxis]
+	}
+	return c.emit(n, op, ins, target, nil)
+}
+
+// flatten emits a Flatten (or flattening Reshape) of the axes from a on. A
+// channels-last input is flattened as it is when every reader of the result
+// is a Dense layer with constant weights (possibly through elementwise
+// ops), which then get their rows permuted; otherwise it is transposed back
+// first.
+func (c *nhwc) flatten(n *graph.Node, op graph.Op, a int) error {
+	x := n.Inputs[0]
+	p := c.permOf(x)
+	if p == nil || c.featOf(x) != nil {
+		return c.plain(n, op)
+	}
+	prefixKept := true
+	for i := range a {
+		if p[i] != i {
+			prefixKept = false
+		}
+	}
+	if !prefixKept || !c.denseOnly(n.Outputs[0]) {
+		return c.plain(n, op)
+	}
+	// Feature j of the new flattening is source feature feat[j].
+	srcBlock := x.Shape[a:]
+	newBlock := permShape(x.Shape, p)[a:]
+	srcStrides := make([]int, len(srcBlock))
+	s := 1
+	for i := len(srcBlock) - 1; i >= 0; i-- {
+		srcStrides[i] = s
+		s *= srcBlock[i]
+	}
+	feat := make([]int, s)
+	idx := make([]int, len(newBlock))
+	for j := range feat {
+		off := 0
+		for i, d := range idx {
+			off += d * srcStrides[p[a+i]-a]
+		}
+		feat[j] = off
+		for i := len(idx) - 1; i >= 0; i-- {
+			idx[i]++
+			if idx[i] < newBlock[i] {
+				break
+			}
+			idx[i] = 0
+		}
+	}
+	if isIdentity(feat) {
+		feat = nil
+	}
+	lv, _ := c.lookup(x)
+	if ro, ok := op.(*graph.Reshape); ok {
+		ro.Shape = slices.Clone(n.Outputs[0].Shape)
+		ro.Shape[0] = 0
+	}
+	return c.emit(n, op, []*graph.Value{lv.v}, nil, feat)
+}
+
+// denseOnly reports whether every reader of v, following elementwise unary
+// ops, is a Dense layer taking v as its input with constant weights, and v
+// is no graph output.
+func (c *nhwc) denseOnly(v *graph.Value) bool {
+	if slices.Contains(c.src.Outputs, v) || len(c.cons[v]) == 0 {
+		return false
+	}
+	for _, n := range c.cons[v] {
+		switch n.Op.(type) {
+		case *graph.Dense:
+			if n.Inputs[0] != v || !n.Inputs[1].IsConst() || slices.Contains(n.Inputs[1:], v) {
+				return false
+			}
+			continue
+		}
+		if !isElementwiseUnary(n.Op) || len(n.Outputs) != 1 || !c.denseOnly(n.Outputs[0]) {
+			return false
+		}
+	}
+	return true
+}
+
+// dense emits a Dense layer, permuting its weight rows when its input holds
+// permuted features.
+func (c *nhwc) dense(n *graph.Node, op *graph.Dense) error {
+	x := n.Inputs[0]
+	f := c.featOf(x)
+	if f == nil {
+		return c.plain(n, op)
+	}
+	lv, _ := c.lookup(x)
+	w := n.Inputs[1]
+	// IO: new row j is source row f[j]; OI: new column j is source column f[j].
+	t := w.Const
+	if op.WeightLayout == graph.OI {
+		var err error
+		if t, err = transposeTensor(t, []int{1, 0}); err != nil {
+			return err
+		}
+	}
+	rowBytes := t.DType.Size() * t.Shape[1]
+	nt := &tensor.Tensor{DType: t.DType, Shape: slices.Clone(t.Shape), Data: make([]byte, len(t.Data))}
+	for j, src := range f {
+		copy(nt.Data[j*rowBytes:(j+1)*rowBytes], t.Data[src*rowBytes:(src+1)*rowBytes])
+	}
+	res := nt
+	if op.WeightLayout == graph.OI {
+		var err error
+		if res, err = transposeTensor(nt, []int{1, 0}); err != nil {
+			return err
+		}
+	}
+	nw := graph.NewConst(c.names.unique(w.Name+"/nhwc_rows"), res)
+	ins := []*graph.Value{lv.v, nw}
+	for _, v := range n.Inputs[2:] {
+		b, err := c.get(v, nil, "")
+		if err != nil {
+			return err
+		}
+		ins = append(ins, b)
+	}
+	return c.emit(n, op, ins, nil, nil)
+}
+
+// isElementwiseUnary reports whether op acts on each element of its single
+// input independently.
+func isElementwiseUnary(op graph.Op) bool {
+	switch op.(type) {
+	case *graph.Relu, *graph.Relu6, *graph.Clip, *graph.LeakyRelu, *graph.Elu, *graph.Selu,
+		*graph.Sigmoid, *graph.HardSigmoid, *graph.Tanh, *graph.Swish, *graph.HardSwish,
+		*graph.Gelu, *graph.Softplus, *graph.Softsign, *graph.Exp, *graph.Log, *graph.Sqrt,
+		*graph.Rsqrt, *graph.Abs, *graph.Neg, *graph.Square, *graph.Rescale, *graph.Identity,
+		*graph.Cast:
+		return true
+	}
+	return false
+}
