@@ -1,0 +1,185 @@
+package keras
+
+import (
+	"archive/zip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/edgeval/edgeval/internal/hdf5"
+)
+
+func TestParseConfig(t *testing.T) {
+	tests := []struct {
+		name  string
+		json  string
+		check func(t *testing.T, m *Model)
+	}{
+		{"keras 2.1 sequential list", `{"class_name":"Sequential","config":[
+			{"class_name":"Conv2D","config":{"name":"c","filters":2,"kernel_size":3,"batch_input_shape":[null,8,8,1],"padding":"same"}},
+			{"class_name":"Flatten","config":{"name":"f"}}]}`,
+			func(t *testing.T, m *Model) {
+				require.Len(t, m.Layers, 3)
+				assert.Equal(t, "c_input", m.Layers[0].Name)
+				assert.Equal(t, &InputConfig{Shape: []int{-1, 8, 8, 1}, DType: "float32"}, m.Layers[0].Params)
+				c := m.Layers[1].Params.(*ConvConfig)
+				assert.Equal(t, []int{3, 3}, c.KernelSize)
+				assert.Equal(t, []int{1, 1}, c.Strides)
+				assert.Equal(t, "same", c.Padding)
+				assert.Equal(t, [][]TensorRef{{{Layer: "c"}}}, m.Layers[2].Nodes)
+				assert.Equal(t, []TensorRef{{Layer: "f"}}, m.Outputs)
+			}},
+		{"keras 3 functional with single refs", `{"class_name":"Functional","config":{"name":"m","layers":[
+			{"class_name":"InputLayer","name":"x","config":{"batch_shape":[null,4],"name":"x"},"inbound_nodes":[]},
+			{"class_name":"Dense","name":"d","config":{"name":"d","units":3},"inbound_nodes":[
+				{"args":[{"class_name":"__keras_tensor__","config":{"keras_history":["x",0,0]}}],"kwargs":{"training":false}}]}],
+			"input_layers":["x",0,0],"output_layers":["d",0,0]}}`,
+			func(t *testing.T, m *Model) {
+				assert.True(t, m.Keras3)
+				assert.Equal(t, []TensorRef{{Layer: "x"}}, m.Inputs)
+				assert.Equal(t, []TensorRef{{Layer: "d"}}, m.Outputs)
+				assert.Equal(t, &DenseConfig{Units: 3, Activation: "linear", UseBias: true}, m.Layer("d").Params)
+			}},
+		{"keras 2 shared layer and merge", `{"class_name":"Model","config":{"name":"m","layers":[
+			{"class_name":"InputLayer","name":"a","config":{"batch_input_shape":[null,4],"name":"a"},"inbound_nodes":[]},
+			{"class_name":"InputLayer","name":"b","config":{"batch_input_shape":[null,4],"name":"b"},"inbound_nodes":[]},
+			{"class_name":"Dense","name":"s","config":{"name":"s","units":4,"activation":"relu"},"inbound_nodes":[[["a",0,0,{}]],[["b",0,0,{}]]]},
+			{"class_name":"Add","name":"add","config":{"name":"add"},"inbound_nodes":[[["s",0,0,{}],["s",1,0,{}]]]}],
+			"input_layers":[["a",0,0],["b",0,0]],"output_layers":[["add",0,0]]}}`,
+			func(t *testing.T, m *Model) {
+				assert.Equal(t, "Functional", m.Class)
+				assert.Len(t, m.Layer("s").Nodes, 2)
+				assert.Equal(t, []TensorRef{{"s", 0, 0}, {"s", 1, 0}}, m.Layer("add").Nodes[0])
+			}},
+		{"typed params", `{"class_name":"Sequential","config":{"name":"s","layers":[
+			{"class_name":"InputLayer","config":{"batch_shape":[null,6,6,2],"name":"in"}},
+			{"class_name":"BatchNormalization","config":{"name":"bn","axis":[3],"epsilon":0.01,"center":false}},
+			{"class_name":"ZeroPadding2D","config":{"name":"zp","padding":[[1,0],[2,1]]}},
+			{"class_name":"Cropping2D","config":{"name":"cr","cropping":1}},
+			{"class_name":"LeakyReLU","config":{"name":"lr","alpha":0.1}},
+			{"class_name":"UpSampling2D","config":{"name":"up","size":[2,3],"interpolation":"bilinear"}},
+			{"class_name":"MaxPooling2D","config":{"name":"mp","pool_size":[2,2],"strides":null}}]}}`,
+			func(t *testing.T, m *Model) {
+				assert.Equal(t, &BatchNormConfig{Axis: 3, Epsilon: 0.01, Center: false, Scale: true}, m.Layer("bn").Params)
+				assert.Equal(t, &PadCropConfig{Pads: [][2]int{{1, 0}, {2, 1}}}, m.Layer("zp").Params)
+				assert.Equal(t, &PadCropConfig{Crop: true, Pads: [][2]int{{1, 1}, {1, 1}}}, m.Layer("cr").Params)
+				assert.Equal(t, 0.1, m.Layer("lr").Params.(*ActivationConfig).Alpha)
+				assert.Equal(t, &UpSamplingConfig{Size: []int{2, 3}, Interpolation: "bilinear"}, m.Layer("up").Params)
+				assert.Equal(t, []int{2, 2}, m.Layer("mp").Params.(*PoolConfig).Strides)
+			}},
+		{"unknown class and bad config are kept for the report", `{"class_name":"Sequential","config":{"name":"s","layers":[
+			{"class_name":"InputLayer","config":{"batch_shape":[null,4],"name":"in"}},
+			{"class_name":"LSTM","config":{"name":"l","units":3}},
+			{"class_name":"Conv2D","config":{"name":"c","filters":1,"kernel_size":3,"data_format":"channels_first"}}]}}`,
+			func(t *testing.T, m *Model) {
+				assert.Nil(t, m.Layer("l").Params)
+				assert.NoError(t, m.Layer("l").ParamErr)
+				assert.ErrorContains(t, m.Layer("c").ParamErr, "channels_first")
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := ParseConfig([]byte(tc.json))
+			require.NoError(t, err)
+			tc.check(t, m)
+		})
+	}
+}
+
+func TestParseConfigErrors(t *testing.T) {
+	deep := strings.Repeat(`{"class_name":"Sequential","config":{"name":"n","layers":[`, 40) + `{"class_name":"Dense","config":{"name":"d","units":1}}` + strings.Repeat(`]}}`, 40)
+	tests := []struct {
+		name, json, want string
+	}{
+		{"not json", `{`, "not valid JSON"},
+		{"no class", `{"config":{}}`, "class_name"},
+		{"subclassed", `{"class_name":"MyModel","config":{}}`, "not Sequential or Functional"},
+		{"empty sequential", `{"class_name":"Sequential","config":{"layers":[]}}`, "no layers"},
+		{"no input shape", `{"class_name":"Sequential","config":{"layers":[{"class_name":"Dense","config":{"name":"d","units":1}}]}}`, "no input shape"},
+		{"duplicate names", `{"class_name":"Sequential","config":[{"class_name":"Dense","config":{"name":"d","units":1,"batch_input_shape":[null,2]}},{"class_name":"Dense","config":{"name":"d","units":1}}]}`, `two layers are named "d"`},
+		{"unknown inbound", `{"class_name":"Functional","config":{"layers":[{"class_name":"InputLayer","name":"x","config":{"batch_shape":[null,1]},"inbound_nodes":[]},{"class_name":"Dense","name":"d","config":{"units":1},"inbound_nodes":[[["zz",0,0,{}]]]}],"input_layers":[["x",0,0]],"output_layers":[["d",0,0]]}}`, `unknown layer "zz"`},
+		{"bad ref", `{"class_name":"Functional","config":{"layers":[],"input_layers":[["x","a",0]],"output_layers":[]}}`, "want [layer, node, tensor]"},
+		{"negative ref", `{"class_name":"Functional","config":{"layers":[],"input_layers":[["x",-1,0]],"output_layers":[]}}`, "bad tensor reference"},
+		{"too deep", deep, "nested more than"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(tc.json))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+// fixtureConfigs returns the model configurations of the generated .keras
+// files and, when HDF5 is available, of every shared and generated .h5.
+func fixtureConfigs(t testing.TB) [][]byte {
+	var out [][]byte
+	keras, _ := filepath.Glob("testdata/*.keras")
+	for _, p := range keras {
+		zr, err := zip.OpenReader(p)
+		require.NoError(t, err)
+		for _, f := range zr.File {
+			if f.Name == "config.json" {
+				b, err := readMember(f, maxConfigBytes)
+				require.NoError(t, err)
+				out = append(out, b)
+			}
+		}
+		zr.Close()
+	}
+	h5, _ := filepath.Glob("testdata/*.h5")
+	if dir := filepath.Dir(fixture(t, "keras")); dir != "" {
+		shared, _ := filepath.Glob(filepath.Join(dir, "keras", "*", "*.h5"))
+		h5 = append(h5, shared...)
+	}
+	for _, p := range h5 {
+		f, err := hdf5.Open(p)
+		if err != nil {
+			continue // no cgo, or not a model
+		}
+		if cfg, err := f.AttrString("/", "model_config"); err == nil {
+			out = append(out, []byte(cfg))
+		}
+		f.Close()
+	}
+	return out
+}
+
+// FuzzConfig: the config parser never panics and every parsed model is
+// consistent (its inputs and outputs name layers of the model).
+func FuzzConfig(f *testing.F) {
+	for _, c := range fixtureConfigs(f) {
+		f.Add(c)
+	}
+	f.Add([]byte(`{"class_name":"Sequential","config":[{"class_name":"Dense","config":{"name":"d","units":1,"batch_input_shape":[null,2]}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := ParseConfig(data)
+		if err != nil {
+			return
+		}
+		for _, r := range append(append([]TensorRef(nil), m.Inputs...), m.Outputs...) {
+			if m.Layer(r.Layer) == nil {
+				t.Fatalf("reference to unknown layer %q", r.Layer)
+			}
+		}
+		c := &converter{}
+		c.check(m, "")
+	})
+}
+
+func TestFixtureConfigsParse(t *testing.T) {
+	cfgs := fixtureConfigs(t)
+	require.NotEmpty(t, cfgs)
+	for _, c := range cfgs {
+		_, err := ParseConfig(c)
+		assert.NoError(t, err)
+	}
+	if _, err := os.Stat("testdata/k3_functional.keras"); err == nil {
+		assert.GreaterOrEqual(t, len(cfgs), 7)
+	}
+}
