@@ -70,6 +70,7 @@ func (s *session) open(model []byte, opts runtime.Options) error {
 	if s.delegate, err = newDelegate(opts.Delegate, opts.Threads); err != nil {
 		return rtErr("delegate", err)
 	}
+	model, s.fixes = fixQuantAxes(model)
 	if s.model, err = newModel(model); err != nil {
 		return &runtime.ModelError{Err: err}
 	}
