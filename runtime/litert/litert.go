@@ -47,24 +47,54 @@ func rtErr(op string, err error) *runtime.Error {
 // cannot feed give a *runtime.ModelError; a missing Node, missing
 // node_modules, a crash or a time-out give a *runtime.Error.
 func (r *Runtime) Open(ctx context.Context, model []byte, opts runtime.Options) (runtime.Session, error) {
-	timeout := opts.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
+	sp, err := newLoadSpec(model, opts)
+	if err != nil {
+		return nil, err
 	}
-	batch := opts.Batch
-	if batch <= 0 {
-		batch = 1
+	p, err := r.start(ctx, sp.timeout)
+	if err != nil {
+		return nil, err
+	}
+	s, err := sp.load(ctx, p)
+	if err != nil {
+		p.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// loadSpec is a model prepared for loading with its options resolved.
+type loadSpec struct {
+	model     []byte
+	meta      *modelMeta
+	batch     int
+	signature string
+	timeout   time.Duration
+}
+
+// newLoadSpec checks opts and prepares model (see prepareModel).
+func newLoadSpec(model []byte, opts runtime.Options) (*loadSpec, error) {
+	sp := &loadSpec{batch: max(opts.Batch, 1), signature: opts.Signature, timeout: opts.Timeout}
+	if sp.timeout <= 0 {
+		sp.timeout = DefaultTimeout
 	}
 	switch opts.Delegate {
 	case "", "none", "xnnpack":
 	default:
 		return nil, rtErr("load", fmt.Errorf("delegate %q is not available in LiteRT's WebAssembly build (it runs XNNPACK on the CPU)", opts.Delegate))
 	}
-	pinned, meta, err := prepareModel(model, batch, opts.Signature)
-	if err != nil {
+	var err error
+	if sp.model, sp.meta, err = prepareModel(model, sp.batch, opts.Signature); err != nil {
 		return nil, err
 	}
+	return sp, nil
+}
+
+// start finds Node, node_modules and the bridge script, starts the bridge
+// and waits for it to have loaded the LiteRT WASM module.
+func (r *Runtime) start(ctx context.Context, timeout time.Duration) (*proc, error) {
 	nm := r.NodeModules
+	var err error
 	if nm == "" {
 		if nm, err = FindNodeModules(); err != nil {
 			return nil, rtErr("start", err)
@@ -82,21 +112,20 @@ func (r *Runtime) Open(ctx context.Context, model []byte, opts runtime.Options) 
 	if err != nil {
 		return nil, rtErr("start", err)
 	}
-	s, err := open(ctx, p, pinned, meta, batch, opts, timeout)
-	if err != nil {
-		p.close()
-		return nil, err
-	}
-	return s, nil
-}
-
-func open(ctx context.Context, p *proc, model []byte, meta *modelMeta, batch int, opts runtime.Options, timeout time.Duration) (*session, error) {
 	ready, err := p.call(ctx, timeout, nil, nil, nil)
 	if err != nil {
+		p.close()
 		return nil, rtErr("start", err)
 	}
-	req := map[string]any{"op": "load", "signature": opts.Signature, "batch": batch}
-	lr, err := p.call(ctx, timeout, req, [][]byte{model}, nil)
+	p.version = ready.Version
+	return p, nil
+}
+
+// load loads the model into the bridge p (replacing any model loaded
+// before) and returns the session.
+func (sp *loadSpec) load(ctx context.Context, p *proc) (*session, error) {
+	req := map[string]any{"op": "load", "signature": sp.signature, "batch": sp.batch}
+	lr, err := p.call(ctx, sp.timeout, req, [][]byte{sp.model}, nil)
 	if err != nil {
 		var re *replyError
 		if errors.As(err, &re) && (re.Kind == "model" || re.Kind == "signature") {
@@ -106,13 +135,13 @@ func open(ctx context.Context, p *proc, model []byte, meta *modelMeta, batch int
 	}
 	s := &session{
 		p:       p,
-		timeout: timeout,
-		info:    runtime.Info{Name: InfoName, Version: ready.Version, Delegate: "xnnpack", Threads: lr.Threads},
+		timeout: sp.timeout,
+		info:    runtime.Info{Name: InfoName, Version: p.version, Delegate: "xnnpack", Threads: lr.Threads},
 	}
-	if s.inputs, err = tensorInfos("input", lr.Inputs, meta); err != nil {
+	if s.inputs, err = tensorInfos("input", lr.Inputs, sp.meta); err != nil {
 		return nil, &runtime.ModelError{Err: err}
 	}
-	if s.outputs, err = tensorInfos("output", lr.Outputs, meta); err != nil {
+	if s.outputs, err = tensorInfos("output", lr.Outputs, sp.meta); err != nil {
 		return nil, &runtime.ModelError{Err: err}
 	}
 	return s, nil

@@ -2,6 +2,7 @@ package litert
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -66,8 +67,12 @@ type proc struct {
 	wbuf   []byte
 	hbuf   []byte
 
+	// version is the @litertjs/core version the bridge reported.
+	version string
+
 	mu       sync.Mutex
 	tail     []string // last stderr lines
+	partial  []byte   // an unfinished stderr line
 	killedBy error    // why the process was killed, if it was
 	exited   chan struct{}
 	waitErr  error
@@ -87,10 +92,14 @@ func startProc(node, script, nodeModules string) (*proc, error) {
 		return nil, err
 	}
 	cmd.Stdin, cmd.Stdout = inR, outW
-	stderr, err := cmd.StderrPipe()
-	if err == nil {
-		err = cmd.Start()
-	}
+	p := &proc{cmd: cmd, exited: make(chan struct{})}
+	// os/exec copies stderr into p in its own goroutine; WaitDelay bounds
+	// that copy when something else still holds the pipe after the bridge
+	// has gone.
+	cmd.Stderr = (*stderrSink)(p)
+	cmd.WaitDelay = 500 * time.Millisecond
+	ownGroup(cmd)
+	err = cmd.Start()
 	// The child holds its own copies of its ends.
 	inR.Close()
 	outW.Close()
@@ -99,25 +108,9 @@ func startProc(node, script, nodeModules string) (*proc, error) {
 		outR.Close()
 		return nil, fmt.Errorf("starting %s: %w", node, err)
 	}
-	stdin, stdout := inW, outR
-	p := &proc{cmd: cmd, stdin: stdin, stdout: stdout, out: bufio.NewReaderSize(stdout, 1<<20), exited: make(chan struct{})}
-	debug := os.Getenv("EDGEVAL_LITERT_DEBUG") != ""
+	p.stdin, p.stdout = inW, outR
+	p.out = bufio.NewReaderSize(outR, 1<<20)
 	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			if debug {
-				fmt.Fprintln(os.Stderr, "litert:", line)
-			}
-			p.mu.Lock()
-			if len(p.tail) == stderrLines {
-				p.tail = append(p.tail[:0], p.tail[1:]...)
-			}
-			p.tail = append(p.tail, line)
-			p.mu.Unlock()
-		}
-		_, _ = io.Copy(io.Discard, stderr) // a line longer than the scanner's buffer
 		err := cmd.Wait()
 		// A blocked read of a reply must not outlive the process.
 		_ = p.stdout.Close()
@@ -129,6 +122,37 @@ func startProc(node, script, nodeModules string) (*proc, error) {
 	return p, nil
 }
 
+// stderrSink keeps the bridge's last stderr lines (and echoes them when
+// EDGEVAL_LITERT_DEBUG is set).
+type stderrSink proc
+
+var debugBridge = os.Getenv("EDGEVAL_LITERT_DEBUG") != ""
+
+func (w *stderrSink) Write(b []byte) (int, error) {
+	p := (*proc)(w)
+	if debugBridge {
+		os.Stderr.Write(b)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.partial = append(p.partial, b...)
+	for {
+		i := bytes.IndexByte(p.partial, '\n')
+		if i < 0 {
+			break
+		}
+		if len(p.tail) == stderrLines {
+			p.tail = append(p.tail[:0], p.tail[1:]...)
+		}
+		p.tail = append(p.tail, string(p.partial[:i]))
+		p.partial = p.partial[i+1:]
+	}
+	if len(p.partial) > 4096 { // an endless line: keep its end
+		p.partial = append(p.partial[:0], p.partial[len(p.partial)-1024:]...)
+	}
+	return len(b), nil
+}
+
 // kill ends the process, remembering the first reason given.
 func (p *proc) kill(reason error) {
 	p.mu.Lock()
@@ -136,7 +160,7 @@ func (p *proc) kill(reason error) {
 		p.killedBy = reason
 	}
 	p.mu.Unlock()
-	_ = p.cmd.Process.Kill()
+	killGroup(p.cmd)
 }
 
 // dead reports whether the process has exited or was killed.
@@ -190,7 +214,7 @@ var errDead = errors.New("the LiteRT Node process is no longer running")
 // process was killed or died.
 func (p *proc) call(ctx context.Context, timeout time.Duration, h any, payload [][]byte, sink func(*reply) ([][]byte, error)) (*reply, error) {
 	if p.dead() {
-		return nil, p.diagnosis(errDead)
+		return nil, fmt.Errorf("%w: %w", errDead, p.diagnosis(errDead))
 	}
 	if h != nil {
 		hb, ok := h.(json.RawMessage)
@@ -221,8 +245,9 @@ func (p *proc) call(ctx context.Context, timeout time.Duration, h any, payload [
 			}
 			return nil, re
 		}
+		err = p.diagnosis(err)
 		p.kill(err)
-		return nil, p.diagnosis(err)
+		return nil, err
 	}
 	return r, nil
 }

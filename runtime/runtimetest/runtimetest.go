@@ -24,8 +24,12 @@ var cases = []testCase{
 	{"float32/add_10x10", testAdd10x10},
 	{"int8/hello_world_sin", testHelloWorldInt8},
 	{"int8/person_detect", testPersonDetect},
-	{"int8/add_a8w8", func(t *testing.T, rt runtime.Runtime) { testQuantizedAdd(t, rt, "single_add_default_a8w8_recipe_quantized", tensor.Int8) }},
-	{"int16/add_a16w8", func(t *testing.T, rt runtime.Runtime) { testQuantizedAdd(t, rt, "single_add_default_a16w8_recipe_quantized", tensor.Int16) }},
+	{"int8/add_a8w8", func(t *testing.T, rt runtime.Runtime) {
+		testQuantizedAdd(t, rt, "single_add_default_a8w8_recipe_quantized", tensor.Int8)
+	}},
+	{"int16/add_a16w8", func(t *testing.T, rt runtime.Runtime) {
+		testQuantizedAdd(t, rt, "single_add_default_a16w8_recipe_quantized", tensor.Int16)
+	}},
 	{"uint8", testUint8},
 	{"bool/logical_or", testLogicalOr},
 	{"multi_io/mixed_input_model", testMixedInput},

@@ -2,6 +2,7 @@ package litert
 
 import (
 	"os"
+	"os/exec"
 	"syscall"
 )
 
@@ -23,4 +24,15 @@ func newPipe() (r, w *os.File, err error) {
 	// Best effort: the default 64 KiB still works, in more writes.
 	_, _, _ = syscall.Syscall(syscall.SYS_FCNTL, uintptr(fds[1]), fSetPipeSz, pipeSize)
 	return os.NewFile(uintptr(fds[0]), "|0"), os.NewFile(uintptr(fds[1]), "|1"), nil
+}
+
+// ownGroup makes the bridge lead its own process group, so that killGroup
+// also ends anything it started (which would otherwise hold the pipes open).
+func ownGroup(cmd *exec.Cmd) { cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} }
+
+// killGroup kills the bridge's process group.
+func killGroup(cmd *exec.Cmd) {
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		_ = cmd.Process.Kill()
+	}
 }
