@@ -46,6 +46,17 @@ func prepareConv2D(c *nodeCtx, op *graph.Conv2D) (prepared, error) {
 				cw.taps[t*g.OutC+o] = oihw[o*taps+t]
 			}
 		}
+		if g.StrideW == 1 && g.OutC == g.InC && g.KW <= 16 {
+			rows := repeatTaps(cw.taps, g.KH*g.KW, g.OutC, g.OutW)
+			var biasRow []float32
+			if bias != nil {
+				biasRow = repeatTaps(bias, 1, g.OutC, g.OutW)
+			}
+			return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+				depthwiseRowsNHWC(g, ins[0], rows, biasRow, act, outs[0])
+				return nil
+			}}, nil
+		}
 		return prepared{run: func(ins, outs [][]float32, _ []float32) error {
 			depthwiseNHWC(g, ins[0], cw.taps, bias, act, outs[0])
 			return nil
@@ -217,6 +228,91 @@ func depthwiseNHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activati
 				}
 				applyAct(o, act)
 			}
+		}
+	}
+}
+
+// repeatTaps returns, for each of n rows of c values, the row repeated w
+// times: the weights of one tap for a whole output row of w pixels.
+func repeatTaps(taps []float32, n, c, w int) []float32 {
+	out := make([]float32, n*w*c)
+	for t := range n {
+		for x := range w {
+			copy(out[(t*w+x)*c:(t*w+x+1)*c], taps[t*c:(t+1)*c])
+		}
+	}
+	return out
+}
+
+// depthwiseRowsNHWC is depthwiseNHWC for stride-1 columns and multiplier 1,
+// one output row at a time: a tap's contributions to a whole row are one
+// long multiply-add of a contiguous input run by the tap's weights repeated
+// along the row (rows: [KH*KW][OutW*C], biasRow [OutW*C] or nil). For
+// 3-wide kernels the columns all three taps reach are done in one pass.
+func depthwiseRowsNHWC(g graph.ConvGeom, x, rows, biasRow []float32, act graph.Activation, out []float32) {
+	c := g.OutC
+	rowLen := g.OutW * c
+	inSize, outSize := g.InH*g.InW*g.InC, g.OutH*rowLen
+	var lo, hi [16]int
+	for n := range g.N {
+		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
+		for oy := range g.OutH {
+			orow := os[oy*rowLen : (oy+1)*rowLen]
+			if biasRow != nil {
+				copy(orow, biasRow)
+			} else {
+				clear(orow)
+			}
+			for ky := range g.KH {
+				iy := oy*g.StrideH - g.PadTop + ky*g.DilH
+				if iy < 0 || iy >= g.InH {
+					continue
+				}
+				xrow := xs[iy*g.InW*c : (iy+1)*g.InW*c]
+				wrow := rows[ky*g.KW*rowLen : (ky+1)*g.KW*rowLen]
+				// Output columns [lo, hi) that tap kx reaches inside the input.
+				L, H := 0, g.OutW
+				for kx := range min(g.KW, len(lo)) {
+					off := kx*g.DilW - g.PadLeft
+					lo[kx], hi[kx] = max(0, -off), min(g.OutW, g.InW-off)
+					L, H = max(L, lo[kx]), min(H, hi[kx])
+				}
+				tap := func(kx, a, b int) {
+					if a >= b {
+						return
+					}
+					off := kx*g.DilW - g.PadLeft
+					dst := orow[a*c : b*c]
+					src := xrow[(a+off)*c : (b+off)*c]
+					w := wrow[kx*rowLen+a*c : kx*rowLen+b*c]
+					src, w = src[:len(dst)], w[:len(dst)]
+					for i := range dst {
+						dst[i] += src[i] * w[i]
+					}
+				}
+				if g.KW == 3 && L < H {
+					o0, o1, o2 := -g.PadLeft, g.DilW-g.PadLeft, 2*g.DilW-g.PadLeft
+					dst := orow[L*c : H*c]
+					s0 := xrow[(L+o0)*c : (H+o0)*c][:len(dst)]
+					s1 := xrow[(L+o1)*c : (H+o1)*c][:len(dst)]
+					s2 := xrow[(L+o2)*c : (H+o2)*c][:len(dst)]
+					w0 := wrow[L*c : H*c][:len(dst)]
+					w1 := wrow[rowLen+L*c : rowLen+H*c][:len(dst)]
+					w2 := wrow[2*rowLen+L*c : 2*rowLen+H*c][:len(dst)]
+					for i := range dst {
+						dst[i] += s0[i]*w0[i] + s1[i]*w1[i] + s2[i]*w2[i]
+					}
+					for kx := range 3 {
+						tap(kx, lo[kx], min(hi[kx], L))
+						tap(kx, max(lo[kx], H), hi[kx])
+					}
+					continue
+				}
+				for kx := range g.KW {
+					tap(kx, lo[kx], hi[kx])
+				}
+			}
+			applyAct(orow, act)
 		}
 	}
 }

@@ -97,6 +97,10 @@ var convCases = []convCase{
 	{1, 4, 8, 8, 12, 3, 3, 4, [2]int{1, 2}, [2]int{1, 1}, graph.Explicit(1, 1, 1, 1)},
 	{1, 6, 9, 9, 4, 3, 3, 2, [2]int{1, 1}, [2]int{2, 2}, graph.Explicit(2, 1, 0, 2)},
 	{1, 3, 12, 12, 4, 5, 5, 1, [2]int{3, 2}, [2]int{1, 2}, graph.Same()},
+	{1, 6, 9, 9, 6, 5, 5, 6, [2]int{1, 1}, [2]int{2, 2}, graph.Same()},
+	{2, 4, 7, 7, 4, 3, 3, 4, [2]int{2, 1}, [2]int{1, 1}, graph.Explicit(0, 2, 2, 0)},
+	{1, 5, 4, 4, 5, 3, 3, 5, [2]int{1, 1}, [2]int{1, 1}, graph.Valid()},
+	{1, 5, 3, 2, 5, 3, 3, 5, [2]int{1, 1}, [2]int{1, 1}, graph.Same()},
 }
 
 // TestConv2DLayouts checks every kernel path (im2col, pointwise, grouped,
