@@ -196,6 +196,9 @@ type IOTensor struct {
 // BufferData returns the bytes of buffer i (nil for an empty buffer). The
 // slice aliases the model bytes.
 func (m *Model) BufferData(i int) ([]byte, error) {
+	if i == 0 && len(m.Buffers) == 0 {
+		return nil, nil // a model without buffers: 0 still means "no data"
+	}
 	if i < 0 || i >= len(m.Buffers) {
 		return nil, fmt.Errorf("buffer %d out of range (model has %d)", i, len(m.Buffers))
 	}
