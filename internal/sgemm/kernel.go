@@ -2,8 +2,8 @@ package sgemm
 
 // kernelFunc computes nt consecutive row tiles of one column panel.
 //
-// Tile t (0 ≤ t < nt) is an mr×nr block (mr×nr fixed by the kernel: 6×16 or
-// 12×8) whose A element (i, p) is a[t*tsa + i*rsa + p*csa], whose B element
+// Tile t (0 ≤ t < nt) is an mr×nr block (mr×nr fixed by the kernel: 6×16,
+// 4×16 or 12×8) whose A element (i, p) is a[t*tsa + i*rsa + p*csa], whose B element
 // (p, j) is b[p*csb + j] and whose C element (i, j) is c[t*tsc + i*ldc + j].
 // It sets C = alpha*A*B + beta*C over kc terms, reading C only when loadc is
 // set (so a NaN in C is overwritten when beta is zero, as BLAS requires).
@@ -12,14 +12,15 @@ package sgemm
 type kernelFunc func(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
 	c []float32, ldc, tsc int, alpha, beta float32, loadc bool)
 
-// kernels is the pair of micro-kernels the driver dispatches to.
+// kernels is the set of micro-kernels the driver dispatches to.
 type kernels struct {
-	k6x16 kernelFunc // 6 rows × 16 columns
-	k12x8 kernelFunc // 12 rows × 8 columns
+	k6x16 kernelFunc // 6 rows × 16 columns: the main tile
+	k4x16 kernelFunc // 4 rows × 16 columns: the last rows when M%6 is 1..4
+	k12x8 kernelFunc // 12 rows × 8 columns: panels of at most 8 columns
 }
 
 // goKernels are the portable kernels, always available.
-var goKernels = kernels{k6x16: kern6x16Go, k12x8: kern12x8Go}
+var goKernels = kernels{k6x16: kern6x16Go, k4x16: kern4x16Go, k12x8: kern12x8Go}
 
 // active is the kernel set Sgemm uses: the assembly one when the CPU has it.
 // Tests and benchmarks swap it to compare paths.

@@ -38,7 +38,7 @@ func defaultKernels() kernels {
 }
 
 // asmKernels wrap the assembly micro-kernels.
-var asmKernels = kernels{k6x16: kern6x16Asm, k12x8: kern12x8Asm}
+var asmKernels = kernels{k6x16: kern6x16Asm, k4x16: kern4x16Asm, k12x8: kern12x8Asm}
 
 // cpuid executes CPUID with EAX=eaxArg, ECX=ecxArg.
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
@@ -53,6 +53,12 @@ func xgetbv() (eax, edx uint32)
 func kern6x16(nt, kc int, a unsafe.Pointer, rsa, csa, tsa int, b unsafe.Pointer, csb int,
 	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, flags int)
 
+// kern4x16 is the AVX2/FMA 4×16 tile loop; strides and flags as kern6x16.
+//
+//go:noescape
+func kern4x16(nt, kc int, a unsafe.Pointer, rsa, csa, tsa int, b unsafe.Pointer, csb int,
+	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, flags int)
+
 // kern12x8 is the AVX2/FMA 12×8 tile loop; strides and flags as kern6x16.
 //
 //go:noescape
@@ -62,6 +68,13 @@ func kern12x8(nt, kc int, a unsafe.Pointer, rsa, csa, tsa int, b unsafe.Pointer,
 func kern6x16Asm(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
 	c []float32, ldc, tsc int, alpha, beta float32, loadc bool) {
 	kern6x16(nt, kc, unsafe.Pointer(unsafe.SliceData(a)), rsa*4, csa*4, tsa*4,
+		unsafe.Pointer(unsafe.SliceData(b)), csb*4,
+		unsafe.Pointer(unsafe.SliceData(c)), ldc*4, tsc*4, alpha, beta, kernelFlags(alpha, loadc))
+}
+
+func kern4x16Asm(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
+	c []float32, ldc, tsc int, alpha, beta float32, loadc bool) {
+	kern4x16(nt, kc, unsafe.Pointer(unsafe.SliceData(a)), rsa*4, csa*4, tsa*4,
 		unsafe.Pointer(unsafe.SliceData(b)), csb*4,
 		unsafe.Pointer(unsafe.SliceData(c)), ldc*4, tsc*4, alpha, beta, kernelFlags(alpha, loadc))
 }

@@ -143,6 +143,120 @@ store6x16:
 	VZEROUPPER
 	RET
 
+// One k step of the 4×16 tile: rows 0–2 from SI, row 3 from DI.
+#define STEP4x16 \
+	VMOVUPS      (DX), Y0; \
+	VMOVUPS      32(DX), Y1; \
+	VBROADCASTSS (SI), Y2; \
+	VFMADD231PS  Y0, Y2, Y4; \
+	VFMADD231PS  Y1, Y2, Y5; \
+	VBROADCASTSS (SI)(R8*1), Y3; \
+	VFMADD231PS  Y0, Y3, Y6; \
+	VFMADD231PS  Y1, Y3, Y7; \
+	VBROADCASTSS (SI)(R8*2), Y2; \
+	VFMADD231PS  Y0, Y2, Y8; \
+	VFMADD231PS  Y1, Y2, Y9; \
+	VBROADCASTSS (DI), Y3; \
+	VFMADD231PS  Y0, Y3, Y10; \
+	VFMADD231PS  Y1, Y3, Y11; \
+	ADDQ         R9, SI; \
+	ADDQ         R9, DI; \
+	ADDQ         R10, DX
+
+// func kern4x16(nt, kc int, a unsafe.Pointer, rsa, csa, tsa int, b unsafe.Pointer, csb int,
+//	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, flags int)
+TEXT ·kern4x16(SB), NOSPLIT, $0-104
+	MOVQ nt+0(FP), R12
+	MOVQ a+16(FP), R13
+	MOVQ rsa+24(FP), R8
+	MOVQ csa+32(FP), R9
+	MOVQ csb+56(FP), R10
+	MOVQ c+64(FP), R14
+	MOVQ ldc+72(FP), R11
+
+tile4x16:
+	MOVQ   kc+8(FP), CX
+	MOVQ   R13, SI
+	LEAQ   (SI)(R8*2), DI
+	ADDQ   R8, DI
+	MOVQ   b+48(FP), DX
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	CMPQ CX, $4
+	JLT  tail4x16
+
+loop4x16:
+	STEP4x16
+	STEP4x16
+	STEP4x16
+	STEP4x16
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop4x16
+
+tail4x16:
+	TESTQ CX, CX
+	JZ    done4x16
+
+one4x16:
+	STEP4x16
+	DECQ CX
+	JNZ  one4x16
+
+done4x16:
+	MOVQ         flags+96(FP), CX
+	TESTQ        $2, CX
+	JZ           scaled4x16
+	VBROADCASTSS alpha+88(FP), Y0
+	VMULPS       Y0, Y4, Y4
+	VMULPS       Y0, Y5, Y5
+	VMULPS       Y0, Y6, Y6
+	VMULPS       Y0, Y7, Y7
+	VMULPS       Y0, Y8, Y8
+	VMULPS       Y0, Y9, Y9
+	VMULPS       Y0, Y10, Y10
+	VMULPS       Y0, Y11, Y11
+
+scaled4x16:
+	MOVQ         R14, SI
+	LEAQ         (SI)(R11*2), DI
+	ADDQ         R11, DI
+	TESTQ        $1, CX
+	JZ           store4x16
+	VBROADCASTSS beta+92(FP), Y1
+	VFMADD231PS  (SI), Y1, Y4
+	VFMADD231PS  32(SI), Y1, Y5
+	VFMADD231PS  (SI)(R11*1), Y1, Y6
+	VFMADD231PS  32(SI)(R11*1), Y1, Y7
+	VFMADD231PS  (SI)(R11*2), Y1, Y8
+	VFMADD231PS  32(SI)(R11*2), Y1, Y9
+	VFMADD231PS  (DI), Y1, Y10
+	VFMADD231PS  32(DI), Y1, Y11
+
+store4x16:
+	VMOVUPS Y4, (SI)
+	VMOVUPS Y5, 32(SI)
+	VMOVUPS Y6, (SI)(R11*1)
+	VMOVUPS Y7, 32(SI)(R11*1)
+	VMOVUPS Y8, (SI)(R11*2)
+	VMOVUPS Y9, 32(SI)(R11*2)
+	VMOVUPS Y10, (DI)
+	VMOVUPS Y11, 32(DI)
+
+	ADDQ tsa+40(FP), R13
+	ADDQ tsc+80(FP), R14
+	DECQ R12
+	JNZ  tile4x16
+	VZEROUPPER
+	RET
+
 // One k step of the 12×8 tile: rows 0–2 from SI, 3–5 from DI, 6–8 from AX,
 // 9–11 from BX.
 #define STEP12x8 \

@@ -8,6 +8,14 @@ func kern6x16Go(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int
 	}
 }
 
+// kern4x16Go is the portable 4×16 kernel (see kernelFunc).
+func kern4x16Go(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
+	c []float32, ldc, tsc int, alpha, beta float32, loadc bool) {
+	for t := 0; t < nt; t++ {
+		tileGo(4, 16, kc, a[t*tsa:], rsa, csa, b, csb, c[t*tsc:], ldc, alpha, beta, loadc)
+	}
+}
+
 // kern12x8Go is the portable 12×8 kernel (see kernelFunc).
 func kern12x8Go(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
 	c []float32, ldc, tsc int, alpha, beta float32, loadc bool) {

@@ -31,51 +31,70 @@ type bSource struct {
 // panels appends the panels for columns [j0, j0+nc) of K block [p0, p0+kc),
 // packing into ws.bpack as needed. j0 is a multiple of 16 and nc ≤ nBlock.
 func (s *bSource) panels(dst []panel, p0, kc, j0, nc int, ws *workspace) []panel {
+	var scratch []float32
 	if s.packed == nil {
 		ws.bpack = grow(ws.bpack, kc*((nc+15)/16*16))
+		scratch = ws.bpack
+		if !s.inPlace {
+			packBlock(scratch, s.trans, s.b, s.ld, p0, kc, j0, nc)
+		}
 	}
-	scratch := ws.bpack
-	used := 0
-	for j := j0; j < j0+nc; {
-		w := panelWidth(j, j0+nc)
-		cols := min(w, j0+nc-j)
+	for j := 0; j < nc; {
+		w := panelWidth(j, nc)
+		cols := min(w, nc-j)
 		switch {
 		case s.packed != nil:
-			off := j*s.packed.k + p0*w // panels before j are all 16 wide
-			dst = append(dst, panel{b: s.packed.data[off:], csb: w, w: w, cols: cols, j0: j})
+			off := (j0+j)*s.packed.k + p0*w // panels before are all 16 wide
+			dst = append(dst, panel{b: s.packed.data[off:], csb: w, w: w, cols: cols, j0: j0 + j})
 		case s.inPlace && cols == w:
-			dst = append(dst, panel{b: s.b[p0*s.ld+j:], csb: s.ld, w: w, cols: w, j0: j})
+			dst = append(dst, panel{b: s.b[p0*s.ld+j0+j:], csb: s.ld, w: w, cols: w, j0: j0 + j})
+		case s.inPlace:
+			// The last, partial panel of an in-place B.
+			packBlock(scratch[j*kc:], false, s.b, s.ld, p0, kc, j0+j, cols)
+			fallthrough
 		default:
-			buf := scratch[used : used+kc*w]
-			used += kc * w
-			packPanel(buf, w, s.trans, s.b, s.ld, p0, kc, j, cols)
-			dst = append(dst, panel{b: buf, csb: w, w: w, cols: cols, j0: j})
+			dst = append(dst, panel{b: scratch[j*kc:], csb: w, w: w, cols: cols, j0: j0 + j})
 		}
 		j += w
 	}
 	return dst
 }
 
-// packPanel copies op(B)[p0:p0+kc, j0:j0+cols] into dst as kc rows of w
-// floats, zero-padding columns [cols, w).
-func packPanel(dst []float32, w int, trans bool, b []float32, ld, p0, kc, j0, cols int) {
-	if trans {
-		// B is n×k: column j of op(B) is row j of B, contiguous in p.
-		if cols < w {
-			clear(dst[:kc*w])
-		}
-		for j := 0; j < cols; j++ {
-			row := b[(j0+j)*ld+p0 : (j0+j)*ld+p0+kc]
-			for p, v := range row {
-				dst[p*w+j] = v
+// packBlock copies op(B)[p0:p0+kc, j0:j0+nc] into dst as panels: the panel
+// of columns [j, j+w) starts at dst[j*kc] and holds kc rows of w floats (w
+// from panelWidth(j, nc)), zero-padded past column nc.
+func packBlock(dst []float32, trans bool, b []float32, ld, p0, kc, j0, nc int) {
+	if !trans {
+		// Row by row, so B is read sequentially.
+		for p := 0; p < kc; p++ {
+			src := b[(p0+p)*ld+j0 : (p0+p)*ld+j0+nc]
+			for j := 0; j < nc; {
+				w := panelWidth(j, nc)
+				d := dst[j*kc+p*w : j*kc+p*w+w]
+				n := copy(d, src[j:])
+				clear(d[n:])
+				j += w
 			}
 		}
 		return
 	}
-	for p := 0; p < kc; p++ {
-		d := dst[p*w : p*w+w]
-		n := copy(d, b[(p0+p)*ld+j0:(p0+p)*ld+j0+cols])
-		clear(d[n:])
+	// B is n×k: column j of op(B) is row j of B, contiguous in p. A panel
+	// (at most 16 KiB for kBlock rows) stays in L1 while it is filled column
+	// by column.
+	for j := 0; j < nc; {
+		w := panelWidth(j, nc)
+		cols := min(w, nc-j)
+		panel := dst[j*kc : j*kc+kc*w]
+		if cols < w {
+			clear(panel)
+		}
+		for jj := 0; jj < cols; jj++ {
+			r := (j0 + j + jj) * ld
+			for p, v := range b[r+p0 : r+p0+kc] {
+				panel[p*w+jj] = v
+			}
+		}
+		j += w
 	}
 }
 
@@ -105,12 +124,8 @@ func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
 		size += panelWidth(j, n) * k
 	}
 	pb := &PackedB{k: k, n: n, data: make([]float32, size)}
-	for j := 0; j < n; {
-		w := panelWidth(j, n)
-		if k > 0 {
-			packPanel(pb.data[j*k:j*k+w*k], w, transB, b, ldb, 0, k, j, min(w, n-j))
-		}
-		j += w
+	if k > 0 && n > 0 {
+		packBlock(pb.data, transB, b, ldb, 0, k, 0, n)
 	}
 	return pb
 }

@@ -215,8 +215,21 @@ func (t *tileJob) run(i0, i1 int) {
 			}
 		}
 	}
-	if inEnd < i1 {
-		t.viaTmp(kern, mr, t.arem[inEnd-t.mFull:], 1, 12, inEnd, i1-inEnd)
+	switch r := i1 - inEnd; {
+	case r == 0:
+	case mr == 6 && r == 4:
+		// Four rows left, all in A: a 4×16 tile, in place.
+		a := t.a[inEnd*t.rsa+t.aoff:]
+		if pn.cols == pn.w {
+			t.ks.k4x16(1, t.kc, a, t.rsa, t.csa, 0, pn.b, pn.csb,
+				t.c[inEnd*t.ldc+pn.j0:], t.ldc, 0, t.alpha, t.beta, t.loadc)
+		} else {
+			t.viaTmp(t.ks.k4x16, 4, a, t.rsa, t.csa, inEnd, r)
+		}
+	case mr == 6 && r < 4:
+		t.viaTmp(t.ks.k4x16, 4, t.arem[inEnd-t.mFull:], 1, 12, inEnd, r)
+	default:
+		t.viaTmp(kern, mr, t.arem[inEnd-t.mFull:], 1, 12, inEnd, r)
 	}
 }
 
