@@ -148,7 +148,7 @@ type common struct {
 	MaxValue        *float64 `json:"max_value"`
 	Threshold       *float64 `json:"threshold"`
 	SharedAxes      ints     `json:"shared_axes"`
-	TargetShape     dims     `json:"target_shape"`
+	TargetShape     ints     `json:"target_shape"`
 	Dims            ints     `json:"dims"`
 	Cropping        pairs    `json:"cropping"`
 	Size            ints     `json:"size"`
@@ -442,6 +442,11 @@ func decodeParams(class string, raw json.RawMessage) (any, error) {
 	case "Reshape":
 		if c.TargetShape == nil {
 			return nil, fmt.Errorf("reshape has no target_shape")
+		}
+		for _, d := range c.TargetShape {
+			if d == 0 || d < -1 {
+				return nil, fmt.Errorf("target_shape %v has a dimension that is not positive or -1", []int(c.TargetShape))
+			}
 		}
 		return &ReshapeConfig{TargetShape: []int(c.TargetShape)}, nil
 	case "Permute":

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/internal/hdf5"
 	"github.com/edgeval/edgeval/reference"
 	"github.com/edgeval/edgeval/tensor"
@@ -32,25 +33,15 @@ func TestGeneratedFixtures(t *testing.T) {
 	require.NotEmpty(t, npzs)
 	for _, npz := range npzs {
 		base := strings.TrimSuffix(npz, ".npz")
+		if strings.HasPrefix(filepath.Base(base), "shared_") || strings.HasSuffix(base, "weights_only") {
+			continue // tested below
+		}
 		model := base + ".keras"
 		if _, err := os.Stat(model); err != nil {
 			model = base + ".h5"
 		}
 		t.Run(filepath.Base(base), func(t *testing.T) {
-			arrays, err := tensor.ReadNPZ(npz)
-			require.NoError(t, err)
-			byName := map[string]*tensor.Tensor{}
-			for _, a := range arrays {
-				byName[a.Name] = a.Tensor
-			}
-			var ins, want []*tensor.Tensor
-			for i := 0; byName[fmt.Sprintf("input_%d", i)] != nil; i++ {
-				ins = append(ins, byName[fmt.Sprintf("input_%d", i)])
-			}
-			for i := 0; byName[fmt.Sprintf("output_%d", i)] != nil; i++ {
-				want = append(want, byName[fmt.Sprintf("output_%d", i)])
-			}
-			require.NotEmpty(t, ins)
+			ins, want := readIO(t, npz)
 			g, err := Load(model, Options{Batch: ins[0].Shape[0]})
 			if strings.Contains(base, "unsupported") {
 				var ue *UnsupportedError
@@ -58,21 +49,74 @@ func TestGeneratedFixtures(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			require.Len(t, g.Outputs, len(want))
-			for i, in := range ins {
-				if g.Inputs[i].DType == tensor.Float32 {
-					ins[i] = asFloat32(in)
-				}
-			}
-			got, err := reference.Run(g, ins)
-			require.NoError(t, err)
-			for i := range want {
-				e := relErr(t, got[i], want[i])
-				assert.LessOrEqual(t, e, tolerance, "output %d (%s): max error / range", i, g.Outputs[i].Name)
-				t.Logf("output %d %s: max error / range = %.2g", i, g.Outputs[i].Name, e)
-			}
+			checkAgainstKeras(t, g, ins, want)
 		})
 	}
+}
+
+// readIO reads input_i and output_i arrays of a generated .npz.
+func readIO(t *testing.T, npz string) (ins, want []*tensor.Tensor) {
+	arrays, err := tensor.ReadNPZ(npz)
+	require.NoError(t, err)
+	byName := map[string]*tensor.Tensor{}
+	for _, a := range arrays {
+		byName[a.Name] = a.Tensor
+	}
+	for i := 0; byName[fmt.Sprintf("input_%d", i)] != nil; i++ {
+		ins = append(ins, byName[fmt.Sprintf("input_%d", i)])
+	}
+	for i := 0; byName[fmt.Sprintf("output_%d", i)] != nil; i++ {
+		want = append(want, byName[fmt.Sprintf("output_%d", i)])
+	}
+	require.NotEmpty(t, ins)
+	require.NotEmpty(t, want)
+	return ins, want
+}
+
+// checkAgainstKeras runs g on ins in the reference and compares every
+// output with Keras's.
+func checkAgainstKeras(t *testing.T, g *graph.Graph, ins, want []*tensor.Tensor) {
+	require.Len(t, g.Outputs, len(want))
+	for i, in := range ins {
+		if g.Inputs[i].DType == tensor.Float32 {
+			ins[i] = asFloat32(in)
+		}
+	}
+	got, err := reference.Run(g, ins)
+	require.NoError(t, err)
+	for i := range want {
+		e := relErr(t, got[i], want[i])
+		assert.LessOrEqual(t, e, tolerance, "output %d (%s): max error / range", i, g.Outputs[i].Name)
+		t.Logf("output %d %s: max error / range = %.2g", i, g.Outputs[i].Name, e)
+	}
+}
+
+// TestSharedFixturesAgainstKeras compares the reference with the outputs
+// tf_keras 2.21 computed for the shared fixtures on seeded inputs (see
+// testdata/gen/keras3_fixtures.py).
+func TestSharedFixturesAgainstKeras(t *testing.T) {
+	for _, tc := range []struct{ npz, rel string }{
+		{"shared_resnet", "keras/mlcommons-tiny/pretrainedResnet.h5"},
+		{"shared_vww_96", "keras/mlcommons-tiny/vww_96.h5"},
+		{"shared_ad01", "keras/mlcommons-tiny/ad01.h5"},
+		{"shared_acetone_concat", "keras/acetone/Concat.h5"},
+	} {
+		t.Run(tc.npz, func(t *testing.T) {
+			ins, want := readIO(t, filepath.Join("testdata", tc.npz+".npz"))
+			g, err := Load(fixture(t, tc.rel), Options{Batch: ins[0].Shape[0]})
+			require.NoError(t, err)
+			checkAgainstKeras(t, g, ins, want)
+		})
+	}
+}
+
+// TestKeras3WeightsOnly: a Keras 3 save_weights file (layers/.../vars)
+// with the model's to_json().
+func TestKeras3WeightsOnly(t *testing.T) {
+	ins, want := readIO(t, "testdata/k3_weights_only.npz")
+	g, err := Load("testdata/k3_weights_only.weights.h5", Options{ConfigJSON: "testdata/k3_weights_only.json", Batch: ins[0].Shape[0]})
+	require.NoError(t, err)
+	checkAgainstKeras(t, g, ins, want)
 }
 
 // TestDL4JCNNBatchNorm: Keras 2.1.3 Sequential conv + BN, predictions

@@ -177,6 +177,35 @@ def unknown_layer():
     save(m, "k3_unsupported", [rng.normal(size=(1, 8)).astype("float32")])
 
 
+def misc():
+    x = keras.Input((10, 3), name="seq")
+    y = layers.ZeroPadding1D((2, 1), name="zp1")(x)
+    y = layers.Cropping1D((1, 0), name="crop1")(y)
+    y = layers.DepthwiseConv1D(3, depth_multiplier=2, padding="same", name="dw1")(y)
+    y = layers.SeparableConv1D(4, 3, strides=2, name="sep1")(y)
+    y = layers.ELU(name="elu_default")(y)
+    m = keras.Model(x, y, name="misc")
+    randomize(m)
+    save(m, "k3_misc", [rng.normal(size=(2, 10, 3)).astype("float32")])
+
+
+def weights_only():
+    m = keras.Sequential([
+        keras.Input((6,), name="x"),
+        layers.Dense(4, activation="relu", name="d1"),
+        layers.BatchNormalization(name="bn"),
+        layers.Dense(2, name="d2"),
+    ], name="wo")
+    randomize(m)
+    x = rng.normal(size=(3, 6)).astype("float32")
+    y = m.predict(x, verbose=0)
+    m.save_weights(os.path.join(OUT, "k3_weights_only.weights.h5"))
+    with open(os.path.join(OUT, "k3_weights_only.json"), "w") as f:
+        f.write(m.to_json())
+    np.savez(os.path.join(OUT, "k3_weights_only.npz"), input_0=x, output_0=y)
+    print("k3_weights_only")
+
+
 def keras2_models():
     try:
         import tf_keras as k2
@@ -206,6 +235,48 @@ def keras2_models():
     np.savez(os.path.join(OUT, "k2_nested.npz"), **arrays)
     print("k2_nested", k2.__version__, os.path.getsize(path))
 
+    # Keras 2 semantics that differ from Keras 3: hard_sigmoid, bilinear
+    # upsampling, Conv1D and pooling in tf_keras.
+    x = k2.Input((6, 6, 2), name="img")
+    y = L.Conv2D(3, 3, padding="same", activation="hard_sigmoid", name="conv")(x)
+    y = L.UpSampling2D(2, interpolation="bilinear", name="up")(y)
+    y = L.DepthwiseConv2D(3, strides=2, depth_multiplier=2, name="dw")(y)
+    y = L.SeparableConv2D(4, 2, padding="same", name="sep")(y)
+    y = L.AveragePooling2D(2, padding="same", name="ap")(y)
+    y = L.Reshape((-1, 4), name="seq")(y)
+    y = L.Conv1D(3, 2, padding="causal", name="c1")(y)
+    y = L.GlobalMaxPooling1D(name="gmp")(y)
+    y = L.Activation("softmax", name="sm")(y)
+    m = k2.Model(x, y, name="k2_conv")
+    for w in m.weights:
+        w.assign(rng.normal(0, 0.5, size=tuple(w.shape)).astype("float32"))
+    ins = [rng.normal(size=(2, 6, 6, 2)).astype("float32")]
+    out = m.predict(ins[0], verbose=0)
+    m.save(os.path.join(OUT, "k2_conv.h5"), save_format="h5")
+    np.savez(os.path.join(OUT, "k2_conv.npz"), input_0=ins[0], output_0=out)
+    print("k2_conv")
+
+
+def shared_fixture_outputs(fixtures):
+    """Keras's own outputs for the shared .h5 fixtures on seeded inputs."""
+    try:
+        import tf_keras as k2
+    except ImportError:
+        return
+    cases = {
+        "mlcommons-tiny/pretrainedResnet.h5": ("resnet", lambda s: rng.uniform(0, 255, size=s)),
+        "mlcommons-tiny/vww_96.h5": ("vww_96", lambda s: rng.uniform(0, 1, size=s)),
+        "mlcommons-tiny/ad01.h5": ("ad01", lambda s: rng.normal(0, 1, size=s)),
+        "acetone/Concat.h5": ("acetone_concat", lambda s: rng.normal(0, 1, size=s)),
+    }
+    for rel, (name, gen) in cases.items():
+        m = k2.models.load_model(os.path.join(fixtures, "keras", rel), compile=False)
+        shape = (2,) + tuple(m.inputs[0].shape[1:])
+        x = gen(shape).astype("float32")
+        y = m.predict(x, verbose=0)
+        np.savez_compressed(os.path.join(OUT, f"shared_{name}.npz"), input_0=x, output_0=y)
+        print("shared", name, x.shape, y.shape)
+
 
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
@@ -217,4 +288,7 @@ if __name__ == "__main__":
     functional("h5")
     embedding()
     unknown_layer()
+    misc()
+    weights_only()
     keras2_models()
+    shared_fixture_outputs(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "fixtures"))
