@@ -118,6 +118,11 @@ func NewNode(name string, op Op, inputs []*Value, outNames ...string) (*Node, er
 	if len(outNames) != len(outs) {
 		return nil, &Error{Node: name, Op: op.Kind(), Err: fmt.Errorf("%d output names for %d outputs: %w", len(outNames), len(outs), ErrStructure)}
 	}
+	for i, t := range outs {
+		if _, err := checkedShape(t.Shape); err != nil {
+			return nil, &Error{Node: name, Op: op.Kind(), Err: fmt.Errorf("output %d: %w", i, err)}
+		}
+	}
 	n := &Node{Name: name, Op: op, Inputs: slices.Clone(inputs)}
 	for i, t := range outs {
 		n.Outputs = append(n.Outputs, &Value{Name: outNames[i], DType: t.DType, Shape: t.Shape, Layout: t.Layout, producer: n})

@@ -228,3 +228,15 @@ func vecOf(t Type, n int, what string) error {
 	}
 	return nil
 }
+
+// nonNegative checks that no dimension of the shapes is negative.
+func nonNegative(shapes ...[]int) error {
+	for _, sh := range shapes {
+		for _, d := range sh {
+			if d < 0 {
+				return shapeErr("shape %v has a negative dimension", sh)
+			}
+		}
+	}
+	return nil
+}

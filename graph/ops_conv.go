@@ -83,6 +83,9 @@ func (c *Conv2D) Geom(x, w []int) (ConvGeom, error) {
 	if len(x) != 4 || len(w) != 4 {
 		return g, shapeErr("input %v and weight %v must both have rank 4", x, w)
 	}
+	if err := nonNegative(x, w); err != nil {
+		return g, err
+	}
 	if c.WeightLayout > IHWO {
 		return g, attrErr("weight layout %v is not a convolution layout (want HWIO, OIHW, OHWI or IHWO)", c.WeightLayout)
 	}
@@ -184,6 +187,9 @@ func (c *ConvTranspose2D) Geom(x, w []int) (ConvGeom, error) {
 	var g ConvGeom
 	if len(x) != 4 || len(w) != 4 {
 		return g, shapeErr("input %v and weight %v must both have rank 4", x, w)
+	}
+	if err := nonNegative(x, w); err != nil {
+		return g, err
 	}
 	if err := checkPositive("strides", c.Strides[:]...); err != nil {
 		return g, err

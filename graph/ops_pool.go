@@ -48,6 +48,9 @@ func (p *Pool2D) Geom(x []int) (ConvGeom, error) {
 	if len(x) != 4 {
 		return g, shapeErr("input %v must have rank 4", x)
 	}
+	if err := nonNegative(x); err != nil {
+		return g, err
+	}
 	if p.Type > PoolAvg {
 		return g, attrErr("unknown pool kind %d", p.Type)
 	}

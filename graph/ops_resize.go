@@ -50,6 +50,9 @@ func (r *Resize) InferShapes(in []Type) ([]Type, error) {
 	if err := wantRank(in[0], "input", 4); err != nil {
 		return nil, err
 	}
+	if err := nonNegative(in[0].Shape); err != nil {
+		return nil, err
+	}
 	if r.Method > ResizeBilinear {
 		return nil, attrErr("unknown resize method %d", r.Method)
 	}

@@ -31,6 +31,9 @@ func (r *Reshape) InferShapes(in []Type) ([]Type, error) {
 // ResolveReshape returns the shape a Reshape with target spec gives an input
 // of shape in.
 func ResolveReshape(in, spec []int) ([]int, error) {
+	if err := nonNegative(in); err != nil {
+		return nil, err
+	}
 	out := slices.Clone(spec)
 	total := 1
 	for _, d := range in {
@@ -211,6 +214,9 @@ func (p *Pad) InferShapes(in []Type) ([]Type, error) {
 	if err := wantInputs(in, 1, 1); err != nil {
 		return nil, err
 	}
+	if err := nonNegative(in[0].Shape); err != nil {
+		return nil, err
+	}
 	if p.Mode > PadSymmetric {
 		return nil, attrErr("unknown pad mode %d", p.Mode)
 	}
@@ -251,6 +257,9 @@ func (*Slice) Kind() string { return "Slice" }
 // InferShapes implements Op.
 func (s *Slice) InferShapes(in []Type) ([]Type, error) {
 	if err := wantInputs(in, 1, 1); err != nil {
+		return nil, err
+	}
+	if err := nonNegative(in[0].Shape); err != nil {
 		return nil, err
 	}
 	r := in[0].Rank()

@@ -101,6 +101,10 @@ func (g *Graph) Validate() error {
 			continue
 		}
 		for i, v := range n.Outputs {
+			if _, err := checkedShape(want[i].Shape); err != nil {
+				fail(n, fmt.Errorf("output %q: %w", v.Name, err))
+				continue
+			}
 			if v.DType != want[i].DType || !slices.Equal(v.Shape, want[i].Shape) || (want[i].Layout != LayoutNone && v.Layout != want[i].Layout) {
 				fail(n, fmt.Errorf("output %q is %v, op infers %v: %w", v.Name, v.Type(), want[i], ErrShape))
 			}
