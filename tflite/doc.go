@@ -29,7 +29,8 @@
 // PinDynamicDims replaces the -1 dimensions of shape signatures by a fixed
 // size (runtimes such as LiteRT.js reject dynamic shapes) and ExposeTensors
 // adds intermediate tensors to a subgraph's outputs and its SignatureDefs so
-// a runtime returns them. Both keep every other byte of the model: they
+// a runtime returns them. FixQuantAxes repairs the out-of-range
+// quantized_dimension of TOCO-era biases that LiteRT rejects. Both keep every other byte of the model: they
 // rewrite scalars in place or append new vectors and redirect one offset.
 //
 // # Writing

@@ -37,6 +37,11 @@ func FuzzRead(f *testing.F) {
 				t.Fatalf("pinned model does not read back: %v", err)
 			}
 		}
+		if out, _, err := FixQuantAxes(b); err != nil {
+			t.Fatalf("FixQuantAxes fails on a model Read accepts: %v", err)
+		} else if _, err := Read(out); err != nil {
+			t.Fatalf("repaired model does not read back: %v", err)
+		}
 		if len(m.Subgraphs) == 0 {
 			return
 		}

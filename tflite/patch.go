@@ -219,3 +219,40 @@ func insertChunk(model []byte, l *layout, chunk []byte) ([]byte, int64, error) {
 	}
 	return out, at + pad, nil
 }
+
+// FixQuantAxes returns a copy of model in which every quantized_dimension
+// outside its tensor's rank is set to 0, with a description of each repair
+// (model itself and no repairs when there is nothing to fix). TOCO-era
+// converters copied a depthwise kernel's quantized_dimension (3) into the
+// quantization of its rank-1 bias; LiteRT rejects such a model
+// ("quantized_dimension must be in range") while TFLite Micro ignores the
+// field. Read already reports those tensors with Quant.Axis 0: a repair is
+// made only where the scales (one, or one per index of the first dimension)
+// can run along no other axis, so the arithmetic is unchanged. The field is
+// rewritten in place; no other byte changes.
+func FixQuantAxes(model []byte) ([]byte, []string, error) {
+	m, l, err := decode(model)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fix quantization axes: %w", err)
+	}
+	var out []byte
+	var fixes []string
+	for si, tls := range l.tensors {
+		for ti, tl := range tls {
+			if !tl.quantDimFixed || tl.quantDim < 0 {
+				continue
+			}
+			if out == nil {
+				out = slices.Clone(model)
+			}
+			old := int32(binary.LittleEndian.Uint32(out[tl.quantDim:]))
+			binary.LittleEndian.PutUint32(out[tl.quantDim:], 0)
+			t := m.Subgraphs[si].Tensors[ti]
+			fixes = append(fixes, fmt.Sprintf("subgraph %d tensor %d %q: quantized_dimension %d of shape %v set to 0", si, ti, t.Name, old, t.Shape))
+		}
+	}
+	if out == nil {
+		return model, nil, nil
+	}
+	return out, fixes, nil
+}

@@ -268,3 +268,31 @@ func TestExposeTensorsExternalBuffers(t *testing.T) {
 	require.True(t, errors.As(err, &fe), "%v", err)
 	assert.ErrorContains(t, err, "inside the flatbuffer")
 }
+
+func TestFixQuantAxes(t *testing.T) {
+	for name, b := range allFixtures(t) {
+		t.Run(name, func(t *testing.T) {
+			before, err := Read(b)
+			require.NoError(t, err)
+			out, fixes, err := FixQuantAxes(b)
+			require.NoError(t, err)
+			if name != "tflite/tflite-micro/person_detect.tflite" {
+				assert.Empty(t, fixes)
+				assert.Equal(t, b, out)
+				return
+			}
+			// TOCO gave the 14 depthwise biases the kernel's axis 3.
+			assert.Len(t, fixes, 14)
+			assert.Contains(t, fixes[0], "quantized_dimension 3 of shape [")
+			assert.Equal(t, len(fixes), diffBytes(b, out), "one byte (3 -> 0) per repair")
+			after, err := Read(out)
+			require.NoError(t, err)
+			before.raw, after.raw = nil, nil
+			assert.Equal(t, before, after, "Read already reported the repaired axes")
+			again, fixes, err := FixQuantAxes(out)
+			require.NoError(t, err)
+			assert.Empty(t, fixes)
+			assert.Equal(t, out, again)
+		})
+	}
+}

@@ -95,6 +95,11 @@ type layout struct {
 
 type tensorLayout struct {
 	shape, shapeSig vec
+	// quantDim is the position of the quantized_dimension field (-1 when
+	// absent) and quantDimFixed reports that Read replaced an out-of-range
+	// value by 0.
+	quantDim      int64
+	quantDimFixed bool
 }
 
 func decode(b []byte) (m *Model, l *layout, err error) {
@@ -372,7 +377,7 @@ func (d *decoder) tensor(tensors vec, sgi, i int, m *Model) error {
 	if err != nil {
 		return err
 	}
-	d.l.tensors[sgi][i] = tensorLayout{shape: shape, shapeSig: sig}
+	d.l.tensors[sgi][i] = tensorLayout{shape: shape, shapeSig: sig, quantDim: -1}
 	tt.Shape = d.ints(shape)
 	if tt.Shape == nil {
 		tt.Shape = []int{}
@@ -411,10 +416,10 @@ func (d *decoder) tensor(tensors vec, sgi, i int, m *Model) error {
 		}
 		tt.Sparse = true
 	}
-	return d.quantization(t, tt, what)
+	return d.quantization(t, tt, &d.l.tensors[sgi][i], what)
 }
 
-func (d *decoder) quantization(t table, tt *Tensor, what string) error {
+func (d *decoder) quantization(t table, tt *Tensor, tl *tensorLayout, what string) error {
 	v := d.v
 	what += " quantization"
 	qp, err := v.ref(t, slotTensorQuantization, what)
@@ -460,14 +465,21 @@ func (d *decoder) quantization(t table, tt *Tensor, what string) error {
 	if zp.n != 0 && zp.n != scale.n {
 		return formatErr(q.pos, "%s: %d scales but %d zero points", what, scale.n, zp.n)
 	}
+	if tl.quantDim, err = v.field(q, slotQuantDimension, 4, what); err != nil {
+		return err
+	}
 	axis := int(int32(dim))
-	if scale.n > 1 && (axis < 0 || axis >= len(tt.Shape) || tt.Shape[axis] != scale.n) {
-		// TOCO wrote per-channel biases with the quantized_dimension of
-		// the weights (3 for a 1-D bias); the only axis they can mean is 0.
-		if len(tt.Shape) != 1 || tt.Shape[0] != scale.n {
-			return formatErr(q.pos, "%s: %d scales do not match dimension %d of shape %v", what, scale.n, axis, tt.Shape)
+	if axis < 0 || axis >= max(len(tt.Shape), 1) {
+		// TOCO copied a depthwise kernel's quantized_dimension (3) into the
+		// quantization of its rank-1 bias. With one scale, or as many as
+		// the first dimension, the only axis the scales can run along is 0.
+		if scale.n != 1 && (len(tt.Shape) == 0 || tt.Shape[0] != scale.n) {
+			return formatErr(q.pos, "%s: quantized_dimension %d out of range for shape %v", what, axis, tt.Shape)
 		}
-		axis = 0
+		axis, tl.quantDimFixed = 0, true
+	}
+	if scale.n > 1 && tt.Shape[axis] != scale.n {
+		return formatErr(q.pos, "%s: %d scales do not match dimension %d of shape %v", what, scale.n, axis, tt.Shape)
 	}
 	if scale.n == 1 {
 		axis = 0

@@ -5,10 +5,12 @@ import (
 	"slices"
 	"testing"
 
+	flatbuffers "github.com/google/flatbuffers/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgeval/edgeval/tensor"
+	"github.com/edgeval/edgeval/tflite/internal/fb"
 )
 
 func readFixture(t *testing.T, rel string) *Model {
@@ -227,6 +229,31 @@ func TestReadRejectsMalformed(t *testing.T) {
 			var fe *FormatError
 			require.True(t, errors.As(err, &fe), "error %v is not a *FormatError", err)
 			assert.ErrorContains(t, err, tt.want)
+		})
+	}
+}
+
+func TestReadRejectsBadQuantization(t *testing.T) {
+	tests := []struct {
+		name  string
+		quant *fb.QuantizationParametersT
+		want  string
+	}{
+		{"axis out of range", &fb.QuantizationParametersT{Scale: []float32{1, 2}, ZeroPoint: []int64{0, 0}, QuantizedDimension: 5}, "quantized_dimension 5 out of range for shape [1 4]"},
+		{"scales do not match the axis", &fb.QuantizationParametersT{Scale: []float32{1, 2}, ZeroPoint: []int64{0, 0}, QuantizedDimension: 1}, "2 scales do not match dimension 1"},
+		{"zero points do not match the scales", &fb.QuantizationParametersT{Scale: []float32{1, 2, 3, 4}, ZeroPoint: []int64{0}, QuantizedDimension: 1}, "4 scales but 1 zero points"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := fb.GetRootAsModel(addModel(t, false), 0).UnPack()
+			g.Subgraphs[0].Tensors[0].Quantization = tt.quant
+			fbb := flatbuffers.NewBuilder(0)
+			fbb.FinishWithFileIdentifier(g.Pack(fbb), []byte(fileIdentifier))
+			_, err := Read(fbb.FinishedBytes())
+			var fe *FormatError
+			require.ErrorAs(t, err, &fe)
+			assert.ErrorContains(t, err, tt.want)
+			assert.ErrorContains(t, err, `tensor 0 "a"`)
 		})
 	}
 }
