@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 )
 
@@ -296,6 +297,24 @@ func parseRef(raw json.RawMessage) (TensorRef, error) {
 func parseRefList(raw json.RawMessage) ([]TensorRef, error) {
 	if isNull(raw) {
 		return nil, nil
+	}
+	if len(raw) > 0 && raw[0] == '{' {
+		// Keras 3 dict inputs/outputs: flattened in sorted key order, as
+		// Keras's tree utilities do.
+		var byKey map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &byKey); err != nil {
+			return nil, fmt.Errorf("want a list or a dict, got %s", clip(raw))
+		}
+		keys := slices.Sorted(maps.Keys(byKey))
+		var out []TensorRef
+		for _, k := range keys {
+			refs, err := parseRefList(byKey[k])
+			if err != nil {
+				return nil, fmt.Errorf("%q: %w", k, err)
+			}
+			out = append(out, refs...)
+		}
+		return out, nil
 	}
 	var list []json.RawMessage
 	if err := json.Unmarshal(raw, &list); err != nil {

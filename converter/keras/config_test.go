@@ -43,6 +43,13 @@ func TestParseConfig(t *testing.T) {
 				assert.Equal(t, []TensorRef{{Layer: "d"}}, m.Outputs)
 				assert.Equal(t, &DenseConfig{Units: 3, Activation: "linear", UseBias: true}, m.Layer("d").Params)
 			}},
+		{"keras 3 dict inputs", `{"class_name":"Functional","config":{"name":"m","layers":[
+			{"class_name":"InputLayer","name":"x","config":{"batch_shape":[null,4],"name":"x"},"inbound_nodes":[]},
+			{"class_name":"InputLayer","name":"a","config":{"batch_shape":[null,4],"name":"a"},"inbound_nodes":[]}],
+			"input_layers":{"x":["x",0,0],"a":["a",0,0]},"output_layers":[["x",0,0]]}}`,
+			func(t *testing.T, m *Model) {
+				assert.Equal(t, []TensorRef{{Layer: "a"}, {Layer: "x"}}, m.Inputs)
+			}},
 		{"keras 2 shared layer and merge", `{"class_name":"Model","config":{"name":"m","layers":[
 			{"class_name":"InputLayer","name":"a","config":{"batch_input_shape":[null,4],"name":"a"},"inbound_nodes":[]},
 			{"class_name":"InputLayer","name":"b","config":{"batch_input_shape":[null,4],"name":"b"},"inbound_nodes":[]},
