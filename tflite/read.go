@@ -468,21 +468,23 @@ func (d *decoder) quantization(t table, tt *Tensor, tl *tensorLayout, what strin
 	if tl.quantDim, err = v.field(q, slotQuantDimension, 4, what); err != nil {
 		return err
 	}
+	// TOCO copied a depthwise kernel's quantized_dimension (3) into the
+	// quantization of its rank-1 bias. With one scale, or as many as the
+	// first dimension, the only axis the scales can run along is 0.
 	axis := int(int32(dim))
-	if axis < 0 || axis >= max(len(tt.Shape), 1) {
-		// TOCO copied a depthwise kernel's quantized_dimension (3) into the
-		// quantization of its rank-1 bias. With one scale, or as many as
-		// the first dimension, the only axis the scales can run along is 0.
-		if scale.n != 1 && (len(tt.Shape) == 0 || tt.Shape[0] != scale.n) {
-			return formatErr(q.pos, "%s: quantized_dimension %d out of range for shape %v", what, axis, tt.Shape)
-		}
-		axis, tl.quantDimFixed = 0, true
-	}
-	if scale.n > 1 && tt.Shape[axis] != scale.n {
-		return formatErr(q.pos, "%s: %d scales do not match dimension %d of shape %v", what, scale.n, axis, tt.Shape)
-	}
 	if scale.n == 1 {
+		tl.quantDimFixed = axis < 0 || axis >= max(len(tt.Shape), 1)
 		axis = 0
+	} else {
+		if axis < 0 || axis >= len(tt.Shape) {
+			if len(tt.Shape) == 0 || tt.Shape[0] != scale.n {
+				return formatErr(q.pos, "%s: quantized_dimension %d out of range for shape %v", what, axis, tt.Shape)
+			}
+			axis, tl.quantDimFixed = 0, true
+		}
+		if tt.Shape[axis] != scale.n {
+			return formatErr(q.pos, "%s: %d scales do not match dimension %d of shape %v", what, scale.n, axis, tt.Shape)
+		}
 	}
 	qq := &tensor.Quant{Scale: make([]float32, scale.n), ZeroPoint: make([]int64, scale.n), Axis: axis}
 	for k := range scale.n {
