@@ -13,24 +13,20 @@ const (
 	maxData   = 1<<32 - 1
 )
 
-// appendFrame appends one frame (u32 LE header length, u32 LE data length,
-// header, data...) to buf and returns it. Writing the result with one Write
-// sends a request in one system call when it fits the pipe.
-func appendFrame(buf, header []byte, data ...[]byte) ([]byte, error) {
+// framePrefix returns the 8-byte prefix of a frame (u32 LE header length,
+// u32 LE data length) with the given header and data.
+func framePrefix(header []byte, data [][]byte) ([8]byte, error) {
+	var pre [8]byte
 	n := 0
 	for _, d := range data {
 		n += len(d)
 	}
 	if len(header) > maxHeader || uint64(n) > maxData {
-		return nil, fmt.Errorf("frame too large (header %d bytes, data %d bytes)", len(header), n)
+		return pre, fmt.Errorf("frame too large (header %d bytes, data %d bytes)", len(header), n)
 	}
-	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(header)))
-	buf = binary.LittleEndian.AppendUint32(buf, uint32(n))
-	buf = append(buf, header...)
-	for _, d := range data {
-		buf = append(buf, d...)
-	}
-	return buf, nil
+	binary.LittleEndian.PutUint32(pre[:4], uint32(len(header)))
+	binary.LittleEndian.PutUint32(pre[4:], uint32(n))
+	return pre, nil
 }
 
 // readFrameHeader reads a frame's prefix and header, returning the header

@@ -11,8 +11,23 @@ import (
 )
 
 func TestFrameRoundTrip(t *testing.T) {
-	buf, err := appendFrame(nil, []byte(`{"op":"run"}`), []byte{1, 2, 3}, nil, []byte{4})
+	var w bytes.Buffer
+	pr, pw, err := newPipe()
 	require.NoError(t, err)
+	done := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(&w, pr)
+		pr.Close()
+		close(done)
+	}()
+	data := [][]byte{{1, 2, 3}, nil, {4}}
+	pre, err := framePrefix([]byte(`{"op":"run"}`), data)
+	require.NoError(t, err)
+	require.NoError(t, writeFrame(pw, pre[:], []byte(`{"op":"run"}`), data))
+	require.NoError(t, pw.Close())
+	<-done
+	buf := w.Bytes()
+	require.Len(t, buf, 8+12+4)
 	assert.Equal(t, uint32(12), binary.LittleEndian.Uint32(buf))
 	assert.Equal(t, uint32(4), binary.LittleEndian.Uint32(buf[4:]))
 	r := bytes.NewReader(buf)
@@ -40,8 +55,8 @@ func TestFrameMalformed(t *testing.T) {
 
 // readFrameHeader never panics or allocates more than its limit.
 func FuzzReadFrameHeader(f *testing.F) {
-	good, _ := appendFrame(nil, []byte(`{"ok":true}`), []byte{1, 2})
-	f.Add(good)
+	pre, _ := framePrefix([]byte(`{"ok":true}`), [][]byte{{1, 2}})
+	f.Add(append(pre[:], `{"ok":true}`+"\x01\x02"...))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h, n, err := readFrameHeader(bytes.NewReader(b), nil)

@@ -64,8 +64,10 @@ type proc struct {
 	stdin  *os.File
 	stdout *os.File
 	out    *bufio.Reader
-	wbuf   []byte
-	hbuf   []byte
+	// The request being sent.
+	req     []byte
+	payload [][]byte
+	hbuf    []byte
 
 	// version is the @litertjs/core version the bridge reported.
 	version string
@@ -224,10 +226,10 @@ func (p *proc) call(ctx context.Context, timeout time.Duration, h any, payload [
 				return nil, err
 			}
 		}
-		p.wbuf, err = appendFrame(p.wbuf[:0], hb, payload...)
-		if err != nil {
+		if _, err = framePrefix(hb, payload); err != nil {
 			return nil, err
 		}
+		p.req, p.payload = hb, payload
 	}
 	timer := time.AfterFunc(timeout, func() { p.kill(fmt.Errorf("timed out after %v", timeout)) })
 	defer timer.Stop()
@@ -254,7 +256,10 @@ func (p *proc) call(ctx context.Context, timeout time.Duration, h any, payload [
 
 func (p *proc) exchange(send bool, sink func(*reply) ([][]byte, error)) (*reply, error) {
 	if send {
-		if _, err := p.stdin.Write(p.wbuf); err != nil {
+		pre, _ := framePrefix(p.req, p.payload)
+		err := writeFrame(p.stdin, pre[:], p.req, p.payload)
+		p.req, p.payload = nil, nil
+		if err != nil {
 			return nil, fmt.Errorf("writing request: %w", err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"syscall"
+	"unsafe"
 )
 
 // fSetPipeSz is Linux's F_SETPIPE_SZ fcntl.
@@ -35,4 +36,58 @@ func killGroup(cmd *exec.Cmd) {
 	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
 		_ = cmd.Process.Kill()
 	}
+}
+
+// writeFrame writes one frame (prefix, header, data) to f with writev, so
+// the tensor bytes go from their slices to the pipe with no copy in Go.
+func writeFrame(f *os.File, prefix, header []byte, data [][]byte) error {
+	bufs := make([][]byte, 0, 2+len(data))
+	bufs = append(bufs, prefix, header)
+	for _, d := range data {
+		if len(d) > 0 {
+			bufs = append(bufs, d)
+		}
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	iov := make([]syscall.Iovec, 0, len(bufs))
+	var werr error
+	err = rc.Write(func(fd uintptr) bool {
+		for len(bufs) > 0 {
+			iov = iov[:0]
+			for _, b := range bufs {
+				v := syscall.Iovec{Base: &b[0]}
+				v.SetLen(len(b))
+				iov = append(iov, v)
+			}
+			n, _, errno := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+			if errno == syscall.EINTR {
+				continue
+			}
+			if errno == syscall.EAGAIN {
+				return false // not ready: wait, then call again
+			}
+			if errno != 0 {
+				werr = os.NewSyscallError("writev", errno)
+				return true
+			}
+			// Drop what was written.
+			for k := int(n); k > 0; {
+				if k >= len(bufs[0]) {
+					k -= len(bufs[0])
+					bufs = bufs[1:]
+				} else {
+					bufs[0] = bufs[0][k:]
+					k = 0
+				}
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	return werr
 }
