@@ -1,0 +1,295 @@
+package tflite
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/tensor"
+	tfl "github.com/edgeval/edgeval/tflite"
+)
+
+// Precision selects the numeric format of the written model.
+type Precision uint8
+
+// The precisions. Only Float32 is implemented today.
+const (
+	Float32 Precision = iota
+	Float16           // float16 weights, float32 compute (not implemented yet)
+	Int8              // full-integer quantization (not implemented yet)
+)
+
+// String returns "float32", "float16" or "int8".
+func (p Precision) String() string {
+	switch p {
+	case Float32:
+		return "float32"
+	case Float16:
+		return "float16"
+	case Int8:
+		return "int8"
+	}
+	return fmt.Sprintf("precision(%d)", p)
+}
+
+// Options configure Convert.
+type Options struct {
+	// Batch is the static batch size written into every shape (no -1 in
+	// shape signatures); 0 means 1.
+	Batch int
+	// Precision of the model; the zero value is Float32.
+	Precision Precision
+}
+
+// SignatureKey is the key of the SignatureDef Convert writes.
+const SignatureKey = "serving_default"
+
+// NameMap pairs the names of graph values with the indices of the tensors
+// holding them in the model's subgraph 0. Tensors that a decomposition adds
+// have no graph value and are not listed.
+type NameMap struct {
+	// ByValue maps a graph value name to its tensor index.
+	ByValue map[string]int
+	// ByTensor maps a tensor index to its graph value name.
+	ByTensor map[int]string
+}
+
+// Tensor returns the index of the tensor holding graph value name.
+func (m *NameMap) Tensor(name string) (int, bool) {
+	i, ok := m.ByValue[name]
+	return i, ok
+}
+
+// Value returns the name of the graph value tensor index i holds.
+func (m *NameMap) Value(i int) (string, bool) {
+	n, ok := m.ByTensor[i]
+	return n, ok
+}
+
+// Convert writes g, which must be canonical (NHWC; see passes.Canonicalize),
+// as a .tflite model. g is not modified. A graph with nodes it cannot write
+// gives an *UnsupportedError naming every one.
+func Convert(g *graph.Graph, opts Options) ([]byte, *NameMap, error) {
+	if g == nil {
+		return nil, nil, errors.New("tflite: nil graph")
+	}
+	if opts.Precision != Float32 {
+		return nil, nil, fmt.Errorf("tflite: precision %v is not implemented yet (only float32)", opts.Precision)
+	}
+	if opts.Batch < 0 {
+		return nil, nil, fmt.Errorf("tflite: batch %d must not be negative", opts.Batch)
+	}
+	batch := max(opts.Batch, 1)
+	for _, v := range g.Inputs {
+		if len(v.Shape) > 0 && v.Shape[0] != batch {
+			g = g.Clone()
+			if err := g.SetBatch(batch); err != nil {
+				return nil, nil, fmt.Errorf("tflite: set batch %d: %w", batch, err)
+			}
+			break
+		}
+	}
+	if err := g.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("tflite: %w", err)
+	}
+	w := newWriter(g, opts)
+	for _, v := range g.Inputs {
+		w.value(v)
+	}
+	for _, n := range g.Nodes {
+		if err := w.node(n); err != nil {
+			var u *unsupported
+			if errors.As(err, &u) {
+				w.unsupported = append(w.unsupported, UnsupportedNode{Node: n.Name, Op: n.Op.Kind(), Reason: u.reason})
+				continue
+			}
+			return nil, nil, fmt.Errorf("tflite: node %q (%s): %w", n.Name, n.Op.Kind(), err)
+		}
+	}
+	if len(w.unsupported) > 0 {
+		return nil, nil, &UnsupportedError{Nodes: w.unsupported}
+	}
+	if w.err != nil {
+		return nil, nil, fmt.Errorf("tflite: %w", w.err)
+	}
+	var ins, outs []int
+	var sigIn, sigOut []tfl.SignatureTensor
+	for _, v := range g.Inputs {
+		i := w.value(v)
+		ins = append(ins, i)
+		sigIn = append(sigIn, tfl.SignatureTensor{Name: v.Name, Tensor: i})
+	}
+	for _, v := range g.Outputs {
+		i := w.value(v)
+		outs = append(outs, i)
+		sigOut = append(sigOut, tfl.SignatureTensor{Name: v.Name, Tensor: i})
+	}
+	if w.err != nil {
+		return nil, nil, fmt.Errorf("tflite: %w", w.err)
+	}
+	w.sg.SetInputs(ins...)
+	w.sg.SetOutputs(outs...)
+	w.b.AddSignature(SignatureKey, w.sg.Index(), sigIn, sigOut)
+	w.b.SetMinRuntimeVersion(w.minRuntime())
+	data, err := w.b.Finish()
+	if err != nil {
+		return nil, nil, fmt.Errorf("tflite: %w", err)
+	}
+	return data, w.nm, nil
+}
+
+// unsupported is the error an op writer returns for a node it cannot
+// write; Convert collects them into an *UnsupportedError.
+type unsupported struct{ reason string }
+
+func (u *unsupported) Error() string { return u.reason }
+
+func unsupportedf(format string, args ...any) error {
+	return &unsupported{reason: fmt.Sprintf(format, args...)}
+}
+
+// writer holds the state of one conversion.
+type writer struct {
+	g           *graph.Graph
+	opts        Options
+	b           *tfl.Builder
+	sg          *tfl.SubgraphBuilder
+	tensors     map[*graph.Value]int
+	names       map[string]bool
+	nm          *NameMap
+	versions    map[tfl.BuiltinOperator]int
+	unsupported []UnsupportedNode
+	err         error
+}
+
+func newWriter(g *graph.Graph, opts Options) *writer {
+	b := tfl.NewBuilder()
+	b.SetDescription("edgeval")
+	return &writer{
+		g:        g,
+		opts:     opts,
+		b:        b,
+		sg:       b.AddSubgraph("main"),
+		tensors:  map[*graph.Value]int{},
+		names:    map[string]bool{},
+		nm:       &NameMap{ByValue: map[string]int{}, ByTensor: map[int]string{}},
+		versions: map[tfl.BuiltinOperator]int{},
+	}
+}
+
+func (w *writer) fail(err error) {
+	if w.err == nil {
+		w.err = err
+	}
+}
+
+// uniqueName returns name, or name with a suffix, not yet used by a tensor.
+func (w *writer) uniqueName(name string) string {
+	n := name
+	for k := 1; w.names[n]; k++ {
+		n = fmt.Sprintf("%s_%d", name, k)
+	}
+	w.names[n] = true
+	return n
+}
+
+// tensorType returns the TFLite type of a graph dtype.
+func tensorType(dt tensor.DType) (tfl.TensorType, error) {
+	switch dt {
+	case tensor.Float16, tensor.Float64:
+		return 0, unsupportedf("%v values are not supported (float32 model)", dt)
+	}
+	t, ok := tfl.TypeOf(dt)
+	if !ok {
+		return 0, unsupportedf("dtype %v has no TFLite type", dt)
+	}
+	return t, nil
+}
+
+// value returns the tensor holding graph value v, adding it on first use:
+// a constant gets its data (through weightTensor), others are computed at
+// run time.
+func (w *writer) value(v *graph.Value) int {
+	if i, ok := w.tensors[v]; ok {
+		return i
+	}
+	var i int
+	if v.IsConst() {
+		i = w.weightTensor(v.Name, v.Const)
+	} else {
+		tt, err := tensorType(v.DType)
+		if err != nil {
+			w.fail(fmt.Errorf("value %q: %w", v.Name, err))
+		}
+		i = w.sg.AddTensor(tfl.TensorSpec{Name: w.uniqueName(v.Name), Type: tt, Shape: v.Shape})
+	}
+	w.tensors[v] = i
+	w.nm.ByValue[v.Name] = i
+	w.nm.ByTensor[i] = v.Name
+	return i
+}
+
+// weightTensor adds a constant tensor holding t, named after name. Float
+// constants are written as float32 (the precision hook for float16 and int8
+// weights lives here).
+func (w *writer) weightTensor(name string, t *tensor.Tensor) int {
+	data, dt := t.Data, t.DType
+	if dt == tensor.Float16 || dt == tensor.Float64 {
+		data, dt = tensor.FromFloat32(t.Shape, t.Float32s()).Data, tensor.Float32
+	}
+	tt, ok := tfl.TypeOf(dt)
+	if !ok {
+		w.fail(fmt.Errorf("constant %q: dtype %v has no TFLite type", name, dt))
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	return w.sg.AddTensor(tfl.TensorSpec{Name: w.uniqueName(name), Type: tt, Shape: t.Shape, Data: data})
+}
+
+// constF32 adds a float32 constant.
+func (w *writer) constF32(name string, shape []int, v []float32) int {
+	return w.weightTensor(name, tensor.FromFloat32(shape, v))
+}
+
+// scalarF32 adds a float32 constant of shape [] (broadcasts against
+// anything).
+func (w *writer) scalarF32(name string, v float32) int {
+	return w.constF32(name, []int{}, []float32{v})
+}
+
+// constI32 adds an int32 constant of the given shape (a 1-D shape of
+// len(v) when shape is nil).
+func (w *writer) constI32(name string, shape []int, v []int) int {
+	if shape == nil {
+		shape = []int{len(v)}
+	}
+	t := tensor.New(tensor.Int32, shape)
+	for i, x := range v {
+		t.SetFloat64(i, float64(x))
+	}
+	return w.sg.AddTensor(tfl.TensorSpec{Name: w.uniqueName(name), Type: tfl.TypeInt32, Shape: shape, Data: t.Data})
+}
+
+// temp adds a tensor computed at run time that no graph value stands for.
+func (w *writer) temp(name string, dt tensor.DType, shape []int) int {
+	tt, err := tensorType(dt)
+	if err != nil {
+		w.fail(fmt.Errorf("tensor %q: %w", name, err))
+	}
+	return w.sg.AddTensor(tfl.TensorSpec{Name: w.uniqueName(name), Type: tt, Shape: slices.Clone(shape)})
+}
+
+// op adds an operator with the given version (1 when 0).
+func (w *writer) op(code tfl.BuiltinOperator, version int, ins, outs []int, options any) {
+	version = max(version, 1)
+	w.sg.AddOperator(tfl.OperatorSpec{Op: code, Version: version, Inputs: ins, Outputs: outs, Options: options})
+	w.versions[code] = max(w.versions[code], version)
+}
+
+// out returns the tensor of node n's single output.
+func (w *writer) out(n *graph.Node) int { return w.value(n.Outputs[0]) }
+
+// in returns the tensor of node n's input i.
+func (w *writer) in(n *graph.Node, i int) int { return w.value(n.Inputs[i]) }

@@ -1,0 +1,88 @@
+package tflite
+
+import (
+	"slices"
+
+	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/tensor"
+)
+
+// transposeTensor returns t with its axes permuted: axis i of the result is
+// axis perm[i] of t. It copies raw elements, so any dtype is kept exactly.
+func transposeTensor(t *tensor.Tensor, perm []int) *tensor.Tensor {
+	r := len(t.Shape)
+	es := t.DType.Size()
+	shape := make([]int, r)
+	for i, p := range perm {
+		shape[i] = t.Shape[p]
+	}
+	out := &tensor.Tensor{DType: t.DType, Shape: shape, Data: make([]byte, len(t.Data))}
+	inStrides := make([]int, r)
+	s := es
+	for a := r - 1; a >= 0; a-- {
+		inStrides[a] = s
+		s *= t.Shape[a]
+	}
+	st := make([]int, r)
+	for i, p := range perm {
+		st[i] = inStrides[p]
+	}
+	idx := make([]int, r)
+	off := 0
+	n := 0
+	if es > 0 {
+		n = len(t.Data) / es
+	}
+	for o := range n {
+		copy(out.Data[o*es:(o+1)*es], t.Data[off:off+es])
+		for a := r - 1; a >= 0; a-- {
+			idx[a]++
+			off += st[a]
+			if idx[a] < shape[a] {
+				break
+			}
+			off -= st[a] * shape[a]
+			idx[a] = 0
+		}
+	}
+	return out
+}
+
+// kernelTo returns convolution weight t, of layout from, in layout to.
+func kernelTo(t *tensor.Tensor, from, to graph.KernelLayout) *tensor.Tensor {
+	if from == to {
+		return t
+	}
+	src := from.Perm() // position in t of O, I, H, W
+	dst := to.Perm()   // position in the result of O, I, H, W
+	perm := make([]int, 4)
+	for k := range 4 {
+		perm[dst[k]] = src[k]
+	}
+	return transposeTensor(t, perm)
+}
+
+// sliceAxis0 returns rows [lo, hi) of t along its first axis (a copy).
+func sliceAxis0(t *tensor.Tensor, lo, hi int) *tensor.Tensor {
+	row := t.DType.Size() * tensor.NumElements(t.Shape[1:])
+	shape := slices.Clone(t.Shape)
+	shape[0] = hi - lo
+	return &tensor.Tensor{DType: t.DType, Shape: shape, Data: slices.Clone(t.Data[lo*row : hi*row])}
+}
+
+// floatConst returns the float32 values of constant v, or an error naming
+// it when v is not a constant.
+func floatConst(v *graph.Value) ([]float32, error) {
+	if !v.IsConst() {
+		return nil, unsupportedf("%q must be a constant", v.Name)
+	}
+	return v.Const.Float32s(), nil
+}
+
+func permShape(s, p []int) []int {
+	out := make([]int, len(p))
+	for i, a := range p {
+		out[i] = s[a]
+	}
+	return out
+}
