@@ -105,10 +105,11 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 // not a multiple of 12, and one tile for partial tiles. Pooled so that a
 // call allocates nothing in the steady state.
 type workspace struct {
-	bpack []float32 // packed B panels, grown to at most kBlock×nBlock
-	ct    []float32 // C transposed, for the swapped small-M product
-	arem  [12 * kBlock]float32
-	tmp   [12 * 16]float32
+	bpack  []float32 // packed B panels, grown to at most kBlock×nBlock
+	ct     []float32 // C transposed, for the swapped small-M product
+	arem   [12 * kBlock]float32
+	tmp    [12 * 16]float32
+	panels [nBlock/8 + 1]panel // the panels of one (K, N) block
 }
 
 // grow returns buf resized to n elements, reallocating when it is too small.
@@ -134,7 +135,6 @@ func gemm(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, lda 
 		rsa, csa = 1, lda
 	}
 	mFull := m - m%12 // rows [mFull, m) are copied to ws.arem, zero-padded to 12
-	var panels [nBlock/8 + 1]panel
 
 	for p0 := 0; p0 < k; p0 += kBlock {
 		kc := min(kBlock, k-p0)
@@ -147,7 +147,7 @@ func gemm(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, lda 
 		}
 		for j0 := 0; j0 < n; j0 += nBlock {
 			nc := min(nBlock, n-j0)
-			ps := src.panels(panels[:0], p0, kc, j0, nc, ws)
+			ps := src.panels(ws.panels[:0], p0, kc, j0, nc, ws)
 			for i0 := 0; i0 < m; i0 += mBlock {
 				mc := min(mBlock, m-i0)
 				for q := range ps {
