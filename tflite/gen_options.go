@@ -151,14 +151,14 @@ type SplitVOptions = fb.SplitVOptionsT
 // CosOptions holds operator options (member 84 of the BuiltinOptions union).
 type CosOptions = fb.CosOptionsT
 
-// DepthToSpaceOptions holds operator options (member 94 of the BuiltinOptions union).
-type DepthToSpaceOptions = fb.DepthToSpaceOptionsT
-
 // QuantizeOptions holds operator options (member 89 of the BuiltinOptions union).
 type QuantizeOptions = fb.QuantizeOptionsT
 
 // HardSwishOptions holds operator options (member 91 of the BuiltinOptions union).
 type HardSwishOptions = fb.HardSwishOptionsT
+
+// DepthToSpaceOptions holds operator options (member 94 of the BuiltinOptions union).
+type DepthToSpaceOptions = fb.DepthToSpaceOptionsT
 
 // BatchMatMulOptions holds operator options (member 101 of the BuiltinOptions union).
 type BatchMatMulOptions = fb.BatchMatMulOptionsT
@@ -270,12 +270,12 @@ func optionsType(o any) (fb.BuiltinOptions, bool) {
 		return fb.BuiltinOptionsSplitVOptions, true
 	case *CosOptions:
 		return fb.BuiltinOptionsCosOptions, true
-	case *DepthToSpaceOptions:
-		return fb.BuiltinOptionsDepthToSpaceOptions, true
 	case *QuantizeOptions:
 		return fb.BuiltinOptionsQuantizeOptions, true
 	case *HardSwishOptions:
 		return fb.BuiltinOptionsHardSwishOptions, true
+	case *DepthToSpaceOptions:
+		return fb.BuiltinOptionsDepthToSpaceOptions, true
 	case *BatchMatMulOptions:
 		return fb.BuiltinOptionsBatchMatMulOptions, true
 	case *BroadcastToOptions:
