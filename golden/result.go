@@ -68,11 +68,11 @@ type OutputResult struct {
 	Why []string `json:"why,omitempty"`
 }
 
-// Passed reports whether every output passed and the verdict is a pass.
-func (r *Result) Passed() bool {
-	if r.Verdict != VerdictPass {
-		return false
-	}
+// Passed reports whether the verdict is a pass and every output passed.
+func (r *Result) Passed() bool { return r.Verdict == VerdictPass && r.OutputsPass() }
+
+// OutputsPass reports whether there are outputs and every one passed.
+func (r *Result) OutputsPass() bool {
 	for _, o := range r.Outputs {
 		if !o.Pass {
 			return false

@@ -19,7 +19,7 @@ type command struct {
 }
 
 func commands() map[string]*command {
-	cs := []*command{runCommand()}
+	cs := []*command{runCommand(), validateCommand(), convertCommand(), referenceCommand(), agentCommand(), devicesCommand()}
 	m := make(map[string]*command, len(cs))
 	for _, c := range cs {
 		m[c.name] = c
@@ -54,10 +54,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	c, ok := cmds[args[0]]
+	rest := args[1:]
 	if !ok {
-		return usagef("unknown command %q", args[0])
+		// `validate [flags] MODEL` is the main command: anything that is not
+		// a command name but looks like a flag or a file goes to it.
+		if !strings.HasPrefix(args[0], "-") && !strings.ContainsAny(args[0], "./") {
+			return usagef("unknown command %q", args[0])
+		}
+		c, rest = cmds["validate"], args
 	}
-	err := c.run(ctx, args[1:], stdout, stderr)
+	err := c.run(ctx, rest, stdout, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -66,7 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 func printUsage(w io.Writer, cmds map[string]*command) {
 	fmt.Fprintln(w, "validate checks that a model converted to TensorFlow Lite still computes the same thing on a device.")
-	fmt.Fprintln(w, "\nUsage:\n  validate COMMAND [flags] [args]\n\nCommands:")
+	fmt.Fprintln(w, "\nUsage:\n  validate [flags] MODEL           convert, run on the device, compare with the Go reference\n  validate COMMAND [flags] [args]\n\nCommands:")
 	names := make([]string, 0, len(cmds))
 	for n := range cmds {
 		names = append(names, n)

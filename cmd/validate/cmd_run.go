@@ -34,16 +34,17 @@ type runFlags struct {
 	delegate   string
 	warmup     int
 	timeout    time.Duration
+	dev        deviceFlags
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.device, "device", "host", "device to run on (only 'host' until device profiles land)")
+	fs.StringVar(&f.device, "device", "host", "device profile `NAME`s to run on, comma-separated ('host' is this machine; see validate devices)")
+	f.dev.register(fs)
 	fs.StringVar(&f.runtime, "runtime", "litert", "TFLite runtime: litert (LiteRT WebAssembly under Node) or tflite (TFLite C library; needs a -tags tflite build)")
 	fs.StringVar(&f.inputs, "inputs", "", "inputs `FILE` (.npy for one input, .npz keyed by input name or arr_0...); the first axis is the sample axis")
 	fs.IntVar(&f.samples, "samples", 4, "number of seeded random samples when --inputs is not given")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed for random inputs")
 	fs.StringVar(&f.inputRange, "input-range", "-1,1", "`LO,HI` range of random float inputs (integer inputs span their full range)")
-	fs.StringVar(&f.out, "out", "", "write the outputs to `FILE.npz`, one array per output keyed by name, first axis = samples")
 	fs.StringVar(&f.json, "json", "", "write a JSON summary to `FILE` ('-' for stdout)")
 	fs.StringVar(&f.signature, "signature", "", "SignatureDef to run (default: the first)")
 	fs.IntVar(&f.threads, "threads", 0, "interpreter threads (0: runtime default)")
@@ -62,6 +63,7 @@ func runCommand() *command {
 		var f runFlags
 		fs := flag.NewFlagSet("run", flag.ContinueOnError)
 		f.register(fs)
+		fs.StringVar(&f.out, "out", "", "write the outputs to `FILE.npz`, one array per output keyed by name, first axis = samples")
 		pos, err := parseFlags(fs, args)
 		if errors.Is(err, flag.ErrHelp) {
 			printCommandHelp(stdout, c, fs)
@@ -73,7 +75,8 @@ func runCommand() *command {
 		if len(pos) != 1 {
 			return usagef("run: want exactly one MODEL.tflite argument, got %d", len(pos))
 		}
-		return runModel(ctx, &f, pos[0], stdout, stderr)
+		f.dev.noteExplicit(fs)
+		return runOnDevices(ctx, &f, pos[0], stdout, stderr)
 	}
 	return c
 }
@@ -127,21 +130,6 @@ func specsOf(infos []runtime.TensorInfo) []golden.InputSpec {
 	return specs
 }
 
-// openHost opens a session on this machine's runtime.
-func openHost(ctx context.Context, device, rtName string, model []byte, opts runtime.Options) (runtime.Session, error) {
-	if device != "host" {
-		return nil, usagef("--device %q: only 'host' is available in this build (device profiles are not implemented yet)", device)
-	}
-	rt, err := runtime.Get(rtName)
-	if err != nil {
-		if errors.Is(err, runtime.ErrNotBuiltIn) {
-			return nil, &runtime.Error{Runtime: rtName, Op: "start", Err: err}
-		}
-		return nil, usagef("--runtime: %v", err)
-	}
-	return rt.Open(ctx, model, opts)
-}
-
 func runModel(ctx context.Context, f *runFlags, modelPath string, stdout, stderr io.Writer) error {
 	lo, hi, err := parseRange(f.inputRange)
 	if err != nil {
@@ -154,9 +142,7 @@ func runModel(ctx context.Context, f *runFlags, modelPath string, stdout, stderr
 	if err != nil {
 		return err
 	}
-	sess, err := openHost(ctx, f.device, f.runtime, model, runtime.Options{
-		Signature: f.signature, Threads: f.threads, Delegate: f.delegate, Timeout: f.timeout,
-	})
+	sess, err := openDevice(ctx, f, model, stderr)
 	if err != nil {
 		return fmt.Errorf("%s: %w", modelPath, err)
 	}
@@ -186,7 +172,13 @@ func runModel(ctx context.Context, f *runFlags, modelPath string, stdout, stderr
 	for i, in := range samples {
 		res, err := sess.Run(ctx, in)
 		if err != nil {
-			return fmt.Errorf("%s: sample %d of %d: %w", modelPath, i+1, len(samples), err)
+			err = fmt.Errorf("%s: sample %d of %d: %w", modelPath, i+1, len(samples), err)
+			if f.out != "" && i > 0 { // keep what completed; the run still fails
+				if werr := writeOutputs(f.out, sess, outs[:i]); werr == nil {
+					err = fmt.Errorf("%w (outputs of the %d completed samples written to %s)", err, i, f.out)
+				}
+			}
+			return err
 		}
 		outs[i], lat[i] = res.Outputs, res.Invoke
 	}

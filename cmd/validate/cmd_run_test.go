@@ -21,7 +21,7 @@ func runCLI(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	err := run(context.Background(), args, &stdout, &stderr)
-	code := report(err, &stderr)
+	code := reportError(err, &stderr)
 	return stdout.String(), stderr.String(), code
 }
 

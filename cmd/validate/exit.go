@@ -64,8 +64,8 @@ func exitCode(err error) int {
 	return exitDevice
 }
 
-// report prints err (if any) and returns the process exit code.
-func report(err error, stderr io.Writer) int {
+// reportError prints err (if any) and returns the process exit code.
+func reportError(err error, stderr io.Writer) int {
 	code := exitCode(err)
 	if err != nil {
 		fmt.Fprintf(stderr, "validate: %v\n", err)

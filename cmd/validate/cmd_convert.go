@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/reference"
+	"github.com/edgeval/edgeval/tensor"
+)
+
+func convertCommand() *command {
+	c := &command{
+		name:    "convert",
+		summary: "convert MODEL (.h5, .keras) to a .tflite file",
+		usage:   "[flags] MODEL -o OUT.tflite",
+	}
+	c.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		var f validateFlags
+		var out string
+		fs := flag.NewFlagSet("convert", flag.ContinueOnError)
+		fs.StringVar(&out, "o", "", "write the .tflite to `OUT.tflite` (required)")
+		fs.IntVar(&f.batch, "batch", 1, "static batch size of the converted model")
+		fs.StringVar(&f.weights, "model-json", "", "Keras architecture `FILE` (model.to_json()) for a weights-only .h5")
+		fs.StringVar(&f.arch, "arch", "", "architecture `FILE` (YAML) for a PyTorch state_dict")
+		fs.BoolVar(&f.nhwcIO, "nhwc-io", false, "PyTorch models: NHWC inputs and outputs")
+		pos, err := parseFlags(fs, args)
+		if errors.Is(err, flag.ErrHelp) {
+			printCommandHelp(stdout, c, fs)
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 || out == "" {
+			return usagef("convert: want MODEL and -o OUT.tflite")
+		}
+		if f.batch < 1 {
+			return usagef("--batch must be at least 1, got %d", f.batch)
+		}
+		g, _, err := loadSource(pos[0], sourceOptions{ModelJSON: f.weights, Arch: f.arch, Batch: f.batch})
+		if err != nil {
+			return &inputError{err}
+		}
+		t0 := time.Now()
+		b, err := convertGraph(g, &f)
+		if err != nil {
+			return &inputError{fmt.Errorf("%s: converting: %w", pos[0], err)}
+		}
+		ms := msSince(t0)
+		if err := tensor.WriteFileAtomic(out, b); err != nil {
+			return &inputError{err}
+		}
+		fmt.Fprintf(stdout, "wrote %s (%d bytes, %d nodes converted in %.1f ms)\n", out, len(b), len(g.Nodes), ms)
+		return nil
+	}
+	return c
+}
+
+func referenceCommand() *command {
+	c := &command{
+		name:    "reference",
+		summary: "evaluate MODEL (.h5, .keras) with the Go float reference and write its outputs",
+		usage:   "[flags] MODEL --out OUT.npz",
+	}
+	c.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		var f validateFlags
+		fs := flag.NewFlagSet("reference", flag.ContinueOnError)
+		f.runFlags.register(fs)
+		fs.StringVar(&f.out, "out", "", "write the outputs to `OUT.npz`, keyed by output name, first axis = samples (required)")
+		fs.IntVar(&f.batch, "batch", 1, "batch size per run")
+		fs.StringVar(&f.weights, "model-json", "", "Keras architecture `FILE` (model.to_json()) for a weights-only .h5")
+		fs.StringVar(&f.arch, "arch", "", "architecture `FILE` (YAML) for a PyTorch state_dict")
+		pos, err := parseFlags(fs, args)
+		if errors.Is(err, flag.ErrHelp) {
+			printCommandHelp(stdout, c, fs)
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 || f.out == "" {
+			return usagef("reference: want MODEL and --out OUT.npz")
+		}
+		lo, hi, err := parseRange(f.inputRange)
+		if err != nil {
+			return err
+		}
+		g, _, err := loadSource(pos[0], sourceOptions{ModelJSON: f.weights, Arch: f.arch, Batch: max(f.batch, 1)})
+		if err != nil {
+			return &inputError{err}
+		}
+		prog, err := reference.Prepare(g)
+		if err != nil {
+			return &inputError{fmt.Errorf("%s: %w", pos[0], err)}
+		}
+		specs := graphSpecs(g)
+		var samples golden.Samples
+		if f.inputs != "" {
+			if samples, err = golden.LoadInputs(f.inputs, specs); err != nil {
+				return &inputError{err}
+			}
+		} else {
+			samples = golden.RandomInputs(specs, f.samples, f.seed, lo, hi)
+		}
+		t0 := time.Now()
+		outs, err := prog.RunBatch(samples)
+		if err != nil {
+			return &inputError{fmt.Errorf("%s: %w", pos[0], err)}
+		}
+		ms := msSince(t0)
+		names := make([]string, len(g.Outputs))
+		for i, o := range g.Outputs {
+			names[i] = o.Name
+		}
+		if err := writeSamples(f.out, names, outs, max(f.batch, 1)); err != nil {
+			return &inputError{err}
+		}
+		fmt.Fprintf(stdout, "wrote %s (%d samples, %.3f ms per sample)\n", f.out, len(samples), ms/float64(len(samples)))
+		return nil
+	}
+	return c
+}

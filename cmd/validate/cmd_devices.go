@@ -1,0 +1,281 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+	"text/tabwriter"
+
+	"github.com/edgeval/edgeval/devices"
+	"github.com/edgeval/edgeval/runtime"
+)
+
+// deviceFlags are the flags shared by the commands that reach devices.
+type deviceFlags struct {
+	file             string
+	acceptNewHostKey bool
+	// explicit holds the names of flags given on the command line, so
+	// that only those override a profile's settings.
+	explicit map[string]bool
+}
+
+func (d *deviceFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&d.file, "devices", "", "device profiles `FILE` (default ./devices.yaml, then $XDG_CONFIG_HOME/edgeval/devices.yaml)")
+	fs.BoolVar(&d.acceptNewHostKey, "accept-new-host-key", false, "record a board's unknown SSH host key in known_hosts (a changed key is always refused)")
+}
+
+// noteExplicit records which flags fs saw.
+func (d *deviceFlags) noteExplicit(fs *flag.FlagSet) {
+	d.explicit = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { d.explicit[f.Name] = true })
+}
+
+// loadDevices reads the profiles; a bad file is a usage error.
+func (d *deviceFlags) load() (*devices.Config, error) {
+	cfg, err := devices.LoadConfig(d.file)
+	if err != nil {
+		return nil, configErr(err)
+	}
+	return cfg, nil
+}
+
+func configErr(err error) error {
+	var ce *devices.ConfigError
+	if errors.As(err, &ce) {
+		return usagef("%v", err)
+	}
+	return err
+}
+
+// syncWriter serialises writes from concurrent device runs.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// openDevice opens the model on f.device through its profile. Flags given
+// explicitly (--runtime, --threads, --delegate, --timeout) override the
+// profile.
+func openDevice(ctx context.Context, f *runFlags, model []byte, stderr io.Writer) (runtime.Session, error) {
+	cfg, err := f.dev.load()
+	if err != nil {
+		return nil, err
+	}
+	p, err := cfg.Lookup(f.device)
+	if err != nil {
+		return nil, configErr(err)
+	}
+	o := devices.Options{
+		Session:          runtime.Options{Signature: f.signature},
+		AcceptNewHostKey: f.dev.acceptNewHostKey,
+		AgentVersion:     version,
+		Log:              stderr,
+	}
+	ex := f.dev.explicit
+	if ex["runtime"] {
+		o.Runtime = f.runtime
+	}
+	if ex["threads"] {
+		o.Session.Threads = f.threads
+	}
+	if ex["delegate"] {
+		o.Session.Delegate = f.delegate
+	}
+	if ex["timeout"] || p.Timeout == 0 {
+		o.Session.Timeout = f.timeout
+	}
+	s, err := devices.Open(ctx, p, model, o)
+	if err != nil {
+		return nil, configErr(err)
+	}
+	return s, nil
+}
+
+// openHost is the entry point from before device profiles, kept for callers
+// not yet moved to openDevice: the given runtime options override the
+// profile's.
+func openHost(ctx context.Context, device, rtName string, model []byte, opts runtime.Options) (runtime.Session, error) {
+	f := &runFlags{device: device, runtime: rtName, signature: opts.Signature, threads: opts.Threads, delegate: opts.Delegate, timeout: opts.Timeout}
+	f.dev.explicit = map[string]bool{"runtime": true, "threads": true, "delegate": true, "timeout": true}
+	return openDevice(ctx, f, model, io.Discard)
+}
+
+// runOnDevices runs the model on each device of a comma-separated --device
+// list, concurrently, one result each. With several devices, --out and
+// --json FILE get the device name before their extension, and each device's
+// report is printed in list order.
+func runOnDevices(ctx context.Context, f *runFlags, modelPath string, stdout, stderr io.Writer) error {
+	names := strings.Split(f.device, ",")
+	if len(names) == 1 {
+		return runModel(ctx, f, modelPath, stdout, stderr)
+	}
+	seen := map[string]bool{}
+	for _, n := range names {
+		if n == "" || seen[n] {
+			return usagef("--device %q: empty or repeated device name", f.device)
+		}
+		seen[n] = true
+	}
+	outs := make([]bytes.Buffer, len(names))
+	errs := make([]error, len(names))
+	log := &syncWriter{w: stderr}
+	var wg sync.WaitGroup
+	for i, n := range names {
+		g := *f
+		g.device = n
+		g.out = perDevice(f.out, n)
+		if f.json != "-" {
+			g.json = perDevice(f.json, n)
+		}
+		wg.Go(func() {
+			if err := runModel(ctx, &g, modelPath, &outs[i], log); err != nil {
+				errs[i] = fmt.Errorf("device %s: %w", n, err)
+			}
+		})
+	}
+	wg.Wait()
+	for i, n := range names {
+		if f.json != "-" {
+			fmt.Fprintf(stdout, "== %s\n", n)
+		}
+		stdout.Write(outs[i].Bytes())
+		if errs[i] != nil && f.json != "-" {
+			fmt.Fprintf(stdout, "FAILED: %v\n", errs[i])
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// perDevice inserts "-NAME" before path's extension ("" stays "").
+func perDevice(path, name string) string {
+	if path == "" || path == "-" {
+		return path
+	}
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + "-" + name + ext
+}
+
+func devicesCommand() *command {
+	c := &command{
+		name:    "devices",
+		summary: "list the device profiles, or `devices probe NAME` to print a device's facts (arch, kernel, CPU, governor, temperature, memory, runtimes)",
+		usage:   "[flags] [probe NAME]",
+	}
+	c.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		var d deviceFlags
+		var asJSON bool
+		fs := flag.NewFlagSet("devices", flag.ContinueOnError)
+		d.register(fs)
+		fs.BoolVar(&asJSON, "json", false, "print JSON")
+		pos, err := parseFlags(fs, args)
+		if errors.Is(err, flag.ErrHelp) {
+			printCommandHelp(stdout, c, fs)
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		cfg, err := d.load()
+		if err != nil {
+			return err
+		}
+		switch {
+		case len(pos) == 0:
+			if asJSON {
+				list := make([]*devices.Profile, 0, len(cfg.Devices))
+				for _, n := range cfg.Names() {
+					list = append(list, cfg.Devices[n])
+				}
+				return writeJSON("-", stdout, list)
+			}
+			printDevices(stdout, cfg)
+			return nil
+		case len(pos) == 2 && pos[0] == "probe":
+			p, err := cfg.Lookup(pos[1])
+			if err != nil {
+				return configErr(err)
+			}
+			facts, err := devices.Probe(ctx, p, devices.Options{AcceptNewHostKey: d.acceptNewHostKey, AgentVersion: version, Log: stderr})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON("-", stdout, facts)
+			}
+			printFacts(stdout, p.Name, facts)
+			return nil
+		}
+		return usagef("devices: want no argument or 'probe NAME', got %q", pos)
+	}
+	return c
+}
+
+func printDevices(w io.Writer, cfg *devices.Config) {
+	src := cfg.File
+	if src == "" {
+		src = "none found; only the built-in host"
+	}
+	fmt.Fprintf(w, "profiles from %s\n\n", src)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tADDRESS\tUSER\tRUNTIME\tDELEGATE\tTHREADS")
+	for _, n := range cfg.Names() {
+		p := cfg.Devices[n]
+		addr, user := "this machine", "-"
+		if p.Remote() {
+			addr, user = p.Addr(), p.User
+			if user == "" {
+				user = "(local user)"
+			}
+		}
+		threads := "default"
+		if p.Threads > 0 {
+			threads = fmt.Sprint(p.Threads)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", n, addr, user, p.Runtime, p.Delegate, threads)
+	}
+	tw.Flush()
+}
+
+func printFacts(w io.Writer, name string, f *devices.Facts) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(tw, "%s\t%s\n", k, v)
+		}
+	}
+	row("device", name)
+	row("hostname", f.Hostname)
+	row("system", strings.TrimSpace(f.OS+" "+f.Arch+" "+f.Kernel))
+	row("cpu", fmt.Sprintf("%s, %d cores", f.CPUModel, f.Cores))
+	row("governor", f.Governor)
+	if f.TemperatureC != nil {
+		row("temperature", fmt.Sprintf("%.1f °C", *f.TemperatureC))
+	}
+	if f.MemTotalMB > 0 {
+		row("memory", fmt.Sprintf("%d MB, %d MB available", f.MemTotalMB, f.MemAvailMB))
+	}
+	row("agent", f.AgentVersion+" ("+f.GoArch+")")
+	for _, r := range f.Runtimes {
+		state := "unavailable"
+		if r.Available {
+			state = strings.TrimSpace(r.Version)
+		}
+		row("runtime "+r.Name, strings.TrimSpace(state+"  "+r.Detail))
+	}
+	for _, d := range f.Delegates {
+		row("delegate "+d.Name, strings.TrimSpace(d.Version+"  "+d.Path))
+	}
+	tw.Flush()
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/edgeval/edgeval/golden"
+)
+
+// validateFlags are the flags of the main command, `validate MODEL`.
+type validateFlags struct {
+	runFlags
+	tflite    string
+	outDir    string
+	batch     int
+	precision string
+	weights   string
+	arch      string
+	nhwcIO    bool
+	format    string
+}
+
+func (f *validateFlags) register(fs *flag.FlagSet) {
+	f.runFlags.register(fs)
+	fs.StringVar(&f.tflite, "tflite", "", "check this `EXISTING.tflite` (converted elsewhere) instead of converting MODEL")
+	fs.StringVar(&f.outDir, "out", "", "write artifacts to `DIR`: model.tflite, inputs.npz, reference.npz, device.npz, result.json")
+	fs.IntVar(&f.batch, "batch", 1, "static batch size of the converted model")
+	fs.StringVar(&f.precision, "precision", "float32", "precision of the converted model (float32)")
+	fs.StringVar(&f.weights, "model-json", "", "Keras architecture `FILE` (model.to_json()) for a weights-only .h5")
+	fs.StringVar(&f.arch, "arch", "", "architecture `FILE` (YAML) for a PyTorch state_dict")
+	fs.BoolVar(&f.nhwcIO, "nhwc-io", false, "PyTorch models: NHWC inputs and outputs instead of PyTorch's NCHW")
+}
+
+func validateCommand() *command {
+	c := &command{
+		name:    "validate",
+		summary: "convert MODEL (.h5, .keras) to .tflite, run it on a device and compare with the Go reference (the default command)",
+		usage:   "[flags] MODEL",
+	}
+	c.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		var f validateFlags
+		fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+		f.register(fs)
+		pos, err := parseFlags(fs, args)
+		if errors.Is(err, flag.ErrHelp) {
+			printCommandHelp(stdout, c, fs)
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 {
+			return usagef("want exactly one MODEL argument, got %d", len(pos))
+		}
+		res, err := validateModel(ctx, &f, pos[0], stderr)
+		if res != nil {
+			if perr := emitResult(&f, res, stdout); perr != nil && err == nil {
+				err = perr
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if !res.Passed() {
+			return &mismatchError{msg: failedOutputs(res)}
+		}
+		return nil
+	}
+	return c
+}
+
+func failedOutputs(r *golden.Result) string {
+	var names []string
+	for _, o := range r.Outputs {
+		if !o.Pass {
+			names = append(names, o.Name)
+		}
+	}
+	return fmt.Sprintf("%s: %d of %d outputs differ beyond the %s tolerance: %v", r.Model, len(names), len(r.Outputs), r.Precision, names)
+}
+
+// msSince returns the milliseconds elapsed since t.
+func msSince(t time.Time) float64 { return float64(time.Since(t)) / float64(time.Millisecond) }

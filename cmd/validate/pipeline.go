@@ -1,0 +1,377 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/edgeval/edgeval/bench"
+	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/reference"
+	"github.com/edgeval/edgeval/runtime"
+	"github.com/edgeval/edgeval/tensor"
+)
+
+// validation holds what one `validate MODEL` run has computed so far, so
+// that a failure at any step can still write a repro bundle.
+type validation struct {
+	f         *validateFlags
+	modelPath string
+	res       *golden.Result
+	tflite    []byte
+	inputs    golden.Samples // in the graph's dtypes (float32)
+	devIn     golden.Samples // as fed to the device (quantized when the model takes integers)
+	refOut    golden.Samples
+	devOut    golden.Samples
+	inNames   []string
+	outNames  []string
+	batch     int
+}
+
+// validateModel runs the whole validation and returns its result. A nil
+// result comes with an error that happened before anything could be
+// compared (bad usage, unreadable model); afterwards the result's verdict is
+// "error" when a step failed, and a repro bundle has been written.
+func validateModel(ctx context.Context, f *validateFlags, modelPath string, progress io.Writer) (*golden.Result, error) {
+	lo, hi, err := parseRange(f.inputRange)
+	if err != nil {
+		return nil, err
+	}
+	if f.samples < 1 {
+		return nil, usagef("--samples must be at least 1, got %d", f.samples)
+	}
+	if f.batch < 1 {
+		return nil, usagef("--batch must be at least 1, got %d", f.batch)
+	}
+	prec := golden.Precision(f.precision)
+	if prec != golden.Float32 {
+		return nil, usagef("--precision %q: only float32 conversion is implemented so far", f.precision)
+	}
+	v := &validation{f: f, modelPath: modelPath, batch: f.batch}
+	seed := f.seed
+	v.res = &golden.Result{
+		SchemaVersion: golden.SchemaVersion, Verdict: golden.VerdictError, Model: modelPath,
+		Precision: prec, Device: f.device, Tool: versionString(), Time: time.Now().UTC().Format(time.RFC3339),
+	}
+	if f.inputs == "" {
+		v.res.Seed = &seed
+	}
+
+	// 1. The source model, as a graph in its framework's semantics.
+	step(progress, "reading %s", modelPath)
+	g, hash, err := loadSource(modelPath, sourceOptions{ModelJSON: f.weights, Arch: f.arch, Batch: f.batch})
+	if err != nil {
+		return nil, &inputError{err}
+	}
+	v.res.ModelHash = hash
+	prog, err := reference.Prepare(g)
+	if err != nil {
+		return nil, &inputError{fmt.Errorf("%s: %w", modelPath, err)}
+	}
+	for _, in := range g.Inputs {
+		v.inNames = append(v.inNames, in.Name)
+	}
+	for _, out := range g.Outputs {
+		v.outNames = append(v.outNames, out.Name)
+	}
+
+	// 2. Inputs.
+	specs := graphSpecs(g)
+	if f.inputs != "" {
+		v.inputs, err = golden.LoadInputs(f.inputs, specs)
+		if err != nil {
+			return nil, &inputError{err}
+		}
+		if len(v.inputs) == 0 {
+			return nil, &inputError{fmt.Errorf("%s: holds no samples", f.inputs)}
+		}
+	} else {
+		v.inputs = golden.RandomInputs(specs, f.samples, f.seed, lo, hi)
+	}
+	v.res.Samples = len(v.inputs)
+
+	// 3. The .tflite: converted here, or given.
+	if f.tflite != "" {
+		b, mi, err := readModel(f.tflite)
+		if err != nil {
+			return nil, err
+		}
+		v.tflite, v.res.TFLite = b, mi.Path
+	} else {
+		step(progress, "converting to .tflite (%s, batch %d)", prec, f.batch)
+		t0 := time.Now()
+		v.tflite, err = convertGraph(g, f)
+		if err != nil {
+			return nil, &inputError{fmt.Errorf("%s: converting: %w", modelPath, err)}
+		}
+		ms := msSince(t0)
+		v.res.ConvertMS = &ms
+		v.res.TFLite = "model.tflite"
+	}
+
+	// From here on, a failure still leaves a result and a repro bundle.
+	if err := v.compare(ctx, prog, progress); err != nil {
+		v.res.Verdict = golden.VerdictError
+		v.res.Error = err.Error()
+		v.writeBundle(progress)
+		return v.res, err
+	}
+	if v.res.OutputsPass() {
+		v.res.Verdict = golden.VerdictPass
+	} else {
+		v.res.Verdict = golden.VerdictFail
+	}
+	if err := v.writeArtifacts(); err != nil {
+		return v.res, err
+	}
+	if v.res.Verdict != golden.VerdictPass {
+		v.writeBundle(progress)
+	}
+	return v.res, nil
+}
+
+func step(w io.Writer, format string, args ...any) {
+	if w != nil {
+		fmt.Fprintf(w, "validate: "+format+"\n", args...)
+	}
+}
+
+func graphSpecs(g *graph.Graph) []golden.InputSpec {
+	specs := make([]golden.InputSpec, len(g.Inputs))
+	for i, in := range g.Inputs {
+		specs[i] = golden.InputSpec{Name: in.Name, Shape: in.Shape, DType: in.DType}
+	}
+	return specs
+}
+
+// compare runs the device and the reference and fills the result.
+func (v *validation) compare(ctx context.Context, prog *reference.Program, progress io.Writer) error {
+	f := v.f
+	step(progress, "opening %s on %s", f.runtime, f.device)
+	sess, err := openHost(ctx, f.device, f.runtime, v.tflite, runtimeOptions(&f.runFlags))
+	if err != nil {
+		return fmt.Errorf("%s: %w", v.res.TFLite, err)
+	}
+	defer sess.Close()
+	info := sess.Info()
+	v.res.Runtime = golden.RuntimeInfo{Name: info.Name, Version: info.Version, Delegate: info.Delegate}
+
+	inOrder, err := matchIO("input", v.inNames, sess.Inputs(), graphShapes(prog.Graph().Inputs))
+	if err != nil {
+		return &inputError{err}
+	}
+	outOrder, err := matchIO("output", v.outNames, sess.Outputs(), graphShapes(prog.Graph().Outputs))
+	if err != nil {
+		return &inputError{err}
+	}
+
+	// Device inputs: the samples in the device's input order and dtypes.
+	// Quantized inputs are quantized here, and the reference then sees the
+	// dequantized values, so input rounding is not counted as an error.
+	devInfos := sess.Inputs()
+	v.devIn = make(golden.Samples, len(v.inputs))
+	for s, sample := range v.inputs {
+		v.devIn[s] = make([]*tensor.Tensor, len(devInfos))
+		for di, info := range devInfos {
+			gi := inOrder[di]
+			t, ref := toDevice(sample[gi], info)
+			v.devIn[s][di] = t
+			sample[gi] = ref
+		}
+	}
+
+	step(progress, "running the Go reference on %d samples", len(v.inputs))
+	t0 := time.Now()
+	v.refOut, err = prog.RunBatch(v.inputs)
+	if err != nil {
+		return &inputError{fmt.Errorf("%s: reference: %w", v.modelPath, err)}
+	}
+	refMS := msSince(t0) / float64(len(v.inputs))
+	v.res.ReferenceMS = &golden.Latency{Min: refMS, P50: refMS, P90: refMS, Max: refMS, Mean: refMS}
+
+	step(progress, "running %d samples on %s (%s %s)", len(v.inputs), f.device, info.Name, info.Version)
+	for range f.warmup {
+		if _, err := sess.Run(ctx, v.devIn[0]); err != nil {
+			return fmt.Errorf("device %s: warm-up: %w", f.device, err)
+		}
+	}
+	lat := make([]time.Duration, 0, len(v.devIn))
+	v.devOut = make(golden.Samples, 0, len(v.devIn))
+	for s, in := range v.devIn {
+		r, err := sess.Run(ctx, in)
+		if err != nil {
+			return fmt.Errorf("device %s: sample %d of %d: %w", f.device, s+1, len(v.devIn), err)
+		}
+		// Reorder to the graph's output order, dequantized.
+		outs := make([]*tensor.Tensor, len(v.outNames))
+		for di, t := range r.Outputs {
+			outs[outOrder[di]] = dequantized(t)
+		}
+		v.devOut = append(v.devOut, outs)
+		lat = append(lat, r.Invoke)
+	}
+	sum := bench.Summarize(lat)
+	v.res.LatencyMS = golden.Latency{Min: sum.Min, P50: sum.P50, P90: sum.P90, Max: sum.Max, Mean: sum.Mean}
+
+	// Compare each output over all samples.
+	outScales := make([]float64, len(v.outNames))
+	for di, info := range sess.Outputs() {
+		if info.Quant != nil && len(info.Quant.Scale) > 0 && info.DType.IsInteger() {
+			outScales[outOrder[di]] = float64(info.Quant.Scale[0])
+		}
+	}
+	v.res.Outputs = nil
+	for i, name := range v.outNames {
+		ref, err := golden.Gather(v.refOut, i, v.batch)
+		if err != nil {
+			return err
+		}
+		dev, err := golden.Gather(v.devOut, i, v.batch)
+		if err != nil {
+			return err
+		}
+		m, err := golden.Compare(ref.Float32s(), dev.Float32s(), ref.Shape)
+		if err != nil {
+			return fmt.Errorf("output %q: %w", name, err)
+		}
+		prec := v.res.Precision
+		if outScales[i] > 0 {
+			prec = golden.Int8
+		}
+		tol, err := golden.ToleranceFor(prec, m.RefRange, outScales[i])
+		if err != nil {
+			return err
+		}
+		ok, why := tol.Check(m)
+		v.res.Outputs = append(v.res.Outputs, golden.OutputResult{Name: name, Shape: ref.Shape, Metrics: m, Tolerance: tol, Pass: ok, Why: why})
+	}
+	return nil
+}
+
+func graphShapes(vs []*graph.Value) [][]int {
+	out := make([][]int, len(vs))
+	for i, v := range vs {
+		out[i] = v.Shape
+	}
+	return out
+}
+
+// matchIO maps each device tensor to a graph input or output: by name when
+// every name matches (our converter keeps the source names in the
+// SignatureDef), else by position when the shapes agree (a .tflite from
+// another converter).
+func matchIO(kind string, names []string, dev []runtime.TensorInfo, shapes [][]int) ([]int, error) {
+	if len(dev) != len(names) {
+		return nil, fmt.Errorf("the .tflite has %d %ss, the source model %d", len(dev), kind, len(names))
+	}
+	order := make([]int, len(dev))
+	byName := true
+	for di, d := range dev {
+		gi := slices.Index(names, d.Name)
+		if gi < 0 {
+			byName = false
+			break
+		}
+		order[di] = gi
+	}
+	if byName {
+		return order, nil
+	}
+	for di, d := range dev {
+		if tensor.NumElements(d.Shape) != tensor.NumElements(shapes[di]) {
+			return nil, fmt.Errorf("%s %d: the .tflite's %q is %v, the source model's %q is %v", kind, di, d.Name, d.Shape, names[di], shapes[di])
+		}
+		order[di] = di
+	}
+	return order, nil
+}
+
+// toDevice converts a float sample tensor to the device's input dtype and
+// shape, and returns what the reference should see: the dequantized values
+// for a quantized input, the sample itself otherwise.
+func toDevice(t *tensor.Tensor, info runtime.TensorInfo) (dev, ref *tensor.Tensor) {
+	if info.DType == t.DType {
+		d, _ := t.Reshape(info.Shape)
+		return d, t
+	}
+	dev = tensor.New(info.DType, info.Shape)
+	vals := t.Float64s()
+	q := info.Quant
+	if q != nil && len(q.Scale) == 1 && info.DType.IsInteger() {
+		scale, zp := float64(q.Scale[0]), float64(0)
+		if len(q.ZeroPoint) > 0 {
+			zp = float64(q.ZeroPoint[0])
+		}
+		ref = tensor.New(t.DType, t.Shape)
+		for i, x := range vals {
+			dev.SetFloat64(i, x/scale+zp)
+			ref.SetFloat64(i, scale*(dev.Float64(i)-zp))
+		}
+		return dev, ref
+	}
+	for i, x := range vals {
+		dev.SetFloat64(i, x)
+	}
+	return dev, t
+}
+
+// dequantized returns t as float32 real values.
+func dequantized(t *tensor.Tensor) *tensor.Tensor {
+	if t.DType == tensor.Float32 {
+		return t
+	}
+	return tensor.FromFloat32(t.Shape, t.Dequantize())
+}
+
+func runtimeOptions(f *runFlags) runtime.Options {
+	return runtime.Options{Signature: f.signature, Threads: f.threads, Delegate: f.delegate, Timeout: f.timeout}
+}
+
+// writeArtifacts writes the --out directory's files.
+func (v *validation) writeArtifacts() error {
+	dir := v.f.outDir
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return &inputError{fmt.Errorf("--out: %w", err)}
+	}
+	files := []struct {
+		name  string
+		write func(string) error
+	}{
+		{"model.tflite", func(p string) error { return tensor.WriteFileAtomic(p, v.tflite) }},
+		{"inputs.npz", func(p string) error { return writeSamples(p, v.inNames, v.inputs, v.batch) }},
+		{"reference.npz", func(p string) error { return writeSamples(p, v.outNames, v.refOut, v.batch) }},
+		{"device.npz", func(p string) error { return writeSamples(p, v.outNames, v.devOut, v.batch) }},
+	}
+	for _, file := range files {
+		if err := file.write(filepath.Join(dir, file.name)); err != nil {
+			return &inputError{err}
+		}
+	}
+	if v.f.tflite == "" {
+		v.res.TFLite = filepath.Join(dir, "model.tflite")
+	}
+	return writeJSON(filepath.Join(dir, "result.json"), nil, v.res)
+}
+
+func writeSamples(path string, names []string, runs golden.Samples, batch int) error {
+	if len(runs) == 0 {
+		return nil
+	}
+	arrays := make([]tensor.Named, 0, len(names))
+	for i, n := range names {
+		t, err := golden.Gather(runs, i, batch)
+		if err != nil {
+			return fmt.Errorf("%s: %q: %w", path, n, err)
+		}
+		arrays = append(arrays, tensor.Named{Name: n, Tensor: t})
+	}
+	return tensor.WriteNPZ(path, arrays)
+}

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/edgeval/edgeval/converter/keras"
+	"github.com/edgeval/edgeval/converter/passes"
+	convtflite "github.com/edgeval/edgeval/converter/tflite"
+	"github.com/edgeval/edgeval/graph"
+)
+
+// sourceOptions are what a front-end may need beyond the model file.
+type sourceOptions struct {
+	ModelJSON string // Keras model.to_json() for a weights-only .h5
+	Arch      string // PyTorch architecture YAML for a state_dict
+	Batch     int
+}
+
+// loadSource reads a source model into a graph in its framework's
+// semantics, choosing the front-end by file extension, and returns the
+// file's sha256.
+func loadSource(path string, o sourceOptions) (*graph.Graph, string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("reading model: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	hash := hex.EncodeToString(sum[:])
+	switch ext := strings.ToLower(filepath.Ext(path)); ext {
+	case ".h5", ".hdf5", ".keras":
+		g, err := keras.Load(path, keras.Options{ConfigJSON: o.ModelJSON, Batch: o.Batch})
+		return g, hash, err
+	case ".tflite":
+		return nil, "", fmt.Errorf("%s is already a .tflite: give the source model, with --tflite %s to check this conversion, or use 'validate run' to just run it", path, path)
+	case ".pth", ".pt", ".pt2":
+		return nil, "", fmt.Errorf("%s: PyTorch models are not supported yet (issue 4)", path)
+	default:
+		return nil, "", fmt.Errorf("%s: unknown model format %q (want .h5, .keras)", path, ext)
+	}
+}
+
+// convertGraph turns a source graph into .tflite bytes.
+func convertGraph(g *graph.Graph, f *validateFlags) ([]byte, error) {
+	cg, err := passes.Canonicalize(g, passes.Options{NHWCIO: f.nhwcIO})
+	if err != nil {
+		return nil, err
+	}
+	b, _, err := convtflite.Convert(cg, convtflite.Options{Batch: f.batch})
+	return b, err
+}
