@@ -32,9 +32,11 @@ func FuzzRead(f *testing.F) {
 			}
 			return
 		}
-		if out, err := PinDynamicDims(b, 1); err == nil {
-			if _, err := Read(out); err != nil {
-				t.Fatalf("pinned model does not read back: %v", err)
+		for _, size := range []int{1, 2} {
+			if out, err := PinDynamicDims(b, size); err == nil {
+				if _, err := Read(out); err != nil {
+					t.Fatalf("model pinned to %d does not read back: %v", size, err)
+				}
 			}
 		}
 		if out, _, err := FixQuantAxes(b); err != nil {

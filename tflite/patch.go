@@ -29,11 +29,35 @@ func PinDynamicDims(model []byte, size int) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pin dynamic dimensions: %w", err)
 	}
+	// Writers may share one shape vector between tensors; a shared entry
+	// may change only if it changes for every tensor that uses it.
+	type entry struct{ si, ti int }
+	users := map[int64][]entry{}
+	for si, tls := range l.tensors {
+		for ti, tl := range tls {
+			if tl.shape.n > 0 {
+				users[tl.shape.start] = append(users[tl.shape.start], entry{si, ti})
+			}
+		}
+	}
+	pinned := func(t *Tensor, k int) bool {
+		return k < len(t.ShapeSignature) && t.ShapeSignature[k] == -1 || t.Shape[k] == -1 || t.Shape[k] == size
+	}
 	out := slices.Clone(model)
 	put := func(v vec, k int) { binary.LittleEndian.PutUint32(out[v.start+4*int64(k):], uint32(size)) }
+	putShape := func(si, ti, k int) error {
+		v := l.tensors[si][ti].shape
+		for _, u := range users[v.start] {
+			if o := &m.Subgraphs[u.si].Tensors[u.ti]; !pinned(o, k) {
+				t := &m.Subgraphs[si].Tensors[ti]
+				return fmt.Errorf("pin dynamic dimensions: subgraph %d tensor %d %q shares its shape vector with static tensor %d %q of subgraph %d", si, ti, t.Name, u.ti, o.Name, u.si)
+			}
+		}
+		put(v, k)
+		return nil
+	}
 	for si, sg := range m.Subgraphs {
 		for ti, t := range sg.Tensors {
-			pos := l.tensors[si][ti]
 			for k, d := range t.ShapeSignature {
 				if d != -1 {
 					continue
@@ -41,12 +65,16 @@ func PinDynamicDims(model []byte, size int) ([]byte, error) {
 				if len(t.Shape) != len(t.ShapeSignature) {
 					return nil, fmt.Errorf("pin dynamic dimensions: subgraph %d tensor %d %q: shape %v and shape_signature %v differ in rank", si, ti, t.Name, t.Shape, t.ShapeSignature)
 				}
-				put(pos.shapeSig, k)
-				put(pos.shape, k)
+				put(l.tensors[si][ti].shapeSig, k)
+				if err := putShape(si, ti, k); err != nil {
+					return nil, err
+				}
 			}
 			for k, d := range t.Shape {
 				if d == -1 {
-					put(pos.shape, k)
+					if err := putShape(si, ti, k); err != nil {
+						return nil, err
+					}
 				}
 			}
 		}

@@ -296,3 +296,34 @@ func TestFixQuantAxes(t *testing.T) {
 		})
 	}
 }
+
+// A writer may share one shape vector between a dynamic and a static
+// tensor; pinning must not change the static tensor's shape.
+func TestPinDynamicDimsSharedShape(t *testing.T) {
+	raw := addModel(t, true) // a: [1,4] signature [-1,4]; b: constant [1,4]
+	_, l, err := decode(raw)
+	require.NoError(t, err)
+	v := newView(raw)
+	tensors, err := v.vector(l.subgraphs[0], slotSubgraphTensors, 4, "tensors")
+	require.NoError(t, err)
+	tb, err := v.elemTable(tensors, 1, "b")
+	require.NoError(t, err)
+	field, err := v.field(tb, slotTensorShape, 4, "b shape")
+	require.NoError(t, err)
+	aShape := l.tensors[0][0].shape.start - 4
+	require.Greater(t, aShape, field, "the shared vector must lie after the field")
+	shared := slices.Clone(raw)
+	binary.LittleEndian.PutUint32(shared[field:], uint32(aShape-field))
+	m, err := Read(shared)
+	require.NoError(t, err)
+	require.Equal(t, []int{1, 4}, m.Subgraphs[0].Tensors[1].Shape)
+
+	_, err = PinDynamicDims(shared, 3)
+	assert.ErrorContains(t, err, `shares its shape vector with static tensor 1 "b"`)
+	out, err := PinDynamicDims(shared, 1)
+	require.NoError(t, err)
+	m, err = Read(out)
+	require.NoError(t, err)
+	assert.Equal(t, []int{1, 4}, m.Subgraphs[0].Tensors[0].ShapeSignature)
+	assert.Equal(t, []int{1, 4}, m.Subgraphs[0].Tensors[1].Shape)
+}
