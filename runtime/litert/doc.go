@@ -31,10 +31,22 @@
 // LiteRT prints some errors (an unresolved custom op, a failed tensor
 // allocation) with "ERROR" and still returns garbage outputs; the bridge
 // captures everything LiteRT prints and fails the request on any such line.
+// An Emscripten abort (blockwise_quantized.tflite crashes the WASM build)
+// fails the run and retires the process, so later runs fail too.
 // Runs fail with a *runtime.Error, never partial outputs, when that happens,
 // when the process dies, when a frame is malformed, or at the time-out or
 // cancellation of the context (which also kill the process). Bytes that are
 // not a .tflite model give a *runtime.ModelError.
+//
+// # Model repairs
+//
+// Before loading, the model is read with package tflite (malformed bytes
+// give a *runtime.ModelError without starting Node) and, if needed, changed
+// in place in a copy in two ways that keep every computation: dynamic
+// dimensions are pinned (below), and quantized_dimension fields that lie
+// outside their tensor's rank, which TOCO-era converters wrote into rank-1
+// bias tensors (person_detect.tflite) and LiteRT 2.5.3 rejects, are set to 0
+// (tflite.FixQuantAxes).
 //
 // # Dynamic shapes
 //

@@ -13,7 +13,7 @@ import (
 // them (signature keys, or tensor names for a model without signatures).
 type modelMeta struct {
 	inputs, outputs map[string]*tflite.Tensor
-	// fixes lists the repairs fixQuantAxes made.
+	// fixes lists the repairs tflite.FixQuantAxes made.
 	fixes []string
 }
 
@@ -44,7 +44,7 @@ func prepareModel(b []byte, batch int, signature string) ([]byte, *modelMeta, er
 			return nil, nil, &runtime.ModelError{Err: err}
 		}
 	}
-	if b, meta.fixes, err = fixQuantAxes(b); err != nil {
+	if b, meta.fixes, err = tflite.FixQuantAxes(b); err != nil {
 		return nil, nil, &runtime.ModelError{Err: err}
 	}
 	return b, meta, nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/tensor"
+	"github.com/edgeval/edgeval/tflite"
 )
 
 // hello_world_float: x in {0,1,3,5} gives sin(x) within the upstream
@@ -126,9 +127,36 @@ func testQuantizedAdd(t *testing.T, rt runtime.Runtime, model string, dt tensor.
 	}
 }
 
-// uint8 I/O: no fixture has uint8 inputs or outputs.
+// uint8 I/O. No shared fixture has uint8 inputs or outputs, so this case
+// builds a one-op model with the project's tflite.Builder: MAXIMUM of two
+// uint8 [2,3] tensors, which is exact.
 func testUint8(t *testing.T, rt runtime.Runtime) {
-	t.Skip("no shared fixture has uint8 inputs or outputs (checked every .tflite under tflite/ and keras/mlcommons-tiny/)")
+	model, err := uint8MaximumModel()
+	require.NoError(t, err)
+	s, err := rt.Open(t.Context(), model, runtime.Options{Timeout: caseTimeout})
+	require.NoError(t, err)
+	defer s.Close()
+	require.Len(t, s.Inputs(), 2)
+	assert.Equal(t, tensor.Uint8, s.Inputs()[0].DType)
+	assert.Equal(t, tensor.Uint8, s.Outputs()[0].DType)
+	ins := randomInputs(s, 12, 0, 255)
+	y := run(t, s, ins...)[0]
+	for i := range y.Data {
+		assert.Equal(t, max(ins[0].Data[i], ins[1].Data[i]), y.Data[i], "element %d", i)
+	}
+}
+
+func uint8MaximumModel() ([]byte, error) {
+	b := tflite.NewBuilder()
+	sg := b.AddSubgraph("main")
+	spec := func(name string) tflite.TensorSpec {
+		return tflite.TensorSpec{Name: name, Type: tflite.TypeUint8, Shape: []int{2, 3}}
+	}
+	x, y, z := sg.AddTensor(spec("x")), sg.AddTensor(spec("y")), sg.AddTensor(spec("max"))
+	sg.AddOperator(tflite.OperatorSpec{Op: tflite.OpMaximum, Inputs: []int{x, y}, Outputs: []int{z}})
+	sg.SetInputs(x, y)
+	sg.SetOutputs(z)
+	return b.Finish()
 }
 
 // LOGICAL_OR on bool inputs and output.

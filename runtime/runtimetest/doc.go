@@ -3,7 +3,8 @@
 // to the repository) and checks outputs against the upstream tests'
 // expectations (hello_world's sin tolerance, person_detect's ordering,
 // exact arithmetic of single-op models), every element type the project
-// exchanges (float32, int8, int16, int32, bool; uint8 has no fixture),
+// exchanges (float32, int8, int16, int32, bool, and uint8 through a one-op
+// model the project's tflite.Builder makes, as no fixture has uint8 I/O),
 // several inputs and outputs, dynamic batch, signature selection, and the
 // typed errors of runtime: *runtime.Error for an unresolved custom op, a
 // time-out or a cancelled context, *runtime.ModelError for bytes that are
