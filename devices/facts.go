@@ -1,0 +1,217 @@
+package devices
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	goruntime "runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/edgeval/edgeval/runtime"
+	"github.com/edgeval/edgeval/runtime/litert"
+)
+
+// Facts describe the machine a model ran on. Fields the machine does not
+// expose are left empty.
+type Facts struct {
+	Hostname string `json:"hostname,omitempty"`
+	// OS and Arch as uname reports them ("Linux", "aarch64").
+	OS   string `json:"os"`
+	Arch string `json:"arch"`
+	// GoArch is the agent binary's GOOS/GOARCH.
+	GoArch   string `json:"goarch"`
+	Kernel   string `json:"kernel,omitempty"`
+	CPUModel string `json:"cpu_model,omitempty"`
+	Cores    int    `json:"cores"`
+	// Governor is cpu0's cpufreq scaling governor ("ondemand", "performance").
+	Governor string `json:"governor,omitempty"`
+	// TemperatureC is the highest thermal zone reading, in °C.
+	TemperatureC *float64 `json:"temperature_c,omitempty"`
+	MemTotalMB   int64    `json:"mem_total_mb,omitempty"`
+	MemAvailMB   int64    `json:"mem_available_mb,omitempty"`
+	// AgentVersion is the validate version running the agent.
+	AgentVersion string `json:"agent_version,omitempty"`
+	// Runtimes are the TFLite runtimes the agent can use.
+	Runtimes []RuntimeFacts `json:"runtimes,omitempty"`
+	// Delegates are the delegate libraries found on the machine.
+	Delegates []DelegateFacts `json:"delegates,omitempty"`
+}
+
+// RuntimeFacts describe one runtime as available on the machine.
+type RuntimeFacts struct {
+	Name      string `json:"name"`
+	Available bool   `json:"available"`
+	Version   string `json:"version,omitempty"`
+	Detail    string `json:"detail,omitempty"` // Node version, library path, or why unavailable
+}
+
+// DelegateFacts describe one delegate library found on the machine.
+type DelegateFacts struct {
+	Name    string `json:"name"`
+	Path    string `json:"path"`
+	Version string `json:"version,omitempty"`
+}
+
+// CollectFacts reads this machine's facts (cheap: files under /proc and
+// /sys, uname, and `node --version` for the LiteRT runtime).
+func CollectFacts(ctx context.Context, agentVersion string) *Facts {
+	f := &Facts{GoArch: goruntime.GOOS + "/" + goruntime.GOARCH, Cores: goruntime.NumCPU(), AgentVersion: agentVersion}
+	f.Hostname, _ = os.Hostname()
+	f.OS, f.Arch, f.Kernel = uname()
+	f.CPUModel = cpuModel()
+	f.Governor = readTrim("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")
+	f.TemperatureC = temperature()
+	f.MemTotalMB, f.MemAvailMB = meminfo()
+	f.Runtimes = []RuntimeFacts{litertFacts(ctx), tfliteFacts()}
+	f.Delegates = delegateFacts()
+	return f
+}
+
+func readTrim(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) > 1<<16 {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// cpuModel reads the CPU's name from /proc/cpuinfo: "model name" on x86,
+// "Model" (the board) or "Hardware" or the CPU part on ARM.
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	vals := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if _, seen := vals[k]; !seen && v != "" {
+			vals[k] = v
+		}
+	}
+	for _, k := range []string{"model name", "Model", "Hardware", "cpu model", "CPU part"} {
+		if v := vals[k]; v != "" {
+			if k == "CPU part" {
+				return "ARM CPU part " + v
+			}
+			return v
+		}
+	}
+	return ""
+}
+
+// temperature returns the highest thermal zone temperature.
+func temperature() *float64 {
+	zones, _ := filepath.Glob("/sys/class/thermal/thermal_zone*/temp")
+	var best *float64
+	for _, z := range zones {
+		milli, err := strconv.ParseFloat(readTrim(z), 64)
+		if err != nil {
+			continue
+		}
+		c := milli / 1000
+		if best == nil || c > *best {
+			best = &c
+		}
+	}
+	return best
+}
+
+func meminfo() (total, avail int64) {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0, 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 2 {
+			continue
+		}
+		kb, err := strconv.ParseInt(fields[1], 10, 64)
+		if err != nil {
+			continue
+		}
+		switch fields[0] {
+		case "MemTotal:":
+			total = kb / 1024
+		case "MemAvailable:":
+			avail = kb / 1024
+		}
+	}
+	return total, avail
+}
+
+// litertFacts reports Node's and @litertjs/core's versions.
+func litertFacts(ctx context.Context) RuntimeFacts {
+	rf := RuntimeFacts{Name: litert.Name}
+	nm, err := litert.FindNodeModules()
+	if err != nil {
+		rf.Detail = err.Error()
+		return rf
+	}
+	var pkg struct {
+		Version string `json:"version"`
+	}
+	if b, err := os.ReadFile(filepath.Join(nm, "@litertjs", "core", "package.json")); err == nil {
+		_ = json.Unmarshal(b, &pkg)
+	}
+	rf.Version = pkg.Version
+	node := os.Getenv(litert.EnvNode)
+	if node == "" {
+		node = "node"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, node, "--version").Output()
+	if err != nil {
+		rf.Detail = "node: " + err.Error()
+		return rf
+	}
+	rf.Available = true
+	rf.Detail = "node " + strings.TrimSpace(string(out)) + ", " + nm
+	return rf
+}
+
+// tfliteFacts reports whether the TFLite C runtime is built in, and its version.
+func tfliteFacts() RuntimeFacts {
+	rf := RuntimeFacts{Name: "tflite"}
+	if _, err := runtime.Get("tflite"); err != nil {
+		rf.Detail = err.Error()
+		return rf
+	}
+	rf.Available = true
+	rf.Version = tfliteVersion()
+	return rf
+}
+
+// delegateFacts looks for the Edge TPU runtime library (libedgetpu).
+func delegateFacts() []DelegateFacts {
+	var out []DelegateFacts
+	for _, pat := range []string{"/usr/lib/*/libedgetpu.so.1*", "/usr/lib/libedgetpu.so.1*", "/usr/local/lib/libedgetpu.so.1*"} {
+		matches, _ := filepath.Glob(pat)
+		for _, m := range matches {
+			d := DelegateFacts{Name: "edgetpu", Path: m}
+			if r, err := filepath.EvalSymlinks(m); err == nil && r != m {
+				d.Version = strings.TrimPrefix(filepath.Base(r), "libedgetpu.so.")
+			}
+			out = append(out, d)
+		}
+		if len(out) > 0 {
+			break
+		}
+	}
+	return out
+}
