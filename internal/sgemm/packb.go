@@ -68,7 +68,12 @@ func packBlock(dst []float32, trans bool, b []float32, ld, p0, kc, j0, nc int) {
 		// Row by row, so B is read sequentially.
 		for p := 0; p < kc; p++ {
 			src := b[(p0+p)*ld+j0 : (p0+p)*ld+j0+nc]
-			for j := 0; j < nc; {
+			j := 0
+			for ; j+16 <= nc && panelWidth(j, nc) == 16; j += 16 {
+				// A fixed-size array copy compiles to four 16-byte moves.
+				*(*[16]float32)(dst[j*kc+p*16:]) = *(*[16]float32)(src[j:])
+			}
+			for j < nc {
 				w := panelWidth(j, nc)
 				d := dst[j*kc+p*w : j*kc+p*w+w]
 				n := copy(d, src[j:])
@@ -88,7 +93,19 @@ func packBlock(dst []float32, trans bool, b []float32, ld, p0, kc, j0, nc int) {
 		if cols < w {
 			clear(panel)
 		}
-		for jj := 0; jj < cols; jj++ {
+		jj := 0
+		for ; jj+4 <= cols; jj += 4 {
+			r := (j0+j+jj)*ld + p0
+			r0 := b[r : r+kc]
+			r1 := b[r+ld : r+ld+kc]
+			r2 := b[r+2*ld : r+2*ld+kc]
+			r3 := b[r+3*ld : r+3*ld+kc]
+			for p := range r0 {
+				d := panel[p*w+jj : p*w+jj+4 : p*w+jj+4]
+				d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
+			}
+		}
+		for ; jj < cols; jj++ {
 			r := (j0 + j + jj) * ld
 			for p, v := range b[r+p0 : r+p0+kc] {
 				panel[p*w+jj] = v
