@@ -16,7 +16,9 @@ import (
 // shape_signature, in every subgraph, is replaced by size, as is the
 // matching entry of the tensor's shape. Runtimes that reject dynamic
 // dimensions (LiteRT.js with a SignatureDef) then run the model. The patch
-// rewrites the dimensions in place, so every other byte is kept.
+// rewrites the dimensions in place, so every other byte is kept; when a
+// writer shared one shape vector between a dynamic tensor and a static one
+// that the new size would change, it returns an error instead.
 //
 // Operators whose constant operands encode the dynamic size (a RESHAPE to
 // [1, n], say) are not changed: pin to the size the static shape already has
