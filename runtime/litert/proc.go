@@ -214,7 +214,7 @@ var errDead = errors.New("the LiteRT Node process is no longer running")
 // total length must equal the frame's data length. A failure reply gives a
 // *replyError and leaves the process running; any other error means the
 // process was killed or died.
-func (p *proc) call(ctx context.Context, timeout time.Duration, h any, payload [][]byte, sink func(*reply) ([][]byte, error)) (*reply, error) {
+func (p *proc) call(ctx context.Context, timeout time.Duration, h any, payload [][]byte, sink func(r *reply, dataLen int) ([][]byte, error)) (*reply, error) {
 	if p.dead() {
 		return nil, fmt.Errorf("%w: %w", errDead, p.diagnosis(errDead))
 	}
@@ -254,7 +254,7 @@ func (p *proc) call(ctx context.Context, timeout time.Duration, h any, payload [
 	return r, nil
 }
 
-func (p *proc) exchange(send bool, sink func(*reply) ([][]byte, error)) (*reply, error) {
+func (p *proc) exchange(send bool, sink func(r *reply, dataLen int) ([][]byte, error)) (*reply, error) {
 	if send {
 		pre, _ := framePrefix(p.req, p.payload)
 		err := writeFrame(p.stdin, pre[:], p.req, p.payload)
@@ -283,7 +283,7 @@ func (p *proc) exchange(send bool, sink func(*reply) ([][]byte, error)) (*reply,
 	}
 	var dst [][]byte
 	if sink != nil {
-		if dst, err = sink(r); err != nil {
+		if dst, err = sink(r, dlen); err != nil {
 			return nil, fmt.Errorf("malformed reply: %w", err)
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
@@ -52,25 +51,33 @@ func (s *session) Run(ctx context.Context, inputs []*tensor.Tensor) (*runtime.Re
 		s.payload = append(s.payload, in.Data)
 	}
 	var outs []*tensor.Tensor
-	sink := func(r *reply) ([][]byte, error) {
+	sink := func(r *reply, dataLen int) ([][]byte, error) {
 		if len(r.Outputs) != len(s.outputs) {
 			return nil, fmt.Errorf("%d outputs, the model declares %d", len(r.Outputs), len(s.outputs))
 		}
-		outs = make([]*tensor.Tensor, len(r.Outputs))
-		dst := make([][]byte, len(r.Outputs))
+		// Check the declared sizes against the data that follows before
+		// allocating anything.
+		dts := make([]tensor.DType, len(r.Outputs))
+		sizes := make([]int, len(r.Outputs))
+		total := 0
 		for i, w := range r.Outputs {
 			dt, err := tensor.ParseDType(w.DType)
 			if err != nil {
 				return nil, fmt.Errorf("output %d: %w", i, err)
 			}
-			n, err := tensor.CheckedNumElements(w.Shape, math.MaxUint32)
+			n, err := tensor.CheckedNumElements(w.Shape, maxData)
 			if err != nil {
 				return nil, fmt.Errorf("output %d: %w", i, err)
 			}
-			if uint64(n)*uint64(dt.Size()) > maxData {
-				return nil, fmt.Errorf("output %d: shape %v is too large", i, w.Shape)
+			dts[i], sizes[i] = dt, n*dt.Size()
+			if total += sizes[i]; total > dataLen {
+				return nil, fmt.Errorf("outputs need more than the %d data bytes sent", dataLen)
 			}
-			t := &tensor.Tensor{DType: dt, Shape: slices.Clone(w.Shape), Data: make([]byte, n*dt.Size()), Quant: s.outputs[i].Quant}
+		}
+		outs = make([]*tensor.Tensor, len(r.Outputs))
+		dst := make([][]byte, len(r.Outputs))
+		for i, w := range r.Outputs {
+			t := &tensor.Tensor{DType: dts[i], Shape: slices.Clone(w.Shape), Data: make([]byte, sizes[i]), Quant: s.outputs[i].Quant}
 			outs[i], dst[i] = t, t.Data
 		}
 		return dst, nil
