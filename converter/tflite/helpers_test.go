@@ -29,7 +29,13 @@ func openLiteRT(t testing.TB, model []byte) runtime.Session {
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	s, err := rt.Open(ctx, model, runtime.Options{Signature: SignatureKey})
+	sig := ""
+	if m, err := tfl.Read(model); err == nil {
+		if _, err := m.Signature(SignatureKey); err == nil {
+			sig = SignatureKey
+		}
+	}
+	s, err := rt.Open(ctx, model, runtime.Options{Signature: sig})
 	require.NoError(t, err, "LiteRT must load the converted model")
 	t.Cleanup(func() { s.Close() })
 	return s
