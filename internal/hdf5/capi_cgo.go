@@ -220,15 +220,25 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"unsafe"
 
 	"github.com/edgeval/edgeval/tensor"
 )
 
-func init() {
+// lock serializes a section of libhdf5 calls and pins it to one OS thread:
+// Debian's libhdf5 is built thread-safe, which makes the error stack and its
+// automatic printing per thread, so printing is turned off for the thread
+// at the start of every section and lastError reads that thread's stack.
+// It returns the unlock function.
+func lock() func() {
 	mu.Lock()
-	defer mu.Unlock()
+	runtime.LockOSThread()
 	C.eg_silence()
+	return func() {
+		runtime.UnlockOSThread()
+		mu.Unlock()
+	}
 }
 
 // lastError returns libhdf5's innermost error message as an error and clears

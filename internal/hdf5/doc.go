@@ -8,10 +8,12 @@
 // arrays with a correctly sized H5T_C_S1 memory type, and reading datasets
 // into buffers sized from the checked dataspace and datatype.
 //
-// Every call into libhdf5 is serialized by one package mutex (the Debian
-// library is not built thread-safe), libhdf5's own error printing is turned
-// off, and failures come back as *Error values that name the file and the
-// object. A truncated or non-HDF5 file gives an error, never a crash.
+// Every call into libhdf5 is serialized by one package mutex and pinned to
+// one OS thread; libhdf5's own error printing is turned off for that thread
+// (Debian's library is built thread-safe, so error stacks are per thread),
+// and failures come back as *Error values that name the file and the object,
+// with libhdf5's innermost message. A truncated or non-HDF5 file gives an
+// error, never a crash.
 //
 // Without cgo the package still builds: Open returns an error wrapping
 // ErrNotBuilt.

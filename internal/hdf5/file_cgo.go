@@ -31,8 +31,7 @@ func Open(path string) (*File, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, &Error{File: path, Op: "open", Err: err}
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	defer lock()()
 	if !gohdf5.IsHDF5(path) {
 		C.H5Eclear2(C.H5E_DEFAULT)
 		return nil, &Error{File: path, Op: "open", Err: ErrNotHDF5}
@@ -49,8 +48,7 @@ func (f *File) Path() string { return f.path }
 
 // Close releases the file.
 func (f *File) Close() error {
-	mu.Lock()
-	defer mu.Unlock()
+	defer lock()()
 	if f.f == nil {
 		return nil
 	}
@@ -87,8 +85,7 @@ func (f *File) openGroup(op, path string) (*gohdf5.Group, error) {
 
 // List returns the members of a group in name order.
 func (f *File) List(group string) ([]Entry, error) {
-	mu.Lock()
-	defer mu.Unlock()
+	defer lock()()
 	g, err := f.openGroup("list", group)
 	if err != nil {
 		return nil, err
@@ -124,8 +121,7 @@ func (f *File) List(group string) ([]Entry, error) {
 // Exists reports whether path names a group or dataset (each link of the path
 // is checked in turn, as libhdf5 requires).
 func (f *File) Exists(path string) bool {
-	mu.Lock()
-	defer mu.Unlock()
+	defer lock()()
 	if f.f == nil {
 		return false
 	}
@@ -145,8 +141,7 @@ func (f *File) Exists(path string) bool {
 
 // AttrNames lists the attributes of a group in name order.
 func (f *File) AttrNames(group string) ([]string, error) {
-	mu.Lock()
-	defer mu.Unlock()
+	defer lock()()
 	g, err := f.openGroup("list attributes of", group)
 	if err != nil {
 		return nil, err
@@ -210,8 +205,7 @@ func (f *File) HasAttr(group, name string) bool {
 // empty numeric array, which Keras writes for a layer without weights, gives
 // an empty list.
 func (f *File) AttrStrings(group, name string) ([]string, error) {
-	mu.Lock()
-	defer mu.Unlock()
+	defer lock()()
 	var out []string
 	err := f.withAttr(group, name, func(a C.hid_t, in info) error {
 		if in.rank > 1 || in.rank < 0 {
@@ -256,8 +250,7 @@ func (f *File) AttrString(group, name string) (string, error) {
 // AttrFloats reads a numeric (integer or float) scalar or array attribute
 // as float64 values.
 func (f *File) AttrFloats(group, name string) ([]float64, error) {
-	mu.Lock()
-	defer mu.Unlock()
+	defer lock()()
 	var out []float64
 	err := f.withAttr(group, name, func(a C.hid_t, in info) error {
 		if in.class != C.H5T_INTEGER && in.class != C.H5T_FLOAT {
@@ -278,8 +271,7 @@ func (f *File) AttrFloats(group, name string) ([]float64, error) {
 // uint64 to int64). The dataspace and datatype are checked first, and the
 // buffer is sized from them.
 func (f *File) ReadDataset(path string) (*tensor.Tensor, error) {
-	mu.Lock()
-	defer mu.Unlock()
+	defer lock()()
 	if f.f == nil {
 		return nil, f.errorf("read dataset", path, errors.New("file is closed"))
 	}

@@ -5,8 +5,9 @@ import (
 	"sync"
 )
 
-// mu serializes every call into libhdf5, which Debian builds without its
-// thread-safety option.
+// mu serializes every call into libhdf5 (one open file at a time is all a
+// converter needs, and it keeps a library built without thread safety
+// correct too).
 var mu sync.Mutex
 
 // splitNUL splits a NUL-separated (and NUL-terminated) buffer.
