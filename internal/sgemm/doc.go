@@ -2,21 +2,31 @@
 // row-major layouts used by NHWC convolutions: C = alpha*op(A)*op(B) + beta*C.
 //
 // On amd64 CPUs with AVX2 and FMA (checked at run time with CPUID/XGETBV) the
-// inner loops are Go assembly micro-kernels: a 6×16 tile for panels 16 columns
-// wide and a 12×8 tile for panels 8 columns wide, each accumulating in the
-// twelve YMM registers. Elsewhere (other GOARCHs, older CPUs, or the purego
+// inner loops are Go assembly micro-kernels: a 6×16 tile (4×16 for the last
+// rows) for panels 16 columns wide and a 12×8 tile for panels 8 columns wide,
+// accumulating in YMM registers. A kernel call runs down a whole column of
+// tiles, so narrow products (small N, the usual convolution case) pay the call
+// overhead once per 16 output channels, not once per tile. Elsewhere (other GOARCHs, older CPUs, or the purego
 // build tag) register-blocked pure-Go kernels with the same contract run
 // instead, so `GOARCH=arm64 go build` and `CGO_ENABLED=0` both work.
 //
-// The driver blocks K (kBlock) and, for packed B, N (nBlock) and M (mBlock).
-// B is copied into panels of 16 (or 8) columns, unless it is row-major and
-// narrow, in which case the kernels read it in place. A is always read in
-// place through a (row stride, k stride) pair, so transposed and plain A cost
-// the same; only the last rows when M is not a multiple of 12 are copied into
-// a zero-padded scratch block. Weights reused across many calls can be packed
-// once with PackB and multiplied with SgemmPacked.
+// The driver blocks K (kBlock), N (nBlock) and M (mBlock). B is copied into
+// panels of 16 (or 8) columns, unless it is row-major and narrow (or A has
+// few rows), in which case the kernels read it in place; a transposed B with
+// few rows of A is handled as Cᵀ = B·op(A)ᵀ so that only A is copied. A is
+// read in place through a (row stride, k stride) pair, so transposed and
+// plain A cost the same; only the last rows when M is not a multiple of 12
+// are copied into a zero-padded scratch block. Weights reused across many
+// calls can be packed once with PackB and multiplied with SgemmPacked.
 //
-// All work runs on the calling goroutine: one small GEMM split across cores
-// is slower than one core on this project's 2-core target, so callers
-// parallelise over a coarser unit (samples, channel blocks).
+// For a convolution lowered to im2col (A = patches [H·W, kh·kw·cin], B = the
+// filters, C = the NHWC output [H·W, cout]): pack the filters once per layer
+// with PackB (transB for TFLite's OHWI [cout, kh·kw·cin] layout) and call
+// SgemmPacked per input; to add the bias, fill each row of C with it and pass
+// beta = 1.
+//
+// Sgemm and SgemmPacked are safe for concurrent use. All work of one call
+// runs on the calling goroutine: one small GEMM split across cores is slower
+// than one core on this project's 2-core target, so callers parallelise over
+// a coarser unit (samples, channel blocks).
 package sgemm

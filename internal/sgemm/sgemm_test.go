@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -294,4 +295,51 @@ func btoi(v bool) int {
 		return 1
 	}
 	return 0
+}
+
+// TestSgemmConcurrent runs differently shaped products from several
+// goroutines at once (shared scratch pool, shared PackedB).
+func TestSgemmConcurrent(t *testing.T) {
+	shapes := testShapes[len(testShapes)-9:]
+	pbs := make([]*PackedB, len(shapes))
+	ops := make([]operands, len(shapes))
+	cases := make([]gemmCase, len(shapes))
+	wants := make([][]float64, len(shapes))
+	bounds := make([][]float64, len(shapes))
+	for i, s := range shapes {
+		cases[i] = gemmCase{transB: i%2 == 0, m: s[0], n: s[1], k: s[2], alpha: 1}
+		ops[i] = makeOperands(cases[i], rand.New(rand.NewPCG(3, uint64(i))))
+		pbs[i] = PackB(cases[i].transB, s[2], s[1], ops[i].b, ops[i].ldb)
+		wants[i], bounds[i] = naive(cases[i], ops[i])
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for w := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for rep := 0; rep < 5; rep++ {
+				for i := range shapes {
+					g, o, want, bound := cases[i], ops[i], wants[i], bounds[i]
+					c1 := make([]float32, len(o.c))
+					c2 := make([]float32, len(o.c))
+					Sgemm(g.transA, g.transB, g.m, g.n, g.k, 1, o.a, o.lda, o.b, o.ldb, 0, c1, o.ldc)
+					SgemmPacked(g.transA, g.m, 1, o.a, o.lda, pbs[i], 0, c2, o.ldc)
+					for e := range want {
+						r, j := e/g.n, e%g.n
+						for _, c := range [][]float32{c1, c2} {
+							if got := float64(c[r*o.ldc+j]); !(math.Abs(got-want[e]) <= bound[e]) {
+								errs[w] = fmt.Errorf("worker %d %v: C[%d][%d] = %g, want %g", w, g, r, j, got, want[e])
+								return
+							}
+						}
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		assert.NoError(t, err)
+	}
 }
