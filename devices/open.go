@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os/exec"
 	"time"
 
 	"github.com/edgeval/edgeval/runtime"
@@ -41,6 +42,9 @@ type Session interface {
 	// FirstInvoke is the invoke time of the session's first Run (on an Edge
 	// TPU it includes loading the model onto the TPU); 0 before any Run.
 	FirstInvoke() time.Duration
+	// EdgeTPU is edgetpu_compiler's report when the model was compiled for
+	// the Edge TPU on this machine, else nil.
+	EdgeTPU() *EdgeTPUCompile
 }
 
 // resolve merges the profile into the options.
@@ -73,26 +77,43 @@ func Open(ctx context.Context, p *Profile, model []byte, o Options) (Session, er
 	default:
 		return nil, &ConfigError{Msg: fmt.Sprintf("unknown runtime %q (want litert or tflite)", name)}
 	}
-	if ro.Delegate == "edgetpu" {
+	var tpu *EdgeTPUCompile
+	if ro.Delegate == "edgetpu" && !IsEdgeTPUCompiled(model) {
 		if err := RequireFullInt8(model); err != nil {
 			return nil, &Error{Device: p.Name, Op: "open", Err: &runtime.ModelError{Err: err}}
 		}
+		compiled, rep, err := CompileEdgeTPU(ctx, model)
+		switch {
+		case err == nil:
+			model, tpu = compiled, rep
+		case errors.Is(err, exec.ErrNotFound):
+			if o.Log != nil {
+				fmt.Fprintf(o.Log, "validate: device %s: edgetpu_compiler is not on PATH: the model goes to the board uncompiled (the Edge TPU runs none of it)\n", p.Name)
+			}
+		default:
+			return nil, &Error{Device: p.Name, Op: "compile for the Edge TPU", Err: &runtime.ModelError{Err: err}}
+		}
 	}
 	if !p.Remote() {
-		return openHost(ctx, p, name, model, ro, o.AgentVersion)
+		s, err := openHost(ctx, p, name, model, ro, o.AgentVersion)
+		if err != nil {
+			return nil, err
+		}
+		s.tpu = tpu
+		return s, nil
 	}
 	if ro.Timeout <= 0 {
 		ro.Timeout = time.Minute
 	}
 	sum := sha256.Sum256(model)
-	r := &remoteSession{p: p, o: o, rtName: name, ropts: ro, model: model, sha: hex.EncodeToString(sum[:])}
+	r := &remoteSession{p: p, o: o, rtName: name, ropts: ro, model: model, sha: hex.EncodeToString(sum[:]), tpu: tpu}
 	if err := r.retry(ctx, "open", func() error { return r.connect(ctx) }); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-func openHost(ctx context.Context, p *Profile, name string, model []byte, ro runtime.Options, version string) (Session, error) {
+func openHost(ctx context.Context, p *Profile, name string, model []byte, ro runtime.Options, version string) (*hostSession, error) {
 	rt, err := runtime.Get(name)
 	if err != nil {
 		var re *runtime.Error
@@ -114,11 +135,13 @@ type hostSession struct {
 	device string
 	facts  *Facts
 	first  time.Duration
+	tpu    *EdgeTPUCompile
 }
 
 func (h *hostSession) Device() string             { return h.device }
 func (h *hostSession) Facts() *Facts              { return h.facts }
 func (h *hostSession) FirstInvoke() time.Duration { return h.first }
+func (h *hostSession) EdgeTPU() *EdgeTPUCompile   { return h.tpu }
 
 // Run runs on the host runtime and records the first invoke time.
 func (h *hostSession) Run(ctx context.Context, inputs []*tensor.Tensor) (*runtime.Result, error) {
@@ -147,11 +170,13 @@ type remoteSession struct {
 	opened *openReply
 	first  time.Duration
 	nRuns  int
+	tpu    *EdgeTPUCompile
 }
 
 func (r *remoteSession) Device() string             { return r.p.Name }
 func (r *remoteSession) Facts() *Facts              { return r.facts }
 func (r *remoteSession) FirstInvoke() time.Duration { return r.first }
+func (r *remoteSession) EdgeTPU() *EdgeTPUCompile   { return r.tpu }
 func (r *remoteSession) Info() runtime.Info         { return r.opened.Info }
 func (r *remoteSession) Inputs() []runtime.TensorInfo {
 	return r.opened.Inputs
