@@ -31,11 +31,47 @@ var benchShapes = []benchShape{
 	{"resnet8_64_k288_n64", 64, 64, 288},
 }
 
-func benchPaths(b *testing.B) []string {
-	if HasAsm() {
-		return []string{"asm", "go"}
+// BenchmarkSgemm times every shape three ways with the assembly kernels
+// (call=plain: Sgemm with row-major B; call=transB: Sgemm with B stored n×k,
+// TFLite's OHWI filters; call=packed: SgemmPacked with B packed outside the
+// loop) and the plain call with the pure-Go kernels. Names are key=value so
+// that benchstat can put columns side by side:
+//
+//	benchstat -filter /call:plain -col /kernel bench.txt   # asm vs pure Go
+//	benchstat -filter /kernel:asm -col /call bench.txt     # plain vs transB vs packed
+func BenchmarkSgemm(b *testing.B) {
+	type variant struct{ call, kernel string }
+	variants := []variant{{"plain", "asm"}, {"transB", "asm"}, {"packed", "asm"}, {"plain", "go"}}
+	if !HasAsm() {
+		variants = []variant{{"plain", "go"}, {"transB", "go"}, {"packed", "go"}}
 	}
-	return []string{"go"}
+	for _, s := range benchShapes {
+		for _, v := range variants {
+			name := fmt.Sprintf("shape=%s/call=%s/kernel=%s", s.name, v.call, v.kernel)
+			b.Run(name, func(b *testing.B) {
+				rng := rand.New(rand.NewPCG(1, 2))
+				a, bm, c := randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n), make([]float32, s.m*s.n)
+				var f func()
+				switch v.call {
+				case "plain": // B is k×n
+					f = func() { Sgemm(false, false, s.m, s.n, s.k, 1, a, s.k, bm, s.n, 0, c, s.n) }
+				case "transB": // B is n×k
+					f = func() { Sgemm(false, true, s.m, s.n, s.k, 1, a, s.k, bm, s.k, 0, c, s.n) }
+				case "packed":
+					pb := PackB(true, s.k, s.n, bm, s.k)
+					f = func() { SgemmPacked(false, s.m, 1, a, s.k, pb, 0, c, s.n) }
+				}
+				withKernels(pathKernels(v.kernel), func() { benchLoop(b, s, f) })
+			})
+		}
+	}
+}
+
+func pathKernels(path string) kernels {
+	if path == "asm" {
+		return asmKernels
+	}
+	return goKernels
 }
 
 // benchLoop times f with b.Loop and reports two rates: GFLOP/s over wall
@@ -54,56 +90,4 @@ func benchLoop(b *testing.B, s benchShape, f func()) {
 	if c1, ok1 := threadCPUTime(); ok && ok1 && c1 > c0 {
 		b.ReportMetric(flop*float64(b.N)/(c1-c0).Seconds()/1e9, "cpu-GFLOP/s")
 	}
-}
-
-// BenchmarkSgemm multiplies row-major A (m×k) by row-major B (k×n).
-func BenchmarkSgemm(b *testing.B) {
-	for _, s := range benchShapes {
-		for _, path := range benchPaths(b) {
-			b.Run(fmt.Sprintf("%s/%s", s.name, path), func(b *testing.B) {
-				rng := rand.New(rand.NewPCG(1, 2))
-				a, bm, c := randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n), make([]float32, s.m*s.n)
-				withKernels(pathKernels(path), func() {
-					benchLoop(b, s, func() {
-						Sgemm(false, false, s.m, s.n, s.k, 1, a, s.k, bm, s.n, 0, c, s.n)
-					})
-				})
-			})
-		}
-	}
-}
-
-// BenchmarkSgemmTransB multiplies by B stored n×k (TFLite's OHWI filters).
-func BenchmarkSgemmTransB(b *testing.B) {
-	for _, s := range benchShapes {
-		b.Run(s.name, func(b *testing.B) {
-			rng := rand.New(rand.NewPCG(1, 2))
-			a, bm, c := randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n), make([]float32, s.m*s.n)
-			benchLoop(b, s, func() {
-				Sgemm(false, true, s.m, s.n, s.k, 1, a, s.k, bm, s.k, 0, c, s.n)
-			})
-		})
-	}
-}
-
-// BenchmarkSgemmPacked multiplies by B packed once with PackB (weights
-// reused across calls); packing is outside the timed loop.
-func BenchmarkSgemmPacked(b *testing.B) {
-	for _, s := range benchShapes {
-		b.Run(s.name, func(b *testing.B) {
-			rng := rand.New(rand.NewPCG(1, 2))
-			a, bm, c := randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n), make([]float32, s.m*s.n)
-			pb := PackB(true, s.k, s.n, bm, s.k)
-			benchLoop(b, s, func() {
-				SgemmPacked(false, s.m, 1, a, s.k, pb, 0, c, s.n)
-			})
-		})
-	}
-}
-
-func pathKernels(path string) kernels {
-	if path == "asm" {
-		return asmKernels
-	}
-	return goKernels
 }
