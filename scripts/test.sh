@@ -8,7 +8,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 bash scripts/setup.sh
-eval "$(bash scripts/get-tflite-c.sh 2>/dev/null)"
+# set -e stops here when the download fails, instead of a link error later.
+tflite_env="$(bash scripts/get-tflite-c.sh)"
+eval "$tflite_env"
 
 step() { echo "== $*" >&2; }
 
