@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -18,14 +19,25 @@ import (
 	tfl "github.com/edgeval/edgeval/tflite"
 )
 
-// openLiteRT opens model in the real LiteRT runtime, skipping when the
-// environment asks to (EDGEVAL_SKIP_LITERT).
+// runtimeNames lists the real runtimes the converted models run in: LiteRT
+// always, and the TFLite C runtime in builds with -tags tflite
+// (runtimes_tflite_test.go).
+func runtimeNames() []string { return append([]string{"litert"}, extraRuntimes...) }
+
+// openLiteRT opens model in the real LiteRT runtime.
 func openLiteRT(t testing.TB, model []byte) runtime.Session {
 	t.Helper()
-	if os.Getenv("EDGEVAL_SKIP_LITERT") != "" {
+	return openRuntime(t, "litert", model)
+}
+
+// openRuntime opens model in the named runtime, skipping LiteRT when the
+// environment asks to (EDGEVAL_SKIP_LITERT).
+func openRuntime(t testing.TB, name string, model []byte) runtime.Session {
+	t.Helper()
+	if name == "litert" && os.Getenv("EDGEVAL_SKIP_LITERT") != "" {
 		t.Skip("EDGEVAL_SKIP_LITERT is set: not running the LiteRT WebAssembly runtime")
 	}
-	rt, err := runtime.Get("litert")
+	rt, err := runtime.Get(name)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -36,7 +48,7 @@ func openLiteRT(t testing.TB, model []byte) runtime.Session {
 		}
 	}
 	s, err := rt.Open(ctx, model, runtime.Options{Signature: sig})
-	require.NoError(t, err, "LiteRT must load the converted model")
+	require.NoError(t, err, "%s must load the model", name)
 	t.Cleanup(func() { s.Close() })
 	return s
 }
@@ -48,6 +60,22 @@ func runSession(t testing.TB, s runtime.Session, ins []*tensor.Tensor) []*tensor
 	res, err := s.Run(ctx, ins)
 	require.NoError(t, err)
 	return res.Outputs
+}
+
+// inGraphOrder returns a session's outputs in g's output order, matched by
+// name: the TFLite C runtime's signature runner lists a signature's outputs
+// in name order (TFLite keeps them in a std::map), not in file order.
+func inGraphOrder(t testing.TB, g *graph.Graph, s runtime.Session, outs []*tensor.Tensor) []*tensor.Tensor {
+	t.Helper()
+	infos := s.Outputs()
+	require.Len(t, infos, len(g.Outputs))
+	res := make([]*tensor.Tensor, len(outs))
+	for i, v := range g.Outputs {
+		j := slices.IndexFunc(infos, func(ti runtime.TensorInfo) bool { return ti.Name == v.Name })
+		require.GreaterOrEqual(t, j, 0, "output %q not among the session's outputs", v.Name)
+		res[i] = outs[j]
+	}
+	return res
 }
 
 // randInputs returns seeded random inputs for g in [lo, hi).
@@ -123,17 +151,19 @@ func convertAndRun(t *testing.T, g *graph.Graph, lo, hi, tol float64) *tfl.Model
 	data, nm, err := Convert(g, Options{})
 	require.NoError(t, err)
 	m := checkModel(t, g, data, nm)
-	s := openLiteRT(t, data)
-	for seed := uint64(1); seed <= 2; seed++ {
-		ins := randInputs(g, seed, lo, hi)
-		want, err := reference.Run(g, ins)
-		require.NoError(t, err)
-		got := runSession(t, s, ins)
-		require.Len(t, got, len(want))
-		for i := range want {
-			require.Equal(t, want[i].Shape, got[i].Shape, "output %d", i)
-			d, span := compare(want[i], got[i])
-			assert.LessOrEqual(t, d, tol*max(span, 1e-3), "output %d %q: max abs diff %g over range %g", i, g.Outputs[i].Name, d, span)
+	for _, rt := range runtimeNames() {
+		s := openRuntime(t, rt, data)
+		for seed := uint64(1); seed <= 2; seed++ {
+			ins := randInputs(g, seed, lo, hi)
+			want, err := reference.Run(g, ins)
+			require.NoError(t, err)
+			got := inGraphOrder(t, g, s, runSession(t, s, ins))
+			require.Len(t, got, len(want))
+			for i := range want {
+				require.Equal(t, want[i].Shape, got[i].Shape, "%s output %d", rt, i)
+				d, span := compare(want[i], got[i])
+				assert.LessOrEqual(t, d, tol*max(span, 1e-3), "%s output %d %q: max abs diff %g over range %g", rt, i, g.Outputs[i].Name, d, span)
+			}
 		}
 	}
 	return m

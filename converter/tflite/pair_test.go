@@ -96,12 +96,25 @@ func TestPairModels(t *testing.T) {
 			assert.Equal(t, wantOps, gotOps, "the same operators as the TFLite converter")
 			assert.Equal(t, real.MinRuntimeVersion, ours.MinRuntimeVersion)
 
-			sOurs, sReal := openLiteRT(t, data), openLiteRT(t, realBytes)
+			for _, rt := range runtimeNames() {
+				comparePair(t, pm.name, rt, g, data, realBytes, pm.kerasNPZ, pm.lo, pm.hi, pm.realDisagrees, len(gotOps))
+			}
+		})
+	}
+}
+
+// comparePair runs our model and the real one in runtime rt on Keras's
+// samples and random ones.
+func comparePair(t *testing.T, name, rt string, g *graph.Graph, data, realBytes []byte, kerasNPZ string, lo, hi float64, realDisagrees bool, nOps int) {
+	t.Helper()
+	{
+		{
+			sOurs, sReal := openRuntime(t, rt, data), openRuntime(t, rt, realBytes)
 			// Samples: Keras's own inputs and outputs, then random inputs
 			// with the reference as the expected output.
-			samples, kerasOuts := kerasSamples(t, pm.kerasNPZ)
+			samples, kerasOuts := kerasSamples(t, kerasNPZ)
 			for seed := uint64(1); seed <= 4; seed++ {
-				samples = append(samples, randInputs(g, seed, pm.lo, pm.hi))
+				samples = append(samples, randInputs(g, seed, lo, hi))
 			}
 			var worstReal, worstSource float64
 			for k, ins := range samples {
@@ -121,17 +134,17 @@ func TestPairModels(t *testing.T) {
 					assert.LessOrEqual(t, ds, 1e-5*span, "sample %d output %d: ours vs Keras/reference: max abs %g over range %g", k, i, ds, span)
 					dr, rspan := compare(b[i], a[i])
 					worstReal = max(worstReal, dr/rspan)
-					if !pm.realDisagrees {
+					if !realDisagrees {
 						assert.LessOrEqual(t, dr, 1e-5*rspan, "sample %d output %d: ours vs TFLite converter's: max abs %g over range %g", k, i, dr, rspan)
 					}
 				}
 			}
-			if pm.realDisagrees {
+			if realDisagrees {
 				assert.Greater(t, worstReal, 1e-3, "the real .tflite was expected to disagree with Keras")
 			}
-			t.Logf("%s: %d ops; %d samples (%d with Keras outputs); max |ours - Keras/reference|/range = %.3g; max |ours - TFLite converter's|/range = %.3g",
-				pm.name, len(gotOps), len(samples), len(kerasOuts), worstSource, worstReal)
-		})
+			t.Logf("%s in %s: %d ops; %d samples (%d with Keras outputs); max |ours - Keras/reference|/range = %.3g; max |ours - TFLite converter's|/range = %.3g",
+				name, rt, nOps, len(samples), len(kerasOuts), worstSource, worstReal)
+		}
 	}
 }
 
