@@ -11,9 +11,10 @@ import (
 	"strings"
 )
 
-// MaxArrayBytes bounds the data of one array read from .npy/.npz input, so a
+// MaxArrayBytes bounds the data of one array read from .npy/.npz input (2
+// GiB, which also fits int on 32-bit boards), so a
 // hostile header cannot make the reader allocate without limit.
-const MaxArrayBytes = 4 << 30
+const MaxArrayBytes = 1<<31 - 1
 
 var npyMagic = []byte("\x93NUMPY")
 
