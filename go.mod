@@ -7,6 +7,7 @@ require (
 	github.com/google/flatbuffers v25.12.19+incompatible // indirect
 	github.com/mattn/go-pointer v0.0.1 // indirect
 	github.com/mattn/go-tflite v1.0.4 // indirect
+	github.com/nlpodyssey/gopickle v0.2.0 // indirect
 	github.com/pmezard/go-difflib v1.0.0 // indirect
 	github.com/stretchr/testify v1.11.1 // indirect
 	golang.org/x/crypto v0.59.0 // indirect

@@ -1,0 +1,247 @@
+package torch
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nlpodyssey/gopickle/types"
+
+	"github.com/edgeval/edgeval/tensor"
+)
+
+// Module is a pickled torch.nn.Module: its class and the entries of its
+// __dict__ (hyperparameters, and the _modules, _parameters and _buffers
+// ordered dicts). Nothing of the class is ever run; this is only the data.
+type Module struct {
+	Class  string         // "torch.nn.modules.conv.Conv2d", "__main__.Net"
+	Custom bool           // not a torch.nn class: its forward is not in the file
+	Attrs  map[string]any // __dict__, as unpickled
+}
+
+// ClassName returns the class name without its module ("Conv2d").
+func (m *Module) ClassName() string { return m.Class[strings.LastIndexByte(m.Class, '.')+1:] }
+
+// PySetState implements BUILD: the state is __dict__, or (__dict__, slots).
+func (m *Module) PySetState(state any) error {
+	if t, ok := state.(*types.Tuple); ok && t.Len() == 2 {
+		state = t.Get(0)
+	}
+	d, ok := state.(*types.Dict)
+	if !ok {
+		if state == nil {
+			return nil
+		}
+		return fmt.Errorf("state of %s is %T, want a dict: %w", m.Class, state, ErrFormat)
+	}
+	for _, e := range *d {
+		k, ok := e.Key.(string)
+		if !ok {
+			return fmt.Errorf("state of %s has a %T key: %w", m.Class, e.Key, ErrFormat)
+		}
+		m.Attrs[k] = e.Value
+	}
+	return nil
+}
+
+// moduleClass is an nn.Module class named by a pickle: it can only make an
+// empty Module (NEWOBJ, copy_reg._reconstructor), never run code.
+type moduleClass struct {
+	name   string
+	custom bool
+}
+
+func (c *moduleClass) PyNew(args ...any) (any, error) {
+	return &Module{Class: c.name, Custom: c.custom, Attrs: map[string]any{}}, nil
+}
+
+// storageType is a torch storage class (torch.FloatStorage, ...).
+type storageType struct {
+	name     string
+	size     int          // bytes per element in the file
+	dtype    tensor.DType // dtype of the tensors read from it
+	bfloat16 bool         // bfloat16 in the file, float32 in memory
+}
+
+var storageTypes = map[string]*storageType{
+	"FloatStorage":    {"float32", 4, tensor.Float32, false},
+	"DoubleStorage":   {"float64", 8, tensor.Float64, false},
+	"HalfStorage":     {"float16", 2, tensor.Float16, false},
+	"BFloat16Storage": {"bfloat16", 2, tensor.Float32, true},
+	"CharStorage":     {"int8", 1, tensor.Int8, false},
+	"ByteStorage":     {"uint8", 1, tensor.Uint8, false},
+	"ShortStorage":    {"int16", 2, tensor.Int16, false},
+	"IntStorage":      {"int32", 4, tensor.Int32, false},
+	"LongStorage":     {"int64", 8, tensor.Int64, false},
+	"BoolStorage":     {"bool", 1, tensor.Bool, false},
+}
+
+// callFunc is an allow-listed function a pickle may call with REDUCE.
+type callFunc struct {
+	name string
+	fn   func(args []any) (any, error)
+}
+
+func (c *callFunc) Call(args ...any) (any, error) {
+	v, err := c.fn(args)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.name, err)
+	}
+	return v, nil
+}
+
+// typeMarker is a class a pickle may name but never instantiate
+// (torch.Tensor as the type argument of _rebuild_from_type_v2).
+type typeMarker struct{ name string }
+
+// findClass resolves a global named by a pickle through the allow-list.
+// Everything it returns is data or a pure Go function.
+func (l *loader) findClass(module, name string) (any, error) {
+	full := module + "." + name
+	switch full {
+	case "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor":
+		return &callFunc{full, l.rebuildTensor}, nil
+	case "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state",
+		"torch.nn.parameter.Parameter", "torch.nn.parameter.Buffer":
+		return &callFunc{full, rebuildParameter}, nil
+	case "torch._tensor._rebuild_from_type_v2", "torch.tensor._rebuild_from_type_v2":
+		return &callFunc{full, rebuildFromType}, nil
+	case "torch.Tensor", "torch._tensor.Tensor":
+		return &typeMarker{full}, nil
+	case "builtins.set", "__builtin__.set", "builtins.frozenset", "__builtin__.frozenset":
+		return &callFunc{full, makeSet}, nil
+	case "torch.Size":
+		return &callFunc{full, func(a []any) (any, error) {
+			if len(a) == 0 {
+				return types.NewTupleFromSlice(nil), nil
+			}
+			return a[0], nil
+		}}, nil
+	case "torch.device":
+		return &callFunc{full, func(a []any) (any, error) { return fmt.Sprint(a...), nil }}, nil
+	case "torch.nn.backends.thnn._get_thnn_function_backend":
+		return &callFunc{full, func([]any) (any, error) { return nil, nil }}, nil
+	case "collections.OrderedDict":
+		return &types.OrderedDictClass{}, nil
+	}
+	if module == "torch" {
+		if st, ok := storageTypes[name]; ok {
+			return st, nil
+		}
+		if isTorchDType(name) {
+			return "torch." + name, nil
+		}
+	}
+	if strings.HasPrefix(module, "torch.nn.modules.") && name != "" && isIdent(name) {
+		return &moduleClass{name: full}, nil
+	}
+	top, _, _ := strings.Cut(module, ".")
+	if l.customClassOK(top) && isIdent(name) {
+		return &moduleClass{name: full, custom: true}, nil
+	}
+	return nil, &UnsafeClassError{Module: module, Name: name}
+}
+
+// customClassOK says whether a class from top-level module top may stand
+// for a user's nn.Module subclass (a data holder): never a module of the
+// standard library, torch itself or a well-known third-party package.
+func (l *loader) customClassOK(top string) bool {
+	if top == "__main__" {
+		return true
+	}
+	if top == "" || stdlibModules[top] || denyTopModules[top] || strings.HasPrefix(top, "_") {
+		return false
+	}
+	return isIdent(top)
+}
+
+// denyTopModules are third-party packages whose classes are never taken for
+// a user's module class (they hold code that a pickle could try to reach).
+var denyTopModules = map[string]bool{
+	"torch": true, "numpy": true, "scipy": true, "pandas": true, "dill": true, "cloudpickle": true,
+	"joblib": true, "requests": true, "urllib3": true, "yaml": true, "setuptools": true, "pip": true,
+	"pkg_resources": true, "IPython": true, "jupyter_core": true, "nt": true, "posix": true,
+	"__builtin__": true, "copy_reg": true, "commands": true, "popen2": true, "exceptions": true,
+}
+
+func isIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9' || r == '.' && i > 0 {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+func isTorchDType(name string) bool {
+	switch name {
+	case "float32", "float", "float64", "double", "float16", "half", "bfloat16",
+		"int8", "uint8", "int16", "short", "int32", "int", "int64", "long", "bool":
+		return true
+	}
+	return false
+}
+
+func makeSet(args []any) (any, error) {
+	s := types.NewSet()
+	if len(args) == 0 {
+		return s, nil
+	}
+	var items []any
+	switch v := args[0].(type) {
+	case *types.List:
+		items = *v
+	case *types.Tuple:
+		items = *v
+	default:
+		return nil, fmt.Errorf("argument is %T, want a list: %w", args[0], ErrFormat)
+	}
+	for _, it := range items {
+		if !hashable(it) {
+			return nil, fmt.Errorf("unhashable %T in a set: %w", it, ErrFormat)
+		}
+		s.Add(it)
+	}
+	return s, nil
+}
+
+// hashable reports whether v can be a Go map key (gopickle's sets and
+// ordered dicts are maps).
+func hashable(v any) bool {
+	switch v.(type) {
+	case nil, string, int, bool, float64, *types.Tuple, *Module:
+		return true
+	}
+	return false
+}
+
+func rebuildParameter(args []any) (any, error) {
+	if len(args) == 0 {
+		return nil, fmt.Errorf("no arguments: %w", ErrFormat)
+	}
+	if _, ok := args[0].(*tensorRef); !ok {
+		return nil, fmt.Errorf("data is %T, want a tensor: %w", args[0], ErrFormat)
+	}
+	return args[0], nil
+}
+
+// rebuildFromType handles torch._tensor._rebuild_from_type_v2(func, type,
+// args, state): it applies func (itself allow-listed) to args and ignores
+// the subclass type and its state.
+func rebuildFromType(args []any) (any, error) {
+	if len(args) < 3 {
+		return nil, fmt.Errorf("%d arguments, want 4: %w", len(args), ErrFormat)
+	}
+	f, ok := args[0].(*callFunc)
+	if !ok {
+		return nil, fmt.Errorf("function is %T: %w", args[0], ErrFormat)
+	}
+	t, ok := args[2].(*types.Tuple)
+	if !ok {
+		return nil, fmt.Errorf("arguments are %T, want a tuple: %w", args[2], ErrFormat)
+	}
+	return f.Call(*t...)
+}

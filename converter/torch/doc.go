@@ -1,0 +1,28 @@
+// Package torch reads PyTorch model files into a graph.Graph with PyTorch's
+// own semantics (NCHW activations, OIHW convolution kernels, [out,in] Linear
+// weights), so that the reference evaluator computes what PyTorch computes
+// and a later layout pass can be checked against it.
+//
+// Files read:
+//   - torch.save archives: the zip format (torch >= 1.6) and the legacy
+//     pickle stream (including pre-1.0 files with storage views and
+//     embedded class sources), holding either a state_dict or a full pickled
+//     nn.Module tree;
+//   - torch.export archives (.pt2): the ATen graph in
+//     serialized_exported_program.json is translated node by node;
+//   - TorchScript archives are recognised and refused with a
+//     TorchScriptError that explains the alternatives.
+//
+// A state_dict, or a module tree whose root is a custom class, needs the
+// architecture from the user: Options.Arch names a YAML file in the format
+// documented in ARCH.md.
+//
+// Pickles are read with github.com/nlpodyssey/gopickle and never execute
+// anything: every global a pickle names is resolved through an allow-list
+// (torch's tensor rebuild functions, storage classes, standard containers
+// and torch.nn layer classes, which become plain data holders); any other
+// global is refused with an UnsafeClassError naming it. Declared storage
+// sizes are checked against the archive before any allocation.
+package torch
+
+//go:generate sh -c "python3 gen_stdlib.py && gofmt -w gen_stdlib.go"

@@ -1,0 +1,140 @@
+package torch
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+)
+
+// pickleArg is how a pickle opcode's argument is encoded in the stream.
+type pickleArg uint8
+
+const (
+	argNone   pickleArg = iota
+	argLine             // up to and including '\n'
+	arg2Lines           // two lines (GLOBAL, INST)
+	argFix1             // fixed sizes
+	argFix2
+	argFix4
+	argFix8
+	argLen1 // 1-byte length, then that many bytes
+	argLen4 // 4-byte little-endian length
+	argLen8 // 8-byte little-endian length
+)
+
+// pickleOps gives the argument encoding of every opcode of protocols 0-5;
+// an opcode missing here is not a pickle opcode.
+var pickleOps = func() [256]struct {
+	ok  bool
+	arg pickleArg
+} {
+	var t [256]struct {
+		ok  bool
+		arg pickleArg
+	}
+	set := func(arg pickleArg, ops string) {
+		for i := 0; i < len(ops); i++ {
+			t[ops[i]].ok = true
+			t[ops[i]].arg = arg
+		}
+	}
+	set(argNone, "(.012NQRabde}lo])stu\x81\x85\x86\x87\x88\x89\x8f\x90\x91\x92\x93\x94\x97\x98")
+	set(argLine, "FILPSVgp")
+	set(arg2Lines, "ci")
+	set(argFix1, "Khq\x80\x82")
+	set(argFix2, "M\x83")
+	set(argFix4, "Jjr\x84")
+	set(argFix8, "G")
+	set(argLen1, "UC\x8a\x8c")
+	set(argLen4, "TXB\x8b")
+	set(argLen8, "\x8d\x8e\x95\x96")
+	return t
+}()
+
+// scanPickle checks that data starts with one well-formed pickle opcode
+// stream: every opcode is known and every length it declares fits in the
+// data. It returns the length of the pickle (up to and including STOP).
+// This bounds every allocation the unpickler makes by the size of data.
+func scanPickle(data []byte) (int, error) {
+	p := 0
+	need := func(n uint64) error {
+		if n > uint64(len(data)-p) {
+			return fmt.Errorf("pickle opcode at offset %d declares %d bytes but only %d remain: %w", p, n, len(data)-p, ErrFormat)
+		}
+		return nil
+	}
+	line := func() error {
+		i := bytes.IndexByte(data[p:], '\n')
+		if i < 0 {
+			return fmt.Errorf("pickle opcode at offset %d: unterminated line: %w", p, ErrFormat)
+		}
+		p += i + 1
+		return nil
+	}
+	for p < len(data) {
+		op := data[p]
+		info := pickleOps[op]
+		if !info.ok {
+			return 0, fmt.Errorf("unknown pickle opcode 0x%02x at offset %d: %w", op, p, ErrFormat)
+		}
+		p++
+		var n uint64
+		switch info.arg {
+		case argNone:
+		case argLine:
+			if err := line(); err != nil {
+				return 0, err
+			}
+			continue
+		case arg2Lines:
+			if err := line(); err != nil {
+				return 0, err
+			}
+			if err := line(); err != nil {
+				return 0, err
+			}
+			continue
+		case argFix1:
+			n = 1
+		case argFix2:
+			n = 2
+		case argFix4:
+			n = 4
+		case argFix8:
+			n = 8
+		case argLen1, argLen4, argLen8:
+			w := map[pickleArg]uint64{argLen1: 1, argLen4: 4, argLen8: 8}[info.arg]
+			if err := need(w); err != nil {
+				return 0, err
+			}
+			var l uint64
+			switch w {
+			case 1:
+				l = uint64(data[p])
+			case 4:
+				l = uint64(binary.LittleEndian.Uint32(data[p:]))
+				if op == 'T' && int32(l) < 0 {
+					return 0, fmt.Errorf("pickle BINSTRING at offset %d has a negative length: %w", p-1, ErrFormat)
+				}
+			case 8:
+				l = binary.LittleEndian.Uint64(data[p:])
+			}
+			p += int(w)
+			if op == 0x95 { // FRAME: its payload is more opcodes
+				if err := need(l); err != nil {
+					return 0, err
+				}
+				continue
+			}
+			n = l
+		}
+		if err := need(n); err != nil {
+			return 0, err
+		}
+		p += int(n)
+		if op == '.' {
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("pickle ends without STOP: %w", ErrFormat)
+}
