@@ -33,19 +33,21 @@ func RequireFullInt8(model []byte) error {
 	for si, sg := range m.Subgraphs {
 		for _, op := range sg.Operators {
 			name := op.Name()
-			check := func(ts []int, edge bool) {
+			float := func(ts []int, edge bool) *tflite.Tensor {
 				for _, ti := range ts {
-					if ti < 0 || ti >= len(sg.Tensors) || edge {
-						continue
-					}
-					if t := sg.Tensors[ti]; t.DType.IsFloat() {
-						bad = append(bad, fmt.Sprintf("subgraph %d operator %d %s: tensor %q is %v", si, op.Index, name, t.Name, t.DType))
-						return
+					if ti >= 0 && ti < len(sg.Tensors) && !edge && sg.Tensors[ti].DType.IsFloat() {
+						return &sg.Tensors[ti]
 					}
 				}
+				return nil
 			}
-			check(op.Inputs, name == "QUANTIZE")
-			check(op.Outputs, name == "DEQUANTIZE")
+			t := float(op.Inputs, name == "QUANTIZE")
+			if t == nil {
+				t = float(op.Outputs, name == "DEQUANTIZE")
+			}
+			if t != nil {
+				bad = append(bad, fmt.Sprintf("subgraph %d operator %d %s has %v tensor %q", si, op.Index, name, t.DType, t.Name))
+			}
 		}
 	}
 	if len(bad) == 0 {

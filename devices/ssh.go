@@ -48,13 +48,23 @@ func dialSSH(ctx context.Context, p *Profile, o dialOptions) (*sshClient, error)
 	if userName == "" {
 		userName = localUser()
 	}
-	auth, closeAuth, err := authMethods(p)
+	d := net.Dialer{Timeout: p.ConnectTimeout, KeepAlive: p.KeepAlive}
+	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, transient(fmt.Errorf("connecting to %s: %w", addr, err))
+	}
+	auth, closeAuth, err := authMethods(p, userName)
+	if err != nil {
+		conn.Close()
 		return nil, err
 	}
 	defer closeAuth()
 	hostKeys, algos, err := hostKeyCallback(p, addr, o)
 	if err != nil {
+		conn.Close()
 		return nil, err
 	}
 	cfg := &ssh.ClientConfig{
@@ -63,14 +73,6 @@ func dialSSH(ctx context.Context, p *Profile, o dialOptions) (*sshClient, error)
 		HostKeyCallback:   hostKeys,
 		HostKeyAlgorithms: algos,
 		Timeout:           p.ConnectTimeout,
-	}
-	d := net.Dialer{Timeout: p.ConnectTimeout, KeepAlive: p.KeepAlive}
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, transient(fmt.Errorf("connecting to %s: %w", addr, err))
 	}
 	// The handshake honours the connect time-out and the context.
 	_ = conn.SetDeadline(time.Now().Add(p.ConnectTimeout))
@@ -109,13 +111,13 @@ func localUser() string {
 
 // authMethods gathers the profile's key file, then the keys of ssh-agent
 // ($SSH_AUTH_SOCK), then (without a key file) the default keys in ~/.ssh.
-func authMethods(p *Profile) ([]ssh.AuthMethod, func(), error) {
+func authMethods(p *Profile, userName string) ([]ssh.AuthMethod, func(), error) {
 	var signers []ssh.Signer
 	closeFn := func() {}
 	if p.IdentityFile != "" {
 		s, err := loadKey(p.IdentityFile)
 		if err != nil {
-			return nil, closeFn, &AuthError{User: p.User, Err: err}
+			return nil, closeFn, &AuthError{User: userName, Err: err}
 		}
 		signers = append(signers, s)
 	}
@@ -136,7 +138,7 @@ func authMethods(p *Profile) ([]ssh.AuthMethod, func(), error) {
 		}
 	}
 	if len(signers) == 0 && agentSigners == nil {
-		return nil, closeFn, &AuthError{User: p.User, Err: errors.New("no key to offer: set identity_file in the profile or load a key into ssh-agent (SSH_AUTH_SOCK)")}
+		return nil, closeFn, &AuthError{User: userName, Err: errors.New("no key to offer: set identity_file in the profile or load a key into ssh-agent (SSH_AUTH_SOCK)")}
 	}
 	cb := func() ([]ssh.Signer, error) {
 		all := append([]ssh.Signer(nil), signers...)

@@ -54,6 +54,9 @@ type Server struct {
 // Addr returns host:port.
 func (s *Server) Addr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.Port)) }
 
+// PID is the sshd process id.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
+
 // Log returns what sshd printed (-e sends its log to stderr).
 func (s *Server) Log() string { return s.log.String() }
 
