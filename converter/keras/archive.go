@@ -111,6 +111,7 @@ func readMember(f *zip.File, limit uint64) ([]byte, error) {
 
 type limitedBuffer struct{ b []byte }
 
+// Write appends p (the caller bounds the total).
 func (l *limitedBuffer) Write(p []byte) (int, error) {
 	l.b = append(l.b, p...)
 	return len(p), nil

@@ -13,6 +13,7 @@ import (
 // into the UnsupportedError) rather than the file invalid.
 type errUnsupported struct{ reason string }
 
+// Error returns the reason.
 func (e *errUnsupported) Error() string { return e.reason }
 
 func unsupported(format string, args ...any) error {

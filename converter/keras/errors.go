@@ -13,6 +13,7 @@ type Error struct {
 	Err   error
 }
 
+// Error returns "keras FILE: layer "NAME": problem".
 func (e *Error) Error() string {
 	if e.Layer != "" {
 		return fmt.Sprintf("keras %s: layer %q: %v", e.File, e.Layer, e.Err)
@@ -37,6 +38,7 @@ type UnsupportedError struct {
 	Layers []UnsupportedLayer
 }
 
+// Error lists every unsupported layer, one per line.
 func (e *UnsupportedError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "keras %s: %d unsupported layer(s):", e.File, len(e.Layers))

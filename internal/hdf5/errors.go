@@ -25,6 +25,7 @@ type Error struct {
 	Err    error
 }
 
+// Error returns "hdf5 FILE: OP OBJECT: cause".
 func (e *Error) Error() string {
 	if e.Object == "" {
 		return fmt.Sprintf("hdf5 %s: %s: %v", e.File, e.Op, e.Err)
@@ -45,6 +46,7 @@ const (
 	KindDataset
 )
 
+// String returns "group", "dataset" or "other".
 func (k Kind) String() string {
 	switch k {
 	case KindGroup:
