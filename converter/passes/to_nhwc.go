@@ -482,8 +482,11 @@ func (c *nhwc) node(n *graph.Node) error {
 		return c.flatten(n, op, a)
 	case *graph.Reshape:
 		out := n.Outputs[0].Shape
-		if p != nil && len(out) == 2 && r >= 2 && out[0] == x.Shape[0] {
+		if p != nil && len(out) == 2 && r >= 2 && out[0] == x.Shape[0] && !onlyUnitAxesChange(x.Shape, out) {
 			return c.flatten(n, op, 1)
+		}
+		if p != nil && onlyUnitAxesChange(x.Shape, out) {
+			return c.unitReshape(n, o, p)
 		}
 		return c.plain(n, op)
 	}
@@ -630,6 +633,73 @@ func (c *nhwc) flatten(n *graph.Node, op graph.Op, a int) error {
 	}
 	return c.emit(n, op, []*graph.Value{lv.v}, nil, feat)
 }
+
+// onlyUnitAxesChange reports whether a reshape from in to out only inserts
+// or removes axes of size 1 (Conv1D's expand and squeeze, unsqueeze,
+// squeeze).
+func onlyUnitAxesChange(in, out []int) bool {
+	var a, b []int
+	for _, d := range in {
+		if d != 1 {
+			a = append(a, d)
+		}
+	}
+	for _, d := range out {
+		if d != 1 {
+			b = append(b, d)
+		}
+	}
+	return slices.Equal(a, b)
+}
+
+// unitReshape emits a reshape that only inserts or removes size-1 axes of
+// a permuted value, keeping it permuted when a channels-last (or plain)
+// order of the output keeps its other axes in the same order: a PyTorch
+// Conv1D's squeeze back to [N, C, L] and the next one's expand to
+// [N, C, 1, L] then need no Transpose between them.
+func (c *nhwc) unitReshape(n *graph.Node, op *graph.Reshape, p []int) error {
+	x := n.Inputs[0]
+	in, out := x.Shape, n.Outputs[0].Shape
+	// The non-unit source input axes in the order the new value holds them,
+	// mapped to the source output axes they become.
+	var inNonUnit, outNonUnit []int
+	for a, d := range in {
+		if d != 1 {
+			inNonUnit = append(inNonUnit, a)
+		}
+	}
+	for a, d := range out {
+		if d != 1 {
+			outNonUnit = append(outNonUnit, a)
+		}
+	}
+	var want []int
+	for _, a := range p {
+		if in[a] != 1 {
+			want = append(want, outNonUnit[slices.Index(inNonUnit, a)])
+		}
+	}
+	r := len(out)
+	for _, q := range [][]int{orIdentity(nil, r), toNHWCPerm(r), channelsFirstPerm(r)} {
+		var got []int
+		for _, a := range q {
+			if out[a] != 1 {
+				got = append(got, a)
+			}
+		}
+		if !slices.Equal(got, want) || r < 3 && !isIdentity(q) {
+			continue
+		}
+		lv, _ := c.lookup(x)
+		shape := permShape(out, q)
+		return c.emit(n, &graph.Reshape{Shape: shape}, []*graph.Value{lv.v}, q, nil)
+	}
+	return c.plain(n, op)
+}
+
+// channelsFirstPerm returns the permutation back from channels-last,
+// [0, rank-1, 1, ..., rank-2], as a candidate order.
+func channelsFirstPerm(rank int) []int { return invertPerm(toNHWCPerm(rank)) }
 
 // denseOnly reports whether every reader of v, following elementwise unary
 // ops, is a Dense layer taking v as its input with constant weights, and v

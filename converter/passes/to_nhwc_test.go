@@ -160,3 +160,27 @@ func TestCanonicalizeStopAfter(t *testing.T) {
 	_, err := Canonicalize(g, Options{StopAfter: -1})
 	assert.Error(t, err)
 }
+
+// TestToNHWCConv1D: a PyTorch Conv1d stack (NCW) keeps one Transpose at the
+// input; the squeeze/expand reshapes between the convolutions carry the
+// layout.
+func TestToNHWCConv1D(t *testing.T) {
+	for _, batch := range []int{1, 2} {
+		b := graph.NewBuilder()
+		x := b.Input("x", tensor.Float32, []int{batch, 4, 16}, graph.NCHW)
+		y := b.Conv1D("conv1", x, b.Const("conv1.weight", weights(1, 6, 4, 3)), b.Const("conv1.bias", weights(2, 6)),
+			&graph.Conv2D{Padding: graph.Explicit(0, 0, 1, 1), Layout: graph.NCHW, WeightLayout: graph.OIHW})
+		y = b.Op("relu", &graph.Relu{}, y)
+		y = b.Conv1D("conv2", y, b.Const("conv2.weight", weights(3, 5, 6, 3)), nil,
+			&graph.Conv2D{Strides: [2]int{1, 2}, Layout: graph.NCHW, WeightLayout: graph.OIHW})
+		f := b.Op("flatten", &graph.Flatten{Axis: 1}, y)
+		out := b.Op("fc", &graph.Dense{WeightLayout: graph.OI}, f, b.Const("fc.weight", weights(4, 3, 35)))
+		g := build(t, b, out, y)
+		c, err := Canonicalize(g, Options{})
+		require.NoError(t, err)
+		// One Transpose at the input and one back for the rank-3 NCW
+		// output y.
+		assert.Equal(t, 2, countOps(c, "Transpose"), "%v", c)
+		assertSameOutputs(t, g, c, nil, nil)
+	}
+}
