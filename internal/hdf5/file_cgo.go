@@ -31,6 +31,9 @@ func Open(path string) (*File, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, &Error{File: path, Op: "open", Err: err}
 	}
+	if err := checkGlobalHeaps(path); err != nil {
+		return nil, &Error{File: path, Op: "open", Err: err}
+	}
 	defer lock()()
 	if !gohdf5.IsHDF5(path) {
 		C.H5Eclear2(C.H5E_DEFAULT)

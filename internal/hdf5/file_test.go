@@ -3,6 +3,7 @@
 package hdf5
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"sync"
@@ -217,4 +218,24 @@ func TestConcurrent(t *testing.T) {
 	for err := range errs {
 		assert.NoError(t, err)
 	}
+}
+
+// TestCorruptGlobalHeap: a string object whose size overruns its global
+// heap collection (which makes libhdf5 1.10 read past its buffer and
+// crash) is refused with an error naming the file.
+func TestCorruptGlobalHeap(t *testing.T) {
+	src, err := os.ReadFile(fixture(t, "keras/dl4j/cnn_batch_norm.h5"))
+	require.NoError(t, err)
+	col := bytes.Index(src, []byte("GCOL\x01"))
+	require.Greater(t, col, 0)
+	bad := bytes.Clone(src)
+	bad[col+16+8+5] ^= 0x20 // size field of the first object
+	p := filepath.Join(t.TempDir(), "heap.h5")
+	require.NoError(t, os.WriteFile(p, bad, 0o644))
+	_, err = Open(p)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "corrupt global heap")
+	assert.Contains(t, err.Error(), p)
+
+	require.NoError(t, checkGlobalHeaps(fixture(t, "keras/mlcommons-tiny/vww_96.h5")), "a real file passes")
 }
