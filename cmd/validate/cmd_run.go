@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/edgeval/edgeval/bench"
+	"github.com/edgeval/edgeval/devices"
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/tensor"
@@ -92,7 +93,12 @@ type runResult struct {
 	Inputs        []runtime.TensorInfo `json:"inputs"`
 	Outputs       []runtime.TensorInfo `json:"outputs"`
 	LatencyMS     bench.Summary        `json:"latency_ms"`
-	OutFile       string               `json:"out_file,omitempty"`
+	// FirstInvokeMS is the first inference (a warm-up run when --warmup > 0),
+	// reported apart: on an Edge TPU it includes loading the model.
+	FirstInvokeMS float64                 `json:"first_invoke_ms,omitempty"`
+	DeviceFacts   *devices.Facts          `json:"device_facts,omitempty"`
+	EdgeTPU       *devices.EdgeTPUCompile `json:"edgetpu,omitempty"`
+	OutFile       string                  `json:"out_file,omitempty"`
 }
 
 type modelInfo struct {
@@ -187,6 +193,10 @@ func runModel(ctx context.Context, f *runFlags, modelPath string, stdout, stderr
 		SchemaVersion: 1, Model: mi, Device: f.device, Runtime: sess.Info(), Signature: f.signature,
 		Samples: len(samples), Inputs: sess.Inputs(), Outputs: sess.Outputs(), LatencyMS: bench.Summarize(lat),
 	}
+	if ds, ok := sess.(devices.Session); ok {
+		result.FirstInvokeMS = float64(ds.FirstInvoke()) / 1e6
+		result.DeviceFacts, result.EdgeTPU = ds.Facts(), ds.EdgeTPU()
+	}
 	if f.out != "" {
 		if err := writeOutputs(f.out, sess, outs); err != nil {
 			return err
@@ -243,6 +253,23 @@ func printRun(w io.Writer, r *runResult) {
 	}
 	l := r.LatencyMS
 	fmt.Fprintf(w, "latency  %d runs: p50 %.3f ms, p90 %.3f ms (min %.3f, max %.3f, mean %.3f)\n", l.N, l.P50, l.P90, l.Min, l.Max, l.Mean)
+	if r.FirstInvokeMS > 0 {
+		fmt.Fprintf(w, "first    %.3f ms (first inference, not in the latency figures)\n", r.FirstInvokeMS)
+	}
+	if f := r.DeviceFacts; f != nil {
+		fmt.Fprintf(w, "machine  %s %s, %s, %d cores", f.Arch, f.Kernel, f.CPUModel, f.Cores)
+		if f.Governor != "" {
+			fmt.Fprintf(w, ", governor %s", f.Governor)
+		}
+		if f.TemperatureC != nil {
+			fmt.Fprintf(w, ", %.1f °C", *f.TemperatureC)
+		}
+		fmt.Fprintln(w)
+	}
+	if e := r.EdgeTPU; e != nil {
+		fmt.Fprintf(w, "edgetpu  %d of %d operations on the Edge TPU, %d on the CPU; on-chip %d KiB used, off-chip %d KiB\n",
+			e.OpsOnTPU, e.TotalOps, e.OpsOnCPU, e.OnChipUsedBytes>>10, e.OffChipUsedBytes>>10)
+	}
 	if r.OutFile != "" {
 		fmt.Fprintf(w, "outputs  written to %s\n", r.OutFile)
 	}
