@@ -4,7 +4,9 @@
 #
 #   Debian packages  libhdf5-dev pkg-config gcc (HDF5 reading through cgo),
 #                    nodejs npm (the LiteRT WebAssembly runtime runs in Node),
-#                    python3-pip curl unzip (fetching the TFLite C library)
+#                    python3-pip curl unzip (fetching the TFLite C library),
+#                    openssh-server qemu-user-static (device tests: a real
+#                    sshd on loopback, the arm64 agent under qemu-user)
 #   npm packages     `npm ci` from the committed package-lock.json
 #   Go modules       `go mod download`
 #   TFLite C library scripts/get-tflite-c.sh (real libtensorflowlite_c 2.17.1)
@@ -26,6 +28,8 @@ have_cmd npm || need_pkgs+=(npm)
 have_cmd curl || need_pkgs+=(curl)
 have_cmd unzip || need_pkgs+=(unzip)
 python3 -m pip --version >/dev/null 2>&1 || need_pkgs+=(python3-pip)
+[ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)        # devices: the SSH integration tests start a real sshd
+have_cmd qemu-aarch64-static || need_pkgs+=(qemu-user-static) # devices: runs the arm64 agent under qemu-user
 if [ ${#need_pkgs[@]} -gt 0 ]; then
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo="sudo"
