@@ -28,6 +28,9 @@ func FoldBatchNorm(g *graph.Graph) (*graph.Graph, error) {
 	cons := out.Consumers()
 	drop := map[*graph.Node]bool{}
 	replace := map[*graph.Node][]*graph.Node{}
+	// origOf maps a folded node to the node of out.Nodes it replaces, so a
+	// second BatchNorm (conv → bn → bn) folds into the first fold.
+	origOf := map[*graph.Node]*graph.Node{}
 	for _, bn := range out.Nodes {
 		op, ok := bn.Op.(*graph.BatchNorm)
 		if !ok || drop[bn] {
@@ -42,15 +45,21 @@ func FoldBatchNorm(g *graph.Graph) (*graph.Graph, error) {
 		}
 		x, y := bn.Inputs[0], bn.Outputs[0]
 		axis, _ := graph.NormAxis(op.Axis, len(x.Shape))
-		if p := x.Producer(); p != nil && !slices.Contains(out.Outputs, x) && len(cons[x]) == 1 && !drop[p] && replace[p] == nil {
+		if p := x.Producer(); p != nil && !slices.Contains(out.Outputs, x) && len(cons[x]) == 1 && !drop[p] {
 			folded, err := foldInto(p, axis, scale, shift, y.Name, names)
 			if err != nil {
 				return nil, &graph.Error{Node: p.Name, Op: p.Op.Kind(), Err: err}
 			}
 			if folded != nil {
-				replace[p] = []*graph.Node{folded}
+				orig := p
+				if o, ok := origOf[p]; ok {
+					orig = o
+				}
+				replace[orig] = []*graph.Node{folded}
+				origOf[folded] = orig
 				drop[bn] = true
 				out.ReplaceAllUses(y, folded.Outputs[0])
+				cons[folded.Outputs[0]] = cons[y]
 				continue
 			}
 		}
@@ -60,6 +69,7 @@ func FoldBatchNorm(g *graph.Graph) (*graph.Graph, error) {
 		}
 		replace[bn] = nodes
 		out.ReplaceAllUses(y, nodes[len(nodes)-1].Outputs[0])
+		cons[nodes[len(nodes)-1].Outputs[0]] = cons[y]
 	}
 	var nodes []*graph.Node
 	for _, n := range out.Nodes {

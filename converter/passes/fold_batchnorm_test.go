@@ -98,3 +98,18 @@ func TestFoldBatchNormBadVariance(t *testing.T) {
 	assert.Contains(t, err.Error(), `"bn"`)
 	assert.Contains(t, err.Error(), "channel 1")
 }
+
+func TestFoldBatchNormChain(t *testing.T) {
+	// conv → bn → bn (PyTorch: a ConvBlock's BatchNorm2d, then the model's
+	// own) folds twice into the convolution.
+	b := graph.NewBuilder()
+	x := b.Input("x", tensor.Float32, []int{1, 2, 6, 6}, graph.NCHW)
+	y := b.Op("conv", &graph.Conv2D{Layout: graph.NCHW, WeightLayout: graph.OIHW}, x, b.Const("conv/w", weights(1, 3, 2, 3, 2)), b.Const("conv/b", weights(2, 3)))
+	y = bn(b, "bn1", y, 3, 1, 10)
+	y = bn(b, "bn2", y, 3, 1, 20)
+	g := build(t, b, b.Op("relu", &graph.Relu{}, y))
+	out, err := FoldBatchNorm(g)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Conv2D", "Relu"}, kinds(out))
+	assertSameOutputs(t, g, out, nil, nil)
+}
