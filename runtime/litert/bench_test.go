@@ -20,15 +20,26 @@ import (
 // copies), that overhead as a percentage of invoke, the same as medians,
 // and the part of the overhead spent inside Node.
 func BenchmarkBridgeOverhead(b *testing.B) {
+	benchOverhead(b, "keras/mlcommons-tiny/vww_96_float.tflite")
+}
+
+// BenchmarkBridgeRoundTrip is BenchmarkBridgeOverhead on hello_world_int8
+// (one byte in, one byte out, a few microseconds of invoke): its overhead is
+// the bridge's fixed cost per Run.
+func BenchmarkBridgeRoundTrip(b *testing.B) {
+	benchOverhead(b, "tflite/tflite-micro/hello_world_int8.tflite")
+}
+
+func benchOverhead(b *testing.B, rel string) {
 	requireLiteRT(b)
-	model, err := os.ReadFile(fixture(b, "keras/mlcommons-tiny/vww_96_float.tflite"))
+	model, err := os.ReadFile(fixture(b, rel))
 	require.NoError(b, err)
 	ctx := context.Background()
 	s, err := New().Open(ctx, model, runtime.Options{})
 	require.NoError(b, err)
 	defer s.Close()
-	in := tensor.Random(tensor.NewRNG(7), tensor.Float32, s.Inputs()[0].Shape, 0, 1)
-	inputs := []*tensor.Tensor{in}
+	in := s.Inputs()[0]
+	inputs := []*tensor.Tensor{tensor.Random(tensor.NewRNG(7), in.DType, in.Shape, 0, 1)}
 	for range 20 { // warm up XNNPACK and the JIT
 		_, err := s.Run(ctx, inputs)
 		require.NoError(b, err)

@@ -8,7 +8,8 @@
 // The header carries only metadata (names, dtypes, shapes, timings); tensor
 // and model bytes travel raw in the data part, little-endian, concatenated in
 // order. Requests: {op:"load", signature, batch} + model bytes;
-// {op:"run"} + input bytes; {op:"quit"}. Every reply has ok:true or
+// {op:"run"} + input bytes; {op:"unload"} (frees the model, keeping the
+// process for the next one); {op:"quit"}. Every reply has ok:true or
 // ok:false with error and kind ("model", "signature", "runtime").
 //
 // LiteRT's JavaScript Tensor class accepts only float32/int32/uint8, so this
@@ -407,6 +408,11 @@ for (;;) {
       }
       case 'run':
         run(dlen, start);
+        break;
+      case 'unload':
+        discard(dlen);
+        closeSession();
+        reply({ ok: true });
         break;
       case 'quit':
         closeSession();

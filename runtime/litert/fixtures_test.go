@@ -36,21 +36,12 @@ func TestEveryFixture(t *testing.T) {
 	require.NotEmpty(t, files)
 	var mu sync.Mutex
 	rows := map[string]string{}
-	// Bridges are reused from model to model (a load replaces the previous
-	// model), which saves a process start and WASM compile per fixture.
-	pool := make(chan *proc, 8)
-	defer func() {
-		close(pool)
-		for p := range pool {
-			p.close()
-		}
-	}()
 	t.Run("models", func(t *testing.T) {
 		for _, f := range files {
 			rel, _ := filepath.Rel(root, f)
 			t.Run(rel, func(t *testing.T) {
 				t.Parallel()
-				outcome := runFixture(t, f, pool)
+				outcome := runFixture(t, f)
 				mu.Lock()
 				rows[rel] = outcome
 				mu.Unlock()
@@ -74,28 +65,15 @@ func TestEveryFixture(t *testing.T) {
 }
 
 // runFixture opens and runs one model and describes the outcome in one line.
-func runFixture(t *testing.T, path string, pool chan *proc) string {
+func runFixture(t *testing.T, path string) string {
 	model, err := os.ReadFile(path)
 	require.NoError(t, err)
 	start := time.Now()
-	sp, err := newLoadSpec(model, runtime.Options{Timeout: 30 * time.Second})
+	s, err := New().Open(t.Context(), model, runtime.Options{Timeout: 30 * time.Second})
 	if err != nil {
 		return describeErr(t, "open", err)
 	}
-	var p *proc
-	select {
-	case p = <-pool:
-	default:
-	}
-	if p == nil || p.dead() {
-		p, err = New().start(t.Context(), sp.timeout)
-		require.NoError(t, err)
-	}
-	defer func() { pool <- p }()
-	s, err := sp.load(t.Context(), p)
-	if err != nil {
-		return describeErr(t, "open", err)
-	}
+	defer s.Close()
 	rng := tensor.NewRNG(42)
 	var ins []*tensor.Tensor
 	for _, ti := range s.Inputs() {

@@ -108,6 +108,10 @@ func (r *Runtime) start(ctx context.Context, timeout time.Duration) (*proc, erro
 	if err != nil {
 		return nil, rtErr("start", err)
 	}
+	key := poolKey{node, nm, script}
+	if p := takeIdle(key); p != nil {
+		return p, nil
+	}
 	p, err := startProc(node, script, nm)
 	if err != nil {
 		return nil, rtErr("start", err)
@@ -117,7 +121,7 @@ func (r *Runtime) start(ctx context.Context, timeout time.Duration) (*proc, erro
 		p.close()
 		return nil, rtErr("start", err)
 	}
-	p.version = ready.Version
+	p.version, p.key = ready.Version, key
 	return p, nil
 }
 

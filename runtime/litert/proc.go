@@ -71,6 +71,8 @@ type proc struct {
 
 	// version is the @litertjs/core version the bridge reported.
 	version string
+	// key says which bridges are interchangeable (see pool.go).
+	key poolKey
 
 	mu       sync.Mutex
 	tail     []string // last stderr lines

@@ -93,12 +93,13 @@ func (s *session) Run(ctx context.Context, inputs []*tensor.Tensor) (*runtime.Re
 // runRequest is the header of every run request, encoded once.
 var runRequest = json.RawMessage(`{"op":"run"}`)
 
-// Close ends the Node process.
+// Close unloads the model and returns the Node process to the pool of idle
+// bridges (or ends it, see pool.go).
 func (s *session) Close() error {
 	if s.closed {
 		return nil
 	}
 	s.closed = true
-	s.p.close()
+	release(s.p)
 	return nil
 }

@@ -132,3 +132,26 @@ func TestMissingNodeModules(t *testing.T) {
 	assert.Equal(t, "start", re.Op)
 	assert.True(t, errors.Is(err, errNoNodeModules))
 }
+
+// A closed session's bridge serves the next Open: same process, new model,
+// and the old model's state does not leak into the new one.
+func TestBridgeReuse(t *testing.T) {
+	requireLiteRT(t)
+	ctx := t.Context()
+	s1, err := New().Open(ctx, runtimetest.Fixture(t, "tflite/litert/add_10x10.tflite"), runtime.Options{})
+	require.NoError(t, err)
+	p1 := s1.(*session).p
+	require.NoError(t, s1.Close())
+	_, err = s1.Run(ctx, nil)
+	var re *runtime.Error
+	assert.ErrorAs(t, err, &re, "a closed session does not run")
+
+	s2, err := New().Open(ctx, runtimetest.Fixture(t, "tflite/tflite-micro/hello_world_float.tflite"), runtime.Options{})
+	require.NoError(t, err)
+	defer s2.Close()
+	// Top-level tests run one at a time and the pool is last in, first out.
+	assert.Same(t, p1, s2.(*session).p, "the pooled bridge is reused")
+	r, err := s2.Run(ctx, []*tensor.Tensor{tensor.FromFloat32([]int{1, 1}, []float32{1})})
+	require.NoError(t, err)
+	assert.InDelta(t, 0.841, r.Outputs[0].Float32s()[0], 0.05)
+}
