@@ -159,6 +159,7 @@ type writer struct {
 	names       map[string]bool
 	nm          *NameMap
 	versions    map[tfl.BuiltinOperator]int
+	shapes      [][]int // by tensor index
 	unsupported []UnsupportedNode
 	err         error
 }
@@ -222,7 +223,7 @@ func (w *writer) value(v *graph.Value) int {
 		if err != nil {
 			w.fail(fmt.Errorf("value %q: %w", v.Name, err))
 		}
-		i = w.sg.AddTensor(tfl.TensorSpec{Name: w.uniqueName(v.Name), Type: tt, Shape: v.Shape})
+		i = w.addTensor(tfl.TensorSpec{Name: w.uniqueName(v.Name), Type: tt, Shape: v.Shape})
 	}
 	w.tensors[v] = i
 	w.nm.ByValue[v.Name] = i
@@ -245,7 +246,7 @@ func (w *writer) weightTensor(name string, t *tensor.Tensor) int {
 	if data == nil {
 		data = []byte{}
 	}
-	return w.sg.AddTensor(tfl.TensorSpec{Name: w.uniqueName(name), Type: tt, Shape: t.Shape, Data: data})
+	return w.addTensor(tfl.TensorSpec{Name: w.uniqueName(name), Type: tt, Shape: t.Shape, Data: data})
 }
 
 // constF32 adds a float32 constant.
@@ -269,7 +270,7 @@ func (w *writer) constI32(name string, shape []int, v []int) int {
 	for i, x := range v {
 		t.SetFloat64(i, float64(x))
 	}
-	return w.sg.AddTensor(tfl.TensorSpec{Name: w.uniqueName(name), Type: tfl.TypeInt32, Shape: shape, Data: t.Data})
+	return w.addTensor(tfl.TensorSpec{Name: w.uniqueName(name), Type: tfl.TypeInt32, Shape: shape, Data: t.Data})
 }
 
 // temp adds a tensor computed at run time that no graph value stands for.
@@ -278,12 +279,29 @@ func (w *writer) temp(name string, dt tensor.DType, shape []int) int {
 	if err != nil {
 		w.fail(fmt.Errorf("tensor %q: %w", name, err))
 	}
-	return w.sg.AddTensor(tfl.TensorSpec{Name: w.uniqueName(name), Type: tt, Shape: slices.Clone(shape)})
+	return w.addTensor(tfl.TensorSpec{Name: w.uniqueName(name), Type: tt, Shape: slices.Clone(shape)})
 }
 
-// op adds an operator with the given version (1 when 0).
+// addTensor adds a tensor to the subgraph, remembering its shape.
+func (w *writer) addTensor(spec tfl.TensorSpec) int {
+	i := w.sg.AddTensor(spec)
+	for len(w.shapes) <= i {
+		w.shapes = append(w.shapes, nil)
+	}
+	w.shapes[i] = spec.Shape
+	return i
+}
+
+// op adds an operator. version is what the operator's options need (1
+// when 0); opVersion raises it for what its inputs' shapes need.
 func (w *writer) op(code tfl.BuiltinOperator, version int, ins, outs []int, options any) {
-	version = max(version, 1)
+	shapes := make([][]int, len(ins))
+	for k, i := range ins {
+		if i >= 0 && i < len(w.shapes) {
+			shapes[k] = w.shapes[i]
+		}
+	}
+	version = max(version, opVersion(code, shapes))
 	w.sg.AddOperator(tfl.OperatorSpec{Op: code, Version: version, Inputs: ins, Outputs: outs, Options: options})
 	w.versions[code] = max(w.versions[code], version)
 }

@@ -107,3 +107,38 @@ func TestConvertErrors(t *testing.T) {
 		assert.Contains(t, u.Nodes[1].Reason, "float64")
 	})
 }
+
+func TestOpVersions(t *testing.T) {
+	tests := []struct {
+		name    string
+		build   func(b *graph.Builder, x *graph.Value) *graph.Value
+		op      string
+		version int
+		minRT   string
+	}{
+		{"transpose rank 5", func(b *graph.Builder, x *graph.Value) *graph.Value {
+			return b.Op("t", &graph.Transpose{Perm: []int{0, 2, 1, 4, 3}}, x)
+		}, "TRANSPOSE", 4, "2.3.0"},
+		{"strided slice rank 5", func(b *graph.Builder, x *graph.Value) *graph.Value {
+			return b.Op("s", &graph.Slice{Begin: []int{0, 0, 0, 0, 0}, End: []int{1, 2, 3, 4, 5}, Step: []int{1, 1, 2, 1, 1}}, x)
+		}, "STRIDED_SLICE", 4, "2.2.0"},
+		{"sub broadcasting rank 5", func(b *graph.Builder, x *graph.Value) *graph.Value {
+			return b.Op("s", &graph.Sub{}, x, b.Const("c", weights(1, 1, 1, 1, 4, 1)))
+		}, "SUB", 3, "2.3.0"},
+		{"pad rank 5", func(b *graph.Builder, x *graph.Value) *graph.Value {
+			return b.Op("p", &graph.Pad{Pads: [][2]int{{0, 0}, {1, 1}, {0, 0}, {0, 0}, {0, 1}}}, x)
+		}, "PAD", 4, "2.6.0"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := graph.NewBuilder()
+			x := b.Input("x", tensor.Float32, []int{1, 2, 3, 4, 5}, graph.LayoutNone)
+			g := build(t, b, tc.build(b, x))
+			m := convertAndRun(t, g, -1, 1, 1e-5)
+			op := m.Subgraphs[0].Operators[0]
+			assert.Equal(t, tc.op, op.Name())
+			assert.Equal(t, tc.version, op.Version)
+			assert.Equal(t, tc.minRT, m.MinRuntimeVersion)
+		})
+	}
+}

@@ -16,20 +16,9 @@ func (w *writer) reshape(n *graph.Node) error {
 	return nil
 }
 
-// transposeVersion returns the TRANSPOSE version for a rank.
-func transposeVersion(rank int) int {
-	switch {
-	case rank > 5:
-		return 6
-	case rank > 4:
-		return 5
-	}
-	return 1
-}
-
 func (w *writer) transpose(n *graph.Node, op *graph.Transpose) error {
 	perm := w.constI32(n.Name+"/perm", nil, op.Perm)
-	w.op(tfl.OpTranspose, transposeVersion(len(op.Perm)), []int{w.in(n, 0), perm}, []int{w.out(n)}, &tfl.TransposeOptions{})
+	w.op(tfl.OpTranspose, 1, []int{w.in(n, 0), perm}, []int{w.out(n)}, &tfl.TransposeOptions{})
 	return nil
 }
 
@@ -68,10 +57,10 @@ func (w *writer) softmax(n *graph.Node, axis int, code tfl.BuiltinOperator, opts
 	d := &decomp{w: w, n: n}
 	pt := w.constI32(n.Name+"/perm", nil, perm)
 	t := d.tmpShape("axis_last", x.DType, shape)
-	w.op(tfl.OpTranspose, transposeVersion(r), []int{w.value(x), pt}, []int{t}, &tfl.TransposeOptions{})
+	w.op(tfl.OpTranspose, 1, []int{w.value(x), pt}, []int{t}, &tfl.TransposeOptions{})
 	s := d.tmpShape("softmax_axis_last", x.DType, shape)
 	w.op(code, 1, []int{t}, []int{s}, opts)
-	w.op(tfl.OpTranspose, transposeVersion(r), []int{s, pt}, []int{w.out(n)}, &tfl.TransposeOptions{})
+	w.op(tfl.OpTranspose, 1, []int{s, pt}, []int{w.out(n)}, &tfl.TransposeOptions{})
 	return nil
 }
 
