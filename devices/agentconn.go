@@ -145,9 +145,11 @@ func runFixed(ctx context.Context, c *sshClient, cmd string, stdin io.Reader, ti
 	case err = <-done:
 	case <-ctx.Done():
 		c.Close()
+		<-done
 		return nil, ctx.Err()
 	case <-t.C:
 		c.Close()
+		<-done
 		return nil, fmt.Errorf("%s: timed out after %v", firstWord(cmd), timeout)
 	}
 	if err != nil {
@@ -289,7 +291,9 @@ func (a *agentConn) call(ctx context.Context, timeout time.Duration, m *message,
 		err  error
 	}
 	done := make(chan result, 1)
+	finished := make(chan struct{})
 	go func() {
+		defer close(finished)
 		m.Protocol = ProtocolVersion
 		if err := writeFrame(a.stdin, m, data...); err != nil {
 			done <- result{err: err}
@@ -307,11 +311,21 @@ func (a *agentConn) call(ctx context.Context, timeout time.Duration, m *message,
 		}
 		return r.m, r.data, nil
 	case <-ctx.Done():
-		a.client.Close()
+		a.abandon(finished)
 		return nil, nil, ctx.Err()
 	case <-t.C:
-		a.client.Close()
+		a.abandon(finished)
 		return nil, nil, &timeoutError{op: m.Op, after: timeout}
+	}
+}
+
+// abandon closes the connection under an exchange in flight and waits
+// (briefly) for it to fail, so nothing else touches the channel meanwhile.
+func (a *agentConn) abandon(done <-chan struct{}) {
+	a.client.Close()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
 	}
 }
 
