@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/tensor"
 )
 
 // FoldBatchNorm returns g with every inference-mode BatchNorm removed:
@@ -152,17 +153,35 @@ func foldInto(p *graph.Node, axis int, scale, shift []float64, outName string, n
 	if !w.DType.IsFloat() {
 		return nil, nil
 	}
-	wv := float64s(w.Const)
+	// Scale every weight by the scale of its output channel, in float64 and
+	// rounded once. The channel of element e follows from its index along
+	// the weight's axes.
+	strides := make([]int, len(w.Shape))
+	st := 1
+	for a := len(w.Shape) - 1; a >= 0; a-- {
+		strides[a] = st
+		st *= w.Shape[a]
+	}
 	idx := make([]int, len(w.Shape))
-	for e := range wv {
-		wv[e] *= scale[channelOf(idx)]
-		for a := len(idx) - 1; a >= 0; a-- {
-			idx[a]++
-			if idx[a] < w.Shape[a] {
-				break
+	var nwt *tensor.Tensor
+	if w.DType == tensor.Float32 {
+		wv := w.Const.Float32s()
+		for e := range wv {
+			for a := range idx {
+				idx[a] = e / strides[a] % w.Shape[a]
 			}
-			idx[a] = 0
+			wv[e] = float32(float64(wv[e]) * scale[channelOf(idx)])
 		}
+		nwt = tensor.FromFloat32(w.Shape, wv)
+	} else {
+		wv := float64s(w.Const)
+		for e := range wv {
+			for a := range idx {
+				idx[a] = e / strides[a] % w.Shape[a]
+			}
+			wv[e] *= scale[channelOf(idx)]
+		}
+		nwt = fromFloat64s(w.DType, w.Shape, wv)
 	}
 	bias := make([]float64, len(scale))
 	if len(p.Inputs) == 3 {
@@ -174,7 +193,7 @@ func foldInto(p *graph.Node, axis int, scale, shift []float64, outName string, n
 	for c := range bias {
 		bias[c] = bias[c]*scale[c] + shift[c]
 	}
-	nw := graph.NewConst(names.unique(w.Name+"/bn_folded"), fromFloat64s(w.DType, w.Shape, wv))
+	nw := graph.NewConst(names.unique(w.Name+"/bn_folded"), nwt)
 	nb := graph.NewConst(names.unique(p.Name+"/bias_bn_folded"), fromFloat64s(w.DType, []int{len(bias)}, bias))
 	return graph.NewNode(p.Name, graph.CloneOp(p.Op), []*graph.Value{p.Inputs[0], nw, nb}, outName)
 }
