@@ -11,6 +11,7 @@ import (
 	"github.com/edgeval/edgeval/converter/keras"
 	"github.com/edgeval/edgeval/converter/passes"
 	convtflite "github.com/edgeval/edgeval/converter/tflite"
+	"github.com/edgeval/edgeval/converter/torch"
 	"github.com/edgeval/edgeval/graph"
 )
 
@@ -38,9 +39,10 @@ func loadSource(path string, o sourceOptions) (*graph.Graph, string, error) {
 	case ".tflite":
 		return nil, "", fmt.Errorf("%s is already a .tflite: give the source model, with --tflite %s to check this conversion, or use 'validate run' to just run it", path, path)
 	case ".pth", ".pt", ".pt2":
-		return nil, "", fmt.Errorf("%s: PyTorch models are not supported yet (issue 4)", path)
+		g, err := torch.Load(path, torch.Options{Arch: o.Arch, Batch: o.Batch})
+		return g, hash, err
 	default:
-		return nil, "", fmt.Errorf("%s: unknown model format %q (want .h5, .keras)", path, ext)
+		return nil, "", fmt.Errorf("%s: unknown model format %q (want .h5, .keras, .pth, .pt, .pt2)", path, ext)
 	}
 }
 

@@ -1,34 +1,15 @@
 package torch
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/edgeval/edgeval/internal/testutil"
 )
 
-// fixture returns the path of a shared fixture, skipping the test when the
-// fixtures are not checked out beside the repository.
-func fixture(t testing.TB, rel string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, parent, dir, "no go.mod above the test")
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "fixtures", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("fixture %s not available: %v", rel, err)
-	}
-	return p
-}
+func fixture(t testing.TB, rel string) string { return testutil.Fixture(t, rel) }
 
 func TestReadSimpleLegacy(t *testing.T) {
 	f, err := ReadFile(fixture(t, "torch/burn/simple_legacy.pt"))
