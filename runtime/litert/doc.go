@@ -10,6 +10,17 @@
 // raw little-endian tensor bytes. Invoke time is measured inside Node with
 // process.hrtime around the compiled model's run call.
 //
+// # Processes
+//
+// Node is found through $EDGEVAL_NODE or PATH, and node_modules through
+// $EDGEVAL_NODE_MODULES or by walking up from the working directory and from
+// the executable's directory (FindNodeModules); when it is missing the
+// error says to run `npm ci`. A session owns its process while open; Close
+// unloads the model and keeps up to two idle processes for 30 s for the next
+// Open. Sessions are single-threaded: the WASM build uses one thread, so
+// Options.Threads is not honoured and Info reports Threads 1.
+// EDGEVAL_LITERT_DEBUG=1 echoes everything the bridge prints to stderr.
+//
 // # Data types
 //
 // LiteRT.js's JavaScript Tensor class maps only float32, int32 and uint8, and

@@ -23,7 +23,7 @@ func init() {
 }
 
 // Runtime runs models in LiteRT's WebAssembly build under Node, one Node
-// process per session.
+// process per open session.
 type Runtime struct {
 	// NodeModules, when set, is the node_modules directory holding
 	// @litertjs/core; otherwise FindNodeModules searches for it.
@@ -41,8 +41,9 @@ func rtErr(op string, err error) *runtime.Error {
 	return &runtime.Error{Runtime: Name, Op: op, Err: err}
 }
 
-// Open starts a Node process, loads model into LiteRT and selects the
-// signature opts.Signature (default: the first). Bytes that are not a
+// Open starts a Node process (or takes an idle one), loads model into
+// LiteRT and selects the signature opts.Signature (default: the first),
+// with dynamic dimensions pinned to opts.Batch (default 1). Bytes that are not a
 // .tflite model, an unknown signature, or tensors of a type the harness
 // cannot feed give a *runtime.ModelError; a missing Node, missing
 // node_modules, a crash or a time-out give a *runtime.Error.

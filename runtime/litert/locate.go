@@ -1,6 +1,7 @@
 package litert
 
 import (
+	"bytes"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
@@ -82,23 +83,30 @@ func findNode() (string, error) {
 }
 
 // bridgePath writes the embedded bridge script to the user's cache directory
-// (once per script version) and returns its path.
+// (or, if that is not writable, the temporary directory), once per script
+// version, and returns its path.
 func bridgePath() (string, error) {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		dir = os.TempDir()
-	}
-	dir = filepath.Join(dir, "edgeval")
 	sum := sha256.Sum256(bridgeScript)
-	p := filepath.Join(dir, "litert-bridge-"+hex.EncodeToString(sum[:6])+".mjs")
-	if b, err := os.ReadFile(p); err == nil && string(b) == string(bridgeScript) {
-		return p, nil
+	name := "litert-bridge-" + hex.EncodeToString(sum[:6]) + ".mjs"
+	var dirs []string
+	if d, err := os.UserCacheDir(); err == nil {
+		dirs = append(dirs, filepath.Join(d, "edgeval"))
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("writing the LiteRT bridge script: %w", err)
+	dirs = append(dirs, filepath.Join(os.TempDir(), "edgeval"))
+	var errs []error
+	for _, dir := range dirs {
+		p := filepath.Join(dir, name)
+		if b, err := os.ReadFile(p); err == nil && bytes.Equal(b, bridgeScript) {
+			return p, nil
+		}
+		err := os.MkdirAll(dir, 0o755)
+		if err == nil {
+			err = tensor.WriteFileAtomic(p, bridgeScript)
+		}
+		if err == nil {
+			return p, nil
+		}
+		errs = append(errs, err)
 	}
-	if err := tensor.WriteFileAtomic(p, bridgeScript); err != nil {
-		return "", fmt.Errorf("writing the LiteRT bridge script: %w", err)
-	}
-	return p, nil
+	return "", fmt.Errorf("writing the LiteRT bridge script: %w", errors.Join(errs...))
 }

@@ -217,6 +217,9 @@ var errDead = errors.New("the LiteRT Node process is no longer running")
 // *replyError and leaves the process running; any other error means the
 // process was killed or died.
 func (p *proc) call(ctx context.Context, timeout time.Duration, h any, payload [][]byte, sink func(r *reply, dataLen int) ([][]byte, error)) (*reply, error) {
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("cancelled before start: %w", context.Cause(ctx))
+	}
 	if p.dead() {
 		return nil, fmt.Errorf("%w: %w", errDead, p.diagnosis(errDead))
 	}

@@ -155,3 +155,16 @@ func TestBridgeReuse(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, 0.841, r.Outputs[0].Float32s()[0], 0.05)
 }
+
+// The embedded bridge is written once per version and reused.
+func TestBridgePath(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	p1, err := bridgePath()
+	require.NoError(t, err)
+	b, err := os.ReadFile(p1)
+	require.NoError(t, err)
+	assert.Equal(t, bridgeScript, b)
+	p2, err := bridgePath()
+	require.NoError(t, err)
+	assert.Equal(t, p1, p2)
+}
