@@ -211,9 +211,10 @@ var errDead = errors.New("the LiteRT Node process is no longer running")
 
 // call sends one request frame (h == nil sends nothing and only reads) and
 // reads the reply within timeout or until ctx is done, killing the process
-// if either ends first. sink, given the decoded reply header of a
-// successful reply, returns the slices its data must be read into; their
-// total length must equal the frame's data length. A failure reply gives a
+// if either ends first (a context that has already ended fails at once).
+// sink, given the decoded header of a successful reply and the frame's data
+// length, returns the slices the data must be read into; their total length
+// must equal the data length. A failure reply gives a
 // *replyError and leaves the process running; any other error means the
 // process was killed or died.
 func (p *proc) call(ctx context.Context, timeout time.Duration, h any, payload [][]byte, sink func(r *reply, dataLen int) ([][]byte, error)) (*reply, error) {
