@@ -103,15 +103,6 @@ func openDevice(ctx context.Context, f *runFlags, model []byte, stderr io.Writer
 	return s, nil
 }
 
-// openHost is the entry point from before device profiles, kept for callers
-// not yet moved to openDevice: the given runtime options override the
-// profile's.
-func openHost(ctx context.Context, device, rtName string, model []byte, opts runtime.Options) (runtime.Session, error) {
-	f := &runFlags{device: device, runtime: rtName, signature: opts.Signature, threads: opts.Threads, delegate: opts.Delegate, timeout: opts.Timeout}
-	f.dev.explicit = map[string]bool{"runtime": true, "threads": true, "delegate": true, "timeout": true}
-	return openDevice(ctx, f, model, io.Discard)
-}
-
 // runOnDevices runs the model on each device of a comma-separated --device
 // list, concurrently, one result each. With several devices, --out and
 // --json FILE get the device name before their extension, and each device's

@@ -53,6 +53,7 @@ func validateCommand() *command {
 		if err != nil {
 			return err
 		}
+		f.dev.noteExplicit(fs)
 		if len(pos) != 1 {
 			return usagef("want exactly one MODEL argument, got %d", len(pos))
 		}

@@ -153,7 +153,7 @@ func graphSpecs(g *graph.Graph) []golden.InputSpec {
 func (v *validation) compare(ctx context.Context, prog *reference.Program, progress io.Writer) error {
 	f := v.f
 	step(progress, "opening %s on %s", f.runtime, f.device)
-	sess, err := openHost(ctx, f.device, f.runtime, v.tflite, runtimeOptions(&f.runFlags))
+	sess, err := openDevice(ctx, &f.runFlags, v.tflite, progress)
 	if err != nil {
 		return fmt.Errorf("%s: %w", v.res.TFLite, err)
 	}
@@ -326,10 +326,6 @@ func dequantized(t *tensor.Tensor) *tensor.Tensor {
 		return t
 	}
 	return tensor.FromFloat32(t.Shape, t.Dequantize())
-}
-
-func runtimeOptions(f *runFlags) runtime.Options {
-	return runtime.Options{Signature: f.signature, Threads: f.threads, Delegate: f.delegate, Timeout: f.timeout}
 }
 
 // writeArtifacts writes the --out directory's files.
