@@ -1,12 +1,198 @@
 package torch
 
 import (
+	"errors"
 	"fmt"
+	"math/big"
+	"slices"
+	"strings"
+
+	"github.com/nlpodyssey/gopickle/types"
 
 	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/tensor"
 )
 
-// BuildModule builds the graph of a pickled module tree (torch.save(model)).
+// containers are the torch.nn classes whose forward runs their children in
+// order.
+var containers = map[string]bool{"Sequential": true}
+
+// BuildModule builds the graph of a pickled module tree (torch.save(model))
+// made of torch.nn.Sequential containers and standard layers. The input
+// shape comes from arch (an --arch file with only `input:`), or, when the
+// model flattens into a Linear, from the spatial size that fits it (square
+// images are tried); otherwise ErrNeedArch asks for it.
 func BuildModule(f *File, arch *Arch, batch int) (*graph.Graph, error) {
-	return nil, &Error{File: f.Path, Err: fmt.Errorf("module trees: %w", ErrNeedArch)}
+	var steps []*step
+	var unsupported []UnsupportedItem
+	var walk func(m *Module, path string)
+	walk = func(m *Module, path string) {
+		cls := m.ClassName()
+		switch {
+		case m.Custom:
+			unsupported = append(unsupported, UnsupportedItem{Name: orRoot(path), Kind: m.Class, Reason: "a custom module: its forward is not in the file"})
+			return
+		case containers[cls]:
+			for _, e := range orderedEntries(m.Attrs["_modules"]) {
+				c, ok := e.Value.(*Module)
+				if !ok {
+					continue
+				}
+				walk(c, joinPath(path, fmt.Sprint(e.Key)))
+			}
+			return
+		}
+		op := canonOp(cls)
+		spec, ok := ops[op]
+		if !ok || spec.multi || op == "view" || op == "reshape" || op == "permute" || op == "mean" {
+			unsupported = append(unsupported, UnsupportedItem{Name: orRoot(path), Kind: m.Class, Reason: "no mapping for this layer (see ARCH.md for the supported layers)"})
+			return
+		}
+		a := args{}
+		for _, name := range spec.args {
+			if v, ok := m.Attrs[name]; ok {
+				a[name] = plain(v)
+			}
+		}
+		if cls == "Softmax" || cls == "LogSoftmax" {
+			if a["dim"] == nil {
+				delete(a, "dim")
+			}
+		}
+		steps = append(steps, &step{Where: orRoot(path) + " (" + cls + ")", Op: op, Kind: cls, Key: path, Name: orRoot(path), Args: a})
+	}
+	walk(f.Root, "")
+	if len(unsupported) > 0 {
+		return nil, &Error{File: f.Path, Err: fmt.Errorf("%w:%s", ErrNeedArch, describeItems(unsupported))}
+	}
+	if len(steps) == 0 {
+		return nil, &Error{File: f.Path, Err: fmt.Errorf("the module %s has no layers", f.Root.Class)}
+	}
+	if arch != nil {
+		return buildSteps(f, steps, arch.Inputs, batch)
+	}
+	inputs, err := guessInput(f, steps)
+	if err != nil {
+		return nil, &Error{File: f.Path, Err: err}
+	}
+	return buildSteps(f, steps, inputs, batch)
+}
+
+func orRoot(p string) string {
+	if p == "" {
+		return "model"
+	}
+	return p
+}
+
+func joinPath(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "." + b
+}
+
+func describeItems(items []UnsupportedItem) string {
+	var b strings.Builder
+	for _, it := range items {
+		fmt.Fprintf(&b, "\n  %s (%s): %s", it.Name, it.Kind, it.Reason)
+	}
+	return b.String()
+}
+
+// buildSteps emits a chain of steps on the given inputs.
+func buildSteps(f *File, steps []*step, inputs []ArchInput, batch int) (*graph.Graph, error) {
+	if len(inputs) != 1 {
+		return nil, &Error{File: f.Path, Err: fmt.Errorf("a Sequential model takes one input, the arch file gives %d", len(inputs))}
+	}
+	e := newEmitter(f)
+	shape := slices.Clone(inputs[0].Shape)
+	if batch > 0 {
+		shape[0] = batch
+	}
+	layout := graph.LayoutNone
+	if len(shape) == 4 {
+		layout = graph.NCHW
+	}
+	v := e.b.Input(inputs[0].Name, inputs[0].DType, shape, layout)
+	for _, s := range steps {
+		out, err := ops[s.Op].emit(e, s, []*graph.Value{v})
+		if err != nil {
+			return nil, &Error{File: f.Path, Where: s.Where, Err: err}
+		}
+		v = out
+	}
+	g, err := e.b.Build(v)
+	if err != nil {
+		return nil, &Error{File: f.Path, Err: err}
+	}
+	return g, nil
+}
+
+// guessInput finds the model's input from its first layer: [1, in] for a
+// Linear, and for a convolution the smallest square size that makes a
+// later Linear fit.
+func guessInput(f *File, steps []*step) ([]ArchInput, error) {
+	first := steps[0]
+	w := f.Tensor(joinPath(first.Key, "weight"))
+	need := errors.New("give the input shape with --arch FILE holding only `input: [N, C, H, W]` (see ARCH.md)")
+	switch first.Op {
+	case "linear":
+		if w != nil && len(w.Shape) == 2 {
+			return []ArchInput{{Name: "input", Shape: []int{1, w.Shape[1]}, DType: tensor.Float32}}, nil
+		}
+	case "conv2d", "conv1d":
+		lin := slices.IndexFunc(steps, func(s *step) bool { return s.Op == "linear" })
+		adaptive := slices.IndexFunc(steps, func(s *step) bool { return strings.HasPrefix(s.Op, "adaptive") })
+		if adaptive >= 0 && adaptive < lin {
+			return nil, fmt.Errorf("the input size is not determined (%s accepts any size): %w", steps[adaptive].Where, need)
+		}
+		if w == nil || lin < 0 {
+			return nil, fmt.Errorf("the input size of a convolutional model cannot be recovered: %w", need)
+		}
+		for s := 1; s <= 1024; s++ {
+			shape := []int{1, w.Shape[1] * groupsOf(first), s, s}
+			if first.Op == "conv1d" {
+				shape = shape[:3]
+			}
+			in := []ArchInput{{Name: "input", Shape: shape, DType: tensor.Float32}}
+			if _, err := buildSteps(f, steps, in, 0); err == nil {
+				return in, nil
+			}
+		}
+		return nil, fmt.Errorf("no square input up to 1024 fits the model: %w", need)
+	}
+	return nil, fmt.Errorf("the input of a model starting with %s cannot be recovered: %w", first.Kind, need)
+}
+
+func groupsOf(s *step) int {
+	g, err := s.Args.integer("groups", 1)
+	if err != nil || g < 1 {
+		return 1
+	}
+	return g
+}
+
+// plain converts an unpickled hyperparameter to the plain values args
+// reads (tuples and lists become []any).
+func plain(v any) any {
+	switch x := v.(type) {
+	case *types.Tuple:
+		out := make([]any, len(*x))
+		for i, e := range *x {
+			out[i] = plain(e)
+		}
+		return out
+	case *types.List:
+		out := make([]any, len(*x))
+		for i, e := range *x {
+			out[i] = plain(e)
+		}
+		return out
+	case *big.Int:
+		if x.IsInt64() {
+			return int(x.Int64())
+		}
+	}
+	return v
 }

@@ -1,0 +1,95 @@
+"""Write testdata/gen/README.md: how to regenerate, and the coverage table (layer x configuration x formats).
+
+Usage: python gen_readme.py CORPUS_DIR README_PATH
+"""
+
+import glob
+import json
+import os
+import sys
+from collections import defaultdict
+
+FORMAT_ABBR = {
+    "tf-keras-h5": "k2.h5", "keras3": ".keras", "keras3-h5": "k3.h5",
+    "torch-full-pth": "full.pth", "torch-state-dict": "sd.pth+arch", "torch-export-pt2": ".pt2", "torchscript": "ts.pt",
+}
+
+HEAD = """# Generated layer-coverage corpus
+
+`testdata/corpus/` holds small models made by the real frameworks, with seeded
+inputs, the framework's own outputs and, for Keras models, the real TFLite
+converter's `.tflite`. The Go tests in package `corpus` (`go test ./corpus/`)
+walk it without Python. This file is written by `gen_readme.py`; do not edit it
+by hand.
+
+## Regenerate
+
+```sh
+python3.11 -m venv /tmp/edgeval-gen
+/tmp/edgeval-gen/bin/pip install -r testdata/gen/requirements.txt
+bash testdata/gen/regen.sh
+```
+
+Everything is seeded (per case, from the case name) and archives are written with
+fixed timestamps, so a second run gives byte-identical files. Nothing is downloaded
+from a model hub: weights are seeded random values; BatchNorm running statistics
+and affine terms are random too (never the identity).
+
+## Layout
+
+One directory per case, `keras/<case>/` or `torch/<case>/`, with `case.json`
+(layers, configuration, inputs and outputs in order, and which model file goes
+with which expected outputs) and:
+
+| file | made by |
+|---|---|
+| `model_k2.h5` | tf_keras `model.save` (Keras 2 HDF5) |
+| `model.keras`, `model_k3.h5` | Keras 3 `model.save` (same weights) |
+| `expected.npz` | inputs (`in_0`, … / `input`) and the framework's outputs (output layer names / `output`), batch 2 |
+| `expected_k3.npz` | Keras 3's outputs where Keras 3 computes something else (hard_sigmoid, …) |
+| `tf_float32.tflite` | `tf.lite.TFLiteConverter.from_keras_model` (tf_keras model) |
+| `tf_float16/dynamic/int8.tflite` | the same with quantization (composed blocks; int8 has int8 I/O and a 16-sample representative set) |
+| `model_full.pth` | `torch.save(model)` (nn.Sequential, or a custom `GraphNet` root that needs `arch.yaml`) |
+| `state_dict.pth` + `arch.yaml` | `torch.save(model.state_dict())` and the `--arch` file (converter/torch/ARCH.md) |
+| `model.pt2` | `torch.export.save(torch.export.export(model, inputs))` |
+| `model_ts.pt` | `torch.jit.save(torch.jit.trace(model, inputs))` |
+
+"""
+
+
+def main():
+    corpus, out = sys.argv[1], sys.argv[2]
+    recs = []
+    for p in sorted(glob.glob(os.path.join(corpus, "*", "*", "case.json"))):
+        with open(p) as f:
+            recs.append(json.load(f))
+    by_layer = defaultdict(list)
+    for r in recs:
+        for layer in r["layers"]:
+            by_layer[(r["framework"], layer)].append(r)
+    lines = [HEAD]
+    versions = {}
+    for r in recs:
+        versions.update(r.get("versions", {}))
+    n_keras = sum(r["framework"] == "keras" for r in recs)
+    n_torch = sum(r["framework"] == "torch" for r in recs)
+    lines.append(f"## Coverage\n\n{len(recs)} cases ({n_keras} Keras, {n_torch} PyTorch), made with "
+                 + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())) + ".\n")
+    lines.append("Per layer: the number of cases that contain it (a case counts for every layer it names).\n")
+    lines.append("| framework | layer | cases |\n|---|---|---|")
+    for (fw, layer), rs in sorted(by_layer.items()):
+        lines.append(f"| {fw} | {layer} | {len(rs)} |")
+    lines.append("\n## Cases\n")
+    lines.append("| case | layers | configuration | inputs | formats | TFLite (real converter) | not made |\n|---|---|---|---|---|---|---|")
+    for r in recs:
+        fmts = " ".join(FORMAT_ABBR.get(m["format"], m["format"]) for m in r["models"])
+        tfl = " ".join(t["precision"] for t in r["tflite"]) or "–"
+        ins = ", ".join(f"{i['dtype']}{i['shape']}" for i in r["inputs"])
+        skipped = "; ".join(f"{k}: {v}" for k, v in sorted(r["skipped"].items())).replace("|", "\\|") or "–"
+        lines.append(f"| {r['framework']}/{r['name']} | {', '.join(r['layers'])} | {r['config']} | {ins} | {fmts} | {tfl} | {skipped} |")
+    with open(out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,268 @@
+"""The Keras cases of the corpus: one entry per layer configuration.
+
+Each case builds its model with the functional API through L, the layers
+module of either tf_keras (Keras 2) or keras (Keras 3), so the same code makes
+both; the generator copies the weights from one to the other.
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable, List, Optional, Tuple
+
+
+@dataclass
+class Case:
+    name: str
+    layers: List[str]  # layer classes the case covers
+    config: str  # the configuration, in words
+    inputs: List[Tuple[tuple, str]]  # (shape without batch, dtype)
+    build: Callable  # build(L, inputs) -> output tensor or list
+    lo: float = -1.0
+    hi: float = 1.0
+    quant: bool = False  # also write float16 / dynamic / int8 TFLite conversions
+    k3: bool = True  # also build with Keras 3
+    names: Optional[List[str]] = None  # input names
+
+
+CASES: List[Case] = []
+
+
+def add(name, layers, config, inputs, build, **kw):
+    if isinstance(layers, str):
+        layers = [layers]
+    CASES.append(Case(name, layers, config, inputs, build, **kw))
+
+
+IMG = ((9, 11, 3), "float32")  # odd spatial size, 3 channels
+IMG6 = ((8, 7, 6), "float32")
+SEQ = ((13, 5), "float32")
+VEC = ((10,), "float32")
+
+# Dense
+add("dense_relu", "Dense", "units=5 relu fused", [VEC], lambda L, x: L.Dense(5, activation="relu")(x[0]))
+add("dense_nobias", "Dense", "units=7 use_bias=False linear", [VEC], lambda L, x: L.Dense(7, use_bias=False)(x[0]))
+add("dense_rank3", "Dense", "units=3 on a rank-3 input (applies to last axis)", [SEQ], lambda L, x: L.Dense(3, activation="tanh")(x[0]))
+add("dense_softmax", "Dense", "units=6 softmax fused", [VEC], lambda L, x: L.Dense(6, activation="softmax")(x[0]))
+
+# Conv1D
+add("conv1d_k3_same", "Conv1D", "k3 s1 same, 4 filters", [SEQ], lambda L, x: L.Conv1D(4, 3, padding="same")(x[0]))
+add("conv1d_k5_s2_valid", "Conv1D", "k5 s2 valid relu", [SEQ], lambda L, x: L.Conv1D(6, 5, strides=2, activation="relu")(x[0]))
+add("conv1d_causal_d2", "Conv1D", "k3 dilation 2 causal", [SEQ], lambda L, x: L.Conv1D(3, 3, dilation_rate=2, padding="causal")(x[0]))
+add("conv1d_groups", "Conv1D", "k3 groups=2 (6->4 channels) same", [((11, 6), "float32")], lambda L, x: L.Conv1D(4, 3, groups=2, padding="same")(x[0]))
+
+# Conv2D
+add("conv2d_k3_same", "Conv2D", "k3 s1 same, 5 filters", [IMG], lambda L, x: L.Conv2D(5, 3, padding="same")(x[0]))
+add("conv2d_k3_s2_valid", "Conv2D", "k3 s2 valid on odd size", [IMG], lambda L, x: L.Conv2D(5, 3, strides=2)(x[0]))
+add("conv2d_k3_s2_same", "Conv2D", "k3 s2 same on odd size (asymmetric pad)", [IMG], lambda L, x: L.Conv2D(7, 3, strides=2, padding="same")(x[0]))
+add("conv2d_k4_s2_same", "Conv2D", "k4 s2 same (even kernel)", [IMG6], lambda L, x: L.Conv2D(3, 4, strides=2, padding="same")(x[0]))
+add("conv2d_k5_d2_same", "Conv2D", "k5 dilation 2 same", [((13, 12, 2), "float32")], lambda L, x: L.Conv2D(4, 5, dilation_rate=2, padding="same")(x[0]))
+add("conv2d_k3_d2_valid", "Conv2D", "k3 dilation (2,3) valid", [((13, 12, 2), "float32")], lambda L, x: L.Conv2D(4, 3, dilation_rate=(2, 3))(x[0]))
+add("conv2d_k1", "Conv2D", "k1 pointwise no bias", [IMG6], lambda L, x: L.Conv2D(9, 1, use_bias=False)(x[0]))
+add("conv2d_k3x1_s21", "Conv2D", "k(3,1) strides (2,1) same", [IMG], lambda L, x: L.Conv2D(5, (3, 1), strides=(2, 1), padding="same")(x[0]))
+add("conv2d_groups2", "Conv2D", "k3 groups=2 (6->4) same", [IMG6], lambda L, x: L.Conv2D(4, 3, groups=2, padding="same")(x[0]))
+add("conv2d_groups3_relu", "Conv2D", "k3 groups=3 (6->9) valid relu", [IMG6], lambda L, x: L.Conv2D(9, 3, groups=3, activation="relu")(x[0]))
+add("conv2d_relu", "Conv2D", "k3 same relu fused", [IMG], lambda L, x: L.Conv2D(5, 3, padding="same", activation="relu")(x[0]))
+add("conv2d_sigmoid", "Conv2D", "k3 valid sigmoid fused", [IMG], lambda L, x: L.Conv2D(5, 3, activation="sigmoid")(x[0]))
+add("conv2d_relu_layer", ["Conv2D", "ReLU"], "k3 same, separate ReLU layer", [IMG], lambda L, x: L.ReLU()(L.Conv2D(5, 3, padding="same")(x[0])))
+
+# DepthwiseConv2D
+add("dwconv_k3_same", "DepthwiseConv2D", "k3 s1 same dm1", [IMG6], lambda L, x: L.DepthwiseConv2D(3, padding="same")(x[0]))
+add("dwconv_k3_s2_dm2", "DepthwiseConv2D", "k3 s2 valid depth_multiplier 2", [IMG], lambda L, x: L.DepthwiseConv2D(3, strides=2, depth_multiplier=2)(x[0]))
+add("dwconv_k3_s2_same", "DepthwiseConv2D", "k3 s2 same on odd size", [IMG], lambda L, x: L.DepthwiseConv2D(3, strides=2, padding="same")(x[0]))
+add("dwconv_k3_d2", "DepthwiseConv2D", "k3 dilation 2 same", [((12, 13, 5), "float32")], lambda L, x: L.DepthwiseConv2D(3, dilation_rate=2, padding="same")(x[0]))
+add("dwconv_k5_relu", "DepthwiseConv2D", "k5 valid relu fused no bias", [IMG6], lambda L, x: L.DepthwiseConv2D(5, activation="relu", use_bias=False)(x[0]))
+
+# SeparableConv2D
+add("sepconv_k3_same", "SeparableConv2D", "k3 same 7 filters", [IMG], lambda L, x: L.SeparableConv2D(7, 3, padding="same")(x[0]))
+add("sepconv_k3_s2_dm2", "SeparableConv2D", "k3 s2 valid dm2 relu", [IMG6], lambda L, x: L.SeparableConv2D(5, 3, strides=2, depth_multiplier=2, activation="relu")(x[0]))
+
+# Conv2DTranspose
+add("convT_k3_s2_same", "Conv2DTranspose", "k3 s2 same", [IMG6], lambda L, x: L.Conv2DTranspose(5, 3, strides=2, padding="same")(x[0]))
+add("convT_k2_s2_valid", "Conv2DTranspose", "k2 s2 valid", [IMG], lambda L, x: L.Conv2DTranspose(4, 2, strides=2)(x[0]))
+add("convT_k3_s1_valid", "Conv2DTranspose", "k3 s1 valid relu", [IMG], lambda L, x: L.Conv2DTranspose(3, 3, activation="relu")(x[0]))
+add("convT_k4_s2_same", "Conv2DTranspose", "k4 s2 same on odd size, no bias", [IMG], lambda L, x: L.Conv2DTranspose(6, 4, strides=2, padding="same", use_bias=False)(x[0]))
+
+# Pooling 2D
+add("maxpool2d_2", "MaxPooling2D", "pool 2 (odd size floors)", [IMG], lambda L, x: L.MaxPooling2D(2)(x[0]))
+add("maxpool2d_3_s2_same", "MaxPooling2D", "pool 3 s2 same", [IMG], lambda L, x: L.MaxPooling2D(3, strides=2, padding="same")(x[0]))
+add("maxpool2d_3_s1_valid", "MaxPooling2D", "pool (3,2) s1 valid", [IMG6], lambda L, x: L.MaxPooling2D((3, 2), strides=1)(x[0]))
+add("avgpool2d_2", "AveragePooling2D", "pool 2", [IMG6], lambda L, x: L.AveragePooling2D(2)(x[0]))
+add("avgpool2d_3_s2_same", "AveragePooling2D", "pool 3 s2 same (padding excluded from the mean)", [IMG], lambda L, x: L.AveragePooling2D(3, strides=2, padding="same")(x[0]))
+add("avgpool2d_3_s1_valid", "AveragePooling2D", "pool 3 s1 valid", [IMG], lambda L, x: L.AveragePooling2D(3, strides=1)(x[0]))
+# Pooling 1D
+add("maxpool1d_2", "MaxPooling1D", "pool 2", [SEQ], lambda L, x: L.MaxPooling1D(2)(x[0]))
+add("maxpool1d_3_s2_same", "MaxPooling1D", "pool 3 s2 same", [SEQ], lambda L, x: L.MaxPooling1D(3, strides=2, padding="same")(x[0]))
+add("avgpool1d_2", "AveragePooling1D", "pool 2", [SEQ], lambda L, x: L.AveragePooling1D(2)(x[0]))
+add("avgpool1d_3_s2_same", "AveragePooling1D", "pool 3 s2 same", [SEQ], lambda L, x: L.AveragePooling1D(3, strides=2, padding="same")(x[0]))
+# Global pooling
+add("gap2d", "GlobalAveragePooling2D", "default", [IMG], lambda L, x: L.GlobalAveragePooling2D()(x[0]))
+add("gap2d_keepdims", "GlobalAveragePooling2D", "keepdims=True", [IMG6], lambda L, x: L.GlobalAveragePooling2D(keepdims=True)(x[0]))
+add("gmp2d", "GlobalMaxPooling2D", "default", [IMG], lambda L, x: L.GlobalMaxPooling2D()(x[0]))
+add("gmp2d_keepdims", "GlobalMaxPooling2D", "keepdims=True", [IMG6], lambda L, x: L.GlobalMaxPooling2D(keepdims=True)(x[0]))
+add("gap1d", "GlobalAveragePooling1D", "default", [SEQ], lambda L, x: L.GlobalAveragePooling1D()(x[0]))
+add("gmp1d", "GlobalMaxPooling1D", "default", [SEQ], lambda L, x: L.GlobalMaxPooling1D()(x[0]))
+
+# BatchNormalization
+add("bn_after_conv", ["BatchNormalization", "Conv2D"], "after conv (foldable), eps 1e-3", [IMG], lambda L, x: L.BatchNormalization()(L.Conv2D(5, 3, padding="same", use_bias=False)(x[0])))
+add("bn_standalone_img", "BatchNormalization", "on the input, eps 1e-2, momentum 0.9", [IMG6], lambda L, x: L.BatchNormalization(epsilon=1e-2, momentum=0.9)(x[0]))
+add("bn_dense", ["BatchNormalization", "Dense"], "after Dense (rank 2)", [VEC], lambda L, x: L.BatchNormalization()(L.Dense(6)(x[0])))
+add("bn_noscale_nocenter", "BatchNormalization", "center=False scale=False", [IMG6], lambda L, x: L.BatchNormalization(center=False, scale=False)(x[0]))
+add("bn_axis1_seq", "BatchNormalization", "axis=1 on a sequence", [SEQ], lambda L, x: L.BatchNormalization(axis=1)(x[0]))
+add("bn_conv_relu", ["BatchNormalization", "Conv2D", "Activation"], "conv+BN+relu (fold then fuse)", [IMG], lambda L, x: L.Activation("relu")(L.BatchNormalization()(L.Conv2D(6, 3, strides=2, padding="same")(x[0]))))
+
+# Activations (Activation layer with a name, on a [-4,4] input)
+for act in ["relu", "sigmoid", "hard_sigmoid", "tanh", "elu", "selu", "swish", "gelu", "softplus", "linear", "relu6", "hard_swish", "silu", "softsign"]:
+    add(f"act_{act}", "Activation", f"Activation('{act}')", [IMG6], (lambda a: lambda L, x: L.Activation(a)(x[0]))(act), lo=-4, hi=4)
+add("act_softmax_last", ["Activation", "Softmax"], "Activation('softmax') on rank 4", [IMG6], lambda L, x: L.Activation("softmax")(x[0]), lo=-4, hi=4)
+add("dense_gelu", ["Dense", "Activation"], "Dense activation='gelu'", [VEC], lambda L, x: L.Dense(5, activation="gelu")(x[0]), lo=-3, hi=3)
+add("dense_swish", ["Dense", "Activation"], "Dense activation='swish'", [VEC], lambda L, x: L.Dense(5, activation="swish")(x[0]), lo=-3, hi=3)
+add("dense_elu", ["Dense", "Activation"], "Dense activation='elu'", [VEC], lambda L, x: L.Dense(5, activation="elu")(x[0]), lo=-3, hi=3)
+# Standalone activation layers
+add("relu_layer", "ReLU", "ReLU()", [IMG6], lambda L, x: L.ReLU()(x[0]), lo=-4, hi=4)
+add("relu6_layer", "ReLU", "ReLU(max_value=6)", [IMG6], lambda L, x: L.ReLU(max_value=6.0)(x[0]), lo=-8, hi=8)
+add("relu_leaky_thresh", "ReLU", "ReLU(negative_slope=0.1)", [IMG6], lambda L, x: L.ReLU(negative_slope=0.1)(x[0]), lo=-4, hi=4)
+add("leakyrelu_default", "LeakyReLU", "default slope (0.3 in Keras 2, 0.3 in Keras 3)", [IMG6], lambda L, x: L.LeakyReLU()(x[0]), lo=-4, hi=4)
+add("leakyrelu_0p1", "LeakyReLU", "slope 0.1", [IMG6], lambda L, x: L.LeakyReLU(0.1)(x[0]), lo=-4, hi=4)
+add("prelu_full", "PReLU", "per-element alpha", [IMG6], lambda L, x: L.PReLU()(x[0]), lo=-4, hi=4)
+add("prelu_shared", "PReLU", "shared_axes=[1,2] (per channel)", [IMG6], lambda L, x: L.PReLU(shared_axes=[1, 2])(x[0]), lo=-4, hi=4)
+add("elu_layer", "ELU", "alpha 1.0", [IMG6], lambda L, x: L.ELU()(x[0]), lo=-4, hi=4)
+add("elu_layer_0p5", "ELU", "alpha 0.5", [IMG6], lambda L, x: L.ELU(alpha=0.5)(x[0]), lo=-4, hi=4)
+add("softmax_layer_last", "Softmax", "axis -1", [SEQ], lambda L, x: L.Softmax()(x[0]), lo=-4, hi=4)
+add("softmax_layer_axis1", "Softmax", "axis 1", [SEQ], lambda L, x: L.Softmax(axis=1)(x[0]), lo=-4, hi=4)
+add("softmax_layer_axis2_img", "Softmax", "axis 2 on rank 4", [IMG6], lambda L, x: L.Softmax(axis=2)(x[0]), lo=-4, hi=4)
+
+# Shape layers
+add("flatten_after_conv", ["Flatten", "Conv2D", "Dense"], "conv -> Flatten -> Dense (NHWC order)", [IMG], lambda L, x: L.Dense(4)(L.Flatten()(L.Conv2D(3, 3, strides=2)(x[0]))))
+add("flatten_seq", "Flatten", "rank 3", [SEQ], lambda L, x: L.Flatten()(x[0]))
+add("reshape_neg1", "Reshape", "(-1, 3)", [IMG6], lambda L, x: L.Reshape((-1, 3))(x[0]))
+add("reshape_4d", "Reshape", "(7, 8, 6) swaps spatial sizes", [IMG6], lambda L, x: L.Reshape((7, 8, 6))(x[0]))
+add("permute_213", "Permute", "(2,1,3)", [IMG6], lambda L, x: L.Permute((2, 1, 3))(x[0]))
+add("permute_312", "Permute", "(3,1,2)", [IMG6], lambda L, x: L.Permute((3, 1, 2))(x[0]))
+add("permute_seq", "Permute", "(2,1) on a sequence", [SEQ], lambda L, x: L.Permute((2, 1))(x[0]))
+# Dropout family (identity at inference)
+add("dropout", "Dropout", "rate 0.5 after Dense", [VEC], lambda L, x: L.Dense(4)(L.Dropout(0.5)(L.Dense(8)(x[0]))))
+add("spatial_dropout2d", "SpatialDropout2D", "rate 0.3 after conv", [IMG], lambda L, x: L.SpatialDropout2D(0.3)(L.Conv2D(4, 3)(x[0])))
+add("gaussian_noise", "GaussianNoise", "stddev 0.5", [VEC], lambda L, x: L.Dense(3)(L.GaussianNoise(0.5)(x[0])))
+add("gaussian_dropout", "GaussianDropout", "rate 0.3", [VEC], lambda L, x: L.Dense(3)(L.GaussianDropout(0.3)(x[0])))
+add("alpha_dropout", "AlphaDropout", "rate 0.2", [VEC], lambda L, x: L.Dense(3)(L.AlphaDropout(0.2)(x[0])))
+# Padding / cropping / upsampling
+add("zeropad_1", "ZeroPadding2D", "padding 1", [IMG], lambda L, x: L.ZeroPadding2D(1)(x[0]))
+add("zeropad_asym", ["ZeroPadding2D", "Conv2D"], "((1,2),(0,3)) then conv", [IMG], lambda L, x: L.Conv2D(3, 3)(L.ZeroPadding2D(((1, 2), (0, 3)))(x[0])))
+add("crop_1", "Cropping2D", "cropping 1", [IMG], lambda L, x: L.Cropping2D(1)(x[0]))
+add("crop_asym", "Cropping2D", "((1,0),(2,1))", [IMG], lambda L, x: L.Cropping2D(((1, 0), (2, 1)))(x[0]))
+add("upsample_nearest_2", "UpSampling2D", "size 2 nearest", [IMG6], lambda L, x: L.UpSampling2D(2)(x[0]))
+add("upsample_nearest_23", "UpSampling2D", "size (2,3) nearest", [IMG], lambda L, x: L.UpSampling2D((2, 3))(x[0]))
+add("upsample_bilinear_2", "UpSampling2D", "size 2 bilinear", [IMG], lambda L, x: L.UpSampling2D(2, interpolation="bilinear")(x[0]))
+add("upsample_bilinear_32", "UpSampling2D", "size (3,2) bilinear", [IMG6], lambda L, x: L.UpSampling2D((3, 2), interpolation="bilinear")(x[0]))
+
+# Merge layers (two inputs of the same shape, or branches of one)
+TWO = [IMG6, IMG6]
+add("merge_add", "Add", "two inputs", TWO, lambda L, x: L.Add()([x[0], x[1]]))
+add("merge_add3", ["Add", "Conv2D"], "three branches", [IMG6], lambda L, x: L.Add()([x[0], L.Conv2D(6, 1)(x[0]), L.Conv2D(6, 3, padding="same")(x[0])]))
+add("merge_subtract", "Subtract", "two inputs", TWO, lambda L, x: L.Subtract()([x[0], x[1]]))
+add("merge_multiply", "Multiply", "two inputs", TWO, lambda L, x: L.Multiply()([x[0], x[1]]))
+add("merge_average", "Average", "two inputs", TWO, lambda L, x: L.Average()([x[0], x[1]]))
+add("merge_average3", ["Average", "Dense"], "three Dense branches", [VEC], lambda L, x: L.Average()([L.Dense(4)(x[0]), L.Dense(4)(x[0]), L.Dense(4)(x[0])]))
+add("merge_maximum", "Maximum", "two inputs", TWO, lambda L, x: L.Maximum()([x[0], x[1]]))
+add("merge_minimum", "Minimum", "two inputs", TWO, lambda L, x: L.Minimum()([x[0], x[1]]))
+add("merge_multiply_dense", ["Multiply", "Dense"], "gating: x * sigmoid(Dense(x))", [VEC], lambda L, x: L.Multiply()([x[0], L.Dense(10, activation="sigmoid")(x[0])]))
+add("concat_last", "Concatenate", "axis -1, channel counts 6+3", [IMG6], lambda L, x: L.Concatenate()([x[0], L.Conv2D(3, 1)(x[0])]))
+add("concat_axis1", "Concatenate", "axis 1 (height)", TWO, lambda L, x: L.Concatenate(axis=1)([x[0], x[1]]))
+add("concat_axis2", "Concatenate", "axis 2 (width)", TWO, lambda L, x: L.Concatenate(axis=2)([x[0], x[1]]))
+add("concat_seq3", "Concatenate", "three sequences axis -1", [SEQ, SEQ, SEQ], lambda L, x: L.Concatenate()(list(x)))
+
+# Embedding
+TOK = ((12,), "int32")
+add("embedding_gap", ["Embedding", "GlobalAveragePooling1D", "Dense"], "vocab 50 dim 8 -> mean -> Dense", [TOK], lambda L, x: L.Dense(3)(L.GlobalAveragePooling1D()(L.Embedding(50, 8)(x[0]))), lo=0, hi=50)
+add("embedding_flatten", ["Embedding", "Flatten"], "vocab 20 dim 5 -> Flatten", [TOK], lambda L, x: L.Flatten()(L.Embedding(20, 5)(x[0])), lo=0, hi=20)
+
+# LayerNormalization
+add("layernorm_last", "LayerNormalization", "axis -1 on a sequence", [SEQ], lambda L, x: L.LayerNormalization()(x[0]))
+add("layernorm_img", "LayerNormalization", "axis [1,2,3] on an image, eps 1e-5", [IMG6], lambda L, x: L.LayerNormalization(axis=[1, 2, 3], epsilon=1e-5)(x[0]))
+add("layernorm_nocenter", "LayerNormalization", "center=False on a vector", [VEC], lambda L, x: L.LayerNormalization(center=False)(L.Dense(7)(x[0])))
+add("layernorm_noscale_img_last", "LayerNormalization", "scale=False, axis -1 on an image", [IMG6], lambda L, x: L.LayerNormalization(scale=False)(x[0]))
+
+# Rescaling
+add("rescaling_255", ["Rescaling", "Conv2D"], "1/255 then conv", [IMG], lambda L, x: L.Conv2D(3, 3)(L.Rescaling(1.0 / 255)(x[0])), lo=0, hi=255)
+add("rescaling_offset", "Rescaling", "1/127.5 offset -1", [IMG], lambda L, x: L.Rescaling(1.0 / 127.5, offset=-1.0)(x[0]), lo=0, hi=255)
+
+# InputLayer / graph structure
+add("sequential_stack", ["InputLayer", "Conv2D", "MaxPooling2D", "Flatten", "Dense"], "Sequential-style chain", [((12, 12, 1), "float32")],
+    lambda L, x: L.Dense(10, activation="softmax")(L.Flatten()(L.MaxPooling2D(2)(L.Conv2D(4, 3, activation="relu")(x[0])))))
+add("multi_io", ["InputLayer", "Dense", "Concatenate"], "two inputs, two outputs", [VEC, ((4,), "float32")],
+    lambda L, x: [L.Dense(3, name="head_a")(L.Concatenate()([x[0], x[1]])), L.Dense(2, activation="sigmoid", name="head_b")(x[1])])
+add("shared_dense", ["Dense"], "one Dense layer applied to two inputs", [VEC, VEC],
+    lambda L, x: (lambda d: L.Add()([d(x[0]), d(x[1])]))(L.Dense(4)))
+
+
+def _mbv2(L, x, expand=6, cout=None, stride=1):
+    cin = x.shape[-1]
+    cout = cout or cin
+    h = L.Conv2D(cin * expand, 1, use_bias=False)(x)
+    h = L.BatchNormalization()(h)
+    h = L.ReLU(6.0)(h)
+    if stride == 2:
+        h = L.ZeroPadding2D(((0, 1), (0, 1)))(h)
+    h = L.DepthwiseConv2D(3, strides=stride, padding="same" if stride == 1 else "valid", use_bias=False)(h)
+    h = L.BatchNormalization()(h)
+    h = L.ReLU(6.0)(h)
+    h = L.Conv2D(cout, 1, use_bias=False)(h)
+    h = L.BatchNormalization()(h)
+    if stride == 1 and cin == cout:
+        h = L.Add()([x, h])
+    return h
+
+
+def _resblock(L, x, cout, stride):
+    h = L.Conv2D(cout, 3, strides=stride, padding="same", use_bias=False)(x)
+    h = L.BatchNormalization()(h)
+    h = L.Activation("relu")(h)
+    h = L.Conv2D(cout, 3, padding="same", use_bias=False)(h)
+    h = L.BatchNormalization()(h)
+    sc = x
+    if stride != 1 or x.shape[-1] != cout:
+        sc = L.BatchNormalization()(L.Conv2D(cout, 1, strides=stride, use_bias=False)(x))
+    return L.Activation("relu")(L.Add()([h, sc]))
+
+
+def _unet(L, x):
+    e1 = L.Conv2D(6, 3, padding="same", activation="relu")(x)
+    p1 = L.MaxPooling2D(2)(e1)
+    e2 = L.Conv2D(10, 3, padding="same", activation="relu")(p1)
+    p2 = L.MaxPooling2D(2)(e2)
+    b = L.Conv2D(12, 3, padding="same", activation="relu")(p2)
+    u2 = L.UpSampling2D(2)(b)
+    d2 = L.Conv2D(10, 3, padding="same", activation="relu")(L.Concatenate()([u2, e2]))
+    u1 = L.Conv2DTranspose(6, 2, strides=2)(d2)
+    d1 = L.Conv2D(6, 3, padding="same", activation="relu")(L.Concatenate()([u1, e1]))
+    return L.Conv2D(2, 1, activation="sigmoid")(d1)
+
+
+def _mlp_ln(L, x):
+    h = L.Dense(16)(x)
+    h = L.LayerNormalization()(h)
+    h = L.Activation("gelu")(h)
+    h = L.Dropout(0.1)(h)
+    h = L.Dense(16)(h)
+    h = L.LayerNormalization()(h)
+    h = L.Activation("relu")(h)
+    return L.Dense(4, activation="softmax")(h)
+
+
+def _textcls(L, x, pool):
+    h = L.Embedding(100, 12)(x)
+    h = L.Conv1D(8, 3, padding="same", activation="relu")(h)
+    h = (L.GlobalMaxPooling1D() if pool == "max" else L.GlobalAveragePooling1D())(h)
+    h = L.Dense(8, activation="relu")(h)
+    return L.Dense(3, activation="softmax")(h)
+
+
+add("block_mbv2_s1", ["MobileNetV2 block", "Conv2D", "DepthwiseConv2D", "BatchNormalization", "ReLU", "Add"], "inverted residual, stride 1, 8 channels", [((10, 10, 8), "float32")], lambda L, x: _mbv2(L, x[0]), quant=True)
+add("block_mbv2_s2", ["MobileNetV2 block", "ZeroPadding2D", "DepthwiseConv2D"], "inverted residual, stride 2 (ZeroPadding + valid), 6->10", [((11, 11, 6), "float32")], lambda L, x: _mbv2(L, x[0], expand=4, cout=10, stride=2), quant=True)
+add("block_resnet_id", ["ResNet basic block", "Conv2D", "BatchNormalization", "Add"], "identity shortcut, 8 channels", [((9, 9, 8), "float32")], lambda L, x: _resblock(L, x[0], 8, 1), quant=True)
+add("block_resnet_down", ["ResNet basic block", "Conv2D", "BatchNormalization", "Add"], "projection shortcut, stride 2, 6->10", [((9, 9, 6), "float32")], lambda L, x: _resblock(L, x[0], 10, 2), quant=True)
+add("block_unet", ["U-Net", "Conv2D", "MaxPooling2D", "UpSampling2D", "Conv2DTranspose", "Concatenate"], "2-level encoder/decoder with skips", [((16, 12, 3), "float32")], lambda L, x: _unet(L, x[0]), quant=True)
+add("block_mlp_ln", ["MLP", "Dense", "LayerNormalization", "Activation", "Dropout"], "2 hidden layers with LayerNorm + gelu", [((20,), "float32")], lambda L, x: _mlp_ln(L, x[0]), quant=True)
+add("block_textcls_avg", ["Text classifier", "Embedding", "Conv1D", "GlobalAveragePooling1D"], "embedding + conv1d + mean pool", [((16,), "int32")], lambda L, x: _textcls(L, x[0], "avg"), lo=0, hi=100)
+add("block_textcls_max", ["Text classifier", "Embedding", "Conv1D", "GlobalMaxPooling1D"], "embedding + conv1d + max pool", [((16,), "int32")], lambda L, x: _textcls(L, x[0], "max"), lo=0, hi=100)
+add("block_tiny_cnn", ["CNN", "Conv2D", "BatchNormalization", "SeparableConv2D", "GlobalAveragePooling2D", "Dense"], "small classifier", [((24, 24, 3), "float32")],
+    lambda L, x: L.Dense(5, activation="softmax")(L.GlobalAveragePooling2D()(L.SeparableConv2D(12, 3, padding="same", activation="relu")(L.BatchNormalization()(L.Conv2D(8, 3, strides=2, padding="same", activation="relu")(x[0]))))), quant=True)

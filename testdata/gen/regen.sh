@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# regen.sh: regenerate testdata/corpus with the real frameworks, from scratch.
+#
+#   python3.11 -m venv /tmp/edgeval-gen
+#   /tmp/edgeval-gen/bin/pip install -r testdata/gen/requirements.txt
+#   bash testdata/gen/regen.sh            # VENV=/path/to/venv to use another one
+#
+# Every case is seeded and every archive is written with fixed timestamps, so a
+# second run gives byte-identical files (check: (cd testdata/corpus && find . -type f
+# | sort | xargs sha256sum) before and after). testdata/corpus/KNOWN_FAILURES is
+# kept: it is maintained by hand from the Go test's output, not generated.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+VENV="${VENV:-/tmp/edgeval-gen}"
+py="$VENV/bin/python"
+out="$root/testdata/corpus"
+[ -x "$py" ] || { echo "regen.sh: no Python at $py; make the venv first (see the top of this script)" >&2; exit 2; }
+mkdir -p "$out"
+rm -rf "$out/keras" "$out/torch"
+cd "$here"
+export PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES="" TF_ENABLE_ONEDNN_OPTS=0
+"$py" gen_keras.py "$out"
+"$py" gen_torch.py "$out"
+"$py" gen_readme.py "$out" "$here/README.md"
+du -sh "$out" >&2
