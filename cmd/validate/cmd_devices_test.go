@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgeval/edgeval/devices/sshtest"
+	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/tensor"
 )
@@ -232,4 +233,26 @@ func TestDevicesCommand(t *testing.T) {
 	_, stderr, code = runDev(t, "devices", "--devices", cfg, "probe", "nope")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, `unknown device "nope"`)
+}
+
+// TestValidateOnBoardMatchesHost: the main command, `validate --device board
+// MODEL.h5`, gives the same verdict and the same device outputs over SSH as
+// on the host.
+func TestValidateOnBoardMatchesHost(t *testing.T) {
+	_, cfg := boardConfig(t)
+	model := testutil.Fixture(t, "keras/dl4j/cnn_batch_norm.h5")
+	device := map[string][]byte{}
+	for _, dev := range []string{"host", "board"} {
+		out := t.TempDir()
+		stdout, stderr, code := runDev(t, "--devices", cfg, "--device", dev, "--out", out, "--json", "-", model)
+		require.Equal(t, 0, code, stderr)
+		var res golden.Result
+		require.NoError(t, json.Unmarshal([]byte(stdout), &res))
+		assert.Equal(t, golden.VerdictPass, res.Verdict)
+		assert.Equal(t, dev, res.Device)
+		b, err := os.ReadFile(filepath.Join(out, "device.npz"))
+		require.NoError(t, err)
+		device[dev] = b
+	}
+	assert.Equal(t, device["host"], device["board"], "identical device outputs on the host and over SSH")
 }
