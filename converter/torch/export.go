@@ -1,14 +1,427 @@
 package torch
 
 import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path"
+	"strings"
 
 	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/tensor"
 )
 
-func isExportArchive(path string) bool { return false }
+// maxExportJSON bounds serialized_exported_program.json.
+const maxExportJSON = 64 << 20
 
-// LoadExport reads a torch.export archive (.pt2).
-func LoadExport(path string, batch int) (*graph.Graph, error) {
-	return nil, &Error{File: path, Err: fmt.Errorf("not yet")}
+// isExportArchive reports whether path is a zip holding a torch.export
+// program.
+func isExportArchive(p string) bool {
+	z, err := zip.OpenReader(p)
+	if err != nil {
+		return false
+	}
+	defer z.Close()
+	for _, f := range z.File {
+		if path.Base(f.Name) == "serialized_exported_program.json" {
+			return true
+		}
+	}
+	return false
+}
+
+// The parts of the torch.export serialization schema that are read.
+type exArg struct {
+	AsTensor  *struct{ Name string }  `json:"as_tensor"`
+	AsTensors []struct{ Name string } `json:"as_tensors"`
+	AsInt     *int                    `json:"as_int"`
+	AsInts    []int                   `json:"as_ints"`
+	AsFloat   *float64                `json:"as_float"`
+	AsFloats  []float64               `json:"as_floats"`
+	AsBool    *bool                   `json:"as_bool"`
+	AsString  *string                 `json:"as_string"`
+	AsNone    json.RawMessage         `json:"as_none"`
+}
+
+type exNode struct {
+	Target string `json:"target"`
+	Inputs []struct {
+		Name string `json:"name"`
+		Arg  exArg  `json:"arg"`
+	} `json:"inputs"`
+	Outputs []exArg `json:"outputs"`
+}
+
+type exProgram struct {
+	GraphModule struct {
+		Graph struct {
+			Inputs       []exArg  `json:"inputs"`
+			Outputs      []exArg  `json:"outputs"`
+			Nodes        []exNode `json:"nodes"`
+			TensorValues map[string]struct {
+				DType int `json:"dtype"`
+				Sizes []struct {
+					AsInt *int `json:"as_int"`
+				} `json:"sizes"`
+			} `json:"tensor_values"`
+		} `json:"graph"`
+		Signature struct {
+			InputSpecs []struct {
+				Parameter *struct {
+					Arg  struct{ Name string } `json:"arg"`
+					Name string                `json:"parameter_name"`
+				} `json:"parameter"`
+				Buffer *struct {
+					Arg  struct{ Name string } `json:"arg"`
+					Name string                `json:"buffer_name"`
+				} `json:"buffer"`
+				Constant *struct {
+					Arg  struct{ Name string } `json:"arg"`
+					Name string                `json:"tensor_constant_name"`
+				} `json:"tensor_constant"`
+				UserInput *struct {
+					Arg exArg `json:"arg"`
+				} `json:"user_input"`
+			} `json:"input_specs"`
+		} `json:"signature"`
+	} `json:"graph_module"`
+}
+
+// exportDTypes maps torch.export's ScalarType codes to dtypes.
+var exportDTypes = map[int]tensor.DType{1: tensor.Uint8, 2: tensor.Int8, 3: tensor.Int16, 4: tensor.Int32, 5: tensor.Int64, 6: tensor.Float16, 7: tensor.Float32, 8: tensor.Float64, 12: tensor.Bool}
+
+// LoadExport reads a torch.export archive (.pt2): the ATen graph of
+// serialized_exported_program.json, with the weights of
+// serialized_state_dict.pt (and serialized_constants.pt). batch > 0
+// replaces the first dimension of the inputs.
+func LoadExport(p string, batch int) (*graph.Graph, error) {
+	g, err := loadExport(p, batch)
+	if err != nil {
+		if IsBadInput(err) {
+			return nil, err
+		}
+		return nil, &Error{File: p, Err: err}
+	}
+	return g, nil
+}
+
+func loadExport(p string, batch int) (*graph.Graph, error) {
+	fh, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, err
+	}
+	zr, err := zip.NewReader(fh, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("zip: %v: %w", err, ErrFormat)
+	}
+	l := &loader{file: p, size: st.Size(), storages: map[string]*storageRef{}}
+	recs := map[string]*zip.File{}
+	for _, f := range zr.File {
+		recs[path.Base(f.Name)] = f
+	}
+	if recs["serialized_exported_program.json"] == nil {
+		if recs["model.json"] != nil || recs["archive_format"] != nil {
+			return nil, fmt.Errorf("this .pt2 uses the torch >= 2.6 archive layout, which is not supported yet; save it with torch 2.5 or give a torch.save file with --arch: %w", ErrFormat)
+		}
+		return nil, fmt.Errorf("no serialized_exported_program.json: %w", ErrFormat)
+	}
+	js, err := l.readRecord(recs["serialized_exported_program.json"], maxExportJSON)
+	if err != nil {
+		return nil, err
+	}
+	var prog exProgram
+	if err := json.Unmarshal(js, &prog); err != nil {
+		return nil, fmt.Errorf("serialized_exported_program.json: %v: %w", err, ErrFormat)
+	}
+	weights := map[string]*tensor.Tensor{}
+	for _, name := range []string{"serialized_state_dict.pt", "serialized_constants.pt"} {
+		rec := recs[name]
+		if rec == nil {
+			continue
+		}
+		b, err := l.readRecord(rec, MaxStorageBytes)
+		if err != nil {
+			return nil, err
+		}
+		if len(b) == 0 {
+			continue
+		}
+		f, err := Read(p+":"+name, bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range f.Tensors {
+			weights[t.Name] = t.Tensor
+		}
+	}
+	return buildExport(p, &prog, weights, batch)
+}
+
+func buildExport(file string, prog *exProgram, weights map[string]*tensor.Tensor, batch int) (*graph.Graph, error) {
+	gr := &prog.GraphModule.Graph
+	e := &emitter{b: graph.NewBuilder(), tensors: map[string]*tensor.Tensor{}, consts: map[string]*graph.Value{}}
+	vals := map[string]*graph.Value{}
+	consts := map[string]*tensor.Tensor{}
+	for _, s := range prog.GraphModule.Signature.InputSpecs {
+		switch {
+		case s.Parameter != nil:
+			consts[s.Parameter.Arg.Name] = weights[s.Parameter.Name]
+		case s.Buffer != nil:
+			consts[s.Buffer.Arg.Name] = weights[s.Buffer.Name]
+		case s.Constant != nil:
+			consts[s.Constant.Arg.Name] = weights[s.Constant.Name]
+		case s.UserInput != nil && s.UserInput.Arg.AsTensor != nil:
+			name := s.UserInput.Arg.AsTensor.Name
+			tv, ok := gr.TensorValues[name]
+			if !ok {
+				return nil, fmt.Errorf("input %s has no tensor metadata: %w", name, ErrFormat)
+			}
+			dt, ok := exportDTypes[tv.DType]
+			if !ok {
+				return nil, fmt.Errorf("input %s has unsupported dtype code %d", name, tv.DType)
+			}
+			var shape []int
+			for _, d := range tv.Sizes {
+				if d.AsInt == nil || *d.AsInt < 0 {
+					return nil, fmt.Errorf("input %s has a symbolic or bad dimension (export with static shapes)", name)
+				}
+				shape = append(shape, *d.AsInt)
+			}
+			if batch > 0 && len(shape) > 0 {
+				shape[0] = batch
+			}
+			layout := graph.LayoutNone
+			if len(shape) == 4 {
+				layout = graph.NCHW
+			}
+			vals[name] = e.b.Input(name, dt, shape, layout)
+		}
+	}
+	for name, t := range consts {
+		if t == nil {
+			return nil, fmt.Errorf("weight %s is not in the archive's state_dict: %w", name, ErrFormat)
+		}
+	}
+	var unsup []UnsupportedItem
+	for _, n := range gr.Nodes {
+		if _, ok := exportOps[n.Target]; !ok {
+			unsup = append(unsup, UnsupportedItem{Name: outName(&n), Kind: n.Target, Reason: "no mapping for this ATen op"})
+		}
+	}
+	if len(unsup) > 0 {
+		return nil, &UnsupportedError{File: file, Items: unsup}
+	}
+	for i := range gr.Nodes {
+		n := &gr.Nodes[i]
+		out, err := emitExportNode(e, n, vals, consts)
+		if err != nil {
+			return nil, &Error{File: file, Where: fmt.Sprintf("node %s (%s)", outName(n), n.Target), Err: err}
+		}
+		if len(n.Outputs) > 0 && n.Outputs[0].AsTensor != nil {
+			vals[n.Outputs[0].AsTensor.Name] = out
+		}
+	}
+	var outs []*graph.Value
+	for _, o := range gr.Outputs {
+		if o.AsTensor == nil || vals[o.AsTensor.Name] == nil {
+			return nil, &Error{File: file, Err: fmt.Errorf("output %+v is not a computed tensor: %w", o, ErrFormat)}
+		}
+		outs = append(outs, vals[o.AsTensor.Name])
+	}
+	g, err := e.b.Build(outs...)
+	if err != nil {
+		return nil, &Error{File: file, Err: err}
+	}
+	return g, nil
+}
+
+func outName(n *exNode) string {
+	if len(n.Outputs) > 0 && n.Outputs[0].AsTensor != nil {
+		return n.Outputs[0].AsTensor.Name
+	}
+	return "?"
+}
+
+// exportOps maps ATen targets to the op of the layer table and the names
+// of the tensor arguments that are weights (by role).
+var exportOps = map[string]struct {
+	op      string
+	weights map[string]string // ATen argument name → role (weight, bias, running_mean, running_var)
+}{
+	"torch.ops.aten.conv2d.default":                               {"conv2d", map[string]string{"weight": "weight", "bias": "bias"}},
+	"torch.ops.aten.conv1d.default":                               {"conv1d", map[string]string{"weight": "weight", "bias": "bias"}},
+	"torch.ops.aten.linear.default":                               {"linear", map[string]string{"weight": "weight", "bias": "bias"}},
+	"torch.ops.aten._native_batch_norm_legit_no_training.default": {"batchnorm2d", map[string]string{"weight": "weight", "bias": "bias", "running_mean": "running_mean", "running_var": "running_var"}},
+	"torch.ops.aten.layer_norm.default":                           {"layernorm", map[string]string{"weight": "weight", "bias": "bias"}},
+	"torch.ops.aten.relu.default":                                 {"relu", nil},
+	"torch.ops.aten.relu_.default":                                {"relu", nil},
+	"torch.ops.aten.hardtanh.default":                             {"hardtanh", nil},
+	"torch.ops.aten.leaky_relu.default":                           {"leakyrelu", nil},
+	"torch.ops.aten.elu.default":                                  {"elu", nil},
+	"torch.ops.aten.gelu.default":                                 {"gelu", nil},
+	"torch.ops.aten.silu.default":                                 {"silu", nil},
+	"torch.ops.aten.hardswish.default":                            {"hardswish", nil},
+	"torch.ops.aten.hardsigmoid.default":                          {"hardsigmoid", nil},
+	"torch.ops.aten.sigmoid.default":                              {"sigmoid", nil},
+	"torch.ops.aten.tanh.default":                                 {"tanh", nil},
+	"torch.ops.aten.dropout.default":                              {"identity", nil},
+	"torch.ops.aten.clone.default":                                {"identity", nil},
+	"torch.ops.aten.contiguous.default":                           {"identity", nil},
+	"torch.ops.aten.max_pool2d.default":                           {"maxpool2d", nil},
+	"torch.ops.aten.avg_pool2d.default":                           {"avgpool2d", nil},
+	"torch.ops.aten.adaptive_avg_pool2d.default":                  {"adaptiveavgpool2d", nil},
+	"torch.ops.aten.view.default":                                 {"view", nil},
+	"torch.ops.aten.reshape.default":                              {"view", nil},
+	"torch.ops.aten._unsafe_view.default":                         {"view", nil},
+	"torch.ops.aten.flatten.using_ints":                           {"flatten", nil},
+	"torch.ops.aten.permute.default":                              {"permute", nil},
+	"torch.ops.aten.mean.dim":                                     {"mean", nil},
+	"torch.ops.aten.softmax.int":                                  {"softmax", nil},
+	"torch.ops.aten._softmax.default":                             {"softmax", nil},
+	"torch.ops.aten.log_softmax.int":                              {"logsoftmax", nil},
+	"torch.ops.aten._log_softmax.default":                         {"logsoftmax", nil},
+	"torch.ops.aten.add.Tensor":                                   {"add", nil},
+	"torch.ops.aten.mul.Tensor":                                   {"mul", nil},
+	"torch.ops.aten.sub.Tensor":                                   {"sub", nil},
+	"torch.ops.aten.cat.default":                                  {"cat", nil},
+	"torch.ops.aten.upsample_nearest2d.vec":                       {"upsample", nil},
+	"torch.ops.aten.upsample_bilinear2d.vec":                      {"upsample", nil},
+}
+
+// exportArgRename maps ATen argument names to the layer table's.
+var exportArgRename = map[string]string{"size": "shape", "output_size": "output_size", "scale_factors": "scale_factor", "negative_slope": "negative_slope", "min_val": "min_val", "max_val": "max_val"}
+
+func plainArg(a *exArg) any {
+	switch {
+	case a.AsInt != nil:
+		return *a.AsInt
+	case a.AsInts != nil:
+		out := make([]any, len(a.AsInts))
+		for i, v := range a.AsInts {
+			out[i] = v
+		}
+		return out
+	case a.AsFloat != nil:
+		return *a.AsFloat
+	case a.AsFloats != nil:
+		out := make([]any, len(a.AsFloats))
+		for i, v := range a.AsFloats {
+			out[i] = v
+		}
+		return out
+	case a.AsBool != nil:
+		return *a.AsBool
+	case a.AsString != nil:
+		return *a.AsString
+	}
+	return nil
+}
+
+func emitExportNode(e *emitter, n *exNode, vals map[string]*graph.Value, consts map[string]*tensor.Tensor) (*graph.Value, error) {
+	m := exportOps[n.Target]
+	name := outName(n)
+	s := &step{Op: m.op, Kind: n.Target, Key: name, Name: name, Args: args{}}
+	var ins []*graph.Value
+	tensorArg := func(tn string) (*graph.Value, error) {
+		if v, ok := vals[tn]; ok {
+			return v, nil
+		}
+		if t, ok := consts[tn]; ok {
+			v := e.b.Const(tn, toFloat32(t))
+			vals[tn] = v
+			return v, nil
+		}
+		return nil, fmt.Errorf("tensor %s is not defined before use", tn)
+	}
+	for _, in := range n.Inputs {
+		a := &in.Arg
+		switch {
+		case a.AsTensor != nil:
+			if role, ok := m.weights[in.Name]; ok {
+				t, ok := consts[a.AsTensor.Name]
+				if !ok {
+					return nil, fmt.Errorf("%s %s is computed, not a weight (not supported)", in.Name, a.AsTensor.Name)
+				}
+				e.tensors[name+"."+role] = t
+				continue
+			}
+			v, err := tensorArg(a.AsTensor.Name)
+			if err != nil {
+				return nil, err
+			}
+			ins = append(ins, v)
+		case a.AsTensors != nil:
+			for _, t := range a.AsTensors {
+				v, err := tensorArg(t.Name)
+				if err != nil {
+					return nil, err
+				}
+				ins = append(ins, v)
+			}
+		default:
+			k := in.Name
+			if r, ok := exportArgRename[k]; ok {
+				k = r
+			}
+			if m.op == "flatten" || m.op == "permute" || m.op == "mean" || m.op == "cat" || strings.Contains(m.op, "softmax") {
+				if k == "dims" || k == "start_dim" || k == "end_dim" || k == "dim" || k == "keepdim" {
+					s.Args[k] = plainArg(a)
+					continue
+				}
+			}
+			if v := plainArg(a); v != nil {
+				s.Args[k] = v
+			} else if (m.op == "add" || m.op == "mul" || m.op == "sub") && a.AsFloat == nil && a.AsInt == nil {
+				continue
+			}
+			if (m.op == "add" || m.op == "mul" || m.op == "sub") && k == "other" {
+				f, _ := s.Args.float("other", 0)
+				ins = append(ins, e.b.ConstFloat32(name+"/other", []int{1}, []float32{float32(f)}))
+				delete(s.Args, "other")
+			}
+		}
+	}
+	if len(ins) == 0 {
+		return nil, fmt.Errorf("no tensor input")
+	}
+	switch m.op {
+	case "hardtanh":
+		lo, _ := s.Args.float("min_val", -1)
+		hi, _ := s.Args.float("max_val", 1)
+		if lo == 0 && hi == 6 {
+			s.Op = "relu6"
+		}
+	case "add", "sub":
+		if al, _ := s.Args.float("alpha", 1); al != 1 {
+			return nil, fmt.Errorf("alpha %v is not supported", al)
+		}
+	case "maxpool2d", "avgpool2d":
+		if v, ok := s.Args["stride"].([]any); ok && len(v) == 0 {
+			delete(s.Args, "stride")
+		}
+	case "batchnorm2d", "layernorm":
+		if m.op == "layernorm" {
+			delete(s.Args, "normalized_shape")
+		}
+	case "upsample":
+		if n.Target == "torch.ops.aten.upsample_bilinear2d.vec" {
+			s.Args["mode"] = "bilinear"
+		}
+		if s.Args["shape"] != nil {
+			s.Args["size"] = s.Args["shape"]
+		}
+		delete(s.Args, "shape")
+	}
+	if m.op == "softmax" || m.op == "logsoftmax" {
+		delete(s.Args, "half_to_float")
+		delete(s.Args, "dtype")
+	}
+	return ops[s.Op].emit(e, s, ins)
 }

@@ -46,6 +46,7 @@ func TestGeneratedModels(t *testing.T) {
 		{"conv1d.pth", "", 1e-5},                      // the input size is recovered from the Linear after Flatten
 		{"custom_root.pth", "custom_root.yaml", 1e-5}, // custom root: the arch gives the forward
 		{"custom_root_state_dict.pt", "custom_root.yaml", 1e-5},
+		{"export_cnn.pt2", "", 1e-5}, // torch.export: the ATen graph
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
