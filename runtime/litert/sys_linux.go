@@ -3,6 +3,7 @@ package litert
 import (
 	"os"
 	"os/exec"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 )
@@ -38,48 +39,74 @@ func killGroup(cmd *exec.Cmd) {
 	}
 }
 
-// writeFrame writes one frame (prefix, header, data) to f with writev, so
-// the tensor bytes go from their slices to the pipe with no copy in Go.
+// vmspliceMin is the size from which a tensor is handed to the pipe with
+// vmsplice (the pipe references the tensor's pages; Node's read is then the
+// only copy) instead of being copied into the pipe by writev.
+const vmspliceMin = 16 << 10
+
+// vmspliceOff is set when the kernel refuses vmsplice (some sandboxes do).
+var vmspliceOff atomic.Bool
+
+// writeFrame writes one frame (prefix, header, data) to f. The prefix and
+// header are copied (writev); tensors of vmspliceMin bytes or more are
+// spliced, smaller ones written with writev, so Go never copies tensor
+// bytes. Splicing is safe because the caller's tensors stay untouched until
+// the reply arrives, and the bridge reads every request byte before it
+// replies.
 func writeFrame(f *os.File, prefix, header []byte, data [][]byte) error {
-	bufs := make([][]byte, 0, 2+len(data))
-	bufs = append(bufs, prefix, header)
+	type chunk struct {
+		b      []byte
+		splice bool
+	}
+	chunks := make([]chunk, 0, 2+len(data))
+	chunks = append(chunks, chunk{b: prefix}, chunk{b: header})
 	for _, d := range data {
 		if len(d) > 0 {
-			bufs = append(bufs, d)
+			chunks = append(chunks, chunk{b: d, splice: len(d) >= vmspliceMin})
 		}
 	}
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return err
 	}
-	iov := make([]syscall.Iovec, 0, len(bufs))
+	var iov []syscall.Iovec
 	var werr error
+	// The closure may be called again after EAGAIN: chunks records progress.
 	err = rc.Write(func(fd uintptr) bool {
-		for len(bufs) > 0 {
+		for len(chunks) > 0 {
+			splice := chunks[0].splice && !vmspliceOff.Load()
 			iov = iov[:0]
-			for _, b := range bufs {
-				v := syscall.Iovec{Base: &b[0]}
-				v.SetLen(len(b))
+			for _, c := range chunks {
+				if (c.splice && !vmspliceOff.Load()) != splice || (splice && len(iov) > 0) {
+					break
+				}
+				v := syscall.Iovec{Base: &c.b[0]}
+				v.SetLen(len(c.b))
 				iov = append(iov, v)
 			}
-			n, _, errno := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
-			if errno == syscall.EINTR {
+			call := uintptr(syscall.SYS_WRITEV)
+			if splice {
+				call = syscall.SYS_VMSPLICE
+			}
+			n, _, errno := syscall.Syscall6(call, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)), 0, 0, 0)
+			switch {
+			case errno == syscall.EINTR:
 				continue
-			}
-			if errno == syscall.EAGAIN {
+			case errno == syscall.EAGAIN:
 				return false // not ready: wait, then call again
-			}
-			if errno != 0 {
-				werr = os.NewSyscallError("writev", errno)
+			case splice && (errno == syscall.EINVAL || errno == syscall.ENOSYS || errno == syscall.EPERM):
+				vmspliceOff.Store(true)
+				continue
+			case errno != 0:
+				werr = os.NewSyscallError("write", errno)
 				return true
 			}
-			// Drop what was written.
 			for k := int(n); k > 0; {
-				if k >= len(bufs[0]) {
-					k -= len(bufs[0])
-					bufs = bufs[1:]
+				if k >= len(chunks[0].b) {
+					k -= len(chunks[0].b)
+					chunks = chunks[1:]
 				} else {
-					bufs[0] = bufs[0][k:]
+					chunks[0].b = chunks[0].b[k:]
 					k = 0
 				}
 			}
