@@ -113,7 +113,8 @@ func startProc(node, script, nodeModules string) (*proc, error) {
 		return nil, fmt.Errorf("starting %s: %w", node, err)
 	}
 	p.stdin, p.stdout = inW, outR
-	p.out = bufio.NewReaderSize(outR, 1<<20)
+	// Outputs larger than the buffer are read straight into their tensors.
+	p.out = bufio.NewReaderSize(outR, 64<<10)
 	go func() {
 		err := cmd.Wait()
 		// A blocked read of a reply must not outlive the process.
