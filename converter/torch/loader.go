@@ -265,14 +265,26 @@ func (l *loader) readRecord(f *zip.File, limit int64) ([]byte, error) {
 
 // readExact reads the first n bytes of a zip record (n is already checked
 // against the record's declared size).
+// A stored (uncompressed) record, as torch writes every storage, is read
+// raw: archive/zip's CRC-32 check would cost more than the read itself.
 func readExact(f *zip.File, n int64) ([]byte, error) {
-	rc, err := f.Open()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v: %w", f.Name, err, ErrFormat)
+	var r io.Reader
+	if f.Method == zip.Store {
+		raw, err := f.OpenRaw()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v: %w", f.Name, err, ErrFormat)
+		}
+		r = raw
+	} else {
+		rc, err := f.Open()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v: %w", f.Name, err, ErrFormat)
+		}
+		defer rc.Close()
+		r = rc
 	}
-	defer rc.Close()
 	b := make([]byte, n)
-	if _, err := io.ReadFull(rc, b); err != nil {
+	if _, err := io.ReadFull(r, b); err != nil {
 		return nil, fmt.Errorf("%s: %v: %w", f.Name, err, ErrFormat)
 	}
 	return b, nil
