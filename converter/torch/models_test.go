@@ -47,7 +47,8 @@ func TestGeneratedModels(t *testing.T) {
 		{"custom_root.pth", "custom_root.yaml", 1e-5}, // custom root: the arch gives the forward
 		{"legacy_v03_sequential.pt", "", 1e-5},        // torch 0.3-style: module persistent ids, storage views on cuda:0, thnn backend
 		{"custom_root_state_dict.pt", "custom_root.yaml", 1e-5},
-		{"export_cnn.pt2", "", 1e-5}, // torch.export: the ATen graph
+		{"tokens_state_dict.pt", "tokens.yaml", 1e-5}, // Embedding (int32 indices), LayerNorm, permute, Conv1d, mean, mul, view, interpolate
+		{"export_cnn.pt2", "", 1e-5},                  // torch.export: the ATen graph
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
@@ -58,6 +59,9 @@ func TestGeneratedModels(t *testing.T) {
 			g, err := Load(filepath.Join("testdata", tc.file), o)
 			require.NoError(t, err)
 			name := tc.file[:len(tc.file)-len(filepath.Ext(tc.file))]
+			if name == "tokens_state_dict" {
+				name = "tokens"
+			}
 			if name == "custom_root_state_dict" {
 				name = "custom_root"
 			}

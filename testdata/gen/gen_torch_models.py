@@ -41,6 +41,25 @@ class Net(nn.Module):
         return self.head(torch.flatten(y, 1))
 
 
+class Tokens(nn.Module):
+    """A state_dict model for the --arch ops: Embedding, LayerNorm, permute, Conv1d, GELU(tanh), mean, mul, view."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(10, 8)
+        self.norm = nn.LayerNorm(8)
+        self.conv = nn.Conv1d(8, 4, 3, padding=1)
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, t):
+        x = self.norm(self.emb(t)).permute(0, 2, 1)
+        x = F.gelu(self.conv(x), approximate="tanh")
+        m = x.mean(dim=2)
+        y = self.fc(m * m).view(1, 3, 1, 1)
+        y = F.interpolate(y, scale_factor=2, mode="nearest")
+        return torch.flatten(y, 1).softmax(dim=1)
+
+
 class Foo(nn.Module):
     def forward(self, x):
         return 2 * x + 1
@@ -127,6 +146,10 @@ def main(out):
     torch.save(sd, os.path.join(out, "dtypes.pt"))
     torch.save(sd, os.path.join(out, "dtypes_legacy.pt"), _use_new_zipfile_serialization=False)
     np.savez(os.path.join(out, "dtypes.npz"), **{k: v.float().numpy() if v.dtype == torch.bfloat16 else v.numpy() for k, v in sd.items()})
+
+    tok = Tokens().eval()
+    torch.save(tok.state_dict(), os.path.join(out, "tokens_state_dict.pt"))
+    save_io(out, "tokens", tok, torch.tensor([[1, 4, 9, 0, 4, 7]], dtype=torch.int32))
 
     torch.jit.script(Foo()).save(os.path.join(out, "script.pt"))
 

@@ -131,6 +131,8 @@ def step_of(key: str, m: nn.Module) -> dict:
             s["groups"] = m.groups
     elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm)):
         s["key"] = key
+        if isinstance(m, nn.LayerNorm) and not m.elementwise_affine:
+            s["normalized_shape"] = list(m.normalized_shape)
         if m.eps != 1e-5:
             s["eps"] = m.eps
     elif isinstance(m, nn.LeakyReLU):
