@@ -120,6 +120,9 @@ func ParseArch(data []byte) (a *Arch, err error) {
 	default:
 		return nil, errors.New("no input: give input: [N, C, H, W] or inputs")
 	}
+	if len(a.Inputs) == 0 {
+		return nil, errors.New("inputs is empty")
+	}
 	for i, in := range a.Inputs {
 		if len(in.Shape) == 0 {
 			return nil, fmt.Errorf("input %q has no shape", in.Name)
