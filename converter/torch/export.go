@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path"
 	"strings"
@@ -224,7 +225,7 @@ func buildExport(file string, prog *exProgram, weights map[string]*tensor.Tensor
 		if err != nil {
 			return nil, &Error{File: file, Where: fmt.Sprintf("node %s (%s)", outName(n), n.Target), Err: err}
 		}
-		if len(n.Outputs) > 0 && n.Outputs[0].AsTensor != nil {
+		if out != nil && len(n.Outputs) > 0 && n.Outputs[0].AsTensor != nil {
 			vals[n.Outputs[0].AsTensor.Name] = out
 		}
 	}
@@ -275,6 +276,12 @@ var exportOps = map[string]struct {
 	"torch.ops.aten.clone.default":                                {"identity", nil},
 	"torch.ops.aten.contiguous.default":                           {"identity", nil},
 	"torch.ops.aten.max_pool2d.default":                           {"maxpool2d", nil},
+	"torch.ops.aten.max_pool2d_with_indices.default":              {"maxpool2d", nil},
+	"torch.ops.aten.convolution.default":                          {"convolution", map[string]string{"weight": "weight", "bias": "bias"}},
+	"torch.ops.aten.addmm.default":                                {"addmm", nil},
+	"torch.ops.aten.t.default":                                    {"t", nil},
+	"torch.ops.aten.clamp.default":                                {"clamp", nil},
+	"torch.ops.aten.div.Tensor":                                   {"div", nil},
 	"torch.ops.aten.avg_pool2d.default":                           {"avgpool2d", nil},
 	"torch.ops.aten.adaptive_avg_pool2d.default":                  {"adaptiveavgpool2d", nil},
 	"torch.ops.aten.view.default":                                 {"view", nil},
@@ -327,6 +334,26 @@ func plainArg(a *exArg) any {
 func emitExportNode(e *emitter, n *exNode, vals map[string]*graph.Value, consts map[string]*tensor.Tensor) (*graph.Value, error) {
 	m := exportOps[n.Target]
 	name := outName(n)
+	switch m.op {
+	case "t", "permute":
+		// A transposed weight (core ATen's addmm reads permute(W)) is
+		// folded into a constant.
+		if src := n.Inputs[0].Arg.AsTensor; src != nil {
+			if t, ok := consts[src.Name]; ok && len(t.Shape) == 2 {
+				consts[name] = transpose2D(toFloat32(t))
+				return nil, nil
+			}
+		}
+		if m.op == "t" {
+			return nil, fmt.Errorf("t of a computed tensor is not supported")
+		}
+	case "addmm":
+		return emitAddmm(e, n, name, vals, consts)
+	case "clamp":
+		return emitClamp(e, n, name, vals)
+	case "convolution":
+		return emitConvolution(e, n, name, vals, consts)
+	}
 	s := &step{Op: m.op, Kind: n.Target, Key: name, Name: name, Args: args{}}
 	var ins []*graph.Value
 	tensorArg := func(tn string) (*graph.Value, error) {
@@ -378,10 +405,10 @@ func emitExportNode(e *emitter, n *exNode, vals map[string]*graph.Value, consts 
 			}
 			if v := plainArg(a); v != nil {
 				s.Args[k] = v
-			} else if (m.op == "add" || m.op == "mul" || m.op == "sub") && a.AsFloat == nil && a.AsInt == nil {
+			} else if binaryOps[m.op] && a.AsFloat == nil && a.AsInt == nil {
 				continue
 			}
-			if (m.op == "add" || m.op == "mul" || m.op == "sub") && k == "other" {
+			if binaryOps[m.op] && k == "other" {
 				f, _ := s.Args.float("other", 0)
 				ins = append(ins, e.b.ConstFloat32(name+"/other", []int{1}, []float32{float32(f)}))
 				delete(s.Args, "other")
@@ -425,3 +452,131 @@ func emitExportNode(e *emitter, n *exNode, vals map[string]*graph.Value, consts 
 	}
 	return ops[s.Op].emit(e, s, ins)
 }
+
+func transpose2D(t *tensor.Tensor) *tensor.Tensor {
+	r, c := t.Shape[0], t.Shape[1]
+	src := t.Float32s()
+	dst := make([]float32, len(src))
+	for i := range r {
+		for j := range c {
+			dst[j*r+i] = src[i*c+j]
+		}
+	}
+	return tensor.FromFloat32([]int{c, r}, dst)
+}
+
+// inputArg returns the ATen argument named name, or nil.
+func inputArg(n *exNode, name string) *exArg {
+	for i := range n.Inputs {
+		if n.Inputs[i].Name == name {
+			return &n.Inputs[i].Arg
+		}
+	}
+	return nil
+}
+
+// emitAddmm is addmm(bias, x, W^T) with a constant [in, out] matrix: a
+// Dense with an IO weight.
+func emitAddmm(e *emitter, n *exNode, name string, vals map[string]*graph.Value, consts map[string]*tensor.Tensor) (*graph.Value, error) {
+	bias, x, mat := inputArg(n, "self"), inputArg(n, "mat1"), inputArg(n, "mat2")
+	if bias == nil || x == nil || mat == nil || bias.AsTensor == nil || x.AsTensor == nil || mat.AsTensor == nil {
+		return nil, fmt.Errorf("want tensors self, mat1, mat2")
+	}
+	for _, a := range []string{"beta", "alpha"} {
+		if v := inputArg(n, a); v != nil {
+			if f, _ := (args{"v": plainArg(v)}).float("v", 1); f != 1 {
+				return nil, fmt.Errorf("%s %v is not supported", a, f)
+			}
+		}
+	}
+	w, ok1 := consts[mat.AsTensor.Name]
+	b, ok2 := consts[bias.AsTensor.Name]
+	xv, ok3 := vals[x.AsTensor.Name]
+	if !ok1 || !ok2 || !ok3 {
+		return nil, fmt.Errorf("only x @ constant + constant bias is supported")
+	}
+	return e.op(name, &graph.Dense{WeightLayout: graph.IO}, xv, e.b.Const(name+".weight", toFloat32(w)), e.b.Const(name+".bias", toFloat32(b)))
+}
+
+func emitClamp(e *emitter, n *exNode, name string, vals map[string]*graph.Value) (*graph.Value, error) {
+	x := inputArg(n, "self")
+	if x == nil || x.AsTensor == nil || vals[x.AsTensor.Name] == nil {
+		return nil, fmt.Errorf("want a computed tensor self")
+	}
+	lo, hi := float32(-math.MaxFloat32), float32(math.MaxFloat32)
+	if a := inputArg(n, "min"); a != nil && plainArg(a) != nil {
+		f, err := (args{"min": plainArg(a)}).float("min", 0)
+		if err != nil {
+			return nil, err
+		}
+		lo = float32(f)
+	}
+	if a := inputArg(n, "max"); a != nil && plainArg(a) != nil {
+		f, err := (args{"max": plainArg(a)}).float("max", 0)
+		if err != nil {
+			return nil, err
+		}
+		hi = float32(f)
+	}
+	if lo == 0 && hi == math.MaxFloat32 {
+		return e.op(name, &graph.Relu{}, vals[x.AsTensor.Name])
+	}
+	return e.op(name, &graph.Clip{Min: lo, Max: hi}, vals[x.AsTensor.Name])
+}
+
+// emitConvolution maps aten.convolution (the core ATen form) onto Conv2d,
+// Conv1d or ConvTranspose2d.
+func emitConvolution(e *emitter, n *exNode, name string, vals map[string]*graph.Value, consts map[string]*tensor.Tensor) (*graph.Value, error) {
+	x, w := inputArg(n, "input"), inputArg(n, "weight")
+	if x == nil || w == nil || x.AsTensor == nil || w.AsTensor == nil || vals[x.AsTensor.Name] == nil {
+		return nil, fmt.Errorf("want input and weight tensors")
+	}
+	wt, ok := consts[w.AsTensor.Name]
+	if !ok {
+		return nil, fmt.Errorf("the weight is computed, not a constant (not supported)")
+	}
+	e.tensors[name+".weight"] = wt
+	if b := inputArg(n, "bias"); b != nil && b.AsTensor != nil {
+		bt, ok := consts[b.AsTensor.Name]
+		if !ok {
+			return nil, fmt.Errorf("the bias is computed, not a constant (not supported)")
+		}
+		e.tensors[name+".bias"] = bt
+	}
+	a := args{}
+	for _, k := range []string{"stride", "padding", "dilation", "groups", "output_padding"} {
+		if v := inputArg(n, k); v != nil {
+			a[k] = plainArg(v)
+		}
+	}
+	transposed := false
+	if v := inputArg(n, "transposed"); v != nil && v.AsBool != nil {
+		transposed = *v.AsBool
+	}
+	op := "conv2d"
+	switch {
+	case transposed && len(wt.Shape) == 4:
+		op = "convtranspose2d"
+	case transposed:
+		return nil, fmt.Errorf("transposed convolution of rank %d is not supported", len(wt.Shape))
+	case len(wt.Shape) == 3:
+		op = "conv1d"
+	case len(wt.Shape) != 4:
+		return nil, fmt.Errorf("convolution weight %v is not supported", wt.Shape)
+	}
+	if op != "convtranspose2d" {
+		if opad, ok := a["output_padding"].([]any); ok {
+			for _, v := range opad {
+				if v != 0 {
+					return nil, fmt.Errorf("output_padding %v without transposed", opad)
+				}
+			}
+		}
+		delete(a, "output_padding")
+	}
+	s := &step{Op: op, Kind: n.Target, Key: name, Name: name, Args: a}
+	return ops[op].emit(e, s, []*graph.Value{vals[x.AsTensor.Name]})
+}
+
+// binaryOps take a tensor or a scalar as their second operand.
+var binaryOps = map[string]bool{"add": true, "sub": true, "mul": true, "div": true}

@@ -112,6 +112,7 @@ func init() {
 		"add":               {multi: true, emit: emitBinary(func() graph.Op { return &graph.Add{} })},
 		"mul":               {multi: true, emit: emitBinary(func() graph.Op { return &graph.Mul{} })},
 		"sub":               {multi: true, emit: emitBinary(func() graph.Op { return &graph.Sub{} })},
+		"div":               {multi: true, emit: emitBinary(func() graph.Op { return &graph.Div{} })},
 		"cat":               {multi: true, args: []string{"dim"}, emit: emitCat},
 	}
 	ops["concat"] = ops["cat"]

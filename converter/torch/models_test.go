@@ -49,6 +49,7 @@ func TestGeneratedModels(t *testing.T) {
 		{"custom_root_state_dict.pt", "custom_root.yaml", 1e-5},
 		{"tokens_state_dict.pt", "tokens.yaml", 1e-5}, // Embedding (int32 indices), LayerNorm, permute, Conv1d, mean, mul, view, interpolate
 		{"export_cnn.pt2", "", 1e-5},                  // torch.export: the ATen graph
+		{"export_core.pt2", "", 1e-5},                 // decomposed to core ATen: convolution, addmm, clamp, div
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {

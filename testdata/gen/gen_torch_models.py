@@ -159,3 +159,12 @@ def main(out):
     ep = torch.export.export(small, (x,))
     torch.export.save(ep, os.path.join(out, "export_cnn.pt2"))
     save_io(out, "export_cnn", small, x)
+
+    # The same kind of model decomposed to core ATen: convolution, addmm of a permuted weight,
+    # max_pool2d_with_indices + getitem, clamp, div (Hardswish), _log_softmax.
+    core = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(4 * 4 * 4, 3), nn.Hardswish(), nn.LogSoftmax(dim=1))
+    condition(core, (4, 3, 8, 8))
+    x = torch.randn(1, 3, 8, 8)
+    torch.export.save(torch.export.export(core, (x,)).run_decompositions(), os.path.join(out, "export_core.pt2"))
+    save_io(out, "export_core", core, x)
