@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 )
 
 // Frame limits. A reply header is small JSON; reply data are output tensors,
@@ -40,6 +41,9 @@ func readFrameHeader(r io.Reader, hbuf []byte) (header []byte, dataLen int, err 
 	dl := binary.LittleEndian.Uint32(pre[4:])
 	if hl == 0 || hl > maxHeader {
 		return nil, 0, fmt.Errorf("malformed frame: header length %d", hl)
+	}
+	if uint64(dl) > math.MaxInt {
+		return nil, 0, fmt.Errorf("malformed frame: %d data bytes do not fit this platform", dl)
 	}
 	if cap(hbuf) < int(hl) {
 		hbuf = make([]byte, hl)

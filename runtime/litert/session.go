@@ -65,14 +65,19 @@ func (s *session) Run(ctx context.Context, inputs []*tensor.Tensor) (*runtime.Re
 			if err != nil {
 				return nil, fmt.Errorf("output %d: %w", i, err)
 			}
-			n, err := tensor.CheckedNumElements(w.Shape, maxData)
+			// The output's bytes cannot exceed the data sent.
+			n, err := tensor.CheckedNumElements(w.Shape, dataLen/dt.Size())
 			if err != nil {
 				return nil, fmt.Errorf("output %d: %w", i, err)
 			}
+			if dt != s.outputs[i].DType {
+				return nil, fmt.Errorf("output %d is %v, the model declares %v", i, dt, s.outputs[i].DType)
+			}
 			dts[i], sizes[i] = dt, n*dt.Size()
-			if total += sizes[i]; total > dataLen {
+			if sizes[i] > dataLen-total {
 				return nil, fmt.Errorf("outputs need more than the %d data bytes sent", dataLen)
 			}
+			total += sizes[i]
 		}
 		outs = make([]*tensor.Tensor, len(r.Outputs))
 		dst := make([][]byte, len(r.Outputs))
