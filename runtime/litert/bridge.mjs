@@ -10,12 +10,16 @@
 // order. Requests: {op:"load", signature, batch} + model bytes;
 // {op:"run"} + input bytes; {op:"unload"} (frees the model, keeping the
 // process for the next one); {op:"quit"}. Every reply has ok:true or
-// ok:false with error and kind ("model", "signature", "runtime").
+// ok:false with error and kind ("model", "signature", "runtime", or "fatal"
+// when the WASM module aborted and the process must not be used again).
+// The bridge reads every byte of a request before it replies (the Go side
+// relies on that: it splices tensors into the pipe without copying them).
 //
 // LiteRT's JavaScript Tensor class accepts only float32/int32/uint8, so this
 // script drives the WASM bindings (liteRtWasm) directly: it creates host
-// tensor buffers with the model's own element type (int8, int16, bool, ...)
-// and copies bytes in and out of WASM memory.
+// tensor buffers with the model's own element type (int8, int16, bool, ...),
+// reads inputs from stdin straight into them, and writes outputs to stdout
+// straight from WASM memory.
 //
 // Everything LiteRT prints (printErr, console.*) goes to stderr and is
 // captured; a line containing "ERROR" during a request fails the request,
