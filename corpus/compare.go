@@ -1,0 +1,84 @@
+package corpus
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/tensor"
+)
+
+// Mismatch is the comparison of one output that failed.
+type Mismatch struct {
+	Output  string
+	Metrics golden.Metrics
+	Reasons []string
+}
+
+// Compare checks got against want output by output under golden's float32
+// policy (golden.ToleranceFor(golden.Float32, max|want|, 0)). It returns the
+// largest max-abs error relative to the output range over all outputs, and
+// an error describing every output that fails (shape, count or tolerance).
+func Compare(names []string, want, got []*tensor.Tensor) (float64, error) {
+	if len(want) != len(got) {
+		return 0, fmt.Errorf("%d outputs, want %d", len(got), len(want))
+	}
+	worst := 0.0
+	var fails []string
+	for i := range want {
+		name := fmt.Sprint(i)
+		if i < len(names) {
+			name = names[i]
+		}
+		if !slices.Equal(want[i].Shape, got[i].Shape) {
+			fails = append(fails, fmt.Sprintf("output %s: shape %v, want %v", name, got[i].Shape, want[i].Shape))
+			continue
+		}
+		m, err := golden.Compare(floats(want[i]), floats(got[i]), want[i].Shape)
+		if err != nil {
+			fails = append(fails, fmt.Sprintf("output %s: %v", name, err))
+			continue
+		}
+		tol, err := golden.ToleranceFor(golden.Float32, m.RefRange, 0)
+		if err != nil {
+			return 0, err
+		}
+		rel := m.MaxAbs
+		if m.RefRange > 0 {
+			rel = m.MaxAbs / m.RefRange
+		}
+		worst = max(worst, rel)
+		if ok, why := tol.Check(m); !ok {
+			fails = append(fails, fmt.Sprintf("output %s: %s (max abs %.3g, range %.3g)", name, strings.Join(why, "; "), m.MaxAbs, m.RefRange))
+		}
+	}
+	if len(fails) > 0 {
+		return worst, fmt.Errorf("%s", strings.Join(fails, "; "))
+	}
+	return worst, nil
+}
+
+// floats returns t's values as float32 (dequantized or converted).
+func floats(t *tensor.Tensor) []float32 {
+	if t.DType == tensor.Float32 {
+		return t.Float32s()
+	}
+	if t.Quant != nil {
+		return t.Dequantize()
+	}
+	f := t.Float64s()
+	out := make([]float32, len(f))
+	for i, v := range f {
+		out[i] = float32(v)
+	}
+	return out
+}
+
+// Cast returns t converted to dtype dt (t itself when it already has it).
+func Cast(t *tensor.Tensor, dt tensor.DType) *tensor.Tensor {
+	if t.DType == dt {
+		return t
+	}
+	return tensor.FromFloat64s(dt, t.Shape, t.Float64s())
+}
