@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/nlpodyssey/gopickle/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -61,6 +62,39 @@ func TestHostileSizes(t *testing.T) {
 			_, err := ReadFile(filepath.Join("testdata", "hostile", tc.file))
 			require.Error(t, err)
 			assert.True(t, errors.Is(err, ErrFormat), "%v", err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+// TestViewBounds checks rebuildTensor's checks on a storage of 16 float32
+// elements: views must stay inside it, and stride-0 views may not expand
+// it without bound.
+func TestViewBounds(t *testing.T) {
+	l := &loader{}
+	st := &storageRef{key: "0", typ: storageTypes["FloatStorage"], numel: 16}
+	tup := func(v ...any) *types.Tuple { return types.NewTupleFromSlice(v) }
+	tests := []struct {
+		name         string
+		off          int
+		size, stride *types.Tuple
+		want         string
+	}{
+		{"inside", 2, tup(2, 3), tup(3, 1), ""},
+		{"expand a little", 0, tup(100, 16), tup(0, 1), ""},
+		{"past the end", 10, tup(2, 4), tup(4, 1), "reaches element 17"},
+		{"huge expand", 0, tup(1<<30, 16), tup(0, 1), "more than 64x"},
+		{"rank mismatch", 0, tup(2, 2), tup(1), "differ in rank"},
+		{"negative size", 0, tup(-1), tup(1), "not a valid int"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := l.rebuildTensor([]any{st, tc.off, tc.size, tc.stride})
+			if tc.want == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}

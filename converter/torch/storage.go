@@ -58,6 +58,10 @@ type tensorRef struct {
 // maxElements bounds any tensor's element count (and so its bytes).
 const maxElements = 1 << 34
 
+// maxViewExpansion bounds how much larger than its storage a strided view
+// may be.
+const maxViewExpansion = 64
+
 // rebuildTensor implements torch._utils._rebuild_tensor(_v2)(storage,
 // storage_offset, size, stride, ...), checking that the view lies inside the
 // storage.
@@ -87,6 +91,12 @@ func (l *loader) rebuildTensor(args []any) (any, error) {
 	n, err := tensor.CheckedNumElements(size, maxElements)
 	if err != nil {
 		return nil, fmt.Errorf("size %v: %v: %w", size, err, ErrFormat)
+	}
+	// A view can be larger than its storage only through repeated
+	// elements (stride 0, as expand() makes); bound what it may make the
+	// loader allocate.
+	if sb := st.numel * int64(st.typ.size); int64(n)*int64(st.typ.size) > maxViewExpansion*sb+1<<20 {
+		return nil, fmt.Errorf("view of size %v on storage %s of %d elements would expand it more than %dx: %w", size, st.key, st.numel, maxViewExpansion, ErrFormat)
 	}
 	if n > 0 {
 		last := int64(off)
