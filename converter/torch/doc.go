@@ -15,7 +15,19 @@
 //
 // A state_dict, or a module tree whose root is a custom class, needs the
 // architecture from the user: Options.Arch names a YAML file in the format
-// documented in ARCH.md.
+// documented in ARCH.md. A full pickled nn.Sequential of standard layers
+// needs nothing (or an arch file holding only the input shape, when the
+// layers do not determine it).
+//
+// Entry points: Load (any file, to a graph), ReadFile/Read (a torch.save
+// file to its tensors and module tree), ReadArch/ParseArch and
+// BuildWithArch, BuildModule, LoadExport (.pt2). Errors a user can fix are
+// *Error, *UnsafeClassError, *TorchScriptError and *UnsupportedError
+// (IsBadInput reports them; the CLI exits 2).
+//
+// .pt2 archives are read in the layout torch 2.5 writes
+// (serialized_exported_program.json at the archive root); the later
+// layout (models/*.json) is refused with a clear error.
 //
 // Pickles are read with github.com/nlpodyssey/gopickle and never execute
 // anything: every global a pickle names is resolved through an allow-list

@@ -2,9 +2,11 @@ package torch
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 
+	"github.com/nlpodyssey/gopickle/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -120,4 +122,27 @@ func TestTorchScriptRefused(t *testing.T) {
 		assert.Contains(t, err.Error(), "torch.export.save")
 		assert.True(t, IsBadInput(err))
 	}
+}
+
+// TestUnsupportedLayers checks that every standard layer without a mapping
+// is named at once.
+func TestUnsupportedLayers(t *testing.T) {
+	seq := func(children ...*Module) *Module {
+		m := &Module{Class: "torch.nn.modules.container.Sequential", Attrs: map[string]any{}}
+		d := types.NewOrderedDict()
+		for i, c := range children {
+			d.Set(fmt.Sprint(i), c)
+		}
+		m.Attrs["_modules"] = d
+		return m
+	}
+	layer := func(cls string) *Module { return &Module{Class: cls, Attrs: map[string]any{}} }
+	f := &File{Path: "x.pth", Root: seq(layer("torch.nn.modules.rnn.LSTM"), layer("torch.nn.modules.activation.ReLU"), layer("torch.nn.modules.pixelshuffle.PixelShuffle"))}
+	_, err := BuildModule(f, nil, 0)
+	var u *UnsupportedError
+	require.ErrorAs(t, err, &u)
+	require.Len(t, u.Items, 2)
+	assert.Equal(t, "0", u.Items[0].Name)
+	assert.Equal(t, "torch.nn.modules.rnn.LSTM", u.Items[0].Kind)
+	assert.Equal(t, "2", u.Items[1].Name)
 }

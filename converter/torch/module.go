@@ -62,8 +62,12 @@ func BuildModule(f *File, arch *Arch, batch int) (*graph.Graph, error) {
 		steps = append(steps, &step{Where: orRoot(path) + " (" + cls + ")", Op: op, Kind: cls, Key: path, Name: orRoot(path), Args: a})
 	}
 	walk(f.Root, "")
-	if len(unsupported) > 0 {
+	custom := slices.ContainsFunc(unsupported, func(it UnsupportedItem) bool { return strings.HasPrefix(it.Reason, "a custom module") })
+	if custom {
 		return nil, &Error{File: f.Path, Err: fmt.Errorf("%w:%s", ErrNeedArch, describeItems(unsupported))}
+	}
+	if len(unsupported) > 0 {
+		return nil, &UnsupportedError{File: f.Path, Items: unsupported}
 	}
 	if len(steps) == 0 {
 		return nil, &Error{File: f.Path, Err: fmt.Errorf("the module %s has no layers", f.Root.Class)}
