@@ -63,7 +63,7 @@ func TestArchStepErrors(t *testing.T) {
 		{"input: [1, 2, 5, 5]\nlayers: [{op: Conv2d, key: conv1, groups: 2}]", "groups 2 does not fit"},
 		{"input: [1, 2, 5, 5]\nlayers: [{op: Conv2d, key: conv1, padding_mode: mirror, padding: 1}]", `padding_mode "mirror"`},
 		{"input: [1, 2, 5, 5]\nlayers: [{op: Linear, key: conv1}]", "weight [2 2 2 2]: want [out, in]"},
-		{"input: [1, 2, 5, 5]\nlayers: [{op: AdaptiveAvgPool2d, output_size: 3}]", "does not divide"},
+		{"input: [1, 2, 5, 5]\nlayers: [{op: AdaptiveAvgPool2d, output_size: 6}]", "does not fit the input"},
 	}
 	for _, tc := range tests {
 		a, err := ParseArch([]byte(tc.yaml))

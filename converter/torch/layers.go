@@ -656,8 +656,11 @@ func emitAdaptive(kind graph.PoolKind) func(e *emitter, s *step, in []*graph.Val
 			}
 			return e.op(s.Name, &graph.Reduce{Type: r, Axes: []int{2, 3}, KeepDims: true}, x)
 		}
-		if out[0] < 1 || out[1] < 1 || x.Shape[2]%out[0] != 0 || x.Shape[3]%out[1] != 0 {
-			return nil, fmt.Errorf("output size %v does not divide the input %v (only evenly dividing adaptive pooling is supported)", out, x.Shape)
+		if out[0] < 1 || out[1] < 1 || out[0] > x.Shape[2] || out[1] > x.Shape[3] {
+			return nil, fmt.Errorf("output size %v does not fit the input %v", out, x.Shape)
+		}
+		if x.Shape[2]%out[0] != 0 || x.Shape[3]%out[1] != 0 {
+			return adaptiveSeparable(e, s, x, kind, out)
 		}
 		kh, kw := x.Shape[2]/out[0], x.Shape[3]/out[1]
 		return e.op(s.Name, &graph.Pool2D{Type: kind, Window: [2]int{kh, kw}, Strides: [2]int{kh, kw}, Padding: graph.Valid(), Layout: graph.NCHW, CountIncludePad: true}, x)
@@ -836,4 +839,60 @@ func emitCat(e *emitter, s *step, in []*graph.Value) (*graph.Value, error) {
 		dim = 0
 	}
 	return e.op(s.Name, &graph.Concat{Axis: dim}, in...)
+}
+
+// maxAdaptiveCells bounds the output rows+columns of an adaptive pooling
+// whose windows overlap (each becomes a Slice and a Reduce).
+const maxAdaptiveCells = 64
+
+// adaptiveSeparable computes adaptive pooling whose output size does not
+// divide the input: PyTorch's window i on an axis of size n spans
+// [floor(i*n/o), ceil((i+1)*n/o)). A rectangle's mean (or max) is the mean
+// (max) over rows of the mean (max) over columns, so each axis is pooled in
+// turn: one Slice and Reduce per output index, then a Concat.
+func adaptiveSeparable(e *emitter, s *step, x *graph.Value, kind graph.PoolKind, out []int) (*graph.Value, error) {
+	if out[0]+out[1] > maxAdaptiveCells {
+		return nil, fmt.Errorf("output size %v of input %v: overlapping adaptive windows are supported up to %d rows+columns", out, x.Shape, maxAdaptiveCells)
+	}
+	r := graph.ReduceMean
+	if kind == graph.PoolMax {
+		r = graph.ReduceMax
+	}
+	v := x
+	for k, ax := range []int{2, 3} {
+		n, o := v.Shape[ax], out[k]
+		if n == o {
+			continue
+		}
+		parts := make([]*graph.Value, o)
+		for i := range o {
+			lo, hi := i*n/o, ((i+1)*n+o-1)/o
+			b := make([]int, 4)
+			en := slices.Clone(v.Shape)
+			b[ax], en[ax] = lo, hi
+			sl, err := e.op(fmt.Sprintf("%s/ax%d_%d/slice", s.Name, ax, i), &graph.Slice{Begin: b, End: en}, v)
+			if err != nil {
+				return nil, err
+			}
+			if parts[i], err = e.op(fmt.Sprintf("%s/ax%d_%d", s.Name, ax, i), &graph.Reduce{Type: r, Axes: []int{ax}, KeepDims: true}, sl); err != nil {
+				return nil, err
+			}
+		}
+		name := fmt.Sprintf("%s/ax%d", s.Name, ax)
+		if k == 1 || out[1] == v.Shape[3] {
+			name = s.Name
+		}
+		var err error
+		if o == 1 {
+			v = parts[0]
+			continue
+		}
+		if v, err = e.op(name, &graph.Concat{Axis: ax}, parts...); err != nil {
+			return nil, err
+		}
+	}
+	if v.Layout != graph.NCHW && len(v.Shape) == 4 {
+		v.Layout = graph.NCHW
+	}
+	return v, nil
 }

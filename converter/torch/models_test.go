@@ -46,6 +46,7 @@ func TestGeneratedModels(t *testing.T) {
 		{"seq_mlp_legacy.pt", "", 1e-5},               // full Sequential in the legacy format
 		{"convtranspose.pth", "in_4x5x5.yaml", 1e-5},  // no Linear: the input comes from an input-only arch
 		{"conv1d.pth", "", 1e-5},                      // the input size is recovered from the Linear after Flatten
+		{"adaptive.pth", "in_3x9x10.yaml", 1e-5},      // overlapping adaptive avg/max windows
 		{"custom_root.pth", "custom_root.yaml", 1e-5}, // custom root: the arch gives the forward
 		{"legacy_v03_sequential.pt", "", 1e-5},        // torch 0.3-style: module persistent ids, storage views on cuda:0, thnn backend
 		{"custom_root_state_dict.pt", "custom_root.yaml", 1e-5},

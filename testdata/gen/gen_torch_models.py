@@ -151,6 +151,10 @@ def main(out):
     torch.save(tok.state_dict(), os.path.join(out, "tokens_state_dict.pt"))
     save_io(out, "tokens", tok, torch.tensor([[1, 4, 9, 0, 4, 7]], dtype=torch.int32))
 
+    ad = nn.Sequential(nn.Conv2d(3, 4, 3), nn.AdaptiveAvgPool2d((3, 5)), nn.ReLU(), nn.AdaptiveMaxPool2d((2, None)), nn.Flatten(), nn.Linear(4 * 2 * 5, 3))
+    torch.save(ad, os.path.join(out, "adaptive.pth"))
+    save_io(out, "adaptive", ad, torch.randn(1, 3, 9, 10))
+
     torch.jit.script(Foo()).save(os.path.join(out, "script.pt"))
 
     small = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 3), nn.LogSoftmax(dim=1))

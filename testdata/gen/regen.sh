@@ -9,18 +9,24 @@
 # second run gives byte-identical files (check: (cd testdata/corpus && find . -type f
 # | sort | xargs sha256sum) before and after). testdata/corpus/KNOWN_FAILURES is
 # kept: it is maintained by hand from the Go test's output, not generated.
+# Takes about 20 minutes on 2 loaded cores (TensorFlow's converter dominates).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 VENV="${VENV:-/tmp/edgeval-gen}"
 py="$VENV/bin/python"
-out="$root/testdata/corpus"
+out="${OUT:-$root/testdata/corpus}"  # OUT=DIR writes elsewhere (to compare two runs)
 [ -x "$py" ] || { echo "regen.sh: no Python at $py; make the venv first (see the top of this script)" >&2; exit 2; }
 mkdir -p "$out"
 rm -rf "$out/keras" "$out/torch"
 cd "$here"
 export PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES="" TF_ENABLE_ONEDNN_OPTS=0
-"$py" gen_keras.py "$out"
+# The Keras cases run in two processes (each case is seeded on its own, so
+# sharding does not change any file).
+"$py" gen_keras.py "$out" --shard=0/2 &
+k0=$!
+"$py" gen_keras.py "$out" --shard=1/2
+wait "$k0"
 "$py" gen_torch.py "$out"
 "$py" gen_readme.py "$out" "$here/README.md"
 du -sh "$out" >&2
