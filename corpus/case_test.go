@@ -119,7 +119,7 @@ func TestCompare(t *testing.T) {
 	_, err = Compare(nil, want, nil)
 	assert.ErrorContains(t, err, "0 outputs, want 1")
 	// an integer output is compared by value
-	_, err = Compare(nil, want, []*tensor.Tensor{Cast(want[0], tensor.Int32)})
+	_, err = Compare(nil, want, []*tensor.Tensor{Cast(want[0], tensor.Int32, nil)})
 	require.NoError(t, err)
 }
 

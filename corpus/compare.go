@@ -2,6 +2,7 @@ package corpus
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -21,6 +22,12 @@ type Mismatch struct {
 // largest max-abs error relative to the output range over all outputs, and
 // an error describing every output that fails (shape, count or tolerance).
 func Compare(names []string, want, got []*tensor.Tensor) (float64, error) {
+	return ComparePrecision(golden.Float32, names, want, got)
+}
+
+// ComparePrecision is Compare under the policy of precision p; a quantized
+// output is dequantized, and its scale sets the int8 tolerance's floor.
+func ComparePrecision(p golden.Precision, names []string, want, got []*tensor.Tensor) (float64, error) {
 	if len(want) != len(got) {
 		return 0, fmt.Errorf("%d outputs, want %d", len(got), len(want))
 	}
@@ -40,7 +47,11 @@ func Compare(names []string, want, got []*tensor.Tensor) (float64, error) {
 			fails = append(fails, fmt.Sprintf("output %s: %v", name, err))
 			continue
 		}
-		tol, err := golden.ToleranceFor(golden.Float32, m.RefRange, 0)
+		outScale := 0.0
+		if q := got[i].Quant; q != nil && len(q.Scale) > 0 {
+			outScale = float64(q.Scale[0])
+		}
+		tol, err := golden.ToleranceFor(p, m.RefRange, outScale)
 		if err != nil {
 			return 0, err
 		}
@@ -76,9 +87,23 @@ func floats(t *tensor.Tensor) []float32 {
 }
 
 // Cast returns t converted to dtype dt (t itself when it already has it).
-func Cast(t *tensor.Tensor, dt tensor.DType) *tensor.Tensor {
+// A float tensor cast to an integer type with per-tensor quantization q is
+// quantized (round(x/scale)+zero point, saturated), as a quantized model's
+// input must be; otherwise values are converted.
+func Cast(t *tensor.Tensor, dt tensor.DType, q *tensor.Quant) *tensor.Tensor {
 	if t.DType == dt {
 		return t
+	}
+	if q.PerTensor() && t.DType.IsFloat() && dt.IsInteger() {
+		lo, hi := dt.Range()
+		scale, zp := float64(q.Scale[0]), float64(q.ZeroPoint[0])
+		v := t.Float64s()
+		for i, x := range v {
+			v[i] = min(max(math.Round(x/scale)+zp, float64(lo)), float64(hi))
+		}
+		out := tensor.FromFloat64s(dt, t.Shape, v)
+		out.Quant = q
+		return out
 	}
 	return tensor.FromFloat64s(dt, t.Shape, t.Float64s())
 }

@@ -24,7 +24,7 @@ func RunMapped(ctx context.Context, sess runtime.Session, in []IO, inputs []*ten
 	inIdx := order(in, sin)
 	args := make([]*tensor.Tensor, len(sin))
 	for i, j := range inIdx {
-		args[j] = Cast(inputs[i], sin[j].DType)
+		args[j] = Cast(inputs[i], sin[j].DType, sin[j].Quant)
 	}
 	res, err := sess.Run(ctx, args)
 	if err != nil {

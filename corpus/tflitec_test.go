@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -59,6 +58,27 @@ func TestCorpusTFLiteC(t *testing.T) {
 				}
 			}
 		}
+		for _, tf := range c.TFLite {
+			p, ok := quantPrecisions[tf.Precision]
+			if !ok {
+				continue
+			}
+			check := "tf-" + tf.Precision + "/tflite"
+			ins, want, err := c.Expected(tf.Expected)
+			var got []*tensor.Tensor
+			if err == nil {
+				var model []byte
+				if model, err = readFile(c.Path(tf.File)); err == nil {
+					got, err = runTFLite(ctx, crt, c, model, ins, true)
+				}
+			}
+			if err != nil {
+				add(check, 0, err)
+				continue
+			}
+			rel, err := ComparePrecision(p, names, want, got)
+			add(check, rel, err)
+		}
 		if tf, ok := c.TFLiteOf("float32"); ok {
 			ins, want, err := c.Expected(tf.Expected)
 			if err == nil {
@@ -76,7 +96,5 @@ func TestCorpusTFLiteC(t *testing.T) {
 			add(checkTFC, 0, fmt.Errorf("%w", err))
 		}
 	}
-	tally(t, all, known, func(check string) bool {
-		return strings.HasPrefix(check, checkOursRT+tflitec.Name) || check == checkTFC
-	})
+	tally(t, all, known, cRuntimeCheck)
 }

@@ -1,0 +1,5 @@
+//go:build cgo && tflite
+
+package corpus
+
+import _ "github.com/edgeval/edgeval/runtime/tflitec" // registers "tflite" for BenchmarkAnchors
