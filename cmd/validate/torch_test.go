@@ -22,6 +22,7 @@ func TestValidateTorchFixtures(t *testing.T) {
 		{"torch/burn/mnist.pt", "burn_mnist.yaml"},
 		{"torch/burn/conv2d.pt", "burn_conv2d.yaml"},
 		{"torch/burn/complex_nested.pt", "burn_complex_nested.yaml"},
+		{"torch/tch-rs/foo.pt", "tch_foo_inputs.yaml"}, // TorchScript with an elementwise forward
 	}
 	for _, tc := range tests {
 		t.Run(filepath.Base(tc.model), func(t *testing.T) {

@@ -145,7 +145,7 @@ func (l *loader) findClass(module, name string) (any, error) {
 // for a user's nn.Module subclass (a data holder): never a module of the
 // standard library, torch itself or a well-known third-party package.
 func (l *loader) customClassOK(top string) bool {
-	if top == "__main__" {
+	if top == "__main__" || top == "__torch__" && l.script {
 		return true
 	}
 	if top == "" || stdlibModules[top] || denyTopModules[top] || strings.HasPrefix(top, "_") {

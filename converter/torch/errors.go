@@ -46,13 +46,18 @@ func (e *UnsafeClassError) Error() string {
 // TorchScriptError is a TorchScript archive (torch.jit.save), whose program
 // is TorchScript code rather than a module tree or an ATen graph.
 type TorchScriptError struct {
-	File string
+	File   string
+	Reason string // why its code could not be read, when that was tried
 }
 
 func (e *TorchScriptError) Error() string {
-	return fmt.Sprintf("pytorch %s: a TorchScript archive (torch.jit.save / ScriptModule.save) is not supported; "+
+	why := ""
+	if e.Reason != "" {
+		why = " (" + e.Reason + ")"
+	}
+	return fmt.Sprintf("pytorch %s: a TorchScript archive (torch.jit.save / ScriptModule.save) is not supported%s; "+
 		"instead export the model with torch.export.save(torch.export.export(model, example_inputs), 'model.pt2'), "+
-		"or save the module with torch.save(model) (standard layers) or its state_dict with torch.save(model.state_dict()) plus --arch FILE (see converter/torch/ARCH.md)", e.File)
+		"or save the module with torch.save(model) (standard layers) or its state_dict with torch.save(model.state_dict()) plus --arch FILE (see converter/torch/ARCH.md)", e.File, why)
 }
 
 // UnsupportedItem is one layer, ATen op or arch step the converter cannot map.

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/edgeval/edgeval/tensor"
 )
 
 // addFiles adds every file matching the globs to the seed corpus.
@@ -66,4 +68,23 @@ func fixturePath(rel string) string {
 		dir = filepath.Dir(dir)
 	}
 	return rel
+}
+
+// FuzzScriptCode feeds arbitrary TorchScript source to the forward reader.
+// Run with go test -fuzz FuzzScriptCode ./converter/torch.
+func FuzzScriptCode(f *testing.F) {
+	f.Add("class Foo(Module):\n  def forward(self: __torch__.Foo,\n    x: Tensor,\n    y: Tensor) -> Tensor:\n    _0 = torch.add(torch.mul(x, 2), y)\n    value = self.value\n    return torch.add(_0, value)\n")
+	f.Add("class Foo(Module):\n  def forward(self, x: Tensor, y: Tensor) -> Tensor:\n    return torch.softmax(torch.relu(torch.sub(x, y, 1)), -1)\n")
+	arch := &Arch{Inputs: []ArchInput{{Name: "x", Shape: []int{1, 3}, DType: tensor.Float32}, {Name: "y", Shape: []int{1, 3}, DType: tensor.Float32}}}
+	file := &File{Root: &Module{Class: "__torch__.Foo", Attrs: map[string]any{}},
+		Tensors: []NamedTensor{{Name: "value", Tensor: tensor.FromFloat32([]int{1}, []float32{42})}}}
+	f.Fuzz(func(t *testing.T, code string) {
+		if len(code) > 1<<16 {
+			return
+		}
+		g, err := buildScript(file, code, arch)
+		if err == nil && g == nil {
+			t.Fatal("nil graph without error")
+		}
+	})
 }

@@ -34,6 +34,12 @@ func Load(path string, o Options) (*graph.Graph, error) {
 	if strings.EqualFold(filepath.Ext(path), ".pt2") || isExportArchive(path) {
 		return LoadExport(path, o.Batch)
 	}
+	if isTorchScript(path) {
+		if arch != nil && len(arch.Steps) == 0 {
+			return LoadTorchScript(path, arch)
+		}
+		return nil, &TorchScriptError{File: path}
+	}
 	f, err := ReadFile(path)
 	if err != nil {
 		return nil, err

@@ -69,8 +69,10 @@ func (f *File) Tensor(name string) *tensor.Tensor {
 
 type loader struct {
 	file     string
-	size     int64 // archive bytes
-	depth    int   // nesting of collect
+	script   bool   // read a TorchScript archive's data.pkl instead of refusing it
+	code     []byte // its code/__torch__.py, when script is set
+	size     int64  // archive bytes
+	depth    int    // nesting of collect
 	storages map[string]*storageRef
 	declared int64 // storage bytes declared so far
 }
@@ -177,7 +179,9 @@ func (l *loader) readZip(r io.ReaderAt, size int64) (*File, error) {
 		dir, base := path.Split(f.Name)
 		switch {
 		case base == "constants.pkl" || strings.Contains(f.Name, "/code/__torch__"):
-			return nil, &TorchScriptError{File: l.file}
+			if !l.script {
+				return nil, &TorchScriptError{File: l.file}
+			}
 		case base == "data.pkl" && strings.Count(f.Name, "/") == 1:
 			pkl, prefix = f.Name, dir
 		case base == "serialized_exported_program.json" || f.Name == "archive_format" || strings.HasSuffix(f.Name, "/archive_format"):
@@ -233,6 +237,19 @@ func (l *loader) readZip(r io.ReaderAt, size int64) (*File, error) {
 	obj, err := l.unpickle(data, persistent)
 	if err != nil {
 		return nil, err
+	}
+	if l.script {
+		// The root class __torch__.a.b.C is defined in code/__torch__/a/b.py.
+		m, ok := obj.(*Module)
+		if !ok {
+			return nil, fmt.Errorf("TorchScript data.pkl holds %T, want a module: %w", obj, ErrFormat)
+		}
+		mod := m.Class[:max(strings.LastIndexByte(m.Class, '.'), 0)]
+		name := prefix + "code/" + strings.ReplaceAll(mod, ".", "/") + ".py"
+		if l.code, err = l.readRecord(recs[name], maxScriptCode); err != nil {
+			return nil, fmt.Errorf("TorchScript code %s: %w", name, err)
+		}
+		return l.finishScript(obj)
 	}
 	return l.finish(obj, FormatZip)
 }

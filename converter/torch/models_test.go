@@ -147,3 +147,36 @@ func TestUnsupportedLayers(t *testing.T) {
 	assert.Equal(t, "torch.nn.modules.rnn.LSTM", u.Items[0].Kind)
 	assert.Equal(t, "2", u.Items[1].Name)
 }
+
+// TestTorchScriptElementwise runs TorchScript archives whose forward is
+// elementwise, with inputs given by an input-only arch file: tch-rs
+// foo.pt (2*x + y + self.value, value = [42]) against tch-rs's expected
+// output, and script.pt (2*x + 1), in the reference and on LiteRT.
+func TestTorchScriptElementwise(t *testing.T) {
+	x := tensor.FromFloat32([]int{1, 5}, []float32{3, 1, 4, 1, 5})
+	y := tensor.FromFloat32([]int{1, 1}, []float32{7})
+	tests := []struct {
+		file, arch string
+		ins        []*tensor.Tensor
+		want       []float32
+	}{
+		{fixture(t, "torch/tch-rs/foo.pt"), "tch_foo_inputs.yaml", []*tensor.Tensor{x, y}, []float32{55, 51, 57, 51, 59}},
+		{filepath.Join("testdata", "script.pt"), "script_inputs.yaml", []*tensor.Tensor{x}, []float32{7, 3, 9, 3, 11}},
+	}
+	for _, tc := range tests {
+		t.Run(filepath.Base(tc.file), func(t *testing.T) {
+			g, err := Load(tc.file, Options{Arch: filepath.Join("testdata", "arch", tc.arch)})
+			require.NoError(t, err)
+			got, err := reference.Run(g, tc.ins)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got[0].Float32s())
+			out := runLiteRT(t, convertGraph(t, g, false), tc.ins)
+			assert.Equal(t, tc.want, out[0].Float32s())
+		})
+	}
+	// Without the inputs the archive is refused, saying what to give.
+	_, err := Load(fixture(t, "torch/tch-rs/foo.pt"), Options{Arch: filepath.Join("testdata", "arch", "in_3x9x10.yaml")})
+	var ts *TorchScriptError
+	require.ErrorAs(t, err, &ts)
+	assert.Contains(t, err.Error(), "forward(x, y) can be read when --arch gives only its inputs")
+}
