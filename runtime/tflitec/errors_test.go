@@ -31,9 +31,9 @@ func TestOpenErrors(t *testing.T) {
 		wantType string // "model", "runtime", "input"
 		contains []string
 	}{
-		{name: "empty", model: []byte{}, wantType: "model", contains: []string{"empty model"}},
-		{name: "not a flatbuffer", model: []byte("this is not a tflite model at all"), wantType: "model", contains: []string{"TfLiteModelCreate"}},
-		{name: "truncated", model: truncated, wantType: "model", contains: []string{"TfLiteModelCreate"}},
+		{name: "empty", model: []byte{}, wantType: "model", contains: []string{"too short"}},
+		{name: "not a flatbuffer", model: []byte("this is not a tflite model at all"), wantType: "model", contains: []string{"not a TFLite model"}},
+		{name: "truncated", model: truncated, wantType: "model", contains: []string{"outside the file"}},
 		{name: "corrupt header", model: corrupt, wantType: "model"},
 		{name: "unresolved custom op", fixture: litertDir + "MTKEXT_CONV_2D.tflite", wantType: "runtime", contains: []string{"MTKEXT_CONV_2D", "unresolved"}},
 		{name: "newer builtin", fixture: litertDir + "l2_norm_composite.tflite", wantType: "runtime", contains: []string{"STABLEHLO_COMPOSITE"}},

@@ -22,7 +22,7 @@ type session struct {
 	interp   *cInterpreter
 	g        graph
 	watchdog watchdog
-	fixes    []string // repairs fixQuantAxes made to the model
+	fixes    []string // repairs tflite.FixQuantAxes made to the model
 	inputs   []runtime.TensorInfo
 	outputs  []runtime.TensorInfo
 

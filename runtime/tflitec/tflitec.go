@@ -11,6 +11,7 @@ import (
 
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/tensor"
+	"github.com/edgeval/edgeval/tflite"
 )
 
 // DefaultTimeout bounds a Run when Options.Timeout is 0.
@@ -70,7 +71,11 @@ func (s *session) open(model []byte, opts runtime.Options) error {
 	if s.delegate, err = newDelegate(opts.Delegate, opts.Threads); err != nil {
 		return rtErr("delegate", err)
 	}
-	model, s.fixes = fixQuantAxes(model)
+	// The same TOCO-era repair runtime/litert makes (see tflite.FixQuantAxes);
+	// bytes that are not a readable model are refused here, as there.
+	if model, s.fixes, err = tflite.FixQuantAxes(model); err != nil {
+		return &runtime.ModelError{Err: err}
+	}
 	if s.model, err = newModel(model); err != nil {
 		return &runtime.ModelError{Err: err}
 	}
