@@ -16,7 +16,7 @@ import (
 func convertCommand() *command {
 	c := &command{
 		name:    "convert",
-		summary: "convert MODEL (.h5, .keras) to a .tflite file",
+		summary: "convert MODEL (.h5, .keras, .pth, .pt, .pt2) to a .tflite file",
 		usage:   "[flags] MODEL -o OUT.tflite",
 	}
 	c.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -64,7 +64,7 @@ func convertCommand() *command {
 func referenceCommand() *command {
 	c := &command{
 		name:    "reference",
-		summary: "evaluate MODEL (.h5, .keras) with the Go float reference and write its outputs",
+		summary: "evaluate MODEL (.h5, .keras, .pth, .pt, .pt2) with the Go float reference and write its outputs",
 		usage:   "[flags] MODEL --out OUT.npz",
 	}
 	c.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -38,7 +38,7 @@ func (f *validateFlags) register(fs *flag.FlagSet) {
 func validateCommand() *command {
 	c := &command{
 		name:    "validate",
-		summary: "convert MODEL (.h5, .keras) to .tflite, run it on a device and compare with the Go reference (the default command)",
+		summary: "convert MODEL (.h5, .keras, .pth, .pt, .pt2) to .tflite, run it on a device and compare with the Go reference (the default command)",
 		usage:   "[flags] MODEL",
 	}
 	c.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
