@@ -83,10 +83,12 @@ func TestValidatePairTFLite(t *testing.T) {
 		{"keras/mlcommons-tiny/pretrainedResnet.h5", "keras/mlcommons-tiny/pretrainedResnet.tflite", "0,255", 0},
 		{"keras/mlcommons-tiny/vww_96.h5", "keras/mlcommons-tiny/vww_96_float.tflite", "0,1", 0},
 		{"keras/mlcommons-tiny/ad01.h5", "keras/mlcommons-tiny/ad01_fp32.tflite", "-1,1", 1},
+		// The generated corpus case the flatten-order control alters.
+		{corpusFile(t, "keras/flatten_after_conv/model_k2.h5"), corpusFile(t, "keras/flatten_after_conv/tf_float32.tflite"), "-1,1", 0},
 	}
 	for _, tc := range tests {
 		t.Run(filepath.Base(tc.tfl), func(t *testing.T) {
-			res, stderr, code := validateJSON(t, "--out", t.TempDir(), "--input-range", tc.rng, "--tflite", testutil.Fixture(t, tc.tfl), testutil.Fixture(t, tc.h5))
+			res, stderr, code := validateJSON(t, "--out", t.TempDir(), "--input-range", tc.rng, "--tflite", fixtureOrPath(t, tc.tfl), fixtureOrPath(t, tc.h5))
 			require.Equal(t, tc.code, code, stderr)
 			require.Len(t, res.Outputs, 1)
 			m := res.Outputs[0].Metrics
@@ -95,11 +97,25 @@ func TestValidatePairTFLite(t *testing.T) {
 	}
 }
 
-// mutateTFLite copies a real .tflite, lets f alter the constant data of its
+// fixtureOrPath returns an absolute path as is, and a shared fixture's path
+// for a relative one.
+func fixtureOrPath(t *testing.T, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return testutil.Fixture(t, p)
+}
+
+// corpusFile returns the path of a file of the generated corpus.
+func corpusFile(t *testing.T, rel string) string {
+	return filepath.Join(testutil.RepoRoot(t), "testdata", "corpus", rel)
+}
+
+// mutateTFLite copies a real .tflite (a shared fixture, or an absolute path), lets f alter the constant data of its
 // tensors in place, and writes the altered model to a temporary file.
 func mutateTFLite(t *testing.T, fixture string, f func(m *tflite.Model)) string {
 	t.Helper()
-	b, err := os.ReadFile(testutil.Fixture(t, fixture))
+	b, err := os.ReadFile(fixtureOrPath(t, fixture))
 	require.NoError(t, err)
 	m, err := tflite.Read(b) // buffer data aliases b
 	require.NoError(t, err)
@@ -209,16 +225,49 @@ func TestValidateNegativeControls(t *testing.T) {
 		}
 	})
 
+	// Bug 3: a Flatten read in NCHW order where the model is NHWC: the
+	// Dense weights' columns, which follow the (h, w, c) order of the
+	// flattened convolution output, are laid out in (c, h, w) order. The
+	// model is the generated corpus case conv → Flatten → Dense, with the
+	// real TF converter's .tflite.
+	flatCase := corpusFile(t, "keras/flatten_after_conv")
+	flattenOrder := mutateTFLite(t, filepath.Join(flatCase, "tf_float32.tflite"), func(m *tflite.Model) {
+		conv := opsOf(m, tflite.OpConv2D)
+		fc := opsOf(m, tflite.OpFullyConnected)
+		require.Len(t, conv, 1)
+		require.Len(t, fc, 1)
+		shape := m.Subgraphs[0].Tensors[conv[0].Outputs[0]].Shape // [1,H,W,C]
+		h, w, c := shape[1], shape[2], shape[3]
+		wT := m.Subgraphs[0].Tensors[fc[0].Inputs[1]]
+		data, err := m.BufferData(wT.Buffer)
+		require.NoError(t, err)
+		in := wT.Shape[1]
+		require.Equal(t, h*w*c, in)
+		right := f32s(data)
+		wrong := make([]float32, len(right))
+		for o := range wT.Shape[0] {
+			for y := range h {
+				for x := range w {
+					for ch := range c {
+						wrong[o*in+(ch*h+y)*w+x] = right[o*in+(y*w+x)*c+ch]
+					}
+				}
+			}
+		}
+		putF32s(data, wrong)
+	})
+
 	tests := []struct {
 		name, h5, tfl, rng, output string
 	}{
 		{"dense kernel not transposed", "keras/mlcommons-tiny/pretrainedResnet.h5", untransposed, "0,255", "dense"},
 		{"batchnorm folded with wrong epsilon", "keras/mlcommons-tiny/vww_96.h5", wrongEps, "0,1", "dense"},
+		{"flatten in NCHW order", filepath.Join(flatCase, "model_k2.h5"), flattenOrder, "-1,1", "dense"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			out := t.TempDir()
-			res, stderr, code := validateJSON(t, "--out", out, "--input-range", tc.rng, "--tflite", tc.tfl, testutil.Fixture(t, tc.h5))
+			res, stderr, code := validateJSON(t, "--out", out, "--input-range", tc.rng, "--tflite", tc.tfl, fixtureOrPath(t, tc.h5))
 			require.Equal(t, 1, code, stderr)
 			assert.Equal(t, golden.VerdictFail, res.Verdict)
 			assert.Contains(t, stderr, tc.output, "the message names the output")
