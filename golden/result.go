@@ -37,6 +37,8 @@ type Result struct {
 	ConvertMS *float64 `json:"convert_ms,omitempty"`
 	Tool      string   `json:"tool"`
 	Time      string   `json:"time"`
+	// Divergence, on failure, says where the conversion first goes wrong.
+	Divergence *Divergence `json:"divergence,omitempty"`
 	// Repro is the directory of the repro bundle written on failure.
 	Repro string `json:"repro,omitempty"`
 }

@@ -58,6 +58,9 @@ func Text(w io.Writer, r *golden.Result) error {
 	if r.ConvertMS != nil {
 		fmt.Fprintf(&b, "convert   %.1f ms\n", *r.ConvertMS)
 	}
+	if r.Divergence != nil {
+		fmt.Fprintf(&b, "diverges  %s\n", r.Divergence)
+	}
 	if r.Error != "" {
 		fmt.Fprintf(&b, "error     %s\n", r.Error)
 	}
