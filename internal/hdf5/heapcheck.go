@@ -10,10 +10,11 @@ import (
 
 // checkGlobalHeaps scans a file for HDF5 global heap collections ("GCOL",
 // where variable-length strings such as Keras's model_config live) and
-// checks that every object inside a collection fits in it. libhdf5 1.10
-// trusts these sizes when it reads a string (the check is only an assert),
-// so a corrupt size makes it read past its buffer and crash; refusing the
-// file first turns that into an error. It assumes 8-byte lengths, as every
+// checks its layout as libhdf5 writes it: every object fits, indexes are
+// unique, and the free-space object holds exactly the remaining bytes.
+// libhdf5 1.10 trusts these sizes when it reads a string (its checks are
+// asserts), so a corrupt size makes it read past its buffer and crash or
+// loop forever; refusing the file first turns that into an error. It assumes 8-byte lengths, as every
 // file h5py writes has.
 func checkGlobalHeaps(path string) error {
 	f, err := os.Open(path)
@@ -65,15 +66,21 @@ func checkCollection(f *os.File, off, fileSize int64) error {
 		return fmt.Errorf("global heap collection at offset %d: %w", off, err)
 	}
 	p := int64(16)
+	seen := map[uint16]bool{}
 	for p+16 <= csize {
 		idx := binary.LittleEndian.Uint16(col[p:])
 		osize := binary.LittleEndian.Uint64(col[p+8:])
-		if idx == 0 { // free space: the rest of the collection
-			if osize > uint64(csize-p) {
-				return fmt.Errorf("corrupt global heap collection at offset %d: free space overruns it", off)
+		if idx == 0 {
+			// The free space comes last and holds exactly the rest.
+			if osize != uint64(csize-p) {
+				return fmt.Errorf("corrupt global heap collection at offset %d: free space of %d bytes, %d remain", off, osize, csize-p)
 			}
 			return nil
 		}
+		if seen[idx] {
+			return fmt.Errorf("corrupt global heap collection at offset %d: object %d appears twice", off, idx)
+		}
+		seen[idx] = true
 		need := uint64(16) + (osize+7)&^7
 		if osize > uint64(csize) || need > uint64(csize-p) {
 			return fmt.Errorf("corrupt global heap collection at offset %d: object %d of %d bytes overruns it", off, idx, osize)
