@@ -8,8 +8,8 @@
 //     pickle stream (including pre-1.0 files with storage views and
 //     embedded class sources), holding either a state_dict or a full pickled
 //     nn.Module tree;
-//   - torch.export archives (.pt2): the ATen graph in
-//     serialized_exported_program.json is translated node by node;
+//   - torch.export archives (.pt2): the ATen graph (training or core ATen
+//     IR) is translated node by node;
 //   - TorchScript archives are recognised and refused with a
 //     TorchScriptError that explains the alternatives.
 //
@@ -25,9 +25,13 @@
 // *Error, *UnsafeClassError, *TorchScriptError and *UnsupportedError
 // (IsBadInput reports them; the CLI exits 2).
 //
-// .pt2 archives are read in the layout torch 2.5 writes
-// (serialized_exported_program.json at the archive root); the later
-// layout (models/*.json) is refused with a clear error.
+// .pt2 archives are read in both layouts: the one torch <= 2.5 writes
+// (serialized_exported_program.json with pickled state_dict and constants)
+// and the PT2 archive of torch >= 2.6 (<root>/models/<model>.json, raw
+// weight and constant payloads described by data/weights and
+// data/constants configs; see export_archive.go). Payloads are bounded like
+// storages: declared sizes are checked against the records, strided views
+// against their storage, and pickled payloads go through the allow-list.
 //
 // Pickles are read with github.com/nlpodyssey/gopickle and never execute
 // anything: every global a pickle names is resolved through an allow-list

@@ -8,13 +8,14 @@ import (
 	"math"
 	"os"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/tensor"
 )
 
-// maxExportJSON bounds serialized_exported_program.json.
+// maxExportJSON bounds serialized_exported_program.json and models/*.json.
 const maxExportJSON = 64 << 20
 
 // isExportArchive reports whether path is a zip holding a torch.export
@@ -25,8 +26,19 @@ func isExportArchive(p string) bool {
 		return false
 	}
 	defer z.Close()
+	recs := map[string]*zip.File{}
 	for _, f := range z.File {
 		if path.Base(f.Name) == "serialized_exported_program.json" {
+			return true
+		}
+		recs[f.Name] = f
+	}
+	root, ok := pt2Root(recs)
+	if !ok {
+		return false
+	}
+	for name := range recs {
+		if strings.HasPrefix(name, root+pt2ModelsDir) {
 			return true
 		}
 	}
@@ -94,9 +106,11 @@ type exProgram struct {
 var exportDTypes = map[int]tensor.DType{1: tensor.Uint8, 2: tensor.Int8, 3: tensor.Int16, 4: tensor.Int32, 5: tensor.Int64, 6: tensor.Float16, 7: tensor.Float32, 8: tensor.Float64, 12: tensor.Bool}
 
 // LoadExport reads a torch.export archive (.pt2): the ATen graph of
-// serialized_exported_program.json, with the weights of
-// serialized_state_dict.pt (and serialized_constants.pt). batch > 0
-// replaces the first dimension of the inputs.
+// serialized_exported_program.json with the weights of
+// serialized_state_dict.pt and serialized_constants.pt (torch <= 2.5), or
+// of <root>/models/model.json with the payloads its weights and constants
+// configs describe (torch >= 2.6). batch > 0 replaces the first dimension
+// of the inputs.
 func LoadExport(p string, batch int) (*graph.Graph, error) {
 	g, err := loadExport(p, batch)
 	if err != nil {
@@ -124,16 +138,29 @@ func loadExport(p string, batch int) (*graph.Graph, error) {
 	}
 	l := &loader{file: p, size: st.Size(), storages: map[string]*storageRef{}}
 	recs := map[string]*zip.File{}
+	var legacy *zip.File // torch <= 2.5: serialized_exported_program.json
 	for _, f := range zr.File {
-		recs[path.Base(f.Name)] = f
-	}
-	if recs["serialized_exported_program.json"] == nil {
-		if recs["model.json"] != nil || recs["archive_format"] != nil {
-			return nil, fmt.Errorf("this .pt2 uses the torch >= 2.6 archive layout, which is not supported yet; save it with torch 2.5 or give a torch.save file with --arch: %w", ErrFormat)
+		recs[f.Name] = f
+		if path.Base(f.Name) == "serialized_exported_program.json" {
+			legacy = f
 		}
-		return nil, fmt.Errorf("no serialized_exported_program.json: %w", ErrFormat)
 	}
-	js, err := l.readRecord(recs["serialized_exported_program.json"], maxExportJSON)
+	if legacy == nil {
+		root, ok := pt2Root(recs)
+		if !ok {
+			return nil, fmt.Errorf("neither serialized_exported_program.json (torch <= 2.5) nor <name>/archive_format (torch >= 2.6): %w", ErrFormat)
+		}
+		prog, weights, err := l.readPT2(recs, root)
+		if err != nil {
+			return nil, err
+		}
+		return buildExport(p, prog, weights, batch)
+	}
+	dir := path.Dir(legacy.Name) + "/"
+	if dir == "./" {
+		dir = ""
+	}
+	js, err := l.readRecord(legacy, maxExportJSON)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +170,7 @@ func loadExport(p string, batch int) (*graph.Graph, error) {
 	}
 	weights := map[string]*tensor.Tensor{}
 	for _, name := range []string{"serialized_state_dict.pt", "serialized_constants.pt"} {
-		rec := recs[name]
+		rec := recs[dir+name]
 		if rec == nil {
 			continue
 		}
@@ -260,6 +287,14 @@ var exportOps = map[string]struct {
 	"torch.ops.aten.conv1d.default":                               {"conv1d", map[string]string{"weight": "weight", "bias": "bias"}},
 	"torch.ops.aten.linear.default":                               {"linear", map[string]string{"weight": "weight", "bias": "bias"}},
 	"torch.ops.aten._native_batch_norm_legit_no_training.default": {"batchnorm2d", map[string]string{"weight": "weight", "bias": "bias", "running_mean": "running_mean", "running_var": "running_var"}},
+	"torch.ops.aten.batch_norm.default":                           {"batchnorm2d", map[string]string{"weight": "weight", "bias": "bias", "running_mean": "running_mean", "running_var": "running_var"}},
+	"torch.ops.aten.conv2d.padding":                               {"conv2d", map[string]string{"weight": "weight", "bias": "bias"}},
+	"torch.ops.aten.conv1d.padding":                               {"conv1d", map[string]string{"weight": "weight", "bias": "bias"}},
+	"torch.ops.aten.conv_transpose2d.input":                       {"convtranspose2d", map[string]string{"weight": "weight", "bias": "bias"}},
+	"torch.ops.aten.embedding.default":                            {"embedding", map[string]string{"weight": "weight"}},
+	"torch.ops.aten.prelu.default":                                {"prelu", map[string]string{"weight": "weight"}},
+	"torch.ops.aten.relu6.default":                                {"relu6", nil},
+	"torch.ops.aten.pad.default":                                  {"pad", nil},
 	"torch.ops.aten.layer_norm.default":                           {"layernorm", map[string]string{"weight": "weight", "bias": "bias"}},
 	"torch.ops.aten.relu.default":                                 {"relu", nil},
 	"torch.ops.aten.relu_.default":                                {"relu", nil},
@@ -353,6 +388,12 @@ func emitExportNode(e *emitter, n *exNode, vals map[string]*graph.Value, consts 
 		return emitClamp(e, n, name, vals)
 	case "convolution":
 		return emitConvolution(e, n, name, vals, consts)
+	case "pad":
+		return emitAtenPad(e, n, name, vals)
+	case "batchnorm2d":
+		if a := inputArg(n, "training"); a != nil && a.AsBool != nil && *a.AsBool {
+			return nil, fmt.Errorf("batch_norm in training mode (export the model after model.eval())")
+		}
 	}
 	s := &step{Op: m.op, Kind: n.Target, Key: name, Name: name, Args: args{}}
 	var ins []*graph.Value
@@ -433,18 +474,22 @@ func emitExportNode(e *emitter, n *exNode, vals map[string]*graph.Value, consts 
 		if v, ok := s.Args["stride"].([]any); ok && len(v) == 0 {
 			delete(s.Args, "stride")
 		}
-	case "batchnorm2d", "layernorm":
-		if m.op == "layernorm" {
-			delete(s.Args, "normalized_shape")
+	case "batchnorm2d":
+		for _, k := range []string{"training", "momentum", "cudnn_enabled"} {
+			delete(s.Args, k)
+		}
+	case "embedding":
+		if v, ok := s.Args["padding_idx"].(int); ok && v < 0 {
+			delete(s.Args, "padding_idx") // -1: none (it only matters for training)
 		}
 	case "upsample":
 		if n.Target == "torch.ops.aten.upsample_bilinear2d.vec" {
 			s.Args["mode"] = "bilinear"
 		}
-		if s.Args["shape"] != nil {
-			s.Args["size"] = s.Args["shape"]
+		if s.Args["output_size"] != nil {
+			s.Args["size"] = s.Args["output_size"]
 		}
-		delete(s.Args, "shape")
+		delete(s.Args, "output_size")
 	}
 	if m.op == "softmax" || m.op == "logsoftmax" {
 		delete(s.Args, "half_to_float")
@@ -580,3 +625,56 @@ func emitConvolution(e *emitter, n *exNode, name string, vals map[string]*graph.
 
 // binaryOps take a tensor or a scalar as their second operand.
 var binaryOps = map[string]bool{"add": true, "sub": true, "mul": true, "div": true}
+
+// emitAtenPad is aten.pad(self, pad, mode, value): pad lists (before,
+// after) pairs from the last axis backwards, as torch.nn.functional.pad.
+func emitAtenPad(e *emitter, n *exNode, name string, vals map[string]*graph.Value) (*graph.Value, error) {
+	x := inputArg(n, "self")
+	pa := inputArg(n, "pad")
+	if x == nil || x.AsTensor == nil || vals[x.AsTensor.Name] == nil || pa == nil || pa.AsInts == nil {
+		return nil, fmt.Errorf("want a computed tensor self and ints pad")
+	}
+	xv := vals[x.AsTensor.Name]
+	r := len(xv.Shape)
+	if len(pa.AsInts)%2 != 0 || len(pa.AsInts)/2 > r {
+		return nil, fmt.Errorf("pad %v: want pairs for at most %d axes", pa.AsInts, r)
+	}
+	pads := make([][2]int, r)
+	for i := 0; i < len(pa.AsInts)/2; i++ {
+		lo, hi := pa.AsInts[2*i], pa.AsInts[2*i+1]
+		if lo < 0 || hi < 0 {
+			return nil, fmt.Errorf("negative pad %v (cropping) is not supported", pa.AsInts)
+		}
+		pads[r-1-i] = [2]int{lo, hi}
+	}
+	mode := "constant"
+	if a := inputArg(n, "mode"); a != nil && a.AsString != nil {
+		mode = *a.AsString
+	}
+	value := 0.0
+	if a := inputArg(n, "value"); a != nil {
+		if f, err := (args{"v": plainArg(a)}).float("v", 0); err == nil {
+			value = f
+		} else {
+			return nil, fmt.Errorf("value: %w", err)
+		}
+	}
+	switch mode {
+	case "constant":
+		return e.op(name, &graph.Pad{Mode: graph.PadConstant, Pads: pads, Value: float32(value)}, xv)
+	case "reflect", "replicate", "circular":
+		// The modes of Conv2d's padding_mode, on the spatial axes (2...).
+		for ax := range min(2, r) {
+			if pads[ax] != [2]int{} {
+				return nil, fmt.Errorf("%s padding of axis %d (batch or channels) is not supported", mode, ax)
+			}
+		}
+		if r < 3 {
+			return nil, fmt.Errorf("%s padding of a rank-%d tensor: want [N, C, spatial...]", mode, r)
+		}
+		p := &convParams{mode: mode, pads: slices.Clone(pads[2:])}
+		s := &step{Name: name}
+		return e.padInput(s, xv, p)
+	}
+	return nil, fmt.Errorf("pad mode %q: want constant, reflect, replicate or circular", mode)
+}

@@ -85,6 +85,20 @@ func (l *loader) rebuildTensor(args []any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	t, err := newView(st, int64(off), size, stride)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// newView is a strided view (offset, size, stride in elements) of st,
+// checked to lie inside the storage and bounded in how much it may
+// expand it.
+func newView(st *storageRef, off int64, size, stride []int) (*tensorRef, error) {
+	if off < 0 {
+		return nil, fmt.Errorf("negative storage offset %d: %w", off, ErrFormat)
+	}
 	if len(stride) != len(size) {
 		return nil, fmt.Errorf("size %v and stride %v differ in rank: %w", size, stride, ErrFormat)
 	}
@@ -99,7 +113,7 @@ func (l *loader) rebuildTensor(args []any) (any, error) {
 		return nil, fmt.Errorf("view of size %v on storage %s of %d elements would expand it more than %dx: %w", size, st.key, st.numel, maxViewExpansion, ErrFormat)
 	}
 	if n > 0 {
-		last := int64(off)
+		last := off
 		for i, d := range size {
 			if stride[i] < 0 {
 				return nil, fmt.Errorf("negative stride %v: %w", stride, ErrFormat)
@@ -111,8 +125,7 @@ func (l *loader) rebuildTensor(args []any) (any, error) {
 				off, size, stride, last, st.key, st.numel, ErrFormat)
 		}
 	}
-	t := &tensorRef{st: st, offset: int64(off), size: size, stride: stride}
-	return t, nil
+	return &tensorRef{st: st, offset: off, size: size, stride: stride}, nil
 }
 
 func intTuple(v any, what string) ([]int, error) {
