@@ -30,6 +30,11 @@ type Options struct {
 	// Log receives notices (a recorded host key, an agent upload, a retry);
 	// nil discards them.
 	Log io.Writer
+	// LocalAgent is the executable an isolated session on this machine
+	// starts as `LocalAgent agent` (see Profile.Isolate); "" means this
+	// executable, which must then be validate (or serve the agent as
+	// validate does).
+	LocalAgent string
 }
 
 // Session is a runtime.Session on a device, with the device's facts.
@@ -93,6 +98,14 @@ func Open(ctx context.Context, p *Profile, model []byte, o Options) (Session, er
 		default:
 			return nil, &Error{Device: p.Name, Op: "compile for the Edge TPU", Err: &runtime.ModelError{Err: err}}
 		}
+	}
+	if p.Isolated(name) {
+		s, err := openIsolated(ctx, p, name, model, ro, o)
+		if err != nil {
+			return nil, err
+		}
+		s.tpu = tpu
+		return s, nil
 	}
 	if !p.Remote() {
 		s, err := openHost(ctx, p, name, model, ro, o.AgentVersion)

@@ -81,6 +81,27 @@ type Profile struct {
 	// RetryBackoff is the first wait before a retry; it doubles each time
 	// (default 1s).
 	RetryBackoff time.Duration `yaml:"retry_backoff"`
+	// Isolate runs the runtime of a profile on this machine in a child
+	// process (this binary as `validate agent`, over pipes), so that a crash
+	// of native code ends the child, not validate. Unset means true for the
+	// tflite runtime (the TFLite C library runs in-process otherwise) and
+	// false for litert (which already runs Node in a child process). Only
+	// for profiles without a host: a board's agent is always its own process.
+	Isolate *bool `yaml:"isolate"`
+}
+
+// Isolated reports whether a session of runtime rt ("litert", "tflite") on
+// this profile runs in a child process: the profile's isolate when set, else
+// true for tflite on this machine. Remote profiles report false: their
+// agent runs on the board.
+func (p *Profile) Isolated(rt string) bool {
+	if p.Remote() {
+		return false
+	}
+	if p.Isolate != nil {
+		return *p.Isolate
+	}
+	return rt == "tflite"
 }
 
 // Remote reports whether the profile is reached over SSH.
@@ -286,6 +307,9 @@ func (p *Profile) normalize() error {
 	}
 	if p.ConnectTimeout < 0 || p.Timeout < 0 || p.KeepAlive < 0 || p.RetryBackoff < 0 {
 		return bad("time-outs must not be negative")
+	}
+	if p.Isolate != nil && p.Remote() {
+		return bad("isolate is for profiles of this machine (no host); a board's agent always runs in its own process")
 	}
 	if p.Retries != nil && (*p.Retries < 0 || *p.Retries > 100) {
 		return bad("retries %d is not in 0..100", *p.Retries)

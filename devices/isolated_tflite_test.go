@@ -1,0 +1,77 @@
+//go:build tflite
+
+package devices
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/edgeval/edgeval/runtime"
+)
+
+// TestIsolatedTFLiteAbort: blockwise_quantized.tflite makes TFLite 2.17.1
+// abort in AllocateTensors. On the host the tflite runtime runs in a child
+// process by default, so the abort kills the child, and Open returns a
+// *runtime.Error (exit 3) naming the device and the signal, while this
+// process goes on.
+func TestIsolatedTFLiteAbort(t *testing.T) {
+	p := hostProfile()
+	require.True(t, p.Isolated("tflite"), "tflite on the host is isolated by default")
+	model := readFixture(t, "tflite/litert/blockwise_quantized.tflite")
+	_, err := Open(context.Background(), p, model, Options{Runtime: "tflite"})
+	var re *runtime.Error
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "tflite", re.Runtime)
+	var de *Error
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, "host", de.Device)
+	assert.Equal(t, "open", de.Op)
+	assert.Contains(t, err.Error(), "agent process killed by SIGABRT")
+	assert.Contains(t, err.Error(), "in C code")
+	t.Log(err)
+}
+
+// TestIsolatedTFLiteMatchesInProcess: a normal model gives the same outputs
+// in the child process as in-process (isolate: false), with the invoke time
+// measured in the child.
+func TestIsolatedTFLiteMatchesInProcess(t *testing.T) {
+	ctx := context.Background()
+	in := hostProfile()
+	in.Isolate = boolPtr(false)
+	for _, fix := range []string{"tflite/tflite-micro/hello_world_float.tflite", "keras/mlcommons-tiny/pretrainedResnet_quant.tflite"} {
+		t.Run(filepath.Base(fix), func(t *testing.T) {
+			model := readFixture(t, fix)
+			o := Options{Runtime: "tflite", AgentVersion: "test"}
+			direct, err := Open(ctx, in, model, o)
+			require.NoError(t, err)
+			defer direct.Close()
+			require.IsType(t, &hostSession{}, direct)
+			iso, err := Open(ctx, hostProfile(), model, o)
+			require.NoError(t, err)
+			defer iso.Close()
+			require.IsType(t, &isolatedSession{}, iso)
+
+			assert.Equal(t, "tflite-c", iso.Info().Name)
+			assert.Equal(t, direct.Info(), iso.Info())
+			assert.Equal(t, direct.Inputs(), iso.Inputs())
+			assert.Equal(t, direct.Outputs(), iso.Outputs())
+			for i, sample := range samplesFor(direct, 3) {
+				want, err := direct.Run(ctx, sample)
+				require.NoError(t, err)
+				got, err := iso.Run(ctx, sample)
+				require.NoError(t, err)
+				require.Len(t, got.Outputs, len(want.Outputs))
+				for k := range want.Outputs {
+					assert.Equal(t, want.Outputs[k].Shape, got.Outputs[k].Shape, "sample %d output %d", i, k)
+					assert.Equal(t, want.Outputs[k].Data, got.Outputs[k].Data, "sample %d output %d", i, k)
+				}
+				assert.Positive(t, got.Invoke)
+			}
+			assert.Positive(t, iso.FirstInvoke())
+		})
+	}
+}
