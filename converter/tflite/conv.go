@@ -3,6 +3,7 @@ package tflite
 import (
 	"github.com/edgeval/edgeval/graph"
 	tfl "github.com/edgeval/edgeval/tflite"
+	"slices"
 )
 
 func wantNHWC(l graph.Layout) error {
@@ -212,8 +213,12 @@ func (w *writer) convTranspose2D(n *graph.Node, op *graph.ConvTranspose2D) error
 }
 
 // pool2D writes AVERAGE_POOL_2D or MAX_POOL_2D, with a PAD (zeros for
-// average pooling that counts padding, the lowest float for max pooling)
-// when neither SAME nor VALID gives the source's windows.
+// average pooling, the lowest float for max pooling) when neither SAME nor
+// VALID gives the source's windows. Average pooling whose divisor is
+// neither what TFLite's SAME counts (the input cells) nor the whole window
+// (PyTorch's count_include_pad, and ceil-mode windows that run past the
+// padding) is PAD + VALID AVERAGE_POOL_2D + MUL by a constant map of
+// window size / divisor per output position.
 func (w *writer) pool2D(n *graph.Node, op *graph.Pool2D) error {
 	x := n.Inputs[0]
 	if err := wantNHWC(op.Layout); err != nil {
@@ -229,16 +234,31 @@ func (w *writer) pool2D(n *graph.Node, op *graph.Pool2D) error {
 	// the last output.
 	bottom = max(bottom, (g.OutH-1)*g.StrideH+g.KH-g.InH-top)
 	right = max(right, (g.OutW-1)*g.StrideW+g.KW-g.InW-left)
-	ceilExtended := bottom != g.PadBottom || right != g.PadRight
 	xin := w.value(x)
 	pad, ok := spatialPadding(top, bottom, left, right, g.InH, g.InW, g.KH, g.KW, g.StrideH, g.StrideW)
 	hasPad := top+bottom+left+right > 0
-	if avg && hasPad && (op.CountIncludePad || ceilExtended) {
-		// TFLite's SAME average excludes padding from the divisor.
-		if ceilExtended {
-			return unsupportedf("average pooling in ceil mode with padding")
+	var rescale []float32 // window size / divisor, per output position
+	if avg && hasPad {
+		div, cells := poolDivisors(g, op.CountIncludePad)
+		full := true
+		for _, d := range div {
+			full = full && d == g.KH*g.KW
 		}
-		ok = false
+		switch {
+		case ok && pad == tfl.PaddingSame && slices.Equal(div, cells), ok && pad == tfl.PaddingValid && full:
+			// TFLite's SAME average divides by the input cells, VALID
+			// by the window: exact.
+		case full:
+			ok = false // zero padding, VALID: divides by the window
+		default:
+			ok = false
+			rescale = make([]float32, len(div))
+			for i, d := range div {
+				if d > 0 {
+					rescale[i] = float32(g.KH*g.KW) / float32(d)
+				}
+			}
+		}
 	}
 	if !ok {
 		value := float32(0)
@@ -253,10 +273,54 @@ func (w *writer) pool2D(n *graph.Node, op *graph.Pool2D) error {
 		code = tfl.OpAveragePool2D
 	}
 	dst, act, finish := w.fused(n, op.Activation, true)
-	w.op(code, 1, []int{xin}, []int{dst}, &tfl.Pool2DOptions{
+	poolOut := dst
+	if rescale != nil {
+		poolOut = w.temp(n.Name+"/window_mean", n.Outputs[0].DType, n.Outputs[0].Shape)
+	}
+	w.op(code, 1, []int{xin}, []int{poolOut}, &tfl.Pool2DOptions{
 		Padding: pad, StrideW: int32(g.StrideW), StrideH: int32(g.StrideH),
-		FilterWidth: int32(g.KW), FilterHeight: int32(g.KH), FusedActivationFunction: act,
+		FilterWidth: int32(g.KW), FilterHeight: int32(g.KH), FusedActivationFunction: ifAct(rescale == nil, act),
 	})
+	if rescale != nil {
+		scale := w.constF32(n.Name+"/divisor_scale", []int{1, g.OutH, g.OutW, 1}, rescale)
+		w.op(tfl.OpMul, 1, []int{poolOut, scale}, []int{dst}, &tfl.MulOptions{FusedActivationFunction: act})
+	}
 	finish()
 	return nil
+}
+
+// ifAct returns a when cond holds, else no activation.
+func ifAct(cond bool, a tfl.Activation) tfl.Activation {
+	if cond {
+		return a
+	}
+	return tfl.ActNone
+}
+
+// poolDivisors returns, per output position (row-major [OutH, OutW]), the
+// divisor of an average pooling with geometry g — the cells of the padded
+// input in the window with countIncludePad (cells past the padding, which
+// ceil-mode windows reach, never count), else the input cells — and the
+// input cells alone.
+func poolDivisors(g graph.ConvGeom, countIncludePad bool) (div, cells []int) {
+	window := func(start, k, in, pb, pa int) (real, padded int) {
+		lo, hi := start, start+k
+		padded = min(hi, in+pa) - max(lo, -pb)
+		return min(hi, in) - max(lo, 0), padded
+	}
+	div = make([]int, g.OutH*g.OutW)
+	cells = make([]int, g.OutH*g.OutW)
+	for oy := range g.OutH {
+		ry, py := window(oy*g.StrideH-g.PadTop, g.KH, g.InH, g.PadTop, g.PadBottom)
+		for ox := range g.OutW {
+			rx, px := window(ox*g.StrideW-g.PadLeft, g.KW, g.InW, g.PadLeft, g.PadRight)
+			i := oy*g.OutW + ox
+			cells[i] = max(ry, 0) * max(rx, 0)
+			div[i] = cells[i]
+			if countIncludePad {
+				div[i] = py * px
+			}
+		}
+	}
+	return div, cells
 }

@@ -90,6 +90,26 @@ func TestConvertOps(t *testing.T) {
 			x := b.Input("x", tensor.Float32, []int{1, 8, 8, 2}, graph.NHWC)
 			return build(t, b, b.Op("pool", &graph.Pool2D{Type: graph.PoolMax, Window: [2]int{3, 3}, Strides: [2]int{2, 2}, Padding: graph.Explicit(1, 1, 1, 1), CeilMode: true, Layout: graph.NHWC}, x))
 		}, []string{"PADV2", "MAX_POOL_2D"}, -2, 2},
+		{"avg pool ceil mode with padding counts pad (PyTorch default)", func(t *testing.T) *graph.Graph {
+			b := graph.NewBuilder()
+			x := b.Input("x", tensor.Float32, []int{1, 8, 8, 2}, graph.NHWC)
+			return build(t, b, b.Op("pool", &graph.Pool2D{Type: graph.PoolAvg, Window: [2]int{3, 3}, Strides: [2]int{2, 2}, Padding: graph.Explicit(1, 1, 1, 1), CeilMode: true, CountIncludePad: true, Layout: graph.NHWC, Activation: graph.ActRelu}, x))
+		}, []string{"PAD", "AVERAGE_POOL_2D", "MUL"}, -2, 2},
+		{"avg pool ceil mode with padding excludes pad", func(t *testing.T) *graph.Graph {
+			b := graph.NewBuilder()
+			x := b.Input("x", tensor.Float32, []int{1, 6, 7, 2}, graph.NHWC)
+			return build(t, b, b.Op("pool", &graph.Pool2D{Type: graph.PoolAvg, Window: [2]int{2, 3}, Strides: [2]int{2, 2}, Padding: graph.Explicit(1, 1, 1, 1), CeilMode: true, Layout: graph.NHWC}, x))
+		}, []string{"PAD", "AVERAGE_POOL_2D", "MUL"}, -2, 2},
+		{"avg pool ceil mode without padding", func(t *testing.T) *graph.Graph {
+			b := graph.NewBuilder()
+			x := b.Input("x", tensor.Float32, []int{1, 7, 5, 3}, graph.NHWC)
+			return build(t, b, b.Op("pool", &graph.Pool2D{Type: graph.PoolAvg, Window: [2]int{3, 2}, Strides: [2]int{2, 2}, CeilMode: true, CountIncludePad: true, Layout: graph.NHWC}, x))
+		}, []string{"PAD", "AVERAGE_POOL_2D", "MUL"}, -2, 2},
+		{"avg pool asymmetric explicit padding excludes pad", func(t *testing.T) *graph.Graph {
+			b := graph.NewBuilder()
+			x := b.Input("x", tensor.Float32, []int{1, 6, 6, 2}, graph.NHWC)
+			return build(t, b, b.Op("pool", &graph.Pool2D{Type: graph.PoolAvg, Window: [2]int{3, 3}, Strides: [2]int{1, 1}, Padding: graph.Explicit(2, 0, 0, 2), Layout: graph.NHWC}, x))
+		}, []string{"PAD", "AVERAGE_POOL_2D", "MUL"}, -2, 2},
 		{"dense rank 2 IO bias relu", func(t *testing.T) *graph.Graph {
 			b := graph.NewBuilder()
 			x := b.Input("x", tensor.Float32, []int{1, 6}, graph.LayoutNone)

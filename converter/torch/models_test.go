@@ -1,7 +1,6 @@
 package torch
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -78,12 +77,6 @@ func TestGeneratedModels(t *testing.T) {
 			cg, err := passes.Canonicalize(g, passes.Options{})
 			require.NoError(t, err)
 			model, _, err := convtflite.Convert(cg, convtflite.Options{Batch: 1})
-			var unsup *convtflite.UnsupportedError
-			if errors.As(err, &unsup) {
-				// The graph is right (the reference matched PyTorch above);
-				// the TFLite back end lacks the op: reported to its owner.
-				t.Skipf("converter/tflite cannot convert this graph yet: %v", err)
-			}
 			require.NoError(t, err)
 			counts := countOps(t, model)
 			t.Logf("%s: TRANSPOSE %d, ops %v", tc.file, counts["TRANSPOSE"], counts)
