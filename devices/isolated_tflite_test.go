@@ -4,12 +4,15 @@ package devices
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/runtime"
 )
 
@@ -73,5 +76,47 @@ func TestIsolatedTFLiteMatchesInProcess(t *testing.T) {
 			}
 			assert.Positive(t, iso.FirstInvoke())
 		})
+	}
+}
+
+// BenchmarkIsolation compares the TFLite C runtime in-process and in a
+// child process: Open (the child's start included) and Run as the caller
+// sees it (the pipe round trip included; the invoke time the child reports
+// is unchanged). Run with -tags tflite -bench Isolation.
+func BenchmarkIsolation(b *testing.B) {
+	ctx := context.Background()
+	for _, fix := range []string{"tflite/tflite-micro/hello_world_float.tflite", "keras/mlcommons-tiny/vww_96_float.tflite"} {
+		model, err := os.ReadFile(testutil.Fixture(b, fix))
+		require.NoError(b, err)
+		for _, isolate := range []bool{false, true} {
+			p := hostProfile()
+			p.Isolate = boolPtr(isolate)
+			mode := map[bool]string{false: "inprocess", true: "isolated"}[isolate]
+			o := Options{Runtime: "tflite"}
+			b.Run("open/"+filepath.Base(fix)+"/"+mode, func(b *testing.B) {
+				for b.Loop() {
+					s, err := Open(ctx, p, model, o)
+					if err != nil {
+						b.Fatal(err)
+					}
+					s.Close()
+				}
+			})
+			b.Run("run/"+filepath.Base(fix)+"/"+mode, func(b *testing.B) {
+				s, err := Open(ctx, p, model, o)
+				require.NoError(b, err)
+				defer s.Close()
+				in := samplesFor(s, 1)[0]
+				var invoke time.Duration
+				for b.Loop() {
+					r, err := s.Run(ctx, in)
+					if err != nil {
+						b.Fatal(err)
+					}
+					invoke += r.Invoke
+				}
+				b.ReportMetric(float64(invoke.Nanoseconds())/float64(b.N), "invoke-ns/op")
+			})
+		}
 	}
 }

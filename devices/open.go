@@ -71,8 +71,9 @@ func resolve(p *Profile, o Options) (string, runtime.Options) {
 	return name, ro
 }
 
-// Open opens model on the device p describes. Failures are *Error naming
-// the device (wrapping a *runtime.Error, *runtime.ModelError,
+// Open opens model on the device p describes: in this process, in a child
+// process when p.Isolated says so, or on a board over SSH. Failures are
+// *Error naming the device (wrapping a *runtime.Error, *runtime.ModelError,
 // *HostKeyError, *AuthError...), except an unknown runtime name, which is a
 // *ConfigError.
 func Open(ctx context.Context, p *Profile, model []byte, o Options) (Session, error) {
