@@ -44,6 +44,10 @@ func openIsolated(ctx context.Context, p *Profile, name string, model []byte, ro
 	fail := func(op string, err error) error {
 		return &Error{Device: p.Name, Op: "open", Err: typed(name, op, err)}
 	}
+	// A runtime this binary lacks fails here, as in-process, without a child.
+	if _, err := runtime.Get(name); err != nil {
+		return nil, fail("start", err)
+	}
 	if len(model) == 0 || int64(len(model)) > MaxFrameData {
 		return nil, fail("load", fmt.Errorf("model of %d bytes cannot be sent to the agent process (limit %d)", len(model), MaxFrameData))
 	}

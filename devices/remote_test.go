@@ -3,6 +3,7 @@ package devices
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -232,7 +233,14 @@ func TestAuth(t *testing.T) {
 		cmd := exec.Command(agentBin, "-D", "-a", sock)
 		require.NoError(t, cmd.Start())
 		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		require.Eventually(t, func() bool { _, err := os.Stat(sock); return err == nil }, 5*time.Second, 10*time.Millisecond)
+		// The socket file appears at bind, before listen: wait until it answers.
+		require.Eventually(t, func() bool {
+			c, err := net.Dial("unix", sock)
+			if err == nil {
+				c.Close()
+			}
+			return err == nil
+		}, 5*time.Second, 10*time.Millisecond)
 		add := exec.Command("ssh-add", p.IdentityFile)
 		add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
 		out, err := add.CombinedOutput()
