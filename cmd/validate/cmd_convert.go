@@ -47,7 +47,7 @@ func convertCommand() *command {
 			return &inputError{err}
 		}
 		t0 := time.Now()
-		b, err := convertGraph(g, &f)
+		b, _, err := convertGraph(g, &f)
 		if err != nil {
 			return &inputError{fmt.Errorf("%s: converting: %w", pos[0], err)}
 		}

@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/edgeval/edgeval/bench"
+	"github.com/edgeval/edgeval/converter/passes"
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/locate"
 	"github.com/edgeval/edgeval/reference"
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/tensor"
@@ -31,6 +33,8 @@ type validation struct {
 	inNames   []string
 	outNames  []string
 	batch     int
+	source    *graph.Graph // the source model's graph
+	canonical *graph.Graph // what the .tflite was written from (nil for --tflite)
 }
 
 // validateModel runs the whole validation and returns its result. A nil
@@ -69,6 +73,7 @@ func validateModel(ctx context.Context, f *validateFlags, modelPath string, prog
 		return nil, &inputError{err}
 	}
 	v.res.ModelHash = hash
+	v.source = g
 	prog, err := reference.Prepare(g)
 	if err != nil {
 		return nil, &inputError{fmt.Errorf("%s: %w", modelPath, err)}
@@ -105,7 +110,7 @@ func validateModel(ctx context.Context, f *validateFlags, modelPath string, prog
 	} else {
 		step(progress, "converting to .tflite (%s, batch %d)", prec, f.batch)
 		t0 := time.Now()
-		v.tflite, err = convertGraph(g, f)
+		v.tflite, v.canonical, err = convertGraph(g, f)
 		if err != nil {
 			return nil, &inputError{fmt.Errorf("%s: converting: %w", modelPath, err)}
 		}
@@ -125,6 +130,7 @@ func validateModel(ctx context.Context, f *validateFlags, modelPath string, prog
 		v.res.Verdict = golden.VerdictPass
 	} else {
 		v.res.Verdict = golden.VerdictFail
+		v.locate(ctx, progress)
 	}
 	if err := v.writeArtifacts(); err != nil {
 		return v.res, err
@@ -370,4 +376,36 @@ func writeSamples(path string, names []string, runs golden.Samples, batch int) e
 		arrays = append(arrays, tensor.Named{Name: n, Tensor: t})
 	}
 	return tensor.WriteNPZ(path, arrays)
+}
+
+// locateSamples bounds how many samples the divergence search runs: it
+// exposes every tensor of the model, so each run moves all activations.
+const locateSamples = 2
+
+// locate looks for the first diverging pass or layer of a failed
+// conversion and records it in the result. It is best effort: a failure
+// to locate is reported on progress and does not change the verdict.
+func (v *validation) locate(ctx context.Context, progress io.Writer) {
+	if v.canonical == nil {
+		step(progress, "not locating the divergence: the .tflite was not converted here (--tflite), so its tensors have no source names")
+		return
+	}
+	samples := v.inputs[:min(len(v.inputs), locateSamples)]
+	step(progress, "locating the first divergence (converter passes, then layers on %s)", v.f.device)
+	d, err := locate.Passes(v.source, passes.Pipeline(passes.Options{NHWCIO: v.f.nhwcIO}), samples)
+	if err == nil && d == nil {
+		open := func(ctx context.Context, model []byte) (runtime.Session, error) {
+			return openDevice(ctx, &v.f.runFlags, model, progress)
+		}
+		d, err = locate.Layers(ctx, v.canonical, v.tflite, open, samples)
+	}
+	switch {
+	case err != nil:
+		step(progress, "could not locate the divergence: %v", err)
+	case d == nil:
+		step(progress, "no single layer diverges beyond tolerance on %d samples", len(samples))
+	default:
+		v.res.Divergence = d
+		step(progress, "%s", d)
+	}
 }

@@ -46,12 +46,13 @@ func loadSource(path string, o sourceOptions) (*graph.Graph, string, error) {
 	}
 }
 
-// convertGraph turns a source graph into .tflite bytes.
-func convertGraph(g *graph.Graph, f *validateFlags) ([]byte, error) {
+// convertGraph turns a source graph into .tflite bytes, and returns the
+// canonical graph they were written from.
+func convertGraph(g *graph.Graph, f *validateFlags) ([]byte, *graph.Graph, error) {
 	cg, err := passes.Canonicalize(g, passes.Options{NHWCIO: f.nhwcIO})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b, _, err := convtflite.Convert(cg, convtflite.Options{Batch: f.batch})
-	return b, err
+	return b, cg, err
 }
