@@ -65,4 +65,52 @@
 // and silently ignores a larger batch on some models, so the session always
 // passes input buffers of the model's static shape; dynamic (-1) dimensions
 // are pinned in the flatbuffer to the session's batch size before loading.
+//
+// # Shapes computed at run time, outputs that are inputs
+//
+// The JavaScript-facing run call of LiteRT 2.5.3 creates the output
+// TensorBuffers itself, sized from the model, and binds them to the
+// interpreter's output tensors as custom allocations before the invoke. Two
+// kinds of output defeat that binding, and LiteRT then returns a buffer
+// nothing wrote, with success:
+//
+//   - an output TFLite allocates dynamically during the invoke because the
+//     operator computing it takes its shape from a tensor computed at run
+//     time: the real TF converter's RESHAPE and TRANSPOSE_CONV (Keras
+//     Reshape, Conv2DTranspose) read their target shape from a SHAPE →
+//     STRIDED_SLICE → PACK chain. The first run returns garbage; later runs
+//     fail with "Failed to set custom allocation for output tensor" (TFLite
+//     refuses a custom allocation for a kTfLiteDynamic tensor);
+//   - an output tensor that is also an input tensor (an op-less model such
+//     as a Keras Activation('linear')): binding the output buffer replaces
+//     the input's, so the input data never reaches the graph, and every
+//     operator reading that input computes on garbage too.
+//
+// The bridge cannot pass buffers of its own or read the interpreter's
+// tensors (the WASM bindings expose only run(signature, inputs) →
+// outputs), so Open rewrites the model instead, keeping every computation
+// of the data path (rewrite, analyzeShapes, rebuildModel):
+//
+//   - shape computations whose value depends only on the (pinned) input
+//     shapes and constants, and that feed the shape input of an operator
+//     computing an output, are folded into constant tensors. Their values
+//     come from LiteRT itself: a probe copy of the model with those tensors
+//     as extra outputs runs once on zero inputs. A second probe of the
+//     folded model returns the SHAPE of every output (copied through an
+//     ADD of zero, since LiteRT cannot return SHAPE's read-only result
+//     either) so that the outputs declare their real shapes, which LiteRT
+//     sizes its buffers by. SHAPE outputs used directly need no folding
+//     (TFLite evaluates SHAPE while preparing the model);
+//   - outputs that are inputs are removed from the model LiteRT loads, and
+//     the session returns a copy of the input for them.
+//
+// The model is rebuilt with tflite.Builder for this; a model it cannot
+// write again faithfully (options outside the project's schema subset,
+// sparse or block-wise quantized tensors) fails to open with a
+// *runtime.Error. An output whose shape depends on input values (WHERE,
+// UNIQUE, NON_MAX_SUPPRESSION, a shape input read from a model input)
+// cannot be folded: Open fails with a *runtime.Error wrapping
+// ErrDynamicOutput rather than return garbage. Outputs further down the
+// graph from a dynamic tensor are correct as they are (TFLite prepares the
+// operators after it again) and are left alone.
 package litert

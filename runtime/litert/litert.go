@@ -56,6 +56,10 @@ func (r *Runtime) Open(ctx context.Context, model []byte, opts runtime.Options) 
 	if err != nil {
 		return nil, err
 	}
+	if err := sp.rewrite(ctx, p); err != nil {
+		p.close()
+		return nil, err
+	}
 	s, err := sp.load(ctx, p)
 	if err != nil {
 		p.close()
@@ -146,7 +150,11 @@ func (sp *loadSpec) load(ctx context.Context, p *proc) (*session, error) {
 	if s.inputs, err = tensorInfos("input", lr.Inputs, sp.meta); err != nil {
 		return nil, &runtime.ModelError{Err: err}
 	}
-	if s.outputs, err = tensorInfos("output", lr.Outputs, sp.meta); err != nil {
+	fromBridge, err := tensorInfos("output", lr.Outputs, sp.meta)
+	if err != nil {
+		return nil, &runtime.ModelError{Err: err}
+	}
+	if err := s.setOutputs(fromBridge, sp.meta); err != nil {
 		return nil, &runtime.ModelError{Err: err}
 	}
 	return s, nil

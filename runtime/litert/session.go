@@ -21,6 +21,12 @@ type session struct {
 	outputs []runtime.TensorInfo
 	payload [][]byte
 	closed  bool
+	// bridgeOut maps the bridge's outputs to positions in outputs;
+	// fromInput maps the other positions, outputs that are inputs of the
+	// model (removed from the model LiteRT loads, see rewrite), to the
+	// input they return.
+	bridgeOut []int
+	fromInput map[int]int
 	// lastBridge is the time the last Run spent inside Node (receiving the
 	// request, copying, invoking, replying), for the overhead benchmark.
 	lastBridge time.Duration
@@ -52,8 +58,8 @@ func (s *session) Run(ctx context.Context, inputs []*tensor.Tensor) (*runtime.Re
 	}
 	var outs []*tensor.Tensor
 	sink := func(r *reply, dataLen int) ([][]byte, error) {
-		if len(r.Outputs) != len(s.outputs) {
-			return nil, fmt.Errorf("%d outputs, the model declares %d", len(r.Outputs), len(s.outputs))
+		if len(r.Outputs) != len(s.bridgeOut) {
+			return nil, fmt.Errorf("%d outputs, the model declares %d", len(r.Outputs), len(s.bridgeOut))
 		}
 		// Check the declared sizes against the data that follows before
 		// allocating anything.
@@ -70,8 +76,8 @@ func (s *session) Run(ctx context.Context, inputs []*tensor.Tensor) (*runtime.Re
 			if err != nil {
 				return nil, fmt.Errorf("output %d: %w", i, err)
 			}
-			if dt != s.outputs[i].DType {
-				return nil, fmt.Errorf("output %d is %v, the model declares %v", i, dt, s.outputs[i].DType)
+			if want := s.outputs[s.bridgeOut[i]].DType; dt != want {
+				return nil, fmt.Errorf("output %d is %v, the model declares %v", i, dt, want)
 			}
 			dts[i], sizes[i] = dt, n*dt.Size()
 			if sizes[i] > dataLen-total {
@@ -79,11 +85,12 @@ func (s *session) Run(ctx context.Context, inputs []*tensor.Tensor) (*runtime.Re
 			}
 			total += sizes[i]
 		}
-		outs = make([]*tensor.Tensor, len(r.Outputs))
+		outs = make([]*tensor.Tensor, len(s.outputs))
 		dst := make([][]byte, len(r.Outputs))
 		for i, w := range r.Outputs {
-			t := &tensor.Tensor{DType: dts[i], Shape: slices.Clone(w.Shape), Data: make([]byte, sizes[i]), Quant: s.outputs[i].Quant}
-			outs[i], dst[i] = t, t.Data
+			j := s.bridgeOut[i]
+			t := &tensor.Tensor{DType: dts[i], Shape: slices.Clone(w.Shape), Data: make([]byte, sizes[i]), Quant: s.outputs[j].Quant}
+			outs[j], dst[i] = t, t.Data
 		}
 		return dst, nil
 	}
@@ -92,7 +99,46 @@ func (s *session) Run(ctx context.Context, inputs []*tensor.Tensor) (*runtime.Re
 		return nil, rtErr("invoke", err)
 	}
 	s.lastBridge = time.Duration(r.BridgeNS)
+	for i, j := range s.fromInput {
+		in := inputs[j]
+		outs[i] = &tensor.Tensor{DType: in.DType, Shape: slices.Clone(in.Shape), Data: slices.Clone(in.Data), Quant: s.outputs[i].Quant}
+	}
 	return &runtime.Result{Outputs: outs, Invoke: time.Duration(r.InvokeNS)}, nil
+}
+
+// setOutputs sets the session's outputs: those the bridge reports, in
+// LiteRT's order (which need not be the SignatureDef's), with the outputs
+// that are inputs of the model (meta.plan.aliases, which LiteRT never sees)
+// inserted at their positions in the SignatureDef.
+func (s *session) setOutputs(fromBridge []runtime.TensorInfo, meta *modelMeta) error {
+	var aliases map[int]int
+	if meta.plan != nil {
+		aliases = meta.plan.aliases
+	}
+	if len(fromBridge)+len(aliases) != len(meta.outNames) {
+		return fmt.Errorf("LiteRT reports %d outputs and %d are inputs, the model declares %d", len(fromBridge), len(aliases), len(meta.outNames))
+	}
+	s.outputs = make([]runtime.TensorInfo, 0, len(meta.outNames))
+	s.bridgeOut = make([]int, 0, len(fromBridge))
+	s.fromInput = map[int]int{}
+	k := 0
+	for i, name := range meta.outNames {
+		if j, ok := aliases[i]; ok {
+			in := s.inputs[j]
+			ti := runtime.TensorInfo{Name: name, Shape: slices.Clone(in.Shape), DType: in.DType, ShapeSignature: slices.Clone(in.ShapeSignature)}
+			if q := meta.outputs[name].Quant; q != nil {
+				qc := *q
+				ti.Quant = &qc
+			}
+			s.outputs = append(s.outputs, ti)
+			s.fromInput[i] = j
+			continue
+		}
+		s.outputs = append(s.outputs, fromBridge[k])
+		s.bridgeOut = append(s.bridgeOut, i)
+		k++
+	}
+	return nil
 }
 
 // runRequest is the header of every run request, encoded once.
