@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -95,11 +96,31 @@ func safeName(s string) string {
 	}, s)
 }
 
-// emitResult prints the table and writes --json.
+// emitResult prints the table and writes --json and the other reports.
 func emitResult(f *validateFlags, r *golden.Result, stdout io.Writer) error {
 	if f.json != "" {
 		if err := writeJSON(f.json, stdout, r); err != nil {
 			return err
+		}
+	}
+	renders := []struct {
+		path   string
+		render func(io.Writer, *golden.Result) error
+	}{
+		{f.markdown, report.Markdown},
+		{f.html, report.HTML},
+		{f.junit, func(w io.Writer, r *golden.Result) error { return report.JUnit(w, r) }},
+	}
+	for _, rd := range renders {
+		if rd.path == "" {
+			continue
+		}
+		var buf bytes.Buffer
+		if err := rd.render(&buf, r); err != nil {
+			return fmt.Errorf("rendering %s: %w", rd.path, err)
+		}
+		if err := tensor.WriteFileAtomic(rd.path, buf.Bytes()); err != nil {
+			return &inputError{err}
 		}
 	}
 	if f.json == "-" {

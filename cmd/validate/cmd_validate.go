@@ -21,7 +21,9 @@ type validateFlags struct {
 	weights   string
 	arch      string
 	nhwcIO    bool
-	format    string
+	markdown  string
+	html      string
+	junit     string
 }
 
 func (f *validateFlags) register(fs *flag.FlagSet) {
@@ -33,6 +35,9 @@ func (f *validateFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.weights, "model-json", "", "Keras architecture `FILE` (model.to_json()) for a weights-only .h5")
 	fs.StringVar(&f.arch, "arch", "", "architecture `FILE` (YAML) for a PyTorch state_dict")
 	fs.BoolVar(&f.nhwcIO, "nhwc-io", false, "PyTorch models: NHWC inputs and outputs instead of PyTorch's NCHW")
+	fs.StringVar(&f.markdown, "markdown", "", "also write the report as Markdown to `FILE`")
+	fs.StringVar(&f.html, "html", "", "also write the report as a standalone HTML page to `FILE`")
+	fs.StringVar(&f.junit, "junit", "", "also write JUnit XML to `FILE` (one test case per output) for CI")
 }
 
 func validateCommand() *command {

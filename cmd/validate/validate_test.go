@@ -34,7 +34,7 @@ func TestValidateKerasFixtures(t *testing.T) {
 		model string
 		args  []string
 	}{
-		{"keras/acetone/Concat.h5", nil},
+		{"keras/acetone/Concat.h5", []string{"--markdown", "report.md", "--html", "report.html", "--junit", "junit.xml"}},
 		{"keras/acetone/acas_decr128.h5", nil},
 		{"keras/dl4j/cnn_batch_norm.h5", nil},
 		{"keras/dl4j/simple_sparse_xent_mlp_keras_2_model.h5", nil},
@@ -45,7 +45,15 @@ func TestValidateKerasFixtures(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(filepath.Base(tc.model), func(t *testing.T) {
 			out := t.TempDir()
-			args := append([]string{"--out", out}, tc.args...)
+			args := []string{"--out", out}
+			var reports []string
+			for i, a := range tc.args {
+				if i > 0 && (tc.args[i-1] == "--markdown" || tc.args[i-1] == "--html" || tc.args[i-1] == "--junit") {
+					a = filepath.Join(out, a)
+					reports = append(reports, a)
+				}
+				args = append(args, a)
+			}
 			res, stderr, code := validateJSON(t, append(args, testutil.Fixture(t, tc.model))...)
 			require.Equal(t, 0, code, stderr)
 			assert.Equal(t, golden.VerdictPass, res.Verdict)
@@ -60,6 +68,11 @@ func TestValidateKerasFixtures(t *testing.T) {
 				assert.FileExists(t, filepath.Join(out, f))
 			}
 			assert.NoDirExists(t, filepath.Join(out, "repro"), "a pass writes no repro bundle")
+			for _, f := range reports {
+				b, err := os.ReadFile(f)
+				require.NoError(t, err, "report %s", f)
+				assert.Contains(t, string(b), "concatenate", "the %s report names the output", f)
+			}
 		})
 	}
 }

@@ -1,0 +1,53 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/edgeval/edgeval/golden"
+)
+
+// Markdown writes r as a Markdown section: a heading with the verdict, the
+// device and runtime, and one table row per output.
+func Markdown(w io.Writer, r *golden.Result) error {
+	var b strings.Builder
+	icon := map[string]string{golden.VerdictPass: "✅ PASS", golden.VerdictFail: "❌ FAIL", golden.VerdictError: "⚠️ ERROR"}[r.Verdict]
+	fmt.Fprintf(&b, "### %s — %s\n\n", mdEscape(r.Model), icon)
+	fmt.Fprintf(&b, "- device: `%s`, runtime: %s %s", r.Device, r.Runtime.Name, r.Runtime.Version)
+	if r.Runtime.Delegate != "" && r.Runtime.Delegate != "none" {
+		fmt.Fprintf(&b, " (%s)", r.Runtime.Delegate)
+	}
+	fmt.Fprintf(&b, "\n- precision: %s, samples: %d\n", r.Precision, r.Samples)
+	fmt.Fprintf(&b, "- latency: p50 %.3f ms, p90 %.3f ms\n", r.LatencyMS.P50, r.LatencyMS.P90)
+	if r.Divergence != nil {
+		fmt.Fprintf(&b, "- diverges: %s\n", mdEscape(r.Divergence.String()))
+	}
+	if r.Error != "" {
+		fmt.Fprintf(&b, "- error: %s\n", mdEscape(r.Error))
+	}
+	if len(r.Outputs) > 0 {
+		b.WriteString("\n| output | shape | max abs | tolerance | cosine | PSNR dB | top-1 | result |\n|---|---|---|---|---|---|---|---|\n")
+		for _, o := range r.Outputs {
+			m := o.Metrics
+			top1 := "–"
+			if m.Top1Agreement != nil {
+				top1 = fmt.Sprintf("%.0f%%", 100**m.Top1Agreement)
+			}
+			res := "PASS"
+			if !o.Pass {
+				res = "**FAIL**: " + mdEscape(strings.Join(o.Why, "; "))
+			}
+			fmt.Fprintf(&b, "| %s | %v | %.3g | %.3g | %.6f | %.1f | %s | %s |\n",
+				mdEscape(o.Name), o.Shape, m.MaxAbs, o.Tolerance.MaxAbs, m.Cosine, m.PSNRdB, top1, res)
+		}
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// mdEscape keeps a string from breaking a Markdown table row.
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "`", "'").Replace(s)
+}
