@@ -40,8 +40,14 @@ type Model struct {
 type TFLiteFile struct {
 	File      string `json:"file"`
 	Precision string `json:"precision"` // float32, float16, dynamic, int8
+	// Converter names the tool and version ("tensorflow 2.21.0",
+	// "litert-torch 0.10.0").
 	Converter string `json:"converter"`
 	Expected  string `json:"expected"`
+	// StaticBatch says the file was converted with the case's batch
+	// (litert-torch); otherwise its batch is dynamic (the TF converter) and
+	// it is run one sample at a time.
+	StaticBatch bool `json:"static_batch,omitempty"`
 }
 
 // Case is one directory of the corpus, as described by its case.json.

@@ -69,7 +69,7 @@ func TestCorpusTFLiteC(t *testing.T) {
 			if err == nil {
 				var model []byte
 				if model, err = readFile(c.Path(tf.File)); err == nil {
-					got, err = runTFLite(ctx, crt, c, model, ins, true)
+					got, err = runTFLite(ctx, crt, c, model, ins, !tf.StaticBatch)
 				}
 			}
 			if err != nil {
@@ -85,7 +85,7 @@ func TestCorpusTFLiteC(t *testing.T) {
 				var model []byte
 				if model, err = readFile(c.Path(tf.File)); err == nil {
 					var got []*tensor.Tensor
-					got, err = runTFLite(ctx, crt, c, model, ins, true)
+					got, err = runTFLite(ctx, crt, c, model, ins, !tf.StaticBatch)
 					if err == nil {
 						rel, cerr := Compare(names, want, got)
 						add(checkTFC, rel, cerr)

@@ -213,7 +213,7 @@ func walkCase(ctx context.Context, lit runtime.Runtime, c *Case) ([]outcome, *ca
 			var model []byte
 			model, err = readFile(c.Path(tf.File))
 			if err == nil {
-				run.tfOut, err = runTFLite(ctx, lit, c, model, ins, true)
+				run.tfOut, err = runTFLite(ctx, lit, c, model, ins, !tf.StaticBatch)
 			}
 		}
 		if err != nil {
@@ -243,7 +243,7 @@ func walkCase(ctx context.Context, lit runtime.Runtime, c *Case) ([]outcome, *ca
 		if err == nil {
 			var model []byte
 			if model, err = readFile(c.Path(tf.File)); err == nil {
-				got, err = runTFLite(ctx, lit, c, model, ins, true)
+				got, err = runTFLite(ctx, lit, c, model, ins, !tf.StaticBatch)
 			}
 		}
 		if err != nil {

@@ -27,6 +27,8 @@ by hand.
 ```sh
 python3.11 -m venv /tmp/edgeval-gen
 /tmp/edgeval-gen/bin/pip install -r testdata/gen/requirements.txt
+python3.11 -m venv /tmp/edgeval-lt      # litert-torch pins its own stack
+/tmp/edgeval-lt/bin/pip install -r testdata/gen/requirements-litert-torch.txt
 bash testdata/gen/regen.sh
 ```
 
@@ -53,6 +55,7 @@ with which expected outputs) and:
 | `state_dict.pth` + `arch.yaml` | `torch.save(model.state_dict())` and the `--arch` file (converter/torch/ARCH.md) |
 | `model.pt2` | `torch.export.save(torch.export.export(model, inputs))` |
 | `model_ts.pt` | `torch.jit.save(torch.jit.trace(model, inputs))` |
+| `litert_torch.tflite` | `litert_torch.convert(model, inputs).export(...)` (static batch 2, NCHW inputs) |
 
 """
 
@@ -81,9 +84,10 @@ def main():
         lines.append(f"| {fw} | {layer} | {len(rs)} |")
     lines.append("\n## Cases\n")
     lines.append("| case | layers | configuration | inputs | formats | TFLite (real converter) | not made |\n|---|---|---|---|---|---|---|")
+    tool = {"keras": "", "torch": "litert-torch "}
     for r in recs:
         fmts = " ".join(FORMAT_ABBR.get(m["format"], m["format"]) for m in r["models"])
-        tfl = " ".join(t["precision"] for t in r["tflite"]) or "–"
+        tfl = " ".join(tool[r["framework"]] + t["precision"] for t in r["tflite"]) or "–"
         ins = ", ".join(f"{i['dtype']}{i['shape']}" for i in r["inputs"])
         skipped = "; ".join(f"{k}: {v}" for k, v in sorted(r["skipped"].items())).replace("|", "\\|") or "–"
         lines.append(f"| {r['framework']}/{r['name']} | {', '.join(r['layers'])} | {r['config']} | {ins} | {fmts} | {tfl} | {skipped} |")

@@ -3,7 +3,9 @@
 #
 #   python3.11 -m venv /tmp/edgeval-gen
 #   /tmp/edgeval-gen/bin/pip install -r testdata/gen/requirements.txt
-#   bash testdata/gen/regen.sh            # VENV=/path/to/venv to use another one
+#   python3.11 -m venv /tmp/edgeval-lt      # litert-torch needs its own venv
+#   /tmp/edgeval-lt/bin/pip install -r testdata/gen/requirements-litert-torch.txt
+#   bash testdata/gen/regen.sh            # VENV=, LT_VENV= to use other venvs
 #
 # Every case is seeded and every archive is written with fixed timestamps, so a
 # second run gives byte-identical files (check: (cd testdata/corpus && find . -type f
@@ -14,9 +16,12 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 VENV="${VENV:-/tmp/edgeval-gen}"
+LT_VENV="${LT_VENV:-/tmp/edgeval-lt}"
 py="$VENV/bin/python"
+ltpy="$LT_VENV/bin/python"
 out="${OUT:-$root/testdata/corpus}"  # OUT=DIR writes elsewhere (to compare two runs)
 [ -x "$py" ] || { echo "regen.sh: no Python at $py; make the venv first (see the top of this script)" >&2; exit 2; }
+[ -x "$ltpy" ] || { echo "regen.sh: no Python at $ltpy; make the litert-torch venv first (see the top of this script)" >&2; exit 2; }
 mkdir -p "$out"
 rm -rf "$out/keras" "$out/torch"
 cd "$here"
@@ -28,5 +33,6 @@ k0=$!
 "$py" gen_keras.py "$out" --shard=1/2
 wait "$k0"
 "$py" gen_torch.py "$out"
+"$ltpy" gen_litert_torch.py "$out"
 "$py" gen_readme.py "$out" "$here/README.md"
 du -sh "$out" >&2
