@@ -5,30 +5,15 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/edgeval/edgeval/internal/testutil"
+
 	"github.com/stretchr/testify/require"
 )
 
-// fixturesDir returns the shared fixtures directory (../shared/fixtures from
-// the repository root), skipping the test when it is missing.
+// fixturesDir returns the shared fixtures directory.
 func fixturesDir(tb testing.TB) string {
 	tb.Helper()
-	dir, err := os.Getwd()
-	require.NoError(tb, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("repository root (go.mod) not found above the test directory")
-		}
-		dir = parent
-	}
-	fx := filepath.Join(dir, "..", "shared", "fixtures")
-	if _, err := os.Stat(fx); err != nil {
-		tb.Skipf("shared fixtures not available at %s: %v", fx, err)
-	}
-	return fx
+	return testutil.FixturesDir(tb)
 }
 
 // fixture reads one fixture file, a path relative to the fixtures directory.

@@ -10,10 +10,10 @@ import (
 
 // FuzzRead checks that Read never panics and that the patches accept what
 // Read accepts and produce models that read back. The seed corpus is every
-// shared .tflite fixture (when present) plus testdata/fuzz/FuzzRead.
+// shared .tflite fixture plus testdata/fuzz/FuzzRead.
 func FuzzRead(f *testing.F) {
-	if dir, ok := fuzzFixturesDir(); ok {
-		paths, _ := filepath.Glob(filepath.Join(dir, "*", "*", "*.tflite"))
+	{
+		paths, _ := filepath.Glob(filepath.Join(fixturesDir(f), "*", "*", "*.tflite"))
 		for _, p := range paths {
 			if b, err := os.ReadFile(p); err == nil {
 				f.Add(b)
@@ -63,24 +63,4 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("outputs shrank from %v to %v", m.Subgraphs[0].Outputs, m2.Subgraphs[0].Outputs)
 		}
 	})
-}
-
-// fuzzFixturesDir is fixturesDir without skipping: fuzz seeds are optional.
-func fuzzFixturesDir() (string, bool) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			fx := filepath.Join(dir, "..", "shared", "fixtures")
-			_, err := os.Stat(fx)
-			return fx, err == nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
 }

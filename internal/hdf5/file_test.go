@@ -10,31 +10,18 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/edgeval/edgeval/internal/testutil"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgeval/edgeval/tensor"
 )
 
-// fixture returns the path of a shared fixture, found from the repository
-// root (the directory holding go.mod).
+// fixture returns the path of a shared fixture.
 func fixture(t testing.TB, rel string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, parent, dir, "go.mod not found above the test directory")
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "fixtures", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("fixture %s not present: %v", rel, err)
-	}
-	return p
+	return testutil.Fixture(t, rel)
 }
 
 func TestReadKerasFixture(t *testing.T) {

@@ -2,8 +2,9 @@ package litert
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/edgeval/edgeval/internal/testutil"
 )
 
 // requireLiteRT skips when EDGEVAL_SKIP_LITERT is set and fails when
@@ -21,22 +22,8 @@ func requireLiteRT(tb testing.TB) {
 	}
 }
 
-// fixture returns the path of a shared fixture (../shared/fixtures relative
-// to the repository root).
+// fixture returns the path of a shared fixture.
 func fixture(tb testing.TB, rel string) string {
 	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "fixtures", rel)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
+	return testutil.Fixture(tb, rel)
 }

@@ -7,31 +7,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/edgeval/edgeval/internal/testutil"
 )
 
-// FixturesDir returns the shared fixtures directory: ../shared/fixtures
-// relative to the repository root (the nearest directory above the working
-// directory holding go.mod). It fails the test when there is none.
+// FixturesDir returns the shared fixtures directory (see
+// internal/testutil.FixturesDir). It fails the test when there is none.
 func FixturesDir(tb testing.TB) string {
 	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			f := filepath.Join(dir, "..", "shared", "fixtures")
-			if _, err := os.Stat(f); err != nil {
-				tb.Fatalf("fixtures directory: %v", err)
-			}
-			return f
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("no go.mod above the test's directory, so no fixtures directory")
-		}
-		dir = parent
-	}
+	return testutil.FixturesDir(tb)
 }
 
 // Fixture returns the bytes of the fixture at rel (for example

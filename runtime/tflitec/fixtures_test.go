@@ -5,32 +5,18 @@ package tflitec
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/edgeval/edgeval/internal/testutil"
 
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/stretchr/testify/require"
 )
 
-// fixture returns the path of a shared fixture (rel is relative to
-// ../shared/fixtures beside the repository root).
+// fixture returns the path of a shared fixture.
 func fixture(t testing.TB, rel string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, parent, dir, "no go.mod above the test directory")
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "fixtures", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("fixture %s not available: %v", rel, err)
-	}
-	return p
+	return testutil.Fixture(t, rel)
 }
 
 // readFixture reads a shared fixture.
