@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"io"
 	"os"
@@ -21,11 +20,7 @@ func agentCommand() *command {
 	}
 	c.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs := flag.NewFlagSet("agent", flag.ContinueOnError)
-		pos, err := parseFlags(fs, args)
-		if errors.Is(err, flag.ErrHelp) {
-			printCommandHelp(stdout, c, fs)
-			return err
-		}
+		pos, err := c.parse(fs, args, stdout)
 		if err != nil {
 			return err
 		}

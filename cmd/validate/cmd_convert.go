@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -28,11 +27,7 @@ func convertCommand() *command {
 		fs.StringVar(&f.weights, "model-json", "", "Keras architecture `FILE` (model.to_json()) for a weights-only .h5")
 		fs.StringVar(&f.arch, "arch", "", "architecture `FILE` (YAML) for a PyTorch state_dict")
 		fs.BoolVar(&f.nhwcIO, "nhwc-io", false, "PyTorch models: NHWC inputs and outputs")
-		pos, err := parseFlags(fs, args)
-		if errors.Is(err, flag.ErrHelp) {
-			printCommandHelp(stdout, c, fs)
-			return err
-		}
+		pos, err := c.parse(fs, args, stdout)
 		if err != nil {
 			return err
 		}
@@ -75,11 +70,7 @@ func referenceCommand() *command {
 		fs.IntVar(&f.batch, "batch", 1, "batch size per run")
 		fs.StringVar(&f.weights, "model-json", "", "Keras architecture `FILE` (model.to_json()) for a weights-only .h5")
 		fs.StringVar(&f.arch, "arch", "", "architecture `FILE` (YAML) for a PyTorch state_dict")
-		pos, err := parseFlags(fs, args)
-		if errors.Is(err, flag.ErrHelp) {
-			printCommandHelp(stdout, c, fs)
-			return err
-		}
+		pos, err := c.parse(fs, args, stdout)
 		if err != nil {
 			return err
 		}

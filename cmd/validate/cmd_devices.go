@@ -170,11 +170,7 @@ func devicesCommand() *command {
 		fs := flag.NewFlagSet("devices", flag.ContinueOnError)
 		d.register(fs)
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
-		pos, err := parseFlags(fs, args)
-		if errors.Is(err, flag.ErrHelp) {
-			printCommandHelp(stdout, c, fs)
-			return err
-		}
+		pos, err := c.parse(fs, args, stdout)
 		if err != nil {
 			return err
 		}

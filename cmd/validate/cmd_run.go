@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -65,11 +64,7 @@ func runCommand() *command {
 		fs := flag.NewFlagSet("run", flag.ContinueOnError)
 		f.register(fs)
 		fs.StringVar(&f.out, "out", "", "write the outputs to `FILE.npz`, one array per output keyed by name, first axis = samples")
-		pos, err := parseFlags(fs, args)
-		if errors.Is(err, flag.ErrHelp) {
-			printCommandHelp(stdout, c, fs)
-			return err
-		}
+		pos, err := c.parse(fs, args, stdout)
 		if err != nil {
 			return err
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -50,11 +49,7 @@ func validateCommand() *command {
 		var f validateFlags
 		fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 		f.register(fs)
-		pos, err := parseFlags(fs, args)
-		if errors.Is(err, flag.ErrHelp) {
-			printCommandHelp(stdout, c, fs)
-			return err
-		}
+		pos, err := c.parse(fs, args, stdout)
 		if err != nil {
 			return err
 		}

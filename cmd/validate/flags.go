@@ -30,3 +30,13 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		args = rest[1:]
 	}
 }
+
+// parse parses a command's flags (see parseFlags) and prints the command's
+// help for -h, returning flag.ErrHelp, which run treats as success.
+func (c *command) parse(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, error) {
+	pos, err := parseFlags(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		printCommandHelp(stdout, c, fs)
+	}
+	return pos, err
+}
