@@ -57,5 +57,7 @@
 //
 // The library runs in this process: a model that makes TFLite abort (LiteRT's
 // blockwise_quantized.tflite fixture hits an abort in AllocateTensors in
-// 2.17.1) ends the process. Isolate untrusted models in a child process.
+// 2.17.1) ends the process. package devices runs this runtime in a child
+// "validate agent" process on the host (profile field isolate, on by default
+// for tflite), so such an abort is a runtime error (exit 3), not a crash.
 package tflitec
