@@ -18,7 +18,7 @@ func (g *Graph) Clone() *Graph {
 		if c, ok := m[v]; ok {
 			return c
 		}
-		c := &Value{Name: v.Name, Shape: slices.Clone(v.Shape), DType: v.DType, Layout: v.Layout, Const: v.Const}
+		c := &Value{Name: v.Name, Shape: slices.Clone(v.Shape), DType: v.DType, Layout: v.Layout, Const: v.Const, NoBatch: v.NoBatch}
 		m[v] = c
 		return c
 	}
@@ -198,14 +198,18 @@ func (g *Graph) Reinfer() error {
 	return nil
 }
 
-// SetBatch sets the first dimension of every graph input to n and
-// re-infers all shapes. It fails if an op fixes the batch (for example a
-// Reshape whose target spells the batch out instead of 0).
+// SetBatch sets the first dimension of every graph input that has a batch
+// axis (all but those marked NoBatch) to n and re-infers all shapes. It
+// fails if an op fixes the batch (for example a Reshape whose target spells
+// the batch out instead of 0).
 func (g *Graph) SetBatch(n int) error {
 	if n < 1 {
 		return &Error{Err: fmt.Errorf("batch %d must be positive: %w", n, ErrAttr)}
 	}
 	for _, v := range g.Inputs {
+		if v.NoBatch {
+			continue
+		}
 		if len(v.Shape) == 0 {
 			return &Error{Err: fmt.Errorf("input %q is a scalar and has no batch axis: %w", v.Name, ErrShape)}
 		}

@@ -43,6 +43,11 @@ type Value struct {
 	// Const holds the data of a constant (weights, biases, statistics). It
 	// must not be modified in place: graphs and their clones share it.
 	Const *tensor.Tensor
+	// NoBatch marks a graph input whose first dimension is data, not a
+	// batch (a TorchScript forward(x) with x: [5], a lookup table given as
+	// an input): SetBatch and converters that set a static batch leave its
+	// shape alone. Inputs have a batch axis by default.
+	NoBatch bool
 
 	producer *Node
 }

@@ -226,3 +226,34 @@ func TestConv1DAndPool1D(t *testing.T) {
 		assert.Equal(t, l, g.Outputs[0].Layout)
 	}
 }
+
+// TestSetBatchNoBatch checks that SetBatch leaves an input marked NoBatch
+// (here a [5] vector added to every row of a batched [N, 5] input) alone,
+// that Clone keeps the mark, and that an unmarked scalar input is refused.
+func TestSetBatchNoBatch(t *testing.T) {
+	b := NewBuilder()
+	x := b.Input("x", tensor.Float32, []int{1, 5}, LayoutNone)
+	v := b.Input("v", tensor.Float32, []int{5}, LayoutNone)
+	v.NoBatch = true
+	g, err := b.Build(b.Op("add", &Add{}, x, v))
+	require.NoError(t, err)
+	c := g.Clone()
+	assert.True(t, c.Inputs[1].NoBatch)
+	require.NoError(t, c.SetBatch(3))
+	assert.Equal(t, []int{3, 5}, c.Inputs[0].Shape)
+	assert.Equal(t, []int{5}, c.Inputs[1].Shape)
+	assert.Equal(t, []int{3, 5}, c.Outputs[0].Shape)
+
+	c.Inputs[1].NoBatch = false
+	err = c.SetBatch(2)
+	require.Error(t, err, "unmarked, its first dimension is taken as the batch: [2, 5] + [2] does not broadcast")
+	assert.Contains(t, err.Error(), "do not broadcast")
+
+	b = NewBuilder()
+	s := b.Input("s", tensor.Float32, []int{}, LayoutNone)
+	g, err = b.Build(b.Op("neg", &Neg{}, s))
+	require.NoError(t, err)
+	require.Error(t, g.SetBatch(2), "a scalar has no batch axis unless marked")
+	g.Inputs[0].NoBatch = true
+	require.NoError(t, g.SetBatch(2))
+}

@@ -83,11 +83,13 @@ func (c *nhwc) run() error {
 		if c.opts.NHWCIO && len(v.Shape) == 4 && c.channelsFirstInput(v) {
 			p := toNHWCPerm(4)
 			nv := graph.NewInput(v.Name, v.DType, permShape(v.Shape, p), graph.NHWC)
+			nv.NoBatch = v.NoBatch
 			c.out.Inputs = append(c.out.Inputs, nv)
 			c.m[v] = &lval{v: nv, perm: p}
 			continue
 		}
 		nv := graph.NewInput(v.Name, v.DType, v.Shape, v.Layout)
+		nv.NoBatch = v.NoBatch
 		c.out.Inputs = append(c.out.Inputs, nv)
 		c.m[v] = &lval{v: nv}
 	}

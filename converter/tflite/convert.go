@@ -35,8 +35,11 @@ func (p Precision) String() string {
 
 // Options configure Convert.
 type Options struct {
-	// Batch is the static batch size written into every shape (no -1 in
-	// shape signatures); 0 means 1.
+	// Batch is the static batch size written into the first dimension of
+	// every input that has a batch axis, and so into every shape that
+	// follows it (no -1 in shape signatures); 0 means 1. Inputs marked
+	// graph.Value.NoBatch (their first dimension is data, as a TorchScript
+	// forward(x) with x: [5]) keep their shapes.
 	Batch int
 	// Precision of the model; the zero value is Float32.
 	Precision Precision
@@ -82,7 +85,7 @@ func Convert(g *graph.Graph, opts Options) ([]byte, *NameMap, error) {
 	}
 	batch := max(opts.Batch, 1)
 	for _, v := range g.Inputs {
-		if len(v.Shape) > 0 && v.Shape[0] != batch {
+		if !v.NoBatch && (len(v.Shape) == 0 || v.Shape[0] != batch) {
 			g = g.Clone()
 			if err := g.SetBatch(batch); err != nil {
 				return nil, nil, fmt.Errorf("tflite: set batch %d: %w", batch, err)

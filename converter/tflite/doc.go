@@ -1,6 +1,7 @@
 // Package tflite converts a canonical graph (see converter/passes) into
 // .tflite bytes: Convert writes one subgraph in NHWC with static shapes (the
-// batch fixed by Options.Batch), TFLite's weight layouts (CONV_2D and
+// batch fixed by Options.Batch on every input but those marked
+// graph.Value.NoBatch), TFLite's weight layouts (CONV_2D and
 // TRANSPOSE_CONV filters OHWI, DEPTHWISE_CONV_2D [1, H, W, C*M],
 // FULLY_CONNECTED [out, in]), the builtin options and operator versions the
 // TFLite converter would write, a "serving_default" SignatureDef carrying the

@@ -2,6 +2,7 @@ package tflite
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -139,6 +140,41 @@ func TestOpVersions(t *testing.T) {
 			assert.Equal(t, tc.op, op.Name())
 			assert.Equal(t, tc.version, op.Version)
 			assert.Equal(t, tc.minRT, m.MinRuntimeVersion)
+		})
+	}
+}
+
+// TestBatchSkipsNoBatchInputs converts a graph with a batched input x
+// [N, 5] and an input v [5] marked NoBatch (x*2 + v, as a TorchScript
+// forward(x, v)): Options.Batch sets x's batch and leaves v's shape, and
+// LiteRT computes what the reference computes.
+func TestBatchSkipsNoBatchInputs(t *testing.T) {
+	b := graph.NewBuilder()
+	x := b.Input("x", tensor.Float32, []int{1, 5}, graph.LayoutNone)
+	v := b.Input("v", tensor.Float32, []int{5}, graph.LayoutNone)
+	v.NoBatch = true
+	y := b.Op("mul", &graph.Mul{}, x, b.ConstFloat32("two", []int{1}, []float32{2}))
+	g := build(t, b, b.Op("add", &graph.Add{}, y, v))
+	for _, batch := range []int{0, 1, 3} {
+		t.Run(fmt.Sprint("batch ", batch), func(t *testing.T) {
+			data, _, err := Convert(g, Options{Batch: batch})
+			require.NoError(t, err)
+			m, err := tfl.Read(data)
+			require.NoError(t, err)
+			in, err := m.InputTensors(SignatureKey)
+			require.NoError(t, err)
+			n := max(batch, 1)
+			assert.Equal(t, []int{n, 5}, in[0].Tensor.Shape)
+			assert.Equal(t, []int{5}, in[1].Tensor.Shape, "the NoBatch input keeps its shape")
+			bg := g.Clone()
+			require.NoError(t, bg.SetBatch(n))
+			ins := randInputs(bg, 3, -1, 1)
+			want, err := reference.Run(bg, ins)
+			require.NoError(t, err)
+			s := openLiteRT(t, data)
+			got := inGraphOrder(t, bg, s, runSession(t, s, ins))
+			require.Equal(t, []int{n, 5}, got[0].Shape)
+			assert.InDeltaSlice(t, want[0].Float32s(), got[0].Float32s(), 1e-6)
 		})
 	}
 }

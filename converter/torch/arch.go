@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -29,6 +30,10 @@ type ArchInput struct {
 	Name  string
 	Shape []int
 	DType tensor.DType
+	// NoBatch says the first dimension is data, not a batch (`batch:
+	// false`): the batch option leaves it alone and the graph input is
+	// marked graph.Value.NoBatch.
+	NoBatch bool
 }
 
 // ArchStep is one entry of `layers`.
@@ -70,6 +75,7 @@ type rawInput struct {
 	Name  string         `yaml:"name"`
 	Shape []int          `yaml:"shape"`
 	DType string         `yaml:"dtype"`
+	Batch *bool          `yaml:"batch"`
 	Extra map[string]any `yaml:",inline"`
 }
 
@@ -115,7 +121,7 @@ func ParseArch(data []byte) (a *Arch, err error) {
 			if in.Name == "" {
 				return nil, fmt.Errorf("inputs[%d] has no name", i)
 			}
-			a.Inputs = append(a.Inputs, ArchInput{Name: in.Name, Shape: in.Shape, DType: dt})
+			a.Inputs = append(a.Inputs, ArchInput{Name: in.Name, Shape: in.Shape, DType: dt, NoBatch: in.Batch != nil && !*in.Batch})
 		}
 	default:
 		return nil, errors.New("no input: give input: [N, C, H, W] or inputs")
@@ -265,6 +271,25 @@ func checkStep(s *ArchStep, labels map[string]bool) error {
 	return nil
 }
 
+// input adds the graph input in describes, with its first dimension set to
+// batch when batch > 0 and the input has a batch axis; rank-4 inputs are
+// NCHW.
+func (in *ArchInput) input(b *graph.Builder, batch int) *graph.Value {
+	shape := slices.Clone(in.Shape)
+	if batch > 0 && !in.NoBatch {
+		shape[0] = batch
+	}
+	layout := graph.LayoutNone
+	if len(shape) == 4 {
+		layout = graph.NCHW
+	}
+	v := b.Input(in.Name, in.DType, shape, layout)
+	if v != nil {
+		v.NoBatch = in.NoBatch
+	}
+	return v
+}
+
 // BuildWithArch builds the graph of the model described by a, taking its
 // weights from f. batch > 0 replaces the inputs' first dimension.
 func BuildWithArch(f *File, a *Arch, batch int) (*graph.Graph, error) {
@@ -272,15 +297,7 @@ func BuildWithArch(f *File, a *Arch, batch int) (*graph.Graph, error) {
 	vals := map[string]*graph.Value{}
 	var prev *graph.Value
 	for _, in := range a.Inputs {
-		shape := append([]int(nil), in.Shape...)
-		if batch > 0 {
-			shape[0] = batch
-		}
-		layout := graph.LayoutNone
-		if len(shape) == 4 {
-			layout = graph.NCHW
-		}
-		v := e.b.Input(in.Name, in.DType, shape, layout)
+		v := in.input(e.b, batch)
 		vals[in.Name] = v
 		if prev == nil {
 			prev = v

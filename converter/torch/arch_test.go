@@ -82,3 +82,24 @@ func TestCustomRootNeedsArch(t *testing.T) {
 	require.ErrorIs(t, err, ErrNeedArch)
 	assert.Contains(t, err.Error(), "model (gen_torch_models.Net): a custom module")
 }
+
+// TestArchInputBatch checks `batch: false` on an input: the batch option
+// leaves its shape alone and the graph input is marked NoBatch, while the
+// other input follows the batch.
+func TestArchInputBatch(t *testing.T) {
+	a, err := ParseArch([]byte("inputs:\n  - {name: x, shape: [1, 5]}\n  - {name: v, shape: [5], batch: false}\nlayers:\n  - {op: add, from: [x, v]}\n"))
+	require.NoError(t, err)
+	require.Len(t, a.Inputs, 2)
+	assert.False(t, a.Inputs[0].NoBatch)
+	assert.True(t, a.Inputs[1].NoBatch)
+	g, err := BuildWithArch(&File{Path: "mem"}, a, 3)
+	require.NoError(t, err)
+	assert.Equal(t, []int{3, 5}, g.Inputs[0].Shape)
+	assert.Equal(t, []int{5}, g.Inputs[1].Shape)
+	assert.False(t, g.Inputs[0].NoBatch)
+	assert.True(t, g.Inputs[1].NoBatch)
+	assert.Equal(t, []int{3, 5}, g.Outputs[0].Shape)
+
+	_, err = ParseArch([]byte("inputs:\n  - {name: x, shape: [5], batch: maybe}\n"))
+	require.Error(t, err)
+}

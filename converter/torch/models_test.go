@@ -148,16 +148,19 @@ func TestUnsupportedLayers(t *testing.T) {
 func TestTorchScriptElementwise(t *testing.T) {
 	x := tensor.FromFloat32([]int{1, 5}, []float32{3, 1, 4, 1, 5})
 	y := tensor.FromFloat32([]int{1, 1}, []float32{7})
+	x5 := tensor.FromFloat32([]int{5}, []float32{3, 1, 4, 1, 5})
+	y1 := tensor.FromFloat32([]int{1}, []float32{7})
 	tests := []struct {
 		file, arch string
 		ins        []*tensor.Tensor
 		want       []float32
 	}{
 		{fixture(t, "torch/tch-rs/foo.pt"), "tch_foo_inputs.yaml", []*tensor.Tensor{x, y}, []float32{55, 51, 57, 51, 59}},
+		{fixture(t, "torch/tch-rs/foo.pt"), "tch_foo_unbatched.yaml", []*tensor.Tensor{x5, y1}, []float32{55, 51, 57, 51, 59}}, // x: [5], y: [1] without a batch axis
 		{filepath.Join("testdata", "script.pt"), "script_inputs.yaml", []*tensor.Tensor{x}, []float32{7, 3, 9, 3, 11}},
 	}
 	for _, tc := range tests {
-		t.Run(filepath.Base(tc.file), func(t *testing.T) {
+		t.Run(filepath.Base(tc.file)+"/"+tc.arch, func(t *testing.T) {
 			g, err := Load(tc.file, Options{Arch: filepath.Join("testdata", "arch", tc.arch)})
 			require.NoError(t, err)
 			got, err := reference.Run(g, tc.ins)

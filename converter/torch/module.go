@@ -110,15 +110,7 @@ func buildSteps(f *File, steps []*step, inputs []ArchInput, batch int) (*graph.G
 		return nil, &Error{File: f.Path, Err: fmt.Errorf("a Sequential model takes one input, the arch file gives %d", len(inputs))}
 	}
 	e := newEmitter(f)
-	shape := slices.Clone(inputs[0].Shape)
-	if batch > 0 {
-		shape[0] = batch
-	}
-	layout := graph.LayoutNone
-	if len(shape) == 4 {
-		layout = graph.NCHW
-	}
-	v := e.b.Input(inputs[0].Name, inputs[0].DType, shape, layout)
+	v := inputs[0].input(e.b, batch)
 	for _, s := range steps {
 		out, err := ops[s.Op].emit(e, s, []*graph.Value{v})
 		if err != nil {

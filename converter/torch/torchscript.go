@@ -331,7 +331,11 @@ func buildScript(f *File, code string, arch *Arch) (*graph.Graph, error) {
 		if in.Name != name {
 			return nil, fmt.Errorf("input %d is %q in the arch file, %q in forward", i, in.Name, name)
 		}
-		p.vars[name] = p.b.Input(name, in.DType, in.Shape, graph.LayoutNone)
+		v := p.b.Input(name, in.DType, in.Shape, graph.LayoutNone)
+		if v != nil {
+			v.NoBatch = in.NoBatch
+		}
+		p.vars[name] = v
 	}
 	for _, st := range body {
 		if ret, ok := strings.CutPrefix(st, "return "); ok {
