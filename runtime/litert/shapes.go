@@ -46,6 +46,7 @@ var shapeSlots = map[tflite.BuiltinOperator][]int{
 	tflite.OpBatchToSpaceNd:        {1, 2},
 	tflite.OpSpaceToBatchNd:        {1, 2},
 	tflite.OpBroadcastArgs:         {0, 1},
+	tflite.OpTopkV2:                {1},
 }
 
 // valueShaped lists operators whose output shapes depend on the values of
