@@ -81,6 +81,8 @@
 //     STRIDED_SLICE → PACK chain. The first run returns garbage; later runs
 //     fail with "Failed to set custom allocation for output tensor" (TFLite
 //     refuses a custom allocation for a kTfLiteDynamic tensor);
+//   - an output computed by SHAPE or RANK, which TFLite evaluates while
+//     preparing the model into read-only memory;
 //   - an output tensor that is also an input tensor (an op-less model such
 //     as a Keras Activation('linear')): binding the output buffer replaces
 //     the input's, so the input data never reaches the graph, and every
@@ -99,8 +101,10 @@
 //     folded model returns the SHAPE of every output (copied through an
 //     ADD of zero, since LiteRT cannot return SHAPE's read-only result
 //     either) so that the outputs declare their real shapes, which LiteRT
-//     sizes its buffers by. SHAPE outputs used directly need no folding
-//     (TFLite evaluates SHAPE while preparing the model);
+//     sizes its buffers by. SHAPE results that feed an operator directly
+//     need no folding (TFLite evaluates SHAPE while preparing the model),
+//     but an output computed by SHAPE or RANK is folded into a constant
+//     output, which LiteRT returns correctly;
 //   - outputs that are inputs are removed from the model LiteRT loads, and
 //     the session returns a copy of the input for them.
 //

@@ -103,13 +103,28 @@ func rebuildModel(m *tflite.Model, e *edit) ([]byte, error) {
 					st := sb.AddTensor(tflite.TensorSpec{Name: fmt.Sprintf("edgeval_probe_shape_%d", k), Type: tflite.TypeInt32, Shape: []int{rank}})
 					sb.AddOperator(tflite.OperatorSpec{Op: tflite.OpShape, Inputs: []int{t}, Outputs: []int{st}, Options: &tflite.ShapeOptions{OutType: tflite.TypeInt32}})
 				}
-				zero := sb.AddTensor(tflite.TensorSpec{Name: "edgeval_probe_zero", Type: tflite.TypeInt32, Shape: []int{1}, Data: make([]byte, 4)})
-				copies := make(map[int]int, len(e.probeShapes))
+				// The same holds for probed tensors of the model that SHAPE
+				// or RANK compute.
+				copies := make(map[int]int)
+				zeros := map[tflite.TensorType]int{}
+				copyOf := func(t int, typ tflite.TensorType, shape []int) {
+					z, ok := zeros[typ]
+					if !ok {
+						dt := tflite.DTypeOf(typ)
+						z = sb.AddTensor(tflite.TensorSpec{Name: "edgeval_probe_zero", Type: typ, Shape: []int{1}, Data: make([]byte, dt.Size())})
+						zeros[typ] = z
+					}
+					c := sb.AddTensor(tflite.TensorSpec{Name: fmt.Sprintf("edgeval_probe_copy_%d", len(copies)), Type: typ, Shape: shape})
+					sb.AddOperator(tflite.OperatorSpec{Op: tflite.OpAdd, Inputs: []int{t, z}, Outputs: []int{c}, Options: &tflite.AddOptions{}})
+					copies[t] = c
+				}
 				for k, t := range e.probeShapes {
-					rank := len(sg.Tensors[t].Shape)
-					c := sb.AddTensor(tflite.TensorSpec{Name: fmt.Sprintf("edgeval_probe_copy_%d", k), Type: tflite.TypeInt32, Shape: []int{rank}})
-					sb.AddOperator(tflite.OperatorSpec{Op: tflite.OpAdd, Inputs: []int{len(sg.Tensors) + k, zero}, Outputs: []int{c}, Options: &tflite.AddOptions{}})
-					copies[len(sg.Tensors)+k] = c
+					copyOf(len(sg.Tensors)+k, tflite.TypeInt32, []int{len(sg.Tensors[t].Shape)})
+				}
+				for _, t := range e.probe {
+					if t < len(sg.Tensors) && prepareTime(sg, t, e.drop) {
+						copyOf(t, sg.Tensors[t].Type, sg.Tensors[t].Shape)
+					}
 				}
 				probeOuts = make([]int, len(e.probe))
 				for i, t := range e.probe {
@@ -141,6 +156,19 @@ func rebuildModel(m *tflite.Model, e *edit) ([]byte, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// prepareTime reports whether tensor t of sg is computed by a kept SHAPE or
+// RANK operator, which TFLite evaluates while preparing the model into
+// read-only memory.
+func prepareTime(sg *tflite.Subgraph, t int, drop map[int]bool) bool {
+	for oi := range sg.Operators {
+		op := &sg.Operators[oi]
+		if !drop[oi] && (op.Builtin == tflite.OpShape || op.Builtin == tflite.OpRank) && slices.Contains(op.Outputs, t) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkRebuildable refuses models that rebuildModel would change beyond

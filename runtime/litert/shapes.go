@@ -197,6 +197,11 @@ func analyzeShapes(m *tflite.Model, key string) (*shapePlan, error) {
 	// re-prepares the operators after a dynamic tensor, so outputs further
 	// down are allocated with their static size (keras/dense_rank3's
 	// Tensordot reshapes run correctly as they are).
+	inputPos := map[*tflite.Tensor]int{}
+	inputAt := map[*tflite.Tensor]bool{}
+	for i, t := range ins {
+		inputPos[t.Tensor], inputAt[t.Tensor] = i, true
+	}
 	isOutput := map[int]bool{}
 	for _, o := range outs {
 		isOutput[o.Tensor.Index] = true
@@ -222,16 +227,24 @@ func analyzeShapes(m *tflite.Model, key string) (*shapePlan, error) {
 			fold[t] = true
 		}
 	}
+	// An output SHAPE or RANK computes is folded too: TFLite evaluates
+	// them while preparing the model, into read-only memory, and LiteRT
+	// 2.5.3 cannot bind its output buffer to such a tensor either (it
+	// returns garbage, then fails), while it returns constant outputs.
+	for _, o := range outs {
+		t := o.Tensor.Index
+		if pr := producer[t]; pr >= 0 && !inputAt[o.Tensor] && fixed[t] && !isConst[t] {
+			if b := sg.Operators[pr].Builtin; b == tflite.OpShape || b == tflite.OpRank {
+				fold[t] = true
+			}
+		}
+	}
 	for t := range fold {
 		p.fold = append(p.fold, t)
 	}
 	slices.Sort(p.fold)
-	inputAt := map[*tflite.Tensor]int{}
-	for i, t := range ins {
-		inputAt[t.Tensor] = i
-	}
 	for i, o := range outs {
-		if j, ok := inputAt[o.Tensor]; ok {
+		if j, ok := inputPos[o.Tensor]; ok {
 			p.aliases[i] = j
 			continue
 		}

@@ -126,6 +126,20 @@ func shapeDirectModel() ([]byte, error) {
 	return b.Finish()
 }
 
+// shapeOutputModel returns SHAPE(x) of x [1,4] and x+x.
+func shapeOutputModel() ([]byte, error) {
+	b := tflite.NewBuilder()
+	sg := b.AddSubgraph("main")
+	x := sg.AddTensor(tflite.TensorSpec{Name: "x", Type: tflite.TypeFloat32, Shape: []int{1, 4}})
+	s := sg.AddTensor(tflite.TensorSpec{Name: "s", Type: tflite.TypeInt32, Shape: []int{2}})
+	y := sg.AddTensor(tflite.TensorSpec{Name: "y", Type: tflite.TypeFloat32, Shape: []int{1, 4}})
+	sg.AddOperator(tflite.OperatorSpec{Op: tflite.OpShape, Inputs: []int{x}, Outputs: []int{s}, Options: &tflite.ShapeOptions{OutType: tflite.TypeInt32}})
+	sg.AddOperator(tflite.OperatorSpec{Op: tflite.OpAdd, Inputs: []int{x, x}, Outputs: []int{y}, Options: &tflite.AddOptions{}})
+	sg.SetInputs(x)
+	sg.SetOutputs(s, y)
+	return b.Finish()
+}
+
 func built(tb testing.TB, f func() ([]byte, error)) []byte {
 	tb.Helper()
 	b, err := f()
@@ -151,6 +165,7 @@ func TestAnalyzeShapes(t *testing.T) {
 		{name: "intermediate", model: built(t, chainModel("intermediate", 7, 8, 6))},
 		{name: "identity", model: built(t, identityModel), aliases: map[int]int{0: 0}},
 		{name: "shape_direct", model: built(t, shapeDirectModel)},
+		{name: "shape_output", model: built(t, shapeOutputModel), fold: []int{1}},
 		{name: "shape_from_input", model: built(t, shapeInputModel), dynamic: `output 0 "y": operator 0 RESHAPE takes its shape input 1 "shape" from values computed at run time`},
 		{name: "where", model: built(t, whereModel), dynamic: `output 0 "y": operator 0 WHERE computes its output shape from its input values`},
 	} {
@@ -301,6 +316,27 @@ func TestOpenFoldsRunTimeShape(t *testing.T) {
 				assert.Equal(t, want, r.Outputs[0].Float32s(), "run %d", seed)
 			}
 		})
+	}
+}
+
+// An output SHAPE computes comes back right on every run (LiteRT alone
+// returned garbage, then failed: TFLite keeps it in read-only memory).
+func TestOpenShapeOutput(t *testing.T) {
+	requireLiteRT(t)
+	s, err := New().Open(t.Context(), built(t, shapeOutputModel), runtime.Options{})
+	require.NoError(t, err)
+	defer s.Close()
+	for seed := range uint64(2) {
+		x := tensor.Random(tensor.NewRNG(seed), tensor.Float32, []int{1, 4}, -1, 1)
+		r, err := s.Run(t.Context(), []*tensor.Tensor{x})
+		require.NoError(t, err, "run %d", seed)
+		require.Len(t, r.Outputs, 2)
+		assert.Equal(t, i32(1, 4), r.Outputs[0].Data, "run %d: SHAPE(x)", seed)
+		want := x.Float32s()
+		for i := range want {
+			want[i] *= 2
+		}
+		assert.Equal(t, want, r.Outputs[1].Float32s(), "run %d: x+x", seed)
 	}
 }
 
