@@ -66,7 +66,7 @@ func (sp *loadSpec) fold(ctx context.Context, p *proc, m *tflite.Model, outs []t
 	// the tensors to fold after them.
 	var kept []int
 	for i, o := range outs {
-		if _, ok := plan.aliases[i]; !ok {
+		if _, ok := plan.aliases[i]; !ok && !slices.Contains(plan.fold, o.Tensor.Index) {
 			kept = append(kept, o.Tensor.Index)
 		}
 	}
