@@ -15,12 +15,16 @@ import (
 )
 
 // randInputs returns seeded random inputs for g's inputs, uniform in
-// [-2, 2).
+// [-2, 2) (integer inputs, which index tables, in [0, 2)).
 func randInputs(g *graph.Graph, seed uint64) []*tensor.Tensor {
 	rng := tensor.NewRNG(seed)
 	ins := make([]*tensor.Tensor, len(g.Inputs))
 	for i, v := range g.Inputs {
-		ins[i] = tensor.Random(rng, v.DType, v.Shape, -2, 2)
+		lo := -2.0
+		if !v.DType.IsFloat() {
+			lo = 0
+		}
+		ins[i] = tensor.Random(rng, v.DType, v.Shape, lo, 2)
 	}
 	return ins
 }

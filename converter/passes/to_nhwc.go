@@ -25,8 +25,14 @@ type LayoutOptions struct {
 //     LayerNorm, Pad and Slice follow their input's layout with their axes
 //     remapped, and constant operands (a PReLU slope, a broadcast bias) are
 //     transposed;
-//   - a Transpose of the source is composed with the layout change, and
-//     disappears when the two cancel (x.permute(0, 2, 3, 1));
+//   - a Transpose of the source is not done where it stands: its output is
+//     its input read in another order, and a Transpose is written only
+//     where a reader needs an order the value is not in, so it disappears
+//     when it cancels the layout change (x.permute(0, 2, 3, 1)) or gives a
+//     convolution its channels-last input (an Embedding's permute(0, 2, 1)
+//     before a Conv1d);
+//   - a Transpose that moves only axes of size 1 (a [N, C, 1, 1] value to
+//     channels-last) is written as a Reshape, except at a graph input;
 //   - a Flatten (or a Reshape to [N, -1]) of a channels-last value keeps
 //     PyTorch's C, H, W feature order by permuting the rows of the constant
 //     weights of the Dense layers that read it (through elementwise ops);
@@ -36,8 +42,11 @@ type LayoutOptions struct {
 //     inserted where needed).
 //
 // Model inputs and outputs keep the source layout with a Transpose at the
-// boundary unless opts.NHWCIO is set; then a rank-4 channels-first input or
-// output becomes channels-last (same name, permuted shape). Weight layouts
+// boundary unless opts.NHWCIO is set; then a rank-4 (NCHW) or rank-3 (NCW,
+// a Conv1d's) channels-first input or output becomes channels-last (same
+// name, permuted shape: NHWC, NWC). An input is channels-first when its
+// layout says so or an NCHW op reads it, directly or through ops that keep
+// its layout and a Conv1d's expand. Weight layouts
 // are left as they are (the converter writes every kernel layout).
 // Inserted Transposes are named after the node that produced their input.
 func ToNHWC(g *graph.Graph, opts LayoutOptions) (*graph.Graph, error) {
@@ -80,8 +89,8 @@ type nhwc struct {
 func (c *nhwc) run() error {
 	c.consts = map[*graph.Value]*graph.Value{}
 	for _, v := range c.src.Inputs {
-		if c.opts.NHWCIO && len(v.Shape) == 4 && c.channelsFirstInput(v) {
-			p := toNHWCPerm(4)
+		if r := len(v.Shape); c.opts.NHWCIO && (r == 4 || r == 3) && c.channelsFirstInput(v) {
+			p := toNHWCPerm(r)
 			nv := graph.NewInput(v.Name, v.DType, permShape(v.Shape, p), graph.NHWC)
 			nv.NoBatch = v.NoBatch
 			c.out.Inputs = append(c.out.Inputs, nv)
@@ -108,7 +117,7 @@ func (c *nhwc) run() error {
 			return err
 		}
 		var v *graph.Value
-		if c.opts.NHWCIO && len(o.Shape) == 4 && slices.Equal(lv.perm, toNHWCPerm(4)) && lv.feat == nil {
+		if r := len(o.Shape); c.opts.NHWCIO && (r == 4 || r == 3) && slices.Equal(lv.perm, toNHWCPerm(r)) && lv.feat == nil {
 			v = lv.v
 		} else {
 			if lv.v.Name == o.Name && !isIdentity(lv.perm) {
@@ -130,13 +139,43 @@ func (c *nhwc) run() error {
 }
 
 // channelsFirstInput reports whether graph input v is channels-first: its
-// layout says so or an NCHW spatial op reads it directly.
+// layout says so, or an NCHW spatial op reads it, directly or through ops
+// that keep its layout (elementwise, Pad, Slice, BatchNorm) and, for a
+// rank-3 value, a Conv1d's expand to [N, C, 1, L].
 func (c *nhwc) channelsFirstInput(v *graph.Value) bool {
-	if v.Layout == graph.NCHW {
-		return true
+	return v.Layout == graph.NCHW || c.readChannelsFirst(v, 0)
+}
+
+// maxLayoutSearch bounds how many ops channelsFirstInput looks through.
+const maxLayoutSearch = 8
+
+func (c *nhwc) readChannelsFirst(v *graph.Value, depth int) bool {
+	if depth > maxLayoutSearch {
+		return false
 	}
 	for _, n := range c.cons[v] {
-		if l, ok := spatialLayout(n.Op); ok && l == graph.NCHW && n.Inputs[0] == v {
+		if len(n.Inputs) == 0 || n.Inputs[0] != v || len(n.Outputs) != 1 {
+			continue
+		}
+		out := n.Outputs[0]
+		if l, ok := spatialLayout(n.Op); ok {
+			if l == graph.NCHW {
+				return true
+			}
+			continue
+		}
+		follow := false
+		switch n.Op.(type) {
+		case *graph.Reshape:
+			follow = len(v.Shape) == 3 && slices.Equal(out.Shape, []int{v.Shape[0], v.Shape[1], 1, v.Shape[2]})
+		case *graph.Pad, *graph.Slice:
+			follow = true
+		case *graph.BatchNorm:
+			follow = n.Op.(*graph.BatchNorm).Axis == 1
+		default:
+			follow = isElementwiseUnary(n.Op)
+		}
+		if follow && c.readChannelsFirst(out, depth+1) {
 			return true
 		}
 	}
@@ -242,7 +281,17 @@ func (c *nhwc) get(v *graph.Value, want []int, name string) (*graph.Value, error
 	if name == "" {
 		name = c.names.unique(v.Name + "/" + permName(want))
 	}
-	n, err := graph.NewNode(nodeName, &graph.Transpose{Perm: tp}, []*graph.Value{lv.v}, name)
+	var op graph.Op = &graph.Transpose{Perm: tp}
+	if movesOnlyUnitAxes(lv.v.Shape, tp) && !slices.Contains(c.out.Inputs, lv.v) {
+		// The elements keep their order: a Reshape (free in TFLite) does
+		// it. The batch axis stays first and follows the input. At a
+		// graph input the layout change stays a Transpose: it marks the
+		// boundary that NHWCIO removes.
+		shape := permShape(lv.v.Shape, tp)
+		shape[0] = 0
+		op = &graph.Reshape{Shape: shape}
+	}
+	n, err := graph.NewNode(nodeName, op, []*graph.Value{lv.v}, name)
 	if err != nil {
 		return nil, err
 	}
@@ -252,6 +301,26 @@ func (c *nhwc) get(v *graph.Value, want []int, name string) (*graph.Value, error
 	}
 	lv.as[key] = n.Outputs[0]
 	return n.Outputs[0], nil
+}
+
+// movesOnlyUnitAxes reports whether transposing a value of the given shape
+// by tp keeps the batch axis first and the other axes of size other than 1
+// in their order, so that the elements do not move.
+func movesOnlyUnitAxes(shape, tp []int) bool {
+	if len(tp) == 0 || tp[0] != 0 {
+		return false
+	}
+	last := 0
+	for _, a := range tp[1:] {
+		if shape[a] == 1 {
+			continue
+		}
+		if a < last {
+			return false
+		}
+		last = a
+	}
+	return true
 }
 
 func permName(p []int) string {
@@ -441,22 +510,31 @@ func (c *nhwc) node(n *graph.Node) error {
 		o.Axes = newAxes
 		return c.sameLayout(n, op, p)
 	case *graph.Transpose:
-		if p == nil {
+		if x.IsConst() || c.featOf(x) != nil || len(o.Perm) != r {
 			return c.plain(n, op)
 		}
-		inv := invertPerm(p)
-		tp := make([]int, r)
-		for j, a := range o.Perm {
-			tp[j] = inv[a]
+		// The source's transpose is not done here: its output is x's
+		// value read in another order, transposed (or reshaped) only where
+		// a reader needs an order it is not in. It cancels a layout change
+		// (x.permute(0, 2, 3, 1) after an NCHW convolution) and makes an
+		// Embedding's permute(0, 2, 1) before a Conv1d the convolution's
+		// channels-last input.
+		lv, err := c.lookup(x)
+		if err != nil {
+			return err
 		}
-		lv, _ := c.lookup(x)
-		if isIdentity(tp) {
-			// The source's transpose cancels the layout change.
-			c.m[n.Outputs[0]] = &lval{v: lv.v}
-			return nil
+		// Axis i of lv.v is x's axis orIdentity(p)[i], which is the
+		// output's axis inv(o.Perm)[...].
+		inv := invertPerm(o.Perm)
+		q := make([]int, r)
+		for i, a := range orIdentity(p, r) {
+			q[i] = inv[a]
 		}
-		o.Perm = tp
-		return c.emit(n, op, []*graph.Value{lv.v}, nil, nil)
+		if isIdentity(q) {
+			q = nil
+		}
+		c.m[n.Outputs[0]] = &lval{v: lv.v, perm: q}
+		return nil
 	case *graph.Pad:
 		if p == nil {
 			return c.plain(n, op)

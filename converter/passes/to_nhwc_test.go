@@ -110,7 +110,7 @@ func TestToNHWCOps(t *testing.T) {
 			r := b.Op("up", &graph.Resize{Method: graph.ResizeBilinear, Size: [2]int{16, 16}, HalfPixelCenters: true, Layout: graph.NCHW}, y)
 			p := b.Op("pool", &graph.Pool2D{Type: graph.PoolAvg, Window: [2]int{3, 3}, Strides: [2]int{2, 2}, Padding: graph.Explicit(1, 1, 1, 1), CountIncludePad: true, Layout: graph.NCHW}, r)
 			return []*graph.Value{p, b.Op("sum", &graph.Reduce{Type: graph.ReduceSum, Axes: []int{1}, KeepDims: true}, r)}
-		}, 3, true},
+		}, 2, true}, // the input's, the pool's back; the [1, 16, 16, 1] sum is reshaped, not transposed
 	}
 	for _, tc := range tests {
 		for _, io := range []bool{false, true} {
@@ -182,5 +182,60 @@ func TestToNHWCConv1D(t *testing.T) {
 		// output y.
 		assert.Equal(t, 2, countOps(c, "Transpose"), "%v", c)
 		assertSameOutputs(t, g, c, nil, nil)
+
+		// NHWCIO: the rank-3 input and output are channels-last (NWC) and
+		// no Transpose is left.
+		c, err = Canonicalize(g, Options{NHWCIO: true})
+		require.NoError(t, err)
+		assert.Equal(t, 0, countOps(c, "Transpose"), "%v", c)
+		assert.Equal(t, []int{batch, 16, 4}, c.Inputs[0].Shape)
+		assert.Equal(t, []int{batch, 7, 5}, c.Outputs[1].Shape)
+		assertSameOutputs(t, g, c, map[int][]int{0: {0, 2, 1}}, map[int][]int{1: {0, 2, 1}})
 	}
+}
+
+// TestToNHWCPermutedConv1D: Embedding → LayerNorm → permute(0, 2, 1) →
+// Conv1d → mean over L → Linear, the usual text CNN. The permute is not
+// done: its output is read channels-last by the convolution, so no
+// Transpose is left at all (there were 3: the permute, one into the
+// convolution and one after it).
+func TestToNHWCPermutedConv1D(t *testing.T) {
+	for _, batch := range []int{1, 2} {
+		b := graph.NewBuilder()
+		tok := b.Input("tokens", tensor.Int32, []int{batch, 6}, graph.LayoutNone)
+		e := b.Op("emb", &graph.Gather{Axis: 0}, b.Const("emb.weight", weights(1, 10, 4)), tok)
+		e = b.Op("norm", &graph.LayerNorm{Axes: []int{2}, Epsilon: 1e-5}, e, b.Const("norm.weight", weights(2, 4)), b.Const("norm.bias", weights(3, 4)))
+		y := b.Op("permute", &graph.Transpose{Perm: []int{0, 2, 1}}, e)
+		y = b.Conv1D("conv", y, b.Const("conv.weight", weights(4, 5, 4, 3)), b.Const("conv.bias", weights(5, 5)),
+			&graph.Conv2D{Padding: graph.Explicit(0, 0, 1, 1), Layout: graph.NCHW, WeightLayout: graph.OIHW})
+		y = b.Op("gelu", &graph.Gelu{}, y)
+		m := b.Op("mean", &graph.Reduce{Type: graph.ReduceMean, Axes: []int{2}}, y)
+		out := b.Op("fc", &graph.Dense{WeightLayout: graph.OI}, m, b.Const("fc.weight", weights(6, 3, 5)))
+		g := build(t, b, out)
+		for _, io := range []bool{false, true} {
+			c, err := Canonicalize(g, Options{NHWCIO: io})
+			require.NoError(t, err)
+			assert.Equal(t, 0, countOps(c, "Transpose"), "NHWCIO %v: %v", io, c)
+			assertSameOutputs(t, g, c, nil, nil)
+		}
+	}
+}
+
+// TestToNHWCSourceTranspose: a source permute is done only where a reader
+// needs it — cancelled by the layout change when it is NCHW → NHWC, and
+// written (named after the source value) when the reader needs its order.
+func TestToNHWCSourceTranspose(t *testing.T) {
+	b := graph.NewBuilder()
+	x := b.Input("x", tensor.Float32, []int{1, 3, 5, 5}, graph.NCHW)
+	y := b.Op("conv", &graph.Conv2D{Padding: graph.Same(), Layout: graph.NCHW, WeightLayout: graph.OIHW}, x, b.Const("conv.weight", weights(1, 4, 3, 3, 3)))
+	nhwc := b.Op("to_nhwc", &graph.Transpose{Perm: []int{0, 2, 3, 1}}, y)
+	hw := b.Op("swap_hw", &graph.Transpose{Perm: []int{0, 1, 3, 2}}, y)
+	g := build(t, b, nhwc, b.Op("neg", &graph.Neg{}, hw))
+	c, err := ToNHWC(g, LayoutOptions{NHWCIO: true})
+	require.NoError(t, err)
+	// to_nhwc is the convolution's output itself; swap_hw is one Transpose
+	// of it, read by Neg in the source order.
+	assert.Equal(t, 1, countOps(c, "Transpose"), "%v", c)
+	assert.Equal(t, "to_nhwc", c.Outputs[0].Name)
+	assertSameOutputs(t, g, c, map[int][]int{0: {0, 2, 3, 1}}, nil)
 }

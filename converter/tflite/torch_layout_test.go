@@ -57,7 +57,7 @@ func TestConvertNCHWGraphs(t *testing.T) {
 			y = b.Op("relu", &graph.Relu{}, y)
 			y = b.Op("up", &graph.Resize{Method: graph.ResizeNearest, Size: [2]int{16, 16}, Layout: graph.NCHW}, y)
 			return build(t, b, y, b.Op("gap", &graph.Reduce{Type: graph.ReduceMean, Axes: []int{2, 3}, KeepDims: true}, y))
-		}, 3},
+		}, 2}, // the input's and the resized output's; the [1, 4, 1, 1] mean is reshaped
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
