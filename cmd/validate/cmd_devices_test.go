@@ -256,3 +256,31 @@ func TestValidateOnBoardMatchesHost(t *testing.T) {
 	}
 	assert.Equal(t, device["host"], device["board"], "identical device outputs on the host and over SSH")
 }
+
+// TestValidateSeveralDevices: `validate --device host,board MODEL` validates
+// on both concurrently, one result each.
+func TestValidateSeveralDevices(t *testing.T) {
+	_, cfg := boardConfig(t)
+	model := testutil.Fixture(t, "keras/acetone/acas_decr128.h5")
+	out := t.TempDir()
+	stdout, stderr, code := runDev(t, "--devices", cfg, "--device", "host,board", "--out", out, model)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "== host")
+	assert.Contains(t, stdout, "== board")
+	var devs [][]byte
+	for _, dev := range []string{"host", "board"} {
+		var res golden.Result
+		b, err := os.ReadFile(filepath.Join(out, dev, "result.json"))
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(b, &res))
+		assert.Equal(t, dev, res.Device)
+		assert.Equal(t, golden.VerdictPass, res.Verdict)
+		d, err := os.ReadFile(filepath.Join(out, dev, "device.npz"))
+		require.NoError(t, err)
+		devs = append(devs, d)
+	}
+	assert.Equal(t, devs[0], devs[1], "same device outputs on both")
+
+	_, stderr, code = runDev(t, "--devices", cfg, "--device", "host,host", model)
+	assert.Equal(t, 2, code, stderr)
+}

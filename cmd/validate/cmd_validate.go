@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/edgeval/edgeval/golden"
@@ -57,19 +62,10 @@ func validateCommand() *command {
 		if len(pos) != 1 {
 			return usagef("want exactly one MODEL argument, got %d", len(pos))
 		}
-		res, err := validateModel(ctx, &f, pos[0], stderr)
-		if res != nil {
-			if perr := emitResult(&f, res, stdout); perr != nil && err == nil {
-				err = perr
-			}
+		if strings.Contains(f.device, ",") {
+			return validateOnDevices(ctx, &f, pos[0], stdout, stderr)
 		}
-		if err != nil {
-			return err
-		}
-		if !res.Passed() {
-			return &mismatchError{msg: failedOutputs(res)}
-		}
-		return nil
+		return validateOne(ctx, &f, pos[0], stdout, stderr)
 	}
 	return c
 }
@@ -86,3 +82,68 @@ func failedOutputs(r *golden.Result) string {
 
 // msSince returns the milliseconds elapsed since t.
 func msSince(t time.Time) float64 { return float64(time.Since(t)) / float64(time.Millisecond) }
+
+// validateOne validates MODEL on one device and reports the result.
+func validateOne(ctx context.Context, f *validateFlags, model string, stdout, stderr io.Writer) error {
+	res, err := validateModel(ctx, f, model, stderr)
+	if res != nil {
+		if perr := emitResult(f, res, stdout); perr != nil && err == nil {
+			err = perr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if !res.Passed() {
+		return &mismatchError{msg: failedOutputs(res)}
+	}
+	return nil
+}
+
+// validateOnDevices validates MODEL on each device of a comma-separated
+// --device list, concurrently, one result each: --out DIR gets a
+// subdirectory per device, report files get the device name before their
+// extension, and the reports are printed in list order. The exit status is
+// that of the worst device (a mismatch counts over a device failure, since
+// it is a finding about the model).
+func validateOnDevices(ctx context.Context, f *validateFlags, model string, stdout, stderr io.Writer) error {
+	names := strings.Split(f.device, ",")
+	seen := map[string]bool{}
+	for _, n := range names {
+		if n == "" || seen[n] {
+			return usagef("--device %q: empty or repeated device name", f.device)
+		}
+		seen[n] = true
+	}
+	outs := make([]bytes.Buffer, len(names))
+	errs := make([]error, len(names))
+	log := &syncWriter{w: stderr}
+	var wg sync.WaitGroup
+	for i, n := range names {
+		g := *f
+		g.device = n
+		if f.outDir != "" {
+			g.outDir = filepath.Join(f.outDir, n)
+		}
+		if f.json != "-" {
+			g.json = perDevice(f.json, n)
+		}
+		g.markdown, g.html, g.junit = perDevice(f.markdown, n), perDevice(f.html, n), perDevice(f.junit, n)
+		wg.Go(func() {
+			if err := validateOne(ctx, &g, model, &outs[i], log); err != nil {
+				errs[i] = fmt.Errorf("device %s: %w", n, err)
+			}
+		})
+	}
+	wg.Wait()
+	for i, n := range names {
+		if f.json != "-" {
+			fmt.Fprintf(stdout, "== %s\n", n)
+		}
+		stdout.Write(outs[i].Bytes())
+		if errs[i] != nil && f.json != "-" {
+			fmt.Fprintf(stdout, "FAILED: %v\n", errs[i])
+		}
+	}
+	return errors.Join(errs...)
+}
