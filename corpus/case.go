@@ -25,13 +25,17 @@ type IO struct {
 
 // Model is one file holding the case's model in one format.
 type Model struct {
-	// Format is "tf-keras-h5", "keras3", "keras3-h5", "torch-full-pth",
+	// Format is "tf-keras-h5", "tf-keras-weights-h5", "keras3", "keras3-h5",
+	// "keras3-weights-h5", "torch-full-pth",
 	// "torch-state-dict", "torch-export-pt2" or "torchscript".
 	Format string `json:"format"`
 	// File is relative to the case directory.
 	File string `json:"file"`
 	// Expected is the .npz holding the outputs this file's framework computed.
 	Expected string `json:"expected"`
+	// Config is the model.to_json() file a weights-only Keras file is read
+	// with (relative to the case directory).
+	Config string `json:"config,omitempty"`
 	// NeedsArch says the file must be read with the case's --arch file.
 	NeedsArch bool `json:"needs_arch,omitempty"`
 }

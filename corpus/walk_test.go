@@ -57,7 +57,11 @@ var errNoFrontEnd = errors.New("no front-end for this format")
 func loadGraph(c *Case, m Model) (*graph.Graph, error) {
 	switch c.Framework {
 	case "keras":
-		return keras.Load(c.Path(m.File), keras.Options{Batch: c.Batch()})
+		o := keras.Options{Batch: c.Batch()}
+		if m.Config != "" {
+			o.ConfigJSON = c.Path(m.Config)
+		}
+		return keras.Load(c.Path(m.File), o)
 	case "torch":
 		arch := ""
 		switch {

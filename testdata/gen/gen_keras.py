@@ -5,6 +5,8 @@ For every case of keras_cases.py it writes, under OUT/keras/<case>/:
   model_k2.h5          the model saved by tf_keras (Keras 2 HDF5 format)
   model.keras          the same model and weights built and saved by Keras 3
   model_k3.h5          the Keras 3 model in Keras 3's legacy HDF5 format
+  model_k2.weights.h5 + model_k2.json, model_k3.weights.h5 + model_k3.json
+                       weights-only files with model.to_json() (composed blocks)
   expected.npz         the seeded inputs and the outputs tf_keras computed
   expected_k3.npz      written only when Keras 3 computes something else
                        (for example hard_sigmoid's definition changed)
@@ -82,6 +84,11 @@ def as_list(y):
     return [np.asarray(a) for a in (y if isinstance(y, (list, tuple)) else [y])]
 
 
+def renumber_json(text):
+    """A Keras 3 config with its shared_object_id values (memory addresses) renumbered."""
+    return strip_date("config.json", text.encode()).decode()
+
+
 def strip_date(name, data):
     if name == "metadata.json":
         meta = json.loads(data)
@@ -149,6 +156,13 @@ def gen_case(root, case, only_tflite=False):
     if m2 is not None:
         m2.save(os.path.join(d, "model_k2.h5"))
         rec["models"].append({"format": "tf-keras-h5", "file": "model_k2.h5", "expected": "expected.npz"})
+        if case.name.startswith("block_"):
+            # weights-only .h5 (save_weights) with the model.to_json() file
+            m2.save_weights(os.path.join(d, "model_k2.weights.h5"))
+            with open(os.path.join(d, "model_k2.json"), "w") as f:
+                f.write(m2.to_json())
+            rec["models"].append({"format": "tf-keras-weights-h5", "file": "model_k2.weights.h5", "config": "model_k2.json",
+                                  "expected": "expected.npz"})
 
     if case.k3:
         try:
@@ -165,6 +179,12 @@ def gen_case(root, case, only_tflite=False):
             m3.save(p)
             normalize_zip(p, strip_date)
             rec["models"].append({"format": "keras3", "file": "model.keras", "expected": exp3})
+            if case.name.startswith("block_"):
+                m3.save_weights(os.path.join(d, "model_k3.weights.h5"))
+                with open(os.path.join(d, "model_k3.json"), "w") as f:
+                    f.write(renumber_json(m3.to_json()))
+                rec["models"].append({"format": "keras3-weights-h5", "file": "model_k3.weights.h5", "config": "model_k3.json",
+                                      "expected": exp3})
             try:
                 m3.save(os.path.join(d, "model_k3.h5"))
                 rec["models"].append({"format": "keras3-h5", "file": "model_k3.h5", "expected": exp3})

@@ -11,6 +11,7 @@ from collections import defaultdict
 
 FORMAT_ABBR = {
     "tf-keras-h5": "k2.h5", "keras3": ".keras", "keras3-h5": "k3.h5",
+    "tf-keras-weights-h5": "k2.weights.h5+json", "keras3-weights-h5": "k3.weights.h5+json",
     "torch-full-pth": "full.pth", "torch-state-dict": "sd.pth+arch", "torch-export-pt2": ".pt2", "torchscript": "ts.pt",
 }
 
@@ -47,6 +48,7 @@ with which expected outputs) and:
 |---|---|
 | `model_k2.h5` | tf_keras `model.save` (Keras 2 HDF5) |
 | `model.keras`, `model_k3.h5` | Keras 3 `model.save` (same weights) |
+| `model_k2.weights.h5` + `model_k2.json`, `model_k3.weights.h5` + `model_k3.json` | `save_weights` and `to_json()` (composed blocks) |
 | `expected.npz` | inputs (`in_0`, … / `input`) and the framework's outputs (output layer names / `output`), batch 2 |
 | `expected_k3.npz` | Keras 3's outputs where Keras 3 computes something else (hard_sigmoid, …) |
 | `tf_float32.tflite` | `tf.lite.TFLiteConverter.from_keras_model` (tf_keras model) |
