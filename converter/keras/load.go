@@ -20,6 +20,31 @@ type Options struct {
 	ConfigJSON string
 	// Batch is the static batch size of the graph's inputs (0 means 1).
 	Batch int
+	// Snapshot, when set, reads each HDF5 file (the .h5, or the weights
+	// of a .keras archive) through the snapshot it returns instead of
+	// opening the file in this process. hdf5.TakeSnapshot gives the same
+	// graph in-process; a Child's Snapshot takes it in a child process, so
+	// that libhdf5 crashing on a corrupt file kills the child, not the
+	// caller. It is called with the options Load needs (SnapshotOptions).
+	Snapshot func(path string, opts hdf5.SnapshotOptions) (*hdf5.Snapshot, error)
+}
+
+// SnapshotOptions are the snapshot options Load asks for: the optimizer's
+// state, which the converter never reads, is left out.
+func SnapshotOptions() hdf5.SnapshotOptions {
+	return hdf5.SnapshotOptions{SkipDatasets: []string{"optimizer_weights", "optimizer"}}
+}
+
+// openH5 opens an HDF5 file live, or through opts.Snapshot.
+func openH5(path string, opts Options) (hdf5.Reader, error) {
+	if opts.Snapshot == nil {
+		return hdf5.Open(path)
+	}
+	s, err := opts.Snapshot(path, SnapshotOptions())
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Format is a Keras file format recognised by content.
@@ -110,7 +135,7 @@ func readConfigJSON(p string) (*Model, error) {
 }
 
 func loadH5(path string, opts Options) (*graph.Graph, error) {
-	f, err := hdf5.Open(path)
+	f, err := openH5(path, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +213,7 @@ func loadKeras(path string, opts Options) (*graph.Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := hdf5.Open(a.weightsPath)
+	f, err := openH5(a.weightsPath, opts)
 	if err != nil {
 		return nil, fmt.Errorf("model.weights.h5: %w", err)
 	}

@@ -89,7 +89,7 @@ func toFloat32(t *tensor.Tensor) *tensor.Tensor {
 // group root/<layer> with attribute weight_names, datasets at
 // root/<layer>/<weight name>.
 type legacyStore struct {
-	f    *hdf5.File
+	f    hdf5.Reader
 	root string // "model_weights" or "/" (save_weights)
 }
 
@@ -133,7 +133,7 @@ func (s *legacyStore) weights(layerPath []string, l *Layer, _ *Model) (map[strin
 // layers/<snake_case class name, deduplicated>/vars/<i>, nested models
 // under layers/<name>/layers/....
 type k3Store struct {
-	f *hdf5.File
+	f hdf5.Reader
 	// groups maps a layer path (names joined by "/") to its vars group.
 	groups map[string]string
 }
@@ -160,7 +160,7 @@ func savedLayers(m *Model) []*Layer {
 	return slices.DeleteFunc(slices.Clone(m.Layers), func(l *Layer) bool { return l.Class == "InputLayer" })
 }
 
-func newK3Store(f *hdf5.File, m *Model) (*k3Store, error) {
+func newK3Store(f hdf5.Reader, m *Model) (*k3Store, error) {
 	s := &k3Store{f: f, groups: map[string]string{}}
 	if err := s.index(m, "/", ""); err != nil {
 		return nil, err
