@@ -52,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
+	case snapshotCommand:
+		return serveSnapshot(args[1:], stdout)
 	}
 	c, ok := cmds[args[0]]
 	rest := args[1:]

@@ -18,10 +18,11 @@ import (
 )
 
 // TestMain lets this test binary, a fresh build of validate's code, serve
-// as the agent that the device tests deploy to the "board" over SSH: run
-// as `<binary> agent ...` it is the validate command.
+// as the agent that the device tests deploy to the "board" over SSH, and
+// as the child that reads HDF5 files: run as `<binary> agent ...` or
+// `<binary> __hdf5-snapshot ...` it is the validate command.
 func TestMain(m *testing.M) {
-	if len(os.Args) >= 2 && os.Args[1] == "agent" {
+	if len(os.Args) >= 2 && (os.Args[1] == "agent" || os.Args[1] == snapshotCommand) {
 		err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "validate: %v\n", err)

@@ -34,7 +34,8 @@ func loadSource(path string, o sourceOptions) (*graph.Graph, string, error) {
 	hash := hex.EncodeToString(sum[:])
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".h5", ".hdf5", ".keras":
-		g, err := keras.Load(path, keras.Options{ConfigJSON: o.ModelJSON, Batch: o.Batch})
+		// libhdf5 runs in a child process: a corrupt file crashes it, not us.
+		g, err := keras.Load(path, keras.Options{ConfigJSON: o.ModelJSON, Batch: o.Batch, Snapshot: snapshotInChild})
 		return g, hash, err
 	case ".tflite":
 		return nil, "", fmt.Errorf("%s is already a .tflite: give the source model, with --tflite %s to check this conversion, or use 'validate run' to just run it", path, path)

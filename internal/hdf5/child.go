@@ -111,6 +111,10 @@ func ChildArgs(file string, opts SnapshotOptions) []string {
 	return append(a, "--", file)
 }
 
+// ErrChildArgs is wrapped by ServeChild's error for arguments that are not
+// what ChildArgs writes.
+var ErrChildArgs = errors.New("bad arguments")
+
 // parseChildArgs reads what ChildArgs wrote; arguments are data, never
 // interpreted by a shell.
 func parseChildArgs(args []string) (string, SnapshotOptions, error) {
@@ -124,21 +128,22 @@ func parseChildArgs(args []string) (string, SnapshotOptions, error) {
 			args = args[2:]
 		case a == "-max-bytes" && len(args) > 1:
 			if _, err := fmt.Sscan(args[1], &o.MaxBytes); err != nil || o.MaxBytes <= 0 {
-				return "", o, fmt.Errorf("%s: bad -max-bytes %q", SnapshotCommand, args[1])
+				return "", o, fmt.Errorf("%s: %w: -max-bytes %q", SnapshotCommand, ErrChildArgs, args[1])
 			}
 			args = args[2:]
 		default:
-			return "", o, fmt.Errorf("%s: want [-skip GROUP]... [-max-bytes N] -- FILE, got %q", SnapshotCommand, args)
+			return "", o, fmt.Errorf("%s: %w: want [-skip GROUP]... [-max-bytes N] -- FILE, got %q", SnapshotCommand, ErrChildArgs, args)
 		}
 	}
-	return "", o, fmt.Errorf("%s: no file given", SnapshotCommand)
+	return "", o, fmt.Errorf("%s: %w: no file given", SnapshotCommand, ErrChildArgs)
 }
 
 // ServeChild is the child's side of Child.Snapshot: args are what follows
 // SnapshotCommand. It takes the snapshot in this process and writes its
 // frame to w; a file that cannot be read is written as an error frame and
-// ServeChild returns nil. It returns an error only for bad arguments or
-// when w fails; the caller should then exit non-zero.
+// ServeChild returns nil. It returns an error only for bad arguments
+// (wrapping ErrChildArgs) or when w fails; the caller should then exit
+// non-zero.
 func ServeChild(args []string, w io.Writer) error {
 	file, opts, err := parseChildArgs(args)
 	if err != nil {
