@@ -276,7 +276,11 @@ var quantPrecisions = map[string]golden.Precision{"float16": golden.Float16, "dy
 // owns says which checks of KNOWN_FAILURES the calling test runs.
 func tally(t *testing.T, outs []outcome, known KnownFailures, owns func(check string) bool) {
 	t.Helper()
-	type count struct{ pass, fail, known, skip int }
+	type count struct {
+		pass, fail, known, skip int
+		worst                   float64 // largest max-abs error / range among the passes
+		worstCase               string
+	}
 	counts := map[string]*count{}
 	seen := map[string]bool{}
 	for _, o := range outs {
@@ -299,6 +303,9 @@ func tally(t *testing.T, outs []outcome, known KnownFailures, owns func(check st
 			t.Errorf("%s passes (max error %.2g of range) but KNOWN_FAILURES lists it (%s): remove the line", key, o.rel, reason)
 		case o.err == nil:
 			cnt.pass++
+			if o.rel >= cnt.worst {
+				cnt.worst, cnt.worstCase = o.rel, o.caseID
+			}
 		case listed:
 			cnt.known++
 		default:
@@ -318,10 +325,14 @@ func tally(t *testing.T, outs []outcome, known KnownFailures, owns func(check st
 	sort.Strings(fams)
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "corpus summary (%d checks):\n", len(outs))
-	fmt.Fprintf(&sb, "  %-34s %5s %5s %6s %5s\n", "check", "pass", "fail", "known", "skip")
+	fmt.Fprintf(&sb, "  %-34s %5s %5s %6s %5s  %s\n", "check", "pass", "fail", "known", "skip", "worst passing error/range (case)")
 	for _, f := range fams {
 		c := counts[f]
-		fmt.Fprintf(&sb, "  %-34s %5d %5d %6d %5d\n", f, c.pass, c.fail, c.known, c.skip)
+		worst := "-"
+		if c.worstCase != "" {
+			worst = fmt.Sprintf("%.2g (%s)", c.worst, c.worstCase)
+		}
+		fmt.Fprintf(&sb, "  %-34s %5d %5d %6d %5d  %s\n", f, c.pass, c.fail, c.known, c.skip, worst)
 	}
 	t.Log(sb.String())
 }
