@@ -18,7 +18,7 @@ import (
 // TestWalkCatchesWrongOutputs is the negative control of the walk: a real
 // case whose recorded framework outputs are off by 0.1% (about what a
 // BatchNorm folded with a wrong epsilon does) fails every check against the
-// framework, while ours-vs-tf, which does not read them, still passes.
+// framework, while ours-vs-real, which does not read them, still passes.
 func TestWalkCatchesWrongOutputs(t *testing.T) {
 	dir, err := Dir()
 	require.NoError(t, err)

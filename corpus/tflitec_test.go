@@ -63,7 +63,7 @@ func TestCorpusTFLiteC(t *testing.T) {
 			if !ok {
 				continue
 			}
-			check := "tf-" + tf.Precision + "/tflite"
+			check := "real-" + tf.Precision + "/tflite"
 			ins, want, err := c.Expected(tf.Expected)
 			var got []*tensor.Tensor
 			if err == nil {

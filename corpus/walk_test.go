@@ -35,10 +35,10 @@ import (
 const (
 	checkRef    = "ref/"                  // + format: Go reference vs the framework
 	checkOurs   = "ours/litert"           // our .tflite on LiteRT vs the framework
-	checkTF     = "tf/litert"             // the real converter's .tflite on LiteRT vs the framework
-	checkOursTF = "ours-vs-tf/litert"     // ours vs the real converter's, both on LiteRT
+	checkTF     = "real/litert"           // the real converter's .tflite (TFLiteConverter, litert-torch) on LiteRT vs the framework
+	checkOursTF = "ours-vs-real/litert"   // ours vs the real converter's, both on LiteRT
 	checkOursRT = "ours/"                 // + runtime name (tflite build tag): ours on the C runtime vs the framework
-	checkTFC    = "tf/tflite"             // the real converter's .tflite on the C runtime vs the framework
+	checkTFC    = "real/tflite"           // the real converter's .tflite on the C runtime vs the framework
 	checkAgree  = "ours/tflite-vs-litert" // ours: the C runtime vs LiteRT-WASM
 )
 
@@ -241,7 +241,7 @@ func walkCase(ctx context.Context, lit runtime.Runtime, c *Case) ([]outcome, *ca
 		if !ok {
 			continue
 		}
-		check := "tf-" + tf.Precision + "/litert"
+		check := "real-" + tf.Precision + "/litert"
 		ins, want, err := c.Expected(tf.Expected)
 		var got []*tensor.Tensor
 		if err == nil {
@@ -284,10 +284,7 @@ func tally(t *testing.T, outs []outcome, known KnownFailures, owns func(check st
 	counts := map[string]*count{}
 	seen := map[string]bool{}
 	for _, o := range outs {
-		fam := o.check
-		if strings.HasPrefix(fam, checkRef) {
-			fam = fam + " (" + strings.SplitN(o.caseID, "/", 2)[0] + ")"
-		}
+		fam := o.check + " (" + strings.SplitN(o.caseID, "/", 2)[0] + ")"
 		if counts[fam] == nil {
 			counts[fam] = &count{}
 		}
