@@ -13,14 +13,15 @@ import (
 // Precision selects the numeric format of the written model.
 type Precision uint8
 
-// The precisions. Only Float32 is implemented today.
+// The precisions (see precision.go for what each writes).
 const (
 	Float32 Precision = iota
-	Float16           // float16 weights, float32 compute (not implemented yet)
-	Int8              // full-integer quantization (not implemented yet)
+	Float16           // float16 weights dequantized at load, float32 compute
+	Int8              // full-integer quantization from calibrated ranges
+	Dynamic           // dynamic range: int8 weights, float activations, hybrid kernels
 )
 
-// String returns "float32", "float16" or "int8".
+// String returns "float32", "float16", "int8" or "dynamic".
 func (p Precision) String() string {
 	switch p {
 	case Float32:
@@ -29,6 +30,8 @@ func (p Precision) String() string {
 		return "float16"
 	case Int8:
 		return "int8"
+	case Dynamic:
+		return "dynamic"
 	}
 	return fmt.Sprintf("precision(%d)", p)
 }
@@ -43,6 +46,12 @@ type Options struct {
 	Batch int
 	// Precision of the model; the zero value is Float32.
 	Precision Precision
+	// Ranges are the calibrated ranges of the graph's values, by value
+	// name (see converter/quantize.Calibrate); Int8 needs them.
+	Ranges map[string]Range
+	// Int8IO makes an Int8 model take and return int8 tensors instead of
+	// float32 ones with QUANTIZE/DEQUANTIZE at its edges.
+	Int8IO bool
 }
 
 // SignatureKey is the key of the SignatureDef Convert writes.
@@ -77,15 +86,15 @@ func Convert(g *graph.Graph, opts Options) ([]byte, *NameMap, error) {
 	if g == nil {
 		return nil, nil, errors.New("tflite: nil graph")
 	}
-	if opts.Precision != Float32 {
-		return nil, nil, fmt.Errorf("tflite: precision %v is not implemented yet (only float32)", opts.Precision)
+	if err := opts.checkPrecision(); err != nil {
+		return nil, nil, err
 	}
 	if opts.Batch < 0 {
 		return nil, nil, fmt.Errorf("tflite: batch %d must not be negative", opts.Batch)
 	}
 	batch := max(opts.Batch, 1)
 	for _, v := range g.Inputs {
-		if !v.NoBatch && len(v.Shape) > 0 && v.Shape[0] != batch {
+		if !v.NoBatch && (len(v.Shape) == 0 || v.Shape[0] != batch) {
 			g = g.Clone()
 			if err := g.SetBatch(batch); err != nil {
 				return nil, nil, fmt.Errorf("tflite: set batch %d: %w", batch, err)
@@ -131,6 +140,11 @@ func Convert(g *graph.Graph, opts Options) ([]byte, *NameMap, error) {
 	if w.err != nil {
 		return nil, nil, fmt.Errorf("tflite: %w", w.err)
 	}
+	ins, outs, sigIn, sigOut = w.applyPrecision(ins, outs, sigIn, sigOut)
+	if w.err != nil {
+		return nil, nil, fmt.Errorf("tflite: %v: %w", opts.Precision, w.err)
+	}
+	w.flush()
 	w.sg.SetInputs(ins...)
 	w.sg.SetOutputs(outs...)
 	w.b.AddSignature(SignatureKey, w.sg.Index(), sigIn, sigOut)
@@ -162,7 +176,9 @@ type writer struct {
 	names       map[string]bool
 	nm          *NameMap
 	versions    map[tfl.BuiltinOperator]int
-	shapes      [][]int // by tensor index
+	shapes      [][]int            // by tensor index
+	specs       []tfl.TensorSpec   // the tensors, added to sg by flush
+	ops         []tfl.OperatorSpec // the operators, added to sg by flush
 	unsupported []UnsupportedNode
 	err         error
 }
@@ -285,13 +301,12 @@ func (w *writer) temp(name string, dt tensor.DType, shape []int) int {
 	return w.addTensor(tfl.TensorSpec{Name: w.uniqueName(name), Type: tt, Shape: slices.Clone(shape)})
 }
 
-// addTensor adds a tensor to the subgraph, remembering its shape.
+// addTensor adds a tensor (to the subgraph when flush runs), remembering
+// its shape.
 func (w *writer) addTensor(spec tfl.TensorSpec) int {
-	i := w.sg.AddTensor(spec)
-	for len(w.shapes) <= i {
-		w.shapes = append(w.shapes, nil)
-	}
-	w.shapes[i] = spec.Shape
+	i := len(w.specs)
+	w.specs = append(w.specs, spec)
+	w.shapes = append(w.shapes, spec.Shape)
 	return i
 }
 
@@ -305,8 +320,7 @@ func (w *writer) op(code tfl.BuiltinOperator, version int, ins, outs []int, opti
 		}
 	}
 	version = max(version, opVersion(code, shapes))
-	w.sg.AddOperator(tfl.OperatorSpec{Op: code, Version: version, Inputs: ins, Outputs: outs, Options: options})
-	w.versions[code] = max(w.versions[code], version)
+	w.ops = append(w.ops, tfl.OperatorSpec{Op: code, Version: version, Inputs: ins, Outputs: outs, Options: options})
 }
 
 // out returns the tensor of node n's single output.
