@@ -1,0 +1,141 @@
+package report
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/edgeval/edgeval/golden"
+)
+
+// regressionRow is one comparison as the renderers show it.
+type regressionRow struct {
+	Model, Precision, Device, Status, Baseline, Latest, Worst, P50 string
+	Runs                                                           int
+	Findings, Notes                                                []string
+}
+
+func regressionRows(rep *golden.RegressionReport) []regressionRow {
+	rows := make([]regressionRow, 0, len(rep.Comparisons))
+	for _, c := range rep.Comparisons {
+		row := regressionRow{
+			Model: filepath.Base(c.Model), Precision: string(c.Precision), Device: c.Device, Status: c.Status, Runs: c.Runs,
+			Latest: describeRun(c.Latest), Baseline: "–", Worst: worstString(c.Latest.Result), P50: latencyString(c.Latest.Result.LatencyMS),
+			Notes: c.Notes,
+		}
+		if c.Baseline != nil {
+			row.Baseline = describeRun(*c.Baseline)
+		}
+		for _, f := range c.Findings {
+			row.Findings = append(row.Findings, f.Message)
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// describeRun is a stored result in a few words: verdict and when.
+func describeRun(r golden.HistoryRecord) string {
+	return fmt.Sprintf("%s %s", r.Result.Verdict, r.Key.Time.UTC().Format("2006-01-02 15:04"))
+}
+
+func regressionHeadline(rep *golden.RegressionReport) string {
+	n := rep.Regressions()
+	if n == 0 {
+		return fmt.Sprintf("no regressions in %d series (baseline %s)", len(rep.Comparisons), rep.Baseline)
+	}
+	return fmt.Sprintf("%d of %d series regressed (baseline %s)", n, len(rep.Comparisons), rep.Baseline)
+}
+
+// RegressionsText writes a regression report as a table, one line per
+// (model, precision, device), then the findings of each regressed series.
+func RegressionsText(w io.Writer, rep *golden.RegressionReport) error {
+	rows := regressionRows(rep)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "model\tprecision\tdevice\tstatus\truns\tbaseline\tlatest\tworst max abs\tp50 ms")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", r.Model, r.Precision, r.Device, strings.ToUpper(r.Status), r.Runs, r.Baseline, r.Latest, r.Worst, r.P50)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		if len(r.Findings) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s (%s, %s) regressed:\n", r.Model, r.Precision, r.Device)
+		for _, f := range r.Findings {
+			fmt.Fprintf(&b, "  - %s\n", f)
+		}
+		for _, n := range r.Notes {
+			fmt.Fprintf(&b, "  note: %s\n", n)
+		}
+	}
+	fmt.Fprintf(&b, "\n%s\n", regressionHeadline(rep))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// RegressionsMarkdown writes a regression report as Markdown: a heading
+// with the count, a table of every series, and the findings.
+func RegressionsMarkdown(w io.Writer, rep *golden.RegressionReport) error {
+	var b strings.Builder
+	icon := "✅"
+	if rep.Regressions() > 0 {
+		icon = "❌"
+	}
+	fmt.Fprintf(&b, "## Regressions — %s %s\n\n", icon, regressionHeadline(rep))
+	b.WriteString("| model | precision | device | status | runs | baseline | latest | worst max abs | p50 ms |\n|---|---|---|---|---|---|---|---|---|\n")
+	rows := regressionRows(rep)
+	for _, r := range rows {
+		status := r.Status
+		if status == golden.StatusRegressed {
+			status = "**REGRESSED**"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %s | %s | %s | %s |\n", mdEscape(r.Model), r.Precision, mdEscape(r.Device), status,
+			r.Runs, r.Baseline, r.Latest, mdEscape(r.Worst), r.P50)
+	}
+	for _, r := range rows {
+		if len(r.Findings) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n### %s (%s, %s)\n\n", mdEscape(r.Model), r.Precision, mdEscape(r.Device))
+		for _, f := range r.Findings {
+			fmt.Fprintf(&b, "- %s\n", mdEscape(f))
+		}
+		for _, n := range r.Notes {
+			fmt.Fprintf(&b, "- note: %s\n", mdEscape(n))
+		}
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+var regressionsPage = template.Must(template.New("regressions").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>edgeval: regressions</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2em;color:#222}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}
+.regressed{color:#b00020;font-weight:bold}.ok,.fixed,.new{color:#176f2c}.failing{color:#b36b00}
+</style></head><body>
+<h1>Regressions</h1>
+<p>{{.Headline}}</p>
+<table><tr><th>model</th><th>precision</th><th>device</th><th>status</th><th>runs</th><th>baseline</th><th>latest</th><th>worst max abs</th><th>p50 ms</th><th>findings</th></tr>
+{{range .Rows}}<tr><td>{{.Model}}</td><td>{{.Precision}}</td><td>{{.Device}}</td><td class="{{.Status}}">{{.Status}}</td><td>{{.Runs}}</td><td>{{.Baseline}}</td><td>{{.Latest}}</td><td>{{.Worst}}</td><td>{{.P50}}</td>
+<td>{{range .Findings}}{{.}}<br>{{end}}{{range .Notes}}<small>note: {{.}}</small><br>{{end}}</td></tr>
+{{end}}</table>
+</body></html>
+`))
+
+// RegressionsHTML writes a regression report as a standalone HTML page.
+func RegressionsHTML(w io.Writer, rep *golden.RegressionReport) error {
+	return regressionsPage.Execute(w, struct {
+		Headline string
+		Rows     []regressionRow
+	}{regressionHeadline(rep), regressionRows(rep)})
+}
