@@ -53,8 +53,11 @@ func validateModel(ctx context.Context, f *validateFlags, modelPath string, prog
 		return nil, usagef("--batch must be at least 1, got %d", f.batch)
 	}
 	prec := golden.Precision(f.precision)
-	if prec != golden.Float32 {
-		return nil, usagef("--precision %q: only float32 conversion is implemented so far", f.precision)
+	if _, err := converterPrecision(f.precision); err != nil || prec == "" {
+		return nil, usagef("--precision %q: want float32, float16, dynamic or int8", f.precision)
+	}
+	if f.int8IO && (prec != golden.Int8 || f.tflite != "") {
+		return nil, usagef("--int8-io needs --precision int8 and a conversion made here (not --tflite)")
 	}
 	v := &validation{f: f, modelPath: modelPath, batch: f.batch}
 	seed := f.seed
@@ -110,7 +113,7 @@ func validateModel(ctx context.Context, f *validateFlags, modelPath string, prog
 	} else {
 		step(progress, "converting to .tflite (%s, batch %d)", prec, f.batch)
 		t0 := time.Now()
-		v.tflite, v.canonical, err = convertGraph(g, f)
+		v.tflite, v.canonical, err = convertCalibrated(g, f, v.inputs)
 		if err != nil {
 			return nil, &inputError{fmt.Errorf("%s: converting: %w", modelPath, err)}
 		}

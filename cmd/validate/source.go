@@ -10,9 +10,12 @@ import (
 
 	"github.com/edgeval/edgeval/converter/keras"
 	"github.com/edgeval/edgeval/converter/passes"
+	"github.com/edgeval/edgeval/converter/quantize"
 	convtflite "github.com/edgeval/edgeval/converter/tflite"
 	"github.com/edgeval/edgeval/converter/torch"
+	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/tensor"
 )
 
 // sourceOptions are what a front-end may need beyond the model file.
@@ -48,12 +51,49 @@ func loadSource(path string, o sourceOptions) (*graph.Graph, string, error) {
 }
 
 // convertGraph turns a source graph into .tflite bytes, and returns the
-// canonical graph they were written from.
+// canonical graph they were written from. An int8 conversion needs
+// calibration samples: see convertCalibrated.
 func convertGraph(g *graph.Graph, f *validateFlags) ([]byte, *graph.Graph, error) {
+	return convertCalibrated(g, f, nil)
+}
+
+// convertCalibrated is convertGraph at f's precision; an int8 conversion
+// is calibrated on samples (the validation inputs, one tensor per graph
+// input each) by running the canonical graph in the Go reference.
+func convertCalibrated(g *graph.Graph, f *validateFlags, samples [][]*tensor.Tensor) ([]byte, *graph.Graph, error) {
+	prec, err := converterPrecision(f.precision)
+	if err != nil {
+		return nil, nil, err
+	}
 	cg, err := passes.Canonicalize(g, passes.Options{NHWCIO: f.nhwcIO})
 	if err != nil {
 		return nil, nil, err
 	}
-	b, _, err := convtflite.Convert(cg, convtflite.Options{Batch: f.batch})
+	opts := convtflite.Options{Batch: f.batch, Precision: prec, Int8IO: f.int8IO}
+	if prec == convtflite.Int8 {
+		if len(samples) == 0 {
+			return nil, nil, fmt.Errorf("int8 needs a representative dataset to calibrate on")
+		}
+		if opts.Ranges, err = quantize.Calibrate(cg, samples); err != nil {
+			return nil, nil, err
+		}
+	}
+	b, _, err := convtflite.Convert(cg, opts)
 	return b, cg, err
+}
+
+// converterPrecision maps a --precision value to the converter's
+// precision ("" is float32).
+func converterPrecision(p string) (convtflite.Precision, error) {
+	switch golden.Precision(p) {
+	case "", golden.Float32:
+		return convtflite.Float32, nil
+	case golden.Float16:
+		return convtflite.Float16, nil
+	case golden.Dynamic:
+		return convtflite.Dynamic, nil
+	case golden.Int8:
+		return convtflite.Int8, nil
+	}
+	return 0, usagef("--precision %q: want float32, float16, dynamic or int8", p)
 }

@@ -1,0 +1,99 @@
+package quantize
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	convtflite "github.com/edgeval/edgeval/converter/tflite"
+	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/reference"
+	"github.com/edgeval/edgeval/tensor"
+)
+
+// Calibrate runs g on every sample (one tensor per graph input, in order)
+// and returns the range of every float value it computes (inputs
+// included), by value name. A sample whose tensor has the NCHW shape of a
+// rank-4 NHWC graph input (a PyTorch model converted with NHWC inputs) is
+// transposed to it. Values that are NaN or infinite in a sample are left
+// out of the range.
+func Calibrate(g *graph.Graph, samples [][]*tensor.Tensor) (map[string]convtflite.Range, error) {
+	if len(samples) == 0 {
+		return nil, fmt.Errorf("calibrate: no samples")
+	}
+	prog, err := reference.Prepare(g)
+	if err != nil {
+		return nil, fmt.Errorf("calibrate: %w", err)
+	}
+	ranges := map[string]convtflite.Range{}
+	for s, sample := range samples {
+		ins, err := fitInputs(g, sample)
+		if err != nil {
+			return nil, fmt.Errorf("calibrate: sample %d: %w", s, err)
+		}
+		vals, err := prog.RunAll(ins)
+		if err != nil {
+			return nil, fmt.Errorf("calibrate: sample %d: %w", s, err)
+		}
+		for name, t := range vals {
+			if !t.DType.IsFloat() {
+				continue
+			}
+			r, seen := ranges[name]
+			if !seen {
+				r = convtflite.Range{Min: float32(math.Inf(1)), Max: float32(math.Inf(-1))}
+			}
+			for _, x := range t.Float32s() {
+				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+					continue
+				}
+				r.Min, r.Max = min(r.Min, x), max(r.Max, x)
+			}
+			ranges[name] = r
+		}
+	}
+	for name, r := range ranges {
+		if r.Min > r.Max { // only NaN or Inf seen
+			delete(ranges, name)
+		}
+	}
+	return ranges, nil
+}
+
+// fitInputs matches a sample to g's inputs: same shapes, or NCHW samples
+// for NHWC inputs (transposed).
+func fitInputs(g *graph.Graph, sample []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	if len(sample) != len(g.Inputs) {
+		return nil, fmt.Errorf("%d tensors for %d graph inputs", len(sample), len(g.Inputs))
+	}
+	out := make([]*tensor.Tensor, len(sample))
+	for i, t := range sample {
+		v := g.Inputs[i]
+		switch {
+		case slices.Equal(t.Shape, v.Shape):
+			out[i] = t
+		case len(t.Shape) == 4 && slices.Equal([]int{t.Shape[0], t.Shape[2], t.Shape[3], t.Shape[1]}, v.Shape):
+			out[i] = nchwToNHWC(t)
+		default:
+			return nil, fmt.Errorf("input %q: sample shape %v, graph input %v", v.Name, t.Shape, v.Shape)
+		}
+	}
+	return out, nil
+}
+
+// nchwToNHWC returns t [N,C,H,W] as [N,H,W,C] (float32).
+func nchwToNHWC(t *tensor.Tensor) *tensor.Tensor {
+	n, c, h, w := t.Shape[0], t.Shape[1], t.Shape[2], t.Shape[3]
+	src := t.Float32s()
+	dst := make([]float32, len(src))
+	for b := range n {
+		for ch := range c {
+			for y := range h {
+				for x := range w {
+					dst[((b*h+y)*w+x)*c+ch] = src[((b*c+ch)*h+y)*w+x]
+				}
+			}
+		}
+	}
+	return tensor.FromFloat32([]int{n, h, w, c}, dst)
+}
