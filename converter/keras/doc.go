@@ -17,6 +17,11 @@
 // builds the graph. Every layer that cannot be mapped is collected and
 // reported at once in an *UnsupportedError.
 //
+// HDF5 files are read in-process by default. With Options.Snapshot they are
+// read through an hdf5.Snapshot instead, which the caller may take in a
+// child process (hdf5.Child) so that libhdf5 crashing on a corrupt file
+// does not take the caller down; the graph is the same either way.
+//
 // HDF5 reading needs cgo; without it, .h5 files and .keras archives give an
 // error wrapping hdf5.ErrNotBuilt.
 package keras

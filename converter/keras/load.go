@@ -32,7 +32,7 @@ type Options struct {
 // SnapshotOptions are the snapshot options Load asks for: the optimizer's
 // state, which the converter never reads, is left out.
 func SnapshotOptions() hdf5.SnapshotOptions {
-	return hdf5.SnapshotOptions{SkipDatasets: []string{"optimizer_weights", "optimizer"}}
+	return hdf5.SnapshotOptions{Skip: []string{"optimizer_weights", "optimizer"}}
 }
 
 // openH5 opens an HDF5 file live, or through opts.Snapshot.

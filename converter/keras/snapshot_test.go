@@ -113,5 +113,5 @@ func TestSnapshotLeavesOutOptimizer(t *testing.T) {
 	}})
 	require.NoError(t, err)
 	assert.Equal(t, SnapshotOptions(), asked)
-	assert.Contains(t, asked.SkipDatasets, "optimizer_weights")
+	assert.Contains(t, asked.Skip, "optimizer_weights")
 }

@@ -102,7 +102,7 @@ func lastLine(s string) string {
 // for a snapshot of file with opts (MaxBytes included).
 func ChildArgs(file string, opts SnapshotOptions) []string {
 	var a []string
-	for _, g := range opts.SkipDatasets {
+	for _, g := range opts.Skip {
 		a = append(a, "-skip", g)
 	}
 	if opts.MaxBytes > 0 {
@@ -124,7 +124,7 @@ func parseChildArgs(args []string) (string, SnapshotOptions, error) {
 		case a == "--" && len(args) == 2:
 			return args[1], o, nil
 		case a == "-skip" && len(args) > 1:
-			o.SkipDatasets = append(o.SkipDatasets, args[1])
+			o.Skip = append(o.Skip, args[1])
 			args = args[2:]
 		case a == "-max-bytes" && len(args) > 1:
 			if _, err := fmt.Sscan(args[1], &o.MaxBytes); err != nil || o.MaxBytes <= 0 {

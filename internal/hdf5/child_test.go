@@ -40,7 +40,7 @@ func crashFile(t *testing.T) string {
 // TestChildSnapshotMatchesInProcess: the child's snapshot is the one
 // taken in this process, byte for byte.
 func TestChildSnapshotMatchesInProcess(t *testing.T) {
-	opts := SnapshotOptions{SkipDatasets: []string{"optimizer_weights"}}
+	opts := SnapshotOptions{Skip: []string{"optimizer_weights"}}
 	for _, p := range []string{fixture(t, "keras/mlcommons-tiny/vww_96.h5"), "testdata/types.h5"} {
 		t.Run(filepath.Base(p), func(t *testing.T) {
 			in, err := TakeSnapshot(p, opts)
@@ -164,7 +164,7 @@ func TestRuntimeSignal(t *testing.T) {
 // process with taking it in a child (start, read, encode, pipe, decode).
 func BenchmarkSnapshot(b *testing.B) {
 	p := fixture(b, "keras/mlcommons-tiny/vww_96.h5")
-	opts := SnapshotOptions{SkipDatasets: []string{"optimizer_weights"}}
+	opts := SnapshotOptions{Skip: []string{"optimizer_weights"}}
 	b.Run("in-process", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := TakeSnapshot(p, opts); err != nil {

@@ -15,6 +15,16 @@
 // with libhdf5's innermost message. A truncated or non-HDF5 file gives an
 // error, never a crash.
 //
+// libhdf5 1.10 only asserts some of what it reads (a global heap object
+// index, for one), so a bit-flipped file can still crash it. A Snapshot is
+// a pure-Go, in-memory copy of what a Keras loader reads (the group tree,
+// attributes, datasets as tensors, and every error the file gave), with a
+// bounds-checked binary encoding. Child.Snapshot takes one in a child
+// process, the same executable started with the hidden subcommand
+// SnapshotCommand (served by ServeChild), so that a crash or a hang kills
+// the child and comes back as a *ChildError naming the file and the
+// signal. *File and *Snapshot both implement Reader.
+//
 // Without cgo the package still builds: Open returns an error wrapping
 // ErrNotBuilt.
 package hdf5

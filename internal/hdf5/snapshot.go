@@ -33,8 +33,10 @@ type snapErr struct {
 }
 
 // snapGroup is one group: its attributes and members, or the errors that
-// listing them gave.
+// listing them gave; or nothing, when the snapshot left it out
+// (SnapshotOptions.Skip).
 type snapGroup struct {
+	skipped bool
 	attrErr *snapErr // AttrNames failed
 	attrs   []snapAttr
 	listErr *snapErr // List failed
@@ -61,16 +63,14 @@ type snapEntry struct {
 	data  *snapDataset // KindDataset
 }
 
-// snapDataset is a dataset's tensor, the error reading it gave, or nothing
-// when the snapshot left it out (SnapshotOptions.SkipDatasets).
+// snapDataset is a dataset's tensor, or the error reading it gave.
 type snapDataset struct {
-	t       *tensor.Tensor
-	err     *snapErr
-	skipped bool
+	t   *tensor.Tensor
+	err *snapErr
 }
 
-// ErrNotInSnapshot is wrapped by ReadDataset on a Snapshot when the dataset
-// exists but was left out of the snapshot (SnapshotOptions.SkipDatasets).
+// ErrNotInSnapshot is wrapped by a Snapshot's errors for what lies in a
+// group the snapshot left out (SnapshotOptions.Skip).
 var ErrNotInSnapshot = errors.New("left out of the snapshot")
 
 // index builds the name lookups of g (the first of duplicate names wins,
@@ -128,42 +128,56 @@ func splitPath(p string) []string {
 	return strings.FieldsFunc(p, func(r rune) bool { return r == '/' })
 }
 
-// lookup finds the entry a path names; the root group is a nil entry with
-// ok true.
-func (s *Snapshot) lookup(p string) (e *snapEntry, ok bool) {
+// found says what a path lookup found.
+type found int
+
+const (
+	foundNothing found = iota
+	foundEntry         // an entry, or the root group (a nil entry)
+	foundSkipped       // a path below a group the snapshot left out
+)
+
+// lookup finds the entry a path names; the root group is a nil entry.
+func (s *Snapshot) lookup(p string) (*snapEntry, found) {
 	g := s.root
 	parts := splitPath(p)
-	for i, name := range parts {
-		if g == nil {
-			return nil, false
+	var e *snapEntry
+	for _, name := range parts {
+		switch {
+		case g == nil:
+			return nil, foundNothing
+		case g.skipped:
+			return nil, foundSkipped
 		}
-		e, ok = g.entry(name)
-		if !ok {
-			return nil, false
-		}
-		if i == len(parts)-1 {
-			return e, true
+		var ok bool
+		if e, ok = g.entry(name); !ok {
+			return nil, foundNothing
 		}
 		g = e.group
 	}
-	return nil, true
+	return e, foundEntry
 }
 
-// group finds the group a path names, failing as File.openGroup does.
+// group finds the group a path names, failing as File.openGroup does, or
+// with ErrNotInSnapshot for a group left out.
 func (s *Snapshot) group(op, p string) (*snapGroup, error) {
 	if p == "" {
 		p = "/"
 	}
-	e, ok := s.lookup(p)
+	e, st := s.lookup(p)
+	g := s.root
+	if e != nil {
+		g = e.group
+	}
 	switch {
-	case !ok:
+	case st == foundNothing:
 		return nil, s.errorf(op, p, fmt.Errorf("group %w", ErrNotFound))
-	case e == nil:
-		return s.root, nil
-	case e.group == nil:
+	case st == foundSkipped || g != nil && g.skipped:
+		return nil, s.errorf(op, p, ErrNotInSnapshot)
+	case g == nil:
 		return nil, s.errorf(op, p, errors.New("not a group"))
 	}
-	return e.group, nil
+	return g, nil
 }
 
 // List returns the members of a group in name order.
@@ -182,10 +196,11 @@ func (s *Snapshot) List(group string) ([]Entry, error) {
 	return out, nil
 }
 
-// Exists reports whether path names a group, dataset or other link.
+// Exists reports whether path names a group, dataset or other link. It is
+// false below a group the snapshot left out.
 func (s *Snapshot) Exists(path string) bool {
-	_, ok := s.lookup(path)
-	return ok
+	_, st := s.lookup(path)
+	return st == foundEntry
 }
 
 // AttrNames lists the attributes of a group in name order.
@@ -269,14 +284,14 @@ func (s *Snapshot) AttrFloats(group, name string) ([]float64, error) {
 // ReadDataset returns a dataset's tensor as File.ReadDataset read it. The
 // tensor's data is shared with the snapshot.
 func (s *Snapshot) ReadDataset(path string) (*tensor.Tensor, error) {
-	e, ok := s.lookup(path)
+	e, st := s.lookup(path)
 	switch {
-	case !ok:
+	case st == foundNothing:
 		return nil, s.errorf("read dataset", path, fmt.Errorf("dataset %w", ErrNotFound))
+	case st == foundSkipped:
+		return nil, s.errorf("read dataset", path, ErrNotInSnapshot)
 	case e == nil || e.kind != KindDataset:
 		return nil, s.errorf("read dataset", path, errors.New("not a dataset"))
-	case e.data.skipped:
-		return nil, s.errorf("read dataset", path, ErrNotInSnapshot)
 	case e.data.err != nil:
 		return nil, s.recorded(e.data.err, path)
 	}

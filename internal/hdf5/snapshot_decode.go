@@ -207,6 +207,9 @@ func (d *decoder) group(depth int) *snapGroup {
 	if !d.object() {
 		return g
 	}
+	if g.skipped = d.flag("group"); g.skipped {
+		return g
+	}
 	g.attrErr = d.optErr()
 	n := d.count(4+1+1, "attributes")
 	for range n {
@@ -264,11 +267,9 @@ func (d *decoder) dataset() *snapDataset {
 		return &snapDataset{t: d.tensor()}
 	case 1:
 		return &snapDataset{err: d.errRec()}
-	case 2:
-		return &snapDataset{skipped: true}
 	default:
 		d.fail("bad dataset tag %d", v)
-		return &snapDataset{skipped: true}
+		return &snapDataset{}
 	}
 }
 

@@ -48,7 +48,7 @@ func sampleSnapshot() *Snapshot {
 			{name: "broken", kind: KindGroup, group: &snapGroup{attrErr: &snapErr{op: "list attributes of", msg: "cannot list attributes", rel: true}, listErr: &snapErr{op: "list", msg: "bad heap", rel: true}}},
 			{name: "link", kind: KindOther},
 			{name: "model_weights", kind: KindGroup, group: &snapGroup{entries: []snapEntry{{name: "dense", kind: KindGroup, group: inner}}}},
-			{name: "optimizer_weights", kind: KindGroup, group: &snapGroup{entries: []snapEntry{{name: "m", kind: KindDataset, data: &snapDataset{skipped: true}}}}},
+			{name: "optimizer_weights", kind: KindGroup, group: &snapGroup{skipped: true}},
 			{name: "scalar", kind: KindDataset, data: &snapDataset{t: &tensor.Tensor{DType: tensor.Int64, Shape: []int{}, Data: make([]byte, 8)}}},
 		},
 	}
@@ -102,7 +102,8 @@ func TestSnapshotQueries(t *testing.T) {
 		{"recorded relative to the caller's path", func() error { _, err := s.AttrFloats("model_weights/dense", "weight_names"); return err }, "read attribute model_weights/dense@model_config", nil},
 		{"one string wanted", func() error { _, err := s.AttrString("model_weights/dense", "weight_names"); return err }, "want one string, got 2", nil},
 		{"recorded dataset error", func() error { _, err := s.ReadDataset("bad"); return err }, "read dataset /bad: unsupported dataset type class 6", nil},
-		{"skipped", func() error { _, err := s.ReadDataset("optimizer_weights/m"); return err }, "optimizer_weights/m", ErrNotInSnapshot},
+		{"left out", func() error { _, err := s.ReadDataset("optimizer_weights/m"); return err }, "read dataset optimizer_weights/m: left out of the snapshot", ErrNotInSnapshot},
+		{"left out group", func() error { _, err := s.List("optimizer_weights"); return err }, "list optimizer_weights: left out", ErrNotInSnapshot},
 		{"missing dataset", func() error { _, err := s.ReadDataset("nope"); return err }, "read dataset nope", ErrNotFound},
 		{"group as dataset", func() error { _, err := s.ReadDataset("model_weights"); return err }, "not a dataset", nil},
 		{"dataset as group", func() error { _, err := s.List("scalar"); return err }, "list scalar: not a group", nil},
@@ -138,11 +139,11 @@ func u64(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
 func str(s string) []byte { return append(u32(uint32(len(s))), s...) }
 
 // emptyGroup is a group with no attributes and no members.
-var emptyGroup = bytes.Join([][]byte{{0}, u32(0), {0}, u32(0)}, nil)
+var emptyGroup = bytes.Join([][]byte{{0}, {0}, u32(0), {0}, u32(0)}, nil)
 
 // groupWith is a group holding one entry.
 func groupWith(entry ...[]byte) []byte {
-	return bytes.Join([][]byte{{0}, u32(0), {0}, u32(1), bytes.Join(entry, nil)}, nil)
+	return bytes.Join([][]byte{{0}, {0}, u32(0), {0}, u32(1), bytes.Join(entry, nil)}, nil)
 }
 
 // TestDecodeRejects: malformed frames give ErrBadFrame, never a panic or
@@ -172,8 +173,9 @@ func TestDecodeRejects(t *testing.T) {
 		{"length says more", append(good[:8:8], append(u64(uint64(len(good))), good[16:]...)...)},
 		{"bad payload tag", frame([]byte{7})},
 		{"huge string", frame([]byte{0}, u32(math.MaxUint32))},
-		{"huge attribute count", frame([]byte{0}, str("p"), []byte{0}, u32(1<<30))},
-		{"bad error flag", frame([]byte{0}, str("p"), []byte{2})},
+		{"huge attribute count", frame([]byte{0}, str("p"), []byte{0, 0}, u32(1<<30))},
+		{"bad group tag", frame([]byte{0}, str("p"), []byte{2})},
+		{"bad error flag", frame([]byte{0}, str("p"), []byte{0, 2})},
 		{"bad entry kind", frame([]byte{0}, str("p"), groupWith(str("x"), []byte{9}))},
 		{"bad dataset tag", frame([]byte{0}, str("p"), groupWith(str("x"), []byte{byte(KindDataset), 5}))},
 		{"bad dtype", frame([]byte{0}, str("p"), groupWith(tensorEntry(0, nil, 0, nil)))},
@@ -252,6 +254,7 @@ func FuzzDecodeSnapshot(f *testing.F) {
 	f.Add(buf.Bytes())
 	f.Add(frame([]byte{0}, str("p"), emptyGroup))
 	f.Add([]byte("EGH5SNP1"))
+	f.Add(frame([]byte{0}, str("p"), []byte{1}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := DecodeSnapshot(b)
 		if err != nil {

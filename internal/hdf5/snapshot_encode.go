@@ -14,10 +14,11 @@ import (
 //	frame   = magic[8] "EGH5SNP1" | u64 payload length | payload
 //	payload = u8 0 | str path | group          (a snapshot)
 //	        | u8 1 | str file | err | u8 cause (the file could not be opened)
-//	group   = opterr attrErr | u32 n | attr×n | opterr listErr | u32 m | entry×m
+//	group   = u8 0 | opterr attrErr | u32 n | attr×n | opterr listErr | u32 m | entry×m
+//	        | u8 1 (left out)
 //	attr    = str name | result(u32 k | str×k) | result(u32 k | f64×k)
 //	entry   = str name | u8 kind | (kind group: group) (kind dataset: dataset)
-//	dataset = u8 0 | tensor | u8 1 | err | u8 2 (skipped)
+//	dataset = u8 0 | tensor | u8 1 | err
 //	tensor  = u8 dtype | u8 rank | u64×rank dims | u64 nbytes | bytes
 //	result  = u8 0 | value | u8 1 | err
 //	opterr  = u8 0 | u8 1 | err
@@ -101,6 +102,11 @@ func (e *encoder) optErr(x *snapErr) {
 }
 
 func (e *encoder) group(g *snapGroup) {
+	if g.skipped {
+		e.u8(1)
+		return
+	}
+	e.u8(0)
 	e.optErr(g.attrErr)
 	e.u32(len(g.attrs))
 	for i := range g.attrs {
@@ -144,8 +150,6 @@ func (e *encoder) group(g *snapGroup) {
 
 func (e *encoder) dataset(d *snapDataset) {
 	switch {
-	case d.skipped:
-		e.u8(2)
 	case d.err != nil:
 		e.u8(1)
 		e.err(d.err)

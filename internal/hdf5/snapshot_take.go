@@ -24,22 +24,19 @@ const (
 
 // SnapshotOptions controls TakeSnapshot.
 type SnapshotOptions struct {
-	// SkipDatasets names top-level groups (such as "optimizer_weights")
-	// whose datasets are listed but not read: ReadDataset on them fails
-	// with ErrNotInSnapshot. Attributes and the group tree are kept.
-	SkipDatasets []string
+	// Skip names top-level groups (such as "optimizer_weights") that are
+	// left out: they are listed in the root group, but their attributes
+	// and members are not read, and reading them or anything below them
+	// from the snapshot fails with ErrNotInSnapshot.
+	Skip []string
 	// MaxBytes bounds the encoded size (0 means MaxSnapshotBytes).
 	MaxBytes int64
 }
 
-// skips reports whether the dataset at p lies under a skipped group.
-func (o SnapshotOptions) skips(p string) bool {
-	parts := splitPath(p)
-	if len(parts) < 2 {
-		return false
-	}
-	for _, g := range o.SkipDatasets {
-		if strings.Trim(g, "/") == parts[0] {
+// skips reports whether the root group's member name is left out.
+func (o SnapshotOptions) skips(name string) bool {
+	for _, g := range o.Skip {
+		if strings.Trim(g, "/") == name {
 			return true
 		}
 	}
@@ -85,8 +82,8 @@ func (tk *taker) count(objects int, bytes int64) error {
 }
 
 // TakeSnapshot opens path and reads into memory everything a Keras loader
-// may ask of it: every group's attributes and members, and every dataset
-// not under opts.SkipDatasets. It runs libhdf5 in this process; a corrupt
+// may ask of it: every group's attributes and members and every dataset,
+// except the top-level groups opts.Skip leaves out. It runs libhdf5 in this process; a corrupt
 // file can crash it (use Child.Snapshot to take the snapshot in a child).
 // A file that cannot be opened gives Open's error; failures reading one
 // attribute or dataset are recorded in the snapshot, not returned.
@@ -153,12 +150,14 @@ func (tk *taker) group(p string, depth int) (*snapGroup, error) {
 		}
 		child := path.Join(p, e.Name)
 		se := snapEntry{name: e.Name, kind: e.Kind}
-		switch e.Kind {
-		case KindGroup:
+		switch {
+		case e.Kind == KindGroup && depth == 0 && tk.opts.skips(e.Name):
+			se.group = &snapGroup{skipped: true}
+		case e.Kind == KindGroup:
 			if se.group, err = tk.group(child, depth+1); err != nil {
 				return nil, err
 			}
-		case KindDataset:
+		case e.Kind == KindDataset:
 			if se.data, err = tk.dataset(child); err != nil {
 				return nil, err
 			}
@@ -199,11 +198,8 @@ func (tk *taker) attrs(g *snapGroup, p string) error {
 	return nil
 }
 
-// dataset reads the dataset at p unless it is skipped.
+// dataset reads the dataset at p.
 func (tk *taker) dataset(p string) (*snapDataset, error) {
-	if tk.opts.skips(p) {
-		return &snapDataset{skipped: true}, nil
-	}
 	t, err := tk.f.ReadDataset(p)
 	if err != nil {
 		d := &snapDataset{err: record(err, p)}

@@ -129,13 +129,13 @@ func TestSnapshotAnswersLikeFile(t *testing.T) {
 	}
 }
 
-// TestSnapshotSkipsDatasets: datasets under a skipped group are listed but
-// not read, and the snapshot shrinks.
-func TestSnapshotSkipsDatasets(t *testing.T) {
+// TestSnapshotSkips: a top-level group left out is listed, but nothing in
+// it is read, and the snapshot shrinks.
+func TestSnapshotSkips(t *testing.T) {
 	p := fixture(t, "keras/mlcommons-tiny/vww_96.h5")
 	full, err := TakeSnapshot(p, SnapshotOptions{})
 	require.NoError(t, err)
-	skip, err := TakeSnapshot(p, SnapshotOptions{SkipDatasets: []string{"/optimizer_weights"}})
+	skip, err := TakeSnapshot(p, SnapshotOptions{Skip: []string{"/optimizer_weights"}})
 	require.NoError(t, err)
 	var a, b bytes.Buffer
 	require.NoError(t, full.Encode(&a))
@@ -143,35 +143,35 @@ func TestSnapshotSkipsDatasets(t *testing.T) {
 	assert.Less(t, b.Len(), a.Len()*2/3, "the optimizer's state is most of vww_96.h5")
 
 	snap := roundTrip(t, skip)
-	entries, err := snap.List("optimizer_weights")
+	root, err := snap.List("/")
 	require.NoError(t, err)
-	require.NotEmpty(t, entries)
-	var ds string
-	var walk func(g string)
-	walk = func(g string) {
-		es, err := snap.List(g)
-		require.NoError(t, err)
-		for _, e := range es {
-			if ds != "" {
-				return
-			}
-			switch e.Kind {
-			case KindGroup:
-				walk(path.Join(g, e.Name))
-			case KindDataset:
-				ds = path.Join(g, e.Name)
-			}
-		}
-	}
-	walk("optimizer_weights")
-	require.NotEmpty(t, ds)
-	_, err = snap.ReadDataset(ds)
-	require.ErrorIs(t, err, ErrNotInSnapshot)
-	assert.Contains(t, err.Error(), ds)
+	assert.Contains(t, root, Entry{Name: "optimizer_weights", Kind: KindGroup})
+	assert.True(t, snap.Exists("optimizer_weights"))
 
 	f, err := Open(p)
 	require.NoError(t, err)
 	defer f.Close()
+	inside, err := f.List("optimizer_weights")
+	require.NoError(t, err)
+	require.NotEmpty(t, inside)
+	below := "optimizer_weights/" + inside[0].Name
+	tests := []struct {
+		name string
+		run  func() error
+	}{
+		{"list", func() error { _, err := snap.List("optimizer_weights"); return err }},
+		{"attributes", func() error { _, err := snap.AttrNames("/optimizer_weights"); return err }},
+		{"attribute", func() error { _, err := snap.AttrStrings("optimizer_weights", "weight_names"); return err }},
+		{"below", func() error { _, err := snap.List(below); return err }},
+		{"dataset below", func() error { _, err := snap.ReadDataset(below + "/x"); return err }},
+	}
+	for _, tc := range tests {
+		err := tc.run()
+		require.ErrorIs(t, err, ErrNotInSnapshot, tc.name)
+		assert.Contains(t, err.Error(), "optimizer_weights", tc.name)
+	}
+	assert.False(t, snap.Exists(below))
+	assert.False(t, snap.HasAttr("optimizer_weights", "weight_names"))
 	compareTree(t, f, snap, "model_weights")
 }
 
