@@ -60,6 +60,27 @@ func Open(path string) (*Store, error) {
 // Path returns the file's path.
 func (s *Store) Path() string { return s.path }
 
+// Init creates the history file and its directory when missing, so that a
+// long run learns at its start, not at its end, that it cannot record.
+func (s *Store) Init() error {
+	dir := filepath.Dir(s.path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("history %s: %w", s.path, err)
+	}
+	_, statErr := os.Stat(s.path)
+	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("history %s: %w", s.path, err)
+	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		syncDir(dir)
+	}
+	return nil
+}
+
 // Append records results, stamped with the current time, in one atomic
 // append.
 func (s *Store) Append(results ...*golden.Result) error {

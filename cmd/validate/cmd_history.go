@@ -1,0 +1,335 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/history"
+	"github.com/edgeval/edgeval/report"
+	"github.com/edgeval/edgeval/tensor"
+)
+
+// withHistory returns the main command with one more flag, --history FILE:
+// the result of every device is also appended to that history, whatever
+// its verdict. Once the command line names a MODEL, every device gets a
+// record: a run that failed before producing a result is recorded as an
+// "error" result carrying the error.
+//
+// The results are taken from the command's own --json output (a temporary
+// file when the user gave no --json), so the command itself is unchanged.
+func withHistory(c *command) *command {
+	w := *c
+	w.usage = "[flags] [--history FILE] MODEL"
+	w.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		var f validateFlags
+		var hist string
+		fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+		f.register(fs)
+		fs.StringVar(&hist, "history", "", "also append the result to the history `FILE` (see 'validate history')")
+		pos, err := w.parse(fs, args, stdout)
+		if err != nil {
+			return err
+		}
+		rest := withoutFlag(args, "history")
+		if hist == "" || len(pos) != 1 {
+			return c.run(ctx, rest, stdout, stderr)
+		}
+		store, err := history.Open(hist)
+		if err != nil {
+			return usagef("--history: %v", err)
+		}
+		return runRecorded(ctx, c, rest, &f, pos[0], store, stdout, stderr)
+	}
+	return &w
+}
+
+// runRecorded runs the main command and appends its results to store.
+func runRecorded(ctx context.Context, c *command, args []string, f *validateFlags, model string, store *history.Store, stdout, stderr io.Writer) error {
+	multi := strings.Contains(f.device, ",")
+	devs := []string{f.device}
+	if multi {
+		devs = strings.Split(f.device, ",")
+	}
+	jsonPath, out := f.json, stdout
+	var tee bytes.Buffer
+	switch f.json {
+	case "":
+		dir, err := os.MkdirTemp("", "edgeval-result-")
+		if err != nil {
+			return fmt.Errorf("--history: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		jsonPath = filepath.Join(dir, "result.json")
+		args = append([]string{"--json", jsonPath}, args...)
+	case "-":
+		out = io.MultiWriter(stdout, &tee)
+	}
+	paths := make([]string, len(devs))
+	before := make([]os.FileInfo, len(devs))
+	for i, d := range devs {
+		paths[i] = jsonPath
+		if multi {
+			paths[i] = perDevice(jsonPath, d)
+		}
+		if jsonPath != "-" {
+			before[i], _ = os.Stat(paths[i])
+		}
+	}
+
+	runErr := c.run(ctx, args, out, stderr)
+
+	got := map[string]*golden.Result{}
+	if jsonPath == "-" {
+		dec := json.NewDecoder(&tee)
+		for {
+			var r golden.Result
+			if dec.Decode(&r) != nil {
+				break
+			}
+			got[r.Device] = &r
+		}
+	} else {
+		for i, d := range devs {
+			if r := readFreshResult(paths[i], before[i]); r != nil {
+				got[d] = r
+			}
+		}
+	}
+	results := make([]*golden.Result, 0, len(devs))
+	for _, d := range devs {
+		r := got[d]
+		if r == nil {
+			cause := runErr
+			if cause == nil {
+				cause = errors.New("the run left no result")
+			}
+			r = errorResult(model, golden.Precision(f.precision), d, cause)
+		}
+		results = append(results, r)
+	}
+	if err := store.Append(results...); err != nil {
+		return errors.Join(runErr, fmt.Errorf("--history: %w", err))
+	}
+	return runErr
+}
+
+// readFreshResult reads the result JSON at path when this run wrote it
+// (the file is new, or a new file replaced the one there before).
+func readFreshResult(path string, before os.FileInfo) *golden.Result {
+	after, err := os.Stat(path)
+	if err != nil || (before != nil && os.SameFile(before, after) && before.ModTime().Equal(after.ModTime()) && before.Size() == after.Size()) {
+		return nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var r golden.Result
+	if json.Unmarshal(b, &r) != nil || r.SchemaVersion == 0 {
+		return nil
+	}
+	return &r
+}
+
+// errorResult stands for a run that ended before producing a result.
+func errorResult(model string, prec golden.Precision, device string, err error) *golden.Result {
+	r := &golden.Result{
+		SchemaVersion: golden.SchemaVersion, Verdict: golden.VerdictError, Error: err.Error(), Model: model,
+		Precision: prec, Device: device, Tool: versionString(), Time: time.Now().UTC().Format(time.RFC3339),
+	}
+	if file, err := os.Open(model); err == nil {
+		h := sha256.New()
+		if _, err := io.Copy(h, file); err == nil {
+			r.ModelHash = hex.EncodeToString(h.Sum(nil))
+		}
+		file.Close()
+	}
+	return r
+}
+
+// withoutFlag returns args without the flag name and its value (-name V,
+// --name V, -name=V, --name=V), up to a "--".
+func withoutFlag(args []string, name string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if n := strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"); len(n) < len(a) {
+			if n == name {
+				i++
+				continue
+			}
+			if strings.HasPrefix(n, name+"=") {
+				continue
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// historyFlags are the flags of `validate history`.
+type historyFlags struct {
+	path      string
+	model     string
+	device    string
+	precision string
+	since     string
+	asJSON    bool
+	baseline  string
+	markdown  string
+	html      string
+}
+
+func historyCommand() *command {
+	c := &command{
+		name: "history",
+		summary: "list stored results, or `history regressions` to compare the latest result of each model, precision and device " +
+			"with a baseline (exit 1 on a regression)",
+		usage: "[flags] [regressions]",
+	}
+	c.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		var f historyFlags
+		fs := flag.NewFlagSet("history", flag.ContinueOnError)
+		fs.StringVar(&f.path, "history", "", "history `FILE` (default $EDGEVAL_HISTORY, else $XDG_DATA_HOME/edgeval/history.jsonl)")
+		fs.StringVar(&f.model, "model", "", "only results of this `MODEL` (path, base name or glob)")
+		fs.StringVar(&f.device, "device", "", "only results on this device `NAME`")
+		fs.StringVar(&f.precision, "precision", "", "only results at this precision")
+		fs.StringVar(&f.since, "since", "", "only results recorded in the last `AGE` (7d, 36h)")
+		fs.BoolVar(&f.asJSON, "json", false, "print JSON")
+		fs.StringVar(&f.baseline, "baseline", golden.BaselineLastPass, "regressions: compare with `last-pass`, previous, or the newest result N days older (7d)")
+		fs.StringVar(&f.markdown, "markdown", "", "regressions: also write the report as Markdown to `FILE`")
+		fs.StringVar(&f.html, "html", "", "regressions: also write the report as a standalone HTML page to `FILE`")
+		pos, err := c.parse(fs, args, stdout)
+		if err != nil {
+			return err
+		}
+		regressions := len(pos) == 1 && pos[0] == "regressions"
+		if len(pos) > 0 && !regressions {
+			return usagef("history: want no argument or 'regressions', got %q", pos)
+		}
+		given := map[string]bool{}
+		fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+		for _, n := range []string{"baseline", "markdown", "html"} {
+			if given[n] && !regressions {
+				return usagef("history: --%s is a flag of 'history regressions'", n)
+			}
+		}
+		recs, err := readHistory(&f, stderr)
+		if err != nil {
+			return err
+		}
+		if regressions {
+			return historyRegressions(&f, recs, stdout)
+		}
+		if f.asJSON {
+			if recs == nil {
+				recs = []golden.HistoryRecord{}
+			}
+			return writeJSON("-", stdout, recs)
+		}
+		if len(recs) == 0 {
+			fmt.Fprintln(stderr, "validate: no results match")
+			return nil
+		}
+		return report.HistoryText(stdout, recs)
+	}
+	return c
+}
+
+// readHistory reads the history and applies the filters. Unreadable
+// records are warnings: the others are still used.
+func readHistory(f *historyFlags, stderr io.Writer) ([]golden.HistoryRecord, error) {
+	filter := history.Filter{Model: f.model, Device: f.device, Precision: golden.Precision(f.precision)}
+	if f.since != "" {
+		age, err := golden.ParseAge(f.since)
+		if err != nil {
+			return nil, usagef("--since: %v", err)
+		}
+		filter.Since = time.Now().Add(-age)
+	}
+	store, err := history.Open(f.path)
+	if err != nil {
+		return nil, usagef("--history: %v", err)
+	}
+	recs, bad, err := store.Read()
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &inputError{fmt.Errorf("no history at %s: nothing has been recorded there yet (validate --history FILE MODEL, or validate suite)", store.Path())}
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range bad {
+		fmt.Fprintf(stderr, "validate: warning: history %v\n", b)
+	}
+	return filter.Apply(recs), nil
+}
+
+// historyRegressions reports the regressions in recs; a regression is a
+// *mismatchError (exit 1).
+func historyRegressions(f *historyFlags, recs []golden.HistoryRecord, stdout io.Writer) error {
+	b, err := golden.ParseBaseline(f.baseline)
+	if err != nil {
+		return usagef("--baseline: %v", err)
+	}
+	rep := golden.FindRegressions(recs, b, golden.DefaultThresholds)
+	renders := []struct {
+		path   string
+		render func(io.Writer, *golden.RegressionReport) error
+	}{
+		{f.markdown, report.RegressionsMarkdown},
+		{f.html, report.RegressionsHTML},
+	}
+	for _, rd := range renders {
+		if rd.path == "" {
+			continue
+		}
+		if err := writeReport(rd.path, func(w io.Writer) error { return rd.render(w, rep) }); err != nil {
+			return err
+		}
+	}
+	if f.asJSON {
+		err = writeJSON("-", stdout, rep)
+	} else {
+		err = report.RegressionsText(stdout, rep)
+	}
+	if err != nil {
+		return err
+	}
+	if n := rep.Regressions(); n > 0 {
+		return &mismatchError{msg: fmt.Sprintf("%d of %d series regressed against baseline %s", n, len(rep.Comparisons), rep.Baseline)}
+	}
+	return nil
+}
+
+// writeReport renders into a buffer and writes it to path atomically.
+func writeReport(path string, render func(io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := render(&buf); err != nil {
+		return fmt.Errorf("rendering %s: %w", path, err)
+	}
+	return writeFile(path, buf.Bytes())
+}
+
+// writeFile writes b to path atomically; a failure is the user's path.
+func writeFile(path string, b []byte) error {
+	if err := tensor.WriteFileAtomic(path, b); err != nil {
+		return &inputError{err}
+	}
+	return nil
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/history"
+	"github.com/edgeval/edgeval/internal/testutil"
+)
+
+// TestValidateHistoryFlag: the main command with --history appends its
+// result, whatever the verdict and whichever --json form is used.
+func TestValidateHistoryFlag(t *testing.T) {
+	dir := t.TempDir()
+	hist := filepath.Join(dir, "h.jsonl")
+	acas := testutil.Fixture(t, "keras/acetone/acas_decr128.h5")
+
+	stdout, stderr, code := runCLI(t, "--history", hist, "--samples", "2", acas)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "verdict   PASS", "the table is printed as without --history")
+	recs := readStore(t, hist)
+	require.Len(t, recs, 1)
+	assert.Equal(t, golden.VerdictPass, recs[0].Result.Verdict)
+	assert.Equal(t, 2, recs[0].Result.Samples)
+	assert.Equal(t, acas, recs[0].Key.Model)
+
+	// --json - still prints exactly the result JSON.
+	res, stderr, code := validateJSON(t, "--history="+hist, "--seed", "9", acas)
+	require.Equal(t, 0, code, stderr)
+	recs = readStore(t, hist)
+	require.Len(t, recs, 2)
+	assert.Equal(t, res, recs[1].Result)
+
+	// --json FILE: a stale file from an earlier run is not taken for this
+	// run's result when the run fails before writing one.
+	stale := filepath.Join(dir, "result.json")
+	b, err := json.Marshal(res)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(stale, b, 0o644))
+	_, _, code = runCLI(t, "--json", stale, "--history", hist, "--precision", "int4", acas)
+	assert.Equal(t, exitBadInput, code)
+	recs = readStore(t, hist)
+	require.Len(t, recs, 3)
+	got := recs[2].Result
+	assert.Equal(t, golden.VerdictError, got.Verdict)
+	assert.Contains(t, got.Error, "int4")
+	assert.Equal(t, golden.Precision("int4"), got.Precision)
+	assert.Equal(t, recs[0].Key.ModelSHA256, got.ModelHash, "the model is still identified")
+
+	// One record per device of a device list, the unknown one an error.
+	_, stderr, code = runCLI(t, "--history", hist, "--device", "host,nosuchboard", "--out", filepath.Join(dir, "out"), acas)
+	assert.NotEqual(t, 0, code, stderr)
+	recs = readStore(t, hist)
+	require.Len(t, recs, 5)
+	assert.Equal(t, "host", recs[3].Key.Device)
+	assert.Equal(t, golden.VerdictPass, recs[3].Result.Verdict)
+	assert.Equal(t, "nosuchboard", recs[4].Key.Device)
+	assert.Equal(t, golden.VerdictError, recs[4].Result.Verdict)
+	assert.Contains(t, recs[4].Result.Error, "nosuchboard")
+
+	// Without --history nothing is recorded.
+	_, stderr, code = runCLI(t, "--samples", "1", acas)
+	require.Equal(t, 0, code, stderr)
+	assert.Len(t, readStore(t, hist), 5)
+}
+
+func TestHistoryList(t *testing.T) {
+	dir := t.TempDir()
+	hist := filepath.Join(dir, "h.jsonl")
+	store, err := history.Open(hist)
+	require.NoError(t, err)
+	now := time.Now()
+	mk := func(model, device, verdict string, age time.Duration) golden.HistoryRecord {
+		r := &golden.Result{SchemaVersion: golden.SchemaVersion, Verdict: verdict, Model: model, Precision: golden.Float32, Device: device}
+		return golden.HistoryRecord{Key: golden.KeyOf(r, now.Add(-age)), Result: r}
+	}
+	require.NoError(t, store.AppendRecords(
+		mk("/m/a.h5", "host", golden.VerdictPass, 72*time.Hour),
+		mk("/m/b.h5", "rpi4", golden.VerdictFail, 2*time.Hour),
+		mk("/m/a.h5", "rpi4", golden.VerdictError, time.Hour),
+	))
+
+	tests := []struct {
+		name string
+		args []string
+		want []string // model/device of the listed records
+	}{
+		{"all", nil, []string{"a.h5/host", "b.h5/rpi4", "a.h5/rpi4"}},
+		{"model", []string{"--model", "a.h5"}, []string{"a.h5/host", "a.h5/rpi4"}},
+		{"device", []string{"--device", "rpi4"}, []string{"b.h5/rpi4", "a.h5/rpi4"}},
+		{"since", []string{"--since", "1d"}, []string{"b.h5/rpi4", "a.h5/rpi4"}},
+		{"nothing", []string{"--model", "c.h5"}, []string{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := runCLI(t, append([]string{"history", "--history", hist, "--json"}, tc.args...)...)
+			require.Equal(t, 0, code, stderr)
+			var recs []golden.HistoryRecord
+			require.NoError(t, json.Unmarshal([]byte(stdout), &recs))
+			got := []string{}
+			for _, r := range recs {
+				got = append(got, filepath.Base(r.Key.Model)+"/"+r.Key.Device)
+			}
+			assert.Equal(t, tc.want, got)
+		})
+	}
+
+	stdout, stderr, code := runCLI(t, "history", "--history", hist)
+	require.Equal(t, 0, code, stderr)
+	assert.Regexp(t, `b\.h5\s+float32\s+rpi4\s+–\s+FAIL`, stdout)
+
+	// A damaged record is a warning; the others are listed.
+	f, err := os.OpenFile(hist, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("{\"v\":1,\"crc32c\":\"00000000\",\"key\":{},\"result\":{}}\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	stdout, stderr, code = runCLI(t, "history", "--history", hist)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stderr, "validate: warning: history "+hist+":4 (byte ")
+	assert.Contains(t, stderr, "checksum mismatch")
+	assert.Regexp(t, `b\.h5\s+float32\s+rpi4`, stdout)
+}
+
+func TestHistoryUsage(t *testing.T) {
+	dir := t.TempDir()
+	hist := filepath.Join(dir, "x")
+	require.NoError(t, os.WriteFile(hist, nil, 0o644))
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing history", []string{"history", "--history", filepath.Join(dir, "none.jsonl")}, "no history at " + filepath.Join(dir, "none.jsonl")},
+		{"bad since", []string{"history", "--history", hist, "--since", "yesterday"}, "--since: age \"yesterday\""},
+		{"bad baseline", []string{"history", "regressions", "--history", hist, "--baseline", "best"}, "--baseline: baseline \"best\""},
+		{"baseline without regressions", []string{"history", "--baseline", "7d"}, "--baseline is a flag of 'history regressions'"},
+		{"unknown subcommand", []string{"history", "prune"}, "want no argument or 'regressions'"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := runCLI(t, tc.args...)
+			assert.Equal(t, exitBadInput, code)
+			assert.Contains(t, stderr, tc.want)
+		})
+	}
+}
+
+func TestWithoutFlag(t *testing.T) {
+	tests := []struct {
+		in, want []string
+	}{
+		{[]string{"--history", "h", "m.h5"}, []string{"m.h5"}},
+		{[]string{"-history", "h", "--json", "-", "m.h5"}, []string{"--json", "-", "m.h5"}},
+		{[]string{"--history=h", "m.h5", "--samples", "2"}, []string{"m.h5", "--samples", "2"}},
+		{[]string{"m.h5", "--history-file", "x"}, []string{"m.h5", "--history-file", "x"}},
+		{[]string{"--", "--history", "h"}, []string{"--", "--history", "h"}},
+		{[]string{"m.h5", "--history"}, []string{"m.h5"}},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, withoutFlag(tc.in, "history"), "%q", tc.in)
+	}
+}

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/history"
+	"github.com/edgeval/edgeval/report"
+	"github.com/edgeval/edgeval/suite"
+)
+
+// suiteFlags are the flags of `validate suite`.
+type suiteFlags struct {
+	history  string
+	junit    string
+	markdown string
+	json     string
+	out      string
+	devices  string
+}
+
+// suiteRun is one run of a suite with its validate flags.
+type suiteRun struct {
+	suite.Run
+	flags validateFlags
+}
+
+func suiteCommand() *command {
+	c := &command{
+		name: "suite",
+		summary: "validate the models × precisions × devices of a suite file (YAML), append every result to the history, " +
+			"write combined JUnit XML and Markdown; exit with the worst status (see docs/history.md)",
+		usage: "[flags] SUITE.yaml",
+	}
+	c.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		var f suiteFlags
+		fs := flag.NewFlagSet("suite", flag.ContinueOnError)
+		fs.StringVar(&f.history, "history", "", "append the results to the history `FILE` (default $EDGEVAL_HISTORY, else $XDG_DATA_HOME/edgeval/history.jsonl)")
+		fs.StringVar(&f.junit, "junit", "", "write JUnit XML of every run to `FILE` for CI")
+		fs.StringVar(&f.markdown, "markdown", "", "write a Markdown summary and every run's report to `FILE`")
+		fs.StringVar(&f.json, "json", "", "write every result as JSON to `FILE` ('-' for stdout instead of the table)")
+		fs.StringVar(&f.out, "out", "", "write each run's artifacts to `DIR`/MODEL/PRECISION/DEVICE (see validate --out)")
+		fs.StringVar(&f.devices, "devices", "", "device profiles `FILE` (see validate devices)")
+		pos, err := c.parse(fs, args, stdout)
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 {
+			return usagef("suite: want exactly one SUITE.yaml argument, got %d", len(pos))
+		}
+		s, err := suite.Load(pos[0])
+		if err != nil {
+			var se *suite.Error
+			if errors.As(err, &se) {
+				return usagef("%v", err)
+			}
+			return &inputError{err}
+		}
+		runs, err := prepareSuite(s, &f)
+		if err != nil {
+			return err
+		}
+		store, err := history.Open(f.history)
+		if err != nil {
+			return usagef("--history: %v", err)
+		}
+		if err := store.Init(); err != nil {
+			return &inputError{err}
+		}
+		return runSuite(ctx, s, runs, store, &f, stdout, stderr)
+	}
+	return c
+}
+
+// prepareSuite parses each run's flags as validate's own, so that a bad
+// flag in the suite file is reported before anything runs.
+func prepareSuite(s *suite.Suite, f *suiteFlags) ([]suiteRun, error) {
+	runs := make([]suiteRun, len(s.Runs))
+	for i, r := range s.Runs {
+		runs[i].Run = r
+		vf := &runs[i].flags
+		fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+		vf.register(fs)
+		args := r.Args
+		if f.devices != "" {
+			args = append([]string{"--devices", f.devices}, args...)
+		}
+		pos, err := parseFlags(fs, args)
+		if err != nil {
+			return nil, usagef("%s: %s: %v", r.Where, r.ID, err)
+		}
+		if len(pos) > 0 {
+			return nil, usagef("%s: %s: flags: %q is not a flag", r.Where, r.ID, pos[0])
+		}
+		vf.dev.noteExplicit(fs)
+		// The suite writes the reports; each run only its artifacts.
+		vf.json, vf.markdown, vf.html, vf.junit = "", "", "", ""
+		if f.out != "" {
+			vf.outDir = filepath.Join(f.out, filepath.FromSlash(r.ID))
+		}
+	}
+	return runs, nil
+}
+
+// runSuite runs every entry in order, appending each result to the
+// history as soon as it is known, then prints the table and writes the
+// reports. Its error carries the suite's exit status (see suiteOutcome).
+func runSuite(ctx context.Context, s *suite.Suite, runs []suiteRun, store *history.Store, f *suiteFlags, stdout, stderr io.Writer) error {
+	results := make([]*golden.Result, 0, len(runs))
+	codes := make([]int, 0, len(runs))
+	var problems []error
+	for i := range runs {
+		r := &runs[i]
+		if ctx.Err() != nil {
+			problems = append(problems, fmt.Errorf("suite %s: interrupted after %d of %d runs: %w", s.Name, i, len(runs), ctx.Err()))
+			break
+		}
+		fmt.Fprintf(stderr, "suite: [%d/%d] %s\n", i+1, len(runs), r.ID)
+		res, err := validateModel(ctx, &r.flags, r.Model, stderr)
+		if res == nil {
+			if err == nil {
+				err = errors.New("no result")
+			}
+			res = errorResult(r.Model, r.Precision, r.Device, err)
+		}
+		code := exitCode(err)
+		if err == nil && !res.Passed() {
+			code = exitMismatch
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "suite: %s: %v\n", r.ID, err)
+		}
+		if aerr := store.Append(res); aerr != nil {
+			problems = append(problems, fmt.Errorf("%s: %w", r.ID, aerr))
+		}
+		results = append(results, res)
+		codes = append(codes, code)
+	}
+
+	if f.junit != "" {
+		if err := writeReport(f.junit, func(w io.Writer) error { return report.JUnit(w, results...) }); err != nil {
+			problems = append(problems, err)
+		}
+	}
+	if f.markdown != "" {
+		if err := writeReport(f.markdown, func(w io.Writer) error { return report.SuiteMarkdown(w, s.Name, results) }); err != nil {
+			problems = append(problems, err)
+		}
+	}
+	if f.json != "" {
+		doc := struct {
+			SchemaVersion int              `json:"schema_version"`
+			Suite         string           `json:"suite"`
+			History       string           `json:"history"`
+			Results       []*golden.Result `json:"results"`
+		}{golden.SchemaVersion, s.Name, store.Path(), results}
+		if err := writeJSON(f.json, stdout, doc); err != nil {
+			problems = append(problems, err)
+		}
+	}
+	if f.json != "-" {
+		if err := report.SuiteText(stdout, results); err != nil {
+			problems = append(problems, err)
+		}
+		fmt.Fprintf(stdout, "history   %s\n", store.Path())
+	}
+	return errors.Join(append([]error{suiteOutcome(s.Name, results, codes)}, problems...)...)
+}
+
+// suiteOutcome is the suite's exit status as an error: 1 when any run
+// found a mismatch (a finding about a model, what a nightly is for); else
+// 3 when any device or runtime failed (coverage is missing); else 2 when
+// any run had bad input (an unreadable model, a precision validate refuses);
+// else nil (0): a suite passes only when every run passed.
+func suiteOutcome(name string, results []*golden.Result, codes []int) error {
+	n := map[int]int{}
+	for _, c := range codes {
+		n[c]++
+	}
+	tally := report.Count(results)
+	switch {
+	case n[exitMismatch] > 0:
+		return &mismatchError{msg: fmt.Sprintf("suite %s: %s", name, tally)}
+	case n[exitDevice] > 0:
+		return fmt.Errorf("suite %s: %s: %d runs could not finish on their device", name, tally, n[exitDevice])
+	case n[exitBadInput] > 0:
+		return &inputError{fmt.Errorf("suite %s: %s: %d runs had bad input", name, tally, n[exitBadInput])}
+	}
+	return nil
+}
