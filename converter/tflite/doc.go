@@ -16,9 +16,13 @@
 // returned NameMap pairs graph value names with tensor indices. A graph with
 // ops that cannot be written gives an *UnsupportedError listing all of them.
 //
-// Only float32 is written today; Options.Precision is where float16 and
-// int8 quantization will plug in (every constant goes through one place,
-// weightTensor, for that reason).
+// Options.Precision selects float32 (the default), float16 weights,
+// dynamic-range (int8 weights, hybrid kernels) or full int8 (from the
+// calibrated ranges in Options.Ranges; see converter/quantize). The node
+// writers always write float32; the other precisions are passes over the
+// collected tensors and operators before they are serialised, as the
+// TFLite converter's quantization passes run after legalization
+// (precision.go, float16.go, dynamic.go, int8.go).
 //
 // The package is named tflite like the file-format package it writes with,
 // which it imports as tfl.

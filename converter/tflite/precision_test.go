@@ -17,6 +17,7 @@ import (
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/internal/hdf5"
+	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/reference"
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/tensor"
@@ -31,6 +32,7 @@ var quantPrecisions = []struct {
 }{
 	{Float16, golden.Float16},
 	{Dynamic, golden.Dynamic},
+	{Int8, golden.Int8},
 }
 
 // precisionCorpusCases are the Keras corpus cases that come with the real
@@ -124,9 +126,15 @@ func TestPrecisionCorpus(t *testing.T) {
 				require.NoError(t, err)
 				cg, err := passes.Canonicalize(g, passes.Options{})
 				require.NoError(t, err)
-				data, nm, err := Convert(cg, Options{Batch: c.Batch(), Precision: qp.p})
-				require.NoError(t, err)
-				checkModel(t, cg, data, nm)
+				var data []byte
+				if qp.p == Int8 {
+					data = int8Corpus(t, cg, c.Batch(), ins, false)
+				} else {
+					d, nm, err := Convert(cg, Options{Batch: c.Batch(), Precision: qp.p})
+					require.NoError(t, err)
+					checkModel(t, cg, d, nm)
+					data = d
+				}
 
 				tf, ok := c.TFLiteOf(string(qp.golden))
 				require.True(t, ok)
@@ -188,6 +196,52 @@ var beyondPolicy = map[string]struct {
 	// Dense autoencoder with BatchNormalization folded into every layer:
 	// per-channel int8 weights alone give 0.03-0.05 of the range.
 	"dynamic/ad01": {0.08, 0.999, "int8 weights of ten stacked Dense layers"},
+	// Full int8 of the same model: 0.16 of the range, where the real
+	// converter's pretrainedResnet_quant.tflite is at 0.41 (cosine 0.83)
+	// on the same samples.
+	"int8/resnet8": {0.2, 0.97, "int8 activations and weights move saturated softmax probabilities"},
+}
+
+// realInt8 are the real converter's full-int8 conversions (int8 inputs and
+// outputs) of the fixtures.
+var realInt8 = map[string]string{
+	"resnet8": "keras/mlcommons-tiny/pretrainedResnet_quant.tflite",
+	"vww_96":  "keras/mlcommons-tiny/vww_96_int8.tflite",
+	"ad01":    "keras/mlcommons-tiny/ad01_int8.tflite",
+}
+
+// runRealInt8 runs a real int8 .tflite on samples in runtime rt (inputs
+// quantized with the model's parameters; the reference sees the
+// dequantized inputs, so input rounding is not counted) and returns its
+// error against the float reference.
+func runRealInt8(t *testing.T, rt, rel string, g *graph.Graph, samples [][]*tensor.Tensor) worst {
+	t.Helper()
+	b, err := os.ReadFile(testutil.Fixture(t, rel))
+	require.NoError(t, err)
+	s := openRuntime(t, rt, b)
+	var w worst
+	for _, ins := range samples {
+		infos := s.Inputs()
+		require.Len(t, infos, len(ins))
+		qin := make([]*tensor.Tensor, len(ins))
+		refIn := make([]*tensor.Tensor, len(ins))
+		for i, x := range ins {
+			shaped, err := x.Reshape(infos[i].Shape)
+			require.NoError(t, err)
+			qin[i] = corpus.Cast(shaped, infos[i].DType, infos[i].Quant)
+			refIn[i] = tensor.FromFloat32(x.Shape, qin[i].Dequantize())
+		}
+		want, err := reference.Run(g, refIn)
+		require.NoError(t, err)
+		got := runSession(t, s, qin)
+		for i := range got {
+			got[i].Quant = s.Outputs()[i].Quant
+			got[i], err = got[i].Reshape(want[i].Shape)
+			require.NoError(t, err)
+		}
+		measure(t, want, got, &w)
+	}
+	return w
 }
 
 // TestPrecisionFixtures converts the mlcommons-tiny models at each
@@ -204,14 +258,24 @@ func TestPrecisionFixtures(t *testing.T) {
 				require.NoError(t, err)
 				f32, _, err := Convert(cg, Options{})
 				require.NoError(t, err)
-				data, nm, err := Convert(cg, Options{Precision: qp.p})
+				samples, _ := kerasSamples(t, pm.kerasNPZ)
+				opts := Options{Precision: qp.p}
+				if qp.p == Int8 {
+					opts.Ranges = calibrate(t, cg, samples)
+				}
+				data, nm, err := Convert(cg, opts)
 				require.NoError(t, err)
 				checkModel(t, cg, data, nm)
 				assert.Less(t, len(data), len(f32)*6/10, "a %v model is smaller than the float32 one", qp.p)
+				var theirs worst
+				theirFile, haveTheirs := realInt8[pm.name]
 				for _, rt := range runtimeNames() {
+					if qp.p == Int8 && haveTheirs {
+						theirs = runRealInt8(t, rt, theirFile, g, samples)
+						t.Logf("int8 %s on %s: the real converter's %s: max abs %.3g (%.3g of range, cosine %.6f)", pm.name, rt, filepath.Base(theirFile), theirs.maxAbs, theirs.rel, theirs.cosine)
+					}
 					s := openRuntime(t, rt, data)
 					var ours worst
-					samples, _ := kerasSamples(t, pm.kerasNPZ)
 					for _, ins := range samples {
 						want, err := reference.Run(g, ins)
 						require.NoError(t, err)
@@ -226,8 +290,48 @@ func TestPrecisionFixtures(t *testing.T) {
 					}
 					t.Logf("%s %s on %s: max abs %.3g (%.3g of range, cosine %.6f); %d bytes (float32 %d)",
 						qp.p, pm.name, rt, ours.maxAbs, ours.rel, ours.cosine, len(data), len(f32))
+					if qp.p == Int8 && haveTheirs && !pm.realDisagrees {
+						assert.LessOrEqual(t, ours.rel, 1.25*theirs.rel, "ours no further from the reference than the real converter's int8 file")
+					}
 				}
 			})
 		}
 	}
+}
+
+// int8Corpus converts a corpus case at int8, calibrated on its inputs.
+func int8Corpus(t *testing.T, cg *graph.Graph, batch int, ins []*tensor.Tensor, int8IO bool) []byte {
+	t.Helper()
+	ranges := calibrate(t, cg, [][]*tensor.Tensor{ins})
+	data, nm, err := Convert(cg, Options{Batch: batch, Precision: Int8, Ranges: ranges, Int8IO: int8IO})
+	require.NoError(t, err)
+	if !int8IO {
+		checkModel(t, cg, data, nm)
+	}
+	return data
+}
+
+// calibrate records the min/max of every computed value over samples, as
+// converter/quantize.Calibrate does (which this package's tests cannot
+// import: it imports this package).
+func calibrate(t *testing.T, g *graph.Graph, samples [][]*tensor.Tensor) map[string]Range {
+	t.Helper()
+	prog, err := reference.Prepare(g)
+	require.NoError(t, err)
+	ranges := map[string]Range{}
+	for _, ins := range samples {
+		vals, err := prog.RunAll(ins)
+		require.NoError(t, err)
+		for name, v := range vals {
+			r, ok := ranges[name]
+			for i, x := range v.Float32s() {
+				if !ok && i == 0 {
+					r = Range{x, x}
+				}
+				r.Min, r.Max = min(r.Min, x), max(r.Max, x)
+			}
+			ranges[name] = r
+		}
+	}
+	return ranges
 }
