@@ -165,7 +165,8 @@ func (r *RegressionReport) Regressions() int {
 }
 
 // FindRegressions compares the latest result of each (model, precision,
-// device) series in records (in recording order, oldest first) with the
+// device) series in records (ordered by recording time; ties keep their
+// order) with the
 // baseline b picks among the series' earlier results. The latest result
 // regressed when any of these holds:
 //
@@ -184,6 +185,10 @@ func (r *RegressionReport) Regressions() int {
 // is "failing", not a new regression.
 func FindRegressions(records []HistoryRecord, b Baseline, th Thresholds) *RegressionReport {
 	rep := &RegressionReport{Baseline: b.String(), Thresholds: th}
+	// Recording time decides what is latest, so that histories merged
+	// from several runners (cat a.jsonl b.jsonl) compare right.
+	records = slices.Clone(records)
+	slices.SortStableFunc(records, func(x, y HistoryRecord) int { return x.Key.Time.Compare(y.Key.Time) })
 	series := map[Series][]HistoryRecord{}
 	for _, r := range records {
 		if r.Result == nil {

@@ -135,6 +135,16 @@ func TestFindRegressionsSeries(t *testing.T) {
 	assert.Equal(t, 1, rep.Regressions())
 }
 
+func TestFindRegressionsOrdersByTime(t *testing.T) {
+	// A merged history: the newer failing run comes first in the file.
+	recs := history(run{day: 1, verdict: VerdictFail, maxAbs: 1}, run{day: 0, verdict: VerdictPass, maxAbs: 1e-5})
+	rep := FindRegressions(recs, Baseline{Kind: BaselineLastPass}, DefaultThresholds)
+	require.Len(t, rep.Comparisons, 1)
+	assert.Equal(t, StatusRegressed, rep.Comparisons[0].Status)
+	assert.Equal(t, VerdictFail, rep.Comparisons[0].Latest.Result.Verdict)
+	assert.Equal(t, VerdictFail, recs[0].Result.Verdict, "the caller's slice is not reordered")
+}
+
 func TestParseBaseline(t *testing.T) {
 	tests := []struct {
 		in   string

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -252,7 +253,8 @@ func historyCommand() *command {
 	return c
 }
 
-// readHistory reads the history and applies the filters. Unreadable
+// readHistory reads the history, applies the filters and orders the
+// records by recording time (a merged history may not be). Unreadable
 // records are warnings: the others are still used.
 func readHistory(f *historyFlags, stderr io.Writer) ([]golden.HistoryRecord, error) {
 	filter := history.Filter{Model: f.model, Device: f.device, Precision: golden.Precision(f.precision)}
@@ -277,7 +279,9 @@ func readHistory(f *historyFlags, stderr io.Writer) ([]golden.HistoryRecord, err
 	for _, b := range bad {
 		fmt.Fprintf(stderr, "validate: warning: history %v\n", b)
 	}
-	return filter.Apply(recs), nil
+	recs = filter.Apply(recs)
+	slices.SortStableFunc(recs, func(x, y golden.HistoryRecord) int { return x.Key.Time.Compare(y.Key.Time) })
+	return recs, nil
 }
 
 // historyRegressions reports the regressions in recs; a regression is a
