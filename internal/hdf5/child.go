@@ -185,6 +185,9 @@ func (c *Child) Snapshot(ctx context.Context, file string, opts SnapshotOptions)
 	defer cancel()
 	cmd := exec.CommandContext(tctx, exe, append(append([]string{}, args...), ChildArgs(file, opts)...)...)
 	cmd.WaitDelay = 2 * time.Second
+	// The runtime's default: a fault is reported on stderr and the child
+	// exits with status 2 (GOTRACEBACK=crash would dump core).
+	cmd.Env = append(os.Environ(), "GOTRACEBACK=single")
 	stderr := &stderrBuffer{max: 4 << 10}
 	cmd.Stderr = stderr
 	setChildAttrs(cmd)

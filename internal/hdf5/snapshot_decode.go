@@ -26,7 +26,7 @@ func ReadFrame(r io.Reader, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: wrong magic %q", ErrBadFrame, hdr[:8])
 	}
 	n := binary.LittleEndian.Uint64(hdr[8:])
-	if max < 0 || n > uint64(max) {
+	if max < 0 || n > uint64(max) || n > uint64(math.MaxInt-frameHeaderSize) {
 		return nil, fmt.Errorf("%w: payload of %d bytes exceeds the limit of %d (%w)", ErrBadFrame, n, max, ErrSnapshotTooLarge)
 	}
 	b := make([]byte, frameHeaderSize+int(n))
@@ -300,13 +300,16 @@ func (d *decoder) tensor() *tensor.Tensor {
 	if d.err != nil {
 		return nil
 	}
-	elems, err := tensor.CheckedNumElements(shape, MaxDatasetBytes/dt.Size())
-	if err != nil {
-		d.fail("tensor: %v", err)
-		return nil
+	want := uint64(dt.Size())
+	for _, v := range shape {
+		if v != 0 && want > uint64(MaxDatasetBytes)/uint64(v) {
+			d.fail("tensor %v %v is larger than %d bytes", dt, shape, uint64(MaxDatasetBytes))
+			return nil
+		}
+		want *= uint64(v)
 	}
-	if uint64(elems*dt.Size()) != nbytes {
-		d.fail("tensor %v %v needs %d bytes, frame says %d", dt, shape, elems*dt.Size(), nbytes)
+	if want != nbytes {
+		d.fail("tensor %v %v needs %d bytes, frame says %d", dt, shape, want, nbytes)
 		return nil
 	}
 	return &tensor.Tensor{DType: dt, Shape: shape, Data: d.take(nbytes)}
