@@ -314,3 +314,21 @@ func TestFilter(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, tc.f.Match(k)) })
 	}
 }
+
+func TestInit(t *testing.T) {
+	s := newStore(t)
+	require.NoError(t, s.Init())
+	recs, bad, err := s.Read()
+	require.NoError(t, err, "an initialised history is an empty one")
+	assert.Empty(t, recs)
+	assert.Empty(t, bad)
+	require.NoError(t, s.Append(sample("a.h5", golden.VerdictPass, 0)))
+	require.NoError(t, s.Init(), "Init keeps what is there")
+	recs, _, err = s.Read()
+	require.NoError(t, err)
+	assert.Len(t, recs, 1)
+
+	blocked, err := Open(filepath.Join(s.Path(), "under-a-file", "h.jsonl"))
+	require.NoError(t, err)
+	assert.Error(t, blocked.Init())
+}
