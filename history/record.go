@@ -16,6 +16,9 @@ const RecordVersion = 1
 // *RecordError and skipped without being held in memory.
 const MaxRecordBytes = 16 << 20
 
+// recordLimit is MaxRecordBytes; tests lower it.
+var recordLimit = MaxRecordBytes
+
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // line is the JSON layout of one record.

@@ -206,7 +206,7 @@ func (s *Store) Read() (recs []golden.HistoryRecord, bad []*RecordError, err err
 	br := bufio.NewReaderSize(f, 64<<10)
 	var offset int64
 	for lineNo := 1; ; lineNo++ {
-		b, n, newline, tooLong, rerr := readLine(br, MaxRecordBytes)
+		b, n, newline, tooLong, rerr := readLine(br, recordLimit)
 		if rerr != nil && !errors.Is(rerr, io.EOF) {
 			return recs, bad, fmt.Errorf("history %s:%d: %w", s.path, lineNo, rerr)
 		}
@@ -216,7 +216,7 @@ func (s *Store) Read() (recs []golden.HistoryRecord, bad []*RecordError, err err
 		switch {
 		case tooLong:
 			bad = append(bad, &RecordError{Path: s.path, Line: lineNo, Offset: offset, Truncated: !newline,
-				Reason: fmt.Sprintf("record longer than %d bytes", MaxRecordBytes)})
+				Reason: fmt.Sprintf("record longer than %d bytes", recordLimit)})
 		case len(bytes.TrimSpace(b)) == 0:
 			// An empty line: nothing lost.
 		default:

@@ -164,6 +164,8 @@ func TestTornLastRecord(t *testing.T) {
 // TestDamagedRecords damages the middle one of three records in various
 // ways: the two others are always returned, the damage named by line.
 func TestDamagedRecords(t *testing.T) {
+	defer func(n int) { recordLimit = n }(recordLimit)
+	recordLimit = 8 << 10
 	tests := []struct {
 		name   string
 		damage func(line []byte) []byte
@@ -175,7 +177,7 @@ func TestDamagedRecords(t *testing.T) {
 		{"garbage", func([]byte) []byte { return []byte("\x00\x00\x00garbage") }, "not a valid record"},
 		{"foreign JSON", func([]byte) []byte { return []byte(`{"model":"x"}`) }, `no "v" field`},
 		{"newer version", func(l []byte) []byte { return bytes.Replace(l, []byte(`{"v":1,`), []byte(`{"v":9,`), 1) }, "record version 9 is newer"},
-		{"too long", func([]byte) []byte { return bytes.Repeat([]byte("x"), MaxRecordBytes+10) }, "longer than"},
+		{"too long", func([]byte) []byte { return bytes.Repeat([]byte("x"), 10<<10) }, "longer than 8192 bytes"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
