@@ -37,7 +37,7 @@ func (f *validateFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.outDir, "out", "", "write artifacts to `DIR`: model.tflite, inputs.npz, reference.npz, device.npz, result.json")
 	fs.IntVar(&f.batch, "batch", 1, "static batch size of the converted model")
 	fs.StringVar(&f.precision, "precision", "float32", "precision of the converted model: float32, float16 (float16 weights), dynamic (int8 weights, float activations) or int8 (calibrated on the validation inputs); the tolerance follows it")
-	fs.BoolVar(&f.int8IO, "int8-io", false, "with --precision int8: int8 inputs and outputs instead of float32 ones (LiteRT-WASM cannot feed int8; use the tflite runtime)")
+	fs.BoolVar(&f.int8IO, "int8-io", false, "with --precision int8: int8 inputs and outputs instead of float32 ones (inputs are quantized with the model's parameters)")
 	fs.StringVar(&f.weights, "model-json", "", "Keras architecture `FILE` (model.to_json()) for a weights-only .h5")
 	fs.StringVar(&f.arch, "arch", "", "architecture `FILE` (YAML) for a PyTorch state_dict")
 	fs.BoolVar(&f.nhwcIO, "nhwc-io", false, "PyTorch models: NHWC inputs and outputs instead of PyTorch's NCHW")

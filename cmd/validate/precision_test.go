@@ -29,6 +29,10 @@ func TestValidatePrecisions(t *testing.T) {
 		{golden.Float16, "keras/mlcommons-tiny/pretrainedResnet.h5", "0,255", "FLOAT16"},
 		{golden.Float16, "keras/mlcommons-tiny/ad01.h5", "-1,1", "FLOAT16"},
 		{golden.Dynamic, "keras/mlcommons-tiny/vww_96.h5", "0,1", "INT8"},
+		{golden.Dynamic, "keras/mlcommons-tiny/pretrainedResnet.h5", "0,255", "INT8"},
+		{golden.Int8, "keras/mlcommons-tiny/vww_96.h5", "0,1", "INT32"},
+		{golden.Int8, "keras/mlcommons-tiny/pretrainedResnet.h5", "0,255", "INT32"},
+		{golden.Int8, "keras/mlcommons-tiny/ad01.h5", "-1,1", "INT32"},
 	}
 	for _, tc := range tests {
 		t.Run(string(tc.precision)+"/"+filepath.Base(tc.model), func(t *testing.T) {
@@ -89,4 +93,26 @@ func TestValidatePrecisionUsage(t *testing.T) {
 			assert.False(t, strings.Contains(stderr, "panic"))
 		})
 	}
+}
+
+// TestValidateInt8IO converts with int8 inputs and outputs: the device is
+// fed quantized inputs and the output tolerance counts the output's scale.
+func TestValidateInt8IO(t *testing.T) {
+	out := t.TempDir()
+	res, stderr, code := validateJSON(t, "--out", out, "--precision", "int8", "--int8-io", "--input-range", "0,1", testutil.Fixture(t, "keras/mlcommons-tiny/vww_96.h5"))
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, golden.VerdictPass, res.Verdict)
+	b, err := os.ReadFile(filepath.Join(out, "model.tflite"))
+	require.NoError(t, err)
+	m, err := tflite.Read(b)
+	require.NoError(t, err)
+	sg := m.Subgraphs[0]
+	assert.Equal(t, "INT8", sg.Tensors[sg.Inputs[0]].Type.String())
+	outT := sg.Tensors[sg.Outputs[0]]
+	require.Equal(t, "INT8", outT.Type.String())
+	require.Len(t, res.Outputs, 1)
+	o := res.Outputs[0]
+	want, err := golden.ToleranceFor(golden.Int8, o.Metrics.RefRange, float64(outT.Quant.Scale[0]))
+	require.NoError(t, err)
+	assert.InDelta(t, want.MaxAbs, o.Tolerance.MaxAbs, 1e-12, "3 output steps on top of 10%% of the range")
 }
