@@ -15,8 +15,8 @@ import (
 )
 
 // SnapshotCommand is the hidden subcommand under which an executable serves
-// Child.Snapshot: `EXE __hdf5-snapshot [-skip GROUP]... -- FILE` writes one
-// snapshot frame of FILE on stdout (ServeChild).
+// Child.Snapshot: `EXE __hdf5-snapshot [-skip GROUP]... [-max-bytes N] --
+// FILE` writes one snapshot frame of FILE on stdout (ServeChild).
 const SnapshotCommand = "__hdf5-snapshot"
 
 // DefaultChildTimeout is how long Child.Snapshot lets the child run.
@@ -44,7 +44,7 @@ type Child struct {
 // something that is not a snapshot frame. For a model file all of these
 // mean the file cannot be read safely.
 type ChildError struct {
-	File     string
+	File     string         // the file being read
 	Signal   syscall.Signal // the signal that killed the child (or that the Go runtime reported before exiting with status 2), or 0
 	ExitCode int            // the exit status when it exited, else -1
 	Timeout  time.Duration  // set when the child was killed for taking longer
