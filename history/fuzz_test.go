@@ -20,8 +20,8 @@ func FuzzRead(f *testing.F) {
 	f.Add(append(append([]byte{}, good...), good[:len(good)/2]...))
 	f.Add([]byte("\n\n{}\n{\"v\":1}\nnot json"))
 	f.Add([]byte(`{"v":1,"crc32c":"0","key":{"time":"x"},"result":[]}` + "\n"))
+	p := filepath.Join(f.TempDir(), "h.jsonl")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p := filepath.Join(t.TempDir(), "h.jsonl")
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}

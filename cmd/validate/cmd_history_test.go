@@ -168,3 +168,11 @@ func TestWithoutFlag(t *testing.T) {
 		assert.Equal(t, tc.want, withoutFlag(tc.in, "history"), "%q", tc.in)
 	}
 }
+
+func TestValidateHelpShowsHistory(t *testing.T) {
+	stdout, _, code := runCLI(t, "help", "validate")
+	require.Equal(t, 0, code)
+	assert.Contains(t, stdout, "Usage: validate validate [flags] [--history FILE] MODEL")
+	assert.Contains(t, stdout, "-history FILE")
+	assert.Contains(t, stdout, "-precision", "the command's own flags are listed too")
+}
