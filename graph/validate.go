@@ -133,7 +133,7 @@ func checkConst(v *Value) error {
 
 // MaxElements bounds the number of elements of one value, so a hostile
 // model cannot make shape inference or evaluation allocate without limit.
-const MaxElements = 1 << 31
+const MaxElements = 1<<31 - 1
 
 func checkedShape(shape []int) (int, error) {
 	n := 1

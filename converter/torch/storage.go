@@ -3,6 +3,7 @@ package torch
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/nlpodyssey/gopickle/types"
@@ -55,8 +56,9 @@ type tensorRef struct {
 	stride []int
 }
 
-// maxElements bounds any tensor's element count (and so its bytes).
-const maxElements = 1 << 34
+// maxElements bounds any tensor's element count (and so its bytes); on
+// 32-bit boards int bounds it.
+const maxElements = min(1<<34, math.MaxInt)
 
 // maxViewExpansion bounds how much larger than its storage a strided view
 // may be.
