@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/internal/hdf5"
 	"github.com/edgeval/edgeval/runtime"
 )
 
@@ -49,6 +50,7 @@ func exitCode(err error) int {
 		mo *runtime.ModelError
 		in *runtime.InputError
 		se *golden.ShapeError
+		he *hdf5.ChildError
 		re *runtime.Error
 	)
 	switch {
@@ -56,7 +58,7 @@ func exitCode(err error) int {
 		return exitMismatch
 	case errors.As(err, &re):
 		return exitDevice
-	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &mo), errors.As(err, &in), errors.As(err, &se):
+	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &mo), errors.As(err, &in), errors.As(err, &se), errors.As(err, &he):
 		return exitBadInput
 	case errors.Is(err, context.Canceled):
 		return exitDevice
