@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -175,4 +178,47 @@ func TestValidateHelpShowsHistory(t *testing.T) {
 	assert.Contains(t, stdout, "Usage: validate validate [flags] [--history FILE] MODEL")
 	assert.Contains(t, stdout, "-history FILE")
 	assert.Contains(t, stdout, "-precision", "the command's own flags are listed too")
+}
+
+// TestHistoryConcurrentProcesses builds validate and runs several
+// processes at once that validate a model and append to one history, as
+// parallel CI jobs on one machine do: every result arrives, whole.
+func TestHistoryConcurrentProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the build of validate and the parallel runs")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "validate")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/validate")
+	build.Dir = testutil.RepoRoot(t)
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "go build ./cmd/validate:\n%s", out)
+
+	acas := testutil.Fixture(t, "keras/acetone/acas_decr128.h5")
+	hist := filepath.Join(dir, "shared", "history.jsonl")
+	const procs = 4
+	var wg sync.WaitGroup
+	errs := make([]error, procs)
+	for p := range procs {
+		wg.Go(func() {
+			cmd := exec.Command(bin, "--history", hist, "--samples", "1", "--seed", fmt.Sprint(p), "--out", filepath.Join(dir, fmt.Sprint(p)), acas)
+			cmd.Dir = testutil.RepoRoot(t) // LiteRT's node_modules are found from here
+			if out, err := cmd.CombinedOutput(); err != nil {
+				errs[p] = fmt.Errorf("process %d: %w\n%s", p, err, out)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	recs := readStore(t, hist)
+	require.Len(t, recs, procs)
+	seeds := map[uint64]bool{}
+	for _, r := range recs {
+		assert.Equal(t, golden.VerdictPass, r.Result.Verdict)
+		require.NotNil(t, r.Result.Seed)
+		seeds[*r.Result.Seed] = true
+	}
+	assert.Len(t, seeds, procs, "one record from each process")
 }
