@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/xml"
 	"strings"
 	"testing"
 	"time"
@@ -84,6 +85,18 @@ func TestRegressions(t *testing.T) {
 	assert.Contains(t, out, "a&lt;b&gt;.h5", "names are escaped")
 	assert.Contains(t, out, `<td class="regressed">regressed</td>`)
 	assert.Contains(t, out, "verdict pass → fail<br>")
+
+	b.Reset()
+	require.NoError(t, RegressionsJUnit(&b, rep))
+	var doc junitSuites
+	require.NoError(t, xml.Unmarshal([]byte(b.String()), &doc), "well-formed XML")
+	require.Len(t, doc.Suites, 1)
+	assert.Equal(t, 2, doc.Suites[0].Tests)
+	assert.Equal(t, 1, doc.Suites[0].Failures)
+	require.NotNil(t, doc.Suites[0].Cases[0].Failure)
+	assert.Equal(t, "verdict pass → fail", doc.Suites[0].Cases[0].Failure.Message)
+	assert.Contains(t, doc.Suites[0].Cases[0].Failure.Body, "note: runtime changed")
+	assert.Nil(t, doc.Suites[0].Cases[1].Failure)
 
 	rep.Comparisons = rep.Comparisons[1:]
 	b.Reset()

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/xml"
 	"fmt"
 	"html/template"
 	"io"
@@ -138,4 +139,34 @@ func RegressionsHTML(w io.Writer, rep *golden.RegressionReport) error {
 		Headline string
 		Rows     []regressionRow
 	}{regressionHeadline(rep), regressionRows(rep)})
+}
+
+// RegressionsJUnit writes a regression report as JUnit XML for CI: one
+// test suite, one test case per (model, precision, device), failed when
+// the series regressed.
+func RegressionsJUnit(w io.Writer, rep *golden.RegressionReport) error {
+	s := junitSuite{Name: "edgeval regressions (baseline " + rep.Baseline + ")", Time: "0"}
+	for _, r := range regressionRows(rep) {
+		c := junitCase{Name: fmt.Sprintf("%s (%s)", r.Model, r.Precision), ClassName: "edgeval.regressions." + r.Device, Time: "0"}
+		if len(r.Findings) > 0 {
+			body := strings.Join(r.Findings, "\n")
+			for _, n := range r.Notes {
+				body += "\nnote: " + n
+			}
+			c.Failure = &junitProblem{Message: strings.Join(r.Findings, "; "), Body: body}
+			s.Failures++
+		}
+		s.Cases = append(s.Cases, c)
+	}
+	s.Tests = len(s.Cases)
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(junitSuites{Suites: []junitSuite{s}}); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
 }

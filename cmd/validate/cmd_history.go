@@ -195,6 +195,7 @@ type historyFlags struct {
 	baseline  string
 	markdown  string
 	html      string
+	junit     string
 }
 
 func historyCommand() *command {
@@ -216,6 +217,7 @@ func historyCommand() *command {
 		fs.StringVar(&f.baseline, "baseline", golden.BaselineLastPass, "regressions: compare with `last-pass`, previous, or the newest result N days older (7d)")
 		fs.StringVar(&f.markdown, "markdown", "", "regressions: also write the report as Markdown to `FILE`")
 		fs.StringVar(&f.html, "html", "", "regressions: also write the report as a standalone HTML page to `FILE`")
+		fs.StringVar(&f.junit, "junit", "", "regressions: also write JUnit XML to `FILE` (one case per model, precision and device)")
 		pos, err := c.parse(fs, args, stdout)
 		if err != nil {
 			return err
@@ -226,7 +228,7 @@ func historyCommand() *command {
 		}
 		given := map[string]bool{}
 		fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
-		for _, n := range []string{"baseline", "markdown", "html"} {
+		for _, n := range []string{"baseline", "markdown", "html", "junit"} {
 			if given[n] && !regressions {
 				return usagef("history: --%s is a flag of 'history regressions'", n)
 			}
@@ -298,6 +300,7 @@ func historyRegressions(f *historyFlags, recs []golden.HistoryRecord, stdout io.
 	}{
 		{f.markdown, report.RegressionsMarkdown},
 		{f.html, report.RegressionsHTML},
+		{f.junit, report.RegressionsJUnit},
 	}
 	for _, rd := range renders {
 		if rd.path == "" {

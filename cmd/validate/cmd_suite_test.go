@@ -108,7 +108,8 @@ func TestSuiteEndToEnd(t *testing.T) {
 
 	report := filepath.Join(dir, "regressions.md")
 	html := filepath.Join(dir, "regressions.html")
-	stdout, stderr, code = runCLI(t, "history", "regressions", "--history", hist, "--markdown", report, "--html", html)
+	rjunit := filepath.Join(dir, "regressions.xml")
+	stdout, stderr, code = runCLI(t, "history", "regressions", "--history", hist, "--markdown", report, "--html", html, "--junit", rjunit)
 	require.Equal(t, 1, code, stderr)
 	assert.Regexp(t, `acas_decr128\.h5\s+float32\s+host\s+REGRESSED\s+2\s+pass`, stdout)
 	assert.Contains(t, stdout, "verdict pass → fail")
@@ -118,6 +119,12 @@ func TestSuiteEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(b), "| acas_decr128.h5 | float32 | host | **REGRESSED** | 2 |")
 	assert.FileExists(t, html)
+	b, err = os.ReadFile(rjunit)
+	require.NoError(t, err)
+	var rdoc junitDoc
+	require.NoError(t, xml.Unmarshal(b, &rdoc))
+	require.Len(t, rdoc.Suites, 1)
+	assert.Equal(t, 1, rdoc.Suites[0].Failures, "the regressed series is a failed test case")
 
 	// Filters: the other model alone has not regressed.
 	_, stderr, code = runCLI(t, "history", "regressions", "--history", hist, "--model", "cnn_batch_norm.h5")
