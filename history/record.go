@@ -104,6 +104,7 @@ type RecordError struct {
 	Reason    string
 }
 
+// Error names the file, line and byte offset, and why the record was skipped.
 func (e *RecordError) Error() string {
 	return fmt.Sprintf("%s:%d (byte %d): %s; record skipped", e.Path, e.Line, e.Offset, e.Reason)
 }

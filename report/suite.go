@@ -30,6 +30,7 @@ func Count(results []*golden.Result) Tally {
 	return t
 }
 
+// String returns "N passed, N failed, N errors".
 func (t Tally) String() string {
 	return fmt.Sprintf("%d passed, %d failed, %d errors", t.Pass, t.Fail, t.Error)
 }
