@@ -18,8 +18,9 @@ type Metrics struct {
 	// Cosine is the cosine similarity of the flattened outputs (1 when both
 	// are all zero).
 	Cosine float64 `json:"cosine"`
-	// PSNRdB is 20·log10(max|ref| / RMSE); +Inf (reported as 999) when the
-	// outputs are identical.
+	// PSNRdB is 20·log10(max|ref| / RMSE), within ±999: 999 when the outputs
+	// are identical, -999 when the reference is all zero and the device
+	// output is not.
 	PSNRdB float64 `json:"psnr_db"`
 	// RefRange is max|ref|, the scale tolerances are relative to.
 	RefRange float64 `json:"ref_range"`
@@ -99,7 +100,8 @@ func Compare(r, d []float32, shape []int) (Metrics, error) {
 	if m.RMSE == 0 {
 		m.PSNRdB = psnrCap
 	} else {
-		m.PSNRdB = min(psnrCap, 20*math.Log10(m.RefRange/m.RMSE))
+		// An all-zero reference gives -Inf, which JSON cannot hold.
+		m.PSNRdB = max(-psnrCap, min(psnrCap, 20*math.Log10(m.RefRange/m.RMSE)))
 	}
 	if k := classes(shape); k > 0 && len(r) > 0 {
 		t1, t5 := topKAgreement(r, d, k)

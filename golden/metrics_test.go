@@ -27,6 +27,7 @@ func TestCompare(t *testing.T) {
 		{"swapped classes", []float32{0.9, 0.1, 0.2, 0.8}, []float32{0.1, 0.9, 0.8, 0.2}, []int{2, 2}, 0.8, 1.0 / 3, 20 * math.Log10(0.9/math.Sqrt((0.64+0.64+0.36+0.36)/4)), 0, 0, 0},
 		{"nan in device", []float32{1, 2}, []float32{nan, 2}, []int{1, 1, 2}, 0, 1, psnrCap, -1, 1, 0},
 		{"long vector", make([]float32, 2000), make([]float32, 2000), []int{2000}, 0, 1, psnrCap, -1, 0, 0},
+		{"zero reference", []float32{0, 0}, []float32{0, 1}, []int{2}, 1, 0, -psnrCap, 0, 0, 1},
 	}
 	tests[3].top1 = 0 // NaN never agrees
 	for _, tc := range tests {

@@ -5,16 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/edgeval/edgeval/golden"
@@ -22,128 +19,6 @@ import (
 	"github.com/edgeval/edgeval/report"
 	"github.com/edgeval/edgeval/tensor"
 )
-
-// withHistory returns the main command with one more flag, --history FILE:
-// the result of every device is also appended to that history, whatever
-// its verdict. Once the command line names a MODEL, every device gets a
-// record: a run that failed before producing a result is recorded as an
-// "error" result carrying the error.
-//
-// The results are taken from the command's own --json output (a temporary
-// file when the user gave no --json), so the command itself is unchanged.
-func withHistory(c *command) *command {
-	w := *c
-	w.usage = "[flags] [--history FILE] MODEL"
-	w.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-		var f validateFlags
-		var hist string
-		fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
-		f.register(fs)
-		fs.StringVar(&hist, "history", "", "also append the result to the history `FILE` (see 'validate history')")
-		pos, err := w.parse(fs, args, stdout)
-		if err != nil {
-			return err
-		}
-		rest := withoutFlag(args, "history")
-		if hist == "" || len(pos) != 1 {
-			return c.run(ctx, rest, stdout, stderr)
-		}
-		store, err := history.Open(hist)
-		if err != nil {
-			return usagef("--history: %v", err)
-		}
-		return runRecorded(ctx, c, rest, &f, pos[0], store, stdout, stderr)
-	}
-	return &w
-}
-
-// runRecorded runs the main command and appends its results to store.
-func runRecorded(ctx context.Context, c *command, args []string, f *validateFlags, model string, store *history.Store, stdout, stderr io.Writer) error {
-	multi := strings.Contains(f.device, ",")
-	devs := []string{f.device}
-	if multi {
-		devs = strings.Split(f.device, ",")
-	}
-	jsonPath, out := f.json, stdout
-	var tee bytes.Buffer
-	switch f.json {
-	case "":
-		dir, err := os.MkdirTemp("", "edgeval-result-")
-		if err != nil {
-			return fmt.Errorf("--history: %w", err)
-		}
-		defer os.RemoveAll(dir)
-		jsonPath = filepath.Join(dir, "result.json")
-		args = append([]string{"--json", jsonPath}, args...)
-	case "-":
-		out = io.MultiWriter(stdout, &tee)
-	}
-	paths := make([]string, len(devs))
-	before := make([]os.FileInfo, len(devs))
-	for i, d := range devs {
-		paths[i] = jsonPath
-		if multi {
-			paths[i] = perDevice(jsonPath, d)
-		}
-		if jsonPath != "-" {
-			before[i], _ = os.Stat(paths[i])
-		}
-	}
-
-	runErr := c.run(ctx, args, out, stderr)
-
-	got := map[string]*golden.Result{}
-	if jsonPath == "-" {
-		dec := json.NewDecoder(&tee)
-		for {
-			var r golden.Result
-			if dec.Decode(&r) != nil {
-				break
-			}
-			got[r.Device] = &r
-		}
-	} else {
-		for i, d := range devs {
-			if r := readFreshResult(paths[i], before[i]); r != nil {
-				got[d] = r
-			}
-		}
-	}
-	results := make([]*golden.Result, 0, len(devs))
-	for _, d := range devs {
-		r := got[d]
-		if r == nil {
-			cause := runErr
-			if cause == nil {
-				cause = errors.New("the run left no result")
-			}
-			r = errorResult(model, golden.Precision(f.precision), d, cause)
-		}
-		results = append(results, r)
-	}
-	if err := store.Append(results...); err != nil {
-		return errors.Join(runErr, fmt.Errorf("--history: %w", err))
-	}
-	return runErr
-}
-
-// readFreshResult reads the result JSON at path when this run wrote it
-// (the file is new, or a new file replaced the one there before).
-func readFreshResult(path string, before os.FileInfo) *golden.Result {
-	after, err := os.Stat(path)
-	if err != nil || (before != nil && os.SameFile(before, after) && before.ModTime().Equal(after.ModTime()) && before.Size() == after.Size()) {
-		return nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil
-	}
-	var r golden.Result
-	if json.Unmarshal(b, &r) != nil || r.SchemaVersion == 0 {
-		return nil
-	}
-	return &r
-}
 
 // errorResult stands for a run that ended before producing a result.
 func errorResult(model string, prec golden.Precision, device string, err error) *golden.Result {
@@ -159,29 +34,6 @@ func errorResult(model string, prec golden.Precision, device string, err error) 
 		file.Close()
 	}
 	return r
-}
-
-// withoutFlag returns args without the flag name and its value (-name V,
-// --name V, -name=V, --name=V), up to a "--".
-func withoutFlag(args []string, name string) []string {
-	out := make([]string, 0, len(args))
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			return append(out, args[i:]...)
-		}
-		if n := strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"); len(n) < len(a) {
-			if n == name {
-				i++
-				continue
-			}
-			if strings.HasPrefix(n, name+"=") {
-				continue
-			}
-		}
-		out = append(out, a)
-	}
-	return out
 }
 
 // historyFlags are the flags of `validate history`.
@@ -337,6 +189,27 @@ func writeReport(path string, render func(io.Writer) error) error {
 func writeFile(path string, b []byte) error {
 	if err := tensor.WriteFileAtomic(path, b); err != nil {
 		return &inputError{err}
+	}
+	return nil
+}
+
+// recordHistory appends a validation's result to the history at path; a
+// run that stopped before producing a result is recorded as an error
+// result, so the history never misses a failure.
+func recordHistory(path, model string, f *validateFlags, res *golden.Result, runErr error) error {
+	store, err := history.Open(path)
+	if err != nil {
+		return usagef("--history: %v", err)
+	}
+	if res == nil {
+		cause := runErr
+		if cause == nil {
+			cause = errors.New("the run left no result")
+		}
+		res = errorResult(model, golden.Precision(f.precision), f.device, cause)
+	}
+	if err := store.Append(res); err != nil {
+		return fmt.Errorf("--history: %w", err)
 	}
 	return nil
 }

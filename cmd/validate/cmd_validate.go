@@ -29,6 +29,7 @@ type validateFlags struct {
 	markdown  string
 	html      string
 	junit     string
+	history   string
 }
 
 func (f *validateFlags) register(fs *flag.FlagSet) {
@@ -44,6 +45,7 @@ func (f *validateFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.markdown, "markdown", "", "also write the report as Markdown to `FILE`")
 	fs.StringVar(&f.html, "html", "", "also write the report as a standalone HTML page to `FILE`")
 	fs.StringVar(&f.junit, "junit", "", "also write JUnit XML to `FILE` (one test case per output) for CI")
+	fs.StringVar(&f.history, "history", "", "also append the result to the history `FILE` (see 'validate history')")
 }
 
 func validateCommand() *command {
@@ -88,6 +90,11 @@ func msSince(t time.Time) float64 { return float64(time.Since(t)) / float64(time
 // validateOne validates MODEL on one device and reports the result.
 func validateOne(ctx context.Context, f *validateFlags, model string, stdout, stderr io.Writer) error {
 	res, err := validateModel(ctx, f, model, stderr)
+	if f.history != "" {
+		if herr := recordHistory(f.history, model, f, res, err); herr != nil {
+			err = errors.Join(err, herr)
+		}
+	}
 	if res != nil {
 		if perr := emitResult(f, res, stdout); perr != nil && err == nil {
 			err = perr
