@@ -94,7 +94,7 @@ func Convert(g *graph.Graph, opts Options) ([]byte, *NameMap, error) {
 	}
 	batch := max(opts.Batch, 1)
 	for _, v := range g.Inputs {
-		if !v.NoBatch && (len(v.Shape) == 0 || v.Shape[0] != batch) {
+		if !v.NoBatch && len(v.Shape) > 0 && v.Shape[0] != batch {
 			g = g.Clone()
 			if err := g.SetBatch(batch); err != nil {
 				return nil, nil, fmt.Errorf("tflite: set batch %d: %w", batch, err)
