@@ -27,12 +27,21 @@ func convertCommand() *command {
 		fs.StringVar(&f.weights, "model-json", "", "Keras architecture `FILE` (model.to_json()) for a weights-only .h5")
 		fs.StringVar(&f.arch, "arch", "", "architecture `FILE` (YAML) for a PyTorch state_dict")
 		fs.BoolVar(&f.nhwcIO, "nhwc-io", false, "PyTorch models: NHWC inputs and outputs")
+		fs.StringVar(&f.precision, "precision", "float32", "precision: float32, float16, dynamic (int8 weights) or int8 (calibrated on --inputs, else on seeded random samples)")
+		fs.BoolVar(&f.int8IO, "int8-io", false, "int8 models: int8 inputs and outputs instead of float")
+		fs.StringVar(&f.inputs, "inputs", "", "int8 calibration data `FILE` (.npy/.npz, first axis = samples)")
+		fs.IntVar(&f.samples, "samples", 32, "int8 calibration: number of seeded random samples when --inputs is not given")
+		fs.Uint64Var(&f.seed, "seed", 0, "seed of the random calibration samples")
+		fs.StringVar(&f.inputRange, "input-range", "-1,1", "`LO,HI` range of random float calibration samples")
 		pos, err := c.parse(fs, args, stdout)
 		if err != nil {
 			return err
 		}
 		if len(pos) != 1 || out == "" {
 			return usagef("convert: want MODEL and -o OUT.tflite")
+		}
+		if err := f.checkSampleFlags(); err != nil {
+			return err
 		}
 		if f.batch < 1 {
 			return usagef("--batch must be at least 1, got %d", f.batch)
@@ -41,8 +50,14 @@ func convertCommand() *command {
 		if err != nil {
 			return &inputError{err}
 		}
+		var calib golden.Samples
+		if f.precision == string(golden.Int8) {
+			if calib, err = f.loadSamples(graphSpecs(g)); err != nil {
+				return err
+			}
+		}
 		t0 := time.Now()
-		b, _, err := convertGraph(g, &f)
+		b, _, err := convertCalibrated(g, &f, calib)
 		if err != nil {
 			return &inputError{fmt.Errorf("%s: converting: %w", pos[0], err)}
 		}
@@ -77,8 +92,7 @@ func referenceCommand() *command {
 		if len(pos) != 1 || f.out == "" {
 			return usagef("reference: want MODEL and --out OUT.npz")
 		}
-		lo, hi, err := parseRange(f.inputRange)
-		if err != nil {
+		if err := f.checkSampleFlags(); err != nil {
 			return err
 		}
 		g, _, err := loadSource(pos[0], sourceOptions{ModelJSON: f.weights, Arch: f.arch, Batch: max(f.batch, 1)})
@@ -89,14 +103,9 @@ func referenceCommand() *command {
 		if err != nil {
 			return &inputError{fmt.Errorf("%s: %w", pos[0], err)}
 		}
-		specs := graphSpecs(g)
-		var samples golden.Samples
-		if f.inputs != "" {
-			if samples, err = golden.LoadInputs(f.inputs, specs); err != nil {
-				return &inputError{err}
-			}
-		} else {
-			samples = golden.RandomInputs(specs, f.samples, f.seed, lo, hi)
+		samples, err := f.loadSamples(graphSpecs(g))
+		if err != nil {
+			return err
 		}
 		t0 := time.Now()
 		outs, err := prog.RunBatch(samples)

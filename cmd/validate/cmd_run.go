@@ -131,13 +131,40 @@ func specsOf(infos []runtime.TensorInfo) []golden.InputSpec {
 	return specs
 }
 
-func runModel(ctx context.Context, f *runFlags, modelPath string, stdout, stderr io.Writer) error {
-	lo, hi, err := parseRange(f.inputRange)
-	if err != nil {
+// checkSampleFlags checks --input-range and --samples before any work.
+func (f *runFlags) checkSampleFlags() error {
+	if _, _, err := parseRange(f.inputRange); err != nil {
 		return err
 	}
 	if f.samples < 1 {
 		return usagef("--samples must be at least 1, got %d", f.samples)
+	}
+	return nil
+}
+
+// loadSamples returns the runs to feed inputs described by specs: read from
+// --inputs, else --samples seeded random ones over --input-range.
+func (f *runFlags) loadSamples(specs []golden.InputSpec) (golden.Samples, error) {
+	if err := f.checkSampleFlags(); err != nil {
+		return nil, err
+	}
+	if f.inputs == "" {
+		lo, hi, _ := parseRange(f.inputRange)
+		return golden.RandomInputs(specs, f.samples, f.seed, lo, hi), nil
+	}
+	samples, err := golden.LoadInputs(f.inputs, specs)
+	if err != nil {
+		return nil, &inputError{err}
+	}
+	if len(samples) == 0 {
+		return nil, &inputError{fmt.Errorf("%s: holds no samples", f.inputs)}
+	}
+	return samples, nil
+}
+
+func runModel(ctx context.Context, f *runFlags, modelPath string, stdout, stderr io.Writer) error {
+	if err := f.checkSampleFlags(); err != nil {
+		return err
 	}
 	model, mi, err := readModel(modelPath)
 	if err != nil {
@@ -149,18 +176,9 @@ func runModel(ctx context.Context, f *runFlags, modelPath string, stdout, stderr
 	}
 	defer sess.Close()
 
-	specs := specsOf(sess.Inputs())
-	var samples golden.Samples
-	if f.inputs != "" {
-		samples, err = golden.LoadInputs(f.inputs, specs)
-		if err != nil {
-			return &inputError{err}
-		}
-		if len(samples) == 0 {
-			return &inputError{fmt.Errorf("%s: holds no samples", f.inputs)}
-		}
-	} else {
-		samples = golden.RandomInputs(specs, f.samples, f.seed, lo, hi)
+	samples, err := f.loadSamples(specsOf(sess.Inputs()))
+	if err != nil {
+		return err
 	}
 
 	for range f.warmup {

@@ -42,12 +42,8 @@ type validation struct {
 // compared (bad usage, unreadable model); afterwards the result's verdict is
 // "error" when a step failed, and a repro bundle has been written.
 func validateModel(ctx context.Context, f *validateFlags, modelPath string, progress io.Writer) (*golden.Result, error) {
-	lo, hi, err := parseRange(f.inputRange)
-	if err != nil {
+	if err := f.checkSampleFlags(); err != nil {
 		return nil, err
-	}
-	if f.samples < 1 {
-		return nil, usagef("--samples must be at least 1, got %d", f.samples)
 	}
 	if f.batch < 1 {
 		return nil, usagef("--batch must be at least 1, got %d", f.batch)
@@ -89,17 +85,8 @@ func validateModel(ctx context.Context, f *validateFlags, modelPath string, prog
 	}
 
 	// 2. Inputs.
-	specs := graphSpecs(g)
-	if f.inputs != "" {
-		v.inputs, err = golden.LoadInputs(f.inputs, specs)
-		if err != nil {
-			return nil, &inputError{err}
-		}
-		if len(v.inputs) == 0 {
-			return nil, &inputError{fmt.Errorf("%s: holds no samples", f.inputs)}
-		}
-	} else {
-		v.inputs = golden.RandomInputs(specs, f.samples, f.seed, lo, hi)
+	if v.inputs, err = f.loadSamples(graphSpecs(g)); err != nil {
+		return nil, err
 	}
 	v.res.Samples = len(v.inputs)
 
