@@ -106,7 +106,7 @@ func validateModel(ctx context.Context, f *validateFlags, modelPath string, prog
 		}
 		ms := msSince(t0)
 		v.res.ConvertMS = &ms
-		v.res.TFLite = "model.tflite"
+		// res.TFLite names a file: set when --out writes one.
 	}
 
 	// From here on, a failure still leaves a result and a repro bundle.
@@ -151,7 +151,7 @@ func (v *validation) compare(ctx context.Context, prog *reference.Program, progr
 	step(progress, "opening %s on %s", f.runtime, f.device)
 	sess, err := openDevice(ctx, &f.runFlags, v.tflite, progress)
 	if err != nil {
-		return fmt.Errorf("%s: %w", v.res.TFLite, err)
+		return fmt.Errorf("%s: %w", v.tfliteLabel(), err)
 	}
 	defer sess.Close()
 	info := sess.Info()
@@ -398,4 +398,13 @@ func (v *validation) locate(ctx context.Context, progress io.Writer) {
 		v.res.Divergence = d
 		step(progress, "%s", d)
 	}
+}
+
+// tfliteLabel names the .tflite in messages: its file, or "the converted
+// model" when it exists only in memory.
+func (v *validation) tfliteLabel() string {
+	if v.res.TFLite != "" {
+		return v.res.TFLite
+	}
+	return "the converted model"
 }
