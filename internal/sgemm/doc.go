@@ -25,6 +25,13 @@
 // SgemmPacked per input; to add the bias, fill each row of C with it and pass
 // beta = 1.
 //
+// Two companions of the convolution GEMM share the assembly: Epilogue
+// applies the per-channel work after a product (bias, activation, a
+// BatchNorm's scale and shift, a second activation) in one pass, rounding
+// like the separate passes it replaces; Depthwise3 computes output pixels of
+// a depthwise convolution with 3-wide kernels, whose im2col would be all
+// copying and no arithmetic.
+//
 // Sgemm and SgemmPacked are safe for concurrent use. All work of one call
 // runs on the calling goroutine: one small GEMM split across cores is slower
 // than one core on this project's 2-core target, so callers parallelise over

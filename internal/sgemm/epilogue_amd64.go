@@ -1,0 +1,59 @@
+//go:build amd64 && !purego
+
+package sgemm
+
+import "unsafe"
+
+// Epilogue kernel flag bits.
+const (
+	epBias = 1 << iota
+	epRelu1
+	epRelu61
+	epScale
+	epRelu2
+	epRelu62
+)
+
+// epilogueKernel applies an epilogue to the first wide (a multiple of 8, at
+// least 8) columns of rows rows of ld bytes; flags as the ep* bits.
+//
+//go:noescape
+func epilogueKernel(dst, src unsafe.Pointer, rows, ld, wide int, bias, scale, shift unsafe.Pointer, flags int)
+
+// depthwise3Kernel is Depthwise3 for c = 8*blocks; ldr, step and dx in
+// bytes.
+//
+//go:noescape
+func depthwise3Kernel(dst, x unsafe.Pointer, ldr, step, dx int, w, bias unsafe.Pointer, rows, n, blocks int)
+
+func actFlags(a Act, relu, relu6 int) int {
+	switch a {
+	case ActRelu:
+		return relu
+	case ActRelu6:
+		return relu | relu6
+	}
+	return 0
+}
+
+func epilogueAsm(e *Epilogue, dst, src []float32, rows, cols, wide int) {
+	flags := actFlags(e.Act1, epRelu1, epRelu61) | actFlags(e.Act2, epRelu2, epRelu62)
+	var bias, scale, shift unsafe.Pointer
+	if e.Bias != nil {
+		flags |= epBias
+		bias = unsafe.Pointer(unsafe.SliceData(e.Bias))
+	}
+	if e.Scale != nil {
+		flags |= epScale
+		scale = unsafe.Pointer(unsafe.SliceData(e.Scale))
+		shift = unsafe.Pointer(unsafe.SliceData(e.Shift))
+	}
+	epilogueKernel(unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(unsafe.SliceData(src)),
+		rows, cols*4, wide, bias, scale, shift, flags)
+}
+
+func depthwise3Asm(dst, x []float32, ldr, step, dx int, w, bias []float32, rows, n, c int) {
+	depthwise3Kernel(unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(unsafe.SliceData(x)),
+		ldr*4, step*4, dx*4, unsafe.Pointer(unsafe.SliceData(w)), unsafe.Pointer(unsafe.SliceData(bias)),
+		rows, n, c/8)
+}

@@ -1,0 +1,13 @@
+//go:build !amd64 || purego
+
+package sgemm
+
+// epilogueAsm is never called without the assembly kernels.
+func epilogueAsm(e *Epilogue, dst, src []float32, rows, cols, wide int) {
+	panic("sgemm: no assembly epilogue")
+}
+
+// depthwise3Asm falls back to the portable kernel.
+func depthwise3Asm(dst, x []float32, ldr, step, dx int, w, bias []float32, rows, n, c int) {
+	depthwise3Go(dst, x, ldr, step, dx, w, bias, rows, n, c)
+}
