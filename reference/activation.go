@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/internal/sgemm"
 )
 
 // unaryFunc returns the float64 function an elementwise activation or math
@@ -99,15 +100,13 @@ func unary(f func(float64) float64, x, out []float32) {
 
 // relu is the fast path of Relu (the most common activation).
 func relu(x, out []float32) {
-	out = out[:len(x)]
-	for i, v := range x {
-		out[i] = reluBits(v)
-	}
+	e := sgemm.Epilogue{Act2: sgemm.ActRelu}
+	e.Apply(out[:len(x)], x, 1, len(x))
 }
 
 func prepareUnary(op graph.Op) (prepared, bool) {
 	if _, ok := op.(*graph.Relu); ok {
-		return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+		return prepared{act: sgemm.ActRelu, run: func(ins, outs [][]float32, _ []float32) error {
 			relu(ins[0], outs[0])
 			return nil
 		}}, true

@@ -46,6 +46,19 @@ func prepareConv2D(c *nodeCtx, op *graph.Conv2D) (prepared, error) {
 				cw.taps[t*g.OutC+o] = oihw[o*taps+t]
 			}
 		}
+		if g.OutC == g.InC && g.KW == 3 && g.KH <= 3 && g.DilH >= 1 && g.DilW >= 1 {
+			b := bias
+			if b == nil {
+				b = make([]float32, g.OutC)
+			}
+			mk := func(ep epilogue) kernelFunc {
+				return func(ins, outs [][]float32, s []float32) error {
+					depthwise3NHWC(g, ins[0], cw.taps, b, act, ep, outs[0], s)
+					return nil
+				}
+			}
+			return prepared{run: mk(epilogue{}), fuse: mk, scratch: 3 * 3 * g.OutC}, nil
+		}
 		if g.StrideW == 1 && g.OutC == g.InC && g.KW <= 16 {
 			rows := repeatTaps(cw.taps, g.KH*g.KW, g.OutC, g.OutW)
 			var biasRow []float32
@@ -88,10 +101,13 @@ func prepareConv2D(c *nodeCtx, op *graph.Conv2D) (prepared, error) {
 		if !isPointwise(g) {
 			scratch = g.OutH * g.OutW * k
 		}
-		return prepared{scratch: scratch, run: func(ins, outs [][]float32, s []float32) error {
-			conv2DNHWC(g, ins[0], cw.packed, bias, act, outs[0], s)
-			return nil
-		}}, nil
+		mk := func(ep epilogue) kernelFunc {
+			return func(ins, outs [][]float32, s []float32) error {
+				conv2DNHWC(g, ins[0], cw.packed, bias, act, ep, outs[0], s)
+				return nil
+			}
+		}
+		return prepared{scratch: scratch, run: mk(epilogue{}), fuse: mk}, nil
 	default:
 		cw.gemm = oihw
 		scratch := 0
@@ -129,6 +145,14 @@ func im2colNHWC(g graph.ConvGeom, x []float32, gi int, col []float32) {
 					idx += g.KW * cpg
 					continue
 				}
+				ix0 := ox*g.StrideW - g.PadLeft
+				if g.Groups == 1 && g.DilW == 1 && ix0 >= 0 && ix0+g.KW <= g.InW {
+					// The row's taps are one contiguous run of the input.
+					src := (iy*g.InW + ix0) * g.InC
+					copy(row[idx:idx+g.KW*cpg], x[src:src+g.KW*cpg])
+					idx += g.KW * cpg
+					continue
+				}
 				for kx := range g.KW {
 					ix := ox*g.StrideW - g.PadLeft + kx*g.DilW
 					if ix < 0 || ix >= g.InW {
@@ -146,8 +170,9 @@ func im2colNHWC(g graph.ConvGeom, x []float32, gi int, col []float32) {
 
 // conv2DNHWC is a grouped convolution of x [N,H,W,C_in] into out
 // [N,OH,OW,C_out] with per-group packed weights [KH*KW*Cpg][Opg], through
-// im2col and GEMM (no im2col for pointwise convolutions).
-func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float32, act graph.Activation, out, scratch []float32) {
+// im2col and GEMM (no im2col for pointwise convolutions), then bias, act
+// and the fused ep.
+func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float32, act graph.Activation, ep epilogue, out, scratch []float32) {
 	cpg, opg := g.InC/g.Groups, g.OutC/g.Groups
 	m := g.OutH * g.OutW
 	k := g.KH * g.KW * cpg
@@ -162,7 +187,7 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 			im2colNHWC(g, xs, gi, scratch)
 			sgemm.SgemmPacked(false, m, 1, scratch, k, w[gi], 0, os[gi*opg:], g.OutC)
 		}
-		biasActRows(os, m, g.OutC, bias, act)
+		finishRows(os, m, g.OutC, bias, act, ep)
 	}
 }
 
@@ -228,6 +253,70 @@ func depthwiseNHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activati
 				}
 				applyAct(o, act)
 			}
+		}
+	}
+}
+
+// depthwise3NHWC is depthwiseNHWC for multiplier 1 and kernels 3 wide and
+// at most 3 tall, any stride and dilation, through sgemm.Depthwise3: each
+// output row in one call for the pixels whose taps are all inside the
+// input, one call per edge pixel on a zero-padded copy of its taps
+// (scratch, 3*3*C), then bias (taken by Depthwise3), act and ep per row.
+func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activation, ep epilogue, out, scratch []float32) {
+	c := g.OutC
+	rowLen := g.OutW * c
+	inSize, outSize := g.InH*g.InW*c, g.OutH*rowLen
+	ldr, step, dx := g.DilH*g.InW*c, g.StrideW*c, g.DilW*c
+	// Output columns [lo, hi) read only columns inside the input.
+	lo := min(g.OutW, (g.PadLeft+g.StrideW-1)/g.StrideW)
+	hi := lo
+	for hi < g.OutW && hi*g.StrideW-g.PadLeft+2*g.DilW < g.InW {
+		hi++
+	}
+	patch := scratch[:3*3*c]
+	for n := range g.N {
+		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
+		for oy := range g.OutH {
+			orow := os[oy*rowLen : (oy+1)*rowLen]
+			// Kernel rows [k0, k1) fall inside the input.
+			iy0 := oy*g.StrideH - g.PadTop
+			k0, k1 := 0, g.KH
+			for k0 < k1 && iy0+k0*g.DilH < 0 {
+				k0++
+			}
+			for k1 > k0 && iy0+(k1-1)*g.DilH >= g.InH {
+				k1--
+			}
+			if k0 == k1 {
+				for ox := range g.OutW {
+					copy(orow[ox*c:(ox+1)*c], bias)
+				}
+				finishRows(orow, g.OutW, c, nil, act, ep)
+				continue
+			}
+			rows := k1 - k0
+			w := taps[k0*3*c : k1*3*c]
+			base := (iy0 + k0*g.DilH) * g.InW * c
+			if hi > lo {
+				sgemm.Depthwise3(orow[lo*c:hi*c], xs[base+(lo*g.StrideW-g.PadLeft)*c:], ldr, step, dx, w, bias, rows, hi-lo, c)
+			}
+			for ox := range g.OutW {
+				if ox >= lo && ox < hi {
+					continue
+				}
+				clear(patch)
+				for r := range rows {
+					for t := range 3 {
+						ix := ox*g.StrideW - g.PadLeft + t*g.DilW
+						if ix >= 0 && ix < g.InW {
+							src := base + r*ldr + ix*c
+							copy(patch[(r*3+t)*c:(r*3+t+1)*c], xs[src:src+c])
+						}
+					}
+				}
+				sgemm.Depthwise3(orow[ox*c:(ox+1)*c], patch, 3*c, 0, c, w, bias, rows, 1, c)
+			}
+			finishRows(orow, g.OutW, c, nil, act, ep)
 		}
 	}
 }

@@ -101,6 +101,13 @@ var convCases = []convCase{
 	{2, 4, 7, 7, 4, 3, 3, 4, [2]int{2, 1}, [2]int{1, 1}, graph.Explicit(0, 2, 2, 0)},
 	{1, 5, 4, 4, 5, 3, 3, 5, [2]int{1, 1}, [2]int{1, 1}, graph.Valid()},
 	{1, 5, 3, 2, 5, 3, 3, 5, [2]int{1, 1}, [2]int{1, 1}, graph.Same()},
+	// Depthwise 3-wide kernels with 8k channels (the assembly rows): short
+	// kernels, dilation, stride 3, padding wider than the kernel.
+	{1, 16, 7, 9, 16, 2, 3, 16, [2]int{2, 2}, [2]int{1, 2}, graph.Same()},
+	{2, 8, 5, 4, 8, 1, 3, 8, [2]int{1, 3}, [2]int{1, 1}, graph.Explicit(0, 0, 2, 1)},
+	{1, 8, 2, 2, 8, 3, 3, 8, [2]int{1, 1}, [2]int{1, 1}, graph.Explicit(3, 3, 3, 3)},
+	{1, 24, 12, 12, 24, 3, 3, 24, [2]int{2, 2}, [2]int{1, 1}, graph.Same()},
+	{1, 32, 6, 6, 32, 3, 3, 32, [2]int{1, 1}, [2]int{2, 1}, graph.Explicit(1, 2, 0, 1)},
 }
 
 // TestConv2DLayouts checks every kernel path (im2col, pointwise, grouped,

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/internal/sgemm"
 )
 
 func prepareBatchNorm(c *nodeCtx, op *graph.BatchNorm) (prepared, error) {
@@ -20,10 +21,14 @@ func prepareBatchNorm(c *nodeCtx, op *graph.BatchNorm) (prepared, error) {
 	}
 	scale, shift := batchNormCoefficients(p[0], p[1], p[2], p[3], op.Epsilon)
 	outer, ch, inner := axisSplit(c.shape(0), axis)
-	return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+	pr := prepared{run: func(ins, outs [][]float32, _ []float32) error {
 		scaleShift(ins[0], outs[0], outer, ch, inner, scale, shift)
 		return nil
-	}}, nil
+	}}
+	if inner == 1 && len(scale) == ch {
+		pr.bn = &epilogue{scale: scale, shift: shift}
+	}
+	return pr, nil
 }
 
 // batchNormCoefficients folds inference batch normalization into y = x*scale
@@ -39,18 +44,14 @@ func batchNormCoefficients(gamma, beta, mean, variance []float32, eps float32) (
 	return scale, shift
 }
 
-// scaleShift computes out = x*scale[c] + shift[c] for x viewed as
-// [outer][channels][inner].
+// scaleShift computes out = x*scale[c] + shift[c] (the product rounded
+// before the sum) for x viewed as [outer][channels][inner]. Channels-last
+// data goes through sgemm.Epilogue, as when the BatchNorm is fused into the
+// node before it.
 func scaleShift(x, out []float32, outer, channels, inner int, scale, shift []float32) {
 	if inner == 1 { // channels last
-		scale, shift = scale[:channels], shift[:channels]
-		for o := range outer {
-			xs, os := x[o*channels:(o+1)*channels], out[o*channels:(o+1)*channels]
-			xs, os = xs[:len(scale)], os[:len(scale)]
-			for j, s := range scale {
-				os[j] = xs[j]*s + shift[j]
-			}
-		}
+		e := sgemm.Epilogue{Scale: scale[:channels], Shift: shift[:channels]}
+		e.Apply(out, x, outer, channels)
 		return
 	}
 	for o := range outer {
@@ -59,7 +60,7 @@ func scaleShift(x, out []float32, outer, channels, inner int, scale, shift []flo
 			base := (o*channels + c) * inner
 			xs, os := x[base:base+inner], out[base:base+inner]
 			for i, v := range xs {
-				os[i] = v*s + b
+				os[i] = float32(v*s) + b
 			}
 		}
 	}

@@ -7,12 +7,21 @@ import (
 	"sync"
 
 	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/internal/sgemm"
 	"github.com/edgeval/edgeval/tensor"
 )
 
 // Program is a graph prepared for evaluation: validated, with its weights in
 // the kernels' forms. It is immutable and safe for concurrent use; each run
 // takes its buffers from a pool.
+//
+// A Program holds two plans. The full plan (RunAll) runs every node into a
+// buffer of its own. The fast plan (Run, RunBatch) fuses a node with the
+// BatchNorm and ReLU that alone read its output (the node writes the last
+// value of the chain, applying the rest in its epilogue) and lets values
+// whose readers have all run share buffers, so that the working set stays
+// in cache. Both plans compute every element with the same float32
+// operations in the same order, so Run's outputs are RunAll's bit for bit.
 type Program struct {
 	g       *graph.Graph
 	values  []*graph.Value // by slot
@@ -20,22 +29,40 @@ type Program struct {
 	consts  [][]float32    // by slot, nil for computed values
 	inputs  []int
 	outputs []int
-	steps   []step
 	scratch int // elements of scratch a run needs
+	full    plan
+	fast    plan
+}
+
+// plan is one way of running the program: the steps in order and where
+// each slot's buffer lives.
+type plan struct {
+	steps []step
+	// bufOf maps a computed slot to its buffer (-1 when the plan never
+	// writes it); bufSize holds each buffer's size in elements.
+	bufOf   []int
+	bufSize []int
 	pool    sync.Pool
 }
 
-// step evaluates one node, reading and writing the state's buffers.
+// step evaluates one node (or a fused chain of nodes, named by the first),
+// reading and writing the buffers of the slots ins and outs.
 type step struct {
-	node *graph.Node
-	run  func(s *state) error
+	node      *graph.Node
+	run       kernelFunc
+	ins, outs []int
 }
 
-// state holds one run's buffers.
+// state holds one run's buffers: bufs by slot (constants are the program's
+// own slices; computed slots of one plan buffer share its memory) and, per
+// step, the argument slices its kernel takes.
 type state struct {
 	bufs    [][]float32
 	scratch []float32
+	args    []stepArgs
 }
+
+type stepArgs struct{ ins, outs [][]float32 }
 
 // kernelFunc is the prepared form of a node: it reads its inputs and writes
 // its outputs (ins and outs are the node's buffers in order) using scratch.
@@ -45,6 +72,15 @@ type kernelFunc func(ins, outs [][]float32, scratch []float32) error
 type prepared struct {
 	run     kernelFunc
 	scratch int
+	// fuse, when set, returns the kernel followed by ep in one pass; nodes
+	// without it are fused by applying ep to their output afterwards.
+	fuse func(ep epilogue) kernelFunc
+	// bn is set for a channels-last BatchNorm: the scale and shift a
+	// producer's epilogue can apply instead.
+	bn *epilogue
+	// act is set for an activation node a producer's epilogue can apply
+	// instead, with the same bits.
+	act sgemm.Act
 }
 
 // Prepare validates g and converts it into a Program. Every node the
@@ -77,6 +113,7 @@ func Prepare(g *graph.Graph) (*Program, error) {
 		p.inputs = append(p.inputs, add(v))
 	}
 	var unsupported []UnsupportedNode
+	var nodes []preparedNode
 	for _, n := range g.Nodes {
 		ins := make([]int, len(n.Inputs))
 		for i, v := range n.Inputs {
@@ -92,21 +129,7 @@ func Prepare(g *graph.Graph) (*Program, error) {
 			continue
 		}
 		p.scratch = max(p.scratch, pr.scratch)
-		node, run := n, pr.run
-		p.steps = append(p.steps, step{node: n, run: func(s *state) error {
-			var inb, outb [8][]float32
-			ib, ob := inb[:0], outb[:0]
-			for _, i := range ins {
-				ib = append(ib, s.bufs[i])
-			}
-			for _, o := range outs {
-				ob = append(ob, s.bufs[o])
-			}
-			if err := run(ib, ob, s.scratch); err != nil {
-				return &EvalError{Node: node.Name, Op: node.Op.Kind(), Err: err}
-			}
-			return nil
-		}})
+		nodes = append(nodes, preparedNode{node: n, prepared: pr, ins: ins, outs: outs})
 	}
 	if len(unsupported) > 0 {
 		return nil, &UnsupportedError{Nodes: unsupported}
@@ -114,28 +137,45 @@ func Prepare(g *graph.Graph) (*Program, error) {
 	for _, v := range g.Outputs {
 		p.outputs = append(p.outputs, slot[v])
 	}
+	p.planFull(nodes)
+	p.planFast(nodes)
 	return p, nil
 }
 
 // Graph returns the graph p evaluates.
 func (p *Program) Graph() *graph.Graph { return p.g }
 
-func (p *Program) getState() *state {
-	if s, ok := p.pool.Get().(*state); ok {
+func (p *Program) getState(pl *plan) *state {
+	if s, ok := pl.pool.Get().(*state); ok {
 		return s
 	}
 	s := &state{bufs: make([][]float32, len(p.values)), scratch: make([]float32, p.scratch)}
-	for i, c := range p.consts {
-		if c != nil {
-			s.bufs[i] = c
-		} else {
-			s.bufs[i] = make([]float32, p.sizes[i])
+	mem := make([][]float32, len(pl.bufSize))
+	for i, n := range pl.bufSize {
+		mem[i] = make([]float32, n)
+	}
+	for i := range p.values {
+		switch {
+		case p.consts[i] != nil:
+			s.bufs[i] = p.consts[i]
+		case pl.bufOf[i] >= 0:
+			s.bufs[i] = mem[pl.bufOf[i]][:p.sizes[i]:p.sizes[i]]
+		}
+	}
+	s.args = make([]stepArgs, len(pl.steps))
+	for i, st := range pl.steps {
+		a := &s.args[i]
+		for _, j := range st.ins {
+			a.ins = append(a.ins, s.bufs[j])
+		}
+		for _, j := range st.outs {
+			a.outs = append(a.outs, s.bufs[j])
 		}
 	}
 	return s
 }
 
-// checkInputs converts the input tensors into the state's buffers.
+// loadInputs converts the input tensors into the state's buffers.
 func (p *Program) loadInputs(s *state, inputs []*tensor.Tensor) error {
 	if len(inputs) != len(p.inputs) {
 		return &InputError{Index: len(inputs), Msg: fmt.Sprintf("got %d inputs, the graph takes %d", len(inputs), len(p.inputs))}
@@ -165,13 +205,14 @@ func (p *Program) loadInputs(s *state, inputs []*tensor.Tensor) error {
 	return nil
 }
 
-func (p *Program) exec(s *state, inputs []*tensor.Tensor) error {
+func (p *Program) exec(pl *plan, s *state, inputs []*tensor.Tensor) error {
 	if err := p.loadInputs(s, inputs); err != nil {
 		return err
 	}
-	for _, st := range p.steps {
-		if err := st.run(s); err != nil {
-			return err
+	for i, st := range pl.steps {
+		a := &s.args[i]
+		if err := st.run(a.ins, a.outs, s.scratch); err != nil {
+			return &EvalError{Node: st.node.Name, Op: st.node.Op.Kind(), Err: err}
 		}
 	}
 	return nil
@@ -193,9 +234,9 @@ func toTensor(v *graph.Value, buf []float32) *tensor.Tensor {
 // of the input's shape; any numeric dtype is converted) and returns the
 // outputs in the graph's order.
 func (p *Program) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	s := p.getState()
-	defer p.pool.Put(s)
-	if err := p.exec(s, inputs); err != nil {
+	s := p.getState(&p.fast)
+	defer p.fast.pool.Put(s)
+	if err := p.exec(&p.fast, s, inputs); err != nil {
 		return nil, err
 	}
 	out := make([]*tensor.Tensor, len(p.outputs))
@@ -208,9 +249,9 @@ func (p *Program) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 // RunAll evaluates the graph like Run and returns every value computed on
 // the way (the inputs and every node output), keyed by value name.
 func (p *Program) RunAll(inputs []*tensor.Tensor) (map[string]*tensor.Tensor, error) {
-	s := p.getState()
-	defer p.pool.Put(s)
-	if err := p.exec(s, inputs); err != nil {
+	s := p.getState(&p.full)
+	defer p.full.pool.Put(s)
+	if err := p.exec(&p.full, s, inputs); err != nil {
 		return nil, err
 	}
 	out := map[string]*tensor.Tensor{}

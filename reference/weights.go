@@ -99,6 +99,25 @@ func applyAct(x []float32, act graph.Activation) {
 // biasActRows adds bias[j] to column j of a rows x cols row-major matrix and
 // applies act (NHWC outputs, Dense), in one pass for the common cases.
 func biasActRows(out []float32, rows, cols int, bias []float32, act graph.Activation) {
+	finishRows(out, rows, cols, bias, act, epilogue{})
+}
+
+// finishRows applies, to a rows x cols row-major matrix, bias and act and
+// then ep (the fused BatchNorm and activation after the node), in one
+// sgemm.Epilogue pass when act has an sgemm form.
+func finishRows(out []float32, rows, cols int, bias []float32, act graph.Activation, ep epilogue) {
+	if e, ok := ep.withBias(bias, act); ok {
+		if !e.Empty() {
+			e.Apply(out, out, rows, cols)
+		}
+		return
+	}
+	biasActRowsGo(out, rows, cols, bias, act)
+	ep.apply(out[:rows*cols])
+}
+
+// biasActRowsGo is biasActRows for any activation.
+func biasActRowsGo(out []float32, rows, cols int, bias []float32, act graph.Activation) {
 	if bias == nil {
 		applyAct(out[:rows*cols], act)
 		return
