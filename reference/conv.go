@@ -130,38 +130,58 @@ func isPointwise(g graph.ConvGeom) bool {
 
 // im2colNHWC writes, for one HWC sample x and group gi, the matrix
 // [OutH*OutW][KH*KW*Cpg] whose row holds the input patch of one output
-// pixel (zeros where the patch reaches the padding).
+// pixel (zeros where the patch reaches the padding). Without groups and
+// dilation, one kernel row of a patch inside the input is one contiguous
+// run of the input.
 func im2colNHWC(g graph.ConvGeom, x []float32, gi int, col []float32) {
 	cpg := g.InC / g.Groups
 	k := g.KH * g.KW * cpg
+	run := g.KW * cpg
+	// Output columns [lo, hi) whose taps all fall inside the input.
+	lo, hi := g.OutW, g.OutW
+	if g.Groups == 1 && g.DilW == 1 {
+		lo = min(g.OutW, (g.PadLeft+g.StrideW-1)/g.StrideW)
+		hi = lo
+		for hi < g.OutW && hi*g.StrideW-g.PadLeft+g.KW <= g.InW {
+			hi++
+		}
+	}
 	for oy := range g.OutH {
-		for ox := range g.OutW {
-			row := col[(oy*g.OutW+ox)*k : (oy*g.OutW+ox+1)*k]
-			idx := 0
-			for ky := range g.KH {
-				iy := oy*g.StrideH - g.PadTop + ky*g.DilH
-				if iy < 0 || iy >= g.InH {
-					clear(row[idx : idx+g.KW*cpg])
-					idx += g.KW * cpg
+		rows := col[oy*g.OutW*k : (oy+1)*g.OutW*k]
+		for ky := range g.KH {
+			iy := oy*g.StrideH - g.PadTop + ky*g.DilH
+			if iy < 0 || iy >= g.InH {
+				for ox := range g.OutW {
+					clear(rows[ox*k+ky*run : ox*k+(ky+1)*run])
+				}
+				continue
+			}
+			xrow := x[iy*g.InW*g.InC : (iy+1)*g.InW*g.InC]
+			for ox := lo; ox < hi; ox++ {
+				dst := rows[ox*k+ky*run : ox*k+(ky+1)*run]
+				src := (ox*g.StrideW - g.PadLeft) * g.InC
+				if run <= 16 {
+					s := xrow[src : src+run]
+					for i := range dst {
+						dst[i] = s[i]
+					}
 					continue
 				}
-				ix0 := ox*g.StrideW - g.PadLeft
-				if g.Groups == 1 && g.DilW == 1 && ix0 >= 0 && ix0+g.KW <= g.InW {
-					// The row's taps are one contiguous run of the input.
-					src := (iy*g.InW + ix0) * g.InC
-					copy(row[idx:idx+g.KW*cpg], x[src:src+g.KW*cpg])
-					idx += g.KW * cpg
+				copy(dst, xrow[src:src+run])
+			}
+			for ox := range g.OutW {
+				if ox >= lo && ox < hi {
 					continue
 				}
+				dst := rows[ox*k+ky*run : ox*k+(ky+1)*run]
 				for kx := range g.KW {
+					d := dst[kx*cpg : (kx+1)*cpg]
 					ix := ox*g.StrideW - g.PadLeft + kx*g.DilW
 					if ix < 0 || ix >= g.InW {
-						clear(row[idx : idx+cpg])
+						clear(d)
 					} else {
-						src := (iy*g.InW+ix)*g.InC + gi*cpg
-						copy(row[idx:idx+cpg], x[src:src+cpg])
+						copy(d, xrow[ix*g.InC+gi*cpg:ix*g.InC+(gi+1)*cpg])
 					}
-					idx += cpg
 				}
 			}
 		}

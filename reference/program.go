@@ -193,9 +193,7 @@ func (p *Program) loadInputs(s *state, inputs []*tensor.Tensor) error {
 		}
 		dst := s.bufs[p.inputs[i]]
 		if t.DType == tensor.Float32 {
-			for j := range dst {
-				dst[j] = getF32(t.Data, j)
-			}
+			loadFloat32s(dst, t.Data)
 		} else {
 			for j := range dst {
 				dst[j] = float32(t.Float64(j))

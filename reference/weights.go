@@ -3,6 +3,7 @@ package reference
 import (
 	"encoding/binary"
 	"math"
+	"unsafe"
 
 	"github.com/edgeval/edgeval/graph"
 )
@@ -161,4 +162,24 @@ func biasActPlanes(out []float32, channels, size int, bias []float32, act graph.
 		}
 	}
 	applyAct(out[:channels*size], act)
+}
+
+// littleEndian reports whether float32s are stored little-endian in memory,
+// as tensor data is.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// loadFloat32s decodes little-endian float32 data (at least 4*len(dst)
+// bytes) into dst: one copy on a little-endian machine.
+func loadFloat32s(dst []float32, data []byte) {
+	if len(dst) == 0 {
+		return
+	}
+	data = data[:4*len(dst)]
+	if littleEndian {
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), 4*len(dst)), data)
+		return
+	}
+	for j := range dst {
+		dst[j] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*j:]))
+	}
 }

@@ -91,3 +91,38 @@ func benchLoop(b *testing.B, s benchShape, f func()) {
 		b.ReportMetric(flop*float64(b.N)/(c1-c0).Seconds()/1e9, "cpu-GFLOP/s")
 	}
 }
+
+// BenchmarkEpilogue times the fused BatchNorm+ReLU epilogue and the
+// depthwise rows on MobileNetV1-0.25 shapes (rows = pixels, cols =
+// channels).
+func BenchmarkEpilogue(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, s := range []struct{ rows, cols int }{{48 * 48, 8}, {48 * 48, 16}, {24 * 24, 32}, {36, 128}} {
+		x := randVec(rng, s.rows*s.cols)
+		e := Epilogue{Scale: randVec(rng, s.cols), Shift: randVec(rng, s.cols), Act2: ActRelu}
+		b.Run(fmt.Sprintf("shape=%dx%d", s.rows, s.cols), func(b *testing.B) {
+			for b.Loop() {
+				e.Apply(x, x, s.rows, s.cols)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*s.rows*s.cols), "ns/elem")
+		})
+	}
+}
+
+// BenchmarkDepthwise3 times whole 3x3 depthwise rows (48 pixels of 8
+// channels, stride 1 and 2; 6 pixels of 128 channels).
+func BenchmarkDepthwise3(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, s := range []struct{ n, c, stride int }{{48, 8, 1}, {24, 16, 2}, {6, 128, 1}} {
+		ldr := ((s.n-1)*s.stride + 3) * s.c
+		x := randVec(rng, 3*ldr)
+		w, bias := randVec(rng, 9*s.c), randVec(rng, s.c)
+		dst := make([]float32, s.n*s.c)
+		b.Run(fmt.Sprintf("n=%d/c=%d/stride=%d", s.n, s.c, s.stride), func(b *testing.B) {
+			for b.Loop() {
+				Depthwise3(dst, x, ldr, s.stride*s.c, s.c, w, bias, 3, s.n, s.c)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*s.n*s.c), "ns/elem")
+		})
+	}
+}

@@ -2,68 +2,179 @@
 
 #include "textflag.h"
 
+// Epilogue steps on four rows' vectors Y0–Y3 (temporaries Y4–Y7); the
+// column block's bias, scale and shift are in Y12, Y13, Y14, and 6 in Y15.
+#define EPBIAS4 \
+	VADDPS Y12, Y0, Y0; \
+	VADDPS Y12, Y1, Y1; \
+	VADDPS Y12, Y2, Y2; \
+	VADDPS Y12, Y3, Y3
+
+// max(x, 0) on the bits: clear x where its sign bit is set.
+#define EPRELU4 \
+	VPSRAD $31, Y0, Y4; \
+	VPSRAD $31, Y1, Y5; \
+	VPSRAD $31, Y2, Y6; \
+	VPSRAD $31, Y3, Y7; \
+	VPANDN Y0, Y4, Y0; \
+	VPANDN Y1, Y5, Y1; \
+	VPANDN Y2, Y6, Y2; \
+	VPANDN Y3, Y7, Y3
+
+// min(x, 6) returning x when it is NaN (VMINPS returns its second source).
+#define EPMIN64 \
+	VMINPS Y0, Y15, Y0; \
+	VMINPS Y1, Y15, Y1; \
+	VMINPS Y2, Y15, Y2; \
+	VMINPS Y3, Y15, Y3
+
+#define EPSCALE4 \
+	VMULPS Y13, Y0, Y0; \
+	VMULPS Y13, Y1, Y1; \
+	VMULPS Y13, Y2, Y2; \
+	VMULPS Y13, Y3, Y3; \
+	VADDPS Y14, Y0, Y0; \
+	VADDPS Y14, Y1, Y1; \
+	VADDPS Y14, Y2, Y2; \
+	VADDPS Y14, Y3, Y3
+
+#define EPBIAS1 VADDPS Y12, Y0, Y0
+
+#define EPRELU1 \
+	VPSRAD $31, Y0, Y4; \
+	VPANDN Y0, Y4, Y0
+
+#define EPMIN61 VMINPS Y0, Y15, Y0
+
+#define EPSCALE1 \
+	VMULPS Y13, Y0, Y0; \
+	VADDPS Y14, Y0, Y0
+
 // func epilogueKernel(dst, src unsafe.Pointer, rows, ld, wide int, bias, scale, shift unsafe.Pointer, flags int)
 //
-// DI dst row, SI src row, R8 rows left, R9 row stride (bytes), R10 columns
-// per row (multiple of 8), R11 bias, R12 scale, R13 shift, R14 flags,
-// CX column, Y15 = 6.
+// Column blocks of 8 outer, rows inner four at a time, then one at a time;
+// the flags are tested once per four rows.
+// R10 columns left (bytes), R11/R12/R13 bias/scale/shift at the block,
+// R14 flags, R9 row stride, AX 3*R9, DI/SI the block's dst/src columns,
+// R8 rows left, BX/DX row pointers.
 TEXT ·epilogueKernel(SB), NOSPLIT, $0-72
 	MOVQ         dst+0(FP), DI
 	MOVQ         src+8(FP), SI
-	MOVQ         rows+16(FP), R8
 	MOVQ         ld+24(FP), R9
 	MOVQ         wide+32(FP), R10
+	SHLQ         $2, R10
 	MOVQ         bias+40(FP), R11
 	MOVQ         scale+48(FP), R12
 	MOVQ         shift+56(FP), R13
 	MOVQ         flags+64(FP), R14
-	MOVL         $0x40c00000, AX
-	MOVQ         AX, X15
+	LEAQ         (R9)(R9*2), AX
+	MOVL         $0x40c00000, CX
+	MOVQ         CX, X15
 	VBROADCASTSS X15, Y15
 
-eprow:
-	XORQ CX, CX
-
-epcol:
-	VMOVUPS (SI)(CX*4), Y0
+epblock:
 	TESTQ   $1, R14
-	JZ      epact1
-	VADDPS  (R11)(CX*4), Y0, Y0
+	JZ      epnobias
+	VMOVUPS (R11), Y12
 
-epact1:
-	TESTQ  $2, R14
-	JZ     epscale
-	VPSRAD $31, Y0, Y1
-	VPANDN Y0, Y1, Y0
-	TESTQ  $4, R14
-	JZ     epscale
-	VMINPS Y0, Y15, Y0
+epnobias:
+	TESTQ   $8, R14
+	JZ      epnoscale
+	VMOVUPS (R12), Y13
+	VMOVUPS (R13), Y14
 
-epscale:
-	TESTQ  $8, R14
-	JZ     epact2
-	VMULPS (R12)(CX*4), Y0, Y0
-	VADDPS (R13)(CX*4), Y0, Y0
+epnoscale:
+	MOVQ rows+16(FP), R8
+	MOVQ SI, BX
+	MOVQ DI, DX
+	CMPQ R8, $4
+	JLT  epone
 
-epact2:
-	TESTQ  $16, R14
-	JZ     epstore
-	VPSRAD $31, Y0, Y1
-	VPANDN Y0, Y1, Y0
-	TESTQ  $32, R14
-	JZ     epstore
-	VMINPS Y0, Y15, Y0
+epfour:
+	VMOVUPS (BX), Y0
+	VMOVUPS (BX)(R9*1), Y1
+	VMOVUPS (BX)(R9*2), Y2
+	VMOVUPS (BX)(AX*1), Y3
+	TESTQ $1, R14
+	JZ    ep4a
+	EPBIAS4
 
-epstore:
-	VMOVUPS Y0, (DI)(CX*4)
-	ADDQ    $8, CX
-	CMPQ    CX, R10
-	JLT     epcol
+ep4a:
+	TESTQ $2, R14
+	JZ    ep4b
+	EPRELU4
+	TESTQ $4, R14
+	JZ    ep4b
+	EPMIN64
 
-	ADDQ R9, SI
-	ADDQ R9, DI
-	DECQ R8
-	JNZ  eprow
+ep4b:
+	TESTQ $8, R14
+	JZ    ep4c
+	EPSCALE4
+
+ep4c:
+	TESTQ $16, R14
+	JZ    ep4d
+	EPRELU4
+	TESTQ $32, R14
+	JZ    ep4d
+	EPMIN64
+
+ep4d:
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, (DX)(R9*1)
+	VMOVUPS Y2, (DX)(R9*2)
+	VMOVUPS Y3, (DX)(AX*1)
+	LEAQ    (BX)(R9*4), BX
+	LEAQ    (DX)(R9*4), DX
+	SUBQ    $4, R8
+	CMPQ    R8, $4
+	JGE     epfour
+	TESTQ   R8, R8
+	JZ      epnext
+
+epone:
+	VMOVUPS (BX), Y0
+	TESTQ $1, R14
+	JZ    ep1a
+	EPBIAS1
+
+ep1a:
+	TESTQ $2, R14
+	JZ    ep1b
+	EPRELU1
+	TESTQ $4, R14
+	JZ    ep1b
+	EPMIN61
+
+ep1b:
+	TESTQ $8, R14
+	JZ    ep1c
+	EPSCALE1
+
+ep1c:
+	TESTQ $16, R14
+	JZ    ep1d
+	EPRELU1
+	TESTQ $32, R14
+	JZ    ep1d
+	EPMIN61
+
+ep1d:
+	VMOVUPS Y0, (DX)
+	ADDQ    R9, BX
+	ADDQ    R9, DX
+	DECQ    R8
+	JNZ     epone
+
+epnext:
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, R11
+	ADDQ $32, R12
+	ADDQ $32, R13
+	SUBQ $32, R10
+	JNZ  epblock
 	VZEROUPPER
 	RET
 

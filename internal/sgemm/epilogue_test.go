@@ -53,7 +53,8 @@ func TestEpilogueMatchesElementwise(t *testing.T) {
 					for _, a2 := range acts {
 						name := fmt.Sprintf("cols=%d/bias=%v/act1=%d/scale=%v/act2=%d", cols, bias, a1, scale, a2)
 						t.Run(name, func(t *testing.T) {
-							rows := 3
+							// Four rows at a time, then the rest one by one.
+							rows := 9
 							e := Epilogue{Act1: a1, Act2: a2}
 							if bias {
 								e.Bias = randVec(rng, cols)
