@@ -99,7 +99,7 @@ func prepareConv2D(c *nodeCtx, op *graph.Conv2D) (prepared, error) {
 		}
 		scratch := 0
 		if !isPointwise(g) {
-			scratch = g.OutH * g.OutW * k
+			scratch = im2colRows(g, k) * g.OutW * k
 		}
 		mk := func(ep epilogue) kernelFunc {
 			return func(ins, outs [][]float32, s []float32) error {
@@ -128,12 +128,23 @@ func isPointwise(g graph.ConvGeom) bool {
 		g.PadTop == 0 && g.PadBottom == 0 && g.PadLeft == 0 && g.PadRight == 0
 }
 
-// im2colNHWC writes, for one HWC sample x and group gi, the matrix
-// [OutH*OutW][KH*KW*Cpg] whose row holds the input patch of one output
-// pixel (zeros where the patch reaches the padding). Without groups and
-// dilation, one kernel row of a patch inside the input is one contiguous
-// run of the input.
-func im2colNHWC(g graph.ConvGeom, x []float32, gi int, col []float32) {
+// im2colBytes is the size of the patch matrix one GEMM call reads: small
+// enough to stay in the L2 cache between im2col writing it and the GEMM
+// reading it.
+const im2colBytes = 64 << 10
+
+// im2colRows returns how many output rows of patches (each OutW pixels of
+// k values) one GEMM call takes.
+func im2colRows(g graph.ConvGeom, k int) int {
+	return max(1, min(g.OutH, im2colBytes/(4*k*max(1, g.OutW))))
+}
+
+// im2colNHWC writes, for one HWC sample x, group gi and output rows [oy0,
+// oy1), the matrix [(oy1-oy0)*OutW][KH*KW*Cpg] whose row holds the input
+// patch of one output pixel (zeros where the patch reaches the padding).
+// Without groups and dilation, one kernel row of a patch inside the input
+// is one contiguous run of the input.
+func im2colNHWC(g graph.ConvGeom, x []float32, gi, oy0, oy1 int, col []float32) {
 	cpg := g.InC / g.Groups
 	k := g.KH * g.KW * cpg
 	run := g.KW * cpg
@@ -146,8 +157,8 @@ func im2colNHWC(g graph.ConvGeom, x []float32, gi int, col []float32) {
 			hi++
 		}
 	}
-	for oy := range g.OutH {
-		rows := col[oy*g.OutW*k : (oy+1)*g.OutW*k]
+	for oy := oy0; oy < oy1; oy++ {
+		rows := col[(oy-oy0)*g.OutW*k : (oy-oy0+1)*g.OutW*k]
 		for ky := range g.KH {
 			iy := oy*g.StrideH - g.PadTop + ky*g.DilH
 			if iy < 0 || iy >= g.InH {
@@ -199,15 +210,27 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 	inSize, outSize := g.InH*g.InW*g.InC, m*g.OutC
 	for n := range g.N {
 		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
-		for gi := range g.Groups {
-			if isPointwise(g) {
+		if isPointwise(g) {
+			for gi := range g.Groups {
 				sgemm.SgemmPacked(false, m, 1, xs[gi*cpg:], g.InC, w[gi], 0, os[gi*opg:], g.OutC)
-				continue
 			}
-			im2colNHWC(g, xs, gi, scratch)
-			sgemm.SgemmPacked(false, m, 1, scratch, k, w[gi], 0, os[gi*opg:], g.OutC)
+			finishRows(os, m, g.OutC, bias, act, ep)
+			continue
 		}
-		finishRows(os, m, g.OutC, bias, act, ep)
+		// A few output rows at a time, so that the patches are still in
+		// cache when the GEMM reads them and the output when the epilogue
+		// does.
+		step := im2colRows(g, k)
+		for oy0 := 0; oy0 < g.OutH; oy0 += step {
+			oy1 := min(g.OutH, oy0+step)
+			rows := (oy1 - oy0) * g.OutW
+			oc := os[oy0*g.OutW*g.OutC : oy1*g.OutW*g.OutC]
+			for gi := range g.Groups {
+				im2colNHWC(g, xs, gi, oy0, oy1, scratch)
+				sgemm.SgemmPacked(false, rows, 1, scratch, k, w[gi], 0, oc[gi*opg:], g.OutC)
+			}
+			finishRows(oc, rows, g.OutC, bias, act, ep)
+		}
 	}
 }
 

@@ -108,6 +108,10 @@ var convCases = []convCase{
 	{1, 8, 2, 2, 8, 3, 3, 8, [2]int{1, 1}, [2]int{1, 1}, graph.Explicit(3, 3, 3, 3)},
 	{1, 24, 12, 12, 24, 3, 3, 24, [2]int{2, 2}, [2]int{1, 1}, graph.Same()},
 	{1, 32, 6, 6, 32, 3, 3, 32, [2]int{1, 1}, [2]int{2, 1}, graph.Explicit(1, 2, 0, 1)},
+	// Patch matrices larger than one im2col chunk (the last chunk shorter),
+	// with and without groups.
+	{1, 16, 23, 40, 16, 3, 3, 1, [2]int{1, 1}, [2]int{1, 1}, graph.Same()},
+	{2, 32, 21, 30, 32, 3, 3, 2, [2]int{1, 1}, [2]int{1, 1}, graph.Same()},
 }
 
 // TestConv2DLayouts checks every kernel path (im2col, pointwise, grouped,

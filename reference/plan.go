@@ -35,11 +35,13 @@ func (ep epilogue) apply(out []float32) {
 	if ep.empty() {
 		return
 	}
-	c := 1
-	if ep.scale != nil {
-		c = len(ep.scale)
-	}
 	e := sgemm.Epilogue{Scale: ep.scale, Shift: ep.shift, Act2: ep.act}
+	if ep.scale == nil {
+		// No per-channel values: the whole buffer is one row.
+		e.Apply(out, out, 1, len(out))
+		return
+	}
+	c := len(ep.scale)
 	e.Apply(out, out, len(out)/c, c)
 }
 
