@@ -18,8 +18,9 @@ var benchModels = []struct {
 // gives them (bn: separate BatchNorm and ReLU nodes) and as the passes
 // leave them (folded), in NHWC and NCHW. "run" is one sample on one core;
 // "batch" evaluates 64 samples with RunBatch on all cores and reports the
-// time per sample. LiteRT-WASM takes 0.68 ms (vww_96) and 0.87 ms (ResNet-8)
-// per sample on one core of the reference machine.
+// time per sample. LiteRT-WASM takes 0.65-0.70 ms (vww_96) and 0.90-0.96
+// ms (ResNet-8) per sample on one core of the reference machine
+// (bench.BenchmarkInference measures it in the same run).
 func BenchmarkModel(b *testing.B) {
 	for _, m := range benchModels {
 		for _, l := range []graph.Layout{graph.NHWC, graph.NCHW} {

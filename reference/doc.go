@@ -12,6 +12,14 @@
 // Program.RunBatch evaluates many samples on all cores. Run is the one-shot
 // form.
 //
+// Run and RunBatch follow a fast plan (plan.go): a node whose output only a
+// channels-last BatchNorm reads, and then only a ReLU, is run with both in
+// its epilogue (one sgemm.Epilogue pass over a cache-hot chunk), and values
+// share buffers once their readers have run. RunAll follows the full plan,
+// every node into a buffer of its own. The same float32 operations run in
+// the same order either way (the BatchNorm's product is rounded before its
+// sum, never fused), so Run's outputs are RunAll's bit for bit.
+//
 // Every value is computed as float32 (integers, such as Gather indices, are
 // carried as float32 and are exact up to 2^24). Sums accumulate in float32
 // in the kernels' GEMMs, like TFLite; normalisations and softmax accumulate
@@ -20,6 +28,7 @@
 // One file per op family holds the kernels, each a plain function over flat
 // []float32 slices and explicit shapes, with its test beside it: conv.go,
 // pool.go, dense.go, elementwise.go, activation.go, norm.go, shape.go,
-// resize.go. The matrix products run in internal/sgemm (Go assembly on
-// amd64 with AVX2+FMA, pure Go elsewhere).
+// resize.go. The matrix products, the conv epilogues and the 3-wide
+// depthwise rows run in internal/sgemm (Go assembly on amd64 with
+// AVX2+FMA, pure Go elsewhere).
 package reference
