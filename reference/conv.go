@@ -97,6 +97,23 @@ func prepareConv2D(c *nodeCtx, op *graph.Conv2D) (prepared, error) {
 			}
 			cw.packed = append(cw.packed, sgemm.PackB(false, k, opg, dst, opg))
 		}
+		if shiftedRows(g) {
+			// One packed weight per kernel row: [KW*C][C_out].
+			run := g.KW * g.InC
+			rowsW := make([]*sgemm.PackedB, g.KH)
+			for ky := range g.KH {
+				rowsW[ky] = sgemm.PackB(false, run, g.OutC, cw.gemm[ky*run*g.OutC:], g.OutC)
+			}
+			hp, wp := g.InH+g.PadTop+g.PadBottom, g.InW+g.PadLeft+g.PadRight
+			scratch := hp*wp*g.InC + ((g.OutH-1)*wp+g.OutW)*g.OutC
+			mk := func(ep epilogue) kernelFunc {
+				return func(ins, outs [][]float32, s []float32) error {
+					conv2DShiftedNHWC(g, ins[0], rowsW, bias, act, ep, outs[0], s)
+					return nil
+				}
+			}
+			return prepared{scratch: scratch, run: mk(epilogue{}), fuse: mk}, nil
+		}
 		scratch := 0
 		if !isPointwise(g) {
 			scratch = im2colRows(g, k) * g.OutW * k
@@ -230,6 +247,65 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 				sgemm.SgemmPacked(false, rows, 1, scratch, k, w[gi], 0, oc[gi*opg:], g.OutC)
 			}
 			finishRows(oc, rows, g.OutC, bias, act, ep)
+		}
+	}
+}
+
+// shiftedRows reports whether conv2DShiftedNHWC computes the convolution:
+// NHWC, no groups, stride 1, no horizontal dilation, a kernel larger than
+// 1x1 and enough input channels for a kernel row's GEMM to be worth a call.
+func shiftedRows(g graph.ConvGeom) bool {
+	return g.Layout == graph.NHWC && g.Groups == 1 && g.StrideH == 1 && g.StrideW == 1 &&
+		g.DilW == 1 && g.KH*g.KW > 1 && g.InC >= 8 &&
+		g.PadTop >= 0 && g.PadBottom >= 0 && g.PadLeft >= 0 && g.PadRight >= 0
+}
+
+// conv2DShiftedNHWC is a stride-1 convolution without im2col: the input is
+// copied once into a zero-padded [Hp][Wp][C] buffer, in which the KW*C
+// values kernel row ky reads for output pixel (oy, ox) start at padded
+// pixel (oy + ky*DilH)*Wp + ox. Numbering output pixels on the padded width
+// (r = oy*Wp + ox), kernel row ky is then one GEMM whose A rows are one
+// pixel apart in the padded buffer (sgemm.SgemmPackedOverlap); the KH
+// products add up in tmp [r][C_out], whose Wp-OutW columns past each
+// output row are discarded when the epilogue writes out.
+func conv2DShiftedNHWC(g graph.ConvGeom, x []float32, rowsW []*sgemm.PackedB, bias []float32, act graph.Activation, ep epilogue, out, scratch []float32) {
+	c := g.InC
+	hp, wp := g.InH+g.PadTop+g.PadBottom, g.InW+g.PadLeft+g.PadRight
+	m := (g.OutH-1)*wp + g.OutW
+	padded := scratch[:hp*wp*c]
+	tmp := scratch[hp*wp*c : hp*wp*c+m*g.OutC]
+	inSize, outSize := g.InH*g.InW*c, g.OutH*g.OutW*g.OutC
+	e, fast := ep.withBias(bias, act)
+	rowLen := g.OutW * g.OutC
+	for n := range g.N {
+		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
+		clear(padded[:g.PadTop*wp*c])
+		clear(padded[(g.PadTop+g.InH)*wp*c:])
+		for iy := range g.InH {
+			row := padded[(g.PadTop+iy)*wp*c : (g.PadTop+iy+1)*wp*c]
+			clear(row[:g.PadLeft*c])
+			copy(row[g.PadLeft*c:], xs[iy*g.InW*c:(iy+1)*g.InW*c])
+			clear(row[(g.PadLeft+g.InW)*c:])
+		}
+		for ky := range g.KH {
+			beta := float32(1)
+			if ky == 0 {
+				beta = 0
+			}
+			sgemm.SgemmPackedOverlap(m, 1, padded[ky*g.DilH*wp*c:], c, rowsW[ky], beta, tmp, g.OutC)
+		}
+		for oy := range g.OutH {
+			src := tmp[oy*wp*g.OutC : oy*wp*g.OutC+rowLen]
+			dst := os[oy*rowLen : (oy+1)*rowLen]
+			if fast && !e.Empty() {
+				e.Apply(dst, src, g.OutW, g.OutC)
+				continue
+			}
+			copy(dst, src)
+			if !fast {
+				biasActRowsGo(dst, g.OutW, g.OutC, bias, act)
+				ep.apply(dst)
+			}
 		}
 	}
 }

@@ -112,6 +112,11 @@ var convCases = []convCase{
 	// with and without groups.
 	{1, 16, 23, 40, 16, 3, 3, 1, [2]int{1, 1}, [2]int{1, 1}, graph.Same()},
 	{2, 32, 21, 30, 32, 3, 3, 2, [2]int{1, 1}, [2]int{1, 1}, graph.Same()},
+	// Stride-1 convolutions by shifted kernel rows: vertical dilation,
+	// asymmetric padding, 1-row and even kernels, no padding.
+	{2, 8, 7, 9, 12, 3, 3, 1, [2]int{1, 1}, [2]int{2, 1}, graph.Explicit(2, 1, 0, 2)},
+	{1, 8, 5, 6, 8, 1, 3, 1, [2]int{1, 1}, [2]int{1, 1}, graph.Valid()},
+	{1, 12, 6, 5, 20, 2, 2, 1, [2]int{1, 1}, [2]int{1, 1}, graph.Same()},
 }
 
 // TestConv2DLayouts checks every kernel path (im2col, pointwise, grouped,
