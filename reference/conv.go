@@ -423,13 +423,14 @@ func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activat
 				if ox >= lo && ox < hi {
 					continue
 				}
-				clear(patch)
 				for r := range rows {
 					for t := range 3 {
-						ix := ox*g.StrideW - g.PadLeft + t*g.DilW
-						if ix >= 0 && ix < g.InW {
+						d := patch[(r*3+t)*c : (r*3+t+1)*c]
+						if ix := ox*g.StrideW - g.PadLeft + t*g.DilW; ix >= 0 && ix < g.InW {
 							src := base + r*ldr + ix*c
-							copy(patch[(r*3+t)*c:(r*3+t+1)*c], xs[src:src+c])
+							copy(d, xs[src:src+c])
+						} else {
+							clear(d)
 						}
 					}
 				}
