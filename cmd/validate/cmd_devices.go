@@ -108,14 +108,31 @@ func openDevice(ctx context.Context, f *runFlags, model []byte, stderr io.Writer
 // --json FILE get the device name before their extension, and each device's
 // report is printed in list order.
 func runOnDevices(ctx context.Context, f *runFlags, modelPath string, stdout, stderr io.Writer) error {
-	names := strings.Split(f.device, ",")
-	if len(names) == 1 {
+	if !strings.Contains(f.device, ",") {
 		return runModel(ctx, f, modelPath, stdout, stderr)
 	}
+	return onDevices(f.device, f.json == "-", stdout, stderr, func(name string, out, log io.Writer) error {
+		g := *f
+		g.device = name
+		g.out = perDevice(f.out, name)
+		if f.json != "-" {
+			g.json = perDevice(f.json, name)
+		}
+		return runModel(ctx, &g, modelPath, out, log)
+	})
+}
+
+// onDevices calls job for each device of a comma-separated list,
+// concurrently, each with its own output buffer and a shared, serialised
+// log; then prints the outputs in list order (with a "== NAME" header
+// unless the output is JSON on stdout) and returns every device's error
+// joined, each naming its device.
+func onDevices(list string, jsonStdout bool, stdout, stderr io.Writer, job func(name string, out, log io.Writer) error) error {
+	names := strings.Split(list, ",")
 	seen := map[string]bool{}
 	for _, n := range names {
 		if n == "" || seen[n] {
-			return usagef("--device %q: empty or repeated device name", f.device)
+			return usagef("--device %q: empty or repeated device name", list)
 		}
 		seen[n] = true
 	}
@@ -124,25 +141,19 @@ func runOnDevices(ctx context.Context, f *runFlags, modelPath string, stdout, st
 	log := &syncWriter{w: stderr}
 	var wg sync.WaitGroup
 	for i, n := range names {
-		g := *f
-		g.device = n
-		g.out = perDevice(f.out, n)
-		if f.json != "-" {
-			g.json = perDevice(f.json, n)
-		}
 		wg.Go(func() {
-			if err := runModel(ctx, &g, modelPath, &outs[i], log); err != nil {
+			if err := job(n, &outs[i], log); err != nil {
 				errs[i] = fmt.Errorf("device %s: %w", n, err)
 			}
 		})
 	}
 	wg.Wait()
 	for i, n := range names {
-		if f.json != "-" {
+		if !jsonStdout {
 			fmt.Fprintf(stdout, "== %s\n", n)
 		}
 		stdout.Write(outs[i].Bytes())
-		if errs[i] != nil && f.json != "-" {
+		if errs[i] != nil && !jsonStdout {
 			fmt.Fprintf(stdout, "FAILED: %v\n", errs[i])
 		}
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -9,7 +8,6 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/edgeval/edgeval/golden"
@@ -116,43 +114,16 @@ func validateOne(ctx context.Context, f *validateFlags, model string, stdout, st
 // that of the worst device (a mismatch counts over a device failure, since
 // it is a finding about the model).
 func validateOnDevices(ctx context.Context, f *validateFlags, model string, stdout, stderr io.Writer) error {
-	names := strings.Split(f.device, ",")
-	seen := map[string]bool{}
-	for _, n := range names {
-		if n == "" || seen[n] {
-			return usagef("--device %q: empty or repeated device name", f.device)
-		}
-		seen[n] = true
-	}
-	outs := make([]bytes.Buffer, len(names))
-	errs := make([]error, len(names))
-	log := &syncWriter{w: stderr}
-	var wg sync.WaitGroup
-	for i, n := range names {
+	return onDevices(f.device, f.json == "-", stdout, stderr, func(name string, out, log io.Writer) error {
 		g := *f
-		g.device = n
+		g.device = name
 		if f.outDir != "" {
-			g.outDir = filepath.Join(f.outDir, n)
+			g.outDir = filepath.Join(f.outDir, name)
 		}
 		if f.json != "-" {
-			g.json = perDevice(f.json, n)
+			g.json = perDevice(f.json, name)
 		}
-		g.markdown, g.html, g.junit = perDevice(f.markdown, n), perDevice(f.html, n), perDevice(f.junit, n)
-		wg.Go(func() {
-			if err := validateOne(ctx, &g, model, &outs[i], log); err != nil {
-				errs[i] = fmt.Errorf("device %s: %w", n, err)
-			}
-		})
-	}
-	wg.Wait()
-	for i, n := range names {
-		if f.json != "-" {
-			fmt.Fprintf(stdout, "== %s\n", n)
-		}
-		stdout.Write(outs[i].Bytes())
-		if errs[i] != nil && f.json != "-" {
-			fmt.Fprintf(stdout, "FAILED: %v\n", errs[i])
-		}
-	}
-	return errors.Join(errs...)
+		g.markdown, g.html, g.junit = perDevice(f.markdown, name), perDevice(f.html, name), perDevice(f.junit, name)
+		return validateOne(ctx, &g, model, out, log)
+	})
 }
