@@ -3,6 +3,7 @@ package reference
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/tensor"
@@ -18,7 +19,9 @@ var benchModels = []struct {
 // gives them (bn: separate BatchNorm and ReLU nodes) and as the passes
 // leave them (folded), in NHWC and NCHW. "run" is one sample on one core;
 // "batch" evaluates 64 samples with RunBatch on all cores and reports the
-// time per sample. LiteRT-WASM takes 0.65-0.70 ms (vww_96) and 0.90-0.96
+// time per sample; "cpu-ms/sample" is the process's CPU time per sample
+// (all cores), which other work on a shared machine does not inflate.
+// LiteRT-WASM takes 0.65-0.70 ms (vww_96) and 0.90-0.96
 // ms (ResNet-8) per sample on one core of the reference machine
 // (bench.BenchmarkInference measures it in the same run).
 func BenchmarkModel(b *testing.B) {
@@ -39,26 +42,39 @@ func BenchmarkModel(b *testing.B) {
 				}
 				x := []*tensor.Tensor{modelInput(g, 3)}
 				b.Run(fmt.Sprintf("%s/%v/%s/run", m.name, l, form), func(b *testing.B) {
+					cpu0, cpuOK := processCPUTime()
 					for b.Loop() {
 						if _, err := p.Run(x); err != nil {
 							b.Fatal(err)
 						}
 					}
 					b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/sample")
+					reportCPU(b, cpu0, cpuOK, b.N)
 				})
 				samples := make([][]*tensor.Tensor, 64)
 				for i := range samples {
 					samples[i] = []*tensor.Tensor{modelInput(g, uint64(i))}
 				}
 				b.Run(fmt.Sprintf("%s/%v/%s/batch64", m.name, l, form), func(b *testing.B) {
+					cpu0, cpuOK := processCPUTime()
 					for b.Loop() {
 						if _, err := p.RunBatch(samples); err != nil {
 							b.Fatal(err)
 						}
 					}
 					b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N*len(samples)), "ms/sample")
+					reportCPU(b, cpu0, cpuOK, b.N*len(samples))
 				})
 			}
 		}
+	}
+}
+
+// reportCPU reports the process CPU time since cpu0 per sample, when the
+// platform gives it.
+func reportCPU(b *testing.B, cpu0 time.Duration, ok bool, samples int) {
+	cpu1, ok1 := processCPUTime()
+	if ok && ok1 && samples > 0 {
+		b.ReportMetric((cpu1-cpu0).Seconds()*1e3/float64(samples), "cpu-ms/sample")
 	}
 }
