@@ -188,27 +188,24 @@ func im2colNHWC(g graph.ConvGeom, x []float32, gi, oy0, oy1 int, col []float32) 
 			for ox := lo; ox < hi; ox++ {
 				dst := rows[ox*k+ky*run : ox*k+(ky+1)*run]
 				src := (ox*g.StrideW - g.PadLeft) * g.InC
-				if run <= 16 {
-					s := xrow[src : src+run]
-					for i := range dst {
-						dst[i] = s[i]
-					}
+				if run <= 32 {
+					copyShort(dst, xrow[src:src+run])
 					continue
 				}
 				copy(dst, xrow[src:src+run])
 			}
-			for ox := range g.OutW {
-				if ox >= lo && ox < hi {
-					continue
-				}
-				dst := rows[ox*k+ky*run : ox*k+(ky+1)*run]
-				for kx := range g.KW {
-					d := dst[kx*cpg : (kx+1)*cpg]
-					ix := ox*g.StrideW - g.PadLeft + kx*g.DilW
-					if ix < 0 || ix >= g.InW {
-						clear(d)
-					} else {
-						copy(d, xrow[ix*g.InC+gi*cpg:ix*g.InC+(gi+1)*cpg])
+			// The pixels before lo and from hi on, tap by tap.
+			for _, span := range [2][2]int{{0, lo}, {hi, g.OutW}} {
+				for ox := span[0]; ox < span[1]; ox++ {
+					dst := rows[ox*k+ky*run : ox*k+(ky+1)*run]
+					for kx := range g.KW {
+						d := dst[kx*cpg : (kx+1)*cpg]
+						ix := ox*g.StrideW - g.PadLeft + kx*g.DilW
+						if ix < 0 || ix >= g.InW {
+							clear(d)
+						} else {
+							copy(d, xrow[ix*g.InC+gi*cpg:ix*g.InC+(gi+1)*cpg])
+						}
 					}
 				}
 			}
@@ -251,23 +248,44 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 	}
 }
 
+// copyShort is copy(dst, src) for runs too short for a memmove call to
+// pay: four floats at a time, then the rest.
+func copyShort(dst, src []float32) {
+	src = src[:len(dst)]
+	for len(dst) >= 4 {
+		*(*[4]float32)(dst) = *(*[4]float32)(src)
+		dst, src = dst[4:], src[4:]
+	}
+	for i := range dst {
+		dst[i] = src[i]
+	}
+}
+
 // shiftedRows reports whether conv2DShiftedNHWC computes the convolution:
-// NHWC, no groups, stride 1, no horizontal dilation, a kernel larger than
-// 1x1 and enough input channels for a kernel row's GEMM to be worth a call.
+// NHWC, no groups, the same stride on both axes (1, or more for few output
+// channels), no horizontal dilation, a kernel larger than 1x1.
 func shiftedRows(g graph.ConvGeom) bool {
-	return g.Layout == graph.NHWC && g.Groups == 1 && g.StrideH == 1 && g.StrideW == 1 &&
-		g.DilW == 1 && g.KH*g.KW > 1 && g.InC >= 8 &&
+	return g.Layout == graph.NHWC && g.Groups == 1 && g.StrideH == g.StrideW &&
+		(g.StrideW == 1 || g.OutC <= shiftedMaxOutC) &&
+		g.DilW == 1 && g.KH*g.KW > 1 &&
 		g.PadTop >= 0 && g.PadBottom >= 0 && g.PadLeft >= 0 && g.PadRight >= 0
 }
 
-// conv2DShiftedNHWC is a stride-1 convolution without im2col: the input is
-// copied once into a zero-padded [Hp][Wp][C] buffer, in which the KW*C
-// values kernel row ky reads for output pixel (oy, ox) start at padded
-// pixel (oy + ky*DilH)*Wp + ox. Numbering output pixels on the padded width
-// (r = oy*Wp + ox), kernel row ky is then one GEMM whose A rows are one
-// pixel apart in the padded buffer (sgemm.SgemmPackedOverlap); the KH
-// products add up in tmp [r][C_out], whose Wp-OutW columns past each
-// output row are discarded when the epilogue writes out.
+// shiftedMaxOutC is the most output channels for which a strided
+// convolution runs by shifted kernel rows: with stride S only one padded
+// GEMM row in S is an output pixel, so the GEMM does S times the work, which pays only while it is cheaper than the
+// im2col copy (a first layer of 3 input channels and 8 outputs).
+const shiftedMaxOutC = 16
+
+// conv2DShiftedNHWC is a convolution without im2col: the input is copied
+// once into a zero-padded [Hp][Wp][C] buffer, in which the KW*C values
+// kernel row ky reads for output pixel (oy, ox) start at padded pixel
+// (oy*S + ky*DilH)*Wp + ox*S (stride S). Numbering output pixels on the
+// padded width (r = oy*Wp + ox, so that pixel is S*r + ky*DilH*Wp), kernel
+// row ky is one GEMM whose A rows are S pixels apart in the padded buffer
+// (sgemm.SgemmPackedOverlap); the KH products add up in tmp [r][C_out],
+// whose Wp-OutW columns past each output row are discarded when the
+// epilogue writes out.
 func conv2DShiftedNHWC(g graph.ConvGeom, x []float32, rowsW []*sgemm.PackedB, bias []float32, act graph.Activation, ep epilogue, out, scratch []float32) {
 	c := g.InC
 	hp, wp := g.InH+g.PadTop+g.PadBottom, g.InW+g.PadLeft+g.PadRight
@@ -292,7 +310,7 @@ func conv2DShiftedNHWC(g graph.ConvGeom, x []float32, rowsW []*sgemm.PackedB, bi
 			if ky == 0 {
 				beta = 0
 			}
-			sgemm.SgemmPackedOverlap(m, 1, padded[ky*g.DilH*wp*c:], c, rowsW[ky], beta, tmp, g.OutC)
+			sgemm.SgemmPackedOverlap(m, 1, padded[ky*g.DilH*wp*c:], g.StrideW*c, rowsW[ky], beta, tmp, g.OutC)
 		}
 		for oy := range g.OutH {
 			src := tmp[oy*wp*g.OutC : oy*wp*g.OutC+rowLen]
