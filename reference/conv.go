@@ -604,13 +604,46 @@ func conv2DNCHW(g graph.ConvGeom, x, w, bias []float32, act graph.Activation, ou
 func depthwiseNCHW(g graph.ConvGeom, x, taps, bias []float32, act graph.Activation, out []float32) {
 	mult := g.OutC / g.InC
 	plane, oplane := g.InH*g.InW, g.OutH*g.OutW
+	// Output columns [lo, hi) whose taps all fall inside the input.
+	lo := min(g.OutW, (g.PadLeft+g.StrideW-1)/g.StrideW)
+	hi := lo
+	for hi < g.OutW && hi*g.StrideW-g.PadLeft+(g.KW-1)*g.DilW < g.InW {
+		hi++
+	}
+	if g.KW != 3 {
+		lo, hi = 0, 0 // the generic loop below for every pixel
+	}
 	for n := range g.N {
 		for oc := range g.OutC {
 			src := x[(n*g.InC+oc/mult)*plane : (n*g.InC+oc/mult+1)*plane]
 			dst := out[(n*g.OutC+oc)*oplane : (n*g.OutC+oc+1)*oplane]
 			w := taps[oc*g.KH*g.KW : (oc+1)*g.KH*g.KW]
 			for oy := range g.OutH {
+				if lo < hi {
+					// Interior of a 3-wide kernel: no bounds tests per tap.
+					d := dst[oy*g.OutW+lo : oy*g.OutW+hi]
+					clear(d)
+					for ky := range g.KH {
+						iy := oy*g.StrideH - g.PadTop + ky*g.DilH
+						if iy < 0 || iy >= g.InH {
+							continue
+						}
+						w0, w1, w2 := w[ky*3], w[ky*3+1], w[ky*3+2]
+						row := src[iy*g.InW : (iy+1)*g.InW]
+						i0 := lo*g.StrideW - g.PadLeft
+						for j := range d {
+							i := i0 + j*g.StrideW
+							t := row[i : i+2*g.DilW+1]
+							a := d[j] + t[0]*w0
+							a += t[g.DilW] * w1
+							d[j] = a + t[2*g.DilW]*w2
+						}
+					}
+				}
 				for ox := range g.OutW {
+					if ox >= lo && ox < hi {
+						continue
+					}
 					var acc float32
 					for ky := range g.KH {
 						iy := oy*g.StrideH - g.PadTop + ky*g.DilH
