@@ -30,7 +30,9 @@
 // BatchNorm's scale and shift, a second activation) in one pass, rounding
 // like the separate passes it replaces; Depthwise3 computes output pixels of
 // a depthwise convolution with 3-wide kernels, whose im2col would be all
-// copying and no arithmetic.
+// copying and no arithmetic; SgemmPackedOverlap multiplies a left-hand
+// matrix whose rows overlap in memory (a convolution's patches read in
+// place from a zero-padded input, one kernel row per call).
 //
 // Sgemm and SgemmPacked are safe for concurrent use. All work of one call
 // runs on the calling goroutine: one small GEMM split across cores is slower
