@@ -550,10 +550,21 @@ func depthwiseRowsNHWC(g graph.ConvGeom, x, rows, biasRow []float32, act graph.A
 func im2colNCHW(g graph.ConvGeom, x []float32, gi int, col []float32) {
 	cpg := g.InC / g.Groups
 	m := g.OutH * g.OutW
-	for ci := range cpg {
-		plane := x[(gi*cpg+ci)*g.InH*g.InW : (gi*cpg+ci+1)*g.InH*g.InW]
-		for ky := range g.KH {
-			for kx := range g.KW {
+	for kx := range g.KW {
+		// Output columns [lo, hi) read input columns inside the input
+		// through tap kx: ix = ox*StrideW + off.
+		off := kx*g.DilW - g.PadLeft
+		lo := 0
+		if off < 0 {
+			lo = min(g.OutW, (-off+g.StrideW-1)/g.StrideW)
+		}
+		hi := lo
+		if n := g.InW - off; n > 0 {
+			hi = max(lo, min(g.OutW, (n+g.StrideW-1)/g.StrideW))
+		}
+		for ci := range cpg {
+			plane := x[(gi*cpg+ci)*g.InH*g.InW : (gi*cpg+ci+1)*g.InH*g.InW]
+			for ky := range g.KH {
 				row := col[((ci*g.KH+ky)*g.KW+kx)*m : ((ci*g.KH+ky)*g.KW+kx+1)*m]
 				for oy := range g.OutH {
 					r := row[oy*g.OutW : (oy+1)*g.OutW]
@@ -562,14 +573,17 @@ func im2colNCHW(g graph.ConvGeom, x []float32, gi int, col []float32) {
 						clear(r)
 						continue
 					}
+					clear(r[:lo])
+					clear(r[hi:])
 					src := plane[iy*g.InW : (iy+1)*g.InW]
-					for ox := range r {
-						ix := ox*g.StrideW - g.PadLeft + kx*g.DilW
-						if ix < 0 || ix >= g.InW {
-							r[ox] = 0
-						} else {
-							r[ox] = src[ix]
-						}
+					if g.StrideW == 1 {
+						copy(r[lo:hi], src[lo+off:hi+off])
+						continue
+					}
+					i := lo*g.StrideW + off
+					for ox := lo; ox < hi; ox++ {
+						r[ox] = src[i]
+						i += g.StrideW
 					}
 				}
 			}
