@@ -95,7 +95,6 @@ func prepareConv2D(c *nodeCtx, op *graph.Conv2D) (prepared, error) {
 					}
 				}
 			}
-			cw.packed = append(cw.packed, sgemm.PackB(false, k, opg, dst, opg))
 		}
 		if shiftedRows(g) {
 			// One packed weight per kernel row: [KW*C][C_out].
@@ -113,6 +112,9 @@ func prepareConv2D(c *nodeCtx, op *graph.Conv2D) (prepared, error) {
 				}
 			}
 			return prepared{scratch: scratch, run: mk(epilogue{}), fuse: mk}, nil
+		}
+		for gi := range g.Groups {
+			cw.packed = append(cw.packed, sgemm.PackB(false, k, opg, cw.gemm[gi*k*opg:(gi+1)*k*opg], opg))
 		}
 		scratch := 0
 		if !isPointwise(g) {
