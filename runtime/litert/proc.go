@@ -114,7 +114,7 @@ func startProc(node, script, nodeModules string) (*proc, error) {
 	}
 	p.stdin, p.stdout = inW, outR
 	// Outputs larger than the buffer are read straight into their tensors.
-	p.out = bufio.NewReaderSize(outR, 64<<10)
+	p.out = bufio.NewReaderSize(newSpinReader(outR), 64<<10)
 	go func() {
 		err := cmd.Wait()
 		// A blocked read of a reply must not outlive the process.
