@@ -1,57 +1,13 @@
 package passes
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/edgeval/edgeval/tensor"
 )
 
-// transposeTensor returns t with its axes permuted: axis i of the result is
-// axis perm[i] of t. It works on the raw bytes, so any dtype is kept exactly.
-func transposeTensor(t *tensor.Tensor, perm []int) (*tensor.Tensor, error) {
-	r := len(t.Shape)
-	if len(perm) != r {
-		return nil, fmt.Errorf("perm %v for a tensor of rank %d", perm, r)
-	}
-	es := t.DType.Size()
-	shape := make([]int, r)
-	for i, p := range perm {
-		shape[i] = t.Shape[p]
-	}
-	out := &tensor.Tensor{DType: t.DType, Shape: shape, Data: make([]byte, len(t.Data))}
-	if isIdentity(perm) || len(t.Data) == 0 {
-		copy(out.Data, t.Data)
-		return out, nil
-	}
-	inStrides := make([]int, r)
-	s := es
-	for a := r - 1; a >= 0; a-- {
-		inStrides[a] = s
-		s *= t.Shape[a]
-	}
-	// Stride in the input of each output axis.
-	st := make([]int, r)
-	for i, p := range perm {
-		st[i] = inStrides[p]
-	}
-	idx := make([]int, r)
-	off := 0
-	n := len(t.Data) / es
-	for o := 0; o < n; o++ {
-		copy(out.Data[o*es:(o+1)*es], t.Data[off:off+es])
-		for a := r - 1; a >= 0; a-- {
-			idx[a]++
-			off += st[a]
-			if idx[a] < shape[a] {
-				break
-			}
-			off -= st[a] * shape[a]
-			idx[a] = 0
-		}
-	}
-	return out, nil
-}
+// transposeTensor returns t with its axes permuted (see tensor.Transpose).
+func transposeTensor(t *tensor.Tensor, perm []int) (*tensor.Tensor, error) { return t.Transpose(perm) }
 
 // reshapeTensor returns t viewed with another shape of the same size (the
 // data is shared: constants are never modified in place).

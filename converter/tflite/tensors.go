@@ -7,43 +7,13 @@ import (
 	"github.com/edgeval/edgeval/tensor"
 )
 
-// transposeTensor returns t with its axes permuted: axis i of the result is
-// axis perm[i] of t. It copies raw elements, so any dtype is kept exactly.
+// transposeTensor returns t with its axes permuted (see tensor.Transpose).
+// The converter builds every perm from a layout, so an invalid one is a bug
+// in the converter, not in the model.
 func transposeTensor(t *tensor.Tensor, perm []int) *tensor.Tensor {
-	r := len(t.Shape)
-	es := t.DType.Size()
-	shape := make([]int, r)
-	for i, p := range perm {
-		shape[i] = t.Shape[p]
-	}
-	out := &tensor.Tensor{DType: t.DType, Shape: shape, Data: make([]byte, len(t.Data))}
-	inStrides := make([]int, r)
-	s := es
-	for a := r - 1; a >= 0; a-- {
-		inStrides[a] = s
-		s *= t.Shape[a]
-	}
-	st := make([]int, r)
-	for i, p := range perm {
-		st[i] = inStrides[p]
-	}
-	idx := make([]int, r)
-	off := 0
-	n := 0
-	if es > 0 {
-		n = len(t.Data) / es
-	}
-	for o := range n {
-		copy(out.Data[o*es:(o+1)*es], t.Data[off:off+es])
-		for a := r - 1; a >= 0; a-- {
-			idx[a]++
-			off += st[a]
-			if idx[a] < shape[a] {
-				break
-			}
-			off -= st[a] * shape[a]
-			idx[a] = 0
-		}
+	out, err := t.Transpose(perm)
+	if err != nil {
+		panic("converter/tflite: " + err.Error())
 	}
 	return out
 }
