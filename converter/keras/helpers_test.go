@@ -2,34 +2,18 @@ package keras
 
 import (
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/tensor"
 )
 
-// fixture returns the path of a shared fixture (../shared/fixtures relative
-// to the repository root), skipping the test when it is absent.
+// fixture returns the path of a shared fixture.
 func fixture(t testing.TB, rel string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, parent, dir, "go.mod not found above the test directory")
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "fixtures", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared fixture %s not present: %v", rel, err)
-	}
-	return p
+	return testutil.Fixture(t, rel)
 }
 
 // relErr returns max|got-want| divided by the range of want (max-min, or
