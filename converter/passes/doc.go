@@ -13,5 +13,9 @@
 // named after the source node it comes from.
 //
 // Canonicalize runs the pipeline (Pipeline lists it); each pass is also
-// exported on its own.
+// exported on its own. Every pass checks its contract: its input must be a
+// valid graph (a plain error otherwise), and on a valid input it must not
+// fail and must return a valid graph with the same signature; a violation is
+// an internal error (*bug.Error from internal/bug), our bug and never the
+// user's bad input.
 package passes

@@ -24,6 +24,10 @@ import (
 // folded op keeps its node name and its output takes the BatchNorm's output
 // name (the value it now computes). Scales are computed in float64.
 func FoldBatchNorm(g *graph.Graph) (*graph.Graph, error) {
+	return checked("FoldBatchNorm", g, foldBatchNorm)
+}
+
+func foldBatchNorm(g *graph.Graph) (*graph.Graph, error) {
 	out := g.Clone()
 	names := newNamer(out)
 	cons := out.Consumers()
@@ -102,7 +106,7 @@ func bnAffine(bn *graph.Node, op *graph.BatchNorm) (scale, shift []float64, err 
 	for c := range gamma {
 		d := variance[c] + float64(op.Epsilon)
 		if d <= 0 {
-			return nil, nil, fmt.Errorf("channel %d: variance + epsilon = %g is not positive", c, d)
+			return nil, nil, &modelError{fmt.Errorf("channel %d: variance + epsilon = %g is not positive", c, d)}
 		}
 		scale[c] = gamma[c] / math.Sqrt(d)
 		shift[c] = beta[c] - mean[c]*scale[c]

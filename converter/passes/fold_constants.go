@@ -22,6 +22,10 @@ const maxFoldElements = 1 << 24
 // graph output or a constant larger than 2^24 elements. Float arithmetic is
 // done in float64 and rounded once to the value's dtype.
 func FoldConstants(g *graph.Graph) (*graph.Graph, error) {
+	return checked("FoldConstants", g, foldConstants)
+}
+
+func foldConstants(g *graph.Graph) (*graph.Graph, error) {
 	out := g.Clone()
 	var kept []*graph.Node
 	for _, n := range out.Nodes {

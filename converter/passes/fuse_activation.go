@@ -16,6 +16,10 @@ import (
 // The converter writes a fused activation TFLite cannot apply (Tanh on
 // most kernels, anything on TRANSPOSE_CONV) as a separate operator.
 func FuseActivation(g *graph.Graph) (*graph.Graph, error) {
+	return checked("FuseActivation", g, fuseActivation)
+}
+
+func fuseActivation(g *graph.Graph) (*graph.Graph, error) {
 	out := g.Clone()
 	cons := out.Consumers()
 	replace := map[*graph.Node]*graph.Node{}

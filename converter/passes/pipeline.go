@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/internal/bug"
 )
 
 // Options configure Canonicalize.
@@ -46,7 +47,11 @@ func Pipeline(opts Options) []Pass {
 
 // Canonicalize runs the pipeline on g (or its first opts.StopAfter passes)
 // and returns the canonical graph; g is left unchanged. Each pass's result
-// is validated, and an error names the pass that failed.
+// is validated, and an error names the pass that failed. An invalid g is a
+// plain error (the caller's graph); a pass that fails on a valid graph or
+// leaves an invalid one is an internal error (*bug.Error), except a failure
+// caused by the model's own data (a BatchNorm variance + epsilon that is not
+// positive).
 func Canonicalize(g *graph.Graph, opts Options) (*graph.Graph, error) {
 	if opts.StopAfter < 0 {
 		return nil, fmt.Errorf("passes: StopAfter %d must not be negative", opts.StopAfter)
@@ -61,10 +66,19 @@ func Canonicalize(g *graph.Graph, opts Options) (*graph.Graph, error) {
 		}
 		next, err := p.Run(cur)
 		if err != nil {
+			if bug.Is(err) {
+				return nil, err // already names the pass
+			}
 			return nil, fmt.Errorf("passes: %s: %w", p.Name, err)
 		}
+		// Every pass checks its result (see checked); this guards the
+		// pipeline itself: a pass's result is the next one's input, and an
+		// invalid one is our bug, never the model's.
+		if next == nil {
+			return nil, bug.Errorf("passes: "+p.Name, "returned no graph and no error")
+		}
 		if err := next.Validate(); err != nil {
-			return nil, fmt.Errorf("passes: %s produced an invalid graph: %w", p.Name, err)
+			return nil, bug.Errorf("passes: "+p.Name, "produced an invalid graph: %w", err)
 		}
 		cur = next
 	}

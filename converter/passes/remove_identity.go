@@ -17,6 +17,10 @@ import (
 // when that is impossible (the input is a graph input, a constant, or another
 // output) the node is kept.
 func RemoveIdentity(g *graph.Graph) (*graph.Graph, error) {
+	return checked("RemoveIdentity", g, removeIdentity)
+}
+
+func removeIdentity(g *graph.Graph) (*graph.Graph, error) {
 	out := g.Clone()
 	isOutput := func(v *graph.Value) bool { return slices.Contains(out.Outputs, v) }
 	isInput := func(v *graph.Value) bool { return slices.Contains(out.Inputs, v) }

@@ -50,6 +50,10 @@ type LayoutOptions struct {
 // are left as they are (the converter writes every kernel layout).
 // Inserted Transposes are named after the node that produced their input.
 func ToNHWC(g *graph.Graph, opts LayoutOptions) (*graph.Graph, error) {
+	return checked("ToNHWC", g, func(g *graph.Graph) (*graph.Graph, error) { return toNHWC(g, opts) })
+}
+
+func toNHWC(g *graph.Graph, opts LayoutOptions) (*graph.Graph, error) {
 	c := &nhwc{
 		src:   g,
 		out:   &graph.Graph{},
@@ -499,16 +503,7 @@ func (c *nhwc) node(n *graph.Node) error {
 		if err != nil {
 			return err
 		}
-		inv := invertPerm(p)
-		newAxes := make([]int, len(axes))
-		for i, a := range axes {
-			newAxes[i] = inv[a]
-		}
-		if !slices.IsSorted(newAxes) {
-			return c.plain(n, op) // gamma and beta would need transposing
-		}
-		o.Axes = newAxes
-		return c.sameLayout(n, op, p)
+		return c.layerNorm(n, o, axes, p)
 	case *graph.Transpose:
 		if x.IsConst() || c.featOf(x) != nil || len(o.Perm) != r {
 			return c.plain(n, op)
@@ -588,6 +583,40 @@ func (c *nhwc) sameLayout(n *graph.Node, op graph.Op, p []int) error {
 		return err
 	}
 	return c.emit(n, op, []*graph.Value{in}, p, nil)
+}
+
+// layerNorm emits a LayerNorm over source axes axes (sorted) of a value
+// permuted by p: it normalizes over the axes those become, and gamma and
+// beta (one element per normalized position, in axis order) are permuted
+// to follow the new order of the axes.
+func (c *nhwc) layerNorm(n *graph.Node, op *graph.LayerNorm, axes, p []int) error {
+	inv := invertPerm(p)
+	newAxes := make([]int, len(axes))
+	for i, a := range axes {
+		newAxes[i] = inv[a]
+	}
+	// Axis k of the new gamma is the k-th smallest new axis, which is
+	// axis gp[k] of the source gamma.
+	gp := make([]int, len(axes))
+	for k := range gp {
+		gp[k] = k
+	}
+	slices.SortFunc(gp, func(i, j int) int { return newAxes[i] - newAxes[j] })
+	slices.Sort(newAxes)
+	op.Axes = newAxes
+	ins := make([]*graph.Value, len(n.Inputs))
+	var err error
+	if ins[0], err = c.get(n.Inputs[0], p, ""); err != nil {
+		return err
+	}
+	// LayerNorm's inputs are x, gamma and beta; every other input would
+	// be an error of the graph, which Validate already refused.
+	for i, v := range n.Inputs[1:] {
+		if ins[i+1], err = c.get(v, gp, ""); err != nil {
+			return err
+		}
+	}
+	return c.emit(n, op, ins, p, nil)
 }
 
 // axisOp emits a single-input op with one axis field, remapped.
