@@ -291,8 +291,33 @@ func (in *ArchInput) input(b *graph.Builder, batch int) *graph.Value {
 }
 
 // BuildWithArch builds the graph of the model described by a, taking its
-// weights from f. batch > 0 replaces the inputs' first dimension.
+// weights from f. batch > 0 replaces the inputs' first dimension. A tensor
+// of f that the graph never reads (other than num_batches_tracked) fails
+// the build with an *UnusedWeightsError; Load with Options.AllowUnused
+// accepts them.
 func BuildWithArch(f *File, a *Arch, batch int) (*graph.Graph, error) {
+	r, err := buildWithArchChecked(f, a, batch, false)
+	if err != nil {
+		return nil, err
+	}
+	return r.Graph, nil
+}
+
+// buildWithArchChecked is BuildWithArch with the unused-tensor check as a
+// result (allow) or an error.
+func buildWithArchChecked(f *File, a *Arch, batch int, allow bool) (*Result, error) {
+	g, e, err := buildWithArch(f, a, batch)
+	if err != nil {
+		return nil, err
+	}
+	unused, ignored, err := checkUnused(f.Path, g, e.u, fileTensors(f), allow, archHint(a))
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Graph: g, Unused: unused, Ignored: ignored}, nil
+}
+
+func buildWithArch(f *File, a *Arch, batch int) (*graph.Graph, *emitter, error) {
 	e := newEmitter(f)
 	vals := map[string]*graph.Value{}
 	var prev *graph.Value
@@ -327,7 +352,7 @@ func BuildWithArch(f *File, a *Arch, batch int) (*graph.Graph, error) {
 		}
 		out, err := spec.emit(e, s, in)
 		if err != nil {
-			return nil, &Error{File: f.Path, Where: s.Where, Err: err}
+			return nil, nil, &Error{File: f.Path, Where: s.Where, Err: err}
 		}
 		if as.Name != "" {
 			vals[as.Name] = out
@@ -343,9 +368,9 @@ func BuildWithArch(f *File, a *Arch, batch int) (*graph.Graph, error) {
 	}
 	g, err := e.b.Build(outs...)
 	if err != nil {
-		return nil, &Error{File: f.Path, Err: err}
+		return nil, nil, &Error{File: f.Path, Err: err}
 	}
-	return g, nil
+	return g, e, nil
 }
 
 // describeTensors lists a file's tensors, to help write an --arch file.

@@ -110,19 +110,29 @@ var exportDTypes = map[int]tensor.DType{1: tensor.Uint8, 2: tensor.Int8, 3: tens
 // serialized_state_dict.pt and serialized_constants.pt (torch <= 2.5), or
 // of <root>/models/model.json with the payloads its weights and constants
 // configs describe (torch >= 2.6). batch > 0 replaces the first dimension
-// of the inputs.
+// of the inputs. A parameter, buffer or constant of the program that no
+// node of the graph reads (num_batches_tracked excepted) fails the load
+// with an *UnusedWeightsError; Load with Options.AllowUnused accepts them.
 func LoadExport(p string, batch int) (*graph.Graph, error) {
-	g, err := loadExport(p, batch)
+	r, err := loadExportChecked(p, batch, false)
+	if err != nil {
+		return nil, err
+	}
+	return r.Graph, nil
+}
+
+func loadExportChecked(p string, batch int, allow bool) (*Result, error) {
+	r, err := loadExport(p, batch, allow)
 	if err != nil {
 		if IsBadInput(err) {
 			return nil, err
 		}
 		return nil, &Error{File: p, Err: err}
 	}
-	return g, nil
+	return r, nil
 }
 
-func loadExport(p string, batch int) (*graph.Graph, error) {
+func loadExport(p string, batch int, allow bool) (*Result, error) {
 	fh, err := os.Open(p)
 	if err != nil {
 		return nil, err
@@ -154,7 +164,7 @@ func loadExport(p string, batch int) (*graph.Graph, error) {
 		if err != nil {
 			return nil, err
 		}
-		return buildExport(p, prog, weights, batch)
+		return buildExport(p, prog, weights, batch, allow)
 	}
 	dir := path.Dir(legacy.Name) + "/"
 	if dir == "./" {
@@ -189,12 +199,17 @@ func loadExport(p string, batch int) (*graph.Graph, error) {
 			weights[t.Name] = t.Tensor
 		}
 	}
-	return buildExport(p, &prog, weights, batch)
+	return buildExport(p, &prog, weights, batch, allow)
 }
 
-func buildExport(file string, prog *exProgram, weights map[string]*tensor.Tensor, batch int) (*graph.Graph, error) {
+func buildExport(file string, prog *exProgram, weights map[string]*tensor.Tensor, batch int, allow bool) (*Result, error) {
 	gr := &prog.GraphModule.Graph
-	e := &emitter{b: graph.NewBuilder(), tensors: map[string]*tensor.Tensor{}, consts: map[string]*graph.Value{}}
+	e := &emitter{b: graph.NewBuilder(), tensors: map[string]*tensor.Tensor{}, consts: map[string]*graph.Value{}, u: newUsage()}
+	all := make([]namedTensor, 0, len(weights))
+	for name, t := range weights {
+		e.u.track(t, name)
+		all = append(all, namedTensor{name, t})
+	}
 	vals := map[string]*graph.Value{}
 	consts := map[string]*tensor.Tensor{}
 	for _, s := range prog.GraphModule.Signature.InputSpecs {
@@ -267,7 +282,11 @@ func buildExport(file string, prog *exProgram, weights map[string]*tensor.Tensor
 	if err != nil {
 		return nil, &Error{File: file, Err: err}
 	}
-	return g, nil
+	unused, ignored, err := checkUnused(file, g, e.u, all, allow, exportHint)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Graph: g, Unused: unused, Ignored: ignored}, nil
 }
 
 func outName(n *exNode) string {
@@ -375,7 +394,9 @@ func emitExportNode(e *emitter, n *exNode, vals map[string]*graph.Value, consts 
 		// folded into a constant.
 		if src := n.Inputs[0].Arg.AsTensor; src != nil {
 			if t, ok := consts[src.Name]; ok && len(t.Shape) == 2 {
-				consts[name] = transpose2D(toFloat32(t))
+				tt := transpose2D(toFloat32(t))
+				e.u.inherit(tt, t)
+				consts[name] = tt
 				return nil, nil
 			}
 		}
@@ -402,7 +423,7 @@ func emitExportNode(e *emitter, n *exNode, vals map[string]*graph.Value, consts 
 			return v, nil
 		}
 		if t, ok := consts[tn]; ok {
-			v := e.b.Const(tn, toFloat32(t))
+			v := e.constOf(tn, t)
 			vals[tn] = v
 			return v, nil
 		}
@@ -540,7 +561,7 @@ func emitAddmm(e *emitter, n *exNode, name string, vals map[string]*graph.Value,
 	if !ok1 || !ok2 || !ok3 {
 		return nil, fmt.Errorf("only x @ constant + constant bias is supported")
 	}
-	return e.op(name, &graph.Dense{WeightLayout: graph.IO}, xv, e.b.Const(name+".weight", toFloat32(w)), e.b.Const(name+".bias", toFloat32(b)))
+	return e.op(name, &graph.Dense{WeightLayout: graph.IO}, xv, e.constOf(name+".weight", w), e.constOf(name+".bias", b))
 }
 
 func emitClamp(e *emitter, n *exNode, name string, vals map[string]*graph.Value) (*graph.Value, error) {

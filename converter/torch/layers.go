@@ -124,14 +124,33 @@ type emitter struct {
 	b       *graph.Builder
 	tensors map[string]*tensor.Tensor
 	consts  map[string]*graph.Value
+	u       *usage // where constants come from (the unused-weights check)
 }
 
 func newEmitter(f *File) *emitter {
-	e := &emitter{b: graph.NewBuilder(), tensors: map[string]*tensor.Tensor{}, consts: map[string]*graph.Value{}}
+	e := &emitter{b: graph.NewBuilder(), tensors: map[string]*tensor.Tensor{}, consts: map[string]*graph.Value{}, u: newUsage()}
 	for _, t := range f.Tensors {
 		e.tensors[t.Name] = t.Tensor
+		e.u.track(t.Tensor, t.Name)
 	}
 	return e
+}
+
+// constOf adds a float32 constant holding t (converted when t is another
+// float type), traced to whatever file tensors t holds.
+func (e *emitter) constOf(name string, t *tensor.Tensor) *graph.Value {
+	c := toFloat32(t)
+	e.u.inherit(c, t)
+	return e.b.Const(name, c)
+}
+
+// fileTensors lists f's tensors for the unused check.
+func fileTensors(f *File) []namedTensor {
+	out := make([]namedTensor, len(f.Tensors))
+	for i, t := range f.Tensors {
+		out[i] = namedTensor{t.Name, t.Tensor}
+	}
+	return out
 }
 
 // op adds a node and returns its output, or the node's error.
@@ -157,14 +176,14 @@ func (e *emitter) weight(s *step, name string, required bool) (*graph.Value, err
 	t, ok := e.tensors[full]
 	if !ok {
 		if required {
-			return nil, fmt.Errorf("state_dict has no tensor %q", full)
+			return nil, fmt.Errorf("state_dict has no tensor %q%s", full, missingHint(e.tensors, full))
 		}
 		return nil, nil
 	}
 	if !t.DType.IsFloat() && t.DType != tensor.Float32 {
 		return nil, fmt.Errorf("tensor %q is %v, want a float", full, t.DType)
 	}
-	v := e.b.Const(full, toFloat32(t))
+	v := e.constOf(full, t)
 	e.consts[full] = v
 	return v, nil
 }

@@ -18,11 +18,33 @@ type Options struct {
 	// Batch is the static batch size of the inputs (0 keeps the arch file's
 	// or 1).
 	Batch int
+	// AllowUnused accepts a file holding parameters or buffers that the
+	// built graph never reads. By default such a file fails the load with
+	// an *UnusedWeightsError naming every unused key, because an unread
+	// weight almost always means the architecture was misread (a block
+	// left out of an --arch file). With AllowUnused the load succeeds and
+	// LoadResult reports the keys in Result.Unused.
+	AllowUnused bool
 }
 
 // Load reads a PyTorch model file (.pth/.pt: torch.save zip or legacy;
-// .pt2: torch.export) into a graph with PyTorch's semantics (NCHW).
+// .pt2: torch.export) into a graph with PyTorch's semantics (NCHW). It is
+// LoadResult without the list of unused tensors.
 func Load(path string, o Options) (*graph.Graph, error) {
+	r, err := LoadResult(path, o)
+	if err != nil {
+		return nil, err
+	}
+	return r.Graph, nil
+}
+
+// LoadResult reads a PyTorch model file like Load and also returns the
+// file's tensors that the graph does not read: Result.Unused (only with
+// Options.AllowUnused; otherwise they are an *UnusedWeightsError) and
+// Result.Ignored (harmless by rule: num_batches_tracked, empty tensors).
+// TorchScript archives, whose forward is read from the file itself, give
+// no lists.
+func LoadResult(path string, o Options) (*Result, error) {
 	var arch *Arch
 	if o.Arch != "" {
 		a, err := ReadArch(o.Arch)
@@ -32,11 +54,15 @@ func Load(path string, o Options) (*graph.Graph, error) {
 		arch = a
 	}
 	if strings.EqualFold(filepath.Ext(path), ".pt2") || isExportArchive(path) {
-		return LoadExport(path, o.Batch)
+		return loadExportChecked(path, o.Batch, o.AllowUnused)
 	}
 	if isTorchScript(path) {
 		if arch != nil && len(arch.Steps) == 0 {
-			return LoadTorchScript(path, arch)
+			g, err := LoadTorchScript(path, arch)
+			if err != nil {
+				return nil, err
+			}
+			return &Result{Graph: g}, nil
 		}
 		return nil, &TorchScriptError{File: path}
 	}
@@ -45,10 +71,10 @@ func Load(path string, o Options) (*graph.Graph, error) {
 		return nil, err
 	}
 	if arch != nil && len(arch.Steps) > 0 {
-		return BuildWithArch(f, arch, o.Batch)
+		return buildWithArchChecked(f, arch, o.Batch, o.AllowUnused)
 	}
 	if f.Root != nil {
-		return BuildModule(f, arch, o.Batch)
+		return buildModuleChecked(f, arch, o.Batch, o.AllowUnused)
 	}
 	return nil, &Error{File: path, Err: fmt.Errorf("%w; the file is a state_dict with %d tensors:%s", ErrNeedArch, len(f.Tensors), describeTensors(f))}
 }
@@ -61,6 +87,7 @@ func IsBadInput(err error) bool {
 		ts *TorchScriptError
 		us *UnsafeClassError
 		un *UnsupportedError
+		uw *UnusedWeightsError
 	)
-	return errors.As(err, &e) || errors.As(err, &ts) || errors.As(err, &us) || errors.As(err, &un)
+	return errors.As(err, &e) || errors.As(err, &ts) || errors.As(err, &us) || errors.As(err, &un) || errors.As(err, &uw)
 }

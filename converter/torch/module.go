@@ -22,7 +22,32 @@ var containers = map[string]bool{"Sequential": true}
 // shape comes from arch (an --arch file with only `input:`), or, when the
 // model flattens into a Linear, from the spatial size that fits it (square
 // images are tried); otherwise ErrNeedArch asks for it.
+//
+// Every tensor of the tree must be read by the graph (num_batches_tracked
+// excepted), else the build fails with an *UnusedWeightsError.
 func BuildModule(f *File, arch *Arch, batch int) (*graph.Graph, error) {
+	r, err := buildModuleChecked(f, arch, batch, false)
+	if err != nil {
+		return nil, err
+	}
+	return r.Graph, nil
+}
+
+// buildModuleChecked is BuildModule with the unused-tensor check as a
+// result (allow) or an error.
+func buildModuleChecked(f *File, arch *Arch, batch int, allow bool) (*Result, error) {
+	g, e, err := buildModule(f, arch, batch)
+	if err != nil {
+		return nil, err
+	}
+	unused, ignored, err := checkUnused(f.Path, g, e.u, fileTensors(f), allow, moduleHint)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Graph: g, Unused: unused, Ignored: ignored}, nil
+}
+
+func buildModule(f *File, arch *Arch, batch int) (*graph.Graph, *emitter, error) {
 	var steps []*step
 	var unsupported []UnsupportedItem
 	var walk func(m *Module, path string)
@@ -64,20 +89,20 @@ func BuildModule(f *File, arch *Arch, batch int) (*graph.Graph, error) {
 	walk(f.Root, "")
 	custom := slices.ContainsFunc(unsupported, func(it UnsupportedItem) bool { return strings.HasPrefix(it.Reason, "a custom module") })
 	if custom {
-		return nil, &Error{File: f.Path, Err: fmt.Errorf("%w:%s", ErrNeedArch, describeItems(unsupported))}
+		return nil, nil, &Error{File: f.Path, Err: fmt.Errorf("%w:%s", ErrNeedArch, describeItems(unsupported))}
 	}
 	if len(unsupported) > 0 {
-		return nil, &UnsupportedError{File: f.Path, Items: unsupported}
+		return nil, nil, &UnsupportedError{File: f.Path, Items: unsupported}
 	}
 	if len(steps) == 0 {
-		return nil, &Error{File: f.Path, Err: fmt.Errorf("the module %s has no layers", f.Root.Class)}
+		return nil, nil, &Error{File: f.Path, Err: fmt.Errorf("the module %s has no layers", f.Root.Class)}
 	}
 	if arch != nil {
 		return buildSteps(f, steps, arch.Inputs, batch)
 	}
 	inputs, err := guessInput(f, steps)
 	if err != nil {
-		return nil, &Error{File: f.Path, Err: err}
+		return nil, nil, &Error{File: f.Path, Err: err}
 	}
 	return buildSteps(f, steps, inputs, batch)
 }
@@ -105,24 +130,24 @@ func describeItems(items []UnsupportedItem) string {
 }
 
 // buildSteps emits a chain of steps on the given inputs.
-func buildSteps(f *File, steps []*step, inputs []ArchInput, batch int) (*graph.Graph, error) {
+func buildSteps(f *File, steps []*step, inputs []ArchInput, batch int) (*graph.Graph, *emitter, error) {
 	if len(inputs) != 1 {
-		return nil, &Error{File: f.Path, Err: fmt.Errorf("a Sequential model takes one input, the arch file gives %d", len(inputs))}
+		return nil, nil, &Error{File: f.Path, Err: fmt.Errorf("a Sequential model takes one input, the arch file gives %d", len(inputs))}
 	}
 	e := newEmitter(f)
 	v := inputs[0].input(e.b, batch)
 	for _, s := range steps {
 		out, err := ops[s.Op].emit(e, s, []*graph.Value{v})
 		if err != nil {
-			return nil, &Error{File: f.Path, Where: s.Where, Err: err}
+			return nil, nil, &Error{File: f.Path, Where: s.Where, Err: err}
 		}
 		v = out
 	}
 	g, err := e.b.Build(v)
 	if err != nil {
-		return nil, &Error{File: f.Path, Err: err}
+		return nil, nil, &Error{File: f.Path, Err: err}
 	}
-	return g, nil
+	return g, e, nil
 }
 
 // guessInput finds the model's input from its first layer: [1, in] for a
@@ -152,7 +177,7 @@ func guessInput(f *File, steps []*step) ([]ArchInput, error) {
 				shape = shape[:3]
 			}
 			in := []ArchInput{{Name: "input", Shape: shape, DType: tensor.Float32}}
-			if _, err := buildSteps(f, steps, in, 0); err == nil {
+			if _, _, err := buildSteps(f, steps, in, 0); err == nil {
 				return in, nil
 			}
 		}
