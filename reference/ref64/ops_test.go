@@ -34,7 +34,9 @@ func x(shape ...int) operand { return operand{shape: shape, dt: tensor.Float32, 
 func pos(shape ...int) operand { return operand{shape: shape, dt: tensor.Float32, lo: 0.1, hi: 3} }
 
 // w is a float32 constant in [-1, 1).
-func w(shape ...int) operand { return operand{shape: shape, dt: tensor.Float32, lo: -1, hi: 1, konst: true} }
+func w(shape ...int) operand {
+	return operand{shape: shape, dt: tensor.Float32, lo: -1, hi: 1, konst: true}
+}
 
 // wpos is a float32 constant in [0.5, 2).
 func wpos(shape ...int) operand {

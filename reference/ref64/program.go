@@ -57,7 +57,9 @@ type EvalError struct {
 	Err      error
 }
 
-func (e *EvalError) Error() string { return fmt.Sprintf("ref64: node %q (%s): %v", e.Node, e.Op, e.Err) }
+func (e *EvalError) Error() string {
+	return fmt.Sprintf("ref64: node %q (%s): %v", e.Node, e.Op, e.Err)
+}
 
 // Unwrap returns the cause.
 func (e *EvalError) Unwrap() error { return e.Err }
