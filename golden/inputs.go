@@ -20,7 +20,10 @@ type InputSpec struct {
 // ShapeError says an input array does not fit the model's input. Callers map
 // it to a bad-input exit code.
 type ShapeError struct {
-	File  string
+	File string
+	// Kind is "input" (the default when empty) or "output" (an --expected
+	// file of the framework's outputs).
+	Kind  string
 	Input string
 	Want  []int
 	Got   []int
@@ -32,11 +35,18 @@ func (e *ShapeError) Error() string {
 	if e.File != "" {
 		where = e.File + ": " + where
 	}
-	if e.Msg != "" {
-		return fmt.Sprintf("input %s: %s", where, e.Msg)
+	kind, verb := e.Kind, "takes"
+	if kind == "" {
+		kind = "input"
 	}
-	return fmt.Sprintf("input %s: model takes %v per run; got an array of shape %v (the first axis is the sample axis: want [N %s] or [N %s])",
-		where, e.Want, e.Got, dimsString(e.Want), dimsString(e.Want[min(1, len(e.Want)):]))
+	if kind == "output" {
+		verb = "gives"
+	}
+	if e.Msg != "" {
+		return fmt.Sprintf("%s %s: %s", kind, where, e.Msg)
+	}
+	return fmt.Sprintf("%s %s: model %s %v per run; got an array of shape %v (the first axis is the sample axis: want [N %s] or [N %s])",
+		kind, where, verb, e.Want, e.Got, dimsString(e.Want), dimsString(e.Want[min(1, len(e.Want)):]))
 }
 
 func dimsString(d []int) string {
@@ -135,7 +145,7 @@ func split(path string, arrays []*tensor.Tensor, specs []InputSpec) (Samples, er
 			return nil, &ShapeError{File: path, Input: s.Name, Want: s.Shape, Got: a.Shape}
 		}
 		if runs >= 0 && n != runs {
-			return nil, &ShapeError{File: path, Input: s.Name, Msg: fmt.Sprintf("holds %d runs but the first input holds %d", n, runs)}
+			return nil, &ShapeError{File: path, Input: s.Name, Msg: fmt.Sprintf("holds %d runs but the first array holds %d", n, runs)}
 		}
 		runs = n
 		if err := checkConvertible(a.DType, s.DType); err != nil {

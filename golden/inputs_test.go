@@ -42,7 +42,7 @@ func TestLoadInputsShapes(t *testing.T) {
 		{"missing name", []InputSpec{{Name: "a", Shape: []int{1}, DType: tensor.Float32}, {Name: "b", Shape: []int{1}, DType: tensor.Float32}},
 			[]tensor.Named{{Name: "a", Tensor: seq(tensor.Float32, 2, 1)}}, 0, `no array named "b"`},
 		{"run counts differ", []InputSpec{{Name: "a", Shape: []int{1}, DType: tensor.Float32}, {Name: "b", Shape: []int{1}, DType: tensor.Int32}},
-			[]tensor.Named{{Name: "a", Tensor: seq(tensor.Float32, 2, 1)}, {Name: "b", Tensor: seq(tensor.Int32, 3, 1)}}, 0, "holds 3 runs but the first input holds 2"},
+			[]tensor.Named{{Name: "a", Tensor: seq(tensor.Float32, 2, 1)}, {Name: "b", Tensor: seq(tensor.Int32, 3, 1)}}, 0, "holds 3 runs but the first array holds 2"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

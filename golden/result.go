@@ -37,6 +37,12 @@ type Result struct {
 	ConvertMS *float64 `json:"convert_ms,omitempty"`
 	Tool      string   `json:"tool"`
 	Time      string   `json:"time"`
+	// Framework is the third witness: the Go reference compared with the
+	// framework's own outputs on the same inputs (--expected), when given.
+	Framework *FrameworkCheck `json:"framework,omitempty"`
+	// NoiseSamples is how many samples the float32 noise floor (each
+	// output tolerance's noise_floor) was measured on; 0 when it was not.
+	NoiseSamples int `json:"noise_samples,omitempty"`
 	// Divergence, on failure, says where the conversion first goes wrong.
 	Divergence *Divergence `json:"divergence,omitempty"`
 	// Repro is the directory of the repro bundle written on failure.
@@ -70,11 +76,33 @@ type OutputResult struct {
 	Why []string `json:"why,omitempty"`
 }
 
+// FrameworkCheck is the comparison of the Go reference with the source
+// framework's own outputs (--expected). When it fails, the model was
+// misread (by edgeval, or through a wrong --arch file), or the expected
+// outputs do not come from these inputs: no verdict about the .tflite can
+// be trusted, and the run fails whatever the device gave.
+type FrameworkCheck struct {
+	// File is the --expected file.
+	File string `json:"file"`
+	// Outputs compares each reference output (as "device" side: the
+	// framework's) with the framework's, at the float32 tolerance.
+	Outputs []OutputResult `json:"outputs"`
+	Pass    bool           `json:"pass"`
+}
+
+// ReferenceMisread is the message of a run whose reference disagrees with
+// the framework's outputs.
+const ReferenceMisread = "the Go reference disagrees with the framework's outputs (--expected): the model was misread — by edgeval (please report it, with the repro bundle) or through a wrong --arch file — or the expected outputs do not come from these --inputs; the .tflite was not judged"
+
 // Passed reports whether the verdict is a pass and every output passed.
 func (r *Result) Passed() bool { return r.Verdict == VerdictPass && r.OutputsPass() }
 
-// OutputsPass reports whether there are outputs and every one passed.
+// OutputsPass reports whether there are outputs, every one passed, and
+// the reference agrees with the framework's outputs when they were given.
 func (r *Result) OutputsPass() bool {
+	if r.Framework != nil && !r.Framework.Pass {
+		return false
+	}
 	for _, o := range r.Outputs {
 		if !o.Pass {
 			return false

@@ -8,7 +8,9 @@ import (
 	"github.com/edgeval/edgeval/converter/passes"
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/internal/bug"
 	"github.com/edgeval/edgeval/reference"
+	"github.com/edgeval/edgeval/reference/ref64"
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/tensor"
 	"github.com/edgeval/edgeval/tflite"
@@ -17,8 +19,11 @@ import (
 // Finding is where the first divergence is.
 type Finding = golden.Divergence
 
-// compareValue compares two tensors of one value under the float32 policy.
-func compareValue(ref, dev *tensor.Tensor) (golden.Metrics, golden.Tolerance, bool, error) {
+// compareValue compares two tensors of one value under the float32 policy,
+// raised to the value's float32 noise floor (noise: max |float32 − float64
+// reference| of this value; 0 when unknown), so a change that float32
+// rounding explains is never blamed.
+func compareValue(ref, dev *tensor.Tensor, noise float64) (golden.Metrics, golden.Tolerance, bool, error) {
 	m, err := golden.Compare(ref.Float32s(), dev.Float32s(), ref.Shape)
 	if err != nil {
 		return m, golden.Tolerance{}, false, err
@@ -27,6 +32,7 @@ func compareValue(ref, dev *tensor.Tensor) (golden.Metrics, golden.Tolerance, bo
 	if err != nil {
 		return m, tol, false, err
 	}
+	tol = tol.WithNoiseFloor(noise, m.RefRange)
 	ok, _ := tol.Check(m)
 	return m, tol, ok, nil
 }
@@ -36,8 +42,11 @@ func compareValue(ref, dev *tensor.Tensor) (golden.Metrics, golden.Tolerance, bo
 // an output leaves the float32 tolerance of the source graph's output, or
 // nil when every pass keeps the outputs. Outputs whose shape a pass changes
 // (a layout change of the model's outputs) cannot be compared and end the
-// search with nil.
-func Passes(src *graph.Graph, pipeline []passes.Pass, samples golden.Samples) (*Finding, error) {
+// search with nil. noise holds each source output's float32 noise floor
+// (nil: unknown): a pass is blamed only for a change beyond what float32
+// rounding of this model explains (folding a BatchNorm legitimately
+// reorders roundings).
+func Passes(src *graph.Graph, pipeline []passes.Pass, samples golden.Samples, noise []float64) (*Finding, error) {
 	want, err := runReference(src, samples)
 	if err != nil {
 		return nil, fmt.Errorf("locate: source graph: %w", err)
@@ -56,7 +65,11 @@ func Passes(src *graph.Graph, pipeline []passes.Pass, samples golden.Samples) (*
 			if !slices.Equal(want[o].Shape, got[o].Shape) {
 				return nil, nil
 			}
-			m, tol, ok, err := compareValue(want[o], got[o])
+			floor := 0.0
+			if o < len(noise) {
+				floor = noise[o]
+			}
+			m, tol, ok, err := compareValue(want[o], got[o], floor)
 			if err != nil {
 				return nil, err
 			}
@@ -86,6 +99,41 @@ func runReference(g *graph.Graph, samples golden.Samples) ([]*tensor.Tensor, err
 		}
 	}
 	return joined, nil
+}
+
+// pair is one value's reference and device tensors, one per sample.
+type pair struct{ ref, dev []*tensor.Tensor }
+
+// valueNoise returns the float32 noise floor of every value of g in got: the
+// largest |float32 reference − float64 evaluation| over the samples, from a
+// float64 evaluation of g with those values as its outputs.
+func valueNoise(g *graph.Graph, samples golden.Samples, got map[string]*pair) (map[string]float64, error) {
+	sub := &graph.Graph{Inputs: g.Inputs, Nodes: g.Nodes}
+	for _, n := range g.Nodes {
+		for _, v := range n.Outputs {
+			if p := got[v.Name]; p != nil && len(p.ref) == len(samples) {
+				sub.Outputs = append(sub.Outputs, v)
+			}
+		}
+	}
+	noise := map[string]float64{}
+	if len(sub.Outputs) == 0 {
+		return noise, nil
+	}
+	f32 := make([][]*tensor.Tensor, len(samples))
+	for s := range samples {
+		for _, v := range sub.Outputs {
+			f32[s] = append(f32[s], got[v.Name].ref[s])
+		}
+	}
+	drift, err := ref64.Drift(sub, samples, f32)
+	if err != nil {
+		return nil, bug.New("locate: float64 reference", err)
+	}
+	for i, v := range sub.Outputs {
+		noise[v.Name] = drift[i].MaxAbs
+	}
+	return noise, nil
 }
 
 // Opener opens a session on the device for model bytes.
@@ -140,7 +188,6 @@ func Layers(ctx context.Context, g *graph.Graph, tfl []byte, open Opener, sample
 		inNames[i] = v.Name
 	}
 	devIn := sess.Inputs()
-	type pair struct{ ref, dev []*tensor.Tensor }
 	got := map[string]*pair{}
 	for _, sample := range samples {
 		refAll, err := prog.RunAll(sample)
@@ -178,6 +225,10 @@ func Layers(ctx context.Context, g *graph.Graph, tfl []byte, open Opener, sample
 			p.dev = append(p.dev, res.Outputs[oi])
 		}
 	}
+	noise, err := valueNoise(g, samples, got)
+	if err != nil {
+		return nil, err
+	}
 	compared := 0
 	for _, n := range g.Nodes {
 		for _, v := range n.Outputs {
@@ -194,7 +245,7 @@ func Layers(ctx context.Context, g *graph.Graph, tfl []byte, open Opener, sample
 			if err != nil || tensor.NumElements(dev.Shape) != tensor.NumElements(ref.Shape) {
 				continue // a tensor the runtime reshaped; not comparable
 			}
-			m, tol, ok, err := compareValue(ref, dev)
+			m, tol, ok, err := compareValue(ref, dev, noise[v.Name])
 			if err != nil {
 				return nil, err
 			}

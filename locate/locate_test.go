@@ -93,7 +93,7 @@ func TestPassesFindsTheBrokenPass(t *testing.T) {
 	g, _, _, samples := resnet(t)
 	pipeline := passes.Pipeline(passes.Options{})
 
-	d, err := locate.Passes(g, pipeline, samples)
+	d, err := locate.Passes(g, pipeline, samples, nil)
 	require.NoError(t, err)
 	assert.Nil(t, d, "the real pipeline keeps the outputs")
 
@@ -116,7 +116,7 @@ func TestPassesFindsTheBrokenPass(t *testing.T) {
 			return run(c)
 		}}
 	}
-	d, err = locate.Passes(g, broken, samples)
+	d, err = locate.Passes(g, broken, samples, nil)
 	require.NoError(t, err)
 	require.NotNil(t, d)
 	assert.Equal(t, "pass", d.Stage)

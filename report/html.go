@@ -14,6 +14,7 @@ var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return template.HTMLEscapeString(formatPct(*p))
 	},
+	"misread": func() string { return golden.ReferenceMisread },
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>edgeval: {{.Model}}</title>
 <style>
@@ -24,6 +25,9 @@ td:first-child,th:first-child{text-align:left}.pass{color:#176f2c;font-weight:bo
 <h1>{{.Model}} <span class="{{.Verdict}}">{{.Verdict}}</span></h1>
 <p>device <b>{{.Device}}</b>, runtime {{.Runtime.Name}} {{.Runtime.Version}}{{if .Runtime.Delegate}} ({{.Runtime.Delegate}}){{end}},
 precision {{.Precision}}, {{.Samples}} samples, latency p50 {{printf "%.3f" .LatencyMS.P50}} ms, p90 {{printf "%.3f" .LatencyMS.P90}} ms</p>
+{{with .Framework}}<p>framework: {{if .Pass}}the Go reference agrees with the framework's outputs ({{.File}}){{else}}<span class="fail">{{misread}}</span>{{end}}:
+{{range .Outputs}} {{.Name}} max abs {{printf "%.3g" .Metrics.MaxAbs}} (tolerance {{printf "%.3g" .Tolerance.MaxAbs}});{{end}}</p>{{end}}
+{{if .NoiseSamples}}<p>float32 noise floor (float32 vs float64 reference, {{.NoiseSamples}} samples):{{range .Outputs}} {{.Name}} {{printf "%.3g" .Tolerance.NoiseFloor}};{{end}}</p>{{end}}
 {{with .Divergence}}<p>diverges: {{.String}}</p>{{end}}
 {{with .Error}}<p class="error">error: {{.}}</p>{{end}}
 <table><tr><th>output</th><th>shape</th><th>max abs</th><th>tolerance</th><th>mean abs</th><th>cosine</th><th>PSNR dB</th><th>top-1</th><th>result</th></tr>

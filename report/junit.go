@@ -55,6 +55,20 @@ func JUnit(w io.Writer, results ...*golden.Result) error {
 			}
 			s.Cases = append(s.Cases, c)
 		}
+		if fc := r.Framework; fc != nil {
+			// The third witness is a case of its own: a misread model is
+			// a failure of the reference, not of any output's .tflite.
+			c := junitCase{Name: "reference vs framework", ClassName: class, Time: "0"}
+			if !fc.Pass {
+				var body []string
+				for _, o := range fc.Outputs {
+					body = append(body, fmt.Sprintf("%s: max_abs=%g tolerance=%g cosine=%g %s", o.Name, o.Metrics.MaxAbs, o.Tolerance.MaxAbs, o.Metrics.Cosine, strings.Join(o.Why, "; ")))
+				}
+				c.Failure = &junitProblem{Message: golden.ReferenceMisread, Body: strings.Join(body, "\n")}
+				s.Failures++
+			}
+			s.Cases = append(s.Cases, c)
+		}
 		if r.Verdict == golden.VerdictError || len(r.Outputs) == 0 {
 			s.Cases = append(s.Cases, junitCase{Name: "run", ClassName: class, Time: "0", Error: &junitProblem{Message: r.Error, Body: r.Error}})
 			s.Errors++

@@ -20,6 +20,23 @@ func Markdown(w io.Writer, r *golden.Result) error {
 	}
 	fmt.Fprintf(&b, "\n- precision: %s, samples: %d\n", r.Precision, r.Samples)
 	fmt.Fprintf(&b, "- latency: p50 %.3f ms, p90 %.3f ms\n", r.LatencyMS.P50, r.LatencyMS.P90)
+	if fc := r.Framework; fc != nil {
+		if fc.Pass {
+			fmt.Fprintf(&b, "- framework: the Go reference agrees with the framework's outputs (`%s`)\n", mdEscape(fc.File))
+		} else {
+			fmt.Fprintf(&b, "- framework: **%s**\n", mdEscape(golden.ReferenceMisread))
+		}
+		for _, o := range fc.Outputs {
+			fmt.Fprintf(&b, "  - %s: max abs %.3g (tolerance %.3g), cosine %.6f\n", mdEscape(o.Name), o.Metrics.MaxAbs, o.Tolerance.MaxAbs, o.Metrics.Cosine)
+		}
+	}
+	if r.NoiseSamples > 0 {
+		fmt.Fprintf(&b, "- float32 noise floor (float32 vs float64 reference, %d samples):", r.NoiseSamples)
+		for _, o := range r.Outputs {
+			fmt.Fprintf(&b, " %s %.3g", mdEscape(o.Name), o.Tolerance.NoiseFloor)
+		}
+		b.WriteString("\n")
+	}
 	if r.Divergence != nil {
 		fmt.Fprintf(&b, "- diverges: %s\n", mdEscape(r.Divergence.String()))
 	}

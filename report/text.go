@@ -50,6 +50,28 @@ func Text(w io.Writer, r *golden.Result) error {
 			fmt.Fprintf(&b, "  %s: %s\n", o.Name, why)
 		}
 	}
+	if r.NoiseSamples > 0 {
+		for _, o := range r.Outputs {
+			fmt.Fprintf(&b, "noise     %s: float32 noise floor %.3g (float32 vs float64 reference, %d samples)\n", o.Name, o.Tolerance.NoiseFloor, r.NoiseSamples)
+		}
+	}
+	if fc := r.Framework; fc != nil {
+		verdict := "agrees"
+		if !fc.Pass {
+			verdict = "DISAGREES"
+		}
+		fmt.Fprintf(&b, "framework the Go reference %s with the framework's outputs in %s\n", verdict, fc.File)
+		for _, o := range fc.Outputs {
+			res := "PASS"
+			if !o.Pass {
+				res = "FAIL: " + strings.Join(o.Why, "; ")
+			}
+			fmt.Fprintf(&b, "          %s: max abs %.3g (%.2g of range), cosine %.6f, tolerance %.3g: %s\n", o.Name, o.Metrics.MaxAbs, relTo(o.Metrics.MaxAbs, o.Metrics.RefRange), o.Metrics.Cosine, o.Tolerance.MaxAbs, res)
+		}
+		if !fc.Pass {
+			fmt.Fprintf(&b, "          %s\n", golden.ReferenceMisread)
+		}
+	}
 	l := r.LatencyMS
 	fmt.Fprintf(&b, "\nlatency   %s: p50 %.3f ms, p90 %.3f ms (min %.3f, max %.3f)\n", r.Runtime.Name, l.P50, l.P90, l.Min, l.Max)
 	if r.ReferenceMS != nil {
@@ -70,4 +92,12 @@ func Text(w io.Writer, r *golden.Result) error {
 	fmt.Fprintf(&b, "verdict   %s\n", strings.ToUpper(r.Verdict))
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// relTo returns x relative to a range (x itself when the range is 0).
+func relTo(x, rng float64) float64 {
+	if rng > 0 {
+		return x / rng
+	}
+	return x
 }

@@ -28,6 +28,13 @@ type validateFlags struct {
 	html      string
 	junit     string
 	history   string
+	// expected is the framework's own outputs on --inputs (--expected).
+	expected string
+	// noiseSamples bounds how many samples the float32 noise floor is
+	// measured on (0: not measured).
+	noiseSamples int
+	// allowUnused accepts weights the architecture never reads.
+	allowUnused bool
 }
 
 func (f *validateFlags) register(fs *flag.FlagSet) {
@@ -44,6 +51,9 @@ func (f *validateFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.html, "html", "", "also write the report as a standalone HTML page to `FILE`")
 	fs.StringVar(&f.junit, "junit", "", "also write JUnit XML to `FILE` (one test case per output) for CI")
 	fs.StringVar(&f.history, "history", "", "also append the result to the history `FILE` (see 'validate history')")
+	fs.StringVar(&f.expected, "expected", "", "the framework's own outputs on --inputs (`OUT.npy|OUT.npz`, keyed by output name): the Go reference must agree with them, or the run fails as a misread model")
+	fs.IntVar(&f.noiseSamples, "noise-samples", 4, "measure the model's float32 noise floor (reference vs a float64 evaluation) on up to `N` samples; the float32 tolerance is raised to 4x it when larger (0: fixed policy only)")
+	fs.BoolVar(&f.allowUnused, "allow-unused", false, "accept weights in the model file that the architecture never reads (reported in the result) instead of refusing the model")
 }
 
 func validateCommand() *command {
@@ -73,6 +83,9 @@ func validateCommand() *command {
 }
 
 func failedOutputs(r *golden.Result) string {
+	if r.Framework != nil && !r.Framework.Pass {
+		return fmt.Sprintf("%s: %s", r.Model, golden.ReferenceMisread)
+	}
 	var names []string
 	for _, o := range r.Outputs {
 		if !o.Pass {
