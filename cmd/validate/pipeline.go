@@ -35,7 +35,7 @@ type validation struct {
 	refOrig golden.Samples
 	refMS   float64
 	// noise is each output's float32 noise floor (nil: not measured).
-	noise []float64
+	noise     []float64
 	inNames   []string
 	outNames  []string
 	batch     int
