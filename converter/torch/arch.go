@@ -318,6 +318,13 @@ func buildWithArchChecked(f *File, a *Arch, batch int, allow bool) (*Result, err
 }
 
 func buildWithArch(f *File, a *Arch, batch int) (*graph.Graph, *emitter, error) {
+	if f.Root != nil {
+		// The arch file gives the forward of a pickled custom root; hooks
+		// anywhere in the tree would run code the file does not hold.
+		if items := checkTreeHooks(f.Root); len(items) > 0 {
+			return nil, nil, &UnsupportedError{File: f.Path, Items: items}
+		}
+	}
 	e := newEmitter(f)
 	vals := map[string]*graph.Value{}
 	var prev *graph.Value

@@ -157,3 +157,59 @@ func (a args) check(allowed ...string) error {
 	}
 	return nil
 }
+
+// expectInt checks a stated integer argument (in_features, out_channels,
+// num_features, ...) against what the weights or the input say; an
+// absent argument is not checked.
+func (a args) expectInt(name string, actual int, from string) error {
+	if !a.has(name) {
+		return nil
+	}
+	v, err := a.integer(name, 0)
+	if err != nil {
+		return err
+	}
+	if v != actual {
+		return fmt.Errorf("argument %s = %d, but %s says %d", name, v, from, actual)
+	}
+	return nil
+}
+
+// expectInts checks a stated int-or-tuple argument (kernel_size,
+// normalized_shape) against actual.
+func (a args) expectInts(name string, actual []int, from string) error {
+	if !a.has(name) {
+		return nil
+	}
+	v, err := a.ints(name, len(actual), 0)
+	if err != nil {
+		if l, err2 := a.intList(name); err2 == nil {
+			v, err = l, nil
+		} else {
+			return err
+		}
+	}
+	if !slices.Equal(v, actual) {
+		return fmt.Errorf("argument %s = %v, but %s says %v", name, a[name], from, actual)
+	}
+	return nil
+}
+
+// expectPresence checks a stated boolean argument that says whether a
+// tensor exists (bias, affine, elementwise_affine) against the file.
+func (a args) expectPresence(name string, present bool, tensor string) error {
+	if !a.has(name) {
+		return nil
+	}
+	v, err := a.boolean(name, present)
+	if err != nil {
+		return err
+	}
+	switch {
+	case v && !present:
+		return fmt.Errorf("argument %s = true, but the file has no tensor %s", name, tensor)
+	case !v && present:
+		return fmt.Errorf("argument %s = false, but the file has the tensor %s (it would be ignored)", name, tensor)
+	}
+	return nil
+}

@@ -56,6 +56,8 @@ type exArg struct {
 	AsBool    *bool                   `json:"as_bool"`
 	AsString  *string                 `json:"as_string"`
 	AsNone    json.RawMessage         `json:"as_none"`
+
+	kinds []string // the keys present in the file (see UnmarshalJSON)
 }
 
 type exNode struct {
@@ -386,6 +388,9 @@ func plainArg(a *exArg) any {
 }
 
 func emitExportNode(e *emitter, n *exNode, vals map[string]*graph.Value, consts map[string]*tensor.Tensor) (*graph.Value, error) {
+	if err := checkExportNode(n); err != nil {
+		return nil, err
+	}
 	m := exportOps[n.Target]
 	name := outName(n)
 	switch m.op {
@@ -394,6 +399,11 @@ func emitExportNode(e *emitter, n *exNode, vals map[string]*graph.Value, consts 
 		// folded into a constant.
 		if src := n.Inputs[0].Arg.AsTensor; src != nil {
 			if t, ok := consts[src.Name]; ok && len(t.Shape) == 2 {
+				if m.op == "permute" {
+					if d := inputArg(n, "dims"); d == nil || !slices.Equal(d.AsInts, []int{1, 0}) && !slices.Equal(d.AsInts, []int{-1, -2}) && !slices.Equal(d.AsInts, []int{1, -2}) && !slices.Equal(d.AsInts, []int{-1, 0}) {
+						return nil, fmt.Errorf("permute %v of a constant: only the transpose [1, 0] is supported", plainArg(d))
+					}
+				}
 				tt := transpose2D(toFloat32(t))
 				e.u.inherit(tt, t)
 				consts[name] = tt
@@ -411,10 +421,6 @@ func emitExportNode(e *emitter, n *exNode, vals map[string]*graph.Value, consts 
 		return emitConvolution(e, n, name, vals, consts)
 	case "pad":
 		return emitAtenPad(e, n, name, vals)
-	case "batchnorm2d":
-		if a := inputArg(n, "training"); a != nil && a.AsBool != nil && *a.AsBool {
-			return nil, fmt.Errorf("batch_norm in training mode (export the model after model.eval())")
-		}
 	}
 	s := &step{Op: m.op, Kind: n.Target, Key: name, Name: name, Args: args{}}
 	var ins []*graph.Value
@@ -431,6 +437,17 @@ func emitExportNode(e *emitter, n *exNode, vals map[string]*graph.Value, consts 
 	}
 	for _, in := range n.Inputs {
 		a := &in.Arg
+		switch ruleOf(n.Target, in.Name) {
+		case argHarmless, argMust:
+			continue // known harmless, or checked by checkExportNode
+		case argRead:
+			k := in.Name
+			if r, ok := exportArgRename[k]; ok {
+				k = r
+			}
+			s.Args[k] = plainArg(a)
+			continue
+		}
 		switch {
 		case a.AsTensor != nil:
 			if role, ok := m.weights[in.Name]; ok {
@@ -454,27 +471,18 @@ func emitExportNode(e *emitter, n *exNode, vals map[string]*graph.Value, consts 
 				}
 				ins = append(ins, v)
 			}
+		case binaryOps[m.op] && in.Name == "other" && (a.AsFloat != nil || a.AsInt != nil):
+			f, err := (args{"other": plainArg(a)}).float("other", 0)
+			if err != nil {
+				return nil, err
+			}
+			ins = append(ins, e.b.ConstFloat32(name+"/other", []int{1}, []float32{float32(f)}))
+		case a.AsNone != nil:
+			if _, ok := m.weights[in.Name]; !ok {
+				return nil, fmt.Errorf("argument %s is None, want a tensor", in.Name)
+			}
 		default:
-			k := in.Name
-			if r, ok := exportArgRename[k]; ok {
-				k = r
-			}
-			if m.op == "flatten" || m.op == "permute" || m.op == "mean" || m.op == "cat" || strings.Contains(m.op, "softmax") {
-				if k == "dims" || k == "start_dim" || k == "end_dim" || k == "dim" || k == "keepdim" {
-					s.Args[k] = plainArg(a)
-					continue
-				}
-			}
-			if v := plainArg(a); v != nil {
-				s.Args[k] = v
-			} else if binaryOps[m.op] && a.AsFloat == nil && a.AsInt == nil {
-				continue
-			}
-			if binaryOps[m.op] && k == "other" {
-				f, _ := s.Args.float("other", 0)
-				ins = append(ins, e.b.ConstFloat32(name+"/other", []int{1}, []float32{float32(f)}))
-				delete(s.Args, "other")
-			}
+			return nil, fmt.Errorf("argument %s = %v, want a tensor", in.Name, describeArg(a))
 		}
 	}
 	if len(ins) == 0 {
@@ -482,26 +490,21 @@ func emitExportNode(e *emitter, n *exNode, vals map[string]*graph.Value, consts 
 	}
 	switch m.op {
 	case "hardtanh":
-		lo, _ := s.Args.float("min_val", -1)
-		hi, _ := s.Args.float("max_val", 1)
+		lo, err := s.Args.float("min_val", -1)
+		if err != nil {
+			return nil, err
+		}
+		hi, err := s.Args.float("max_val", 1)
+		if err != nil {
+			return nil, err
+		}
 		if lo == 0 && hi == 6 {
 			s.Op = "relu6"
-		}
-	case "add", "sub":
-		if al, _ := s.Args.float("alpha", 1); al != 1 {
-			return nil, fmt.Errorf("alpha %v is not supported", al)
+			s.Args = args{}
 		}
 	case "maxpool2d", "avgpool2d":
 		if v, ok := s.Args["stride"].([]any); ok && len(v) == 0 {
 			delete(s.Args, "stride")
-		}
-	case "batchnorm2d":
-		for _, k := range []string{"training", "momentum", "cudnn_enabled"} {
-			delete(s.Args, k)
-		}
-	case "embedding":
-		if v, ok := s.Args["padding_idx"].(int); ok && v < 0 {
-			delete(s.Args, "padding_idx") // -1: none (it only matters for training)
 		}
 	case "upsample":
 		if n.Target == "torch.ops.aten.upsample_bilinear2d.vec" {
@@ -512,11 +515,11 @@ func emitExportNode(e *emitter, n *exNode, vals map[string]*graph.Value, consts 
 		}
 		delete(s.Args, "output_size")
 	}
-	if m.op == "softmax" || m.op == "logsoftmax" {
-		delete(s.Args, "half_to_float")
-		delete(s.Args, "dtype")
+	spec := ops[s.Op]
+	if err := s.Args.check(spec.args...); err != nil {
+		return nil, err
 	}
-	return ops[s.Op].emit(e, s, ins)
+	return spec.emit(e, s, ins)
 }
 
 func transpose2D(t *tensor.Tensor) *tensor.Tensor {

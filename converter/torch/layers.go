@@ -2,6 +2,7 @@ package torch
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -205,10 +206,21 @@ func emitLinear(e *emitter, s *step, in []*graph.Value) (*graph.Value, error) {
 	if len(w.Shape) != 2 {
 		return nil, fmt.Errorf("weight %v: want [out, in]", w.Shape)
 	}
-	ins := []*graph.Value{in[0], w}
-	if b, err := e.weight(s, "bias", false); err != nil {
+	if err := s.Args.expectInt("in_features", w.Shape[1], "the weight "+w.Name); err != nil {
 		return nil, err
-	} else if b != nil {
+	}
+	if err := s.Args.expectInt("out_features", w.Shape[0], "the weight "+w.Name); err != nil {
+		return nil, err
+	}
+	ins := []*graph.Value{in[0], w}
+	b, err := e.weight(s, "bias", false)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Args.expectPresence("bias", b != nil, s.Key+".bias"); err != nil {
+		return nil, err
+	}
+	if b != nil {
 		ins = append(ins, b)
 	}
 	return e.op(s.Name, &graph.Dense{WeightLayout: graph.OI}, ins...)
@@ -243,6 +255,15 @@ func convParamsOf(s *step, x, w *graph.Value, nd int) (*convParams, error) {
 		return nil, fmt.Errorf("input has %d channels, weight %v expects a multiple of %d", cin, w.Shape, w.Shape[1])
 	}
 	p.groups = cin / w.Shape[1]
+	if err := s.Args.expectInt("in_channels", cin, "the input"); err != nil {
+		return nil, err
+	}
+	if err := s.Args.expectInt("out_channels", w.Shape[0], "the weight "+w.Name); err != nil {
+		return nil, err
+	}
+	if err := s.Args.expectInts("kernel_size", w.Shape[2:], "the weight "+w.Name); err != nil {
+		return nil, err
+	}
 	if s.Args.has("groups") {
 		g, err := s.Args.integer("groups", 1)
 		if err != nil {
@@ -358,7 +379,13 @@ func convInputs(e *emitter, s *step, x *graph.Value) (*graph.Value, *graph.Value
 		return nil, nil, err
 	}
 	b, err := e.weight(s, "bias", false)
-	return w, b, err
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.Args.expectPresence("bias", b != nil, s.Key+".bias"); err != nil {
+		return nil, nil, err
+	}
+	return w, b, nil
 }
 
 func emitConv2D(e *emitter, s *step, in []*graph.Value) (*graph.Value, error) {
@@ -441,8 +468,23 @@ func emitConvTranspose2D(e *emitter, s *step, in []*graph.Value) (*graph.Value, 
 	if err != nil {
 		return nil, err
 	}
-	if m, _ := s.Args.str("padding_mode", "zeros"); m != "zeros" {
-		return nil, fmt.Errorf("padding_mode %q: ConvTranspose2d supports only zeros", m)
+	if m, err := s.Args.str("padding_mode", "zeros"); err != nil || m != "zeros" {
+		return nil, fmt.Errorf("padding_mode %q: ConvTranspose2d supports only zeros (%v)", m, err)
+	}
+	if groups < 1 {
+		return nil, fmt.Errorf("groups %d", groups)
+	}
+	if err := s.Args.expectInt("in_channels", w.Shape[0], "the weight "+w.Name); err != nil {
+		return nil, err
+	}
+	if x.Shape[1] != w.Shape[0] {
+		return nil, fmt.Errorf("input has %d channels, the weight %v expects %d", x.Shape[1], w.Shape, w.Shape[0])
+	}
+	if err := s.Args.expectInt("out_channels", w.Shape[1]*groups, "the weight "+w.Name+" and groups"); err != nil {
+		return nil, err
+	}
+	if err := s.Args.expectInts("kernel_size", w.Shape[2:], "the weight "+w.Name); err != nil {
+		return nil, err
 	}
 	op := &graph.ConvTranspose2D{
 		Strides: [2]int{stride[0], stride[1]}, Dilations: [2]int{dil[0], dil[1]},
@@ -458,6 +500,9 @@ func emitConvTranspose2D(e *emitter, s *step, in []*graph.Value) (*graph.Value, 
 }
 
 func emitBatchNorm(e *emitter, s *step, in []*graph.Value) (*graph.Value, error) {
+	if t, err := s.Args.boolean("track_running_stats", true); err != nil || !t {
+		return nil, fmt.Errorf("track_running_stats = %v: BatchNorm without running statistics normalises with the batch's own statistics, which is not supported (%v)", s.Args["track_running_stats"], err)
+	}
 	mean, err := e.weight(s, "running_mean", true)
 	if err != nil {
 		return nil, fmt.Errorf("%w (BatchNorm needs its running statistics; track_running_stats=False is not supported)", err)
@@ -470,12 +515,24 @@ func emitBatchNorm(e *emitter, s *step, in []*graph.Value) (*graph.Value, error)
 		return nil, fmt.Errorf("running_mean %v: want [C]", mean.Shape)
 	}
 	c := mean.Shape[0]
+	if !slices.Equal(vr.Shape, mean.Shape) {
+		return nil, fmt.Errorf("running_var %v and running_mean %v differ", vr.Shape, mean.Shape)
+	}
+	if err := s.Args.expectInt("num_features", c, "running_mean"); err != nil {
+		return nil, err
+	}
 	gamma, err := e.weight(s, "weight", false)
 	if err != nil {
 		return nil, err
 	}
 	beta, err := e.weight(s, "bias", false)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.Args.expectPresence("affine", gamma != nil, s.Key+".weight"); err != nil {
+		return nil, err
+	}
+	if err := s.Args.expectPresence("affine", beta != nil, s.Key+".bias"); err != nil {
 		return nil, err
 	}
 	if gamma == nil {
@@ -512,10 +569,24 @@ func emitLayerNorm(e *emitter, s *step, in []*graph.Value) (*graph.Value, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.Args.expectPresence("elementwise_affine", gamma != nil, s.Key+".weight"); err != nil {
+		return nil, err
+	}
+	if s.Args.has("bias") && gamma != nil {
+		if err := s.Args.expectPresence("bias", beta != nil, s.Key+".bias"); err != nil {
+			return nil, err
+		}
+	}
 	var norm []int
 	switch {
 	case gamma != nil:
 		norm = gamma.Shape
+		if err := s.Args.expectInts("normalized_shape", norm, "the weight "+gamma.Name); err != nil {
+			return nil, err
+		}
+		if beta != nil && !slices.Equal(beta.Shape, norm) {
+			return nil, fmt.Errorf("bias %v and weight %v differ", beta.Shape, norm)
+		}
 	case s.Args.has("normalized_shape"):
 		if norm, err = s.Args.intList("normalized_shape"); err != nil {
 			return nil, err
@@ -550,6 +621,9 @@ func emitPRelu(e *emitter, s *step, in []*graph.Value) (*graph.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.Args.expectInt("num_parameters", tensor.NumElements(w.Shape), "the weight "+w.Name); err != nil {
+		return nil, err
+	}
 	x := in[0]
 	if n := tensor.NumElements(w.Shape); n > 1 && len(x.Shape) > 2 {
 		// [C] broadcasts along axis 1 of [N, C, ...]: [C, 1, ...].
@@ -570,6 +644,15 @@ func emitEmbedding(e *emitter, s *step, in []*graph.Value) (*graph.Value, error)
 	}
 	w, err := e.weight(s, "weight", true)
 	if err != nil {
+		return nil, err
+	}
+	if len(w.Shape) != 2 {
+		return nil, fmt.Errorf("weight %v: want [num_embeddings, embedding_dim]", w.Shape)
+	}
+	if err := s.Args.expectInt("num_embeddings", w.Shape[0], "the weight "+w.Name); err != nil {
+		return nil, err
+	}
+	if err := s.Args.expectInt("embedding_dim", w.Shape[1], "the weight "+w.Name); err != nil {
 		return nil, err
 	}
 	return e.op(s.Name, &graph.Gather{Axis: 0}, w, in[0])
@@ -635,8 +718,8 @@ func emitPool(kind graph.PoolKind) func(e *emitter, s *step, in []*graph.Value) 
 		if a.has("divisor_override") {
 			return nil, fmt.Errorf("divisor_override is not supported")
 		}
-		if r, _ := a.boolean("return_indices", false); r {
-			return nil, fmt.Errorf("return_indices is not supported")
+		if r, err := a.boolean("return_indices", false); err != nil || r {
+			return nil, fmt.Errorf("return_indices = %v is not supported (%v)", a["return_indices"], err)
 		}
 		op := &graph.Pool2D{Type: kind, Window: [2]int{k[0], k[1]}, Strides: [2]int{st[0], st[1]},
 			Padding: graph.Explicit(pad[0], pad[0], pad[1], pad[1]), CeilMode: ceil, CountIncludePad: cip, Layout: graph.NCHW}
@@ -649,6 +732,9 @@ func emitAdaptive(kind graph.PoolKind) func(e *emitter, s *step, in []*graph.Val
 		x := in[0]
 		if len(x.Shape) != 4 {
 			return nil, fmt.Errorf("input %v: want [N, C, H, W]", x.Shape)
+		}
+		if r, err := s.Args.boolean("return_indices", false); err != nil || r {
+			return nil, fmt.Errorf("return_indices = %v is not supported (%v)", s.Args["return_indices"], err)
 		}
 		out := []int{x.Shape[2], x.Shape[3]}
 		switch v := s.Args["output_size"].(type) {
@@ -791,9 +877,22 @@ func emitUpsample(e *emitter, s *step, in []*graph.Value) (*graph.Value, error) 
 	if err != nil {
 		return nil, err
 	}
+	if a.has("align_corners") && mode != "bilinear" {
+		// PyTorch raises for align_corners with the nearest modes.
+		return nil, fmt.Errorf("align_corners = %v with mode %s: only the linear modes take it", a["align_corners"], mode)
+	}
+	recompute, err := a.boolean("recompute_scale_factor", false)
+	if err != nil {
+		return nil, err
+	}
 	var size [2]int
 	switch {
+	case a.has("size") && a.has("scale_factor"):
+		return nil, fmt.Errorf("both size %v and scale_factor %v: give one", a["size"], a["scale_factor"])
 	case a.has("size"):
+		if recompute {
+			return nil, fmt.Errorf("recompute_scale_factor = true with size: PyTorch accepts it only with scale_factor")
+		}
 		v, err := a.ints("size", 2, 0)
 		if err != nil {
 			return nil, err
@@ -818,7 +917,16 @@ func emitUpsample(e *emitter, s *step, in []*graph.Value) (*graph.Value, error) 
 			}
 			f = [2]float64{sf, sf}
 		}
-		size = [2]int{int(float64(x.Shape[2]) * f[0]), int(float64(x.Shape[3]) * f[1])}
+		for i := range 2 {
+			in := float64(x.Shape[2+i])
+			size[i] = int(math.Floor(in * f[i]))
+			// Without recompute_scale_factor PyTorch maps output pixels
+			// back with 1/scale_factor, the Resize op with in/out: the
+			// same only when the scaled size is a whole number.
+			if !recompute && float64(size[i]) != in*f[i] {
+				return nil, fmt.Errorf("scale_factor %v on size %d gives %g pixels: PyTorch samples with 1/scale_factor, which is not supported unless the product is whole (or recompute_scale_factor is true)", f[i], x.Shape[2+i], in*f[i])
+			}
+		}
 	default:
 		return nil, fmt.Errorf("give size or scale_factor")
 	}

@@ -58,33 +58,38 @@ func buildModule(f *File, arch *Arch, batch int) (*graph.Graph, *emitter, error)
 			unsupported = append(unsupported, UnsupportedItem{Name: orRoot(path), Kind: m.Class, Reason: "a custom module: its forward is not in the file"})
 			return
 		case containers[cls]:
+			_, bad := moduleArgs(m, nil, false)
+			for _, r := range bad {
+				unsupported = append(unsupported, UnsupportedItem{Name: orRoot(path), Kind: m.Class, Reason: r})
+			}
 			for _, e := range orderedEntries(m.Attrs["_modules"]) {
 				c, ok := e.Value.(*Module)
 				if !ok {
+					unsupported = append(unsupported, UnsupportedItem{Name: joinPath(path, fmt.Sprint(e.Key)), Kind: fmt.Sprintf("%T", e.Value), Reason: "a child of a Sequential that is not a module"})
 					continue
 				}
 				walk(c, joinPath(path, fmt.Sprint(e.Key)))
 			}
 			return
 		}
-		op := canonOp(cls)
-		spec, ok := ops[op]
-		if !ok || spec.multi || op == "view" || op == "reshape" || op == "permute" || op == "mean" {
+		spec, ok := moduleSpecs[cls]
+		if !ok {
 			unsupported = append(unsupported, UnsupportedItem{Name: orRoot(path), Kind: m.Class, Reason: "no mapping for this layer (see ARCH.md for the supported layers)"})
 			return
 		}
-		a := args{}
-		for _, name := range spec.args {
-			if v, ok := m.Attrs[name]; ok {
-				a[name] = plain(v)
-			}
+		a, bad := moduleArgs(m, spec, true)
+		for _, r := range bad {
+			unsupported = append(unsupported, UnsupportedItem{Name: orRoot(path), Kind: m.Class, Reason: r})
+		}
+		if len(bad) > 0 {
+			return
 		}
 		if cls == "Softmax" || cls == "LogSoftmax" {
 			if a["dim"] == nil {
 				delete(a, "dim")
 			}
 		}
-		steps = append(steps, &step{Where: orRoot(path) + " (" + cls + ")", Op: op, Kind: cls, Key: path, Name: orRoot(path), Args: a})
+		steps = append(steps, &step{Where: orRoot(path) + " (" + cls + ")", Op: spec.op, Kind: cls, Key: path, Name: orRoot(path), Args: a})
 	}
 	walk(f.Root, "")
 	custom := slices.ContainsFunc(unsupported, func(it UnsupportedItem) bool { return strings.HasPrefix(it.Reason, "a custom module") })
