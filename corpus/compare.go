@@ -28,6 +28,13 @@ func Compare(names []string, want, got []*tensor.Tensor) (float64, error) {
 // ComparePrecision is Compare under the policy of precision p; a quantized
 // output is dequantized, and its scale sets the int8 tolerance's floor.
 func ComparePrecision(p golden.Precision, names []string, want, got []*tensor.Tensor) (float64, error) {
+	return CompareNoise(p, names, want, got, nil)
+}
+
+// CompareNoise is ComparePrecision with each output's tolerance raised to
+// the model's float32 noise floor (noise[i]: max |float32 − float64
+// reference| of output i; nil or 0 for none), as validate does.
+func CompareNoise(p golden.Precision, names []string, want, got []*tensor.Tensor, noise []float64) (float64, error) {
 	if len(want) != len(got) {
 		return 0, fmt.Errorf("%d outputs, want %d", len(got), len(want))
 	}
@@ -54,6 +61,9 @@ func ComparePrecision(p golden.Precision, names []string, want, got []*tensor.Te
 		tol, err := golden.ToleranceFor(p, m.RefRange, outScale)
 		if err != nil {
 			return 0, err
+		}
+		if i < len(noise) {
+			tol = tol.WithNoiseFloor(noise[i], m.RefRange)
 		}
 		rel := m.MaxAbs
 		if m.RefRange > 0 {

@@ -25,6 +25,7 @@ import (
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/reference"
+	"github.com/edgeval/edgeval/reference/ref64"
 	"github.com/edgeval/edgeval/runtime"
 	_ "github.com/edgeval/edgeval/runtime/litert" // registers "litert"
 	"github.com/edgeval/edgeval/tensor"
@@ -103,16 +104,30 @@ func inputOnlyArch(c *Case) (string, error) {
 	return p, os.WriteFile(p, []byte(sb.String()), 0o644)
 }
 
-// runReference evaluates g on the case's inputs (cast to g's input types).
-func runReference(g *graph.Graph, ins []*tensor.Tensor) ([]*tensor.Tensor, error) {
+// runReference evaluates g on the case's inputs (cast to g's input types),
+// and measures each output's float32 noise floor against the float64
+// evaluator, as validate does.
+func runReference(g *graph.Graph, ins []*tensor.Tensor) ([]*tensor.Tensor, []float64, error) {
 	if len(g.Inputs) != len(ins) {
-		return nil, fmt.Errorf("graph has %d inputs, the case %d", len(g.Inputs), len(ins))
+		return nil, nil, fmt.Errorf("graph has %d inputs, the case %d", len(g.Inputs), len(ins))
 	}
 	args := make([]*tensor.Tensor, len(ins))
 	for i, in := range ins {
 		args[i] = Cast(in, g.Inputs[i].DType, nil)
 	}
-	return reference.Run(g, args)
+	got, err := reference.Run(g, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	drift, err := ref64.Drift(g, [][]*tensor.Tensor{args}, [][]*tensor.Tensor{got})
+	if err != nil {
+		return nil, nil, fmt.Errorf("float64 reference: %w", err)
+	}
+	noise := make([]float64, len(drift))
+	for i, d := range drift {
+		noise[i] = d.MaxAbs
+	}
+	return got, noise, nil
 }
 
 // convert canonicalizes g and writes it as a float32 .tflite.
@@ -151,6 +166,7 @@ type caseRun struct {
 	tfOut    []*tensor.Tensor // the real converter's outputs on LiteRT
 	inputs   []*tensor.Tensor
 	expected []*tensor.Tensor // the framework outputs our .tflite is compared with
+	noise    []float64        // each output's float32 noise floor (reference vs float64)
 }
 
 // walkCase runs every check of one case on LiteRT.
@@ -184,12 +200,15 @@ func walkCase(ctx context.Context, lit runtime.Runtime, c *Case) ([]outcome, *ca
 		if conv == nil {
 			conv, convExpected, run.inputs = g, want, ins
 		}
-		got, err := runReference(g, ins)
+		got, noise, err := runReference(g, ins)
 		if err != nil {
 			add(checkRef+m.Format, 0, fmt.Errorf("reference: %w", err))
 			continue
 		}
-		rel, err := Compare(names, want, got)
+		if run.noise == nil {
+			run.noise = noise
+		}
+		rel, err := CompareNoise(golden.Float32, names, want, got, noise)
 		add(checkRef+m.Format, rel, err)
 	}
 	if conv == nil {
@@ -206,7 +225,7 @@ func walkCase(ctx context.Context, lit runtime.Runtime, c *Case) ([]outcome, *ca
 				add(checkOurs, 0, fmt.Errorf("litert: %w", err))
 			} else {
 				run.oursOut = got
-				rel, err := Compare(names, convExpected, got)
+				rel, err := CompareNoise(golden.Float32, names, convExpected, got, run.noise)
 				add(checkOurs, rel, err)
 			}
 		}
@@ -223,7 +242,7 @@ func walkCase(ctx context.Context, lit runtime.Runtime, c *Case) ([]outcome, *ca
 		if err != nil {
 			add(checkTF, 0, err)
 		} else {
-			rel, err := Compare(names, want, run.tfOut)
+			rel, err := CompareNoise(golden.Float32, names, want, run.tfOut, run.noise)
 			add(checkTF, rel, err)
 		}
 		switch {
@@ -232,7 +251,7 @@ func walkCase(ctx context.Context, lit runtime.Runtime, c *Case) ([]outcome, *ca
 		case run.oursOut == nil:
 			add(checkOursTF, 0, fmt.Errorf("our .tflite did not run"))
 		default:
-			rel, err := Compare(names, run.tfOut, run.oursOut)
+			rel, err := CompareNoise(golden.Float32, names, run.tfOut, run.oursOut, run.noise)
 			add(checkOursTF, rel, err)
 		}
 	}

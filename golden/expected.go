@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/edgeval/edgeval/tensor"
@@ -23,9 +24,12 @@ type OutputSpec struct {
 // ... in output order; the first axis is the sample axis. runs is the number
 // of input runs, which the file must match. Values are read as float32.
 //
-// An .npz may hold the inputs too (keyed by input name): the same file can
-// then be given to --inputs and --expected.
-func LoadExpected(path string, specs []OutputSpec, runs int) (Samples, error) {
+// An .npz may hold the inputs too, keyed by the names in inputNames: the
+// same file can then be given to --inputs and --expected. When the outputs
+// are not found by name or as arr_N, the arrays that are not inputs are
+// taken in file order if there are exactly as many as outputs (PyTorch
+// users often save {"input": x, "output": y}).
+func LoadExpected(path string, specs []OutputSpec, inputNames []string, runs int) (Samples, error) {
 	in := make([]InputSpec, len(specs))
 	for i, s := range specs {
 		in[i] = InputSpec{Name: s.Name, Shape: s.Shape, DType: tensor.Float32}
@@ -56,6 +60,17 @@ func LoadExpected(path string, specs []OutputSpec, runs int) (Samples, error) {
 			return nil, &ShapeError{File: path, Kind: "output", Input: a.Name, Msg: fmt.Sprintf("array has dtype %v; want numbers", a.Tensor.DType)}
 		}
 	}
+	if !allNamed(arrays, in) {
+		var rest []tensor.Named
+		for _, a := range arrays {
+			if !slices.Contains(inputNames, a.Name) {
+				rest = append(rest, a)
+			}
+		}
+		if len(rest) == len(in) {
+			arrays = rest
+		}
+	}
 	matched, err := matchArrays(path, arrays, in)
 	if err == nil {
 		var out Samples
@@ -72,4 +87,14 @@ func LoadExpected(path string, specs []OutputSpec, runs int) (Samples, error) {
 		se.Kind = "output"
 	}
 	return nil, err
+}
+
+// allNamed reports whether every spec has an array of its name or arr_N.
+func allNamed(arrays []tensor.Named, specs []InputSpec) bool {
+	for i, s := range specs {
+		if !slices.ContainsFunc(arrays, func(a tensor.Named) bool { return a.Name == s.Name || a.Name == fmt.Sprintf("arr_%d", i) }) {
+			return false
+		}
+	}
+	return true
 }

@@ -19,16 +19,20 @@ type Result struct {
 	SchemaVersion int    `json:"schema_version"`
 	Verdict       string `json:"verdict"`
 	// Error explains an "error" verdict.
-	Error     string         `json:"error,omitempty"`
-	Model     string         `json:"model"`
-	ModelHash string         `json:"model_sha256,omitempty"`
-	TFLite    string         `json:"tflite,omitempty"`
-	Precision Precision      `json:"precision"`
-	Device    string         `json:"device"`
-	Runtime   RuntimeInfo    `json:"runtime"`
-	Samples   int            `json:"samples"`
-	Seed      *uint64        `json:"seed,omitempty"`
-	Outputs   []OutputResult `json:"outputs"`
+	Error     string `json:"error,omitempty"`
+	Model     string `json:"model"`
+	ModelHash string `json:"model_sha256,omitempty"`
+	// UnusedWeights lists the model file's weights that the architecture
+	// never reads, accepted with --allow-unused (without it they fail
+	// the run as bad input).
+	UnusedWeights []string       `json:"unused_weights,omitempty"`
+	TFLite        string         `json:"tflite,omitempty"`
+	Precision     Precision      `json:"precision"`
+	Device        string         `json:"device"`
+	Runtime       RuntimeInfo    `json:"runtime"`
+	Samples       int            `json:"samples"`
+	Seed          *uint64        `json:"seed,omitempty"`
+	Outputs       []OutputResult `json:"outputs"`
 	// LatencyMS summarises the runtime's own invoke time per sample.
 	LatencyMS Latency `json:"latency_ms"`
 	// ReferenceMS summarises the Go reference's time per sample.

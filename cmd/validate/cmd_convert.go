@@ -26,6 +26,7 @@ func convertCommand() *command {
 		fs.IntVar(&f.batch, "batch", 1, "static batch size of the converted model")
 		fs.StringVar(&f.weights, "model-json", "", "Keras architecture `FILE` (model.to_json()) for a weights-only .h5")
 		fs.StringVar(&f.arch, "arch", "", "architecture `FILE` (YAML) for a PyTorch state_dict")
+		fs.BoolVar(&f.allowUnused, "allow-unused", false, "accept weights in the model file that the architecture never reads")
 		fs.BoolVar(&f.nhwcIO, "nhwc-io", false, "PyTorch models: NHWC inputs and outputs")
 		fs.StringVar(&f.precision, "precision", "float32", "precision: float32, float16, dynamic (int8 weights) or int8 (calibrated on --inputs, else on seeded random samples)")
 		fs.BoolVar(&f.int8IO, "int8-io", false, "int8 models: int8 inputs and outputs instead of float")
@@ -46,10 +47,11 @@ func convertCommand() *command {
 		if f.batch < 1 {
 			return usagef("--batch must be at least 1, got %d", f.batch)
 		}
-		g, _, err := loadSource(pos[0], sourceOptions{ModelJSON: f.weights, Arch: f.arch, Batch: f.batch})
+		src, err := loadSource(pos[0], sourceOptions{ModelJSON: f.weights, Arch: f.arch, Batch: f.batch, AllowUnused: f.allowUnused})
 		if err != nil {
 			return &inputError{err}
 		}
+		g := src.Graph
 		var calib golden.Samples
 		if f.precision == string(golden.Int8) {
 			if calib, err = f.loadSamples(graphSpecs(g)); err != nil {
@@ -85,6 +87,7 @@ func referenceCommand() *command {
 		fs.IntVar(&f.batch, "batch", 1, "batch size per run")
 		fs.StringVar(&f.weights, "model-json", "", "Keras architecture `FILE` (model.to_json()) for a weights-only .h5")
 		fs.StringVar(&f.arch, "arch", "", "architecture `FILE` (YAML) for a PyTorch state_dict")
+		fs.BoolVar(&f.allowUnused, "allow-unused", false, "accept weights in the model file that the architecture never reads")
 		pos, err := c.parse(fs, args, stdout)
 		if err != nil {
 			return err
@@ -95,10 +98,11 @@ func referenceCommand() *command {
 		if err := f.checkSampleFlags(); err != nil {
 			return err
 		}
-		g, _, err := loadSource(pos[0], sourceOptions{ModelJSON: f.weights, Arch: f.arch, Batch: max(f.batch, 1)})
+		src, err := loadSource(pos[0], sourceOptions{ModelJSON: f.weights, Arch: f.arch, Batch: max(f.batch, 1), AllowUnused: f.allowUnused})
 		if err != nil {
 			return &inputError{err}
 		}
+		g := src.Graph
 		prog, err := reference.Prepare(g)
 		if err != nil {
 			return &inputError{fmt.Errorf("%s: %w", pos[0], err)}

@@ -73,11 +73,16 @@ func validateModel(ctx context.Context, f *validateFlags, modelPath string, prog
 
 	// 1. The source model, as a graph in its framework's semantics.
 	step(progress, "reading %s", modelPath)
-	g, hash, err := loadSource(modelPath, sourceOptions{ModelJSON: f.weights, Arch: f.arch, Batch: f.batch})
+	src, err := loadSource(modelPath, sourceOptions{ModelJSON: f.weights, Arch: f.arch, Batch: f.batch, AllowUnused: f.allowUnused})
 	if err != nil {
 		return nil, &inputError{err}
 	}
-	v.res.ModelHash = hash
+	g := src.Graph
+	v.res.ModelHash = src.Hash
+	v.res.UnusedWeights = src.Unused
+	if len(src.Unused) > 0 {
+		step(progress, "accepting %d weights the architecture never reads (--allow-unused): %v", len(src.Unused), src.Unused)
+	}
 	v.source = g
 	prog, err := reference.Prepare(g)
 	if err != nil {

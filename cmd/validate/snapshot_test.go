@@ -72,18 +72,18 @@ func TestSnapshotChildSameGraph(t *testing.T) {
 			p := testutil.Fixture(t, rel)
 			want, err := keras.Load(p, keras.Options{Batch: 1})
 			require.NoError(t, err)
-			got, _, err := loadSource(p, sourceOptions{Batch: 1})
+			src, err := loadSource(p, sourceOptions{Batch: 1})
 			require.NoError(t, err)
-			assert.True(t, reflect.DeepEqual(want, got), "graphs differ")
+			assert.True(t, reflect.DeepEqual(want, src.Graph), "graphs differ")
 		})
 	}
 	// A .keras archive: its weights file is extracted, then read in a child.
 	p := filepath.Join(testutil.RepoRoot(t), "converter/keras/testdata/k3_functional.keras")
 	want, err := keras.Load(p, keras.Options{Batch: 1})
 	require.NoError(t, err)
-	got, _, err := loadSource(p, sourceOptions{Batch: 1})
+	src, err := loadSource(p, sourceOptions{Batch: 1})
 	require.NoError(t, err)
-	assert.True(t, reflect.DeepEqual(want, got), "graphs differ")
+	assert.True(t, reflect.DeepEqual(want, src.Graph), "graphs differ")
 }
 
 // TestHiddenSnapshotCommand: `validate __hdf5-snapshot -- FILE` writes the

@@ -23,31 +23,49 @@ type sourceOptions struct {
 	ModelJSON string // Keras model.to_json() for a weights-only .h5
 	Arch      string // PyTorch architecture YAML for a state_dict
 	Batch     int
+	// AllowUnused accepts weights the architecture never reads; they are
+	// then listed in source.Unused instead of failing the load.
+	AllowUnused bool
+}
+
+// source is a model read by its front-end.
+type source struct {
+	Graph *graph.Graph
+	// Hash is the model file's sha256.
+	Hash string
+	// Unused lists the file's weights the graph never reads (only with
+	// AllowUnused: otherwise they fail the load).
+	Unused []string
 }
 
 // loadSource reads a source model into a graph in its framework's
-// semantics, choosing the front-end by file extension, and returns the
-// file's sha256.
-func loadSource(path string, o sourceOptions) (*graph.Graph, string, error) {
+// semantics, choosing the front-end by file extension. Weights the graph
+// never reads fail the load unless o.AllowUnused.
+func loadSource(path string, o sourceOptions) (*source, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, "", fmt.Errorf("reading model: %w", err)
+		return nil, fmt.Errorf("reading model: %w", err)
 	}
 	sum := sha256.Sum256(b)
-	hash := hex.EncodeToString(sum[:])
+	src := &source{Hash: hex.EncodeToString(sum[:])}
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".h5", ".hdf5", ".keras":
 		// libhdf5 runs in a child process: a corrupt file crashes it, not us.
-		g, err := keras.Load(path, keras.Options{ConfigJSON: o.ModelJSON, Batch: o.Batch, Snapshot: snapshotInChild})
-		return g, hash, err
+		src.Graph, err = keras.Load(path, keras.Options{ConfigJSON: o.ModelJSON, Batch: o.Batch, Snapshot: snapshotInChild})
 	case ".tflite":
-		return nil, "", fmt.Errorf("%s is already a .tflite: give the source model, with --tflite %s to check this conversion, or use 'validate run' to just run it", path, path)
+		return nil, fmt.Errorf("%s is already a .tflite: give the source model, with --tflite %s to check this conversion, or use 'validate run' to just run it", path, path)
 	case ".pth", ".pt", ".pt2":
-		g, err := torch.Load(path, torch.Options{Arch: o.Arch, Batch: o.Batch})
-		return g, hash, err
+		var r *torch.Result
+		if r, err = torch.LoadResult(path, torch.Options{Arch: o.Arch, Batch: o.Batch, AllowUnused: o.AllowUnused}); err == nil {
+			src.Graph, src.Unused = r.Graph, r.Unused
+		}
 	default:
-		return nil, "", fmt.Errorf("%s: unknown model format %q (want .h5, .keras, .pth, .pt, .pt2)", path, ext)
+		return nil, fmt.Errorf("%s: unknown model format %q (want .h5, .keras, .pth, .pt, .pt2)", path, ext)
 	}
+	if err != nil {
+		return nil, err
+	}
+	return src, nil
 }
 
 // convertGraph turns a source graph into .tflite bytes, and returns the

@@ -29,7 +29,7 @@ func (v *validation) witness(prog *reference.Program, progress io.Writer) error 
 			specs[i] = golden.OutputSpec{Name: o.Name, Shape: o.Shape}
 		}
 		var err error
-		if expected, err = golden.LoadExpected(f.expected, specs, len(v.inputs)); err != nil {
+		if expected, err = golden.LoadExpected(f.expected, specs, v.inNames, len(v.inputs)); err != nil {
 			return &inputError{err}
 		}
 	}
