@@ -59,6 +59,7 @@ type Model struct {
 	Path       string   `yaml:"path"`
 	Name       string   `yaml:"name"`
 	Inputs     string   `yaml:"inputs"`
+	Expected   string   `yaml:"expected"`
 	ModelJSON  string   `yaml:"model-json"`
 	Arch       string   `yaml:"arch"`
 	InputRange string   `yaml:"input-range"`
@@ -196,6 +197,7 @@ func Parse(path string, b []byte) (*Suite, error) {
 			}
 		}
 		add("inputs", resolve(dir, m.Inputs))
+		add("expected", resolve(dir, m.Expected))
 		add("model-json", resolve(dir, m.ModelJSON))
 		add("arch", resolve(dir, m.Arch))
 		add("input-range", m.InputRange)

@@ -19,6 +19,7 @@ flags: [--warmup, "2"]
 models:
   - path: models/a.h5
     inputs: data/a.npz
+    expected: data/a.npz
     input-range: "0,1"
     samples: 8
     seed: 3
@@ -44,7 +45,7 @@ models:
 	assert.Equal(t, golden.Float32, a.Precision)
 	assert.Equal(t, "rpi4", a.Device)
 	assert.Equal(t, "/suites/nightly.yaml:5", a.Where)
-	assert.Equal(t, []string{"--inputs", "/suites/data/a.npz", "--input-range", "0,1", "--samples", "8", "--seed", "3",
+	assert.Equal(t, []string{"--inputs", "/suites/data/a.npz", "--expected", "/suites/data/a.npz", "--input-range", "0,1", "--samples", "8", "--seed", "3",
 		"--warmup", "2", "--precision", "float32", "--device", "rpi4"}, a.Args)
 
 	b := s.Runs[3]
