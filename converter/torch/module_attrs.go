@@ -34,8 +34,8 @@ var moduleCommon = struct {
 	hooks    []string
 }{
 	harmless: []string{
-		"training",                    // the reference is inference (eval): Dropout is the identity, BatchNorm uses its running statistics
-		"_parameters", "_buffers",     // the tensors, read through the state_dict keys
+		"training",                // the reference is inference (eval): Dropout is the identity, BatchNorm uses its running statistics
+		"_parameters", "_buffers", // the tensors, read through the state_dict keys
 		"_modules",                    // children: Sequential runs them in order; a leaf layer must have none (checked)
 		"_non_persistent_buffers_set", // which buffers state_dict() saves; every buffer of the file is read or reported unused
 		"_is_full_backward_hook",      // a flag about backward hooks (gradients only)
@@ -105,25 +105,25 @@ var moduleSpecs = map[string]*moduleSpec{
 		// padding_idx, scale_grad_by_freq and sparse change gradients only;
 		// norm_type is used only with max_norm (refused).
 		harmless: []string{"padding_idx", "scale_grad_by_freq", "sparse", "norm_type"}},
-	"ReLU":        {op: "relu", harmless: inplace, fixed: map[string]func(any) bool{"threshold": isNum(0), "value": isNum(0)}}, // torch < 1.0: ReLU was Threshold(0, 0)
-	"ReLU6":       {op: "relu6", harmless: inplace, fixed: map[string]func(any) bool{"min_val": isNum(0), "max_val": isNum(6)}},
-	"Sigmoid":     {op: "sigmoid", harmless: inplace},
-	"Tanh":        {op: "tanh", harmless: inplace},
-	"SiLU":        {op: "silu", harmless: inplace},
-	"Hardswish":   {op: "hardswish", harmless: inplace},
-	"Hardsigmoid": {op: "hardsigmoid", harmless: inplace},
-	"Identity":    {op: "identity"},
-	"Dropout":     {op: "dropout", harmless: []string{"p", "inplace"}}, // inference: the identity
-	"Dropout1d":   {op: "dropout1d", harmless: []string{"p", "inplace"}},
-	"Dropout2d":   {op: "dropout2d", harmless: []string{"p", "inplace"}},
-	"LeakyReLU":   {op: "leakyrelu", args: []string{"negative_slope"}, harmless: inplace},
-	"ELU":         {op: "elu", args: []string{"alpha"}, harmless: inplace},
-	"Hardtanh":    {op: "hardtanh", args: []string{"min_val", "max_val"}, harmless: inplace},
-	"GELU":        {op: "gelu", args: []string{"approximate"}},
-	"Softmax":     {op: "softmax", args: []string{"dim"}},
-	"LogSoftmax":  {op: "logsoftmax", args: []string{"dim"}},
-	"MaxPool2d":   {op: "maxpool2d", args: []string{"kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"}},
-	"AvgPool2d":   {op: "avgpool2d", args: []string{"kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"}},
+	"ReLU":              {op: "relu", harmless: inplace, fixed: map[string]func(any) bool{"threshold": isNum(0), "value": isNum(0)}}, // torch < 1.0: ReLU was Threshold(0, 0)
+	"ReLU6":             {op: "relu6", harmless: inplace, fixed: map[string]func(any) bool{"min_val": isNum(0), "max_val": isNum(6)}},
+	"Sigmoid":           {op: "sigmoid", harmless: inplace},
+	"Tanh":              {op: "tanh", harmless: inplace},
+	"SiLU":              {op: "silu", harmless: inplace},
+	"Hardswish":         {op: "hardswish", harmless: inplace},
+	"Hardsigmoid":       {op: "hardsigmoid", harmless: inplace},
+	"Identity":          {op: "identity"},
+	"Dropout":           {op: "dropout", harmless: []string{"p", "inplace"}}, // inference: the identity
+	"Dropout1d":         {op: "dropout1d", harmless: []string{"p", "inplace"}},
+	"Dropout2d":         {op: "dropout2d", harmless: []string{"p", "inplace"}},
+	"LeakyReLU":         {op: "leakyrelu", args: []string{"negative_slope"}, harmless: inplace},
+	"ELU":               {op: "elu", args: []string{"alpha"}, harmless: inplace},
+	"Hardtanh":          {op: "hardtanh", args: []string{"min_val", "max_val"}, harmless: inplace},
+	"GELU":              {op: "gelu", args: []string{"approximate"}},
+	"Softmax":           {op: "softmax", args: []string{"dim"}},
+	"LogSoftmax":        {op: "logsoftmax", args: []string{"dim"}},
+	"MaxPool2d":         {op: "maxpool2d", args: []string{"kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"}},
+	"AvgPool2d":         {op: "avgpool2d", args: []string{"kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"}},
 	"AdaptiveAvgPool2d": {op: "adaptiveavgpool2d", args: []string{"output_size"}},
 	"AdaptiveMaxPool2d": {op: "adaptivemaxpool2d", args: []string{"output_size", "return_indices"}},
 	"Flatten":           {op: "flatten", args: []string{"start_dim", "end_dim"}},
