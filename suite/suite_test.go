@@ -53,7 +53,7 @@ models:
 	assert.Equal(t, golden.Int8, b.Precision)
 	assert.Equal(t, []string{"--arch", "/suites/b.yaml", "--nhwc-io", "--warmup", "2", "--timeout", "5s",
 		"--precision", "int8", "--device", "coral"}, b.Args)
-	assert.Equal(t, "/suites/nightly.yaml:10", b.Where)
+	assert.Equal(t, "/suites/nightly.yaml:11", b.Where)
 }
 
 func TestParseDefaults(t *testing.T) {
