@@ -21,9 +21,20 @@
 //
 // Entry points: Load (any file, to a graph), ReadFile/Read (a torch.save
 // file to its tensors and module tree), ReadArch/ParseArch and
-// BuildWithArch, BuildModule, LoadExport (.pt2). Errors a user can fix are
-// *Error, *UnsafeClassError, *TorchScriptError and *UnsupportedError
-// (IsBadInput reports them; the CLI exits 2).
+// BuildWithArch, BuildModule, LoadExport (.pt2); LoadResult also lists
+// the file's tensors the graph does not read. Errors a user can fix are
+// *Error, *UnsafeClassError, *TorchScriptError, *UnsupportedError and
+// *UnusedWeightsError (IsBadInput reports them; the CLI exits 2).
+//
+// Strict reading: nothing a file states is dropped. Every tensor of a
+// state_dict, pickled module tree or .pt2 must be read by the graph (only
+// num_batches_tracked is harmless), else *UnusedWeightsError names every
+// unused key (Options.AllowUnused accepts them). Every __dict__ attribute of
+// a pickled layer is read, known harmless or refused by name
+// (module_attrs.go); every argument of a .pt2 node is checked against its
+// ATen schema, with ATen's defaults for those the serializer omitted
+// (export_schema.go); an arch argument that restates a size is checked
+// against the weights.
 //
 // .pt2 archives are read in both layouts: the one torch <= 2.5 writes
 // (serialized_exported_program.json with pickled state_dict and constants)
