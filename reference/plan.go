@@ -116,8 +116,12 @@ func (p *Program) planFast(nodes []preparedNode) {
 		if len(n.outs) == 1 {
 			var ep epilogue
 			last := n.outs[0]
+			// The BatchNorm's channels must be the node's last axis: a
+			// fused kernel applies the scale per output channel (a
+			// BatchNorm on axis 2 of [N, H, W, 1] is channels-last for
+			// itself, not for the convolution before it).
 			if k := only(last); k >= 0 && nodes[k].prepared.bn != nil &&
-				p.sizes[nodes[k].outs[0]] == p.sizes[last] {
+				p.sizes[nodes[k].outs[0]] == p.sizes[last] && lastDim(n.node) == len(nodes[k].prepared.bn.scale) {
 				ep.scale, ep.shift = nodes[k].prepared.bn.scale, nodes[k].prepared.bn.shift
 				fused[k], last = true, nodes[k].outs[0]
 			}
@@ -134,6 +138,16 @@ func (p *Program) planFast(nodes []preparedNode) {
 		pl.steps = append(pl.steps, st)
 	}
 	pl.assignBuffers(p)
+}
+
+// lastDim returns the size of the last axis of n's first output (0 for a
+// scalar).
+func lastDim(n *graph.Node) int {
+	if len(n.Outputs) == 0 || len(n.Outputs[0].Shape) == 0 {
+		return 0
+	}
+	s := n.Outputs[0].Shape
+	return s[len(s)-1]
 }
 
 // fuseRun returns the kernel of pr followed by ep.
