@@ -54,6 +54,11 @@ func isNoOp(n *graph.Node) bool {
 	if in.DType != res.DType || !slices.Equal(in.Shape, res.Shape) {
 		return false
 	}
+	if in.Layout != res.Layout {
+		// Not a no-op for the graph: its readers infer their layout from
+		// it (an identity Transpose of an NCHW value gives a plain one).
+		return false
+	}
 	switch op := n.Op.(type) {
 	case *graph.Identity:
 		return true

@@ -133,8 +133,21 @@ func (c *nhwc) run() error {
 				return err
 			}
 		}
-		if v.Name != o.Name && !slices.Contains(c.out.Inputs, v) && !v.IsConst() && !slices.Contains(c.out.Outputs, v) {
-			v.Name = o.Name
+		if v.Name != o.Name {
+			if !slices.Contains(c.out.Inputs, v) && !v.IsConst() && !slices.Contains(c.out.Outputs, v) {
+				v.Name = o.Name
+			} else {
+				// The output is a graph input, a constant or another
+				// output (a Transpose that cancels, or one NHWCIO made the
+				// input's own order): an Identity keeps the output's name,
+				// so the signature stays the source's.
+				n, err := graph.NewNode(o.Name, &graph.Identity{}, []*graph.Value{v}, o.Name)
+				if err != nil {
+					return err
+				}
+				c.out.Nodes = append(c.out.Nodes, n)
+				v = n.Outputs[0]
+			}
 		}
 		c.out.Outputs = append(c.out.Outputs, v)
 	}
