@@ -578,7 +578,7 @@ func im2colNCHW(g graph.ConvGeom, x []float32, gi int, col []float32) {
 					clear(r[:lo])
 					clear(r[hi:])
 					src := plane[iy*g.InW : (iy+1)*g.InW]
-					if g.StrideW == 1 {
+					if g.StrideW == 1 && hi > lo {
 						copy(r[lo:hi], src[lo+off:hi+off])
 						continue
 					}
