@@ -77,6 +77,10 @@ func opCases() []opCase {
 			ins: []operand{x(nhwc(1, 7, 7, 3)...), w(1, 3, 3, 6), w(6)}},
 		{name: "conv/nchw/oihw/depthwise/relu_n1_to_1", op: &graph.Conv2D{Strides: [2]int{2, 2}, Padding: pad(1, 1, 1, 1), Groups: 4, Layout: graph.NCHW, WeightLayout: graph.OIHW, Activation: graph.ActReluN1To1},
 			ins: []operand{x(nchw(1, 6, 6, 4)...), w(4, 1, 3, 3)}},
+		// A kernel column entirely in the right padding of the last input
+		// row (package reference's NCHW im2col sliced past its buffer).
+		{name: "conv/nchw/oihw/taps_past_right_edge", op: &graph.Conv2D{Padding: pad(1, 1, 0, 2), Layout: graph.NCHW, WeightLayout: graph.OIHW},
+			ins: []operand{x(nchw(1, 1, 1, 2)...), w(2, 2, 3, 3)}},
 		{name: "conv/nhwc/ohwi/valid/nobias", op: &graph.Conv2D{Padding: graph.Valid(), Layout: graph.NHWC, WeightLayout: graph.OHWI},
 			ins: []operand{x(nhwc(1, 6, 5, 4)...), w(3, 2, 3, 4)}},
 		// ConvTranspose2D.
