@@ -3,6 +3,7 @@ package keras
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -122,450 +123,529 @@ type RescalingConfig struct{ Scale, Offset float64 }
 // family, GaussianNoise, ActivityRegularization).
 type IdentityConfig struct{}
 
-// common holds the fields several layer classes share, with Keras defaults.
-type common struct {
-	Activation      name   `json:"activation"`
-	UseBias         *bool  `json:"use_bias"`
-	DataFormat      string `json:"data_format"`
-	Filters         int    `json:"filters"`
-	KernelSize      ints   `json:"kernel_size"`
-	Strides         ints   `json:"strides"`
-	Padding         json.RawMessage
-	DilationRate    ints    `json:"dilation_rate"`
-	Groups          int     `json:"groups"`
-	DepthMultiplier int     `json:"depth_multiplier"`
-	OutputPadding   ints    `json:"output_padding"`
-	PoolSize        ints    `json:"pool_size"`
-	KeepDims        bool    `json:"keepdims"`
-	Units           int     `json:"units"`
-	Epsilon         float64 `json:"epsilon"`
-	Center          *bool   `json:"center"`
-	Scale           json.RawMessage
-	Axis            json.RawMessage
-	RMSScaling      bool     `json:"rms_scaling"`
-	Alpha           *float64 `json:"alpha"`
-	NegativeSlope   *float64 `json:"negative_slope"`
-	MaxValue        *float64 `json:"max_value"`
-	Threshold       *float64 `json:"threshold"`
-	SharedAxes      ints     `json:"shared_axes"`
-	TargetShape     ints     `json:"target_shape"`
-	Dims            ints     `json:"dims"`
-	Cropping        pairs    `json:"cropping"`
-	Size            ints     `json:"size"`
-	Interpolation   string   `json:"interpolation"`
-	InputDim        int      `json:"input_dim"`
-	OutputDim       int      `json:"output_dim"`
-	Offset          json.RawMessage
-	BatchInputShape dims   `json:"batch_input_shape"`
-	BatchShape      dims   `json:"batch_shape"`
-	Shape           dims   `json:"shape"`
-	DType           name   `json:"dtype"`
-	Sparse          bool   `json:"sparse"`
-	Ragged          bool   `json:"ragged"`
-	Momentum        any    `json:"momentum"`
-	Renorm          bool   `json:"renorm"`
-	MaskZero        bool   `json:"mask_zero"`
-	Trainable       any    `json:"trainable"`
-	Name            string `json:"name"`
+// fieldReader reads the fields of one layer's config that its class's
+// table lists as read. A bad value records a *FieldError naming the field;
+// the getters then return their default so decoding can go on and report
+// every problem at once. Defaults apply only to absent fields (and to null
+// where Keras itself reads None as the default): no default replaces a
+// value the file states.
+type fieldReader struct {
+	cfg  map[string]json.RawMessage
+	errs fieldErrors
 }
 
-// UnmarshalJSON decodes the fields whose JSON name collides with another
-// meaning (padding, scale, axis, offset) as raw values.
-func (c *common) UnmarshalJSON(b []byte) error {
-	type plain common
-	var aux struct {
-		plain
-		Padding json.RawMessage `json:"padding"`
-		Scale   json.RawMessage `json:"scale"`
-		Axis    json.RawMessage `json:"axis"`
-		Offset  json.RawMessage `json:"offset"`
+// value returns a field's JSON, nil when it is absent or null.
+func (r *fieldReader) value(k string) json.RawMessage {
+	v := r.cfg[k]
+	if isNull(v) {
+		return nil
 	}
-	aux.plain = plain(*c)
-	if err := json.Unmarshal(b, &aux); err != nil {
-		return err
-	}
-	*c = common(aux.plain)
-	c.Padding, c.Scale, c.Axis, c.Offset = aux.Padding, aux.Scale, aux.Axis, aux.Offset
-	return nil
+	return v
 }
 
-func (c *common) act() string {
-	if c.Activation == "" {
-		return "linear"
-	}
-	return string(c.Activation)
+// present reports whether the config states the field, even as null.
+func (r *fieldReader) present(k string) bool {
+	_, ok := r.cfg[k]
+	return ok
 }
 
-func (c *common) useBias() bool { return c.UseBias == nil || *c.UseBias }
+// fail records a refused value of field k.
+func (r *fieldReader) fail(k, reason string) {
+	v := r.cfg[k]
+	val := ""
+	if len(v) > 0 {
+		val = clip(v)
+	}
+	r.errs = append(r.errs, &FieldError{Field: k, Value: val, Reason: reason})
+}
 
-func boolOr(p *bool, def bool) bool {
+// failed reports whether field k already has an error.
+func (r *fieldReader) failed(k string) bool {
+	return slices.ContainsFunc(r.errs, func(e *FieldError) bool { return e.Field == k })
+}
+
+// notNull refuses a stated null for a field Keras cannot take None for.
+func (r *fieldReader) notNull(k string) bool {
+	if r.present(k) && r.value(k) == nil {
+		r.fail(k, "must not be null")
+		return false
+	}
+	return true
+}
+
+// integer returns an integer field, def when absent.
+func (r *fieldReader) integer(k string, def int) int {
+	if !r.notNull(k) {
+		return def
+	}
+	v := r.value(k)
+	if v == nil {
+		return def
+	}
+	var f float64
+	if json.Unmarshal(v, &f) != nil {
+		r.fail(k, "is not an integer")
+		return def
+	}
+	n, err := toInt(f)
+	if err != nil {
+		r.fail(k, "is not an integer")
+		return def
+	}
+	return n
+}
+
+// required records a missing required field and reports whether it is
+// stated.
+func (r *fieldReader) required(k string) bool {
+	if !r.present(k) {
+		r.errs = append(r.errs, &FieldError{Field: k, Reason: "is missing"})
+		return false
+	}
+	return r.notNull(k)
+}
+
+// positive returns a required positive integer field.
+func (r *fieldReader) positive(k string) int {
+	if !r.required(k) {
+		return 0
+	}
+	n := r.integer(k, 0)
+	if n < 1 && !r.failed(k) {
+		r.fail(k, "must be positive")
+	}
+	return n
+}
+
+// intList returns an integer or a list of integers (nil when absent or
+// null).
+func (r *fieldReader) intList(k string) ints {
+	v := r.value(k)
+	if v == nil {
+		return nil
+	}
+	var out ints
+	if err := json.Unmarshal(v, &out); err != nil {
+		r.fail(k, "is not an integer or a list of integers")
+		return nil
+	}
+	if out == nil {
+		out = ints{}
+	}
+	return out
+}
+
+// boolean returns a boolean field, def when absent. null is refused: Keras
+// tests these fields for truth, so None would mean false.
+func (r *fieldReader) boolean(k string, def bool) bool {
+	if !r.present(k) {
+		return def
+	}
+	var b bool
+	if err := json.Unmarshal(r.cfg[k], &b); err != nil || r.value(k) == nil {
+		r.fail(k, "is not a boolean")
+		return def
+	}
+	return b
+}
+
+// number returns a number field, def when absent.
+func (r *fieldReader) number(k string, def float64) float64 {
+	if !r.notNull(k) {
+		return def
+	}
+	p := r.optNumber(k)
 	if p == nil {
 		return def
 	}
 	return *p
 }
 
-// perAxis returns v with rank entries (one value is repeated), or def.
-func perAxis(v ints, rank, def int, what string) ([]int, error) {
-	switch {
-	case len(v) == 0:
+// optNumber returns a number field, nil when absent or null.
+func (r *fieldReader) optNumber(k string) *float64 {
+	v := r.value(k)
+	if v == nil {
+		return nil
+	}
+	var f float64
+	if err := json.Unmarshal(v, &f); err != nil {
+		r.fail(k, "is not a number")
+		return nil
+	}
+	return &f
+}
+
+// str returns a name field (a string, or a serialized object for
+// activations and dtypes), def when absent or null.
+func (r *fieldReader) str(k, def string) string {
+	v := r.value(k)
+	if v == nil {
+		return def
+	}
+	var n name
+	if err := json.Unmarshal(v, &n); err != nil {
+		r.fail(k, "is not a name")
+		return def
+	}
+	if n == "" {
+		return def
+	}
+	return string(n)
+}
+
+// activation returns the activation field; absent or null is linear, as
+// for Keras.
+func (r *fieldReader) activation() string { return r.str("activation", "linear") }
+
+// perAxis returns an integer-per-spatial-axis field with rank entries (one
+// stated value is repeated), or def repeated when the field is absent (nil
+// when def is 0). Stated values must be positive.
+func (r *fieldReader) perAxis(k string, rank, def int, nullOK bool) []int {
+	if !nullOK && !r.notNull(k) {
+		return nil
+	}
+	v := r.intList(k)
+	if v == nil {
+		if r.failed(k) || def == 0 {
+			return nil
+		}
 		out := make([]int, rank)
 		for i := range out {
 			out[i] = def
 		}
-		return out, nil
+		return out
+	}
+	switch {
+	case len(v) == 0:
+		r.fail(k, "is empty")
+		return nil
 	case len(v) == 1 && rank > 1:
-		out := make([]int, rank)
-		for i := range out {
-			out[i] = v[0]
-		}
-		return out, nil
+		v = slices.Repeat(ints{v[0]}, rank)
 	case len(v) != rank:
-		return nil, fmt.Errorf("%s has %d values for %d spatial axes", what, len(v), rank)
+		r.fail(k, fmt.Sprintf("has %d values for %d spatial axes", len(v), rank))
+		return nil
 	}
 	for _, x := range v {
 		if x < 1 {
-			return nil, fmt.Errorf("%s %v must be positive", what, []int(v))
+			r.fail(k, "must be positive")
+			return nil
 		}
 	}
-	return []int(v), nil
+	return []int(v)
 }
 
-func (c *common) paddingName() (string, error) {
-	if isNull(c.Padding) {
-		return "valid", nil
+// padding returns the padding mode: valid (the default), same or causal.
+func (r *fieldReader) padding() string {
+	if !r.notNull("padding") {
+		return "valid"
+	}
+	v := r.value("padding")
+	if v == nil {
+		return "valid"
 	}
 	var s string
-	if err := json.Unmarshal(c.Padding, &s); err != nil {
-		return "", fmt.Errorf("padding %s is not a name", clip(c.Padding))
+	if err := json.Unmarshal(v, &s); err != nil {
+		r.fail("padding", "is not a name")
+		return "valid"
 	}
 	s = strings.ToLower(s)
 	if s != "valid" && s != "same" && s != "causal" {
-		return "", fmt.Errorf("padding %q is not supported", s)
+		r.fail("padding", "is not supported (valid, same or causal)")
+		return "valid"
 	}
-	return s, nil
+	return s
 }
 
-func (c *common) channelsLast() error {
-	if c.DataFormat != "" && c.DataFormat != "channels_last" {
-		return fmt.Errorf("data_format %q is not supported (only channels_last)", c.DataFormat)
+// channelsLast refuses a data_format other than channels_last. An absent
+// field is channels_last (Keras 2.1 Flatten and others do not write it);
+// null would be the loading machine's image_data_format and is refused.
+func (r *fieldReader) channelsLast() {
+	if !r.present("data_format") {
+		return
 	}
-	return nil
+	var s string
+	if json.Unmarshal(r.cfg["data_format"], &s) != nil || s != "channels_last" {
+		r.fail("data_format", "is not supported (only channels_last)")
+	}
 }
 
-// axisInts decodes an axis given as an integer or a list of integers.
-func axisInts(raw json.RawMessage, def int) ([]int, error) {
-	if isNull(raw) {
-		return []int{def}, nil
+// axes returns an axis given as an integer or a list of integers, def when
+// absent.
+func (r *fieldReader) axes(def int) []int {
+	if !r.notNull("axis") {
+		return nil
 	}
-	var v ints
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, fmt.Errorf("axis: %w", err)
+	if !r.present("axis") {
+		return []int{def}
+	}
+	v := r.intList("axis")
+	if v == nil {
+		return nil
 	}
 	if len(v) == 0 {
-		return nil, fmt.Errorf("empty axis list")
+		r.fail("axis", "is empty")
+		return nil
 	}
-	return []int(v), nil
+	return []int(v)
 }
 
-func floatOr(raw json.RawMessage, def float64, what string) (float64, error) {
-	if isNull(raw) {
-		return def, nil
+// oneAxis returns a single axis (an integer or a one-element list).
+func (r *fieldReader) oneAxis(def int, what string) int {
+	a := r.axes(def)
+	if len(a) > 1 {
+		r.fail("axis", "is not supported ("+what+" over one axis only)")
 	}
-	var f float64
-	if err := json.Unmarshal(raw, &f); err != nil {
-		return 0, fmt.Errorf("%s %s is not a number (per-channel values are not supported)", what, clip(raw))
+	if len(a) != 1 {
+		return def
 	}
-	return f, nil
+	return a[0]
 }
 
-// activationLayers maps the standalone activation layer classes to the
-// activation they compute.
-var activationLayers = map[string]string{
-	"ReLU": "relu", "LeakyReLU": "leaky_relu", "ELU": "elu", "Softmax": "softmax",
-	"ThresholdedReLU": "thresholded_relu",
+// epsilon returns the epsilon field: Keras's 1e-3 when absent, the stated
+// value otherwise (0 included).
+func (r *fieldReader) epsilon() float64 {
+	eps := r.number("epsilon", 1e-3)
+	if eps < 0 {
+		r.fail("epsilon", "must not be negative")
+	}
+	return eps
+}
+
+func rankOf(class string) int {
+	if strings.HasSuffix(class, "1D") {
+		return 1
+	}
+	return 2
 }
 
 // decodeParams returns the typed configuration of a layer class, nil for an
 // unknown class, and an error when a known class has an invalid or
-// unsupported configuration.
+// unsupported configuration. Every field of the config must be in the
+// class's table (classFields): one the table does not list, or a value the
+// mapping does not honour, is a *FieldError.
 func decodeParams(class string, raw json.RawMessage) (any, error) {
-	var c common
+	table := classFields(class)
+	if table == nil {
+		return nil, nil
+	}
+	cfg := map[string]json.RawMessage{}
 	if !isNull(raw) {
-		if err := json.Unmarshal(raw, &c); err != nil {
-			return nil, fmt.Errorf("config: %w", err)
+		if err := json.Unmarshal(raw, &cfg); err != nil {
+			return nil, fmt.Errorf("config is not an object: %s", clip(raw))
 		}
 	}
+	r := &fieldReader{cfg: cfg}
+	r.errs = checkFields(table, cfg)
+	p := decodeClass(class, r)
+	switch len(r.errs) {
+	case 0:
+		return p, nil
+	case 1:
+		return nil, r.errs[0]
+	}
+	return nil, r.errs
+}
+
+// decodeClass reads the fields of a known class.
+func decodeClass(class string, r *fieldReader) any {
 	switch class {
 	case "InputLayer":
-		shape := c.BatchInputShape
-		if shape == nil {
-			shape = c.BatchShape
-		}
-		if shape == nil && c.Shape != nil {
-			shape = append(dims{-1}, c.Shape...)
-		}
-		if shape == nil {
-			return nil, fmt.Errorf("input layer has no shape")
-		}
-		if c.Sparse || c.Ragged {
-			return nil, fmt.Errorf("sparse or ragged inputs are not supported")
-		}
-		dt := string(c.DType)
-		if dt == "" {
-			dt = "float32"
-		}
-		return &InputConfig{Shape: []int(shape), DType: dt}, nil
+		return decodeInput(r)
 	case "Dense":
-		if c.Units < 1 {
-			return nil, fmt.Errorf("units %d must be positive", c.Units)
-		}
-		return &DenseConfig{Units: c.Units, Activation: c.act(), UseBias: c.useBias()}, nil
+		return &DenseConfig{Units: r.positive("units"), Activation: r.activation(), UseBias: r.boolean("use_bias", true)}
 	case "Conv1D", "Conv2D", "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D", "Conv2DTranspose":
-		return decodeConv(class, &c)
+		return decodeConv(class, r)
 	case "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
 		"MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D":
-		if err := c.channelsLast(); err != nil {
-			return nil, err
-		}
-		rank := 2
-		if strings.HasSuffix(class, "1D") {
-			rank = 1
-		}
+		r.channelsLast()
+		rank := rankOf(class)
 		p := &PoolConfig{Rank: rank, Max: strings.HasPrefix(class, "Max")}
-		var err error
-		if p.PoolSize, err = perAxis(c.PoolSize, rank, 2, "pool_size"); err != nil {
-			return nil, err
-		}
-		if p.Strides, err = perAxis(c.Strides, rank, 0, "strides"); err != nil {
-			return nil, err
-		}
-		if len(c.Strides) == 0 {
+		p.PoolSize = r.perAxis("pool_size", rank, 2, false)
+		// strides None is pool_size, as for Keras.
+		if p.Strides = r.perAxis("strides", rank, 0, true); p.Strides == nil {
 			p.Strides = p.PoolSize
 		}
-		if p.Padding, err = c.paddingName(); err != nil {
-			return nil, err
+		if p.Padding = r.padding(); p.Padding == "causal" {
+			r.fail("padding", "is not supported for pooling")
 		}
-		if p.Padding == "causal" {
-			return nil, fmt.Errorf("causal padding is not supported for pooling")
-		}
-		return p, nil
+		return p
 	case "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
 		"GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D":
-		if err := c.channelsLast(); err != nil {
-			return nil, err
-		}
-		rank := 2
-		if strings.HasSuffix(class, "1D") {
-			rank = 1
-		}
-		return &GlobalPoolConfig{Rank: rank, Max: strings.HasPrefix(class, "GlobalMax"), KeepDims: c.KeepDims}, nil
+		r.channelsLast()
+		return &GlobalPoolConfig{Rank: rankOf(class), Max: strings.HasPrefix(class, "GlobalMax"), KeepDims: r.boolean("keepdims", false)}
 	case "BatchNormalization":
-		axes, err := axisInts(c.Axis, -1)
-		if err != nil {
-			return nil, err
-		}
-		if len(axes) != 1 {
-			return nil, fmt.Errorf("normalization over axes %v is not supported (one axis only)", axes)
-		}
-		if c.Renorm {
-			return nil, fmt.Errorf("batch renormalization is not supported")
-		}
-		eps := c.Epsilon
-		if eps == 0 {
-			eps = 1e-3
-		}
-		scale, err := boolRaw(c.Scale, true)
-		if err != nil {
-			return nil, err
-		}
-		return &BatchNormConfig{Axis: axes[0], Epsilon: eps, Center: boolOr(c.Center, true), Scale: scale}, nil
+		return &BatchNormConfig{Axis: r.oneAxis(-1, "normalization"), Epsilon: r.epsilon(),
+			Center: r.boolean("center", true), Scale: r.boolean("scale", true)}
 	case "LayerNormalization":
-		axes, err := axisInts(c.Axis, -1)
-		if err != nil {
-			return nil, err
-		}
-		if c.RMSScaling {
-			return nil, fmt.Errorf("rms_scaling is not supported")
-		}
-		eps := c.Epsilon
-		if eps == 0 {
-			eps = 1e-3
-		}
-		scale, err := boolRaw(c.Scale, true)
-		if err != nil {
-			return nil, err
-		}
-		return &LayerNormConfig{Axes: axes, Epsilon: eps, Center: boolOr(c.Center, true), Scale: scale}, nil
+		return &LayerNormConfig{Axes: r.axes(-1), Epsilon: r.epsilon(),
+			Center: r.boolean("center", true), Scale: r.boolean("scale", true)}
 	case "Activation":
-		return &ActivationConfig{Activation: c.act(), Axis: -1}, nil
+		return &ActivationConfig{Activation: r.activation(), Axis: -1}
 	case "ReLU":
-		a := &ActivationConfig{Activation: "relu", MaxValue: c.MaxValue, Axis: -1}
-		if c.NegativeSlope != nil {
-			a.Alpha = *c.NegativeSlope
+		a := &ActivationConfig{Activation: "relu", Axis: -1, MaxValue: r.optNumber("max_value"),
+			Alpha: r.number("negative_slope", 0), Threshold: r.number("threshold", 0)}
+		if a.MaxValue != nil && *a.MaxValue < 0 {
+			r.fail("max_value", "must not be negative")
 		}
-		if c.Threshold != nil {
-			a.Threshold = *c.Threshold
-		}
-		return a, nil
+		return a
 	case "LeakyReLU":
-		a := &ActivationConfig{Activation: "leaky_relu", Alpha: 0.3, Axis: -1}
-		if c.Alpha != nil {
-			a.Alpha = *c.Alpha
+		// tf_keras writes alpha, Keras 3 negative_slope (and takes alpha
+		// over it when both are given); two different values are refused.
+		alpha := r.number("alpha", 0.3)
+		slope := r.number("negative_slope", alpha)
+		if r.present("alpha") && r.present("negative_slope") && alpha != slope {
+			r.fail("negative_slope", fmt.Sprintf("contradicts alpha = %v", alpha))
 		}
-		if c.NegativeSlope != nil {
-			a.Alpha = *c.NegativeSlope
-		}
-		return a, nil
+		return &ActivationConfig{Activation: "leaky_relu", Alpha: slope, Axis: -1}
 	case "ELU":
-		a := &ActivationConfig{Activation: "elu", Alpha: 1, Axis: -1}
-		if c.Alpha != nil {
-			a.Alpha = *c.Alpha
-		}
-		return a, nil
+		return &ActivationConfig{Activation: "elu", Alpha: r.number("alpha", 1), Axis: -1}
 	case "Softmax":
-		axes, err := axisInts(c.Axis, -1)
-		if err != nil {
-			return nil, err
-		}
-		if len(axes) != 1 {
-			return nil, fmt.Errorf("softmax over axes %v is not supported (one axis only)", axes)
-		}
-		return &ActivationConfig{Activation: "softmax", Axis: axes[0]}, nil
+		return &ActivationConfig{Activation: "softmax", Axis: r.oneAxis(-1, "softmax")}
 	case "PReLU":
-		return &PReLUConfig{SharedAxes: []int(c.SharedAxes)}, nil
+		return &PReLUConfig{SharedAxes: []int(r.intList("shared_axes"))}
 	case "Flatten":
-		if err := c.channelsLast(); err != nil {
-			return nil, err
-		}
-		return &FlattenConfig{}, nil
+		r.channelsLast()
+		return &FlattenConfig{}
 	case "Reshape":
-		if c.TargetShape == nil {
-			return nil, fmt.Errorf("reshape has no target_shape")
+		if !r.required("target_shape") {
+			return nil
 		}
-		for _, d := range c.TargetShape {
+		t := r.intList("target_shape")
+		for _, d := range t {
 			if d == 0 || d < -1 {
-				return nil, fmt.Errorf("target_shape %v has a dimension that is not positive or -1", []int(c.TargetShape))
+				r.fail("target_shape", "has a dimension that is not positive or -1")
+				break
 			}
 		}
-		return &ReshapeConfig{TargetShape: []int(c.TargetShape)}, nil
+		return &ReshapeConfig{TargetShape: []int(t)}
 	case "Permute":
-		if len(c.Dims) == 0 {
-			return nil, fmt.Errorf("permute has no dims")
+		if !r.required("dims") {
+			return nil
 		}
-		return &PermuteConfig{Dims: []int(c.Dims)}, nil
+		d := r.intList("dims")
+		if len(d) == 0 && !r.failed("dims") {
+			r.fail("dims", "is empty")
+		}
+		return &PermuteConfig{Dims: []int(d)}
 	case "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D":
-		if err := c.channelsLast(); err != nil {
-			return nil, err
-		}
-		rank := 2
-		if strings.HasSuffix(class, "1D") {
-			rank = 1
-		}
-		spec := pairs{raw: c.Padding}
+		r.channelsLast()
 		crop := strings.HasPrefix(class, "Cropping")
+		k := "padding"
 		if crop {
-			spec = c.Cropping
+			k = "cropping"
 		}
-		p, err := spec.resolve(rank)
+		if !r.required(k) {
+			return nil
+		}
+		p, err := pairs{raw: r.cfg[k]}.resolve(rankOf(class))
 		if err != nil {
-			return nil, err
+			r.fail(k, "is not valid: "+err.Error())
 		}
-		return &PadCropConfig{Crop: crop, Pads: p}, nil
+		return &PadCropConfig{Crop: crop, Pads: p}
 	case "UpSampling2D":
-		if err := c.channelsLast(); err != nil {
-			return nil, err
-		}
-		size, err := perAxis(c.Size, 2, 2, "size")
-		if err != nil {
-			return nil, err
-		}
-		interp := c.Interpolation
-		if interp == "" {
-			interp = "nearest"
-		}
+		r.channelsLast()
+		interp := r.str("interpolation", "nearest")
 		if interp != "nearest" && interp != "bilinear" {
-			return nil, fmt.Errorf("interpolation %q is not supported", interp)
+			r.fail("interpolation", "is not supported (nearest or bilinear)")
 		}
-		return &UpSamplingConfig{Size: size, Interpolation: interp}, nil
+		return &UpSamplingConfig{Size: r.perAxis("size", 2, 2, false), Interpolation: interp}
 	case "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum":
-		return &MergeConfig{Op: class}, nil
+		return &MergeConfig{Op: class}
 	case "Concatenate":
-		axes, err := axisInts(c.Axis, -1)
-		if err != nil {
-			return nil, err
-		}
-		if len(axes) != 1 {
-			return nil, fmt.Errorf("concatenation axis %v must be one integer", axes)
-		}
-		return &MergeConfig{Op: class, Axis: axes[0]}, nil
+		return &MergeConfig{Op: class, Axis: r.oneAxis(-1, "concatenation")}
 	case "Embedding":
-		if c.InputDim < 1 || c.OutputDim < 1 {
-			return nil, fmt.Errorf("input_dim %d and output_dim %d must be positive", c.InputDim, c.OutputDim)
-		}
-		return &EmbeddingConfig{InputDim: c.InputDim, OutputDim: c.OutputDim}, nil
+		return &EmbeddingConfig{InputDim: r.positive("input_dim"), OutputDim: r.positive("output_dim")}
 	case "Rescaling":
-		s, err := floatOr(c.Scale, 1, "scale")
-		if err != nil {
-			return nil, err
+		// Keras's Rescaling has no default scale.
+		s := 1.0
+		if r.required("scale") {
+			s = r.scalar("scale", 1)
 		}
-		o, err := floatOr(c.Offset, 0, "offset")
-		if err != nil {
-			return nil, err
-		}
-		return &RescalingConfig{Scale: s, Offset: o}, nil
+		return &RescalingConfig{Scale: s, Offset: r.scalar("offset", 0)}
 	case "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
 		"GaussianDropout", "AlphaDropout", "ActivityRegularization":
-		return &IdentityConfig{}, nil
+		return &IdentityConfig{}
 	}
-	return nil, nil
+	return nil
 }
 
-func boolRaw(raw json.RawMessage, def bool) (bool, error) {
-	if isNull(raw) {
-		return def, nil
+// scalar is a Rescaling scale or offset: one number (per-channel values
+// are not supported).
+func (r *fieldReader) scalar(k string, def float64) float64 {
+	if !r.notNull(k) {
+		return def
 	}
-	var b bool
-	if err := json.Unmarshal(raw, &b); err != nil {
-		return false, fmt.Errorf("%s is not a boolean", clip(raw))
+	v := r.value(k)
+	if v == nil {
+		return def
 	}
-	return b, nil
+	var f float64
+	if err := json.Unmarshal(v, &f); err != nil {
+		r.fail(k, "is not supported (one number only; per-channel values are not read)")
+		return def
+	}
+	return f
 }
 
-func decodeConv(class string, c *common) (any, error) {
-	if err := c.channelsLast(); err != nil {
-		return nil, err
+func decodeInput(r *fieldReader) *InputConfig {
+	var a, b, s dims
+	for _, f := range []struct {
+		k string
+		v *dims
+	}{{"batch_input_shape", &a}, {"batch_shape", &b}, {"shape", &s}} {
+		if v := r.value(f.k); v != nil {
+			if err := json.Unmarshal(v, f.v); err != nil {
+				r.fail(f.k, "is not a shape")
+			}
+		}
 	}
-	rank := 2
-	if strings.HasSuffix(class, "1D") {
-		rank = 1
+	shape := a
+	switch {
+	case a != nil && b != nil && !slices.Equal(a, b):
+		r.fail("batch_shape", "contradicts batch_input_shape")
+	case shape == nil:
+		shape = b
 	}
-	k := &ConvConfig{Rank: rank, Filters: c.Filters, Activation: c.act(), UseBias: c.useBias(),
-		Groups: max(c.Groups, 1), DepthMultiplier: max(c.DepthMultiplier, 1)}
-	var err error
-	if k.KernelSize, err = perAxis(c.KernelSize, rank, 0, "kernel_size"); err != nil {
-		return nil, err
+	if shape == nil && s != nil {
+		shape = append(dims{-1}, s...)
 	}
-	if len(c.KernelSize) == 0 {
-		return nil, fmt.Errorf("no kernel_size")
+	if shape == nil {
+		if !r.failed("batch_input_shape") && !r.failed("batch_shape") && !r.failed("shape") {
+			r.errs = append(r.errs, &FieldError{Field: "batch_shape", Reason: "is missing (the input layer has no shape)"})
+		}
+		return nil
 	}
-	if k.Strides, err = perAxis(c.Strides, rank, 1, "strides"); err != nil {
-		return nil, err
+	return &InputConfig{Shape: []int(shape), DType: r.str("dtype", "float32")}
+}
+
+func decodeConv(class string, r *fieldReader) *ConvConfig {
+	r.channelsLast()
+	rank := rankOf(class)
+	depthwise := strings.HasPrefix(class, "Depthwise")
+	k := &ConvConfig{Rank: rank, Activation: r.activation(), UseBias: r.boolean("use_bias", true),
+		Groups: r.integer("groups", 1), DepthMultiplier: r.integer("depth_multiplier", 1)}
+	if k.Groups < 1 && !r.failed("groups") {
+		r.fail("groups", "must be positive")
 	}
-	if k.DilationRate, err = perAxis(c.DilationRate, rank, 1, "dilation_rate"); err != nil {
-		return nil, err
+	if (depthwise || strings.HasPrefix(class, "Separable")) && k.Groups != 1 && !r.failed("groups") {
+		r.fail("groups", "is not supported (must be 1 for "+class+")")
 	}
-	if k.Padding, err = c.paddingName(); err != nil {
-		return nil, err
+	if k.DepthMultiplier < 1 && !r.failed("depth_multiplier") {
+		r.fail("depth_multiplier", "must be positive")
 	}
-	if k.Padding == "causal" && rank != 1 {
-		return nil, fmt.Errorf("causal padding needs a 1-D convolution")
+	if !depthwise {
+		k.Filters = r.positive("filters")
 	}
-	if !strings.HasPrefix(class, "Depthwise") && k.Filters < 1 {
-		return nil, fmt.Errorf("filters %d must be positive", k.Filters)
+	if r.required("kernel_size") {
+		k.KernelSize = r.perAxis("kernel_size", rank, 0, false)
 	}
-	if len(c.OutputPadding) > 0 {
-		k.OutputPadding = []int(c.OutputPadding)
+	k.Strides = r.perAxis("strides", rank, 1, false)
+	k.DilationRate = r.perAxis("dilation_rate", rank, 1, false)
+	if k.Padding = r.padding(); k.Padding == "causal" && rank != 1 {
+		r.fail("padding", "is not supported (causal padding needs a 1-D convolution)")
 	}
-	return k, nil
+	if op := r.intList("output_padding"); len(op) > 0 {
+		k.OutputPadding = []int(op)
+	}
+	return k
 }
