@@ -27,6 +27,10 @@ type Options struct {
 	// that libhdf5 crashing on a corrupt file kills the child, not the
 	// caller. It is called with the options Load needs (SnapshotOptions).
 	Snapshot func(path string, opts hdf5.SnapshotOptions) (*hdf5.Snapshot, error)
+	// AllowUnused accepts weights in the file that no layer reads, which
+	// otherwise fail the load with an *UnusedWeightsError. LoadWithReport
+	// returns their names.
+	AllowUnused bool
 }
 
 // SnapshotOptions are the snapshot options Load asks for: the optimizer's
@@ -91,35 +95,44 @@ func DetectFormat(path string) (Format, error) {
 // Load reads a Keras model file and returns its graph in Keras semantics.
 // Errors name the file and, where one is concerned, the layer: *Error for a
 // bad or unreadable file, *UnsupportedError listing every layer that cannot
-// be mapped.
+// be mapped, *UnusedWeightsError for weights no layer reads (unless
+// opts.AllowUnused).
 func Load(path string, opts Options) (*graph.Graph, error) {
+	g, _, err := LoadWithReport(path, opts)
+	return g, err
+}
+
+// LoadWithReport is Load that also returns what the load found besides the
+// graph: the unused weights accepted by opts.AllowUnused. The report is
+// never nil; on an *UnusedWeightsError it lists the same names.
+func LoadWithReport(path string, opts Options) (*graph.Graph, *LoadReport, error) {
+	rep := &LoadReport{}
 	wrap := func(err error) error {
 		var ke *Error
 		var ue *UnsupportedError
-		if errors.As(err, &ke) || errors.As(err, &ue) {
+		var we *UnusedWeightsError
+		if errors.As(err, &ke) || errors.As(err, &ue) || errors.As(err, &we) {
 			return err
 		}
 		return &Error{File: path, Err: err}
 	}
 	format, err := DetectFormat(path)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, rep, wrap(err)
 	}
+	var g *graph.Graph
 	switch format {
 	case FormatH5:
-		g, err := loadH5(path, opts)
-		if err != nil {
-			return nil, wrap(err)
-		}
-		return g, nil
+		g, err = loadH5(path, opts, rep)
 	case FormatKeras:
-		g, err := loadKeras(path, opts)
-		if err != nil {
-			return nil, wrap(err)
-		}
-		return g, nil
+		g, err = loadKeras(path, opts, rep)
+	default:
+		err = errors.New("not a Keras model: neither HDF5 (.h5) nor a zip archive (.keras)")
 	}
-	return nil, wrap(errors.New("not a Keras model: neither HDF5 (.h5) nor a zip archive (.keras)"))
+	if err != nil {
+		return nil, rep, wrap(err)
+	}
+	return g, rep, nil
 }
 
 func readConfigJSON(p string) (*Model, error) {
@@ -134,7 +147,7 @@ func readConfigJSON(p string) (*Model, error) {
 	return m, nil
 }
 
-func loadH5(path string, opts Options) (*graph.Graph, error) {
+func loadH5(path string, opts Options, rep *LoadReport) (*graph.Graph, error) {
 	f, err := openH5(path, opts)
 	if err != nil {
 		return nil, err
@@ -175,13 +188,13 @@ func loadH5(path string, opts Options) (*graph.Graph, error) {
 		if err != nil {
 			return nil, err
 		}
-		return convert(path, m, store, opts, true, false)
+		return convert(path, m, store, opts, rep, true, false)
 	default:
 		return nil, errors.New("HDF5 file is not a Keras model (no model_config, layer_names or Keras 3 weights)")
 	}
 	keras3 := strings.HasPrefix(version, "3.") || m.Keras3
 	legacyBilinear := version != "" && !strings.Contains(version, "tf") && versionBefore(version, 2, 4)
-	return convert(path, m, &legacyStore{f: f, root: root}, opts, keras3, legacyBilinear)
+	return convert(path, m, &legacyStore{f: f, root: root}, opts, rep, keras3, legacyBilinear)
 }
 
 // versionBefore reports whether a "major.minor.patch" version is before
@@ -194,7 +207,7 @@ func versionBefore(v string, major, minor int) bool {
 	return a < major || a == major && b < minor
 }
 
-func loadKeras(path string, opts Options) (*graph.Graph, error) {
+func loadKeras(path string, opts Options, rep *LoadReport) (*graph.Graph, error) {
 	dir, err := os.MkdirTemp("", "edgeval-keras-")
 	if err != nil {
 		return nil, err
@@ -222,11 +235,13 @@ func loadKeras(path string, opts Options) (*graph.Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	return convert(path, m, store, opts, true, false)
+	return convert(path, m, store, opts, rep, true, false)
 }
 
-// convert checks every layer, then maps the model.
-func convert(path string, m *Model, store weightStore, opts Options, keras3, legacyBilinear bool) (*graph.Graph, error) {
+// convert checks every layer, then maps the model, then lists the weights
+// of the file that no layer read into rep (an *UnusedWeightsError unless
+// opts.AllowUnused).
+func convert(path string, m *Model, store weightStore, opts Options, rep *LoadReport, keras3, legacyBilinear bool) (*graph.Graph, error) {
 	c := &converter{file: path, b: graph.NewBuilder(), store: store, batch: max(opts.Batch, 1),
 		keras3: keras3, legacyBilinear: legacyBilinear}
 	c.check(m, "")
@@ -246,6 +261,14 @@ func convert(path string, m *Model, store weightStore, opts Options, keras3, leg
 	g, err := c.b.Build(outs...)
 	if err != nil {
 		return nil, fmt.Errorf("building the graph: %w", err)
+	}
+	unused, err := store.unused()
+	if err != nil {
+		return nil, fmt.Errorf("listing the file's weights: %w", err)
+	}
+	rep.Unused = unused
+	if len(unused) > 0 && !opts.AllowUnused {
+		return nil, &UnusedWeightsError{File: path, Names: unused}
 	}
 	return g, nil
 }

@@ -15,10 +15,66 @@ import (
 // weightStore finds the variables of a layer, given its path of layer
 // names from the top model (nested layers have several) and the model that
 // holds it. It returns them by variable name ("kernel", "bias", "gamma",
-// ...), converted to float32.
+// ...), converted to float32: exactly the variables varOrder names, so that
+// a variable the mapping would not read is never handed out. unused then
+// lists every weight of the file that no weights call handed out.
 type weightStore interface {
 	weights(layerPath []string, l *Layer, owner *Model) (map[string]*tensor.Tensor, error)
+	unused() ([]string, error)
 }
+
+// Limits on walking a hostile file's groups for unused weights.
+const (
+	maxWeightDepth   = 32
+	maxWeightEntries = 1 << 20
+)
+
+// weightSet is the weights of a file, by HDF5 path without the leading "/".
+type weightSet map[string]bool
+
+func (w weightSet) add(p string) { w[strings.TrimPrefix(p, "/")] = true }
+
+// collect adds every dataset under group g (recursively).
+func (w weightSet) collect(f hdf5.Reader, g string, depth int) error {
+	if depth > maxWeightDepth {
+		return fmt.Errorf("groups nested more than %d deep under %s", maxWeightDepth, g)
+	}
+	entries, err := f.List(g)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if len(w) > maxWeightEntries {
+			return fmt.Errorf("more than %d weights in the file", maxWeightEntries)
+		}
+		p := path.Join(g, e.Name)
+		switch e.Kind {
+		case hdf5.KindDataset:
+			w.add(p)
+		case hdf5.KindGroup:
+			if err := w.collect(f, p, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// minus returns the paths of w that used does not hold, sorted.
+func (w weightSet) minus(used weightSet) []string {
+	var out []string
+	for p := range w {
+		if !used[p] {
+			out = append(out, p)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// optimizerGroups are the top-level groups of the optimizer's state, which
+// Load never reads (SnapshotOptions leaves them out too).
+var optimizerGroups = []string{"optimizer_weights", "optimizer"}
 
 // varOrder is the creation order of each class's variables: how Keras 3
 // numbers them under vars/ and the names used for them here.
@@ -91,6 +147,7 @@ func toFloat32(t *tensor.Tensor) *tensor.Tensor {
 type legacyStore struct {
 	f    hdf5.Reader
 	root string // "model_weights" or "/" (save_weights)
+	used weightSet
 }
 
 func (s *legacyStore) weights(layerPath []string, l *Layer, _ *Model) (map[string]*tensor.Tensor, error) {
@@ -117,16 +174,62 @@ func (s *legacyStore) weights(layerPath []string, l *Layer, _ *Model) (map[strin
 			}
 		}
 		v := varName(full, l)
+		if !slices.Contains(want, v) {
+			// Not a variable of this class: left unused (reported).
+			continue
+		}
 		if _, dup := out[v]; dup {
 			return nil, fmt.Errorf("weight %q appears twice in %s", v, group)
 		}
-		t, err := s.f.ReadDataset(path.Join(group, full))
+		p := path.Join(group, full)
+		t, err := s.f.ReadDataset(p)
 		if err != nil {
 			return nil, err
 		}
 		out[v] = toFloat32(t)
+		if s.used == nil {
+			s.used = weightSet{}
+		}
+		s.used.add(p)
 	}
 	return out, nil
+}
+
+// unused lists the weights no layer read: every name in the weight_names
+// attribute of a group under the root, and every dataset below one, that
+// no weights call returned. A layer of the file that the configuration
+// does not have, or a variable a layer does not use, ends up here.
+func (s *legacyStore) unused() ([]string, error) {
+	entries, err := s.f.List(s.root)
+	if err != nil {
+		return nil, err
+	}
+	all := weightSet{}
+	for _, e := range entries {
+		g := path.Join(s.root, e.Name)
+		switch {
+		case s.root == "/" && slices.Contains(optimizerGroups, e.Name):
+			continue
+		case e.Kind == hdf5.KindDataset:
+			all.add(g)
+			continue
+		case e.Kind != hdf5.KindGroup:
+			continue
+		}
+		if s.f.HasAttr(g, "weight_names") {
+			names, err := s.f.AttrStrings(g, "weight_names")
+			if err != nil {
+				return nil, err
+			}
+			for _, n := range names {
+				all.add(path.Join(g, n))
+			}
+		}
+		if err := all.collect(s.f, g, 1); err != nil {
+			return nil, err
+		}
+	}
+	return all.minus(s.used), nil
 }
 
 // k3Store reads the Keras 3 weights file of a .keras archive:
@@ -136,6 +239,7 @@ type k3Store struct {
 	f hdf5.Reader
 	// groups maps a layer path (names joined by "/") to its vars group.
 	groups map[string]string
+	used   weightSet
 }
 
 var (
@@ -161,7 +265,7 @@ func savedLayers(m *Model) []*Layer {
 }
 
 func newK3Store(f hdf5.Reader, m *Model) (*k3Store, error) {
-	s := &k3Store{f: f, groups: map[string]string{}}
+	s := &k3Store{f: f, groups: map[string]string{}, used: weightSet{}}
 	if err := s.index(m, "/", ""); err != nil {
 		return nil, err
 	}
@@ -219,25 +323,60 @@ func (s *k3Store) weights(layerPath []string, l *Layer, _ *Model) (map[string]*t
 	if err != nil {
 		return nil, err
 	}
-	var idx []int
+	// Variables are numbered 0, 1, ... in creation order; a dataset with
+	// another name is no variable and stays unused (reported).
+	type numbered struct {
+		i    int
+		name string
+	}
+	var idx []numbered
 	for _, e := range entries {
 		i, err := strconv.Atoi(e.Name)
-		if err != nil || e.Kind != hdf5.KindDataset {
+		if err != nil || e.Kind != hdf5.KindDataset || strconv.Itoa(i) != e.Name {
 			continue
 		}
-		idx = append(idx, i)
+		idx = append(idx, numbered{i, e.Name})
 	}
-	slices.Sort(idx)
+	slices.SortFunc(idx, func(a, b numbered) int { return a.i - b.i })
+	// Keras 3 itself refuses a count that differs from the layer's
+	// variables: which one would be extra cannot be told.
 	if len(idx) != len(want) {
 		return nil, fmt.Errorf("%s holds %d variables, want %d (%s)", vars, len(idx), len(want), strings.Join(want, ", "))
 	}
 	out := map[string]*tensor.Tensor{}
-	for k, i := range idx {
-		t, err := s.f.ReadDataset(path.Join(vars, strconv.Itoa(i)))
+	for k, n := range idx {
+		p := path.Join(vars, n.name)
+		t, err := s.f.ReadDataset(p)
 		if err != nil {
 			return nil, err
 		}
 		out[want[k]] = toFloat32(t)
+		s.used.add(p)
 	}
 	return out, nil
+}
+
+// unused lists every dataset of the weights file, outside the optimizer's
+// state, that no weights call returned: the variables of a layer the
+// configuration does not have (or of a class that has none), and any
+// dataset that is not a numbered variable.
+func (s *k3Store) unused() ([]string, error) {
+	entries, err := s.f.List("/")
+	if err != nil {
+		return nil, err
+	}
+	all := weightSet{}
+	for _, e := range entries {
+		p := path.Join("/", e.Name)
+		switch {
+		case slices.Contains(optimizerGroups, e.Name):
+		case e.Kind == hdf5.KindDataset:
+			all.add(p)
+		case e.Kind == hdf5.KindGroup:
+			if err := all.collect(s.f, p, 1); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return all.minus(s.used), nil
 }
