@@ -37,23 +37,56 @@ type converter struct {
 }
 
 // check walks the model and collects every layer that cannot be mapped,
-// from its class and configuration alone.
+// from its class, configuration and call arguments alone.
 func (c *converter) check(m *Model, prefix string) {
 	for _, l := range m.Layers {
 		full := prefix + l.Name
+		report := func(reason string) {
+			c.unsupported = append(c.unsupported, UnsupportedLayer{Name: full, Class: l.QualifiedClass(), Reason: reason})
+		}
 		switch {
 		case l.Model != nil:
 			c.check(l.Model, full+"/")
 		case l.Params == nil && l.ParamErr == nil:
-			c.unsupported = append(c.unsupported, UnsupportedLayer{Name: full, Class: l.Class, Reason: "layer class not supported"})
+			report("layer class not supported")
+			continue
 		case l.ParamErr != nil:
-			c.unsupported = append(c.unsupported, UnsupportedLayer{Name: full, Class: l.Class, Reason: l.ParamErr.Error()})
+			report(l.ParamErr.Error())
+			continue
 		default:
 			if err := checkParams(l); err != nil {
-				c.unsupported = append(c.unsupported, UnsupportedLayer{Name: full, Class: l.Class, Reason: err.Error()})
+				report(err.Error())
+				continue
+			}
+		}
+		for k, call := range l.Calls {
+			if err := checkCall(l, call); err != nil {
+				var u *errUnsupported
+				if errors.As(err, &u) {
+					report(callReason(l, k, u.reason))
+					break
+				}
 			}
 		}
 	}
+}
+
+// checkCall checks the arguments of one call of l (an operation or a
+// layer); errors that need the inputs' shapes come when the call is mapped.
+func checkCall(l *Layer, call *Call) error {
+	if p, ok := l.Params.(*OpConfig); ok {
+		_, err := bindOp(p, call)
+		return err
+	}
+	return checkLayerCall(l, call)
+}
+
+// callReason prefixes a reason with the call's index for shared layers.
+func callReason(l *Layer, k int, reason string) string {
+	if len(l.Calls) > 1 {
+		return fmt.Sprintf("call %d: %s", k, reason)
+	}
+	return reason
 }
 
 // nodeKey identifies an output tensor of a layer call.
@@ -204,6 +237,31 @@ func (c *converter) call(m *Model, l *Layer, path []string, ins []*graph.Value, 
 	if k > 0 || outerCall > 0 {
 		name = fmt.Sprintf("%s:%d", display, max(k, outerCall))
 	}
+	fail := func(err error) []*graph.Value {
+		var u *errUnsupported
+		if errors.As(err, &u) {
+			c.unsupported = append(c.unsupported, UnsupportedLayer{Name: display, Class: l.QualifiedClass(), Reason: callReason(l, k, u.reason)})
+		} else {
+			c.errs = append(c.errs, &Error{File: c.file, Layer: display, Err: err})
+		}
+		return nil
+	}
+	var call *Call
+	if k < len(l.Calls) {
+		call = l.Calls[k]
+	}
+	var oc *opCall
+	if p, ok := l.Params.(*OpConfig); ok {
+		var err error
+		if call == nil {
+			return fail(fmt.Errorf("call %d has no arguments", k))
+		}
+		if oc, err = bindOp(p, call); err != nil {
+			return fail(err)
+		}
+	} else if err := checkLayerCall(l, call); err != nil {
+		return fail(err)
+	}
 	if l.Model != nil {
 		outs := c.buildModel(l.Model, path, ins, k)
 		return outs
@@ -220,18 +278,17 @@ func (c *converter) call(m *Model, l *Layer, path []string, ins []*graph.Value, 
 		}
 	}
 	lc := &layerCtx{c: c, l: l, name: name, weights: w, node: display}
-	out, err := lc.mapLayer(ins)
+	var out *graph.Value
+	if oc != nil {
+		out, err = lc.mapOp(oc, ins)
+	} else {
+		out, err = lc.mapLayer(ins)
+	}
 	if err == nil {
 		err = c.b.Err()
 	}
 	if err != nil {
-		var u *errUnsupported
-		if errors.As(err, &u) {
-			c.unsupported = append(c.unsupported, UnsupportedLayer{Name: display, Class: l.Class, Reason: u.reason})
-		} else {
-			c.errs = append(c.errs, &Error{File: c.file, Layer: display, Err: err})
-		}
-		return nil
+		return fail(err)
 	}
 	return []*graph.Value{out}
 }

@@ -1,6 +1,7 @@
 package keras
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +28,15 @@ type Model struct {
 type Layer struct {
 	Name  string
 	Class string
+	// Module is the entry's "module" field ("keras.layers",
+	// "keras.src.ops.numpy", "tf_keras.src.layers.core.tf_op_layer", ...);
+	// empty in files written before Keras recorded it.
+	Module string
+	// RegisteredName is the entry's "registered_name" field, empty when
+	// absent or null.
+	RegisteredName string
+	// Family is what the class resolves to together with its module.
+	Family Family
 	// Config is the layer's raw "config" object.
 	Config json.RawMessage
 	// Params is the typed configuration (*DenseConfig, *ConvConfig, ...),
@@ -35,9 +45,13 @@ type Layer struct {
 	// ParamErr is set when the configuration of a known class is invalid
 	// or uses an option that is not supported.
 	ParamErr error
-	// Nodes lists the layer's calls: for each, its input tensors in order.
-	// A layer called at several nodes is shared.
+	// Nodes lists the layer's calls: for each, its input tensors in order
+	// (every tensor argument, positional ones first). A layer called at
+	// several nodes is shared.
 	Nodes [][]TensorRef
+	// Calls holds, parallel to Nodes, every argument of each call as the
+	// file states it; tensors refer to the call's Nodes entry by index.
+	Calls []*Call
 	// Model is the architecture of a nested model used as a layer.
 	Model *Model
 }
@@ -72,10 +86,12 @@ func ParseConfig(data []byte) (*Model, error) {
 
 // serialized is a serialized Keras object.
 type serialized struct {
-	ClassName    string            `json:"class_name"`
-	Config       json.RawMessage   `json:"config"`
-	Name         string            `json:"name"`
-	InboundNodes []json.RawMessage `json:"inbound_nodes"`
+	Module         string            `json:"module"`
+	ClassName      string            `json:"class_name"`
+	RegisteredName *string           `json:"registered_name"`
+	Config         json.RawMessage   `json:"config"`
+	Name           string            `json:"name"`
+	InboundNodes   []json.RawMessage `json:"inbound_nodes"`
 }
 
 func isModelClass(c string) bool {
@@ -98,8 +114,14 @@ func parseModel(top serialized, depth int) (*Model, error) {
 }
 
 // parseLayer decodes one layer entry; nested models are parsed recursively.
+// The class is resolved together with its module (resolveFamily): a Keras
+// layer's configuration is decoded by decodeParams, an operation's by
+// decodeOp, and a class of any other module is left unsupported.
 func parseLayer(s serialized, depth int) (*Layer, error) {
-	l := &Layer{Class: s.ClassName, Config: s.Config, Name: s.Name}
+	l := &Layer{Class: s.ClassName, Config: s.Config, Name: s.Name, Module: s.Module}
+	if s.RegisteredName != nil {
+		l.RegisteredName = *s.RegisteredName
+	}
 	var c struct {
 		Name string `json:"name"`
 	}
@@ -117,15 +139,21 @@ func parseLayer(s serialized, depth int) (*Layer, error) {
 	if l.Class == "" {
 		return nil, fmt.Errorf("layer %q has no class_name", l.Name)
 	}
-	if isModelClass(l.Class) {
+	l.Family = resolveFamily(l.Module, l.Class, l.RegisteredName)
+	switch l.Family {
+	case FamilyModel:
 		m, err := parseModel(serialized{ClassName: s.ClassName, Config: s.Config, Name: l.Name}, depth+1)
 		if err != nil {
 			return nil, fmt.Errorf("nested model %q: %w", l.Name, err)
 		}
 		l.Model = m
-		return l, nil
+	case FamilyLayer:
+		l.Params, l.ParamErr = decodeParams(l.Class, s.Config)
+	case FamilyOp, FamilyTFOp:
+		l.Params, l.ParamErr = decodeOp(l, s.Config)
+	default:
+		l.ParamErr = unsupported("class %s of module %q is not a Keras layer or operation this converter knows", l.Class, l.Module)
 	}
-	l.Params, l.ParamErr = decodeParams(l.Class, s.Config)
 	return l, nil
 }
 
@@ -202,6 +230,7 @@ func parseSequential(top serialized, depth int) (*Model, error) {
 			continue
 		}
 		l.Nodes = [][]TensorRef{{{Layer: m.Layers[i-1].Name}}}
+		l.Calls = []*Call{{Args: []Arg{{Kind: ArgTensor}}, Kwargs: map[string]Arg{}}}
 	}
 	m.Inputs = []TensorRef{{Layer: m.Layers[0].Name}}
 	m.Outputs = []TensorRef{{Layer: m.Layers[len(m.Layers)-1].Name}}
@@ -236,12 +265,13 @@ func parseFunctional(top serialized, depth int) (*Model, error) {
 		}
 		seen[l.Name] = true
 		for i, raw := range e.InboundNodes {
-			refs, k3, err := parseNode(raw)
+			call, refs, k3, err := parseNode(raw, l.Family == FamilyTFOp)
 			if err != nil {
 				return nil, fmt.Errorf("layer %q: inbound node %d: %w", l.Name, i, err)
 			}
 			m.Keras3 = m.Keras3 || k3
 			l.Nodes = append(l.Nodes, refs)
+			l.Calls = append(l.Calls, call)
 		}
 		m.Layers = append(m.Layers, l)
 	}
@@ -272,10 +302,12 @@ func parseFunctional(top serialized, depth int) (*Model, error) {
 	return m, nil
 }
 
-// parseRef parses [name, node, tensor] (a fourth kwargs element is ignored).
+// parseRef parses [name, node, tensor]. A fourth element (tf_keras's call
+// kwargs) is refused here: inbound nodes are read by parseKeras2Node,
+// which keeps it.
 func parseRef(raw json.RawMessage) (TensorRef, error) {
 	var parts []json.RawMessage
-	if err := json.Unmarshal(raw, &parts); err != nil || len(parts) < 3 {
+	if err := json.Unmarshal(raw, &parts); err != nil || len(parts) != 3 {
 		return TensorRef{}, fmt.Errorf("want [layer, node, tensor], got %s", clip(raw))
 	}
 	var r TensorRef
@@ -341,93 +373,19 @@ func parseRefList(raw json.RawMessage) ([]TensorRef, error) {
 	return out, nil
 }
 
-// parseNode parses one inbound node: Keras 2's list of references or Keras
-// 3's {"args": [...], "kwargs": {...}} holding __keras_tensor__ objects.
-// Keras tensors in kwargs are refused: no supported layer takes one.
-func parseNode(raw json.RawMessage) ([]TensorRef, bool, error) {
+// parseNode parses one inbound node: Keras 2's nested references (with
+// their kwargs, see parseKeras2Node; preserve keeps the structure of the
+// first argument, as tf_keras does for TFOpLambda) or Keras 3's {"args":
+// [...], "kwargs": {...}} (parseKeras3Node). It returns the call, its
+// tensor inputs in order, and whether the node is in the Keras 3 format.
+func parseNode(raw json.RawMessage, preserve bool) (*Call, []TensorRef, bool, error) {
+	raw = bytes.TrimSpace(raw)
 	if len(raw) > 0 && raw[0] == '[' {
-		var list []json.RawMessage
-		if err := json.Unmarshal(raw, &list); err != nil {
-			return nil, false, err
-		}
-		out := make([]TensorRef, 0, len(list))
-		for _, item := range list {
-			r, err := parseRef(item)
-			if err != nil {
-				return nil, false, err
-			}
-			out = append(out, r)
-		}
-		return out, false, nil
+		call, refs, err := parseKeras2Node(raw, preserve)
+		return call, refs, false, err
 	}
-	var node struct {
-		Args   []json.RawMessage          `json:"args"`
-		Kwargs map[string]json.RawMessage `json:"kwargs"`
-	}
-	if err := json.Unmarshal(raw, &node); err != nil {
-		return nil, true, fmt.Errorf("want a list or {args, kwargs}, got %s", clip(raw))
-	}
-	var out []TensorRef
-	for _, a := range node.Args {
-		refs, err := kerasTensors(a, 0)
-		if err != nil {
-			return nil, true, err
-		}
-		out = append(out, refs...)
-	}
-	for k, v := range node.Kwargs {
-		refs, err := kerasTensors(v, 0)
-		if err != nil {
-			return nil, true, err
-		}
-		if len(refs) > 0 {
-			return nil, true, fmt.Errorf("keyword argument %q takes a tensor, which is not supported", k)
-		}
-	}
-	return out, true, nil
-}
-
-// kerasTensors collects the __keras_tensor__ references in an argument
-// (a tensor, a list of tensors, or a constant).
-func kerasTensors(raw json.RawMessage, depth int) ([]TensorRef, error) {
-	if depth > 8 {
-		return nil, errors.New("arguments nested too deep")
-	}
-	switch {
-	case len(raw) > 0 && raw[0] == '[':
-		var list []json.RawMessage
-		if err := json.Unmarshal(raw, &list); err != nil {
-			return nil, err
-		}
-		var out []TensorRef
-		for _, item := range list {
-			refs, err := kerasTensors(item, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, refs...)
-		}
-		return out, nil
-	case len(raw) > 0 && raw[0] == '{':
-		var t struct {
-			ClassName string `json:"class_name"`
-			Config    struct {
-				KerasHistory json.RawMessage `json:"keras_history"`
-			} `json:"config"`
-		}
-		if err := json.Unmarshal(raw, &t); err != nil {
-			return nil, err
-		}
-		if t.ClassName != "__keras_tensor__" {
-			return nil, nil
-		}
-		r, err := parseRef(t.Config.KerasHistory)
-		if err != nil {
-			return nil, fmt.Errorf("keras_history: %w", err)
-		}
-		return []TensorRef{r}, nil
-	}
-	return nil, nil
+	call, refs, err := parseKeras3Node(raw)
+	return call, refs, true, err
 }
 
 // Layer returns the layer named name, or nil.

@@ -199,8 +199,9 @@ func (lc *layerCtx) mapLayer(ins []*graph.Value) (*graph.Value, error) {
 // merge maps Add, Subtract, Multiply, Average, Maximum, Minimum and
 // Concatenate.
 func (lc *layerCtx) merge(p *MergeConfig, ins []*graph.Value) (*graph.Value, error) {
-	if len(ins) < 1 {
-		return nil, errors.New("merge layer without inputs")
+	if len(ins) < 2 {
+		// checkLayerCall refuses this first; never an identity.
+		return nil, fmt.Errorf("merge layer %s called with %d input(s); it takes at least 2", p.Op, len(ins))
 	}
 	switch p.Op {
 	case "Concatenate":
@@ -213,19 +214,13 @@ func (lc *layerCtx) merge(p *MergeConfig, ins []*graph.Value) (*graph.Value, err
 		}
 		return lc.op("", &graph.Sub{}, ins...)
 	case "Add":
-		switch len(ins) {
-		case 1:
-			return lc.op("", &graph.Identity{}, ins...)
-		case 2:
+		if len(ins) == 2 {
 			return lc.op("", &graph.Add{}, ins...)
 		}
 		return lc.op("", &graph.AddN{}, ins...)
 	}
 	// Multiply, Maximum, Minimum: a left fold, as Keras computes them.
 	acc := ins[0]
-	if len(ins) == 1 {
-		return lc.op("", &graph.Identity{}, acc)
-	}
 	for i, v := range ins[1:] {
 		var op graph.Op
 		switch p.Op {

@@ -1,0 +1,68 @@
+package keras
+
+import (
+	"fmt"
+)
+
+// mergeMinInputs is how many inputs each merge layer needs at least.
+var mergeMinInputs = map[string]int{"Add": 2, "Subtract": 2, "Multiply": 2, "Average": 2,
+	"Maximum": 2, "Minimum": 2, "Concatenate": 2}
+
+// checkLayerCall checks the arguments of one call of a Keras layer or a
+// nested model: one positional argument, a tensor or a list of tensors,
+// and only the keyword arguments Keras records harmlessly (training
+// False/None, mask None). Anything else is named: an *errUnsupported for
+// an argument Keras accepts but the converter does not map, a plain error
+// for a call Keras itself would refuse (a merge layer with fewer than two
+// inputs).
+func checkLayerCall(l *Layer, call *Call) error {
+	if call == nil {
+		return fmt.Errorf("call without arguments")
+	}
+	switch {
+	case len(call.Args) == 0:
+		return fmt.Errorf("called without an input")
+	case len(call.Args) > 1:
+		return unsupported("positional argument 1 = %s is not understood (%s takes one input argument)", call.Args[1], l.Class)
+	}
+	in := call.Args[0]
+	n := 1
+	switch in.Kind {
+	case ArgTensor:
+	case ArgList:
+		for _, e := range in.List {
+			if e.Kind != ArgTensor {
+				return unsupported("input %s is not a tensor or a list of tensors", in)
+			}
+		}
+		n = len(in.List)
+	default:
+		return unsupported("input %s is not a tensor or a list of tensors", in)
+	}
+	for _, k := range call.KwargNames() {
+		v := call.Kwargs[k]
+		switch k {
+		case "training":
+			if v.Kind == ArgNone || v.Kind == ArgBool && !v.Bool {
+				continue
+			}
+			return unsupported("keyword argument training = %s: a call in training mode is not supported", v)
+		case "mask":
+			if v.Kind == ArgNone {
+				continue
+			}
+			return unsupported("keyword argument mask = %s: masks are not supported", v)
+		}
+		return unsupported("keyword argument %q = %s is not understood", k, v)
+	}
+	if p, ok := l.Params.(*MergeConfig); ok {
+		lo := mergeMinInputs[p.Op]
+		if n < lo {
+			return fmt.Errorf("merge layer %s called with %d input(s); it takes at least %d", p.Op, n, lo)
+		}
+		if p.Op == "Subtract" && n != 2 {
+			return fmt.Errorf("merge layer Subtract called with %d inputs; it takes exactly 2", n)
+		}
+	}
+	return nil
+}
