@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -60,7 +61,9 @@ func (e fieldErrors) Unwrap() []error {
 // rank, renormalization...).
 type fieldRule struct {
 	inert string
-	check func(raw json.RawMessage) string // "" or a Reason
+	// check returns "" for an accepted value, else the Reason, and the
+	// value to show ("" shows the JSON).
+	check func(raw json.RawMessage) (reason, shown string)
 }
 
 // fieldTable is the configuration fields of one layer class. A field in no
@@ -86,9 +89,11 @@ var read = fieldRule{}
 
 func inert(why string) fieldRule { return fieldRule{inert: why} }
 
-func checked(check func(json.RawMessage) string) fieldRule { return fieldRule{check: check} }
+func checked(check func(json.RawMessage) (string, string)) fieldRule {
+	return fieldRule{check: check}
+}
 
-func inertChecked(why string, check func(json.RawMessage) string) fieldRule {
+func inertChecked(why string, check func(json.RawMessage) (string, string)) fieldRule {
 	return fieldRule{inert: why, check: check}
 }
 
@@ -107,29 +112,28 @@ func (t fieldTable) with(more ...fieldTable) fieldTable {
 // serialized Policy/DTypePolicy object) and refuses every other: mixed
 // precision, bfloat16, float16, float64 and quantized policies compute in
 // another precision than the float32 reference.
-func onlyFloat32Policy(raw json.RawMessage) string {
+func onlyFloat32Policy(raw json.RawMessage) (string, string) {
 	if isNull(raw) {
-		return ""
+		return "", ""
 	}
 	var n name
 	if err := json.Unmarshal(raw, &n); err != nil {
-		return "is not a dtype policy"
+		return "is not a dtype policy", ""
 	}
 	if n != "float32" {
-		return fmt.Sprintf("is not supported (dtype policy %q: only float32 layers are read)", string(n))
+		return "is not supported (only float32 layers are read)", strconv.Quote(string(n))
 	}
-	return ""
+	return "", ""
 }
 
 // mustBeOff returns a check refusing any value but null, false and 0.
-func mustBeOff(what string) func(json.RawMessage) string {
-	return func(raw json.RawMessage) string {
-		s := strings.TrimSpace(string(raw))
-		switch s {
+func mustBeOff(what string) func(json.RawMessage) (string, string) {
+	return func(raw json.RawMessage) (string, string) {
+		switch strings.TrimSpace(string(raw)) {
 		case "", "null", "false", "0", "0.0":
-			return ""
+			return "", ""
 		}
-		return "is not supported (" + what + ")"
+		return "is not supported (" + what + ")", ""
 	}
 }
 
@@ -178,11 +182,11 @@ var (
 	// quantFields is Keras 3's quantization_config (Dense, Embedding):
 	// quantized weights are not read.
 	quantFields = fieldTable{
-		"quantization_config": checked(func(raw json.RawMessage) string {
+		"quantization_config": checked(func(raw json.RawMessage) (string, string) {
 			if isNull(raw) {
-				return ""
+				return "", ""
 			}
-			return "is not supported (quantized Keras layers are not read)"
+			return "is not supported (quantized Keras layers are not read)", ""
 		}),
 	}
 	gammaBetaFields = fieldTable{
@@ -353,10 +357,14 @@ func checkFields(t fieldTable, cfg map[string]json.RawMessage) fieldErrors {
 			errs = append(errs, &FieldError{Field: k, Reason: notUnderstood})
 			continue
 		}
-		if rule.check != nil {
-			if why := rule.check(cfg[k]); why != "" {
-				errs = append(errs, &FieldError{Field: k, Value: clip(cfg[k]), Reason: why})
+		if rule.check == nil {
+			continue
+		}
+		if why, shown := rule.check(cfg[k]); why != "" {
+			if shown == "" {
+				shown = clip(cfg[k])
 			}
+			errs = append(errs, &FieldError{Field: k, Value: shown, Reason: why})
 		}
 	}
 	return errs
