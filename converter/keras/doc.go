@@ -17,6 +17,15 @@
 // builds the graph. Every layer that cannot be mapped is collected and
 // reported at once in an *UnsupportedError.
 //
+// A layer's class is resolved together with its module (Family):
+// keras.layers.Add is a merge layer, keras.src.ops.numpy.Add (Keras 3's
+// x + 3.0) and tf_keras's TFOpLambda tf.__operators__.add are operations
+// whose operands (tensors, Python scalars, constant arrays) are read from
+// the call (Layer.Calls): Keras 3's {"args", "kwargs"} and the kwargs
+// element tf_keras attaches to an inbound reference. Every call argument is
+// understood or refused by name; an unknown module or operation is an
+// unsupported layer.
+//
 // HDF5 files are read in-process by default. With Options.Snapshot they are
 // read through an hdf5.Snapshot instead, which the caller may take in a
 // child process (hdf5.Child) so that libhdf5 crashing on a corrupt file
