@@ -19,6 +19,8 @@ const ArchFormat = "edgeval-torch-arch/1"
 
 // Arch is a parsed --arch file (see ARCH.md).
 type Arch struct {
+	// Path is the file it was read from (ReadArch), for errors.
+	Path    string
 	Prefix  string
 	Inputs  []ArchInput
 	Steps   []ArchStep
@@ -38,8 +40,12 @@ type ArchInput struct {
 
 // ArchStep is one entry of `layers`.
 type ArchStep struct {
-	Op   string   // as written
-	Key  string   // state_dict prefix (without Arch.Prefix)
+	Op string // as written
+	// Key is the state_dict prefix of the step's weights (without
+	// Arch.Prefix), which is also the path of the module in a pickled
+	// model; a parameter-free step may name its module too (checked
+	// against it, see bindModule).
+	Key  string
 	Name string   // label of the output (defaults to Key)
 	From []string // input labels; empty: the previous step
 	Args map[string]any
@@ -58,6 +64,7 @@ func ReadArch(path string) (*Arch, error) {
 	if err != nil {
 		return nil, fmt.Errorf("arch %s: %w", path, err)
 	}
+	a.Path = path
 	return a, nil
 }
 
@@ -242,8 +249,8 @@ func checkStep(s *ArchStep, labels map[string]bool) error {
 	if spec.weighted && s.Key == "" {
 		return fmt.Errorf("op %s needs key: <state_dict prefix>", s.Op)
 	}
-	if !spec.weighted && s.Key != "" {
-		return fmt.Errorf("op %s has no weights; key %q is not used", s.Op, s.Key)
+	if spec.multi && s.Key != "" {
+		return fmt.Errorf("op %s is not a module; key %q is not used", s.Op, s.Key)
 	}
 	if err := args(s.Args).check(spec.args...); err != nil {
 		return fmt.Errorf("op %s: %w", s.Op, err)
@@ -355,6 +362,13 @@ func buildWithArch(f *File, a *Arch, batch int) (*graph.Graph, *emitter, error) 
 			in = in[:0]
 			for _, f := range as.From {
 				in = append(in, vals[f])
+			}
+		}
+		if s.Key != "" {
+			// A pickled module states its arguments: the step must agree,
+			// and takes those it leaves out from the module.
+			if err := bindModule(f, a, s, in); err != nil {
+				return nil, nil, &Error{File: f.Path, Where: s.Where, Err: err}
 			}
 		}
 		out, err := spec.emit(e, s, in)

@@ -16,7 +16,7 @@ func TestParseArchErrors(t *testing.T) {
 		{"unknown top key", "input: [1, 2]\nlayer: [ReLU]", "unknown top-level key(s) [layer]"},
 		{"unknown op", "input: [1, 2]\nlayers: [{op: Frobnicate}]", `layers[0] (line 2): unknown op "Frobnicate"`},
 		{"weighted without key", "input: [1, 2]\nlayers: [Linear]", "op Linear needs key"},
-		{"key on a plain op", "input: [1, 2]\nlayers: [{op: ReLU, key: r}]", `key "r" is not used`},
+		{"key on a multi-input op", "input: [1, 2]\nlayers: [{op: add, from: [input, input], key: r}]", `op add is not a module; key "r" is not used`},
 		{"unknown argument", "input: [1, 2, 4, 4]\nlayers: [{op: MaxPool2d, kernel: 2}]", "unknown argument(s) kernel"},
 		{"bad from", "input: [1, 2]\nlayers: [{op: add, from: [input, nope]}]", `from "nope": no earlier step`},
 		{"add needs two", "input: [1, 2]\nlayers: [{op: add, from: input}]", "op add needs from: [a, b, ...]"},
@@ -64,6 +64,8 @@ func TestArchStepErrors(t *testing.T) {
 		{"input: [1, 2, 5, 5]\nlayers: [{op: Conv2d, key: conv1, padding_mode: mirror, padding: 1}]", `padding_mode "mirror"`},
 		{"input: [1, 2, 5, 5]\nlayers: [{op: Linear, key: conv1}]", "weight [2 2 2 2]: want [out, in]"},
 		{"input: [1, 2, 5, 5]\nlayers: [{op: AdaptiveAvgPool2d, output_size: 6}]", "does not fit the input"},
+		// A parameter-free step may name a module of a pickled model, not of a state_dict.
+		{"input: [1, 2, 5, 5]\nlayers: [{op: ReLU, key: r}]", `layers[0] (ReLU r): key "r": a state_dict holds no parameter-free modules`},
 	}
 	for _, tc := range tests {
 		a, err := ParseArch([]byte(tc.yaml))
