@@ -51,7 +51,11 @@ func loadSource(path string, o sourceOptions) (*source, error) {
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".h5", ".hdf5", ".keras":
 		// libhdf5 runs in a child process: a corrupt file crashes it, not us.
-		src.Graph, err = keras.Load(path, keras.Options{ConfigJSON: o.ModelJSON, Batch: o.Batch, Snapshot: snapshotInChild})
+		var rep *keras.LoadReport
+		src.Graph, rep, err = keras.LoadWithReport(path, keras.Options{ConfigJSON: o.ModelJSON, Batch: o.Batch, Snapshot: snapshotInChild, AllowUnused: o.AllowUnused})
+		if err == nil {
+			src.Unused = rep.Unused
+		}
 	case ".tflite":
 		return nil, fmt.Errorf("%s is already a .tflite: give the source model, with --tflite %s to check this conversion, or use 'validate run' to just run it", path, path)
 	case ".pth", ".pt", ".pt2":

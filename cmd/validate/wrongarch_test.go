@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/internal/testutil"
 )
 
 // writeArch writes an --arch file made from a corpus case's real one by
@@ -90,4 +91,20 @@ func rewrite(t *testing.T, p, old, new string) string {
 	require.Contains(t, string(b), old)
 	require.NoError(t, os.WriteFile(p, []byte(strings.Replace(string(b), old, new, 1)), 0o644))
 	return p
+}
+
+// TestValidateKerasUnused: a Keras file holding weights that no layer of
+// its configuration reads is refused with their names, or accepted with
+// --allow-unused and reported.
+func TestValidateKerasUnused(t *testing.T) {
+	p := filepath.Join(testutil.RepoRoot(t), "converter/keras/testdata/unused_extra.h5")
+	_, stderr, code := runCLI(t, "--out", t.TempDir(), p)
+	require.Equal(t, 2, code, stderr)
+	assert.Contains(t, stderr, "model_weights/ghost/ghost/kernel:0")
+	assert.Contains(t, stderr, "--allow-unused")
+
+	res, stderr, code := validateJSON(t, "--out", t.TempDir(), "--allow-unused", p)
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, golden.VerdictPass, res.Verdict)
+	assert.Contains(t, res.UnusedWeights, "model_weights/ghost/ghost/kernel:0")
 }

@@ -25,7 +25,7 @@ const maxListed = 20
 // Error lists the unused weights, one per line (the first 20).
 func (e *UnusedWeightsError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "keras %s: %d weight(s) in the file are read by no layer of the model (Options.AllowUnused accepts them):", e.File, len(e.Names))
+	fmt.Fprintf(&b, "keras %s: %d weight(s) in the file are read by no layer of the model: the architecture may not be the one these weights belong to (accept them with --allow-unused, Options.AllowUnused in Go):", e.File, len(e.Names))
 	for i, n := range e.Names {
 		if i == maxListed {
 			fmt.Fprintf(&b, "\n  ... and %d more", len(e.Names)-maxListed)

@@ -62,7 +62,7 @@ func TestUnusedWeightsRefused(t *testing.T) {
 func TestUnusedWeightsErrorMessage(t *testing.T) {
 	_, err := Load("testdata/unused_k2_weights.h5", Options{ConfigJSON: "testdata/unused_k2_config.json"})
 	require.Error(t, err)
-	assert.Equal(t, "keras testdata/unused_k2_weights.h5: 2 weight(s) in the file are read by no layer of the model (Options.AllowUnused accepts them):\n  b/b/bias:0\n  b/b/kernel:0", err.Error())
+	assert.Equal(t, "keras testdata/unused_k2_weights.h5: 2 weight(s) in the file are read by no layer of the model: the architecture may not be the one these weights belong to (accept them with --allow-unused, Options.AllowUnused in Go):\n  b/b/bias:0\n  b/b/kernel:0", err.Error())
 	e := &UnusedWeightsError{File: "f.h5"}
 	for i := range 25 {
 		e.Names = append(e.Names, filepath.Join("w", string(rune('a'+i))))
