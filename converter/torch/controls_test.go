@@ -312,3 +312,46 @@ func inputOnlyArch(t *testing.T, c *corpus.Case) string {
 	require.NoError(t, os.WriteFile(p, []byte(sb.String()), 0o644))
 	return p
 }
+
+// TestCorpusArchOnFullPickles reads every PyTorch corpus case's real
+// arch.yaml with its full pickle, also when the root is a Sequential that
+// needs no arch file: every keyed step is then checked against the pickled
+// module it names, and none may be refused; the Go reference matches the
+// framework's outputs. (TestCorpusCasesLoad reads the state_dicts and the
+// custom roots with it.)
+func TestCorpusArchOnFullPickles(t *testing.T) {
+	cases, err := corpus.Load(filepath.Join(testutil.RepoRoot(t), "testdata", "corpus"))
+	require.NoError(t, err)
+	n := 0
+	for _, c := range cases {
+		if c.Framework != "torch" || c.Arch == "" {
+			continue
+		}
+		for _, m := range c.Models {
+			if m.Format != "torch-full-pth" || m.NeedsArch {
+				continue
+			}
+			n++
+			t.Run(c.Name, func(t *testing.T) {
+				r, err := LoadResult(c.Path(m.File), Options{Arch: c.Path(c.Arch), Batch: c.Batch()})
+				require.NoError(t, err)
+				assert.Empty(t, r.Unused)
+				ins, outs, err := c.Expected(m.Expected)
+				require.NoError(t, err)
+				args := make([]*tensor.Tensor, len(ins))
+				for i, in := range ins {
+					args[i] = corpus.Cast(in, r.Graph.Inputs[i].DType, nil)
+				}
+				got, err := reference.Run(r.Graph, args)
+				require.NoError(t, err)
+				names := make([]string, len(c.Outputs))
+				for i, o := range c.Outputs {
+					names[i] = o.Name
+				}
+				_, err = corpus.Compare(names, outs, got)
+				assert.NoError(t, err)
+			})
+		}
+	}
+	assert.Greater(t, n, 70, "Sequential full pickles with an arch.yaml")
+}

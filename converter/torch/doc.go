@@ -24,7 +24,8 @@
 // BuildWithArch, BuildModule, LoadExport (.pt2); LoadResult also lists
 // the file's tensors the graph does not read. Errors a user can fix are
 // *Error, *UnsafeClassError, *TorchScriptError, *UnsupportedError and
-// *UnusedWeightsError (IsBadInput reports them; the CLI exits 2).
+// *UnusedWeightsError (IsBadInput reports them; the CLI exits 2); an
+// *ArchConflictError comes wrapped in an *Error.
 //
 // Strict reading: nothing a file states is dropped. Every tensor of a
 // state_dict, pickled module tree or .pt2 must be read by the graph (only
@@ -34,7 +35,10 @@
 // (module_attrs.go); every argument of a .pt2 node is checked against its
 // ATen schema, with ATen's defaults for those the serializer omitted
 // (export_schema.go); an arch argument that restates a size is checked
-// against the weights.
+// against the weights; and with a pickled module tree, an arch step whose
+// key names a module must be of its class and agree with every argument
+// the module states, taking those it leaves out from the module
+// (arch_modules.go, *ArchConflictError).
 //
 // .pt2 archives are read in both layouts: the one torch <= 2.5 writes
 // (serialized_exported_program.json with pickled state_dict and constants)
