@@ -39,7 +39,12 @@ type LayoutOptions struct {
 //     when something else reads it, a Transpose back to channels-first is
 //     inserted before the Flatten instead;
 //   - any other op gets its inputs in the source layout (a Transpose is
-//     inserted where needed).
+//     inserted where needed);
+//   - a value whose layout label no longer fits what it stands for (an
+//     NCHW value read through a Transpose) passes through a Reshape to its
+//     own shape, which drops the label, so no op mixes NCHW and NHWC
+//     inputs; a graph output that would be a graph input or another output
+//     gets an Identity that keeps its name.
 //
 // Model inputs and outputs keep the source layout with a Transpose at the
 // boundary unless opts.NHWCIO is set; then a rank-4 (NCHW) or rank-3 (NCW,
@@ -313,10 +318,35 @@ func (c *nhwc) get(v *graph.Value, want []int, name string) (*graph.Value, error
 		return nil, err
 	}
 	c.out.Nodes = append(c.out.Nodes, n)
+	res := n.Outputs[0]
+	if l := res.Layout; want == nil && l != graph.LayoutNone && l != v.Layout {
+		// Back in the source's order, but labelled with a layout the
+		// source value does not have (an NHWC input moved back to NCHW
+		// for an op that reads it as a plain value): drop the label.
+		if res, err = c.relabel(nodeName, res); err != nil {
+			return nil, err
+		}
+	}
 	if lv.as == nil {
 		lv.as = map[string]*graph.Value{}
 	}
-	lv.as[key] = n.Outputs[0]
+	lv.as[key] = res
+	return res, nil
+}
+
+// relabel returns v through a Reshape to its own shape (free in TFLite),
+// whose output has no layout label: readers that check labels (an Add of
+// NCHW and NHWC inputs is invalid) accept it with any other.
+func (c *nhwc) relabel(node string, v *graph.Value) (*graph.Value, error) {
+	shape := slices.Clone(v.Shape)
+	if len(shape) > 0 {
+		shape[0] = 0
+	}
+	n, err := graph.NewNode(node, &graph.Reshape{Shape: shape}, []*graph.Value{v}, c.names.unique(v.Name+"/relabel"))
+	if err != nil {
+		return nil, err
+	}
+	c.out.Nodes = append(c.out.Nodes, n)
 	return n.Outputs[0], nil
 }
 
@@ -541,7 +571,16 @@ func (c *nhwc) node(n *graph.Node) error {
 		if isIdentity(q) {
 			q = nil
 		}
-		c.m[n.Outputs[0]] = &lval{v: lv.v, perm: q}
+		v := lv.v
+		if v.Layout != graph.LayoutNone && (q != nil || v.Layout != n.Outputs[0].Layout) {
+			// v's layout label does not fit the value it now stands for
+			// (an NCHW value read through a Transpose is no NCHW value),
+			// and readers that take it as it is would mix labels.
+			if v, err = c.relabel(n.Name, v); err != nil {
+				return err
+			}
+		}
+		c.m[n.Outputs[0]] = &lval{v: v, perm: q}
 		return nil
 	case *graph.Pad:
 		if p == nil {
