@@ -8,6 +8,7 @@ import (
 
 	flatbuffers "github.com/google/flatbuffers/go"
 
+	"github.com/edgeval/edgeval/internal/bug"
 	"github.com/edgeval/edgeval/tensor"
 	"github.com/edgeval/edgeval/tflite/internal/fb"
 )
@@ -22,6 +23,10 @@ const SchemaVersion = 3
 //
 // Methods record the first error (a bad index, an unknown options type) and
 // Finish returns it, so a sequence of calls needs one check at the end.
+// Such an error, an index the model refers to that is out of range, or a
+// result that does not read back, is a broken invariant of the caller (our
+// converter) or of the Builder: Finish returns it as an internal error
+// (*bug.Error from internal/bug), never as a problem of the user's model.
 type Builder struct {
 	description string
 	buffers     [][]byte
@@ -42,6 +47,9 @@ func (b *Builder) fail(format string, args ...any) {
 		b.err = fmt.Errorf(format, args...)
 	}
 }
+
+// builderWhere names the Builder in internal errors.
+const builderWhere = "tflite.Builder"
 
 // SetDescription sets the model's free-text description ("edgeval" by
 // default).
@@ -266,7 +274,7 @@ func (b *Builder) check() error {
 // version 3, and checks that the result reads back.
 func (b *Builder) Finish() ([]byte, error) {
 	if err := b.check(); err != nil {
-		return nil, fmt.Errorf("build tflite model: %w", err)
+		return nil, bug.Errorf(builderWhere, "build tflite model: %w", err)
 	}
 	fbb := flatbuffers.NewBuilder(1024)
 
@@ -358,7 +366,7 @@ func (b *Builder) Finish() ([]byte, error) {
 
 	out := fbb.FinishedBytes()
 	if _, err := Read(out); err != nil {
-		return nil, fmt.Errorf("build tflite model: result does not read back: %w", err)
+		return nil, bug.Errorf(builderWhere, "build tflite model: result does not read back: %w", err)
 	}
 	return out, nil
 }

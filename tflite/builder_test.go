@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgeval/edgeval/internal/bug"
 	"github.com/edgeval/edgeval/tensor"
 	"github.com/edgeval/edgeval/tflite/internal/fb"
 )
@@ -153,6 +154,8 @@ func TestBuilderErrors(t *testing.T) {
 			tt.build(b)
 			_, err := b.Finish()
 			assert.ErrorContains(t, err, tt.want)
+			var be *bug.Error
+			assert.ErrorAs(t, err, &be, "a Builder misused by its caller is an internal error")
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/internal/bug"
 	"github.com/edgeval/edgeval/tensor"
 	tfl "github.com/edgeval/edgeval/tflite"
 )
@@ -81,8 +82,23 @@ func (m *NameMap) Value(i int) (string, bool) {
 
 // Convert writes g, which must be canonical (NHWC; see passes.Canonicalize),
 // as a .tflite model. g is not modified. A graph with nodes it cannot write
-// gives an *UnsupportedError naming every one.
-func Convert(g *graph.Graph, opts Options) ([]byte, *NameMap, error) {
+// gives an *UnsupportedError naming every one. An invalid g or options are
+// plain errors; a writer that fails on a node of a valid graph otherwise (a
+// node kind it accepted but has no way to write, a shape or perm it built
+// itself that does not fit, a panic) or a model the tflite.Builder refuses
+// is an internal error (*bug.Error from internal/bug): our bug, not the
+// user's model.
+func Convert(g *graph.Graph, opts Options) (data []byte, nm *NameMap, err error) {
+	var cur *graph.Node // the node being written, for a panic's message
+	defer func() {
+		if r := recover(); r != nil {
+			where := convertWhere
+			if cur != nil {
+				where = fmt.Sprintf("%s: node %q (%s)", convertWhere, cur.Name, cur.Op.Kind())
+			}
+			data, nm, err = nil, nil, bug.Errorf(where, "panic: %v", r)
+		}
+	}()
 	if g == nil {
 		return nil, nil, errors.New("tflite: nil graph")
 	}
@@ -110,15 +126,18 @@ func Convert(g *graph.Graph, opts Options) ([]byte, *NameMap, error) {
 		w.value(v)
 	}
 	for _, n := range g.Nodes {
+		cur = n
 		if err := w.node(n); err != nil {
 			var u *unsupported
 			if errors.As(err, &u) {
 				w.unsupported = append(w.unsupported, UnsupportedNode{Node: n.Name, Op: n.Op.Kind(), Reason: u.reason})
 				continue
 			}
-			return nil, nil, fmt.Errorf("tflite: node %q (%s): %w", n.Name, n.Op.Kind(), err)
+			// g validated: every other failure of a writer is ours.
+			return nil, nil, bug.New(fmt.Sprintf("%s: node %q (%s)", convertWhere, n.Name, n.Op.Kind()), err)
 		}
 	}
+	cur = nil
 	if len(w.unsupported) > 0 {
 		return nil, nil, &UnsupportedError{Nodes: w.unsupported}
 	}
@@ -149,12 +168,15 @@ func Convert(g *graph.Graph, opts Options) ([]byte, *NameMap, error) {
 	w.sg.SetOutputs(outs...)
 	w.b.AddSignature(SignatureKey, w.sg.Index(), sigIn, sigOut)
 	w.b.SetMinRuntimeVersion(w.minRuntime())
-	data, err := w.b.Finish()
+	data, err = w.b.Finish()
 	if err != nil {
 		return nil, nil, fmt.Errorf("tflite: %w", err)
 	}
 	return data, w.nm, nil
 }
+
+// convertWhere names Convert in internal errors.
+const convertWhere = "converter/tflite"
 
 // unsupported is the error an op writer returns for a node it cannot
 // write; Convert collects them into an *UnsupportedError.

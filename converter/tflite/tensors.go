@@ -9,7 +9,8 @@ import (
 
 // transposeTensor returns t with its axes permuted (see tensor.Transpose).
 // The converter builds every perm from a layout, so an invalid one is a bug
-// in the converter, not in the model.
+// in the converter, not in the model: it panics, and Convert reports the
+// panic as an internal error (*bug.Error).
 func transposeTensor(t *tensor.Tensor, perm []int) *tensor.Tensor {
 	out, err := t.Transpose(perm)
 	if err != nil {
