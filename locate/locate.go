@@ -59,7 +59,9 @@ func Passes(src *graph.Graph, pipeline []passes.Pass, samples golden.Samples, no
 		}
 		got, err := runReference(next, samples)
 		if err != nil {
-			return nil, fmt.Errorf("locate: after pass %s: %w", p.Name, err)
+			// The source graph ran: a pass that leaves a graph the
+			// reference cannot run is our bug, not the model's.
+			return nil, bug.Errorf("passes: "+p.Name, "left a graph the reference cannot run: %w", err)
 		}
 		for o := range want {
 			if !slices.Equal(want[o].Shape, got[o].Shape) {
@@ -181,7 +183,9 @@ func Layers(ctx context.Context, g *graph.Graph, tfl []byte, open Opener, sample
 
 	prog, err := reference.Prepare(g)
 	if err != nil {
-		return nil, fmt.Errorf("locate: %w", err)
+		// g is the canonical graph our passes made from a graph the
+		// reference runs.
+		return nil, bug.Errorf("locate", "the canonical graph does not run in the reference: %w", err)
 	}
 	inNames := make([]string, len(g.Inputs))
 	for i, v := range g.Inputs {

@@ -7,13 +7,16 @@ import (
 
 	convtflite "github.com/edgeval/edgeval/converter/tflite"
 	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/internal/bug"
 	"github.com/edgeval/edgeval/reference"
 	"github.com/edgeval/edgeval/tensor"
 )
 
 // Calibrate runs g on every sample (one tensor per graph input, in order)
 // and returns the range of every float value it computes (inputs
-// included), by value name. A sample whose tensor has the NCHW shape of a
+// included), by value name. g is the canonical graph to convert
+// (passes.Canonicalize of a graph the reference runs), so a g the reference
+// cannot prepare is an internal error (*bug.Error). A sample whose tensor has the NCHW shape of a
 // rank-4 NHWC graph input (a PyTorch model converted with NHWC inputs) is
 // transposed to it. Values that are NaN or infinite in a sample are left
 // out of the range.
@@ -23,7 +26,9 @@ func Calibrate(g *graph.Graph, samples [][]*tensor.Tensor) (map[string]convtflit
 	}
 	prog, err := reference.Prepare(g)
 	if err != nil {
-		return nil, fmt.Errorf("calibrate: %w", err)
+		// g is the canonical graph passes.Canonicalize made from a graph
+		// the reference runs: one it cannot prepare is our bug.
+		return nil, bug.Errorf("quantize.Calibrate", "the canonical graph does not run in the reference: %w", err)
 	}
 	ranges := map[string]convtflite.Range{}
 	for s, sample := range samples {
