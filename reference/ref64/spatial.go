@@ -106,11 +106,13 @@ func conv2D(g graph.ConvGeom, x, w, bias, out []float64) {
 						}
 						px := x[((n*g.InH+iy)*g.InW+ix)*g.InC:][:g.InC]
 						taps := w[(ky*g.KW+kx)*g.InC*opg:][:g.InC*opg]
-						for c, xv := range px {
-							a := acc[(c/cpg)*opg:][:opg]
-							wr := taps[c*opg:][:opg]
-							for j := range a {
-								a[j] += xv * wr[j]
+						for gi := range g.Groups {
+							a := acc[gi*opg:][:opg]
+							for c := gi * cpg; c < (gi+1)*cpg; c++ {
+								xv, wr := px[c], taps[c*opg:][:opg]
+								for j := range a {
+									a[j] += xv * wr[j]
+								}
 							}
 						}
 					}
@@ -183,11 +185,13 @@ func convTranspose2D(g graph.ConvGeom, x, w, bias, out []float64) {
 							continue
 						}
 						acc := out[((n*g.OutH+oy)*g.OutW+ox)*g.OutC:][:g.OutC]
-						for c, xv := range px {
-							a := acc[(c/cpg)*opg:][:opg]
-							wr := w[((c*g.KH+ky)*g.KW+kx)*opg:][:opg]
-							for j := range a {
-								a[j] += xv * wr[j]
+						for gi := range g.Groups {
+							a := acc[gi*opg:][:opg]
+							for c := gi * cpg; c < (gi+1)*cpg; c++ {
+								xv, wr := px[c], w[((c*g.KH+ky)*g.KW+kx)*opg:][:opg]
+								for j := range a {
+									a[j] += xv * wr[j]
+								}
 							}
 						}
 					}
