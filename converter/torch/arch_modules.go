@@ -224,6 +224,9 @@ func isEmptyList(v any) bool { l, ok := v.([]any); return ok && len(l) == 0 }
 // False, a None Softmax dim is PyTorch's implicit dim for the input's rank,
 // and dims compare after negative ones are resolved against the rank.
 func sameArg(name string, sv, mv any, margs args, rank int) bool {
+	if sv == nil && mv == nil {
+		return true // `dim: null` over dim = None
+	}
 	switch name {
 	case "align_corners", "recompute_scale_factor":
 		if mv == nil {
@@ -236,8 +239,13 @@ func sameArg(name string, sv, mv any, margs args, rank int) bool {
 		if rank < 0 {
 			break
 		}
-		if mv == nil && name == "dim" {
-			mv = implicitSoftmaxDim(rank)
+		if name == "dim" { // Softmax/LogSoftmax: None is the implicit dim
+			if mv == nil {
+				mv = implicitSoftmaxDim(rank)
+			}
+			if sv == nil {
+				sv = implicitSoftmaxDim(rank)
+			}
 		}
 		sd, serr := (args{"v": sv}).integer("v", 0)
 		md, merr := (args{"v": mv}).integer("v", 0)
