@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/internal/bug"
 	"github.com/edgeval/edgeval/internal/hdf5"
 	"github.com/edgeval/edgeval/runtime"
 )
@@ -16,7 +17,7 @@ const (
 	exitPass     = 0
 	exitMismatch = 1
 	exitBadInput = 2
-	exitDevice   = 3
+	exitDevice   = 3 // also internal errors (*bug.Error): never a pass, never the user's fault
 )
 
 // usageError is a bad flag, argument or command line.
@@ -39,6 +40,8 @@ func (e *mismatchError) Error() string { return e.msg }
 
 // exitCode maps an error to the documented exit codes. Anything not known to
 // be the user's input is treated as a device/runtime failure: never a pass.
+// An internal error (*bug.Error: our converter broke its own invariant) is
+// exit 3 even when a step wrapped it as an input error.
 func exitCode(err error) int {
 	if err == nil {
 		return exitPass
@@ -52,8 +55,11 @@ func exitCode(err error) int {
 		se *golden.ShapeError
 		he *hdf5.ChildError
 		re *runtime.Error
+		be *bug.Error
 	)
 	switch {
+	case errors.As(err, &be):
+		return exitDevice
 	case errors.As(err, &me):
 		return exitMismatch
 	case errors.As(err, &re):
