@@ -26,6 +26,21 @@
 // understood or refused by name; an unknown module or operation is an
 // unsupported layer.
 //
+// A layer's configuration is read strictly (fields.go): each class has a
+// table of its config fields, each either read and mapped or inert at
+// inference for a stated reason (initializers, regularizers, momentum, a
+// dropout rate...). Any other field, and a value the mapping does not
+// honour (a mixed_float16 or quantized dtype policy, a LoRA rank, renorm,
+// rms_scaling, mask_zero, a data_format other than channels_last), makes
+// the layer unsupported with a *FieldError naming the field. Defaults fill
+// only absent fields, never a stated value.
+//
+// Every weight of the file must be read by a layer: a weight of a layer the
+// configuration does not have, or a variable its layer does not use, fails
+// the load with an *UnusedWeightsError listing them all, unless
+// Options.AllowUnused is set (LoadWithReport then returns their names). The
+// optimizer's state is never read nor listed.
+//
 // HDF5 files are read in-process by default. With Options.Snapshot they are
 // read through an hdf5.Snapshot instead, which the caller may take in a
 // child process (hdf5.Child) so that libhdf5 crashing on a corrupt file
