@@ -90,6 +90,7 @@ func TestValidateTorchBadInput(t *testing.T) {
 		{"state_dict without arch", []string{testutil.Fixture(t, "torch/burn/mnist.pt")}, "give --arch FILE"},
 		{"missing key", []string{"--arch", badArch, testutil.Fixture(t, "torch/burn/mnist.pt")}, `no tensor "nope.weight"`},
 		{"hostile pickle", []string{"../../converter/torch/testdata/hostile/reduce_os_system.pt"}, "os.system"},
+		{"arch with a .pt2", []string{"--arch", badArch, "../../testdata/corpus/torch/linear/model.pt2"}, "drop --arch"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

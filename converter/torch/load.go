@@ -54,6 +54,11 @@ func LoadResult(path string, o Options) (*Result, error) {
 		arch = a
 	}
 	if strings.EqualFold(filepath.Ext(path), ".pt2") || isExportArchive(path) {
+		if arch != nil {
+			// A torch.export program states its whole graph: an --arch
+			// file would be silently ignored, which hides a mistake.
+			return nil, &Error{File: path, Err: fmt.Errorf("--arch %s given for a torch.export program, which holds its own graph: drop --arch", o.Arch)}
+		}
 		return loadExportChecked(path, o.Batch, o.AllowUnused)
 	}
 	if isTorchScript(path) {
