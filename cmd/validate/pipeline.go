@@ -13,6 +13,7 @@ import (
 	"github.com/edgeval/edgeval/converter/passes"
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/internal/bug"
 	"github.com/edgeval/edgeval/locate"
 	"github.com/edgeval/edgeval/reference"
 	"github.com/edgeval/edgeval/runtime"
@@ -116,7 +117,15 @@ func validateModel(ctx context.Context, f *validateFlags, modelPath string, prog
 		t0 := time.Now()
 		v.tflite, v.canonical, err = convertCalibrated(g, f, v.inputs)
 		if err != nil {
-			return nil, &inputError{fmt.Errorf("%s: converting: %w", modelPath, err)}
+			err = &inputError{fmt.Errorf("%s: converting: %w", modelPath, err)}
+			if bug.Is(err) {
+				// Our converter broke its own invariant: keep what
+				// exists (inputs, result.json, versions) for the report.
+				v.res.Error = err.Error()
+				v.writeBundle(progress)
+				return v.res, err
+			}
+			return nil, err
 		}
 		ms := msSince(t0)
 		v.res.ConvertMS = &ms
@@ -183,6 +192,9 @@ func (v *validation) compare(ctx context.Context, prog *reference.Program, progr
 	// Device inputs: the samples in the device's input order and dtypes.
 	// Quantized inputs are quantized here, and the reference then sees the
 	// dequantized values, so input rounding is not counted as an error.
+	// With --nhwc-io the converted model takes and gives channels-last
+	// tensors where the source model has channels-first ones.
+	inPerm, outPerm := v.ioPerms()
 	devInfos := sess.Inputs()
 	v.devIn = make(golden.Samples, len(v.inputs))
 	requantized := false
@@ -190,10 +202,18 @@ func (v *validation) compare(ctx context.Context, prog *reference.Program, progr
 		v.devIn[s] = make([]*tensor.Tensor, len(devInfos))
 		for di, info := range devInfos {
 			gi := inOrder[di]
-			t, ref := toDevice(sample[gi], info)
+			in, err := permuted(sample[gi], inPerm[gi])
+			if err != nil {
+				return err
+			}
+			t, ref := toDevice(in, info)
 			v.devIn[s][di] = t
-			requantized = requantized || ref != sample[gi]
-			sample[gi] = ref
+			if ref != in {
+				requantized = true
+				if sample[gi], err = permuted(ref, inverse(inPerm[gi])); err != nil {
+					return err
+				}
+			}
 		}
 	}
 
@@ -228,7 +248,10 @@ func (v *validation) compare(ctx context.Context, prog *reference.Program, progr
 		// Reorder to the graph's output order, dequantized.
 		outs := make([]*tensor.Tensor, len(v.outNames))
 		for di, t := range r.Outputs {
-			outs[outOrder[di]] = dequantized(t)
+			gi := outOrder[di]
+			if outs[gi], err = permuted(dequantized(t), inverse(outPerm[gi])); err != nil {
+				return err
+			}
 		}
 		v.devOut = append(v.devOut, outs)
 		lat = append(lat, r.Invoke)
@@ -416,7 +439,20 @@ func (v *validation) locate(ctx context.Context, progress io.Writer) {
 		open := func(ctx context.Context, model []byte) (runtime.Session, error) {
 			return openDevice(ctx, &v.f.runFlags, model, progress)
 		}
-		d, err = locate.Layers(ctx, v.canonical, v.tflite, open, samples)
+		// The canonical graph takes the device's layout (--nhwc-io).
+		inPerm, _ := v.ioPerms()
+		devSamples := make(golden.Samples, len(samples))
+		for s, sample := range samples {
+			for gi, t := range sample {
+				p, perr := permuted(t, inPerm[gi])
+				if perr != nil {
+					step(progress, "could not locate the divergence: %v", perr)
+					return
+				}
+				devSamples[s] = append(devSamples[s], p)
+			}
+		}
+		d, err = locate.Layers(ctx, v.canonical, v.tflite, open, devSamples)
 	}
 	switch {
 	case err != nil:
@@ -436,4 +472,76 @@ func (v *validation) tfliteLabel() string {
 		return v.res.TFLite
 	}
 	return "the converted model"
+}
+
+// ioPerms returns, for each graph input and output, the permutation that
+// takes the source model's tensor to the converted model's (nil: the same
+// layout): with --nhwc-io the converter gives channels-first (NCHW, NCW)
+// inputs and outputs as channels-last ones. It compares the source graph
+// with the canonical graph the .tflite was written from, whose inputs and
+// outputs are in the same order; a .tflite given with --tflite keeps the
+// source layout.
+func (v *validation) ioPerms() (in, out [][]int) {
+	in = make([][]int, len(v.source.Inputs))
+	out = make([][]int, len(v.source.Outputs))
+	if v.canonical == nil || !v.f.nhwcIO {
+		return in, out
+	}
+	perm := func(src, can *graph.Value) []int {
+		r := len(src.Shape)
+		if r != 3 && r != 4 {
+			return nil
+		}
+		p := []int{0}
+		for a := 2; a < r; a++ {
+			p = append(p, a)
+		}
+		p = append(p, 1)
+		want := make([]int, r)
+		for i, a := range p {
+			want[i] = src.Shape[a]
+		}
+		if !slices.Equal(want, can.Shape) {
+			return nil
+		}
+		if slices.Equal(src.Shape, can.Shape) && !(can.Layout == graph.NHWC && src.Layout == graph.NCHW) {
+			return nil
+		}
+		return p
+	}
+	for i, src := range v.source.Inputs {
+		if i < len(v.canonical.Inputs) {
+			in[i] = perm(src, v.canonical.Inputs[i])
+		}
+	}
+	for i, src := range v.source.Outputs {
+		if i < len(v.canonical.Outputs) {
+			out[i] = perm(src, v.canonical.Outputs[i])
+		}
+	}
+	return in, out
+}
+
+// permuted returns t transposed by perm, or t itself for a nil perm.
+func permuted(t *tensor.Tensor, perm []int) (*tensor.Tensor, error) {
+	if perm == nil {
+		return t, nil
+	}
+	p, err := t.Transpose(perm)
+	if err != nil {
+		return nil, bug.New("validate: --nhwc-io layout", err)
+	}
+	return p, nil
+}
+
+// inverse returns the inverse permutation of perm (nil for nil).
+func inverse(perm []int) []int {
+	if perm == nil {
+		return nil
+	}
+	inv := make([]int, len(perm))
+	for i, p := range perm {
+		inv[p] = i
+	}
+	return inv
 }

@@ -100,3 +100,21 @@ func TestValidateTorchBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateNHWCIO: with --nhwc-io the converted model takes and gives
+// channels-last tensors; validate feeds it the NCHW samples transposed and
+// compares its outputs transposed back (a reshape would pass garbage off as
+// a mismatch: cosine 0.29 before this was fixed).
+func TestValidateNHWCIO(t *testing.T) {
+	c := "../../testdata/corpus/torch/block_resnet_down/"
+	for _, prec := range [][]string{{"--precision", "float32"}, {"--precision", "int8", "--int8-io"}} {
+		t.Run(prec[1], func(t *testing.T) {
+			args := append([]string{"--out", t.TempDir(), "--nhwc-io", "--arch", c + "arch.yaml"}, prec...)
+			res, stderr, code := validateJSON(t, append(args, c+"state_dict.pth")...)
+			require.Equal(t, 0, code, stderr)
+			require.Len(t, res.Outputs, 1)
+			assert.Equal(t, []int{4, 10, 5, 5}, res.Outputs[0].Shape, "outputs keep PyTorch's layout in the report")
+			assert.Greater(t, res.Outputs[0].Metrics.Cosine, 0.999)
+		})
+	}
+}
