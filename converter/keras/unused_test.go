@@ -101,6 +101,26 @@ func TestUnusedWeightsAllowed(t *testing.T) {
 	assert.Equal(t, out, run(t, k3, 2))
 }
 
+// TestOptimizerStateIsNotUnused: a trained Keras 3 archive whose weights
+// file holds the optimizer's state loads in-process (which, unlike a
+// snapshot, sees that state) with no unused weights.
+func TestOptimizerStateIsNotUnused(t *testing.T) {
+	const file = "testdata/k3_trained.keras"
+	a, err := openArchive(file, t.TempDir())
+	require.NoError(t, err)
+	f, err := hdf5.Open(a.weightsPath)
+	require.NoError(t, err)
+	entries, err := f.List("optimizer/vars")
+	require.NoError(t, err)
+	assert.NotEmpty(t, entries, "the fixture holds optimizer state")
+	require.NoError(t, f.Close())
+
+	g, rep, err := LoadWithReport(file, Options{})
+	require.NoError(t, err)
+	require.NoError(t, g.Validate())
+	assert.Empty(t, rep.Unused)
+}
+
 // run evaluates a one-input graph in the reference on a seeded input.
 func run(t *testing.T, g *graph.Graph, seed uint64) *tensor.Tensor {
 	t.Helper()

@@ -18,6 +18,8 @@ Files:
   unused_k2_config.json    with the to_json of the same model without b.
   unused_k3.weights.h5     the same with Keras 3 (save_weights, Keras 3 layout).
   unused_k3_config.json
+  k3_trained.keras         Keras 3, compiled and fitted one step (Adam): its weights
+                           file holds the optimizer's state, which is never unused.
 """
 
 import os
@@ -74,8 +76,28 @@ def weights_only(mod, prefix, weights_name):
     print(weights_name, os.path.getsize(os.path.join(OUT, weights_name)))
 
 
+def trained():
+    import keras
+
+    rng = np.random.default_rng(11)
+    keras.utils.set_random_seed(11)
+    m = keras.Sequential([
+        keras.Input((4,), name="x"),
+        keras.layers.Dense(3, name="d1"),
+        keras.layers.Dropout(0.2, name="drop"),
+        keras.layers.BatchNormalization(name="bn"),
+        keras.layers.Dense(2, name="d2"),
+    ], name="trained")
+    m.compile("adam", "mse")
+    m.fit(rng.normal(size=(8, 4)).astype("float32"), rng.normal(size=(8, 2)).astype("float32"), epochs=1, verbose=0)
+    path = os.path.join(OUT, "k3_trained.keras")
+    m.save(path)
+    print("k3_trained.keras", os.path.getsize(path))
+
+
 def main():
     extra()
+    trained()
     import tf_keras
     import keras
 
