@@ -294,8 +294,39 @@ func (r *fieldReader) str(k, def string) string {
 }
 
 // activation returns the activation field; absent or null is linear, as
-// for Keras.
-func (r *fieldReader) activation() string { return r.str("activation", "linear") }
+// for Keras. It is a function name, or a serialized function ({"class_name":
+// "function", "config": NAME} of a Keras module); any other object (a
+// layer such as LeakyReLU with its own parameters, a custom function) is
+// refused, since its name alone would drop its parameters.
+func (r *fieldReader) activation() string {
+	const k = "activation"
+	v := r.value(k)
+	if v == nil {
+		return "linear"
+	}
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		if s == "" {
+			return "linear"
+		}
+		return s
+	}
+	var obj struct {
+		Module    *string         `json:"module"`
+		ClassName string          `json:"class_name"`
+		Config    json.RawMessage `json:"config"`
+	}
+	if json.Unmarshal(v, &obj) != nil {
+		r.fail(k, "is not a name")
+		return "linear"
+	}
+	if obj.ClassName == "function" && json.Unmarshal(obj.Config, &s) == nil && s != "" &&
+		(obj.Module == nil || strings.HasPrefix(*obj.Module, "keras")) {
+		return s
+	}
+	r.fail(k, "is not supported (only Keras's built-in activation functions)")
+	return "linear"
+}
 
 // perAxis returns an integer-per-spatial-axis field with rank entries (one
 // stated value is repeated), or def repeated when the field is absent (nil
