@@ -14,7 +14,16 @@ For every case of keras_cases.py it writes, under OUT/keras/<case>/:
   tf_float16/dynamic/int8.tflite   quantized conversions (composed blocks only)
   case.json            what the case is and which file goes with which outputs
 
-Usage: python gen_keras.py OUT_DIR   (see regen.sh)
+Cases with calibrate set have their BatchNorm moving statistics measured on
+the inputs (layer by layer, then perturbed) instead of drawn at random, so a
+deep model stays in a realistic range; cases with f64 set also record in
+case.json how far the framework's float32 outputs are from a float64
+evaluation of the same model ("f64_drift").
+
+Usage:
+  python gen_keras.py OUT_DIR                        every case (see regen.sh)
+  python gen_keras.py OUT_DIR --only=NAME1,NAME2     only these cases (the same files the full run writes)
+  python gen_keras.py OUT_DIR --shard=I/N            every N-th case from the I-th (regen.sh runs two)
 """
 
 import json
@@ -70,10 +79,63 @@ def randomize(model, rng):
         layer.set_weights(vals)
 
 
-def build(K, case):
+def calibrate_bn(model, K, xs, rng, beta=None):
+    """Set every BatchNormalization's moving statistics from the activations it sees on xs.
+
+    Layer by layer in model order (each one sees its upstream layers already
+    calibrated): moving_mean is the measured per-channel mean plus 0.1 standard
+    deviation of seeded noise, moving_variance the measured variance times a
+    seeded factor in [0.8, 1.25], so the statistics are realistic but never
+    exactly the batch's. beta, when given, replaces the offsets by
+    normal(beta, 0.2) (a negative beta gives sparse ReLU activations, as in
+    trained networks).
+    """
+    for layer in model.layers:
+        if type(layer).__name__ != "BatchNormalization":
+            continue
+        sub = K.Model(model.inputs, layer.input)
+        a = np.asarray(sub(xs if len(xs) > 1 else xs[0], training=False)).astype(np.float64)
+        axis = layer.axis if isinstance(layer.axis, int) else layer.axis[0]
+        axis = axis % a.ndim
+        red = tuple(i for i in range(a.ndim) if i != axis)
+        mu, var = a.mean(axis=red), a.var(axis=red)
+        names = [w.name.split("/")[-1].split(":")[0] for w in layer.weights]
+        vals = layer.get_weights()
+        for i, n in enumerate(names):
+            if "moving_mean" in n:
+                vals[i] = mu + 0.1 * np.sqrt(var) * rng.normal(0, 1, mu.shape)
+            elif "moving_variance" in n:
+                vals[i] = var * rng.uniform(0.8, 1.25, var.shape)
+            elif "beta" in n and beta is not None:
+                vals[i] = rng.normal(beta, 0.2, mu.shape)
+        layer.set_weights([v.astype(np.float32) for v in vals])
+
+
+def max_rel(a, b):
+    """max |a - b| / max |b| over all outputs (b is the reference)."""
+    num = max(float(np.max(np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64)))) for x, y in zip(a, b))
+    den = max(float(np.max(np.abs(np.asarray(y, np.float64)))) for y in b)
+    return num / den if den > 0 else num
+
+
+def eval_f64(K, case, weights, xs):
+    """The case's model built by K with float64 variables and inputs, run on xs."""
+    prev = K.backend.floatx()
+    K.backend.set_floatx("float64")
+    try:
+        m = build(K, case, float_dtype="float64")
+        m.set_weights([np.asarray(w, np.float64) for w in weights])
+        x64 = [x.astype(np.float64) if x.dtype.kind == "f" else x for x in xs]
+        return as_list(m(x64 if len(x64) > 1 else x64[0], training=False))
+    finally:
+        K.backend.set_floatx(prev)
+
+
+def build(K, case, float_dtype=None):
     K.backend.clear_session()
     L = K.layers
-    ins = [L.Input(shape=s, dtype=d, name=f"in_{i}") for i, (s, d) in enumerate(case.inputs)]
+    ins = [L.Input(shape=s, dtype=(float_dtype if float_dtype and d.startswith("float") else d), name=f"in_{i}")
+           for i, (s, d) in enumerate(case.inputs)]
     outs = case.build(L, ins)
     if not isinstance(outs, (list, tuple)):
         outs = [outs]
@@ -145,6 +207,12 @@ def gen_case(root, case, only_tflite=False):
     randomize(primary, rng)
     batch = 2
     xs = [input_array(rng, (batch,) + tuple(s), dt, case.lo, case.hi) for s, dt in case.inputs]
+    if case.calibrate is not None:
+        # the case's inputs and 6 more samples from a generator of their own
+        crng = rng_for("keras/" + case.name + "/calibrate")
+        cal = [np.concatenate([x, input_array(crng, (6,) + tuple(s), dt, case.lo, case.hi)])
+               for x, (s, dt) in zip(xs, case.inputs)]
+        calibrate_bn(primary, tf_keras if m2 is not None else keras, cal, crng, beta=case.calibrate.get("beta"))
     y2 = as_list(primary(xs if len(xs) > 1 else xs[0], training=False))
     in_names = [f"in_{i}" for i in range(len(xs))]
     out_names = list(primary.output_names)
@@ -164,6 +232,7 @@ def gen_case(root, case, only_tflite=False):
             rec["models"].append({"format": "tf-keras-weights-h5", "file": "model_k2.weights.h5", "config": "model_k2.json",
                                   "expected": "expected.npz"})
 
+    y3 = None
     if case.k3:
         try:
             m3 = build(keras, case)
@@ -206,19 +275,42 @@ def gen_case(root, case, only_tflite=False):
             rec["tflite"].append({"file": f, "precision": kind, "converter": f"tensorflow {tf.__version__}", "expected": "expected.npz"})
         except Exception as e:  # noqa: BLE001
             rec["skipped"][f"tflite-{kind}"] = f"{type(e).__name__}: {str(e).splitlines()[0][:160]}"
+    if case.f64:
+        # float32 drift: the framework's float32 outputs against the same model in float64
+        drift = {}
+        w = primary.get_weights()
+        if m2 is not None:
+            drift["tf_keras_f32_vs_f64"] = max_rel(y2, eval_f64(tf_keras, case, w, xs))
+        if y3 is not None:
+            drift["keras3_f32_vs_f64"] = max_rel(y3, eval_f64(keras, case, w, xs))
+            drift["tf_keras_vs_keras3"] = max_rel(y3, y2)
+        drift["measure"] = "max |float32 - float64| / max |float64| over the outputs, on the case's inputs"
+        rec["f64_drift"] = drift
+    if case.notes:
+        rec["notes"] = case.notes
     rec["versions"] = {"tensorflow": tf.__version__, "tf_keras": tf_keras.__version__, "keras": keras.__version__}
     write_json(os.path.join(d, "case.json"), rec)
     return rec
 
 
 def main():
+    if len(sys.argv) < 2 or sys.argv[1].startswith("-"):
+        sys.exit("usage: gen_keras.py OUT_DIR [--only=NAME1,NAME2] [--shard=I/N] [NAME...]")
     root = sys.argv[1]
-    args = sys.argv[2:]
     shard, nshards = 0, 1
-    if args and args[0].startswith("--shard="):
-        shard, nshards = map(int, args[0][len("--shard="):].split("/"))
-        args = args[1:]
-    only = set(args)
+    only = set()
+    for a in sys.argv[2:]:
+        if a.startswith("--shard="):
+            shard, nshards = map(int, a[len("--shard="):].split("/"))
+        elif a.startswith("--only="):
+            only.update(n for n in a[len("--only="):].split(",") if n)
+        elif a.startswith("-"):
+            sys.exit(f"gen_keras.py: unknown option {a}")
+        else:
+            only.add(a)
+    unknown = only - {c.name for c in CASES}
+    if unknown:
+        sys.exit(f"gen_keras.py: no such case: {', '.join(sorted(unknown))}")
     for i, case in enumerate(CASES):
         if only and case.name not in only:
             continue

@@ -33,6 +33,16 @@ python3.11 -m venv /tmp/edgeval-lt      # litert-torch pins its own stack
 bash testdata/gen/regen.sh
 ```
 
+Only some Keras cases (writes exactly the files the full run writes for them, and
+touches no other case; run it from `testdata/gen/`):
+
+```sh
+cd testdata/gen
+export PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= TF_ENABLE_ONEDNN_OPTS=0
+/tmp/edgeval-gen/bin/python gen_keras.py ../corpus --only=honesty_tfop_ops,honesty_deep_f32
+/tmp/edgeval-gen/bin/python gen_readme.py ../corpus README.md
+```
+
 Everything is seeded (per case, from the case name) and archives are written with
 fixed timestamps, so a second run gives byte-identical files. Nothing is downloaded
 from a model hub: weights are seeded random values; BatchNorm running statistics
@@ -58,6 +68,32 @@ with which expected outputs) and:
 | `model.pt2` | `torch.export.save(torch.export.export(model, inputs))` |
 | `model_ts.pt` | `torch.jit.save(torch.jit.trace(model, inputs))` |
 | `litert_torch.tflite` | `litert_torch.convert(model, inputs).export(...)` (static batch 2, NCHW inputs) |
+
+`case.json` may also hold `notes` (what an honesty control is there to catch: the
+`honesty_*` and `zoo_*` cases) and `f64_drift` (how far the framework's float32
+outputs are from a float64 evaluation of the same model). Cases made with
+`calibrate` have BatchNorm moving statistics measured on the inputs, layer by
+layer, then perturbed (`gen_keras.calibrate_bn`) instead of drawn at random.
+
+## The zoo (out of tree)
+
+`zoo.py` writes real `keras.applications` architectures (MobileNetV3Small,
+InceptionV3, MobileNetV2, ResNet50, EfficientNetB0, ConvNeXtTiny; weights=None,
+classes=10, 96x96, seeded weights, calibrated BatchNorm) with their inputs, the
+framework's outputs (tf_keras, Keras 3 and a float64 evaluation), the real
+converters' `.tflite` files and a perturbed InceptionV3 twin (one BatchNorm epsilon
+changed in the `.h5`) that a validation must fail. It is about 1.4 GB, so it is not
+committed; the Go test that reads it runs only when `EDGEVAL_ZOO` names it.
+
+```sh
+cd testdata/gen
+PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python zoo.py /tmp/edgeval-zoo   # ~10 min
+PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python zoo.py /tmp/edgeval-zoo --only=inception_v3
+```
+
+Each `keras/<model>/` under it is a corpus case (`case.json`, so `corpus.Load`
+reads the directory); `manifest.json` and `README.md` there record the parameters,
+file sizes and the measured drifts. The layout is in `zoo.py`'s docstring.
 
 """
 

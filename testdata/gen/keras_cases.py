@@ -21,6 +21,9 @@ class Case:
     quant: bool = False  # also write float16 / dynamic / int8 TFLite conversions
     k3: bool = True  # also build with Keras 3
     names: Optional[List[str]] = None  # input names
+    notes: Optional[str] = None  # written to case.json "notes" (what the case is there to catch)
+    calibrate: Optional[dict] = None  # calibrate BatchNorm statistics on the inputs ({"beta": mean of the offsets} optional)
+    f64: bool = False  # record the float32-vs-float64 drift of the framework's outputs in case.json
 
 
 CASES: List[Case] = []
@@ -269,3 +272,127 @@ add("block_textcls_avg", ["Text classifier", "Embedding", "Conv1D", "GlobalAvera
 add("block_textcls_max", ["Text classifier", "Embedding", "Conv1D", "GlobalMaxPooling1D"], "embedding + conv1d + max pool", [((16,), "int32")], lambda L, x: _textcls(L, x[0], "max"), lo=0, hi=100)
 add("block_tiny_cnn", ["CNN", "Conv2D", "BatchNormalization", "SeparableConv2D", "GlobalAveragePooling2D", "Dense"], "small classifier", [((24, 24, 3), "float32")],
     lambda L, x: L.Dense(5, activation="softmax")(L.GlobalAveragePooling2D()(L.SeparableConv2D(12, 3, padding="same", activation="relu")(L.BatchNormalization()(L.Conv2D(8, 3, strides=2, padding="same", activation="relu")(x[0]))))), quant=True)
+
+
+# Honesty controls. Each of these is here to catch a misreading that would
+# otherwise pass (the Go reference and our .tflite agreeing on the wrong
+# answer): the framework's own outputs are the witness.
+
+def _ops(L):
+    """The functional ops of L's framework: tf.* for tf_keras (TFOpLambda layers), keras.ops for Keras 3."""
+    if L.__name__.startswith("tf_keras"):
+        import tensorflow as tf
+        return tf.reduce_mean, tf.reshape
+    import keras
+    return keras.ops.mean, keras.ops.reshape
+
+
+def _hard_sigmoid_scalar(L, x):
+    # keras.applications' hard_sigmoid: ReLU(6.)(x + 3.) * (1. / 6.)
+    h = L.Dense(8)(x)
+    h = L.ReLU(6.0)(h + 3.0) * (1.0 / 6.0)
+    return L.Dense(4)(h)
+
+
+def _scalar_left(L, x):
+    h = L.Dense(8)(x)
+    a = 3.0 - h  # the scalar is the first operand of a subtraction
+    b = 1.0 / (1.0 + h * h)  # and of a division and an addition
+    c = 2.0 * h
+    return L.Dense(5)(L.Concatenate()([a, b, c]))
+
+
+def _tfop_ops(L, x):
+    mean, reshape = _ops(L)
+    c = L.Conv2D(8, 3, padding="same")(x)
+    hs = c * L.ReLU(6.0)(c + 3.0) / 6.0  # hard-swish written with operators
+    s = L.GlobalAveragePooling2D(keepdims=True)(hs)  # squeeze-excite
+    s = L.Conv2D(4, 1)(s)
+    s = L.ReLU()(s)
+    s = L.Conv2D(8, 1)(s)
+    s = L.ReLU(6.0)(s + 3.0) * (1.0 / 6.0)
+    hs = L.Multiply()([hs, s])
+    y = L.Conv2D(6, 1)(hs)
+    m = mean(y, axis=[1, 2], keepdims=True)  # tf.reduce_mean / keras.ops.mean
+    return L.Dense(3)(reshape(m, (-1, 6)))
+
+
+def _cbr(L, x, f, k, s=1, p="same"):
+    # InceptionV3's conv2d_bn: conv without bias, BN without scale, ReLU
+    x = L.Conv2D(f, k, strides=s, padding=p, use_bias=False)(x)
+    x = L.BatchNormalization(scale=False)(x)
+    return L.Activation("relu")(x)
+
+
+def _deep_f32(L, x, w=8):
+    # An InceptionV3-shaped network with small widths: stem, one 35x35-style
+    # block, a reduction, one 17x17-style block with 1x7/7x1 factorized convs.
+    h = _cbr(L, x, w, 3, 2, "valid")
+    h = _cbr(L, h, w, 3, 1, "valid")
+    h = _cbr(L, h, 2 * w, 3)
+    h = L.MaxPooling2D(3, strides=2)(h)
+    h = _cbr(L, h, 2 * w, 1, 1, "valid")
+    h = _cbr(L, h, 3 * w, 3, 1, "valid")
+    h = L.MaxPooling2D(3, strides=2)(h)
+    b1 = _cbr(L, h, w, 1)
+    b2 = _cbr(L, _cbr(L, h, w, 1), w, 5)
+    b3 = _cbr(L, _cbr(L, _cbr(L, h, w, 1), w, 3), w, 3)
+    b4 = _cbr(L, L.AveragePooling2D(3, strides=1, padding="same")(h), w // 2, 1)
+    h = L.Concatenate()([b1, b2, b3, b4])
+    r1 = _cbr(L, h, 2 * w, 3, 2, "valid")
+    r2 = _cbr(L, _cbr(L, _cbr(L, h, w, 1), w, 3), w, 3, 2, "valid")
+    r3 = L.MaxPooling2D(3, strides=2)(h)
+    h = L.Concatenate()([r1, r2, r3])
+    c1 = _cbr(L, h, w, 1)
+    c2 = _cbr(L, _cbr(L, _cbr(L, h, w, 1), w, (1, 7)), w, (7, 1))
+    c3 = _cbr(L, _cbr(L, _cbr(L, _cbr(L, _cbr(L, h, w, 1), w, (7, 1)), w, (1, 7)), w, (7, 1)), w, (1, 7))
+    c4 = _cbr(L, L.AveragePooling2D(3, strides=1, padding="same")(h), w, 1)
+    h = L.Concatenate()([c1, c2, c3, c4])
+    h = L.GlobalAveragePooling2D()(h)
+    return L.Dense(10)(h)
+
+
+_HONESTY = "honesty control: "
+add("honesty_hard_sigmoid_scalar", ["Dense", "ReLU", "TFOpLambda", "ops.numpy"], "Dense -> h + 3.0 -> ReLU(6.) -> * (1/6) -> Dense (keras.applications' hard_sigmoid)",
+    [VEC], lambda L, x: _hard_sigmoid_scalar(L, x[0]), lo=-6, hi=6,
+    notes=_HONESTY + "scalar operands of operator ops: Keras 3 records keras.src.ops.numpy.Add/Multiply nodes with the Python scalar "
+    "in the node's args, tf_keras TFOpLambda __operators__.add / math.multiply with the scalar in the inbound node's kwargs (y). "
+    "A reader that drops the scalar (reads the node as a one-input merge) computes ReLU6(h) instead of ReLU6(h+3)/6.")
+add("honesty_scalar_left", ["Dense", "Concatenate", "TFOpLambda", "ops.numpy"], "3.0 - h, 1.0 / (1.0 + h*h), 2.0 * h (scalar first operand)",
+    [VEC], lambda L, x: _scalar_left(L, x[0]), lo=-3, hi=3,
+    notes=_HONESTY + "operand order of operator ops with the scalar on the left: Keras 3 puts the scalar first in args "
+    "(Subtract(3.0, h), TrueDivide(1.0, t), Add(1.0, t)); tf_keras records an inbound node ['_CONSTANT_VALUE', -1, 3.0, {'y': ...}]. "
+    "Swapping the operands gives h - 3 and (1 + h*h) instead of their true values.")
+add("honesty_tfop_ops", ["Conv2D", "ReLU", "GlobalAveragePooling2D", "Multiply", "Dense", "TFOpLambda", "ops.numpy"],
+    "hard-swish x*ReLU6(x+3)/6 with operators, squeeze-excite (GAP keepdims, 1x1 convs, hard-sigmoid, Multiply), "
+    "mean over H,W keepdims (tf.reduce_mean / keras.ops.mean), functional reshape",
+    [((10, 10, 4), "float32")], lambda L, x: _tfop_ops(L, x[0]), lo=-4, hi=4,
+    notes=_HONESTY + "the functional ops keras.applications (MobileNetV3) writes: tensor*tensor and tensor/scalar operators, "
+    "tf.reduce_mean / keras.ops.mean with axis and keepdims, tf.reshape / keras.ops.reshape with a -1 dimension. "
+    "Every argument a node states must be read or refused.")
+add("honesty_deep_f32", ["Conv2D", "BatchNormalization", "Activation", "MaxPooling2D", "AveragePooling2D", "Concatenate",
+                         "GlobalAveragePooling2D", "Dense"],
+    "InceptionV3-shaped at 75x75 (its minimum input), 89 layers, widths 4-24, BN statistics calibrated on the inputs, "
+    "sparse ReLUs (BN beta ~ -0.5)",
+    [((75, 75, 3), "float32")], lambda L, x: _deep_f32(L, x[0]), calibrate={"beta": -0.5}, f64=True,
+    notes=_HONESTY + "a correct deep float32 model; f64_drift records how far the framework's float32 outputs are from "
+    "a float64 evaluation of the same model. The tolerance must come from the model's own float32 noise (DESIGN.md, "
+    "Honesty); at these widths the drift stays near 1e-5 of the range (the full-size InceptionV3 of zoo.py reaches ~1e-4).")
+
+
+def _mobilenet_v3_small(L, x):
+    # the real application, built on the case's input tensor (so the model is its layers, not a nested model)
+    if L.__name__.startswith("tf_keras"):
+        import tf_keras as K
+    else:
+        import keras as K
+    return K.applications.MobileNetV3Small(input_tensor=x, weights=None, classes=10, alpha=0.5).output
+
+
+add("zoo_mobilenet_v3_small", ["MobileNetV3Small", "Rescaling", "Conv2D", "DepthwiseConv2D", "BatchNormalization", "ReLU",
+                               "GlobalAveragePooling2D", "Multiply", "Activation", "Dropout", "Flatten", "TFOpLambda", "ops.numpy"],
+    "keras.applications.MobileNetV3Small(weights=None, classes=10, alpha=0.5) at 96x96, BN statistics calibrated on the inputs",
+    [((96, 96, 3), "float32")], lambda L, x: _mobilenet_v3_small(L, x[0]), lo=0, hi=255, calibrate={},
+    notes=_HONESTY + "the real MobileNetV3Small (alpha 0.5 to keep each file under 4 MB): hard_sigmoid as ReLU(6.)(x + 3.) * (1/6) "
+    "(scalar operator ops), hard-swish (tf_keras: Multiply; Keras 3: Activation('hard_swish')), squeeze-excite blocks, "
+    "Rescaling(1/127.5, offset -1) on [0, 255] pixels. The larger out-of-tree zoo is made by zoo.py.")

@@ -12,6 +12,14 @@
 # | sort | xargs sha256sum) before and after). testdata/corpus/KNOWN_FAILURES is
 # kept: it is maintained by hand from the Go test's output, not generated.
 # Takes about 20 minutes on 2 loaded cores (TensorFlow's converter dominates).
+#
+# Only some Keras cases (the same files the full run writes for them; no other case
+# is touched), then the README's tables:
+#   cd testdata/gen && PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= TF_ENABLE_ONEDNN_OPTS=0 \
+#     /tmp/edgeval-gen/bin/python gen_keras.py ../corpus --only=NAME1,NAME2
+#   /tmp/edgeval-gen/bin/python gen_readme.py ../corpus README.md
+# The out-of-tree zoo of keras.applications models (~1.4 GB, read by the Go test
+# when EDGEVAL_ZOO is set) is not made here: /tmp/edgeval-gen/bin/python zoo.py [OUT]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
