@@ -41,21 +41,26 @@ type converter struct {
 func (c *converter) check(m *Model, prefix string) {
 	for _, l := range m.Layers {
 		full := prefix + l.Name
-		report := func(reason string) {
-			c.unsupported = append(c.unsupported, UnsupportedLayer{Name: full, Class: l.QualifiedClass(), Reason: reason})
+		report := func(reason string, err error) {
+			c.unsupported = append(c.unsupported, UnsupportedLayer{Name: full, Class: l.QualifiedClass(), Reason: reason, Err: err})
 		}
 		switch {
 		case l.Model != nil:
+			if l.ParamErr != nil { // the keys of the nested model's entry
+				report(l.ParamErr.Error(), l.ParamErr)
+				continue
+			}
 			c.check(l.Model, full+"/")
 		case l.Params == nil && l.ParamErr == nil:
-			report("layer class not supported")
+			err := unsupported("layer class not supported")
+			report(err.Error(), err)
 			continue
 		case l.ParamErr != nil:
-			report(l.ParamErr.Error())
+			report(l.ParamErr.Error(), l.ParamErr)
 			continue
 		default:
 			if err := checkParams(l); err != nil {
-				report(err.Error())
+				report(err.Error(), err)
 				continue
 			}
 		}
@@ -63,7 +68,7 @@ func (c *converter) check(m *Model, prefix string) {
 			if err := checkCall(l, call); err != nil {
 				var u *errUnsupported
 				if errors.As(err, &u) {
-					report(callReason(l, k, u.reason))
+					report(callReason(l, k, u.reason), err)
 					break
 				}
 			}
@@ -240,7 +245,7 @@ func (c *converter) call(m *Model, l *Layer, path []string, ins []*graph.Value, 
 	fail := func(err error) []*graph.Value {
 		var u *errUnsupported
 		if errors.As(err, &u) {
-			c.unsupported = append(c.unsupported, UnsupportedLayer{Name: display, Class: l.QualifiedClass(), Reason: callReason(l, k, u.reason)})
+			c.unsupported = append(c.unsupported, UnsupportedLayer{Name: display, Class: l.QualifiedClass(), Reason: callReason(l, k, u.reason), Err: err})
 		} else {
 			c.errs = append(c.errs, &Error{File: c.file, Layer: display, Err: err})
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 )
 
 // Model is a Keras model architecture as its configuration describes it.
@@ -22,6 +23,9 @@ type Model struct {
 	// Keras3 is set when inbound nodes use the Keras 3 format (dicts with
 	// args and keras_history).
 	Keras3 bool
+	// KerasVersion is the "keras_version" the top of the configuration
+	// states (tf_keras's to_json writes it), "" when it states none.
+	KerasVersion string
 }
 
 // Layer is one layer of a model.
@@ -30,8 +34,12 @@ type Layer struct {
 	Class string
 	// Module is the entry's "module" field ("keras.layers",
 	// "keras.src.ops.numpy", "tf_keras.src.layers.core.tf_op_layer", ...);
-	// empty in files written before Keras recorded it.
-	Module string
+	// empty in files written before Keras recorded it. For an operation
+	// of a Keras 3 legacy .h5, which records no modules, it is the module
+	// the operation was resolved to and ModuleInferred is set (see
+	// legacyKeras3Op).
+	Module         string
+	ModuleInferred bool
 	// RegisteredName is the entry's "registered_name" field, empty when
 	// absent or null.
 	RegisteredName string
@@ -72,19 +80,44 @@ const (
 
 // ParseConfig parses a model configuration: the model_config attribute of an
 // .h5 file, the config.json of a .keras archive, or the output of
-// model.to_json(). The top level is {"class_name": ..., "config": ...}.
+// model.to_json(). The top level is {"class_name": ..., "config": ...} with
+// the keys of modelKeys; every other key, and every key of a model's
+// config or of a layer entry that its table does not list, is a
+// *FieldError (a layer's in its ParamErr, a model's as the error).
 func ParseConfig(data []byte) (*Model, error) {
 	if len(data) > maxConfigBytes {
 		return nil, fmt.Errorf("model config of %d bytes exceeds the %d-byte limit", len(data), maxConfigBytes)
 	}
-	var top serialized
-	if err := json.Unmarshal(data, &top); err != nil {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(data, &obj); err != nil {
 		return nil, fmt.Errorf("model config is not valid JSON: %w", err)
 	}
-	return parseModel(top, 0)
+	if obj == nil {
+		return nil, errors.New("model config is not a JSON object")
+	}
+	var top serialized
+	if err := decodeEntry(obj, &top); err != nil {
+		return nil, fmt.Errorf("model config: %w", err)
+	}
+	if errs := checkFieldsIn(InModelObject, modelKeys, obj); len(errs) > 0 {
+		return nil, fmt.Errorf("model %s: %w", top.ClassName, errs)
+	}
+	var version string
+	if v, ok := obj["keras_version"]; ok && json.Unmarshal(v, &version) != nil {
+		return nil, fmt.Errorf("model key \"keras_version\" = %s is not a string", clip(v))
+	}
+	if top.ClassName != "" && resolveFamily(top.Module, top.ClassName, deref(top.RegisteredName)) != FamilyModel && isModelClass(top.ClassName) {
+		return nil, fmt.Errorf("model class %s of module %q is not Keras's Sequential or Functional (subclassed models have no architecture in the file)", top.ClassName, top.Module)
+	}
+	m, err := parseModel(top, 0)
+	if err != nil {
+		return nil, err
+	}
+	m.KerasVersion = version
+	return m, nil
 }
 
-// serialized is a serialized Keras object.
+// serialized is a serialized Keras object: a layer entry or a model.
 type serialized struct {
 	Module         string            `json:"module"`
 	ClassName      string            `json:"class_name"`
@@ -92,7 +125,104 @@ type serialized struct {
 	Config         json.RawMessage   `json:"config"`
 	Name           string            `json:"name"`
 	InboundNodes   []json.RawMessage `json:"inbound_nodes"`
+	// keys holds every key of the object as written.
+	keys map[string]json.RawMessage
 }
+
+// decodeEntry decodes the keys serialized reads from an object.
+func decodeEntry(obj map[string]json.RawMessage, s *serialized) error {
+	s.keys = obj
+	for k, dst := range map[string]any{"module": &s.Module, "class_name": &s.ClassName,
+		"registered_name": &s.RegisteredName, "name": &s.Name, "inbound_nodes": &s.InboundNodes} {
+		if v, ok := obj[k]; ok && !isNull(v) {
+			if err := json.Unmarshal(v, dst); err != nil {
+				return fmt.Errorf("%q = %s: %w", k, clip(v), err)
+			}
+		}
+	}
+	s.Config = obj["config"]
+	return nil
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// Why keys around the configurations are inert at inference.
+const (
+	whyBuildConfig = "the input shape Keras builds the object with before loading its weights; the graph's shapes come from the model's inputs"
+	whyCompile     = "the training setup of model.compile (optimizer, loss, metrics)"
+	whyBackend     = "the backend that wrote the file; a configuration means the same on every backend"
+	whyModelDType  = "a model's own dtype policy; each layer states (and is checked for) its own"
+)
+
+// The keys of the objects around the layers' configurations, collected
+// from the files tf_keras 2.x, standalone Keras 2.1–2.4 and Keras 3 write
+// (the corpus, the shared fixtures and testdata/apps). A key no table
+// lists is a *FieldError.
+var (
+	// modelKeys are the keys of the serialized model at the top of a
+	// configuration (an .h5's model_config, a .keras's config.json, a
+	// to_json() file).
+	modelKeys = fieldTable{
+		"class_name":      read,
+		"config":          read,
+		"module":          read,
+		"registered_name": read,
+		// tf_keras's to_json writes the writer's version: it selects
+		// Keras 2 or 3 semantics when the weights file states none.
+		"keras_version":  read,
+		"backend":        inert(whyBackend),
+		"build_config":   inert(whyBuildConfig),
+		"compile_config": inert(whyCompile),
+	}
+	// functionalKeys are a Functional model's config keys (standalone
+	// Keras 2's "Model" has the same).
+	functionalKeys = fieldTable{
+		"name":          read,
+		"layers":        read,
+		"input_layers":  read,
+		"output_layers": read,
+		"trainable":     inert(whyTrainable),
+		"dtype":         inertChecked(whyModelDType, onlyFloat32Policy),
+	}
+	// sequentialKeys are a Sequential model's config keys.
+	sequentialKeys = fieldTable{
+		"name":              read,
+		"layers":            read,
+		"build_input_shape": read,
+		"trainable":         inert(whyTrainable),
+		"dtype":             inertChecked(whyModelDType, onlyFloat32Policy),
+	}
+	// functionalEntryKeys are the keys of a layer entry of a Functional
+	// model.
+	functionalEntryKeys = fieldTable{
+		"class_name":      read,
+		"config":          read,
+		"name":            read,
+		"module":          read,
+		"registered_name": read,
+		"inbound_nodes":   read,
+		"build_config":    inert(whyBuildConfig),
+		"compile_config":  inert(whyCompile),
+		// Keras writes it on an object serialized at several places of
+		// the file: a layer object used by two models, whose weights the
+		// reader would read (or miss) once per place.
+		"shared_object_id": checked(func(json.RawMessage) (string, string) {
+			return "is not supported (a layer object shared between models of the file)", ""
+		}),
+	}
+	// sequentialEntryKeys are the keys of a layer entry of a Sequential:
+	// its layers are called in order, so inbound nodes are refused.
+	sequentialEntryKeys = functionalEntryKeys.with(fieldTable{
+		"inbound_nodes": checked(func(json.RawMessage) (string, string) {
+			return "is not supported (a Sequential's layers are called in order)", ""
+		}),
+	})
+)
 
 func isModelClass(c string) bool {
 	return c == "Sequential" || c == "Functional" || c == "Model"
@@ -113,10 +243,69 @@ func parseModel(top serialized, depth int) (*Model, error) {
 	return nil, fmt.Errorf("model class %q is not Sequential or Functional (subclassed models have no architecture in the file)", top.ClassName)
 }
 
+// modelConfig decodes a model's config object into dst after checking its
+// keys against table.
+func modelConfig(top serialized, table fieldTable, dst any) error {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(top.Config, &obj); err != nil || obj == nil {
+		return fmt.Errorf("%s config is not an object: %s", top.ClassName, clip(top.Config))
+	}
+	if errs := checkFieldsIn(InModelConfig, table, obj); len(errs) > 0 {
+		name := top.Name
+		var n string
+		if json.Unmarshal(obj["name"], &n) == nil && n != "" {
+			name = n
+		}
+		return fmt.Errorf("model %q (%s): %w", name, top.ClassName, errs)
+	}
+	if err := json.Unmarshal(top.Config, dst); err != nil {
+		return fmt.Errorf("%s config: %w", strings.ToLower(top.ClassName), err)
+	}
+	return nil
+}
+
+// parseEntry decodes one layer entry and checks its keys against table;
+// the problems of a layer's own entry go to its ParamErr.
+func parseEntry(raw json.RawMessage, table fieldTable, depth int) (*Layer, serialized, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+		return nil, serialized{}, fmt.Errorf("layer entry is not an object: %s", clip(raw))
+	}
+	var s serialized
+	if err := decodeEntry(obj, &s); err != nil {
+		return nil, s, fmt.Errorf("layer entry: %w", err)
+	}
+	l, err := parseLayer(s, depth)
+	if err != nil {
+		return nil, s, err
+	}
+	if errs := checkFieldsIn(InLayerEntry, table, obj); len(errs) > 0 {
+		l.ParamErr = joinParamErr(errs, l)
+	}
+	return l, s, nil
+}
+
+// joinParamErr puts a layer entry's problems before its configuration's.
+func joinParamErr(errs fieldErrors, l *Layer) error {
+	switch prev := l.ParamErr.(type) {
+	case nil:
+		if l.Params == nil && l.Family == FamilyLayer && l.Model == nil {
+			return fmt.Errorf("%w; %w", errs, unsupported("layer class not supported"))
+		}
+		return errs
+	case fieldErrors:
+		return append(errs, prev...)
+	default:
+		return fmt.Errorf("%w; %w", errs, prev)
+	}
+}
+
 // parseLayer decodes one layer entry; nested models are parsed recursively.
 // The class is resolved together with its module (resolveFamily): a Keras
 // layer's configuration is decoded by decodeParams, an operation's by
-// decodeOp, and a class of any other module is left unsupported.
+// decodeOp, and a class of any other module is left unsupported. An entry
+// of a Keras 3 legacy .h5 states no module: its operations are told from
+// its layers by legacyKeras3Op.
 func parseLayer(s serialized, depth int) (*Layer, error) {
 	l := &Layer{Class: s.ClassName, Config: s.Config, Name: s.Name, Module: s.Module}
 	if s.RegisteredName != nil {
@@ -136,10 +325,20 @@ func parseLayer(s serialized, depth int) (*Layer, error) {
 	if l.Name == "" {
 		return nil, fmt.Errorf("a %q layer has no name", s.ClassName)
 	}
+	if c.Name != "" && c.Name != l.Name {
+		// Keras names the layer object by its config and the graph's
+		// references by the entry: they must be one layer.
+		return nil, fmt.Errorf("layer %q (%s): the config names it %q", l.Name, s.ClassName, c.Name)
+	}
 	if l.Class == "" {
 		return nil, fmt.Errorf("layer %q has no class_name", l.Name)
 	}
 	l.Family = resolveFamily(l.Module, l.Class, l.RegisteredName)
+	if _, stated := s.keys["module"]; !stated && l.Family == FamilyLayer && keras3Nodes(s.InboundNodes) {
+		if mod, ok := legacyKeras3Op(l.Class, s.Config); ok {
+			l.Module, l.ModuleInferred, l.Family = keras3OpsPrefix+mod, true, FamilyOp
+		}
+	}
 	switch l.Family {
 	case FamilyModel:
 		m, err := parseModel(serialized{ClassName: s.ClassName, Config: s.Config, Name: l.Name}, depth+1)
@@ -157,14 +356,23 @@ func parseLayer(s serialized, depth int) (*Layer, error) {
 	return l, nil
 }
 
+// keras3Nodes reports whether inbound nodes are in Keras 3's format
+// ({"args", "kwargs"} objects; Keras 2 writes lists).
+func keras3Nodes(nodes []json.RawMessage) bool {
+	if len(nodes) == 0 {
+		return false
+	}
+	n := bytes.TrimSpace(nodes[0])
+	return len(n) > 0 && n[0] == '{'
+}
+
 func parseSequential(top serialized, depth int) (*Model, error) {
 	m := &Model{Class: "Sequential", Name: top.Name}
-	var entries []serialized
+	var entries []json.RawMessage
 	var cfg struct {
-		Name            string       `json:"name"`
-		Layers          []serialized `json:"layers"`
-		BuildInputShape dims         `json:"build_input_shape"`
-		BatchInputShape dims         `json:"batch_input_shape"`
+		Name            string            `json:"name"`
+		Layers          []json.RawMessage `json:"layers"`
+		BuildInputShape dims              `json:"build_input_shape"`
 	}
 	if len(top.Config) > 0 && top.Config[0] == '[' {
 		// Standalone Keras 2.0–2.2.2: the config is the list of layers.
@@ -172,8 +380,8 @@ func parseSequential(top serialized, depth int) (*Model, error) {
 			return nil, fmt.Errorf("sequential layers: %w", err)
 		}
 	} else {
-		if err := json.Unmarshal(top.Config, &cfg); err != nil {
-			return nil, fmt.Errorf("sequential config: %w", err)
+		if err := modelConfig(top, sequentialKeys, &cfg); err != nil {
+			return nil, err
 		}
 		entries = cfg.Layers
 		if cfg.Name != "" {
@@ -187,7 +395,7 @@ func parseSequential(top serialized, depth int) (*Model, error) {
 		return nil, fmt.Errorf("%d layers exceed the limit", len(entries))
 	}
 	for _, e := range entries {
-		l, err := parseLayer(e, depth)
+		l, _, err := parseEntry(e, sequentialEntryKeys, depth)
 		if err != nil {
 			return nil, err
 		}
@@ -240,13 +448,13 @@ func parseSequential(top serialized, depth int) (*Model, error) {
 func parseFunctional(top serialized, depth int) (*Model, error) {
 	m := &Model{Class: "Functional", Name: top.Name}
 	var cfg struct {
-		Name         string          `json:"name"`
-		Layers       []serialized    `json:"layers"`
-		InputLayers  json.RawMessage `json:"input_layers"`
-		OutputLayers json.RawMessage `json:"output_layers"`
+		Name         string            `json:"name"`
+		Layers       []json.RawMessage `json:"layers"`
+		InputLayers  json.RawMessage   `json:"input_layers"`
+		OutputLayers json.RawMessage   `json:"output_layers"`
 	}
-	if err := json.Unmarshal(top.Config, &cfg); err != nil {
-		return nil, fmt.Errorf("functional config: %w", err)
+	if err := modelConfig(top, functionalKeys, &cfg); err != nil {
+		return nil, err
 	}
 	if cfg.Name != "" {
 		m.Name = cfg.Name
@@ -255,8 +463,8 @@ func parseFunctional(top serialized, depth int) (*Model, error) {
 		return nil, fmt.Errorf("%d layers exceed the limit", len(cfg.Layers))
 	}
 	seen := map[string]bool{}
-	for _, e := range cfg.Layers {
-		l, err := parseLayer(e, depth)
+	for _, raw := range cfg.Layers {
+		l, e, err := parseEntry(raw, functionalEntryKeys, depth)
 		if err != nil {
 			return nil, err
 		}

@@ -191,3 +191,128 @@ func TestFixtureConfigsParse(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, len(cfgs), want)
 }
+
+// TestModelKeys: the keys of the serialized model, of a model's config and
+// of each layer entry are read, inert for a stated reason, or refused by
+// name (a *FieldError saying where); a model dtype policy other than
+// float32 is refused.
+func TestModelKeys(t *testing.T) {
+	const (
+		input = `{"class_name": "InputLayer", "config": {"name": "x", "batch_shape": [null, 4]}, "name": "x", "inbound_nodes": []}`
+		dense = `{"class_name": "Dense", "config": {"name": "d", "units": 2}, "name": "d", "inbound_nodes": [[["x", 0, 0, {}]]]}`
+		ios   = `"input_layers": [["x", 0, 0]], "output_layers": [["d", 0, 0]]`
+	)
+	functional := func(cfgExtra, top, entryExtra string) string {
+		d := strings.Replace(dense, `"name": "d", "inbound`, `"name": "d", `+entryExtra+`"inbound`, 1)
+		return `{"class_name": "Functional", ` + top + `"config": {"name": "m", ` + cfgExtra + `"layers": [` + input + `, ` + d + `], ` + ios + `}}`
+	}
+	sequential := func(cfgExtra, entryExtra string) string {
+		return `{"class_name": "Sequential", "config": {"name": "s", ` + cfgExtra + `"layers": [
+			{"class_name": "InputLayer", "config": {"name": "x", "batch_shape": [null, 4]}},
+			{` + entryExtra + `"class_name": "Dense", "config": {"name": "d", "units": 2}}]}}`
+	}
+	policy := func(name string) string {
+		return `{"module": "keras", "class_name": "DTypePolicy", "config": {"name": "` + name + `"}, "registered_name": null, "shared_object_id": 7}`
+	}
+	tests := []struct {
+		name, json string
+		where      FieldPlace
+		err        string // the ParseConfig error, or "" when it parses
+		layerErr   string // then, layer d's ParamErr ("" for none)
+	}{
+		{"keras 3 functional keys", functional(`"trainable": true, `,
+			`"module": "keras.src.models.functional", "registered_name": "Functional", "build_config": {"input_shape": null}, "compile_config": {"loss": "mse"}, `,
+			`"module": "keras.layers", "registered_name": null, "build_config": {"input_shape": [null, 4]}, `), 0, "", ""},
+		{"tf_keras to_json keys", functional(`"trainable": false, `, `"keras_version": "2.21.0", "backend": "tensorflow", `, ``), 0, "", ""},
+		{"float32 model policy", sequential(`"trainable": true, "dtype": `+policy("float32")+`, "build_input_shape": [null, 4], `,
+			`"module": "keras.layers", "registered_name": null, "build_config": {"input_shape": [null, 4]}, `), 0, "", ""},
+		{"float32 functional dtype", functional(`"dtype": "float32", `, ``, ``), 0, "", ""},
+		{"unknown top key", functional(``, `"foo": 1, `, ``), InModelObject,
+			`model Functional: model key "foo" is not understood`, ""},
+		{"top name", functional(``, `"name": "m", `, ``), InModelObject,
+			`model Functional: model key "name" is not understood`, ""},
+		{"bad keras_version", functional(``, `"keras_version": 2, `, ``), 0,
+			`model key "keras_version" = 2 is not a string`, ""},
+		{"custom top module", functional(``, `"module": "my_package.models", `, ``), 0,
+			`model class Functional of module "my_package.models" is not Keras's Sequential or Functional`, ""},
+		{"unknown functional key", functional(`"foo": [], `, ``, ``), InModelConfig,
+			`model "m" (Functional): model config field "foo" is not understood`, ""},
+		{"mixed precision sequential", sequential(`"dtype": `+policy("mixed_float16")+`, `, ``), InModelConfig,
+			`model "s" (Sequential): model config field "dtype" = "mixed_float16" is not supported (only float32 layers are read)`, ""},
+		{"float64 functional", functional(`"dtype": "float64", `, ``, ``), InModelConfig,
+			`model "m" (Functional): model config field "dtype" = "float64" is not supported (only float32 layers are read)`, ""},
+		{"sequential input layers", sequential(`"input_layers": [], `, ``), InModelConfig,
+			`model "s" (Sequential): model config field "input_layers" is not understood`, ""},
+		{"name mismatch", strings.Replace(functional(``, ``, ``), `"name": "d", "inbound`, `"name": "e", "inbound`, 1), 0,
+			`layer "e" (Dense): the config names it "d"`, ""},
+		{"unknown entry key", functional(``, ``, `"foo": 1, `), InLayerEntry, "",
+			`layer entry key "foo" is not understood`},
+		{"shared object", functional(``, ``, `"shared_object_id": 3, `), InLayerEntry, "",
+			`layer entry key "shared_object_id" = 3 is not supported (a layer object shared between models of the file)`},
+		{"sequential inbound nodes", sequential(``, `"inbound_nodes": [], `), InLayerEntry, "",
+			`layer entry key "inbound_nodes" = [] is not supported (a Sequential's layers are called in order)`},
+		{"entry and config problems", strings.Replace(functional(``, ``, `"foo": 1, `), `"units": 2`, `"units": 2, "bar": 1`, 1), InLayerEntry, "",
+			`layer entry key "foo" is not understood; config field "bar" is not understood`},
+		{"entry of an unknown class", strings.Replace(functional(``, ``, `"foo": 1, `), `"class_name": "Dense"`, `"class_name": "LSTM"`, 1), InLayerEntry, "",
+			`layer entry key "foo" is not understood; layer class not supported`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := ParseConfig([]byte(tc.json))
+			if tc.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.err)
+				var fe *FieldError
+				if tc.where != 0 {
+					require.ErrorAs(t, err, &fe)
+					assert.Equal(t, tc.where, fe.Where)
+				}
+				return
+			}
+			require.NoError(t, err)
+			d := m.Layer("d")
+			require.NotNil(t, d)
+			if tc.layerErr == "" {
+				assert.NoError(t, d.ParamErr)
+				return
+			}
+			require.Error(t, d.ParamErr)
+			assert.Equal(t, tc.layerErr, d.ParamErr.Error())
+			var fe *FieldError
+			require.ErrorAs(t, d.ParamErr, &fe)
+			assert.Equal(t, tc.where, fe.Where)
+		})
+	}
+}
+
+// TestNestedModelKeys: a nested model's config and entry keys are checked
+// like the top model's; a bad entry key of a nested model is reported for
+// that layer.
+func TestNestedModelKeys(t *testing.T) {
+	nested := func(cfgExtra, entryExtra string) string {
+		return `{"class_name": "Functional", "config": {"name": "outer", "layers": [
+			{"class_name": "InputLayer", "config": {"name": "x", "batch_shape": [null, 4]}, "name": "x", "inbound_nodes": []},
+			{"class_name": "Sequential", ` + entryExtra + `"config": {"name": "inner", ` + cfgExtra + `"layers": [
+				{"class_name": "InputLayer", "config": {"name": "y", "batch_shape": [null, 4]}},
+				{"class_name": "Dense", "config": {"name": "d", "units": 2}}]},
+			 "name": "inner", "inbound_nodes": [[["x", 0, 0, {}]]]}],
+			"input_layers": [["x", 0, 0]], "output_layers": [["inner", 1, 0]]}}`
+	}
+	m, err := ParseConfig([]byte(nested(`"trainable": true, "dtype": "float32", `, `"build_config": {"input_shape": [null, 4]}, "compile_config": {}, `)))
+	require.NoError(t, err)
+	c := &converter{}
+	c.check(m, "")
+	assert.Empty(t, c.unsupported)
+
+	_, err = ParseConfig([]byte(nested(`"dtype": "bfloat16", `, ``)))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `nested model "inner": model "inner" (Sequential): model config field "dtype" = "bfloat16" is not supported`)
+
+	m, err = ParseConfig([]byte(nested(``, `"foo": true, `)))
+	require.NoError(t, err)
+	c = &converter{}
+	c.check(m, "")
+	require.Len(t, c.unsupported, 1)
+	assert.Equal(t, "inner", c.unsupported[0].Name)
+	assert.Equal(t, `layer entry key "foo" is not understood`, c.unsupported[0].Reason)
+}

@@ -5,7 +5,12 @@
 // Formats, recognised by content:
 //   - Keras 2 full-model .h5 (tf.keras 2.x and standalone Keras 2.1–2.3):
 //     root attribute model_config and group model_weights;
-//   - Keras 3 .h5 (the same layout written by Keras 3, Keras 3 configs);
+//   - Keras 3 .h5 (the same layout written by Keras 3, Keras 3 configs
+//     without modules: an operation such as keras.ops.add(x, 3.0) is an
+//     entry of class Add like the merge layer, told apart by the
+//     "trainable" every Keras 3 layer's config states and no operation's
+//     does, see legacyKeras3Op; Keras 3.15 cannot reload such files
+//     itself);
 //   - weights-only .h5 (save_weights: layer_names at the root) together with
 //     the model.to_json() file named by Options.ConfigJSON;
 //   - Keras 3 .keras zip archives (config.json and model.weights.h5 with the
@@ -34,6 +39,19 @@
 // rms_scaling, mask_zero, a data_format other than channels_last), makes
 // the layer unsupported with a *FieldError naming the field. Defaults fill
 // only absent fields, never a stated value.
+//
+// The objects around the layers' configurations are read as strictly:
+// the serialized model (class_name, module, keras_version, build_config,
+// ...), a Sequential's or Functional's config (name, layers, input and
+// output layers, build_input_shape, trainable, dtype) and each layer entry
+// (class_name, config, module, name, inbound_nodes, build_config, ...).
+// Each key is read or inert for a stated reason; any other key, a model
+// dtype policy other than float32, inbound nodes in a Sequential and a
+// layer object shared between models (shared_object_id) are a *FieldError
+// whose Where says which object holds it: a model's make ParseConfig
+// fail, a layer entry's make the layer unsupported. An UnsupportedError
+// unwraps to each layer's cause (UnsupportedLayer.Err), so errors.As
+// finds a refused field's *FieldError from Load's error.
 //
 // Every weight of the file must be read by a layer: a weight of a layer the
 // configuration does not have, or a variable its layer does not use, fails

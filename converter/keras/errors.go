@@ -29,13 +29,30 @@ type UnsupportedLayer struct {
 	Name   string // layer name (nested layers as outer/inner)
 	Class  string // Keras class name
 	Reason string // what is not supported
+	// Err is the cause Reason was written from: a *FieldError (or several
+	// joined) for a refused field of the layer's config or entry, else
+	// an error whose text is the reason (a call's reason is not prefixed
+	// with the call's index).
+	Err error
 }
 
 // UnsupportedError lists every unsupported layer of a model. The CLI maps it
-// to exit code 2.
+// to exit code 2. errors.As and errors.Is look into each layer's Err.
 type UnsupportedError struct {
 	File   string
 	Layers []UnsupportedLayer
+}
+
+// Unwrap returns the cause of every layer, so that errors.As finds, for
+// instance, the *FieldError of a refused field.
+func (e *UnsupportedError) Unwrap() []error {
+	out := make([]error, 0, len(e.Layers))
+	for _, l := range e.Layers {
+		if l.Err != nil {
+			out = append(out, l.Err)
+		}
+	}
+	return out
 }
 
 // Error lists every unsupported layer, one per line.

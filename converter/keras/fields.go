@@ -8,25 +8,53 @@ import (
 	"strings"
 )
 
-// FieldError is a layer configuration field the reader does not honour: a
+// FieldError is a field of a model file the reader does not honour: a
 // field it does not know, a value it does not support, or a required field
-// that is missing. Layer.ParamErr holds one (or several, joined; errors.As
-// finds the first) and Load reports it in its *UnsupportedError with the
-// file, the layer and its class.
+// that is missing. Where says which object holds it: a layer's "config"
+// (the zero value), the layer entry around it, a model's "config", or the
+// serialized model at the top of the file. Layer.ParamErr holds those of a
+// layer (one, or several joined; errors.As finds the first) and Load
+// reports them in its *UnsupportedError with the file, the layer and its
+// class (UnsupportedLayer.Err); those of a model make ParseConfig fail.
 type FieldError struct {
-	Field string // the config field, e.g. "lora_rank"
-	Value string // the stated value as JSON (shortened), "" when absent
+	Where FieldPlace // which object holds the field
+	Field string     // the field, e.g. "lora_rank"
+	Value string     // the stated value as JSON (shortened), "" when absent
 	// Reason reads after the field: "is not understood", "is missing",
 	// "must be positive", "is not supported (...)".
 	Reason string
 }
 
-// Error returns `config field "F" REASON` or `config field "F" = VALUE REASON`.
+// FieldPlace is the object of a model file that holds a field.
+type FieldPlace uint8
+
+// The objects a FieldError's field can be in.
+const (
+	InLayerConfig FieldPlace = iota // a layer's "config" object
+	InLayerEntry                    // a layer's entry: module, class_name, build_config, ...
+	InModelConfig                   // a Sequential's or Functional's "config" object
+	InModelObject                   // the serialized model at the top: module, class_name, keras_version, ...
+)
+
+var fieldPlaceNames = [...]string{InLayerConfig: "config field", InLayerEntry: "layer entry key",
+	InModelConfig: "model config field", InModelObject: "model key"}
+
+// String names the place as messages do: "config field", "layer entry
+// key", "model config field", "model key".
+func (p FieldPlace) String() string {
+	if int(p) < len(fieldPlaceNames) {
+		return fieldPlaceNames[p]
+	}
+	return fmt.Sprintf("FieldPlace(%d)", p)
+}
+
+// Error returns `PLACE "F" REASON` or `PLACE "F" = VALUE REASON`, PLACE
+// being "config field" for a layer's config.
 func (e *FieldError) Error() string {
 	if e.Value == "" {
-		return fmt.Sprintf("config field %q %s", e.Field, e.Reason)
+		return fmt.Sprintf("%s %q %s", e.Where, e.Field, e.Reason)
 	}
-	return fmt.Sprintf("config field %q = %s %s", e.Field, e.Value, e.Reason)
+	return fmt.Sprintf("%s %q = %s %s", e.Where, e.Field, e.Value, e.Reason)
 }
 
 // notUnderstood is the Reason of a field that is in no table.
@@ -350,11 +378,16 @@ func classFields(class string) fieldTable {
 // table: an unknown field, or a known field with a refused value, is an
 // error.
 func checkFields(t fieldTable, cfg map[string]json.RawMessage) fieldErrors {
+	return checkFieldsIn(InLayerConfig, t, cfg)
+}
+
+// checkFieldsIn is checkFields for the fields of any object of the file.
+func checkFieldsIn(where FieldPlace, t fieldTable, cfg map[string]json.RawMessage) fieldErrors {
 	var errs fieldErrors
 	for _, k := range sortedKeys(cfg) {
 		rule, ok := t[k]
 		if !ok {
-			errs = append(errs, &FieldError{Field: k, Reason: notUnderstood})
+			errs = append(errs, &FieldError{Where: where, Field: k, Reason: notUnderstood})
 			continue
 		}
 		if rule.check == nil {
@@ -364,7 +397,7 @@ func checkFields(t fieldTable, cfg map[string]json.RawMessage) fieldErrors {
 			if shown == "" {
 				shown = clip(cfg[k])
 			}
-			errs = append(errs, &FieldError{Field: k, Value: shown, Reason: why})
+			errs = append(errs, &FieldError{Where: where, Field: k, Value: shown, Reason: why})
 		}
 	}
 	return errs

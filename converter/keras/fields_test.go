@@ -250,13 +250,14 @@ func TestEveryKnownClassHasATable(t *testing.T) {
 
 // TestApplicationConfigsDecode: every layer of a known class in the
 // keras.applications architectures (tf_keras 2.21 and Keras 3.15, made by
-// testdata/gen/keras_app_configs.py) decodes without a field error. The
-// functional ops and TFOpLambda layers these models also hold are not
-// decodeParams's.
+// testdata/gen/keras_app_configs.py) decodes without a field error, and
+// ParseConfig accepts every key of the models, of their configs and of
+// their layer entries. The functional ops and TFOpLambda layers these
+// models also hold are not decodeParams's.
 func TestApplicationConfigsDecode(t *testing.T) {
 	files, err := filepath.Glob("testdata/apps/*.json.gz")
 	require.NoError(t, err)
-	require.Len(t, files, 28)
+	require.Len(t, files, 30)
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			fh, err := os.Open(f)
@@ -271,7 +272,25 @@ func TestApplicationConfigsDecode(t *testing.T) {
 			n := 0
 			decodeKnownLayers(t, top, &n)
 			assert.Greater(t, n, 10, "layers of known classes")
+			m, err := ParseConfig(b)
+			require.NoError(t, err)
+			assertNoEntryErrors(t, m)
 		})
+	}
+}
+
+// assertNoEntryErrors checks that no layer of m (nested models included)
+// has a problem with the keys of its entry.
+func assertNoEntryErrors(t *testing.T, m *Model) {
+	t.Helper()
+	for _, l := range m.Layers {
+		var fe *FieldError
+		if errors.As(l.ParamErr, &fe) {
+			assert.NotEqual(t, InLayerEntry, fe.Where, "layer %s: %v", l.Name, l.ParamErr)
+		}
+		if l.Model != nil {
+			assertNoEntryErrors(t, l.Model)
+		}
 	}
 }
 
@@ -282,8 +301,12 @@ func decodeKnownLayers(t *testing.T, v any, n *int) {
 	case map[string]any:
 		class, _ := x["class_name"].(string)
 		module, _ := x["module"].(string)
-		if cfg, ok := x["config"].(map[string]any); ok && classFields(class) != nil &&
-			(module == "" || module == "keras.layers") {
+		// A Keras 3 legacy .h5 entry without "trainable" is an
+		// operation (legacyKeras3Op).
+		cfg, ok := x["config"].(map[string]any)
+		_, layer := cfg["trainable"]
+		if ok && classFields(class) != nil &&
+			(module == "keras.layers" || module == "" && (layer || class == "InputLayer")) {
 			b, err := json.Marshal(cfg)
 			require.NoError(t, err)
 			*n++

@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgeval/edgeval/internal/testutil"
@@ -44,4 +45,19 @@ func asFloat32(t *tensor.Tensor) *tensor.Tensor {
 		return t
 	}
 	return tensor.FromFloat32(t.Shape, t.Float32s())
+}
+
+// reasons returns the layers with their Err checked (set, and its text in
+// the reason) and cleared, for comparing the names, classes and reasons.
+func reasons(t testing.TB, layers []UnsupportedLayer) []UnsupportedLayer {
+	t.Helper()
+	out := make([]UnsupportedLayer, len(layers))
+	for i, l := range layers {
+		if assert.Error(t, l.Err, "layer %s has its cause", l.Name) {
+			assert.Contains(t, l.Reason, l.Err.Error(), "layer %s", l.Name)
+		}
+		l.Err = nil
+		out[i] = l
+	}
+	return out
 }

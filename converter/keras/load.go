@@ -192,6 +192,9 @@ func loadH5(path string, opts Options, rep *LoadReport) (*graph.Graph, error) {
 	default:
 		return nil, errors.New("HDF5 file is not a Keras model (no model_config, layer_names or Keras 3 weights)")
 	}
+	if version == "" {
+		version = m.KerasVersion // a to_json file's keras_version
+	}
 	keras3 := strings.HasPrefix(version, "3.") || m.Keras3
 	legacyBilinear := version != "" && !strings.Contains(version, "tf") && versionBefore(version, 2, 4)
 	return convert(path, m, &legacyStore{f: f, root: root}, opts, rep, keras3, legacyBilinear)

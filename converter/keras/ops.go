@@ -240,6 +240,42 @@ var keras3Ops = func() map[string]map[string]*opSpec {
 	}
 }()
 
+// keras3LayerNamedOps are the Keras 3 operation classes (module after
+// keras.src.ops.) that share their name with a Keras layer class and that
+// keras3Ops does not map. In Keras 3.15 those sharing names are Add,
+// Average, Concatenate, Dot, Maximum, Minimum, Multiply, Reshape, Softmax
+// and Subtract (found by listing every Operation subclass of keras.src.ops
+// against keras.layers); no two operation modules share a class name.
+var keras3LayerNamedOps = map[string]string{"Average": "numpy", "Dot": "numpy"}
+
+// legacyKeras3Op resolves an entry of a Keras 3 legacy .h5 (model.save
+// ("x.h5") with Keras 3), which records operations like layers and no
+// module: keras.ops.add(x, 3.0) is {"class_name": "Add", "config":
+// {"name": "add"}}, beside layers.Add's {"class_name": "Add", "config":
+// {"name": ..., "trainable": true, "dtype": ...}}. Keras 3 writes
+// "trainable" in the config of every layer (Layer.get_config) and in no
+// operation's (Operation.get_config holds the name and the constructor's
+// arguments; no operation takes "trainable"), so an entry without it whose
+// class is a Keras 3 operation is that operation; its module is the one
+// module that has the class. Keras 3.15 itself cannot load such a file: it
+// rebuilds the operations as layers and fails on the scalar operand.
+func legacyKeras3Op(class string, config json.RawMessage) (string, bool) {
+	var cfg map[string]json.RawMessage
+	if json.Unmarshal(config, &cfg) != nil || cfg == nil {
+		return "", false
+	}
+	if _, layer := cfg["trainable"]; layer {
+		return "", false
+	}
+	for _, mod := range slices.Sorted(maps.Keys(keras3Ops)) {
+		if keras3Ops[mod][class] != nil {
+			return mod, true
+		}
+	}
+	mod, ok := keras3LayerNamedOps[class]
+	return mod, ok
+}
+
 // tfOps maps the TF functions tf_keras records in TFOpLambda layers (the
 // "function" field, the symbol's canonical name without "tf.").
 var tfOps = func() map[string]*opSpec {

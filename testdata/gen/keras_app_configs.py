@@ -8,8 +8,11 @@ every layer of these configurations. Only the configurations are kept
     /tmp/edgeval-gen/bin/pip install keras==3.15.1 tensorflow-cpu==2.21.0 tf_keras==2.21.0
     TF_USE_LEGACY_KERAS=0 /tmp/edgeval-gen/bin/python testdata/gen/keras_app_configs.py converter/keras/testdata/apps
 
-Each file is NAME.json.gz with NAME = k2_<Model> (tf_keras, to_json) or
-k3_<Model> (Keras 3, to_json, the same object as a .keras config.json).
+Each file is NAME.json.gz with NAME = k2_<Model> (tf_keras, to_json),
+k3_<Model> (Keras 3, to_json, the same object as a .keras config.json) or,
+for the models in LEGACY_H5, k3h5_<Model>: the model_config attribute of
+the legacy .h5 Keras 3 writes for model.save("x.h5"), whose entries have
+no module (its operations look like layers of the same class names).
 """
 
 import gzip
@@ -39,12 +42,31 @@ MODELS = {
 }
 
 
+# Models whose Keras 3 legacy .h5 configuration is kept too (they hold
+# keras.ops operations: MobileNetV3's hard-sigmoid x + 3.0, ConvNeXt's
+# residual additions).
+LEGACY_H5 = ("MobileNetV3Small", "ConvNeXtTiny")
+
+
 def write(name, text):
     path = os.path.join(OUT, name + ".json.gz")
     # mtime=0: the same configuration gives the same bytes.
     with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as f:
         f.write(text.encode())
     print(name, os.path.getsize(path))
+
+
+def legacy_h5_config(model):
+    """The model_config attribute of model.save("x.h5") with Keras 3."""
+    import tempfile
+    import h5py
+
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "model.h5")
+        model.save(path)
+        with h5py.File(path, "r") as f:
+            cfg = f.attrs["model_config"]
+    return cfg if isinstance(cfg, str) else cfg.decode()
 
 
 def main():
@@ -56,6 +78,8 @@ def main():
         for model, shape in MODELS.items():
             m = getattr(mod.applications, model)(weights=None, input_shape=shape)
             write(f"{prefix}_{model}", m.to_json())
+            if prefix == "k3" and model in LEGACY_H5:
+                write(f"k3h5_{model}", legacy_h5_config(m))
 
 
 if __name__ == "__main__":

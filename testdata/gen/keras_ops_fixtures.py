@@ -10,12 +10,14 @@ so the Go reader is checked on the JSON they really write. Versions: keras
     TF_USE_LEGACY_KERAS=0 /tmp/edgeval-gen/bin/python testdata/gen/keras_ops_fixtures.py \
         converter/keras/testdata [--zoo /tmp/edgeval-zoo]
 
-For every model NAME it writes NAME.keras (Keras 3) or NAME.h5 (tf_keras),
+For every model NAME it writes NAME.keras (Keras 3) or NAME.h5 (tf_keras, or
+Keras 3 for k3_*_h5: the legacy format, where operations have no module),
 NAME.json (model.to_json(), for the tests that edit a real config) and
 NAME.npz with input_0.. and the framework's outputs output_0... With --zoo
 DIR it also writes MobileNetV3Small (96x96, 10 classes, random weights, no
 classifier activation) from both frameworks into DIR (too large to commit)
-as mnv3s_k3.keras and mnv3s_k2.h5 with their .npz, and their configs
+as mnv3s_k3.keras, mnv3s_k2.h5 and mnv3s_k3h5.h5 (Keras 3, legacy .h5) with
+their .npz, and their configs
 (gzip'd) into the testdata directory as mnv3s_k3.json.gz and mnv3s_k2.json.gz.
 """
 
@@ -67,10 +69,10 @@ def save(model, name, inputs, out=OUT, fmt="keras", config_json=True):
     if not isinstance(outs, (list, tuple)):
         outs = [outs]
     path = os.path.join(out, f"{name}.{fmt}")
-    if fmt == "h5":
+    if fmt == "h5" and not isinstance(model, keras.Model):
         model.save(path, save_format="h5")
     else:
-        model.save(path)
+        model.save(path)  # Keras 3 picks the legacy HDF5 format from ".h5"
     if config_json:
         with open(os.path.join(OUT, f"{name}.json"), "w") as f:
             f.write(model.to_json())
@@ -90,6 +92,22 @@ def hard_sigmoid_k3():
     m = keras.Model(x, y, name="hard_sigmoid")
     randomize(m)
     save(m, "k3_hardsigmoid", [rng.normal(0, 3, size=(16, 4)).astype("float32")])
+
+
+def hard_sigmoid_k3_h5():
+    """The same model saved by Keras 3 in the legacy .h5 format, whose
+    entries have no "module": the operations are told from the layers of
+    the same class names (Add, Multiply) by their configs. Keras 3.15
+    cannot load this file itself (it rebuilds the operations as merge
+    layers); the outputs are computed before saving."""
+    x = keras.Input((4,), name="x")
+    h = layers.Dense(8, name="dense")(x)
+    h = layers.ReLU(6.0, name="relu6")(h + 3.0)
+    h = h * (1.0 / 6.0)
+    y = layers.Dense(3, name="out")(h)
+    m = keras.Model(x, y, name="hard_sigmoid")
+    randomize(m)
+    save(m, "k3_hardsigmoid_h5", [rng.normal(0, 3, size=(16, 4)).astype("float32")], fmt="h5", config_json=False)
 
 
 def hard_sigmoid_k2():
@@ -124,6 +142,28 @@ def ops_k3():
     m = keras.Model(x, outs, name="ops_k3")
     randomize(m)
     save(m, "k3_ops", [rng.normal(0, 2, size=(3, 4, 6)).astype("float32")])
+
+
+def ops_k3_h5():
+    """Every mapped Keras 3 operation saved by Keras 3 as legacy .h5, with
+    the merge layers of the same class names beside them."""
+    x = keras.Input((4, 6), name="x")
+    h = layers.Dense(6, name="dense")(x)
+    pos = ops.abs(h) + 1.0
+    outs = [
+        3.0 + h, h - 3, h / 6, ops.maximum(h, 0.5), ops.minimum(0.5, h), ops.maximum(h, x),
+        ops.relu6(h * 4), ops.hard_sigmoid(h * 4), ops.softmax(h, axis=1), ops.gelu(h, approximate=False),
+        ops.mean(h, axis=[1], keepdims=True), ops.reshape(h, (-1, 24)), ops.concatenate([h, x], axis=-1),
+        ops.rsqrt(pos), ops.add(h, x), ops.multiply(h, x), ops.subtract(x, h),
+        h + np.arange(6, dtype="float32"), h[:, ::2, -3:], h[..., 2:],
+        layers.Add(name="add_layer")([h, x]), layers.Multiply(name="multiply_layer")([h, x]),
+        layers.Subtract(name="subtract_layer")([h, x]), layers.Maximum(name="maximum_layer")([h, x]),
+        layers.Minimum(name="minimum_layer")([h, x]), layers.Concatenate(name="concatenate_layer")([h, x]),
+        layers.Softmax(axis=1, name="softmax_layer")(h), layers.Reshape((24,), name="reshape_layer")(h),
+    ]
+    m = keras.Model(x, outs, name="ops_k3_h5")
+    randomize(m)
+    save(m, "k3_ops_h5", [rng.normal(0, 2, size=(3, 4, 6)).astype("float32")], fmt="h5", config_json=False)
 
 
 def ops_k2():
@@ -176,13 +216,15 @@ def unsupported_k2():
 
 def mobilenet_v3_small():
     inputs = [rng.uniform(0, 255, size=(2, 96, 96, 3)).astype("float32")]
-    for tag, app, fmt in [("k3", keras.applications, "keras"), ("k2", tf_keras.applications, "h5")]:
+    for tag, app, fmt in [("k3", keras.applications, "keras"), ("k2", tf_keras.applications, "h5"),
+                          ("k3h5", keras.applications, "h5")]:
         m = app.MobileNetV3Small(input_shape=(96, 96, 3), weights=None, classes=10,
                                  classifier_activation=None, include_preprocessing=True)
         randomize(m)
         save(m, f"mnv3s_{tag}", inputs, out=ZOO, fmt=fmt, config_json=False)
-        with gzip.open(os.path.join(OUT, f"mnv3s_{tag}.json.gz"), "wt") as f:
-            f.write(m.to_json())
+        if tag != "k3h5":  # its configuration is testdata/apps/k3h5_MobileNetV3Small.json.gz
+            with gzip.open(os.path.join(OUT, f"mnv3s_{tag}.json.gz"), "wt") as f:
+                f.write(m.to_json())
 
 
 if __name__ == "__main__":
@@ -192,6 +234,8 @@ if __name__ == "__main__":
     ops_k2()
     unsupported_k3()
     unsupported_k2()
+    hard_sigmoid_k3_h5()
+    ops_k3_h5()
     if ZOO:
         os.makedirs(ZOO, exist_ok=True)
         mobilenet_v3_small()
