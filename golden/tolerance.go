@@ -37,12 +37,15 @@ type Tolerance struct {
 // NoiseFactor is how many times its own float32 noise floor an output of a
 // float32 conversion may differ from the reference. Two correct float32
 // evaluations (the reference and the runtime's kernels) each drift from the
-// exact result by about the noise floor, in directions that need not agree,
-// so their difference can reach twice it; the second factor of two covers
-// samples the floor was not measured on. A real misreading of a deep model
-// (a BatchNorm epsilon, a missing padding) moves outputs by orders of
-// magnitude more than float32 rounding does.
-const NoiseFactor = 4
+// exact result, in directions that need not agree, so their difference can
+// reach twice the floor; a converter that folds BatchNorm into the weights
+// rounds every folded weight once more; and the floor is measured on a few
+// samples only. Measured on InceptionV3 at 96 px (seeded weights, BatchNorm
+// calibrated): the real TF converter's .tflite on LiteRT is 3.4 floors from
+// the reference, ours 2.2. A misreading moves outputs by orders of magnitude
+// more (one BatchNorm epsilon 1e-3 -> 1e-1 in the same model: 1.2 of the
+// range, 22,000 floors).
+const NoiseFactor = 8
 
 // WithNoiseFloor returns t with the model's measured float32 noise floor
 // (drift: max |float32 reference − float64 evaluation|) recorded, and, for

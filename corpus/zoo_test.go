@@ -1,0 +1,49 @@
+//go:build cgo
+
+package corpus
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/edgeval/edgeval/runtime"
+)
+
+// zooKnown are the zoo's known failures, one reason each (the same rules as
+// KNOWN_FAILURES: a listed check that passes fails the test).
+var zooKnown = KnownFailures{
+	"keras/convnext_tiny ref/tf-keras-h5":       "LayerScale (ConvNeXt's own layer class) is not supported yet (issue: the models people deploy)",
+	"keras/convnext_tiny ref/keras3":            "LayerScale (ConvNeXt's own layer class) is not supported yet",
+	"keras/convnext_tiny ours/litert":           "no model file could be loaded (LayerScale)",
+	"keras/convnext_tiny ours-vs-real/litert":   "our .tflite did not run (LayerScale)",
+	"keras/efficientnet_b0 ref/tf-keras-h5":     "Normalization (EfficientNet's preprocessing layer) is not supported yet",
+	"keras/efficientnet_b0 ref/keras3":          "Normalization is not supported yet",
+	"keras/efficientnet_b0 ours/litert":         "no model file could be loaded (Normalization)",
+	"keras/efficientnet_b0 ours-vs-real/litert": "our .tflite did not run (Normalization)",
+}
+
+// TestZoo walks the zoo of real keras.applications architectures with
+// seeded weights (testdata/gen/zoo.py writes it; about 1.4 GB, so it is not
+// committed) exactly as TestCorpus walks the corpus: the Go reference
+// against each framework's outputs, our .tflite and the real converter's on
+// LiteRT, all with each model's float32 noise floor. It runs when
+// EDGEVAL_ZOO names the directory.
+func TestZoo(t *testing.T) {
+	dir := os.Getenv("EDGEVAL_ZOO")
+	if dir == "" {
+		t.Skip("EDGEVAL_ZOO is not set: the zoo (1.4 GB) is made by testdata/gen/zoo.py DIR, with the real frameworks")
+	}
+	cases, err := Load(dir)
+	require.NoError(t, err)
+	lit, err := runtime.Get("litert")
+	require.NoError(t, err)
+	var all []outcome
+	for _, c := range cases {
+		outs, _ := walkCase(context.Background(), lit, c)
+		all = append(all, outs...)
+	}
+	tally(t, all, zooKnown, func(check string) bool { return !cRuntimeCheck(check) })
+}
