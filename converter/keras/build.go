@@ -3,6 +3,7 @@ package keras
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/edgeval/edgeval/graph"
@@ -59,7 +60,11 @@ func (c *converter) check(m *Model, prefix string) {
 			report(l.ParamErr.Error(), l.ParamErr)
 			continue
 		default:
-			if err := checkParams(l); err != nil {
+			err := checkParams(l)
+			if p, ok := l.Params.(*InputConfig); ok && err == nil {
+				err = checkInputDType(m, l, p, c.keras3 || m.Keras3)
+			}
+			if err != nil {
 				report(err.Error(), err)
 				continue
 			}
@@ -225,14 +230,80 @@ func (c *converter) input(l *Layer) (*graph.Value, error) {
 	return c.b.Input(l.Name, dt, shape, layout), nil
 }
 
+// inputDType is the graph dtype of an InputLayer's dtype; checkInputDType
+// has refused the float dtypes the graph's float32 would misread.
 func inputDType(s string) (tensor.DType, error) {
 	switch s {
-	case "float32", "float16", "float64", "mixed_float16", "":
+	case "float32", "float64", "":
 		return tensor.Float32, nil
 	case "int32", "int64", "int16", "int8", "uint8":
 		return tensor.Int32, nil
 	}
-	return 0, unsupported("input dtype %q is not supported", s)
+	return 0, inputDTypeError(s, "is not supported")
+}
+
+// inputDTypeError is the *FieldError of an InputLayer's refused dtype.
+func inputDTypeError(dt, reason string) error {
+	return fieldErrors{{Field: "dtype", Value: fmt.Sprintf("%q", dt), Reason: reason}}
+}
+
+// checkInputDType checks what an InputLayer's floating dtype means for
+// the float32 graph. Keras makes the input tensor of that dtype; a Keras
+// layer casts its floating inputs to its compute dtype (float32 here)
+// when called, operations (keras.src.ops, TFOpLambda) do not cast.
+// Measured with Keras 3.15 and tf_keras 2.21 (testdata/gen/
+// keras_input_dtypes.py: each mapped layer class after Input(dtype=...)
+// against the same layer after a float32 Input, on inputs with more
+// digits than float32 holds):
+//   - float64 into any mapped layer class, in either framework: identical
+//     outputs, bit for bit (the data is rounded to float32 at the layer,
+//     as the graph's float32 input rounds it), except Keras 3's
+//     LayerNormalization, which computes in the input's float64 and
+//     casts its output (4e-8 of the range apart). So float64 is read
+//     as float32 when every use of the input is a call of such a layer;
+//   - float64 into an operation, a nested model or Keras 3's
+//     LayerNormalization computes in float64: refused by name;
+//   - float64 into an operation (x * 1.0000001) differs by 2.4e-8 of the
+//     range: small, but not what the float32 graph computes;
+//   - float16 and bfloat16 round the data to 16 bits before the first
+//     layer (1.3e-4 and 1e-3 of the range off, over the 1e-5
+//     tolerance): refused, as is any other dtype but the integer ones.
+func checkInputDType(m *Model, l *Layer, p *InputConfig, keras3 bool) error {
+	switch p.DType {
+	case "float32", "", "int32", "int64", "int16", "int8", "uint8":
+		return nil
+	case "float16", "bfloat16":
+		return inputDTypeError(p.DType, "is not supported (Keras rounds the input to 16 bits before the first layer; the reference reads float32 inputs)")
+	case "float64":
+	default:
+		return inputDTypeError(p.DType, "is not supported")
+	}
+	for _, r := range m.Outputs {
+		if r.Layer == l.Name {
+			return inputDTypeError(p.DType, "is not supported (the input is a model output, which Keras returns in float64)")
+		}
+	}
+	for _, u := range m.Layers {
+		uses := slices.ContainsFunc(u.Nodes, func(node []TensorRef) bool {
+			return slices.ContainsFunc(node, func(r TensorRef) bool { return r.Layer == l.Name })
+		})
+		if !uses {
+			continue
+		}
+		what := ""
+		switch {
+		case u.Family != FamilyLayer:
+			what = "the " + u.Family.String() + " " + u.Name
+		case u.Model != nil:
+			what = "the nested model " + u.Name
+		case keras3 && u.Class == "LayerNormalization":
+			what = "Keras 3's LayerNormalization " + u.Name
+		default:
+			continue
+		}
+		return inputDTypeError(p.DType, fmt.Sprintf("is not supported (%s computes in float64; the reference computes in float32)", what))
+	}
+	return nil
 }
 
 // call maps one call (node k) of layer l to graph nodes.

@@ -316,3 +316,62 @@ func TestNestedModelKeys(t *testing.T) {
 	assert.Equal(t, "inner", c.unsupported[0].Name)
 	assert.Equal(t, `layer entry key "foo" is not understood`, c.unsupported[0].Reason)
 }
+
+// TestCheckInputDType: a float64 input is read as float32 only when every
+// use is a Keras layer that casts it (not Keras 3's LayerNormalization, an
+// operation or a nested model) and it is not itself an output; 16-bit and
+// other float dtypes are refused.
+func TestCheckInputDType(t *testing.T) {
+	model := func(dtype, user, outputs string) string {
+		return `{"class_name": "Functional", "config": {"name": "m", "layers": [
+			{"class_name": "InputLayer", "config": {"name": "x", "batch_shape": [null, 4], "dtype": "` + dtype + `"}, "name": "x", "inbound_nodes": []},
+			` + user + `], "input_layers": [["x", 0, 0]], "output_layers": ` + outputs + `}}`
+	}
+	const (
+		dense = `{"class_name": "Dense", "config": {"name": "u", "units": 2}, "name": "u", "inbound_nodes": [[["x", 0, 0, {}]]]}`
+		ln    = `{"class_name": "LayerNormalization", "config": {"name": "u", "axis": [-1]}, "name": "u", "inbound_nodes": [[["x", 0, 0, {}]]]}`
+		ln3   = `{"class_name": "LayerNormalization", "config": {"name": "u", "axis": [-1]}, "name": "u", "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["x", 0, 0]}}], "kwargs": {}}]}`
+		op    = `{"module": "keras.src.ops.numpy", "class_name": "Multiply", "config": {"name": "u"}, "name": "u", "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["x", 0, 0]}}, 2.0], "kwargs": {}}]}`
+		out   = `[["u", 0, 0]]`
+	)
+	tests := []struct {
+		name, json, reason string
+	}{
+		{"float32", model("float32", dense, out), ""},
+		{"int32", model("int32", dense, out), ""},
+		{"float64 into Dense", model("float64", dense, out), ""},
+		{"float64 into tf_keras LayerNormalization", model("float64", ln, out), ""},
+		{"float64 into Keras 3 LayerNormalization", model("float64", ln3, out),
+			`config field "dtype" = "float64" is not supported (Keras 3's LayerNormalization u computes in float64; the reference computes in float32)`},
+		{"float64 into an operation", model("float64", op, out),
+			`config field "dtype" = "float64" is not supported (the Keras 3 operation u computes in float64; the reference computes in float32)`},
+		{"float64 output", model("float64", dense, `[["u", 0, 0], ["x", 0, 0]]`),
+			`config field "dtype" = "float64" is not supported (the input is a model output, which Keras returns in float64)`},
+		{"float16", model("float16", dense, out),
+			`config field "dtype" = "float16" is not supported (Keras rounds the input to 16 bits before the first layer; the reference reads float32 inputs)`},
+		{"bfloat16", model("bfloat16", dense, out),
+			`config field "dtype" = "bfloat16" is not supported (Keras rounds the input to 16 bits before the first layer; the reference reads float32 inputs)`},
+		{"mixed policy name", model("mixed_float16", dense, out), `config field "dtype" = "mixed_float16" is not supported`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := ParseConfig([]byte(tc.json))
+			require.NoError(t, err)
+			c := &converter{}
+			c.check(m, "")
+			var got []string
+			for _, u := range c.unsupported {
+				if u.Name == "x" {
+					got = append(got, u.Reason)
+					var fe *FieldError
+					assert.ErrorAs(t, u.Err, &fe)
+				}
+			}
+			if tc.reason == "" {
+				assert.Empty(t, got)
+				return
+			}
+			assert.Equal(t, []string{tc.reason}, got)
+		})
+	}
+}

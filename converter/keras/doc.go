@@ -53,6 +53,12 @@
 // unwraps to each layer's cause (UnsupportedLayer.Err), so errors.As
 // finds a refused field's *FieldError from Load's error.
 //
+// An InputLayer's dtype is read as the graph's float32 only where Keras
+// computes the same: float64 when every use of the input is a Keras layer
+// that casts it to float32 (checkInputDType, measured per class); float16
+// and bfloat16 inputs, which Keras rounds to 16 bits, and float64 inputs
+// used by operations are refused by name.
+//
 // Every weight of the file must be read by a layer: a weight of a layer the
 // configuration does not have, or a variable its layer does not use, fails
 // the load with an *UnusedWeightsError listing them all, unless

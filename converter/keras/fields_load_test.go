@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/edgeval/edgeval/tensor"
 )
 
 // TestLoadRefusesFields: real files (testdata/gen/keras_refused_fields.py)
@@ -157,6 +159,35 @@ func TestLoadRefusesModelKeys(t *testing.T) {
 			require.Len(t, ue.Layers, 1)
 			assert.Equal(t, tc.layer, ue.Layers[0].Name)
 			assert.Equal(t, tc.msg, ue.Layers[0].Reason)
+		})
+	}
+}
+
+// TestInputDTypes (testdata/gen/keras_input_dtypes.py): a float64
+// InputLayer whose uses are Keras layers is read as float32, which Keras
+// computes bit for bit the same (the outputs are checked against Keras's);
+// a float16 input (rounded to 16 bits by Keras) and a float64 input used
+// by an operation (computed in float64) are refused by name.
+func TestInputDTypes(t *testing.T) {
+	ins, want := readIO(t, "testdata/k3_input_f64.npz")
+	g, err := Load("testdata/k3_input_f64.keras", Options{Batch: ins[0].Shape[0]})
+	require.NoError(t, err)
+	require.Len(t, g.Inputs, 1)
+	assert.Equal(t, tensor.Float32, g.Inputs[0].DType)
+	checkAgainstKeras(t, g, ins, want)
+
+	for _, tc := range []struct{ file, reason string }{
+		{"testdata/k3_input_f16.keras", `config field "dtype" = "float16" is not supported (Keras rounds the input to 16 bits before the first layer; the reference reads float32 inputs)`},
+		{"testdata/k3_input_f64_op.keras", `config field "dtype" = "float64" is not supported (the Keras 3 operation multiply_4 computes in float64; the reference computes in float32)`},
+	} {
+		t.Run(filepath.Base(tc.file), func(t *testing.T) {
+			_, err := Load(tc.file, Options{})
+			var ue *UnsupportedError
+			require.ErrorAs(t, err, &ue)
+			assert.Equal(t, []UnsupportedLayer{{Name: "x", Class: "InputLayer", Reason: tc.reason}}, reasons(t, ue.Layers))
+			var fe *FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, "dtype", fe.Field)
 		})
 	}
 }
