@@ -150,3 +150,21 @@ func TestLegacyKeras3OpNeedsKeras3Nodes(t *testing.T) {
 		})
 	}
 }
+
+// TestLegacyKeras3OpUnmapped: an operation of a Keras 3 .h5 that shares its
+// name with a merge layer but is not mapped (numpy.average) is refused as
+// that operation, saying why it is not read as the layer.
+func TestLegacyKeras3OpUnmapped(t *testing.T) {
+	cfg := `{"class_name": "Functional", "config": {"name": "m", "layers": [
+		{"class_name": "InputLayer", "config": {"name": "x", "batch_shape": [null, 4]}, "name": "x", "inbound_nodes": []},
+		{"class_name": "Average", "config": {"name": "a", "axis": 1}, "name": "a", "inbound_nodes": [
+			{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["x", 0, 0]}}], "kwargs": {}}]}],
+		"input_layers": [["x", 0, 0]], "output_layers": [["a", 0, 0]]}}`
+	m, err := ParseConfig([]byte(cfg))
+	require.NoError(t, err)
+	a := m.Layer("a")
+	require.NotNil(t, a)
+	assert.Equal(t, FamilyOp, a.Family)
+	require.Error(t, a.ParamErr)
+	assert.Equal(t, `operation keras.src.ops.numpy.Average (a Keras 3 .h5 entry without "trainable": an operation, not the layer) is not supported`, a.ParamErr.Error())
+}

@@ -331,11 +331,15 @@ func decodeOp(l *Layer, raw json.RawMessage) (any, error) {
 	mod := strings.TrimPrefix(l.Module, keras3OpsPrefix)
 	p := &OpConfig{Symbol: l.Class}
 	spec := keras3Ops[mod][l.Class]
+	inferred := ""
+	if l.ModuleInferred {
+		inferred = " (a Keras 3 .h5 entry without \"trainable\": an operation, not the layer)"
+	}
 	if spec == nil {
-		return p, unsupported("operation %s.%s is not supported", l.Module, l.Class)
+		return p, unsupported("operation %s.%s%s is not supported", l.Module, l.Class, inferred)
 	}
 	if spec.why != "" {
-		return p, unsupported("operation %s.%s is not supported: %s", l.Module, l.Class, spec.why)
+		return p, unsupported("operation %s.%s%s is not supported: %s", l.Module, l.Class, inferred, spec.why)
 	}
 	p.Kind, p.spec = spec.kind, spec
 	cfg, err := (&argParser{}).keras3(raw, 0)
