@@ -3,10 +3,12 @@ package tensor
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
+
+	"github.com/edgeval/edgeval/internal/zipcheck"
 )
 
 // Named is a tensor with the name it has in an .npz archive or a model.
@@ -21,7 +23,11 @@ const MaxNPZEntries = 4096
 // ReadNPZ reads every array of an .npz archive, in archive order. Entry names
 // lose their ".npy" suffix. Entries whose uncompressed size exceeds
 // MaxArrayBytes are refused before inflating, and inflation is capped at the
-// declared size, so a zip bomb cannot exhaust memory.
+// declared size, so a zip bomb cannot exhaust memory. Every entry is read to
+// its end and its CRC-32 and size checked against the archive's directory:
+// a corrupted entry is a *zipcheck.Error naming it (errors.Is
+// zipcheck.ErrCorrupt), also when the corruption made its .npy header
+// unreadable.
 func ReadNPZ(path string) ([]Named, error) {
 	zr, err := zip.OpenReader(path)
 	if err != nil {
@@ -36,18 +42,35 @@ func ReadNPZ(path string) ([]Named, error) {
 		if f.UncompressedSize64 > MaxArrayBytes {
 			return nil, fmt.Errorf("%s: entry %q declares %d bytes, more than the %d allowed", path, f.Name, f.UncompressedSize64, int64(MaxArrayBytes))
 		}
-		rc, err := f.Open()
+		t, err := readNPZEntry(f)
 		if err != nil {
-			return nil, fmt.Errorf("%s: entry %q: %w", path, f.Name, err)
-		}
-		t, err := ReadNPY(io.LimitReader(rc, int64(f.UncompressedSize64)))
-		rc.Close()
-		if err != nil {
+			if ze := (*zipcheck.Error)(nil); errors.As(err, &ze) {
+				return nil, fmt.Errorf("%s: %w", path, err) // names the entry
+			}
 			return nil, fmt.Errorf("%s: entry %q: %w", path, f.Name, err)
 		}
 		out = append(out, Named{Name: strings.TrimSuffix(f.Name, ".npy"), Tensor: t})
 	}
 	return out, nil
+}
+
+// readNPZEntry reads one .npy entry and verifies the whole entry (bytes
+// after the array included). A verification failure is reported rather
+// than the .npy error it may have caused.
+func readNPZEntry(f *zip.File) (*Tensor, error) {
+	r, err := zipcheck.Open(f)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	t, err := ReadNPY(r)
+	if verr := r.Verify(); verr != nil {
+		return nil, verr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // EncodeNPZ returns an .npz archive (uncompressed, as numpy.savez writes)
