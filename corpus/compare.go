@@ -6,35 +6,36 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
+	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/tensor"
 )
 
 // Mismatch is the comparison of one output that failed.
 type Mismatch struct {
 	Output  string
-	Metrics golden.Metrics
+	Metrics compare.Metrics
 	Reasons []string
 }
 
 // Compare checks got against want output by output under golden's float32
-// policy (golden.ToleranceFor(golden.Float32, max|want|, 0)). It returns the
+// policy (compare.ToleranceFor(precision.Float32, max|want|, 0)). It returns the
 // largest max-abs error relative to the output range over all outputs, and
 // an error describing every output that fails (shape, count or tolerance).
 func Compare(names []string, want, got []*tensor.Tensor) (float64, error) {
-	return ComparePrecision(golden.Float32, names, want, got)
+	return ComparePrecision(precision.Float32, names, want, got)
 }
 
 // ComparePrecision is Compare under the policy of precision p; a quantized
 // output is dequantized, and its scale sets the int8 tolerance's floor.
-func ComparePrecision(p golden.Precision, names []string, want, got []*tensor.Tensor) (float64, error) {
+func ComparePrecision(p precision.Precision, names []string, want, got []*tensor.Tensor) (float64, error) {
 	return CompareNoise(p, names, want, got, nil)
 }
 
 // CompareNoise is ComparePrecision with each output's tolerance raised to
 // the model's float32 noise floor (noise[i]: max |float32 − float64
 // reference| of output i; nil or 0 for none), as validate does.
-func CompareNoise(p golden.Precision, names []string, want, got []*tensor.Tensor, noise []float64) (float64, error) {
+func CompareNoise(p precision.Precision, names []string, want, got []*tensor.Tensor, noise []float64) (float64, error) {
 	if len(want) != len(got) {
 		return 0, fmt.Errorf("%d outputs, want %d", len(got), len(want))
 	}
@@ -49,7 +50,7 @@ func CompareNoise(p golden.Precision, names []string, want, got []*tensor.Tensor
 			fails = append(fails, fmt.Sprintf("output %s: shape %v, want %v", name, got[i].Shape, want[i].Shape))
 			continue
 		}
-		m, err := golden.Compare(floats(want[i]), floats(got[i]), want[i].Shape)
+		m, err := compare.Compare(floats(want[i]), floats(got[i]), want[i].Shape)
 		if err != nil {
 			fails = append(fails, fmt.Sprintf("output %s: %v", name, err))
 			continue
@@ -58,7 +59,7 @@ func CompareNoise(p golden.Precision, names []string, want, got []*tensor.Tensor
 		if q := got[i].Quant; q != nil && len(q.Scale) > 0 {
 			outScale = float64(q.Scale[0])
 		}
-		tol, err := golden.ToleranceFor(p, m.RefRange, outScale)
+		tol, err := compare.ToleranceFor(p, m.RefRange, outScale)
 		if err != nil {
 			return 0, err
 		}

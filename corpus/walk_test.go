@@ -22,8 +22,8 @@ import (
 	"github.com/edgeval/edgeval/converter/keras"
 	"github.com/edgeval/edgeval/converter/passes"
 	convtflite "github.com/edgeval/edgeval/converter/tflite"
-	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/reference"
 	"github.com/edgeval/edgeval/reference/ref64"
 	"github.com/edgeval/edgeval/runtime"
@@ -208,7 +208,7 @@ func walkCase(ctx context.Context, lit runtime.Runtime, c *Case) ([]outcome, *ca
 		if run.noise == nil {
 			run.noise = noise
 		}
-		rel, err := CompareNoise(golden.Float32, names, want, got, noise)
+		rel, err := CompareNoise(precision.Float32, names, want, got, noise)
 		add(checkRef+m.Format, rel, err)
 	}
 	if conv == nil {
@@ -225,7 +225,7 @@ func walkCase(ctx context.Context, lit runtime.Runtime, c *Case) ([]outcome, *ca
 				add(checkOurs, 0, fmt.Errorf("litert: %w", err))
 			} else {
 				run.oursOut = got
-				rel, err := CompareNoise(golden.Float32, names, convExpected, got, run.noise)
+				rel, err := CompareNoise(precision.Float32, names, convExpected, got, run.noise)
 				add(checkOurs, rel, err)
 			}
 		}
@@ -242,7 +242,7 @@ func walkCase(ctx context.Context, lit runtime.Runtime, c *Case) ([]outcome, *ca
 		if err != nil {
 			add(checkTF, 0, err)
 		} else {
-			rel, err := CompareNoise(golden.Float32, names, want, run.tfOut, run.noise)
+			rel, err := CompareNoise(precision.Float32, names, want, run.tfOut, run.noise)
 			add(checkTF, rel, err)
 		}
 		switch {
@@ -251,7 +251,7 @@ func walkCase(ctx context.Context, lit runtime.Runtime, c *Case) ([]outcome, *ca
 		case run.oursOut == nil:
 			add(checkOursTF, 0, fmt.Errorf("our .tflite did not run"))
 		default:
-			rel, err := CompareNoise(golden.Float32, names, run.tfOut, run.oursOut, run.noise)
+			rel, err := CompareNoise(precision.Float32, names, run.tfOut, run.oursOut, run.noise)
 			add(checkOursTF, rel, err)
 		}
 	}
@@ -287,7 +287,7 @@ func cRuntimeCheck(check string) bool {
 
 // quantPrecisions maps the real converter's quantized files to the
 // tolerance policy they are held to.
-var quantPrecisions = map[string]golden.Precision{"float16": golden.Float16, "dynamic": golden.Dynamic, "int8": golden.Int8}
+var quantPrecisions = map[string]precision.Precision{"float16": precision.Float16, "dynamic": precision.Dynamic, "int8": precision.Int8}
 
 // tally counts outcomes per check family and judges them against the known
 // failures: an unlisted failure, a listed failure that passes, and a listed

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
 )
 
 func t0() time.Time { return time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC) }
@@ -18,7 +18,7 @@ func BenchmarkAppend(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := sample("a.h5", golden.VerdictPass, 1e-6)
+	r := sample("a.h5", compare.VerdictPass, 1e-6)
 	for b.Loop() {
 		if err := s.Append(r); err != nil {
 			b.Fatal(err)
@@ -34,10 +34,10 @@ func BenchmarkRead(b *testing.B) {
 		b.Fatal(err)
 	}
 	const n = 30 * 365
-	recs := make([]golden.HistoryRecord, n)
+	recs := make([]Record, n)
 	for i := range recs {
-		r := sample(fmt.Sprintf("m%d.h5", i%30), golden.VerdictPass, 1e-6)
-		recs[i] = golden.HistoryRecord{Key: golden.KeyOf(r, t0().Add(time.Duration(i)*time.Minute)), Result: r}
+		r := sample(fmt.Sprintf("m%d.h5", i%30), compare.VerdictPass, 1e-6)
+		recs[i] = Record{Key: KeyOf(r, t0().Add(time.Duration(i)*time.Minute)), Result: r}
 	}
 	if err := s.AppendRecords(recs...); err != nil {
 		b.Fatal(err)

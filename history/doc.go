@@ -1,8 +1,8 @@
-// Package history stores validation results (golden.Result) so that nightly
+// Package history stores validation results (compare.Result) so that nightly
 // runs can be compared with earlier ones: `validate --history FILE MODEL`
 // and `validate suite` append to it, `validate history` lists it and
 // `validate history regressions` compares the latest result of every
-// (model, precision, device) with a baseline (see golden.FindRegressions).
+// (model, precision, device) with a baseline (see FindRegressions).
 //
 // # Format
 //
@@ -13,7 +13,7 @@
 //	{"v":1,"crc32c":"1a2b3c4d","key":{"model":"/abs/m.h5","model_sha256":"…","precision":"float32",
 //	 "device":"host","runtime":"litert-wasm","runtime_version":"2.5.3","time":"2026-…Z"},"result":{…}}
 //
-// where key is a golden.HistoryKey, result the golden.Result exactly as
+// where key is a Key, result the compare.Result exactly as
 // `validate --json` writes it, and crc32c the Castagnoli CRC-32 of the key's
 // bytes, a newline and the result's bytes, as they appear in the line.
 // Records are in recording order.

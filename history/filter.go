@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/precision"
 )
 
 // Filter selects records; a zero field matches everything.
@@ -14,13 +14,13 @@ type Filter struct {
 	// absolute form of a relative path, or a glob (*, ?, [) on either.
 	Model     string
 	Device    string
-	Precision golden.Precision
+	Precision precision.Precision
 	// Since keeps records recorded at or after it.
 	Since time.Time
 }
 
 // Match reports whether k passes the filter.
-func (f Filter) Match(k golden.HistoryKey) bool {
+func (f Filter) Match(k Key) bool {
 	if f.Device != "" && f.Device != k.Device {
 		return false
 	}
@@ -51,8 +51,8 @@ func matchModel(pattern, model string) bool {
 }
 
 // Apply returns the records that pass the filter, in order.
-func (f Filter) Apply(recs []golden.HistoryRecord) []golden.HistoryRecord {
-	var out []golden.HistoryRecord
+func (f Filter) Apply(recs []Record) []Record {
+	var out []Record
 	for _, r := range recs {
 		if f.Match(r.Key) {
 			out = append(out, r)

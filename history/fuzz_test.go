@@ -7,14 +7,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
 )
 
 // FuzzRead reads arbitrary bytes as a history: it must never panic, and
 // every line is either a record or a *RecordError. The seeds (a valid
 // history, torn and damaged variants) run in the normal go test.
 func FuzzRead(f *testing.F) {
-	good, err := encodeRecord(golden.HistoryRecord{Key: golden.KeyOf(sample("a.h5", golden.VerdictPass, 1e-6), t0()), Result: sample("a.h5", golden.VerdictPass, 1e-6)})
+	good, err := encodeRecord(Record{Key: KeyOf(sample("a.h5", compare.VerdictPass, 1e-6), t0()), Result: sample("a.h5", compare.VerdictPass, 1e-6)})
 	require.NoError(f, err)
 	f.Add(good)
 	f.Add(append(append([]byte{}, good...), good[:len(good)/2]...))

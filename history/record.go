@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
 )
 
 // RecordVersion is the version of the record line layout ("v").
@@ -36,7 +36,7 @@ func checksum(key, result []byte) string {
 }
 
 // encodeRecord returns r as one record line, newline included.
-func encodeRecord(r golden.HistoryRecord) ([]byte, error) {
+func encodeRecord(r Record) ([]byte, error) {
 	if r.Result == nil {
 		return nil, fmt.Errorf("history: a record needs a result")
 	}
@@ -60,32 +60,32 @@ func encodeRecord(r golden.HistoryRecord) ([]byte, error) {
 
 // decodeRecord reads one record line (without its newline). The returned
 // string explains a failure in words for a *RecordError.
-func decodeRecord(b []byte) (golden.HistoryRecord, string) {
+func decodeRecord(b []byte) (Record, string) {
 	var l line
 	if err := json.Unmarshal(b, &l); err != nil {
-		return golden.HistoryRecord{}, fmt.Sprintf("not a valid record: %v", err)
+		return Record{}, fmt.Sprintf("not a valid record: %v", err)
 	}
 	switch {
 	case l.V == 0:
-		return golden.HistoryRecord{}, "not a history record (no \"v\" field)"
+		return Record{}, "not a history record (no \"v\" field)"
 	case l.V > RecordVersion:
-		return golden.HistoryRecord{}, fmt.Sprintf("record version %d is newer than this tool reads (%d): update validate", l.V, RecordVersion)
+		return Record{}, fmt.Sprintf("record version %d is newer than this tool reads (%d): update validate", l.V, RecordVersion)
 	case len(l.Key) == 0 || len(l.Result) == 0:
-		return golden.HistoryRecord{}, "record without key or result"
+		return Record{}, "record without key or result"
 	}
 	if got := checksum(l.Key, l.Result); got != l.CRC {
-		return golden.HistoryRecord{}, fmt.Sprintf("checksum mismatch (stored %q, computed %q): the record was altered or damaged", l.CRC, got)
+		return Record{}, fmt.Sprintf("checksum mismatch (stored %q, computed %q): the record was altered or damaged", l.CRC, got)
 	}
-	var r golden.HistoryRecord
+	var r Record
 	if err := json.Unmarshal(l.Key, &r.Key); err != nil {
-		return golden.HistoryRecord{}, fmt.Sprintf("bad key: %v", err)
+		return Record{}, fmt.Sprintf("bad key: %v", err)
 	}
-	r.Result = new(golden.Result)
+	r.Result = new(compare.Result)
 	if err := json.Unmarshal(l.Result, r.Result); err != nil {
-		return golden.HistoryRecord{}, fmt.Sprintf("bad result: %v", err)
+		return Record{}, fmt.Sprintf("bad result: %v", err)
 	}
-	if v := r.Result.SchemaVersion; v > golden.SchemaVersion {
-		return golden.HistoryRecord{}, fmt.Sprintf("result schema_version %d is newer than this tool reads (%d): update validate", v, golden.SchemaVersion)
+	if v := r.Result.SchemaVersion; v > compare.SchemaVersion {
+		return Record{}, fmt.Sprintf("result schema_version %d is newer than this tool reads (%d): update validate", v, compare.SchemaVersion)
 	}
 	return r, ""
 }

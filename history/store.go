@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
 )
 
 // EnvPath names the environment variable that overrides DefaultPath.
@@ -83,11 +83,11 @@ func (s *Store) Init() error {
 
 // Append records results, stamped with the current time, in one atomic
 // append.
-func (s *Store) Append(results ...*golden.Result) error {
+func (s *Store) Append(results ...*compare.Result) error {
 	now := time.Now()
-	recs := make([]golden.HistoryRecord, len(results))
+	recs := make([]Record, len(results))
 	for i, r := range results {
-		recs[i] = golden.HistoryRecord{Key: golden.KeyOf(r, now), Result: r}
+		recs[i] = Record{Key: KeyOf(r, now), Result: r}
 	}
 	return s.AppendRecords(recs...)
 }
@@ -100,7 +100,7 @@ var inProcess sync.Mutex
 // whole lines followed by fsync, under an exclusive lock. A failed write is
 // truncated away; a crash can leave at most a torn last line, which the
 // next append terminates so that it starts on a line of its own.
-func (s *Store) AppendRecords(recs ...golden.HistoryRecord) error {
+func (s *Store) AppendRecords(recs ...Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -193,7 +193,7 @@ func (s *Store) lock(f *os.File, exclusive bool) error {
 // *RecordError per record that could not be read (torn, damaged, from a
 // newer tool). err is for the file as a whole; a missing file is an error
 // satisfying errors.Is(err, fs.ErrNotExist).
-func (s *Store) Read() (recs []golden.HistoryRecord, bad []*RecordError, err error) {
+func (s *Store) Read() (recs []Record, bad []*RecordError, err error) {
 	f, err := os.Open(s.path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("history: %w", err)

@@ -16,7 +16,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
+	"github.com/edgeval/edgeval/precision"
 )
 
 // childEnv, when set, makes the test binary an appender child (see
@@ -49,7 +50,7 @@ func appendChild(spec string) error {
 		return err
 	}
 	for i := range n {
-		if err := s.Append(sample(fmt.Sprintf("%s/%d", parts[1], i), golden.VerdictPass, 1e-6)); err != nil {
+		if err := s.Append(sample(fmt.Sprintf("%s/%d", parts[1], i), compare.VerdictPass, 1e-6)); err != nil {
 			return err
 		}
 	}
@@ -57,16 +58,16 @@ func appendChild(spec string) error {
 }
 
 // sample returns a plausible result; model names the model file.
-func sample(model, verdict string, maxAbs float64) *golden.Result {
+func sample(model, verdict string, maxAbs float64) *compare.Result {
 	seed := uint64(7)
-	return &golden.Result{
-		SchemaVersion: golden.SchemaVersion, Verdict: verdict, Model: "/models/" + model, ModelHash: "ab12",
-		Precision: golden.Float32, Device: "host", Runtime: golden.RuntimeInfo{Name: "litert-wasm", Version: "2.5.3"},
+	return &compare.Result{
+		SchemaVersion: compare.SchemaVersion, Verdict: verdict, Model: "/models/" + model, ModelHash: "ab12",
+		Precision: precision.Float32, Device: "host", Runtime: compare.RuntimeInfo{Name: "litert-wasm", Version: "2.5.3"},
 		Samples: 4, Seed: &seed, Tool: "validate test", Time: "2026-01-02T03:04:05Z",
-		Outputs: []golden.OutputResult{{Name: "dense", Shape: []int{4, 10},
-			Metrics:   golden.Metrics{MaxAbs: maxAbs, Cosine: 1, PSNRdB: 120, RefRange: 3},
-			Tolerance: golden.Tolerance{Precision: golden.Float32, MaxAbs: 3e-4, MinCosine: 0.99999}, Pass: verdict == golden.VerdictPass}},
-		LatencyMS: golden.Latency{Min: 0.1, P50: 0.12, P90: 0.13, Max: 0.2, Mean: 0.125},
+		Outputs: []compare.OutputResult{{Name: "dense", Shape: []int{4, 10},
+			Metrics:   compare.Metrics{MaxAbs: maxAbs, Cosine: 1, PSNRdB: 120, RefRange: 3},
+			Tolerance: compare.Tolerance{Precision: precision.Float32, MaxAbs: 3e-4, MinCosine: 0.99999}, Pass: verdict == compare.VerdictPass}},
+		LatencyMS: compare.Latency{Min: 0.1, P50: 0.12, P90: 0.13, Max: 0.2, Mean: 0.125},
 	}
 }
 
@@ -79,7 +80,7 @@ func newStore(t *testing.T) *Store {
 
 func TestRoundTrip(t *testing.T) {
 	s := newStore(t)
-	a, b, c := sample("a.h5", golden.VerdictPass, 1e-7), sample("b.h5", golden.VerdictFail, 0.5), sample("c.h5", golden.VerdictError, 0)
+	a, b, c := sample("a.h5", compare.VerdictPass, 1e-7), sample("b.h5", compare.VerdictFail, 0.5), sample("c.h5", compare.VerdictError, 0)
 	c.Error, c.Outputs = "device rpi4: connection refused", nil
 	before := time.Now().UTC()
 	require.NoError(t, s.Append(a))
@@ -89,12 +90,12 @@ func TestRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, bad)
 	require.Len(t, recs, 3)
-	for i, want := range []*golden.Result{a, b, c} {
+	for i, want := range []*compare.Result{a, b, c} {
 		assert.Equal(t, want, recs[i].Result, "record %d", i)
 		k := recs[i].Key
 		assert.Equal(t, want.Model, k.Model)
 		assert.Equal(t, "ab12", k.ModelSHA256)
-		assert.Equal(t, golden.Float32, k.Precision)
+		assert.Equal(t, precision.Float32, k.Precision)
 		assert.Equal(t, "host", k.Device)
 		assert.Equal(t, "litert-wasm", k.Runtime)
 		assert.Equal(t, "2.5.3", k.RuntimeVersion)
@@ -115,7 +116,7 @@ func TestReadMissing(t *testing.T) {
 
 func TestKeyModelIsAbsolute(t *testing.T) {
 	s := newStore(t)
-	r := sample("x.h5", golden.VerdictPass, 0)
+	r := sample("x.h5", compare.VerdictPass, 0)
 	r.Model = "rel/model.h5"
 	require.NoError(t, s.Append(r))
 	recs, _, err := s.Read()
@@ -132,8 +133,8 @@ func TestKeyModelIsAbsolute(t *testing.T) {
 // reported, and the next append starts on its own line.
 func TestTornLastRecord(t *testing.T) {
 	s := newStore(t)
-	require.NoError(t, s.Append(sample("a.h5", golden.VerdictPass, 0)))
-	require.NoError(t, s.Append(sample("b.h5", golden.VerdictPass, 0)))
+	require.NoError(t, s.Append(sample("a.h5", compare.VerdictPass, 0)))
+	require.NoError(t, s.Append(sample("b.h5", compare.VerdictPass, 0)))
 	b, err := os.ReadFile(s.Path())
 	require.NoError(t, err)
 	first := bytes.IndexByte(b, '\n') + 1
@@ -151,7 +152,7 @@ func TestTornLastRecord(t *testing.T) {
 	assert.Contains(t, bad[0].Error(), "history.jsonl:2 (byte ")
 	assert.Contains(t, bad[0].Error(), "interrupted write")
 
-	require.NoError(t, s.Append(sample("c.h5", golden.VerdictPass, 0)))
+	require.NoError(t, s.Append(sample("c.h5", compare.VerdictPass, 0)))
 	recs, bad, err = s.Read()
 	require.NoError(t, err)
 	require.Len(t, recs, 2, "the append after the crash is readable")
@@ -183,7 +184,7 @@ func TestDamagedRecords(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t)
 			for _, m := range []string{"a.h5", "b.h5", "c.h5"} {
-				require.NoError(t, s.Append(sample(m, golden.VerdictPass, 0)))
+				require.NoError(t, s.Append(sample(m, compare.VerdictPass, 0)))
 			}
 			b, err := os.ReadFile(s.Path())
 			require.NoError(t, err)
@@ -248,7 +249,7 @@ func TestConcurrentProcesses(t *testing.T) {
 // append waits and then gives up with a clear error.
 func TestLockTimeout(t *testing.T) {
 	s := newStore(t)
-	require.NoError(t, s.Append(sample("a.h5", golden.VerdictPass, 0)))
+	require.NoError(t, s.Append(sample("a.h5", compare.VerdictPass, 0)))
 	f, err := os.Open(s.Path())
 	require.NoError(t, err)
 	defer f.Close()
@@ -258,14 +259,14 @@ func TestLockTimeout(t *testing.T) {
 		t.Fatal("could not take the lock")
 	}
 	s.LockTimeout = 100 * time.Millisecond
-	err = s.Append(sample("b.h5", golden.VerdictPass, 0))
+	err = s.Append(sample("b.h5", compare.VerdictPass, 0))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "still locked by another process")
 	_, _, err = s.Read()
 	assert.Error(t, err, "a reader waits for a writer too")
 
 	require.NoError(t, unlockFile(f))
-	require.NoError(t, s.Append(sample("b.h5", golden.VerdictPass, 0)))
+	require.NoError(t, s.Append(sample("b.h5", compare.VerdictPass, 0)))
 	recs, _, err := s.Read()
 	require.NoError(t, err)
 	assert.Len(t, recs, 2)
@@ -294,7 +295,7 @@ func TestDefaultPath(t *testing.T) {
 
 func TestFilter(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	k := golden.HistoryKey{Model: "/m/dir/net.h5", Precision: golden.Float32, Device: "rpi4", Time: now}
+	k := Key{Model: "/m/dir/net.h5", Precision: precision.Float32, Device: "rpi4", Time: now}
 	tests := []struct {
 		name string
 		f    Filter
@@ -308,7 +309,7 @@ func TestFilter(t *testing.T) {
 		{"other model", Filter{Model: "other.h5"}, false},
 		{"device", Filter{Device: "rpi4"}, true},
 		{"other device", Filter{Device: "host"}, false},
-		{"precision", Filter{Precision: golden.Int8}, false},
+		{"precision", Filter{Precision: precision.Int8}, false},
 		{"since before", Filter{Since: now.Add(-time.Hour)}, true},
 		{"since after", Filter{Since: now.Add(time.Hour)}, false},
 	}
@@ -324,7 +325,7 @@ func TestInit(t *testing.T) {
 	require.NoError(t, err, "an initialised history is an empty one")
 	assert.Empty(t, recs)
 	assert.Empty(t, bad)
-	require.NoError(t, s.Append(sample("a.h5", golden.VerdictPass, 0)))
+	require.NoError(t, s.Append(sample("a.h5", compare.VerdictPass, 0)))
 	require.NoError(t, s.Init(), "Init keeps what is there")
 	recs, _, err = s.Read()
 	require.NoError(t, err)

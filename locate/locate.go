@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/converter/passes"
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/internal/bug"
+	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/reference"
 	"github.com/edgeval/edgeval/reference/ref64"
 	"github.com/edgeval/edgeval/runtime"
@@ -17,18 +19,18 @@ import (
 )
 
 // Finding is where the first divergence is.
-type Finding = golden.Divergence
+type Finding = compare.Divergence
 
 // compareValue compares two tensors of one value under the float32 policy,
 // raised to the value's float32 noise floor (noise: max |float32 − float64
 // reference| of this value; 0 when unknown), so a change that float32
 // rounding explains is never blamed.
-func compareValue(ref, dev *tensor.Tensor, noise float64) (golden.Metrics, golden.Tolerance, bool, error) {
-	m, err := golden.Compare(ref.Float32s(), dev.Float32s(), ref.Shape)
+func compareValue(ref, dev *tensor.Tensor, noise float64) (compare.Metrics, compare.Tolerance, bool, error) {
+	m, err := compare.Compare(ref.Float32s(), dev.Float32s(), ref.Shape)
 	if err != nil {
-		return m, golden.Tolerance{}, false, err
+		return m, compare.Tolerance{}, false, err
 	}
-	tol, err := golden.ToleranceFor(golden.Float32, m.RefRange, 0)
+	tol, err := compare.ToleranceFor(precision.Float32, m.RefRange, 0)
 	if err != nil {
 		return m, tol, false, err
 	}

@@ -5,23 +5,25 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/edgeval/edgeval/golden"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/edgeval/edgeval/compare"
+	"github.com/edgeval/edgeval/precision"
 )
 
-func sampleResults() (*golden.Result, *golden.Result) {
+func sampleResults() (*compare.Result, *compare.Result) {
 	one := 1.0
-	pass := &golden.Result{
-		Verdict: golden.VerdictPass, Model: "m.h5", Precision: golden.Float32, Device: "host",
-		Runtime: golden.RuntimeInfo{Name: "litert-wasm", Version: "2.5.3"}, Samples: 4,
-		Outputs: []golden.OutputResult{{Name: "dense", Shape: []int{4, 10}, Metrics: golden.Metrics{MaxAbs: 1e-7, Cosine: 1, Top1Agreement: &one}, Pass: true}},
+	pass := &compare.Result{
+		Verdict: compare.VerdictPass, Model: "m.h5", Precision: precision.Float32, Device: "host",
+		Runtime: compare.RuntimeInfo{Name: "litert-wasm", Version: "2.5.3"}, Samples: 4,
+		Outputs: []compare.OutputResult{{Name: "dense", Shape: []int{4, 10}, Metrics: compare.Metrics{MaxAbs: 1e-7, Cosine: 1, Top1Agreement: &one}, Pass: true}},
 	}
-	fail := &golden.Result{
-		Verdict: golden.VerdictFail, Model: "bad|<model>.h5", Precision: golden.Float32, Device: "rpi4",
-		Runtime: golden.RuntimeInfo{Name: "tflite-c", Version: "2.17.1"}, Samples: 2,
-		Outputs:    []golden.OutputResult{{Name: "out", Shape: []int{2, 2}, Metrics: golden.Metrics{MaxAbs: 0.5, Cosine: 0.2}, Why: []string{"max abs error 0.5 > tolerance 1e-05"}}},
-		Divergence: &golden.Divergence{Stage: "layer", Node: "conv2d_3", Op: "Conv2D", Value: "activation_3"},
+	fail := &compare.Result{
+		Verdict: compare.VerdictFail, Model: "bad|<model>.h5", Precision: precision.Float32, Device: "rpi4",
+		Runtime: compare.RuntimeInfo{Name: "tflite-c", Version: "2.17.1"}, Samples: 2,
+		Outputs:    []compare.OutputResult{{Name: "out", Shape: []int{2, 2}, Metrics: compare.Metrics{MaxAbs: 0.5, Cosine: 0.2}, Why: []string{"max abs error 0.5 > tolerance 1e-05"}}},
+		Divergence: &compare.Divergence{Stage: "layer", Node: "conv2d_3", Op: "Conv2D", Value: "activation_3"},
 	}
 	return pass, fail
 }
@@ -50,7 +52,7 @@ func TestHTML(t *testing.T) {
 
 func TestJUnit(t *testing.T) {
 	pass, fail := sampleResults()
-	broken := &golden.Result{Verdict: golden.VerdictError, Model: "x.h5", Device: "coral", Error: "device coral: connection refused"}
+	broken := &compare.Result{Verdict: compare.VerdictError, Model: "x.h5", Device: "coral", Error: "device coral: connection refused"}
 	var b strings.Builder
 	require.NoError(t, JUnit(&b, pass, fail, broken))
 	var doc junitSuites

@@ -7,13 +7,14 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
+	"github.com/edgeval/edgeval/history"
 )
 
 // worst returns the output whose max abs error is largest relative to its
 // tolerance, and its description: "0.012×tol (out)", or the bare error when
 // the output has no tolerance; "–" when r has no outputs.
-func worstString(r *golden.Result) string {
+func worstString(r *compare.Result) string {
 	desc, ratio := "–", -1.0
 	for _, o := range r.Outputs {
 		q, d := o.Metrics.MaxAbs, fmt.Sprintf("%.3g (%s)", o.Metrics.MaxAbs, o.Name)
@@ -29,7 +30,7 @@ func worstString(r *golden.Result) string {
 }
 
 // latencyString is the p50 latency, or "–" when the run has none.
-func latencyString(l golden.Latency) string {
+func latencyString(l compare.Latency) string {
 	if l.P50 <= 0 {
 		return "–"
 	}
@@ -38,7 +39,7 @@ func latencyString(l golden.Latency) string {
 
 // problem is what went wrong with r in one line: its error, or its
 // failing outputs.
-func problem(r *golden.Result) string {
+func problem(r *compare.Result) string {
 	if r.Error != "" {
 		s, _, _ := strings.Cut(r.Error, "\n")
 		return s
@@ -52,7 +53,7 @@ func problem(r *golden.Result) string {
 	return strings.Join(names, ", ")
 }
 
-func runtimeName(r golden.RuntimeInfo) string {
+func runtimeName(r compare.RuntimeInfo) string {
 	s := strings.TrimSpace(r.Name + " " + r.Version)
 	if r.Delegate != "" && r.Delegate != "none" {
 		s += " +" + r.Delegate
@@ -66,7 +67,7 @@ func runtimeName(r golden.RuntimeInfo) string {
 // HistoryText writes stored results as a table, one line each: when,
 // model, precision, device, runtime, verdict, the worst output's error
 // against its tolerance and latency p50.
-func HistoryText(w io.Writer, recs []golden.HistoryRecord) error {
+func HistoryText(w io.Writer, recs []history.Record) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "time (UTC)\tmodel\tprecision\tdevice\truntime\tverdict\tworst max abs\tp50 ms\tsha256")
 	for _, rec := range recs {

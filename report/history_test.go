@@ -9,15 +9,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
+	"github.com/edgeval/edgeval/history"
+	"github.com/edgeval/edgeval/precision"
 )
 
 func TestHistoryText(t *testing.T) {
 	pass, fail := sampleResults()
 	when := time.Date(2026, 3, 1, 2, 3, 4, 0, time.UTC)
-	recs := []golden.HistoryRecord{
-		{Key: golden.HistoryKey{Model: "/m/m.h5", ModelSHA256: "0123456789abcdef", Precision: golden.Float32, Device: "host", Time: when}, Result: pass},
-		{Key: golden.HistoryKey{Model: "/m/bad.h5", Precision: golden.Float32, Device: "rpi4", Time: when.Add(time.Hour)}, Result: fail},
+	recs := []history.Record{
+		{Key: history.Key{Model: "/m/m.h5", ModelSHA256: "0123456789abcdef", Precision: precision.Float32, Device: "host", Time: when}, Result: pass},
+		{Key: history.Key{Model: "/m/bad.h5", Precision: precision.Float32, Device: "rpi4", Time: when.Add(time.Hour)}, Result: fail},
 	}
 	var b strings.Builder
 	require.NoError(t, HistoryText(&b, recs))
@@ -30,8 +32,8 @@ func TestHistoryText(t *testing.T) {
 func TestSuiteReports(t *testing.T) {
 	pass, fail := sampleResults()
 	pass.Outputs[0].Tolerance.MaxAbs = 1e-5
-	broken := &golden.Result{Verdict: golden.VerdictError, Model: "x.h5", Precision: golden.Float16, Device: "coral", Error: "--precision \"float16\": not implemented\nmore"}
-	results := []*golden.Result{pass, fail, broken}
+	broken := &compare.Result{Verdict: compare.VerdictError, Model: "x.h5", Precision: precision.Float16, Device: "coral", Error: "--precision \"float16\": not implemented\nmore"}
+	results := []*compare.Result{pass, fail, broken}
 
 	var b strings.Builder
 	require.NoError(t, SuiteText(&b, results))
@@ -49,16 +51,16 @@ func TestSuiteReports(t *testing.T) {
 	assert.Equal(t, Tally{Pass: 1, Fail: 1, Error: 1}, Count(results))
 }
 
-func regressionReport() *golden.RegressionReport {
+func regressionReport() *history.RegressionReport {
 	pass, fail := sampleResults()
 	fail.Model = "/m/a<b>.h5"
 	when := time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
-	base := golden.HistoryRecord{Key: golden.HistoryKey{Model: "/m/a<b>.h5", Time: when}, Result: pass}
-	latest := golden.HistoryRecord{Key: golden.HistoryKey{Model: "/m/a<b>.h5", Time: when.Add(24 * time.Hour)}, Result: fail}
-	return &golden.RegressionReport{Baseline: "last-pass", Comparisons: []golden.Comparison{
-		{Model: "/m/a<b>.h5", Precision: golden.Float32, Device: "rpi4", Status: golden.StatusRegressed, Runs: 2, Latest: latest, Baseline: &base,
-			Findings: []golden.Finding{{Kind: golden.FindingVerdict, Message: "verdict pass → fail"}}, Notes: []string{"runtime changed (a → b)"}},
-		{Model: "/m/ok.h5", Precision: golden.Float32, Device: "host", Status: golden.StatusNew, Runs: 1, Latest: base},
+	base := history.Record{Key: history.Key{Model: "/m/a<b>.h5", Time: when}, Result: pass}
+	latest := history.Record{Key: history.Key{Model: "/m/a<b>.h5", Time: when.Add(24 * time.Hour)}, Result: fail}
+	return &history.RegressionReport{Baseline: "last-pass", Comparisons: []history.Comparison{
+		{Model: "/m/a<b>.h5", Precision: precision.Float32, Device: "rpi4", Status: history.StatusRegressed, Runs: 2, Latest: latest, Baseline: &base,
+			Findings: []history.Finding{{Kind: history.FindingVerdict, Message: "verdict pass → fail"}}, Notes: []string{"runtime changed (a → b)"}},
+		{Model: "/m/ok.h5", Precision: precision.Float32, Device: "host", Status: history.StatusNew, Runs: 1, Latest: base},
 	}}
 }
 

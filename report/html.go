@@ -4,7 +4,7 @@ import (
 	"html/template"
 	"io"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
 )
 
 var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
@@ -14,7 +14,7 @@ var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return template.HTMLEscapeString(formatPct(*p))
 	},
-	"misread": func() string { return golden.ReferenceMisread },
+	"misread": func() string { return compare.ReferenceMisread },
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>edgeval: {{.Model}}</title>
 <style>
@@ -40,4 +40,4 @@ precision {{.Precision}}, {{.Samples}} samples, latency p50 {{printf "%.3f" .Lat
 `))
 
 // HTML writes r as a standalone HTML page.
-func HTML(w io.Writer, r *golden.Result) error { return htmlPage.Execute(w, r) }
+func HTML(w io.Writer, r *compare.Result) error { return htmlPage.Execute(w, r) }

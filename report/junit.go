@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
 )
 
 type junitSuites struct {
@@ -39,7 +39,7 @@ type junitProblem struct {
 // JUnit writes results as JUnit XML: one test suite per result (model on a
 // device), one test case per output. A run that could not finish is one
 // case with an error, so CI never shows it as passed.
-func JUnit(w io.Writer, results ...*golden.Result) error {
+func JUnit(w io.Writer, results ...*compare.Result) error {
 	var doc junitSuites
 	for _, r := range results {
 		s := junitSuite{Name: fmt.Sprintf("%s on %s (%s)", r.Model, r.Device, r.Precision), Time: fmt.Sprintf("%.3f", r.LatencyMS.Mean*float64(r.Samples)/1000)}
@@ -64,12 +64,12 @@ func JUnit(w io.Writer, results ...*golden.Result) error {
 				for _, o := range fc.Outputs {
 					body = append(body, fmt.Sprintf("%s: max_abs=%g tolerance=%g cosine=%g %s", o.Name, o.Metrics.MaxAbs, o.Tolerance.MaxAbs, o.Metrics.Cosine, strings.Join(o.Why, "; ")))
 				}
-				c.Failure = &junitProblem{Message: golden.ReferenceMisread, Body: strings.Join(body, "\n")}
+				c.Failure = &junitProblem{Message: compare.ReferenceMisread, Body: strings.Join(body, "\n")}
 				s.Failures++
 			}
 			s.Cases = append(s.Cases, c)
 		}
-		if r.Verdict == golden.VerdictError || len(r.Outputs) == 0 {
+		if r.Verdict == compare.VerdictError || len(r.Outputs) == 0 {
 			s.Cases = append(s.Cases, junitCase{Name: "run", ClassName: class, Time: "0", Error: &junitProblem{Message: r.Error, Body: r.Error}})
 			s.Errors++
 		}

@@ -5,14 +5,14 @@ import (
 	"io"
 	"strings"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
 )
 
 // Markdown writes r as a Markdown section: a heading with the verdict, the
 // device and runtime, and one table row per output.
-func Markdown(w io.Writer, r *golden.Result) error {
+func Markdown(w io.Writer, r *compare.Result) error {
 	var b strings.Builder
-	icon := map[string]string{golden.VerdictPass: "✅ PASS", golden.VerdictFail: "❌ FAIL", golden.VerdictError: "⚠️ ERROR"}[r.Verdict]
+	icon := map[string]string{compare.VerdictPass: "✅ PASS", compare.VerdictFail: "❌ FAIL", compare.VerdictError: "⚠️ ERROR"}[r.Verdict]
 	fmt.Fprintf(&b, "### %s — %s\n\n", mdEscape(r.Model), icon)
 	fmt.Fprintf(&b, "- device: `%s`, runtime: %s %s", r.Device, r.Runtime.Name, r.Runtime.Version)
 	if r.Runtime.Delegate != "" && r.Runtime.Delegate != "none" {
@@ -24,7 +24,7 @@ func Markdown(w io.Writer, r *golden.Result) error {
 		if fc.Pass {
 			fmt.Fprintf(&b, "- framework: the Go reference agrees with the framework's outputs (`%s`)\n", mdEscape(fc.File))
 		} else {
-			fmt.Fprintf(&b, "- framework: **%s**\n", mdEscape(golden.ReferenceMisread))
+			fmt.Fprintf(&b, "- framework: **%s**\n", mdEscape(compare.ReferenceMisread))
 		}
 		for _, o := range fc.Outputs {
 			fmt.Fprintf(&b, "  - %s: max abs %.3g (tolerance %.3g), cosine %.6f\n", mdEscape(o.Name), o.Metrics.MaxAbs, o.Tolerance.MaxAbs, o.Metrics.Cosine)

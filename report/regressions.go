@@ -9,7 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/history"
 )
 
 // regressionRow is one comparison as the renderers show it.
@@ -19,7 +19,7 @@ type regressionRow struct {
 	Findings, Notes                                                []string
 }
 
-func regressionRows(rep *golden.RegressionReport) []regressionRow {
+func regressionRows(rep *history.RegressionReport) []regressionRow {
 	rows := make([]regressionRow, 0, len(rep.Comparisons))
 	for _, c := range rep.Comparisons {
 		row := regressionRow{
@@ -39,11 +39,11 @@ func regressionRows(rep *golden.RegressionReport) []regressionRow {
 }
 
 // describeRun is a stored result in a few words: verdict and when.
-func describeRun(r golden.HistoryRecord) string {
+func describeRun(r history.Record) string {
 	return fmt.Sprintf("%s %s", r.Result.Verdict, r.Key.Time.UTC().Format("2006-01-02 15:04"))
 }
 
-func regressionHeadline(rep *golden.RegressionReport) string {
+func regressionHeadline(rep *history.RegressionReport) string {
 	n := rep.Regressions()
 	if n == 0 {
 		return fmt.Sprintf("no regressions in %d series (baseline %s)", len(rep.Comparisons), rep.Baseline)
@@ -53,7 +53,7 @@ func regressionHeadline(rep *golden.RegressionReport) string {
 
 // RegressionsText writes a regression report as a table, one line per
 // (model, precision, device), then the findings of each regressed series.
-func RegressionsText(w io.Writer, rep *golden.RegressionReport) error {
+func RegressionsText(w io.Writer, rep *history.RegressionReport) error {
 	rows := regressionRows(rep)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "model\tprecision\tdevice\tstatus\truns\tbaseline\tlatest\tworst max abs\tp50 ms")
@@ -83,7 +83,7 @@ func RegressionsText(w io.Writer, rep *golden.RegressionReport) error {
 
 // RegressionsMarkdown writes a regression report as Markdown: a heading
 // with the count, a table of every series, and the findings.
-func RegressionsMarkdown(w io.Writer, rep *golden.RegressionReport) error {
+func RegressionsMarkdown(w io.Writer, rep *history.RegressionReport) error {
 	var b strings.Builder
 	icon := "✅"
 	if rep.Regressions() > 0 {
@@ -94,7 +94,7 @@ func RegressionsMarkdown(w io.Writer, rep *golden.RegressionReport) error {
 	rows := regressionRows(rep)
 	for _, r := range rows {
 		status := r.Status
-		if status == golden.StatusRegressed {
+		if status == history.StatusRegressed {
 			status = "**REGRESSED**"
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %s | %s | %s | %s |\n", mdEscape(r.Model), r.Precision, mdEscape(r.Device), status,
@@ -134,7 +134,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;tex
 `))
 
 // RegressionsHTML writes a regression report as a standalone HTML page.
-func RegressionsHTML(w io.Writer, rep *golden.RegressionReport) error {
+func RegressionsHTML(w io.Writer, rep *history.RegressionReport) error {
 	return regressionsPage.Execute(w, struct {
 		Headline string
 		Rows     []regressionRow
@@ -144,7 +144,7 @@ func RegressionsHTML(w io.Writer, rep *golden.RegressionReport) error {
 // RegressionsJUnit writes a regression report as JUnit XML for CI: one
 // test suite, one test case per (model, precision, device), failed when
 // the series regressed.
-func RegressionsJUnit(w io.Writer, rep *golden.RegressionReport) error {
+func RegressionsJUnit(w io.Writer, rep *history.RegressionReport) error {
 	s := junitSuite{Name: "edgeval regressions (baseline " + rep.Baseline + ")", Time: "0"}
 	for _, r := range regressionRows(rep) {
 		c := junitCase{Name: fmt.Sprintf("%s (%s)", r.Model, r.Precision), ClassName: "edgeval.regressions." + r.Device, Time: "0"}

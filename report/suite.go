@@ -7,7 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
 )
 
 // Tally counts results by verdict.
@@ -15,13 +15,13 @@ type Tally struct{ Pass, Fail, Error int }
 
 // Count tallies results; a "pass" whose outputs do not all pass counts as
 // a failure.
-func Count(results []*golden.Result) Tally {
+func Count(results []*compare.Result) Tally {
 	var t Tally
 	for _, r := range results {
 		switch {
 		case r.Passed():
 			t.Pass++
-		case r.Verdict == golden.VerdictError:
+		case r.Verdict == compare.VerdictError:
 			t.Error++
 		default:
 			t.Fail++
@@ -37,7 +37,7 @@ func (t Tally) String() string {
 
 // SuiteText writes a suite's results as a table, one line per model,
 // precision and device, then the tally.
-func SuiteText(w io.Writer, results []*golden.Result) error {
+func SuiteText(w io.Writer, results []*compare.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "model\tprecision\tdevice\truntime\tverdict\tworst max abs\tp50 ms\tproblem")
 	for _, r := range results {
@@ -53,7 +53,7 @@ func SuiteText(w io.Writer, results []*golden.Result) error {
 
 // SuiteMarkdown writes a suite's results as Markdown: a heading with the
 // tally, a summary table, then each result's section (see Markdown).
-func SuiteMarkdown(w io.Writer, title string, results []*golden.Result) error {
+func SuiteMarkdown(w io.Writer, title string, results []*compare.Result) error {
 	var b strings.Builder
 	t := Count(results)
 	icon := "✅"
@@ -66,7 +66,7 @@ func SuiteMarkdown(w io.Writer, title string, results []*golden.Result) error {
 	fmt.Fprintf(&b, "## %s — %s %s\n\n", mdEscape(title), icon, t)
 	b.WriteString("| model | precision | device | runtime | result | worst max abs | p50 ms |\n|---|---|---|---|---|---|---|\n")
 	for _, r := range results {
-		res := map[string]string{golden.VerdictPass: "✅ pass", golden.VerdictFail: "❌ fail", golden.VerdictError: "⚠️ error"}[r.Verdict]
+		res := map[string]string{compare.VerdictPass: "✅ pass", compare.VerdictFail: "❌ fail", compare.VerdictError: "⚠️ error"}[r.Verdict]
 		if p := problem(r); p != "" {
 			res += ": " + mdEscape(truncate(p, 120))
 		}

@@ -6,12 +6,12 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
 )
 
 // Text writes a readable summary of r: the verdict, the runtime, one row per
 // output with its metrics, tolerance and PASS/FAIL, and latency.
-func Text(w io.Writer, r *golden.Result) error {
+func Text(w io.Writer, r *compare.Result) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "model     %s", r.Model)
 	if r.TFLite != "" {
@@ -69,7 +69,7 @@ func Text(w io.Writer, r *golden.Result) error {
 			fmt.Fprintf(&b, "          %s: max abs %.3g (%.2g of range), cosine %.6f, tolerance %.3g: %s\n", o.Name, o.Metrics.MaxAbs, relTo(o.Metrics.MaxAbs, o.Metrics.RefRange), o.Metrics.Cosine, o.Tolerance.MaxAbs, res)
 		}
 		if !fc.Pass {
-			fmt.Fprintf(&b, "          %s\n", golden.ReferenceMisread)
+			fmt.Fprintf(&b, "          %s\n", compare.ReferenceMisread)
 		}
 	}
 	l := r.LatencyMS

@@ -39,7 +39,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/precision"
 )
 
 // MaxFileBytes bounds a suite file.
@@ -88,7 +88,7 @@ type Run struct {
 	// Model is the model file's path, resolved against the suite file's
 	// directory.
 	Model     string
-	Precision golden.Precision
+	Precision precision.Precision
 	Device    string
 	// Args are the validate flags of this run (not including MODEL).
 	Args []string
@@ -181,7 +181,7 @@ func Parse(path string, b []byte) (*Suite, error) {
 			return nil, fail("model name %q is already used by model %d: give one of them a 'name:'", name, prev)
 		}
 		names[name] = i + 1
-		precs := cmpOr(m.Precisions, f.Precisions, []string{string(golden.Float32)})
+		precs := cmpOr(m.Precisions, f.Precisions, []string{string(precision.Float32)})
 		devs := cmpOr(m.Devices, f.Devices, []string{"host"})
 		if err := checkList(m.Precisions, "precisions", checkPrecision); err != nil {
 			return nil, fail("%v", err)
@@ -222,7 +222,7 @@ func Parse(path string, b []byte) (*Suite, error) {
 				}
 				seen[key] = where
 				args := append(slices.Clone(base), "--precision", p, "--device", d)
-				s.Runs = append(s.Runs, Run{ID: name + "/" + p + "/" + d, Model: model, Precision: golden.Precision(p), Device: d, Args: args, Where: where})
+				s.Runs = append(s.Runs, Run{ID: name + "/" + p + "/" + d, Model: model, Precision: precision.Precision(p), Device: d, Args: args, Where: where})
 			}
 		}
 	}
@@ -281,7 +281,7 @@ func checkList(l []string, what string, check func(string) error) error {
 // knownPrecisions are the precisions golden has tolerances for; whether
 // validate can convert to each yet is its business (a refused one gives
 // an error result, not a refused suite).
-var knownPrecisions = []string{string(golden.Float32), string(golden.Float16), string(golden.Dynamic), string(golden.Int8)}
+var knownPrecisions = []string{string(precision.Float32), string(precision.Float16), string(precision.Dynamic), string(precision.Int8)}
 
 func checkPrecision(p string) error {
 	if !slices.Contains(knownPrecisions, p) {

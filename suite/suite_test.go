@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/precision"
 )
 
 func TestParse(t *testing.T) {
@@ -42,7 +42,7 @@ models:
 
 	a := s.Runs[1]
 	assert.Equal(t, "/suites/models/a.h5", a.Model, "relative to the suite file")
-	assert.Equal(t, golden.Float32, a.Precision)
+	assert.Equal(t, precision.Float32, a.Precision)
 	assert.Equal(t, "rpi4", a.Device)
 	assert.Equal(t, "/suites/nightly.yaml:5", a.Where)
 	assert.Equal(t, []string{"--inputs", "/suites/data/a.npz", "--expected", "/suites/data/a.npz", "--input-range", "0,1", "--samples", "8", "--seed", "3",
@@ -50,7 +50,7 @@ models:
 
 	b := s.Runs[3]
 	assert.Equal(t, "/abs/b.pth", b.Model)
-	assert.Equal(t, golden.Int8, b.Precision)
+	assert.Equal(t, precision.Int8, b.Precision)
 	assert.Equal(t, []string{"--arch", "/suites/b.yaml", "--nhwc-io", "--warmup", "2", "--timeout", "5s",
 		"--precision", "int8", "--device", "coral"}, b.Args)
 	assert.Equal(t, "/suites/nightly.yaml:11", b.Where)
@@ -61,7 +61,7 @@ func TestParseDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "my-suite", s.Name)
 	require.Len(t, s.Runs, 1)
-	assert.Equal(t, Run{ID: "m.h5/float32/host", Model: filepath.Join("dir", "m.h5"), Precision: golden.Float32, Device: "host",
+	assert.Equal(t, Run{ID: "m.h5/float32/host", Model: filepath.Join("dir", "m.h5"), Precision: precision.Float32, Device: "host",
 		Args: []string{"--precision", "float32", "--device", "host"}, Where: "dir/my-suite.yml:2"}, s.Runs[0])
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/report"
 	"github.com/edgeval/edgeval/tensor"
@@ -97,7 +98,7 @@ func safeName(s string) string {
 }
 
 // emitResult prints the table and writes --json and the other reports.
-func emitResult(f *validateFlags, r *golden.Result, stdout io.Writer) error {
+func emitResult(f *validateFlags, r *compare.Result, stdout io.Writer) error {
 	if f.json != "" {
 		if err := writeJSON(f.json, stdout, r); err != nil {
 			return err
@@ -105,11 +106,11 @@ func emitResult(f *validateFlags, r *golden.Result, stdout io.Writer) error {
 	}
 	renders := []struct {
 		path   string
-		render func(io.Writer, *golden.Result) error
+		render func(io.Writer, *compare.Result) error
 	}{
 		{f.markdown, report.Markdown},
 		{f.html, report.HTML},
-		{f.junit, func(w io.Writer, r *golden.Result) error { return report.JUnit(w, r) }},
+		{f.junit, func(w io.Writer, r *compare.Result) error { return report.JUnit(w, r) }},
 	}
 	for _, rd := range renders {
 		if rd.path == "" {

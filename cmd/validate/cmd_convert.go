@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/reference"
 	"github.com/edgeval/edgeval/tensor"
 )
@@ -53,7 +54,7 @@ func convertCommand() *command {
 		}
 		g := src.Graph
 		var calib golden.Samples
-		if f.precision == string(golden.Int8) {
+		if f.precision == string(precision.Int8) {
 			if calib, err = f.loadSamples(graphSpecs(g)); err != nil {
 				return err
 			}

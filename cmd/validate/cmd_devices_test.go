@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/devices/sshtest"
-	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/tensor"
 )
@@ -246,9 +246,9 @@ func TestValidateOnBoardMatchesHost(t *testing.T) {
 		out := t.TempDir()
 		stdout, stderr, code := runDev(t, "--devices", cfg, "--device", dev, "--out", out, "--json", "-", model)
 		require.Equal(t, 0, code, stderr)
-		var res golden.Result
+		var res compare.Result
 		require.NoError(t, json.Unmarshal([]byte(stdout), &res))
-		assert.Equal(t, golden.VerdictPass, res.Verdict)
+		assert.Equal(t, compare.VerdictPass, res.Verdict)
 		assert.Equal(t, dev, res.Device)
 		b, err := os.ReadFile(filepath.Join(out, "device.npz"))
 		require.NoError(t, err)
@@ -269,12 +269,12 @@ func TestValidateSeveralDevices(t *testing.T) {
 	assert.Contains(t, stdout, "== board")
 	var devs [][]byte
 	for _, dev := range []string{"host", "board"} {
-		var res golden.Result
+		var res compare.Result
 		b, err := os.ReadFile(filepath.Join(out, dev, "result.json"))
 		require.NoError(t, err)
 		require.NoError(t, json.Unmarshal(b, &res))
 		assert.Equal(t, dev, res.Device)
-		assert.Equal(t, golden.VerdictPass, res.Verdict)
+		assert.Equal(t, compare.VerdictPass, res.Verdict)
 		d, err := os.ReadFile(filepath.Join(out, dev, "device.npz"))
 		require.NoError(t, err)
 		devs = append(devs, d)

@@ -14,16 +14,17 @@ import (
 	"slices"
 	"time"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/history"
+	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/report"
 	"github.com/edgeval/edgeval/tensor"
 )
 
 // errorResult stands for a run that ended before producing a result.
-func errorResult(model string, prec golden.Precision, device string, err error) *golden.Result {
-	r := &golden.Result{
-		SchemaVersion: golden.SchemaVersion, Verdict: golden.VerdictError, Error: err.Error(), Model: model,
+func errorResult(model string, prec precision.Precision, device string, err error) *compare.Result {
+	r := &compare.Result{
+		SchemaVersion: compare.SchemaVersion, Verdict: compare.VerdictError, Error: err.Error(), Model: model,
 		Precision: prec, Device: device, Tool: versionString(), Time: time.Now().UTC().Format(time.RFC3339),
 	}
 	if file, err := os.Open(model); err == nil {
@@ -66,7 +67,7 @@ func historyCommand() *command {
 		fs.StringVar(&f.precision, "precision", "", "only results at this `PRECISION`")
 		fs.StringVar(&f.since, "since", "", "only results recorded in the last `AGE` (7d, 36h)")
 		fs.BoolVar(&f.asJSON, "json", false, "print JSON")
-		fs.StringVar(&f.baseline, "baseline", golden.BaselineLastPass, "regressions: the `BASELINE` to compare with: last-pass, previous, or the newest result N days older (7d)")
+		fs.StringVar(&f.baseline, "baseline", history.BaselineLastPass, "regressions: the `BASELINE` to compare with: last-pass, previous, or the newest result N days older (7d)")
 		fs.StringVar(&f.markdown, "markdown", "", "regressions: also write the report as Markdown to `FILE`")
 		fs.StringVar(&f.html, "html", "", "regressions: also write the report as a standalone HTML page to `FILE`")
 		fs.StringVar(&f.junit, "junit", "", "regressions: also write JUnit XML to `FILE` (one case per model, precision and device)")
@@ -94,7 +95,7 @@ func historyCommand() *command {
 		}
 		if f.asJSON {
 			if recs == nil {
-				recs = []golden.HistoryRecord{}
+				recs = []history.Record{}
 			}
 			return writeJSON("-", stdout, recs)
 		}
@@ -110,10 +111,10 @@ func historyCommand() *command {
 // readHistory reads the history, applies the filters and orders the
 // records by recording time (a merged history may not be). Unreadable
 // records are warnings: the others are still used.
-func readHistory(f *historyFlags, stderr io.Writer) ([]golden.HistoryRecord, error) {
-	filter := history.Filter{Model: f.model, Device: f.device, Precision: golden.Precision(f.precision)}
+func readHistory(f *historyFlags, stderr io.Writer) ([]history.Record, error) {
+	filter := history.Filter{Model: f.model, Device: f.device, Precision: precision.Precision(f.precision)}
 	if f.since != "" {
-		age, err := golden.ParseAge(f.since)
+		age, err := history.ParseAge(f.since)
 		if err != nil {
 			return nil, usagef("--since: %v", err)
 		}
@@ -134,21 +135,21 @@ func readHistory(f *historyFlags, stderr io.Writer) ([]golden.HistoryRecord, err
 		fmt.Fprintf(stderr, "validate: warning: history %v\n", b)
 	}
 	recs = filter.Apply(recs)
-	slices.SortStableFunc(recs, func(x, y golden.HistoryRecord) int { return x.Key.Time.Compare(y.Key.Time) })
+	slices.SortStableFunc(recs, func(x, y history.Record) int { return x.Key.Time.Compare(y.Key.Time) })
 	return recs, nil
 }
 
 // historyRegressions reports the regressions in recs; a regression is a
 // *mismatchError (exit 1).
-func historyRegressions(f *historyFlags, recs []golden.HistoryRecord, stdout io.Writer) error {
-	b, err := golden.ParseBaseline(f.baseline)
+func historyRegressions(f *historyFlags, recs []history.Record, stdout io.Writer) error {
+	b, err := history.ParseBaseline(f.baseline)
 	if err != nil {
 		return usagef("--baseline: %v", err)
 	}
-	rep := golden.FindRegressions(recs, b, golden.DefaultThresholds)
+	rep := history.FindRegressions(recs, b, history.DefaultThresholds)
 	renders := []struct {
 		path   string
-		render func(io.Writer, *golden.RegressionReport) error
+		render func(io.Writer, *history.RegressionReport) error
 	}{
 		{f.markdown, report.RegressionsMarkdown},
 		{f.html, report.RegressionsHTML},
@@ -196,7 +197,7 @@ func writeFile(path string, b []byte) error {
 // recordHistory appends a validation's result to the history at path; a
 // run that stopped before producing a result is recorded as an error
 // result, so the history never misses a failure.
-func recordHistory(path, model string, f *validateFlags, res *golden.Result, runErr error) error {
+func recordHistory(path, model string, f *validateFlags, res *compare.Result, runErr error) error {
 	store, err := history.Open(path)
 	if err != nil {
 		return usagef("--history: %v", err)
@@ -206,7 +207,7 @@ func recordHistory(path, model string, f *validateFlags, res *golden.Result, run
 		if cause == nil {
 			cause = errors.New("the run left no result")
 		}
-		res = errorResult(model, golden.Precision(f.precision), f.device, cause)
+		res = errorResult(model, precision.Precision(f.precision), f.device, cause)
 	}
 	if err := store.Append(res); err != nil {
 		return fmt.Errorf("--history: %w", err)

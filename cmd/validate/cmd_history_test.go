@@ -13,9 +13,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/history"
 	"github.com/edgeval/edgeval/internal/testutil"
+	"github.com/edgeval/edgeval/precision"
 )
 
 // TestValidateHistoryFlag: the main command with --history appends its
@@ -30,7 +31,7 @@ func TestValidateHistoryFlag(t *testing.T) {
 	assert.Contains(t, stdout, "verdict   PASS", "the table is printed as without --history")
 	recs := readStore(t, hist)
 	require.Len(t, recs, 1)
-	assert.Equal(t, golden.VerdictPass, recs[0].Result.Verdict)
+	assert.Equal(t, compare.VerdictPass, recs[0].Result.Verdict)
 	assert.Equal(t, 2, recs[0].Result.Samples)
 	assert.Equal(t, acas, recs[0].Key.Model)
 
@@ -52,9 +53,9 @@ func TestValidateHistoryFlag(t *testing.T) {
 	recs = readStore(t, hist)
 	require.Len(t, recs, 3)
 	got := recs[2].Result
-	assert.Equal(t, golden.VerdictError, got.Verdict)
+	assert.Equal(t, compare.VerdictError, got.Verdict)
 	assert.Contains(t, got.Error, "int4")
-	assert.Equal(t, golden.Precision("int4"), got.Precision)
+	assert.Equal(t, precision.Precision("int4"), got.Precision)
 	assert.Equal(t, recs[0].Key.ModelSHA256, got.ModelHash, "the model is still identified")
 
 	// One record per device of a device list, the unknown one an error.
@@ -62,14 +63,14 @@ func TestValidateHistoryFlag(t *testing.T) {
 	assert.NotEqual(t, 0, code, stderr)
 	recs = readStore(t, hist)
 	require.Len(t, recs, 5)
-	byDevice := map[string]*golden.Result{} // devices run concurrently: any order
+	byDevice := map[string]*compare.Result{} // devices run concurrently: any order
 	for _, r := range recs[3:] {
 		byDevice[r.Key.Device] = r.Result
 	}
 	require.Contains(t, byDevice, "host")
 	require.Contains(t, byDevice, "nosuchboard")
-	assert.Equal(t, golden.VerdictPass, byDevice["host"].Verdict)
-	assert.Equal(t, golden.VerdictError, byDevice["nosuchboard"].Verdict)
+	assert.Equal(t, compare.VerdictPass, byDevice["host"].Verdict)
+	assert.Equal(t, compare.VerdictError, byDevice["nosuchboard"].Verdict)
 	assert.Contains(t, byDevice["nosuchboard"].Error, "nosuchboard")
 
 	// Without --history nothing is recorded.
@@ -84,14 +85,14 @@ func TestHistoryList(t *testing.T) {
 	store, err := history.Open(hist)
 	require.NoError(t, err)
 	now := time.Now()
-	mk := func(model, device, verdict string, age time.Duration) golden.HistoryRecord {
-		r := &golden.Result{SchemaVersion: golden.SchemaVersion, Verdict: verdict, Model: model, Precision: golden.Float32, Device: device}
-		return golden.HistoryRecord{Key: golden.KeyOf(r, now.Add(-age)), Result: r}
+	mk := func(model, device, verdict string, age time.Duration) history.Record {
+		r := &compare.Result{SchemaVersion: compare.SchemaVersion, Verdict: verdict, Model: model, Precision: precision.Float32, Device: device}
+		return history.Record{Key: history.KeyOf(r, now.Add(-age)), Result: r}
 	}
 	require.NoError(t, store.AppendRecords(
-		mk("/m/a.h5", "host", golden.VerdictPass, 72*time.Hour),
-		mk("/m/b.h5", "rpi4", golden.VerdictFail, 2*time.Hour),
-		mk("/m/a.h5", "rpi4", golden.VerdictError, time.Hour),
+		mk("/m/a.h5", "host", compare.VerdictPass, 72*time.Hour),
+		mk("/m/b.h5", "rpi4", compare.VerdictFail, 2*time.Hour),
+		mk("/m/a.h5", "rpi4", compare.VerdictError, time.Hour),
 	))
 
 	tests := []struct {
@@ -109,7 +110,7 @@ func TestHistoryList(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			stdout, stderr, code := runCLI(t, append([]string{"history", "--history", hist, "--json"}, tc.args...)...)
 			require.Equal(t, 0, code, stderr)
-			var recs []golden.HistoryRecord
+			var recs []history.Record
 			require.NoError(t, json.Unmarshal([]byte(stdout), &recs))
 			got := []string{}
 			for _, r := range recs {
@@ -204,7 +205,7 @@ func TestHistoryConcurrentProcesses(t *testing.T) {
 	require.Len(t, recs, procs)
 	seeds := map[uint64]bool{}
 	for _, r := range recs {
-		assert.Equal(t, golden.VerdictPass, r.Result.Verdict)
+		assert.Equal(t, compare.VerdictPass, r.Result.Verdict)
 		require.NotNil(t, r.Result.Seed)
 		seeds[*r.Result.Seed] = true
 	}

@@ -8,7 +8,7 @@ import (
 	"io"
 	"path/filepath"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/history"
 	"github.com/edgeval/edgeval/report"
 	"github.com/edgeval/edgeval/suite"
@@ -111,7 +111,7 @@ func prepareSuite(s *suite.Suite, f *suiteFlags) ([]suiteRun, error) {
 // history as soon as it is known, then prints the table and writes the
 // reports. Its error carries the suite's exit status (see suiteOutcome).
 func runSuite(ctx context.Context, s *suite.Suite, runs []suiteRun, store *history.Store, f *suiteFlags, stdout, stderr io.Writer) error {
-	results := make([]*golden.Result, 0, len(runs))
+	results := make([]*compare.Result, 0, len(runs))
 	codes := make([]int, 0, len(runs))
 	var problems []error
 	for i := range runs {
@@ -154,11 +154,11 @@ func runSuite(ctx context.Context, s *suite.Suite, runs []suiteRun, store *histo
 	}
 	if f.json != "" {
 		doc := struct {
-			SchemaVersion int              `json:"schema_version"`
-			Suite         string           `json:"suite"`
-			History       string           `json:"history"`
-			Results       []*golden.Result `json:"results"`
-		}{golden.SchemaVersion, s.Name, store.Path(), results}
+			SchemaVersion int               `json:"schema_version"`
+			Suite         string            `json:"suite"`
+			History       string            `json:"history"`
+			Results       []*compare.Result `json:"results"`
+		}{compare.SchemaVersion, s.Name, store.Path(), results}
 		if err := writeJSON(f.json, stdout, doc); err != nil {
 			problems = append(problems, err)
 		}
@@ -177,7 +177,7 @@ func runSuite(ctx context.Context, s *suite.Suite, runs []suiteRun, store *histo
 // 3 when any device or runtime failed (coverage is missing); else 2 when
 // any run had bad input (an unreadable model, a precision validate refuses);
 // else nil (0): a suite passes only when every run passed.
-func suiteOutcome(name string, results []*golden.Result, codes []int) error {
+func suiteOutcome(name string, results []*compare.Result, codes []int) error {
 	n := map[int]int{}
 	for _, c := range codes {
 		n[c]++

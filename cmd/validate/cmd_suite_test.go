@@ -12,9 +12,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/history"
 	"github.com/edgeval/edgeval/internal/testutil"
+	"github.com/edgeval/edgeval/precision"
 )
 
 // writeSuite writes a suite file into dir and returns its path.
@@ -26,7 +27,7 @@ func writeSuite(t *testing.T, dir, body string) string {
 }
 
 // readStore reads a history file and fails on damaged records.
-func readStore(t *testing.T, path string) []golden.HistoryRecord {
+func readStore(t *testing.T, path string) []history.Record {
 	t.Helper()
 	s, err := history.Open(path)
 	require.NoError(t, err)
@@ -69,10 +70,10 @@ func TestSuiteEndToEnd(t *testing.T) {
 		r := recs[i]
 		assert.Equal(t, model, r.Key.Model)
 		assert.Len(t, r.Key.ModelSHA256, 64)
-		assert.Equal(t, golden.Float32, r.Key.Precision)
+		assert.Equal(t, precision.Float32, r.Key.Precision)
 		assert.Equal(t, "host", r.Key.Device)
 		assert.Equal(t, "litert-wasm", r.Key.Runtime)
-		assert.Equal(t, golden.VerdictPass, r.Result.Verdict)
+		assert.Equal(t, compare.VerdictPass, r.Result.Verdict)
 		assert.Equal(t, 3, r.Result.Samples, "suite-wide flags apply")
 	}
 	require.NotNil(t, recs[1].Result.Seed)
@@ -97,8 +98,8 @@ func TestSuiteEndToEnd(t *testing.T) {
 
 	// A newer result of acas that fails: a regression, exit 1.
 	bad := *recs[0].Result
-	bad.Verdict = golden.VerdictFail
-	bad.Outputs = append([]golden.OutputResult(nil), bad.Outputs...)
+	bad.Verdict = compare.VerdictFail
+	bad.Outputs = append([]compare.OutputResult(nil), bad.Outputs...)
 	bad.Outputs[0].Pass = false
 	bad.Outputs[0].Metrics.MaxAbs = 10 * bad.Outputs[0].Tolerance.MaxAbs
 	bad.Outputs[0].Why = []string{"max abs error too large"}
@@ -131,7 +132,7 @@ func TestSuiteEndToEnd(t *testing.T) {
 	assert.Equal(t, 0, code, stderr)
 	stdout, stderr, code = runCLI(t, "history", "regressions", "--history", hist, "--json")
 	assert.Equal(t, 1, code, stderr)
-	var rep golden.RegressionReport
+	var rep history.RegressionReport
 	require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
 	assert.Equal(t, 1, rep.Regressions())
 }
@@ -150,13 +151,13 @@ func TestSuiteErrorEntries(t *testing.T) {
 	recs := readStore(t, hist)
 	require.Len(t, recs, 3, stderr)
 	missing, f32, i8 := recs[0].Result, recs[1].Result, recs[2].Result
-	assert.Equal(t, golden.VerdictError, missing.Verdict)
+	assert.Equal(t, compare.VerdictError, missing.Verdict)
 	assert.Contains(t, missing.Error, "no such file")
 	assert.Equal(t, filepath.Join(dir, "missing.h5"), recs[0].Key.Model)
-	assert.Equal(t, golden.VerdictPass, f32.Verdict)
-	assert.Equal(t, golden.Int8, i8.Precision)
+	assert.Equal(t, compare.VerdictPass, f32.Verdict)
+	assert.Equal(t, precision.Int8, i8.Precision)
 	want := exitBadInput
-	if i8.Verdict == golden.VerdictError {
+	if i8.Verdict == compare.VerdictError {
 		// int8 is not implemented at the time of writing: the run is
 		// refused with an error naming it.
 		assert.Contains(t, strings.ToLower(i8.Error), "int8")
@@ -200,19 +201,19 @@ func TestSuiteBadInput(t *testing.T) {
 }
 
 func TestSuiteOutcome(t *testing.T) {
-	pass := &golden.Result{Verdict: golden.VerdictPass, Outputs: []golden.OutputResult{{Pass: true}}}
-	fail := &golden.Result{Verdict: golden.VerdictFail}
-	broken := &golden.Result{Verdict: golden.VerdictError}
+	pass := &compare.Result{Verdict: compare.VerdictPass, Outputs: []compare.OutputResult{{Pass: true}}}
+	fail := &compare.Result{Verdict: compare.VerdictFail}
+	broken := &compare.Result{Verdict: compare.VerdictError}
 	tests := []struct {
 		name    string
-		results []*golden.Result
+		results []*compare.Result
 		codes   []int
 		want    int
 	}{
-		{"all pass", []*golden.Result{pass, pass}, []int{0, 0}, exitPass},
-		{"mismatch beats a device failure", []*golden.Result{fail, broken}, []int{exitMismatch, exitDevice}, exitMismatch},
-		{"device failure beats bad input", []*golden.Result{broken, broken, pass}, []int{exitBadInput, exitDevice, 0}, exitDevice},
-		{"bad input alone", []*golden.Result{broken, pass}, []int{exitBadInput, 0}, exitBadInput},
+		{"all pass", []*compare.Result{pass, pass}, []int{0, 0}, exitPass},
+		{"mismatch beats a device failure", []*compare.Result{fail, broken}, []int{exitMismatch, exitDevice}, exitMismatch},
+		{"device failure beats bad input", []*compare.Result{broken, broken, pass}, []int{exitBadInput, exitDevice, 0}, exitDevice},
+		{"bad input alone", []*compare.Result{broken, pass}, []int{exitBadInput, 0}, exitBadInput},
 		{"nothing ran", nil, nil, exitPass},
 	}
 	for _, tc := range tests {

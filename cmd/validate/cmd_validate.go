@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
 )
 
 // validateFlags are the flags of the main command, `validate MODEL`.
@@ -82,9 +82,9 @@ func validateCommand() *command {
 	return c
 }
 
-func failedOutputs(r *golden.Result) string {
+func failedOutputs(r *compare.Result) string {
 	if r.Framework != nil && !r.Framework.Pass {
-		return fmt.Sprintf("%s: %s", r.Model, golden.ReferenceMisread)
+		return fmt.Sprintf("%s: %s", r.Model, compare.ReferenceMisread)
 	}
 	var names []string
 	for _, o := range r.Outputs {

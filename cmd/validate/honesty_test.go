@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
 )
 
 // honestyCases are the corpus's honesty controls (testdata/gen: cases whose
@@ -39,7 +39,7 @@ func TestValidateHonestyPositive(t *testing.T) {
 				exp := filepath.Join(dir, m.Expected)
 				res, stderr, code := validateJSON(t, "--out", t.TempDir(), "--inputs", exp, "--expected", exp, filepath.Join(dir, m.File))
 				require.Equal(t, 0, code, stderr)
-				assert.Equal(t, golden.VerdictPass, res.Verdict)
+				assert.Equal(t, compare.VerdictPass, res.Verdict)
 				require.NotNil(t, res.Framework)
 				for _, o := range res.Framework.Outputs {
 					assert.LessOrEqual(t, o.Metrics.MaxAbs, 1e-5*o.Metrics.RefRange, "%s: the reference is within 1e-5 of range of the framework", o.Name)

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/internal/bug"
 	"github.com/edgeval/edgeval/internal/testutil"
@@ -66,7 +66,7 @@ func TestValidatePermuteLayerNorm(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			res, stderr, code := validateJSON(t, "--batch", "2", "--samples", "2", filepath.Join(dir, name))
 			require.Equal(t, exitPass, code, stderr)
-			assert.Equal(t, golden.VerdictPass, res.Verdict)
+			assert.Equal(t, compare.VerdictPass, res.Verdict)
 			assert.NotContains(t, stderr, "internal error")
 		})
 	}

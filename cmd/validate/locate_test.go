@@ -8,13 +8,15 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/converter/keras"
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/tflite"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // TestLocateInPipeline: a failed validation of our own conversion records
@@ -52,7 +54,7 @@ func TestLocateInPipeline(t *testing.T) {
 	v := &validation{
 		f: f, source: g, canonical: cg, tflite: bad, batch: 1,
 		inputs: golden.RandomInputs(specs, 2, 1, 0, 1),
-		res:    &golden.Result{},
+		res:    &compare.Result{},
 	}
 	v.locate(context.Background(), io.Discard)
 	require.NotNil(t, v.res.Divergence)

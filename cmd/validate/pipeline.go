@@ -10,11 +10,13 @@ import (
 	"time"
 
 	"github.com/edgeval/edgeval/bench"
+	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/converter/passes"
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/internal/bug"
 	"github.com/edgeval/edgeval/locate"
+	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/reference"
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/tensor"
@@ -25,7 +27,7 @@ import (
 type validation struct {
 	f         *validateFlags
 	modelPath string
-	res       *golden.Result
+	res       *compare.Result
 	tflite    []byte
 	inputs    golden.Samples // in the graph's dtypes (float32)
 	devIn     golden.Samples // as fed to the device (quantized when the model takes integers)
@@ -48,24 +50,24 @@ type validation struct {
 // result comes with an error that happened before anything could be
 // compared (bad usage, unreadable model); afterwards the result's verdict is
 // "error" when a step failed, and a repro bundle has been written.
-func validateModel(ctx context.Context, f *validateFlags, modelPath string, progress io.Writer) (*golden.Result, error) {
+func validateModel(ctx context.Context, f *validateFlags, modelPath string, progress io.Writer) (*compare.Result, error) {
 	if err := f.checkSampleFlags(); err != nil {
 		return nil, err
 	}
 	if f.batch < 1 {
 		return nil, usagef("--batch must be at least 1, got %d", f.batch)
 	}
-	prec := golden.Precision(f.precision)
+	prec := precision.Precision(f.precision)
 	if _, err := converterPrecision(f.precision); err != nil || prec == "" {
 		return nil, usagef("--precision %q: want float32, float16, dynamic or int8", f.precision)
 	}
-	if f.int8IO && (prec != golden.Int8 || f.tflite != "") {
+	if f.int8IO && (prec != precision.Int8 || f.tflite != "") {
 		return nil, usagef("--int8-io needs --precision int8 and a conversion made here (not --tflite)")
 	}
 	v := &validation{f: f, modelPath: modelPath, batch: f.batch}
 	seed := f.seed
-	v.res = &golden.Result{
-		SchemaVersion: golden.SchemaVersion, Verdict: golden.VerdictError, Model: modelPath,
+	v.res = &compare.Result{
+		SchemaVersion: compare.SchemaVersion, Verdict: compare.VerdictError, Model: modelPath,
 		Precision: prec, Device: f.device, Tool: versionString(), Time: time.Now().UTC().Format(time.RFC3339),
 	}
 	if f.inputs == "" {
@@ -134,21 +136,21 @@ func validateModel(ctx context.Context, f *validateFlags, modelPath string, prog
 
 	// From here on, a failure still leaves a result and a repro bundle.
 	if err := v.compare(ctx, prog, progress); err != nil {
-		v.res.Verdict = golden.VerdictError
+		v.res.Verdict = compare.VerdictError
 		v.res.Error = err.Error()
 		v.writeBundle(progress)
 		return v.res, err
 	}
 	if v.res.OutputsPass() {
-		v.res.Verdict = golden.VerdictPass
+		v.res.Verdict = compare.VerdictPass
 	} else {
-		v.res.Verdict = golden.VerdictFail
+		v.res.Verdict = compare.VerdictFail
 		v.locate(ctx, progress)
 	}
 	if err := v.writeArtifacts(); err != nil {
 		return v.res, err
 	}
-	if v.res.Verdict != golden.VerdictPass {
+	if v.res.Verdict != compare.VerdictPass {
 		v.writeBundle(progress)
 	}
 	return v.res, nil
@@ -178,7 +180,7 @@ func (v *validation) compare(ctx context.Context, prog *reference.Program, progr
 	}
 	defer sess.Close()
 	info := sess.Info()
-	v.res.Runtime = golden.RuntimeInfo{Name: info.Name, Version: info.Version, Delegate: info.Delegate}
+	v.res.Runtime = compare.RuntimeInfo{Name: info.Name, Version: info.Version, Delegate: info.Delegate}
 
 	inOrder, err := matchIO("input", v.inNames, sess.Inputs(), graphShapes(prog.Graph().Inputs))
 	if err != nil {
@@ -230,7 +232,7 @@ func (v *validation) compare(ctx context.Context, prog *reference.Program, progr
 		}
 		refMS = msSince(t0) / float64(len(v.inputs))
 	}
-	v.res.ReferenceMS = &golden.Latency{Min: refMS, P50: refMS, P90: refMS, Max: refMS, Mean: refMS}
+	v.res.ReferenceMS = &compare.Latency{Min: refMS, P50: refMS, P90: refMS, Max: refMS, Mean: refMS}
 
 	step(progress, "running %d samples on %s (%s %s)", len(v.inputs), f.device, info.Name, info.Version)
 	for range f.warmup {
@@ -257,7 +259,7 @@ func (v *validation) compare(ctx context.Context, prog *reference.Program, progr
 		lat = append(lat, r.Invoke)
 	}
 	sum := bench.Summarize(lat)
-	v.res.LatencyMS = golden.Latency{Min: sum.Min, P50: sum.P50, P90: sum.P90, Max: sum.Max, Mean: sum.Mean}
+	v.res.LatencyMS = compare.Latency{Min: sum.Min, P50: sum.P50, P90: sum.P90, Max: sum.Max, Mean: sum.Mean}
 
 	// Compare each output over all samples.
 	outScales := make([]float64, len(v.outNames))
@@ -276,15 +278,15 @@ func (v *validation) compare(ctx context.Context, prog *reference.Program, progr
 		if err != nil {
 			return err
 		}
-		m, err := golden.Compare(ref.Float32s(), dev.Float32s(), ref.Shape)
+		m, err := compare.Compare(ref.Float32s(), dev.Float32s(), ref.Shape)
 		if err != nil {
 			return fmt.Errorf("output %q: %w", name, err)
 		}
 		prec := v.res.Precision
 		if outScales[i] > 0 {
-			prec = golden.Int8
+			prec = precision.Int8
 		}
-		tol, err := golden.ToleranceFor(prec, m.RefRange, outScales[i])
+		tol, err := compare.ToleranceFor(prec, m.RefRange, outScales[i])
 		if err != nil {
 			return err
 		}
@@ -292,7 +294,7 @@ func (v *validation) compare(ctx context.Context, prog *reference.Program, progr
 			tol = tol.WithNoiseFloor(v.noise[i], m.RefRange)
 		}
 		ok, why := tol.Check(m)
-		v.res.Outputs = append(v.res.Outputs, golden.OutputResult{Name: name, Shape: ref.Shape, Metrics: m, Tolerance: tol, Pass: ok, Why: why})
+		v.res.Outputs = append(v.res.Outputs, compare.OutputResult{Name: name, Shape: ref.Shape, Metrics: m, Tolerance: tol, Pass: ok, Why: why})
 	}
 	return nil
 }

@@ -10,8 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/internal/testutil"
+	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/tflite"
 )
 
@@ -20,31 +21,31 @@ import (
 // carries the precision and its tolerance, which the outputs meet.
 func TestValidatePrecisions(t *testing.T) {
 	tests := []struct {
-		precision golden.Precision
+		precision precision.Precision
 		model     string
 		rng       string
 		tensor    string // a tensor type the model must hold
 	}{
-		{golden.Float16, "keras/mlcommons-tiny/vww_96.h5", "0,1", "FLOAT16"},
-		{golden.Float16, "keras/mlcommons-tiny/pretrainedResnet.h5", "0,255", "FLOAT16"},
-		{golden.Float16, "keras/mlcommons-tiny/ad01.h5", "-1,1", "FLOAT16"},
-		{golden.Dynamic, "keras/mlcommons-tiny/vww_96.h5", "0,1", "INT8"},
-		{golden.Dynamic, "keras/mlcommons-tiny/pretrainedResnet.h5", "0,255", "INT8"},
-		{golden.Int8, "keras/mlcommons-tiny/vww_96.h5", "0,1", "INT32"},
-		{golden.Int8, "keras/mlcommons-tiny/pretrainedResnet.h5", "0,255", "INT32"},
-		{golden.Int8, "keras/mlcommons-tiny/ad01.h5", "-1,1", "INT32"},
+		{precision.Float16, "keras/mlcommons-tiny/vww_96.h5", "0,1", "FLOAT16"},
+		{precision.Float16, "keras/mlcommons-tiny/pretrainedResnet.h5", "0,255", "FLOAT16"},
+		{precision.Float16, "keras/mlcommons-tiny/ad01.h5", "-1,1", "FLOAT16"},
+		{precision.Dynamic, "keras/mlcommons-tiny/vww_96.h5", "0,1", "INT8"},
+		{precision.Dynamic, "keras/mlcommons-tiny/pretrainedResnet.h5", "0,255", "INT8"},
+		{precision.Int8, "keras/mlcommons-tiny/vww_96.h5", "0,1", "INT32"},
+		{precision.Int8, "keras/mlcommons-tiny/pretrainedResnet.h5", "0,255", "INT32"},
+		{precision.Int8, "keras/mlcommons-tiny/ad01.h5", "-1,1", "INT32"},
 	}
 	for _, tc := range tests {
 		t.Run(string(tc.precision)+"/"+filepath.Base(tc.model), func(t *testing.T) {
 			out := t.TempDir()
 			res, stderr, code := validateJSON(t, "--out", out, "--precision", string(tc.precision), "--input-range", tc.rng, testutil.Fixture(t, tc.model))
 			require.Equal(t, 0, code, stderr)
-			assert.Equal(t, golden.VerdictPass, res.Verdict)
+			assert.Equal(t, compare.VerdictPass, res.Verdict)
 			assert.Equal(t, tc.precision, res.Precision)
 			require.NotEmpty(t, res.Outputs)
 			for _, o := range res.Outputs {
 				assert.Equal(t, tc.precision, o.Tolerance.Precision, "the tolerance of the output's precision")
-				want, err := golden.ToleranceFor(tc.precision, o.Metrics.RefRange, 0)
+				want, err := compare.ToleranceFor(tc.precision, o.Metrics.RefRange, 0)
 				require.NoError(t, err)
 				assert.InDelta(t, want.MaxAbs, o.Tolerance.MaxAbs, 1e-12)
 				assert.True(t, o.Pass, "%s: %v", o.Name, o.Why)
@@ -101,7 +102,7 @@ func TestValidateInt8IO(t *testing.T) {
 	out := t.TempDir()
 	res, stderr, code := validateJSON(t, "--out", out, "--precision", "int8", "--int8-io", "--input-range", "0,1", testutil.Fixture(t, "keras/mlcommons-tiny/vww_96.h5"))
 	require.Equal(t, 0, code, stderr)
-	assert.Equal(t, golden.VerdictPass, res.Verdict)
+	assert.Equal(t, compare.VerdictPass, res.Verdict)
 	b, err := os.ReadFile(filepath.Join(out, "model.tflite"))
 	require.NoError(t, err)
 	m, err := tflite.Read(b)
@@ -112,7 +113,7 @@ func TestValidateInt8IO(t *testing.T) {
 	require.Equal(t, "INT8", outT.Type.String())
 	require.Len(t, res.Outputs, 1)
 	o := res.Outputs[0]
-	want, err := golden.ToleranceFor(golden.Int8, o.Metrics.RefRange, float64(outT.Quant.Scale[0]))
+	want, err := compare.ToleranceFor(precision.Int8, o.Metrics.RefRange, float64(outT.Quant.Scale[0]))
 	require.NoError(t, err)
 	assert.InDelta(t, want.MaxAbs, o.Tolerance.MaxAbs, 1e-12, "3 output steps on top of 10%% of the range")
 }

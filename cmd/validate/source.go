@@ -13,8 +13,8 @@ import (
 	"github.com/edgeval/edgeval/converter/quantize"
 	convtflite "github.com/edgeval/edgeval/converter/tflite"
 	"github.com/edgeval/edgeval/converter/torch"
-	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/tensor"
 )
 
@@ -92,7 +92,7 @@ func convertCalibrated(g *graph.Graph, f *validateFlags, samples [][]*tensor.Ten
 		return nil, nil, err
 	}
 	opts := convtflite.Options{Batch: f.batch, Precision: prec, Int8IO: f.int8IO}
-	if prec == convtflite.Int8 {
+	if prec == precision.Int8 {
 		if len(samples) == 0 {
 			return nil, nil, fmt.Errorf("int8 needs a representative dataset to calibrate on")
 		}
@@ -104,18 +104,11 @@ func convertCalibrated(g *graph.Graph, f *validateFlags, samples [][]*tensor.Ten
 	return b, cg, err
 }
 
-// converterPrecision maps a --precision value to the converter's
-// precision ("" is float32).
-func converterPrecision(p string) (convtflite.Precision, error) {
-	switch golden.Precision(p) {
-	case "", golden.Float32:
-		return convtflite.Float32, nil
-	case golden.Float16:
-		return convtflite.Float16, nil
-	case golden.Dynamic:
-		return convtflite.Dynamic, nil
-	case golden.Int8:
-		return convtflite.Int8, nil
+// converterPrecision parses a --precision value ("" is float32).
+func converterPrecision(p string) (precision.Precision, error) {
+	prec, err := precision.Parse(p)
+	if err != nil {
+		return "", usagef("--precision %q: want float32, float16, dynamic or int8", p)
 	}
-	return 0, usagef("--precision %q: want float32, float16, dynamic or int8", p)
+	return prec, nil
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/tflite"
 )
@@ -28,7 +28,7 @@ func TestValidateTorchFixtures(t *testing.T) {
 		t.Run(filepath.Base(tc.model), func(t *testing.T) {
 			res, stderr, code := validateJSON(t, "--arch", torchArchDir+tc.arch, testutil.Fixture(t, tc.model))
 			require.Equal(t, 0, code, stderr)
-			assert.Equal(t, golden.VerdictPass, res.Verdict)
+			assert.Equal(t, compare.VerdictPass, res.Verdict)
 			for _, o := range res.Outputs {
 				assert.True(t, o.Pass, "%s: %v", o.Name, o.Why)
 			}

@@ -8,21 +8,22 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/converter/keras"
-	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/tensor"
 	"github.com/edgeval/edgeval/tflite"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // validateJSON runs `validate --json - args...` and decodes the result.
-func validateJSON(t *testing.T, args ...string) (*golden.Result, string, int) {
+func validateJSON(t *testing.T, args ...string) (*compare.Result, string, int) {
 	t.Helper()
 	stdout, stderr, code := runCLI(t, append([]string{"--json", "-"}, args...)...)
-	var res golden.Result
+	var res compare.Result
 	if stdout != "" {
 		require.NoError(t, json.Unmarshal([]byte(stdout), &res), stdout)
 	}
@@ -56,8 +57,8 @@ func TestValidateKerasFixtures(t *testing.T) {
 			}
 			res, stderr, code := validateJSON(t, append(args, testutil.Fixture(t, tc.model))...)
 			require.Equal(t, 0, code, stderr)
-			assert.Equal(t, golden.VerdictPass, res.Verdict)
-			assert.Equal(t, golden.SchemaVersion, res.SchemaVersion)
+			assert.Equal(t, compare.VerdictPass, res.Verdict)
+			assert.Equal(t, compare.SchemaVersion, res.SchemaVersion)
 			assert.Equal(t, "litert-wasm", res.Runtime.Name)
 			require.NotEmpty(t, res.Outputs)
 			for _, o := range res.Outputs {
@@ -282,7 +283,7 @@ func TestValidateNegativeControls(t *testing.T) {
 			out := t.TempDir()
 			res, stderr, code := validateJSON(t, "--out", out, "--input-range", tc.rng, "--tflite", tc.tfl, fixtureOrPath(t, tc.h5))
 			require.Equal(t, 1, code, stderr)
-			assert.Equal(t, golden.VerdictFail, res.Verdict)
+			assert.Equal(t, compare.VerdictFail, res.Verdict)
 			assert.Contains(t, stderr, tc.output, "the message names the output")
 			require.Len(t, res.Outputs, 1)
 			assert.False(t, res.Outputs[0].Pass)

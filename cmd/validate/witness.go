@@ -5,7 +5,9 @@ import (
 	"io"
 	"time"
 
+	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/reference"
 )
 
@@ -55,7 +57,7 @@ func (v *validation) witness(prog *reference.Program, progress io.Writer) error 
 	if expected == nil {
 		return nil
 	}
-	fc := &golden.FrameworkCheck{File: f.expected, Pass: true}
+	fc := &compare.FrameworkCheck{File: f.expected, Pass: true}
 	for i, name := range v.outNames {
 		want, err := golden.Gather(expected, i, v.batch)
 		if err != nil {
@@ -65,11 +67,11 @@ func (v *validation) witness(prog *reference.Program, progress io.Writer) error 
 		if err != nil {
 			return err
 		}
-		m, err := golden.Compare(want.Float32s(), got.Float32s(), want.Shape)
+		m, err := compare.Compare(want.Float32s(), got.Float32s(), want.Shape)
 		if err != nil {
 			return fmt.Errorf("output %q: %w", name, err)
 		}
-		tol, err := golden.ToleranceFor(golden.Float32, m.RefRange, 0)
+		tol, err := compare.ToleranceFor(precision.Float32, m.RefRange, 0)
 		if err != nil {
 			return err
 		}
@@ -78,13 +80,13 @@ func (v *validation) witness(prog *reference.Program, progress io.Writer) error 
 		}
 		ok, why := tol.Check(m)
 		fc.Pass = fc.Pass && ok
-		fc.Outputs = append(fc.Outputs, golden.OutputResult{Name: name, Shape: want.Shape, Metrics: m, Tolerance: tol, Pass: ok, Why: why})
+		fc.Outputs = append(fc.Outputs, compare.OutputResult{Name: name, Shape: want.Shape, Metrics: m, Tolerance: tol, Pass: ok, Why: why})
 	}
 	v.res.Framework = fc
 	if fc.Pass {
 		step(progress, "the Go reference agrees with the framework's outputs in %s", f.expected)
 	} else {
-		step(progress, "%s", golden.ReferenceMisread)
+		step(progress, "%s", compare.ReferenceMisread)
 	}
 	return nil
 }

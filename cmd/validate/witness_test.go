@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/tensor"
 )
@@ -74,13 +74,13 @@ func TestValidateExpected(t *testing.T) {
 			}
 			assert.Positive(t, res.NoiseSamples)
 			if tc.frawPass {
-				assert.Equal(t, golden.VerdictPass, res.Verdict)
+				assert.Equal(t, compare.VerdictPass, res.Verdict)
 				for _, o := range res.Framework.Outputs {
 					assert.Less(t, o.Metrics.MaxAbs/o.Metrics.RefRange, 1e-5, "%s: the reference is within 1e-5 of range of the framework", o.Name)
 				}
 				return
 			}
-			assert.Equal(t, golden.VerdictFail, res.Verdict)
+			assert.Equal(t, compare.VerdictFail, res.Verdict)
 			assert.Contains(t, stderr, "the model was misread")
 			assert.Nil(t, res.Divergence, "a misread model is not blamed on the .tflite")
 			for _, o := range res.Outputs {

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/internal/testutil"
 )
 
@@ -69,12 +69,12 @@ func TestValidateWrongArch(t *testing.T) {
 			case 1:
 				require.NotNil(t, res.Framework)
 				assert.False(t, res.Framework.Pass)
-				assert.Equal(t, golden.VerdictFail, res.Verdict)
+				assert.Equal(t, compare.VerdictFail, res.Verdict)
 				if strings.Contains(tc.name, "missing block") {
 					assert.Contains(t, res.UnusedWeights, "conv2.weight", "accepted unused weights are reported")
 				}
 			case 0:
-				assert.Equal(t, golden.VerdictPass, res.Verdict)
+				assert.Equal(t, compare.VerdictPass, res.Verdict)
 				if res.Framework != nil {
 					assert.True(t, res.Framework.Pass)
 				}
@@ -105,6 +105,6 @@ func TestValidateKerasUnused(t *testing.T) {
 
 	res, stderr, code := validateJSON(t, "--out", t.TempDir(), "--allow-unused", p)
 	require.Equal(t, 0, code, stderr)
-	assert.Equal(t, golden.VerdictPass, res.Verdict)
+	assert.Equal(t, compare.VerdictPass, res.Verdict)
 	assert.Contains(t, res.UnusedWeights, "model_weights/ghost/ghost/kernel:0")
 }

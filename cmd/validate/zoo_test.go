@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/compare"
 )
 
 // TestValidateZooInceptionV3 runs the deep model whose float32 noise a fixed
@@ -46,7 +46,7 @@ func TestValidateZooInceptionV3(t *testing.T) {
 					o.Tolerance.NoiseFloor, o.Tolerance.MaxAbs, 1e-4*o.Metrics.RefRange+1e-6)
 			}
 			if tc.code == 0 {
-				assert.Equal(t, golden.VerdictPass, res.Verdict)
+				assert.Equal(t, compare.VerdictPass, res.Verdict)
 			}
 		})
 	}

@@ -1,9 +1,10 @@
 package tflite
 
 import (
+	"slices"
+
 	"github.com/edgeval/edgeval/graph"
 	tfl "github.com/edgeval/edgeval/tflite"
-	"slices"
 )
 
 func wantNHWC(l graph.Layout) error {

@@ -7,35 +7,10 @@ import (
 
 	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/internal/bug"
+	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/tensor"
 	tfl "github.com/edgeval/edgeval/tflite"
 )
-
-// Precision selects the numeric format of the written model.
-type Precision uint8
-
-// The precisions (see precision.go for what each writes).
-const (
-	Float32 Precision = iota
-	Float16           // float16 weights dequantized at load, float32 compute
-	Int8              // full-integer quantization from calibrated ranges
-	Dynamic           // dynamic range: int8 weights, float activations, hybrid kernels
-)
-
-// String returns "float32", "float16", "int8" or "dynamic".
-func (p Precision) String() string {
-	switch p {
-	case Float32:
-		return "float32"
-	case Float16:
-		return "float16"
-	case Int8:
-		return "int8"
-	case Dynamic:
-		return "dynamic"
-	}
-	return fmt.Sprintf("precision(%d)", p)
-}
 
 // Options configure Convert.
 type Options struct {
@@ -46,7 +21,7 @@ type Options struct {
 	// forward(x) with x: [5]) keep their shapes.
 	Batch int
 	// Precision of the model; the zero value is Float32.
-	Precision Precision
+	Precision precision.Precision
 	// Ranges are the calibrated ranges of the graph's values, by value
 	// name (see converter/quantize.Calibrate); Int8 needs them.
 	Ranges map[string]Range
@@ -102,6 +77,7 @@ func Convert(g *graph.Graph, opts Options) (data []byte, nm *NameMap, err error)
 	if g == nil {
 		return nil, nil, errors.New("tflite: nil graph")
 	}
+	opts.Precision = opts.Precision.OrFloat32()
 	if err := opts.checkPrecision(); err != nil {
 		return nil, nil, err
 	}

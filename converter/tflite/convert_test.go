@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/tensor"
 )
 
@@ -257,7 +258,7 @@ func TestConvertUnsupported(t *testing.T) {
 	assert.Equal(t, "MaxPool2D", u.Nodes[1].Op)
 	assert.Contains(t, err.Error(), "ToNHWC")
 
-	_, _, err = Convert(g, Options{Precision: Int8})
+	_, _, err = Convert(g, Options{Precision: precision.Int8})
 	assert.ErrorContains(t, err, "int8")
 	_, _, err = Convert(nil, Options{})
 	assert.Error(t, err)

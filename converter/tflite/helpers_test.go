@@ -88,8 +88,8 @@ func randInputs(g *graph.Graph, seed uint64, lo, hi float64) []*tensor.Tensor {
 	return ins
 }
 
-// compare returns the largest |got-want| and want's range.
-func compare(want, got *tensor.Tensor) (diff, span float64) {
+// maxDiff returns the largest |got-want| and want's range.
+func maxDiff(want, got *tensor.Tensor) (diff, span float64) {
 	a, b := want.Float32s(), got.Float32s()
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for i := range a {
@@ -161,7 +161,7 @@ func convertAndRun(t *testing.T, g *graph.Graph, lo, hi, tol float64) *tfl.Model
 			require.Len(t, got, len(want))
 			for i := range want {
 				require.Equal(t, want[i].Shape, got[i].Shape, "%s output %d", rt, i)
-				d, span := compare(want[i], got[i])
+				d, span := maxDiff(want[i], got[i])
 				assert.LessOrEqual(t, d, tol*max(span, 1e-3), "%s output %d %q: max abs diff %g over range %g", rt, i, g.Outputs[i].Name, d, span)
 			}
 		}

@@ -6,8 +6,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/reference"
 	"github.com/edgeval/edgeval/tensor"
 	tfl "github.com/edgeval/edgeval/tflite"
@@ -42,7 +42,7 @@ func int8Samples(g *graph.Graph, n int) [][]*tensor.Tensor {
 func TestInt8Layout(t *testing.T) {
 	g := int8Graph(t)
 	samples := int8Samples(g, 8)
-	data, nm, err := Convert(g, Options{Precision: Int8, Ranges: calibrate(t, g, samples)})
+	data, nm, err := Convert(g, Options{Precision: precision.Int8, Ranges: calibrate(t, g, samples)})
 	require.NoError(t, err)
 	m := checkModel(t, g, data, nm)
 	sg := m.Subgraphs[0]
@@ -104,7 +104,7 @@ func TestInt8FloatFallback(t *testing.T) {
 	y := b.Op("d2", &graph.Dense{WeightLayout: graph.IO}, gl, b.Const("d2/kernel", weights(3, 16, 4)), b.Const("d2/bias", weights(4, 4)))
 	g := build(t, b, y)
 	samples := int8Samples(g, 8)
-	data, nm, err := Convert(g, Options{Precision: Int8, Ranges: calibrate(t, g, samples)})
+	data, nm, err := Convert(g, Options{Precision: precision.Int8, Ranges: calibrate(t, g, samples)})
 	require.NoError(t, err)
 	m := checkModel(t, g, data, nm)
 	assert.Equal(t, []string{"QUANTIZE", "FULLY_CONNECTED", "DEQUANTIZE", "GELU", "QUANTIZE", "FULLY_CONNECTED", "DEQUANTIZE"}, opNames(m))
@@ -115,7 +115,7 @@ func TestInt8FloatFallback(t *testing.T) {
 func TestInt8IO(t *testing.T) {
 	g := int8Graph(t)
 	samples := int8Samples(g, 8)
-	data, _, err := Convert(g, Options{Precision: Int8, Ranges: calibrate(t, g, samples), Int8IO: true})
+	data, _, err := Convert(g, Options{Precision: precision.Int8, Ranges: calibrate(t, g, samples), Int8IO: true})
 	require.NoError(t, err)
 	m, err := tfl.Read(data)
 	require.NoError(t, err)
@@ -159,7 +159,7 @@ func checkInt8Runs(t *testing.T, g *graph.Graph, data []byte, samples [][]*tenso
 			for i := range got {
 				got[i].Quant = s.Outputs()[i].Quant
 			}
-			checkPrecision(t, golden.Int8, "int8 on "+rt, want, got, &w)
+			checkPrecision(t, precision.Int8, "int8 on "+rt, want, got, &w)
 		}
 		t.Logf("%s: max abs %.3g (%.3g of range, cosine %.6f)", rt, w.maxAbs, w.rel, w.cosine)
 	}

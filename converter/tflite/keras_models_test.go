@@ -72,7 +72,7 @@ func TestKerasModels(t *testing.T) {
 				}
 				got := inGraphOrder(t, c, s, runSession(t, s, feed))
 				for i := range want {
-					d, span := compare(want[i], got[i])
+					d, span := maxDiff(want[i], got[i])
 					assert.LessOrEqual(t, d, 1e-5*span, "%s output %d %q: max abs %g over range %g", rt, i, c.Outputs[i].Name, d, span)
 					t.Logf("%s output %d: max abs / range = %.2g (%d ops)", rt, i, d/span, len(opNames(m)))
 				}

@@ -46,7 +46,7 @@ func TestConvertBatch(t *testing.T) {
 	require.NoError(t, err)
 	got := inGraphOrder(t, bg, s, runSession(t, s, ins))
 	for i := range want {
-		d, span := compare(want[i], got[i])
+		d, span := maxDiff(want[i], got[i])
 		assert.LessOrEqual(t, d, 1e-5*span)
 	}
 }

@@ -129,10 +129,10 @@ func comparePair(t *testing.T, name, rt string, g *graph.Graph, data, realBytes 
 				a, b := runSession(t, sOurs, ins), runSession(t, sReal, ins)
 				require.Len(t, a, len(b))
 				for i := range a {
-					ds, span := compare((*want)[i], a[i])
+					ds, span := maxDiff((*want)[i], a[i])
 					worstSource = max(worstSource, ds/span)
 					assert.LessOrEqual(t, ds, 1e-5*span, "sample %d output %d: ours vs Keras/reference: max abs %g over range %g", k, i, ds, span)
-					dr, rspan := compare(b[i], a[i])
+					dr, rspan := maxDiff(b[i], a[i])
 					worstReal = max(worstReal, dr/rspan)
 					if !realDisagrees {
 						assert.LessOrEqual(t, dr, 1e-5*rspan, "sample %d output %d: ours vs TFLite converter's: max abs %g over range %g", k, i, dr, rspan)

@@ -3,6 +3,7 @@ package tflite
 import (
 	"fmt"
 
+	"github.com/edgeval/edgeval/precision"
 	tfl "github.com/edgeval/edgeval/tflite"
 )
 
@@ -15,11 +16,11 @@ type Range struct {
 // checkPrecision reports options that cannot be honoured.
 func (o Options) checkPrecision() error {
 	switch o.Precision {
-	case Float32, Float16, Dynamic:
+	case precision.Float32, precision.Float16, precision.Dynamic:
 		if o.Int8IO {
 			return fmt.Errorf("tflite: Int8IO needs precision int8, not %v", o.Precision)
 		}
-	case Int8:
+	case precision.Int8:
 		if len(o.Ranges) == 0 {
 			return fmt.Errorf("tflite: precision int8 needs calibrated ranges (Options.Ranges, from converter/quantize.Calibrate)")
 		}
@@ -43,11 +44,11 @@ func (o Options) checkPrecision() error {
 // It returns the (possibly new) input and output tensors.
 func (w *writer) applyPrecision(ins, outs []int, sigIn, sigOut []tfl.SignatureTensor) ([]int, []int, []tfl.SignatureTensor, []tfl.SignatureTensor) {
 	switch w.opts.Precision {
-	case Float16:
+	case precision.Float16:
 		w.float16Weights()
-	case Dynamic:
+	case precision.Dynamic:
 		w.dynamicRangeWeights()
-	case Int8:
+	case precision.Int8:
 		return w.int8Model(ins, outs, sigIn, sigOut)
 	}
 	return ins, outs, sigIn, sigOut

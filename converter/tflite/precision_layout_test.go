@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/reference"
 	"github.com/edgeval/edgeval/tensor"
 	tfl "github.com/edgeval/edgeval/tflite"
@@ -55,7 +56,7 @@ func opOf(t *testing.T, m *tfl.Model, code tfl.BuiltinOperator) tfl.Operator {
 
 func TestFloat16Layout(t *testing.T) {
 	g := layeredGraph(t)
-	data, nm, err := Convert(g, Options{Precision: Float16})
+	data, nm, err := Convert(g, Options{Precision: precision.Float16})
 	require.NoError(t, err)
 	m := checkModel(t, g, data, nm)
 	assert.Equal(t, "1.15.0", m.MinRuntimeVersion, "DEQUANTIZE version 3")
@@ -92,7 +93,7 @@ func TestFloat16KeepsOverflowingConstants(t *testing.T) {
 	x := b.Input("x", tensor.Float32, []int{1, 4}, graph.NHWC)
 	y := b.Op("mul", &graph.Mul{}, x, b.ConstFloat32("big", []int{4}, []float32{1, 2, 1e5, 3}))
 	g := build(t, b, y)
-	data, nm, err := Convert(g, Options{Precision: Float16})
+	data, nm, err := Convert(g, Options{Precision: precision.Float16})
 	require.NoError(t, err)
 	m := checkModel(t, g, data, nm)
 	assert.Equal(t, []string{"MUL"}, opNames(m), "1e5 overflows float16: no DEQUANTIZE")
@@ -101,7 +102,7 @@ func TestFloat16KeepsOverflowingConstants(t *testing.T) {
 
 func TestDynamicLayout(t *testing.T) {
 	g := layeredGraph(t)
-	data, nm, err := Convert(g, Options{Precision: Dynamic})
+	data, nm, err := Convert(g, Options{Precision: precision.Dynamic})
 	require.NoError(t, err)
 	m := checkModel(t, g, data, nm)
 	assert.Equal(t, "2.17.0", m.MinRuntimeVersion, "FULLY_CONNECTED version 12")
@@ -166,9 +167,9 @@ func TestPrecisionOptions(t *testing.T) {
 		opts Options
 		want string
 	}{
-		{"int8 io without int8", Options{Precision: Float16, Int8IO: true}, "Int8IO needs precision int8"},
-		{"int8 without ranges", Options{Precision: Int8}, "needs calibrated ranges"},
-		{"unknown", Options{Precision: Precision(9)}, "unknown precision precision(9)"},
+		{"int8 io without int8", Options{Precision: precision.Float16, Int8IO: true}, "Int8IO needs precision int8"},
+		{"int8 without ranges", Options{Precision: precision.Int8}, "needs calibrated ranges"},
+		{"unknown", Options{Precision: "bfloat16"}, "unknown precision bfloat16"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -177,7 +178,7 @@ func TestPrecisionOptions(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
-	for p, s := range map[Precision]string{Float32: "float32", Float16: "float16", Dynamic: "dynamic", Int8: "int8"} {
+	for p, s := range map[precision.Precision]string{precision.Float32: "float32", precision.Float16: "float16", precision.Dynamic: "dynamic", precision.Int8: "int8"} {
 		assert.Equal(t, s, p.String())
 	}
 }
@@ -193,7 +194,7 @@ func convertAndRunPrecision(t *testing.T, g *graph.Graph, data []byte, tol float
 		require.NoError(t, err)
 		got := inGraphOrder(t, g, s, runSession(t, s, ins))
 		for i := range want {
-			d, span := compare(want[i], got[i])
+			d, span := maxDiff(want[i], got[i])
 			assert.LessOrEqual(t, d, tol*span, "%s output %q: max abs %g over range %g", rt, g.Outputs[i].Name, d, span)
 		}
 	}

@@ -11,13 +11,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/converter/keras"
 	"github.com/edgeval/edgeval/converter/passes"
 	"github.com/edgeval/edgeval/corpus"
-	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/internal/hdf5"
 	"github.com/edgeval/edgeval/internal/testutil"
+	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/reference"
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/tensor"
@@ -27,12 +28,12 @@ import (
 // quantPrecisions pairs this package's precisions with golden's tolerance
 // policies and the corpus's file precisions.
 var quantPrecisions = []struct {
-	p      Precision
-	golden golden.Precision
+	p      precision.Precision
+	golden precision.Precision
 }{
-	{Float16, golden.Float16},
-	{Dynamic, golden.Dynamic},
-	{Int8, golden.Int8},
+	{precision.Float16, precision.Float16},
+	{precision.Dynamic, precision.Dynamic},
+	{precision.Int8, precision.Int8},
 }
 
 // precisionCorpusCases are the Keras corpus cases that come with the real
@@ -47,7 +48,7 @@ type worst struct {
 	maxAbs, rel, cosine float64
 }
 
-func (w *worst) add(m golden.Metrics) {
+func (w *worst) add(m compare.Metrics) {
 	w.maxAbs = max(w.maxAbs, m.MaxAbs)
 	if m.RefRange > 0 {
 		w.rel = max(w.rel, m.MaxAbs/m.RefRange)
@@ -62,7 +63,7 @@ func measure(t *testing.T, want, got []*tensor.Tensor, w *worst) {
 	t.Helper()
 	require.Len(t, got, len(want))
 	for i := range want {
-		m, err := golden.Compare(want[i].Float32s(), got[i].Dequantize(), want[i].Shape)
+		m, err := compare.Compare(want[i].Float32s(), got[i].Dequantize(), want[i].Shape)
 		require.NoError(t, err)
 		w.add(m)
 	}
@@ -70,7 +71,7 @@ func measure(t *testing.T, want, got []*tensor.Tensor, w *worst) {
 
 // checkPrecision compares got with the float reference want under golden's
 // policy for p, and accumulates the errors into w.
-func checkPrecision(t *testing.T, p golden.Precision, what string, want, got []*tensor.Tensor, w *worst) {
+func checkPrecision(t *testing.T, p precision.Precision, what string, want, got []*tensor.Tensor, w *worst) {
 	t.Helper()
 	require.Len(t, got, len(want), what)
 	for i := range want {
@@ -79,13 +80,13 @@ func checkPrecision(t *testing.T, p golden.Precision, what string, want, got []*
 		if got[i].DType != tensor.Float32 {
 			g = got[i].Dequantize()
 		}
-		m, err := golden.Compare(want[i].Float32s(), g, want[i].Shape)
+		m, err := compare.Compare(want[i].Float32s(), g, want[i].Shape)
 		require.NoError(t, err)
 		outScale := 0.0
 		if q := got[i].Quant; q != nil && len(q.Scale) > 0 && got[i].DType.IsInteger() {
 			outScale = float64(q.Scale[0])
 		}
-		tol, err := golden.ToleranceFor(p, m.RefRange, outScale)
+		tol, err := compare.ToleranceFor(p, m.RefRange, outScale)
 		require.NoError(t, err)
 		ok, why := tol.Check(m)
 		assert.True(t, ok, "%s output %d: %v", what, i, why)
@@ -127,7 +128,7 @@ func TestPrecisionCorpus(t *testing.T) {
 				cg, err := passes.Canonicalize(g, passes.Options{})
 				require.NoError(t, err)
 				var data []byte
-				if qp.p == Int8 {
+				if qp.p == precision.Int8 {
 					data = int8Corpus(t, cg, c.Batch(), ins, false)
 				} else {
 					d, nm, err := Convert(cg, Options{Batch: c.Batch(), Precision: qp.p})
@@ -260,7 +261,7 @@ func TestPrecisionFixtures(t *testing.T) {
 				require.NoError(t, err)
 				samples, _ := kerasSamples(t, pm.kerasNPZ)
 				opts := Options{Precision: qp.p}
-				if qp.p == Int8 {
+				if qp.p == precision.Int8 {
 					opts.Ranges = calibrate(t, cg, samples)
 				}
 				data, nm, err := Convert(cg, opts)
@@ -270,7 +271,7 @@ func TestPrecisionFixtures(t *testing.T) {
 				var theirs worst
 				theirFile, haveTheirs := realInt8[pm.name]
 				for _, rt := range runtimeNames() {
-					if qp.p == Int8 && haveTheirs {
+					if qp.p == precision.Int8 && haveTheirs {
 						theirs = runRealInt8(t, rt, theirFile, g, samples)
 						t.Logf("int8 %s on %s: the real converter's %s: max abs %.3g (%.3g of range, cosine %.6f)", pm.name, rt, filepath.Base(theirFile), theirs.maxAbs, theirs.rel, theirs.cosine)
 					}
@@ -290,7 +291,7 @@ func TestPrecisionFixtures(t *testing.T) {
 					}
 					t.Logf("%s %s on %s: max abs %.3g (%.3g of range, cosine %.6f); %d bytes (float32 %d)",
 						qp.p, pm.name, rt, ours.maxAbs, ours.rel, ours.cosine, len(data), len(f32))
-					if qp.p == Int8 && haveTheirs && !pm.realDisagrees {
+					if qp.p == precision.Int8 && haveTheirs && !pm.realDisagrees {
 						assert.LessOrEqual(t, ours.rel, 1.25*theirs.rel, "ours no further from the reference than the real converter's int8 file")
 					}
 				}
@@ -303,7 +304,7 @@ func TestPrecisionFixtures(t *testing.T) {
 func int8Corpus(t *testing.T, cg *graph.Graph, batch int, ins []*tensor.Tensor, int8IO bool) []byte {
 	t.Helper()
 	ranges := calibrate(t, cg, [][]*tensor.Tensor{ins})
-	data, nm, err := Convert(cg, Options{Batch: batch, Precision: Int8, Ranges: ranges, Int8IO: int8IO})
+	data, nm, err := Convert(cg, Options{Batch: batch, Precision: precision.Int8, Ranges: ranges, Int8IO: int8IO})
 	require.NoError(t, err)
 	if !int8IO {
 		checkModel(t, cg, data, nm)

@@ -83,7 +83,7 @@ func TestConvertNCHWGraphs(t *testing.T) {
 					got := inGraphOrder(t, c, s, runSession(t, s, ins))
 					for i := range want {
 						require.Equal(t, want[i].Shape, got[i].Shape)
-						d, span := compare(want[i], got[i])
+						d, span := maxDiff(want[i], got[i])
 						assert.LessOrEqual(t, d, 1e-5*span, "%s output %d: max abs %g over range %g", rt, i, d, span)
 					}
 				}

@@ -10,10 +10,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/corpus"
-	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/internal/testutil"
+	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/reference"
 	"github.com/edgeval/edgeval/tensor"
 )
@@ -31,7 +32,7 @@ func torchCase(t *testing.T, name string) (*corpus.Case, []*tensor.Tensor, []*te
 
 // offBy runs g's reference on ins and returns, for the first output, the
 // max abs error against want relative to want's range and the float32
-// tolerance relative to the range (golden.ToleranceFor).
+// tolerance relative to the range (compare.ToleranceFor).
 func offBy(t *testing.T, g *graph.Graph, ins []*tensor.Tensor, want *tensor.Tensor) (rel, tolRel float64, sameShape bool) {
 	t.Helper()
 	args := make([]*tensor.Tensor, len(ins))
@@ -43,9 +44,9 @@ func offBy(t *testing.T, g *graph.Graph, ins []*tensor.Tensor, want *tensor.Tens
 	if !slicesEqual(got[0].Shape, want.Shape) {
 		return 0, 0, false
 	}
-	m, err := golden.Compare(want.Float32s(), got[0].Float32s(), want.Shape)
+	m, err := compare.Compare(want.Float32s(), got[0].Float32s(), want.Shape)
 	require.NoError(t, err)
-	tol, err := golden.ToleranceFor(golden.Float32, m.RefRange, 0)
+	tol, err := compare.ToleranceFor(precision.Float32, m.RefRange, 0)
 	require.NoError(t, err)
 	return m.MaxAbs / m.RefRange, tol.MaxAbs / m.RefRange, true
 }

@@ -1,0 +1,33 @@
+package compare
+
+import "fmt"
+
+// Divergence says where a failing conversion first goes wrong (see package
+// locate).
+type Divergence struct {
+	// Stage is "pass" (a converter pass changed the outputs) or "layer"
+	// (a layer's output on the device differs from the reference).
+	Stage string `json:"stage"`
+	// Pass is the name of the first pass that changed the outputs.
+	Pass string `json:"pass,omitempty"`
+	// Node is the source layer's name (Keras layer, PyTorch module path)
+	// and Op its kind, for a layer finding.
+	Node string `json:"node,omitempty"`
+	Op   string `json:"op,omitempty"`
+	// Value is the graph value (and .tflite tensor name) that diverges;
+	// for a pass finding, the model output that left the tolerance.
+	Value     string    `json:"value,omitempty"`
+	Metrics   Metrics   `json:"metrics"`
+	Tolerance Tolerance `json:"tolerance"`
+	// Compared is how many layers (or passes) were checked.
+	Compared int `json:"compared"`
+}
+
+// String describes d in one line.
+func (d *Divergence) String() string {
+	if d.Stage == "pass" {
+		return fmt.Sprintf("converter pass %s changes output %q (max abs %.3g > %.3g)", d.Pass, d.Value, d.Metrics.MaxAbs, d.Tolerance.MaxAbs)
+	}
+	return fmt.Sprintf("first diverging layer %q (%s), tensor %q: max abs %.3g > %.3g, cosine %.6f (%d layers compared)",
+		d.Node, d.Op, d.Value, d.Metrics.MaxAbs, d.Tolerance.MaxAbs, d.Metrics.Cosine, d.Compared)
+}

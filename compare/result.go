@@ -1,0 +1,118 @@
+package compare
+
+import "github.com/edgeval/edgeval/precision"
+
+// SchemaVersion is the version of the Result JSON layout. It changes only
+// when a field is removed or changes meaning; new fields keep it.
+const SchemaVersion = 1
+
+// Verdicts a validation can reach.
+const (
+	VerdictPass = "pass"
+	VerdictFail = "fail"
+	// VerdictError means the run could not finish (device or runtime
+	// failure, interrupted): never a pass.
+	VerdictError = "error"
+)
+
+// Result is the outcome of one validation: a model, converted at one
+// precision, run on one device, compared with the reference.
+type Result struct {
+	SchemaVersion int    `json:"schema_version"`
+	Verdict       string `json:"verdict"`
+	// Error explains an "error" verdict.
+	Error     string `json:"error,omitempty"`
+	Model     string `json:"model"`
+	ModelHash string `json:"model_sha256,omitempty"`
+	// UnusedWeights lists the model file's weights that the architecture
+	// never reads, accepted with --allow-unused (without it they fail
+	// the run as bad input).
+	UnusedWeights []string            `json:"unused_weights,omitempty"`
+	TFLite        string              `json:"tflite,omitempty"`
+	Precision     precision.Precision `json:"precision"`
+	Device        string              `json:"device"`
+	Runtime       RuntimeInfo         `json:"runtime"`
+	Samples       int                 `json:"samples"`
+	Seed          *uint64             `json:"seed,omitempty"`
+	Outputs       []OutputResult      `json:"outputs"`
+	// LatencyMS summarises the runtime's own invoke time per sample.
+	LatencyMS Latency `json:"latency_ms"`
+	// ReferenceMS summarises the Go reference's time per sample.
+	ReferenceMS *Latency `json:"reference_ms,omitempty"`
+	// ConvertMS is the conversion time, when validate converted the model.
+	ConvertMS *float64 `json:"convert_ms,omitempty"`
+	Tool      string   `json:"tool"`
+	Time      string   `json:"time"`
+	// Framework is the third witness: the Go reference compared with the
+	// framework's own outputs on the same inputs (--expected), when given.
+	Framework *FrameworkCheck `json:"framework,omitempty"`
+	// NoiseSamples is how many samples the float32 noise floor (each
+	// output tolerance's noise_floor) was measured on; 0 when it was not.
+	NoiseSamples int `json:"noise_samples,omitempty"`
+	// Divergence, on failure, says where the conversion first goes wrong.
+	Divergence *Divergence `json:"divergence,omitempty"`
+	// Repro is the directory of the repro bundle written on failure.
+	Repro string `json:"repro,omitempty"`
+}
+
+// RuntimeInfo names the runtime that produced the device outputs.
+type RuntimeInfo struct {
+	Name     string `json:"name"`
+	Version  string `json:"version"`
+	Delegate string `json:"delegate,omitempty"`
+}
+
+// Latency is a latency distribution in milliseconds.
+type Latency struct {
+	Min  float64 `json:"min"`
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	Max  float64 `json:"max"`
+	Mean float64 `json:"mean"`
+}
+
+// OutputResult is the comparison of one model output.
+type OutputResult struct {
+	Name      string    `json:"name"`
+	Shape     []int     `json:"shape"`
+	Metrics   Metrics   `json:"metrics"`
+	Tolerance Tolerance `json:"tolerance"`
+	Pass      bool      `json:"pass"`
+	// Why lists the failed checks.
+	Why []string `json:"why,omitempty"`
+}
+
+// FrameworkCheck is the comparison of the Go reference with the source
+// framework's own outputs (--expected). When it fails, the model was
+// misread (by edgeval, or through a wrong --arch file), or the expected
+// outputs do not come from these inputs: no verdict about the .tflite can
+// be trusted, and the run fails whatever the device gave.
+type FrameworkCheck struct {
+	// File is the --expected file.
+	File string `json:"file"`
+	// Outputs compares each reference output (as "device" side: the
+	// framework's) with the framework's, at the float32 tolerance.
+	Outputs []OutputResult `json:"outputs"`
+	Pass    bool           `json:"pass"`
+}
+
+// ReferenceMisread is the message of a run whose reference disagrees with
+// the framework's outputs.
+const ReferenceMisread = "the Go reference disagrees with the framework's outputs (--expected): the model was misread — by edgeval (please report it, with the repro bundle) or through a wrong --arch file — or the expected outputs do not come from these --inputs; the .tflite was not judged"
+
+// Passed reports whether the verdict is a pass and every output passed.
+func (r *Result) Passed() bool { return r.Verdict == VerdictPass && r.OutputsPass() }
+
+// OutputsPass reports whether there are outputs, every one passed, and
+// the reference agrees with the framework's outputs when they were given.
+func (r *Result) OutputsPass() bool {
+	if r.Framework != nil && !r.Framework.Pass {
+		return false
+	}
+	for _, o := range r.Outputs {
+		if !o.Pass {
+			return false
+		}
+	}
+	return len(r.Outputs) > 0
+}
