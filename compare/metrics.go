@@ -41,10 +41,10 @@ type Metrics struct {
 // psnrCap stands for an infinite PSNR in JSON, which cannot hold +Inf.
 const psnrCap = 999
 
-// Compare computes the metrics of device output d against reference r, both
+// Measure computes the metrics of device output d against reference r, both
 // flattened in the same order. shape is used for top-k agreement: rows are
 // along the last axis, which must have 2 to 1000 classes.
-func Compare(r, d []float32, shape []int) (Metrics, error) {
+func Measure(r, d []float32, shape []int) (Metrics, error) {
 	if len(r) != len(d) {
 		return Metrics{}, fmt.Errorf("reference has %d elements, device output %d", len(r), len(d))
 	}

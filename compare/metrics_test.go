@@ -10,7 +10,7 @@ import (
 	"github.com/edgeval/edgeval/precision"
 )
 
-func TestCompare(t *testing.T) {
+func TestMeasure(t *testing.T) {
 	nan := float32(math.NaN())
 	tests := []struct {
 		name    string
@@ -34,7 +34,7 @@ func TestCompare(t *testing.T) {
 	tests[3].top1 = 0 // NaN never agrees
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := Compare(tc.ref, tc.dev, tc.shape)
+			m, err := Measure(tc.ref, tc.dev, tc.shape)
 			require.NoError(t, err)
 			assert.InDelta(t, tc.maxAbs, m.MaxAbs, 1e-6)
 			assert.InDelta(t, tc.cosine, m.Cosine, 1e-4)
@@ -49,12 +49,12 @@ func TestCompare(t *testing.T) {
 			}
 		})
 	}
-	_, err := Compare([]float32{1}, []float32{1, 2}, nil)
+	_, err := Measure([]float32{1}, []float32{1, 2}, nil)
 	assert.Error(t, err)
 }
 
 func TestMaxRelGuardsNearZero(t *testing.T) {
-	m, err := Compare([]float32{100, 0}, []float32{100, 1e-6}, []int{2, 1})
+	m, err := Measure([]float32{100, 0}, []float32{100, 1e-6}, []int{2, 1})
 	require.NoError(t, err)
 	assert.InDelta(t, 1e-6/0.1, m.MaxRel, 1e-9, "a near-zero reference is divided by 1e-3 of the range, not by ~0")
 }

@@ -50,51 +50,29 @@ func CompareNoise(p precision.Precision, names []string, want, got []*tensor.Ten
 			fails = append(fails, fmt.Sprintf("output %s: shape %v, want %v", name, got[i].Shape, want[i].Shape))
 			continue
 		}
-		m, err := compare.Compare(floats(want[i]), floats(got[i]), want[i].Shape)
+		o := compare.Options{Precision: p}
+		if i < len(noise) {
+			o.NoiseFloor = noise[i]
+		}
+		r, err := compare.Output(name, want[i], got[i], o)
 		if err != nil {
-			fails = append(fails, fmt.Sprintf("output %s: %v", name, err))
+			fails = append(fails, err.Error())
 			continue
 		}
-		outScale := 0.0
-		if q := got[i].Quant; q != nil && len(q.Scale) > 0 {
-			outScale = float64(q.Scale[0])
-		}
-		tol, err := compare.ToleranceFor(p, m.RefRange, outScale)
-		if err != nil {
-			return 0, err
-		}
-		if i < len(noise) {
-			tol = tol.WithNoiseFloor(noise[i], m.RefRange)
-		}
+		m := r.Metrics
 		rel := m.MaxAbs
 		if m.RefRange > 0 {
 			rel = m.MaxAbs / m.RefRange
 		}
 		worst = max(worst, rel)
-		if ok, why := tol.Check(m); !ok {
-			fails = append(fails, fmt.Sprintf("output %s: %s (max abs %.3g, range %.3g)", name, strings.Join(why, "; "), m.MaxAbs, m.RefRange))
+		if !r.Pass {
+			fails = append(fails, fmt.Sprintf("output %s: %s (max abs %.3g, range %.3g)", name, strings.Join(r.Why, "; "), m.MaxAbs, m.RefRange))
 		}
 	}
 	if len(fails) > 0 {
 		return worst, fmt.Errorf("%s", strings.Join(fails, "; "))
 	}
 	return worst, nil
-}
-
-// floats returns t's values as float32 (dequantized or converted).
-func floats(t *tensor.Tensor) []float32 {
-	if t.DType == tensor.Float32 {
-		return t.Float32s()
-	}
-	if t.Quant != nil {
-		return t.Dequantize()
-	}
-	f := t.Float64s()
-	out := make([]float32, len(f))
-	for i, v := range f {
-		out[i] = float32(v)
-	}
-	return out
 }
 
 // Cast returns t converted to dtype dt (t itself when it already has it).

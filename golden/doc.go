@@ -1,7 +1,10 @@
-// Package golden holds golden input and output sets and what is judged from
-// them: loading user inputs from .npy/.npz files and splitting them into
-// samples, seeded random inputs, stacking per-sample outputs, comparison
-// metrics and the tolerance policy, the stable result type (Result, with a
-// schema version), and the history records and regression rules that
-// package history stores and 'validate history regressions' applies.
+// Package golden holds golden sets: the inputs a validation runs on and the
+// outputs it expects. Inputs come from .npy/.npz files (LoadInputs, split
+// into samples along the first axis) or are seeded random samples
+// (RandomInputs); the framework's own outputs on those inputs (LoadExpected,
+// the --expected file) are the third witness against which the Go reference
+// is checked; Gather joins per-sample tensors back into one array. What is
+// judged from them lives elsewhere: metrics, the tolerance policy and
+// results in package compare, stored results and regressions in package
+// history.
 package golden

@@ -26,17 +26,8 @@ type Finding = compare.Divergence
 // reference| of this value; 0 when unknown), so a change that float32
 // rounding explains is never blamed.
 func compareValue(ref, dev *tensor.Tensor, noise float64) (compare.Metrics, compare.Tolerance, bool, error) {
-	m, err := compare.Compare(ref.Float32s(), dev.Float32s(), ref.Shape)
-	if err != nil {
-		return m, compare.Tolerance{}, false, err
-	}
-	tol, err := compare.ToleranceFor(precision.Float32, m.RefRange, 0)
-	if err != nil {
-		return m, tol, false, err
-	}
-	tol = tol.WithNoiseFloor(noise, m.RefRange)
-	ok, _ := tol.Check(m)
-	return m, tol, ok, nil
+	r, err := compare.Output("", ref, dev, compare.Options{Precision: precision.Float32, NoiseFloor: noise})
+	return r.Metrics, r.Tolerance, r.Pass, err
 }
 
 // Passes replays pipeline on src one pass at a time, runs the reference of

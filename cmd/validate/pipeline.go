@@ -278,23 +278,15 @@ func (v *validation) compare(ctx context.Context, prog *reference.Program, progr
 		if err != nil {
 			return err
 		}
-		m, err := compare.Compare(ref.Float32s(), dev.Float32s(), ref.Shape)
-		if err != nil {
-			return fmt.Errorf("output %q: %w", name, err)
+		o := compare.Options{Precision: v.res.Precision, OutScale: outScales[i]}
+		if v.noise != nil {
+			o.NoiseFloor = v.noise[i]
 		}
-		prec := v.res.Precision
-		if outScales[i] > 0 {
-			prec = precision.Int8
-		}
-		tol, err := compare.ToleranceFor(prec, m.RefRange, outScales[i])
+		res, err := compare.Output(name, ref, dev, o)
 		if err != nil {
 			return err
 		}
-		if v.noise != nil {
-			tol = tol.WithNoiseFloor(v.noise[i], m.RefRange)
-		}
-		ok, why := tol.Check(m)
-		v.res.Outputs = append(v.res.Outputs, compare.OutputResult{Name: name, Shape: ref.Shape, Metrics: m, Tolerance: tol, Pass: ok, Why: why})
+		v.res.Outputs = append(v.res.Outputs, res)
 	}
 	return nil
 }

@@ -67,20 +67,16 @@ func (v *validation) witness(prog *reference.Program, progress io.Writer) error 
 		if err != nil {
 			return err
 		}
-		m, err := compare.Compare(want.Float32s(), got.Float32s(), want.Shape)
-		if err != nil {
-			return fmt.Errorf("output %q: %w", name, err)
+		o := compare.Options{Precision: precision.Float32}
+		if v.noise != nil {
+			o.NoiseFloor = v.noise[i]
 		}
-		tol, err := compare.ToleranceFor(precision.Float32, m.RefRange, 0)
+		res, err := compare.Output(name, want, got, o)
 		if err != nil {
 			return err
 		}
-		if v.noise != nil {
-			tol = tol.WithNoiseFloor(v.noise[i], m.RefRange)
-		}
-		ok, why := tol.Check(m)
-		fc.Pass = fc.Pass && ok
-		fc.Outputs = append(fc.Outputs, compare.OutputResult{Name: name, Shape: want.Shape, Metrics: m, Tolerance: tol, Pass: ok, Why: why})
+		fc.Pass = fc.Pass && res.Pass
+		fc.Outputs = append(fc.Outputs, res)
 	}
 	v.res.Framework = fc
 	if fc.Pass {

@@ -63,7 +63,7 @@ func measure(t *testing.T, want, got []*tensor.Tensor, w *worst) {
 	t.Helper()
 	require.Len(t, got, len(want))
 	for i := range want {
-		m, err := compare.Compare(want[i].Float32s(), got[i].Dequantize(), want[i].Shape)
+		m, err := compare.Measure(want[i].Float32s(), got[i].Dequantize(), want[i].Shape)
 		require.NoError(t, err)
 		w.add(m)
 	}
@@ -80,7 +80,7 @@ func checkPrecision(t *testing.T, p precision.Precision, what string, want, got 
 		if got[i].DType != tensor.Float32 {
 			g = got[i].Dequantize()
 		}
-		m, err := compare.Compare(want[i].Float32s(), g, want[i].Shape)
+		m, err := compare.Measure(want[i].Float32s(), g, want[i].Shape)
 		require.NoError(t, err)
 		outScale := 0.0
 		if q := got[i].Quant; q != nil && len(q.Scale) > 0 && got[i].DType.IsInteger() {

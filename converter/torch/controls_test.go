@@ -44,7 +44,7 @@ func offBy(t *testing.T, g *graph.Graph, ins []*tensor.Tensor, want *tensor.Tens
 	if !slicesEqual(got[0].Shape, want.Shape) {
 		return 0, 0, false
 	}
-	m, err := compare.Compare(want.Float32s(), got[0].Float32s(), want.Shape)
+	m, err := compare.Measure(want.Float32s(), got[0].Float32s(), want.Shape)
 	require.NoError(t, err)
 	tol, err := compare.ToleranceFor(precision.Float32, m.RefRange, 0)
 	require.NoError(t, err)
