@@ -8,10 +8,6 @@ import (
 	"github.com/edgeval/edgeval/graph"
 )
 
-func getF32(b []byte, i int) float32 {
-	return math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-}
-
 // nodeCtx gives a family's prepare function the node and its constant
 // inputs.
 type nodeCtx struct {

@@ -163,10 +163,7 @@ func (lc *layerCtx) mapLayer(ins []*graph.Value) (*graph.Value, error) {
 		spec := append([]int{0}, p.TargetShape...)
 		return lc.op("", &graph.Reshape{Shape: spec}, x)
 	case *PermuteConfig:
-		perm := []int{0}
-		for _, d := range p.Dims {
-			perm = append(perm, d)
-		}
+		perm := append([]int{0}, p.Dims...)
 		return lc.op("", &graph.Transpose{Perm: perm}, x)
 	case *PadCropConfig:
 		return lc.padCrop(p, x)
@@ -210,7 +207,7 @@ func (lc *layerCtx) merge(p *MergeConfig, ins []*graph.Value) (*graph.Value, err
 		return lc.op("", &graph.Average{}, ins...)
 	case "Subtract":
 		if len(ins) != 2 {
-			return nil, fmt.Errorf("Subtract takes 2 inputs, got %d", len(ins))
+			return nil, fmt.Errorf("a Subtract layer takes 2 inputs, got %d", len(ins))
 		}
 		return lc.op("", &graph.Sub{}, ins...)
 	case "Add":

@@ -182,7 +182,7 @@ func loadH5(path string, opts Options, rep *LoadReport) (*graph.Graph, error) {
 		}
 	case f.Exists("layers") || f.Exists("vars"):
 		if m == nil {
-			return nil, errors.New("Keras 3 weights-only file: the model's to_json() file must be given (Options.ConfigJSON)")
+			return nil, errors.New("a Keras 3 weights-only file needs the model's to_json() file (--model-json, Options.ConfigJSON)")
 		}
 		store, err := newK3Store(f, m)
 		if err != nil {

@@ -92,14 +92,6 @@ func channelsLast(r int) []int {
 	return nil
 }
 
-func permShape(s, p []int) []int {
-	out := make([]int, len(p))
-	for i, a := range p {
-		out[i] = s[a]
-	}
-	return out
-}
-
 // fitInputs returns the source inputs ins in the layout of after's inputs:
 // an input that NHWCIO moved to channels-last (its layout became NHWC) is
 // transposed.

@@ -192,7 +192,7 @@ func parseStep(n *yaml.Node) (*ArchStep, error) {
 		return &ArchStep{Op: n.Value, Args: map[string]any{}}, nil
 	}
 	if n.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("a step is an op name or a map with op: ...")
+		return nil, fmt.Errorf("a step is an op name or a map with an op key")
 	}
 	var m map[string]any
 	if err := n.Decode(&m); err != nil {

@@ -49,7 +49,6 @@ var moduleCommon = struct {
 	},
 }
 
-func isNone(v any) bool  { return v == nil }
 func isFalse(v any) bool { b, ok := v.(bool); return ok && !b }
 func isTrue(v any) bool  { b, ok := v.(bool); return ok && b }
 
