@@ -43,15 +43,35 @@ func (m *Module) PySetState(state any) error {
 	return nil
 }
 
-// moduleClass is an nn.Module class named by a pickle: it can only make an
-// empty Module (NEWOBJ, copy_reg._reconstructor), never run code.
-type moduleClass struct {
-	name   string
-	custom bool
+// Call refuses a pickle that calls a module instance (REDUCE with the
+// instance as the function): Python would run its forward.
+func (m *Module) Call(args ...any) (any, error) {
+	mod, name := splitGlobal(m.Class)
+	return nil, &UnsafeClassError{Module: mod, Name: name, Use: "calls an instance of"}
 }
 
+// moduleClass is an nn.Module class named by a pickle: it can only make an
+// empty Module whose __dict__ BUILD then fills (NEWOBJ without arguments,
+// as torch.save writes a module, or copy_reg._reconstructor with object as
+// the base), never run code. Calling the class (REDUCE, INST, OBJ) would run
+// its constructor and giving NEWOBJ arguments its __new__: both are refused
+// with an *UnsafeClassError naming the class.
+type moduleClass struct {
+	module, name string
+	custom       bool
+}
+
+// PyNew implements NEWOBJ (and NEWOBJ_EX, which always has arguments).
 func (c *moduleClass) PyNew(args ...any) (any, error) {
-	return &Module{Class: c.name, Custom: c.custom, Attrs: map[string]any{}}, nil
+	if len(args) > 0 {
+		return nil, &UnsafeClassError{Module: c.module, Name: c.name, Use: "passes arguments to the constructor of"}
+	}
+	return &Module{Class: c.module + "." + c.name, Custom: c.custom, Attrs: map[string]any{}}, nil
+}
+
+// Call implements REDUCE, INST and OBJ: refused.
+func (c *moduleClass) Call(args ...any) (any, error) {
+	return nil, &UnsafeClassError{Module: c.module, Name: c.name, Use: "calls"}
 }
 
 // storageType is a torch storage class (torch.FloatStorage, ...).
@@ -60,6 +80,27 @@ type storageType struct {
 	size     int          // bytes per element in the file
 	dtype    tensor.DType // dtype of the tensors read from it
 	bfloat16 bool         // bfloat16 in the file, float32 in memory
+}
+
+// Call refuses a pickle that calls a storage class (torch.save only names
+// it in a storage's persistent id).
+func (st *storageType) Call(args ...any) (any, error) {
+	return nil, &UnsafeClassError{Module: "torch", Name: st.className(), Use: "calls"}
+}
+
+// PyNew refuses a pickle that instantiates a storage class.
+func (st *storageType) PyNew(args ...any) (any, error) {
+	return nil, &UnsafeClassError{Module: "torch", Name: st.className(), Use: "instantiates"}
+}
+
+// className is the storage's class name in module torch ("FloatStorage").
+func (st *storageType) className() string {
+	for name, t := range storageTypes {
+		if t == st {
+			return name
+		}
+	}
+	return st.name
 }
 
 var storageTypes = map[string]*storageType{
@@ -81,6 +122,7 @@ type callFunc struct {
 	fn   func(args []any) (any, error)
 }
 
+// Call implements REDUCE (and INST, OBJ): it runs the Go function.
 func (c *callFunc) Call(args ...any) (any, error) {
 	v, err := c.fn(args)
 	if err != nil {
@@ -89,9 +131,36 @@ func (c *callFunc) Call(args ...any) (any, error) {
 	return v, nil
 }
 
+// PyNew refuses NEWOBJ on a function.
+func (c *callFunc) PyNew(args ...any) (any, error) {
+	mod, name := splitGlobal(c.name)
+	return nil, &UnsafeClassError{Module: mod, Name: name, Use: "instantiates (NEWOBJ)"}
+}
+
 // typeMarker is a class a pickle may name but never instantiate
 // (torch.Tensor as the type argument of _rebuild_from_type_v2).
 type typeMarker struct{ name string }
+
+// Call refuses a pickle that calls the class.
+func (c *typeMarker) Call(args ...any) (any, error) {
+	mod, name := splitGlobal(c.name)
+	return nil, &UnsafeClassError{Module: mod, Name: name, Use: "calls"}
+}
+
+// PyNew refuses a pickle that instantiates the class.
+func (c *typeMarker) PyNew(args ...any) (any, error) {
+	mod, name := splitGlobal(c.name)
+	return nil, &UnsafeClassError{Module: mod, Name: name, Use: "instantiates"}
+}
+
+// splitGlobal splits "a.b.C" into its module "a.b" and name "C".
+func splitGlobal(full string) (module, name string) {
+	i := strings.LastIndexByte(full, '.')
+	if i < 0 {
+		return "", full
+	}
+	return full[:i], full[i+1:]
+}
 
 // findClass resolves a global named by a pickle through the allow-list.
 // Everything it returns is data or a pure Go function.
@@ -132,11 +201,11 @@ func (l *loader) findClass(module, name string) (any, error) {
 		}
 	}
 	if strings.HasPrefix(module, "torch.nn.modules.") && name != "" && isIdent(name) {
-		return &moduleClass{name: full}, nil
+		return &moduleClass{module: module, name: name}, nil
 	}
 	top, _, _ := strings.Cut(module, ".")
 	if l.customClassOK(top) && isIdent(name) {
-		return &moduleClass{name: full, custom: true}, nil
+		return &moduleClass{module: module, name: name, custom: true}, nil
 	}
 	return nil, &UnsafeClassError{Module: module, Name: name}
 }

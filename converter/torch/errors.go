@@ -33,13 +33,21 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // UnsafeClassError is a pickle that names a global outside the allow-list
-// (for example os.system or builtins.eval). Nothing it names is ever
+// (for example os.system or builtins.eval), or uses an allowed one in a way
+// the allow-list does not permit (calls a module class, which would run its
+// constructor, or instantiates a function). Nothing it names is ever
 // resolved or called.
 type UnsafeClassError struct {
 	Module, Name string
+	// Use is how the pickle used an allowed global ("calls", "calls an
+	// instance of", ...); empty when the global itself is not allowed.
+	Use string
 }
 
 func (e *UnsafeClassError) Error() string {
+	if e.Use != "" {
+		return fmt.Sprintf("the pickle %s %s.%s, which the allow-list of PyTorch classes does not permit (refused; nothing was executed)", e.Use, e.Module, e.Name)
+	}
 	return fmt.Sprintf("the pickle references %s.%s, which is not on the allow-list of PyTorch classes (refused; nothing was executed)", e.Module, e.Name)
 }
 

@@ -3,7 +3,9 @@ package torch
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"strings"
 )
 
 // pickleArg is how a pickle opcode's argument is encoded in the stream.
@@ -55,6 +57,9 @@ var pickleOps = func() [256]struct {
 // stream: every opcode is known and every length it declares fits in the
 // data. It returns the length of the pickle (up to and including STOP).
 // This bounds every allocation the unpickler makes by the size of data.
+// Pickles of every protocol (0-5) are read, but a text persistent id
+// (protocol 0's PERSID) cannot name a torch storage: it is refused with a
+// message saying so.
 func scanPickle(data []byte) (int, error) {
 	p := 0
 	need := func(n uint64) error {
@@ -76,6 +81,10 @@ func scanPickle(data []byte) (int, error) {
 		info := pickleOps[op]
 		if !info.ok {
 			return 0, fmt.Errorf("unknown pickle opcode 0x%02x at offset %d: %w", op, p, ErrFormat)
+		}
+		if op == 'P' {
+			return 0, fmt.Errorf("pickle protocol 0 is not supported: the persistent id at offset %d is text (PERSID, which only protocol 0 writes), "+
+				"not the binary (storage, class, key, location, size) tuple torch reads; re-save the file with torch.save's default pickle protocol: %w", p, ErrFormat)
 		}
 		p++
 		var n uint64
@@ -137,4 +146,32 @@ func scanPickle(data []byte) (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("pickle ends without STOP: %w", ErrFormat)
+}
+
+// isPickle reports whether head (the first bytes of a file) starts with a
+// complete pickle of any protocol: a legacy torch.save file starts with its
+// magic number pickled (with PROTO for protocol 2 and up; protocols 0 and 1
+// have no header).
+func isPickle(head []byte) bool {
+	_, err := scanPickle(head)
+	return err == nil
+}
+
+// pickleError gives an error of the unpickler that the allow-list or a
+// reader check did not produce (a malformed opcode stream: REDUCE on a
+// value that is not callable, a stack underflow...) ErrFormat, and cuts the
+// Go value dump some of its messages carry.
+func pickleError(err error) error {
+	var u *UnsafeClassError
+	if err == nil || errors.Is(err, ErrFormat) || errors.As(err, &u) {
+		return err
+	}
+	msg := err.Error()
+	if i := strings.Index(msg, ": &"); i >= 0 {
+		msg = msg[:i]
+	}
+	if len(msg) > 200 {
+		msg = msg[:200] + "..."
+	}
+	return fmt.Errorf("malformed pickle (%s): %w", msg, ErrFormat)
 }

@@ -2,6 +2,9 @@
 
     python3 testdata/gen/torch_fixtures.py hostile   # no torch needed (numpy only): hostile pickles, zip bomb,
                                                      # lying sizes, a torch-0.3-style legacy module file
+    python3 testdata/gen/torch_fixtures.py classes   # stdlib only: custom/hostile classes and every pickle
+                                                     # protocol, pickled by Python's own pickle (hostile/class_*,
+                                                     # hostile/proto_*)
     python3 testdata/gen/torch_fixtures.py models    # needs torch (pip install torch==2.5.1 numpy)
 
 The normal `go test` reads only the committed outputs; it never runs Python.
@@ -193,12 +196,184 @@ def legacy03():
         del sys.modules[m]
 
 
+class _Stand:
+    """Stand-ins for the globals torch.save pickles (torch.FloatStorage, torch._utils._rebuild_tensor_v2, module
+    classes), registered in sys.modules so that Python's own pickle writes exactly the GLOBALs torch writes; close()
+    removes them. Nothing of them is ever called."""
+
+    def __init__(self):
+        self.modules, self.attrs = [], []
+
+    def module(self, name):
+        import types
+
+        if "." in name:
+            self.module(name.rsplit(".", 1)[0])
+        if name not in sys.modules:
+            sys.modules[name] = types.ModuleType(name)
+            self.modules.append(name)
+        return sys.modules[name]
+
+    def put(self, modname, obj):
+        obj.__module__ = modname
+        setattr(self.module(modname), obj.__qualname__, obj)
+        self.attrs.append((modname, obj.__qualname__))
+        return obj
+
+    def cls(self, modname, name, base=object, **ns):
+        return self.put(modname, type(name, (base,), dict(ns, __qualname__=name)))
+
+    def func(self, modname, name):
+        def f(*a, **k):
+            raise AssertionError("a stand-in is never called")
+
+        f.__qualname__ = f.__name__ = name
+        return self.put(modname, f)
+
+    def close(self):
+        for modname, name in self.attrs:
+            if hasattr(sys.modules.get(modname), name):
+                delattr(sys.modules[modname], name)
+        for m in self.modules:
+            del sys.modules[m]
+
+
+def _zip_fixed(path, records):
+    """A torch-style zip archive of the given records with fixed timestamps (byte-identical reruns)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        for name, data in records.items():
+            z.writestr(zipfile.ZipInfo("archive/" + name, date_time=(1980, 1, 1, 0, 0, 0)), data)
+
+
+def pickle_classes():
+    """Custom and hostile classes, and a state_dict and a module at every pickle protocol, all written by Python's
+    own pickle module (stdlib only) into converter/torch/testdata/hostile/:
+
+      class_*.pt   a pickle that calls a user's class (REDUCE on __main__.Evil, as its __reduce__ asks), gives
+                   its __new__ arguments (NEWOBJ, NEWOBJ_EX), calls a torch.nn module class or a module instance:
+                   each must be refused by the allow-list, naming the class, with nothing run.
+      proto_*.pt   the same state_dict ({weight: [[.5,1,1.5],[2,2.5,3]], bias: [-1,1]}) or Linear module saved
+                   with pickle protocols 0-5 (zip) and 0-2 (legacy): protocols 1-5 load; protocol 0, whose
+                   storage references are text persistent ids, is refused saying so.
+    """
+    import collections
+    import copyreg
+
+    d = os.path.join(OUT, "hostile")
+    os.makedirs(d, exist_ok=True)
+    cmd = "touch " + SENTINEL
+    st = _Stand()
+    try:
+        FloatStorage = st.cls("torch", "FloatStorage")
+        rebuild_tensor = st.func("torch._utils", "_rebuild_tensor_v2")
+        rebuild_param = st.func("torch._utils", "_rebuild_parameter")
+        Module = st.cls("torch.nn.modules.module", "Module")
+
+        class Storage:
+            def __init__(self, key, values):
+                self.key, self.values = key, values
+
+        class Tensor:
+            def __init__(self, storage, size, stride):
+                self.args = (storage, 0, size, stride, False, collections.OrderedDict())
+
+            def __reduce_ex__(self, proto):
+                return (rebuild_tensor, self.args)
+
+        class Param:
+            def __init__(self, t):
+                self.t = t
+
+            def __reduce_ex__(self, proto):
+                return (rebuild_param, (self.t, True, collections.OrderedDict()))
+
+        def reduce_self(self):
+            return (type(self), (cmd,))
+
+        def newobj_args(self, proto):
+            return (copyreg.__newobj__, (type(self), cmd))
+
+        Evil = st.cls("__main__", "Evil", __reduce__=reduce_self)
+        PkgEvil = st.cls("mymodels.layers", "Evil", __reduce__=reduce_self)
+        EvilNew = st.cls("__main__", "EvilNew", __reduce_ex__=newobj_args)
+        EvilNewEx = st.cls("__main__", "EvilNewEx", __getnewargs_ex__=lambda self: ((cmd,), {"shell": True}))
+        Linear = st.cls("torch.nn.modules.linear", "Linear", Module)
+        CalledLinear = st.cls("torch.nn.modules.linear", "Bilinear", Module, __reduce__=lambda self: (type(self), (3, 4)))
+        Net = st.cls("__main__", "Net", Module, __call__=lambda self, *a: None)  # nn.Module.__call__ runs forward
+
+        class CallsInstance:
+            def __reduce__(self):
+                return (Net(), (cmd,))
+
+        w = Storage("0", [0.5, 1, 1.5, 2, 2.5, 3])
+        b = Storage("1", [-1, 1])
+
+        def state_dict():
+            return collections.OrderedDict([("weight", Tensor(w, (2, 3), (3, 1))), ("bias", Tensor(b, (2,), (1,)))])
+
+        def linear():
+            m = Linear.__new__(Linear)
+            m.__dict__.update(training=False, _parameters=collections.OrderedDict([("weight", Param(Tensor(w, (2, 3), (3, 1)))), ("bias", Param(Tensor(b, (2,), (1,))))]),
+                              _buffers=collections.OrderedDict(), _modules=collections.OrderedDict(), in_features=3, out_features=2)
+            return m
+
+        def raw(s):
+            return struct.pack("<%df" % len(s.values), *s.values)
+
+        class ZipPickler(pickle.Pickler):
+            def persistent_id(self, obj):
+                if isinstance(obj, Storage):
+                    return ("storage", FloatStorage, obj.key, "cpu", len(obj.values))
+                return None
+
+        class LegacyPickler(pickle.Pickler):
+            def persistent_id(self, obj):
+                if isinstance(obj, Storage):
+                    return ("storage", FloatStorage, obj.key, "cpu", len(obj.values), None)
+                return None
+
+        def save_zip(name, obj, proto):
+            buf = io.BytesIO()
+            ZipPickler(buf, protocol=proto).dump(obj)
+            _zip_fixed(os.path.join(d, name), {"data.pkl": buf.getvalue(), "byteorder": b"little", "data/0": raw(w), "data/1": raw(b), "version": b"3\n"})
+
+        def save_legacy(name, obj, proto):
+            with open(os.path.join(d, name), "wb") as f:
+                pickle.dump(0x1950A86A20F9469CFC6C, f, protocol=proto)
+                pickle.dump(1001, f, protocol=proto)
+                pickle.dump({"protocol_version": 1001, "little_endian": True, "type_sizes": {"short": 2, "int": 4, "long": 8}}, f, protocol=proto)
+                LegacyPickler(f, protocol=proto).dump(obj)
+                pickle.dump([w.key, b.key], f, protocol=proto)
+                for s in (w, b):
+                    f.write(struct.pack("<q", len(s.values)) + raw(s))
+
+        for proto in range(6):
+            save_zip("class_reduce_p%d.pt" % proto, collections.OrderedDict([("evil", Evil())]), proto)
+            save_zip("proto_state_dict_p%d.pt" % proto, state_dict(), proto)
+        for proto in range(3):
+            save_zip("proto_module_p%d.pt" % proto, linear(), proto)
+            save_legacy("proto_legacy_p%d.pt" % proto, state_dict(), proto)
+        sd = state_dict()
+        sd["evil"] = Evil()
+        save_zip("class_reduce_state_dict.pt", sd, 2)
+        save_legacy("class_reduce_legacy.pt", sd, 2)
+        save_zip("class_pkg_reduce.pt", PkgEvil(), 2)
+        save_zip("class_newobj_args.pt", EvilNew(), 2)
+        save_zip("class_newobj_ex.pt", EvilNewEx(), 4)
+        save_zip("class_module_reduce.pt", CalledLinear(), 2)
+        save_zip("class_instance_call.pt", CallsInstance(), 2)
+    finally:
+        st.close()
+
+
 if __name__ == "__main__":
     what = sys.argv[1:] or ["hostile", "models"]
     if "hostile" in what:
         hostile()
     if "legacy03" in what or "hostile" in what:
         legacy03()
+    if "classes" in what or "hostile" in what:
+        pickle_classes()
     if "models" in what:
         import gen_torch_models  # noqa: E402 (needs torch)
         gen_torch_models.main(OUT)
