@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path"
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/internal/zipcheck"
 	"github.com/edgeval/edgeval/tensor"
 )
 
@@ -135,20 +137,44 @@ func loadExportChecked(p string, batch int, allow bool) (*Result, error) {
 }
 
 func loadExport(p string, batch int, allow bool) (*Result, error) {
-	fh, err := os.Open(p)
+	prog, weights, err := readExport(p)
 	if err != nil {
 		return nil, err
+	}
+	return buildExport(p, prog, weights, batch, allow)
+}
+
+// readExport reads the program and weights of a torch.export archive,
+// every record verified (CRC-32 and size). Its errors name the file.
+func readExport(p string) (*exProgram, map[string]*tensor.Tensor, error) {
+	fh, err := os.Open(p)
+	if err != nil {
+		return nil, nil, err
 	}
 	defer fh.Close()
 	st, err := fh.Stat()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	zr, err := zip.NewReader(fh, st.Size())
+	return readExportFrom(p, fh, st.Size())
+}
+
+// readExportFrom is readExport on an open archive of size bytes; p names
+// it in errors.
+func readExportFrom(p string, r io.ReaderAt, size int64) (*exProgram, map[string]*tensor.Tensor, error) {
+	prog, weights, err := readExportRecords(p, r, size)
+	if err != nil && !IsBadInput(err) {
+		err = &Error{File: p, Err: err}
+	}
+	return prog, weights, err
+}
+
+func readExportRecords(p string, r io.ReaderAt, size int64) (*exProgram, map[string]*tensor.Tensor, error) {
+	zr, err := zip.NewReader(r, size)
 	if err != nil {
-		return nil, fmt.Errorf("zip: %v: %w", err, ErrFormat)
+		return nil, nil, fmt.Errorf("zip: %v: %w", err, ErrFormat)
 	}
-	l := &loader{file: p, size: st.Size(), storages: map[string]*storageRef{}}
+	l := &loader{file: p, size: size, storages: map[string]*storageRef{}, zs: zipcheck.NewArchive(zr.File)}
 	recs := map[string]*zip.File{}
 	var legacy *zip.File // torch <= 2.5: serialized_exported_program.json
 	for _, f := range zr.File {
@@ -160,13 +186,16 @@ func loadExport(p string, batch int, allow bool) (*Result, error) {
 	if legacy == nil {
 		root, ok := pt2Root(recs)
 		if !ok {
-			return nil, fmt.Errorf("neither serialized_exported_program.json (torch <= 2.5) nor <name>/archive_format (torch >= 2.6): %w", ErrFormat)
+			return nil, nil, fmt.Errorf("neither serialized_exported_program.json (torch <= 2.5) nor <name>/archive_format (torch >= 2.6): %w", ErrFormat)
 		}
 		prog, weights, err := l.readPT2(recs, root)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return buildExport(p, prog, weights, batch, allow)
+		if err := l.verifyRest(); err != nil {
+			return nil, nil, err
+		}
+		return prog, weights, nil
 	}
 	dir := path.Dir(legacy.Name) + "/"
 	if dir == "./" {
@@ -174,11 +203,11 @@ func loadExport(p string, batch int, allow bool) (*Result, error) {
 	}
 	js, err := l.readRecord(legacy, maxExportJSON)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var prog exProgram
 	if err := json.Unmarshal(js, &prog); err != nil {
-		return nil, fmt.Errorf("serialized_exported_program.json: %v: %w", err, ErrFormat)
+		return nil, nil, fmt.Errorf("serialized_exported_program.json: %v: %w", err, ErrFormat)
 	}
 	weights := map[string]*tensor.Tensor{}
 	for _, name := range []string{"serialized_state_dict.pt", "serialized_constants.pt"} {
@@ -188,20 +217,23 @@ func loadExport(p string, batch int, allow bool) (*Result, error) {
 		}
 		b, err := l.readRecord(rec, MaxStorageBytes)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if len(b) == 0 {
 			continue
 		}
 		f, err := Read(p+":"+name, bytes.NewReader(b), int64(len(b)))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, t := range f.Tensors {
 			weights[t.Name] = t.Tensor
 		}
 	}
-	return buildExport(p, &prog, weights, batch, allow)
+	if err := l.verifyRest(); err != nil {
+		return nil, nil, err
+	}
+	return &prog, weights, nil
 }
 
 func buildExport(file string, prog *exProgram, weights map[string]*tensor.Tensor, batch int, allow bool) (*Result, error) {

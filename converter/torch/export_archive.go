@@ -294,7 +294,7 @@ func (l *loader) readPT2Payload(recs map[string]*zip.File, dir string, m *payloa
 			return nil, err
 		}
 		st = &storageRef{key: m.PathName, typ: typ, numel: numel}
-		st.load = func() ([]byte, error) { return readExact(rec, nb) }
+		st.load = func() ([]byte, error) { return l.readExact(rec, nb) }
 		storages[m.PathName] = st
 	} else if st.typ != typ {
 		return nil, fmt.Errorf("storage %s is read as %s and as %s: %w", m.PathName, st.typ.name, typ.name, ErrFormat)

@@ -15,6 +15,7 @@ import (
 	"github.com/nlpodyssey/gopickle/pickle"
 	"github.com/nlpodyssey/gopickle/types"
 
+	"github.com/edgeval/edgeval/internal/zipcheck"
 	"github.com/edgeval/edgeval/tensor"
 )
 
@@ -75,6 +76,9 @@ type loader struct {
 	depth    int    // nesting of collect
 	storages map[string]*storageRef
 	declared int64 // storage bytes declared so far
+	// zs verifies every zip record's CRC-32 and size as it is read, and
+	// the records never read once the archive has been read.
+	zs *zipcheck.Archive
 }
 
 // ReadFile reads a torch.save file (zip or legacy) into its tensors and,
@@ -173,6 +177,7 @@ func (l *loader) readZip(r io.ReaderAt, size int64) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zip: %v: %w", err, ErrFormat)
 	}
+	l.zs = zipcheck.NewArchive(zr.File)
 	recs := map[string]*zip.File{}
 	var pkl, prefix string
 	for _, f := range zr.File {
@@ -192,8 +197,14 @@ func (l *loader) readZip(r io.ReaderAt, size int64) (*File, error) {
 	if pkl == "" {
 		return nil, fmt.Errorf("zip archive without <name>/data.pkl: %w", ErrFormat)
 	}
-	if b, err := l.readRecord(recs[prefix+"byteorder"], 16); err == nil && strings.TrimSpace(string(b)) == "big" {
-		return nil, fmt.Errorf("big-endian storages are not supported: %w", ErrFormat)
+	if rec := recs[prefix+"byteorder"]; rec != nil {
+		b, err := l.readRecord(rec, 16)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", rec.Name, err)
+		}
+		if strings.TrimSpace(string(b)) == "big" {
+			return nil, fmt.Errorf("big-endian storages are not supported: %w", ErrFormat)
+		}
 	}
 	data, err := l.readRecord(recs[pkl], MaxPickleBytes)
 	if err != nil {
@@ -231,7 +242,7 @@ func (l *loader) readZip(r io.ReaderAt, size int64) (*File, error) {
 		}
 		nb := int64(numel) * int64(typ.size)
 		st := &storageRef{key: key, typ: typ, numel: int64(numel)}
-		st.load = func() ([]byte, error) { return readExact(rec, nb) }
+		st.load = func() ([]byte, error) { return l.readExact(rec, nb) }
 		l.storages[key] = st
 		return st, nil
 	}
@@ -250,9 +261,32 @@ func (l *loader) readZip(r io.ReaderAt, size int64) (*File, error) {
 		if l.code, err = l.readRecord(recs[name], maxScriptCode); err != nil {
 			return nil, fmt.Errorf("TorchScript code %s: %w", name, err)
 		}
-		return l.finishScript(obj)
+		return l.verified(l.finishScript(obj))
 	}
-	return l.finish(obj, FormatZip)
+	return l.verified(l.finish(obj, FormatZip))
+}
+
+// verified returns f once every record of the archive has been verified:
+// the ones read were verified as they were read, the rest (format version,
+// TorchScript debug info, storages nothing refers to...) are verified now,
+// so a corrupted archive is refused whichever record is corrupted.
+func (l *loader) verified(f *File, err error) (*File, error) {
+	if err != nil {
+		return nil, err
+	}
+	if err := l.verifyRest(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// verifyRest verifies the records of the archive not read (and verified)
+// so far.
+func (l *loader) verifyRest() error {
+	if err := l.zs.VerifyRest(); err != nil {
+		return fmt.Errorf("%w: %w", err, ErrFormat)
+	}
+	return nil
 }
 
 // checkRecord refuses a zip record whose declared sizes do not fit in the
@@ -267,7 +301,8 @@ func (l *loader) checkRecord(f *zip.File) error {
 	return nil
 }
 
-// readRecord reads a whole zip record of at most limit bytes.
+// readRecord reads a whole zip record of at most limit bytes, its CRC-32
+// and size verified.
 func (l *loader) readRecord(f *zip.File, limit int64) ([]byte, error) {
 	if f == nil {
 		return nil, fmt.Errorf("missing record: %w", ErrFormat)
@@ -278,32 +313,21 @@ func (l *loader) readRecord(f *zip.File, limit int64) ([]byte, error) {
 	if f.UncompressedSize64 > uint64(limit) {
 		return nil, fmt.Errorf("record %s is %d bytes, more than %d: %w", f.Name, f.UncompressedSize64, limit, ErrFormat)
 	}
-	return readExact(f, int64(f.UncompressedSize64))
+	return l.readExact(f, int64(f.UncompressedSize64))
 }
 
 // readExact reads the first n bytes of a zip record (n is already checked
-// against the record's declared size).
-// A stored (uncompressed) record, as torch writes every storage, is read
-// raw: archive/zip's CRC-32 check would cost more than the read itself.
-func readExact(f *zip.File, n int64) ([]byte, error) {
-	var r io.Reader
-	if f.Method == zip.Store {
-		raw, err := f.OpenRaw()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v: %w", f.Name, err, ErrFormat)
-		}
-		r = raw
-	} else {
-		rc, err := f.Open()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v: %w", f.Name, err, ErrFormat)
-		}
-		defer rc.Close()
-		r = rc
+// against the record's declared size). The whole record is verified (CRC-32
+// and size) before its first n bytes are returned: a storage of fewer
+// elements than its record holds is still refused when any byte of the
+// record is corrupted. The bytes past n are streamed, not kept.
+func (l *loader) readExact(f *zip.File, n int64) ([]byte, error) {
+	if l.zs == nil { // a loader made for one record (tests)
+		l.zs = zipcheck.NewArchive([]*zip.File{f})
 	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return nil, fmt.Errorf("%s: %v: %w", f.Name, err, ErrFormat)
+	b, err := l.zs.ReadPrefix(f, uint64(n))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", err, ErrFormat)
 	}
 	return b, nil
 }

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -65,29 +66,41 @@ func sortedKeys(m map[string]any) []string {
 // archive has no shapes: arch must give the inputs, named as forward's
 // parameters. Anything else gives a *TorchScriptError.
 func LoadTorchScript(path string, arch *Arch) (*graph.Graph, error) {
-	fh, err := os.Open(path)
+	f, code, err := readTorchScript(path)
 	if err != nil {
-		return nil, &Error{File: path, Err: err}
+		return nil, err
 	}
-	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
-		return nil, &Error{File: path, Err: err}
-	}
-	l := &loader{file: path, size: st.Size(), script: true, storages: map[string]*storageRef{}}
-	f, err := l.readZip(fh, st.Size())
-	if err != nil {
-		var u *UnsafeClassError
-		if errors.As(err, &u) || errors.Is(err, ErrFormat) {
-			return nil, &Error{File: path, Err: err}
-		}
-		return nil, &Error{File: path, Err: err}
-	}
-	g, err := buildScript(f, string(l.code), arch)
+	g, err := buildScript(f, code, arch)
 	if err != nil {
 		return nil, &TorchScriptError{File: path, Reason: err.Error()}
 	}
 	return g, nil
+}
+
+// readTorchScript reads a TorchScript archive's data.pkl and the code of
+// its root class, every record verified (CRC-32 and size).
+func readTorchScript(path string) (*File, string, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, "", &Error{File: path, Err: err}
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, "", &Error{File: path, Err: err}
+	}
+	return readTorchScriptFrom(path, fh, st.Size())
+}
+
+// readTorchScriptFrom is readTorchScript on an open archive of size bytes;
+// path names it in errors.
+func readTorchScriptFrom(path string, r io.ReaderAt, size int64) (*File, string, error) {
+	l := &loader{file: path, size: size, script: true, storages: map[string]*storageRef{}}
+	f, err := l.readZip(r, size)
+	if err != nil {
+		return nil, "", &Error{File: path, Err: err}
+	}
+	return f, string(l.code), nil
 }
 
 func isTorchScript(path string) bool {

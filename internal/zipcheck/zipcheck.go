@@ -17,8 +17,8 @@
 // Writers that stream (PyTorch's torch.save, torch.jit.save and
 // torch.export.save) write zeros for the CRC-32 and sizes in each local
 // header and the real values in a data descriptor after the data and in the
-// central directory. The central directory's values are the ones compared;
-// archive/zip also compares the data descriptor's CRC-32 with them.
+// central directory. The central directory's values (the ones archive/zip
+// reports) are the ones compared.
 //
 // A member that fails is an *Error naming it; errors.Is(err, ErrCorrupt)
 // tells corruption apart from an I/O error of the file.
@@ -89,7 +89,8 @@ const drainBuffer = 64 << 10
 // CRC-32; a mismatch is an *Error. Verify reads whatever was left unread.
 type Reader struct {
 	f    *zip.File
-	rc   io.ReadCloser
+	r    io.Reader     // the member's bytes: stored raw, or inflated
+	c    io.ReadCloser // the inflater, when there is one
 	h    hash.Hash32
 	n    uint64
 	err  error // sticky: io.EOF once verified, or the *Error
@@ -101,15 +102,23 @@ func Open(f *zip.File) (*Reader, error) {
 	return open(f, nil)
 }
 
+// open reads the member's stored bytes with OpenRaw (a stored member is
+// then read straight from the archive, with no copy through a buffer) and
+// inflates a deflated one itself, so the CRC-32 is computed once, here.
 func open(f *zip.File, done func()) (*Reader, error) {
-	rc, err := f.Open()
+	if f.Method != zip.Store && f.Method != zip.Deflate {
+		return nil, &Error{Member: f.Name, Reason: fmt.Sprintf("compression method %d is not supported", f.Method)}
+	}
+	raw, err := f.OpenRaw()
 	if err != nil {
-		if errors.Is(err, zip.ErrAlgorithm) {
-			return nil, &Error{Member: f.Name, Reason: fmt.Sprintf("compression method %d is not supported", f.Method)}
-		}
 		return nil, corrupt(f.Name, "unreadable local header", err)
 	}
-	return &Reader{f: f, rc: rc, h: crc32.NewIEEE(), done: done}, nil
+	r := &Reader{f: f, r: raw, h: crc32.NewIEEE(), done: done}
+	if f.Method == zip.Deflate {
+		r.c = flate.NewReader(raw)
+		r.r = r.c
+	}
+	return r, nil
 }
 
 // Read reads up to len(p) bytes of the member.
@@ -117,7 +126,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 	if r.err != nil {
 		return 0, r.err
 	}
-	n, err := r.rc.Read(p)
+	n, err := r.r.Read(p)
 	r.h.Write(p[:n])
 	r.n += uint64(n)
 	switch {
@@ -149,21 +158,13 @@ func (r *Reader) check() error {
 	return io.EOF
 }
 
-// classify turns an error of archive/zip's reader into an *Error.
+// classify turns a read error into an *Error.
 func (r *Reader) classify(err error) error {
-	switch {
-	case errors.Is(err, zip.ErrChecksum):
-		if got := r.h.Sum32(); got != r.f.CRC32 {
-			return corrupt(r.f.Name, fmt.Sprintf("CRC-32 of its bytes is %08x, the archive records %08x", got, r.f.CRC32), nil)
-		}
-		return corrupt(r.f.Name, "its data descriptor's CRC-32 differs from the central directory's", nil)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return corrupt(r.f.Name, fmt.Sprintf("ends after %d of the %d bytes recorded", r.n, r.f.UncompressedSize64), err)
-	case errors.Is(err, zip.ErrFormat):
-		return corrupt(r.f.Name, fmt.Sprintf("holds more than the %d bytes recorded", r.f.UncompressedSize64), nil)
-	}
 	var ce flate.CorruptInputError
-	if errors.As(err, &ce) {
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return corrupt(r.f.Name, fmt.Sprintf("compressed data ends after %d of the %d bytes recorded", r.n, r.f.UncompressedSize64), err)
+	case errors.As(err, &ce):
 		return corrupt(r.f.Name, "compressed data is invalid", err)
 	}
 	return &Error{Member: r.f.Name, Reason: "read error", Err: err}
@@ -186,7 +187,12 @@ func (r *Reader) Verify() error {
 }
 
 // Close releases the member (it does not verify it).
-func (r *Reader) Close() error { return r.rc.Close() }
+func (r *Reader) Close() error {
+	if r.c != nil {
+		return r.c.Close()
+	}
+	return nil
+}
 
 // ReadAll reads member f whole, verified. A member recording more than
 // limit bytes is refused before anything is read.

@@ -1,0 +1,89 @@
+package torch
+
+import (
+	"bytes"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/edgeval/edgeval/internal/zipcheck/zipchecktest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// readArchive reads a torch zip archive held in memory with the reader its
+// kind takes (torch.export, TorchScript or torch.save), without building a
+// graph; name names it in errors.
+type readArchive func(name string, data []byte) error
+
+func archiveReader(path string) (string, readArchive) {
+	switch {
+	case isExportArchive(path):
+		return "pt2", func(name string, b []byte) error {
+			_, _, err := readExportFrom(name, bytes.NewReader(b), int64(len(b)))
+			return err
+		}
+	case isTorchScript(path):
+		return "torchscript", func(name string, b []byte) error {
+			_, _, err := readTorchScriptFrom(name, bytes.NewReader(b), int64(len(b)))
+			return err
+		}
+	}
+	return "torch.save", func(name string, b []byte) error {
+		_, err := Read(name, bytes.NewReader(b), int64(len(b)))
+		return err
+	}
+}
+
+// TestZipCorruptionRefused is a mutation sweep over every real torch zip
+// archive (.pth, .pt, .pt2) of the corpus, converter/torch/testdata and the
+// shared fixtures: for each archive whose original reads, every copy with
+// one byte of one record's data flipped (first, middle and last stored byte
+// of each record, headers untouched) is refused naming the record, whether
+// the reader uses the record, reads part of it (a storage shorter than its
+// record) or never reads it (.format_version, TorchScript debug records).
+func TestZipCorruptionRefused(t *testing.T) {
+	files := zipchecktest.Files(t, ".pth", ".pt", ".pt2")
+	require.GreaterOrEqual(t, len(files), 100, "the sweep needs the real torch files")
+	type count struct{ archives, unread, mutants, refused int }
+	counts := map[string]*count{}
+	for _, p := range files {
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		if !bytes.HasPrefix(data, []byte("PK")) {
+			continue // a legacy (pickle) file: no zip
+		}
+		kind, read := archiveReader(p)
+		c := counts[kind+" "+filepath.Ext(p)]
+		if c == nil {
+			c = &count{}
+			counts[kind+" "+filepath.Ext(p)] = c
+		}
+		if err := read(p, data); err != nil {
+			// Only the hostile files are refused as they are (tested in
+			// hostile_test.go).
+			require.Contains(t, p, filepath.Join("testdata", "hostile"), "original %s: %v", p, err)
+			c.unread++
+			continue
+		}
+		c.archives++
+		mut := "mutant of " + p
+		zipchecktest.Each(t, data, func(m zipchecktest.Mutant) {
+			err := read(mut, m.Data)
+			c.mutants++
+			zipchecktest.RequireRefused(t, err, m.Member)
+			assert.Contains(t, err.Error(), mut)
+			c.refused++
+		})
+	}
+	total := 0
+	for _, kind := range slices.Sorted(maps.Keys(counts)) {
+		c := counts[kind]
+		t.Logf("%s: %d archives read (%d hostile originals refused as they are); %d of %d corrupted copies refused naming the record", kind, c.archives, c.unread, c.refused, c.mutants)
+		assert.Equal(t, c.mutants, c.refused, kind)
+		total += c.archives
+	}
+	assert.GreaterOrEqual(t, total, 100)
+}
