@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/edgeval/edgeval/internal/zipcheck"
 )
 
 // Limits on .keras archives, so a zip bomb cannot exhaust memory or disk.
@@ -24,13 +26,30 @@ type kerasArchive struct {
 }
 
 // openArchive reads config.json and extracts model.weights.h5 of a .keras
-// file into dir.
+// file into dir. Every member's CRC-32 and size are verified: the two it
+// reads as they are read, the others (metadata.json, assets) before the
+// archive is used, so a corrupted archive is a *zipcheck.Error naming the
+// member.
 func openArchive(path, dir string) (*kerasArchive, error) {
-	zr, err := zip.OpenReader(path)
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return openArchiveFrom(fh, st.Size(), dir)
+}
+
+// openArchiveFrom is openArchive on an open archive of size bytes.
+func openArchiveFrom(r io.ReaderAt, size int64, dir string) (*kerasArchive, error) {
+	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("not a readable zip archive: %w", err)
 	}
-	defer zr.Close()
+	zs := zipcheck.NewArchive(zr.File)
 	a := &kerasArchive{}
 	var cfg, weights *zip.File
 	for _, f := range zr.File {
@@ -47,7 +66,10 @@ func openArchive(path, dir string) (*kerasArchive, error) {
 	if weights == nil {
 		return nil, errors.New("archive has no model.weights.h5 (sharded or npz weights are not supported)")
 	}
-	if a.config, err = readMember(cfg, maxConfigBytes); err != nil {
+	if err := checkMember(cfg, maxConfigBytes); err != nil {
+		return nil, err
+	}
+	if a.config, err = zs.ReadAll(cfg, maxConfigBytes); err != nil {
 		return nil, err
 	}
 	out, err := os.CreateTemp(dir, "model-*.weights.h5")
@@ -55,10 +77,13 @@ func openArchive(path, dir string) (*kerasArchive, error) {
 		return nil, err
 	}
 	defer out.Close()
-	if err := copyMember(out, weights, maxWeightsBytes); err != nil {
+	if err := copyMember(out, zs, weights, maxWeightsBytes); err != nil {
 		return nil, err
 	}
 	if err := out.Close(); err != nil {
+		return nil, err
+	}
+	if err := zs.VerifyRest(); err != nil {
 		return nil, err
 	}
 	a.weightsPath = out.Name()
@@ -77,42 +102,32 @@ func checkMember(f *zip.File, limit uint64) error {
 	return nil
 }
 
-// copyMember copies a member to w, stopping at its declared size (a member
-// that inflates to more than it declares is refused).
-func copyMember(w io.Writer, f *zip.File, limit uint64) error {
+// copyMember copies a member to w, verified: a member that inflates to
+// more or fewer bytes than it declares, or whose CRC-32 differs, is a
+// *zipcheck.Error.
+func copyMember(w io.Writer, zs *zipcheck.Archive, f *zip.File, limit uint64) error {
 	if err := checkMember(f, limit); err != nil {
 		return err
 	}
-	r, err := f.Open()
+	r, err := zs.Open(f)
 	if err != nil {
-		return fmt.Errorf("%s: %w", f.Name, err)
+		return err
 	}
 	defer r.Close()
-	n, err := io.Copy(w, io.LimitReader(r, int64(f.UncompressedSize64)+1))
-	if err != nil {
+	if _, err := io.Copy(w, r); err != nil {
+		var ze *zipcheck.Error
+		if errors.As(err, &ze) {
+			return err
+		}
 		return fmt.Errorf("%s: %w", f.Name, err)
-	}
-	if uint64(n) != f.UncompressedSize64 {
-		return fmt.Errorf("%s inflates to more or fewer bytes than the %d it declares", f.Name, f.UncompressedSize64)
 	}
 	return nil
 }
 
+// readMember reads a whole member of at most limit bytes, verified.
 func readMember(f *zip.File, limit uint64) ([]byte, error) {
 	if err := checkMember(f, limit); err != nil {
 		return nil, err
 	}
-	buf := &limitedBuffer{}
-	if err := copyMember(buf, f, limit); err != nil {
-		return nil, err
-	}
-	return buf.b, nil
-}
-
-type limitedBuffer struct{ b []byte }
-
-// Write appends p (the caller bounds the total).
-func (l *limitedBuffer) Write(p []byte) (int, error) {
-	l.b = append(l.b, p...)
-	return len(p), nil
+	return zipcheck.ReadAll(f, limit)
 }
