@@ -50,10 +50,15 @@
 //
 // Pickles are read with github.com/nlpodyssey/gopickle and never execute
 // anything: every global a pickle names is resolved through an allow-list
-// (torch's tensor rebuild functions, storage classes, standard containers
-// and torch.nn layer classes, which become plain data holders); any other
-// global is refused with an UnsafeClassError naming it. Declared storage
-// sizes are checked against the archive before any allocation.
+// (torch's tensor rebuild functions, storage classes, standard containers,
+// and torch.nn layer classes and a user's module classes, which become
+// plain data holders: made empty by NEWOBJ and filled by BUILD); any other
+// global, and any other use of an allowed one (calling a class, giving
+// NEWOBJ arguments, calling an instance), is refused with an
+// UnsafeClassError naming it. Pickle protocols 1-5 are read; protocol 0's
+// text persistent ids cannot name a storage and are refused saying so.
+// Declared storage sizes are checked against the archive before any
+// allocation.
 package torch
 
 //go:generate sh -c "python3 gen_stdlib.py && gofmt -w gen_stdlib.go"
