@@ -1,7 +1,10 @@
 package torch
 
 import (
+	"archive/zip"
 	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"maps"
 	"os"
 	"path/filepath"
@@ -86,4 +89,51 @@ func TestZipCorruptionRefused(t *testing.T) {
 		total += c.archives
 	}
 	assert.GreaterOrEqual(t, total, 100)
+}
+
+// TestTorchArchivesDeferCRCs documents how torch writes its archives (the
+// corpus files come from torch.save, torch.jit.save and torch.export.save):
+// records have a data descriptor (flag bit 3) and their local header says
+// CRC-32 0 and sizes 0; the real CRC-32 is in the data descriptor after the
+// data and in the central directory (TorchScript's traced_inputs records
+// are written without a descriptor, their CRC-32 in the local header). No
+// record omits its CRC-32: the central directory's, which archive/zip
+// reports and zipcheck compares, is the stored bytes' CRC-32 and the data
+// descriptor's. The sweep above shows corrupted records refused.
+func TestTorchArchivesDeferCRCs(t *testing.T) {
+	dir := filepath.Join("..", "..", "testdata", "corpus", "torch", "block_mul_gate")
+	for _, name := range []string{"model_full.pth", "state_dict.pth", "model_ts.pt", "model.pt2"} {
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join(dir, name))
+			require.NoError(t, err)
+			zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+			require.NoError(t, err)
+			descriptors := 0
+			for _, f := range zr.File {
+				start, err := f.DataOffset()
+				require.NoError(t, err)
+				// The local header is the last "PK\x03\x04" before the data.
+				lh := bytes.LastIndex(data[:start], []byte("PK\x03\x04"))
+				require.GreaterOrEqual(t, lh, 0)
+				localCRC := binary.LittleEndian.Uint32(data[lh+14:])
+				if f.Flags&0x8 == 0 {
+					assert.Equal(t, f.CRC32, localCRC, "%s: local header CRC-32", f.Name)
+				} else {
+					descriptors++
+					assert.Zero(t, localCRC, "%s: local header CRC-32", f.Name)
+					assert.Zero(t, binary.LittleEndian.Uint32(data[lh+18:]), "%s: local header size", f.Name)
+					dd := data[start+int64(f.CompressedSize64):]
+					require.Equal(t, uint32(0x08074b50), binary.LittleEndian.Uint32(dd), "%s: data descriptor signature", f.Name)
+					assert.Equal(t, f.CRC32, binary.LittleEndian.Uint32(dd[4:]), "%s: data descriptor CRC-32", f.Name)
+				}
+				if f.Method == zip.Store {
+					assert.Equal(t, crc32.ChecksumIEEE(data[start:start+int64(f.CompressedSize64)]), f.CRC32, "%s: stored bytes' CRC-32", f.Name)
+				}
+				if f.UncompressedSize64 > 0 {
+					assert.NotZero(t, f.CRC32, f.Name)
+				}
+			}
+			assert.Greater(t, descriptors, len(zr.File)/2)
+		})
+	}
 }
