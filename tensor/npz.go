@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -29,11 +30,25 @@ const MaxNPZEntries = 4096
 // zipcheck.ErrCorrupt), also when the corruption made its .npy header
 // unreadable.
 func ReadNPZ(path string) ([]Named, error) {
-	zr, err := zip.OpenReader(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return readNPZ(path, f, st.Size())
+}
+
+// readNPZ is ReadNPZ on an open archive of size bytes; path names it in
+// errors.
+func readNPZ(path string, r io.ReaderAt, size int64) ([]Named, error) {
+	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a readable .npz (zip) archive: %w", path, err)
 	}
-	defer zr.Close()
 	if len(zr.File) > MaxNPZEntries {
 		return nil, fmt.Errorf("%s: %d entries, more than the %d allowed", path, len(zr.File), MaxNPZEntries)
 	}
