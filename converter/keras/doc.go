@@ -14,7 +14,9 @@
 //   - weights-only .h5 (save_weights: layer_names at the root) together with
 //     the model.to_json() file named by Options.ConfigJSON;
 //   - Keras 3 .keras zip archives (config.json and model.weights.h5 with the
-//     layers/<name>/vars/<i> layout).
+//     layers/<name>/vars/<i> layout); every member's CRC-32 and size are
+//     verified before the archive is used, a corrupted one is an *Error
+//     naming the file and the member.
 //
 // The architecture is parsed into a Model (ParseConfig): Sequential or
 // Functional, several inputs and outputs, shared layers and nested models,

@@ -13,6 +13,13 @@
 //   - TorchScript archives are recognised and refused with a
 //     TorchScriptError that explains the alternatives.
 //
+// Every record of a zip archive is verified against the CRC-32 and size
+// its central directory records (internal/zipcheck): the records read,
+// whole or in part, as they are read, and the others before the archive is
+// trusted. torch writes zeros in each local header and the real CRC-32 in a
+// data descriptor and the central directory; no record goes unchecked. A
+// corrupted record is an *Error naming the file and the record.
+//
 // A state_dict, or a module tree whose root is a custom class, needs the
 // architecture from the user: Options.Arch names a YAML file in the format
 // documented in ARCH.md. A full pickled nn.Sequential of standard layers
