@@ -12,8 +12,11 @@ type Summary struct {
 	Min  float64 `json:"min"`
 	P50  float64 `json:"p50"`
 	P90  float64 `json:"p90"`
+	P99  float64 `json:"p99"`
 	Max  float64 `json:"max"`
 	Mean float64 `json:"mean"`
+	// Std is the sample standard deviation (0 for fewer than two runs).
+	Std float64 `json:"std"`
 }
 
 // Summarize returns the distribution of ds. Percentiles interpolate linearly
@@ -30,13 +33,24 @@ func Summarize(ds []time.Duration) Summary {
 		sum += ms[i]
 	}
 	slices.Sort(ms)
+	mean := sum / float64(len(ms))
+	std := 0.0
+	if len(ms) > 1 {
+		ss := 0.0
+		for _, v := range ms {
+			ss += (v - mean) * (v - mean)
+		}
+		std = math.Sqrt(ss / float64(len(ms)-1))
+	}
 	return Summary{
 		N:    len(ms),
 		Min:  ms[0],
 		P50:  Percentile(ms, 50),
 		P90:  Percentile(ms, 90),
+		P99:  Percentile(ms, 99),
 		Max:  ms[len(ms)-1],
-		Mean: sum / float64(len(ms)),
+		Mean: mean,
+		Std:  std,
 	}
 }
 

@@ -1,6 +1,9 @@
 package compare
 
-import "github.com/edgeval/edgeval/precision"
+import (
+	"github.com/edgeval/edgeval/bench"
+	"github.com/edgeval/edgeval/precision"
+)
 
 // SchemaVersion is the version of the Result JSON layout. It changes only
 // when a field is removed or changes meaning; new fields keep it.
@@ -35,10 +38,24 @@ type Result struct {
 	Samples       int                 `json:"samples"`
 	Seed          *uint64             `json:"seed,omitempty"`
 	Outputs       []OutputResult      `json:"outputs"`
-	// LatencyMS summarises the runtime's own invoke time per sample.
-	LatencyMS Latency `json:"latency_ms"`
+	// LatencyMS summarises the runtime's own invoke time per timed run.
+	LatencyMS bench.Summary `json:"latency_ms"`
+	// LatencySamplesMS are the timed runs in order (for plots).
+	LatencySamplesMS []float64 `json:"latency_samples_ms,omitempty"`
+	// FirstInferenceMS is the first inference on the device, apart from
+	// the rest (a warm-up run when there is one): on some runtimes and
+	// delegates it includes preparing the model.
+	FirstInferenceMS float64 `json:"first_inference_ms,omitempty"`
 	// ReferenceMS summarises the Go reference's time per sample.
-	ReferenceMS *Latency `json:"reference_ms,omitempty"`
+	ReferenceMS *bench.Summary `json:"reference_ms,omitempty"`
+	// DeviceFacts are the facts of the machine the runtime ran on (the
+	// fields of devices.Facts: architecture, CPU, governor, temperature,
+	// runtimes), when the device reports them; EdgeTPU the Edge TPU
+	// compiler's report when the model was compiled for one. They are kept
+	// as decoded JSON objects so that this package does not depend on the
+	// device layer; `validate run --json` writes the same objects.
+	DeviceFacts map[string]any `json:"device_facts,omitempty"`
+	EdgeTPU     map[string]any `json:"edgetpu,omitempty"`
 	// ConvertMS is the conversion time, when validate converted the model.
 	ConvertMS *float64 `json:"convert_ms,omitempty"`
 	Tool      string   `json:"tool"`
@@ -60,15 +77,6 @@ type RuntimeInfo struct {
 	Name     string `json:"name"`
 	Version  string `json:"version"`
 	Delegate string `json:"delegate,omitempty"`
-}
-
-// Latency is a latency distribution in milliseconds.
-type Latency struct {
-	Min  float64 `json:"min"`
-	P50  float64 `json:"p50"`
-	P90  float64 `json:"p90"`
-	Max  float64 `json:"max"`
-	Mean float64 `json:"mean"`
 }
 
 // OutputResult is the comparison of one model output.

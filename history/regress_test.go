@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgeval/edgeval/bench"
 	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/precision"
 )
@@ -38,7 +39,7 @@ func (r run) record() Record {
 	res := &compare.Result{
 		SchemaVersion: compare.SchemaVersion, Verdict: r.verdict, Model: r.model, ModelHash: r.hash, Precision: precision.Float32, Device: "host",
 		Runtime:   compare.RuntimeInfo{Name: "litert-wasm", Version: r.runtime},
-		LatencyMS: compare.Latency{P50: r.p50, P90: r.p90},
+		LatencyMS: bench.Summary{P50: r.p50, P90: r.p90},
 	}
 	if r.verdict != compare.VerdictError {
 		res.Outputs = []compare.OutputResult{{Name: "out", Metrics: compare.Metrics{MaxAbs: r.maxAbs, Cosine: r.cosine}, Tolerance: tol, Pass: r.verdict == compare.VerdictPass}}

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgeval/edgeval/bench"
 	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/precision"
 )
@@ -67,7 +68,7 @@ func sample(model, verdict string, maxAbs float64) *compare.Result {
 		Outputs: []compare.OutputResult{{Name: "dense", Shape: []int{4, 10},
 			Metrics:   compare.Metrics{MaxAbs: maxAbs, Cosine: 1, PSNRdB: 120, RefRange: 3},
 			Tolerance: compare.Tolerance{Precision: precision.Float32, MaxAbs: 3e-4, MinCosine: 0.99999}, Pass: verdict == compare.VerdictPass}},
-		LatencyMS: compare.Latency{Min: 0.1, P50: 0.12, P90: 0.13, Max: 0.2, Mean: 0.125},
+		LatencyMS: bench.Summary{Min: 0.1, P50: 0.12, P90: 0.13, Max: 0.2, Mean: 0.125},
 	}
 }
 

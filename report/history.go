@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/edgeval/edgeval/bench"
 	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/history"
 )
@@ -30,7 +31,7 @@ func worstString(r *compare.Result) string {
 }
 
 // latencyString is the p50 latency, or "–" when the run has none.
-func latencyString(l compare.Latency) string {
+func latencyString(l bench.Summary) string {
 	if l.P50 <= 0 {
 		return "–"
 	}

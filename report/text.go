@@ -73,7 +73,11 @@ func Text(w io.Writer, r *compare.Result) error {
 		}
 	}
 	l := r.LatencyMS
-	fmt.Fprintf(&b, "\nlatency   %s: p50 %.3f ms, p90 %.3f ms (min %.3f, max %.3f)\n", r.Runtime.Name, l.P50, l.P90, l.Min, l.Max)
+	fmt.Fprintf(&b, "\nlatency   %s: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms (min %.3f, max %.3f, std %.3f; %d runs)", r.Runtime.Name, l.P50, l.P90, l.P99, l.Min, l.Max, l.Std, l.N)
+	if r.FirstInferenceMS > 0 {
+		fmt.Fprintf(&b, "; first inference %.3f ms", r.FirstInferenceMS)
+	}
+	b.WriteString("\n")
 	if r.ReferenceMS != nil {
 		fmt.Fprintf(&b, "reference Go: p50 %.3f ms per sample\n", r.ReferenceMS.P50)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgeval/edgeval/bench"
 	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/precision"
 )
@@ -20,7 +21,7 @@ func TestText(t *testing.T) {
 			{Name: "dense", Shape: []int{4, 10}, Metrics: compare.Metrics{MaxAbs: 1e-7, Cosine: 1, Top1Agreement: &one}, Pass: true},
 			{Name: "aux", Shape: []int{4, 2}, Metrics: compare.Metrics{MaxAbs: 0.5, Cosine: 0.2}, Pass: false, Why: []string{"max abs error 0.5 > tolerance 1e-05"}},
 		},
-		LatencyMS: compare.Latency{P50: 0.7, P90: 0.8},
+		LatencyMS: bench.Summary{P50: 0.7, P90: 0.8},
 	}
 	var b strings.Builder
 	require.NoError(t, Text(&b, r))

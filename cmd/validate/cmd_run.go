@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -33,6 +34,8 @@ type runFlags struct {
 	threads    int
 	delegate   string
 	warmup     int
+	runs       int
+	minTime    time.Duration
 	timeout    time.Duration
 	dev        deviceFlags
 }
@@ -50,6 +53,8 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.threads, "threads", 0, "interpreter threads (0: runtime default)")
 	fs.StringVar(&f.delegate, "delegate", "none", "delegate: none, xnnpack or edgetpu (tflite runtime only)")
 	fs.IntVar(&f.warmup, "warmup", 1, "untimed runs of the first sample before timing")
+	fs.IntVar(&f.runs, "runs", 0, "time at least `N` runs, cycling the samples (0: one per sample; outputs come from the first pass)")
+	fs.DurationVar(&f.minTime, "min-time", 0, "keep timing, cycling the samples, until the timed runs add up to `D` (like benchmark_model's --min_secs)")
 	fs.DurationVar(&f.timeout, "timeout", time.Minute, "time limit for loading the model and for each inference")
 }
 
@@ -88,6 +93,8 @@ type runResult struct {
 	Inputs        []runtime.TensorInfo `json:"inputs"`
 	Outputs       []runtime.TensorInfo `json:"outputs"`
 	LatencyMS     bench.Summary        `json:"latency_ms"`
+	// LatencySamplesMS are the timed runs in order (for plots).
+	LatencySamplesMS []float64 `json:"latency_samples_ms,omitempty"`
 	// FirstInvokeMS is the first inference (a warm-up run when --warmup > 0),
 	// reported apart: on an Edge TPU it includes loading the model.
 	FirstInvokeMS float64                 `json:"first_invoke_ms,omitempty"`
@@ -181,32 +188,34 @@ func runModel(ctx context.Context, f *runFlags, modelPath string, stdout, stderr
 		return err
 	}
 
-	for range f.warmup {
-		if _, err := sess.Run(ctx, samples[0]); err != nil {
-			return fmt.Errorf("%s: warm-up: %w", modelPath, err)
-		}
-	}
 	outs := make(golden.Samples, len(samples))
-	lat := make([]time.Duration, len(samples))
-	for i, in := range samples {
-		res, err := sess.Run(ctx, in)
+	timed, err := bench.Loop(ctx, len(samples), f.benchOptions(), func(ctx context.Context, i int, keep bool) (time.Duration, error) {
+		res, err := sess.Run(ctx, samples[i])
 		if err != nil {
-			err = fmt.Errorf("%s: sample %d of %d: %w", modelPath, i+1, len(samples), err)
-			if f.out != "" && i > 0 { // keep what completed; the run still fails
-				if werr := writeOutputs(f.out, sess, outs[:i]); werr == nil {
-					err = fmt.Errorf("%w (outputs of the %d completed samples written to %s)", err, i, f.out)
-				}
-			}
-			return err
+			return 0, err
 		}
-		outs[i], lat[i] = res.Outputs, res.Invoke
+		if keep {
+			outs[i] = res.Outputs
+		}
+		return res.Invoke, nil
+	})
+	if err != nil {
+		err = fmt.Errorf("%s: %w", modelPath, err)
+		var se *bench.SampleError
+		if errors.As(err, &se) && f.out != "" && se.Done > 0 { // keep what completed; the run still fails
+			if werr := writeOutputs(f.out, sess, outs[:se.Done]); werr == nil {
+				err = fmt.Errorf("%w (outputs of the %d completed samples written to %s)", err, se.Done, f.out)
+			}
+		}
+		return err
 	}
 
 	result := runResult{
 		SchemaVersion: 1, Model: mi, Device: f.device, Runtime: sess.Info(), Signature: f.signature,
-		Samples: len(samples), Inputs: sess.Inputs(), Outputs: sess.Outputs(), LatencyMS: bench.Summarize(lat),
+		Samples: len(samples), Inputs: sess.Inputs(), Outputs: sess.Outputs(), LatencyMS: timed.Latency,
+		LatencySamplesMS: timed.Times, FirstInvokeMS: float64(timed.First) / float64(time.Millisecond),
 	}
-	if ds, ok := sess.(devices.Session); ok {
+	if ds, ok := sess.(devices.Session); ok && ds.FirstInvoke() > 0 {
 		result.FirstInvokeMS = float64(ds.FirstInvoke()) / 1e6
 		result.DeviceFacts, result.EdgeTPU = ds.Facts(), ds.EdgeTPU()
 	}
@@ -265,7 +274,7 @@ func printRun(w io.Writer, r *runResult) {
 		fmt.Fprintf(w, "output   %-40s %s\n", out.Name, describe(out))
 	}
 	l := r.LatencyMS
-	fmt.Fprintf(w, "latency  %d runs: p50 %.3f ms, p90 %.3f ms (min %.3f, max %.3f, mean %.3f)\n", l.N, l.P50, l.P90, l.Min, l.Max, l.Mean)
+	fmt.Fprintf(w, "latency  %d runs: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms (min %.3f, max %.3f, mean %.3f, std %.3f)\n", l.N, l.P50, l.P90, l.P99, l.Min, l.Max, l.Mean, l.Std)
 	if r.FirstInvokeMS > 0 {
 		fmt.Fprintf(w, "first    %.3f ms (first inference, not in the latency figures)\n", r.FirstInvokeMS)
 	}
@@ -300,4 +309,9 @@ func describe(t runtime.TensorInfo) string {
 		s += fmt.Sprintf("  q(per-axis %d, %d scales)", t.Quant.Axis, len(t.Quant.Scale))
 	}
 	return s
+}
+
+// benchOptions are the timed loop's options from the flags.
+func (f *runFlags) benchOptions() bench.Options {
+	return bench.Options{Warmup: f.warmup, Runs: f.runs, MinTime: f.minTime}
 }

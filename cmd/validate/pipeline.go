@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +14,7 @@ import (
 	"github.com/edgeval/edgeval/bench"
 	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/converter/passes"
+	"github.com/edgeval/edgeval/devices"
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/internal/bug"
@@ -34,9 +37,8 @@ type validation struct {
 	refOut    golden.Samples
 	devOut    golden.Samples
 	// refOrig is the reference on the inputs as loaded (before quantizing
-	// them for the device), when witness ran it; refMS its time per sample.
+	// them for the device), when witness ran it.
 	refOrig golden.Samples
-	refMS   float64
 	// noise is each output's float32 noise floor (nil: not measured).
 	noise     []float64
 	inNames   []string
@@ -219,47 +221,56 @@ func (v *validation) compare(ctx context.Context, prog *reference.Program, progr
 		}
 	}
 
-	refMS := v.refMS
 	if v.refOrig != nil && !requantized {
 		// The reference already ran on exactly these inputs (witness).
 		v.refOut = v.refOrig
 	} else {
 		step(progress, "running the Go reference on %d samples", len(v.inputs))
-		t0 := time.Now()
-		v.refOut, err = prog.RunBatch(v.inputs)
-		if err != nil {
+		if v.refOut, err = prog.RunBatch(v.inputs); err != nil {
 			return &inputError{fmt.Errorf("%s: reference: %w", v.modelPath, err)}
 		}
-		refMS = msSince(t0) / float64(len(v.inputs))
 	}
-	v.res.ReferenceMS = &compare.Latency{Min: refMS, P50: refMS, P90: refMS, Max: refMS, Mean: refMS}
+	if v.res.ReferenceMS, err = referenceLatency(ctx, prog, v.inputs); err != nil {
+		return &inputError{fmt.Errorf("%s: reference: %w", v.modelPath, err)}
+	}
 
 	step(progress, "running %d samples on %s (%s %s)", len(v.inputs), f.device, info.Name, info.Version)
-	for range f.warmup {
-		if _, err := sess.Run(ctx, v.devIn[0]); err != nil {
-			return fmt.Errorf("device %s: warm-up: %w", f.device, err)
-		}
-	}
-	lat := make([]time.Duration, 0, len(v.devIn))
-	v.devOut = make(golden.Samples, 0, len(v.devIn))
-	for s, in := range v.devIn {
-		r, err := sess.Run(ctx, in)
+	v.devOut = make(golden.Samples, len(v.devIn))
+	timed, err := bench.Loop(ctx, len(v.devIn), f.benchOptions(), func(ctx context.Context, s int, keep bool) (time.Duration, error) {
+		r, err := sess.Run(ctx, v.devIn[s])
 		if err != nil {
-			return fmt.Errorf("device %s: sample %d of %d: %w", f.device, s+1, len(v.devIn), err)
+			return 0, err
+		}
+		if !keep {
+			return r.Invoke, nil
 		}
 		// Reorder to the graph's output order, dequantized.
 		outs := make([]*tensor.Tensor, len(v.outNames))
 		for di, t := range r.Outputs {
 			gi := outOrder[di]
 			if outs[gi], err = permuted(dequantized(t), inverse(outPerm[gi])); err != nil {
-				return err
+				return 0, err
 			}
 		}
-		v.devOut = append(v.devOut, outs)
-		lat = append(lat, r.Invoke)
+		v.devOut[s] = outs
+		return r.Invoke, nil
+	})
+	if err != nil {
+		var se *bench.SampleError
+		if errors.As(err, &se) {
+			v.devOut = v.devOut[:se.Done]
+		}
+		return fmt.Errorf("device %s: %w", f.device, err)
 	}
-	sum := bench.Summarize(lat)
-	v.res.LatencyMS = compare.Latency{Min: sum.Min, P50: sum.P50, P90: sum.P90, Max: sum.Max, Mean: sum.Mean}
+	v.res.LatencyMS, v.res.LatencySamplesMS = timed.Latency, timed.Times
+	v.res.FirstInferenceMS = float64(timed.First) / float64(time.Millisecond)
+	if ds, ok := sess.(devices.Session); ok {
+		if d := ds.FirstInvoke(); d > 0 {
+			v.res.FirstInferenceMS = float64(d) / float64(time.Millisecond)
+		}
+		v.res.DeviceFacts = jsonObject(ds.Facts())
+		v.res.EdgeTPU = jsonObject(ds.EdgeTPU())
+	}
 
 	// Compare each output over all samples.
 	outScales := make([]float64, len(v.outNames))
@@ -538,4 +549,41 @@ func inverse(perm []int) []int {
 		inv[p] = i
 	}
 	return inv
+}
+
+// referenceSamples bounds how many samples the reference is timed on, one
+// at a time on one core, for its per-sample latency.
+const referenceSamples = 16
+
+// referenceLatency times the Go reference on up to referenceSamples
+// samples, one at a time (RunBatch, which computes the outputs, spreads
+// samples over the cores and so times none of them).
+func referenceLatency(ctx context.Context, prog *reference.Program, samples golden.Samples) (*bench.Summary, error) {
+	n := min(len(samples), referenceSamples)
+	r, err := bench.Loop(ctx, n, bench.Options{}, func(_ context.Context, i int, _ bool) (time.Duration, error) {
+		t0 := time.Now()
+		_, err := prog.Run(samples[i])
+		return time.Since(t0), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &r.Latency, nil
+}
+
+// jsonObject returns v's JSON object as a map (nil for a nil pointer or a
+// value that does not encode as an object).
+func jsonObject[T any](v *T) map[string]any {
+	if v == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	return m
 }

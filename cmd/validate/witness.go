@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/golden"
@@ -39,12 +38,10 @@ func (v *validation) witness(prog *reference.Program, progress io.Writer) error 
 		return nil
 	}
 	step(progress, "running the Go reference on %d samples", len(v.inputs))
-	t0 := time.Now()
 	ref, err := prog.RunBatch(v.inputs)
 	if err != nil {
 		return &inputError{fmt.Errorf("%s: reference: %w", v.modelPath, err)}
 	}
-	v.refMS = msSince(t0) / float64(len(v.inputs))
 	v.refOrig = ref
 	if f.noiseSamples > 0 {
 		k := min(len(v.inputs), f.noiseSamples)
