@@ -10,6 +10,7 @@ import (
 	"github.com/edgeval/edgeval/internal/bug"
 	"github.com/edgeval/edgeval/internal/hdf5"
 	"github.com/edgeval/edgeval/runtime"
+	"github.com/edgeval/edgeval/tensor"
 )
 
 // Exit codes, as documented in the README.
@@ -17,7 +18,10 @@ const (
 	exitPass     = 0
 	exitMismatch = 1
 	exitBadInput = 2
-	exitDevice   = 3 // also internal errors (*bug.Error): never a pass, never the user's fault
+	// exitDevice is also internal errors (*bug.Error) and the environment
+	// (a full, read-only or failing disk, see tensor.EnvironmentFault): never
+	// a pass, never the user's fault.
+	exitDevice = 3
 )
 
 // usageError is a bad flag, argument or command line.
@@ -41,7 +45,9 @@ func (e *mismatchError) Error() string { return e.msg }
 // exitCode maps an error to the documented exit codes. Anything not known to
 // be the user's input is treated as a device/runtime failure: never a pass.
 // An internal error (*bug.Error: our converter broke its own invariant) is
-// exit 3 even when a step wrapped it as an input error.
+// exit 3 even when a step wrapped it as an input error, and so is a full,
+// read-only or failing disk (ENOSPC, EDQUOT, EROFS, EIO anywhere in the
+// chain: writing results, --out, a temporary file), whatever wrapped it.
 func exitCode(err error) int {
 	if err == nil {
 		return exitPass
@@ -62,6 +68,8 @@ func exitCode(err error) int {
 		return exitDevice
 	case errors.As(err, &me):
 		return exitMismatch
+	case tensor.EnvironmentFault(err) != "":
+		return exitDevice
 	case errors.As(err, &re):
 		return exitDevice
 	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &mo), errors.As(err, &in), errors.As(err, &se), errors.As(err, &he):
@@ -77,6 +85,10 @@ func reportError(err error, stderr io.Writer) int {
 	code := exitCode(err)
 	if err != nil {
 		fmt.Fprintf(stderr, "validate: %v\n", err)
+		var we *tensor.WriteError
+		if fault := tensor.EnvironmentFault(err); fault != "" && code == exitDevice && !errors.As(err, &we) {
+			fmt.Fprintf(stderr, "validate: %s: the environment, not the input (exit %d)\n", fault, code)
+		}
 		var ue *usageError
 		if errors.As(err, &ue) {
 			fmt.Fprintln(stderr, "Run 'validate help' for usage.")
