@@ -108,8 +108,9 @@ func EncodeNPZ(arrays []Named) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// WriteNPZ writes arrays to path atomically (a temporary file renamed into
-// place).
+// WriteNPZ writes arrays to path with WriteFileAtomic: a regular file is
+// replaced atomically, a symlink's target likewise, and a device, FIFO or
+// socket is written in place.
 func WriteNPZ(path string, arrays []Named) error {
 	b, err := EncodeNPZ(arrays)
 	if err != nil {
@@ -132,7 +133,7 @@ func ReadNPYFile(path string) (*Tensor, error) {
 	return t, nil
 }
 
-// WriteNPYFile writes t to path atomically.
+// WriteNPYFile writes t to path with WriteFileAtomic.
 func WriteNPYFile(path string, t *Tensor) error {
 	var buf bytes.Buffer
 	if err := WriteNPY(&buf, t); err != nil {

@@ -8,8 +8,11 @@ import (
 	"github.com/edgeval/edgeval/tensor"
 )
 
-// writeJSON writes v as indented JSON to path atomically, or to stdout when
-// path is "-".
+// writeJSON writes v as indented JSON to path with tensor.WriteFileAtomic (a
+// regular file or a symlink's target replaced atomically, a device, FIFO or
+// socket such as /dev/null or /dev/stdout written in place), or to stdout
+// when path is "-". A failure is the user's path (exit 2) unless the disk
+// is full, read-only or failing (exit 3, see exitCode).
 func writeJSON(path string, stdout io.Writer, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
