@@ -47,7 +47,11 @@ while read -r dir name; do
 	execs=${execs:-0}
 	if [ $rc -ne 0 ]; then
 		crasher=$(grep -o 'testdata/fuzz/[^ ]*' "$log" | tail -1)
-		result="FAIL: ${crasher:+crasher ./$dir/$crasher}${crasher:-exit $rc (see $log)}"
+		if [ -n "$crasher" ]; then
+			result="FAIL: crasher ./$dir/$crasher (see $log)"
+		else
+			result="FAIL: exit $rc (see $log)"
+		fi
 		status=1
 	elif [ "$execs" -lt "$min" ]; then
 		result="FAIL: fewer than $min execs"

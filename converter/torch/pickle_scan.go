@@ -157,6 +157,16 @@ func isPickle(head []byte) bool {
 	return err == nil
 }
 
+// gopickleDumps are the messages of gopickle that end with a Go dump (%#v)
+// of the value concerned: only the text before it is kept.
+var gopickleDumps = []string{
+	"cannot instantiate", "NEWOBJ requires a PyNewable object", "REDUCE requires a Callable object",
+	"STACK_GLOBAL requires str name", "STACK_GLOBAL requires str module",
+	"BUILD requires a PyDictSettable instance", "BUILD requires a PyAttrSettable instance",
+	"key not found in Dict", "key not found in OrderedDict",
+	"Reconstructor: invalid arguments", "Reconstructor: unprocessable arguments", "ObjectClass.PyNew unprocessable args",
+}
+
 // pickleError gives an error of the unpickler that the allow-list or a
 // reader check did not produce (a malformed opcode stream: REDUCE on a
 // value that is not callable, a stack underflow...) ErrFormat, and cuts the
@@ -167,8 +177,15 @@ func pickleError(err error) error {
 		return err
 	}
 	msg := err.Error()
-	if i := strings.Index(msg, ": &"); i >= 0 {
-		msg = msg[:i]
+	for _, p := range gopickleDumps {
+		if strings.HasPrefix(msg, p) {
+			msg = p
+		}
+	}
+	for _, dump := range []string{"&", "[]interface", "(*", "map["} {
+		if i := strings.Index(msg, dump); i >= 0 {
+			msg = strings.TrimRight(msg[:i], ": ")
+		}
 	}
 	if len(msg) > 200 {
 		msg = msg[:200] + "..."
