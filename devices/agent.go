@@ -58,6 +58,11 @@ func (a *Agent) Serve(ctx context.Context) error {
 		}
 		switch m.Op {
 		case "probe":
+			// A probe may carry the profile's runtime settings, so that the
+			// facts describe the runtimes as a run would find them.
+			if m.Open != nil {
+				applyRuntimeEnv(m.Open)
+			}
 			err = reply(&message{Op: "facts", Facts: CollectFacts(ctx, a.Version)})
 		case "open":
 			if sess != nil {
@@ -121,11 +126,11 @@ func (a *Agent) open(ctx context.Context, req *openRequest) (runtime.Session, *o
 			return nil, nil, err
 		}
 	}
-	if req.NodeModules != "" {
-		os.Setenv(litert.EnvNodeModules, req.NodeModules)
-	}
-	if req.Node != "" {
-		os.Setenv(litert.EnvNode, req.Node)
+	applyRuntimeEnv(req)
+	if req.Runtime == litert.Name {
+		if err := checkLiteRT(ctx, req.NodeModules, req.Node); err != nil {
+			return nil, nil, &runtime.Error{Runtime: litert.Name, Op: "open", Err: err}
+		}
 	}
 	rt, err := runtime.Get(req.Runtime)
 	if err != nil {
@@ -146,6 +151,17 @@ func (a *Agent) open(ctx context.Context, req *openRequest) (runtime.Session, *o
 		Info: sess.Info(), Inputs: sess.Inputs(), Outputs: sess.Outputs(),
 		Load: time.Since(t0), Facts: CollectFacts(ctx, a.Version),
 	}, nil
+}
+
+// applyRuntimeEnv passes a client's node_modules and node settings to the
+// LiteRT runtime (and its facts) through their environment variables.
+func applyRuntimeEnv(req *openRequest) {
+	if req.NodeModules != "" {
+		os.Setenv(litert.EnvNodeModules, req.NodeModules)
+	}
+	if req.Node != "" {
+		os.Setenv(litert.EnvNode, req.Node)
+	}
 }
 
 // receiveModel asks the client for the model bytes, checks their hash and

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"debug/elf"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -32,40 +33,100 @@ type agentConn struct {
 // grace is added to the agent's own time-out for the network round trip.
 const grace = 10 * time.Second
 
-// uploadScript is the only shell code sent to a board. It is a constant:
-// its parameters (cache directory, file name, sha256, size) arrive on stdin
+// The shell code sent to a board: two constant scripts, run by /bin/sh
+// (POSIX sh: dash, bash or BusyBox ash), using only POSIX utilities and
+// options BusyBox also has (head -c, wc -c, df -P, no GNU-only options).
+// Their parameters (cache directory, file name, sha256, size) arrive on stdin
 // as one header line and are checked against a strict character set before
-// use; the file's bytes follow. The file lands by atomic rename.
+// use.
+//
+// shaFunc computes a file's sha256 with whatever the board has: sha256sum
+// (GNU or BusyBox: only its plain output is used, no option), openssl dgst
+// or shasum. A board with none of them gets exit status 4 and a message:
+// the agent is never run unverified.
+const shaFunc = `sha() {
+  if command -v sha256sum >/dev/null 2>&1; then s=$(sha256sum < "$1") || return 1
+  elif command -v openssl >/dev/null 2>&1; then s=$(openssl dgst -sha256 < "$1") || return 1; s=${s##* }
+  elif command -v shasum >/dev/null 2>&1; then s=$(shasum -a 256 < "$1") || return 1
+  else echo "edgeval: the board has no sha256 tool (sha256sum, openssl or shasum), so the agent cannot be verified: install one (BusyBox: enable the sha256sum applet)" >&2; return 4
+  fi
+  echo "${s%% *}"
+}
+`
+
+// headerCheck reads and checks the header line; $1 names the script in
+// messages.
+const headerCheck = `rest=${dir#"~/"}
+case "$rest$name$sum$size" in
+  *[!A-Za-z0-9._/+-]*|"") echo "edgeval $1: malformed header" >&2; exit 2;;
+esac
+case "$name" in validate-*) ;; *) echo "edgeval $1: bad name" >&2; exit 2;; esac
+case "$sum" in *[!0-9a-f]*|"") echo "edgeval $1: bad sha256" >&2; exit 2;; esac
+case "$size" in *[!0-9]*|"") echo "edgeval $1: bad size" >&2; exit 2;; esac
+case "$dir" in "~/"*) dir="$HOME/$rest";; esac
+`
+
+// uploadScript writes the agent's bytes (after the header) to a temporary
+// file next to its place, refusing up front when the file system lacks the
+// room (exit 5), checks the size and the sha256, and renames the file into
+// place. Exit 3: the bytes that arrived are not the agent's.
 const uploadScript = `set -eu
 umask 022
 IFS=" " read -r dir name sum size
-rest=${dir#"~/"}
-case "$rest$name$sum$size" in
-  *[!A-Za-z0-9._/+-]*|"") echo "edgeval upload: malformed header" >&2; exit 2;;
+` + headerCheck + shaFunc + `d="$dir/agent"
+mkdir -p "$d" || { echo "edgeval upload: cannot create $d" >&2; exit 5; }
+need=$((size / 1024 + 64))
+free=$(df -Pk "$d" 2>/dev/null | { read -r _; read -r _ _ _ a _; echo "$a"; }) || free=""
+case "$free" in
+  ""|*[!0-9]*) ;;
+  *) [ "$free" -ge "$need" ] || { echo "edgeval upload: no space for the agent in $d: $free KiB free, $need KiB needed (disk full?)" >&2; exit 5; };;
 esac
-case "$name" in validate-*) ;; *) echo "edgeval upload: bad name" >&2; exit 2;; esac
-case "$dir" in "~/"*) dir="$HOME/$rest";; esac
-d="$dir/agent"
-mkdir -p "$d"
 t="$d/.$name.$$"
 trap "rm -f \"$t\"" EXIT
-head -c "$size" > "$t"
+head -c "$size" > "$t" || { echo "edgeval upload: writing $t failed (disk full?)" >&2; exit 5; }
 got=$(wc -c < "$t" | tr -d " ")
 [ "$got" = "$size" ] || { echo "edgeval upload: got $got of $size bytes" >&2; exit 3; }
-if command -v sha256sum >/dev/null 2>&1; then
-  echo "$sum  $t" | sha256sum -c --status || { echo "edgeval upload: sha256 mismatch" >&2; exit 3; }
-fi
+got=$(sha "$t") || exit $?
+[ "$got" = "$sum" ] || { echo "edgeval upload: sha256 mismatch: the bytes received hash to $got, not $sum" >&2; exit 3; }
 chmod 755 "$t"
 mv -f "$t" "$d/$name"
 trap - EXIT
 `
 
-// uploadCommand runs uploadScript under /bin/sh whatever the login shell.
-var uploadCommand = "exec /bin/sh -c '" + uploadScript + "'"
+// startScript verifies the cached agent's sha256 (the hash prefix in its
+// name is not enough: the file may have been overwritten or truncated) and
+// execs it as `<agent> agent`, its stdin then carrying the frames. An agent
+// missing from the cache exits 90; one whose hash differs is removed and
+// exits 91: the client sends it and starts again.
+const startScript = `set -eu
+IFS=" " read -r dir name sum size
+` + headerCheck + shaFunc + `a="$dir/agent/$name"
+[ -f "$a" ] || { echo "edgeval start: $a is not in the cache" >&2; exit 90; }
+got=$(sha "$a") || exit $?
+if [ "$got" != "$sum" ]; then
+  rm -f "$a"
+  echo "edgeval start: the cached agent $a does not match its sha256 (it hashes to $got): removed" >&2
+  exit 91
+fi
+exec "$a" agent
+`
+
+// Exit statuses of startScript that make the client send the agent.
+const (
+	startMissing  = 90
+	startMismatch = 91
+)
+
+// uploadCommand and startCommand run the scripts under /bin/sh whatever
+// the login shell.
+var (
+	uploadCommand = "exec /bin/sh -c '" + uploadScript + "' edgeval-upload upload"
+	startCommand  = "exec /bin/sh -c '" + startScript + "' edgeval-start start"
+)
 
 func init() {
-	if strings.Contains(uploadScript, "'") {
-		panic("devices: uploadScript must not contain single quotes")
+	if strings.Contains(uploadScript+startScript, "'") {
+		panic("devices: the board scripts must not contain single quotes")
 	}
 }
 
@@ -100,6 +161,9 @@ func agentFor(p *Profile, version, sysname, machine string) (*agentBinary, error
 	if err != nil {
 		return nil, fmt.Errorf("agent_binary: %w", err)
 	}
+	if err := checkAgentArch(path, b, goos, goarch, machine); err != nil {
+		return nil, err
+	}
 	sum := sha256.Sum256(b)
 	sha := hex.EncodeToString(sum[:])
 	v := versionRE.ReplaceAllString(version, "_")
@@ -107,6 +171,33 @@ func agentFor(p *Profile, version, sysname, machine string) (*agentBinary, error
 		v = "dev"
 	}
 	return &agentBinary{path: path, name: fmt.Sprintf("validate-%s-%s-%s-%s", v, goos, goarch, sha[:16]), sha: sha, size: int64(len(b))}, nil
+}
+
+// elfArch maps ELF machine types to GOARCH.
+var elfArch = map[elf.Machine]string{
+	elf.EM_X86_64: "amd64", elf.EM_AARCH64: "arm64", elf.EM_ARM: "arm", elf.EM_386: "386",
+	elf.EM_RISCV: "riscv64", elf.EM_PPC64: "ppc64le", elf.EM_S390: "s390x", elf.EM_MIPS: "mips",
+}
+
+// checkAgentArch refuses an agent binary that cannot run on a Linux board
+// of architecture goarch (uname -m machine): not an ELF executable, or built
+// for another architecture. Boards of other systems are not checked.
+func checkAgentArch(path string, b []byte, goos, goarch, machine string) error {
+	if goos != "linux" {
+		return nil
+	}
+	f, err := elf.NewFile(bytes.NewReader(b))
+	if err != nil {
+		return fmt.Errorf("agent_binary %s is not a Linux executable (%v): build one with `CGO_ENABLED=0 GOOS=linux GOARCH=%s go build ./cmd/validate`", path, err, goarch)
+	}
+	got, ok := elfArch[f.Machine]
+	if !ok {
+		got = f.Machine.String()
+	}
+	if got != goarch {
+		return fmt.Errorf("agent_binary %s is built for linux/%s (ELF %s), and the board is %s (%s, uname -m): it cannot run there; build one with `CGO_ENABLED=0 GOOS=linux GOARCH=%s go build ./cmd/validate`", path, got, f.Machine, goarch, machine, goarch)
+	}
+	return nil
 }
 
 // goArch maps uname -m to GOARCH.
@@ -163,16 +254,22 @@ func runFixed(ctx context.Context, c *sshClient, cmd string, stdin io.Reader, ti
 }
 
 func firstWord(cmd string) string {
-	if strings.HasPrefix(cmd, "exec /bin/sh") {
+	switch cmd {
+	case uploadCommand:
 		return "upload"
+	case startCommand:
+		return "start"
 	}
 	w, _, _ := strings.Cut(cmd, " ")
 	return w
 }
 
-// startAgent connects to the board, deploys the agent when its cache lacks
-// it, starts it, and returns the connection and the board's facts.
-func startAgent(ctx context.Context, p *Profile, o *Options) (*agentConn, *Facts, error) {
+// startAgent connects to the board, has the start script verify the cached
+// agent and run it, sending the agent first when the cache lacks it or holds
+// a corrupted copy, and returns the connection and the board's facts. The
+// probe carries settings (the runtime, node_modules, node), so the facts
+// describe the runtimes as a session with them finds them.
+func startAgent(ctx context.Context, p *Profile, o *Options, settings *openRequest) (*agentConn, *Facts, error) {
 	client, err := dialSSH(ctx, p, dialOptions{acceptNewHostKey: o.AcceptNewHostKey, log: o.Log})
 	if err != nil {
 		return nil, nil, err
@@ -192,26 +289,40 @@ func startAgent(ctx context.Context, p *Profile, o *Options) (*agentConn, *Facts
 		return nil, nil, err
 	}
 	remote := strings.TrimSuffix(p.CacheDir, "/") + "/agent/" + bin.name
+	header := fmt.Sprintf("%s %s %s %d\n", p.CacheDir, bin.name, bin.sha, bin.size)
 	for attempt := 0; ; attempt++ {
-		ac, err := execAgent(client, "exec "+remote+" agent")
+		ac, err := execAgent(client, startCommand)
 		if err != nil {
 			return nil, nil, err
 		}
-		m, _, err := ac.call(ctx, p.ConnectTimeout+grace, &message{Op: "probe"})
+		if _, err := io.WriteString(ac.stdin, header); err != nil {
+			ac.closeSession()
+			return nil, nil, transient(fmt.Errorf("starting the agent: %w", err))
+		}
+		m, _, err := ac.call(ctx, p.ConnectTimeout+grace, &message{Op: "probe", Open: settings})
 		if err == nil && m.Facts != nil {
 			ok = true
 			return ac, m.Facts, nil
 		}
 		status := ac.exitStatus(2 * time.Second)
 		ac.closeSession()
-		if attempt == 0 && (status == 126 || status == 127) {
+		if attempt == 0 && (status == startMissing || status == startMismatch) {
+			if status == startMismatch && o.Log != nil {
+				fmt.Fprintf(o.Log, "validate: device %s: the cached agent %s did not match its sha256: sending it again\n", p.Name, remote)
+			}
 			if err := upload(ctx, client, p, bin, o.Log); err != nil {
 				return nil, nil, fmt.Errorf("deploying the agent: %w", err)
 			}
 			continue
 		}
+		var te *transientError
+		if errors.As(err, &te) || ctx.Err() != nil {
+			return nil, nil, err
+		}
 		if err == nil {
 			err = fmt.Errorf("agent answered %q to probe", m.Op)
+		} else if status >= 0 {
+			err = fmt.Errorf("exit status %d", status)
 		}
 		return nil, nil, fmt.Errorf("starting the agent %s: %w%s", remote, err, ac.stderrNote())
 	}

@@ -5,12 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/runtime/litert"
@@ -24,10 +22,19 @@ type Facts struct {
 	OS   string `json:"os"`
 	Arch string `json:"arch"`
 	// GoArch is the agent binary's GOOS/GOARCH.
-	GoArch   string `json:"goarch"`
-	Kernel   string `json:"kernel,omitempty"`
+	GoArch string `json:"goarch"`
+	Kernel string `json:"kernel,omitempty"`
+	// CPUModel names the CPU: x86's model name, or on ARM the cores from
+	// their MIDR part numbers ("ARM Cortex-A72").
 	CPUModel string `json:"cpu_model,omitempty"`
-	Cores    int    `json:"cores"`
+	// Board is the machine's name from the device tree or DMI ("Raspberry
+	// Pi 4 Model B Rev 1.4").
+	Board string `json:"board,omitempty"`
+	// Virtual says what virtual machine this is ("QEMU virt machine (device
+	// tree: linux,dummy-virt)"); empty on real hardware. Latency measured
+	// on a virtual machine is not a board's (see LatencyWarning).
+	Virtual string `json:"virtual_machine,omitempty"`
+	Cores   int    `json:"cores"`
 	// Governor is cpu0's cpufreq scaling governor ("ondemand", "performance").
 	Governor string `json:"governor,omitempty"`
 	// TemperatureC is the highest thermal zone reading, in °C.
@@ -63,7 +70,7 @@ func CollectFacts(ctx context.Context, agentVersion string) *Facts {
 	f := &Facts{GoArch: goruntime.GOOS + "/" + goruntime.GOARCH, Cores: goruntime.NumCPU(), AgentVersion: agentVersion}
 	f.Hostname, _ = os.Hostname()
 	f.OS, f.Arch, f.Kernel = uname()
-	f.CPUModel = cpuModel()
+	f.CPUModel, f.Board, f.Virtual = machineFacts("/")
 	f.Governor = readTrim("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")
 	f.TemperatureC = temperature()
 	f.MemTotalMB, f.MemAvailMB = meminfo()
@@ -78,37 +85,6 @@ func readTrim(path string) string {
 		return ""
 	}
 	return strings.TrimSpace(string(b))
-}
-
-// cpuModel reads the CPU's name from /proc/cpuinfo: "model name" on x86,
-// "Model" (the board) or "Hardware" or the CPU part on ARM.
-func cpuModel() string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	vals := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue
-		}
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		if _, seen := vals[k]; !seen && v != "" {
-			vals[k] = v
-		}
-	}
-	for _, k := range []string{"model name", "Model", "Hardware", "cpu model", "CPU part"} {
-		if v := vals[k]; v != "" {
-			if k == "CPU part" {
-				return "ARM CPU part " + v
-			}
-			return v
-		}
-	}
-	return ""
 }
 
 // temperature returns the highest thermal zone temperature.
@@ -154,10 +130,15 @@ func meminfo() (total, avail int64) {
 	return total, avail
 }
 
-// litertFacts reports Node's and @litertjs/core's versions.
+// litertFacts reports Node's and @litertjs/core's versions, or why the
+// runtime cannot run here (no node_modules, a folder not named
+// node_modules, no Node or too old a Node).
 func litertFacts(ctx context.Context) RuntimeFacts {
 	rf := RuntimeFacts{Name: litert.Name}
 	nm, err := litert.FindNodeModules()
+	if err == nil && os.Getenv(litert.EnvNodeModules) != "" {
+		err = checkNodeModules(os.Getenv(litert.EnvNodeModules))
+	}
 	if err != nil {
 		rf.Detail = err.Error()
 		return rf
@@ -169,19 +150,13 @@ func litertFacts(ctx context.Context) RuntimeFacts {
 		_ = json.Unmarshal(b, &pkg)
 	}
 	rf.Version = pkg.Version
-	node := os.Getenv(litert.EnvNode)
-	if node == "" {
-		node = "node"
-	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, node, "--version").Output()
+	version, _, err := nodeVersion(ctx, "")
 	if err != nil {
-		rf.Detail = "node: " + err.Error()
+		rf.Detail = err.Error()
 		return rf
 	}
 	rf.Available = true
-	rf.Detail = "node " + strings.TrimSpace(string(out)) + ", " + nm
+	rf.Detail = "node " + version + ", " + nm
 	return rf
 }
 

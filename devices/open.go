@@ -206,7 +206,7 @@ func (r *remoteSession) callTimeout() time.Duration { return r.ropts.Timeout + g
 // connect starts the agent and opens the model, sending it when the board's
 // cache lacks it.
 func (r *remoteSession) connect(ctx context.Context) error {
-	ac, facts, err := startAgent(ctx, r.p, &r.o)
+	ac, facts, err := startAgent(ctx, r.p, &r.o, r.settings())
 	if err != nil {
 		return err
 	}
@@ -243,6 +243,16 @@ func (r *remoteSession) connect(ctx context.Context) error {
 		r.facts = m.Opened.Facts
 	}
 	return nil
+}
+
+// settings are the runtime settings a probe carries: those an open of this
+// session sends.
+func (r *remoteSession) settings() *openRequest {
+	name := r.rtName
+	if name == "" {
+		name, _ = resolve(r.p, r.o)
+	}
+	return &openRequest{CacheDir: r.p.CacheDir, Runtime: name, NodeModules: r.p.NodeModules, Node: r.p.Node}
 }
 
 func sameTensors(a, b *openReply) bool {
@@ -350,7 +360,9 @@ func (r *remoteSession) Close() error {
 }
 
 // Probe returns the facts of the device p describes: this machine's for a
-// local profile, else the agent's on the board (deploying it if needed).
+// local profile, else the agent's on the board (deploying it if needed),
+// with the profile's runtime settings (runtime, node_modules, node) applied
+// as a run applies them.
 func Probe(ctx context.Context, p *Profile, o Options) (*Facts, error) {
 	if !p.Remote() {
 		return CollectFacts(ctx, o.AgentVersion), nil
@@ -358,7 +370,7 @@ func Probe(ctx context.Context, p *Profile, o Options) (*Facts, error) {
 	r := &remoteSession{p: p, o: o}
 	var facts *Facts
 	err := r.retry(ctx, "probe", func() error {
-		ac, f, err := startAgent(ctx, p, &o)
+		ac, f, err := startAgent(ctx, p, &o, r.settings())
 		if err != nil {
 			return err
 		}

@@ -26,6 +26,8 @@
 #            scripts that just say INPUT(-ltensorflowlite_c).
 #
 # Everything goes to third_party/tflite-c/ (git-ignored) or $TFLITE_C_DIR.
+# TFLITE_C_ARCH=aarch64 fetches the library for another machine than this one
+# (scripts/board-vm.sh cross-builds the arm64 agent against it).
 # Every download is checked against a pinned sha256. A second run with the
 # files in place does no network access. The script prints, on stdout only,
 # the environment to build with; use it as
@@ -45,7 +47,8 @@ AAR_VERSION=2.16.1
 AAR_URL="https://repo1.maven.org/maven2/org/tensorflow/tensorflow-lite/$AAR_VERSION/tensorflow-lite-$AAR_VERSION.aar"
 AAR_SHA256=34b065817e294e7dd3569504e8b9454938ceae453b6a459da54d5f6e45d3c94e
 
-case "$(uname -m)" in
+arch="${TFLITE_C_ARCH:-$(uname -m)}"
+case "$arch" in
 x86_64 | amd64)
 	WHEEL_PLATFORM=manylinux_2_35_x86_64
 	WHEEL_SHA256=3869f536402b1254e3be3549d3a462ecd6ed21ce2c3e77ec8eb501c3c700417c
@@ -57,7 +60,7 @@ aarch64 | arm64)
 	LIB_SHA256=12062437bfde367b1be592ebc4a9fe64b8453f90b3b7dc21fade002c38e1ac1a
 	;;
 *)
-	echo "get-tflite-c.sh: no prebuilt libtensorflowlite_c for $(uname -m) (only x86_64, aarch64)" >&2
+	echo "get-tflite-c.sh: no prebuilt libtensorflowlite_c for $arch (only x86_64, aarch64)" >&2
 	exit 1
 	;;
 esac
