@@ -32,6 +32,8 @@ func Cases() []Case {
 			Ins: []Operand{X(NHWC(1, 4, 5, 3)...), W(3, 3, 4, 3), W(4)}},
 		{Name: "convT/nchw/iohw/explicit/outpad/g2/d2", Op: &graph.ConvTranspose2D{Strides: [2]int{2, 3}, Dilations: [2]int{2, 1}, Padding: pad(1, 0, 2, 1), OutputPadding: [2]int{1, 2}, Groups: 2, Layout: graph.NCHW, WeightLayout: graph.IOHW},
 			Ins: []Operand{X(NCHW(2, 3, 4, 4)...), W(4, 3, 3, 3), W(6)}},
+		{Name: "convT/nchw/iohw/explicit/s2/outpad", Op: &graph.ConvTranspose2D{Strides: [2]int{2, 2}, Padding: pad(1, 1, 1, 1), OutputPadding: [2]int{1, 1}, Layout: graph.NCHW, WeightLayout: graph.IOHW, Activation: graph.ActRelu6},
+			Ins: []Operand{X(NCHW(1, 3, 4, 2)...), W(2, 3, 3, 3), W(3)}},
 		{Name: "convT/nhwc/ohwi/valid", Op: &graph.ConvTranspose2D{Strides: [2]int{1, 1}, Padding: graph.Valid(), Layout: graph.NHWC, WeightLayout: graph.OHWI},
 			Ins: []Operand{X(NHWC(1, 3, 3, 2)...), W(5, 2, 2, 2)}},
 		// Pool2D.

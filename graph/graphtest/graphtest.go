@@ -322,3 +322,21 @@ func OpTypes() ([]string, error) {
 	slices.Sort(types)
 	return types, nil
 }
+
+// PanicError is a panic that Guard recovered: a component that panics on a
+// valid graph has a bug, which a coverage test reports as such.
+type PanicError struct {
+	Value any
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+
+// Guard calls f and returns its error, or a *PanicError if it panics.
+func Guard(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Value: r}
+		}
+	}()
+	return f()
+}

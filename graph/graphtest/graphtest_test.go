@@ -109,3 +109,13 @@ func TestKey(t *testing.T) {
 		assert.Equal(t, tc.want, Key(tc.op))
 	}
 }
+
+// TestGuard turns a panic into a *PanicError and passes errors through.
+func TestGuard(t *testing.T) {
+	err := Guard(func() error { panic("boom") })
+	var pe *PanicError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "panic: boom", err.Error())
+	assert.NoError(t, Guard(func() error { return nil }))
+	assert.EqualError(t, Guard(func() error { return graph.ErrAttr }), graph.ErrAttr.Error())
+}
