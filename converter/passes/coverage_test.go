@@ -65,8 +65,12 @@ func checkCoverageTable(t *testing.T, table map[string]string, name string) {
 	require.Empty(t, missing, "graphtest.Cases must cover every op kind")
 	keys := map[string]bool{}
 	for _, tc := range graphtest.Cases() {
+		if keys[tc.Key()] {
+			continue
+		}
 		keys[tc.Key()] = true
-		assert.Contains(t, table, tc.Key(), "%s does not say how it treats %s: add it to its table", name, tc.Key())
+		_, ok := table[tc.Key()]
+		assert.True(t, ok, "%s does not say how it treats %s: add it to its table", name, tc.Key())
 	}
 	for k, v := range table {
 		assert.True(t, keys[k], "%s's table lists %q, which is no key of graphtest.Cases", name, k)
@@ -182,8 +186,12 @@ func TestEveryOpKindFolded(t *testing.T) {
 			for _, n := range folded.Nodes {
 				kept = append(kept, n.Name)
 			}
-			if foldTable[tc.Key()] != foldsIt {
-				assert.Equal(t, []string{"op", "use"}, kept, "FoldConstants folds %s; foldTable says: %s", tc.Key(), foldTable[tc.Key()])
+			entry, listed := foldTable[tc.Key()]
+			if !listed {
+				return // reported by checkCoverageTable
+			}
+			if entry != foldsIt {
+				assert.Equal(t, []string{"op", "use"}, kept, "FoldConstants folds %s; foldTable says: %s", tc.Key(), entry)
 				return
 			}
 			require.Equal(t, []string{"use"}, kept, "FoldConstants does not fold %s, which foldTable says it folds", tc.Key())
@@ -366,7 +374,10 @@ func TestEveryOpKindLaidOut(t *testing.T) {
 				assert.False(t, strings.HasSuffix(graphtest.Key(n.Op), "/NCHW"), "node %s still computes in NCHW", n)
 			}
 			sameGraphOutputs(t, g, after, inputs)
-			entry := nhwcTable[tc.Key()]
+			entry, listed := nhwcTable[tc.Key()]
+			if !listed {
+				return // reported by checkCoverageTable
+			}
 			if entry == isNHWC {
 				assert.Equal(t, kinds(g), kinds(after), "ToNHWC changes %s, which computes in NHWC already", tc.Key())
 				shown[tc.Key()] = true
