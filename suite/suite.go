@@ -24,7 +24,11 @@
 //	    flags: [--warmup, "3"]    # extra validate flags for this model
 //
 // Unknown keys are errors, reported with their line, so a typo does not
-// silently drop a setting.
+// silently drop a setting; so are values validate would refuse (samples or
+// batch below 1, a bad input-range). Each Run carries its model entry's
+// settings as typed fields, which Run.Apply sets on validation.Options;
+// flags (the suite's, then the model's) are validate flags as written, for
+// the caller to parse before Apply: a model entry's own keys win over them.
 package suite
 
 import (
@@ -34,12 +38,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/edgeval/edgeval/precision"
+	"github.com/edgeval/edgeval/validation"
 )
 
 // MaxFileBytes bounds a suite file.
@@ -90,10 +94,52 @@ type Run struct {
 	Model     string
 	Precision precision.Precision
 	Device    string
-	// Args are the validate flags of this run (not including MODEL).
-	Args []string
+	// Inputs, Expected, ModelJSON and Arch are the model entry's files,
+	// resolved against the suite file's directory ("" when not given).
+	Inputs, Expected, ModelJSON, Arch string
+	// Range, Samples, Seed and Batch are the entry's input-range, samples,
+	// seed and batch (nil when not given).
+	Range   *validation.Range
+	Samples *int
+	Seed    *uint64
+	Batch   *int
+	// NHWCIO is the entry's nhwc-io.
+	NHWCIO bool
+	// Flags are the suite's flags then the model entry's, as written: extra
+	// validate flags for the caller to parse before Apply.
+	Flags []string
 	// Where names the model entry in the suite file (file:line).
 	Where string
+}
+
+// Apply sets the run's model, precision and device, and the settings its
+// model entry gives, on o; the rest of o is left as it was.
+func (r *Run) Apply(o *validation.Options) {
+	o.Model, o.Precision, o.Device = r.Model, r.Precision, r.Device
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&o.Inputs, r.Inputs)
+	set(&o.Expected, r.Expected)
+	set(&o.ModelJSON, r.ModelJSON)
+	set(&o.Arch, r.Arch)
+	if r.Range != nil {
+		o.Range = *r.Range
+	}
+	if r.Samples != nil {
+		o.Samples = *r.Samples
+	}
+	if r.Seed != nil {
+		o.Seed = *r.Seed
+	}
+	if r.Batch != nil {
+		o.Batch = *r.Batch
+	}
+	if r.NHWCIO {
+		o.NHWCIO = true
+	}
 }
 
 // Error is a problem with a suite file, at a line.
@@ -190,30 +236,23 @@ func Parse(path string, b []byte) (*Suite, error) {
 			return nil, fail("%v", err)
 		}
 		model := resolve(dir, m.Path)
-		var base []string
-		add := func(flag, v string) {
-			if v != "" {
-				base = append(base, "--"+flag, v)
+		base := Run{Model: model, Inputs: resolve(dir, m.Inputs), Expected: resolve(dir, m.Expected),
+			ModelJSON: resolve(dir, m.ModelJSON), Arch: resolve(dir, m.Arch), Samples: m.Samples, Seed: m.Seed,
+			Batch: m.Batch, NHWCIO: m.NHWCIO, Where: where}
+		if m.InputRange != "" {
+			r, err := validation.ParseRange(m.InputRange)
+			if err != nil {
+				return nil, fail("input-range: want LO,HI with LO < HI, got %q", m.InputRange)
 			}
+			base.Range = &r
 		}
-		add("inputs", resolve(dir, m.Inputs))
-		add("expected", resolve(dir, m.Expected))
-		add("model-json", resolve(dir, m.ModelJSON))
-		add("arch", resolve(dir, m.Arch))
-		add("input-range", m.InputRange)
-		if m.Samples != nil {
-			add("samples", strconv.Itoa(*m.Samples))
+		if m.Samples != nil && *m.Samples < 1 {
+			return nil, fail("samples: want at least 1, got %d", *m.Samples)
 		}
-		if m.Seed != nil {
-			add("seed", strconv.FormatUint(*m.Seed, 10))
+		if m.Batch != nil && *m.Batch < 1 {
+			return nil, fail("batch: want at least 1, got %d", *m.Batch)
 		}
-		if m.Batch != nil {
-			add("batch", strconv.Itoa(*m.Batch))
-		}
-		if m.NHWCIO {
-			base = append(base, "--nhwc-io")
-		}
-		base = append(append(base, f.Flags...), m.Flags...)
+		base.Flags = append(slices.Clone(f.Flags), m.Flags...)
 		for _, p := range precs {
 			for _, d := range devs {
 				key := model + "\x00" + p + "\x00" + d
@@ -221,8 +260,9 @@ func Parse(path string, b []byte) (*Suite, error) {
 					return nil, fail("%s at %s on %s is already listed (%s)", m.Path, p, d, other)
 				}
 				seen[key] = where
-				args := append(slices.Clone(base), "--precision", p, "--device", d)
-				s.Runs = append(s.Runs, Run{ID: name + "/" + p + "/" + d, Model: model, Precision: precision.Precision(p), Device: d, Args: args, Where: where})
+				r := base
+				r.ID, r.Precision, r.Device = name+"/"+p+"/"+d, precision.Precision(p), d
+				s.Runs = append(s.Runs, r)
 			}
 		}
 	}

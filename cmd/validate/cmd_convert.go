@@ -11,6 +11,7 @@ import (
 	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/reference"
 	"github.com/edgeval/edgeval/tensor"
+	"github.com/edgeval/edgeval/validation"
 )
 
 func convertCommand() *command {
@@ -48,23 +49,23 @@ func convertCommand() *command {
 		if f.batch < 1 {
 			return usagef("--batch must be at least 1, got %d", f.batch)
 		}
-		src, err := loadSource(pos[0], sourceOptions{ModelJSON: f.weights, Arch: f.arch, Batch: f.batch, AllowUnused: f.allowUnused})
+		src, err := loadSource(pos[0], validation.SourceOptions{ModelJSON: f.weights, Arch: f.arch, Batch: f.batch, AllowUnused: f.allowUnused})
 		if err != nil {
 			return &inputError{err}
 		}
 		g := src.Graph
 		var calib golden.Samples
 		if f.precision == string(precision.Int8) {
-			if calib, err = f.loadSamples(graphSpecs(g)); err != nil {
+			if calib, err = f.loadSamples(validation.InputSpecs(g)); err != nil {
 				return err
 			}
 		}
 		t0 := time.Now()
-		b, _, err := convertCalibrated(g, &f, calib)
+		b, _, err := validation.Convert(g, validation.ConvertOptions{Batch: f.batch, Precision: precision.Precision(f.precision), Int8IO: f.int8IO, NHWCIO: f.nhwcIO}, calib)
 		if err != nil {
 			return &inputError{fmt.Errorf("%s: converting: %w", pos[0], err)}
 		}
-		ms := msSince(t0)
+		ms := float64(time.Since(t0)) / float64(time.Millisecond)
 		if err := tensor.WriteFileAtomic(out, b); err != nil {
 			return &inputError{err}
 		}
@@ -99,7 +100,7 @@ func referenceCommand() *command {
 		if err := f.checkSampleFlags(); err != nil {
 			return err
 		}
-		src, err := loadSource(pos[0], sourceOptions{ModelJSON: f.weights, Arch: f.arch, Batch: max(f.batch, 1), AllowUnused: f.allowUnused})
+		src, err := loadSource(pos[0], validation.SourceOptions{ModelJSON: f.weights, Arch: f.arch, Batch: max(f.batch, 1), AllowUnused: f.allowUnused})
 		if err != nil {
 			return &inputError{err}
 		}
@@ -108,7 +109,7 @@ func referenceCommand() *command {
 		if err != nil {
 			return &inputError{fmt.Errorf("%s: %w", pos[0], err)}
 		}
-		samples, err := f.loadSamples(graphSpecs(g))
+		samples, err := f.loadSamples(validation.InputSpecs(g))
 		if err != nil {
 			return err
 		}
@@ -117,12 +118,12 @@ func referenceCommand() *command {
 		if err != nil {
 			return &inputError{fmt.Errorf("%s: %w", pos[0], err)}
 		}
-		ms := msSince(t0)
+		ms := float64(time.Since(t0)) / float64(time.Millisecond)
 		names := make([]string, len(g.Outputs))
 		for i, o := range g.Outputs {
 			names[i] = o.Name
 		}
-		if err := writeSamples(f.out, names, outs, max(f.batch, 1)); err != nil {
+		if err := golden.WriteNPZ(f.out, names, outs, max(f.batch, 1)); err != nil {
 			return &inputError{err}
 		}
 		fmt.Fprintf(stdout, "wrote %s (%d samples, %.3f ms per sample)\n", f.out, len(samples), ms/float64(len(samples)))

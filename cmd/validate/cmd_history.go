@@ -3,14 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"slices"
 	"time"
 
@@ -19,23 +16,8 @@ import (
 	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/report"
 	"github.com/edgeval/edgeval/tensor"
+	"github.com/edgeval/edgeval/validation"
 )
-
-// errorResult stands for a run that ended before producing a result.
-func errorResult(model string, prec precision.Precision, device string, err error) *compare.Result {
-	r := &compare.Result{
-		SchemaVersion: compare.SchemaVersion, Verdict: compare.VerdictError, Error: err.Error(), Model: model,
-		Precision: prec, Device: device, Tool: versionString(), Time: time.Now().UTC().Format(time.RFC3339),
-	}
-	if file, err := os.Open(model); err == nil {
-		h := sha256.New()
-		if _, err := io.Copy(h, file); err == nil {
-			r.ModelHash = hex.EncodeToString(h.Sum(nil))
-		}
-		file.Close()
-	}
-	return r
-}
 
 // historyFlags are the flags of `validate history`.
 type historyFlags struct {
@@ -197,17 +179,13 @@ func writeFile(path string, b []byte) error {
 // recordHistory appends a validation's result to the history at path; a
 // run that stopped before producing a result is recorded as an error
 // result, so the history never misses a failure.
-func recordHistory(path, model string, f *validateFlags, res *compare.Result, runErr error) error {
+func recordHistory(path string, opts validation.Options, res *compare.Result, runErr error) error {
 	store, err := history.Open(path)
 	if err != nil {
 		return usagef("--history: %v", err)
 	}
 	if res == nil {
-		cause := runErr
-		if cause == nil {
-			cause = errors.New("the run left no result")
-		}
-		res = errorResult(model, precision.Precision(f.precision), f.device, cause)
+		res = validation.ErrorResult(opts, runErr)
 	}
 	if err := store.Append(res); err != nil {
 		return fmt.Errorf("--history: %w", err)

@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/edgeval/edgeval/bench"
@@ -18,6 +16,7 @@ import (
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/tensor"
+	"github.com/edgeval/edgeval/validation"
 )
 
 // runFlags are the flags of `validate run`.
@@ -118,16 +117,13 @@ func readModel(path string) ([]byte, modelInfo, error) {
 	return b, modelInfo{Path: path, Bytes: len(b), SHA256: hex.EncodeToString(sum[:])}, nil
 }
 
-func parseRange(s string) (lo, hi float64, err error) {
-	parts := strings.Split(s, ",")
-	if len(parts) == 2 {
-		lo, err1 := strconv.ParseFloat(strings.TrimSpace(parts[0]), 64)
-		hi, err2 := strconv.ParseFloat(strings.TrimSpace(parts[1]), 64)
-		if err1 == nil && err2 == nil && lo < hi {
-			return lo, hi, nil
-		}
+// parseRange parses --input-range.
+func parseRange(s string) (validation.Range, error) {
+	r, err := validation.ParseRange(s)
+	if err != nil {
+		return r, usagef("%v", err)
 	}
-	return 0, 0, usagef("--input-range: want LO,HI with LO < HI, got %q", s)
+	return r, nil
 }
 
 func specsOf(infos []runtime.TensorInfo) []golden.InputSpec {
@@ -140,7 +136,7 @@ func specsOf(infos []runtime.TensorInfo) []golden.InputSpec {
 
 // checkSampleFlags checks --input-range and --samples before any work.
 func (f *runFlags) checkSampleFlags() error {
-	if _, _, err := parseRange(f.inputRange); err != nil {
+	if _, err := parseRange(f.inputRange); err != nil {
 		return err
 	}
 	if f.samples < 1 {
@@ -156,8 +152,8 @@ func (f *runFlags) loadSamples(specs []golden.InputSpec) (golden.Samples, error)
 		return nil, err
 	}
 	if f.inputs == "" {
-		lo, hi, _ := parseRange(f.inputRange)
-		return golden.RandomInputs(specs, f.samples, f.seed, lo, hi), nil
+		r, _ := parseRange(f.inputRange)
+		return golden.RandomInputs(specs, f.samples, f.seed, r.Lo, r.Hi), nil
 	}
 	samples, err := golden.LoadInputs(f.inputs, specs)
 	if err != nil {

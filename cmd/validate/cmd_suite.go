@@ -12,6 +12,7 @@ import (
 	"github.com/edgeval/edgeval/history"
 	"github.com/edgeval/edgeval/report"
 	"github.com/edgeval/edgeval/suite"
+	"github.com/edgeval/edgeval/validation"
 )
 
 // suiteFlags are the flags of `validate suite`.
@@ -24,10 +25,10 @@ type suiteFlags struct {
 	devices  string
 }
 
-// suiteRun is one run of a suite with its validate flags.
+// suiteRun is one run of a suite with its validation options.
 type suiteRun struct {
 	suite.Run
-	flags validateFlags
+	opts validation.Options
 }
 
 func suiteCommand() *command {
@@ -61,7 +62,7 @@ func suiteCommand() *command {
 			}
 			return &inputError{err}
 		}
-		runs, err := prepareSuite(s, &f)
+		runs, err := prepareSuite(s, &f, stderr)
 		if err != nil {
 			return err
 		}
@@ -77,20 +78,19 @@ func suiteCommand() *command {
 	return c
 }
 
-// prepareSuite parses each run's flags as validate's own, so that a bad
-// flag in the suite file is reported before anything runs.
-func prepareSuite(s *suite.Suite, f *suiteFlags) ([]suiteRun, error) {
+// prepareSuite builds each run's validation options: validate's defaults,
+// the run's extra flags (the suite's then the model's flags:), then its
+// model entry's settings (suite.Run.Apply). A bad flag in the suite file is
+// reported before anything runs.
+func prepareSuite(s *suite.Suite, f *suiteFlags, stderr io.Writer) ([]suiteRun, error) {
 	runs := make([]suiteRun, len(s.Runs))
 	for i, r := range s.Runs {
 		runs[i].Run = r
-		vf := &runs[i].flags
+		var vf validateFlags
 		fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 		vf.register(fs)
-		args := r.Args
-		if f.devices != "" {
-			args = append([]string{"--devices", f.devices}, args...)
-		}
-		pos, err := parseFlags(fs, args)
+		vf.dev.file = f.devices
+		pos, err := parseFlags(fs, r.Flags)
 		if err != nil {
 			return nil, usagef("%s: %s: %v", r.Where, r.ID, err)
 		}
@@ -98,11 +98,15 @@ func prepareSuite(s *suite.Suite, f *suiteFlags) ([]suiteRun, error) {
 			return nil, usagef("%s: %s: flags: %q is not a flag", r.Where, r.ID, pos[0])
 		}
 		vf.dev.noteExplicit(fs)
-		// The suite writes the reports; each run only its artifacts.
-		vf.json, vf.markdown, vf.html, vf.junit = "", "", "", ""
+		vf.device = r.Device
 		if f.out != "" {
 			vf.outDir = filepath.Join(f.out, filepath.FromSlash(r.ID))
 		}
+		// The suite writes the reports; each run only its artifacts.
+		if runs[i].opts, err = vf.options(r.Model, stderr); err != nil {
+			return nil, usagef("%s: %s: %v", r.Where, r.ID, err)
+		}
+		r.Apply(&runs[i].opts)
 	}
 	return runs, nil
 }
@@ -121,12 +125,10 @@ func runSuite(ctx context.Context, s *suite.Suite, runs []suiteRun, store *histo
 			break
 		}
 		fmt.Fprintf(stderr, "suite: [%d/%d] %s\n", i+1, len(runs), r.ID)
-		res, err := validateModel(ctx, &r.flags, r.Model, stderr)
+		res, err := validation.Run(ctx, r.opts)
+		err = cliError(err)
 		if res == nil {
-			if err == nil {
-				err = errors.New("no result")
-			}
-			res = errorResult(r.Model, r.Precision, r.Device, err)
+			res = validation.ErrorResult(r.opts, err)
 		}
 		code := exitCode(err)
 		if err == nil && !res.Passed() {

@@ -8,9 +8,12 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/edgeval/edgeval/compare"
+	"github.com/edgeval/edgeval/precision"
+	"github.com/edgeval/edgeval/report"
+	"github.com/edgeval/edgeval/runtime"
+	"github.com/edgeval/edgeval/validation"
 )
 
 // validateFlags are the flags of the main command, `validate MODEL`.
@@ -82,6 +85,59 @@ func validateCommand() *command {
 	return c
 }
 
+// options builds the library's options for MODEL from the flags; progress
+// receives the steps and the device's notices. The flags' own checks come
+// first, with the flag's name in the message.
+func (f *validateFlags) options(model string, progress io.Writer) (validation.Options, error) {
+	if err := f.checkSampleFlags(); err != nil {
+		return validation.Options{}, err
+	}
+	if f.batch < 1 {
+		return validation.Options{}, usagef("--batch must be at least 1, got %d", f.batch)
+	}
+	if f.precision == "" {
+		return validation.Options{}, usagef("--precision \"\": want float32, float16, dynamic or int8")
+	}
+	rng, _ := parseRange(f.inputRange)
+	noise := f.noiseSamples
+	if noise <= 0 {
+		noise = -1 // --noise-samples 0: not measured
+	}
+	rf := f.runFlags
+	return validation.Options{
+		Model: model, ModelJSON: f.weights, Arch: f.arch, AllowUnused: f.allowUnused,
+		Inputs: f.inputs, Samples: f.samples, Seed: f.seed, Range: rng, Expected: f.expected, NoiseSamples: noise,
+		TFLite: f.tflite, Batch: f.batch, Precision: precision.Precision(f.precision), Int8IO: f.int8IO, NHWCIO: f.nhwcIO,
+		Open: func(ctx context.Context, b []byte) (runtime.Session, error) {
+			return openDevice(ctx, &rf, b, progress)
+		},
+		Device: f.device, Bench: f.benchOptions(), OutDir: f.outDir, Progress: progress,
+		Tool: versionString(), ReadHDF5: snapshotInChild,
+	}, nil
+}
+
+// cliError gives the library's typed errors the command's (see exitCode):
+// a *validation.UsageError is a usage error, a *validation.InputError bad
+// input; the chain is kept, so an internal error inside stays exit 3.
+func cliError(err error) error {
+	var ue *validation.UsageError
+	var ie *validation.InputError
+	switch {
+	case errors.As(err, &ue):
+		return usagef("%v", err)
+	case errors.As(err, &ie):
+		return &inputError{err}
+	}
+	return err
+}
+
+// loadSource reads a source model as validate does: HDF5 files in a child
+// process (snapshotInChild).
+func loadSource(path string, o validation.SourceOptions) (*validation.Source, error) {
+	o.ReadHDF5 = snapshotInChild
+	return validation.LoadSource(path, o)
+}
+
 func failedOutputs(r *compare.Result) string {
 	if r.Framework != nil && !r.Framework.Pass {
 		return fmt.Sprintf("%s: %s", r.Model, compare.ReferenceMisread)
@@ -95,14 +151,16 @@ func failedOutputs(r *compare.Result) string {
 	return fmt.Sprintf("%s: %d of %d outputs differ beyond the %s tolerance: %v", r.Model, len(names), len(r.Outputs), r.Precision, names)
 }
 
-// msSince returns the milliseconds elapsed since t.
-func msSince(t time.Time) float64 { return float64(time.Since(t)) / float64(time.Millisecond) }
-
 // validateOne validates MODEL on one device and reports the result.
 func validateOne(ctx context.Context, f *validateFlags, model string, stdout, stderr io.Writer) error {
-	res, err := validateModel(ctx, f, model, stderr)
+	opts, err := f.options(model, stderr)
+	if err != nil {
+		return err
+	}
+	res, err := validation.Run(ctx, opts)
+	err = cliError(err)
 	if f.history != "" {
-		if herr := recordHistory(f.history, model, f, res, err); herr != nil {
+		if herr := recordHistory(f.history, opts, res, err); herr != nil {
 			err = errors.Join(err, herr)
 		}
 	}
@@ -118,6 +176,37 @@ func validateOne(ctx context.Context, f *validateFlags, model string, stdout, st
 		return &mismatchError{msg: failedOutputs(res)}
 	}
 	return nil
+}
+
+// emitResult writes --json FILE and the other reports, and then prints the
+// table (or the JSON for --json -): a file that cannot be written stops it
+// before anything reaches stdout.
+func emitResult(f *validateFlags, r *compare.Result, stdout io.Writer) error {
+	if f.json != "" && f.json != "-" {
+		if err := writeJSON(f.json, stdout, r); err != nil {
+			return err
+		}
+	}
+	renders := []struct {
+		path   string
+		render func(io.Writer, *compare.Result) error
+	}{
+		{f.markdown, report.Markdown},
+		{f.html, report.HTML},
+		{f.junit, func(w io.Writer, r *compare.Result) error { return report.JUnit(w, r) }},
+	}
+	for _, rd := range renders {
+		if rd.path == "" {
+			continue
+		}
+		if err := writeReport(rd.path, func(w io.Writer) error { return rd.render(w, r) }); err != nil {
+			return err
+		}
+	}
+	if f.json == "-" {
+		return writeJSON("-", stdout, r)
+	}
+	return report.Text(stdout, r)
 }
 
 // validateOnDevices validates MODEL on each device of a comma-separated

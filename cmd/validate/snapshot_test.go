@@ -16,6 +16,7 @@ import (
 	"github.com/edgeval/edgeval/internal/hdf5"
 	"github.com/edgeval/edgeval/internal/hdf5/hdf5test"
 	"github.com/edgeval/edgeval/internal/testutil"
+	"github.com/edgeval/edgeval/validation"
 )
 
 // crashingH5 writes a copy of cnn_batch_norm.h5 whose model_config
@@ -72,7 +73,7 @@ func TestSnapshotChildSameGraph(t *testing.T) {
 			p := testutil.Fixture(t, rel)
 			want, err := keras.Load(p, keras.Options{Batch: 1})
 			require.NoError(t, err)
-			src, err := loadSource(p, sourceOptions{Batch: 1})
+			src, err := loadSource(p, validation.SourceOptions{Batch: 1})
 			require.NoError(t, err)
 			assert.True(t, reflect.DeepEqual(want, src.Graph), "graphs differ")
 		})
@@ -81,7 +82,7 @@ func TestSnapshotChildSameGraph(t *testing.T) {
 	p := filepath.Join(testutil.RepoRoot(t), "converter/keras/testdata/k3_functional.keras")
 	want, err := keras.Load(p, keras.Options{Batch: 1})
 	require.NoError(t, err)
-	src, err := loadSource(p, sourceOptions{Batch: 1})
+	src, err := loadSource(p, validation.SourceOptions{Batch: 1})
 	require.NoError(t, err)
 	assert.True(t, reflect.DeepEqual(want, src.Graph), "graphs differ")
 }

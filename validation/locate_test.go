@@ -1,9 +1,8 @@
-package main
+package validation
 
 import (
 	"context"
 	"encoding/binary"
-	"io"
 	"math"
 	"slices"
 	"testing"
@@ -16,6 +15,8 @@ import (
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/internal/testutil"
+	"github.com/edgeval/edgeval/runtime"
+	_ "github.com/edgeval/edgeval/runtime/litert" // registers "litert"
 	"github.com/edgeval/edgeval/tflite"
 )
 
@@ -24,11 +25,10 @@ import (
 // depthwise convolution's weights scaled by 1.1, as a converter bug in that
 // layer would leave it.
 func TestLocateInPipeline(t *testing.T) {
-	f := &validateFlags{batch: 1}
-	f.device, f.runtime, f.delegate = "host", "litert", "none"
+	o := &Options{Batch: 1, Device: "host", Open: Local("litert", runtime.Options{})}
 	g, err := keras.Load(testutil.Fixture(t, "keras/mlcommons-tiny/vww_96.h5"), keras.Options{})
 	require.NoError(t, err)
-	tfl, cg, err := convertGraph(g, f)
+	tfl, cg, err := Convert(g, ConvertOptions{Batch: 1}, nil)
 	require.NoError(t, err)
 
 	var target *graph.Node
@@ -50,15 +50,14 @@ func TestLocateInPipeline(t *testing.T) {
 			}
 		}
 	}
-	specs := graphSpecs(g)
-	v := &validation{
-		f: f, source: g, canonical: cg, tflite: bad, batch: 1,
-		inputs: golden.RandomInputs(specs, 2, 1, 0, 1),
+	p := &pipeline{
+		o: o, source: g, canonical: cg, tflite: bad,
+		inputs: golden.RandomInputs(InputSpecs(g), 2, 1, 0, 1),
 		res:    &compare.Result{},
 	}
-	v.locate(context.Background(), io.Discard)
-	require.NotNil(t, v.res.Divergence)
-	assert.Equal(t, "layer", v.res.Divergence.Stage)
-	assert.Equal(t, target.Name, v.res.Divergence.Node)
-	t.Logf("%s", v.res.Divergence)
+	p.locate(context.Background())
+	require.NotNil(t, p.res.Divergence)
+	assert.Equal(t, "layer", p.res.Divergence.Stage)
+	assert.Equal(t, target.Name, p.res.Divergence.Node)
+	t.Logf("%s", p.res.Divergence)
 }

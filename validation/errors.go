@@ -1,0 +1,29 @@
+package validation
+
+import "fmt"
+
+// UsageError is a set of options that cannot work together or a value out
+// of range. Its message names the validate flag, since that is how most
+// users meet it.
+type UsageError struct{ Msg string }
+
+// Error returns the message.
+func (e *UsageError) Error() string { return e.Msg }
+
+func usagef(format string, args ...any) error {
+	return &UsageError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// InputError wraps an unreadable or unusable input: the model file, the
+// inputs or expected outputs, a .tflite given with Options.TFLite, or an
+// output directory that cannot be written. An internal error (*bug.Error)
+// inside it is still an internal error.
+type InputError struct{ Err error }
+
+// Error returns the wrapped error's message.
+func (e *InputError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the wrapped error.
+func (e *InputError) Unwrap() error { return e.Err }
+
+func inputErr(err error) error { return &InputError{Err: err} }

@@ -1,0 +1,178 @@
+package validation
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/edgeval/edgeval/bench"
+	"github.com/edgeval/edgeval/internal/hdf5"
+	"github.com/edgeval/edgeval/precision"
+	"github.com/edgeval/edgeval/runtime"
+)
+
+// Defaults for the zero values of Options.
+const (
+	// DefaultSamples is the number of seeded random samples.
+	DefaultSamples = 4
+	// DefaultNoiseSamples bounds the samples the noise floor is measured on.
+	DefaultNoiseSamples = 4
+)
+
+// DefaultRange is the range of random float inputs.
+var DefaultRange = Range{Lo: -1, Hi: 1}
+
+// Opener opens a .tflite model on the device under test. The session's
+// Info names the runtime in the result; a devices.Session also gives the
+// device's facts and its first inference.
+type Opener func(ctx context.Context, model []byte) (runtime.Session, error)
+
+// Local opens models on this machine in the registered runtime name
+// ("litert", or "tflite" in a -tags tflite build); the runtime's package
+// must be imported for its registration.
+func Local(name string, o runtime.Options) Opener {
+	return func(ctx context.Context, model []byte) (runtime.Session, error) {
+		rt, err := runtime.Get(name)
+		if err != nil {
+			return nil, err
+		}
+		return rt.Open(ctx, model, o)
+	}
+}
+
+// Range is the range of random float inputs (integer inputs span their
+// type's full range).
+type Range struct{ Lo, Hi float64 }
+
+// ParseRange parses "LO,HI" with LO < HI.
+func ParseRange(s string) (Range, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) == 2 {
+		lo, err1 := strconv.ParseFloat(strings.TrimSpace(parts[0]), 64)
+		hi, err2 := strconv.ParseFloat(strings.TrimSpace(parts[1]), 64)
+		if err1 == nil && err2 == nil && lo < hi {
+			return Range{Lo: lo, Hi: hi}, nil
+		}
+	}
+	return Range{}, usagef("--input-range: want LO,HI with LO < HI, got %q", s)
+}
+
+// Options are one validation's settings. Only Model and Open are required:
+// every zero value means the validate command's default.
+type Options struct {
+	// Model is the source model file: .h5, .hdf5, .keras, .pth, .pt or .pt2.
+	Model string
+	// ModelJSON is the Keras architecture (model.to_json()) of a
+	// weights-only .h5 (--model-json).
+	ModelJSON string
+	// Arch is the architecture YAML of a PyTorch state_dict (--arch).
+	Arch string
+	// AllowUnused accepts weights the architecture never reads; they are
+	// listed in the result (--allow-unused). Without it they fail the run.
+	AllowUnused bool
+
+	// Inputs is the inputs file (.npy for one input, .npz keyed by input
+	// name; the first axis is the sample axis). Without it, Samples seeded
+	// random samples over Range are drawn.
+	Inputs string
+	// Samples is the number of random samples (0: DefaultSamples).
+	Samples int
+	// Seed seeds the random samples.
+	Seed uint64
+	// Range is the range of random float inputs (zero: DefaultRange).
+	Range Range
+	// Expected is the framework's own outputs on Inputs (.npy or .npz keyed
+	// by output name): the Go reference must agree with them, or the run
+	// fails as a misread model (--expected).
+	Expected string
+	// NoiseSamples bounds the samples the model's float32 noise floor is
+	// measured on (0: DefaultNoiseSamples; negative: not measured).
+	NoiseSamples int
+
+	// TFLite is a .tflite converted elsewhere, checked instead of
+	// converting Model (--tflite).
+	TFLite string
+	// Batch is the converted model's static batch size (0: 1).
+	Batch int
+	// Precision is the conversion's precision ("": float32); the tolerance
+	// follows it.
+	Precision precision.Precision
+	// Int8IO gives an int8 conversion int8 inputs and outputs.
+	Int8IO bool
+	// NHWCIO gives a PyTorch model's conversion channels-last inputs and
+	// outputs.
+	NHWCIO bool
+
+	// Open opens the .tflite on the device (required).
+	Open Opener
+	// Device names the device in the result and in messages.
+	Device string
+	// Bench is the timed loop (warm-up, runs, minimum time) on the device.
+	// Its zero value times each sample once, without a warm-up.
+	Bench bench.Options
+
+	// OutDir, when set, receives model.tflite, inputs.npz, reference.npz,
+	// device.npz and result.json, and the repro bundle as OutDir/repro
+	// (else ./edgeval-repro/MODEL-TIME).
+	OutDir string
+	// Progress receives one line per step ("validate: ..."); nil is quiet.
+	Progress io.Writer
+	// Tool names the tool and its version in the result and the repro
+	// bundle (default "edgeval").
+	Tool string
+	// ReadHDF5 reads HDF5 files for the Keras front-end; nil reads them in
+	// this process. The validate command reads them in a child process, so
+	// that a corrupt file crashes the child and not the command.
+	ReadHDF5 func(path string, opts hdf5.SnapshotOptions) (*hdf5.Snapshot, error)
+}
+
+// resolved returns o with its defaults filled in, or a *UsageError.
+func (o Options) resolved() (Options, error) {
+	if o.Open == nil {
+		return o, usagef("validation: no Opener: Options.Open says how to open the model on the device")
+	}
+	if o.Samples == 0 {
+		o.Samples = DefaultSamples
+	}
+	if o.Samples < 1 {
+		return o, usagef("--samples must be at least 1, got %d", o.Samples)
+	}
+	if o.Range == (Range{}) {
+		o.Range = DefaultRange
+	}
+	if !(o.Range.Lo < o.Range.Hi) {
+		return o, usagef("--input-range: want LO,HI with LO < HI, got %v,%v", o.Range.Lo, o.Range.Hi)
+	}
+	if o.NoiseSamples == 0 {
+		o.NoiseSamples = DefaultNoiseSamples
+	}
+	if o.Batch == 0 {
+		o.Batch = 1
+	}
+	if o.Batch < 1 {
+		return o, usagef("--batch must be at least 1, got %d", o.Batch)
+	}
+	p, err := precision.Parse(string(o.Precision))
+	if err != nil {
+		return o, usagef("--precision %q: want float32, float16, dynamic or int8", o.Precision)
+	}
+	o.Precision = p
+	if o.Int8IO && (p != precision.Int8 || o.TFLite != "") {
+		return o, usagef("--int8-io needs --precision int8 and a conversion made here (not --tflite)")
+	}
+	if o.Expected != "" && o.Inputs == "" {
+		return o, usagef("--expected %s needs --inputs: the framework's outputs belong to specific inputs", o.Expected)
+	}
+	if o.Tool == "" {
+		o.Tool = "edgeval"
+	}
+	return o, nil
+}
+
+func (o *Options) step(format string, args ...any) {
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, "validate: "+format+"\n", args...)
+	}
+}

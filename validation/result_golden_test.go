@@ -1,0 +1,74 @@
+package validation_test
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/edgeval/edgeval/bench"
+	"github.com/edgeval/edgeval/runtime"
+	"github.com/edgeval/edgeval/validation"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from this run")
+
+// TestResultJSONGolden pins the result JSON a validation writes (field
+// names, order, nesting, what is omitted): a real run of a corpus model on
+// LiteRT with the framework's outputs and an output directory, its times,
+// tool and temporary paths fixed. On a mismatch the new JSON is written
+// beside the golden file as .got; -update rewrites the golden file.
+func TestResultJSONGolden(t *testing.T) {
+	dir := "../testdata/corpus/keras/dense_relu"
+	out := t.TempDir()
+	res, err := validation.Run(context.Background(), validation.Options{
+		Model:    filepath.Join(dir, "model_k2.h5"),
+		Inputs:   filepath.Join(dir, "expected.npz"),
+		Expected: filepath.Join(dir, "expected.npz"),
+		Open:     validation.Local("litert", runtime.Options{}),
+		Device:   "host",
+		Bench:    bench.Options{Warmup: 1},
+		OutDir:   out,
+		Tool:     "validate test",
+	})
+	require.NoError(t, err)
+	require.True(t, res.Passed())
+
+	// What differs from run to run: times and the temporary directory.
+	ms := func(v float64) bench.Summary {
+		return bench.Summary{N: res.LatencyMS.N, Min: v, P50: v, P90: v, P99: v, Max: v, Mean: v}
+	}
+	res.Time = "2026-01-02T03:04:05Z"
+	res.LatencyMS = ms(0.05)
+	for i := range res.LatencySamplesMS {
+		res.LatencySamplesMS[i] = 0.05
+	}
+	res.FirstInferenceMS = 0.5
+	ref := ms(0.01)
+	ref.N = res.ReferenceMS.N
+	res.ReferenceMS = &ref
+	convert := 1.5
+	res.ConvertMS = &convert
+	rel, err := filepath.Rel(out, res.TFLite)
+	require.NoError(t, err)
+	res.TFLite = filepath.Join("OUT", rel)
+
+	got, err := json.MarshalIndent(res, "", "  ")
+	require.NoError(t, err)
+	got = append(got, '\n')
+	golden := filepath.Join("testdata", "result.json.golden")
+	if *update {
+		require.NoError(t, os.WriteFile(golden, got, 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err)
+	if !assert.Equal(t, string(want), string(got)) {
+		require.NoError(t, os.WriteFile(golden+".got", got, 0o644))
+		t.Logf("wrote %s.got; go test -run TestResultJSONGolden -update accepts it", golden)
+	}
+}

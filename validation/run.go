@@ -1,0 +1,334 @@
+package validation
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/edgeval/edgeval/bench"
+	"github.com/edgeval/edgeval/compare"
+	"github.com/edgeval/edgeval/devices"
+	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/internal/bug"
+	"github.com/edgeval/edgeval/reference"
+	"github.com/edgeval/edgeval/tensor"
+)
+
+// pipeline holds what one validation has computed so far, so that a
+// failure at any step can still write a repro bundle.
+type pipeline struct {
+	o      *Options // resolved
+	res    *compare.Result
+	tflite []byte
+	inputs golden.Samples // in the graph's dtypes (float32)
+	devIn  golden.Samples // as fed to the device (quantized when the model takes integers)
+	refOut golden.Samples
+	devOut golden.Samples
+	// refOrig is the reference on the inputs as loaded (before quantizing
+	// them for the device), when witness ran it.
+	refOrig golden.Samples
+	// noise is each output's float32 noise floor (nil: not measured).
+	noise     []float64
+	inNames   []string
+	outNames  []string
+	source    *graph.Graph // the source model's graph
+	canonical *graph.Graph // what the .tflite was written from (nil for Options.TFLite)
+}
+
+// Run validates one model on one device and returns its result. A nil
+// result comes with an error that happened before anything could be
+// compared (bad options, an unreadable model or inputs); afterwards the
+// result's verdict is "error" when a step failed, and a repro bundle has
+// been written (OutDir's files failing to write is such a step: its
+// result has the "error" verdict). A result without an error may still have failed
+// (Result.Passed): then the first divergence is located when the .tflite
+// was converted here, and a repro bundle written.
+func Run(ctx context.Context, opts Options) (*compare.Result, error) {
+	o, err := opts.resolved()
+	if err != nil {
+		return nil, err
+	}
+	p := &pipeline{o: &o}
+	seed := o.Seed
+	p.res = &compare.Result{
+		SchemaVersion: compare.SchemaVersion, Verdict: compare.VerdictError, Model: o.Model,
+		Precision: o.Precision, Device: o.Device, Tool: o.Tool, Time: time.Now().UTC().Format(time.RFC3339),
+	}
+	if o.Inputs == "" {
+		p.res.Seed = &seed
+	}
+
+	// 1. The source model, as a graph in its framework's semantics.
+	o.step("reading %s", o.Model)
+	src, err := LoadSource(o.Model, SourceOptions{ModelJSON: o.ModelJSON, Arch: o.Arch, Batch: o.Batch, AllowUnused: o.AllowUnused, ReadHDF5: o.ReadHDF5})
+	if err != nil {
+		return nil, inputErr(err)
+	}
+	g := src.Graph
+	p.res.ModelHash = src.Hash
+	p.res.UnusedWeights = src.Unused
+	if len(src.Unused) > 0 {
+		o.step("accepting %d weights the architecture never reads (--allow-unused): %v", len(src.Unused), src.Unused)
+	}
+	p.source = g
+	prog, err := reference.Prepare(g)
+	if err != nil {
+		return nil, inputErr(fmt.Errorf("%s: %w", o.Model, err))
+	}
+	for _, in := range g.Inputs {
+		p.inNames = append(p.inNames, in.Name)
+	}
+	for _, out := range g.Outputs {
+		p.outNames = append(p.outNames, out.Name)
+	}
+
+	// 2. Inputs, and the witnesses of the reference.
+	if p.inputs, err = loadInputs(&o, InputSpecs(g)); err != nil {
+		return nil, err
+	}
+	p.res.Samples = len(p.inputs)
+	if err := p.witness(prog); err != nil {
+		return nil, err
+	}
+
+	// 3. The .tflite: converted here, or given.
+	if o.TFLite != "" {
+		b, err := os.ReadFile(o.TFLite)
+		if err != nil {
+			return nil, inputErr(fmt.Errorf("reading model: %w", err))
+		}
+		p.tflite, p.res.TFLite = b, o.TFLite
+	} else {
+		o.step("converting to .tflite (%s, batch %d)", o.Precision, o.Batch)
+		t0 := time.Now()
+		p.tflite, p.canonical, err = Convert(g, ConvertOptions{Batch: o.Batch, Precision: o.Precision, Int8IO: o.Int8IO, NHWCIO: o.NHWCIO}, p.inputs)
+		if err != nil {
+			err = inputErr(fmt.Errorf("%s: converting: %w", o.Model, err))
+			if bug.Is(err) {
+				// Our converter broke its own invariant: keep what
+				// exists (inputs, result.json, versions) for the report.
+				p.res.Error = err.Error()
+				p.writeBundle()
+				return p.res, err
+			}
+			return nil, err
+		}
+		ms := float64(time.Since(t0)) / float64(time.Millisecond)
+		p.res.ConvertMS = &ms
+		// res.TFLite names a file: set when OutDir gets one.
+	}
+
+	// From here on, a failure still leaves a result and a repro bundle.
+	if err := p.compare(ctx, prog); err != nil {
+		p.res.Verdict = compare.VerdictError
+		p.res.Error = err.Error()
+		p.writeBundle()
+		return p.res, err
+	}
+	if p.res.OutputsPass() {
+		p.res.Verdict = compare.VerdictPass
+	} else {
+		p.res.Verdict = compare.VerdictFail
+		p.locate(ctx)
+	}
+	if err := p.writeArtifacts(); err != nil {
+		// Whatever the outputs did, a run that could not write its
+		// results did not pass.
+		p.res.Verdict, p.res.Error = compare.VerdictError, err.Error()
+		return p.res, err
+	}
+	if p.res.Verdict != compare.VerdictPass {
+		p.writeBundle()
+	}
+	return p.res, nil
+}
+
+// tfliteLabel names the .tflite in messages: its file, or "the converted
+// model" when it exists only in memory.
+func (p *pipeline) tfliteLabel() string {
+	if p.res.TFLite != "" {
+		return p.res.TFLite
+	}
+	return "the converted model"
+}
+
+// compare runs the device and the reference and fills the result.
+func (p *pipeline) compare(ctx context.Context, prog *reference.Program) error {
+	o := p.o
+	o.step("opening the model on %s", o.Device)
+	sess, err := o.Open(ctx, p.tflite)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.tfliteLabel(), err)
+	}
+	defer sess.Close()
+	info := sess.Info()
+	p.res.Runtime = compare.RuntimeInfo{Name: info.Name, Version: info.Version, Delegate: info.Delegate}
+
+	inOrder, err := matchIO("input", p.inNames, sess.Inputs(), graphShapes(prog.Graph().Inputs))
+	if err != nil {
+		return inputErr(err)
+	}
+	outOrder, err := matchIO("output", p.outNames, sess.Outputs(), graphShapes(prog.Graph().Outputs))
+	if err != nil {
+		return inputErr(err)
+	}
+
+	// Device inputs: the samples in the device's input order and dtypes.
+	// Quantized inputs are quantized here, and the reference then sees the
+	// dequantized values, so input rounding is not counted as an error.
+	// With NHWCIO the converted model takes and gives channels-last
+	// tensors where the source model has channels-first ones.
+	inPerm, outPerm := p.ioPerms()
+	devInfos := sess.Inputs()
+	p.devIn = make(golden.Samples, len(p.inputs))
+	requantized := false
+	for s, sample := range p.inputs {
+		p.devIn[s] = make([]*tensor.Tensor, len(devInfos))
+		for di, info := range devInfos {
+			gi := inOrder[di]
+			in, err := permuted(sample[gi], inPerm[gi])
+			if err != nil {
+				return err
+			}
+			t, ref := toDevice(in, info)
+			p.devIn[s][di] = t
+			if ref != in {
+				requantized = true
+				if sample[gi], err = permuted(ref, inverse(inPerm[gi])); err != nil {
+					return err
+				}
+			}
+		}
+	}
+
+	if p.refOrig != nil && !requantized {
+		// The reference already ran on exactly these inputs (witness).
+		p.refOut = p.refOrig
+	} else {
+		o.step("running the Go reference on %d samples", len(p.inputs))
+		if p.refOut, err = prog.RunBatch(p.inputs); err != nil {
+			return inputErr(fmt.Errorf("%s: reference: %w", o.Model, err))
+		}
+	}
+	if p.res.ReferenceMS, err = referenceLatency(ctx, prog, p.inputs); err != nil {
+		return inputErr(fmt.Errorf("%s: reference: %w", o.Model, err))
+	}
+
+	o.step("running %d samples on %s (%s %s)", len(p.inputs), o.Device, info.Name, info.Version)
+	p.devOut = make(golden.Samples, len(p.devIn))
+	timed, err := bench.Loop(ctx, len(p.devIn), o.Bench, func(ctx context.Context, s int, keep bool) (time.Duration, error) {
+		r, err := sess.Run(ctx, p.devIn[s])
+		if err != nil {
+			return 0, err
+		}
+		if !keep {
+			return r.Invoke, nil
+		}
+		// Reorder to the graph's output order, dequantized.
+		outs := make([]*tensor.Tensor, len(p.outNames))
+		for di, t := range r.Outputs {
+			gi := outOrder[di]
+			if outs[gi], err = permuted(dequantized(t), inverse(outPerm[gi])); err != nil {
+				return 0, err
+			}
+		}
+		p.devOut[s] = outs
+		return r.Invoke, nil
+	})
+	if err != nil {
+		var se *bench.SampleError
+		if errors.As(err, &se) {
+			p.devOut = p.devOut[:se.Done]
+		}
+		return fmt.Errorf("device %s: %w", o.Device, err)
+	}
+	p.res.LatencyMS, p.res.LatencySamplesMS = timed.Latency, timed.Times
+	p.res.FirstInferenceMS = float64(timed.First) / float64(time.Millisecond)
+	if ds, ok := sess.(devices.Session); ok {
+		if d := ds.FirstInvoke(); d > 0 {
+			p.res.FirstInferenceMS = float64(d) / float64(time.Millisecond)
+		}
+		p.res.DeviceFacts = jsonObject(ds.Facts())
+		p.res.EdgeTPU = jsonObject(ds.EdgeTPU())
+	}
+
+	// Compare each output over all samples.
+	outScales := make([]float64, len(p.outNames))
+	for di, info := range sess.Outputs() {
+		if info.Quant != nil && len(info.Quant.Scale) > 0 && info.DType.IsInteger() {
+			outScales[outOrder[di]] = float64(info.Quant.Scale[0])
+		}
+	}
+	p.res.Outputs = nil
+	for i, name := range p.outNames {
+		ref, err := golden.Gather(p.refOut, i, o.Batch)
+		if err != nil {
+			return err
+		}
+		dev, err := golden.Gather(p.devOut, i, o.Batch)
+		if err != nil {
+			return err
+		}
+		co := compare.Options{Precision: p.res.Precision, OutScale: outScales[i]}
+		if p.noise != nil {
+			co.NoiseFloor = p.noise[i]
+		}
+		res, err := compare.Output(name, ref, dev, co)
+		if err != nil {
+			return err
+		}
+		p.res.Outputs = append(p.res.Outputs, res)
+	}
+	return nil
+}
+
+// referenceSamples bounds how many samples the reference is timed on, one
+// at a time on one core, for its per-sample latency.
+const referenceSamples = 16
+
+// referenceLatency times the Go reference on up to referenceSamples
+// samples, one at a time (RunBatch, which computes the outputs, spreads
+// samples over the cores and so times none of them).
+func referenceLatency(ctx context.Context, prog *reference.Program, samples golden.Samples) (*bench.Summary, error) {
+	n := min(len(samples), referenceSamples)
+	r, err := bench.Loop(ctx, n, bench.Options{}, func(_ context.Context, i int, _ bool) (time.Duration, error) {
+		t0 := time.Now()
+		_, err := prog.Run(samples[i])
+		return time.Since(t0), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &r.Latency, nil
+}
+
+// ErrorResult stands for a run that ended before producing a result (Run
+// returned none): an "error" verdict with the error, the model's sha256
+// when the file can be read, and o's precision, device and tool. The
+// history records it so that it never misses a failure.
+func ErrorResult(o Options, err error) *compare.Result {
+	if err == nil {
+		err = errors.New("the run left no result")
+	}
+	r := &compare.Result{
+		SchemaVersion: compare.SchemaVersion, Verdict: compare.VerdictError, Error: err.Error(), Model: o.Model,
+		Precision: o.Precision.OrFloat32(), Device: o.Device, Tool: o.Tool, Time: time.Now().UTC().Format(time.RFC3339),
+	}
+	if r.Tool == "" {
+		r.Tool = "edgeval"
+	}
+	if file, err := os.Open(o.Model); err == nil {
+		h := sha256.New()
+		if _, err := io.Copy(h, file); err == nil {
+			r.ModelHash = hex.EncodeToString(h.Sum(nil))
+		}
+		file.Close()
+	}
+	return r
+}

@@ -1,0 +1,125 @@
+package validation
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/edgeval/edgeval/converter/keras"
+	"github.com/edgeval/edgeval/converter/passes"
+	"github.com/edgeval/edgeval/converter/quantize"
+	convtflite "github.com/edgeval/edgeval/converter/tflite"
+	"github.com/edgeval/edgeval/converter/torch"
+	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/internal/hdf5"
+	"github.com/edgeval/edgeval/precision"
+)
+
+// SourceOptions are what a front-end may need beyond the model file.
+type SourceOptions struct {
+	// ModelJSON is the Keras model.to_json() of a weights-only .h5.
+	ModelJSON string
+	// Arch is the PyTorch architecture YAML of a state_dict.
+	Arch string
+	// Batch is the graph's static batch size.
+	Batch int
+	// AllowUnused accepts weights the architecture never reads; they are
+	// then listed in Source.Unused instead of failing the load.
+	AllowUnused bool
+	// ReadHDF5 reads HDF5 files (see Options.ReadHDF5); nil: in-process.
+	ReadHDF5 func(path string, opts hdf5.SnapshotOptions) (*hdf5.Snapshot, error)
+}
+
+// Source is a model read by its front-end.
+type Source struct {
+	Graph *graph.Graph
+	// Hash is the model file's sha256.
+	Hash string
+	// Unused lists the file's weights the graph never reads (only with
+	// AllowUnused: otherwise they fail the load).
+	Unused []string
+}
+
+// LoadSource reads a source model into a graph in its framework's
+// semantics, choosing the front-end by file extension. Weights the graph
+// never reads fail the load unless o.AllowUnused.
+func LoadSource(path string, o SourceOptions) (*Source, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading model: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	src := &Source{Hash: hex.EncodeToString(sum[:])}
+	switch ext := strings.ToLower(filepath.Ext(path)); ext {
+	case ".h5", ".hdf5", ".keras":
+		var rep *keras.LoadReport
+		src.Graph, rep, err = keras.LoadWithReport(path, keras.Options{ConfigJSON: o.ModelJSON, Batch: o.Batch, Snapshot: o.ReadHDF5, AllowUnused: o.AllowUnused})
+		if err == nil {
+			src.Unused = rep.Unused
+		}
+	case ".tflite":
+		return nil, fmt.Errorf("%s is already a .tflite: give the source model, with --tflite %s to check this conversion, or use 'validate run' to just run it", path, path)
+	case ".pth", ".pt", ".pt2":
+		var r *torch.Result
+		if r, err = torch.LoadResult(path, torch.Options{Arch: o.Arch, Batch: o.Batch, AllowUnused: o.AllowUnused}); err == nil {
+			src.Graph, src.Unused = r.Graph, r.Unused
+		}
+	default:
+		return nil, fmt.Errorf("%s: unknown model format %q (want .h5, .keras, .pth, .pt, .pt2)", path, ext)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return src, nil
+}
+
+// ConvertOptions are a conversion's settings.
+type ConvertOptions struct {
+	// Batch is the static batch size.
+	Batch int
+	// Precision is the model's precision ("": float32).
+	Precision precision.Precision
+	// Int8IO gives an int8 model int8 inputs and outputs.
+	Int8IO bool
+	// NHWCIO gives channels-first inputs and outputs as channels-last ones.
+	NHWCIO bool
+}
+
+// Convert turns a source graph into .tflite bytes and returns the
+// canonical graph they were written from. An int8 conversion is calibrated
+// on samples (one tensor per graph input each) by running the canonical
+// graph in the Go reference; the other precisions ignore them.
+func Convert(g *graph.Graph, o ConvertOptions, samples golden.Samples) ([]byte, *graph.Graph, error) {
+	prec, err := precision.Parse(string(o.Precision))
+	if err != nil {
+		return nil, nil, usagef("--precision %q: want float32, float16, dynamic or int8", o.Precision)
+	}
+	cg, err := passes.Canonicalize(g, passes.Options{NHWCIO: o.NHWCIO})
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := convtflite.Options{Batch: o.Batch, Precision: prec, Int8IO: o.Int8IO}
+	if prec == precision.Int8 {
+		if len(samples) == 0 {
+			return nil, nil, fmt.Errorf("int8 needs a representative dataset to calibrate on")
+		}
+		if opts.Ranges, err = quantize.Calibrate(cg, samples); err != nil {
+			return nil, nil, err
+		}
+	}
+	b, _, err := convtflite.Convert(cg, opts)
+	return b, cg, err
+}
+
+// InputSpecs describes g's inputs for loading or drawing samples.
+func InputSpecs(g *graph.Graph) []golden.InputSpec {
+	specs := make([]golden.InputSpec, len(g.Inputs))
+	for i, in := range g.Inputs {
+		specs[i] = golden.InputSpec{Name: in.Name, Shape: in.Shape, DType: in.DType}
+	}
+	return specs
+}
