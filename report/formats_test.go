@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgeval/edgeval/bench"
 	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/precision"
 )
@@ -17,50 +18,64 @@ func sampleResults() (*compare.Result, *compare.Result) {
 	pass := &compare.Result{
 		Verdict: compare.VerdictPass, Model: "m.h5", Precision: precision.Float32, Device: "host",
 		Runtime: compare.RuntimeInfo{Name: "litert-wasm", Version: "2.5.3"}, Samples: 4,
-		Outputs: []compare.OutputResult{{Name: "dense", Shape: []int{4, 10}, Metrics: compare.Metrics{MaxAbs: 1e-7, Cosine: 1, Top1Agreement: &one}, Pass: true}},
+		Outputs:   []compare.OutputResult{{Name: "dense", Shape: []int{4, 10}, Metrics: compare.Metrics{MaxAbs: 1e-7, Cosine: 1, Top1Agreement: &one}, Pass: true}},
+		LatencyMS: bench.Summary{N: 50, Min: 0.65, P50: 0.7, P90: 0.8, P99: 0.9, Max: 0.95, Mean: 0.72, Std: 0.05},
 	}
 	fail := &compare.Result{
 		Verdict: compare.VerdictFail, Model: "bad|<model>.h5", Precision: precision.Float32, Device: "rpi4",
 		Runtime: compare.RuntimeInfo{Name: "tflite-c", Version: "2.17.1"}, Samples: 2,
-		Outputs:    []compare.OutputResult{{Name: "out", Shape: []int{2, 2}, Metrics: compare.Metrics{MaxAbs: 0.5, Cosine: 0.2}, Why: []string{"max abs error 0.5 > tolerance 1e-05"}}},
-		Divergence: &compare.Divergence{Stage: "layer", Node: "conv2d_3", Op: "Conv2D", Value: "activation_3"},
+		Outputs: []compare.OutputResult{{Name: "out", Shape: []int{2, 2}, Metrics: compare.Metrics{MaxAbs: 0.5, Cosine: 0.2},
+			Tolerance: compare.Tolerance{MaxAbs: 1e-5}, Why: []string{"max abs error 0.5 > tolerance 1e-05"}}},
+		Divergence: &compare.Divergence{Stage: "layer", Node: "conv2d_3", Op: "Conv2D", Value: "activation_3",
+			Metrics: compare.Metrics{MaxAbs: 0.5, Cosine: 0.2}, Tolerance: compare.Tolerance{MaxAbs: 1e-5}, Compared: 12},
 	}
 	return pass, fail
 }
 
+// TestMarkdown: a passing, a failing and a detailed result as Markdown
+// sections (testdata/markdown.golden); a | in a model name is escaped so it
+// cannot break the table.
 func TestMarkdown(t *testing.T) {
 	pass, fail := sampleResults()
 	var b strings.Builder
-	require.NoError(t, Markdown(&b, pass))
-	require.NoError(t, Markdown(&b, fail))
+	for _, r := range []*compare.Result{pass, fail, detailedResult(), errorResult()} {
+		require.NoError(t, Markdown(&b, r))
+	}
 	out := b.String()
-	assert.Contains(t, out, "### m.h5 — ✅ PASS")
 	assert.Contains(t, out, `### bad\|<model>.h5 — ❌ FAIL`, "a | in a name cannot break the table")
-	assert.Regexp(t, `\| out \| \[2 2\] \| 0\.5 .*\*\*FAIL\*\*: max abs error`, out)
-	assert.Contains(t, out, `conv2d_3`)
+	checkGolden(t, "markdown", []byte(out))
 }
 
+// TestHTML: a failing, a detailed and an error result as HTML pages
+// (testdata/html_*.golden), with names escaped.
 func TestHTML(t *testing.T) {
 	_, fail := sampleResults()
-	var b strings.Builder
-	require.NoError(t, HTML(&b, fail))
-	out := b.String()
-	assert.Contains(t, out, "bad|&lt;model&gt;.h5", "names are escaped")
-	assert.Contains(t, out, `<span class="fail">FAIL</span>`)
-	assert.Contains(t, out, "first diverging layer &#34;conv2d_3&#34;")
+	for name, r := range map[string]*compare.Result{"html_fail": fail, "html_detailed": detailedResult(), "html_error": errorResult()} {
+		t.Run(name, func(t *testing.T) {
+			var b strings.Builder
+			require.NoError(t, HTML(&b, r))
+			if r == fail {
+				assert.Contains(t, b.String(), "bad|&lt;model&gt;.h5", "names are escaped")
+			}
+			checkGolden(t, name, []byte(b.String()))
+		})
+	}
 }
 
+// TestJUnit: results as JUnit XML (testdata/junit.golden): well-formed, a
+// failed output a failure, a misread model a failed case of its own, and a
+// run that could not finish an error, never a pass.
 func TestJUnit(t *testing.T) {
 	pass, fail := sampleResults()
 	broken := &compare.Result{Verdict: compare.VerdictError, Model: "x.h5", Device: "coral", Error: "device coral: connection refused"}
 	var b strings.Builder
-	require.NoError(t, JUnit(&b, pass, fail, broken))
+	require.NoError(t, JUnit(&b, pass, fail, broken, detailedResult()))
 	var doc junitSuites
 	require.NoError(t, xml.Unmarshal([]byte(b.String()), &doc), "well-formed XML")
-	require.Len(t, doc.Suites, 3)
+	require.Len(t, doc.Suites, 4)
 	assert.Equal(t, 0, doc.Suites[0].Failures)
 	assert.Equal(t, 1, doc.Suites[1].Failures)
-	assert.Contains(t, doc.Suites[1].Cases[0].Failure.Body, "conv2d_3")
 	assert.Equal(t, 1, doc.Suites[2].Errors, "a run that could not finish is an error, never a pass")
-	assert.Contains(t, doc.Suites[2].Cases[0].Error.Message, "connection refused")
+	assert.Equal(t, 2, doc.Suites[3].Failures, "a failed output and the framework check")
+	checkGolden(t, "junit", []byte(b.String()))
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/edgeval/edgeval/precision"
 )
 
+// TestHistoryText: the history listing, one line per record, newest
+// results with their model hash (testdata/history.golden).
 func TestHistoryText(t *testing.T) {
 	pass, fail := sampleResults()
 	when := time.Date(2026, 3, 1, 2, 3, 4, 0, time.UTC)
@@ -23,12 +25,11 @@ func TestHistoryText(t *testing.T) {
 	}
 	var b strings.Builder
 	require.NoError(t, HistoryText(&b, recs))
-	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
-	require.Len(t, lines, 3)
-	assert.Regexp(t, `^2026-03-01 02:03:04\s+m\.h5\s+float32\s+host\s+litert-wasm 2\.5\.3\s+PASS\s+.*0123456789ab$`, lines[1])
-	assert.Regexp(t, `bad\.h5\s+float32\s+rpi4\s+tflite-c 2\.17\.1\s+FAIL`, lines[2])
+	checkGolden(t, "history", []byte(b.String()))
 }
 
+// TestSuiteReports: a suite's summary as text and as Markdown, with the
+// first line of an error and the tally (testdata/suite*.golden).
 func TestSuiteReports(t *testing.T) {
 	pass, fail := sampleResults()
 	pass.Outputs[0].Tolerance.MaxAbs = 1e-5
@@ -37,17 +38,11 @@ func TestSuiteReports(t *testing.T) {
 
 	var b strings.Builder
 	require.NoError(t, SuiteText(&b, results))
-	out := b.String()
-	assert.Regexp(t, `m\.h5\s+float32\s+host\s+litert-wasm 2\.5\.3\s+PASS\s+0\.01×tol \(dense\)\s+–`, out)
-	assert.Regexp(t, `x\.h5\s+float16\s+coral\s+–\s+ERROR\s+–\s+–\s+--precision "float16": not implemented\n`, out, "the first line of the error")
-	assert.Contains(t, out, "3 runs: 1 passed, 1 failed, 1 errors")
+	checkGolden(t, "suite", []byte(b.String()))
 
 	b.Reset()
 	require.NoError(t, SuiteMarkdown(&b, "nightly", results))
-	out = b.String()
-	assert.Contains(t, out, "## nightly — ❌ 1 passed, 1 failed, 1 errors")
-	assert.Contains(t, out, `| bad\|<model>.h5 | float32 | rpi4 | tflite-c 2.17.1 | ❌ fail: out: max abs error 0.5 > tolerance 1e-05 |`)
-	assert.Contains(t, out, "### m.h5 — ✅ PASS", "each result's own section follows")
+	checkGolden(t, "suite_md", []byte(b.String()))
 	assert.Equal(t, Tally{Pass: 1, Fail: 1, Error: 1}, Count(results))
 }
 
@@ -64,29 +59,22 @@ func regressionReport() *history.RegressionReport {
 	}}
 }
 
+// TestRegressions: the regressions listing as text, Markdown, HTML and
+// JUnit, and with no regression (testdata/regressions*.golden).
 func TestRegressions(t *testing.T) {
 	rep := regressionReport()
 	var b strings.Builder
 	require.NoError(t, RegressionsText(&b, rep))
-	out := b.String()
-	assert.Regexp(t, `a<b>\.h5\s+float32\s+rpi4\s+REGRESSED\s+2\s+pass 2026-03-01 02:00\s+fail 2026-03-02 02:00`, out)
-	assert.Regexp(t, `ok\.h5\s+float32\s+host\s+NEW\s+1\s+–`, out)
-	assert.Contains(t, out, "a<b>.h5 (float32, rpi4) regressed:\n  - verdict pass → fail\n  note: runtime changed (a → b)\n")
-	assert.Contains(t, out, "1 of 2 series regressed (baseline last-pass)")
+	checkGolden(t, "regressions", []byte(b.String()))
 
 	b.Reset()
 	require.NoError(t, RegressionsMarkdown(&b, rep))
-	out = b.String()
-	assert.Contains(t, out, "## Regressions — ❌ 1 of 2 series regressed (baseline last-pass)")
-	assert.Contains(t, out, "| a<b>.h5 | float32 | rpi4 | **REGRESSED** | 2 |")
-	assert.Contains(t, out, "### a<b>.h5 (float32, rpi4)\n\n- verdict pass → fail\n- note: runtime changed (a → b)\n")
+	checkGolden(t, "regressions_md", []byte(b.String()))
 
 	b.Reset()
 	require.NoError(t, RegressionsHTML(&b, rep))
-	out = b.String()
-	assert.Contains(t, out, "a&lt;b&gt;.h5", "names are escaped")
-	assert.Contains(t, out, `<td class="regressed">regressed</td>`)
-	assert.Contains(t, out, "verdict pass → fail<br>")
+	assert.Contains(t, b.String(), "a&lt;b&gt;.h5", "names are escaped")
+	checkGolden(t, "regressions_html", []byte(b.String()))
 
 	b.Reset()
 	require.NoError(t, RegressionsJUnit(&b, rep))
@@ -94,14 +82,11 @@ func TestRegressions(t *testing.T) {
 	require.NoError(t, xml.Unmarshal([]byte(b.String()), &doc), "well-formed XML")
 	require.Len(t, doc.Suites, 1)
 	assert.Equal(t, 2, doc.Suites[0].Tests)
-	assert.Equal(t, 1, doc.Suites[0].Failures)
-	require.NotNil(t, doc.Suites[0].Cases[0].Failure)
-	assert.Equal(t, "verdict pass → fail", doc.Suites[0].Cases[0].Failure.Message)
-	assert.Contains(t, doc.Suites[0].Cases[0].Failure.Body, "note: runtime changed")
-	assert.Nil(t, doc.Suites[0].Cases[1].Failure)
+	assert.Equal(t, 1, doc.Suites[0].Failures, "a regressed series is a failure")
+	checkGolden(t, "regressions_junit", []byte(b.String()))
 
 	rep.Comparisons = rep.Comparisons[1:]
 	b.Reset()
 	require.NoError(t, RegressionsMarkdown(&b, rep))
-	assert.Contains(t, b.String(), "## Regressions — ✅ no regressions in 1 series (baseline last-pass)")
+	checkGolden(t, "regressions_none_md", []byte(b.String()))
 }
