@@ -42,7 +42,7 @@ func TestMarkdown(t *testing.T) {
 		require.NoError(t, Markdown(&b, r))
 	}
 	out := b.String()
-	assert.Contains(t, out, `### bad\|<model>.h5 — ❌ FAIL`, "a | in a name cannot break the table")
+	assert.Contains(t, out, `### bad\|&lt;model&gt;.h5 — ❌ FAIL`, "a | in a name cannot break the table, a < > cannot hide it as HTML")
 	checkGolden(t, "markdown", []byte(out))
 }
 

@@ -23,8 +23,8 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;tex
 td:first-child,th:first-child{text-align:left}.pass{color:#176f2c;font-weight:bold}.fail,.error{color:#b00020;font-weight:bold}
 </style></head><body>
 <h1>{{.Model}} <span class="{{.Verdict}}">{{.Verdict}}</span></h1>
-<p>device <b>{{.Device}}</b>, runtime {{.Runtime.Name}} {{.Runtime.Version}}{{if .Runtime.Delegate}} ({{.Runtime.Delegate}}){{end}},
-precision {{.Precision}}, {{.Samples}} samples, latency p50 {{printf "%.3f" .LatencyMS.P50}} ms, p90 {{printf "%.3f" .LatencyMS.P90}} ms</p>
+<p>device <b>{{.Device}}</b>, runtime {{.Runtime.Name}} {{.Runtime.Version}}{{if and .Runtime.Delegate (ne .Runtime.Delegate "none")}} ({{.Runtime.Delegate}}){{end}},
+precision {{.Precision}}, {{.Samples}} samples{{if .LatencyMS.N}}, latency p50 {{printf "%.3f" .LatencyMS.P50}} ms, p90 {{printf "%.3f" .LatencyMS.P90}} ms, p99 {{printf "%.3f" .LatencyMS.P99}} ms ({{.LatencyMS.N}} runs){{end}}</p>
 {{with .Framework}}<p>framework: {{if .Pass}}the Go reference agrees with the framework's outputs ({{.File}}){{else}}<span class="fail">{{misread}}</span>{{end}}:
 {{range .Outputs}} {{.Name}} max abs {{printf "%.3g" .Metrics.MaxAbs}} (tolerance {{printf "%.3g" .Tolerance.MaxAbs}});{{end}}</p>{{end}}
 {{if .NoiseSamples}}<p>float32 noise floor (float32 vs float64 reference, {{.NoiseSamples}} samples):{{range .Outputs}} {{.Name}} {{printf "%.3g" .Tolerance.NoiseFloor}};{{end}}</p>{{end}}

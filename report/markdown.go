@@ -14,12 +14,22 @@ func Markdown(w io.Writer, r *compare.Result) error {
 	var b strings.Builder
 	icon := map[string]string{compare.VerdictPass: "✅ PASS", compare.VerdictFail: "❌ FAIL", compare.VerdictError: "⚠️ ERROR"}[r.Verdict]
 	fmt.Fprintf(&b, "### %s — %s\n\n", mdEscape(r.Model), icon)
-	fmt.Fprintf(&b, "- device: `%s`, runtime: %s %s", r.Device, r.Runtime.Name, r.Runtime.Version)
+	if r.Runtime.Name == "" {
+		fmt.Fprintf(&b, "- device: `%s` (the runtime did not open)", r.Device)
+	} else {
+		fmt.Fprintf(&b, "- device: `%s`, runtime: %s %s", r.Device, r.Runtime.Name, r.Runtime.Version)
+	}
 	if r.Runtime.Delegate != "" && r.Runtime.Delegate != "none" {
 		fmt.Fprintf(&b, " (%s)", r.Runtime.Delegate)
 	}
 	fmt.Fprintf(&b, "\n- precision: %s, samples: %d\n", r.Precision, r.Samples)
-	fmt.Fprintf(&b, "- latency: p50 %.3f ms, p90 %.3f ms\n", r.LatencyMS.P50, r.LatencyMS.P90)
+	if l := r.LatencyMS; l.N > 0 {
+		fmt.Fprintf(&b, "- latency: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms (%d runs)", l.P50, l.P90, l.P99, l.N)
+		if r.FirstInferenceMS > 0 {
+			fmt.Fprintf(&b, "; first inference %.3f ms", r.FirstInferenceMS)
+		}
+		b.WriteString("\n")
+	}
 	if fc := r.Framework; fc != nil {
 		if fc.Pass {
 			fmt.Fprintf(&b, "- framework: the Go reference agrees with the framework's outputs (`%s`)\n", mdEscape(fc.File))
@@ -66,5 +76,7 @@ func Markdown(w io.Writer, r *compare.Result) error {
 
 // mdEscape keeps a string from breaking a Markdown table row.
 func mdEscape(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ", "`", "'").Replace(s)
+	// < > & would be read as HTML by GitHub's renderer, and a name such as
+	// a<b>.h5 would vanish.
+	return strings.NewReplacer("|", `\|`, "\n", " ", "`", "'", "<", "&lt;", ">", "&gt;", "&", "&amp;").Replace(s)
 }

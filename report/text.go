@@ -18,7 +18,11 @@ func Text(w io.Writer, r *compare.Result) error {
 		fmt.Fprintf(&b, " -> %s", r.TFLite)
 	}
 	fmt.Fprintf(&b, " (%s)\n", r.Precision)
-	fmt.Fprintf(&b, "device    %s: %s %s", r.Device, r.Runtime.Name, r.Runtime.Version)
+	if r.Runtime.Name == "" {
+		fmt.Fprintf(&b, "device    %s: (the runtime did not open)", r.Device)
+	} else {
+		fmt.Fprintf(&b, "device    %s: %s %s", r.Device, r.Runtime.Name, r.Runtime.Version)
+	}
 	if r.Runtime.Delegate != "" && r.Runtime.Delegate != "none" {
 		fmt.Fprintf(&b, ", delegate %s", r.Runtime.Delegate)
 	}
@@ -72,12 +76,15 @@ func Text(w io.Writer, r *compare.Result) error {
 			fmt.Fprintf(&b, "          %s\n", compare.ReferenceMisread)
 		}
 	}
-	l := r.LatencyMS
-	fmt.Fprintf(&b, "\nlatency   %s: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms (min %.3f, max %.3f, std %.3f; %d runs)", r.Runtime.Name, l.P50, l.P90, l.P99, l.Min, l.Max, l.Std, l.N)
-	if r.FirstInferenceMS > 0 {
-		fmt.Fprintf(&b, "; first inference %.3f ms", r.FirstInferenceMS)
+	if l := r.LatencyMS; l.N > 0 {
+		fmt.Fprintf(&b, "\nlatency   %s: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms (min %.3f, max %.3f, std %.3f; %d runs)", r.Runtime.Name, l.P50, l.P90, l.P99, l.Min, l.Max, l.Std, l.N)
+		if r.FirstInferenceMS > 0 {
+			fmt.Fprintf(&b, "; first inference %.3f ms", r.FirstInferenceMS)
+		}
+		b.WriteString("\n")
+	} else {
+		b.WriteString("\n")
 	}
-	b.WriteString("\n")
 	if r.ReferenceMS != nil {
 		fmt.Fprintf(&b, "reference Go: p50 %.3f ms per sample\n", r.ReferenceMS.P50)
 	}
