@@ -133,17 +133,8 @@ func (o Options) resolved() (Options, error) {
 	if o.Open == nil {
 		return o, usagef("validation: no Opener: Options.Open says how to open the model on the device")
 	}
-	if o.Samples == 0 {
-		o.Samples = DefaultSamples
-	}
-	if o.Samples < 1 {
-		return o, usagef("--samples must be at least 1, got %d", o.Samples)
-	}
-	if o.Range == (Range{}) {
-		o.Range = DefaultRange
-	}
-	if !(o.Range.Lo < o.Range.Hi) {
-		return o, usagef("--input-range: want LO,HI with LO < HI, got %v,%v", o.Range.Lo, o.Range.Hi)
+	if err := sampleDefaults(&o.Samples, &o.Range); err != nil {
+		return o, err
 	}
 	if o.NoiseSamples == 0 {
 		o.NoiseSamples = DefaultNoiseSamples

@@ -89,7 +89,7 @@ func Run(ctx context.Context, opts Options) (*compare.Result, error) {
 	}
 
 	// 2. Inputs, and the witnesses of the reference.
-	if p.inputs, err = loadInputs(&o, InputSpecs(g)); err != nil {
+	if p.inputs, err = loadInputs(o.Inputs, o.Samples, o.Seed, o.Range, InputSpecs(g)); err != nil {
 		return nil, err
 	}
 	p.res.Samples = len(p.inputs)

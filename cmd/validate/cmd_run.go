@@ -2,20 +2,14 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/edgeval/edgeval/bench"
-	"github.com/edgeval/edgeval/devices"
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/runtime"
-	"github.com/edgeval/edgeval/tensor"
 	"github.com/edgeval/edgeval/validation"
 )
 
@@ -82,40 +76,7 @@ func runCommand() *command {
 }
 
 // runResult is the JSON summary of `validate run`.
-type runResult struct {
-	SchemaVersion int                  `json:"schema_version"`
-	Model         modelInfo            `json:"model"`
-	Device        string               `json:"device"`
-	Runtime       runtime.Info         `json:"runtime"`
-	Signature     string               `json:"signature,omitempty"`
-	Samples       int                  `json:"samples"`
-	Inputs        []runtime.TensorInfo `json:"inputs"`
-	Outputs       []runtime.TensorInfo `json:"outputs"`
-	LatencyMS     bench.Summary        `json:"latency_ms"`
-	// LatencySamplesMS are the timed runs in order (for plots).
-	LatencySamplesMS []float64 `json:"latency_samples_ms,omitempty"`
-	// FirstInvokeMS is the first inference (a warm-up run when --warmup > 0),
-	// reported apart: on an Edge TPU it includes loading the model.
-	FirstInvokeMS float64                 `json:"first_invoke_ms,omitempty"`
-	DeviceFacts   *devices.Facts          `json:"device_facts,omitempty"`
-	EdgeTPU       *devices.EdgeTPUCompile `json:"edgetpu,omitempty"`
-	OutFile       string                  `json:"out_file,omitempty"`
-}
-
-type modelInfo struct {
-	Path   string `json:"path"`
-	Bytes  int    `json:"bytes"`
-	SHA256 string `json:"sha256"`
-}
-
-func readModel(path string) ([]byte, modelInfo, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, modelInfo{}, &inputError{fmt.Errorf("reading model: %w", err)}
-	}
-	sum := sha256.Sum256(b)
-	return b, modelInfo{Path: path, Bytes: len(b), SHA256: hex.EncodeToString(sum[:])}, nil
-}
+type runResult = validation.RunResult
 
 // parseRange parses --input-range.
 func parseRange(s string) (validation.Range, error) {
@@ -124,14 +85,6 @@ func parseRange(s string) (validation.Range, error) {
 		return r, usagef("%v", err)
 	}
 	return r, nil
-}
-
-func specsOf(infos []runtime.TensorInfo) []golden.InputSpec {
-	specs := make([]golden.InputSpec, len(infos))
-	for i, in := range infos {
-		specs[i] = golden.InputSpec{Name: in.Name, Shape: in.Shape, DType: in.DType, Quant: in.Quant}
-	}
-	return specs
 }
 
 // checkSampleFlags checks --input-range and --samples before any work.
@@ -169,57 +122,17 @@ func runModel(ctx context.Context, f *runFlags, modelPath string, stdout, stderr
 	if err := f.checkSampleFlags(); err != nil {
 		return err
 	}
-	model, mi, err := readModel(modelPath)
-	if err != nil {
-		return err
-	}
-	sess, err := openDevice(ctx, f, model, stderr)
-	if err != nil {
-		return fmt.Errorf("%s: %w", modelPath, err)
-	}
-	defer sess.Close()
-
-	samples, err := f.loadSamples(specsOf(sess.Inputs()))
-	if err != nil {
-		return err
-	}
-
-	outs := make(golden.Samples, len(samples))
-	timed, err := bench.Loop(ctx, len(samples), f.benchOptions(), func(ctx context.Context, i int, keep bool) (time.Duration, error) {
-		res, err := sess.Run(ctx, samples[i])
-		if err != nil {
-			return 0, err
-		}
-		if keep {
-			outs[i] = res.Outputs
-		}
-		return res.Invoke, nil
+	rng, _ := parseRange(f.inputRange)
+	rf := *f
+	result, err := validation.RunTFLite(ctx, validation.RunOptions{
+		Model: modelPath, Inputs: f.inputs, Samples: f.samples, Seed: f.seed, Range: rng,
+		Open: func(ctx context.Context, b []byte) (runtime.Session, error) {
+			return openDevice(ctx, &rf, b, stderr)
+		},
+		Device: f.device, Signature: f.signature, Bench: f.benchOptions(), Out: f.out,
 	})
 	if err != nil {
-		err = fmt.Errorf("%s: %w", modelPath, err)
-		var se *bench.SampleError
-		if errors.As(err, &se) && f.out != "" && se.Done > 0 { // keep what completed; the run still fails
-			if werr := writeOutputs(f.out, sess, outs[:se.Done]); werr == nil {
-				err = fmt.Errorf("%w (outputs of the %d completed samples written to %s)", err, se.Done, f.out)
-			}
-		}
-		return err
-	}
-
-	result := runResult{
-		SchemaVersion: 1, Model: mi, Device: f.device, Runtime: sess.Info(), Signature: f.signature,
-		Samples: len(samples), Inputs: sess.Inputs(), Outputs: sess.Outputs(), LatencyMS: timed.Latency,
-		LatencySamplesMS: timed.Times, FirstInvokeMS: float64(timed.First) / float64(time.Millisecond),
-	}
-	if ds, ok := sess.(devices.Session); ok && ds.FirstInvoke() > 0 {
-		result.FirstInvokeMS = float64(ds.FirstInvoke()) / 1e6
-		result.DeviceFacts, result.EdgeTPU = ds.Facts(), ds.EdgeTPU()
-	}
-	if f.out != "" {
-		if err := writeOutputs(f.out, sess, outs); err != nil {
-			return err
-		}
-		result.OutFile = f.out
+		return cliError(err)
 	}
 	if f.json != "" {
 		if err := writeJSON(f.json, stdout, result); err != nil {
@@ -227,31 +140,7 @@ func runModel(ctx context.Context, f *runFlags, modelPath string, stdout, stderr
 		}
 	}
 	if f.json != "-" {
-		printRun(stdout, &result)
-	}
-	return nil
-}
-
-func batchOf(infos []runtime.TensorInfo) int {
-	if len(infos) > 0 && len(infos[0].Shape) > 0 {
-		return infos[0].Shape[0]
-	}
-	return 1
-}
-
-func writeOutputs(path string, sess runtime.Session, outs golden.Samples) error {
-	infos := sess.Outputs()
-	batch := batchOf(sess.Inputs())
-	arrays := make([]tensor.Named, len(infos))
-	for i, info := range infos {
-		t, err := golden.Gather(outs, i, batch)
-		if err != nil {
-			return fmt.Errorf("output %q: %w", info.Name, err)
-		}
-		arrays[i] = tensor.Named{Name: info.Name, Tensor: t}
-	}
-	if err := tensor.WriteNPZ(path, arrays); err != nil {
-		return &inputError{err}
+		printRun(stdout, result)
 	}
 	return nil
 }
