@@ -86,12 +86,69 @@ type prepared struct {
 // Prepare validates g and converts it into a Program. Every node the
 // reference cannot evaluate is listed in one *UnsupportedError.
 func Prepare(g *graph.Graph) (*Program, error) {
+	return PrepareWith(g, PrepareOptions{})
+}
+
+// PrepareOptions are the settings of PrepareWith.
+type PrepareOptions struct {
+	// MaxBytes, when positive, is the memory the program may hold: a graph
+	// whose Footprint (for Runs concurrent runs) exceeds it is refused
+	// with a *budget.Error naming its largest tensors, before any weight
+	// is converted or buffer allocated.
+	MaxBytes int64
+	// Runs is the number of concurrent runs to budget for (0: GOMAXPROCS,
+	// as many as RunBatch makes).
+	Runs int
+}
+
+// PrepareWith is Prepare with a memory budget.
+func PrepareWith(g *graph.Graph, o PrepareOptions) (*Program, error) {
 	if g == nil {
 		return nil, fmt.Errorf("reference: nil graph")
 	}
 	if err := g.Validate(); err != nil {
 		return nil, fmt.Errorf("reference: %w", err)
 	}
+	p, nodes := skeleton(g)
+	if o.MaxBytes > 0 {
+		if err := p.footprint(nodes, o.Runs).Check(o.MaxBytes); err != nil {
+			return nil, fmt.Errorf("reference: %w", err)
+		}
+	}
+	for i, v := range p.values {
+		if v.Const != nil {
+			p.consts[i] = v.Const.Float32s()
+		}
+	}
+	var unsupported []UnsupportedNode
+	var prepNodes []preparedNode
+	for _, pn := range nodes {
+		pr, err := prepareNode(pn.node, p.consts, pn.ins)
+		if err != nil {
+			unsupported = append(unsupported, UnsupportedNode{Node: pn.node.Name, Op: pn.node.Op.Kind(), Reason: err.Error()})
+			continue
+		}
+		p.scratch = max(p.scratch, pr.scratch)
+		pn.prepared = pr
+		prepNodes = append(prepNodes, pn)
+	}
+	if len(unsupported) > 0 {
+		return nil, &UnsupportedError{Nodes: unsupported}
+	}
+	p.planFull(prepNodes)
+	p.planFast(prepNodes)
+	return p, nil
+}
+
+// constSlot marks a constant's slot in a skeleton, before its data is
+// converted: non-nil, so that planning tells constants apart.
+var constSlot = []float32{}
+
+// skeleton gives every value of g (validated) a slot, in the order Prepare
+// uses, and returns the program's structure with constants marked but not
+// converted, and the nodes with their slots (not prepared). It allocates
+// nothing in proportion to the values' sizes.
+func skeleton(g *graph.Graph) (*Program, []preparedNode) {
 	p := &Program{g: g}
 	slot := map[*graph.Value]int{}
 	add := func(v *graph.Value) int {
@@ -104,7 +161,7 @@ func Prepare(g *graph.Graph) (*Program, error) {
 		p.sizes = append(p.sizes, tensor.NumElements(v.Shape))
 		var c []float32
 		if v.Const != nil {
-			c = v.Const.Float32s()
+			c = constSlot
 		}
 		p.consts = append(p.consts, c)
 		return i
@@ -112,8 +169,7 @@ func Prepare(g *graph.Graph) (*Program, error) {
 	for _, v := range g.Inputs {
 		p.inputs = append(p.inputs, add(v))
 	}
-	var unsupported []UnsupportedNode
-	var nodes []preparedNode
+	nodes := make([]preparedNode, 0, len(g.Nodes))
 	for _, n := range g.Nodes {
 		ins := make([]int, len(n.Inputs))
 		for i, v := range n.Inputs {
@@ -123,23 +179,12 @@ func Prepare(g *graph.Graph) (*Program, error) {
 		for i, v := range n.Outputs {
 			outs[i] = add(v)
 		}
-		pr, err := prepareNode(n, p.consts, ins)
-		if err != nil {
-			unsupported = append(unsupported, UnsupportedNode{Node: n.Name, Op: n.Op.Kind(), Reason: err.Error()})
-			continue
-		}
-		p.scratch = max(p.scratch, pr.scratch)
-		nodes = append(nodes, preparedNode{node: n, prepared: pr, ins: ins, outs: outs})
-	}
-	if len(unsupported) > 0 {
-		return nil, &UnsupportedError{Nodes: unsupported}
+		nodes = append(nodes, preparedNode{node: n, ins: ins, outs: outs})
 	}
 	for _, v := range g.Outputs {
 		p.outputs = append(p.outputs, slot[v])
 	}
-	p.planFull(nodes)
-	p.planFast(nodes)
-	return p, nil
+	return p, nodes
 }
 
 // Graph returns the graph p evaluates.
