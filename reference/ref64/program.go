@@ -82,8 +82,9 @@ type step struct {
 // constants widened to float64. It is immutable and safe for concurrent use.
 type Program struct {
 	g       *graph.Graph
-	sizes   []int       // elements per slot
-	consts  [][]float64 // by slot; nil for computed values
+	sizes   []int          // elements per slot
+	values  []*graph.Value // by slot
+	consts  [][]float64    // by slot; nil for computed values
 	inputs  []int
 	outputs []int
 	steps   []step
@@ -92,12 +93,71 @@ type Program struct {
 // Prepare checks g and prepares it for evaluation. Every node ref64 cannot
 // evaluate is listed in one *UnsupportedError.
 func Prepare(g *graph.Graph) (*Program, error) {
+	return PrepareWith(g, PrepareOptions{})
+}
+
+// PrepareOptions are the settings of PrepareWith.
+type PrepareOptions struct {
+	// MaxBytes, when positive, is the memory the program may hold: a graph
+	// whose Footprint (for Runs concurrent runs) exceeds it is refused
+	// with a *budget.Error naming its largest tensors, before any constant
+	// is widened.
+	MaxBytes int64
+	// Runs is the number of concurrent runs to budget for (0: GOMAXPROCS,
+	// as many as RunBatch makes).
+	Runs int
+}
+
+// PrepareWith is Prepare with a memory budget.
+func PrepareWith(g *graph.Graph, o PrepareOptions) (*Program, error) {
 	if g == nil {
 		return nil, fmt.Errorf("ref64: nil graph")
 	}
 	if err := g.Validate(); err != nil {
 		return nil, fmt.Errorf("ref64: %w", err)
 	}
+	p := skeleton(g)
+	if o.MaxBytes > 0 {
+		if err := p.footprint(o.Runs).Check(o.MaxBytes); err != nil {
+			return nil, fmt.Errorf("ref64: %w", err)
+		}
+	}
+	for i, v := range p.values {
+		if v.Const != nil {
+			p.consts[i] = v.Const.Float64s()
+		}
+	}
+	var unsupported []UnsupportedNode
+	steps := p.steps[:0]
+	for _, st := range p.steps {
+		consts := make([][]float64, len(st.ins))
+		for i, s := range st.ins {
+			consts[i] = p.consts[s]
+		}
+		run, err := prepareNode(st.node, consts)
+		if err != nil {
+			unsupported = append(unsupported, UnsupportedNode{Node: st.node.Name, Op: st.node.Op.Kind(), Reason: err.Error()})
+			continue
+		}
+		st.run = run
+		steps = append(steps, st)
+	}
+	if len(unsupported) > 0 {
+		return nil, &UnsupportedError{Nodes: unsupported}
+	}
+	p.steps = steps
+	p.planRelease()
+	return p, nil
+}
+
+// constSlot marks a constant's slot in a skeleton, before it is widened:
+// non-nil, so that planning tells constants apart.
+var constSlot = []float64{}
+
+// skeleton gives every value of g (validated) a slot and returns the
+// program's structure: steps without kernels, constants marked but not
+// widened. It allocates nothing in proportion to the values' sizes.
+func skeleton(g *graph.Graph) *Program {
 	p := &Program{g: g}
 	slot := map[*graph.Value]int{}
 	add := func(v *graph.Value) int {
@@ -107,9 +167,10 @@ func Prepare(g *graph.Graph) (*Program, error) {
 		i := len(p.sizes)
 		slot[v] = i
 		p.sizes = append(p.sizes, tensor.NumElements(v.Shape))
+		p.values = append(p.values, v)
 		var c []float64
 		if v.Const != nil {
-			c = v.Const.Float64s()
+			c = constSlot
 		}
 		p.consts = append(p.consts, c)
 		return i
@@ -117,34 +178,20 @@ func Prepare(g *graph.Graph) (*Program, error) {
 	for _, v := range g.Inputs {
 		p.inputs = append(p.inputs, add(v))
 	}
-	var unsupported []UnsupportedNode
 	for _, n := range g.Nodes {
 		st := step{node: n}
-		consts := make([][]float64, len(n.Inputs))
-		for i, v := range n.Inputs {
-			s := add(v)
-			st.ins = append(st.ins, s)
-			consts[i] = p.consts[s]
+		for _, v := range n.Inputs {
+			st.ins = append(st.ins, add(v))
 		}
 		for _, v := range n.Outputs {
 			st.outs = append(st.outs, add(v))
 		}
-		run, err := prepareNode(n, consts)
-		if err != nil {
-			unsupported = append(unsupported, UnsupportedNode{Node: n.Name, Op: n.Op.Kind(), Reason: err.Error()})
-			continue
-		}
-		st.run = run
 		p.steps = append(p.steps, st)
-	}
-	if len(unsupported) > 0 {
-		return nil, &UnsupportedError{Nodes: unsupported}
 	}
 	for _, v := range g.Outputs {
 		p.outputs = append(p.outputs, slot[v])
 	}
-	p.planRelease()
-	return p, nil
+	return p
 }
 
 // planRelease records, for each computed value that is not a graph output,
