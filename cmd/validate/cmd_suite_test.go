@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/edgeval/edgeval/history"
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/precision"
+	"github.com/edgeval/edgeval/suite"
 )
 
 // writeSuite writes a suite file into dir and returns its path.
@@ -222,4 +224,33 @@ func TestSuiteOutcome(t *testing.T) {
 			assert.Equal(t, tc.want, exitCode(err), "%v", err)
 		})
 	}
+}
+
+// TestPrepareSuite: each run's options come from validate's defaults, then
+// the flags: lists, then the model entry's own keys; the run's precision
+// and device win over flags; a flag validate refuses is reported at the
+// entry's line before anything runs.
+func TestPrepareSuite(t *testing.T) {
+	s, err := suite.Parse("/s/n.yaml", []byte("flags: [--samples, \"3\", --precision, float16, --noise-samples, \"0\"]\nmodels:\n  - path: a.h5\n    samples: 2\n    flags: [--warmup, \"5\"]\n  - path: b.h5\n    devices: [rpi4]\n"))
+	require.NoError(t, err)
+	runs, err := prepareSuite(s, &suiteFlags{out: "/out"}, io.Discard)
+	require.NoError(t, err)
+	require.Len(t, runs, 2)
+	a, b := runs[0].opts, runs[1].opts
+	assert.Equal(t, 2, a.Samples, "the entry's key wins over the suite's flags")
+	assert.Equal(t, 5, a.Bench.Warmup, "the entry's flags")
+	assert.Equal(t, precision.Float32, a.Precision, "the run's precision wins over flags")
+	assert.Negative(t, a.NoiseSamples, "--noise-samples 0: not measured")
+	assert.Equal(t, "/s/a.h5", a.Model)
+	assert.Equal(t, filepath.Join("/out", "a.h5", "float32", "host"), a.OutDir)
+	assert.Equal(t, 3, b.Samples, "the suite's flags")
+	assert.Equal(t, 1, b.Bench.Warmup, "validate's default")
+	assert.Equal(t, "rpi4", b.Device)
+	assert.NotNil(t, b.Open)
+
+	s, err = suite.Parse("/s/n.yaml", []byte("models:\n  - path: a.h5\n  - path: b.h5\n    flags: [--input-range, \"1,0\"]\n"))
+	require.NoError(t, err)
+	_, err = prepareSuite(s, &suiteFlags{}, io.Discard)
+	assert.Equal(t, exitBadInput, exitCode(err))
+	assert.ErrorContains(t, err, "/s/n.yaml:3: b.h5/float32/host: --input-range: want LO,HI with LO < HI")
 }
