@@ -15,6 +15,7 @@ import (
 	"github.com/edgeval/edgeval/internal/bug"
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/runtime"
+	"github.com/edgeval/edgeval/validation"
 )
 
 // TestExitCodeInternalError: an internal error (*bug.Error) is exit 3
@@ -68,6 +69,30 @@ func TestValidatePermuteLayerNorm(t *testing.T) {
 			require.Equal(t, exitPass, code, stderr)
 			assert.Equal(t, compare.VerdictPass, res.Verdict)
 			assert.NotContains(t, stderr, "internal error")
+		})
+	}
+}
+
+// TestCLIErrorOfLibrary: the library's typed errors get the command's exit
+// codes, and an internal error inside a library input error stays exit 3.
+func TestCLIErrorOfLibrary(t *testing.T) {
+	internal := bug.New("passes: ToNHWC", errors.New("broken"))
+	tests := []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"usage", &validation.UsageError{Msg: "--batch must be at least 1"}, exitBadInput},
+		{"input", &validation.InputError{Err: errors.New("reading model: no such file")}, exitBadInput},
+		{"wrapped input", fmt.Errorf("m.h5: %w", &validation.InputError{Err: errors.New("bad")}), exitBadInput},
+		{"internal inside input", &validation.InputError{Err: fmt.Errorf("m.keras: converting: %w", internal)}, exitDevice},
+		{"device", fmt.Errorf("device host: %w", &runtime.Error{}), exitDevice},
+		{"untyped", errors.New("something else"), exitDevice},
+		{"nil", nil, exitPass},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, exitCode(cliError(tt.err)))
 		})
 	}
 }
