@@ -136,7 +136,8 @@ func (e *Error) Error() string {
 }
 
 // Largest returns the MaxLargest largest of ts, largest first (ties by
-// name; a tensor listed twice under one name and place kept once).
+// name); a tensor listed more than once (by name: held by two parts) is
+// kept once, where it is largest.
 func Largest(ts []Tensor) []Tensor {
 	ts = slices.Clone(ts)
 	slices.SortStableFunc(ts, func(a, b Tensor) int {
@@ -145,8 +146,15 @@ func Largest(ts []Tensor) []Tensor {
 		}
 		return cmp.Compare(a.Name, b.Name)
 	})
-	ts = slices.CompactFunc(ts, func(a, b Tensor) bool { return a.Name == b.Name && a.Where == b.Where })
-	return ts[:min(len(ts), MaxLargest)]
+	seen := map[string]bool{}
+	out := ts[:0]
+	for _, t := range ts {
+		if !seen[t.Name] && len(out) < MaxLargest {
+			seen[t.Name] = true
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // Add returns a+b for non-negative a and b, saturating at math.MaxInt64.
@@ -175,10 +183,10 @@ func Bytes(shape []int, elem int) int64 {
 	return n
 }
 
-// Conversion returns what converting g to .tflite holds besides the source
-// graph: the converted graph's copy of the weights (its passes fold and
-// transpose them into new constants) and the .tflite flatbuffer itself,
-// each about the weights' float32 bytes.
+// Conversion returns the weights a validation of g holds in its graphs and
+// its .tflite: the source graph's constants as loaded, the converted
+// graph's copy (its passes fold and transpose them into new constants) and
+// the .tflite flatbuffer, each counted at the weights' float32 bytes.
 func Conversion(g *graph.Graph) Footprint {
 	var w int64
 	var ts []Tensor
@@ -188,7 +196,7 @@ func Conversion(g *graph.Graph) Footprint {
 		ts = append(ts, Tensor{Name: v.Name, Shape: v.Shape, Bytes: b, Where: "weights"})
 	}
 	return Footprint{
-		Parts:   []Part{{What: "conversion (converted weights and the .tflite)", Bytes: Mul(w, 2)}},
+		Parts:   []Part{{What: "weights (source graph, converted graph, .tflite)", Bytes: Mul(w, 3)}},
 		Largest: Largest(ts),
 	}
 }

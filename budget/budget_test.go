@@ -129,7 +129,7 @@ func TestConversionAndSamples(t *testing.T) {
 	g, err := b.Build(y)
 	require.NoError(t, err)
 	c := Conversion(g)
-	assert.Equal(t, int64(2*800*4), c.Total())
+	assert.Equal(t, int64(3*800*4), c.Total())
 	require.NotEmpty(t, c.Largest)
 	assert.Equal(t, "w", c.Largest[0].Name)
 	s := Samples(g, 10, 2, 3)
