@@ -114,6 +114,11 @@ func (lc *layerCtx) mapLayer(ins []*graph.Value) (*graph.Value, error) {
 		return nil, err
 	}
 	x := ins[0]
+	if len(x.Shape) > 0 {
+		if err := lc.checkDeclared(x.Shape[len(x.Shape)-1]); err != nil {
+			return nil, err
+		}
+	}
 	switch p := lc.l.Params.(type) {
 	case *DenseConfig:
 		in := []*graph.Value{x, lc.weight("kernel")}
