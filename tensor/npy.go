@@ -64,64 +64,95 @@ func WriteNPY(w io.Writer, t *Tensor) error {
 // little-endian or byte-sized numeric and bool dtypes, C order; big-endian
 // data is swapped. Fortran-order arrays are transposed to C order.
 func ReadNPY(r io.Reader) (*Tensor, error) {
+	h, err := ReadNPYHeader(r)
+	if err != nil {
+		return nil, err
+	}
+	n := NumElements(h.Shape)
+	t := &Tensor{DType: h.DType, Shape: h.Shape}
+	// Read incrementally so a header that promises more data than the file
+	// holds fails at EOF instead of allocating the promised size up front.
+	var buf bytes.Buffer
+	if _, err := io.CopyN(&buf, r, int64(n*h.DType.Size())); err != nil {
+		return nil, fmt.Errorf("npy: data of %v %v is truncated: %w", h.DType, h.Shape, err)
+	}
+	t.Data = buf.Bytes()
+	h.Decode(t.Data)
+	if h.Fortran && len(h.Shape) > 1 {
+		t = fortranToC(t)
+	}
+	return t, nil
+}
+
+// NPYHeader is what an .npy file's header says of its array.
+type NPYHeader struct {
+	DType DType
+	Shape []int
+	// Fortran is set for column-major data.
+	Fortran bool
+	// Swap is set for big-endian data (Decode swaps it).
+	Swap bool
+	// DataOffset is where the data starts: the bytes of magic, version,
+	// header length and header.
+	DataOffset int64
+}
+
+// ReadNPYHeader reads the header of an .npy file from r, leaving r at the
+// first byte of the data. The array is bounded like ReadNPY's (its data at
+// most MaxArrayBytes).
+func ReadNPYHeader(r io.Reader) (NPYHeader, error) {
 	var pre [8]byte
 	if _, err := io.ReadFull(r, pre[:]); err != nil {
-		return nil, fmt.Errorf("npy: reading magic: %w", err)
+		return NPYHeader{}, fmt.Errorf("npy: reading magic: %w", err)
 	}
 	if !bytes.Equal(pre[:6], npyMagic) {
-		return nil, errors.New("npy: not a .npy file (bad magic)")
+		return NPYHeader{}, errors.New("npy: not a .npy file (bad magic)")
 	}
-	var hlen int
+	var hlen, off int
 	switch pre[6] {
 	case 1:
 		var b [2]byte
 		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return nil, fmt.Errorf("npy: reading header length: %w", err)
+			return NPYHeader{}, fmt.Errorf("npy: reading header length: %w", err)
 		}
-		hlen = int(binary.LittleEndian.Uint16(b[:]))
+		hlen, off = int(binary.LittleEndian.Uint16(b[:])), 10
 	case 2, 3:
 		var b [4]byte
 		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return nil, fmt.Errorf("npy: reading header length: %w", err)
+			return NPYHeader{}, fmt.Errorf("npy: reading header length: %w", err)
 		}
-		hlen = int(binary.LittleEndian.Uint32(b[:]))
+		hlen, off = int(binary.LittleEndian.Uint32(b[:])), 12
 	default:
-		return nil, fmt.Errorf("npy: unsupported format version %d.%d", pre[6], pre[7])
+		return NPYHeader{}, fmt.Errorf("npy: unsupported format version %d.%d", pre[6], pre[7])
 	}
 	if hlen > 1<<20 {
-		return nil, fmt.Errorf("npy: header of %d bytes is too long", hlen)
+		return NPYHeader{}, fmt.Errorf("npy: header of %d bytes is too long", hlen)
 	}
 	hb := make([]byte, hlen)
 	if _, err := io.ReadFull(r, hb); err != nil {
-		return nil, fmt.Errorf("npy: reading header: %w", err)
+		return NPYHeader{}, fmt.Errorf("npy: reading header: %w", err)
 	}
 	descr, fortran, shape, err := parseNPYHeader(string(hb))
 	if err != nil {
-		return nil, err
+		return NPYHeader{}, err
 	}
 	dt, swap, err := npyDType(descr)
 	if err != nil {
-		return nil, err
+		return NPYHeader{}, err
 	}
-	n, err := CheckedNumElements(shape, MaxArrayBytes/dt.Size())
-	if err != nil {
-		return nil, fmt.Errorf("npy: %w", err)
+	if _, err := CheckedNumElements(shape, MaxArrayBytes/dt.Size()); err != nil {
+		return NPYHeader{}, fmt.Errorf("npy: %w", err)
 	}
-	t := &Tensor{DType: dt, Shape: shape}
-	// Read incrementally so a header that promises more data than the file
-	// holds fails at EOF instead of allocating the promised size up front.
-	var buf bytes.Buffer
-	if _, err := io.CopyN(&buf, r, int64(n*dt.Size())); err != nil {
-		return nil, fmt.Errorf("npy: data of %v %v is truncated: %w", dt, shape, err)
+	return NPYHeader{DType: dt, Shape: shape, Fortran: fortran, Swap: swap, DataOffset: int64(off + hlen)}, nil
+}
+
+// Decode turns data read as stored into the little-endian form a Tensor
+// holds (swapping big-endian elements in place); row order is the
+// caller's (Fortran).
+func (h NPYHeader) Decode(data []byte) {
+	if h.Swap {
+		swapBytes(data, h.DType.Size())
 	}
-	t.Data = buf.Bytes()
-	if swap {
-		swapBytes(t.Data, dt.Size())
-	}
-	if fortran && len(shape) > 1 {
-		t = fortranToC(t)
-	}
-	return t, nil
 }
 
 func swapBytes(b []byte, size int) {
