@@ -3,12 +3,21 @@
 //
 // Usage:
 //
-//	validate run [flags] MODEL.tflite     run a .tflite on a real TFLite runtime
-//	validate help [COMMAND]               print help
+//	validate [flags] MODEL                  convert MODEL (.h5, .keras, .pth, .pt, .pt2), run it on a
+//	                                        device and compare with the Go reference (the default command)
+//	validate run [flags] MODEL.tflite       run a .tflite on a real TFLite runtime
+//	validate convert [flags] MODEL -o OUT   convert MODEL to .tflite
+//	validate reference [flags] MODEL --out OUT.npz
+//	                                        evaluate MODEL with the Go reference
+//	validate devices [probe NAME]           list device profiles, or print a device's facts
+//	validate history [regressions]          list stored results, or compare each series with its baseline
+//	validate suite SUITE.yaml               run models × precisions × devices and record every result
+//	validate agent                          the on-device agent (started by validate over SSH)
+//	validate help [COMMAND]                 print help
 //
-// Run `validate help run` for the flags of a command. Exit codes: 0 pass,
-// 1 mismatch or regression, 2 bad input or usage, 3 device or runtime
-// failure.
+// Run `validate help COMMAND` for the flags of a command. Exit codes: 0
+// pass, 1 mismatch or regression, 2 bad input or usage, 3 device, runtime
+// or environment failure, or an internal error.
 package main
 
 import (

@@ -280,22 +280,9 @@ func TestReportEnvironment(t *testing.T) {
 
 // TestOutputNoPassBeforeFiles: when a result file cannot be written, no
 // PASS verdict reaches stdout: neither the text report's nor a "pass" JSON
-// on --json -. Today both cases print one (measured): --out's artifacts
-// fail inside validateModel, which returns the result with its "pass"
-// verdict for emitResult to print, and emitResult prints --json - before it
-// writes the --markdown/--html/--junit files. Skipped until cmd_validate.go
-// and bundle.go change (owned by the pipeline move); with these two edits
-// (tried through go test -overlay) it passes:
-//   - validateOne, before recordHistory: if err != nil && res != nil &&
-//     res.Verdict == compare.VerdictPass { res.Verdict =
-//     compare.VerdictError; res.Error = err.Error() };
-//   - emitResult: write the --json file (when not "-") and the report
-//     files first, and only then print to stdout (the JSON for --json -,
-//     else the text report).
+// on --json -. A failed --out makes the verdict "error", and the report
+// files are written before anything is printed.
 func TestOutputNoPassBeforeFiles(t *testing.T) {
-	if os.Getenv("EDGEVAL_TEST_PASS_ORDER") == "" {
-		t.Skip("the PASS-before-files fix needs the edits in validateOne and emitResult described above; set EDGEVAL_TEST_PASS_ORDER=1 to run")
-	}
 	model := testutil.Fixture(t, "keras/acetone/acas_decr128.h5")
 	full := fullTmpfs(t)
 	tests := []struct {
