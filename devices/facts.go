@@ -135,9 +135,13 @@ func meminfo() (total, avail int64) {
 // node_modules, no Node or too old a Node).
 func litertFacts(ctx context.Context) RuntimeFacts {
 	rf := RuntimeFacts{Name: litert.Name}
-	nm, err := litert.FindNodeModules()
-	if err == nil && os.Getenv(litert.EnvNodeModules) != "" {
-		err = checkNodeModules(os.Getenv(litert.EnvNodeModules))
+	var nm string
+	var err error
+	if env := os.Getenv(litert.EnvNodeModules); env != "" {
+		err = checkNodeModules(env)
+	}
+	if err == nil {
+		nm, err = litert.FindNodeModules()
 	}
 	if err != nil {
 		rf.Detail = err.Error()
