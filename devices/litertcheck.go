@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,8 +50,8 @@ func nodeVersion(ctx context.Context, node string) (version, bin string, err err
 	out, err := exec.CommandContext(ctx, bin, "--version").Output()
 	if err != nil {
 		var ee *exec.Error
-		if errors.As(err, &ee) {
-			return "", bin, fmt.Errorf("node: %s: %w (install Node.js %d or newer, or set node: in the profile)", bin, ee.Err, MinNodeMajor)
+		if errors.As(err, &ee) || errors.Is(err, fs.ErrNotExist) {
+			return "", bin, fmt.Errorf("node: %s: %w (install Node.js %d or newer, or set node: in the profile)", bin, err, MinNodeMajor)
 		}
 		return "", bin, fmt.Errorf("node: %s --version: %w", bin, err)
 	}

@@ -378,3 +378,35 @@ func TestProbe(t *testing.T) {
 	require.NotEmpty(t, f.Runtimes)
 	assert.Equal(t, "litert", f.Runtimes[0].Name)
 }
+
+// TestCachedAgentVerified: a cached agent overwritten on the board (with a
+// script that would leave a mark) is checked by its sha256 before use, never
+// executed, and replaced atomically by the real one.
+func TestCachedAgentVerified(t *testing.T) {
+	_, p := board(t)
+	p.CacheDir = filepath.Join(t.TempDir(), "cache")
+	ctx := context.Background()
+	model := readFixture(t, "tflite/tflite-micro/hello_world_float.tflite")
+	s, err := Open(ctx, p, model, Options{AgentVersion: "test"})
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	agents, _ := filepath.Glob(filepath.Join(p.CacheDir, "agent", "validate-test-*"))
+	require.Len(t, agents, 1)
+	marker := filepath.Join(t.TempDir(), "pwned")
+	require.NoError(t, os.Remove(agents[0])) // the agent of the first session may still be exiting
+	require.NoError(t, os.WriteFile(agents[0], []byte("#!/bin/sh\ntouch "+marker+"\n"), 0o755))
+
+	var log logBuffer
+	s, err = Open(ctx, p, model, Options{AgentVersion: "test", Log: &log})
+	require.NoError(t, err, log.String())
+	require.NoError(t, s.Close())
+	assert.Contains(t, log.String(), "did not match its sha256: sending it again")
+	assert.NoFileExists(t, marker, "the overwritten agent was never executed")
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	want, err := os.ReadFile(exe)
+	require.NoError(t, err)
+	got, err := os.ReadFile(agents[0])
+	require.NoError(t, err)
+	assert.Equal(t, sha256Hex(want), sha256Hex(got), "the real agent is back")
+}
