@@ -14,6 +14,9 @@ func init() {
 
 // errNotBuiltIn is what the registry returns for "tflite" in a binary built
 // without the tflite tag.
+// rebuildHint says how to get a binary with this backend.
+const rebuildHint = "rebuild with -tags tflite and libtensorflowlite_c installed (scripts/get-tflite-c.sh fetches it)"
+
 var errNotBuiltIn = &runtime.Error{
 	Runtime: Name,
 	Op:      "start",
