@@ -100,57 +100,88 @@ func LoadInputs(path string, specs []InputSpec) (Samples, error) {
 }
 
 func matchArrays(path string, arrays []tensor.Named, specs []InputSpec) ([]*tensor.Tensor, error) {
-	byName := map[string]*tensor.Tensor{}
-	for _, a := range arrays {
-		byName[a.Name] = a.Tensor
+	names := make([]string, len(arrays))
+	for i, a := range arrays {
+		names[i] = a.Name
+	}
+	idx, err := matchNames(path, names, specs)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]*tensor.Tensor, len(specs))
+	for i, j := range idx {
+		out[i] = arrays[j].Tensor
+	}
+	return out, nil
+}
+
+// matchNames returns, for each input spec, the index of the array that
+// feeds it: by input name, else arr_<i>, else by position when there are
+// as many arrays as inputs.
+func matchNames(path string, names []string, specs []InputSpec) ([]int, error) {
+	byName := map[string]int{}
+	for i, n := range names {
+		byName[n] = i
+	}
+	out := make([]int, len(specs))
 	for i, s := range specs {
-		if t, ok := byName[s.Name]; ok {
-			out[i] = t
+		if j, ok := byName[s.Name]; ok {
+			out[i] = j
 			continue
 		}
-		if t, ok := byName[fmt.Sprintf("arr_%d", i)]; ok {
-			out[i] = t
+		if j, ok := byName[fmt.Sprintf("arr_%d", i)]; ok {
+			out[i] = j
 			continue
 		}
-		if len(arrays) == len(specs) {
-			out[i] = arrays[i].Tensor
+		if len(names) == len(specs) {
+			out[i] = i
 			continue
-		}
-		names := make([]string, len(arrays))
-		for j, a := range arrays {
-			names[j] = a.Name
 		}
 		return nil, &ShapeError{File: path, Input: s.Name, Msg: fmt.Sprintf("no array named %q or arr_%d (the file has %v)", s.Name, i, names)}
 	}
 	return out, nil
 }
 
-func split(path string, arrays []*tensor.Tensor, specs []InputSpec) (Samples, error) {
+// runsOf checks arrays of the given shapes and dtypes (one per spec)
+// against the specs and returns the number of runs they hold and, per
+// array, its rows per run.
+func runsOf(path string, shapes [][]int, dtypes []tensor.DType, specs []InputSpec) (int, []int, error) {
 	runs := -1
 	per := make([]int, len(specs)) // rows of the array per run
 	for i, s := range specs {
-		a := arrays[i]
-		if len(a.Shape) == 0 {
-			return nil, &ShapeError{File: path, Input: s.Name, Want: s.Shape, Got: a.Shape}
+		shape := shapes[i]
+		if len(shape) == 0 {
+			return 0, nil, &ShapeError{File: path, Input: s.Name, Want: s.Shape, Got: shape}
 		}
 		var n int
 		switch {
-		case slices.Equal(a.Shape[1:], s.Shape):
-			n, per[i] = a.Shape[0], 1
-		case len(s.Shape) > 0 && s.Shape[0] > 0 && slices.Equal(a.Shape[1:], s.Shape[1:]) && a.Shape[0]%s.Shape[0] == 0:
-			n, per[i] = a.Shape[0]/s.Shape[0], s.Shape[0]
+		case slices.Equal(shape[1:], s.Shape):
+			n, per[i] = shape[0], 1
+		case len(s.Shape) > 0 && s.Shape[0] > 0 && slices.Equal(shape[1:], s.Shape[1:]) && shape[0]%s.Shape[0] == 0:
+			n, per[i] = shape[0]/s.Shape[0], s.Shape[0]
 		default:
-			return nil, &ShapeError{File: path, Input: s.Name, Want: s.Shape, Got: a.Shape}
+			return 0, nil, &ShapeError{File: path, Input: s.Name, Want: s.Shape, Got: shape}
 		}
 		if runs >= 0 && n != runs {
-			return nil, &ShapeError{File: path, Input: s.Name, Msg: fmt.Sprintf("holds %d runs but the first array holds %d", n, runs)}
+			return 0, nil, &ShapeError{File: path, Input: s.Name, Msg: fmt.Sprintf("holds %d runs but the first array holds %d", n, runs)}
 		}
 		runs = n
-		if err := checkConvertible(a.DType, s.DType); err != nil {
-			return nil, &ShapeError{File: path, Input: s.Name, Msg: err.Error()}
+		if err := checkConvertible(dtypes[i], s.DType); err != nil {
+			return 0, nil, &ShapeError{File: path, Input: s.Name, Msg: err.Error()}
 		}
+	}
+	return runs, per, nil
+}
+
+func split(path string, arrays []*tensor.Tensor, specs []InputSpec) (Samples, error) {
+	shapes := make([][]int, len(arrays))
+	dtypes := make([]tensor.DType, len(arrays))
+	for i, a := range arrays {
+		shapes[i], dtypes[i] = a.Shape, a.DType
+	}
+	runs, per, err := runsOf(path, shapes, dtypes, specs)
+	if err != nil {
+		return nil, err
 	}
 	out := make(Samples, runs)
 	for r := range runs {
