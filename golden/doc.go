@@ -1,6 +1,7 @@
 // Package golden holds golden sets: the inputs a validation runs on and the
 // outputs it expects. Inputs come from .npy/.npz files (LoadInputs, split
-// into samples along the first axis) or are seeded random samples
+// into samples along the first axis; OpenInputs reads the same samples one
+// at a time, memory flat in their number) or are seeded random samples
 // (RandomInputs); the framework's own outputs on those inputs (LoadExpected,
 // the --expected file) are the third witness against which the Go reference
 // is checked; Gather joins per-sample tensors back into one array. What is
