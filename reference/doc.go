@@ -10,7 +10,10 @@
 // without further checks, Program.RunAll also returns every intermediate
 // value by name (to locate the first layer where two runs diverge), and
 // Program.RunBatch evaluates many samples on all cores. Run is the one-shot
-// form.
+// form. Footprint says, from shapes alone, how much memory a Program will
+// hold (weights in the kernels' forms, and per concurrent run the fast
+// plan's buffers and scratch); PrepareWith refuses a graph over a budget
+// with a *budget.Error before converting anything.
 //
 // Run and RunBatch follow a fast plan (plan.go): a node whose output only a
 // channels-last BatchNorm reads, and then only a ReLU, is run with both in

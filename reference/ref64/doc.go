@@ -25,7 +25,9 @@
 // kind without a kernel here is an *UnsupportedError naming each such node;
 // nothing is skipped.
 //
-// Prepare checks a graph and widens its constants once into a Program;
+// Prepare checks a graph and widens its constants once into a Program
+// (PrepareWith first refuses, with a *budget.Error, a graph whose Footprint
+// exceeds a memory budget);
 // Program.Run evaluates one sample, Program.RunBatch many samples on all
 // cores, and Program.Drift compares float32 outputs against it.
 package ref64
