@@ -122,6 +122,12 @@ type Options struct {
 	// Tool names the tool and its version in the result and the repro
 	// bundle (default "edgeval").
 	Tool string
+	// MaxMemory bounds the memory the validation may hold on this machine,
+	// checked from the graph's shapes before anything big is allocated
+	// (0: budget.DefaultLimit, half the physical memory; negative: no
+	// limit). A model beyond it is refused with a *budget.Error naming its
+	// largest tensors.
+	MaxMemory int64
 	// ReadHDF5 reads HDF5 files for the Keras front-end; nil reads them in
 	// this process. The validate command reads them in a child process, so
 	// that a corrupt file crashes the child and not the command.

@@ -77,7 +77,11 @@ func Run(ctx context.Context, opts Options) (*compare.Result, error) {
 		o.step("accepting %d weights the architecture never reads (--allow-unused): %v", len(src.Unused), src.Unused)
 	}
 	p.source = g
-	prog, err := reference.Prepare(g)
+	limit, err := o.checkMemory(g)
+	if err != nil {
+		return nil, inputErr(fmt.Errorf("%s: %w", o.Model, err))
+	}
+	prog, err := reference.PrepareWith(g, reference.PrepareOptions{MaxBytes: limit})
 	if err != nil {
 		return nil, inputErr(fmt.Errorf("%s: %w", o.Model, err))
 	}

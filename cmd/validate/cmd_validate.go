@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/edgeval/edgeval/budget"
 	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/report"
@@ -38,6 +39,8 @@ type validateFlags struct {
 	noiseSamples int
 	// allowUnused accepts weights the architecture never reads.
 	allowUnused bool
+	// maxMemory bounds the memory of the run ("": half the RAM).
+	maxMemory string
 }
 
 func (f *validateFlags) register(fs *flag.FlagSet) {
@@ -56,6 +59,7 @@ func (f *validateFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.history, "history", "", "also append the result to the history `FILE` (see 'validate history')")
 	fs.StringVar(&f.expected, "expected", "", "the framework's own outputs on --inputs (`OUT.npy|OUT.npz`, keyed by output name): the Go reference must agree with them, or the run fails as a misread model")
 	fs.IntVar(&f.noiseSamples, "noise-samples", 4, "measure the model's float32 noise floor (reference vs a float64 evaluation) on up to `N` samples; the float32 tolerance is raised to 8x it when larger (0: fixed policy only)")
+	fs.StringVar(&f.maxMemory, "max-memory", "", "refuse a model whose validation would hold more than `SIZE` on this machine (8GiB, 512MiB, 60%, or off; default: half the physical memory), checked from its shapes before anything big is allocated")
 	fs.BoolVar(&f.allowUnused, "allow-unused", false, "accept weights in the model file that the architecture never reads (reported in the result) instead of refusing the model")
 }
 
@@ -103,9 +107,22 @@ func (f *validateFlags) options(model string, progress io.Writer) (validation.Op
 	if noise <= 0 {
 		noise = -1 // --noise-samples 0: not measured
 	}
+	maxMem := int64(0)
+	if f.maxMemory != "" {
+		l, err := budget.ParseLimit(f.maxMemory)
+		switch {
+		case errors.Is(err, budget.ErrNoLimit):
+			maxMem = -1
+		case err != nil:
+			return validation.Options{}, usagef("--max-memory: %v", err)
+		default:
+			maxMem = l
+		}
+	}
 	rf := f.runFlags
 	return validation.Options{
-		Model: model, ModelJSON: f.weights, Arch: f.arch, AllowUnused: f.allowUnused,
+		MaxMemory: maxMem,
+		Model:     model, ModelJSON: f.weights, Arch: f.arch, AllowUnused: f.allowUnused,
 		Inputs: f.inputs, Samples: f.samples, Seed: f.seed, Range: rng, Expected: f.expected, NoiseSamples: noise,
 		TFLite: f.tflite, Batch: f.batch, Precision: precision.Precision(f.precision), Int8IO: f.int8IO, NHWCIO: f.nhwcIO,
 		Open: func(ctx context.Context, b []byte) (runtime.Session, error) {
