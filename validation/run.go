@@ -97,8 +97,19 @@ func Run(ctx context.Context, opts Options) (*compare.Result, error) {
 		return nil, err
 	}
 	p.res.Samples = len(p.inputs)
-	if err := p.witness(prog); err != nil {
+	if err := p.witness(ctx, prog); err != nil {
+		if ctx.Err() != nil {
+			// Interrupted: keep what exists (inputs, result.json, versions).
+			p.res.Error = err.Error()
+			p.writeBundle()
+			return p.res, err
+		}
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		p.res.Error = fmt.Sprintf("interrupted before converting: %v", context.Cause(ctx))
+		p.writeBundle()
+		return p.res, err
 	}
 
 	// 3. The .tflite: converted here, or given.
@@ -216,7 +227,7 @@ func (p *pipeline) compare(ctx context.Context, prog *reference.Program) error {
 		p.refOut = p.refOrig
 	} else {
 		o.step("running the Go reference on %d samples", len(p.inputs))
-		if p.refOut, err = prog.RunBatch(p.inputs); err != nil {
+		if p.refOut, err = runBatch(ctx, prog, p.inputs); err != nil {
 			return inputErr(fmt.Errorf("%s: reference: %w", o.Model, err))
 		}
 	}

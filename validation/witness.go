@@ -1,7 +1,9 @@
 package validation
 
 import (
+	"context"
 	"fmt"
+	goruntime "runtime"
 
 	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/golden"
@@ -20,7 +22,7 @@ import (
 // (Options.NoiseSamples). Both come before the .tflite is judged: a
 // reference that disagrees with the framework means the model was misread,
 // and then no verdict about the .tflite is worth anything.
-func (p *pipeline) witness(prog *reference.Program) error {
+func (p *pipeline) witness(ctx context.Context, prog *reference.Program) error {
 	o := p.o
 	var expected golden.Samples
 	if o.Expected != "" {
@@ -37,15 +39,18 @@ func (p *pipeline) witness(prog *reference.Program) error {
 		return nil
 	}
 	o.step("running the Go reference on %d samples", len(p.inputs))
-	ref, err := prog.RunBatch(p.inputs)
+	ref, err := runBatch(ctx, prog, p.inputs)
 	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
 		return inputErr(fmt.Errorf("%s: reference: %w", o.Model, err))
 	}
 	p.refOrig = ref
 	if o.NoiseSamples > 0 {
 		k := min(len(p.inputs), o.NoiseSamples)
 		o.step("measuring the model's float32 noise floor (a float64 evaluation of %d samples)", k)
-		if p.noise, err = noiseFloor(p.source, p.inputs[:k], ref[:k]); err != nil {
+		if p.noise, err = noiseFloor(ctx, p.source, p.inputs[:k], ref[:k]); err != nil {
 			return fmt.Errorf("%s: measuring the float32 noise floor: %w", o.Model, err)
 		}
 		p.res.NoiseSamples = k
@@ -88,14 +93,48 @@ func (p *pipeline) witness(prog *reference.Program) error {
 // per sample) and a float64 evaluation of the same graph on the same
 // inputs. A graph the float32 reference runs but ref64 cannot is our bug:
 // both must cover every op.
-func noiseFloor(g *graph.Graph, inputs, ref32 golden.Samples) ([]float64, error) {
-	drift, err := ref64.Drift(g, inputs, ref32)
+func noiseFloor(ctx context.Context, g *graph.Graph, inputs, ref32 golden.Samples) ([]float64, error) {
+	prog, err := ref64.Prepare(g)
 	if err != nil {
 		return nil, bug.New("float64 reference", err)
 	}
-	out := make([]float64, len(drift))
-	for i, d := range drift {
-		out[i] = d.MaxAbs
+	out := make([]float64, len(g.Outputs))
+	err = inChunks(ctx, len(inputs), func(lo, hi int) error {
+		drift, err := prog.Drift(inputs[lo:hi], ref32[lo:hi])
+		if err != nil {
+			return bug.New("float64 reference", err)
+		}
+		for i, d := range drift {
+			out[i] = max(out[i], d.MaxAbs)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// runBatch is prog.RunBatch over samples a few at a time (one per core),
+// so that a cancelled ctx (SIGINT, SIGTERM) stops it within one chunk.
+func runBatch(ctx context.Context, prog *reference.Program, samples golden.Samples) (golden.Samples, error) {
+	out := make(golden.Samples, 0, len(samples))
+	err := inChunks(ctx, len(samples), func(lo, hi int) error {
+		r, err := prog.RunBatch(samples[lo:hi])
+		out = append(out, r...)
+		return err
+	})
+	return out, err
+}
+
+// inChunks calls f on [lo, hi) ranges of n items, GOMAXPROCS at a time,
+// and stops with the context's error as soon as ctx is done.
+func inChunks(ctx context.Context, n int, f func(lo, hi int) error) error {
+	step := max(goruntime.GOMAXPROCS(0), 1)
+	for lo := 0; lo < n; lo += step {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("interrupted after %d of %d samples (%v): %w", lo, n, context.Cause(ctx), ctx.Err())
+		}
+		if err := f(lo, min(lo+step, n)); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
 }
