@@ -75,9 +75,6 @@ func runCommand() *command {
 	return c
 }
 
-// runResult is the JSON summary of `validate run`.
-type runResult = validation.RunResult
-
 // parseRange parses --input-range.
 func parseRange(s string) (validation.Range, error) {
 	r, err := validation.ParseRange(s)
@@ -145,7 +142,7 @@ func runModel(ctx context.Context, f *runFlags, modelPath string, stdout, stderr
 	return nil
 }
 
-func printRun(w io.Writer, r *runResult) {
+func printRun(w io.Writer, r *validation.RunResult) {
 	fmt.Fprintf(w, "model    %s (%d bytes, sha256 %.12s)\n", r.Model.Path, r.Model.Bytes, r.Model.SHA256)
 	fmt.Fprintf(w, "runtime  %s %s on %s", r.Runtime.Name, r.Runtime.Version, r.Device)
 	if r.Runtime.Delegate != "" && r.Runtime.Delegate != "none" {
