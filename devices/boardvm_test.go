@@ -486,7 +486,7 @@ var boardKnown = map[string]string{}
 // the same library's AVX kernels) with the same inputs: the outputs must
 // agree within each precision's tolerance. It logs the counts per op family
 // and the worst difference, and writes them to corpus-summary.json in the
-// VM's run directory. EDGEVAL_BOARD_CORPUS_PER_FAMILY (default 1) sets how
+// VM's run directory. EDGEVAL_BOARD_CORPUS_PER_FAMILY (default 2) sets how
 // many float32 cases of each family run.
 func TestBoardVMCorpus(t *testing.T) {
 	b := boardVM(t)
@@ -496,7 +496,7 @@ func TestBoardVMCorpus(t *testing.T) {
 	if _, err := runtime.Get("tflite"); err != nil {
 		t.Skipf("this test binary has no TFLite C runtime to compare with (go test -tags tflite): %v", err)
 	}
-	perFamily := 1
+	perFamily := 2
 	if s := os.Getenv("EDGEVAL_BOARD_CORPUS_PER_FAMILY"); s != "" {
 		n, err := strconv.Atoi(s)
 		require.NoError(t, err)

@@ -7,6 +7,9 @@
 #                    python3-pip curl unzip (fetching the TFLite C library),
 #                    openssh-server qemu-user-static (device tests: a real
 #                    sshd on loopback, the arm64 agent under qemu-user)
+#                    mmdebstrap qemu-system-arm gcc-aarch64-linux-gnu
+#                    libc6-dev-arm64-cross cpio e2fsprogs busybox-static
+#                    (the board VM of scripts/board-vm.sh)
 #   npm packages     `npm ci` from the committed package-lock.json
 #   Go modules       `go mod download`
 #   TFLite C library scripts/get-tflite-c.sh (real libtensorflowlite_c 2.17.1)
@@ -30,6 +33,14 @@ have_cmd unzip || need_pkgs+=(unzip)
 python3 -m pip --version >/dev/null 2>&1 || need_pkgs+=(python3-pip)
 [ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)        # devices: the SSH integration tests start a real sshd
 have_cmd qemu-aarch64-static || need_pkgs+=(qemu-user-static) # devices: runs the arm64 agent under qemu-user
+# --- board VM (scripts/board-vm.sh): the arm64 image, qemu, the arm64 cross compiler; busybox for the scripts' tests
+have_cmd mmdebstrap || need_pkgs+=(mmdebstrap)
+have_cmd qemu-system-aarch64 || need_pkgs+=(qemu-system-arm)
+have_cmd aarch64-linux-gnu-gcc || need_pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+have_cmd cpio || need_pkgs+=(cpio)
+have_cmd mke2fs || need_pkgs+=(e2fsprogs)
+have_cmd busybox || need_pkgs+=(busybox-static)
+# --- end board VM
 if [ ${#need_pkgs[@]} -gt 0 ]; then
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo="sudo"

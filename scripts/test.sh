@@ -2,7 +2,8 @@
 # test.sh: set everything up (scripts/setup.sh) and run the whole test suite:
 # formatting and vet, the agent build without cgo, `go test ./...` (LiteRT
 # WebAssembly runtime, real HDF5, real fixtures from ../shared/fixtures), and
-# the -tags tflite tests against the real TFLite C library.
+# the -tags tflite tests against the real TFLite C library, and the board
+# stage (scripts/board-test.sh: the board VM of scripts/board-vm.sh).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -37,3 +38,7 @@ step "go test ./..."
 go test -count=1 ./...
 step "go test -tags tflite (real TFLite C runtime)"
 go test -count=1 -tags tflite ./runtime/... ./corpus/ ./devices/...
+# --- board stage (owner: devices): an emulated Raspberry Pi 4, see scripts/board-test.sh ---
+step "board VM: validate --device on an emulated Raspberry Pi 4 (scripts/board-test.sh)"
+bash scripts/board-test.sh
+# --- end of the board stage ---
