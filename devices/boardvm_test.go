@@ -286,17 +286,29 @@ func TestBoardVMCLI(t *testing.T) {
 		})
 	}
 	corpus := filepath.Join(testutil.RepoRoot(t), "testdata", "corpus")
-	for _, m := range []string{"torch/block_lenet/model.pt2", "torch/block_resnet_down/model.pth"} {
-		t.Run(m, func(t *testing.T) {
-			path := filepath.Join(corpus, m)
+	for _, m := range [][]string{
+		{"torch/block_lenet/model.pt2"},
+		{"--arch", "torch/block_resnet_down/arch.yaml", "torch/block_resnet_down/state_dict.pth"},
+	} {
+		t.Run(strings.Join(m, " "), func(t *testing.T) {
 			args := []string{"--devices", b.devicesFile, "--device", b.tflite.Name}
-			if _, err := os.Stat(path); err != nil {
-				t.Skipf("%s not in the corpus", m)
+			for _, a := range m {
+				if strings.HasPrefix(a, "torch/") {
+					a = filepath.Join(corpus, a)
+				}
+				args = append(args, a)
 			}
-			_, stderr, code := cli(t, append(args, path)...)
+			_, stderr, code := cli(t, args...)
 			require.Equal(t, 0, code, stderr)
 		})
 	}
+	t.Run("validate --device host,board", func(t *testing.T) {
+		out, stderr, code := cli(t, "--devices", b.devicesFile, "--device", "host,"+b.tflite.Name, vww)
+		require.Equal(t, 0, code, stderr)
+		assert.Contains(t, out, "== host")
+		assert.Contains(t, out, "== "+b.tflite.Name)
+		assert.Equal(t, 2, strings.Count(out, "verdict   PASS"), out)
+	})
 	t.Run("run --device host,board", func(t *testing.T) {
 		model := testutil.Fixture(t, "keras/mlcommons-tiny/vww_96_float.tflite")
 		out, stderr, code := cli(t, "run", "--devices", b.devicesFile, "--device", "host,"+b.tflite.Name, "--samples", "3", model)
