@@ -49,7 +49,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 self="$root/scripts/board-vm.sh"
-cache="${EDGEVAL_BOARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/edgeval/board-vm}"
+home="${HOME:-$(cd ~ && pwd)}"
+cache="${EDGEVAL_BOARD_CACHE:-${XDG_CACHE_HOME:-$home/.cache}/edgeval/board-vm}"
 SUITE=bookworm
 # Debian packages of the image (arm64), their dependencies come along.
 PACKAGES=linux-image-arm64,openssh-server,nodejs,busybox-static,dash,bash,coreutils,libc-bin,grep,sed,findutils,gzip,libstdc++6,tar
