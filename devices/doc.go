@@ -14,10 +14,22 @@
 // frames on the SSH channel's stdin and stdout.
 //
 // Nothing variable travels through a remote shell string: the only commands
-// executed on the board are constants of this package (uname -sm, a fixed
-// upload script whose parameters arrive on stdin and are checked by the
-// script) and the agent's cache path, which is built from a validated
-// cache_dir and a hex content hash.
+// executed on the board are constants of this package: uname -sm, and two
+// fixed POSIX sh scripts (they run under dash, bash and BusyBox ash, with no
+// GNU-only option) whose parameters arrive on stdin and are checked by the
+// script: the upload script, which lands the agent by atomic rename after
+// checking the room, its size and its sha256, and the start script, which
+// verifies the cached agent's sha256 before every use and only then execs
+// it. The sha256 comes from sha256sum, openssl or shasum, whichever the
+// board has; a board with none is refused rather than run unverified. An
+// agent_binary built for another architecture than the board's is refused
+// before anything is sent.
+//
+// Facts (CollectFacts) name the CPU cores from their MIDR part numbers on
+// ARM, the board, and whether the machine is virtual (Facts.Virtual,
+// Facts.LatencyWarning). A LiteRT session checks Node's version
+// (MinNodeMajor) and the node_modules folder a profile names; a probe applies
+// the profile's runtime settings as a run does.
 //
 // Faults (unreachable host, refused authentication, an unknown or changed
 // host key, an agent crash, a dropped connection, a time-out) are returned as
