@@ -255,6 +255,7 @@ cmd_build() {
 		shift
 	done
 	need mmdebstrap mke2fs cpio gzip ssh-keygen qemu-aarch64-static sha256sum
+	[ -f "$root/node_modules/@litertjs/core/package.json" ] || die "node_modules/@litertjs/core is missing: run scripts/setup.sh (npm ci) first"
 	local key dir
 	key="$(image_key)"
 	dir="$cache/image-$key"
