@@ -1,8 +1,10 @@
 package tensor
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -78,6 +80,17 @@ func EnvironmentFault(err error) string {
 // Errors are *WriteError; EnvironmentFault tells a full or read-only disk
 // from a bad path.
 func WriteFileAtomic(path string, b []byte) error {
+	return WriteAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+// WriteAtomic is WriteFileAtomic for content too large to hold at once:
+// write is called once with a buffered writer on the file (or the special
+// file, or the socket) and streams the content into it; an error from it
+// fails the write and, for a regular file, leaves the old file intact.
+func WriteAtomic(path string, write func(io.Writer) error) error {
 	target, magic, err := resolveLinks(path)
 	if err != nil {
 		return &WriteError{Path: path, Err: err}
@@ -91,7 +104,7 @@ func WriteFileAtomic(path string, b []byte) error {
 	}
 	fi, err := os.Stat(target)
 	if errors.Is(err, fs.ErrNotExist) && !magic {
-		return wrapErr(writeReplacing(target, b), fail)
+		return wrapErr(writeReplacing(target, write), fail)
 	}
 	if err != nil {
 		return fail(err)
@@ -99,13 +112,13 @@ func WriteFileAtomic(path string, b []byte) error {
 	m := fi.Mode()
 	switch {
 	case m.IsRegular() && magic:
-		return wrapErr(writeDirect(target, b, os.O_WRONLY|os.O_APPEND), fail)
+		return wrapErr(writeDirect(target, write, os.O_WRONLY|os.O_APPEND), fail)
 	case m.IsRegular():
-		return wrapErr(writeReplacing(target, b), fail)
+		return wrapErr(writeReplacing(target, write), fail)
 	case m&fs.ModeCharDevice != 0, m&fs.ModeNamedPipe != 0:
-		return wrapErr(writeDirect(target, b, os.O_WRONLY), fail)
+		return wrapErr(writeDirect(target, write, os.O_WRONLY), fail)
 	case m&fs.ModeSocket != 0:
-		return wrapErr(writeSocket(target, b), fail)
+		return wrapErr(writeSocket(target, write), fail)
 	case m.IsDir():
 		return fail(syscall.EISDIR)
 	}
@@ -170,16 +183,25 @@ func resolveLinks(path string) (target string, magic bool, err error) {
 	}
 }
 
-// writeReplacing writes b to a temporary file in path's directory, syncs
+// buffered calls write with a buffered writer on w and flushes it.
+func buffered(w io.Writer, write func(io.Writer) error) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	if err := write(bw); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// writeReplacing writes to a temporary file in path's directory, syncs
 // it, renames it onto path and syncs the directory.
-func writeReplacing(path string, b []byte) error {
+func writeReplacing(path string, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
 	}
 	tmp := f.Name()
-	_, err = f.Write(b)
+	err = buffered(f, write)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -216,24 +238,24 @@ func syncDir(dir string) error {
 	return err
 }
 
-// writeDirect opens an existing special file for writing and writes b to it.
-func writeDirect(path string, b []byte, flag int) error {
+// writeDirect opens an existing special file for writing and writes to it.
+func writeDirect(path string, write func(io.Writer) error, flag int) error {
 	f, err := os.OpenFile(path, flag, 0)
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(b)
+	err = buffered(f, write)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	return err
 }
 
-// writeSocket writes b to a Unix socket: as a file (some systems open
+// writeSocket writes to a Unix socket: as a file (some systems open
 // sockets), else connected to as a stream or, failing that, a datagram
 // socket.
-func writeSocket(path string, b []byte) error {
-	err := writeDirect(path, b, os.O_WRONLY)
+func writeSocket(path string, write func(io.Writer) error) error {
+	err := writeDirect(path, write, os.O_WRONLY)
 	if !errors.Is(err, syscall.ENXIO) && !errors.Is(err, syscall.EOPNOTSUPP) {
 		return err
 	}
@@ -244,7 +266,7 @@ func writeSocket(path string, b []byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.Write(b)
+	err = buffered(c, write)
 	if cerr := c.Close(); err == nil {
 		err = cerr
 	}

@@ -31,5 +31,13 @@ func Random(rng *rand.Rand, dt DType, shape []int, lo, hi float64) *Tensor {
 // NewRNG returns the project's deterministic generator for a seed, so that
 // the same seed gives the same inputs on every platform and Go version.
 func NewRNG(seed uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+	return rand.New(NewPCG(seed))
+}
+
+// NewPCG returns the source under NewRNG(seed). rand.New(NewPCG(seed))
+// draws what NewRNG(seed) draws, and since a rand.Rand holds no state of
+// its own, copying the PCG value saves the generator's position and
+// copying it back restores it.
+func NewPCG(seed uint64) *rand.PCG {
+	return rand.NewPCG(seed, 0x9e3779b97f4a7c15)
 }
