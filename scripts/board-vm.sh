@@ -303,7 +303,7 @@ cmd_build() {
 	mv "$out" "$dir"
 	# Older images are of no use any more, unless a running VM boots from one.
 	for old in "$cache"/image-*; do
-		[ "$old" = "$dir" ] || grep -qxF "$old" "$cache"/run/*/image 2>/dev/null || rm -rf "$old"
+		[ "$old" = "$dir" ] || in_use "$old" || rm -rf "$old"
 	done
 	log "built image $key in $((SECONDS - t0)) s: $dir"
 	echo "$dir"
@@ -328,6 +328,14 @@ variant_arg() { # parses --variant into $variant, --port into $port
 }
 
 rundir() { echo "$cache/run/$1"; }
+
+in_use() { # image dir: true when a running VM boots from it
+	local v
+	for v in debian busybox; do
+		running "$v" && [ "$(cat "$(rundir "$v")/image" 2>/dev/null)" = "$1" ] && return 0
+	done
+	return 1
+}
 
 running() { # variant
 	local pidf
@@ -508,8 +516,8 @@ cmd_status() {
 		fi
 	done
 	local img
-	img="$(ls -d "$cache"/image-*/ 2>/dev/null | head -1)"
-	if [ -n "$img" ]; then echo "image: ${img%/}"; else echo "image: not built"; fi
+	img="$cache/image-$(image_key)"
+	if [ -f "$img/.done" ]; then echo "image: $img"; else echo "image: not built for this checkout"; fi
 }
 
 cmd="${1:-}"
