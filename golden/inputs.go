@@ -227,27 +227,6 @@ func convert(t *tensor.Tensor, s InputSpec) *tensor.Tensor {
 	return out
 }
 
-// RandomInputs returns n runs of seeded random inputs. Integer inputs span
-// their dtype's full range; float inputs are uniform in [lo, hi).
-func RandomInputs(specs []InputSpec, n int, seed uint64, lo, hi float64) Samples {
-	rng := tensor.NewRNG(seed)
-	out := make(Samples, n)
-	for r := range n {
-		out[r] = make([]*tensor.Tensor, len(specs))
-		for i, s := range specs {
-			l, h := lo, hi
-			if s.DType.IsInteger() || s.DType == tensor.Bool {
-				il, ih := s.DType.Range()
-				l, h = float64(il), float64(ih)
-			}
-			t := tensor.Random(rng, s.DType, s.Shape, l, h)
-			t.Quant = s.Quant
-			out[r][i] = t
-		}
-	}
-	return out
-}
-
 // Gather joins the i-th tensor of every run along the first axis: runs whose
 // tensors start with the batch dimension are concatenated (a [1,10] output
 // over N runs gives [N,10]); others are stacked ([N, shape...]).
