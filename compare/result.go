@@ -56,6 +56,9 @@ type Result struct {
 	// device layer; `validate run --json` writes the same objects.
 	DeviceFacts map[string]any `json:"device_facts,omitempty"`
 	EdgeTPU     map[string]any `json:"edgetpu,omitempty"`
+	// Warnings are things a reader of the numbers must know (an emulated
+	// device's latency is not the board's).
+	Warnings []string `json:"warnings,omitempty"`
 	// ConvertMS is the conversion time, when validate converted the model.
 	ConvertMS *float64 `json:"convert_ms,omitempty"`
 	Tool      string   `json:"tool"`

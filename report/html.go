@@ -28,6 +28,7 @@ precision {{.Precision}}, {{.Samples}} samples{{if .LatencyMS.N}}, latency p50 {
 {{with .Framework}}<p>framework: {{if .Pass}}the Go reference agrees with the framework's outputs ({{.File}}){{else}}<span class="fail">{{misread}}</span>{{end}}:
 {{range .Outputs}} {{.Name}} max abs {{printf "%.3g" .Metrics.MaxAbs}} (tolerance {{printf "%.3g" .Tolerance.MaxAbs}});{{end}}</p>{{end}}
 {{if .NoiseSamples}}<p>float32 noise floor (float32 vs float64 reference, {{.NoiseSamples}} samples):{{range .Outputs}} {{.Name}} {{printf "%.3g" .Tolerance.NoiseFloor}};{{end}}</p>{{end}}
+{{range .Warnings}}<p class="error">warning: {{.}}</p>{{end}}
 {{with .Divergence}}<p>diverges: {{.String}}</p>{{end}}
 {{with .Error}}<p class="error">error: {{.}}</p>{{end}}
 <table><tr><th>output</th><th>shape</th><th>max abs</th><th>tolerance</th><th>mean abs</th><th>cosine</th><th>PSNR dB</th><th>top-1</th><th>result</th></tr>

@@ -47,6 +47,9 @@ func Markdown(w io.Writer, r *compare.Result) error {
 		}
 		b.WriteString("\n")
 	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&b, "- ⚠️ %s\n", mdEscape(w))
+	}
 	if r.Divergence != nil {
 		fmt.Fprintf(&b, "- diverges: %s\n", mdEscape(r.Divergence.String()))
 	}

@@ -91,6 +91,9 @@ func Text(w io.Writer, r *compare.Result) error {
 	if r.ConvertMS != nil {
 		fmt.Fprintf(&b, "convert   %.1f ms\n", *r.ConvertMS)
 	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&b, "warning   %s\n", w)
+	}
 	if r.Divergence != nil {
 		fmt.Fprintf(&b, "diverges  %s\n", r.Divergence)
 	}
