@@ -257,6 +257,8 @@ func printFacts(w io.Writer, name string, f *devices.Facts) {
 	row("hostname", f.Hostname)
 	row("system", strings.TrimSpace(f.OS+" "+f.Arch+" "+f.Kernel))
 	row("cpu", fmt.Sprintf("%s, %d cores", f.CPUModel, f.Cores))
+	row("board", f.Board)
+	row("virtual machine", f.Virtual)
 	row("governor", f.Governor)
 	if f.TemperatureC != nil {
 		row("temperature", fmt.Sprintf("%.1f °C", *f.TemperatureC))

@@ -169,6 +169,9 @@ func printRun(w io.Writer, r *validation.RunResult) {
 			fmt.Fprintf(w, ", %.1f °C", *f.TemperatureC)
 		}
 		fmt.Fprintln(w)
+		if lw := f.LatencyWarning(); lw != "" {
+			fmt.Fprintf(w, "warning  %s\n", lw)
+		}
 	}
 	if e := r.EdgeTPU; e != nil {
 		fmt.Fprintf(w, "edgetpu  %d of %d operations on the Edge TPU, %d on the CPU; on-chip %d KiB used, off-chip %d KiB\n",
