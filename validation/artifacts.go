@@ -27,9 +27,10 @@ func (p *pipeline) writeArtifacts() error {
 		write func(string) error
 	}{
 		{"model.tflite", func(path string) error { return tensor.WriteFileAtomic(path, p.tflite) }},
-		{"inputs.npz", func(path string) error { return golden.WriteNPZ(path, p.inNames, p.inputs, p.o.Batch) }},
-		{"reference.npz", func(path string) error { return golden.WriteNPZ(path, p.outNames, p.refOut, p.o.Batch) }},
-		{"device.npz", func(path string) error { return golden.WriteNPZ(path, p.outNames, p.devOut, p.o.Batch) }},
+		// Inputs are read again as they are written, never held.
+		{"inputs.npz", func(path string) error { return golden.WriteNPZFrom(path, p.inNames, p.refInputs(), p.o.Batch) }},
+		{"reference.npz", func(path string) error { return golden.WriteNPZFrom(path, p.outNames, p.refOut, p.o.Batch) }},
+		{"device.npz", func(path string) error { return golden.WriteNPZFrom(path, p.outNames, p.devOut, p.o.Batch) }},
 	}
 	for _, file := range files {
 		if err := file.write(filepath.Join(dir, file.name)); err != nil {
@@ -93,22 +94,18 @@ func (p *pipeline) bundle(dir string) error {
 	sets := []struct {
 		sub   string
 		names []string
-		runs  golden.Samples
+		runs  golden.SampleReader
 	}{
-		{"inputs", p.inNames, p.inputs},
+		{"inputs", p.inNames, p.refInputs()}, // read again as written, never held
 		{"reference", p.outNames, p.refOut},
 		{"device", p.outNames, p.devOut},
 	}
 	for _, s := range sets {
-		if len(s.runs) == 0 {
+		if s.runs == nil || s.runs.Len() == 0 {
 			continue
 		}
 		for i, name := range s.names {
-			t, err := golden.Gather(s.runs, i, p.o.Batch)
-			if err != nil {
-				return err
-			}
-			if err := tensor.WriteNPYFile(filepath.Join(dir, s.sub, safeName(name)+".npy"), t); err != nil {
+			if err := golden.WriteNPYFrom(filepath.Join(dir, s.sub, safeName(name)+".npy"), s.runs, i, p.o.Batch); err != nil {
 				return err
 			}
 		}

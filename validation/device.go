@@ -174,3 +174,54 @@ func jsonObject[T any](v *T) map[string]any {
 	}
 	return m
 }
+
+// feeder turns a sample as read (one tensor per graph input, in the source
+// model's layout) into what the device takes and what the reference then
+// sees: the device's input order, layout (NHWCIO) and dtypes, quantized
+// where the device takes integers; and, for the reference, the dequantized
+// values of quantized inputs, so that input rounding is not counted as an
+// error.
+type feeder struct {
+	infos []runtime.TensorInfo // the device's inputs
+	order []int                // device input → graph input
+	perm  [][]int              // per graph input: source → device layout (nil: the same)
+	// requantized says the reference sees other values than those read
+	// (some input is quantized for the device).
+	requantized bool
+}
+
+// newFeeder returns the feeder for a session's inputs; first is a sample,
+// which tells whether the device's inputs requantize the samples (that
+// depends on dtypes alone, the same for every sample).
+func newFeeder(infos []runtime.TensorInfo, order []int, perm [][]int, first []*tensor.Tensor) (*feeder, error) {
+	f := &feeder{infos: infos, order: order, perm: perm}
+	ref, _, err := f.apply(first)
+	if err != nil {
+		return nil, err
+	}
+	for i := range ref {
+		f.requantized = f.requantized || ref[i] != first[i]
+	}
+	return f, nil
+}
+
+// apply returns sample as the reference sees it and as the device takes it.
+func (f *feeder) apply(sample []*tensor.Tensor) (ref, dev []*tensor.Tensor, err error) {
+	ref = slices.Clone(sample)
+	dev = make([]*tensor.Tensor, len(f.infos))
+	for di, info := range f.infos {
+		gi := f.order[di]
+		in, err := permuted(sample[gi], f.perm[gi])
+		if err != nil {
+			return nil, nil, err
+		}
+		t, r := toDevice(in, info)
+		dev[di] = t
+		if r != in {
+			if ref[gi], err = permuted(r, inverse(f.perm[gi])); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return ref, dev, nil
+}

@@ -19,8 +19,13 @@
 // everything else is a device, runtime or internal failure (an internal
 // error stays a *bug.Error inside the chain, whatever wrapped it).
 //
+// Memory is flat in the number of samples but for their outputs: every
+// step reads the samples it needs from the inputs file (or draws the seeded
+// ones again) a core's worth at a time, and only the outputs of every
+// sample, which the metrics need together, are held.
+//
 // Files: options.go (Options, Opener, Local), errors.go, run.go (Run and
-// its steps), source.go (LoadSource, Convert), inputs.go (the samples),
+// its steps), source.go (LoadSource, Convert), inputs.go (the samples, read as needed), memory.go (--max-memory),
 // witness.go (framework outputs, noise floor), device.go (matching and
 // quantizing device tensors, --nhwc-io layouts), locate.go, artifacts.go
 // (--out files and the repro bundle).

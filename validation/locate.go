@@ -25,7 +25,11 @@ func (p *pipeline) locate(ctx context.Context) {
 		o.step("not locating the divergence: the .tflite was not converted here (--tflite), so its tensors have no source names")
 		return
 	}
-	samples := p.inputs[:min(len(p.inputs), locateSamples)]
+	samples, err := samplesOf(p.refInputs(), 0, min(p.in.Len(), locateSamples))
+	if err != nil {
+		o.step("could not locate the divergence: %v", err)
+		return
+	}
 	o.step("locating the first divergence (converter passes, then layers on %s)", o.Device)
 	d, err := locate.Passes(p.source, passes.Pipeline(passes.Options{NHWCIO: o.NHWCIO}), samples, p.noise)
 	if err == nil && d == nil {

@@ -52,8 +52,8 @@ func TestLocateInPipeline(t *testing.T) {
 	}
 	p := &pipeline{
 		o: o, source: g, canonical: cg, tflite: bad,
-		inputs: golden.RandomInputs(InputSpecs(g), 2, 1, 0, 1),
-		res:    &compare.Result{},
+		in:  golden.NewRandomStream(InputSpecs(g), 2, 1, 0, 1),
+		res: &compare.Result{},
 	}
 	p.locate(context.Background())
 	require.NotNil(t, p.res.Divergence)

@@ -7,14 +7,15 @@ import (
 	"github.com/edgeval/edgeval/budget"
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/reference"
 	"github.com/edgeval/edgeval/reference/ref64"
 )
 
 // checkMemory sums, from g's shapes alone, the memory this validation
 // will hold on this machine — the float32 reference for its concurrent
-// runs, the float64 noise-floor evaluation, the conversion, and the
-// samples with their outputs — and refuses a model beyond the limit
+// runs, the float64 noise-floor evaluation, the conversion, the outputs of
+// every sample and the inputs of the samples in flight — and refuses a model beyond the limit
 // (Options.MaxMemory) with a *budget.Error naming the largest tensors,
 // before any input is generated or weight converted. It returns the limit
 // (0: none) for the evaluators' own checks.
@@ -45,7 +46,7 @@ func (o *Options) checkMemory(g *graph.Graph) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	fp = fp.Plus(budget.Conversion(g)).Plus(budget.Samples(g, n, 2, 3))
+	fp = fp.Plus(budget.Conversion(g)).Plus(o.samplesFootprint(g, n, cores))
 	if k := min(n, o.NoiseSamples); k > 0 {
 		f64, err := ref64.Footprint(g, min(cores, k))
 		if err != nil {
@@ -57,4 +58,29 @@ func (o *Options) checkMemory(g *graph.Graph) (int64, error) {
 		return 0, fmt.Errorf("%w (raise it with --max-memory)", err)
 	}
 	return limit, nil
+}
+
+// outputCopies is how many copies of every sample's outputs a validation
+// holds at its peak: the reference's and the device's (or the framework's
+// expected ones), and one gathered copy of each output to compare them.
+const outputCopies = 4
+
+// samplesFootprint is what a validation of n samples holds for them. The
+// outputs of all of them, which the metrics need together; the inputs are
+// read a chunk at a time (pipeline), so only the largest chunk counts:
+// a core's worth of samples for the reference, as read and as the device
+// takes them, or the samples an int8 conversion calibrates on.
+func (o *Options) samplesFootprint(g *graph.Graph, n, cores int) budget.Footprint {
+	held, copies := min(n, cores), 2
+	if o.Precision == precision.Int8 && o.TFLite == "" {
+		if c := min(n, CalibrationSamples); c > held*copies {
+			held, copies = c, 1
+		}
+	}
+	outs := budget.Samples(g, n, 0, outputCopies).Total()
+	ins := budget.Samples(g, held, copies, 0).Total()
+	return budget.Footprint{Parts: []budget.Part{
+		{What: fmt.Sprintf("outputs of %d sample(s)", n), Bytes: outs},
+		{What: fmt.Sprintf("inputs of %d sample(s) at a time", held), Bytes: ins},
+	}}
 }

@@ -16,18 +16,27 @@ import (
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/internal/bug"
+	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/reference"
 	"github.com/edgeval/edgeval/tensor"
 )
 
 // pipeline holds what one validation has computed so far, so that a
 // failure at any step can still write a repro bundle.
+//
+// It holds the outputs of every sample, which the metrics need together,
+// but never the inputs: each step reads the samples it needs from in, a
+// chunk at a time (a core's worth for the reference, one for the device),
+// so that memory stays flat in the number of samples.
 type pipeline struct {
 	o      *Options // resolved
 	res    *compare.Result
 	tflite []byte
-	inputs golden.Samples // in the graph's dtypes (float32)
-	devIn  golden.Samples // as fed to the device (quantized when the model takes integers)
+	// in gives the samples as read, in the graph's dtypes (float32).
+	in inputSource
+	// feed, once the device's inputs are known, gives a sample as the
+	// device takes it and as the reference then sees it (nil before).
+	feed   *feeder
 	refOut golden.Samples
 	devOut golden.Samples
 	// refOrig is the reference on the inputs as loaded (before quantizing
@@ -93,10 +102,11 @@ func Run(ctx context.Context, opts Options) (*compare.Result, error) {
 	}
 
 	// 2. Inputs, and the witnesses of the reference.
-	if p.inputs, err = loadInputs(o.Inputs, o.Samples, o.Seed, o.Range, InputSpecs(g)); err != nil {
+	if p.in, err = openInputs(o.Inputs, o.Samples, o.Seed, o.Range, InputSpecs(g)); err != nil {
 		return nil, err
 	}
-	p.res.Samples = len(p.inputs)
+	defer p.in.Close()
+	p.res.Samples = p.in.Len()
 	if err := p.witness(ctx, prog); err != nil {
 		if ctx.Err() != nil {
 			// Interrupted: keep what exists (inputs, result.json, versions).
@@ -122,7 +132,14 @@ func Run(ctx context.Context, opts Options) (*compare.Result, error) {
 	} else {
 		o.step("converting to .tflite (%s, batch %d)", o.Precision, o.Batch)
 		t0 := time.Now()
-		p.tflite, p.canonical, err = Convert(g, ConvertOptions{Batch: o.Batch, Precision: o.Precision, Int8IO: o.Int8IO, NHWCIO: o.NHWCIO}, p.inputs)
+		var calib golden.Samples
+		if o.Precision == precision.Int8 {
+			if calib, err = samplesOf(p.in, 0, min(p.in.Len(), CalibrationSamples)); err != nil {
+				return nil, inputErr(err)
+			}
+		}
+		p.tflite, p.canonical, err = Convert(g, ConvertOptions{Batch: o.Batch, Precision: o.Precision, Int8IO: o.Int8IO, NHWCIO: o.NHWCIO}, calib)
+		calib = nil
 		if err != nil {
 			err = inputErr(fmt.Errorf("%s: converting: %w", o.Model, err))
 			if bug.Is(err) {
@@ -164,6 +181,36 @@ func Run(ctx context.Context, opts Options) (*compare.Result, error) {
 	return p.res, nil
 }
 
+// refInputs gives the samples as the reference sees them: as read, or,
+// once the device's inputs are known to be quantized, the dequantized
+// values the device is given.
+func (p *pipeline) refInputs() golden.SampleReader {
+	if p.in == nil {
+		return golden.Samples(nil)
+	}
+	if p.feed == nil || !p.feed.requantized {
+		return p.in
+	}
+	return sampleFunc{n: p.in.Len(), sample: func(i int) ([]*tensor.Tensor, error) {
+		s, err := p.in.Sample(i)
+		if err != nil {
+			return nil, err
+		}
+		ref, _, err := p.feed.apply(s)
+		return ref, err
+	}}
+}
+
+// deviceSample returns sample i as the device takes it.
+func (p *pipeline) deviceSample(i int) ([]*tensor.Tensor, error) {
+	s, err := p.in.Sample(i)
+	if err != nil {
+		return nil, err
+	}
+	_, dev, err := p.feed.apply(s)
+	return dev, err
+}
+
 // tfliteLabel names the .tflite in messages: its file, or "the converted
 // model" when it exists only in memory.
 func (p *pipeline) tfliteLabel() string {
@@ -200,45 +247,38 @@ func (p *pipeline) compare(ctx context.Context, prog *reference.Program) error {
 	// With NHWCIO the converted model takes and gives channels-last
 	// tensors where the source model has channels-first ones.
 	inPerm, outPerm := p.ioPerms()
-	devInfos := sess.Inputs()
-	p.devIn = make(golden.Samples, len(p.inputs))
-	requantized := false
-	for s, sample := range p.inputs {
-		p.devIn[s] = make([]*tensor.Tensor, len(devInfos))
-		for di, info := range devInfos {
-			gi := inOrder[di]
-			in, err := permuted(sample[gi], inPerm[gi])
-			if err != nil {
-				return err
-			}
-			t, ref := toDevice(in, info)
-			p.devIn[s][di] = t
-			if ref != in {
-				requantized = true
-				if sample[gi], err = permuted(ref, inverse(inPerm[gi])); err != nil {
-					return err
-				}
-			}
-		}
+	first, err := p.in.Sample(0)
+	if err != nil {
+		return inputErr(err)
 	}
+	if p.feed, err = newFeeder(sess.Inputs(), inOrder, inPerm, first); err != nil {
+		return err
+	}
+	first = nil
+	n := p.in.Len()
 
-	if p.refOrig != nil && !requantized {
+	if p.refOrig != nil && !p.feed.requantized {
 		// The reference already ran on exactly these inputs (witness).
 		p.refOut = p.refOrig
 	} else {
-		o.step("running the Go reference on %d samples", len(p.inputs))
-		if p.refOut, err = runBatch(ctx, prog, p.inputs); err != nil {
+		o.step("running the Go reference on %d samples", n)
+		p.refOrig = nil // not needed any more: the device's inputs differ
+		if p.refOut, err = runBatch(ctx, prog, p.refInputs()); err != nil {
 			return inputErr(fmt.Errorf("%s: reference: %w", o.Model, err))
 		}
 	}
-	if p.res.ReferenceMS, err = referenceLatency(ctx, prog, p.inputs); err != nil {
+	if p.res.ReferenceMS, err = referenceLatency(ctx, prog, p.refInputs()); err != nil {
 		return inputErr(fmt.Errorf("%s: reference: %w", o.Model, err))
 	}
 
-	o.step("running %d samples on %s (%s %s)", len(p.inputs), o.Device, info.Name, info.Version)
-	p.devOut = make(golden.Samples, len(p.devIn))
-	timed, err := bench.Loop(ctx, len(p.devIn), o.Bench, func(ctx context.Context, s int, keep bool) (time.Duration, error) {
-		r, err := sess.Run(ctx, p.devIn[s])
+	o.step("running %d samples on %s (%s %s)", n, o.Device, info.Name, info.Version)
+	p.devOut = make(golden.Samples, n)
+	timed, err := bench.Loop(ctx, n, o.Bench, func(ctx context.Context, s int, keep bool) (time.Duration, error) {
+		in, err := p.deviceSample(s)
+		if err != nil {
+			return 0, err
+		}
+		r, err := sess.Run(ctx, in)
 		if err != nil {
 			return 0, err
 		}
@@ -271,6 +311,9 @@ func (p *pipeline) compare(ctx context.Context, prog *reference.Program) error {
 		}
 		p.res.DeviceFacts = jsonObject(ds.Facts())
 		p.res.EdgeTPU = jsonObject(ds.EdgeTPU())
+		if w := ds.Facts().LatencyWarning(); w != "" {
+			p.res.Warnings = append(p.res.Warnings, w)
+		}
 	}
 
 	// Compare each output over all samples.
@@ -310,11 +353,15 @@ const referenceSamples = 16
 // referenceLatency times the Go reference on up to referenceSamples
 // samples, one at a time (RunBatch, which computes the outputs, spreads
 // samples over the cores and so times none of them).
-func referenceLatency(ctx context.Context, prog *reference.Program, samples golden.Samples) (*bench.Summary, error) {
-	n := min(len(samples), referenceSamples)
+func referenceLatency(ctx context.Context, prog *reference.Program, samples golden.SampleReader) (*bench.Summary, error) {
+	n := min(samples.Len(), referenceSamples)
 	r, err := bench.Loop(ctx, n, bench.Options{}, func(_ context.Context, i int, _ bool) (time.Duration, error) {
+		in, err := samples.Sample(i)
+		if err != nil {
+			return 0, err
+		}
 		t0 := time.Now()
-		_, err := prog.Run(samples[i])
+		_, err = prog.Run(in)
 		return time.Since(t0), err
 	})
 	if err != nil {

@@ -89,10 +89,16 @@ type ConvertOptions struct {
 	NHWCIO bool
 }
 
+// CalibrationSamples bounds the samples an int8 conversion is calibrated
+// on: the first ones given, so that calibration memory and time do not grow
+// with a large inputs file.
+const CalibrationSamples = 256
+
 // Convert turns a source graph into .tflite bytes and returns the
 // canonical graph they were written from. An int8 conversion is calibrated
-// on samples (one tensor per graph input each) by running the canonical
-// graph in the Go reference; the other precisions ignore them.
+// on the first CalibrationSamples of samples (one tensor per graph input
+// each) by running the canonical graph in the Go reference; the other
+// precisions ignore them.
 func Convert(g *graph.Graph, o ConvertOptions, samples golden.Samples) ([]byte, *graph.Graph, error) {
 	prec, err := precision.Parse(string(o.Precision))
 	if err != nil {
@@ -107,7 +113,7 @@ func Convert(g *graph.Graph, o ConvertOptions, samples golden.Samples) ([]byte, 
 		if len(samples) == 0 {
 			return nil, nil, fmt.Errorf("int8 needs a representative dataset to calibrate on")
 		}
-		if opts.Ranges, err = quantize.Calibrate(cg, samples); err != nil {
+		if opts.Ranges, err = quantize.Calibrate(cg, samples[:min(len(samples), CalibrationSamples)]); err != nil {
 			return nil, nil, err
 		}
 	}

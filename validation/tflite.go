@@ -93,13 +93,18 @@ func RunTFLite(ctx context.Context, o RunOptions) (*RunResult, error) {
 	for i, in := range sess.Inputs() {
 		specs[i] = golden.InputSpec{Name: in.Name, Shape: in.Shape, DType: in.DType, Quant: in.Quant}
 	}
-	samples, err := loadInputs(o.Inputs, o.Samples, o.Seed, o.Range, specs)
+	samples, err := openInputs(o.Inputs, o.Samples, o.Seed, o.Range, specs)
 	if err != nil {
 		return nil, err
 	}
-	outs := make(golden.Samples, len(samples))
-	timed, err := bench.Loop(ctx, len(samples), o.Bench, func(ctx context.Context, i int, keep bool) (time.Duration, error) {
-		res, err := sess.Run(ctx, samples[i])
+	defer samples.Close()
+	outs := make(golden.Samples, samples.Len())
+	timed, err := bench.Loop(ctx, samples.Len(), o.Bench, func(ctx context.Context, i int, keep bool) (time.Duration, error) {
+		in, err := samples.Sample(i)
+		if err != nil {
+			return 0, err
+		}
+		res, err := sess.Run(ctx, in)
 		if err != nil {
 			return 0, err
 		}
@@ -121,7 +126,7 @@ func RunTFLite(ctx context.Context, o RunOptions) (*RunResult, error) {
 
 	r := &RunResult{
 		SchemaVersion: 1, Model: mi, Device: o.Device, Runtime: sess.Info(), Signature: o.Signature,
-		Samples: len(samples), Inputs: sess.Inputs(), Outputs: sess.Outputs(), LatencyMS: timed.Latency,
+		Samples: samples.Len(), Inputs: sess.Inputs(), Outputs: sess.Outputs(), LatencyMS: timed.Latency,
 		LatencySamplesMS: timed.Times, FirstInvokeMS: float64(timed.First) / float64(time.Millisecond),
 	}
 	if ds, ok := sess.(devices.Session); ok && ds.FirstInvoke() > 0 {

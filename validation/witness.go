@@ -31,15 +31,15 @@ func (p *pipeline) witness(ctx context.Context, prog *reference.Program) error {
 			specs[i] = golden.OutputSpec{Name: out.Name, Shape: out.Shape}
 		}
 		var err error
-		if expected, err = golden.LoadExpected(o.Expected, specs, p.inNames, len(p.inputs)); err != nil {
+		if expected, err = golden.LoadExpected(o.Expected, specs, p.inNames, p.in.Len()); err != nil {
 			return inputErr(err)
 		}
 	}
 	if expected == nil && o.NoiseSamples <= 0 {
 		return nil
 	}
-	o.step("running the Go reference on %d samples", len(p.inputs))
-	ref, err := runBatch(ctx, prog, p.inputs)
+	o.step("running the Go reference on %d samples", p.in.Len())
+	ref, err := runBatch(ctx, prog, p.in)
 	if err != nil {
 		if ctx.Err() != nil {
 			return err
@@ -48,9 +48,9 @@ func (p *pipeline) witness(ctx context.Context, prog *reference.Program) error {
 	}
 	p.refOrig = ref
 	if o.NoiseSamples > 0 {
-		k := min(len(p.inputs), o.NoiseSamples)
+		k := min(p.in.Len(), o.NoiseSamples)
 		o.step("measuring the model's float32 noise floor (a float64 evaluation of %d samples)", k)
-		if p.noise, err = noiseFloor(ctx, p.source, p.inputs[:k], ref[:k]); err != nil {
+		if p.noise, err = noiseFloor(ctx, p.source, p.in, ref[:k]); err != nil {
 			return fmt.Errorf("%s: measuring the float32 noise floor: %w", o.Model, err)
 		}
 		p.res.NoiseSamples = k
@@ -90,17 +90,21 @@ func (p *pipeline) witness(ctx context.Context, prog *reference.Program) error {
 
 // noiseFloor measures each output's float32 noise floor: the largest
 // absolute difference between the float32 reference outputs ref32 (one run
-// per sample) and a float64 evaluation of the same graph on the same
-// inputs. A graph the float32 reference runs but ref64 cannot is our bug:
-// both must cover every op.
-func noiseFloor(ctx context.Context, g *graph.Graph, inputs, ref32 golden.Samples) ([]float64, error) {
+// per sample, for the first len(ref32) samples of inputs) and a float64
+// evaluation of the same graph on the same inputs. A graph the float32
+// reference runs but ref64 cannot is our bug: both must cover every op.
+func noiseFloor(ctx context.Context, g *graph.Graph, inputs golden.SampleReader, ref32 golden.Samples) ([]float64, error) {
 	prog, err := ref64.Prepare(g)
 	if err != nil {
 		return nil, bug.New("float64 reference", err)
 	}
 	out := make([]float64, len(g.Outputs))
-	err = inChunks(ctx, len(inputs), func(lo, hi int) error {
-		drift, err := prog.Drift(inputs[lo:hi], ref32[lo:hi])
+	err = inChunks(ctx, len(ref32), func(lo, hi int) error {
+		in, err := samplesOf(inputs, lo, hi)
+		if err != nil {
+			return err
+		}
+		drift, err := prog.Drift(in, ref32[lo:hi])
 		if err != nil {
 			return bug.New("float64 reference", err)
 		}
@@ -113,11 +117,16 @@ func noiseFloor(ctx context.Context, g *graph.Graph, inputs, ref32 golden.Sample
 }
 
 // runBatch is prog.RunBatch over samples a few at a time (one per core),
-// so that a cancelled ctx (SIGINT, SIGTERM) stops it within one chunk.
-func runBatch(ctx context.Context, prog *reference.Program, samples golden.Samples) (golden.Samples, error) {
-	out := make(golden.Samples, 0, len(samples))
-	err := inChunks(ctx, len(samples), func(lo, hi int) error {
-		r, err := prog.RunBatch(samples[lo:hi])
+// read as it goes, so that only a chunk of inputs is held and a cancelled
+// ctx (SIGINT, SIGTERM) stops it within one chunk.
+func runBatch(ctx context.Context, prog *reference.Program, samples golden.SampleReader) (golden.Samples, error) {
+	out := make(golden.Samples, 0, samples.Len())
+	err := inChunks(ctx, samples.Len(), func(lo, hi int) error {
+		in, err := samplesOf(samples, lo, hi)
+		if err != nil {
+			return err
+		}
+		r, err := prog.RunBatch(in)
 		out = append(out, r...)
 		return err
 	})
