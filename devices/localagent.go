@@ -7,11 +7,11 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/edgeval/edgeval/internal/child"
 )
 
 // localAgent is `<executable> agent` running as a child process of this
@@ -23,7 +23,7 @@ type localAgent struct {
 	cmd    *exec.Cmd
 	stdin  *os.File // our end of the child's stdin
 	stdout *os.File // our end of the child's stdout
-	stderr *stderrLog
+	stderr *child.Stderr
 	exited chan struct{} // closed once the child is reaped; then state is set
 	state  *os.ProcessState
 	// dead is set once the child is gone or unusable; every later call
@@ -55,12 +55,12 @@ func startLocalAgent(exe string) (*localAgent, error) {
 		inW.Close()
 		return nil, err
 	}
-	a := &localAgent{exe: exe, stdin: inW, stdout: outR, stderr: &stderrLog{tail: tailBuffer{max: stderrKeep}}, exited: make(chan struct{})}
+	a := &localAgent{exe: exe, stdin: inW, stdout: outR, stderr: child.NewStderr(stderrKeep), exited: make(chan struct{})}
 	a.cmd = exec.Command(exe, "agent")
 	a.cmd.Stdin, a.cmd.Stdout, a.cmd.Stderr = inR, outW, a.stderr
 	// A grandchild holding the child's stderr open must not stall Wait.
 	a.cmd.WaitDelay = 2 * time.Second
-	ownProcessGroup(a.cmd)
+	child.OwnGroup(a.cmd)
 	err = a.cmd.Start()
 	inR.Close()
 	outW.Close()
@@ -146,7 +146,7 @@ func (a *localAgent) failure(cause error) error {
 	case <-time.After(wait):
 	}
 	a.kill()
-	return fmt.Errorf("the agent process `%s agent` broke the protocol (is it validate?): %w%s", a.exe, cause, a.stderr.note())
+	return fmt.Errorf("the agent process `%s agent` broke the protocol (is it validate?): %w%s", a.exe, cause, stderrNote(a.stderr))
 }
 
 // kill ends the child (and its process group) and waits for it to be
@@ -157,7 +157,7 @@ func (a *localAgent) kill() {
 		return
 	default:
 	}
-	killProcess(a.cmd.Process)
+	child.KillGroup(a.cmd.Process)
 	waitBriefly(a.exited)
 }
 
@@ -176,53 +176,18 @@ func (a *localAgent) close() {
 	a.stdout.Close()
 }
 
+// stderrKeep is how much of the start and of the end of the child's stderr
+// is kept.
+const stderrKeep = 4096
+
 // exitError describes how the (exited) child ended.
 func (a *localAgent) exitError() error {
-	e := &agentExitError{Status: -1}
-	if a.state != nil {
-		e.Status = a.state.ExitCode()
-		e.Signal, e.SignalDesc, _ = exitSignal(a.state)
-	}
-	head, all := a.stderr.text()
-	// Go catches fatal signals (an abort() or a segfault in C code) and
-	// exits with status 2 after printing a banner and a traceback; the
-	// banner names the signal.
-	if loc := goSignalRE.FindStringSubmatchIndex(head); loc != nil && (e.Signal == "" || e.Signal == "SIGABRT") {
-		e.Signal, e.SignalDesc = head[loc[2]:loc[3]], head[loc[4]:loc[5]]
-		banner := head[loc[0]:]
-		if i := strings.Index(banner, cgoNote); i >= 0 && i < 300 {
-			e.InC = true
-			banner = banner[:i+len(cgoNote)]
-		} else if n := strings.Index(banner, "\n"); n >= 0 {
-			banner = banner[:n]
-		}
-		e.Stderr = lastBytes(strings.TrimSpace(head[:loc[0]]), 600)
-		if e.Stderr != "" {
-			e.Stderr += "\n"
-		}
-		e.Stderr += strings.TrimSpace(banner)
-	} else {
-		e.Stderr = lastLines(strings.TrimSpace(all), 10, 1000)
-	}
-	return e
+	return &agentExitError{child.Describe(a.state, a.stderr)}
 }
-
-// cgoNote is what Go prints when a fatal signal hits C code.
-const cgoNote = "signal arrived during cgo execution"
-
-// goSignalRE matches Go's banner for a fatal signal: "SIGABRT: abort" then
-// "PC=0x...".
-var goSignalRE = regexp.MustCompile(`(?m)^(SIG[A-Z0-9]+): ([^\n]*)\nPC=0x`)
 
 // agentExitError is a local agent process that ended while it was
 // serving: killed by a signal (Signal set) or exited with Status.
-type agentExitError struct {
-	Signal     string // "SIGABRT", "" when it exited by itself
-	SignalDesc string // "abort", "killed"
-	InC        bool   // the signal arrived while running C code (cgo)
-	Status     int    // exit status, -1 when killed by a signal
-	Stderr     string // the relevant part of its stderr
-}
+type agentExitError struct{ *child.Exit }
 
 func (e *agentExitError) Error() string {
 	var b strings.Builder
@@ -243,62 +208,11 @@ func (e *agentExitError) Error() string {
 	return b.String()
 }
 
-// stderrLog keeps the first and the last few KiB of a child's stderr: the
-// start holds a Go crash banner, the end an error message.
-type stderrLog struct {
-	mu    sync.Mutex
-	head  []byte
-	tail  tailBuffer
-	total int
-}
-
-const stderrKeep = 4096
-
-func (s *stderrLog) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	if n := min(len(p), stderrKeep-len(s.head)); n > 0 {
-		s.head = append(s.head, p[:n]...)
-	}
-	s.total += len(p)
-	s.mu.Unlock()
-	return s.tail.Write(p)
-}
-
-// text returns the start of the log and all of it that was kept (the
-// start alone when it all fitted, else the end).
-func (s *stderrLog) text() (head, kept string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	head = string(s.head)
-	if s.total <= len(s.head) {
-		return head, head
-	}
-	return head, s.tail.String()
-}
-
-// note is the end of the log for an error message, "" when empty.
-func (s *stderrLog) note() string {
-	_, all := s.text()
-	if t := lastLines(strings.TrimSpace(all), 10, 1000); t != "" {
+// stderrNote is the end of a child's stderr for an error message, "" when
+// empty.
+func stderrNote(s *child.Stderr) string {
+	if t := child.LastLines(strings.TrimSpace(s.Last()), 10, 1000); t != "" {
 		return " (agent stderr: " + strings.Join(strings.Split(t, "\n"), " | ") + ")"
 	}
 	return ""
-}
-
-// lastLines returns at most n lines and max bytes from the end of s.
-func lastLines(s string, n, max int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return lastBytes(strings.Join(lines, "\n"), max)
-}
-
-// lastBytes returns at most max bytes from the end of s, marked "…" when
-// cut.
-func lastBytes(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	return "…" + strings.ToValidUTF8(s[len(s)-max:], "")
 }

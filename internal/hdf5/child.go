@@ -7,11 +7,11 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/edgeval/edgeval/internal/child"
 )
 
 // SnapshotCommand is the hidden subcommand under which an executable serves
@@ -67,11 +67,11 @@ func (e *ChildError) Error() string {
 	var msg string
 	switch {
 	case e.Crashed():
-		msg = fmt.Sprintf("libhdf5 crashed reading %s: killed by %s; the file is corrupt", e.File, signalName(e.Signal))
+		msg = fmt.Sprintf("libhdf5 crashed reading %s: killed by %s; the file is corrupt", e.File, child.SignalName(e.Signal))
 	case e.Timeout > 0:
 		msg = fmt.Sprintf("libhdf5 did not finish reading %s within %v; the file is corrupt or too large", e.File, e.Timeout)
 	case e.Signal != 0:
-		msg = fmt.Sprintf("reading %s in a child process: killed by %s", e.File, signalName(e.Signal))
+		msg = fmt.Sprintf("reading %s in a child process: killed by %s", e.File, child.SignalName(e.Signal))
 	case e.ExitCode > 0:
 		msg = fmt.Sprintf("reading %s in a child process: exit status %d", e.File, e.ExitCode)
 	default:
@@ -188,9 +188,9 @@ func (c *Child) Snapshot(ctx context.Context, file string, opts SnapshotOptions)
 	// The runtime's default: a fault is reported on stderr and the child
 	// exits with status 2 (GOTRACEBACK=crash would dump core).
 	cmd.Env = append(os.Environ(), "GOTRACEBACK=single")
-	stderr := &stderrBuffer{max: 4 << 10}
+	stderr := child.NewStderr(4 << 10)
 	cmd.Stderr = stderr
-	setChildAttrs(cmd)
+	child.DieWithParent(cmd)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, &ChildError{File: file, ExitCode: -1, Err: err}
@@ -216,10 +216,10 @@ func (c *Child) Snapshot(ctx context.Context, file string, opts SnapshotOptions)
 	ce := &ChildError{File: file, ExitCode: -1, Stderr: stderr.String()}
 	if ps := cmd.ProcessState; ps != nil {
 		ce.ExitCode = ps.ExitCode()
-		if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			ce.Signal = ws.Signal()
-		} else if ce.ExitCode == 2 {
-			ce.Signal = runtimeSignal(ce.Stderr)
+		if sig, ok := child.ExitSignal(ps); ok {
+			ce.Signal = sig
+		} else if f, ok := child.FindFatal(ce.Stderr); ok && ce.ExitCode == 2 {
+			ce.Signal = child.SignalNum(f.Signal)
 		}
 	}
 	switch {
@@ -250,58 +250,4 @@ func (c *Child) Snapshot(ctx context.Context, file string, opts SnapshotOptions)
 		return nil, ce
 	}
 	return s, err
-}
-
-// stderrBuffer keeps the first and the last max bytes written to it: the
-// Go runtime names a fatal signal at the start, the rest is a long trace.
-type stderrBuffer struct {
-	mu         sync.Mutex
-	max        int
-	head, tail []byte
-	dropped    bool
-}
-
-func (b *stderrBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	n := len(p)
-	if k := min(b.max-len(b.head), len(p)); k > 0 {
-		b.head = append(b.head, p[:k]...)
-		p = p[k:]
-	}
-	if len(p) > b.max {
-		p = p[len(p)-b.max:]
-		b.dropped = true
-	}
-	b.tail = append(b.tail, p...)
-	if len(b.tail) > b.max {
-		b.tail = append(b.tail[:0], b.tail[len(b.tail)-b.max:]...)
-		b.dropped = true
-	}
-	return n, nil
-}
-
-// String returns what was kept, with "…" where bytes were dropped.
-func (b *stderrBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.dropped {
-		return string(b.head) + "\n…\n" + string(b.tail)
-	}
-	return string(b.head) + string(b.tail)
-}
-
-// goFatalSignal finds the signal a Go program reports before it exits
-// with status 2 on a fault in C code ("SIGSEGV: segmentation violation"
-// then "signal arrived during cgo execution") or in Go code ("[signal
-// SIGSEGV: ...]").
-var goFatalSignal = regexp.MustCompile(`(?m)^(SIG[A-Z0-9]+): .*\n(?:PC=.*\n)?signal arrived during cgo execution|\[signal (SIG[A-Z0-9]+): `)
-
-// runtimeSignal returns the signal a Go child reported on stderr, or 0.
-func runtimeSignal(stderr string) syscall.Signal {
-	m := goFatalSignal.FindStringSubmatch(stderr)
-	if m == nil {
-		return 0
-	}
-	return signalNum(m[1] + m[2])
 }

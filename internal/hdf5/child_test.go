@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgeval/edgeval/internal/child"
 	"github.com/edgeval/edgeval/internal/hdf5/hdf5test"
 )
 
@@ -146,24 +147,6 @@ func TestChildCancel(t *testing.T) {
 	assert.NotErrorAs(t, err, &ce)
 }
 
-// TestRuntimeSignal: the Go runtime's reports of a fatal signal are
-// recognised; other exits with status 2 are not crashes.
-func TestRuntimeSignal(t *testing.T) {
-	tests := []struct {
-		stderr string
-		want   syscall.Signal
-	}{
-		{"SIGSEGV: segmentation violation\nPC=0x7f m=0 sigcode=1 addr=0x3d\nsignal arrived during cgo execution\n\ngoroutine 1", syscall.SIGSEGV},
-		{"panic: runtime error: invalid memory address or nil pointer dereference\n[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x4]", syscall.SIGSEGV},
-		{"SIGBUS: bus error\nPC=0x1 m=0 sigcode=2\nsignal arrived during cgo execution", syscall.SIGBUS},
-		{"validate: usage: SIGSEGV: is not a flag", 0},
-		{"", 0},
-	}
-	for _, tc := range tests {
-		assert.Equal(t, tc.want, runtimeSignal(tc.stderr), tc.stderr)
-	}
-}
-
 // BenchmarkSnapshot compares taking a snapshot of vww_96.h5 in this
 // process with taking it in a child (start, read, encode, pipe, decode).
 func BenchmarkSnapshot(b *testing.B) {
@@ -221,7 +204,7 @@ func TestChildBitFlips(t *testing.T) {
 			require.Contains(t, err.Error(), p)
 			switch {
 			case ce.Crashed():
-				outcomes["crash "+signalName(ce.Signal)]++
+				outcomes["crash "+child.SignalName(ce.Signal)]++
 				t.Logf("%s: %v", p, err)
 			case ce.Timeout > 0:
 				outcomes["timeout"]++
