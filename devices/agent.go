@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/edgeval/edgeval/runtime"
-	"github.com/edgeval/edgeval/runtime/litert"
 	"github.com/edgeval/edgeval/tensor"
 )
 
@@ -61,7 +60,7 @@ func (a *Agent) Serve(ctx context.Context) error {
 			// A probe may carry the profile's runtime settings, so that the
 			// facts describe the runtimes as a run would find them.
 			if m.Open != nil {
-				applyRuntimeEnv(m.Open)
+				configureRuntimes(m.Open)
 			}
 			err = reply(&message{Op: "facts", Facts: CollectFacts(ctx, a.Version)})
 		case "open":
@@ -126,12 +125,7 @@ func (a *Agent) open(ctx context.Context, req *openRequest) (runtime.Session, *o
 			return nil, nil, err
 		}
 	}
-	applyRuntimeEnv(req)
-	if req.Runtime == litert.Name {
-		if err := checkLiteRT(ctx, req.NodeModules, req.Node); err != nil {
-			return nil, nil, &runtime.Error{Runtime: litert.Name, Op: "open", Err: err}
-		}
-	}
+	configureRuntimes(req)
 	rt, err := runtime.Get(req.Runtime)
 	if err != nil {
 		var re *runtime.Error
@@ -139,6 +133,11 @@ func (a *Agent) open(ctx context.Context, req *openRequest) (runtime.Session, *o
 			return nil, nil, err
 		}
 		return nil, nil, &runtime.Error{Runtime: req.Runtime, Op: "start", Err: err}
+	}
+	if c, ok := rt.(runtime.Configurer); ok {
+		if err := c.Check(ctx, req.settings()); err != nil {
+			return nil, nil, &runtime.Error{Runtime: req.Runtime, Op: "open", Err: err}
+		}
 	}
 	t0 := time.Now()
 	sess, err := rt.Open(ctx, model, runtime.Options{
@@ -153,14 +152,16 @@ func (a *Agent) open(ctx context.Context, req *openRequest) (runtime.Session, *o
 	}, nil
 }
 
-// applyRuntimeEnv passes a client's node_modules and node settings to the
-// LiteRT runtime (and its facts) through their environment variables.
-func applyRuntimeEnv(req *openRequest) {
-	if req.NodeModules != "" {
-		os.Setenv(litert.EnvNodeModules, req.NodeModules)
-	}
-	if req.Node != "" {
-		os.Setenv(litert.EnvNode, req.Node)
+// configureRuntimes applies a client's runtime settings (node_modules,
+// node) to every registered runtime that takes them (runtime.Configurer),
+// for the session it opens and for the facts.
+func configureRuntimes(req *openRequest) {
+	for _, name := range runtime.Names() {
+		if rt, err := runtime.Get(name); err == nil {
+			if c, ok := rt.(runtime.Configurer); ok {
+				c.Configure(req.settings())
+			}
+		}
 	}
 }
 

@@ -27,9 +27,13 @@
 //
 // Facts (CollectFacts) name the CPU cores from their MIDR part numbers on
 // ARM, the board, and whether the machine is virtual (Facts.Virtual,
-// Facts.LatencyWarning). A LiteRT session checks Node's version
-// (MinNodeMajor) and the node_modules folder a profile names; a probe applies
-// the profile's runtime settings as a run does.
+// Facts.LatencyWarning) and list every runtime registered in the binary
+// (runtime.Register; the commands import the runtimes for that) with what
+// its runtime.Prober reports. devices imports no runtime itself: it reaches
+// them through the registry. Before a model opens, the agent applies the
+// profile's runtime settings (node_modules, node) to every runtime.Configurer
+// and has the opened runtime check them (LiteRT: Node's version, the
+// node_modules folder); a probe applies them as a run does.
 //
 // Faults (unreachable host, refused authentication, an unknown or changed
 // host key, an agent crash, a dropped connection, a time-out) are returned as

@@ -3,7 +3,6 @@ package devices
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	goruntime "runtime"
@@ -11,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/edgeval/edgeval/runtime"
-	"github.com/edgeval/edgeval/runtime/litert"
 )
 
 // Facts describe the machine a model ran on. Fields the machine does not
@@ -74,7 +72,7 @@ func CollectFacts(ctx context.Context, agentVersion string) *Facts {
 	f.Governor = readTrim("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")
 	f.TemperatureC = temperature()
 	f.MemTotalMB, f.MemAvailMB = meminfo()
-	f.Runtimes = []RuntimeFacts{litertFacts(ctx), tfliteFacts()}
+	f.Runtimes = runtimeFacts(ctx)
 	f.Delegates = delegateFacts()
 	return f
 }
@@ -130,50 +128,29 @@ func meminfo() (total, avail int64) {
 	return total, avail
 }
 
-// litertFacts reports Node's and @litertjs/core's versions, or why the
-// runtime cannot run here (no node_modules, a folder not named
-// node_modules, no Node or too old a Node).
-func litertFacts(ctx context.Context) RuntimeFacts {
-	rf := RuntimeFacts{Name: litert.Name}
-	var nm string
-	var err error
-	if env := os.Getenv(litert.EnvNodeModules); env != "" {
-		err = checkNodeModules(env)
+// runtimeFacts reports every runtime registered in this binary (see
+// runtime.Register), in name order: whether it can run here, its version
+// and what it runs with (runtime.Prober), or why it cannot.
+func runtimeFacts(ctx context.Context) []RuntimeFacts {
+	var out []RuntimeFacts
+	for _, name := range runtime.Names() {
+		rf := RuntimeFacts{Name: name}
+		rt, err := runtime.Get(name)
+		if err == nil {
+			if p, ok := rt.(runtime.Prober); ok {
+				var st runtime.Status
+				st, err = p.Probe(ctx)
+				rf.Version, rf.Detail = st.Version, st.Detail
+			}
+		}
+		if err != nil {
+			rf.Detail = err.Error()
+		} else {
+			rf.Available = true
+		}
+		out = append(out, rf)
 	}
-	if err == nil {
-		nm, err = litert.FindNodeModules()
-	}
-	if err != nil {
-		rf.Detail = err.Error()
-		return rf
-	}
-	var pkg struct {
-		Version string `json:"version"`
-	}
-	if b, err := os.ReadFile(filepath.Join(nm, "@litertjs", "core", "package.json")); err == nil {
-		_ = json.Unmarshal(b, &pkg)
-	}
-	rf.Version = pkg.Version
-	version, _, err := nodeVersion(ctx, "")
-	if err != nil {
-		rf.Detail = err.Error()
-		return rf
-	}
-	rf.Available = true
-	rf.Detail = "node " + version + ", " + nm
-	return rf
-}
-
-// tfliteFacts reports whether the TFLite C runtime is built in, and its version.
-func tfliteFacts() RuntimeFacts {
-	rf := RuntimeFacts{Name: "tflite"}
-	if _, err := runtime.Get("tflite"); err != nil {
-		rf.Detail = err.Error()
-		return rf
-	}
-	rf.Available = true
-	rf.Version = tfliteVersion()
-	return rf
+	return out
 }
 
 // delegateFacts looks for the Edge TPU runtime library (libedgetpu).

@@ -8,6 +8,10 @@ import (
 	"testing"
 
 	"github.com/edgeval/edgeval/internal/testutil"
+	// The runtimes register themselves, as in validate and edgeval-agent: the
+	// agent this test binary serves (see TestMain) opens models with them.
+	_ "github.com/edgeval/edgeval/runtime/litert"
+	_ "github.com/edgeval/edgeval/runtime/tflitec"
 )
 
 // TestMain lets the test binary be the agent: the remote tests deploy it

@@ -69,6 +69,11 @@ type openRequest struct {
 	Node        string        `json:"node,omitempty"`
 }
 
+// settings are the runtime settings the request carries.
+func (r *openRequest) settings() runtime.Settings {
+	return runtime.Settings{NodeModules: r.NodeModules, Node: r.Node}
+}
+
 // openReply describes the opened session.
 type openReply struct {
 	Info    runtime.Info         `json:"info"`

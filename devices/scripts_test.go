@@ -1,7 +1,6 @@
 package devices
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -198,40 +197,4 @@ func TestCheckAgentArch(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "agent_binary agent.sh is not a Linux executable")
 	assert.NoError(t, checkAgentArch("x", []byte("not elf"), "darwin", "arm64", "arm64"), "other systems are not checked")
-}
-
-// TestLiteRTChecks: node_modules must be a folder named node_modules that
-// holds @litertjs/core; Node must be 18 or newer.
-func TestLiteRTChecks(t *testing.T) {
-	nm := nodeModules(t)
-	require.NoError(t, checkNodeModules(nm))
-	err := checkNodeModules(filepath.Join(nm, "@litertjs"))
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "must be named node_modules")
-	empty := filepath.Join(t.TempDir(), "node_modules")
-	require.NoError(t, os.Mkdir(empty, 0o755))
-	err = checkNodeModules(empty)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "holds no @litertjs/core")
-
-	fake := func(version string) string {
-		p := filepath.Join(t.TempDir(), "node")
-		require.NoError(t, os.WriteFile(p, []byte("#!/bin/sh\necho "+version+"\n"), 0o755))
-		return p
-	}
-	ctx := context.Background()
-	v, _, err := nodeVersion(ctx, fake("v18.20.4"))
-	require.NoError(t, err)
-	assert.Equal(t, "v18.20.4", v)
-	_, _, err = nodeVersion(ctx, fake("v16.20.2"))
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "Node.js v16.20.2, too old: the LiteRT runtime needs Node.js 18 or newer")
-	_, _, err = nodeVersion(ctx, fake("hello"))
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "not a version")
-	_, _, err = nodeVersion(ctx, filepath.Join(t.TempDir(), "none"))
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "install Node.js 18 or newer")
-	err = checkLiteRT(ctx, filepath.Join(nm, "@litertjs"), fake("v20.1.0"))
-	assert.ErrorContains(t, err, "must be named node_modules")
 }

@@ -33,6 +33,12 @@ func (r *Runtime) Name() string { return Name }
 // Version returns the linked library's TfLiteVersion(), e.g. "2.17.1".
 func Version() string { return version() }
 
+// Probe reports the linked library's version (the runtime is available
+// wherever this binary runs: the library is linked in).
+func (r *Runtime) Probe(context.Context) (runtime.Status, error) {
+	return runtime.Status{Version: version()}, nil
+}
+
 func rtErr(op string, err error) *runtime.Error {
 	return &runtime.Error{Runtime: Name, Op: op, Err: err}
 }
