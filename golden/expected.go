@@ -3,6 +3,7 @@ package golden
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -28,71 +29,82 @@ type OutputSpec struct {
 // same file can then be given to --inputs and --expected. When the outputs
 // are not found by name or as arr_N, the arrays that are not inputs are
 // taken in file order if there are exactly as many as outputs (PyTorch
-// users often save {"input": x, "output": y}).
+// users often save {"input": x, "output": y}). The file is read as
+// OpenInputs reads inputs: every member verified, only the output arrays
+// read.
 func LoadExpected(path string, specs []OutputSpec, inputNames []string, runs int) (Samples, error) {
 	in := make([]InputSpec, len(specs))
 	for i, s := range specs {
 		in[i] = InputSpec{Name: s.Name, Shape: s.Shape, DType: tensor.Float32}
 	}
-	var (
-		arrays []tensor.Named
-		err    error
-	)
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".npy":
 		if len(specs) != 1 {
 			return nil, &ShapeError{File: path, Kind: "output", Msg: fmt.Sprintf("an .npy file holds one output, but the model has %d; use an .npz keyed by output name", len(specs))}
 		}
-		t, rerr := tensor.ReadNPYFile(path)
-		if rerr != nil {
-			return nil, rerr
-		}
-		arrays = []tensor.Named{{Name: specs[0].Name, Tensor: t}}
 	case ".npz":
-		if arrays, err = tensor.ReadNPZ(path); err != nil {
-			return nil, err
-		}
 	default:
 		return nil, fmt.Errorf("%s: expected outputs must be an .npy or .npz file", path)
 	}
-	for _, a := range arrays {
-		if !a.Tensor.DType.IsFloat() && !a.Tensor.DType.IsInteger() {
-			return nil, &ShapeError{File: path, Kind: "output", Input: a.Name, Msg: fmt.Sprintf("array has dtype %v; want numbers", a.Tensor.DType)}
-		}
-	}
-	if !allNamed(arrays, in) {
-		var rest []tensor.Named
-		for _, a := range arrays {
-			if !slices.Contains(inputNames, a.Name) {
-				rest = append(rest, a)
-			}
-		}
-		if len(rest) == len(in) {
-			arrays = rest
-		}
-	}
-	matched, err := matchArrays(path, arrays, in)
-	if err == nil {
-		var out Samples
-		out, err = split(path, matched, in)
-		if err == nil && len(out) != runs {
-			err = &ShapeError{File: path, Kind: "output", Msg: fmt.Sprintf("holds %d runs of the framework's outputs, but there are %d input runs (the expected outputs must come from the same --inputs)", len(out), runs)}
-		}
-		if err == nil {
-			return out, nil
-		}
-	}
+	out, err := loadOutputs(path, in, inputNames, runs)
 	var se *ShapeError
 	if errors.As(err, &se) {
 		se.Kind = "output"
 	}
-	return nil, err
+	return out, err
+}
+
+// loadOutputs reads the output arrays of an expected file through an
+// InputStream, so that input arrays stored beside them are verified but
+// never read.
+func loadOutputs(path string, in []InputSpec, inputNames []string, runs int) (Samples, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st := &InputStream{path: path, specs: in, f: f, choose: func(arrays []*streamArray) ([]*streamArray, error) {
+		names := make([]string, len(arrays))
+		for i, a := range arrays {
+			if !a.hdr.DType.IsFloat() && !a.hdr.DType.IsInteger() {
+				return nil, &ShapeError{File: path, Input: a.name, Msg: fmt.Sprintf("array has dtype %v; want numbers", a.hdr.DType)}
+			}
+			names[i] = a.name
+		}
+		if allNamed(names, in) {
+			return arrays, nil
+		}
+		var rest []*streamArray
+		for _, a := range arrays {
+			if !slices.Contains(inputNames, a.name) {
+				rest = append(rest, a)
+			}
+		}
+		if len(rest) == len(in) {
+			return rest, nil
+		}
+		return arrays, nil
+	}}
+	if err := st.open(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	defer st.Close()
+	if st.Len() != runs {
+		return nil, &ShapeError{File: path, Msg: fmt.Sprintf("holds %d runs of the framework's outputs, but there are %d input runs (the expected outputs must come from the same --inputs)", st.Len(), runs)}
+	}
+	out := make(Samples, runs)
+	for i := range out {
+		if out[i], err = st.Sample(i); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // allNamed reports whether every spec has an array of its name or arr_N.
-func allNamed(arrays []tensor.Named, specs []InputSpec) bool {
+func allNamed(names []string, specs []InputSpec) bool {
 	for i, s := range specs {
-		if !slices.ContainsFunc(arrays, func(a tensor.Named) bool { return a.Name == s.Name || a.Name == fmt.Sprintf("arr_%d", i) }) {
+		if !slices.ContainsFunc(names, func(n string) bool { return n == s.Name || n == fmt.Sprintf("arr_%d", i) }) {
 			return false
 		}
 	}

@@ -37,6 +37,10 @@ type InputStream struct {
 	arrays []*streamArray // by spec
 	runs   int
 	mu     sync.Mutex
+	// choose, when set, picks the arrays that feed the specs from all the
+	// file's arrays before they are matched (LoadExpected's outputs among
+	// inputs).
+	choose func([]*streamArray) ([]*streamArray, error)
 }
 
 // streamArray is one array of the file and how to reach a run's rows.
@@ -98,6 +102,11 @@ func (s *InputStream) open() error {
 		}
 	default:
 		return fmt.Errorf("%s: inputs must be an .npy or .npz file", s.path)
+	}
+	if s.choose != nil {
+		if arrays, err = s.choose(arrays); err != nil {
+			return err
+		}
 	}
 	names := make([]string, len(arrays))
 	for i, a := range arrays {
