@@ -12,6 +12,8 @@
 // content-addressed cache (sending only what is missing, landing files by
 // atomic rename), and drives `validate agent` on the board through binary
 // frames on the SSH channel's stdin and stdout.
+// AsRuntime presents a device as a runtime.Runtime; every kind of session
+// passes the runtimes' conformance suite (runtime/runtimetest) that way.
 //
 // Nothing variable travels through a remote shell string: the only commands
 // executed on the board are constants of this package: uname -sm, and two

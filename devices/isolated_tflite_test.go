@@ -14,6 +14,7 @@ import (
 
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/runtime"
+	"github.com/edgeval/edgeval/runtime/runtimetest"
 )
 
 // TestIsolatedTFLiteAbort: blockwise_quantized.tflite makes TFLite 2.17.1
@@ -119,4 +120,23 @@ func BenchmarkIsolation(b *testing.B) {
 			})
 		}
 	}
+}
+
+// TestConformanceIsolatedTFLite runs the conformance suite on the TFLite C
+// runtime in its default place on the host: a child `agent` process.
+func TestConformanceIsolatedTFLite(t *testing.T) {
+	p := hostProfile()
+	require.True(t, p.Isolated("tflite"))
+	rt := AsRuntime(p, Options{Runtime: "tflite", AgentVersion: "test"})
+	assert.Equal(t, "tflite", rt.Name())
+	runtimetest.RunAll(t, rt)
+}
+
+// TestConformanceSSHTFLite runs the conformance suite on the TFLite C
+// runtime of the board over SSH.
+func TestConformanceSSHTFLite(t *testing.T) {
+	_, p := board(t, "runtime: tflite")
+	rt := AsRuntime(p, Options{AgentVersion: "test"})
+	assert.Equal(t, "tflite", rt.Name())
+	runtimetest.RunAll(t, rt)
 }

@@ -83,6 +83,9 @@ func Open(ctx context.Context, p *Profile, model []byte, o Options) (Session, er
 	default:
 		return nil, &ConfigError{Msg: fmt.Sprintf("unknown runtime %q (want litert or tflite)", name)}
 	}
+	if len(model) == 0 {
+		return nil, &Error{Device: p.Name, Op: "open", Err: &runtime.ModelError{Err: errors.New("the model is empty (0 bytes)")}}
+	}
 	var tpu *EdgeTPUCompile
 	if ro.Delegate == "edgetpu" && !IsEdgeTPUCompiled(model) {
 		if err := RequireFullInt8(model); err != nil {
@@ -125,6 +128,32 @@ func Open(ctx context.Context, p *Profile, model []byte, o Options) (Session, er
 		return nil, err
 	}
 	return r, nil
+}
+
+// AsRuntime returns a runtime.Runtime whose sessions open on the device p
+// describes: its Open is Open with o, Open's runtime options in o.Session
+// (merged with the profile as Open merges them). Code written for a
+// runtime.Runtime, such as the conformance suite runtime/runtimetest, runs
+// on a device through it.
+func AsRuntime(p *Profile, o Options) runtime.Runtime { return &deviceRuntime{p: p, o: o} }
+
+// deviceRuntime is a device seen as a runtime.Runtime.
+type deviceRuntime struct {
+	p *Profile
+	o Options
+}
+
+// Name returns the registry name of the runtime the device runs.
+func (d *deviceRuntime) Name() string {
+	name, _ := resolve(d.p, d.o)
+	return name
+}
+
+// Open opens model on the device.
+func (d *deviceRuntime) Open(ctx context.Context, model []byte, opts runtime.Options) (runtime.Session, error) {
+	o := d.o
+	o.Session = opts
+	return Open(ctx, d.p, model, o)
 }
 
 func openHost(ctx context.Context, p *Profile, name string, model []byte, ro runtime.Options, version string) (*hostSession, error) {

@@ -11,7 +11,9 @@
 // not a model or an unknown signature, *runtime.InputError for inputs that
 // do not fit.
 //
-// A backend's test calls it with its Runtime:
+// A backend's test calls it with its Runtime, and the devices tests with a
+// device seen as one (devices.AsRuntime: an isolated child process, an
+// agent over SSH):
 //
 //	func TestConformance(t *testing.T) { runtimetest.RunAll(t, litert.New()) }
 package runtimetest
