@@ -9,6 +9,7 @@ import (
 
 	"github.com/edgeval/edgeval/bench"
 	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/report"
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/validation"
 )
@@ -137,63 +138,9 @@ func runModel(ctx context.Context, f *runFlags, modelPath string, stdout, stderr
 		}
 	}
 	if f.json != "-" {
-		printRun(stdout, result)
+		return report.RunText(stdout, result)
 	}
 	return nil
-}
-
-func printRun(w io.Writer, r *validation.RunResult) {
-	fmt.Fprintf(w, "model    %s (%d bytes, sha256 %.12s)\n", r.Model.Path, r.Model.Bytes, r.Model.SHA256)
-	fmt.Fprintf(w, "runtime  %s %s on %s", r.Runtime.Name, r.Runtime.Version, r.Device)
-	if r.Runtime.Delegate != "" && r.Runtime.Delegate != "none" {
-		fmt.Fprintf(w, ", delegate %s", r.Runtime.Delegate)
-	}
-	fmt.Fprintln(w)
-	for _, in := range r.Inputs {
-		fmt.Fprintf(w, "input    %-40s %s\n", in.Name, describe(in))
-	}
-	for _, out := range r.Outputs {
-		fmt.Fprintf(w, "output   %-40s %s\n", out.Name, describe(out))
-	}
-	l := r.LatencyMS
-	fmt.Fprintf(w, "latency  %d runs: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms (min %.3f, max %.3f, mean %.3f, std %.3f)\n", l.N, l.P50, l.P90, l.P99, l.Min, l.Max, l.Mean, l.Std)
-	if r.FirstInvokeMS > 0 {
-		fmt.Fprintf(w, "first    %.3f ms (first inference, not in the latency figures)\n", r.FirstInvokeMS)
-	}
-	if f := r.DeviceFacts; f != nil {
-		fmt.Fprintf(w, "machine  %s %s, %s, %d cores", f.Arch, f.Kernel, f.CPUModel, f.Cores)
-		if f.Governor != "" {
-			fmt.Fprintf(w, ", governor %s", f.Governor)
-		}
-		if f.TemperatureC != nil {
-			fmt.Fprintf(w, ", %.1f °C", *f.TemperatureC)
-		}
-		fmt.Fprintln(w)
-		if lw := f.LatencyWarning(); lw != "" {
-			fmt.Fprintf(w, "warning  %s\n", lw)
-		}
-	}
-	if e := r.EdgeTPU; e != nil {
-		fmt.Fprintf(w, "edgetpu  %d of %d operations on the Edge TPU, %d on the CPU; on-chip %d KiB used, off-chip %d KiB\n",
-			e.OpsOnTPU, e.TotalOps, e.OpsOnCPU, e.OnChipUsedBytes>>10, e.OffChipUsedBytes>>10)
-	}
-	if r.OutFile != "" {
-		fmt.Fprintf(w, "outputs  written to %s\n", r.OutFile)
-	}
-}
-
-func describe(t runtime.TensorInfo) string {
-	s := fmt.Sprintf("%-8s %v", t.DType, t.Shape)
-	if t.Quant != nil && len(t.Quant.Scale) == 1 {
-		zp := int64(0)
-		if len(t.Quant.ZeroPoint) > 0 {
-			zp = t.Quant.ZeroPoint[0]
-		}
-		s += fmt.Sprintf("  q(scale %.6g, zero point %d)", t.Quant.Scale[0], zp)
-	} else if t.Quant != nil && len(t.Quant.Scale) > 1 {
-		s += fmt.Sprintf("  q(per-axis %d, %d scales)", t.Quant.Axis, len(t.Quant.Scale))
-	}
-	return s
 }
 
 // benchOptions are the timed loop's options from the flags.
