@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -264,4 +265,16 @@ func readLine(br *bufio.Reader, limit int) (line []byte, n int64, newline, tooLo
 			return line, n, false, tooLong, err
 		}
 	}
+}
+
+// Query reads the records that pass f (see Read), ordered by recording time
+// (a merged history may not be): what `validate history` lists and compares.
+func (s *Store) Query(f Filter) (recs []Record, bad []*RecordError, err error) {
+	recs, bad, err = s.Read()
+	if err != nil {
+		return nil, bad, err
+	}
+	recs = f.Apply(recs)
+	slices.SortStableFunc(recs, func(x, y Record) int { return x.Key.Time.Compare(y.Key.Time) })
+	return recs, bad, nil
 }

@@ -336,3 +336,39 @@ func TestInit(t *testing.T) {
 	require.NoError(t, err)
 	assert.Error(t, blocked.Init())
 }
+
+// TestQuery: the records that pass the filter, in recording order even
+// when the file is not (a merged history), with the unreadable ones apart.
+func TestQuery(t *testing.T) {
+	s := newStore(t)
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	rec := func(model string, at time.Duration) Record {
+		r := sample(model, compare.VerdictPass, 1e-7)
+		return Record{Key: KeyOf(r, t0.Add(at)), Result: r}
+	}
+	require.NoError(t, s.AppendRecords(rec("a.h5", 2*time.Hour), rec("b.h5", time.Hour), rec("a.h5", 0), rec("a.h5", 3*time.Hour)))
+	f, err := os.OpenFile(s.Path(), os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("{not a record}\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+
+	recs, bad, err := s.Query(Filter{Model: "a.h5", Since: t0.Add(time.Hour)})
+	require.NoError(t, err)
+	require.Len(t, bad, 1)
+	assert.Equal(t, 5, bad[0].Line)
+	require.Len(t, recs, 2)
+	assert.Equal(t, t0.Add(2*time.Hour), recs[0].Key.Time)
+	assert.Equal(t, t0.Add(3*time.Hour), recs[1].Key.Time)
+
+	all, _, err := s.Query(Filter{})
+	require.NoError(t, err)
+	var order []string
+	for _, r := range all {
+		order = append(order, filepath.Base(r.Key.Model)+"@"+r.Key.Time.Sub(t0).String())
+	}
+	assert.Equal(t, []string{"a.h5@0s", "b.h5@1h0m0s", "a.h5@2h0m0s", "a.h5@3h0m0s"}, order)
+
+	_, _, err = newStore(t).Query(Filter{})
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+}

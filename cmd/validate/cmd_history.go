@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"slices"
 	"time"
 
 	"github.com/edgeval/edgeval/compare"
@@ -90,8 +89,7 @@ func historyCommand() *command {
 	return c
 }
 
-// readHistory reads the history, applies the filters and orders the
-// records by recording time (a merged history may not be). Unreadable
+// readHistory reads the records the flags select, in recording order. Unreadable
 // records are warnings: the others are still used.
 func readHistory(f *historyFlags, stderr io.Writer) ([]history.Record, error) {
 	filter := history.Filter{Model: f.model, Device: f.device, Precision: precision.Precision(f.precision)}
@@ -106,7 +104,7 @@ func readHistory(f *historyFlags, stderr io.Writer) ([]history.Record, error) {
 	if err != nil {
 		return nil, usagef("--history: %v", err)
 	}
-	recs, bad, err := store.Read()
+	recs, bad, err := store.Query(filter)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, &inputError{fmt.Errorf("no history at %s: nothing has been recorded there yet (validate --history FILE MODEL, or validate suite)", store.Path())}
 	}
@@ -116,8 +114,6 @@ func readHistory(f *historyFlags, stderr io.Writer) ([]history.Record, error) {
 	for _, b := range bad {
 		fmt.Fprintf(stderr, "validate: warning: history %v\n", b)
 	}
-	recs = filter.Apply(recs)
-	slices.SortStableFunc(recs, func(x, y history.Record) int { return x.Key.Time.Compare(y.Key.Time) })
 	return recs, nil
 }
 
