@@ -12,6 +12,7 @@
 // content-addressed cache (sending only what is missing, landing files by
 // atomic rename), and drives `validate agent` on the board through binary
 // frames on the SSH channel's stdin and stdout.
+//
 // AsRuntime presents a device as a runtime.Runtime; every kind of session
 // passes the runtimes' conformance suite (runtime/runtimetest) that way.
 //
