@@ -337,10 +337,18 @@ in_use() { # image dir: true when a running VM boots from it
 	return 1
 }
 
+alive() { # pid: true for a live qemu process. kill -0 is not enough: a
+	# qemu killed by a test (power loss) stays a zombie until this sandbox's
+	# init reaps it, and a pid can be reused by another process.
+	local st
+	st="$(sed -n 's/^[0-9]* (.*) \([A-Za-z]\) .*/\1/p' "/proc/$1/stat" 2>/dev/null)"
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ] && grep -qa qemu "/proc/$1/cmdline" 2>/dev/null
+}
+
 running() { # variant
 	local pidf
 	pidf="$(rundir "$1")/qemu.pid"
-	[ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null
+	[ -f "$pidf" ] && alive "$(cat "$pidf")"
 }
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -486,10 +494,10 @@ stop_one() { # variant
 	pid="$(cat "$d/qemu.pid")"
 	kill -TERM "$pid"
 	for _ in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || break
+		alive "$pid" || break
 		sleep 0.1
 	done
-	if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; fi
+	if alive "$pid"; then kill -KILL "$pid"; fi
 	rm -f "$d/qemu.pid" "$d/qmp.sock"
 	log "$1 VM stopped"
 }
