@@ -153,7 +153,7 @@ func TestBoardVMProbe(t *testing.T) {
 	assert.Equal(t, "ARM Cortex-A72", f.CPUModel)
 	assert.Equal(t, 2, f.Cores)
 	assert.Contains(t, f.Virtual, "QEMU virt machine")
-	assert.Contains(t, f.LatencyWarning(), "not a real board's latency")
+	assert.Contains(t, f.LatencyWarning(), "not on a physical board")
 	rts := map[string]RuntimeFacts{}
 	for _, r := range f.Runtimes {
 		rts[r.Name] = r

@@ -219,5 +219,5 @@ func (f *Facts) LatencyWarning() string {
 	if f == nil || f.Virtual == "" {
 		return ""
 	}
-	return fmt.Sprintf("latency was measured on a %s: it is not a real board's latency (an emulated CPU can be many times slower)", f.Virtual)
+	return fmt.Sprintf("latency was measured on a %s, not on a physical board: a virtual CPU's timings differ from the board's (an emulated one can be many times slower)", f.Virtual)
 }

@@ -59,7 +59,7 @@ func TestMachineFacts(t *testing.T) {
 			if virtual == "" {
 				assert.Empty(t, f.LatencyWarning())
 			} else {
-				assert.True(t, strings.HasPrefix(f.LatencyWarning(), "latency was measured on a "+virtual+": it is not a real board's latency"))
+				assert.True(t, strings.HasPrefix(f.LatencyWarning(), "latency was measured on a "+virtual+", not on a physical board"))
 			}
 		})
 	}

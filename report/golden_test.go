@@ -55,7 +55,7 @@ func detailedResult() *compare.Result {
 		Verdict: compare.VerdictFail, Model: "models/mobilenet_v2.keras", TFLite: "out/mobilenet_v2.tflite",
 		Precision: precision.Int8, Device: "rpi4", Samples: 8, Seed: &seed,
 		Runtime:  compare.RuntimeInfo{Name: "tflite-c", Version: "2.17.1", Delegate: "xnnpack"},
-		Warnings: []string{"latency was measured on a QEMU virt machine: it is not a real board's latency (an emulated CPU can be many times slower)"},
+		Warnings: []string{"latency was measured on a QEMU virt machine, not on a physical board: a virtual CPU's timings differ from the board's (an emulated one can be many times slower)"},
 		Outputs: []compare.OutputResult{
 			{Name: "logits", Shape: []int{8, 1000},
 				Metrics:   compare.Metrics{MaxAbs: 0.0123, MeanAbs: 0.00121, RMSE: 0.0019, MaxRel: 0.031, Cosine: 0.999912, PSNRdB: 41.25, RefRange: 9.5, Top1Agreement: &top1},
