@@ -120,21 +120,6 @@ func loadHostile(t *testing.T, which string, limit int64) error {
 	return err
 }
 
-// vmHWM returns the process's peak resident set (VmHWM) in bytes.
-func vmHWM(t *testing.T) int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	require.NoError(t, err)
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			require.NoError(t, err)
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmHWM in /proc/self/status")
-	return 0
-}
-
 // TestHostileModelRefusedChild is the child of TestHostileModelsRefused:
 // it loads one hostile model, checks the budget, and prints the error and
 // its peak RSS.
@@ -145,7 +130,7 @@ func TestHostileModelRefusedChild(t *testing.T) {
 	}
 	start := time.Now()
 	err := loadHostile(t, which, 8<<30)
-	fmt.Printf("ELAPSED %d\nVMHWM %d\nERROR %v\n", time.Since(start).Milliseconds(), vmHWM(t), err)
+	fmt.Printf("ELAPSED %d\nVMHWM %d\nERROR %v\n", time.Since(start).Milliseconds(), testutil.PeakRSS(t), err)
 }
 
 // TestHostileModelsRefused: a 1 KB .keras declaring a [null,4096,4096,64]

@@ -237,21 +237,6 @@ func writeBigNPZ(t *testing.T, path string) {
 	require.NoError(t, bw.Flush())
 }
 
-// peakRSS returns VmHWM from /proc/self/status, in bytes.
-func peakRSS(t *testing.T) int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	require.NoError(t, err)
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			require.NoError(t, err)
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmHWM")
-	return 0
-}
-
 // TestStreamChild is run by TestOpenInputsMemoryFlat in a child process:
 // it streams every sample of the big file, keeping one output value per
 // sample, checks each, and prints its peak RSS before and after.
@@ -260,7 +245,7 @@ func TestStreamChild(t *testing.T) {
 	if path == "" {
 		t.Skip("run by TestOpenInputsMemoryFlat")
 	}
-	before := peakRSS(t)
+	before := testutil.PeakRSS(t)
 	s, err := OpenInputs(path, []InputSpec{{Name: "image", Shape: []int{1, 24, 24, 3}, DType: tensor.Float32}})
 	require.NoError(t, err)
 	defer s.Close()
@@ -278,7 +263,7 @@ func TestStreamChild(t *testing.T) {
 		}
 		outputs = append(outputs, float32(first))
 	}
-	after := peakRSS(t)
+	after := testutil.PeakRSS(t)
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

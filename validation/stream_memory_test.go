@@ -3,7 +3,6 @@
 package validation_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/tensor"
 	"github.com/edgeval/edgeval/validation"
@@ -98,27 +97,10 @@ func TestRunMemoryChild(t *testing.T) {
 	})
 	close(done)
 	require.NoError(t, err)
-	hwm, err := vmHWM()
-	require.NoError(t, err)
+	hwm := testutil.PeakRSS(t) >> 10
 	b, err := json.Marshal(memUse{Samples: res.Samples, VmHWM: hwm, PeakHeap: peak.Load(), LiveHeap: live.max, Verdict: string(res.Verdict)})
 	require.NoError(t, err)
 	fmt.Printf("MEMUSE %s\n", b)
-}
-
-// vmHWM reads the process's peak resident set in kB.
-func vmHWM() (int64, error) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			return strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-		}
-	}
-	return 0, fmt.Errorf("no VmHWM in /proc/self/status")
 }
 
 // measure validates an inputs file of n [10]-float samples in a child

@@ -1,10 +1,12 @@
 // Package testutil finds the repository root and the shared fixtures for
-// tests.
+// tests, and reads a test process's peak memory.
 package testutil
 
 import (
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -47,4 +49,26 @@ func FixturesDir(t testing.TB) string {
 		return d
 	}
 	return filepath.Join(RepoRoot(t), "..", "shared", "fixtures")
+}
+
+// PeakRSS returns the process's peak resident set (VmHWM of
+// /proc/self/status) in bytes, for tests that bound memory in a child
+// process.
+func PeakRSS(t testing.TB) int64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatalf("reading the peak RSS: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				t.Fatalf("VmHWM %q: %v", rest, err)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmHWM in /proc/self/status")
+	return 0
 }
