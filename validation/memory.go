@@ -5,21 +5,21 @@ import (
 	"runtime"
 
 	"github.com/edgeval/edgeval/budget"
-	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/reference"
 	"github.com/edgeval/edgeval/reference/ref64"
 )
 
-// checkMemory sums, from g's shapes alone, the memory this validation
-// will hold on this machine — the float32 reference for its concurrent
-// runs, the float64 noise-floor evaluation, the conversion, the outputs of
-// every sample and the inputs of the samples in flight — and refuses a model beyond the limit
-// (Options.MaxMemory) with a *budget.Error naming the largest tensors,
-// before any input is generated or weight converted. It returns the limit
-// (0: none) for the evaluators' own checks.
-func (o *Options) checkMemory(g *graph.Graph) (int64, error) {
+// checkMemory sums, from g's shapes and its number of samples n, the
+// memory this validation will hold on this machine — the float32 reference
+// for its concurrent runs, the float64 noise-floor evaluation, the
+// conversion, the outputs of every sample and the inputs of the samples in
+// flight — and refuses a model beyond the limit (Options.MaxMemory) with a
+// *budget.Error naming the largest tensors, before any input is drawn or
+// weight converted. It returns the limit (0: none) for the evaluators' own
+// checks.
+func (o *Options) checkMemory(g *graph.Graph, n int) (int64, error) {
 	limit := o.MaxMemory
 	if limit < 0 {
 		return 0, nil
@@ -31,15 +31,6 @@ func (o *Options) checkMemory(g *graph.Graph) (int64, error) {
 			return 0, nil
 		}
 		limit = l
-	}
-	n := o.Samples
-	if o.Inputs != "" {
-		s, err := golden.OpenInputs(o.Inputs, InputSpecs(g))
-		if err != nil {
-			return 0, err
-		}
-		n = s.Len()
-		s.Close()
 	}
 	cores := runtime.GOMAXPROCS(0)
 	fp, err := reference.Footprint(g, min(cores, max(n, 1)))

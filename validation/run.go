@@ -86,7 +86,14 @@ func Run(ctx context.Context, opts Options) (*compare.Result, error) {
 		o.step("accepting %d weights the architecture never reads (--allow-unused): %v", len(src.Unused), src.Unused)
 	}
 	p.source = g
-	limit, err := o.checkMemory(g)
+	// The samples are opened here (a file's headers read and its CRCs
+	// checked, seeded ones drawn only when asked for) so that the memory
+	// check knows how many there are.
+	if p.in, err = openInputs(o.Inputs, o.Samples, o.Seed, o.Range, InputSpecs(g)); err != nil {
+		return nil, err
+	}
+	defer p.in.Close()
+	limit, err := o.checkMemory(g, p.in.Len())
 	if err != nil {
 		return nil, inputErr(fmt.Errorf("%s: %w", o.Model, err))
 	}
@@ -102,10 +109,6 @@ func Run(ctx context.Context, opts Options) (*compare.Result, error) {
 	}
 
 	// 2. Inputs, and the witnesses of the reference.
-	if p.in, err = openInputs(o.Inputs, o.Samples, o.Seed, o.Range, InputSpecs(g)); err != nil {
-		return nil, err
-	}
-	defer p.in.Close()
 	p.res.Samples = p.in.Len()
 	if err := p.witness(ctx, prog); err != nil {
 		if ctx.Err() != nil {
