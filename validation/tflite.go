@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/edgeval/edgeval/bench"
+	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/devices"
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/runtime"
@@ -39,38 +40,9 @@ type RunOptions struct {
 	Out string
 }
 
-// RunResult is what RunTFLite measured: the JSON summary of
-// `validate run`.
-type RunResult struct {
-	SchemaVersion int                  `json:"schema_version"`
-	Model         ModelInfo            `json:"model"`
-	Device        string               `json:"device"`
-	Runtime       runtime.Info         `json:"runtime"`
-	Signature     string               `json:"signature,omitempty"`
-	Samples       int                  `json:"samples"`
-	Inputs        []runtime.TensorInfo `json:"inputs"`
-	Outputs       []runtime.TensorInfo `json:"outputs"`
-	LatencyMS     bench.Summary        `json:"latency_ms"`
-	// LatencySamplesMS are the timed runs in order (for plots).
-	LatencySamplesMS []float64 `json:"latency_samples_ms,omitempty"`
-	// FirstInvokeMS is the first inference (a warm-up run when there is
-	// one), reported apart: on an Edge TPU it includes loading the model.
-	FirstInvokeMS float64                 `json:"first_invoke_ms,omitempty"`
-	DeviceFacts   *devices.Facts          `json:"device_facts,omitempty"`
-	EdgeTPU       *devices.EdgeTPUCompile `json:"edgetpu,omitempty"`
-	OutFile       string                  `json:"out_file,omitempty"`
-}
-
-// ModelInfo identifies a model file.
-type ModelInfo struct {
-	Path   string `json:"path"`
-	Bytes  int    `json:"bytes"`
-	SHA256 string `json:"sha256"`
-}
-
 // RunTFLite runs a .tflite on a device over the chosen inputs, one sample
 // at a time in bench's timed loop, and returns what it measured.
-func RunTFLite(ctx context.Context, o RunOptions) (*RunResult, error) {
+func RunTFLite(ctx context.Context, o RunOptions) (*compare.RunResult, error) {
 	if o.Open == nil {
 		return nil, usagef("validation: no Opener: RunOptions.Open says how to open the model on the device")
 	}
@@ -82,7 +54,7 @@ func RunTFLite(ctx context.Context, o RunOptions) (*RunResult, error) {
 		return nil, inputErr(fmt.Errorf("reading model: %w", err))
 	}
 	sum := sha256.Sum256(model)
-	mi := ModelInfo{Path: o.Model, Bytes: len(model), SHA256: hex.EncodeToString(sum[:])}
+	mi := compare.ModelInfo{Path: o.Model, Bytes: len(model), SHA256: hex.EncodeToString(sum[:])}
 	sess, err := o.Open(ctx, model)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", o.Model, err)
@@ -124,7 +96,7 @@ func RunTFLite(ctx context.Context, o RunOptions) (*RunResult, error) {
 		return nil, err
 	}
 
-	r := &RunResult{
+	r := &compare.RunResult{
 		SchemaVersion: 1, Model: mi, Device: o.Device, Runtime: sess.Info(), Signature: o.Signature,
 		Samples: samples.Len(), Inputs: sess.Inputs(), Outputs: sess.Outputs(), LatencyMS: timed.Latency,
 		LatencySamplesMS: timed.Times, FirstInvokeMS: float64(timed.First) / float64(time.Millisecond),

@@ -18,7 +18,6 @@ import (
 	"github.com/edgeval/edgeval/devices/sshtest"
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/tensor"
-	"github.com/edgeval/edgeval/validation"
 )
 
 // runDev runs the program like main and returns stdout, stderr and the
@@ -58,12 +57,12 @@ func TestRunOnBoardMatchesHost(t *testing.T) {
 	require.NoError(t, tensor.WriteNPYFile(in, tensor.FromFloat32([]int{6, 1}, []float32{0, 0.5, 1, 2, 3, 5})))
 
 	outs := map[string]string{}
-	results := map[string]validation.RunResult{}
+	results := map[string]compare.RunResult{}
 	for _, dev := range []string{"host", "board"} {
 		out := filepath.Join(dir, dev+".npz")
 		stdout, stderr, code := runDev(t, "run", "--devices", cfg, "--device", dev, "--inputs", in, "--out", out, "--json", "-", model)
 		require.Equal(t, 0, code, stderr)
-		var res validation.RunResult
+		var res compare.RunResult
 		require.NoError(t, json.Unmarshal([]byte(stdout), &res))
 		outs[dev], results[dev] = out, res
 	}

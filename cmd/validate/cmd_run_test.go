@@ -12,9 +12,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/tensor"
-	"github.com/edgeval/edgeval/validation"
 )
 
 // runCLI runs the program with args and returns stdout, stderr and the exit
@@ -37,7 +37,7 @@ func TestRunHelloWorldFloat(t *testing.T) {
 	stdout, stderr, code := runCLI(t, "run", "--inputs", in, "--out", out, "--json", "-", model)
 	require.Equal(t, 0, code, stderr)
 
-	var res validation.RunResult
+	var res compare.RunResult
 	require.NoError(t, json.Unmarshal([]byte(stdout), &res))
 	assert.Equal(t, "litert-wasm", res.Runtime.Name)
 	assert.NotEmpty(t, res.Runtime.Version)
