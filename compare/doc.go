@@ -4,6 +4,5 @@
 // the output's range, raised to the model's own float32 noise floor), the
 // one function that judges an output pair (Output: used by the validation
 // pipeline, locate and the corpus alike), the stable result type of a
-// validation (Result, with a schema version), the summary of a plain run
-// of a .tflite on a device (RunResult) and divergences.
+// validation (Result, with a schema version) and divergences.
 package compare

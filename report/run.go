@@ -5,7 +5,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/edgeval/edgeval/compare"
+	"github.com/edgeval/edgeval/devices"
 	"github.com/edgeval/edgeval/runtime"
 )
 
@@ -14,7 +14,7 @@ import (
 // the latency summary, the first inference apart, the machine's facts with
 // a warning when its latency is not a board's, the Edge TPU compilation and
 // where the outputs went.
-func RunText(w io.Writer, r *compare.RunResult) error {
+func RunText(w io.Writer, r *devices.RunResult) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "model    %s (%d bytes, sha256 %.12s)\n", r.Model.Path, r.Model.Bytes, r.Model.SHA256)
 	fmt.Fprintf(&b, "runtime  %s %s on %s", r.Runtime.Name, r.Runtime.Version, r.Device)

@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgeval/edgeval/bench"
-	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/devices"
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/tensor"
@@ -18,8 +17,8 @@ import (
 // model with nothing optional.
 func TestRunTextGolden(t *testing.T) {
 	temp := 51.5
-	full := &compare.RunResult{
-		Model:   compare.ModelInfo{Path: "models/person_detect_edgetpu.tflite", Bytes: 300568, SHA256: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
+	full := &devices.RunResult{
+		Model:   devices.ModelInfo{Path: "models/person_detect_edgetpu.tflite", Bytes: 300568, SHA256: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
 		Device:  "rpi4-vm",
 		Runtime: runtime.Info{Name: "tflite-c", Version: "2.17.1", Delegate: "edgetpu", Threads: 4},
 		Samples: 8,
@@ -38,8 +37,8 @@ func TestRunTextGolden(t *testing.T) {
 		EdgeTPU: &devices.EdgeTPUCompile{TotalOps: 31, OpsOnTPU: 30, OpsOnCPU: 1, OnChipUsedBytes: 300 << 10, OffChipUsedBytes: 0},
 		OutFile: "out/person.npz",
 	}
-	plain := &compare.RunResult{
-		Model:     compare.ModelInfo{Path: "sin.tflite", Bytes: 2704, SHA256: "505ee4fae7fa0000"},
+	plain := &devices.RunResult{
+		Model:     devices.ModelInfo{Path: "sin.tflite", Bytes: 2704, SHA256: "505ee4fae7fa0000"},
 		Device:    "host",
 		Runtime:   runtime.Info{Name: "litert-wasm", Version: "2.5.3", Delegate: "none"},
 		Inputs:    []runtime.TensorInfo{{Name: "x", Shape: []int{1, 1}, DType: tensor.Float32}},

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/edgeval/edgeval/bench"
-	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/devices"
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/runtime"
@@ -42,7 +41,7 @@ type RunOptions struct {
 
 // RunTFLite runs a .tflite on a device over the chosen inputs, one sample
 // at a time in bench's timed loop, and returns what it measured.
-func RunTFLite(ctx context.Context, o RunOptions) (*compare.RunResult, error) {
+func RunTFLite(ctx context.Context, o RunOptions) (*devices.RunResult, error) {
 	if o.Open == nil {
 		return nil, usagef("validation: no Opener: RunOptions.Open says how to open the model on the device")
 	}
@@ -54,7 +53,7 @@ func RunTFLite(ctx context.Context, o RunOptions) (*compare.RunResult, error) {
 		return nil, inputErr(fmt.Errorf("reading model: %w", err))
 	}
 	sum := sha256.Sum256(model)
-	mi := compare.ModelInfo{Path: o.Model, Bytes: len(model), SHA256: hex.EncodeToString(sum[:])}
+	mi := devices.ModelInfo{Path: o.Model, Bytes: len(model), SHA256: hex.EncodeToString(sum[:])}
 	sess, err := o.Open(ctx, model)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", o.Model, err)
@@ -96,7 +95,7 @@ func RunTFLite(ctx context.Context, o RunOptions) (*compare.RunResult, error) {
 		return nil, err
 	}
 
-	r := &compare.RunResult{
+	r := &devices.RunResult{
 		SchemaVersion: 1, Model: mi, Device: o.Device, Runtime: sess.Info(), Signature: o.Signature,
 		Samples: samples.Len(), Inputs: sess.Inputs(), Outputs: sess.Outputs(), LatencyMS: timed.Latency,
 		LatencySamplesMS: timed.Times, FirstInvokeMS: float64(timed.First) / float64(time.Millisecond),

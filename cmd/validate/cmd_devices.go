@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/edgeval/edgeval/devices"
 	"github.com/edgeval/edgeval/runtime"
@@ -50,18 +46,6 @@ func configErr(err error) error {
 		return usagef("%v", err)
 	}
 	return err
-}
-
-// syncWriter serialises writes from concurrent device runs.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
 
 // openDevice opens the model on f.device through its profile. Flags given
@@ -110,62 +94,15 @@ func runOnDevices(ctx context.Context, f *runFlags, modelPath string, stdout, st
 	if !strings.Contains(f.device, ",") {
 		return runModel(ctx, f, modelPath, stdout, stderr)
 	}
-	return onDevices(f.device, f.json == "-", stdout, stderr, func(name string, out, log io.Writer) error {
+	return devices.FanOut(f.device, f.json == "-", stdout, stderr, func(name string, out, log io.Writer) error {
 		g := *f
 		g.device = name
-		g.out = perDevice(f.out, name)
+		g.out = devices.PerDevicePath(f.out, name)
 		if f.json != "-" {
-			g.json = perDevice(f.json, name)
+			g.json = devices.PerDevicePath(f.json, name)
 		}
 		return runModel(ctx, &g, modelPath, out, log)
 	})
-}
-
-// onDevices calls job for each device of a comma-separated list,
-// concurrently, each with its own output buffer and a shared, serialised
-// log; then prints the outputs in list order (with a "== NAME" header
-// unless the output is JSON on stdout) and returns every device's error
-// joined, each naming its device.
-func onDevices(list string, jsonStdout bool, stdout, stderr io.Writer, job func(name string, out, log io.Writer) error) error {
-	names := strings.Split(list, ",")
-	seen := map[string]bool{}
-	for _, n := range names {
-		if n == "" || seen[n] {
-			return usagef("--device %q: empty or repeated device name", list)
-		}
-		seen[n] = true
-	}
-	outs := make([]bytes.Buffer, len(names))
-	errs := make([]error, len(names))
-	log := &syncWriter{w: stderr}
-	var wg sync.WaitGroup
-	for i, n := range names {
-		wg.Go(func() {
-			if err := job(n, &outs[i], log); err != nil {
-				errs[i] = fmt.Errorf("device %s: %w", n, err)
-			}
-		})
-	}
-	wg.Wait()
-	for i, n := range names {
-		if !jsonStdout {
-			fmt.Fprintf(stdout, "== %s\n", n)
-		}
-		stdout.Write(outs[i].Bytes())
-		if errs[i] != nil && !jsonStdout {
-			fmt.Fprintf(stdout, "FAILED: %v\n", errs[i])
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// perDevice inserts "-NAME" before path's extension ("" stays "").
-func perDevice(path, name string) string {
-	if path == "" || path == "-" {
-		return path
-	}
-	ext := filepath.Ext(path)
-	return strings.TrimSuffix(path, ext) + "-" + name + ext
 }
 
 func devicesCommand() *command {

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgeval/edgeval/compare"
+	"github.com/edgeval/edgeval/devices"
 	"github.com/edgeval/edgeval/devices/sshtest"
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/tensor"
@@ -57,12 +58,12 @@ func TestRunOnBoardMatchesHost(t *testing.T) {
 	require.NoError(t, tensor.WriteNPYFile(in, tensor.FromFloat32([]int{6, 1}, []float32{0, 0.5, 1, 2, 3, 5})))
 
 	outs := map[string]string{}
-	results := map[string]compare.RunResult{}
+	results := map[string]devices.RunResult{}
 	for _, dev := range []string{"host", "board"} {
 		out := filepath.Join(dir, dev+".npz")
 		stdout, stderr, code := runDev(t, "run", "--devices", cfg, "--device", dev, "--inputs", in, "--out", out, "--json", "-", model)
 		require.Equal(t, 0, code, stderr)
-		var res compare.RunResult
+		var res devices.RunResult
 		require.NoError(t, json.Unmarshal([]byte(stdout), &res))
 		outs[dev], results[dev] = out, res
 	}

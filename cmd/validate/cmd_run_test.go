@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/edgeval/edgeval/compare"
+	"github.com/edgeval/edgeval/devices"
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/tensor"
 )
@@ -37,7 +37,7 @@ func TestRunHelloWorldFloat(t *testing.T) {
 	stdout, stderr, code := runCLI(t, "run", "--inputs", in, "--out", out, "--json", "-", model)
 	require.Equal(t, 0, code, stderr)
 
-	var res compare.RunResult
+	var res devices.RunResult
 	require.NoError(t, json.Unmarshal([]byte(stdout), &res))
 	assert.Equal(t, "litert-wasm", res.Runtime.Name)
 	assert.NotEmpty(t, res.Runtime.Version)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/edgeval/edgeval/budget"
 	"github.com/edgeval/edgeval/compare"
+	"github.com/edgeval/edgeval/devices"
 	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/report"
 	"github.com/edgeval/edgeval/runtime"
@@ -233,16 +234,16 @@ func emitResult(f *validateFlags, r *compare.Result, stdout io.Writer) error {
 // that of the worst device (a mismatch counts over a device failure, since
 // it is a finding about the model).
 func validateOnDevices(ctx context.Context, f *validateFlags, model string, stdout, stderr io.Writer) error {
-	return onDevices(f.device, f.json == "-", stdout, stderr, func(name string, out, log io.Writer) error {
+	return devices.FanOut(f.device, f.json == "-", stdout, stderr, func(name string, out, log io.Writer) error {
 		g := *f
 		g.device = name
 		if f.outDir != "" {
 			g.outDir = filepath.Join(f.outDir, name)
 		}
 		if f.json != "-" {
-			g.json = perDevice(f.json, name)
+			g.json = devices.PerDevicePath(f.json, name)
 		}
-		g.markdown, g.html, g.junit = perDevice(f.markdown, name), perDevice(f.html, name), perDevice(f.junit, name)
+		g.markdown, g.html, g.junit = devices.PerDevicePath(f.markdown, name), devices.PerDevicePath(f.html, name), devices.PerDevicePath(f.junit, name)
 		return validateOne(ctx, &g, model, out, log)
 	})
 }
