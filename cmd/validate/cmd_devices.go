@@ -94,7 +94,7 @@ func runOnDevices(ctx context.Context, f *runFlags, modelPath string, stdout, st
 	if !strings.Contains(f.device, ",") {
 		return runModel(ctx, f, modelPath, stdout, stderr)
 	}
-	return devices.FanOut(f.device, f.json == "-", stdout, stderr, func(name string, out, log io.Writer) error {
+	return configErr(devices.FanOut(f.device, f.json == "-", stdout, stderr, func(name string, out, log io.Writer) error {
 		g := *f
 		g.device = name
 		g.out = devices.PerDevicePath(f.out, name)
@@ -102,7 +102,7 @@ func runOnDevices(ctx context.Context, f *runFlags, modelPath string, stdout, st
 			g.json = devices.PerDevicePath(f.json, name)
 		}
 		return runModel(ctx, &g, modelPath, out, log)
-	})
+	}))
 }
 
 func devicesCommand() *command {

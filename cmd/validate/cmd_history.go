@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -14,7 +13,6 @@ import (
 	"github.com/edgeval/edgeval/history"
 	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/report"
-	"github.com/edgeval/edgeval/tensor"
 	"github.com/edgeval/edgeval/validation"
 )
 
@@ -125,21 +123,12 @@ func historyRegressions(f *historyFlags, recs []history.Record, stdout io.Writer
 		return usagef("--baseline: %v", err)
 	}
 	rep := history.FindRegressions(recs, b, history.DefaultThresholds)
-	renders := []struct {
-		path   string
-		render func(io.Writer, *history.RegressionReport) error
-	}{
-		{f.markdown, report.RegressionsMarkdown},
-		{f.html, report.RegressionsHTML},
-		{f.junit, report.RegressionsJUnit},
-	}
-	for _, rd := range renders {
-		if rd.path == "" {
-			continue
-		}
-		if err := writeReport(rd.path, func(w io.Writer) error { return rd.render(w, rep) }); err != nil {
-			return err
-		}
+	if err := writeReports(
+		report.File{Path: f.markdown, Render: func(w io.Writer) error { return report.RegressionsMarkdown(w, rep) }},
+		report.File{Path: f.html, Render: func(w io.Writer) error { return report.RegressionsHTML(w, rep) }},
+		report.File{Path: f.junit, Render: func(w io.Writer) error { return report.RegressionsJUnit(w, rep) }},
+	); err != nil {
+		return err
 	}
 	if f.asJSON {
 		err = writeJSON("-", stdout, rep)
@@ -151,23 +140,6 @@ func historyRegressions(f *historyFlags, recs []history.Record, stdout io.Writer
 	}
 	if n := rep.Regressions(); n > 0 {
 		return &mismatchError{msg: fmt.Sprintf("%d of %d series regressed against baseline %s", n, len(rep.Comparisons), rep.Baseline)}
-	}
-	return nil
-}
-
-// writeReport renders into a buffer and writes it to path atomically.
-func writeReport(path string, render func(io.Writer) error) error {
-	var buf bytes.Buffer
-	if err := render(&buf); err != nil {
-		return fmt.Errorf("rendering %s: %w", path, err)
-	}
-	return writeFile(path, buf.Bytes())
-}
-
-// writeFile writes b to path atomically; a failure is the user's path.
-func writeFile(path string, b []byte) error {
-	if err := tensor.WriteFileAtomic(path, b); err != nil {
-		return &inputError{err}
 	}
 	return nil
 }

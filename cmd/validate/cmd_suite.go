@@ -12,7 +12,6 @@ import (
 	"github.com/edgeval/edgeval/history"
 	"github.com/edgeval/edgeval/report"
 	"github.com/edgeval/edgeval/suite"
-	"github.com/edgeval/edgeval/validation"
 )
 
 // suiteFlags are the flags of `validate suite`.
@@ -23,12 +22,6 @@ type suiteFlags struct {
 	json     string
 	out      string
 	devices  string
-}
-
-// suiteRun is one run of a suite with its validation options.
-type suiteRun struct {
-	suite.Run
-	opts validation.Options
 }
 
 func suiteCommand() *command {
@@ -82,8 +75,8 @@ func suiteCommand() *command {
 // the run's extra flags (the suite's then the model's flags:), then its
 // model entry's settings (suite.Run.Apply). A bad flag in the suite file is
 // reported before anything runs.
-func prepareSuite(s *suite.Suite, f *suiteFlags, stderr io.Writer) ([]suiteRun, error) {
-	runs := make([]suiteRun, len(s.Runs))
+func prepareSuite(s *suite.Suite, f *suiteFlags, stderr io.Writer) ([]suite.Job, error) {
+	runs := make([]suite.Job, len(s.Runs))
 	for i, r := range s.Runs {
 		runs[i].Run = r
 		var vf validateFlags
@@ -103,72 +96,43 @@ func prepareSuite(s *suite.Suite, f *suiteFlags, stderr io.Writer) ([]suiteRun, 
 			vf.outDir = filepath.Join(f.out, filepath.FromSlash(r.ID))
 		}
 		// The suite writes the reports; each run only its artifacts.
-		if runs[i].opts, err = vf.options(r.Model, stderr); err != nil {
+		if runs[i].Options, err = vf.options(r.Model, stderr); err != nil {
 			return nil, usagef("%s: %s: %v", r.Where, r.ID, err)
 		}
-		r.Apply(&runs[i].opts)
+		r.Apply(&runs[i].Options)
 	}
 	return runs, nil
 }
 
-// runSuite runs every entry in order, appending each result to the
-// history as soon as it is known, then prints the table and writes the
-// reports. Its error carries the suite's exit status (see suiteOutcome).
-func runSuite(ctx context.Context, s *suite.Suite, runs []suiteRun, store *history.Store, f *suiteFlags, stdout, stderr io.Writer) error {
-	results := make([]*compare.Result, 0, len(runs))
-	codes := make([]int, 0, len(runs))
-	var problems []error
-	for i := range runs {
-		r := &runs[i]
-		if ctx.Err() != nil {
-			problems = append(problems, fmt.Errorf("suite %s: interrupted after %d of %d runs: %w", s.Name, i, len(runs), ctx.Err()))
-			break
-		}
-		fmt.Fprintf(stderr, "suite: [%d/%d] %s\n", i+1, len(runs), r.ID)
-		res, err := validation.Run(ctx, r.opts)
-		err = cliError(err)
-		if res == nil {
-			res = validation.ErrorResult(r.opts, err)
-		}
-		code := exitCode(err)
-		if err == nil && !res.Passed() {
-			code = exitMismatch
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "suite: %s: %v\n", r.ID, err)
-		}
-		if aerr := store.Append(res); aerr != nil {
-			problems = append(problems, fmt.Errorf("%s: %w", r.ID, aerr))
-		}
-		results = append(results, res)
-		codes = append(codes, code)
-	}
-
-	if f.junit != "" {
-		if err := writeReport(f.junit, func(w io.Writer) error { return report.JUnit(w, results...) }); err != nil {
-			problems = append(problems, err)
+// runSuite runs the suite (suite.Execute), then prints the table and
+// writes the reports. Its error carries the suite's exit status (see
+// suiteOutcome).
+func runSuite(ctx context.Context, s *suite.Suite, jobs []suite.Job, store *history.Store, f *suiteFlags, stdout, stderr io.Writer) error {
+	outs, err := suite.Execute(ctx, s, jobs, store, stderr)
+	problems := []error{err}
+	results := make([]*compare.Result, len(outs))
+	codes := make([]int, len(outs))
+	for i, o := range outs {
+		results[i], codes[i] = o.Result, exitCode(cliError(o.Err))
+		if o.Err == nil && !o.Result.Passed() {
+			codes[i] = exitMismatch
 		}
 	}
-	if f.markdown != "" {
-		if err := writeReport(f.markdown, func(w io.Writer) error { return report.SuiteMarkdown(w, s.Name, results) }); err != nil {
-			problems = append(problems, err)
-		}
-	}
+	doc := struct {
+		SchemaVersion int               `json:"schema_version"`
+		Suite         string            `json:"suite"`
+		History       string            `json:"history"`
+		Results       []*compare.Result `json:"results"`
+	}{compare.SchemaVersion, s.Name, store.Path(), results}
+	problems = append(problems, writeReports(
+		report.File{Path: f.junit, Render: func(w io.Writer) error { return report.JUnit(w, results...) }},
+		report.File{Path: f.markdown, Render: func(w io.Writer) error { return report.SuiteMarkdown(w, s.Name, results) }},
+	))
 	if f.json != "" {
-		doc := struct {
-			SchemaVersion int               `json:"schema_version"`
-			Suite         string            `json:"suite"`
-			History       string            `json:"history"`
-			Results       []*compare.Result `json:"results"`
-		}{compare.SchemaVersion, s.Name, store.Path(), results}
-		if err := writeJSON(f.json, stdout, doc); err != nil {
-			problems = append(problems, err)
-		}
+		problems = append(problems, writeJSON(f.json, stdout, doc))
 	}
 	if f.json != "-" {
-		if err := report.SuiteText(stdout, results); err != nil {
-			problems = append(problems, err)
-		}
+		problems = append(problems, report.SuiteText(stdout, results))
 		fmt.Fprintf(stdout, "history   %s\n", store.Path())
 	}
 	return errors.Join(append([]error{suiteOutcome(s.Name, results, codes)}, problems...)...)

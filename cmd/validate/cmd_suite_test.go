@@ -236,7 +236,7 @@ func TestPrepareSuite(t *testing.T) {
 	runs, err := prepareSuite(s, &suiteFlags{out: "/out"}, io.Discard)
 	require.NoError(t, err)
 	require.Len(t, runs, 2)
-	a, b := runs[0].opts, runs[1].opts
+	a, b := runs[0].Options, runs[1].Options
 	assert.Equal(t, 2, a.Samples, "the entry's key wins over the suite's flags")
 	assert.Equal(t, 5, a.Bench.Warmup, "the entry's flags")
 	assert.Equal(t, precision.Float32, a.Precision, "the run's precision wins over flags")

@@ -205,21 +205,12 @@ func emitResult(f *validateFlags, r *compare.Result, stdout io.Writer) error {
 			return err
 		}
 	}
-	renders := []struct {
-		path   string
-		render func(io.Writer, *compare.Result) error
-	}{
-		{f.markdown, report.Markdown},
-		{f.html, report.HTML},
-		{f.junit, func(w io.Writer, r *compare.Result) error { return report.JUnit(w, r) }},
-	}
-	for _, rd := range renders {
-		if rd.path == "" {
-			continue
-		}
-		if err := writeReport(rd.path, func(w io.Writer) error { return rd.render(w, r) }); err != nil {
-			return err
-		}
+	if err := writeReports(
+		report.File{Path: f.markdown, Render: func(w io.Writer) error { return report.Markdown(w, r) }},
+		report.File{Path: f.html, Render: func(w io.Writer) error { return report.HTML(w, r) }},
+		report.File{Path: f.junit, Render: func(w io.Writer) error { return report.JUnit(w, r) }},
+	); err != nil {
+		return err
 	}
 	if f.json == "-" {
 		return writeJSON("-", stdout, r)
@@ -234,7 +225,7 @@ func emitResult(f *validateFlags, r *compare.Result, stdout io.Writer) error {
 // that of the worst device (a mismatch counts over a device failure, since
 // it is a finding about the model).
 func validateOnDevices(ctx context.Context, f *validateFlags, model string, stdout, stderr io.Writer) error {
-	return devices.FanOut(f.device, f.json == "-", stdout, stderr, func(name string, out, log io.Writer) error {
+	return configErr(devices.FanOut(f.device, f.json == "-", stdout, stderr, func(name string, out, log io.Writer) error {
 		g := *f
 		g.device = name
 		if f.outDir != "" {
@@ -245,5 +236,5 @@ func validateOnDevices(ctx context.Context, f *validateFlags, model string, stdo
 		}
 		g.markdown, g.html, g.junit = devices.PerDevicePath(f.markdown, name), devices.PerDevicePath(f.html, name), devices.PerDevicePath(f.junit, name)
 		return validateOne(ctx, &g, model, out, log)
-	})
+	}))
 }

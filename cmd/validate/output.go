@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
+	"github.com/edgeval/edgeval/report"
 	"github.com/edgeval/edgeval/tensor"
 )
 
@@ -27,4 +29,16 @@ func writeJSON(path string, stdout io.Writer, v any) error {
 		return &inputError{err}
 	}
 	return nil
+}
+
+// writeReports writes report files (report.WriteFiles); a failure to
+// write is the user's path (exit 2) unless the disk is full, read-only or
+// failing, and a renderer's failure is ours (exit 3).
+func writeReports(files ...report.File) error {
+	err := report.WriteFiles(files...)
+	var re *report.RenderError
+	if err == nil || errors.As(err, &re) {
+		return err
+	}
+	return &inputError{err}
 }
