@@ -139,6 +139,12 @@ func (o Options) resolved() (Options, error) {
 	if o.Open == nil {
 		return o, usagef("validation: no Opener: Options.Open says how to open the model on the device")
 	}
+	return o.resolvedOffline()
+}
+
+// resolvedOffline is resolved for work that opens no device (ConvertModel,
+// Reference): Open may be nil.
+func (o Options) resolvedOffline() (Options, error) {
 	if err := sampleDefaults(&o.Samples, &o.Range); err != nil {
 		return o, err
 	}

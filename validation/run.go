@@ -75,7 +75,7 @@ func Run(ctx context.Context, opts Options) (*compare.Result, error) {
 
 	// 1. The source model, as a graph in its framework's semantics.
 	o.step("reading %s", o.Model)
-	src, err := LoadSource(o.Model, SourceOptions{ModelJSON: o.ModelJSON, Arch: o.Arch, Batch: o.Batch, AllowUnused: o.AllowUnused, ReadHDF5: o.ReadHDF5})
+	src, err := LoadSource(o.Model, o.sourceOptions())
 	if err != nil {
 		return nil, inputErr(err)
 	}

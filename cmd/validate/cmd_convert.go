@@ -7,12 +7,18 @@ import (
 	"io"
 	"time"
 
-	"github.com/edgeval/edgeval/golden"
-	"github.com/edgeval/edgeval/precision"
-	"github.com/edgeval/edgeval/reference"
 	"github.com/edgeval/edgeval/tensor"
 	"github.com/edgeval/edgeval/validation"
 )
+
+// registerSource registers the flags that say how to read MODEL, shared by
+// validate, convert and reference.
+func (f *validateFlags) registerSource(fs *flag.FlagSet) {
+	fs.IntVar(&f.batch, "batch", 1, "static batch size of the converted model (samples per run)")
+	fs.StringVar(&f.weights, "model-json", "", "Keras architecture `FILE` (model.to_json()) for a weights-only .h5")
+	fs.StringVar(&f.arch, "arch", "", "architecture `FILE` (YAML) for a PyTorch state_dict")
+	fs.BoolVar(&f.allowUnused, "allow-unused", false, "accept weights in the model file that the architecture never reads (reported in the result) instead of refusing the model")
+}
 
 func convertCommand() *command {
 	c := &command{
@@ -25,10 +31,7 @@ func convertCommand() *command {
 		var out string
 		fs := flag.NewFlagSet("convert", flag.ContinueOnError)
 		fs.StringVar(&out, "o", "", "write the .tflite to `OUT.tflite` (required)")
-		fs.IntVar(&f.batch, "batch", 1, "static batch size of the converted model")
-		fs.StringVar(&f.weights, "model-json", "", "Keras architecture `FILE` (model.to_json()) for a weights-only .h5")
-		fs.StringVar(&f.arch, "arch", "", "architecture `FILE` (YAML) for a PyTorch state_dict")
-		fs.BoolVar(&f.allowUnused, "allow-unused", false, "accept weights in the model file that the architecture never reads")
+		f.registerSource(fs)
 		fs.BoolVar(&f.nhwcIO, "nhwc-io", false, "PyTorch models: NHWC inputs and outputs")
 		fs.StringVar(&f.precision, "precision", "float32", "precision: float32, float16, dynamic (int8 weights) or int8 (calibrated on --inputs, else on seeded random samples)")
 		fs.BoolVar(&f.int8IO, "int8-io", false, "int8 models: int8 inputs and outputs instead of float")
@@ -43,33 +46,18 @@ func convertCommand() *command {
 		if len(pos) != 1 || out == "" {
 			return usagef("convert: want MODEL and -o OUT.tflite")
 		}
-		if err := f.checkSampleFlags(); err != nil {
+		o, err := f.options(pos[0], nil)
+		if err != nil {
 			return err
 		}
-		if f.batch < 1 {
-			return usagef("--batch must be at least 1, got %d", f.batch)
-		}
-		src, err := loadSource(pos[0], validation.SourceOptions{ModelJSON: f.weights, Arch: f.arch, Batch: f.batch, AllowUnused: f.allowUnused})
+		conv, err := validation.ConvertModel(ctx, o)
 		if err != nil {
+			return cliError(err)
+		}
+		if err := tensor.WriteFileAtomic(out, conv.TFLite); err != nil {
 			return &inputError{err}
 		}
-		g := src.Graph
-		var calib golden.Samples
-		if f.precision == string(precision.Int8) {
-			if calib, err = f.loadSamples(validation.InputSpecs(g)); err != nil {
-				return err
-			}
-		}
-		t0 := time.Now()
-		b, _, err := validation.Convert(g, validation.ConvertOptions{Batch: f.batch, Precision: precision.Precision(f.precision), Int8IO: f.int8IO, NHWCIO: f.nhwcIO}, calib)
-		if err != nil {
-			return &inputError{fmt.Errorf("%s: converting: %w", pos[0], err)}
-		}
-		ms := float64(time.Since(t0)) / float64(time.Millisecond)
-		if err := tensor.WriteFileAtomic(out, b); err != nil {
-			return &inputError{err}
-		}
-		fmt.Fprintf(stdout, "wrote %s (%d bytes, %d nodes converted in %.1f ms)\n", out, len(b), len(g.Nodes), ms)
+		fmt.Fprintf(stdout, "wrote %s (%d bytes, %d nodes converted in %.1f ms)\n", out, len(conv.TFLite), conv.Nodes, ms(conv.Took))
 		return nil
 	}
 	return c
@@ -82,14 +70,11 @@ func referenceCommand() *command {
 		usage:   "[flags] MODEL --out OUT.npz",
 	}
 	c.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-		var f validateFlags
+		f := validateFlags{precision: "float32"}
 		fs := flag.NewFlagSet("reference", flag.ContinueOnError)
-		f.runFlags.register(fs)
+		f.runFlags.registerInputs(fs)
 		fs.StringVar(&f.out, "out", "", "write the outputs to `OUT.npz`, keyed by output name, first axis = samples (required)")
-		fs.IntVar(&f.batch, "batch", 1, "batch size per run")
-		fs.StringVar(&f.weights, "model-json", "", "Keras architecture `FILE` (model.to_json()) for a weights-only .h5")
-		fs.StringVar(&f.arch, "arch", "", "architecture `FILE` (YAML) for a PyTorch state_dict")
-		fs.BoolVar(&f.allowUnused, "allow-unused", false, "accept weights in the model file that the architecture never reads")
+		f.registerSource(fs)
 		pos, err := c.parse(fs, args, stdout)
 		if err != nil {
 			return err
@@ -97,37 +82,19 @@ func referenceCommand() *command {
 		if len(pos) != 1 || f.out == "" {
 			return usagef("reference: want MODEL and --out OUT.npz")
 		}
-		if err := f.checkSampleFlags(); err != nil {
-			return err
-		}
-		src, err := loadSource(pos[0], validation.SourceOptions{ModelJSON: f.weights, Arch: f.arch, Batch: max(f.batch, 1), AllowUnused: f.allowUnused})
-		if err != nil {
-			return &inputError{err}
-		}
-		g := src.Graph
-		prog, err := reference.Prepare(g)
-		if err != nil {
-			return &inputError{fmt.Errorf("%s: %w", pos[0], err)}
-		}
-		samples, err := f.loadSamples(validation.InputSpecs(g))
+		o, err := f.options(pos[0], nil)
 		if err != nil {
 			return err
 		}
-		t0 := time.Now()
-		outs, err := prog.RunBatch(samples)
+		ev, err := validation.Reference(ctx, o, f.out)
 		if err != nil {
-			return &inputError{fmt.Errorf("%s: %w", pos[0], err)}
+			return cliError(err)
 		}
-		ms := float64(time.Since(t0)) / float64(time.Millisecond)
-		names := make([]string, len(g.Outputs))
-		for i, o := range g.Outputs {
-			names[i] = o.Name
-		}
-		if err := golden.WriteNPZ(f.out, names, outs, max(f.batch, 1)); err != nil {
-			return &inputError{err}
-		}
-		fmt.Fprintf(stdout, "wrote %s (%d samples, %.3f ms per sample)\n", f.out, len(samples), ms/float64(len(samples)))
+		fmt.Fprintf(stdout, "wrote %s (%d samples, %.3f ms per sample)\n", f.out, ev.Samples, ms(ev.Took)/float64(ev.Samples))
 		return nil
 	}
 	return c
 }
+
+// ms is d in milliseconds.
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

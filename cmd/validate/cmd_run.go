@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"io"
 	"time"
 
 	"github.com/edgeval/edgeval/bench"
-	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/report"
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/validation"
@@ -38,10 +36,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.device, "device", "host", "device profile `NAME`s to run on, comma-separated ('host' is this machine; see validate devices)")
 	f.dev.register(fs)
 	fs.StringVar(&f.runtime, "runtime", "litert", "TFLite runtime: litert (LiteRT WebAssembly under Node) or tflite (TFLite C library; needs a -tags tflite build)")
-	fs.StringVar(&f.inputs, "inputs", "", "inputs `FILE` (.npy for one input, .npz keyed by input name or arr_0...); the first axis is the sample axis")
-	fs.IntVar(&f.samples, "samples", 4, "number of seeded random samples when --inputs is not given")
-	fs.Uint64Var(&f.seed, "seed", 0, "seed for random inputs")
-	fs.StringVar(&f.inputRange, "input-range", "-1,1", "`LO,HI` range of random float inputs (integer inputs span their full range)")
+	f.registerInputs(fs)
 	fs.StringVar(&f.json, "json", "", "write a JSON summary to `FILE` ('-' for stdout)")
 	fs.StringVar(&f.signature, "signature", "", "SignatureDef to run (default: the first)")
 	fs.IntVar(&f.threads, "threads", 0, "interpreter threads (0: runtime default)")
@@ -50,6 +45,14 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.runs, "runs", 0, "time at least `N` runs, cycling the samples (0: one per sample; outputs come from the first pass)")
 	fs.DurationVar(&f.minTime, "min-time", 0, "keep timing, cycling the samples, until the timed runs add up to `D` (like benchmark_model's --min_secs)")
 	fs.DurationVar(&f.timeout, "timeout", time.Minute, "time limit for loading the model and for each inference")
+}
+
+// registerInputs registers the flags that choose the inputs.
+func (f *runFlags) registerInputs(fs *flag.FlagSet) {
+	fs.StringVar(&f.inputs, "inputs", "", "inputs `FILE` (.npy for one input, .npz keyed by input name or arr_0...); the first axis is the sample axis")
+	fs.IntVar(&f.samples, "samples", 4, "number of seeded random samples when --inputs is not given")
+	fs.Uint64Var(&f.seed, "seed", 0, "seed for random inputs")
+	fs.StringVar(&f.inputRange, "input-range", "-1,1", "`LO,HI` range of random float inputs (integer inputs span their full range)")
 }
 
 func runCommand() *command {
@@ -94,26 +97,6 @@ func (f *runFlags) checkSampleFlags() error {
 		return usagef("--samples must be at least 1, got %d", f.samples)
 	}
 	return nil
-}
-
-// loadSamples returns the runs to feed inputs described by specs: read from
-// --inputs, else --samples seeded random ones over --input-range.
-func (f *runFlags) loadSamples(specs []golden.InputSpec) (golden.Samples, error) {
-	if err := f.checkSampleFlags(); err != nil {
-		return nil, err
-	}
-	if f.inputs == "" {
-		r, _ := parseRange(f.inputRange)
-		return golden.RandomInputs(specs, f.samples, f.seed, r.Lo, r.Hi), nil
-	}
-	samples, err := golden.LoadInputs(f.inputs, specs)
-	if err != nil {
-		return nil, &inputError{err}
-	}
-	if len(samples) == 0 {
-		return nil, &inputError{fmt.Errorf("%s: holds no samples", f.inputs)}
-	}
-	return samples, nil
 }
 
 func runModel(ctx context.Context, f *runFlags, modelPath string, stdout, stderr io.Writer) error {

@@ -46,13 +46,11 @@ type validateFlags struct {
 
 func (f *validateFlags) register(fs *flag.FlagSet) {
 	f.runFlags.register(fs)
+	f.registerSource(fs)
 	fs.StringVar(&f.tflite, "tflite", "", "check this `EXISTING.tflite` (converted elsewhere) instead of converting MODEL")
 	fs.StringVar(&f.outDir, "out", "", "write artifacts to `DIR`: model.tflite, inputs.npz, reference.npz, device.npz, result.json")
-	fs.IntVar(&f.batch, "batch", 1, "static batch size of the converted model")
 	fs.StringVar(&f.precision, "precision", "float32", "precision of the converted model: float32, float16 (float16 weights), dynamic (int8 weights, float activations) or int8 (calibrated on the validation inputs); the tolerance follows it")
 	fs.BoolVar(&f.int8IO, "int8-io", false, "with --precision int8: int8 inputs and outputs instead of float32 ones (inputs are quantized with the model's parameters)")
-	fs.StringVar(&f.weights, "model-json", "", "Keras architecture `FILE` (model.to_json()) for a weights-only .h5")
-	fs.StringVar(&f.arch, "arch", "", "architecture `FILE` (YAML) for a PyTorch state_dict")
 	fs.BoolVar(&f.nhwcIO, "nhwc-io", false, "PyTorch models: NHWC inputs and outputs instead of PyTorch's NCHW")
 	fs.StringVar(&f.markdown, "markdown", "", "also write the report as Markdown to `FILE`")
 	fs.StringVar(&f.html, "html", "", "also write the report as a standalone HTML page to `FILE`")
@@ -61,7 +59,6 @@ func (f *validateFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.expected, "expected", "", "the framework's own outputs on --inputs (`OUT.npy|OUT.npz`, keyed by output name): the Go reference must agree with them, or the run fails as a misread model")
 	fs.IntVar(&f.noiseSamples, "noise-samples", 4, "measure the model's float32 noise floor (reference vs a float64 evaluation) on up to `N` samples; the float32 tolerance is raised to 8x it when larger (0: fixed policy only)")
 	fs.StringVar(&f.maxMemory, "max-memory", "", "refuse a model whose validation would hold more than `SIZE` on this machine (8GiB, 512MiB, 60%, or off; default: half the physical memory), checked from its shapes before anything big is allocated")
-	fs.BoolVar(&f.allowUnused, "allow-unused", false, "accept weights in the model file that the architecture never reads (reported in the result) instead of refusing the model")
 }
 
 func validateCommand() *command {
@@ -147,13 +144,6 @@ func cliError(err error) error {
 		return &inputError{err}
 	}
 	return err
-}
-
-// loadSource reads a source model as validate does: HDF5 files in a child
-// process (snapshotInChild).
-func loadSource(path string, o validation.SourceOptions) (*validation.Source, error) {
-	o.ReadHDF5 = snapshotInChild
-	return validation.LoadSource(path, o)
 }
 
 func failedOutputs(r *compare.Result) string {

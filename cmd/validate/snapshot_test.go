@@ -65,7 +65,7 @@ func TestValidateCorruptH5(t *testing.T) {
 	}
 }
 
-// TestSnapshotChildSameGraph: the graph loadSource reads through the child
+// TestSnapshotChildSameGraph: the graph validate reads through the child (snapshotInChild)
 // is the one keras.Load reads in-process, weights included.
 func TestSnapshotChildSameGraph(t *testing.T) {
 	for _, rel := range []string{"keras/mlcommons-tiny/vww_96.h5", "keras/acetone/Concat.h5", "keras/dl4j/simple_sparse_xent_mlp_keras_2_model.h5"} {
@@ -73,7 +73,7 @@ func TestSnapshotChildSameGraph(t *testing.T) {
 			p := testutil.Fixture(t, rel)
 			want, err := keras.Load(p, keras.Options{Batch: 1})
 			require.NoError(t, err)
-			src, err := loadSource(p, validation.SourceOptions{Batch: 1})
+			src, err := validation.LoadSource(p, validation.SourceOptions{Batch: 1, ReadHDF5: snapshotInChild})
 			require.NoError(t, err)
 			assert.True(t, reflect.DeepEqual(want, src.Graph), "graphs differ")
 		})
@@ -82,7 +82,7 @@ func TestSnapshotChildSameGraph(t *testing.T) {
 	p := filepath.Join(testutil.RepoRoot(t), "converter/keras/testdata/k3_functional.keras")
 	want, err := keras.Load(p, keras.Options{Batch: 1})
 	require.NoError(t, err)
-	src, err := loadSource(p, validation.SourceOptions{Batch: 1})
+	src, err := validation.LoadSource(p, validation.SourceOptions{Batch: 1, ReadHDF5: snapshotInChild})
 	require.NoError(t, err)
 	assert.True(t, reflect.DeepEqual(want, src.Graph), "graphs differ")
 }
