@@ -78,9 +78,10 @@ func openIsolated(ctx context.Context, p *Profile, name string, model []byte, ro
 		Signature: ro.Signature, Threads: ro.Threads, Delegate: ro.Delegate,
 		Timeout: ro.Timeout, Batch: ro.Batch, NodeModules: p.NodeModules, Node: p.Node,
 	}
-	m, _, err := s.agent.call(ctx, timeout+localGrace, &message{Op: "open", Open: req})
+	load := runtime.LoadTimeout(timeout, len(model)) + localGrace
+	m, _, err := s.agent.call(ctx, load, &message{Op: "open", Open: req})
 	if err == nil && m.Op == "need_model" {
-		m, _, err = s.agent.call(ctx, timeout+localGrace, &message{Op: "model"}, model)
+		m, _, err = s.agent.call(ctx, load, &message{Op: "model"}, model)
 	}
 	switch {
 	case err != nil:

@@ -244,12 +244,14 @@ func (r *remoteSession) connect(ctx context.Context) error {
 		Signature: r.ropts.Signature, Threads: r.ropts.Threads, Delegate: r.ropts.Delegate,
 		Timeout: r.ropts.Timeout, Batch: r.ropts.Batch, NodeModules: r.p.NodeModules, Node: r.p.Node,
 	}
-	m, _, err := ac.call(ctx, r.callTimeout(), &message{Op: "open", Open: req})
+	// The agent loads a cached model on "open": its load time-out grows
+	// with the model (runtime.LoadTimeout).
+	m, _, err := ac.call(ctx, runtime.LoadTimeout(r.callTimeout(), len(r.model)), &message{Op: "open", Open: req})
 	if err == nil && m.Op == "need_model" {
 		if r.o.Log != nil {
 			fmt.Fprintf(r.o.Log, "validate: device %s: sending model %.12s (%d bytes)\n", r.p.Name, r.sha, len(r.model))
 		}
-		m, _, err = ac.call(ctx, r.callTimeout()+time.Duration(len(r.model)/(10<<20)+1)*time.Minute, &message{Op: "model"}, r.model)
+		m, _, err = ac.call(ctx, runtime.LoadTimeout(r.callTimeout(), len(r.model))+time.Duration(len(r.model)/(10<<20)+1)*time.Minute, &message{Op: "model"}, r.model)
 	}
 	if err != nil {
 		ac.close()

@@ -149,7 +149,7 @@ func (c *Config) Lookup(name string) (*Profile, error) {
 	if p, ok := c.Devices[name]; ok {
 		return p, nil
 	}
-	where := "no devices.yaml found (looked for --devices, ./devices.yaml, $XDG_CONFIG_HOME/edgeval/devices.yaml)"
+	where := "no devices.yaml found (looked for --devices, ./devices.yaml, $XDG_CONFIG_HOME/edgeval/devices.yaml; docs/devices.md shows how to write one)"
 	if c.File != "" {
 		where = "not in " + c.File
 	}
@@ -213,7 +213,7 @@ func ParseConfig(name string, b []byte) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		return nil, &ConfigError{File: name, Msg: err.Error()}
+		return nil, &ConfigError{File: name, Msg: yamlMessage(err)}
 	}
 	c := &Config{File: name, Devices: map[string]*Profile{HostName: hostProfile()}}
 	var errs []string

@@ -57,7 +57,7 @@ func TestParseConfigErrors(t *testing.T) {
 	tests := []struct {
 		name, yaml, want string
 	}{
-		{"unknown key", "devices:\n  a:\n    hots: x\n", "field hots not found"},
+		{"unknown key", "devices:\n  a:\n    hots: x\n", `unknown key "hots" in a device profile`},
 		{"bad runtime", "devices:\n  a:\n    host: x\n    runtime: onnx\n", `device "a": runtime "onnx"`},
 		{"bad delegate", "devices:\n  a:\n    host: x\n    delegate: gpu\n", `delegate "gpu"`},
 		{"bad port", "devices:\n  a:\n    host: x\n    port: 70000\n", "port 70000"},
@@ -126,4 +126,22 @@ func TestLoadConfigSearch(t *testing.T) {
 	require.ErrorAs(t, err, &ce)
 	assert.Contains(t, err.Error(), `unknown device "nope"`)
 	assert.Contains(t, err.Error(), "fromflag")
+}
+
+// TestConfigErrorsNameKeysAndLines: a typo or a wrong value in devices.yaml
+// is reported with its line and the YAML key, never a Go type.
+func TestConfigErrorsNameKeysAndLines(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"devices:\n  rpi4:\n    usr: pi\n    host: x\n", `d.yaml: line 3: unknown key "usr" in a device profile (known keys: agent_binary, cache_dir,`},
+		{"device:\n  rpi4: {}\n", `d.yaml: line 1: unknown key "device" at the top level (known keys: devices)`},
+		{"devices:\n  rpi4:\n    host: x\n    port: twenty\n", `d.yaml: line 4: want an integer, got "twenty"`},
+		{"devices:\n  rpi4:\n    host: x\n    timeout: soon\n", `d.yaml: line 4: want a duration such as 30s or 2m, got "soon"`},
+		{"devices:\n  rpi4:\n    host: x\n    isolate: maybe\n", `d.yaml: line 4: want true or false, got "maybe"`},
+	} {
+		_, err := ParseConfig("d.yaml", []byte(tc.yaml))
+		var ce *ConfigError
+		require.ErrorAs(t, err, &ce, tc.yaml)
+		assert.Contains(t, err.Error(), tc.want)
+		assert.NotContains(t, err.Error(), "devices.Profile")
+	}
 }

@@ -46,8 +46,8 @@ type Options struct {
 	// Delegate is "none" (or empty), "xnnpack" or "edgetpu"; backends that
 	// cannot provide it return an error.
 	Delegate string
-	// Timeout bounds each Run (and the model load); 0 means a default of
-	// one minute.
+	// Timeout bounds each Run, and the model load with LoadTimeout's
+	// allowance for the model's size; 0 means a default of one minute.
 	Timeout time.Duration
 	// Batch is the size the session pins dynamic (-1) batch dimensions to;
 	// 0 means 1.
@@ -86,4 +86,17 @@ type Session interface {
 	Run(ctx context.Context, inputs []*tensor.Tensor) (*Result, error)
 	// Close releases the session.
 	Close() error
+}
+
+// LoadBytesPerSecond is the slowest load rate a model's load time-out
+// allows for: a runtime gets Timeout plus one second per this many bytes
+// of model (a 531 MB VGG11-BN gets about a minute more), so the default
+// time-out that suits a 100 KB model does not kill a large one that is
+// merely loading.
+const LoadBytesPerSecond = 8 << 20
+
+// LoadTimeout is the time-out of loading a model of n bytes under the
+// per-run time-out t.
+func LoadTimeout(t time.Duration, n int) time.Duration {
+	return t + time.Duration(n/LoadBytesPerSecond)*time.Second
 }

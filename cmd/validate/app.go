@@ -38,6 +38,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 {
+			switch args[1] {
+			case "help", "-h", "-help", "--help":
+				fmt.Fprintln(stdout, "Usage: validate help [COMMAND]\n\nPrints the commands, or a command's usage and flags.")
+				return nil
+			case "version", "--version":
+				fmt.Fprintln(stdout, "Usage: validate version\n\nPrints the version of validate.")
+				return nil
+			}
 			c, ok := cmds[args[1]]
 			if !ok {
 				return usagef("unknown command %q", args[1])

@@ -31,6 +31,7 @@ func convertCommand() *command {
 		var out string
 		fs := flag.NewFlagSet("convert", flag.ContinueOnError)
 		fs.StringVar(&out, "o", "", "write the .tflite to `OUT.tflite` (required)")
+		fs.DurationVar(&f.timeout, "timeout", 0, "give up after `D` (0: no limit)")
 		f.registerSource(fs)
 		fs.BoolVar(&f.nhwcIO, "nhwc-io", false, "PyTorch models: NHWC inputs and outputs")
 		fs.StringVar(&f.precision, "precision", "float32", "precision: float32, float16, dynamic (int8 weights) or int8 (calibrated on --inputs, else on seeded random samples)")
@@ -50,8 +51,11 @@ func convertCommand() *command {
 		if err != nil {
 			return err
 		}
-		conv, err := validation.ConvertModel(ctx, o)
-		if err != nil {
+		var conv *validation.Converted
+		if err := within(ctx, f.timeout, "convert "+pos[0], func(ctx context.Context) (err error) {
+			conv, err = validation.ConvertModel(ctx, o)
+			return err
+		}); err != nil {
 			return cliError(err)
 		}
 		if err := tensor.WriteFileAtomic(out, conv.TFLite); err != nil {
@@ -74,6 +78,7 @@ func referenceCommand() *command {
 		fs := flag.NewFlagSet("reference", flag.ContinueOnError)
 		f.runFlags.registerInputs(fs)
 		fs.StringVar(&f.out, "out", "", "write the outputs to `OUT.npz`, keyed by output name, first axis = samples (required)")
+		fs.DurationVar(&f.timeout, "timeout", 0, "give up after `D` (0: no limit)")
 		f.registerSource(fs)
 		pos, err := c.parse(fs, args, stdout)
 		if err != nil {
@@ -86,8 +91,11 @@ func referenceCommand() *command {
 		if err != nil {
 			return err
 		}
-		ev, err := validation.Reference(ctx, o, f.out)
-		if err != nil {
+		var ev *validation.Evaluated
+		if err := within(ctx, f.timeout, "reference "+pos[0], func(ctx context.Context) (err error) {
+			ev, err = validation.Reference(ctx, o, f.out)
+			return err
+		}); err != nil {
 			return cliError(err)
 		}
 		fmt.Fprintf(stdout, "wrote %s (%d samples, %.3f ms per sample)\n", f.out, ev.Samples, ms(ev.Took)/float64(ev.Samples))

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/edgeval/edgeval/devices"
 	"github.com/edgeval/edgeval/runtime"
@@ -38,6 +39,26 @@ func (d *deviceFlags) load() (*devices.Config, error) {
 		return nil, configErr(err)
 	}
 	return cfg, nil
+}
+
+// check looks up each device of a comma-separated list before any work,
+// so that an unknown device is a usage error before a conversion, a
+// repro bundle or a metrics table.
+func (d *deviceFlags) check(list string) error {
+	cfg, err := d.load()
+	if err != nil {
+		return err
+	}
+	names, err := devices.SplitList(list)
+	if err != nil {
+		return configErr(err)
+	}
+	for _, n := range names {
+		if _, err := cfg.Lookup(n); err != nil {
+			return configErr(err)
+		}
+	}
+	return nil
 }
 
 func configErr(err error) error {
@@ -117,6 +138,8 @@ func devicesCommand() *command {
 		fs := flag.NewFlagSet("devices", flag.ContinueOnError)
 		d.register(fs)
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
+		var timeout time.Duration
+		fs.DurationVar(&timeout, "timeout", time.Minute, "probe: give up after `D`")
 		pos, err := c.parse(fs, args, stdout)
 		if err != nil {
 			return err
@@ -140,8 +163,11 @@ func devicesCommand() *command {
 			if err != nil {
 				return configErr(err)
 			}
-			facts, err := devices.Probe(ctx, p, devices.Options{AcceptNewHostKey: d.acceptNewHostKey, AgentVersion: version, Log: stderr})
-			if err != nil {
+			var facts *devices.Facts
+			if err := within(ctx, timeout, "probe "+p.Name, func(ctx context.Context) (err error) {
+				facts, err = devices.Probe(ctx, p, devices.Options{AcceptNewHostKey: d.acceptNewHostKey, AgentVersion: version, Log: stderr})
+				return err
+			}); err != nil {
 				return err
 			}
 			if asJSON {

@@ -58,8 +58,17 @@ func TestValidateHistoryFlag(t *testing.T) {
 	assert.Equal(t, precision.Precision("int4"), got.Precision)
 	assert.Equal(t, recs[0].Key.ModelSHA256, got.ModelHash, "the model is still identified")
 
-	// One record per device of a device list, the unknown one an error.
+	// An unknown device is a usage error before anything runs: nothing
+	// is recorded.
 	_, stderr, code = runCLI(t, "--history", hist, "--device", "host,nosuchboard", "--out", filepath.Join(dir, "out"), acas)
+	assert.Equal(t, exitBadInput, code, stderr)
+	assert.Len(t, readStore(t, hist), 3)
+
+	// One record per device of a device list, the one that cannot open
+	// the model (LiteRT-WASM has no Edge TPU delegate) an error.
+	devs := filepath.Join(dir, "devices.yaml")
+	require.NoError(t, os.WriteFile(devs, []byte("devices:\n  nosuchboard:\n    delegate: edgetpu\n"), 0o600))
+	_, stderr, code = runCLI(t, "--history", hist, "--devices", devs, "--device", "host,nosuchboard", "--out", filepath.Join(dir, "out"), acas)
 	assert.NotEqual(t, 0, code, stderr)
 	recs = readStore(t, hist)
 	require.Len(t, recs, 5)
@@ -71,7 +80,7 @@ func TestValidateHistoryFlag(t *testing.T) {
 	require.Contains(t, byDevice, "nosuchboard")
 	assert.Equal(t, compare.VerdictPass, byDevice["host"].Verdict)
 	assert.Equal(t, compare.VerdictError, byDevice["nosuchboard"].Verdict)
-	assert.Contains(t, byDevice["nosuchboard"].Error, "nosuchboard")
+	assert.Contains(t, byDevice["nosuchboard"].Error, "edgetpu")
 
 	// Without --history nothing is recorded.
 	_, stderr, code = runCLI(t, "--samples", "1", acas)

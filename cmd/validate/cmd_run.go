@@ -74,6 +74,9 @@ func runCommand() *command {
 			return usagef("run: want exactly one MODEL.tflite argument, got %d", len(pos))
 		}
 		f.dev.noteExplicit(fs)
+		if err := f.dev.check(f.device); err != nil {
+			return err
+		}
 		return runOnDevices(ctx, &f, pos[0], stdout, stderr)
 	}
 	return c

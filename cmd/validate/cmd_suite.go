@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"time"
 
 	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/history"
@@ -22,6 +23,7 @@ type suiteFlags struct {
 	json     string
 	out      string
 	devices  string
+	timeout  time.Duration
 }
 
 func suiteCommand() *command {
@@ -40,6 +42,7 @@ func suiteCommand() *command {
 		fs.StringVar(&f.json, "json", "", "write every result as JSON to `FILE` ('-' for stdout instead of the table)")
 		fs.StringVar(&f.out, "out", "", "write each run's artifacts to `DIR`/MODEL/PRECISION/DEVICE (see validate --out)")
 		fs.StringVar(&f.devices, "devices", "", "device profiles `FILE` (see validate devices)")
+		fs.DurationVar(&f.timeout, "timeout", 0, "every run's --timeout `D` (loading the model, each inference) unless its flags: set one (0: validate's default)")
 		pos, err := c.parse(fs, args, stdout)
 		if err != nil {
 			return err
@@ -91,7 +94,13 @@ func prepareSuite(s *suite.Suite, f *suiteFlags, stderr io.Writer) ([]suite.Job,
 			return nil, usagef("%s: %s: flags: %q is not a flag", r.Where, r.ID, pos[0])
 		}
 		vf.dev.noteExplicit(fs)
+		if f.timeout > 0 && !vf.dev.explicit["timeout"] {
+			vf.timeout, vf.dev.explicit["timeout"] = f.timeout, true
+		}
 		vf.device = r.Device
+		if err := vf.dev.check(r.Device); err != nil {
+			return nil, usagef("%s: %s: %v", r.Where, r.ID, err)
+		}
 		if f.out != "" {
 			vf.outDir = filepath.Join(f.out, filepath.FromSlash(r.ID))
 		}

@@ -233,7 +233,9 @@ func TestSuiteOutcome(t *testing.T) {
 func TestPrepareSuite(t *testing.T) {
 	s, err := suite.Parse("/s/n.yaml", []byte("flags: [--samples, \"3\", --precision, float16, --noise-samples, \"0\"]\nmodels:\n  - path: a.h5\n    samples: 2\n    flags: [--warmup, \"5\"]\n  - path: b.h5\n    devices: [rpi4]\n"))
 	require.NoError(t, err)
-	runs, err := prepareSuite(s, &suiteFlags{out: "/out"}, io.Discard)
+	devs := filepath.Join(t.TempDir(), "devices.yaml")
+	require.NoError(t, os.WriteFile(devs, []byte("devices:\n  rpi4:\n    host: 192.0.2.1\n    user: pi\n"), 0o600))
+	runs, err := prepareSuite(s, &suiteFlags{out: "/out", devices: devs}, io.Discard)
 	require.NoError(t, err)
 	require.Len(t, runs, 2)
 	a, b := runs[0].Options, runs[1].Options

@@ -79,6 +79,9 @@ func validateCommand() *command {
 		if len(pos) != 1 {
 			return usagef("want exactly one MODEL argument, got %d", len(pos))
 		}
+		if err := f.dev.check(f.device); err != nil {
+			return err
+		}
 		if strings.Contains(f.device, ",") {
 			return validateOnDevices(ctx, &f, pos[0], stdout, stderr)
 		}

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
+	"time"
 )
 
 // parseFlags parses args with fs, allowing flags after positional arguments
@@ -39,4 +42,41 @@ func (c *command) parse(fs *flag.FlagSet, args []string, stdout io.Writer) ([]st
 		printCommandHelp(stdout, c, fs)
 	}
 	return pos, err
+}
+
+// timeoutError is a command that outlived its --timeout: exit 3, like a
+// device that does not answer (the input was not shown to be bad).
+type timeoutError struct {
+	what string
+	d    time.Duration
+}
+
+func (e *timeoutError) Error() string {
+	return fmt.Sprintf("%s: timed out after %v (--timeout)", e.what, e.d)
+}
+
+// within runs fn under a time limit d for the whole command (0: none). On
+// expiry it returns a *timeoutError at once, even when fn is in work that
+// cannot be interrupted (a conversion); the command then exits and the
+// work with it.
+func within(ctx context.Context, d time.Duration, what string, fn func(ctx context.Context) error) error {
+	if d <= 0 {
+		return fn(ctx)
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- fn(ctx) }()
+	select {
+	case err := <-done:
+		if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return errors.Join(&timeoutError{what, d}, err)
+		}
+		return err
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return &timeoutError{what, d}
+		}
+		return ctx.Err()
+	}
 }

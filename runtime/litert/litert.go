@@ -134,7 +134,7 @@ func (r *Runtime) start(ctx context.Context, timeout time.Duration) (*proc, erro
 // before) and returns the session.
 func (sp *loadSpec) load(ctx context.Context, p *proc) (*session, error) {
 	req := map[string]any{"op": "load", "signature": sp.signature, "batch": sp.batch}
-	lr, err := p.call(ctx, sp.timeout, req, [][]byte{sp.model}, nil)
+	lr, err := p.call(ctx, runtime.LoadTimeout(sp.timeout, len(sp.model)), req, [][]byte{sp.model}, nil)
 	if err != nil {
 		var re *replyError
 		if errors.As(err, &re) && (re.Kind == "model" || re.Kind == "signature") {
