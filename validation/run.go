@@ -71,6 +71,11 @@ func Run(ctx context.Context, opts Options) (*compare.Result, error) {
 	}
 	if o.Inputs == "" {
 		p.res.Seed = &seed
+	} else {
+		p.res.Inputs = o.Inputs
+		if p.res.InputsSHA256, err = pathSHA256(o.Inputs); err != nil {
+			return nil, inputErr(fmt.Errorf("--inputs: %w", err))
+		}
 	}
 
 	// 1. The source model, as a graph in its framework's semantics.
@@ -158,6 +163,9 @@ func Run(ctx context.Context, opts Options) (*compare.Result, error) {
 		p.res.ConvertMS = &ms
 		// res.TFLite names a file: set when OutDir gets one.
 	}
+
+	sum := sha256.Sum256(p.tflite)
+	p.res.TFLiteSHA256, p.res.TFLiteBytes = hex.EncodeToString(sum[:]), int64(len(p.tflite))
 
 	// From here on, a failure still leaves a result and a repro bundle.
 	if err := p.compare(ctx, prog); err != nil {
@@ -336,7 +344,7 @@ func (p *pipeline) compare(ctx context.Context, prog *reference.Program) error {
 		if err != nil {
 			return err
 		}
-		co := compare.Options{Precision: p.res.Precision, OutScale: outScales[i]}
+		co := compare.Options{Precision: p.res.Precision, OutScale: outScales[i], Plot: true}
 		if p.noise != nil {
 			co.NoiseFloor = p.noise[i]
 		}
