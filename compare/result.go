@@ -71,6 +71,9 @@ type Result struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// ConvertMS is the conversion time, when validate converted the model.
 	ConvertMS *float64 `json:"convert_ms,omitempty"`
+	// DurationMS is the validation's wall time, from reading the model to
+	// the verdict (0 when unknown).
+	DurationMS float64 `json:"duration_ms,omitempty"`
 	Tool      string   `json:"tool"`
 	Time      string   `json:"time"`
 	// Framework is the third witness: the Go reference compared with the

@@ -147,19 +147,19 @@ func TestHTMLInChromium(t *testing.T) {
 	recs, rep := trendHistory(t)
 	pages := []struct {
 		name            string
-		write           func(*strings.Builder) error
+		write           func(*testing.T, *strings.Builder) error
 		height          int
 		minBlue, minRed int
 	}{
-		{"report_pass", func(b *strings.Builder) error { return HTML(b, realPassResult(t)) }, 2200, 2000, 0},
-		{"report_fail", func(b *strings.Builder) error { return HTML(b, detailedResult()) }, 3000, 2000, 2000},
-		{"report_error", func(b *strings.Builder) error { return HTML(b, errorResult()) }, 800, 0, 100},
-		{"regressions", func(b *strings.Builder) error { return RegressionsHTMLWithTrends(b, rep, recs) }, 1400, 2000, 50},
+		{"report_pass", func(t *testing.T, b *strings.Builder) error { return HTML(b, realPassResult(t)) }, 2200, 2000, 0},
+		{"report_fail", func(_ *testing.T, b *strings.Builder) error { return HTML(b, detailedResult()) }, 3000, 2000, 2000},
+		{"report_error", func(_ *testing.T, b *strings.Builder) error { return HTML(b, errorResult()) }, 800, 0, 100},
+		{"regressions", func(_ *testing.T, b *strings.Builder) error { return RegressionsHTMLWithTrends(b, rep, recs) }, 1400, 2000, 50},
 	}
 	for _, p := range pages {
 		t.Run(p.name, func(t *testing.T) {
 			var b strings.Builder
-			require.NoError(t, p.write(&b))
+			require.NoError(t, p.write(t, &b))
 			assert.NotRegexp(t, `(?i)(src|href)\s*=\s*"?(https?:)?//`, b.String(), "the page links nothing outside itself")
 			img, console := renderInBrowser(t, browser, p.name, b.String(), p.height)
 			assert.Empty(t, console, "console messages of %s", p.name)

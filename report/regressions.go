@@ -1,14 +1,15 @@
 package report
 
 import (
-	"encoding/xml"
 	"fmt"
 	"html/template"
 	"io"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
+	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/history"
 )
 
@@ -161,31 +162,36 @@ func RegressionsHTMLWithTrends(w io.Writer, rep *history.RegressionReport, recor
 }
 
 // RegressionsJUnit writes a regression report as JUnit XML for CI: one
-// test suite, one test case per (model, precision, device), failed when
-// the series regressed.
+// test suite, one test case per (model, precision, device) with the class
+// and name validate's JUnit gives its results ("edgeval.<model>.<precision>",
+// "<device>: regressions"), failed when the series regressed. The suite's
+// timestamp is the latest result's.
 func RegressionsJUnit(w io.Writer, rep *history.RegressionReport) error {
-	s := junitSuite{Name: "edgeval regressions (baseline " + rep.Baseline + ")", Time: "0"}
-	for _, r := range regressionRows(rep) {
-		c := junitCase{Name: fmt.Sprintf("%s (%s)", r.Model, r.Precision), ClassName: "edgeval.regressions." + r.Device, Time: "0"}
-		if len(r.Findings) > 0 {
-			body := strings.Join(r.Findings, "\n")
-			for _, n := range r.Notes {
+	s := junitSuite{Name: "edgeval regressions (baseline " + rep.Baseline + ")", Time: seconds(0), Hostname: hostname()}
+	var latest time.Time
+	for _, c := range rep.Comparisons {
+		if c.Latest.Key.Time.After(latest) {
+			latest = c.Latest.Key.Time
+		}
+		var failure *junitProblem
+		if len(c.Findings) > 0 {
+			var msgs []string
+			for _, f := range c.Findings {
+				msgs = append(msgs, f.Message)
+			}
+			body := strings.Join(msgs, "\n")
+			for _, n := range c.Notes {
 				body += "\nnote: " + n
 			}
-			c.Failure = &junitProblem{Message: strings.Join(r.Findings, "; "), Body: body}
+			failure = &junitProblem{Message: strings.Join(msgs, "; "), Body: body}
 			s.Failures++
 		}
-		s.Cases = append(s.Cases, c)
+		class := junitClass(&compare.Result{Model: c.Model, Precision: c.Precision})
+		s.Cases = append(s.Cases, junitCase{Name: c.Device + ": regressions", ClassName: class, Time: seconds(0), Failure: failure})
+	}
+	if !latest.IsZero() {
+		s.Timestamp = latest.UTC().Format("2006-01-02T15:04:05")
 	}
 	s.Tests = len(s.Cases)
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(junitSuites{Suites: []junitSuite{s}}); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return writeJUnit(w, junitSuites{Name: "edgeval regressions", Tests: s.Tests, Failures: s.Failures, Time: s.Time, Suites: []junitSuite{s}})
 }

@@ -68,6 +68,8 @@ func TestResultJSONGolden(t *testing.T) {
 		res.LatencySamplesMS[i] = 0.05
 	}
 	res.FirstInferenceMS = 0.5
+	assert.Greater(t, res.DurationMS, res.FirstInferenceMS, "the whole run's wall time")
+	res.DurationMS = 250
 	ref := ms(0.01)
 	ref.N = res.ReferenceMS.N
 	res.ReferenceMS = &ref

@@ -59,6 +59,16 @@ type pipeline struct {
 // (Result.Passed): then the first divergence is located when the .tflite
 // was converted here, and a repro bundle written.
 func Run(ctx context.Context, opts Options) (*compare.Result, error) {
+	t0 := time.Now()
+	res, err := run(ctx, opts)
+	if res != nil {
+		res.DurationMS = float64(time.Since(t0)) / float64(time.Millisecond)
+	}
+	return res, err
+}
+
+// run is Run without the timing of the whole.
+func run(ctx context.Context, opts Options) (*compare.Result, error) {
 	o, err := opts.resolved()
 	if err != nil {
 		return nil, err
