@@ -263,12 +263,16 @@ func latencyCharts(r *compare.Result) ([]chart, error) {
 	l.Color = colPass
 	p.Add(l)
 	caption = "latency of each timed run, in order"
-	if lo, hi := slices.Min(ms), slices.Max(ms); lo > 0 && hi > 20*lo {
+	lo, hi := slices.Min(ms), slices.Max(ms)
+	if lo > 0 && hi > 20*lo {
 		// Outliers 20 times the fastest run would flatten the rest.
 		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
 		caption += " (log scale)"
 	} else {
 		p.Y.Min = 0
+	}
+	if _, ok := p.Y.Scale.(plot.LogScale); ok {
+		logRange(p, hi)
 	}
 	order, err := render(p, caption, chartW, chartH)
 	if err != nil {
@@ -303,7 +307,7 @@ func divergenceChart(d *compare.Divergence) (chart, error) {
 			bad = append(bad, pt)
 		}
 	}
-	p := newPlot("layer (topological order)", "max abs ÷ tolerance")
+	p := newPlot("layer (topological order)", "error ÷ tolerance")
 	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
 	l, err := plotter.NewLine(line)
 	if err != nil {
@@ -331,7 +335,17 @@ func divergenceChart(d *compare.Divergence) (chart, error) {
 		s.GlyphStyle.Color, s.GlyphStyle.Radius, s.GlyphStyle.Shape = set.c, vg.Points(2), draw.CircleGlyph{}
 		p.Add(s)
 	}
+	logRange(p, 1)
 	caption := fmt.Sprintf("error of each of %d layers on the device over its tolerance (log scale; dashed: the tolerance, ratios below %g drawn at %g); the first beyond it is layer %d, %s (%s)",
 		len(d.Layers), ratioFloor, ratioFloor, d.Compared, d.Node, d.Op)
 	return render(p, caption, 2*chartW+14, chartH)
+}
+
+// logRange widens p's log-scaled y axis to whole decades around its data
+// and include (a log axis that ends between decades leaves its ticks'
+// room unused).
+func logRange(p *plot.Plot, include float64) {
+	lo, hi := min(p.Y.Min, include), max(p.Y.Max, include)
+	p.Y.Min = math.Pow(10, math.Floor(math.Log10(lo)))
+	p.Y.Max = math.Pow(10, math.Ceil(math.Log10(hi)))
 }

@@ -103,12 +103,12 @@ func errorTrend(runs []history.Record) (chart, error) {
 	if len(line) == 0 {
 		return chart{}, nil
 	}
-	p := timePlot("worst max abs ÷ tolerance")
+	p := timePlot("error ÷ tolerance")
 	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
 	if err := addSeries(p, line, bad); err != nil {
 		return chart{}, err
 	}
-	p.Y.Max = max(1.5, p.Y.Max) // the tolerance line is always in view
+	logRange(p, 1) // the tolerance line is always in view
 	one, err := plotter.NewLine(plotter.XYs{{X: line[0].X, Y: 1}, {X: line[len(line)-1].X, Y: 1}})
 	if err != nil {
 		return chart{}, err
