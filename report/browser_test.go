@@ -132,6 +132,8 @@ func realPassResult(t *testing.T) *compare.Result {
 	})
 	require.NoError(t, err)
 	require.True(t, res.Passed(), "%+v", res.Outputs)
+	require.Len(t, res.TFLiteSHA256, 64, "the page names the .tflite by its sha256")
+	require.Len(t, res.InputsSHA256, 64, "and the inputs")
 	return res
 }
 
