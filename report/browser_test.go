@@ -16,13 +16,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/edgeval/edgeval/bench"
-	"github.com/edgeval/edgeval/compare"
-	"github.com/edgeval/edgeval/precision"
-	"github.com/edgeval/edgeval/runtime"
-	_ "github.com/edgeval/edgeval/runtime/litert" // registers "litert" for the real pass page
-	"github.com/edgeval/edgeval/validation"
 )
 
 // chromium returns the headless browser to render pages with, or skips:
@@ -114,31 +107,9 @@ var (
 	red  = [3]uint8{colFail.R, colFail.G, colFail.B}
 )
 
-// realPassResult validates a corpus MobileNetV2 block at int8 on LiteRT,
-// with the framework's own outputs, timed over 200 runs: a real passing
-// result with every chart.
-func realPassResult(t *testing.T) *compare.Result {
-	t.Helper()
-	dir := "../testdata/corpus/keras/block_mbv2_s1"
-	res, err := validation.Run(context.Background(), validation.Options{
-		Model:     filepath.Join(dir, "model_k2.h5"),
-		Inputs:    filepath.Join(dir, "expected.npz"),
-		Expected:  filepath.Join(dir, "expected.npz"),
-		Precision: precision.Int8,
-		Open:      validation.Local("litert", runtime.Options{}),
-		Device:    "host",
-		Bench:     bench.Options{Warmup: 2, Runs: 200},
-		Tool:      "validate (report browser test)",
-	})
-	require.NoError(t, err)
-	require.True(t, res.Passed(), "%+v", res.Outputs)
-	require.Len(t, res.TFLiteSHA256, 64, "the page names the .tflite by its sha256")
-	require.Len(t, res.InputsSHA256, 64, "and the inputs")
-	return res
-}
-
-// TestHTMLInChromium renders the validation pages (a real passing run,
-// a failing one with a located divergence, a run that could not finish)
+// TestHTMLInChromium renders the validation pages (real passing and
+// failing runs, the latter with a located divergence, a made-up failure
+// with every field, a run that could not finish)
 // and the regressions page with trends in a real headless chromium, and
 // checks each screenshot is not blank, shows its charts (pixels of the
 // charts' colours), and the page logged nothing on the console (no script
@@ -153,8 +124,9 @@ func TestHTMLInChromium(t *testing.T) {
 		height          int
 		minBlue, minRed int
 	}{
-		{"report_pass", func(t *testing.T, b *strings.Builder) error { return HTML(b, realPassResult(t)) }, 2200, 2000, 0},
-		{"report_fail", func(_ *testing.T, b *strings.Builder) error { return HTML(b, detailedResult()) }, 3000, 2000, 2000},
+		{"report_pass", func(t *testing.T, b *strings.Builder) error { return HTML(b, storedResult(t, realPass)) }, 2400, 2000, 0},
+		{"report_fail", func(t *testing.T, b *strings.Builder) error { return HTML(b, storedResult(t, realFail)) }, 2800, 2000, 2000},
+		{"report_fail_detailed", func(_ *testing.T, b *strings.Builder) error { return HTML(b, detailedResult()) }, 3000, 2000, 2000},
 		{"report_error", func(_ *testing.T, b *strings.Builder) error { return HTML(b, errorResult()) }, 800, 0, 100},
 		{"regressions", func(_ *testing.T, b *strings.Builder) error { return RegressionsHTMLWithTrends(b, rep, recs) }, 1400, 2000, 50},
 	}

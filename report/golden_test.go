@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"math"
@@ -139,6 +140,28 @@ func latencyRuns(n int, p50 float64) []float64 {
 		}
 	}
 	return ms
+}
+
+// Real results, recorded by validate on LiteRT (paths made relative):
+//
+//	validate --precision int8 --samples 64 --runs 200 --json F fixtures/keras/mlcommons-tiny/vww_96.h5
+//	validate --precision int8 --samples 32 --input-range 0,255 --runs 100 --json F fixtures/keras/mlcommons-tiny/pretrainedResnet.h5
+//
+// The first passes; the second fails (raw 0–255 pixels quantized to int8)
+// and has its divergence located.
+const (
+	realPass = "testdata/result_vww96_int8_pass.json"
+	realFail = "testdata/result_resnet8_int8_fail.json"
+)
+
+// storedResult reads a result JSON.
+func storedResult(t *testing.T, file string) *compare.Result {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	require.NoError(t, err)
+	var r compare.Result
+	require.NoError(t, json.Unmarshal(b, &r), file)
+	return &r
 }
 
 // errorResult is a run that could not finish.

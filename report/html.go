@@ -31,7 +31,7 @@ table.rows td,table.rows th{text-align:left}
 .warn{background:#fff4e5;border-left:4px solid #b36b00;padding:.4em .8em}.err{background:#fdecee;border-left:4px solid #b00020;padding:.4em .8em;white-space:pre-wrap}
 .charts{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0;max-width:100%;display:table}.charts svg{border:1px solid #eee;max-width:100%;height:auto;display:block}
 figcaption{display:table-caption;caption-side:bottom;font-size:.85em;color:#555;margin-top:.3em}
-small,.muted{color:#666}
+small,.muted{color:#666}.lines{white-space:pre-line}
 </style>`
 
 // htmlView is what the validation page shows: the result, its provenance
@@ -83,7 +83,7 @@ var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 <tr><th>precision</th><td>{{.Precision}}</td></tr>
 <tr><th>device</th><td>{{.Device}}</td></tr>
 <tr><th>runtime</th><td>{{with .Runtime.Name}}{{.}} {{$.Runtime.Version}}{{with delegate $.Runtime}}, delegate {{.}}{{end}}{{else}}– (the run ended before the runtime opened){{end}}</td></tr>
-{{range .Facts}}<tr><th>device: {{index . 0}}</th><td>{{index . 1}}</td></tr>
+{{range .Facts}}<tr><th>device: {{index . 0}}</th><td class="lines">{{index . 1}}</td></tr>
 {{end}}{{with .ConvertMS}}<tr><th>conversion</th><td>{{ms .}} ms</td></tr>{{end}}
 {{with .ReferenceMS}}<tr><th>Go reference</th><td>{{printf "%.3f" .P50}} ms per sample (p50 of {{.N}})</td></tr>{{end}}
 {{with .UnusedWeights}}<tr><th>unused weights</th><td>{{range .}}<code>{{.}}</code> {{end}}(accepted with --allow-unused)</td></tr>{{end}}
@@ -145,8 +145,9 @@ func HTML(w io.Writer, r *compare.Result) error {
 	return htmlPage.Execute(w, v)
 }
 
-// factRows are the device facts as (name, value) rows in key order; a
-// nested value (the runtimes, the delegates) is shown as compact JSON.
+// factRows are the device facts as (name, value) rows in key order:
+// sizes in MB and temperatures in °C with their unit, the runtimes and
+// delegates one per line, any other nested value as compact JSON.
 func factRows(facts map[string]any) [][2]string {
 	keys := make([]string, 0, len(facts))
 	for k := range facts {
@@ -155,22 +156,59 @@ func factRows(facts map[string]any) [][2]string {
 	slices.Sort(keys)
 	rows := make([][2]string, 0, len(keys))
 	for _, k := range keys {
-		var s string
-		switch v := facts[k].(type) {
-		case string:
-			s = v
-		case float64, bool, int:
-			s = fmt.Sprint(v)
-		default:
-			b, err := json.Marshal(v)
-			if err != nil {
-				b = []byte(fmt.Sprint(v))
-			}
-			s = string(b)
+		name, s := strings.ReplaceAll(k, "_", " "), factValue(facts[k])
+		switch {
+		case strings.HasSuffix(k, "_mb"):
+			name, s = strings.TrimSuffix(name, " mb"), s+" MB"
+		case k == "temperature_c" || k == "temp_c":
+			name, s = "temperature", s+" °C"
 		}
-		rows = append(rows, [2]string{strings.ReplaceAll(k, "_", " "), s})
+		rows = append(rows, [2]string{name, s})
 	}
 	return rows
+}
+
+// factValue is one fact in words; a list of named objects (runtimes,
+// delegates) is one line each: "name version (detail)", or "name:
+// unavailable (detail)".
+func factValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case float64, bool, int:
+		return fmt.Sprint(v)
+	case []any:
+		var lines []string
+		for _, e := range v {
+			m, ok := e.(map[string]any)
+			name, _ := m["name"].(string)
+			if !ok || name == "" {
+				lines = append(lines, factJSON(e))
+				continue
+			}
+			line := name
+			if ver, _ := m["version"].(string); ver != "" {
+				line += " " + ver
+			}
+			if avail, ok := m["available"].(bool); ok && !avail {
+				line += ": unavailable"
+			}
+			if d, _ := m["detail"].(string); d != "" {
+				line += " (" + d + ")"
+			}
+			lines = append(lines, line)
+		}
+		return strings.Join(lines, "\n")
+	}
+	return factJSON(v)
+}
+
+func factJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
 }
 
 // formatBytes is n bytes in B, KiB or MiB.
