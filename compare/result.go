@@ -74,8 +74,8 @@ type Result struct {
 	// DurationMS is the validation's wall time, from reading the model to
 	// the verdict (0 when unknown).
 	DurationMS float64 `json:"duration_ms,omitempty"`
-	Tool      string   `json:"tool"`
-	Time      string   `json:"time"`
+	Tool       string  `json:"tool"`
+	Time       string  `json:"time"`
 	// Framework is the third witness: the Go reference compared with the
 	// framework's own outputs on the same inputs (--expected), when given.
 	Framework *FrameworkCheck `json:"framework,omitempty"`
