@@ -19,8 +19,25 @@ type Divergence struct {
 	Value     string    `json:"value,omitempty"`
 	Metrics   Metrics   `json:"metrics"`
 	Tolerance Tolerance `json:"tolerance"`
-	// Compared is how many layers (or passes) were checked.
+	// Compared is how many layers (or passes) were checked up to the
+	// finding.
 	Compared int `json:"compared"`
+	// Layers is every compared layer's error in topological order, before
+	// and after the finding, for a layer finding (the report's per-layer
+	// chart).
+	Layers []LayerError `json:"layers,omitempty"`
+}
+
+// LayerError is one layer's output on the device against the reference.
+type LayerError struct {
+	Node string `json:"node"`
+	Op   string `json:"op"`
+	// Value is the graph value (and .tflite tensor name) compared.
+	Value     string  `json:"value"`
+	MaxAbs    float64 `json:"max_abs"`
+	Tolerance float64 `json:"tolerance"`
+	Cosine    float64 `json:"cosine"`
+	Pass      bool    `json:"pass"`
 }
 
 // String describes d in one line.

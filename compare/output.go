@@ -21,6 +21,10 @@ type Options struct {
 	// |float32 reference − float64 evaluation|; 0 when unknown): see
 	// Tolerance.WithNoiseFloor.
 	NoiseFloor float64
+	// Plot keeps the output's plot data in the result: a subsample of
+	// (reference, device) pairs (OutputResult.Pairs) and the error
+	// histogram over every element (OutputResult.Errors).
+	Plot bool
 }
 
 // Output judges one output: got (the device's, or whatever is checked)
@@ -38,7 +42,8 @@ func Output(name string, want, got *tensor.Tensor, o Options) (OutputResult, err
 	if scale == 0 && got.DType.IsInteger() && got.Quant != nil && len(got.Quant.Scale) > 0 {
 		scale = float64(got.Quant.Scale[0])
 	}
-	m, err := Measure(Floats(want), Floats(got), want.Shape)
+	wf, gf := Floats(want), Floats(got)
+	m, err := Measure(wf, gf, want.Shape)
 	if err != nil {
 		return OutputResult{}, fmt.Errorf("output %q: %w", name, err)
 	}
@@ -52,7 +57,12 @@ func Output(name string, want, got *tensor.Tensor, o Options) (OutputResult, err
 	}
 	tol = tol.WithNoiseFloor(o.NoiseFloor, m.RefRange)
 	ok, why := tol.Check(m)
-	return OutputResult{Name: name, Shape: slices.Clone(want.Shape), Metrics: m, Tolerance: tol, Pass: ok, Why: why}, nil
+	res := OutputResult{Name: name, Shape: slices.Clone(want.Shape), Metrics: m, Tolerance: tol, Pass: ok, Why: why}
+	if o.Plot {
+		res.Pairs = SamplePairs(wf, gf, m.ArgMaxAt)
+		res.Errors = ErrorHistogram(wf, gf, m.MaxAbs, HistogramBins)
+	}
+	return res, nil
 }
 
 // Floats returns t's values as float32: float32 data as is, quantized

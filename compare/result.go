@@ -30,14 +30,24 @@ type Result struct {
 	// UnusedWeights lists the model file's weights that the architecture
 	// never reads, accepted with --allow-unused (without it they fail
 	// the run as bad input).
-	UnusedWeights []string            `json:"unused_weights,omitempty"`
-	TFLite        string              `json:"tflite,omitempty"`
-	Precision     precision.Precision `json:"precision"`
-	Device        string              `json:"device"`
-	Runtime       RuntimeInfo         `json:"runtime"`
-	Samples       int                 `json:"samples"`
-	Seed          *uint64             `json:"seed,omitempty"`
-	Outputs       []OutputResult      `json:"outputs"`
+	UnusedWeights []string `json:"unused_weights,omitempty"`
+	TFLite        string   `json:"tflite,omitempty"`
+	// TFLiteSHA256 and TFLiteBytes identify the .tflite that ran, whether
+	// it was written to a file or converted in memory only.
+	TFLiteSHA256 string              `json:"tflite_sha256,omitempty"`
+	TFLiteBytes  int64               `json:"tflite_bytes,omitempty"`
+	Precision    precision.Precision `json:"precision"`
+	Device       string              `json:"device"`
+	Runtime      RuntimeInfo         `json:"runtime"`
+	Samples      int                 `json:"samples"`
+	Seed         *uint64             `json:"seed,omitempty"`
+	// Inputs is the --inputs file the samples came from and InputsSHA256
+	// its sha256 (of a directory: of its files' relative paths and
+	// contents, in order); both empty when the samples were drawn from
+	// Seed.
+	Inputs       string         `json:"inputs,omitempty"`
+	InputsSHA256 string         `json:"inputs_sha256,omitempty"`
+	Outputs      []OutputResult `json:"outputs"`
 	// LatencyMS summarises the runtime's own invoke time per timed run.
 	LatencyMS bench.Summary `json:"latency_ms"`
 	// LatencySamplesMS are the timed runs in order (for plots).
@@ -61,8 +71,11 @@ type Result struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// ConvertMS is the conversion time, when validate converted the model.
 	ConvertMS *float64 `json:"convert_ms,omitempty"`
-	Tool      string   `json:"tool"`
-	Time      string   `json:"time"`
+	// DurationMS is the validation's wall time, from reading the model to
+	// the verdict (0 when unknown).
+	DurationMS float64 `json:"duration_ms,omitempty"`
+	Tool       string  `json:"tool"`
+	Time       string  `json:"time"`
 	// Framework is the third witness: the Go reference compared with the
 	// framework's own outputs on the same inputs (--expected), when given.
 	Framework *FrameworkCheck `json:"framework,omitempty"`
@@ -91,6 +104,12 @@ type OutputResult struct {
 	Pass      bool      `json:"pass"`
 	// Why lists the failed checks.
 	Why []string `json:"why,omitempty"`
+	// Pairs and Errors are the plot data of the output (Options.Plot):
+	// a bounded subsample of (reference, device) values and the histogram
+	// of device − reference over every element. A validation keeps them
+	// for the device's outputs only.
+	Pairs  *Pairs     `json:"pairs,omitempty"`
+	Errors *Histogram `json:"error_histogram,omitempty"`
 }
 
 // FrameworkCheck is the comparison of the Go reference with the source

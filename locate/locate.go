@@ -138,7 +138,9 @@ type Opener func(ctx context.Context, model []byte) (runtime.Session, error)
 // graph g (names as converter/tflite writes them), runs the patched model
 // on the device for samples (in g's input order and dtypes), and returns
 // the first node of g, in topological order, whose output on the device
-// leaves the float32 tolerance of the reference's value; nil when none does.
+// leaves the float32 tolerance of the reference's value, with every compared
+// layer's error (before and after it, for the report's chart); nil when
+// none does.
 // It is an error when no tensor could be compared at all.
 func Layers(ctx context.Context, g *graph.Graph, tfl []byte, open Opener, samples golden.Samples) (*Finding, error) {
 	m, err := tflite.Read(tfl)
@@ -227,6 +229,8 @@ func Layers(ctx context.Context, g *graph.Graph, tfl []byte, open Opener, sample
 		return nil, err
 	}
 	compared := 0
+	var first *Finding
+	var layers []compare.LayerError
 	for _, n := range g.Nodes {
 		for _, v := range n.Outputs {
 			p := got[v.Name]
@@ -246,13 +250,17 @@ func Layers(ctx context.Context, g *graph.Graph, tfl []byte, open Opener, sample
 			if err != nil {
 				return nil, err
 			}
-			if !ok {
-				return &Finding{Stage: "layer", Node: n.Name, Op: n.Op.Kind(), Value: v.Name, Metrics: m, Tolerance: tol, Compared: compared}, nil
+			layers = append(layers, compare.LayerError{Node: n.Name, Op: n.Op.Kind(), Value: v.Name, MaxAbs: m.MaxAbs, Tolerance: tol.MaxAbs, Cosine: m.Cosine, Pass: ok})
+			if !ok && first == nil {
+				first = &Finding{Stage: "layer", Node: n.Name, Op: n.Op.Kind(), Value: v.Name, Metrics: m, Tolerance: tol, Compared: compared}
 			}
 		}
 	}
 	if compared == 0 {
 		return nil, fmt.Errorf("locate: no tensor of the model matches a value of the graph by name (exposed %d)", len(expose))
 	}
-	return nil, nil
+	if first != nil {
+		first.Layers = layers
+	}
+	return first, nil
 }

@@ -86,6 +86,14 @@ func TestLayersFindsTheAlteredLayer(t *testing.T) {
 	assert.Equal(t, target.Name, d.Node, "the altered layer is the first to diverge")
 	assert.Equal(t, "Conv2D", d.Op)
 	assert.Greater(t, d.Compared, 3)
+	require.GreaterOrEqual(t, len(d.Layers), d.Compared, "every compared layer's error is kept, after the finding too")
+	for i, l := range d.Layers[:d.Compared-1] {
+		assert.True(t, l.Pass, "layer %d (%s) before the finding passes", i, l.Node)
+	}
+	at := d.Layers[d.Compared-1]
+	assert.Equal(t, target.Name, at.Node)
+	assert.False(t, at.Pass)
+	assert.Equal(t, d.Metrics.MaxAbs, at.MaxAbs)
 	t.Logf("%s", d)
 }
 

@@ -50,12 +50,25 @@ func TestMarkdown(t *testing.T) {
 // (testdata/html_*.golden), with names escaped.
 func TestHTML(t *testing.T) {
 	_, fail := sampleResults()
-	for name, r := range map[string]*compare.Result{"html_fail": fail, "html_detailed": detailedResult(), "html_error": errorResult()} {
+	for name, r := range map[string]*compare.Result{"html_fail": fail, "html_detailed": detailedResult(), "html_error": errorResult(),
+		"html_real_pass": storedResult(t, realPass), "html_real_fail": storedResult(t, realFail)} {
 		t.Run(name, func(t *testing.T) {
 			var b strings.Builder
 			require.NoError(t, HTML(&b, r))
+			page := b.String()
 			if r == fail {
-				assert.Contains(t, b.String(), "bad|&lt;model&gt;.h5", "names are escaped")
+				assert.Contains(t, page, "bad|&lt;model&gt;.h5", "names are escaped")
+			}
+			assert.Contains(t, page, "Content-Security-Policy", "the page may load nothing")
+			assert.NotContains(t, page, "<script", "the page runs nothing")
+			if name == "html_detailed" {
+				// What ran is named, and every chart is drawn.
+				for _, want := range []string{"out/mobilenet_v2.tflite", "sha256 <span class=\"hash\">9f2c4e1b", "3.4 MiB (3612480 bytes)",
+					"random samples, seed 42", "device: governor</th><td class=\"lines\">performance", "device: temperature</th><td class=\"lines\">51.5 °C", "tflite-c 2.17.1, delegate xnnpack",
+					"512 of 501760 values", "error of each of 160 layers", "latency distribution of 100 timed runs"} {
+					assert.Contains(t, page, want)
+				}
+				assert.Equal(t, 7, strings.Count(page, "<svg"), "2 outputs × (histogram, scatter), the layers, 2 of latency")
 			}
 			checkGolden(t, name, []byte(b.String()))
 		})

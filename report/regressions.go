@@ -1,14 +1,15 @@
 package report
 
 import (
-	"encoding/xml"
 	"fmt"
 	"html/template"
 	"io"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
+	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/history"
 )
 
@@ -118,55 +119,79 @@ func RegressionsMarkdown(w io.Writer, rep *history.RegressionReport) error {
 }
 
 var regressionsPage = template.Must(template.New("regressions").Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>edgeval: regressions</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:2em;color:#222}
-table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}
-.regressed{color:#b00020;font-weight:bold}.ok,.fixed,.new{color:#176f2c}.failing{color:#b36b00}
-</style></head><body>
-<h1>Regressions</h1>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>edgeval: regressions</title>
+` + htmlStyle + `</head><body>
+<h1>Regressions <span class="badge {{if .Regressed}}regressed{{else}}ok{{end}}">{{if .Regressed}}{{.Regressed}} regressed{{else}}none{{end}}</span></h1>
 <p>{{.Headline}}</p>
-<table><tr><th>model</th><th>precision</th><th>device</th><th>status</th><th>runs</th><th>baseline</th><th>latest</th><th>worst max abs</th><th>p50 ms</th><th>findings</th></tr>
+<table class="rows"><tr><th>model</th><th>precision</th><th>device</th><th>status</th><th>runs</th><th>baseline</th><th>latest</th><th>worst max abs</th><th>p50 ms</th><th>findings</th></tr>
 {{range .Rows}}<tr><td>{{.Model}}</td><td>{{.Precision}}</td><td>{{.Device}}</td><td class="{{.Status}}">{{.Status}}</td><td>{{.Runs}}</td><td>{{.Baseline}}</td><td>{{.Latest}}</td><td>{{.Worst}}</td><td>{{.P50}}</td>
 <td>{{range .Findings}}{{.}}<br>{{end}}{{range .Notes}}<small>note: {{.}}</small><br>{{end}}</td></tr>
 {{end}}</table>
+{{if .Trends}}<h2>Trends</h2>
+{{range .Trends}}<h3>{{.Title}} <span class="badge {{.Status}}">{{.Status}}</span></h3>
+<div class="charts">{{range .Charts}}<figure>{{.SVG}}<figcaption>{{.Caption}}</figcaption></figure>{{end}}</div>
+{{end}}{{if .Left}}<p class="muted">{{.Left}} more series with two runs or more have no charts here (the first {{.Max}} are drawn, regressed ones first).</p>{{end}}{{end}}
 </body></html>
 `))
 
-// RegressionsHTML writes a regression report as a standalone HTML page.
+// RegressionsHTML writes a regression report as a standalone HTML page
+// (see RegressionsHTMLWithTrends), without trend charts.
 func RegressionsHTML(w io.Writer, rep *history.RegressionReport) error {
+	return RegressionsHTMLWithTrends(w, rep, nil)
+}
+
+// RegressionsHTMLWithTrends writes a regression report as a standalone
+// HTML page (no script, no network): the table of every series with its
+// findings, then, from records (the history the report was made from),
+// each series' trend charts, worst output error over tolerance and
+// latency over time, for series of two runs or more (regressed ones
+// first, at most 50).
+func RegressionsHTMLWithTrends(w io.Writer, rep *history.RegressionReport, records []history.Record) error {
+	tr, left, err := trends(rep, records)
+	if err != nil {
+		return err
+	}
 	return regressionsPage.Execute(w, struct {
-		Headline string
-		Rows     []regressionRow
-	}{regressionHeadline(rep), regressionRows(rep)})
+		Headline  string
+		Regressed int
+		Rows      []regressionRow
+		Trends    []trendView
+		Left, Max int
+	}{regressionHeadline(rep), rep.Regressions(), regressionRows(rep), tr, left, maxTrendSeries})
 }
 
 // RegressionsJUnit writes a regression report as JUnit XML for CI: one
-// test suite, one test case per (model, precision, device), failed when
-// the series regressed.
+// test suite, one test case per (model, precision, device) with the class
+// and name validate's JUnit gives its results ("edgeval.<model>.<precision>",
+// "<device>: regressions"), failed when the series regressed. The suite's
+// timestamp is the latest result's.
 func RegressionsJUnit(w io.Writer, rep *history.RegressionReport) error {
-	s := junitSuite{Name: "edgeval regressions (baseline " + rep.Baseline + ")", Time: "0"}
-	for _, r := range regressionRows(rep) {
-		c := junitCase{Name: fmt.Sprintf("%s (%s)", r.Model, r.Precision), ClassName: "edgeval.regressions." + r.Device, Time: "0"}
-		if len(r.Findings) > 0 {
-			body := strings.Join(r.Findings, "\n")
-			for _, n := range r.Notes {
+	s := junitSuite{Name: "edgeval regressions (baseline " + rep.Baseline + ")", Time: seconds(0), Hostname: hostname()}
+	var latest time.Time
+	for _, c := range rep.Comparisons {
+		if c.Latest.Key.Time.After(latest) {
+			latest = c.Latest.Key.Time
+		}
+		var failure *junitProblem
+		if len(c.Findings) > 0 {
+			var msgs []string
+			for _, f := range c.Findings {
+				msgs = append(msgs, f.Message)
+			}
+			body := strings.Join(msgs, "\n")
+			for _, n := range c.Notes {
 				body += "\nnote: " + n
 			}
-			c.Failure = &junitProblem{Message: strings.Join(r.Findings, "; "), Body: body}
+			failure = &junitProblem{Message: strings.Join(msgs, "; "), Body: body}
 			s.Failures++
 		}
-		s.Cases = append(s.Cases, c)
+		class := junitClass(&compare.Result{Model: c.Model, Precision: c.Precision})
+		s.Cases = append(s.Cases, junitCase{Name: c.Device + ": regressions", ClassName: class, Time: seconds(0), Failure: failure})
+	}
+	if !latest.IsZero() {
+		s.Timestamp = latest.UTC().Format("2006-01-02T15:04:05")
 	}
 	s.Tests = len(s.Cases)
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(junitSuites{Suites: []junitSuite{s}}); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return writeJUnit(w, junitSuites{Name: "edgeval regressions", Tests: s.Tests, Failures: s.Failures, Time: s.Time, Suites: []junitSuite{s}})
 }

@@ -10,6 +10,8 @@
 #                    mmdebstrap qemu-system-arm gcc-aarch64-linux-gnu
 #                    libc6-dev-arm64-cross cpio e2fsprogs busybox-static
 #                    (the board VM of scripts/board-vm.sh)
+#                    chromium libxml2-utils (report tests: the HTML pages
+#                    rendered in a headless browser, JUnit checked by xmllint)
 #   npm packages     `npm ci` from the committed package-lock.json
 #   Go modules       `go mod download`
 #   TFLite C library scripts/get-tflite-c.sh (real libtensorflowlite_c 2.17.1)
@@ -33,6 +35,9 @@ have_cmd unzip || need_pkgs+=(unzip)
 python3 -m pip --version >/dev/null 2>&1 || need_pkgs+=(python3-pip)
 [ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)        # devices: the SSH integration tests start a real sshd
 have_cmd qemu-aarch64-static || need_pkgs+=(qemu-user-static) # devices: runs the arm64 agent under qemu-user
+# --- report tests: a real headless browser renders the HTML pages; xmllint checks JUnit against Jenkins' XSD
+have_cmd chromium || need_pkgs+=(chromium)
+have_cmd xmllint || need_pkgs+=(libxml2-utils)
 # --- board VM (scripts/board-vm.sh): the arm64 image, qemu, the arm64 cross compiler; busybox for the scripts' tests
 have_cmd mmdebstrap || need_pkgs+=(mmdebstrap)
 have_cmd qemu-system-aarch64 || need_pkgs+=(qemu-system-arm)

@@ -2,6 +2,8 @@ package validation_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"os"
@@ -39,6 +41,23 @@ func TestResultJSONGolden(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, res.Passed())
 
+	// The .tflite that ran and the inputs are named by their sha256; every
+	// output keeps its plot data.
+	tfl, err := os.ReadFile(res.TFLite)
+	require.NoError(t, err)
+	sum := sha256.Sum256(tfl)
+	assert.Equal(t, hex.EncodeToString(sum[:]), res.TFLiteSHA256)
+	assert.Equal(t, int64(len(tfl)), res.TFLiteBytes)
+	in, err := os.ReadFile(res.Inputs)
+	require.NoError(t, err)
+	sum = sha256.Sum256(in)
+	assert.Equal(t, hex.EncodeToString(sum[:]), res.InputsSHA256)
+	for _, o := range res.Outputs {
+		require.NotNil(t, o.Pairs, o.Name)
+		assert.Equal(t, o.Pairs.Of, len(o.Pairs.Index), "a small output keeps every pair")
+		assert.NotNil(t, o.Errors, o.Name)
+	}
+
 	// What differs from run to run: times and the temporary directory.
 	ms := func(v float64) bench.Summary {
 		return bench.Summary{N: res.LatencyMS.N, Min: v, P50: v, P90: v, P99: v, Max: v, Mean: v}
@@ -49,6 +68,8 @@ func TestResultJSONGolden(t *testing.T) {
 		res.LatencySamplesMS[i] = 0.05
 	}
 	res.FirstInferenceMS = 0.5
+	assert.Greater(t, res.DurationMS, res.FirstInferenceMS, "the whole run's wall time")
+	res.DurationMS = 250
 	ref := ms(0.01)
 	ref.N = res.ReferenceMS.N
 	res.ReferenceMS = &ref

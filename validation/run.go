@@ -59,6 +59,16 @@ type pipeline struct {
 // (Result.Passed): then the first divergence is located when the .tflite
 // was converted here, and a repro bundle written.
 func Run(ctx context.Context, opts Options) (*compare.Result, error) {
+	t0 := time.Now()
+	res, err := run(ctx, opts)
+	if res != nil {
+		res.DurationMS = float64(time.Since(t0)) / float64(time.Millisecond)
+	}
+	return res, err
+}
+
+// run is Run without the timing of the whole.
+func run(ctx context.Context, opts Options) (*compare.Result, error) {
 	o, err := opts.resolved()
 	if err != nil {
 		return nil, err
@@ -71,6 +81,11 @@ func Run(ctx context.Context, opts Options) (*compare.Result, error) {
 	}
 	if o.Inputs == "" {
 		p.res.Seed = &seed
+	} else {
+		p.res.Inputs = o.Inputs
+		if p.res.InputsSHA256, err = pathSHA256(o.Inputs); err != nil {
+			return nil, inputErr(fmt.Errorf("--inputs: %w", err))
+		}
 	}
 
 	// 1. The source model, as a graph in its framework's semantics.
@@ -158,6 +173,9 @@ func Run(ctx context.Context, opts Options) (*compare.Result, error) {
 		p.res.ConvertMS = &ms
 		// res.TFLite names a file: set when OutDir gets one.
 	}
+
+	sum := sha256.Sum256(p.tflite)
+	p.res.TFLiteSHA256, p.res.TFLiteBytes = hex.EncodeToString(sum[:]), int64(len(p.tflite))
 
 	// From here on, a failure still leaves a result and a repro bundle.
 	if err := p.compare(ctx, prog); err != nil {
@@ -336,7 +354,7 @@ func (p *pipeline) compare(ctx context.Context, prog *reference.Program) error {
 		if err != nil {
 			return err
 		}
-		co := compare.Options{Precision: p.res.Precision, OutScale: outScales[i]}
+		co := compare.Options{Precision: p.res.Precision, OutScale: outScales[i], Plot: true}
 		if p.noise != nil {
 			co.NoiseFloor = p.noise[i]
 		}

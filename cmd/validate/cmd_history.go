@@ -125,7 +125,7 @@ func historyRegressions(f *historyFlags, recs []history.Record, stdout io.Writer
 	rep := history.FindRegressions(recs, b, history.DefaultThresholds)
 	if err := writeReports(
 		report.File{Path: f.markdown, Render: func(w io.Writer) error { return report.RegressionsMarkdown(w, rep) }},
-		report.File{Path: f.html, Render: func(w io.Writer) error { return report.RegressionsHTML(w, rep) }},
+		report.File{Path: f.html, Render: func(w io.Writer) error { return report.RegressionsHTMLWithTrends(w, rep, recs) }},
 		report.File{Path: f.junit, Render: func(w io.Writer) error { return report.RegressionsJUnit(w, rep) }},
 	); err != nil {
 		return err

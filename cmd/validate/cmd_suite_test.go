@@ -121,7 +121,10 @@ func TestSuiteEndToEnd(t *testing.T) {
 	b, err = os.ReadFile(report)
 	require.NoError(t, err)
 	assert.Contains(t, string(b), "| acas_decr128.h5 | float32 | host | **REGRESSED** | 2 |")
-	assert.FileExists(t, html)
+	b, err = os.ReadFile(html)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "<h3>acas_decr128.h5 (float32, host)", "the regressed series' trend charts")
+	assert.Contains(t, string(b), "<svg")
 	b, err = os.ReadFile(rjunit)
 	require.NoError(t, err)
 	var rdoc junitDoc
