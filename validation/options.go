@@ -97,7 +97,9 @@ type Options struct {
 	// Batch is the converted model's static batch size (0: 1).
 	Batch int
 	// Precision is the conversion's precision ("": float32); the tolerance
-	// follows it.
+	// follows it. With TFLite, the precision is read from the file
+	// (tflite.DetectPrecision) and a Precision that contradicts it is a
+	// *PrecisionMismatchError; "" takes the file's.
 	Precision precision.Precision
 	// Int8IO gives an int8 conversion int8 inputs and outputs.
 	Int8IO bool
@@ -132,6 +134,10 @@ type Options struct {
 	// this process. The validate command reads them in a child process, so
 	// that a corrupt file crashes the child and not the command.
 	ReadHDF5 func(path string, opts hdf5.SnapshotOptions) (*hdf5.Snapshot, error)
+
+	// precisionGiven records, once resolved, that Precision was set rather
+	// than defaulted (a --tflite file's own precision then must agree).
+	precisionGiven bool
 }
 
 // resolved returns o with its defaults filled in, or a *UsageError.
@@ -157,6 +163,7 @@ func (o Options) resolvedOffline() (Options, error) {
 	if o.Batch < 1 {
 		return o, usagef("--batch must be at least 1, got %d", o.Batch)
 	}
+	o.precisionGiven = o.Precision != ""
 	p, err := precision.Parse(string(o.Precision))
 	if err != nil {
 		return o, usagef("--precision %q: want float32, float16, dynamic or int8", o.Precision)

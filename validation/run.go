@@ -63,6 +63,17 @@ func Run(ctx context.Context, opts Options) (*compare.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A .tflite given is read first: its precision decides the tolerance,
+	// and one that contradicts --precision fails before any work.
+	var given []byte
+	if o.TFLite != "" {
+		if given, err = os.ReadFile(o.TFLite); err != nil {
+			return nil, inputErr(fmt.Errorf("reading model: %w", err))
+		}
+		if err := o.filePrecision(given); err != nil {
+			return nil, err
+		}
+	}
 	p := &pipeline{o: &o}
 	seed := o.Seed
 	p.res = &compare.Result{
@@ -127,11 +138,7 @@ func Run(ctx context.Context, opts Options) (*compare.Result, error) {
 
 	// 3. The .tflite: converted here, or given.
 	if o.TFLite != "" {
-		b, err := os.ReadFile(o.TFLite)
-		if err != nil {
-			return nil, inputErr(fmt.Errorf("reading model: %w", err))
-		}
-		p.tflite, p.res.TFLite = b, o.TFLite
+		p.tflite, p.res.TFLite = given, o.TFLite
 	} else {
 		o.step("converting to .tflite (%s, batch %d)", o.Precision, o.Batch)
 		t0 := time.Now()
