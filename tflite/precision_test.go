@@ -77,7 +77,6 @@ func TestDetectPrecisionRealConverter(t *testing.T) {
 	}
 }
 
-
 // TestDetectPrecisionInt16Refused: 16x8 quantization has no tolerance
 // policy, and is refused by name rather than judged as int8.
 func TestDetectPrecisionInt16Refused(t *testing.T) {
