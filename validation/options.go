@@ -116,8 +116,9 @@ type Options struct {
 	Bench bench.Options
 
 	// OutDir, when set, receives model.tflite, inputs.npz, reference.npz,
-	// device.npz and result.json, and the repro bundle as OutDir/repro
-	// (else ./edgeval-repro/MODEL-TIME).
+	// device.npz and result.json (and layers.json, the per-layer table,
+	// when a failed run was located layer by layer), and the repro bundle
+	// as OutDir/repro (else ./edgeval-repro/MODEL-TIME).
 	OutDir string
 	// Progress receives one line per step ("validate: ..."); nil is quiet.
 	Progress io.Writer

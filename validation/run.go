@@ -16,6 +16,7 @@ import (
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/internal/bug"
+	"github.com/edgeval/edgeval/locate"
 	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/reference"
 	"github.com/edgeval/edgeval/tensor"
@@ -48,6 +49,8 @@ type pipeline struct {
 	outNames  []string
 	source    *graph.Graph // the source model's graph
 	canonical *graph.Graph // what the .tflite was written from (nil for Options.TFLite)
+	// layers is the per-layer table of a failed run (nil when not made).
+	layers *locate.Report
 }
 
 // Run validates one model on one device and returns its result. A nil
