@@ -129,3 +129,36 @@ func TestInt8TableCorpus(t *testing.T) {
 	}
 	t.Logf("worst own error of a layer over the corpus: %.2f steps (bound %d)", worst, locate.Int8Steps)
 }
+
+// TestTableFloat16Dynamic: the real converter's float16 and dynamic-range
+// files of a corpus block, and ours, flag no layer; their rows carry the
+// precision of the operator that writes them.
+func TestTableFloat16Dynamic(t *testing.T) {
+	c, g, samples := corpusCase(t, "block_unet")
+	cg, err := passes.Canonicalize(g, passes.Options{})
+	require.NoError(t, err)
+	for _, p := range []precision.Precision{precision.Float16, precision.Dynamic} {
+		tf, ok := c.TFLiteOf(string(p))
+		require.True(t, ok)
+		theirs, err := os.ReadFile(c.Path(tf.File))
+		require.NoError(t, err)
+		ours, _, err := convtflite.Convert(cg, convtflite.Options{Precision: p})
+		require.NoError(t, err)
+		for _, run := range []struct {
+			who string
+			g   *graph.Graph
+			tfl []byte
+		}{{"theirs", g, theirs}, {"ours", cg, ours}} {
+			r, err := locate.Table(context.Background(), run.g, run.tfl, litertOpener(t), samples)
+			require.NoError(t, err, run.who)
+			assert.Equal(t, p, r.Precision, run.who)
+			seen := map[precision.Precision]int{}
+			for _, l := range r.Layers {
+				seen[l.Precision]++
+			}
+			assert.Positive(t, seen[p], "%s %s: some rows are at the model's precision: %v", p, run.who, seen)
+			assert.Nil(t, r.First(), "%s %s", p, run.who)
+			t.Logf("%s %s: %d layers by precision %v", p, run.who, len(r.Layers), seen)
+		}
+	}
+}
