@@ -159,12 +159,16 @@ func Locate(ctx context.Context, opts Options) (*LocateResult, error) {
 		return nil, inputErr(err)
 	}
 	if o.TFLite == "" {
-		o.step("converting to .tflite (%s, batch %d)", o.Precision, o.Batch)
+		if len(o.FloatLayers) > 0 {
+			o.step("converting to .tflite (%s, batch %d; kept in float32: %s)", o.Precision, o.Batch, strings.Join(o.FloatLayers, ", "))
+		} else {
+			o.step("converting to .tflite (%s, batch %d)", o.Precision, o.Batch)
+		}
 		var calib golden.Samples
 		if o.Precision == precision.Int8 {
 			calib = samples[:min(len(samples), CalibrationSamples)]
 		}
-		if p.tflite, p.canonical, err = Convert(p.source, ConvertOptions{Batch: o.Batch, Precision: o.Precision, Int8IO: o.Int8IO, NHWCIO: o.NHWCIO}, calib); err != nil {
+		if p.tflite, p.canonical, err = Convert(p.source, ConvertOptions{Batch: o.Batch, Precision: o.Precision, Int8IO: o.Int8IO, NHWCIO: o.NHWCIO, FloatLayers: o.FloatLayers}, calib); err != nil {
 			return nil, inputErr(fmt.Errorf("%s: converting: %w", o.Model, err))
 		}
 	}

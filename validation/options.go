@@ -106,6 +106,9 @@ type Options struct {
 	// NHWCIO gives a PyTorch model's conversion channels-last inputs and
 	// outputs.
 	NHWCIO bool
+	// FloatLayers keeps these layers float32 in an int8 conversion
+	// (selective quantization; see ConvertOptions.FloatLayers).
+	FloatLayers []string
 
 	// Open opens the .tflite on the device (required).
 	Open Opener
@@ -172,6 +175,9 @@ func (o Options) resolvedOffline() (Options, error) {
 	o.Precision = p
 	if o.Int8IO && (p != precision.Int8 || o.TFLite != "") {
 		return o, usagef("--int8-io needs --precision int8 and a conversion made here (not --tflite)")
+	}
+	if len(o.FloatLayers) > 0 && (p != precision.Int8 || o.TFLite != "") {
+		return o, usagef("--float-layers needs --precision int8 and a conversion made here (not --tflite)")
 	}
 	if o.Expected != "" && o.Inputs == "" {
 		return o, usagef("--expected %s needs --inputs: the framework's outputs belong to specific inputs", o.Expected)

@@ -137,3 +137,44 @@ func TestLocateOurInt8(t *testing.T) {
 	assert.Equal(t, precision.Int8, r.Layers.Precision)
 	assert.Len(t, r.Layers.Layers, 16)
 }
+
+// TestFloatLayers: --float-layers keeps the named layers float32 in an int8
+// conversion; the locate table shows them at float32, and the output error
+// of ResNet-8 (raw 0–255 pixels) with its last layers kept float is
+// measured against the fully int8 one.
+func TestFloatLayers(t *testing.T) {
+	o := validation.Options{
+		Model: testutil.Fixture(t, "keras/mlcommons-tiny/pretrainedResnet.h5"), Precision: precision.Int8,
+		Open: validation.Local("litert", runtime.Options{}), Device: "host",
+		Samples: 8, Range: validation.Range{Lo: 0, Hi: 255}, NoiseSamples: -1,
+	}
+	full, err := validation.Run(context.Background(), o)
+	require.NoError(t, err)
+	o.FloatLayers = []string{"dense"}
+	sel, err := validation.Run(context.Background(), o)
+	require.NoError(t, err)
+	t.Logf("int8: max abs %.4g cosine %.6f (pass %v); dense kept float: max abs %.4g cosine %.6f (pass %v)",
+		full.Outputs[0].Metrics.MaxAbs, full.Outputs[0].Metrics.Cosine, full.Passed(),
+		sel.Outputs[0].Metrics.MaxAbs, sel.Outputs[0].Metrics.Cosine, sel.Passed())
+	assert.Less(t, sel.Outputs[0].Metrics.MaxAbs, full.Outputs[0].Metrics.MaxAbs, "keeping the classifier float recovers accuracy")
+
+	r, err := validation.Locate(context.Background(), o)
+	require.NoError(t, err)
+	require.NotNil(t, r.Layers)
+	assert.Equal(t, precision.Int8, r.Layers.Precision)
+	for _, l := range r.Layers.Layers {
+		if l.Node == "dense" {
+			assert.Equal(t, precision.Float32, l.Precision, "%s", l.Value)
+		}
+	}
+	assert.Nil(t, r.Divergence)
+
+	o.FloatLayers = []string{"no_such_layer"}
+	_, err = validation.Run(context.Background(), o)
+	var ue *validation.UsageError
+	require.True(t, errors.As(err, &ue), "got %v", err)
+	assert.ErrorContains(t, err, `--float-layers: no layer "no_such_layer"`)
+	o.FloatLayers, o.Precision = []string{"dense"}, precision.Float16
+	_, err = validation.Run(context.Background(), o)
+	assert.ErrorContains(t, err, "--float-layers needs --precision int8")
+}

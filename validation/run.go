@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/edgeval/edgeval/bench"
@@ -143,7 +144,11 @@ func Run(ctx context.Context, opts Options) (*compare.Result, error) {
 	if o.TFLite != "" {
 		p.tflite, p.res.TFLite = given, o.TFLite
 	} else {
-		o.step("converting to .tflite (%s, batch %d)", o.Precision, o.Batch)
+		if len(o.FloatLayers) > 0 {
+			o.step("converting to .tflite (%s, batch %d; kept in float32: %s)", o.Precision, o.Batch, strings.Join(o.FloatLayers, ", "))
+		} else {
+			o.step("converting to .tflite (%s, batch %d)", o.Precision, o.Batch)
+		}
 		t0 := time.Now()
 		var calib golden.Samples
 		if o.Precision == precision.Int8 {
@@ -151,7 +156,7 @@ func Run(ctx context.Context, opts Options) (*compare.Result, error) {
 				return nil, inputErr(err)
 			}
 		}
-		p.tflite, p.canonical, err = Convert(g, ConvertOptions{Batch: o.Batch, Precision: o.Precision, Int8IO: o.Int8IO, NHWCIO: o.NHWCIO}, calib)
+		p.tflite, p.canonical, err = Convert(g, ConvertOptions{Batch: o.Batch, Precision: o.Precision, Int8IO: o.Int8IO, NHWCIO: o.NHWCIO, FloatLayers: o.FloatLayers}, calib)
 		calib = nil
 		if err != nil {
 			err = inputErr(fmt.Errorf("%s: converting: %w", o.Model, err))
