@@ -14,7 +14,7 @@ func locateCommand() *command {
 		name: "locate",
 		summary: "compare a model's .tflite (converted here, or --tflite made elsewhere) with the Go reference layer by layer: " +
 			"a table of every layer's error, and the first layer whose own error exceeds what its precision explains",
-		usage: "[flags] MODEL",
+		usage: "[flags] [--tflite EXISTING.tflite] MODEL",
 	}
 	c.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		var f validateFlags
@@ -25,6 +25,7 @@ func locateCommand() *command {
 		fs.StringVar(&f.precision, "precision", "float32", "precision to convert at: float32, float16, dynamic or int8 (calibrated on the inputs); with --tflite, must agree with the file's")
 		fs.BoolVar(&f.int8IO, "int8-io", false, "with --precision int8: int8 inputs and outputs")
 		fs.BoolVar(&f.nhwcIO, "nhwc-io", false, "PyTorch models: NHWC inputs and outputs instead of PyTorch's NCHW")
+		f.registerFloatLayers(fs)
 		pos, err := c.parse(fs, args, stdout)
 		if err != nil {
 			return err

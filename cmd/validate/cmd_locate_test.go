@@ -40,3 +40,14 @@ func TestValidateTFLitePrecisionFromFile(t *testing.T) {
 	assert.Contains(t, stderr, "--precision float16 contradicts")
 	assert.Contains(t, stderr, "which is int8")
 }
+
+// TestLocateFloatLayers: `validate locate --precision int8 --float-layers`
+// shows the kept layer at float32.
+func TestLocateFloatLayers(t *testing.T) {
+	stdout, stderr, code := runCLI(t, "locate", "--samples", "2", "--input-range", "0,255", "--precision", "int8",
+		"--float-layers", "conv2d_3", testutil.Fixture(t, "keras/mlcommons-tiny/pretrainedResnet.h5"))
+	require.Equal(t, 0, code, stderr)
+	assert.Regexp(t, `conv2d_3\s+Conv2D\s+\[1 16 16 32\]\s+float32`, stdout)
+	assert.Regexp(t, `conv2d_4\s+Conv2D\s+\[1 16 16 32\]\s+int8`, stdout)
+	assert.Contains(t, stderr, "kept in float32: conv2d_3")
+}
