@@ -110,13 +110,15 @@ func TestInt8TableCorpus(t *testing.T) {
 				require.NoError(t, err, run.who)
 				assert.Equal(t, precision.Int8, r.Precision)
 				assert.NotEmpty(t, r.Layers)
-				steps := 0.0
+				steps, clipped := 0.0, 0.0
 				for _, l := range r.Layers {
 					if l.Precision == precision.Int8 {
 						assert.Greater(t, l.Scale, 0.0)
 						steps = max(steps, l.LocalSteps())
+						clipped = max(clipped, l.ClipRMSSteps)
 					}
 				}
+				t.Logf("%s %s: most clipped layer %.2f steps RMS", name, run.who, clipped)
 				worst = max(worst, steps)
 				pass := finalPass(t, run.g, r)
 				t.Logf("%s %s: %d layers, %d unmapped, worst own error %.2f steps, final output passes: %v, first flagged: %v",

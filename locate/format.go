@@ -11,15 +11,18 @@ import (
 // order (like TF's QuantizationDebugger): the source layer and its kind,
 // the tensor's shape and precision, the error accumulated from the model's
 // inputs (max abs, RMSE in steps of the tensor's scale, cosine), the
-// layer's own error (max abs, in steps for int8) against its bound, and
-// the verdict; then the first layer whose own error exceeds what its
+// layer's own error (max abs, in steps for int8) against its bound, the
+// values beyond the int8 range (how many, and how far), and the verdict; then the first layer whose own error exceeds what its
 // precision explains, if any.
 func (r *Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "#\tlayer\top\tshape\tprecision\tmax abs\trmse/scale\tcosine\tlayer's own error\tbound\tverdict\n")
+	fmt.Fprintf(tw, "#\tlayer\top\tshape\tprecision\tmax abs\trmse/scale\tcosine\tlayer's own error\tbound\tclipped\tverdict\n")
 	for i := range r.Layers {
 		l := &r.Layers[i]
-		rmse, own, bound := "-", fmt.Sprintf("%.3g", l.Local.MaxAbs), fmt.Sprintf("%.3g", l.Tolerance.MaxAbs)
+		rmse, own, bound, clipped := "-", fmt.Sprintf("%.3g", l.Local.MaxAbs), fmt.Sprintf("%.3g", l.Tolerance.MaxAbs), "-"
+		if l.Clipped > 0 {
+			clipped = fmt.Sprintf("%d, ≤%.1f steps", l.Clipped, l.ClipSteps)
+		}
 		if l.Scale > 0 {
 			rmse = fmt.Sprintf("%.2f", l.RMSEScale())
 			own = fmt.Sprintf("%.2f steps", l.LocalSteps())
@@ -34,8 +37,8 @@ func (r *Report) WriteText(w io.Writer) error {
 		case name == "":
 			name = l.Value
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%v\t%s\t%.3g\t%s\t%.5f\t%s\t%s\t%s\n", l.Step, name, l.Op, l.Shape, l.Precision,
-			l.Metrics.MaxAbs, rmse, l.Metrics.Cosine, own, bound, l.Verdict)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%v\t%s\t%.3g\t%s\t%.5f\t%s\t%s\t%s\t%s\n", l.Step, name, l.Op, l.Shape, l.Precision,
+			l.Metrics.MaxAbs, rmse, l.Metrics.Cosine, own, bound, clipped, l.Verdict)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

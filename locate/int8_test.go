@@ -127,3 +127,75 @@ func TestInt8TableTF(t *testing.T) {
 	assert.Equal(t, tensorName, first.Tensor)
 	assert.Equal(t, []string{"conv2d_3", "batch_normalization_3", "activation_3"}, first.Layers, "the fused layer whose bias was scaled")
 }
+
+// TestInt8ZeroPointShift: a zero point shifted in one activation tensor's
+// parameters is read the same way by the operator that writes it and the
+// ones that read it, so the layer computes right within its range, but the
+// range moves: the layer now clips many of its values far beyond it, and is
+// flagged for that (CLIPS).
+func TestInt8ZeroPointShift(t *testing.T) {
+	g, err := keras.Load(testutil.Fixture(t, "keras/mlcommons-tiny/pretrainedResnet.h5"), keras.Options{})
+	require.NoError(t, err)
+	tfl, err := os.ReadFile(testutil.Fixture(t, "keras/mlcommons-tiny/pretrainedResnet_quant.tflite"))
+	require.NoError(t, err)
+	specs := []golden.InputSpec{{Name: g.Inputs[0].Name, Shape: g.Inputs[0].Shape, DType: g.Inputs[0].DType}}
+	samples := golden.RandomInputs(specs, 2, 3, 0, 255)
+	before := table(t, g, tfl, samples)
+
+	// The zero point is an int64 in the flatbuffer: take a computed
+	// tensor whose zero point's 8 bytes occur once in the file, and shift
+	// it by +100 steps there.
+	m, err := tflite.Read(tfl)
+	require.NoError(t, err)
+	var target *tflite.Tensor
+	var at int
+	for _, l := range before.Layers {
+		for k := range m.Subgraphs[0].Tensors {
+			tt := &m.Subgraphs[0].Tensors[k]
+			if tt.Name != l.Tensor || target != nil {
+				continue
+			}
+			var pat [8]byte
+			binary.LittleEndian.PutUint64(pat[:], uint64(tt.Quant.ZeroPoint[0]))
+			if bytes.Count(tfl, pat[:]) == 1 {
+				target, at = tt, bytes.Index(tfl, pat[:])
+			}
+		}
+	}
+	require.NotNil(t, target, "some tensor has a zero point whose bytes are unique in the file")
+	zp := target.Quant.ZeroPoint[0]
+	bad := slices.Clone(tfl)
+	binary.LittleEndian.PutUint64(bad[at:], uint64(zp+100))
+	m2, err := tflite.Read(bad)
+	require.NoError(t, err)
+	var patched int64
+	for _, tt := range m2.Subgraphs[0].Tensors {
+		if tt.Name == target.Name {
+			patched = tt.Quant.ZeroPoint[0]
+		}
+	}
+	require.Equal(t, zp+100, patched, "the bytes patched are %q's zero point", target.Name)
+	t.Logf("zero point of %q: %d -> %d", target.Name, zp, patched)
+
+	after := table(t, g, bad, samples)
+	var b, a *locate.Layer
+	for i := range after.Layers {
+		if after.Layers[i].Tensor == target.Name {
+			b, a = &before.Layers[i], &after.Layers[i]
+		}
+	}
+	require.NotNil(t, a)
+	assert.Equal(t, zp+100, a.ZeroPoint)
+	assert.Greater(t, a.Clipped, b.Clipped, "the shifted range clips more")
+	assert.Greater(t, a.ClipSteps, 10.0)
+	assert.Nil(t, before.First())
+	worst := 0.0
+	for _, l := range before.Layers {
+		worst = max(worst, l.ClipRMSSteps)
+	}
+	t.Logf("clipping, RMS steps: healthy file at most %.2f; shifted layer %.1f", worst, a.ClipRMSSteps)
+	first := after.First()
+	require.NotNil(t, first, "the shifted layer is flagged")
+	assert.Equal(t, target.Name, first.Tensor)
+	assert.Equal(t, locate.VerdictClips, first.Verdict)
+}

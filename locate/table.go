@@ -41,6 +41,17 @@ const Int8Steps = 4
 const (
 	VerdictOK       = "ok"
 	VerdictDiverges = "DIVERGES"
+	// VerdictClips is an int8 layer within its bound once its reference is
+	// clamped to the tensor's range, but whose range cuts its values off by
+	// more, in root mean square over all of them, than Int8Steps steps (its
+	// own error's bound): the range in the file (its scale and zero point)
+	// is narrower than these inputs need — calibrated on other data, or set
+	// wrong. A range calibrated on data like the inputs clips a few values
+	// by a fraction of a step; the real converter's ResNet-8 fed random
+	// 0–255 pixels instead of CIFAR-10 images clips at most 1.0 step RMS
+	// (its first layer: 0.07% of its values, by up to 91 steps); a zero
+	// point shifted by 100 in that file, 8.2 steps RMS.
+	VerdictClips = "CLIPS"
 )
 
 // Layer is one row of the per-layer table: one tensor of the .tflite that
@@ -85,10 +96,19 @@ type Layer struct {
 	// Clipped counts the values of the layer's local reference outside the
 	// int8 tensor's range, clamped to it before Local is measured
 	// (saturation at the calibrated range is what int8 does).
-	Clipped   int               `json:"clipped,omitempty"`
-	Tolerance compare.Tolerance `json:"tolerance"`
-	Verdict   string            `json:"verdict"`
-	Why       []string          `json:"why,omitempty"`
+	Clipped int `json:"clipped,omitempty"`
+	// ClipSteps is how far beyond the int8 range the local reference went
+	// at most, in steps of the scale: well under one step is rounding at
+	// the range's edge; many steps mean a calibrated range narrower than
+	// these inputs need (the inputs differ from the calibration data, or
+	// the range was set wrong).
+	ClipSteps float64 `json:"clip_steps,omitempty"`
+	// ClipRMSSteps is the root mean square, over all the layer's values,
+	// of how far the range cut them off, in steps of the scale.
+	ClipRMSSteps float64           `json:"clip_rms_steps,omitempty"`
+	Tolerance    compare.Tolerance `json:"tolerance"`
+	Verdict      string            `json:"verdict"`
+	Why          []string          `json:"why,omitempty"`
 }
 
 // RMSEScale is the accumulated RMSE in steps of the tensor's scale (0 for
@@ -123,10 +143,10 @@ type Report struct {
 }
 
 // First returns the first layer whose error exceeds what its precision
-// explains, or nil.
+// explains (VerdictDiverges, or VerdictClips), or nil.
 func (r *Report) First() *Layer {
 	for i := range r.Layers {
-		if r.Layers[i].Verdict == VerdictDiverges {
+		if r.Layers[i].Verdict != VerdictOK {
 			return &r.Layers[i]
 		}
 	}
@@ -320,12 +340,18 @@ func Table(ctx context.Context, g *graph.Graph, tfl []byte, open Opener, samples
 			qlo := float32(row.Scale * float64(lo-row.ZeroPoint))
 			qhi := float32(row.Scale * float64(hi-row.ZeroPoint))
 			lv = slices.Clone(lv)
+			var sq float64
 			for i, x := range lv {
 				if x < qlo || x > qhi {
+					c := min(max(x, qlo), qhi)
+					d := math.Abs(float64(x-c)) / row.Scale
 					row.Clipped++
-					lv[i] = min(max(x, qlo), qhi)
+					row.ClipSteps = max(row.ClipSteps, d)
+					sq += d * d
+					lv[i] = c
 				}
 			}
+			row.ClipRMSSteps = math.Sqrt(sq / float64(max(len(lv), 1)))
 		}
 		if row.Local, err = compare.Measure(lv, d.Float32s(), ref.Shape); err != nil {
 			return nil, fmt.Errorf("locate: %s: %w", mp.value.Name, err)
@@ -333,8 +359,13 @@ func Table(ctx context.Context, g *graph.Graph, tfl []byte, open Opener, samples
 		row.Tolerance = localTolerance(row, noise[mp.value.Name])
 		ok, why := row.Tolerance.Check(row.Local)
 		row.Verdict, row.Why = VerdictOK, nil
-		if !ok {
+		switch {
+		case !ok:
 			row.Verdict, row.Why = VerdictDiverges, why
+		case row.ClipRMSSteps > Int8Steps:
+			row.Verdict = VerdictClips
+			row.Why = []string{fmt.Sprintf("%.1f%% of its values lie beyond its int8 range (scale %.3g, zero point %d), by up to %.0f steps (%.1f steps RMS over all its values > %d): the range is narrower than these inputs need",
+				100*float64(row.Clipped)/float64(max(len(lv), 1)), row.Scale, row.ZeroPoint, row.ClipSteps, row.ClipRMSSteps, Int8Steps)}
 		}
 		rep.Layers = append(rep.Layers, row)
 	}
