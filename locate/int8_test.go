@@ -198,4 +198,7 @@ func TestInt8ZeroPointShift(t *testing.T) {
 	require.NotNil(t, first, "the shifted layer is flagged")
 	assert.Equal(t, target.Name, first.Tensor)
 	assert.Equal(t, locate.VerdictClips, first.Verdict)
+	f := after.Finding()
+	require.NotNil(t, f)
+	assert.Contains(t, f.String(), "beyond its int8 range")
 }

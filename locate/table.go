@@ -160,7 +160,11 @@ func (r *Report) Finding() *Finding {
 		return nil
 	}
 	compared := slices.IndexFunc(r.Layers, func(x Layer) bool { return x.Tensor == l.Tensor }) + 1
-	return &Finding{Stage: "layer", Node: l.Node, Op: l.Op, Value: l.Value, Metrics: l.Local, Tolerance: l.Tolerance, Compared: compared}
+	f := &Finding{Stage: "layer", Node: l.Node, Op: l.Op, Value: l.Value, Metrics: l.Local, Tolerance: l.Tolerance, Compared: compared}
+	if l.Verdict == VerdictClips {
+		f.Why = l.Why
+	}
+	return f
 }
 
 // Table exposes every tensor of tfl that holds a value of g, runs the
