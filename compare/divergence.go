@@ -1,6 +1,9 @@
 package compare
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Divergence says where a failing conversion first goes wrong (see package
 // locate).
@@ -22,6 +25,10 @@ type Divergence struct {
 	// Compared is how many layers (or passes) were checked up to the
 	// finding.
 	Compared int `json:"compared"`
+	// Why says how the layer exceeds what its precision explains, when
+	// the bound is not Tolerance's alone (an int8 range that clips its
+	// values).
+	Why []string `json:"why,omitempty"`
 	// Layers is every compared layer's error in topological order, before
 	// and after the finding, for a layer finding (the report's per-layer
 	// chart).
@@ -44,6 +51,9 @@ type LayerError struct {
 func (d *Divergence) String() string {
 	if d.Stage == "pass" {
 		return fmt.Sprintf("converter pass %s changes output %q (max abs %.3g > %.3g)", d.Pass, d.Value, d.Metrics.MaxAbs, d.Tolerance.MaxAbs)
+	}
+	if len(d.Why) > 0 {
+		return fmt.Sprintf("first diverging layer %q (%s), tensor %q: %s (%d layers compared)", d.Node, d.Op, d.Value, strings.Join(d.Why, "; "), d.Compared)
 	}
 	return fmt.Sprintf("first diverging layer %q (%s), tensor %q: max abs %.3g > %.3g, cosine %.6f (%d layers compared)",
 		d.Node, d.Op, d.Value, d.Metrics.MaxAbs, d.Tolerance.MaxAbs, d.Metrics.Cosine, d.Compared)

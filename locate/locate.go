@@ -15,7 +15,6 @@ import (
 	"github.com/edgeval/edgeval/reference/ref64"
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/tensor"
-	"github.com/edgeval/edgeval/tflite"
 )
 
 // Finding is where the first divergence is.
@@ -134,133 +133,18 @@ func valueNoise(g *graph.Graph, samples golden.Samples, got map[string]*pair) (m
 // Opener opens a session on the device for model bytes.
 type Opener func(ctx context.Context, model []byte) (runtime.Session, error)
 
-// Layers exposes every tensor of tfl that holds a value of the canonical
-// graph g (names as converter/tflite writes them), runs the patched model
-// on the device for samples (in g's input order and dtypes), and returns
-// the first node of g, in topological order, whose output on the device
-// leaves the float32 tolerance of the reference's value, with every compared
-// layer's error (before and after it, for the report's chart); nil when
-// none does.
-// It is an error when no tensor could be compared at all.
+// Layers returns the first layer of Table's report whose error exceeds
+// what its precision explains, or nil when none does; the finding carries
+// every compared layer's error (before and after it, for the report's
+// chart).
 func Layers(ctx context.Context, g *graph.Graph, tfl []byte, open Opener, samples golden.Samples) (*Finding, error) {
-	m, err := tflite.Read(tfl)
-	if err != nil {
-		return nil, fmt.Errorf("locate: %w", err)
-	}
-	if len(m.Subgraphs) == 0 {
-		return nil, fmt.Errorf("locate: model has no subgraph")
-	}
-	// Node outputs only: an input exposed as an output aliases the input
-	// buffer, which runtimes do not all support.
-	values := map[string]bool{}
-	for _, n := range g.Nodes {
-		for _, v := range n.Outputs {
-			values[v.Name] = true
-		}
-	}
-	var expose []int
-	for i, t := range m.Subgraphs[0].Tensors {
-		if values[t.Name] && !slices.Contains(m.Subgraphs[0].Inputs, i) {
-			if data, _ := m.TensorData(0, i); len(data) == 0 {
-				expose = append(expose, i)
-			}
-		}
-	}
-	patched, err := tflite.ExposeTensors(tfl, 0, expose)
-	if err != nil {
-		return nil, fmt.Errorf("locate: exposing %d tensors: %w", len(expose), err)
-	}
-	sess, err := open(ctx, patched)
-	if err != nil {
-		return nil, fmt.Errorf("locate: opening the patched model: %w", err)
-	}
-	defer sess.Close()
-
-	prog, err := reference.Prepare(g)
-	if err != nil {
-		// g is the canonical graph our passes made from a graph the
-		// reference runs.
-		return nil, bug.Errorf("locate", "the canonical graph does not run in the reference: %w", err)
-	}
-	inNames := make([]string, len(g.Inputs))
-	for i, v := range g.Inputs {
-		inNames[i] = v.Name
-	}
-	devIn := sess.Inputs()
-	got := map[string]*pair{}
-	for _, sample := range samples {
-		refAll, err := prog.RunAll(sample)
-		if err != nil {
-			return nil, fmt.Errorf("locate: reference: %w", err)
-		}
-		in := make([]*tensor.Tensor, len(devIn))
-		for di, info := range devIn {
-			gi := slices.Index(inNames, info.Name)
-			if gi < 0 {
-				gi = di
-			}
-			if gi >= len(sample) {
-				return nil, fmt.Errorf("locate: device input %q has no graph input", info.Name)
-			}
-			if in[di], err = sample[gi].Reshape(info.Shape); err != nil {
-				return nil, fmt.Errorf("locate: input %q: %w", info.Name, err)
-			}
-		}
-		res, err := sess.Run(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("locate: running the patched model: %w", err)
-		}
-		for oi, info := range sess.Outputs() {
-			ref, ok := refAll[info.Name]
-			if !ok {
-				continue
-			}
-			p := got[info.Name]
-			if p == nil {
-				p = &pair{}
-				got[info.Name] = p
-			}
-			p.ref = append(p.ref, ref)
-			p.dev = append(p.dev, res.Outputs[oi])
-		}
-	}
-	noise, err := valueNoise(g, samples, got)
+	r, err := Table(ctx, g, tfl, open, samples)
 	if err != nil {
 		return nil, err
 	}
-	compared := 0
-	var first *Finding
-	var layers []compare.LayerError
-	for _, n := range g.Nodes {
-		for _, v := range n.Outputs {
-			p := got[v.Name]
-			if p == nil {
-				continue
-			}
-			compared++
-			ref, err := tensor.Stack(p.ref)
-			if err != nil {
-				return nil, err
-			}
-			dev, err := tensor.Stack(p.dev)
-			if err != nil || tensor.NumElements(dev.Shape) != tensor.NumElements(ref.Shape) {
-				continue // a tensor the runtime reshaped; not comparable
-			}
-			m, tol, ok, err := compareValue(ref, dev, noise[v.Name])
-			if err != nil {
-				return nil, err
-			}
-			layers = append(layers, compare.LayerError{Node: n.Name, Op: n.Op.Kind(), Value: v.Name, MaxAbs: m.MaxAbs, Tolerance: tol.MaxAbs, Cosine: m.Cosine, Pass: ok})
-			if !ok && first == nil {
-				first = &Finding{Stage: "layer", Node: n.Name, Op: n.Op.Kind(), Value: v.Name, Metrics: m, Tolerance: tol, Compared: compared}
-			}
-		}
+	f := r.Finding()
+	if f != nil {
+		f.Layers = r.LayerErrors()
 	}
-	if compared == 0 {
-		return nil, fmt.Errorf("locate: no tensor of the model matches a value of the graph by name (exposed %d)", len(expose))
-	}
-	if first != nil {
-		first.Layers = layers
-	}
-	return first, nil
+	return f, nil
 }

@@ -7,6 +7,9 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/edgeval/edgeval/converter/keras"
 	"github.com/edgeval/edgeval/converter/passes"
 	convtflite "github.com/edgeval/edgeval/converter/tflite"
@@ -17,8 +20,6 @@ import (
 	"github.com/edgeval/edgeval/runtime"
 	_ "github.com/edgeval/edgeval/runtime/litert"
 	"github.com/edgeval/edgeval/tflite"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // resnet returns the ResNet-8 fixture's source graph, its canonical graph,

@@ -40,6 +40,11 @@ func (p *pipeline) writeArtifacts() error {
 	if p.o.TFLite == "" {
 		p.res.TFLite = filepath.Join(dir, "model.tflite")
 	}
+	if p.layers != nil {
+		if err := writeJSON(filepath.Join(dir, "layers.json"), p.layers); err != nil {
+			return err
+		}
+	}
 	return writeJSON(filepath.Join(dir, "result.json"), p.res)
 }
 

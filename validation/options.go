@@ -97,13 +97,18 @@ type Options struct {
 	// Batch is the converted model's static batch size (0: 1).
 	Batch int
 	// Precision is the conversion's precision ("": float32); the tolerance
-	// follows it.
+	// follows it. With TFLite, the precision is read from the file
+	// (tflite.DetectPrecision) and a Precision that contradicts it is a
+	// *PrecisionMismatchError; "" takes the file's.
 	Precision precision.Precision
 	// Int8IO gives an int8 conversion int8 inputs and outputs.
 	Int8IO bool
 	// NHWCIO gives a PyTorch model's conversion channels-last inputs and
 	// outputs.
 	NHWCIO bool
+	// FloatLayers keeps these layers float32 in an int8 conversion
+	// (selective quantization; see ConvertOptions.FloatLayers).
+	FloatLayers []string
 
 	// Open opens the .tflite on the device (required).
 	Open Opener
@@ -114,8 +119,9 @@ type Options struct {
 	Bench bench.Options
 
 	// OutDir, when set, receives model.tflite, inputs.npz, reference.npz,
-	// device.npz and result.json, and the repro bundle as OutDir/repro
-	// (else ./edgeval-repro/MODEL-TIME).
+	// device.npz and result.json (and layers.json, the per-layer table,
+	// when a failed run was located layer by layer), and the repro bundle
+	// as OutDir/repro (else ./edgeval-repro/MODEL-TIME).
 	OutDir string
 	// Progress receives one line per step ("validate: ..."); nil is quiet.
 	Progress io.Writer
@@ -132,6 +138,10 @@ type Options struct {
 	// this process. The validate command reads them in a child process, so
 	// that a corrupt file crashes the child and not the command.
 	ReadHDF5 func(path string, opts hdf5.SnapshotOptions) (*hdf5.Snapshot, error)
+
+	// precisionGiven records, once resolved, that Precision was set rather
+	// than defaulted (a --tflite file's own precision then must agree).
+	precisionGiven bool
 }
 
 // resolved returns o with its defaults filled in, or a *UsageError.
@@ -157,6 +167,7 @@ func (o Options) resolvedOffline() (Options, error) {
 	if o.Batch < 1 {
 		return o, usagef("--batch must be at least 1, got %d", o.Batch)
 	}
+	o.precisionGiven = o.Precision != ""
 	p, err := precision.Parse(string(o.Precision))
 	if err != nil {
 		return o, usagef("--precision %q: want float32, float16, dynamic or int8", o.Precision)
@@ -164,6 +175,9 @@ func (o Options) resolvedOffline() (Options, error) {
 	o.Precision = p
 	if o.Int8IO && (p != precision.Int8 || o.TFLite != "") {
 		return o, usagef("--int8-io needs --precision int8 and a conversion made here (not --tflite)")
+	}
+	if len(o.FloatLayers) > 0 && (p != precision.Int8 || o.TFLite != "") {
+		return o, usagef("--float-layers needs --precision int8 and a conversion made here (not --tflite)")
 	}
 	if o.Expected != "" && o.Inputs == "" {
 		return o, usagef("--expected %s needs --inputs: the framework's outputs belong to specific inputs", o.Expected)

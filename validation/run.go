@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/edgeval/edgeval/bench"
@@ -16,6 +17,7 @@ import (
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/internal/bug"
+	"github.com/edgeval/edgeval/locate"
 	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/reference"
 	"github.com/edgeval/edgeval/tensor"
@@ -48,6 +50,8 @@ type pipeline struct {
 	outNames  []string
 	source    *graph.Graph // the source model's graph
 	canonical *graph.Graph // what the .tflite was written from (nil for Options.TFLite)
+	// layers is the per-layer table of a failed run (nil when not made).
+	layers *locate.Report
 }
 
 // Run validates one model on one device and returns its result. A nil
@@ -72,6 +76,17 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 	o, err := opts.resolved()
 	if err != nil {
 		return nil, err
+	}
+	// A .tflite given is read first: its precision decides the tolerance,
+	// and one that contradicts --precision fails before any work.
+	var given []byte
+	if o.TFLite != "" {
+		if given, err = os.ReadFile(o.TFLite); err != nil {
+			return nil, inputErr(fmt.Errorf("reading model: %w", err))
+		}
+		if err := o.filePrecision(given); err != nil {
+			return nil, err
+		}
 	}
 	p := &pipeline{o: &o}
 	seed := o.Seed
@@ -142,13 +157,13 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 
 	// 3. The .tflite: converted here, or given.
 	if o.TFLite != "" {
-		b, err := os.ReadFile(o.TFLite)
-		if err != nil {
-			return nil, inputErr(fmt.Errorf("reading model: %w", err))
-		}
-		p.tflite, p.res.TFLite = b, o.TFLite
+		p.tflite, p.res.TFLite = given, o.TFLite
 	} else {
-		o.step("converting to .tflite (%s, batch %d)", o.Precision, o.Batch)
+		if len(o.FloatLayers) > 0 {
+			o.step("converting to .tflite (%s, batch %d; kept in float32: %s)", o.Precision, o.Batch, strings.Join(o.FloatLayers, ", "))
+		} else {
+			o.step("converting to .tflite (%s, batch %d)", o.Precision, o.Batch)
+		}
 		t0 := time.Now()
 		var calib golden.Samples
 		if o.Precision == precision.Int8 {
@@ -156,7 +171,7 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 				return nil, inputErr(err)
 			}
 		}
-		p.tflite, p.canonical, err = Convert(g, ConvertOptions{Batch: o.Batch, Precision: o.Precision, Int8IO: o.Int8IO, NHWCIO: o.NHWCIO}, calib)
+		p.tflite, p.canonical, err = Convert(g, ConvertOptions{Batch: o.Batch, Precision: o.Precision, Int8IO: o.Int8IO, NHWCIO: o.NHWCIO, FloatLayers: o.FloatLayers}, calib)
 		calib = nil
 		if err != nil {
 			err = inputErr(fmt.Errorf("%s: converting: %w", o.Model, err))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/edgeval/edgeval/converter/keras"
@@ -87,6 +88,11 @@ type ConvertOptions struct {
 	Int8IO bool
 	// NHWCIO gives channels-first inputs and outputs as channels-last ones.
 	NHWCIO bool
+	// FloatLayers keeps these layers in float32 in an int8 model
+	// (selective quantization): each names a node of the canonical graph
+	// (a source layer, with what was fused into it) or a value it
+	// computes.
+	FloatLayers []string
 }
 
 // CalibrationSamples bounds the samples an int8 conversion is calibrated
@@ -109,6 +115,9 @@ func Convert(g *graph.Graph, o ConvertOptions, samples golden.Samples) ([]byte, 
 		return nil, nil, err
 	}
 	opts := convtflite.Options{Batch: o.Batch, Precision: prec, Int8IO: o.Int8IO}
+	if opts.Float, err = floatValues(cg, o.FloatLayers); err != nil {
+		return nil, nil, err
+	}
 	if prec == precision.Int8 {
 		if len(samples) == 0 {
 			return nil, nil, fmt.Errorf("int8 needs a representative dataset to calibrate on")
@@ -128,4 +137,35 @@ func InputSpecs(g *graph.Graph) []golden.InputSpec {
 		specs[i] = golden.InputSpec{Name: in.Name, Shape: in.Shape, DType: in.DType}
 	}
 	return specs
+}
+
+// floatValues returns the values of the canonical graph cg that the layers
+// named in layers compute: the outputs of nodes of that name, or the value
+// of that name. A name that matches nothing is a usage error listing the
+// layers there are.
+func floatValues(cg *graph.Graph, layers []string) ([]string, error) {
+	var out []string
+	for _, l := range layers {
+		found := false
+		for _, n := range cg.Nodes {
+			for _, v := range n.Outputs {
+				if n.Name == l || v.Name == l {
+					found = true
+					if !slices.Contains(out, v.Name) {
+						out = append(out, v.Name)
+					}
+				}
+			}
+		}
+		if !found {
+			var names []string
+			for _, n := range cg.Nodes {
+				if !slices.Contains(names, n.Name) {
+					names = append(names, n.Name)
+				}
+			}
+			return nil, usagef("--float-layers: no layer %q in the converted graph (its layers, with what was fused into each: %s)", l, strings.Join(names, ", "))
+		}
+	}
+	return out, nil
 }

@@ -33,18 +33,24 @@ type runFlags struct {
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.device, "device", "host", "device profile `NAME`s to run on, comma-separated ('host' is this machine; see validate devices)")
-	f.dev.register(fs)
-	fs.StringVar(&f.runtime, "runtime", "litert", "TFLite runtime: litert (LiteRT WebAssembly under Node) or tflite (TFLite C library; needs a -tags tflite build)")
+	f.registerDevice(fs)
 	f.registerInputs(fs)
 	fs.StringVar(&f.json, "json", "", "write a JSON summary to `FILE` ('-' for stdout)")
-	fs.StringVar(&f.signature, "signature", "", "SignatureDef to run (default: the first)")
-	fs.IntVar(&f.threads, "threads", 0, "interpreter threads (0: runtime default)")
-	fs.StringVar(&f.delegate, "delegate", "none", "delegate: none, xnnpack or edgetpu (tflite runtime only)")
 	fs.IntVar(&f.warmup, "warmup", 1, "untimed runs of the first sample before timing")
 	fs.IntVar(&f.runs, "runs", 0, "time at least `N` runs, cycling the samples (0: one per sample; outputs come from the first pass)")
 	fs.DurationVar(&f.minTime, "min-time", 0, "keep timing, cycling the samples, until the timed runs add up to `D` (like benchmark_model's --min_secs)")
-	fs.DurationVar(&f.timeout, "timeout", time.Minute, "time limit for loading the model and for each inference")
+}
+
+// registerDevice registers the flags that choose the device and how the
+// model runs there.
+func (f *runFlags) registerDevice(fs *flag.FlagSet) {
+	fs.StringVar(&f.device, "device", "host", "device profile `NAME`s to run on, comma-separated ('host' is this machine; see validate devices)")
+	f.dev.register(fs)
+	fs.StringVar(&f.runtime, "runtime", "litert", "TFLite runtime: litert (LiteRT WebAssembly under Node) or tflite (TFLite C library; needs a -tags tflite build)")
+	fs.StringVar(&f.signature, "signature", "", "SignatureDef to run (default: the first)")
+	fs.IntVar(&f.threads, "threads", 0, "interpreter threads (0: runtime default)")
+	fs.StringVar(&f.delegate, "delegate", "none", "delegate: none, xnnpack or edgetpu (tflite runtime only)")
+	fs.DurationVar(&f.timeout, "timeout", time.Minute, "time limit for loading the model (plus a second per 8 MiB of model) and for each inference")
 }
 
 // registerInputs registers the flags that choose the inputs.

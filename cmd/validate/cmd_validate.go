@@ -42,6 +42,11 @@ type validateFlags struct {
 	allowUnused bool
 	// maxMemory bounds the memory of the run ("": half the RAM).
 	maxMemory string
+	// floatLayers are the layers kept float32 in an int8 conversion.
+	floatLayers string
+	// precisionSet records that --precision was given: a --tflite file's
+	// own precision is used otherwise, and a given one must agree with it.
+	precisionSet bool
 }
 
 func (f *validateFlags) register(fs *flag.FlagSet) {
@@ -49,9 +54,10 @@ func (f *validateFlags) register(fs *flag.FlagSet) {
 	f.registerSource(fs)
 	fs.StringVar(&f.tflite, "tflite", "", "check this `EXISTING.tflite` (converted elsewhere) instead of converting MODEL")
 	fs.StringVar(&f.outDir, "out", "", "write artifacts to `DIR`: model.tflite, inputs.npz, reference.npz, device.npz, result.json")
-	fs.StringVar(&f.precision, "precision", "float32", "precision of the converted model: float32, float16 (float16 weights), dynamic (int8 weights, float activations) or int8 (calibrated on the validation inputs); the tolerance follows it")
+	fs.StringVar(&f.precision, "precision", "float32", "precision of the converted model: float32, float16 (float16 weights), dynamic (int8 weights, float activations) or int8 (calibrated on the validation inputs); the tolerance follows it. With --tflite the precision is read from the file, and a --precision that contradicts it is an error")
 	fs.BoolVar(&f.int8IO, "int8-io", false, "with --precision int8: int8 inputs and outputs instead of float32 ones (inputs are quantized with the model's parameters)")
 	fs.BoolVar(&f.nhwcIO, "nhwc-io", false, "PyTorch models: NHWC inputs and outputs instead of PyTorch's NCHW")
+	f.registerFloatLayers(fs)
 	fs.StringVar(&f.markdown, "markdown", "", "also write the report as Markdown to `FILE`")
 	fs.StringVar(&f.html, "html", "", "also write the report as a standalone HTML page to `FILE`")
 	fs.StringVar(&f.junit, "junit", "", "also write JUnit XML to `FILE` (one test case per output) for CI")
@@ -76,6 +82,7 @@ func validateCommand() *command {
 			return err
 		}
 		f.dev.noteExplicit(fs)
+		f.notePrecision(fs)
 		if len(pos) != 1 {
 			return usagef("want exactly one MODEL argument, got %d", len(pos))
 		}
@@ -120,18 +127,40 @@ func (f *validateFlags) options(model string, progress io.Writer) (validation.Op
 			maxMem = l
 		}
 	}
+	var floatLayers []string
+	if f.floatLayers != "" {
+		floatLayers = strings.Split(f.floatLayers, ",")
+	}
+	prec := precision.Precision(f.precision)
+	if !f.precisionSet && f.tflite != "" {
+		prec = "" // read from the file
+	}
 	rf := f.runFlags
 	return validation.Options{
 		MaxMemory: maxMem,
 		Model:     model, ModelJSON: f.weights, Arch: f.arch, AllowUnused: f.allowUnused,
 		Inputs: f.inputs, Samples: f.samples, Seed: f.seed, Range: rng, Expected: f.expected, NoiseSamples: noise,
-		TFLite: f.tflite, Batch: f.batch, Precision: precision.Precision(f.precision), Int8IO: f.int8IO, NHWCIO: f.nhwcIO,
+		TFLite: f.tflite, Batch: f.batch, Precision: prec, Int8IO: f.int8IO, NHWCIO: f.nhwcIO, FloatLayers: floatLayers,
 		Open: func(ctx context.Context, b []byte) (runtime.Session, error) {
 			return openDevice(ctx, &rf, b, progress)
 		},
 		Device: f.device, Bench: f.benchOptions(), OutDir: f.outDir, Progress: progress,
 		Tool: versionString(), ReadHDF5: snapshotInChild,
 	}, nil
+}
+
+// registerFloatLayers registers --float-layers.
+func (f *validateFlags) registerFloatLayers(fs *flag.FlagSet) {
+	fs.StringVar(&f.floatLayers, "float-layers", "", "with --precision int8: keep the layers `L1,L2,…` in float32 (selective quantization), to see what it recovers; names as in 'validate locate'")
+}
+
+// notePrecision records whether --precision was given on the command line.
+func (f *validateFlags) notePrecision(fs *flag.FlagSet) {
+	fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == "precision" {
+			f.precisionSet = true
+		}
+	})
 }
 
 // cliError gives the library's typed errors the command's (see exitCode):

@@ -7,6 +7,8 @@
 //	                                        device and compare with the Go reference (the default command)
 //	validate run [flags] MODEL.tflite       run a .tflite on a real TFLite runtime
 //	validate convert [flags] MODEL -o OUT   convert MODEL to .tflite
+//	validate locate [flags] MODEL [--tflite FILE]
+//	                                        compare MODEL's .tflite with the Go reference layer by layer
 //	validate reference [flags] MODEL --out OUT.npz
 //	                                        evaluate MODEL with the Go reference
 //	validate devices [probe NAME]           list device profiles, or print a device's facts

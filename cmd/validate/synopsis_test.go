@@ -40,7 +40,7 @@ func TestREADMESynopsisMatchesFlags(t *testing.T) {
 		}
 	}
 	flagRE := regexp.MustCompile(`(?m)^\s+-(\S+)`)
-	usedRE := regexp.MustCompile(`(?:^|[\s\[])--?([a-z][a-z0-9-]*)`)
+	usedRE := regexp.MustCompile(`(?:^|[\s\[|])--?([a-z][a-z0-9-]*)`)
 	for name := range commands() {
 		if name == "agent" {
 			continue // started by validate itself, no flags

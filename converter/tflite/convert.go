@@ -28,6 +28,11 @@ type Options struct {
 	// Int8IO makes an Int8 model take and return int8 tensors instead of
 	// float32 ones with QUANTIZE/DEQUANTIZE at its edges.
 	Int8IO bool
+	// Float names graph values whose operators an Int8 model keeps in
+	// float32 between a DEQUANTIZE and a QUANTIZE (selective
+	// quantization, to show what keeping a layer float recovers). Every
+	// name must be a value the graph computes.
+	Float []string
 }
 
 // SignatureKey is the key of the SignatureDef Convert writes.
@@ -96,6 +101,9 @@ func Convert(g *graph.Graph, opts Options) (data []byte, nm *NameMap, err error)
 	}
 	if err := g.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("tflite: %w", err)
+	}
+	if err := checkFloat(g, opts.Float); err != nil {
+		return nil, nil, err
 	}
 	w := newWriter(g, opts)
 	for _, v := range g.Inputs {
@@ -326,3 +334,27 @@ func (w *writer) out(n *graph.Node) int { return w.value(n.Outputs[0]) }
 
 // in returns the tensor of node n's input i.
 func (w *writer) in(n *graph.Node, i int) int { return w.value(n.Inputs[i]) }
+
+// checkFloat refuses names of Options.Float that are not values g's nodes
+// compute.
+func checkFloat(g *graph.Graph, names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	computed := map[string]bool{}
+	for _, n := range g.Nodes {
+		for _, v := range n.Outputs {
+			computed[v.Name] = true
+		}
+	}
+	var missing []string
+	for _, name := range names {
+		if !computed[name] {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("tflite: Float names %q, which the graph does not compute", missing)
+	}
+	return nil
+}

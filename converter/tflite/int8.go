@@ -72,6 +72,8 @@ type int8State struct {
 	deq    map[int]int // int8 tensor -> its DEQUANTIZE'd float copy
 	uses   []int
 	out    []tfl.OperatorSpec
+	// float are the tensors of Options.Float: their operators stay float.
+	float map[int]bool
 }
 
 func (s *int8State) find(i int) int {
@@ -103,6 +105,12 @@ func (w *writer) int8Model(ins, outs []int, sigIn, sigOut []tfl.SignatureTensor)
 		isInt8: make([]bool, n), quant: map[int]int{}, deq: map[int]int{}, uses: w.consumers()}
 	for i := range s.parent {
 		s.parent[i] = i
+	}
+	s.float = map[int]bool{}
+	for _, name := range w.opts.Float {
+		if i, ok := w.nm.ByValue[name]; ok {
+			s.float[i] = true
+		}
 	}
 	for i, name := range w.nm.ByTensor {
 		if r, ok := w.opts.Ranges[name]; ok && !w.isFloatConst(i) {
@@ -225,6 +233,11 @@ func (s *int8State) activations(op tfl.OperatorSpec) []int {
 func (s *int8State) quantizable(op *tfl.OperatorSpec) bool {
 	if _, ok := int8Versions[op.Op]; !ok {
 		return false
+	}
+	for _, o := range op.Outputs {
+		if s.float[o] {
+			return false
+		}
 	}
 	w := s.w
 	switch op.Op {

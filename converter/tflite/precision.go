@@ -27,6 +27,9 @@ func (o Options) checkPrecision() error {
 	default:
 		return fmt.Errorf("tflite: unknown precision %v", o.Precision)
 	}
+	if len(o.Float) > 0 && o.Precision != precision.Int8 {
+		return fmt.Errorf("tflite: Float (layers kept in float32) needs precision int8, not %v", o.Precision)
+	}
 	return nil
 }
 
