@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/edgeval/edgeval/compare"
 )
 
 // chromium returns the headless browser to render pages with, or skips:
@@ -129,6 +131,9 @@ func TestHTMLInChromium(t *testing.T) {
 		{"report_fail_detailed", func(_ *testing.T, b *strings.Builder) error { return HTML(b, detailedResult()) }, 3000, 2000, 2000},
 		{"report_error", func(_ *testing.T, b *strings.Builder) error { return HTML(b, errorResult()) }, 800, 0, 100},
 		{"regressions", func(_ *testing.T, b *strings.Builder) error { return RegressionsHTMLWithTrends(b, rep, recs) }, 1400, 2000, 50},
+		{"suite", func(t *testing.T, b *strings.Builder) error {
+			return SuiteHTML(b, "nightly", []*compare.Result{storedResult(t, realPass), storedResult(t, realFail), errorResult()})
+		}, 3000, 2000, 2000},
 	}
 	for _, p := range pages {
 		t.Run(p.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/xml"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -73,6 +74,26 @@ func TestHTML(t *testing.T) {
 			checkGolden(t, name, []byte(b.String()))
 		})
 	}
+}
+
+// TestSuiteHTML: a suite's page (testdata/suite_html.golden) has the tally,
+// a summary row linking to each run's section, and every run's charts.
+func TestSuiteHTML(t *testing.T) {
+	_, fail := sampleResults()
+	results := []*compare.Result{storedResult(t, realPass), fail, errorResult()}
+	var b strings.Builder
+	require.NoError(t, SuiteHTML(&b, "nightly <1>", results))
+	page := b.String()
+	assert.Contains(t, page, "<title>edgeval suite nightly &lt;1&gt;: 1 passed, 1 failed, 1 errors</title>")
+	for i := range results {
+		assert.Contains(t, page, fmt.Sprintf(`<a href="#run-%d">`, i+1))
+		assert.Contains(t, page, fmt.Sprintf(`<section id="run-%d">`, i+1))
+	}
+	assert.Equal(t, 1, strings.Count(page, "<!DOCTYPE html>"), "one page")
+	assert.Equal(t, 1, strings.Count(page, "Content-Security-Policy"))
+	assert.NotContains(t, page, "<script")
+	assert.Contains(t, page, "<svg", "the runs' charts are drawn")
+	checkGolden(t, "suite_html", []byte(page))
 }
 
 // TestJUnit: results as JUnit XML (testdata/junit.golden): well-formed, a

@@ -70,7 +70,9 @@ var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>edgeval: {{.Model}} ({{.Verdict}})</title>
 ` + htmlStyle + `</head><body>
-<h1>{{.Model}} <span class="badge {{.Verdict}}">{{.Verdict}}</span></h1>
+{{template "result" .}}
+</body></html>
+{{define "result"}}<h1>{{.Model}} <span class="badge {{.Verdict}}">{{.Verdict}}</span></h1>
 <p class="muted">{{.Precision}} on {{.Device}}{{with .Runtime.Name}}, {{.}} {{$.Runtime.Version}}{{end}}{{with delegate .Runtime}} ({{.}}){{end}} — {{.Time}}</p>
 {{range .Warnings}}<p class="warn">warning: {{.}}</p>{{end}}
 {{with .Error}}<p class="err">error: {{.}}</p>{{end}}
@@ -111,9 +113,7 @@ var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 {{if .LatencyMS.N}}<h2>Latency</h2>
 <p>{{.LatencyMS.N}} timed runs: min {{printf "%.3f" .LatencyMS.Min}}, p50 {{printf "%.3f" .LatencyMS.P50}}, p90 {{printf "%.3f" .LatencyMS.P90}}, p99 {{printf "%.3f" .LatencyMS.P99}}, max {{printf "%.3f" .LatencyMS.Max}}, mean {{printf "%.3f" .LatencyMS.Mean}}, std {{printf "%.3f" .LatencyMS.Std}} ms{{if .FirstInferenceMS}}; first inference {{printf "%.3f" .FirstInferenceMS}} ms (not in the figures){{end}}</p>
 {{with .Latency}}<div class="charts">{{range .}}{{template "chart" .}}{{end}}</div>{{end}}{{end}}
-<p><small>{{.Tool}}, {{.Time}}</small></p>
-</body></html>
-{{define "chart"}}<figure>{{.SVG}}<figcaption>{{.Caption}}</figcaption></figure>{{end}}`))
+<p><small>{{.Tool}}, {{.Time}}</small></p>{{end}}{{define "chart"}}<figure>{{.SVG}}<figcaption>{{.Caption}}</figcaption></figure>{{end}}`))
 
 // HTML writes r as a standalone HTML page (no script, no network): what
 // ran (model, .tflite and inputs with their sha256, runtime, device
@@ -121,13 +121,22 @@ var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 // reference-vs-device scatter, the first divergence with the per-layer
 // chart, and the latency distribution. The charts are inline SVG.
 func HTML(w io.Writer, r *compare.Result) error {
-	v := htmlView{Result: r, Facts: factRows(r.DeviceFacts)}
+	v, err := newHTMLView(r)
+	if err != nil {
+		return err
+	}
+	return htmlPage.Execute(w, v)
+}
+
+// newHTMLView draws r's charts.
+func newHTMLView(r *compare.Result) (*htmlView, error) {
+	v := &htmlView{Result: r, Facts: factRows(r.DeviceFacts)}
 	for _, o := range r.Outputs {
 		ov := outputView{OutputResult: o}
 		for _, draw := range []func(compare.OutputResult) (chart, error){errorHistogramChart, scatterChart} {
 			c, err := draw(o)
 			if err != nil {
-				return fmt.Errorf("output %q: %w", o.Name, err)
+				return nil, fmt.Errorf("output %q: %w", o.Name, err)
 			}
 			if c.SVG != "" {
 				ov.Charts = append(ov.Charts, c)
@@ -137,12 +146,12 @@ func HTML(w io.Writer, r *compare.Result) error {
 	}
 	var err error
 	if v.Latency, err = latencyCharts(r); err != nil {
-		return err
+		return nil, err
 	}
 	if v.Divergence, err = divergenceChart(r.Divergence); err != nil {
-		return err
+		return nil, err
 	}
-	return htmlPage.Execute(w, v)
+	return v, nil
 }
 
 // factRows are the device facts as (name, value) rows in key order:

@@ -20,6 +20,7 @@ type suiteFlags struct {
 	history  string
 	junit    string
 	markdown string
+	html     string
 	json     string
 	out      string
 	devices  string
@@ -39,6 +40,7 @@ func suiteCommand() *command {
 		fs.StringVar(&f.history, "history", "", "append the results to the history `FILE` (default $EDGEVAL_HISTORY, else $XDG_DATA_HOME/edgeval/history.jsonl)")
 		fs.StringVar(&f.junit, "junit", "", "write JUnit XML of every run to `FILE` for CI")
 		fs.StringVar(&f.markdown, "markdown", "", "write a Markdown summary and every run's report to `FILE`")
+		fs.StringVar(&f.html, "html", "", "write a standalone HTML page: the summary and every run's report with its charts, to `FILE`")
 		fs.StringVar(&f.json, "json", "", "write every result as JSON to `FILE` ('-' for stdout instead of the table)")
 		fs.StringVar(&f.out, "out", "", "write each run's artifacts to `DIR`/MODEL/PRECISION/DEVICE (see validate --out)")
 		fs.StringVar(&f.devices, "devices", "", "device profiles `FILE` (see validate devices)")
@@ -136,6 +138,7 @@ func runSuite(ctx context.Context, s *suite.Suite, jobs []suite.Job, store *hist
 	problems = append(problems, writeReports(
 		report.File{Path: f.junit, Render: func(w io.Writer) error { return report.JUnit(w, results...) }},
 		report.File{Path: f.markdown, Render: func(w io.Writer) error { return report.SuiteMarkdown(w, s.Name, results) }},
+		report.File{Path: f.html, Render: func(w io.Writer) error { return report.SuiteHTML(w, s.Name, results) }},
 	))
 	if f.json != "" {
 		problems = append(problems, writeJSON(f.json, stdout, doc))

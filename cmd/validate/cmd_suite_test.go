@@ -57,9 +57,9 @@ func TestSuiteEndToEnd(t *testing.T) {
 	acas := testutil.Fixture(t, "keras/acetone/acas_decr128.h5")
 	bn := testutil.Fixture(t, "keras/dl4j/cnn_batch_norm.h5")
 	s := writeSuite(t, dir, fmt.Sprintf("name: nightly\nflags: [--samples, \"3\"]\nmodels:\n  - path: %s\n  - path: %s\n    name: bn\n    seed: 5\n", acas, bn))
-	junit, md, out := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "summary.md"), filepath.Join(dir, "out")
+	junit, md, out, page := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "summary.md"), filepath.Join(dir, "out"), filepath.Join(dir, "suite.html")
 
-	stdout, stderr, code := runCLI(t, "suite", "--history", hist, "--junit", junit, "--markdown", md, "--out", out, s)
+	stdout, stderr, code := runCLI(t, "suite", "--history", hist, "--junit", junit, "--markdown", md, "--html", page, "--out", out, s)
 	require.Equal(t, 0, code, stderr)
 	assert.Regexp(t, `acas_decr128\.h5\s+float32\s+host\s+litert-wasm 2\.5\.3.*PASS`, stdout)
 	assert.Regexp(t, `cnn_batch_norm\.h5\s+float32\s+host\s+litert-wasm 2\.5\.3.*PASS`, stdout)
@@ -93,6 +93,10 @@ func TestSuiteEndToEnd(t *testing.T) {
 	b, err = os.ReadFile(md)
 	require.NoError(t, err)
 	assert.Contains(t, string(b), "## nightly — ✅ 2 passed, 0 failed, 0 errors")
+	b, err = os.ReadFile(page)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "<title>edgeval suite nightly: 2 passed, 0 failed, 0 errors</title>")
+	assert.Equal(t, 2, strings.Count(string(b), "<section id=\"run-"), "a section per run")
 
 	stdout, stderr, code = runCLI(t, "history", "regressions", "--history", hist)
 	require.Equal(t, 0, code, stderr)
