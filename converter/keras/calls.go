@@ -11,13 +11,18 @@ var mergeMinInputs = map[string]int{"Add": 2, "Subtract": 2, "Multiply": 2, "Ave
 // checkLayerCall checks the arguments of one call of a Keras layer or a
 // nested model: one positional argument, a tensor or a list of tensors,
 // and only the keyword arguments Keras records harmlessly (training
-// False/None, mask None). Anything else is named: an *errUnsupported for
+// False/None, mask None). A MultiHeadAttention call is bound to its own
+// signature (bindAttention; keras3 picks Keras 3's or tf_keras's). Anything else is named: an *errUnsupported for
 // an argument Keras accepts but the converter does not map, a plain error
 // for a call Keras itself would refuse (a merge layer with fewer than two
 // inputs).
-func checkLayerCall(l *Layer, call *Call) error {
+func checkLayerCall(l *Layer, call *Call, keras3 bool) error {
 	if call == nil {
 		return fmt.Errorf("call without arguments")
+	}
+	if _, ok := l.Params.(*AttentionConfig); ok {
+		_, err := bindAttention(call, keras3)
+		return err
 	}
 	switch {
 	case len(call.Args) == 0:

@@ -16,6 +16,7 @@ type layerCtx struct {
 	name    string // name of the call's final value (layer name, ":k" for later calls)
 	node    string // node name: the layer's path
 	weights map[string]*tensor.Tensor
+	call    *Call // the call's arguments as the file states them
 }
 
 // op adds op applied to ins. The output value is named lc.name when suffix
@@ -109,6 +110,8 @@ func (lc *layerCtx) mapLayer(ins []*graph.Value) (*graph.Value, error) {
 	switch p := lc.l.Params.(type) {
 	case *MergeConfig:
 		return lc.merge(p, ins)
+	case *AttentionConfig:
+		return lc.attention(p, ins)
 	}
 	if err := lc.want(ins, 1, 1); err != nil {
 		return nil, err
