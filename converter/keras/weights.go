@@ -401,8 +401,9 @@ var attentionGroups = map[string]string{"query": "query_dense", "key": "key_dens
 // sublayerWeights reads the variables of a layer whose variables belong
 // to its sublayers (want holds "sublayer/variable" names): each
 // sublayer's group under g is found by the name its vars group records,
-// else by Keras 3's attribute name, and its numbered variables are read
-// in order. The layer's own vars group must hold none.
+// else by the layer's attribute name (Keras 3: query_dense; tf_keras's
+// .weights.h5: _query_dense), and its numbered variables are read in
+// order. The layer's own vars group must hold none.
 func (s *k3Store) sublayerWeights(g string, want []string) (map[string]*tensor.Tensor, error) {
 	byAttr := map[string]string{}
 	if entries, err := s.f.List(g); err == nil {
@@ -433,10 +434,18 @@ func (s *k3Store) sublayerWeights(g string, want []string) (map[string]*tensor.T
 	for _, sub := range order {
 		sg, ok := byAttr[sub]
 		if !ok {
-			sg = path.Join(g, attentionGroups[sub])
-		}
-		if !s.f.Exists(path.Join(sg, "vars")) {
-			return nil, fmt.Errorf("no weights group for sublayer %q under %s", sub, g)
+			// Keras 3 names the group after the attribute without its
+			// underscore, tf_keras's .weights.h5 with it.
+			var found []string
+			for _, n := range []string{attentionGroups[sub], "_" + attentionGroups[sub]} {
+				if s.f.Exists(path.Join(g, n, "vars")) {
+					found = append(found, path.Join(g, n))
+				}
+			}
+			if len(found) != 1 {
+				return nil, fmt.Errorf("no weights group for sublayer %q under %s (found %d of %s and _%s)", sub, g, len(found), attentionGroups[sub], attentionGroups[sub])
+			}
+			sg = found[0]
 		}
 		got, err := s.numbered(path.Join(sg, "vars"), vars[sub])
 		if err != nil {

@@ -24,6 +24,7 @@ class Case:
     notes: Optional[str] = None  # written to case.json "notes" (what the case is there to catch)
     calibrate: Optional[dict] = None  # calibrate BatchNorm statistics on the inputs ({"beta": mean of the offsets} optional)
     f64: bool = False  # record the float32-vs-float64 drift of the framework's outputs in case.json
+    make_inputs: Optional[Callable] = None  # make_inputs(rng, batch) -> list of input arrays, instead of uniform [lo, hi)
 
 
 CASES: List[Case] = []
@@ -444,8 +445,8 @@ def _vit(L, x):
     p = L.Conv2D(16, 4, strides=4)(x)  # 16x16x3 -> 4x4 patches of 16 features
     h = L.Reshape((16, 16))(p)
     h = h + _pos_embedding(L, 16, 16, 1601)
-    h = _vit_block(L, h, 4, 4, 32)
-    h = _vit_block(L, h, 4, 4, 32)
+    h = _vit_block(L, h, 4, 4, 64)  # a 16x64 kernel: 1024 weights, which dynamic range quantizes
+    h = _vit_block(L, h, 4, 4, 64)
     h = L.LayerNormalization(epsilon=1e-6)(h)
     h = L.GlobalAveragePooling1D()(h)
     return L.Dense(5)(h)
@@ -459,18 +460,34 @@ add("mha_cross_key", "MultiHeadAttention", "cross-attention: query [5,8], value 
     lambda L, x: L.MultiHeadAttention(3, 4, value_dim=3, output_shape=5)(x[0], x[1], key=x[2]), lo=-2, hi=2)
 add("mha_nobias_outshape", "MultiHeadAttention", "use_bias=False, output_shape (2, 3), dropout 0.2 (inert)", [SEQ_Q],
     lambda L, x: L.MultiHeadAttention(2, 5, use_bias=False, output_shape=(2, 3), dropout=0.2)(x[0], x[0]), lo=-2, hi=2)
+def _masks(rng, batch, shape, twos=False):
+    """A float query in [-2, 2) and an int32 mask of 0 and 1 in which key 0 always attends, so no row is fully masked
+    (tf_keras adds -1e9 to every score of such a row, and float32 rounding of s - 1e9 decides its softmax); with twos, one
+    key of every other row is 2."""
+    import numpy as np
+    x = rng.uniform(-2, 2, (batch,) + SEQ_Q[0]).astype("float32")
+    m = rng.integers(0, 2, (batch,) + shape).astype("int32")
+    m[..., 0] = 1
+    if twos:
+        for b in range(batch):
+            for r in range(0, shape[0], 2):
+                m[b, r, rng.integers(1, shape[1])] = 2
+    return [x, m]
+
+
 add("mha_mask", ["MultiHeadAttention", "InputLayer"], "attention_mask from an int32 input [6, 6] of 0 and 1", [SEQ_Q, ((6, 6), "int32")],
-    lambda L, x: L.MultiHeadAttention(2, 4)(x[0], x[0], attention_mask=x[1]), lo=0, hi=2)
+    lambda L, x: L.MultiHeadAttention(2, 4)(x[0], x[0], attention_mask=x[1]), make_inputs=lambda rng, b: _masks(rng, b, (6, 6)))
 add("mha_causal", "MultiHeadAttention", "use_causal_mask=True", [SEQ_Q],
     lambda L, x: L.MultiHeadAttention(2, 4)(x[0], x[0], use_causal_mask=True), lo=-2, hi=2)
 add("mha_causal_mask", ["MultiHeadAttention", "InputLayer"], "use_causal_mask=True and an attention_mask [1, 6] (broadcast over queries)", [SEQ_Q, ((1, 6), "int32")],
-    lambda L, x: L.MultiHeadAttention(2, 4)(x[0], x[0], attention_mask=x[1], use_causal_mask=True), lo=0, hi=2)
+    lambda L, x: L.MultiHeadAttention(2, 4)(x[0], x[0], attention_mask=x[1], use_causal_mask=True),
+    make_inputs=lambda rng, b: _masks(rng, b, (1, 6)))
 add("mha_rank4", "MultiHeadAttention", "rank-4 input [4, 5, 6], default attention axes (1, 2): attention over 20 positions", [((4, 5, 6), "float32")],
     lambda L, x: L.MultiHeadAttention(2, 3)(x[0], x[0]), lo=-2, hi=2)
 add("honesty_mha_mask_values", ["MultiHeadAttention", "InputLayer"], "attention_mask of 0, 1 and 2 (int32 [6, 6])", [SEQ_Q, ((6, 6), "int32")],
-    lambda L, x: L.MultiHeadAttention(2, 4)(x[0], x[0], attention_mask=x[1]), lo=0, hi=3,
+    lambda L, x: L.MultiHeadAttention(2, 4)(x[0], x[0], attention_mask=x[1]), make_inputs=lambda rng, b: _masks(rng, b, (6, 6), twos=True),
     notes=_HONESTY + "the frameworks read a non-boolean mask differently: Keras 3 casts it to bool (2 attends like 1), "
-    "tf_keras adds (1 - mask) * -1e9 to the scores as it is (2 adds +1e9, so those keys take all the attention). "
+    "tf_keras adds (1 - mask) * -1e9 to the scores as it is (2 adds +1e9, so that key takes all the attention of its row). "
     "expected_k3.npz holds Keras 3's outputs; a reader with one semantics for both fails one of the files.")
 add("block_transformer_text", ["Transformer encoder", "MultiHeadAttention", "LayerNormalization", "Dense", "Add", "Dropout",
                                "GlobalAveragePooling1D", "Embedding", "TFOpLambda", "ops.numpy"],
