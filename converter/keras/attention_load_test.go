@@ -120,3 +120,33 @@ func TestAttentionWeightsMustFitConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestMergeConstantOperand: a merge layer's constant operand (block_vit's
+// position embedding, Add()([x, pos]) with pos [1, 16, 16]) is read in its
+// place; one of another rank, which Keras would reshape by inserting axes
+// at 1, is refused by name.
+func TestMergeConstantOperand(t *testing.T) {
+	dir := filepath.Join(testutil.RepoRoot(t), "testdata/corpus/keras/block_vit")
+	cfg, err := os.ReadFile(filepath.Join(dir, "model_k3.json"))
+	require.NoError(t, err)
+	g, err := Load(filepath.Join(dir, "model_k3.weights.h5"), Options{ConfigJSON: filepath.Join(dir, "model_k3.json")})
+	require.NoError(t, err)
+	found := false
+	for _, n := range g.Nodes {
+		if n.Name == "add" {
+			require.Len(t, n.Inputs, 2)
+			assert.Equal(t, []int{1, 16, 16}, n.Inputs[1].Shape, "the constant keeps its shape")
+			found = true
+		}
+	}
+	assert.True(t, found, "the merge layer is a node")
+
+	rank2 := strings.Replace(strings.Replace(string(cfg), `"value": [[[`, `"value": [[`, 1), `]]], "dtype": "float32"}`, `]], "dtype": "float32"}`, 1)
+	require.NotEqual(t, string(cfg), rank2)
+	p := filepath.Join(t.TempDir(), "model.json")
+	require.NoError(t, os.WriteFile(p, []byte(rank2), 0o644))
+	_, err = Load(filepath.Join(dir, "model_k3.weights.h5"), Options{ConfigJSON: p})
+	var ue *UnsupportedError
+	require.ErrorAs(t, err, &ue)
+	assert.Contains(t, err.Error(), "add (Add): input 1: a constant of shape [16 16] merged with tensors of rank 3 is not supported (Keras inserts its missing axes at axis 1)")
+}

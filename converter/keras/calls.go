@@ -4,6 +4,18 @@ import (
 	"fmt"
 )
 
+// mergeConstant reports whether e is a constant operand a merge layer
+// (other than Concatenate) takes: a numeric array, as Keras 3 records a
+// tensor that is no Keras tensor (__tensor__, __numpy__) and tf_keras a
+// _CONSTANT_VALUE entry.
+func mergeConstant(l *Layer, e Arg) bool {
+	p, ok := l.Params.(*MergeConfig)
+	if !ok || p.Op == "Concatenate" {
+		return false
+	}
+	return (e.Kind == ArgArray || e.Kind == ArgList) && numericArray(e)
+}
+
 // mergeMinInputs is how many inputs each merge layer needs at least.
 var mergeMinInputs = map[string]int{"Add": 2, "Subtract": 2, "Multiply": 2, "Average": 2,
 	"Maximum": 2, "Minimum": 2, "Concatenate": 2}
@@ -36,7 +48,7 @@ func checkLayerCall(l *Layer, call *Call, keras3 bool) error {
 	case ArgTensor:
 	case ArgList:
 		for _, e := range in.List {
-			if e.Kind != ArgTensor {
+			if e.Kind != ArgTensor && !mergeConstant(l, e) {
 				return unsupported("input %s is not a tensor or a list of tensors", in)
 			}
 		}
