@@ -70,7 +70,7 @@ func (c *converter) check(m *Model, prefix string) {
 			}
 		}
 		for k, call := range l.Calls {
-			if err := checkCall(l, call); err != nil {
+			if err := checkCall(l, call, c.keras3 || m.Keras3); err != nil {
 				var u *errUnsupported
 				if errors.As(err, &u) {
 					report(callReason(l, k, u.reason), err)
@@ -83,12 +83,12 @@ func (c *converter) check(m *Model, prefix string) {
 
 // checkCall checks the arguments of one call of l (an operation or a
 // layer); errors that need the inputs' shapes come when the call is mapped.
-func checkCall(l *Layer, call *Call) error {
+func checkCall(l *Layer, call *Call, keras3 bool) error {
 	if p, ok := l.Params.(*OpConfig); ok {
 		_, err := bindOp(p, call)
 		return err
 	}
-	return checkLayerCall(l, call)
+	return checkLayerCall(l, call, keras3)
 }
 
 // callReason prefixes a reason with the call's index for shared layers.
@@ -335,7 +335,7 @@ func (c *converter) call(m *Model, l *Layer, path []string, ins []*graph.Value, 
 		if oc, err = bindOp(p, call); err != nil {
 			return fail(err)
 		}
-	} else if err := checkLayerCall(l, call); err != nil {
+	} else if err := checkLayerCall(l, call, c.keras3 || m.Keras3); err != nil {
 		return fail(err)
 	}
 	if l.Model != nil {
@@ -353,7 +353,7 @@ func (c *converter) call(m *Model, l *Layer, path []string, ins []*graph.Value, 
 			return nil
 		}
 	}
-	lc := &layerCtx{c: c, l: l, name: name, weights: w, node: display}
+	lc := &layerCtx{c: c, l: l, name: name, weights: w, node: display, call: call}
 	var out *graph.Value
 	if oc != nil {
 		out, err = lc.mapOp(oc, ins)

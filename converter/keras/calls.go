@@ -4,6 +4,18 @@ import (
 	"fmt"
 )
 
+// mergeConstant reports whether e is a constant operand a merge layer
+// (other than Concatenate) takes: a numeric array, as Keras 3 records a
+// tensor that is no Keras tensor (__tensor__, __numpy__) and tf_keras a
+// _CONSTANT_VALUE entry.
+func mergeConstant(l *Layer, e Arg) bool {
+	p, ok := l.Params.(*MergeConfig)
+	if !ok || p.Op == "Concatenate" {
+		return false
+	}
+	return (e.Kind == ArgArray || e.Kind == ArgList) && numericArray(e)
+}
+
 // mergeMinInputs is how many inputs each merge layer needs at least.
 var mergeMinInputs = map[string]int{"Add": 2, "Subtract": 2, "Multiply": 2, "Average": 2,
 	"Maximum": 2, "Minimum": 2, "Concatenate": 2}
@@ -11,13 +23,18 @@ var mergeMinInputs = map[string]int{"Add": 2, "Subtract": 2, "Multiply": 2, "Ave
 // checkLayerCall checks the arguments of one call of a Keras layer or a
 // nested model: one positional argument, a tensor or a list of tensors,
 // and only the keyword arguments Keras records harmlessly (training
-// False/None, mask None). Anything else is named: an *errUnsupported for
+// False/None, mask None). A MultiHeadAttention call is bound to its own
+// signature (bindAttention; keras3 picks Keras 3's or tf_keras's). Anything else is named: an *errUnsupported for
 // an argument Keras accepts but the converter does not map, a plain error
 // for a call Keras itself would refuse (a merge layer with fewer than two
 // inputs).
-func checkLayerCall(l *Layer, call *Call) error {
+func checkLayerCall(l *Layer, call *Call, keras3 bool) error {
 	if call == nil {
 		return fmt.Errorf("call without arguments")
+	}
+	if _, ok := l.Params.(*AttentionConfig); ok {
+		_, err := bindAttention(call, keras3)
+		return err
 	}
 	switch {
 	case len(call.Args) == 0:
@@ -31,7 +48,7 @@ func checkLayerCall(l *Layer, call *Call) error {
 	case ArgTensor:
 	case ArgList:
 		for _, e := range in.List {
-			if e.Kind != ArgTensor {
+			if e.Kind != ArgTensor && !mergeConstant(l, e) {
 				return unsupported("input %s is not a tensor or a list of tensors", in)
 			}
 		}

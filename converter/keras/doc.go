@@ -61,6 +61,14 @@
 // and bfloat16 inputs, which Keras rounds to 16 bits, and float64 inputs
 // used by operations are refused by name.
 //
+// MultiHeadAttention (attention.go) becomes framework-neutral ops —
+// Dense, Reshape, Transpose, MatMul, Softmax, and Mul/Sub/Add/Cast for the
+// mask in each framework's own semantics — and its variables are read
+// from its projections' sublayers ("query/kernel", ...; Keras 3 groups
+// query_dense, tf_keras .weights.h5 _query_dense). A merge layer's
+// constant operand (a position embedding evaluated once) is read in its
+// place.
+//
 // Every weight of the file must be read by a layer: a weight of a layer the
 // configuration does not have, or a variable its layer does not use, fails
 // the load with an *UnusedWeightsError listing them all, unless

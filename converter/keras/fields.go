@@ -360,6 +360,8 @@ func classFields(class string) fieldTable {
 		})
 	case "Rescaling":
 		return baseFields.with(fieldTable{"scale": read, "offset": read})
+	case "MultiHeadAttention":
+		return attentionFields()
 	case "Dropout", "AlphaDropout":
 		return baseFields.with(dropoutFields)
 	case "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D":

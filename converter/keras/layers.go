@@ -16,6 +16,7 @@ type layerCtx struct {
 	name    string // name of the call's final value (layer name, ":k" for later calls)
 	node    string // node name: the layer's path
 	weights map[string]*tensor.Tensor
+	call    *Call // the call's arguments as the file states them
 }
 
 // op adds op applied to ins. The output value is named lc.name when suffix
@@ -109,6 +110,8 @@ func (lc *layerCtx) mapLayer(ins []*graph.Value) (*graph.Value, error) {
 	switch p := lc.l.Params.(type) {
 	case *MergeConfig:
 		return lc.merge(p, ins)
+	case *AttentionConfig:
+		return lc.attention(p, ins)
 	}
 	if err := lc.want(ins, 1, 1); err != nil {
 		return nil, err
@@ -201,6 +204,10 @@ func (lc *layerCtx) mapLayer(ins []*graph.Value) (*graph.Value, error) {
 // merge maps Add, Subtract, Multiply, Average, Maximum, Minimum and
 // Concatenate.
 func (lc *layerCtx) merge(p *MergeConfig, ins []*graph.Value) (*graph.Value, error) {
+	ins, err := lc.mergeOperands(ins)
+	if err != nil {
+		return nil, err
+	}
 	if len(ins) < 2 {
 		// checkLayerCall refuses this first; never an identity.
 		return nil, fmt.Errorf("merge layer %s called with %d input(s); it takes at least 2", p.Op, len(ins))
@@ -243,6 +250,53 @@ func (lc *layerCtx) merge(p *MergeConfig, ins []*graph.Value) (*graph.Value, err
 		}
 	}
 	return acc, nil
+}
+
+// mergeOperands returns a merge layer's operands in call order: its
+// tensors and, in their places, the constants the call states (a learned
+// position embedding evaluated once, x + pos, is recorded so). Keras
+// broadcasts a constant of the tensors' rank as NumPy does; one of another
+// rank it reshapes by inserting axes at 1, which is refused, as is a
+// constant that would broadcast along the batch axis.
+func (lc *layerCtx) mergeOperands(ins []*graph.Value) ([]*graph.Value, error) {
+	if lc.call == nil || len(lc.call.Args) != 1 || lc.call.Args[0].Kind != ArgList {
+		return ins, nil
+	}
+	list := lc.call.Args[0].List
+	if !slices.ContainsFunc(list, func(a Arg) bool { return a.Kind != ArgTensor }) {
+		return ins, nil
+	}
+	var like *graph.Value
+	for _, a := range list {
+		if a.Kind == ArgTensor {
+			if a.Tensor < 0 || a.Tensor >= len(ins) {
+				return nil, fmt.Errorf("input %s is not one of the call's %d tensors", a, len(ins))
+			}
+			if like == nil {
+				like = ins[a.Tensor]
+			}
+		}
+	}
+	if like == nil {
+		return nil, fmt.Errorf("a merge of constants only")
+	}
+	out := make([]*graph.Value, len(list))
+	for i, a := range list {
+		if a.Kind == ArgTensor {
+			out[i] = ins[a.Tensor]
+			continue
+		}
+		shape, _ := arrayShape(a)
+		if len(shape) != len(like.Shape) {
+			return nil, unsupported("input %d: a constant of shape %v merged with tensors of rank %d is not supported (Keras inserts its missing axes at axis 1)", i, shape, len(like.Shape))
+		}
+		c, err := lc.constant(fmt.Sprintf("input%d", i), a, like)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = c
+	}
+	return out, nil
 }
 
 // padCrop maps ZeroPadding1D/2D (Pad) and Cropping1D/2D (Slice).

@@ -174,7 +174,7 @@ func TestMergeInputCounts(t *testing.T) {
 	} {
 		t.Run(tc.op+"/"+tc.in.String(), func(t *testing.T) {
 			l := &Layer{Name: "m", Class: tc.op, Params: &MergeConfig{Op: tc.op}}
-			err := checkLayerCall(l, &Call{Args: []Arg{tc.in}})
+			err := checkLayerCall(l, &Call{Args: []Arg{tc.in}}, false)
 			if tc.err == "" {
 				assert.NoError(t, err)
 				return

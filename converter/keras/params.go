@@ -584,6 +584,8 @@ func decodeClass(class string, r *fieldReader) any {
 		return &MergeConfig{Op: class}
 	case "Concatenate":
 		return &MergeConfig{Op: class, Axis: r.oneAxis(-1, "concatenation")}
+	case "MultiHeadAttention":
+		return decodeAttention(r)
 	case "Embedding":
 		return &EmbeddingConfig{InputDim: r.positive("input_dim"), OutputDim: r.positive("output_dim")}
 	case "Rescaling":

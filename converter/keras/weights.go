@@ -109,8 +109,32 @@ func varOrder(l *Layer) []string {
 		return []string{"alpha"}
 	case *EmbeddingConfig:
 		return []string{"embeddings"}
+	case *AttentionConfig:
+		var v []string
+		for _, s := range attentionSublayers {
+			v = append(v, s+"/kernel")
+			if p.UseBias {
+				v = append(v, s+"/bias")
+			}
+		}
+		return v
 	}
 	return nil
+}
+
+// attentionSublayers are MultiHeadAttention's projections in creation
+// order: the names of the EinsumDense layers that hold its variables
+// ("query/kernel", "query/bias", ...).
+var attentionSublayers = []string{"query", "key", "value", "attention_output"}
+
+// varDepth is how many trailing components of a stored weight's path name
+// the variable: 2 for a layer whose variables belong to its own sublayers
+// (MultiHeadAttention's "query/kernel"), 1 otherwise.
+func varDepth(l *Layer) int {
+	if _, ok := l.Params.(*AttentionConfig); ok {
+		return 2
+	}
+	return 1
 }
 
 func withBias(v []string, bias bool) []string {
@@ -122,11 +146,15 @@ func withBias(v []string, bias bool) []string {
 
 // varName normalises a stored weight name to its variable name:
 // "conv2d_1/kernel:0" → "kernel"; Keras 2 depthwise kernels are
-// "depthwise_kernel" and become "kernel".
+// "depthwise_kernel" and become "kernel"; a sublayer's variable keeps the
+// sublayer: "mha/query/kernel:0" → "query/kernel".
 func varName(full string, l *Layer) string {
 	n := path.Base(full)
 	if i := strings.LastIndexByte(n, ':'); i >= 0 {
 		n = n[:i]
+	}
+	if varDepth(l) == 2 {
+		return path.Base(path.Dir(full)) + "/" + n
 	}
 	if n == "depthwise_kernel" && strings.HasPrefix(l.Class, "Depthwise") {
 		n = "kernel"
@@ -169,7 +197,8 @@ func (s *legacyStore) weights(layerPath []string, l *Layer, _ *Model) (map[strin
 			// A nested layer: keep the weights whose owner component is
 			// the layer's name.
 			parts := strings.Split(full, "/")
-			if len(parts) < 2 || parts[len(parts)-2] != layerPath[len(layerPath)-1] {
+			owner := len(parts) - 1 - varDepth(l)
+			if owner < 0 || parts[owner] != layerPath[len(layerPath)-1] {
 				continue
 			}
 		}
@@ -318,7 +347,15 @@ func (s *k3Store) weights(layerPath []string, l *Layer, _ *Model) (map[string]*t
 	if !ok {
 		return nil, fmt.Errorf("no weights group for the layer")
 	}
-	vars := path.Join(g, "vars")
+	if varDepth(l) == 2 {
+		return s.sublayerWeights(g, want)
+	}
+	return s.numbered(path.Join(g, "vars"), want)
+}
+
+// numbered reads the variables numbered 0, 1, ... of a vars group as the
+// names want, in order.
+func (s *k3Store) numbered(vars string, want []string) (map[string]*tensor.Tensor, error) {
 	entries, err := s.f.List(vars)
 	if err != nil {
 		return nil, err
@@ -352,6 +389,71 @@ func (s *k3Store) weights(layerPath []string, l *Layer, _ *Model) (map[string]*t
 		}
 		out[want[k]] = toFloat32(t)
 		s.used.add(p)
+	}
+	return out, nil
+}
+
+// attentionGroups are the groups Keras 3 saves MultiHeadAttention's
+// projections under (its attribute names), by sublayer name.
+var attentionGroups = map[string]string{"query": "query_dense", "key": "key_dense",
+	"value": "value_dense", "attention_output": "output_dense"}
+
+// sublayerWeights reads the variables of a layer whose variables belong
+// to its sublayers (want holds "sublayer/variable" names): each
+// sublayer's group under g is found by the name its vars group records,
+// else by the layer's attribute name (Keras 3: query_dense; tf_keras's
+// .weights.h5: _query_dense), and its numbered variables are read in
+// order. The layer's own vars group must hold none.
+func (s *k3Store) sublayerWeights(g string, want []string) (map[string]*tensor.Tensor, error) {
+	byAttr := map[string]string{}
+	if entries, err := s.f.List(g); err == nil {
+		for _, e := range entries {
+			if e.Kind != hdf5.KindGroup || e.Name == "vars" {
+				continue
+			}
+			if n, err := s.f.AttrString(path.Join(g, e.Name, "vars"), "name"); err == nil {
+				byAttr[n] = path.Join(g, e.Name)
+			}
+		}
+	}
+	if s.f.Exists(path.Join(g, "vars")) {
+		if _, err := s.numbered(path.Join(g, "vars"), nil); err != nil {
+			return nil, err
+		}
+	}
+	var order []string
+	vars := map[string][]string{}
+	for _, w := range want {
+		sub, v := path.Dir(w), path.Base(w)
+		if _, ok := vars[sub]; !ok {
+			order = append(order, sub)
+		}
+		vars[sub] = append(vars[sub], v)
+	}
+	out := map[string]*tensor.Tensor{}
+	for _, sub := range order {
+		sg, ok := byAttr[sub]
+		if !ok {
+			// Keras 3 names the group after the attribute without its
+			// underscore, tf_keras's .weights.h5 with it.
+			var found []string
+			for _, n := range []string{attentionGroups[sub], "_" + attentionGroups[sub]} {
+				if s.f.Exists(path.Join(g, n, "vars")) {
+					found = append(found, path.Join(g, n))
+				}
+			}
+			if len(found) != 1 {
+				return nil, fmt.Errorf("no weights group for sublayer %q under %s (found %d of %s and _%s)", sub, g, len(found), attentionGroups[sub], attentionGroups[sub])
+			}
+			sg = found[0]
+		}
+		got, err := s.numbered(path.Join(sg, "vars"), vars[sub])
+		if err != nil {
+			return nil, err
+		}
+		for v, t := range got {
+			out[sub+"/"+v] = t
+		}
 	}
 	return out, nil
 }

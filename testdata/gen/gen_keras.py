@@ -206,7 +206,10 @@ def gen_case(root, case, only_tflite=False):
     primary = m2 if m2 is not None else build(keras, case)
     randomize(primary, rng)
     batch = 2
-    xs = [input_array(rng, (batch,) + tuple(s), dt, case.lo, case.hi) for s, dt in case.inputs]
+    if case.make_inputs is not None:
+        xs = case.make_inputs(rng, batch)
+    else:
+        xs = [input_array(rng, (batch,) + tuple(s), dt, case.lo, case.hi) for s, dt in case.inputs]
     if case.calibrate is not None:
         # the case's inputs and 6 more samples from a generator of their own
         crng = rng_for("keras/" + case.name + "/calibrate")

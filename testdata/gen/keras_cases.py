@@ -24,6 +24,7 @@ class Case:
     notes: Optional[str] = None  # written to case.json "notes" (what the case is there to catch)
     calibrate: Optional[dict] = None  # calibrate BatchNorm statistics on the inputs ({"beta": mean of the offsets} optional)
     f64: bool = False  # record the float32-vs-float64 drift of the framework's outputs in case.json
+    make_inputs: Optional[Callable] = None  # make_inputs(rng, batch) -> list of input arrays, instead of uniform [lo, hi)
 
 
 CASES: List[Case] = []
@@ -396,3 +397,105 @@ add("zoo_mobilenet_v3_small", ["MobileNetV3Small", "Rescaling", "Conv2D", "Depth
     notes=_HONESTY + "the real MobileNetV3Small (alpha 0.5 to keep each file under 4 MB): hard_sigmoid as ReLU(6.)(x + 3.) * (1/6) "
     "(scalar operator ops), hard-swish (tf_keras: Multiply; Keras 3: Activation('hard_swish')), squeeze-excite blocks, "
     "Rescaling(1/127.5, offset -1) on [0, 255] pixels. The larger out-of-tree zoo is made by zoo.py.")
+
+
+# Attention. MultiHeadAttention in its configurations, and two small
+# transformers built only from layers Keras ships (no custom layer): the
+# learned position embedding is an Embedding evaluated on the constant range
+# of positions, which Keras records as a constant operand of x + pos.
+
+def _pos_embedding(L, n, d, seed):
+    """An Embedding(n, d) with seeded weights, evaluated on [[0..n-1]]: a [1, n, d] constant."""
+    import numpy as np
+    e = L.Embedding(n, d)
+    e.build((None, n))
+    e.set_weights([np.random.default_rng(seed).normal(0, 0.5, (n, d)).astype("float32")])
+    return e(np.arange(n)[None])
+
+
+def _encoder_block(L, h, heads, key_dim, mlp, dropout=0.1, causal=False):
+    a = L.MultiHeadAttention(heads, key_dim, dropout=dropout)(h, h, use_causal_mask=causal)
+    h = L.LayerNormalization(epsilon=1e-6)(L.Add()([h, L.Dropout(dropout)(a)]))
+    f = L.Dense(mlp, activation="gelu")(h)
+    f = L.Dense(h.shape[-1])(f)
+    return L.LayerNormalization(epsilon=1e-6)(L.Add()([h, f]))
+
+
+def _vit_block(L, h, heads, key_dim, mlp):
+    # pre-norm, as in ViT
+    n = L.LayerNormalization(epsilon=1e-6)(h)
+    h = L.Add()([h, L.MultiHeadAttention(heads, key_dim, dropout=0.1)(n, n)])
+    n = L.LayerNormalization(epsilon=1e-6)(h)
+    f = L.Dense(mlp)(n)
+    f = L.Activation("gelu")(f)
+    f = L.Dense(h.shape[-1])(L.Dropout(0.1)(f))
+    return L.Add()([h, f])
+
+
+def _text_transformer(L, x):
+    h = L.Dense(16)(x)  # float token features -> model width
+    h = h + _pos_embedding(L, 12, 16, 1201)
+    h = _encoder_block(L, h, 4, 4, 32)
+    h = _encoder_block(L, h, 2, 8, 32)
+    h = L.GlobalAveragePooling1D()(h)
+    return L.Dense(3)(h)  # logits: a softmax would hide small errors
+
+
+def _vit(L, x):
+    p = L.Conv2D(16, 4, strides=4)(x)  # 16x16x3 -> 4x4 patches of 16 features
+    h = L.Reshape((16, 16))(p)
+    h = L.Add()([h, _pos_embedding(L, 16, 16, 1601)])  # a merge layer with a constant operand
+    h = _vit_block(L, h, 4, 4, 64)  # a 16x64 kernel: 1024 weights, which dynamic range quantizes
+    h = _vit_block(L, h, 4, 4, 64)
+    h = L.LayerNormalization(epsilon=1e-6)(h)
+    h = L.GlobalAveragePooling1D()(h)
+    return L.Dense(5)(h)
+
+
+SEQ_Q = ((6, 8), "float32")
+add("mha_self", "MultiHeadAttention", "self-attention, 2 heads, key_dim 4, default axes", [SEQ_Q],
+    lambda L, x: L.MultiHeadAttention(2, 4)(x[0], x[0]), lo=-2, hi=2)
+add("mha_cross_key", "MultiHeadAttention", "cross-attention: query [5,8], value [7,6], key [7,4]; 3 heads, key_dim 4, value_dim 3, output_shape 5",
+    [((5, 8), "float32"), ((7, 6), "float32"), ((7, 4), "float32")],
+    lambda L, x: L.MultiHeadAttention(3, 4, value_dim=3, output_shape=5)(x[0], x[1], key=x[2]), lo=-2, hi=2)
+add("mha_nobias_outshape", "MultiHeadAttention", "use_bias=False, output_shape (2, 3), dropout 0.2 (inert)", [SEQ_Q],
+    lambda L, x: L.MultiHeadAttention(2, 5, use_bias=False, output_shape=(2, 3), dropout=0.2)(x[0], x[0]), lo=-2, hi=2)
+def _masks(rng, batch, shape, twos=False):
+    """A float query in [-2, 2) and an int32 mask of 0 and 1 in which key 0 always attends, so no row is fully masked
+    (tf_keras adds -1e9 to every score of such a row, and float32 rounding of s - 1e9 decides its softmax); with twos, one
+    key of every other row is 2."""
+    import numpy as np
+    x = rng.uniform(-2, 2, (batch,) + SEQ_Q[0]).astype("float32")
+    m = rng.integers(0, 2, (batch,) + shape).astype("int32")
+    m[..., 0] = 1
+    if twos:
+        for b in range(batch):
+            for r in range(0, shape[0], 2):
+                m[b, r, rng.integers(1, shape[1])] = 2
+    return [x, m]
+
+
+add("mha_mask", ["MultiHeadAttention", "InputLayer"], "attention_mask from an int32 input [6, 6] of 0 and 1", [SEQ_Q, ((6, 6), "int32")],
+    lambda L, x: L.MultiHeadAttention(2, 4)(x[0], x[0], attention_mask=x[1]), make_inputs=lambda rng, b: _masks(rng, b, (6, 6)))
+add("mha_causal", "MultiHeadAttention", "use_causal_mask=True", [SEQ_Q],
+    lambda L, x: L.MultiHeadAttention(2, 4)(x[0], x[0], use_causal_mask=True), lo=-2, hi=2)
+add("mha_causal_mask", ["MultiHeadAttention", "InputLayer"], "use_causal_mask=True and an attention_mask [1, 6] (broadcast over queries)", [SEQ_Q, ((1, 6), "int32")],
+    lambda L, x: L.MultiHeadAttention(2, 4)(x[0], x[0], attention_mask=x[1], use_causal_mask=True),
+    make_inputs=lambda rng, b: _masks(rng, b, (1, 6)))
+add("mha_rank4", "MultiHeadAttention", "rank-4 input [4, 5, 6], default attention axes (1, 2): attention over 20 positions", [((4, 5, 6), "float32")],
+    lambda L, x: L.MultiHeadAttention(2, 3)(x[0], x[0]), lo=-2, hi=2)
+add("honesty_mha_mask_values", ["MultiHeadAttention", "InputLayer"], "attention_mask of 0, 1 and 2 (int32 [6, 6])", [SEQ_Q, ((6, 6), "int32")],
+    lambda L, x: L.MultiHeadAttention(2, 4)(x[0], x[0], attention_mask=x[1]), make_inputs=lambda rng, b: _masks(rng, b, (6, 6), twos=True),
+    notes=_HONESTY + "the frameworks read a non-boolean mask differently: Keras 3 casts it to bool (2 attends like 1), "
+    "tf_keras adds (1 - mask) * -1e9 to the scores as it is (2 adds +1e9, so that key takes all the attention of its row). "
+    "expected_k3.npz holds Keras 3's outputs; a reader with one semantics for both fails one of the files.")
+add("block_transformer_text", ["Transformer encoder", "MultiHeadAttention", "LayerNormalization", "Dense", "Add", "Dropout",
+                               "GlobalAveragePooling1D", "TFOpLambda", "ops.numpy"],
+    "2 post-norm encoder blocks (4x4 and 2x8 heads, gelu MLP) on 12 float tokens of 5 features, learned position embedding "
+    "(Embedding on the constant range, added as x + pos), mean pool, logits", [((12, 5), "float32")],
+    lambda L, x: _text_transformer(L, x[0]), quant=True)
+add("block_vit", ["ViT", "Conv2D", "Reshape", "MultiHeadAttention", "LayerNormalization", "Dense", "Activation", "Add",
+                  "GlobalAveragePooling1D"],
+    "16x16x3 image, 4x4 patches by Conv2D + Reshape, learned position embedding (Embedding on the constant range, "
+    "added by Add()([x, pos]): a constant operand of the merge layer), 2 pre-norm blocks (4 heads), gelu MLP 64, "
+    "final LayerNorm, mean pool", [((16, 16, 3), "float32")], lambda L, x: _vit(L, x[0]), quant=True)
