@@ -10,6 +10,7 @@ import (
 	"github.com/edgeval/edgeval/bench"
 	"github.com/edgeval/edgeval/internal/hdf5"
 	"github.com/edgeval/edgeval/precision"
+	"github.com/edgeval/edgeval/progress"
 	"github.com/edgeval/edgeval/runtime"
 )
 
@@ -125,6 +126,9 @@ type Options struct {
 	OutDir string
 	// Progress receives one line per step ("validate: ..."); nil is quiet.
 	Progress io.Writer
+	// Meter follows the samples of the long stages (the reference, the
+	// device); nil shows nothing.
+	Meter progress.Meter
 	// Tool names the tool and its version in the result and the repro
 	// bundle (default "edgeval").
 	Tool string
@@ -192,4 +196,12 @@ func (o *Options) step(format string, args ...any) {
 	if o.Progress != nil {
 		fmt.Fprintf(o.Progress, "validate: "+format+"\n", args...)
 	}
+}
+
+// meter is o.Meter, or progress.None.
+func (o *Options) meter() progress.Meter {
+	if o.Meter == nil {
+		return progress.None
+	}
+	return o.Meter
 }

@@ -299,7 +299,7 @@ func (p *pipeline) compare(ctx context.Context, prog *reference.Program) error {
 	} else {
 		o.step("running the Go reference on %d samples", n)
 		p.refOrig = nil // not needed any more: the device's inputs differ
-		if p.refOut, err = runBatch(ctx, prog, p.refInputs()); err != nil {
+		if p.refOut, err = runBatch(ctx, prog, p.refInputs(), o.meter()); err != nil {
 			return inputErr(fmt.Errorf("%s: reference: %w", o.Model, err))
 		}
 	}
@@ -309,6 +309,9 @@ func (p *pipeline) compare(ctx context.Context, prog *reference.Program) error {
 
 	o.step("running %d samples on %s (%s %s)", n, o.Device, info.Name, info.Version)
 	p.devOut = make(golden.Samples, n)
+	meter := o.meter()
+	meter.Start("device "+o.Device, n)
+	defer meter.Finish()
 	timed, err := bench.Loop(ctx, n, o.Bench, func(ctx context.Context, s int, keep bool) (time.Duration, error) {
 		in, err := p.deviceSample(s)
 		if err != nil {
@@ -330,6 +333,7 @@ func (p *pipeline) compare(ctx context.Context, prog *reference.Program) error {
 			}
 		}
 		p.devOut[s] = outs
+		meter.Add(1)
 		return r.Invoke, nil
 	})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/edgeval/edgeval/bench"
 	"github.com/edgeval/edgeval/devices"
 	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/progress"
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/tensor"
 )
@@ -33,6 +34,8 @@ type RunOptions struct {
 	Signature string
 	// Bench is the timed loop.
 	Bench bench.Options
+	// Meter follows the samples; nil shows nothing.
+	Meter progress.Meter
 	// Out, when set, receives the outputs as an .npz, one array per output
 	// keyed by name, first axis = samples; a run that fails part-way
 	// writes the outputs of the samples it completed.
@@ -70,6 +73,12 @@ func RunTFLite(ctx context.Context, o RunOptions) (*devices.RunResult, error) {
 	}
 	defer samples.Close()
 	outs := make(golden.Samples, samples.Len())
+	meter := o.Meter
+	if meter == nil {
+		meter = progress.None
+	}
+	meter.Start("device "+o.Device, samples.Len())
+	defer meter.Finish()
 	timed, err := bench.Loop(ctx, samples.Len(), o.Bench, func(ctx context.Context, i int, keep bool) (time.Duration, error) {
 		in, err := samples.Sample(i)
 		if err != nil {
@@ -81,6 +90,7 @@ func RunTFLite(ctx context.Context, o RunOptions) (*devices.RunResult, error) {
 		}
 		if keep {
 			outs[i] = res.Outputs
+			meter.Add(1)
 		}
 		return res.Invoke, nil
 	})

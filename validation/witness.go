@@ -10,6 +10,7 @@ import (
 	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/internal/bug"
 	"github.com/edgeval/edgeval/precision"
+	"github.com/edgeval/edgeval/progress"
 	"github.com/edgeval/edgeval/reference"
 	"github.com/edgeval/edgeval/reference/ref64"
 )
@@ -39,7 +40,7 @@ func (p *pipeline) witness(ctx context.Context, prog *reference.Program) error {
 		return nil
 	}
 	o.step("running the Go reference on %d samples", p.in.Len())
-	ref, err := runBatch(ctx, prog, p.in)
+	ref, err := runBatch(ctx, prog, p.in, o.meter())
 	if err != nil {
 		if ctx.Err() != nil {
 			return err
@@ -119,8 +120,10 @@ func noiseFloor(ctx context.Context, g *graph.Graph, inputs golden.SampleReader,
 // runBatch is prog.RunBatch over samples a few at a time (one per core),
 // read as it goes, so that only a chunk of inputs is held and a cancelled
 // ctx (SIGINT, SIGTERM) stops it within one chunk.
-func runBatch(ctx context.Context, prog *reference.Program, samples golden.SampleReader) (golden.Samples, error) {
+func runBatch(ctx context.Context, prog *reference.Program, samples golden.SampleReader, m progress.Meter) (golden.Samples, error) {
 	out := make(golden.Samples, 0, samples.Len())
+	m.Start("Go reference", samples.Len())
+	defer m.Finish()
 	err := inChunks(ctx, samples.Len(), func(lo, hi int) error {
 		in, err := samplesOf(samples, lo, hi)
 		if err != nil {
@@ -128,6 +131,7 @@ func runBatch(ctx context.Context, prog *reference.Program, samples golden.Sampl
 		}
 		r, err := prog.RunBatch(in)
 		out = append(out, r...)
+		m.Add(hi - lo)
 		return err
 	})
 	return out, err

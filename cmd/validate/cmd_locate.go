@@ -22,6 +22,7 @@ func locateCommand() *command {
 		f.registerDevice(fs)
 		f.registerInputs(fs)
 		fs.StringVar(&f.json, "json", "", "write the table as JSON to `FILE` ('-' for stdout)")
+		f.registerQuiet(fs)
 		f.registerSource(fs)
 		fs.StringVar(&f.tflite, "tflite", "", "compare this `EXISTING.tflite` (converted elsewhere; its precision is read from the file, its TF converter tensor names mapped to MODEL's layers) instead of converting MODEL")
 		fs.StringVar(&f.precision, "precision", "float32", "precision to convert at: float32, float16, dynamic or int8 (calibrated on the inputs); with --tflite, must agree with the file's")

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/edgeval/edgeval/bench"
+	"github.com/edgeval/edgeval/progress"
 	"github.com/edgeval/edgeval/report"
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/validation"
@@ -30,12 +31,38 @@ type runFlags struct {
 	minTime    time.Duration
 	timeout    time.Duration
 	dev        deviceFlags
+	quiet      bool
+}
+
+// registerQuiet registers --quiet.
+func (f *runFlags) registerQuiet(fs *flag.FlagSet) {
+	fs.BoolVar(&f.quiet, "quiet", false, "print no steps and no progress on stderr (warnings and errors still)")
+}
+
+// steps is where the steps of the work are written: log, or nowhere
+// with --quiet.
+func (f *runFlags) steps(log io.Writer) io.Writer {
+	if f.quiet {
+		return nil
+	}
+	return log
+}
+
+// meter shows the progress of long work on log: a bar with an ETA on a
+// terminal, a line every few seconds otherwise (CI logs), nothing with
+// --quiet.
+func (f *runFlags) meter(log io.Writer) progress.Meter {
+	if f.quiet || log == nil {
+		return progress.None
+	}
+	return progress.New(log, progress.Auto)
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
 	f.registerDevice(fs)
 	f.registerInputs(fs)
 	fs.StringVar(&f.json, "json", "", "write a JSON summary to `FILE` ('-' for stdout)")
+	f.registerQuiet(fs)
 	fs.IntVar(&f.warmup, "warmup", 1, "untimed runs of the first sample before timing")
 	fs.IntVar(&f.runs, "runs", 0, "time at least `N` runs, cycling the samples (0: one per sample; outputs come from the first pass)")
 	fs.DurationVar(&f.minTime, "min-time", 0, "keep timing, cycling the samples, until the timed runs add up to `D` (like benchmark_model's --min_secs)")
@@ -119,7 +146,7 @@ func runModel(ctx context.Context, f *runFlags, modelPath string, stdout, stderr
 		Open: func(ctx context.Context, b []byte) (runtime.Session, error) {
 			return openDevice(ctx, &rf, b, stderr)
 		},
-		Device: f.device, Signature: f.signature, Bench: f.benchOptions(), Out: f.out,
+		Device: f.device, Signature: f.signature, Bench: f.benchOptions(), Out: f.out, Meter: f.meter(stderr),
 	})
 	if err != nil {
 		return cliError(err)

@@ -25,6 +25,7 @@ type suiteFlags struct {
 	out      string
 	devices  string
 	timeout  time.Duration
+	quiet    bool
 }
 
 func suiteCommand() *command {
@@ -44,6 +45,7 @@ func suiteCommand() *command {
 		fs.StringVar(&f.json, "json", "", "write every result as JSON to `FILE` ('-' for stdout instead of the table)")
 		fs.StringVar(&f.out, "out", "", "write each run's artifacts to `DIR`/MODEL/PRECISION/DEVICE (see validate --out)")
 		fs.StringVar(&f.devices, "devices", "", "device profiles `FILE` (see validate devices)")
+		fs.BoolVar(&f.quiet, "quiet", false, "print no steps and no progress on stderr (warnings and errors still)")
 		fs.DurationVar(&f.timeout, "timeout", 0, "every run's --timeout `D` (loading the model, each inference) unless its flags: set one (0: validate's default)")
 		pos, err := c.parse(fs, args, stdout)
 		if err != nil {
@@ -100,6 +102,7 @@ func prepareSuite(s *suite.Suite, f *suiteFlags, stderr io.Writer) ([]suite.Job,
 			vf.timeout, vf.dev.explicit["timeout"] = f.timeout, true
 		}
 		vf.device = r.Device
+		vf.quiet = vf.quiet || f.quiet
 		if err := vf.dev.check(r.Device); err != nil {
 			return nil, usagef("%s: %s: %v", r.Where, r.ID, err)
 		}
@@ -119,7 +122,11 @@ func prepareSuite(s *suite.Suite, f *suiteFlags, stderr io.Writer) ([]suite.Job,
 // writes the reports. Its error carries the suite's exit status (see
 // suiteOutcome).
 func runSuite(ctx context.Context, s *suite.Suite, jobs []suite.Job, store *history.Store, f *suiteFlags, stdout, stderr io.Writer) error {
-	outs, err := suite.Execute(ctx, s, jobs, store, stderr)
+	log := stderr
+	if f.quiet {
+		log = io.Discard
+	}
+	outs, err := suite.Execute(ctx, s, jobs, store, log)
 	problems := []error{err}
 	results := make([]*compare.Result, len(outs))
 	codes := make([]int, len(outs))

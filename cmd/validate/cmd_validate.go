@@ -100,7 +100,7 @@ func validateCommand() *command {
 // options builds the library's options for MODEL from the flags; progress
 // receives the steps and the device's notices. The flags' own checks come
 // first, with the flag's name in the message.
-func (f *validateFlags) options(model string, progress io.Writer) (validation.Options, error) {
+func (f *validateFlags) options(model string, log io.Writer) (validation.Options, error) {
 	if err := f.checkSampleFlags(); err != nil {
 		return validation.Options{}, err
 	}
@@ -142,9 +142,9 @@ func (f *validateFlags) options(model string, progress io.Writer) (validation.Op
 		Inputs: f.inputs, Samples: f.samples, Seed: f.seed, Range: rng, Expected: f.expected, NoiseSamples: noise,
 		TFLite: f.tflite, Batch: f.batch, Precision: prec, Int8IO: f.int8IO, NHWCIO: f.nhwcIO, FloatLayers: floatLayers,
 		Open: func(ctx context.Context, b []byte) (runtime.Session, error) {
-			return openDevice(ctx, &rf, b, progress)
+			return openDevice(ctx, &rf, b, log)
 		},
-		Device: f.device, Bench: f.benchOptions(), OutDir: f.outDir, Progress: progress,
+		Device: f.device, Bench: f.benchOptions(), OutDir: f.outDir, Progress: f.steps(log), Meter: f.meter(log),
 		Tool: versionString(), ReadHDF5: snapshotInChild,
 	}, nil
 }
