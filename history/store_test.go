@@ -27,6 +27,13 @@ import (
 const childEnv = "EDGEVAL_HISTORY_CHILD"
 
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(pgChildEnv); spec != "" {
+		if err := pgWriterChild(spec); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if spec := os.Getenv(childEnv); spec != "" {
 		if err := appendChild(spec); err != nil {
 			fmt.Fprintln(os.Stderr, err)
