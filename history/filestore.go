@@ -19,7 +19,7 @@ import (
 const EnvPath = "EDGEVAL_HISTORY"
 
 // DefaultPath returns where the history lives when no --history is given:
-// $EDGEVAL_HISTORY, else $XDG_DATA_HOME/edgeval/history.jsonl, else
+// $EDGEVAL_HISTORY (a file or a postgres:// URL, see Open), else $XDG_DATA_HOME/edgeval/history.jsonl, else
 // ~/.local/share/edgeval/history.jsonl.
 func DefaultPath() (string, error) {
 	if p := os.Getenv(EnvPath); p != "" {

@@ -272,6 +272,10 @@ func TestPostgres(t *testing.T) {
 		st, err = Open("h.jsonl")
 		require.NoError(t, err)
 		assert.IsType(t, &FileStore{}, st)
+		t.Setenv(EnvPath, "postgresql://ci@db.example/edgeval")
+		st, err = Open("")
+		require.NoError(t, err)
+		assert.IsType(t, &PGStore{}, st, "$EDGEVAL_HISTORY may name a database")
 
 		unreachable, err := OpenPG(fmt.Sprintf("postgres://%s@127.0.0.1:1/x?sslmode=disable&connect_timeout=1", pgtest.User))
 		require.NoError(t, err)

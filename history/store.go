@@ -38,9 +38,16 @@ type Store interface {
 }
 
 // Open returns the store at location: a PostgreSQL URL
-// (postgres://… or postgresql://…, see OpenPG), else a file path ("" for
-// DefaultPath, see OpenFile).
+// (postgres://… or postgresql://…, see OpenPG), else a file path (see
+// OpenFile). "" is DefaultPath, so $EDGEVAL_HISTORY may hold a URL too.
 func Open(location string) (Store, error) {
+	if location == "" {
+		p, err := DefaultPath()
+		if err != nil {
+			return nil, err
+		}
+		location = p
+	}
 	if IsURL(location) {
 		return OpenPG(location)
 	}
