@@ -38,7 +38,9 @@ import (
 // release: and the like (none of which these files use: a key there is
 // accepted, not checked).
 var (
-	gitlabGlobal     = []string{"default", "include", "stages", "variables", "workflow"}
+	// The global keywords (default, include, stages, variables,
+	// workflow) are the cases of gitlabCheck.check; any other top-level
+	// key is a job.
 	gitlabDeprecated = map[string]string{
 		"image": "use default:image", "services": "use default:services", "cache": "use default:cache",
 		"before_script": "use default:before_script", "after_script": "use default:after_script",
