@@ -192,6 +192,15 @@ func (s *FileStore) lock(f *os.File, exclusive bool) error {
 // newer tool). err is for the file as a whole; a missing file is an error
 // satisfying errors.Is(err, fs.ErrNotExist).
 func (s *FileStore) Read() (recs []Record, bad []*RecordError, err error) {
+	return s.read(false)
+}
+
+// readRaw is Read with each record's bytes kept, for Migrate.
+func (s *FileStore) readRaw() (recs []Record, bad []*RecordError, err error) {
+	return s.read(true)
+}
+
+func (s *FileStore) read(keepRaw bool) (recs []Record, bad []*RecordError, err error) {
 	f, err := os.Open(s.path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("history: %w", err)
@@ -218,7 +227,7 @@ func (s *FileStore) Read() (recs []Record, bad []*RecordError, err error) {
 		case len(bytes.TrimSpace(b)) == 0:
 			// An empty line: nothing lost.
 		default:
-			r, why := decodeRecord(b)
+			r, why := decodeRecord(b, keepRaw)
 			switch {
 			case why == "":
 				recs = append(recs, r)

@@ -66,9 +66,10 @@ type Record struct {
 	Key    Key             `json:"key"`
 	Result *compare.Result `json:"result"`
 
-	// rawKey and rawResult are the bytes the record was read as, written
-	// back unchanged by a migration so that fields this version does not
-	// know survive it; nil for a record built in memory.
+	// rawKey and rawResult are the bytes the record was read as, set only
+	// by Migrate's read and written back unchanged, so that fields this
+	// version does not know survive a migration; nil otherwise (a record a
+	// caller reads, changes and appends is encoded from its fields).
 	rawKey, rawResult []byte
 }
 

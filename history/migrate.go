@@ -20,7 +20,11 @@ type MigrateStats struct {
 // idempotent: records are identified by their contents, so running it
 // again, or after an interruption, adds only what is missing.
 func Migrate(from Store, to *PGStore) (MigrateStats, []*RecordError, error) {
-	recs, bad, err := from.Read()
+	read := from.Read
+	if f, ok := from.(*FileStore); ok {
+		read = f.readRaw
+	}
+	recs, bad, err := read()
 	if err != nil {
 		return MigrateStats{}, bad, err
 	}

@@ -201,7 +201,7 @@ func (s *PGStore) Read() (recs []Record, bad []*RecordError, err error) {
 			key, result []byte
 		)
 		_, err = pgx.ForEachRow(rows, []any{&id, &v, &crc, &key, &result}, func() error {
-			r, why := checkRecord(v, crc, key, result)
+			r, why := checkRecord(v, crc, key, result, false)
 			if why != "" {
 				bad = append(bad, &RecordError{Path: s.display, Line: int(id), Offset: -1, Reason: why})
 				return nil

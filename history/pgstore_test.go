@@ -154,7 +154,13 @@ func TestPostgres(t *testing.T) {
 		cur.TFLiteSHA256 = "cafe"
 		require.NoError(t, os.MkdirAll(filepath.Dir(f.Path()), 0o755))
 		require.NoError(t, os.WriteFile(f.Path(), append(oldLine, "{damaged}\n"...), 0o644))
-		require.NoError(t, f.AppendRecords(NewRecord(cur, "", day0.Add(time.Hour))))
+		// The current record as a newer tool might write it: a result
+		// field this version does not know must survive the migration.
+		newer := NewRecord(cur, "", day0.Add(time.Hour))
+		res, err := json.Marshal(cur)
+		require.NoError(t, err)
+		newer.rawResult = append(res[:len(res)-1:len(res)-1], `,"future_field":42}`...)
+		require.NoError(t, f.AppendRecords(newer))
 
 		st, bad, err := Migrate(f, s)
 		require.NoError(t, err)
@@ -174,6 +180,12 @@ func TestPostgres(t *testing.T) {
 		require.Len(t, fromDB, 2)
 		assert.Equal(t, "net.h5", fromDB[0].Key.Name, "a path-keyed record is named after its path's base name")
 		assert.Equal(t, "cafe", fromDB[1].Key.TFLiteSHA256)
+		var stored string
+		c, err := pgx.Connect(context.Background(), s.url)
+		require.NoError(t, err)
+		require.NoError(t, c.QueryRow(context.Background(), `SELECT result FROM `+PGTable+` WHERE tflite_sha256 = 'cafe'`).Scan(&stored))
+		c.Close(context.Background())
+		assert.Contains(t, stored, `"future_field":42}`, "the record's bytes are kept")
 		rep := FindRegressions(fromDB, Baseline{Kind: BaselineLastPass}, DefaultThresholds)
 		require.Len(t, rep.Comparisons, 1, "old and new records of one model are one series")
 		assert.Equal(t, 2, rep.Comparisons[0].Runs)

@@ -74,17 +74,18 @@ func recordBytes(r Record) (key, res []byte, err error) {
 
 // decodeRecord reads one record line (without its newline). The returned
 // string explains a failure in words for a *RecordError.
-func decodeRecord(b []byte) (Record, string) {
+func decodeRecord(b []byte, keepRaw bool) (Record, string) {
 	var l line
 	if err := json.Unmarshal(b, &l); err != nil {
 		return Record{}, fmt.Sprintf("not a valid record: %v", err)
 	}
-	return checkRecord(l.V, l.CRC, l.Key, l.Result)
+	return checkRecord(l.V, l.CRC, l.Key, l.Result, keepRaw)
 }
 
 // checkRecord checks a record's version and checksum, then reads it (a
-// line of a file, or a row of a database).
-func checkRecord(v int, crc string, key, result []byte) (Record, string) {
+// line of a file, or a row of a database), keeping its bytes for a
+// migration when keepRaw.
+func checkRecord(v int, crc string, key, result []byte, keepRaw bool) (Record, string) {
 	switch {
 	case v == 0:
 		return Record{}, "not a history record (no \"v\" field)"
@@ -96,14 +97,14 @@ func checkRecord(v int, crc string, key, result []byte) (Record, string) {
 	if got := checksum(key, result); got != crc {
 		return Record{}, fmt.Sprintf("checksum mismatch (stored %q, computed %q): the record was altered or damaged", crc, got)
 	}
-	return decodeParts(key, result)
+	return decodeParts(key, result, keepRaw)
 }
 
 // decodeParts reads a record's checked key and result. A key without a
 // name (a record from before names were stored) is given its path's base
-// name, and is then written anew by a migration; otherwise both are kept
-// as read.
-func decodeParts(key, result []byte) (Record, string) {
+// name, and is then written anew by a migration; otherwise, with keepRaw,
+// both are kept as read.
+func decodeParts(key, result []byte, keepRaw bool) (Record, string) {
 	var r Record
 	if err := json.Unmarshal(key, &r.Key); err != nil {
 		return Record{}, fmt.Sprintf("bad key: %v", err)
@@ -115,10 +116,12 @@ func decodeParts(key, result []byte) (Record, string) {
 	if v := r.Result.SchemaVersion; v > compare.SchemaVersion {
 		return Record{}, fmt.Sprintf("result schema_version %d is newer than this tool reads (%d): update validate", v, compare.SchemaVersion)
 	}
-	if !r.Key.normalize() {
-		r.rawKey = bytes.Clone(key)
+	if named := !r.Key.normalize(); keepRaw {
+		if named {
+			r.rawKey = bytes.Clone(key)
+		}
+		r.rawResult = bytes.Clone(result)
 	}
-	r.rawResult = bytes.Clone(result)
 	return r, ""
 }
 
