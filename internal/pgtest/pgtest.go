@@ -84,7 +84,7 @@ func Start(t testing.TB) *Server {
 
 // start runs initdb and the server as the unprivileged user when root.
 func start(bin string) (*Server, error) {
-	dir, err := os.MkdirTemp("", "edgeval-pg-")
+	dir, err := os.MkdirTemp(tempBase(), "edgeval-pg-")
 	if err != nil {
 		return nil, err
 	}
@@ -180,6 +180,25 @@ func credential(dir string) (*syscall.Credential, error) {
 		return nil, err
 	}
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}, nil
+}
+
+// tempBase is where the server's directory goes: the temporary directory,
+// unless (as root) the unprivileged user could not reach into it (a
+// $TMPDIR under /root), then /tmp.
+func tempBase() string {
+	base := os.TempDir()
+	if os.Geteuid() != 0 {
+		return base
+	}
+	for d := base; ; d = filepath.Dir(d) {
+		st, err := os.Stat(d)
+		if err != nil || st.Mode().Perm()&0o001 == 0 {
+			return "/tmp"
+		}
+		if d == filepath.Dir(d) {
+			return base
+		}
+	}
 }
 
 func freePort() (int, error) {
