@@ -14,7 +14,7 @@ func t0() time.Time { return time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC) }
 // BenchmarkAppend measures one append of one result (open, lock, write,
 // fsync, close): the cost a validate run pays for --history.
 func BenchmarkAppend(b *testing.B) {
-	s, err := Open(b.TempDir() + "/h.jsonl")
+	s, err := OpenFile(b.TempDir() + "/h.jsonl")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func BenchmarkAppend(b *testing.B) {
 // BenchmarkRead measures reading a history of 10950 results: a nightly
 // suite of 30 (model, precision, device) runs for a year.
 func BenchmarkRead(b *testing.B) {
-	s, err := Open(b.TempDir() + "/h.jsonl")
+	s, err := OpenFile(b.TempDir() + "/h.jsonl")
 	if err != nil {
 		b.Fatal(err)
 	}

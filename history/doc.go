@@ -4,14 +4,27 @@
 // `validate history regressions` compares the latest result of every
 // (model, precision, device) with a baseline (see FindRegressions).
 //
+// A Store is a JSON-lines file (FileStore, one machine) or a PostgreSQL
+// table (PGStore, a fleet of runners); Open picks one from a path or a
+// postgres:// URL, and Migrate moves a file's records into a database.
+//
+// # Series
+//
+// Results are grouped by Key.Series: the model's logical name (a suite
+// entry's name, else the file's base name), the model file's sha256, the
+// precision and the device — never the model's path, so checkouts in
+// different folders and different runners share a series. The .tflite's
+// sha256 is stored too, and a change of it is a note of the regression
+// report.
+//
 // # Format
 //
-// A history is an append-only JSON-lines file, by default
+// A history file is an append-only JSON-lines file, by default
 // $XDG_DATA_HOME/edgeval/history.jsonl (see DefaultPath). Each line is one
 // record:
 //
-//	{"v":1,"crc32c":"1a2b3c4d","key":{"model":"/abs/m.h5","model_sha256":"…","precision":"float32",
-//	 "device":"host","runtime":"litert-wasm","runtime_version":"2.5.3","time":"2026-…Z"},"result":{…}}
+//	{"v":1,"crc32c":"1a2b3c4d","key":{"name":"net","model":"/abs/m.h5","model_sha256":"…","tflite_sha256":"…",
+//	 "precision":"float32","device":"host","runtime":"litert-wasm","runtime_version":"2.5.3","time":"2026-…Z"},"result":{…}}
 //
 // where key is a Key, result the compare.Result exactly as
 // `validate --json` writes it, and crc32c the Castagnoli CRC-32 of the key's
@@ -43,6 +56,7 @@
 // with one output, so a year of a nightly suite of 30 (model, precision,
 // device) runs is ~9 MB, read in 0.25–0.4 s on the reference machine
 // (BenchmarkRead); an append with its fsync takes 0.2–0.3 ms (BenchmarkAppend).
-// A fleet of runners on different machines should share results through a
-// database server instead (not built yet).
+// A fleet of runners on different machines shares results through a
+// PostgreSQL database instead (PGStore): the same records, one transaction
+// per append.
 package history

@@ -10,8 +10,9 @@ import (
 
 // Filter selects records; a zero field matches everything.
 type Filter struct {
-	// Model matches the stored model path exactly, its base name, the
-	// absolute form of a relative path, or a glob (*, ?, [) on either.
+	// Model matches the logical name (Key.Name), the stored model path
+	// exactly, its base name, the absolute form of a relative path, or a
+	// glob (*, ?, [) on any of them.
 	Model     string
 	Device    string
 	Precision precision.Precision
@@ -30,16 +31,17 @@ func (f Filter) Match(k Key) bool {
 	if !f.Since.IsZero() && k.Time.Before(f.Since) {
 		return false
 	}
-	return f.Model == "" || matchModel(f.Model, k.Model)
+	return f.Model == "" || matchModel(f.Model, k)
 }
 
-func matchModel(pattern, model string) bool {
-	base := filepath.Base(model)
-	if pattern == model || pattern == base {
+func matchModel(pattern string, k Key) bool {
+	k.normalize()
+	model, base := k.Model, filepath.Base(k.Model)
+	if pattern == k.Name || pattern == model || pattern == base {
 		return true
 	}
 	if strings.ContainsAny(pattern, "*?[") {
-		for _, s := range []string{model, base} {
+		for _, s := range []string{k.Name, model, base} {
 			if ok, err := filepath.Match(pattern, s); err == nil && ok {
 				return true
 			}

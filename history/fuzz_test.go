@@ -25,7 +25,7 @@ func FuzzRead(f *testing.F) {
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		s, err := Open(p)
+		s, err := OpenFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}

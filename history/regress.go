@@ -134,17 +134,21 @@ const (
 
 // Comparison is the latest result of one series against its baseline.
 type Comparison struct {
-	Model     string              `json:"model"`
-	Precision precision.Precision `json:"precision"`
-	Device    string              `json:"device"`
-	Status    string              `json:"status"`
+	// Model is the series' logical model name (see Key.Name) and
+	// ModelSHA256 the model file's sha256.
+	Model       string              `json:"model"`
+	ModelSHA256 string              `json:"model_sha256,omitempty"`
+	Precision   precision.Precision `json:"precision"`
+	Device      string              `json:"device"`
+	Status      string              `json:"status"`
 	// Runs is how many results the series has.
 	Runs     int       `json:"runs"`
 	Latest   Record    `json:"latest"`
 	Baseline *Record   `json:"baseline,omitempty"`
 	Findings []Finding `json:"findings,omitempty"`
-	// Notes are facts that may explain a change (a new model file, another
-	// runtime version) without being regressions themselves.
+	// Notes are facts that may explain a change (another .tflite, another
+	// runtime version, a new model file that started a new series)
+	// without being regressions themselves.
 	Notes []string `json:"notes,omitempty"`
 }
 
@@ -167,11 +171,12 @@ func (r *RegressionReport) Regressions() int {
 	return n
 }
 
-// FindRegressions compares the latest result of each (model, precision,
-// device) series in records (ordered by recording time; ties keep their
-// order) with the
-// baseline b picks among the series' earlier results. The latest result
-// regressed when any of these holds:
+// FindRegressions compares the latest result of each series (logical
+// model name, model sha256, precision, device) in records with the
+// baseline b picks among the series' earlier results. Records are ordered
+// by recording time first (ties keep their order), so histories merged
+// from several runners compare right. The latest result regressed when
+// any of these holds:
 //
 //   - verdict: the baseline passed and the latest did not (fail or error:
 //     a device that stopped working must not turn a nightly green);
@@ -186,28 +191,56 @@ func (r *RegressionReport) Regressions() int {
 // A metric regression counts even when the latest result still passes: it
 // is eating into the tolerance. A result that fails like its baseline did
 // is "failing", not a new regression.
+//
+// A new model file (another sha256 under the same name, precision and
+// device) starts a new series: results of different files are not
+// compared. Only the series of the newest file is reported, with a note
+// naming the file it replaced, so that a retrained model's old series does
+// not stay in the report (or keep it red) for ever. A record without a
+// model sha256 (a run that could not read the model) belongs to the series
+// recorded just before it under the same name, precision and device: a
+// model that became unreadable is a regression of that series.
 func FindRegressions(records []Record, b Baseline, th Thresholds) *RegressionReport {
 	rep := &RegressionReport{Baseline: b.String(), Thresholds: th}
-	// Recording time decides what is latest, so that histories merged
-	// from several runners (cat a.jsonl b.jsonl) compare right.
 	records = slices.Clone(records)
 	slices.SortStableFunc(records, func(x, y Record) int { return x.Key.Time.Compare(y.Key.Time) })
+	type slot struct {
+		Name      string
+		Precision precision.Precision
+		Device    string
+	}
+	// Each slot's series, in the order their files first appeared, and
+	// the series of the slot's newest record.
+	files := map[slot][]Series{}
+	current := map[slot]Series{}
 	series := map[Series][]Record{}
 	for _, r := range records {
 		if r.Result == nil {
 			continue
 		}
-		s := r.Key.Series()
+		k := r.Key
+		k.normalize()
+		sl := slot{k.Name, k.Precision, k.Device}
+		s := k.Series()
+		if cur, ok := current[sl]; ok && s.ModelSHA256 == "" {
+			s = cur
+		}
+		if _, seen := series[s]; !seen {
+			files[sl] = append(files[sl], s)
+		}
+		current[sl] = s
 		series[s] = append(series[s], r)
 	}
-	for s, runs := range series {
+	for sl, s := range current {
+		runs := series[s]
 		latest := runs[len(runs)-1]
-		c := Comparison{Model: s.Model, Precision: s.Precision, Device: s.Device, Runs: len(runs), Latest: latest}
+		c := Comparison{Model: s.Name, ModelSHA256: s.ModelSHA256, Precision: s.Precision, Device: s.Device, Runs: len(runs), Latest: latest}
 		if base := pickBaseline(runs[:len(runs)-1], latest, b); base != nil {
 			c.Baseline = base
 			c.Findings = compareRuns(base.Result, latest.Result, th)
 			c.Notes = notes(base, &latest)
 		}
+		c.Notes = append(c.Notes, replaced(files[sl], s, series)...)
 		switch {
 		case len(c.Findings) > 0:
 			c.Status = StatusRegressed
@@ -226,6 +259,33 @@ func FindRegressions(records []Record, b Baseline, th Thresholds) *RegressionRep
 		return cmp.Or(cmp.Compare(x.Model, y.Model), cmp.Compare(x.Precision, y.Precision), cmp.Compare(x.Device, y.Device))
 	})
 	return rep
+}
+
+// replaced notes the model file that cur replaced in its slot (the other
+// series of the same name, precision and device, oldest first), if any.
+func replaced(files []Series, cur Series, series map[Series][]Record) []string {
+	var prev *Series
+	n := 0
+	for i, s := range files {
+		if s == cur {
+			continue
+		}
+		n += len(series[s])
+		prev = &files[i]
+	}
+	if prev == nil {
+		return nil
+	}
+	return []string{fmt.Sprintf("model file changed (sha256 %s → %s): a new series; %d result(s) of earlier files not compared",
+		short(prev.ModelSHA256), short(cur.ModelSHA256), n)}
+}
+
+// short is the first 12 hex digits of a sha256, or "none".
+func short(sha string) string {
+	if sha == "" {
+		return "none"
+	}
+	return fmt.Sprintf("%.12s", sha)
 }
 
 // pickBaseline returns the baseline among earlier (oldest first), or nil.
@@ -308,14 +368,23 @@ func firstLine(s string) string {
 // notes lists changes between base and latest that may explain a finding.
 func notes(base, latest *Record) []string {
 	var ns []string
-	if b, l := base.Key.ModelSHA256, latest.Key.ModelSHA256; b != "" && l != "" && b != l {
-		ns = append(ns, fmt.Sprintf("model file changed (sha256 %.12s → %.12s)", b, l))
+	if b, l := tfliteSHA256(base), tfliteSHA256(latest); b != "" && l != "" && b != l {
+		ns = append(ns, fmt.Sprintf("tflite changed (sha256 %s → %s)", short(b), short(l)))
 	}
 	br, lr := base.Result.Runtime, latest.Result.Runtime
 	if br.Name != lr.Name || br.Version != lr.Version || br.Delegate != lr.Delegate {
 		ns = append(ns, fmt.Sprintf("runtime changed (%s → %s)", runtimeString(br), runtimeString(lr)))
 	}
 	return ns
+}
+
+// tfliteSHA256 is the sha256 of the .tflite r ran, from its key or else its
+// result.
+func tfliteSHA256(r *Record) string {
+	if r.Key.TFLiteSHA256 != "" {
+		return r.Key.TFLiteSHA256
+	}
+	return r.Result.TFLiteSHA256
 }
 
 func runtimeString(r compare.RuntimeInfo) string {

@@ -26,6 +26,8 @@ type run struct {
 	p90     float64
 	runtime string
 	hash    string
+	tflite  string
+	name    string
 }
 
 func (r run) record() Record {
@@ -37,14 +39,15 @@ func (r run) record() Record {
 	}
 	tol := compare.Tolerance{Precision: precision.Float32, MaxAbs: 1e-3, MinCosine: 0.99999}
 	res := &compare.Result{
-		SchemaVersion: compare.SchemaVersion, Verdict: r.verdict, Model: r.model, ModelHash: r.hash, Precision: precision.Float32, Device: "host",
+		SchemaVersion: compare.SchemaVersion, Verdict: r.verdict, Model: r.model, ModelHash: r.hash, TFLiteSHA256: r.tflite,
+		Precision: precision.Float32, Device: "host",
 		Runtime:   compare.RuntimeInfo{Name: "litert-wasm", Version: r.runtime},
 		LatencyMS: bench.Summary{P50: r.p50, P90: r.p90},
 	}
 	if r.verdict != compare.VerdictError {
 		res.Outputs = []compare.OutputResult{{Name: "out", Metrics: compare.Metrics{MaxAbs: r.maxAbs, Cosine: r.cosine}, Tolerance: tol, Pass: r.verdict == compare.VerdictPass}}
 	}
-	return Record{Key: KeyOf(res, day0.Add(time.Duration(r.day*24*float64(time.Hour)))), Result: res}
+	return NewRecord(res, r.name, day0.Add(time.Duration(r.day*24*float64(time.Hour))))
 }
 
 func history(runs ...run) []Record {
@@ -121,22 +124,88 @@ func TestFindRegressions(t *testing.T) {
 func TestFindRegressionsSeries(t *testing.T) {
 	recs := history(
 		run{model: "/m/b.h5", day: 0, verdict: compare.VerdictPass, maxAbs: 1e-5},
-		run{model: "/m/a.h5", day: 0, verdict: compare.VerdictPass, maxAbs: 1e-5, hash: "aaaa"},
+		run{model: "/m/a.h5", day: 0, verdict: compare.VerdictPass, maxAbs: 1e-5, hash: "aaaa", tflite: "1111"},
 		run{model: "/m/b.h5", day: 1, verdict: compare.VerdictFail, maxAbs: 1},
-		run{model: "/m/a.h5", day: 1, verdict: compare.VerdictPass, maxAbs: 1e-5, hash: "bbbb", runtime: "2.6.0"},
+		run{model: "/m/a.h5", day: 1, verdict: compare.VerdictPass, maxAbs: 1e-5, hash: "aaaa", tflite: "2222", runtime: "2.6.0"},
 	)
 	other := recs[3]
 	other.Key.Device, other.Result.Device = "rpi4", "rpi4"
 	recs = append(recs, other)
 	rep := FindRegressions(recs, Baseline{Kind: BaselineLastPass}, DefaultThresholds)
-	require.Len(t, rep.Comparisons, 3, "one series per (model, precision, device)")
-	assert.Equal(t, []string{"/m/a.h5", "/m/a.h5", "/m/b.h5"}, []string{rep.Comparisons[0].Model, rep.Comparisons[1].Model, rep.Comparisons[2].Model})
+	require.Len(t, rep.Comparisons, 3, "one series per (name, model sha256, precision, device)")
+	assert.Equal(t, []string{"a.h5", "a.h5", "b.h5"}, []string{rep.Comparisons[0].Model, rep.Comparisons[1].Model, rep.Comparisons[2].Model},
+		"series are named by the logical name, not the path")
 	assert.Equal(t, "host", rep.Comparisons[0].Device)
+	assert.Equal(t, "aaaa", rep.Comparisons[0].ModelSHA256)
 	assert.Equal(t, StatusOK, rep.Comparisons[0].Status)
-	assert.Equal(t, []string{"model file changed (sha256 aaaa → bbbb)", "runtime changed (litert-wasm 2.5.3 → litert-wasm 2.6.0)"}, rep.Comparisons[0].Notes)
+	assert.Equal(t, []string{"tflite changed (sha256 1111 → 2222)", "runtime changed (litert-wasm 2.5.3 → litert-wasm 2.6.0)"}, rep.Comparisons[0].Notes)
 	assert.Equal(t, StatusNew, rep.Comparisons[1].Status, "rpi4 is its own series")
 	assert.Equal(t, StatusRegressed, rep.Comparisons[2].Status)
 	assert.Equal(t, 1, rep.Regressions())
+}
+
+// TestFindRegressionsLogicalName: where a model file lay is not part of its
+// series (two checkouts, two runners), its name and bytes are.
+func TestFindRegressionsLogicalName(t *testing.T) {
+	tests := []struct {
+		name       string
+		runs       []run
+		wantModels []string
+		wantStatus []string
+		wantRuns   []int
+		wantNote   string
+	}{
+		{
+			name: "two checkouts, one series",
+			runs: []run{
+				{model: "/ci/runner1/work/models/net.h5", hash: "aaaa", day: 0, verdict: compare.VerdictPass, maxAbs: 1e-5},
+				{model: "/home/me/src/edgeval/models/net.h5", hash: "aaaa", day: 1, verdict: compare.VerdictFail, maxAbs: 1},
+			},
+			wantModels: []string{"net.h5"}, wantStatus: []string{StatusRegressed}, wantRuns: []int{2},
+		},
+		{
+			name: "same base name, other bytes: two series under one name, the newest reported",
+			runs: []run{
+				{model: "/m/v1/net.h5", hash: "aaaa", day: 0, verdict: compare.VerdictPass, maxAbs: 1e-5},
+				{model: "/m/v1/net.h5", hash: "aaaa", day: 1, verdict: compare.VerdictFail, maxAbs: 1},
+				{model: "/m/v2/net.h5", hash: "bbbb", day: 2, verdict: compare.VerdictPass, maxAbs: 1e-5},
+			},
+			wantModels: []string{"net.h5"}, wantStatus: []string{StatusNew}, wantRuns: []int{1},
+			wantNote: "model file changed (sha256 aaaa → bbbb): a new series; 2 result(s) of earlier files not compared",
+		},
+		{
+			name: "suite names tell files with one base name apart",
+			runs: []run{
+				{model: "/m/a/model.h5", name: "a", hash: "aaaa", day: 0, verdict: compare.VerdictPass, maxAbs: 1e-5},
+				{model: "/m/b/model.h5", name: "b", hash: "bbbb", day: 0, verdict: compare.VerdictPass, maxAbs: 1e-5},
+			},
+			wantModels: []string{"a", "b"}, wantStatus: []string{StatusNew, StatusNew}, wantRuns: []int{1, 1},
+		},
+		{
+			name: "a model that became unreadable (no sha256) regresses its series",
+			runs: []run{
+				{model: "/m/net.h5", hash: "aaaa", day: 0, verdict: compare.VerdictPass, maxAbs: 1e-5},
+				{model: "/m/net.h5", day: 1, verdict: compare.VerdictError},
+			},
+			wantModels: []string{"net.h5"}, wantStatus: []string{StatusRegressed}, wantRuns: []int{2},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := FindRegressions(history(tc.runs...), Baseline{Kind: BaselineLastPass}, DefaultThresholds)
+			var models, status []string
+			var runs []int
+			for _, c := range rep.Comparisons {
+				models, status, runs = append(models, c.Model), append(status, c.Status), append(runs, c.Runs)
+			}
+			assert.Equal(t, tc.wantModels, models)
+			assert.Equal(t, tc.wantStatus, status)
+			assert.Equal(t, tc.wantRuns, runs)
+			if tc.wantNote != "" {
+				assert.Contains(t, rep.Comparisons[0].Notes, tc.wantNote)
+			}
+		})
+	}
 }
 
 func TestFindRegressionsOrdersByTime(t *testing.T) {

@@ -27,6 +27,13 @@ import (
 const childEnv = "EDGEVAL_HISTORY_CHILD"
 
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(pgChildEnv); spec != "" {
+		if err := pgWriterChild(spec); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if spec := os.Getenv(childEnv); spec != "" {
 		if err := appendChild(spec); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -46,7 +53,7 @@ func appendChild(spec string) error {
 	if err != nil {
 		return err
 	}
-	s, err := Open(parts[0])
+	s, err := OpenFile(parts[0])
 	if err != nil {
 		return err
 	}
@@ -72,9 +79,9 @@ func sample(model, verdict string, maxAbs float64) *compare.Result {
 	}
 }
 
-func newStore(t *testing.T) *Store {
+func newStore(t *testing.T) *FileStore {
 	t.Helper()
-	s, err := Open(filepath.Join(t.TempDir(), "sub", "history.jsonl"))
+	s, err := OpenFile(filepath.Join(t.TempDir(), "sub", "history.jsonl"))
 	require.NoError(t, err)
 	return s
 }
@@ -332,7 +339,7 @@ func TestInit(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, recs, 1)
 
-	blocked, err := Open(filepath.Join(s.Path(), "under-a-file", "h.jsonl"))
+	blocked, err := OpenFile(filepath.Join(s.Path(), "under-a-file", "h.jsonl"))
 	require.NoError(t, err)
 	assert.Error(t, blocked.Init())
 }

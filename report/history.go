@@ -74,8 +74,18 @@ func HistoryText(w io.Writer, recs []history.Record) error {
 	for _, rec := range recs {
 		r := rec.Result
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.12s\n", rec.Key.Time.UTC().Format("2006-01-02 15:04:05"),
-			filepath.Base(rec.Key.Model), rec.Key.Precision, rec.Key.Device, runtimeName(r.Runtime),
+			keyName(rec.Key), rec.Key.Precision, rec.Key.Device, runtimeName(r.Runtime),
 			strings.ToUpper(r.Verdict), worstString(r), latencyString(r.LatencyMS), rec.Key.ModelSHA256)
 	}
 	return tw.Flush()
+}
+
+// keyName is a record's logical model name; a key built without one (not
+// read from a store) is named after its path's base name, as a store names
+// it.
+func keyName(k history.Key) string {
+	if k.Name != "" {
+		return k.Name
+	}
+	return filepath.Base(k.Model)
 }

@@ -66,10 +66,14 @@ func RegressionsText(w io.Writer, rep *history.RegressionReport) error {
 	}
 	var b strings.Builder
 	for _, r := range rows {
-		if len(r.Findings) == 0 {
+		if len(r.Findings) == 0 && len(r.Notes) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "\n%s (%s, %s) regressed:\n", r.Model, r.Precision, r.Device)
+		what := "regressed"
+		if len(r.Findings) == 0 {
+			what = strings.ToLower(r.Status) + ", with notes"
+		}
+		fmt.Fprintf(&b, "\n%s (%s, %s) %s:\n", r.Model, r.Precision, r.Device, what)
 		for _, f := range r.Findings {
 			fmt.Fprintf(&b, "  - %s\n", f)
 		}
@@ -102,7 +106,7 @@ func RegressionsMarkdown(w io.Writer, rep *history.RegressionReport) error {
 			r.Runs, r.Baseline, r.Latest, mdEscape(r.Worst), r.P50)
 	}
 	for _, r := range rows {
-		if len(r.Findings) == 0 {
+		if len(r.Findings) == 0 && len(r.Notes) == 0 {
 			continue
 		}
 		fmt.Fprintf(&b, "\n### %s (%s, %s)\n\n", mdEscape(r.Model), r.Precision, mdEscape(r.Device))

@@ -12,6 +12,7 @@
 #                    (the board VM of scripts/board-vm.sh)
 #                    chromium libxml2-utils (report tests: the HTML pages
 #                    rendered in a headless browser, JUnit checked by xmllint)
+#                    postgresql (history tests start a throw-away server)
 #   npm packages     `npm ci` from the committed package-lock.json
 #   Go modules       `go mod download`
 #   TFLite C library scripts/get-tflite-c.sh (real libtensorflowlite_c 2.17.1)
@@ -38,6 +39,8 @@ have_cmd qemu-aarch64-static || need_pkgs+=(qemu-user-static) # devices: runs th
 # --- report tests: a real headless browser renders the HTML pages; xmllint checks JUnit against Jenkins' XSD
 have_cmd chromium || need_pkgs+=(chromium)
 have_cmd xmllint || need_pkgs+=(libxml2-utils)
+# --- history: the PostgreSQL store's tests initdb and start a real server of their own (internal/pgtest)
+compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || have_cmd postgres || need_pkgs+=(postgresql)
 # --- board VM (scripts/board-vm.sh): the arm64 image, qemu, the arm64 cross compiler; busybox for the scripts' tests
 have_cmd mmdebstrap || need_pkgs+=(mmdebstrap)
 have_cmd qemu-system-aarch64 || need_pkgs+=(qemu-system-arm)

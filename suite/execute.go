@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/history"
@@ -31,11 +32,13 @@ type Outcome struct {
 // Execute runs the jobs in order, one at a time (runs on one device would
 // disturb each other's latency), logging "[i/n] ID" and each failure to
 // log, and appending each result to store (when not nil) as soon as it is
-// known: a killed suite keeps every finished run. It stops starting runs
+// known, under the run's logical name (Run.Name): a killed suite keeps
+// every finished run, and checkouts of the suite in different folders
+// share their series. It stops starting runs
 // when ctx ends. The outcomes are those of the runs started; the error
 // joins what went wrong around the runs (the interruption, failed history
 // appends), not the runs' own errors, which are in the outcomes.
-func Execute(ctx context.Context, s *Suite, jobs []Job, store *history.Store, log io.Writer) ([]Outcome, error) {
+func Execute(ctx context.Context, s *Suite, jobs []Job, store history.Store, log io.Writer) ([]Outcome, error) {
 	outs := make([]Outcome, 0, len(jobs))
 	var problems []error
 	for i := range jobs {
@@ -53,7 +56,7 @@ func Execute(ctx context.Context, s *Suite, jobs []Job, store *history.Store, lo
 			fmt.Fprintf(log, "suite: %s: %v\n", j.ID, err)
 		}
 		if store != nil {
-			if aerr := store.Append(res); aerr != nil {
+			if aerr := store.AppendRecords(history.NewRecord(res, j.Name, time.Now())); aerr != nil {
 				problems = append(problems, fmt.Errorf("%s: %w", j.ID, aerr))
 			}
 		}

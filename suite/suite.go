@@ -89,6 +89,10 @@ type Run struct {
 	// ID is NAME/PRECISION/DEVICE, unique in the suite; usable as a
 	// relative directory.
 	ID string
+	// Name is the model entry's name (its name:, else the model file's
+	// base name): the logical name its results are kept under in the
+	// history, wherever the suite is checked out.
+	Name string
 	// Model is the model file's path, resolved against the suite file's
 	// directory.
 	Model     string
@@ -236,7 +240,7 @@ func Parse(path string, b []byte) (*Suite, error) {
 			return nil, fail("%v", err)
 		}
 		model := resolve(dir, m.Path)
-		base := Run{Model: model, Inputs: resolve(dir, m.Inputs), Expected: resolve(dir, m.Expected),
+		base := Run{Name: name, Model: model, Inputs: resolve(dir, m.Inputs), Expected: resolve(dir, m.Expected),
 			ModelJSON: resolve(dir, m.ModelJSON), Arch: resolve(dir, m.Arch), Samples: m.Samples, Seed: m.Seed,
 			Batch: m.Batch, NHWCIO: m.NHWCIO, Where: where}
 		if m.InputRange != "" {

@@ -72,7 +72,7 @@ func TestParseDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "my-suite", s.Name)
 	require.Len(t, s.Runs, 1)
-	assert.Equal(t, Run{ID: "m.h5/float32/host", Model: filepath.Join("dir", "m.h5"), Precision: precision.Float32, Device: "host",
+	assert.Equal(t, Run{ID: "m.h5/float32/host", Name: "m.h5", Model: filepath.Join("dir", "m.h5"), Precision: precision.Float32, Device: "host",
 		Where: "dir/my-suite.yml:2"}, s.Runs[0])
 }
 

@@ -34,13 +34,13 @@ func historyCommand() *command {
 	c := &command{
 		name: "history",
 		summary: "list stored results, or `history regressions` to compare the latest result of each model, precision and device " +
-			"with a baseline (exit 1 on a regression)",
-		usage: "[flags] [regressions]",
+			"with a baseline (exit 1 on a regression), or `history migrate FILE postgres://…` to copy a history file into a database",
+		usage: "[flags] [regressions | migrate FILE URL]",
 	}
 	c.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		var f historyFlags
 		fs := flag.NewFlagSet("history", flag.ContinueOnError)
-		fs.StringVar(&f.path, "history", "", "history `FILE` (default $EDGEVAL_HISTORY, else $XDG_DATA_HOME/edgeval/history.jsonl)")
+		fs.StringVar(&f.path, "history", "", "history `FILE|URL`: a file or postgres://… (default $EDGEVAL_HISTORY, else $XDG_DATA_HOME/edgeval/history.jsonl)")
 		fs.StringVar(&f.model, "model", "", "only results of this `MODEL` (path, base name or glob)")
 		fs.StringVar(&f.device, "device", "", "only results on this device `NAME`")
 		fs.StringVar(&f.precision, "precision", "", "only results at this `PRECISION`")
@@ -54,12 +54,15 @@ func historyCommand() *command {
 		if err != nil {
 			return err
 		}
-		regressions := len(pos) == 1 && pos[0] == "regressions"
-		if len(pos) > 0 && !regressions {
-			return usagef("history: want no argument or 'regressions', got %q", pos)
-		}
 		given := map[string]bool{}
 		fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+		if len(pos) > 0 && pos[0] == "migrate" {
+			return historyMigrate(pos[1:], given, stdout, stderr)
+		}
+		regressions := len(pos) == 1 && pos[0] == "regressions"
+		if len(pos) > 0 && !regressions {
+			return usagef("history: want no argument, 'regressions' or 'migrate FILE URL', got %q", pos)
+		}
 		for _, n := range []string{"baseline", "markdown", "html", "junit"} {
 			if given[n] && !regressions {
 				return usagef("history: --%s is a flag of 'history regressions'", n)
@@ -104,7 +107,7 @@ func readHistory(f *historyFlags, stderr io.Writer) ([]history.Record, error) {
 	}
 	recs, bad, err := store.Query(filter)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, &inputError{fmt.Errorf("no history at %s: nothing has been recorded there yet (validate --history FILE MODEL, or validate suite)", store.Path())}
+		return nil, &inputError{fmt.Errorf("no history at %s: nothing has been recorded there yet (validate --history FILE MODEL, or validate suite)", store.Location())}
 	}
 	if err != nil {
 		return nil, err
@@ -158,5 +161,36 @@ func recordHistory(path string, opts validation.Options, res *compare.Result, ru
 	if err := store.Append(res); err != nil {
 		return fmt.Errorf("--history: %w", err)
 	}
+	return nil
+}
+
+// historyMigrate copies a history file into a PostgreSQL database
+// (history.Migrate); it takes no flags.
+func historyMigrate(args []string, given map[string]bool, stdout, stderr io.Writer) error {
+	if len(given) > 0 {
+		return usagef("history migrate: takes no flags: validate history migrate FILE postgres://…")
+	}
+	if len(args) != 2 || history.IsURL(args[0]) || !history.IsURL(args[1]) {
+		return usagef("history migrate: want FILE postgres://…, got %q", args)
+	}
+	from, err := history.OpenFile(args[0])
+	if err != nil {
+		return usagef("history migrate: %v", err)
+	}
+	to, err := history.OpenPG(args[1])
+	if err != nil {
+		return usagef("history migrate: %v", err)
+	}
+	st, bad, err := history.Migrate(from, to)
+	for _, b := range bad {
+		fmt.Fprintf(stderr, "validate: warning: history %v (not migrated)\n", b)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return &inputError{fmt.Errorf("history migrate: %w", err)}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "migrated %s into %s: %d records read, %d added, %d already there\n", from.Location(), to.Location(), st.Read, st.Added, st.Present)
 	return nil
 }

@@ -159,7 +159,7 @@ func TestHistoryUsage(t *testing.T) {
 		{"bad since", []string{"history", "--history", hist, "--since", "yesterday"}, "--since: age \"yesterday\""},
 		{"bad baseline", []string{"history", "regressions", "--history", hist, "--baseline", "best"}, "--baseline: baseline \"best\""},
 		{"baseline without regressions", []string{"history", "--baseline", "7d"}, "--baseline is a flag of 'history regressions'"},
-		{"unknown subcommand", []string{"history", "prune"}, "want no argument or 'regressions'"},
+		{"unknown subcommand", []string{"history", "prune"}, "want no argument, 'regressions' or 'migrate FILE URL'"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -38,7 +38,7 @@ func suiteCommand() *command {
 	c.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		var f suiteFlags
 		fs := flag.NewFlagSet("suite", flag.ContinueOnError)
-		fs.StringVar(&f.history, "history", "", "append the results to the history `FILE` (default $EDGEVAL_HISTORY, else $XDG_DATA_HOME/edgeval/history.jsonl)")
+		fs.StringVar(&f.history, "history", "", "append the results to the history `FILE|URL`, a file or postgres://… (default $EDGEVAL_HISTORY, else $XDG_DATA_HOME/edgeval/history.jsonl)")
 		fs.StringVar(&f.junit, "junit", "", "write JUnit XML of every run to `FILE` for CI")
 		fs.StringVar(&f.markdown, "markdown", "", "write a Markdown summary and every run's report to `FILE`")
 		fs.StringVar(&f.html, "html", "", "write a standalone HTML page: the summary and every run's report with its charts, to `FILE`")
@@ -121,7 +121,7 @@ func prepareSuite(s *suite.Suite, f *suiteFlags, stderr io.Writer) ([]suite.Job,
 // runSuite runs the suite (suite.Execute), then prints the table and
 // writes the reports. Its error carries the suite's exit status (see
 // suiteOutcome).
-func runSuite(ctx context.Context, s *suite.Suite, jobs []suite.Job, store *history.Store, f *suiteFlags, stdout, stderr io.Writer) error {
+func runSuite(ctx context.Context, s *suite.Suite, jobs []suite.Job, store history.Store, f *suiteFlags, stdout, stderr io.Writer) error {
 	log := stderr
 	if f.quiet {
 		log = io.Discard
@@ -141,7 +141,7 @@ func runSuite(ctx context.Context, s *suite.Suite, jobs []suite.Job, store *hist
 		Suite         string            `json:"suite"`
 		History       string            `json:"history"`
 		Results       []*compare.Result `json:"results"`
-	}{compare.SchemaVersion, s.Name, store.Path(), results}
+	}{compare.SchemaVersion, s.Name, store.Location(), results}
 	problems = append(problems, writeReports(
 		report.File{Path: f.junit, Render: func(w io.Writer) error { return report.JUnit(w, results...) }},
 		report.File{Path: f.markdown, Render: func(w io.Writer) error { return report.SuiteMarkdown(w, s.Name, results) }},
@@ -152,7 +152,7 @@ func runSuite(ctx context.Context, s *suite.Suite, jobs []suite.Job, store *hist
 	}
 	if f.json != "-" {
 		problems = append(problems, report.SuiteText(stdout, results))
-		fmt.Fprintf(stdout, "history   %s\n", store.Path())
+		fmt.Fprintf(stdout, "history   %s\n", store.Location())
 	}
 	return errors.Join(append([]error{suiteOutcome(s.Name, results, codes)}, problems...)...)
 }

@@ -61,7 +61,7 @@ func (f *validateFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.markdown, "markdown", "", "also write the report as Markdown to `FILE`")
 	fs.StringVar(&f.html, "html", "", "also write the report as a standalone HTML page to `FILE`")
 	fs.StringVar(&f.junit, "junit", "", "also write JUnit XML to `FILE` (one test case per output) for CI")
-	fs.StringVar(&f.history, "history", "", "also append the result to the history `FILE` (see 'validate history')")
+	fs.StringVar(&f.history, "history", "", "also append the result to the history `FILE|URL`: a file or postgres://… (see 'validate history')")
 	fs.StringVar(&f.expected, "expected", "", "the framework's own outputs on --inputs (`OUT.npy|OUT.npz`, keyed by output name): the Go reference must agree with them, or the run fails as a misread model")
 	fs.IntVar(&f.noiseSamples, "noise-samples", 4, "measure the model's float32 noise floor (reference vs a float64 evaluation) on up to `N` samples; the float32 tolerance is raised to 8x it when larger (0: fixed policy only)")
 	fs.StringVar(&f.maxMemory, "max-memory", "", "refuse a model whose validation would hold more than `SIZE` on this machine (8GiB, 512MiB, 60%, or off; default: half the physical memory), checked from its shapes before anything big is allocated")

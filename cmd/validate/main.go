@@ -13,6 +13,7 @@
 //	                                        evaluate MODEL with the Go reference
 //	validate devices [probe NAME]           list device profiles, or print a device's facts
 //	validate history [regressions]          list stored results, or compare each series with its baseline
+//	validate history migrate FILE URL       copy a history file into a PostgreSQL database (postgres://…)
 //	validate suite SUITE.yaml               run models × precisions × devices and record every result
 //	validate agent                          the on-device agent (started by validate over SSH)
 //	validate help [COMMAND]                 print help
