@@ -188,9 +188,12 @@ func TestTorchvisionBatch(t *testing.T) {
 func editPT2(t *testing.T, src, name string, edit func(prog map[string]any)) string {
 	t.Helper()
 	a := readPT2Archive(t, src)
-	prog := a.json(t, "model/models/model.json")
+	i := slices.IndexFunc(a.names, func(n string) bool { return strings.HasSuffix(n, "/models/model.json") })
+	require.GreaterOrEqual(t, i, 0, "no models/model.json in %s", src)
+	rec := a.names[i]
+	prog := a.json(t, rec)
 	edit(prog)
-	a.setJSON(t, "model/models/model.json", prog)
+	a.setJSON(t, rec, prog)
 	return a.write(t, name)
 }
 
@@ -336,6 +339,24 @@ func TestExportRefusals(t *testing.T) {
 			if strings.Contains(tc.name, "LSTM") {
 				assert.True(t, errors.As(err, &ue), "a typed UnsupportedError")
 			}
+		})
+	}
+}
+
+// TestExportTorch23 reads archives torch 2.3.1 wrote (the
+// serialized_exported_program.json layout; testdata/gen/gen_torch23.py):
+// BatchNorm1d's persistent buffers come from serialized_state_dict.pt, a
+// non-persistent buffer from serialized_constants.pt; the Go reference
+// matches PyTorch.
+func TestExportTorch23(t *testing.T) {
+	for _, name := range []string{"export_t23_bn1d", "export_t23_nonpersistent"} {
+		t.Run(name, func(t *testing.T) {
+			in, want := npzIO(t, filepath.Join("testdata", name+".npz"))
+			g, err := Load(filepath.Join("testdata", name+".pt2"), Options{})
+			require.NoError(t, err)
+			got, err := reference.Run(g, []*tensor.Tensor{in})
+			require.NoError(t, err)
+			assert.InDeltaSlice(t, want.Float32s(), got[0].Float32s(), 1e-5)
 		})
 	}
 }
