@@ -115,8 +115,7 @@ checked by `TestTorchvisionOpTable`).
 ```sh
 cd testdata/gen
 PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvision.py ../corpus --tier=small
-PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvision.py /tmp/edgeval-torch-zoo --tier=zoo \
-    --ops=../../converter/torch/testdata/torchvision_ops.json
+PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvision.py /tmp/edgeval-torch-zoo --tier=zoo --ops=../../converter/torch/testdata/torchvision_ops.json
 ```
 
 """
