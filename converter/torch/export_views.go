@@ -378,6 +378,9 @@ func (x *exportCtx) emitExpand(name string, v *graph.Value, size []int) (*graph.
 			}
 			s = cur
 		}
+		if s > maxElements {
+			return nil, fmt.Errorf("size %v is too large", size)
+		}
 		switch {
 		case s == cur:
 			ones[i] = 1
@@ -393,6 +396,9 @@ func (x *exportCtx) emitExpand(name string, v *graph.Value, size []int) (*graph.
 		return x.emitReshapeTo(name, v, target)
 	}
 	n := tensor.NumElements(ones)
+	if n > maxElements || tensor.NumElements(target) > maxElements {
+		return nil, fmt.Errorf("expanding %v to %v: too large", v.Shape, size)
+	}
 	c := x.e.b.ConstFloat32(name+"/ones", ones, filled(n, 1))
 	return x.e.op(name, &graph.Mul{}, v, c)
 }
