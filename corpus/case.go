@@ -27,7 +27,9 @@ type IO struct {
 type Model struct {
 	// Format is "tf-keras-h5", "tf-keras-weights-h5", "keras3", "keras3-h5",
 	// "keras3-weights-h5", "torch-full-pth",
-	// "torch-state-dict", "torch-export-pt2" or "torchscript".
+	// "torch-state-dict", "torch-export-pt2" (torch.export's default ATen
+	// graph), "torch-export-pt2-decomposed" (the same program after
+	// run_decompositions, core ATen) or "torchscript".
 	Format string `json:"format"`
 	// File is relative to the case directory.
 	File string `json:"file"`

@@ -63,7 +63,7 @@ func TestArchStepErrors(t *testing.T) {
 		{"input: [1, 2, 5, 5]\nlayers: [{op: Conv2d, key: conv1, groups: 2}]", "groups 2 does not fit"},
 		{"input: [1, 2, 5, 5]\nlayers: [{op: Conv2d, key: conv1, padding_mode: mirror, padding: 1}]", `padding_mode "mirror"`},
 		{"input: [1, 2, 5, 5]\nlayers: [{op: Linear, key: conv1}]", "weight [2 2 2 2]: want [out, in]"},
-		{"input: [1, 2, 5, 5]\nlayers: [{op: AdaptiveAvgPool2d, output_size: 6}]", "does not fit the input"},
+		{"input: [1, 2, 5, 5]\nlayers: [{op: AdaptiveAvgPool2d, output_size: 0}]", "does not fit the input"}, // 6 (larger than 5) upsamples, as in PyTorch,
 		// A parameter-free step may name a module of a pickled model, not of a state_dict.
 		{"input: [1, 2, 5, 5]\nlayers: [{op: ReLU, key: r}]", `layers[0] (ReLU r): key "r": a state_dict holds no parameter-free modules`},
 	}

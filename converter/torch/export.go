@@ -53,11 +53,13 @@ type exArg struct {
 	AsTensors []struct{ Name string } `json:"as_tensors"`
 	AsInt     *int                    `json:"as_int"`
 	AsInts    []int                   `json:"as_ints"`
-	AsFloat   *float64                `json:"as_float"`
-	AsFloats  []float64               `json:"as_floats"`
+	AsFloat   *jsonFloat              `json:"as_float"`
+	AsFloats  []jsonFloat             `json:"as_floats"`
 	AsBool    *bool                   `json:"as_bool"`
 	AsString  *string                 `json:"as_string"`
 	AsNone    json.RawMessage         `json:"as_none"`
+	// AsScalarType is a dtype argument (torch.export's ScalarType code).
+	AsScalarType *int `json:"as_scalar_type"`
 
 	kinds []string // the keys present in the file (see UnmarshalJSON)
 }
@@ -71,19 +73,22 @@ type exNode struct {
 	Outputs []exArg `json:"outputs"`
 }
 
+// exGraph is the graph of an exported program.
+type exGraph struct {
+	Inputs       []exArg  `json:"inputs"`
+	Outputs      []exArg  `json:"outputs"`
+	Nodes        []exNode `json:"nodes"`
+	TensorValues map[string]struct {
+		DType         int      `json:"dtype"`
+		Sizes         []symInt `json:"sizes"`
+		Strides       []symInt `json:"strides"`
+		StorageOffset *symInt  `json:"storage_offset"`
+	} `json:"tensor_values"`
+}
+
 type exProgram struct {
 	GraphModule struct {
-		Graph struct {
-			Inputs       []exArg  `json:"inputs"`
-			Outputs      []exArg  `json:"outputs"`
-			Nodes        []exNode `json:"nodes"`
-			TensorValues map[string]struct {
-				DType int `json:"dtype"`
-				Sizes []struct {
-					AsInt *int `json:"as_int"`
-				} `json:"sizes"`
-			} `json:"tensor_values"`
-		} `json:"graph"`
+		Graph     exGraph `json:"graph"`
 		Signature struct {
 			InputSpecs []struct {
 				Parameter *struct {
@@ -246,6 +251,7 @@ func buildExport(file string, prog *exProgram, weights map[string]*tensor.Tensor
 	}
 	vals := map[string]*graph.Value{}
 	consts := map[string]*tensor.Tensor{}
+	b0 := 0 // the batch the inputs were exported with (when --batch rewrites it)
 	for _, s := range prog.GraphModule.Signature.InputSpecs {
 		switch {
 		case s.Parameter != nil:
@@ -272,6 +278,10 @@ func buildExport(file string, prog *exProgram, weights map[string]*tensor.Tensor
 				shape = append(shape, *d.AsInt)
 			}
 			if batch > 0 && len(shape) > 0 {
+				if b0 > 0 && shape[0] != b0 {
+					return nil, fmt.Errorf("input %s was exported with batch %d, another input with %d: --batch cannot rewrite both", name, shape[0], b0)
+				}
+				b0 = shape[0]
 				shape[0] = batch
 			}
 			layout := graph.LayoutNone
@@ -287,22 +297,26 @@ func buildExport(file string, prog *exProgram, weights map[string]*tensor.Tensor
 		}
 	}
 	var unsup []UnsupportedItem
-	for _, n := range gr.Nodes {
-		if _, ok := exportOps[n.Target]; !ok {
-			unsup = append(unsup, UnsupportedItem{Name: outName(&n), Kind: n.Target, Reason: "no mapping for this ATen op"})
+	for i := range gr.Nodes {
+		n := &gr.Nodes[i]
+		if why, ok := exportRefused[n.Target]; ok {
+			unsup = append(unsup, UnsupportedItem{Name: outName(n), Kind: n.Target, Reason: why})
+		} else if _, ok := exportOps[n.Target]; !ok {
+			unsup = append(unsup, UnsupportedItem{Name: outName(n), Kind: n.Target, Reason: "no mapping for this ATen op"})
 		}
 	}
 	if len(unsup) > 0 {
 		return nil, &UnsupportedError{File: file, Items: unsup}
 	}
+	x := &exportCtx{e: e, gr: gr, vals: vals, consts: consts, dead: map[string]string{}, b0: b0, batch: batch, rewrite: batch > 0 && b0 > 0 && batch != b0, inputs: map[string]bool{}}
+	for name := range vals {
+		x.inputs[name] = true
+	}
+	al := newAliases(gr)
 	for i := range gr.Nodes {
 		n := &gr.Nodes[i]
-		out, err := emitExportNode(e, n, vals, consts)
-		if err != nil {
+		if err := x.emitNode(i, n, al); err != nil {
 			return nil, &Error{File: file, Where: fmt.Sprintf("node %s (%s)", outName(n), n.Target), Err: err}
-		}
-		if out != nil && len(n.Outputs) > 0 && n.Outputs[0].AsTensor != nil {
-			vals[n.Outputs[0].AsTensor.Name] = out
 		}
 	}
 	var outs []*graph.Value
@@ -323,11 +337,19 @@ func buildExport(file string, prog *exProgram, weights map[string]*tensor.Tensor
 	return &Result{Graph: g, Unused: unused, Ignored: ignored}, nil
 }
 
+// outName names a node by its first output: the tensor, or the first
+// tensor of a tensor list (chunk, split); a node without a tensor output
+// is named by its target.
 func outName(n *exNode) string {
-	if len(n.Outputs) > 0 && n.Outputs[0].AsTensor != nil {
-		return n.Outputs[0].AsTensor.Name
+	for _, o := range n.Outputs {
+		switch {
+		case o.AsTensor != nil:
+			return o.AsTensor.Name
+		case len(o.AsTensors) > 0:
+			return o.AsTensors[0].Name
+		}
 	}
-	return "?"
+	return strings.TrimPrefix(n.Target, "torch.ops.")
 }
 
 // exportOps maps ATen targets to the op of the layer table and the names
@@ -350,7 +372,6 @@ var exportOps = map[string]struct {
 	"torch.ops.aten.pad.default":                                  {"pad", nil},
 	"torch.ops.aten.layer_norm.default":                           {"layernorm", map[string]string{"weight": "weight", "bias": "bias"}},
 	"torch.ops.aten.relu.default":                                 {"relu", nil},
-	"torch.ops.aten.relu_.default":                                {"relu", nil},
 	"torch.ops.aten.hardtanh.default":                             {"hardtanh", nil},
 	"torch.ops.aten.leaky_relu.default":                           {"leakyrelu", nil},
 	"torch.ops.aten.elu.default":                                  {"elu", nil},
@@ -372,9 +393,9 @@ var exportOps = map[string]struct {
 	"torch.ops.aten.div.Tensor":                                   {"div", nil},
 	"torch.ops.aten.avg_pool2d.default":                           {"avgpool2d", nil},
 	"torch.ops.aten.adaptive_avg_pool2d.default":                  {"adaptiveavgpool2d", nil},
-	"torch.ops.aten.view.default":                                 {"view", nil},
-	"torch.ops.aten.reshape.default":                              {"view", nil},
-	"torch.ops.aten._unsafe_view.default":                         {"view", nil},
+	"torch.ops.aten.view.default":                                 {"atenview", nil},
+	"torch.ops.aten.reshape.default":                              {"atenview", nil},
+	"torch.ops.aten._unsafe_view.default":                         {"atenview", nil},
 	"torch.ops.aten.flatten.using_ints":                           {"flatten", nil},
 	"torch.ops.aten.permute.default":                              {"permute", nil},
 	"torch.ops.aten.mean.dim":                                     {"mean", nil},
@@ -388,6 +409,71 @@ var exportOps = map[string]struct {
 	"torch.ops.aten.cat.default":                                  {"cat", nil},
 	"torch.ops.aten.upsample_nearest2d.vec":                       {"upsample", nil},
 	"torch.ops.aten.upsample_bilinear2d.vec":                      {"upsample", nil},
+	"torch.ops.aten.native_layer_norm.default":                    {"layernorm", map[string]string{"weight": "weight", "bias": "bias"}},
+	"torch.ops.aten._adaptive_avg_pool2d.default":                 {"adaptiveavgpool2d", nil},
+	"torch.ops.aten.transpose.int":                                {"transpose", nil},
+	"torch.ops.aten.chunk.default":                                {"split", nil},
+	"torch.ops.aten.split.Tensor":                                 {"split", nil},
+	"torch.ops.aten.split_with_sizes.default":                     {"split", nil},
+	"torch.ops.aten.unflatten.int":                                {"unflatten", nil},
+	"torch.ops.aten.unsqueeze.default":                            {"unsqueeze", nil},
+	"torch.ops.aten.squeeze.dim":                                  {"squeeze", nil},
+	"torch.ops.aten.squeeze.dims":                                 {"squeeze", nil},
+	"torch.ops.aten.squeeze.default":                              {"squeeze", nil},
+	"torch.ops.aten.select.int":                                   {"select", nil},
+	"torch.ops.aten.slice.Tensor":                                 {"slice", nil},
+	"torch.ops.aten.expand.default":                               {"expand", nil},
+	"torch.ops.aten.as_strided.default":                           {"asstrided", nil},
+	"torch.ops.aten.zeros.default":                                {"constant", nil},
+	"torch.ops.aten.full.default":                                 {"constant", nil},
+	"torch.ops.aten.alias.default":                                {"identity", nil},
+	"torch.ops.aten.detach.default":                               {"identity", nil},
+	// In-place variants (torch.export's default graph keeps them): the
+	// functional op, its result bound to self too (see exportInPlace).
+	"torch.ops.aten.relu_.default":        {"relu", nil},
+	"torch.ops.aten.silu_.default":        {"silu", nil},
+	"torch.ops.aten.hardswish_.default":   {"hardswish", nil},
+	"torch.ops.aten.hardsigmoid_.default": {"hardsigmoid", nil},
+	"torch.ops.aten.sigmoid_.default":     {"sigmoid", nil},
+	"torch.ops.aten.tanh_.default":        {"tanh", nil},
+	"torch.ops.aten.hardtanh_.default":    {"hardtanh", nil},
+	"torch.ops.aten.leaky_relu_.default":  {"leakyrelu", nil},
+	"torch.ops.aten.elu_.default":         {"elu", nil},
+	"torch.ops.aten.gelu_.default":        {"gelu", nil},
+	"torch.ops.aten.clamp_.default":       {"clamp", nil},
+	"torch.ops.aten.dropout_.default":     {"identity", nil},
+	"torch.ops.aten.add_.Tensor":          {"add", nil},
+	"torch.ops.aten.sub_.Tensor":          {"sub", nil},
+	"torch.ops.aten.mul_.Tensor":          {"mul", nil},
+	"torch.ops.aten.div_.Tensor":          {"div", nil},
+}
+
+// exportRefused are ATen ops refused with a reason of their own (not yet
+// supported, with what to do).
+var exportRefused = map[string]string{
+	"torch.ops.aten.lstm.input":                           "recurrent op (nn.LSTM): not supported yet",
+	"torch.ops.aten.gru.input":                            "recurrent op (nn.GRU): not supported yet",
+	"torch.ops.aten.rnn_tanh.input":                       "recurrent op (nn.RNN): not supported yet",
+	"torch.ops.aten.rnn_relu.input":                       "recurrent op (nn.RNN): not supported yet",
+	"torch.ops.aten.scaled_dot_product_attention.default": "attention (scaled_dot_product_attention): not supported yet",
+	"torch.ops.aten._native_multi_head_attention.default": "attention (nn.MultiheadAttention fast path): not supported yet",
+}
+
+// viewOps are the ATen ops whose result may share memory with their
+// input (a view, or the input itself): an in-place op on one of them
+// writes into the other.
+var viewOps = map[string]bool{"identity": true, "transpose": true, "split": true, "unflatten": true, "unsqueeze": true,
+	"squeeze": true, "select": true, "slice": true, "expand": true, "asstrided": true, "atenview": true, "flatten": true,
+	"permute": true, "t": true}
+
+// isInPlace says whether an ATen target writes into its first argument
+// (the overload name's base ends in "_": add_.Tensor, relu_.default).
+func isInPlace(target string) bool {
+	base := strings.TrimPrefix(target, "torch.ops.aten.")
+	if i := strings.IndexByte(base, '.'); i >= 0 {
+		base = base[:i]
+	}
+	return strings.HasSuffix(base, "_") && !strings.HasPrefix(base, "_")
 }
 
 // exportArgRename maps ATen argument names to the layer table's.
@@ -404,13 +490,15 @@ func plainArg(a *exArg) any {
 		}
 		return out
 	case a.AsFloat != nil:
-		return *a.AsFloat
+		return float64(*a.AsFloat)
 	case a.AsFloats != nil:
 		out := make([]any, len(a.AsFloats))
 		for i, v := range a.AsFloats {
-			out[i] = v
+			out[i] = float64(v)
 		}
 		return out
+	case a.AsScalarType != nil:
+		return scalarType(*a.AsScalarType)
 	case a.AsBool != nil:
 		return *a.AsBool
 	case a.AsString != nil:
@@ -419,10 +507,8 @@ func plainArg(a *exArg) any {
 	return nil
 }
 
-func emitExportNode(e *emitter, n *exNode, vals map[string]*graph.Value, consts map[string]*tensor.Tensor) (*graph.Value, error) {
-	if err := checkExportNode(n); err != nil {
-		return nil, err
-	}
+func emitExportNode(x *exportCtx, n *exNode) (*graph.Value, error) {
+	e, vals, consts := x.e, x.vals, x.consts
 	m := exportOps[n.Target]
 	name := outName(n)
 	switch m.op {
@@ -445,6 +531,10 @@ func emitExportNode(e *emitter, n *exNode, vals map[string]*graph.Value, consts 
 		if m.op == "t" {
 			return nil, fmt.Errorf("t of a computed tensor is not supported")
 		}
+	case "transpose", "unsqueeze", "squeeze", "unflatten", "select", "slice", "expand", "asstrided", "atenview":
+		return x.emitViewOp(n, name)
+	case "constant":
+		return x.emitConstantOf(n, name)
 	case "addmm":
 		return emitAddmm(e, n, name, vals, consts)
 	case "clamp":
@@ -456,17 +546,7 @@ func emitExportNode(e *emitter, n *exNode, vals map[string]*graph.Value, consts 
 	}
 	s := &step{Op: m.op, Kind: n.Target, Key: name, Name: name, Args: args{}}
 	var ins []*graph.Value
-	tensorArg := func(tn string) (*graph.Value, error) {
-		if v, ok := vals[tn]; ok {
-			return v, nil
-		}
-		if t, ok := consts[tn]; ok {
-			v := e.constOf(tn, t)
-			vals[tn] = v
-			return v, nil
-		}
-		return nil, fmt.Errorf("tensor %s is not defined before use", tn)
-	}
+	tensorArg := x.tensorIn
 	for _, in := range n.Inputs {
 		a := &in.Arg
 		switch ruleOf(n.Target, in.Name) {
@@ -521,6 +601,18 @@ func emitExportNode(e *emitter, n *exNode, vals map[string]*graph.Value, consts 
 		return nil, fmt.Errorf("no tensor input")
 	}
 	switch m.op {
+	case "cat":
+		if len(ins) == 1 {
+			// torch.cat of one tensor (DenseNet's first dense layer) copies it.
+			d, err := s.Args.integer("dim", 0)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := normDim(d, len(ins[0].Shape)); err != nil {
+				return nil, err
+			}
+			return ins[0], nil
+		}
 	case "hardtanh":
 		lo, err := s.Args.float("min_val", -1)
 		if err != nil {

@@ -121,12 +121,54 @@ var atenSchemas = func() map[string][]atenArg {
 		"torch.ops.aten.upsample_nearest2d.vec": {tin("input"), rd("output_size", noDefault), rd("scale_factors", noDefault)},
 		"torch.ops.aten.upsample_bilinear2d.vec": {tin("input"), rd("output_size", noDefault), rd("align_corners", noDefault),
 			rd("scale_factors", noDefault)},
+
+		// The ATen ops of torchvision's classifiers (default and core ATen).
+		"torch.ops.aten.native_layer_norm.default": {tin("input"), rd("normalized_shape", noDefault), topt("weight"), topt("bias"),
+			rd("eps", noDefault)},
+		"torch.ops.aten._adaptive_avg_pool2d.default": {tin("self"), rd("output_size", noDefault)},
+		"torch.ops.aten.transpose.int":                {tin("self"), rd("dim0", noDefault), rd("dim1", noDefault)},
+		"torch.ops.aten.chunk.default":                {tin("self"), rd("chunks", noDefault), rd("dim", 0)},
+		"torch.ops.aten.split.Tensor":                 {tin("self"), rd("split_size", noDefault), rd("dim", 0)},
+		"torch.ops.aten.split_with_sizes.default":     {tin("self"), rd("split_sizes", noDefault), rd("dim", 0)},
+		"torch.ops.aten.unflatten.int":                {tin("self"), rd("dim", noDefault), rd("sizes", noDefault)},
+		"torch.ops.aten.unsqueeze.default":            {tin("self"), rd("dim", noDefault)},
+		"torch.ops.aten.squeeze.dim":                  {tin("self"), rd("dim", noDefault)},
+		"torch.ops.aten.squeeze.dims":                 {tin("self"), rd("dim", noDefault)},
+		"torch.ops.aten.squeeze.default":              self,
+		"torch.ops.aten.select.int":                   {tin("self"), rd("dim", noDefault), rd("index", noDefault)},
+		"torch.ops.aten.slice.Tensor":                 {tin("self"), rd("dim", 0), rd("start", nil), rd("end", nil), rd("step", 1)},
+		// implicit only marks an expand the tracer inserted.
+		"torch.ops.aten.expand.default":     {tin("self"), rd("size", noDefault), harmless("implicit", false)},
+		"torch.ops.aten.as_strided.default": {tin("self"), rd("size", noDefault), rd("stride", noDefault), rd("storage_offset", nil)},
+		// layout, device and pin_memory place the tensor; they do not
+		// change its values.
+		"torch.ops.aten.zeros.default": {rd("size", noDefault), rd("dtype", nil), harmless("layout", nil), harmless("device", nil),
+			harmless("pin_memory", nil)},
+		"torch.ops.aten.full.default": {rd("size", noDefault), rd("fill_value", noDefault), rd("dtype", nil), harmless("layout", nil),
+			harmless("device", nil), harmless("pin_memory", nil)},
+		"torch.ops.aten.alias.default":  self,
+		"torch.ops.aten.detach.default": self,
 	}
+	// In-place variants read like the functional op: the emitter binds the
+	// result to self as well (export.go, exportInPlace).
+	for _, op := range []string{"relu", "silu", "hardswish", "hardsigmoid", "sigmoid", "tanh"} {
+		s["torch.ops.aten."+op+"_.default"] = self
+	}
+	s["torch.ops.aten.hardtanh_.default"] = []atenArg{tin("self"), rd("min_val", -1), rd("max_val", 1)}
+	s["torch.ops.aten.leaky_relu_.default"] = []atenArg{tin("self"), rd("negative_slope", 0.01)}
+	s["torch.ops.aten.elu_.default"] = []atenArg{tin("self"), rd("alpha", 1), must("scale", 1), must("input_scale", 1)}
+	s["torch.ops.aten.gelu_.default"] = []atenArg{tin("self"), rd("approximate", "none")}
+	s["torch.ops.aten.clamp_.default"] = []atenArg{tin("self"), rd("min", nil), rd("max", nil)}
+	s["torch.ops.aten.dropout_.default"] = []atenArg{tin("self"), harmless("p", noDefault), must("train", false)}
+	s["torch.ops.aten.add_.Tensor"] = addSub
+	s["torch.ops.aten.sub_.Tensor"] = addSub
+	s["torch.ops.aten.mul_.Tensor"] = []atenArg{tin("self"), tin("other")}
+	s["torch.ops.aten.div_.Tensor"] = []atenArg{tin("self"), tin("other")}
 	return s
 }()
 
 // knownArgKinds are the serialized argument kinds plainArg understands.
-var knownArgKinds = []string{"as_tensor", "as_tensors", "as_int", "as_ints", "as_float", "as_floats", "as_bool", "as_string", "as_none"}
+var knownArgKinds = []string{"as_tensor", "as_tensors", "as_int", "as_ints", "as_float", "as_floats", "as_bool", "as_string", "as_none", "as_scalar_type"}
 
 // UnmarshalJSON decodes an argument and records its kind (the key of
 // torch.export's Argument union), so that a kind this reader does not
@@ -168,7 +210,8 @@ func argFromDefault(v any) exArg {
 	case []int:
 		return exArg{AsInts: append([]int{}, x...), kinds: []string{"as_ints"}}
 	case float64:
-		return exArg{AsFloat: &x, kinds: []string{"as_float"}}
+		f := jsonFloat(x)
+		return exArg{AsFloat: &f, kinds: []string{"as_float"}}
 	case bool:
 		return exArg{AsBool: &x, kinds: []string{"as_bool"}}
 	case string:
@@ -267,4 +310,47 @@ func describeValue(v any) string {
 		return "None"
 	}
 	return fmt.Sprint(v)
+}
+
+// jsonFloat is a float argument of torch.export's JSON: a number, or one of
+// the strings "Infinity", "-Infinity" and "NaN" that torch's serializer
+// writes for the values JSON numbers cannot hold (an attention mask's
+// -inf, a fill value).
+type jsonFloat float64
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (f *jsonFloat) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		switch s {
+		case "Infinity", "inf":
+			*f = jsonFloat(math.Inf(1))
+		case "-Infinity", "-inf":
+			*f = jsonFloat(math.Inf(-1))
+		case "NaN", "nan":
+			*f = jsonFloat(math.NaN())
+		default:
+			return fmt.Errorf("float %q: want a number, Infinity, -Infinity or NaN", s)
+		}
+		return nil
+	}
+	var v float64
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*f = jsonFloat(v)
+	return nil
+}
+
+// scalarType is a dtype argument: torch.export's ScalarType code.
+type scalarType int
+
+// scalarFloat32 is ScalarType FLOAT.
+const scalarFloat32 = 7
+
+func (s scalarType) String() string {
+	if dt, ok := exportDTypes[int(s)]; ok {
+		return dt.String()
+	}
+	return fmt.Sprintf("scalar type %d", int(s))
 }

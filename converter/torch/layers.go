@@ -761,10 +761,12 @@ func emitAdaptive(kind graph.PoolKind) func(e *emitter, s *step, in []*graph.Val
 			}
 			return e.op(s.Name, &graph.Reduce{Type: r, Axes: []int{2, 3}, KeepDims: true}, x)
 		}
-		if out[0] < 1 || out[1] < 1 || out[0] > x.Shape[2] || out[1] > x.Shape[3] {
+		if out[0] < 1 || out[1] < 1 || x.Shape[2] < 1 || x.Shape[3] < 1 {
 			return nil, fmt.Errorf("output size %v does not fit the input %v", out, x.Shape)
 		}
-		if x.Shape[2]%out[0] != 0 || x.Shape[3]%out[1] != 0 {
+		// An output larger than the input (VGG's 7x7 pool of a 2x2 map)
+		// repeats input cells: PyTorch's windows still apply, separably.
+		if x.Shape[2]%out[0] != 0 || x.Shape[3]%out[1] != 0 || out[0] > x.Shape[2] || out[1] > x.Shape[3] {
 			return adaptiveSeparable(e, s, x, kind, out)
 		}
 		kh, kw := x.Shape[2]/out[0], x.Shape[3]/out[1]

@@ -13,6 +13,7 @@ FORMAT_ABBR = {
     "tf-keras-h5": "k2.h5", "keras3": ".keras", "keras3-h5": "k3.h5",
     "tf-keras-weights-h5": "k2.weights.h5+json", "keras3-weights-h5": "k3.weights.h5+json",
     "torch-full-pth": "full.pth", "torch-state-dict": "sd.pth+arch", "torch-export-pt2": ".pt2", "torchscript": "ts.pt",
+    "torch-export-pt2-decomposed": "core.pt2",
 }
 
 HEAD = """# Generated layer-coverage corpus
@@ -94,6 +95,28 @@ PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python zoo.py /tmp/e
 Each `keras/<model>/` under it is a corpus case (`case.json`, so `corpus.Load`
 reads the directory); `manifest.json` and `README.md` there record the parameters,
 file sizes and the measured drifts. The layout is in `zoo.py`'s docstring.
+
+## torchvision classifiers as torch.export programs
+
+`gen_torchvision.py` exports torchvision classifiers (torch and torchvision as pinned
+in `requirements.txt`) twice: `model.pt2` is `torch.export.export`'s default graph
+(with in-place ops such as `add_`, `hardswish_`, `dropout_`) and `model_decomposed.pt2`
+the same program after `run_decompositions()` (core ATen: `as_strided`,
+`native_layer_norm`, `split_with_sizes` ...); `expected.npz` holds the eager model's
+output. Weights are seeded and perturbed (random biases and norm affine terms, linear
+weights at 1/sqrt(fan_in), ConvNeXt layer scales), BatchNorm statistics calibrated on
+seeded inputs and then perturbed. The small tier (`tv_*`, committed, 32-64 px, small
+widths of the same torchvision classes) is written by `regen.sh`; the zoo tier (the 13
+named classifiers, num_classes=10, 64 px, about 2.2 GB) is not committed and is read by
+`go test ./corpus -run TorchZoo` when `EDGEVAL_TORCH_ZOO` names it. The zoo run also
+records every ATen op the 13 models emit (`converter/torch/testdata/torchvision_ops.json`,
+checked by `TestTorchvisionOpTable`).
+
+```sh
+cd testdata/gen
+PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvision.py ../corpus --tier=small
+PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvision.py /tmp/edgeval-torch-zoo --tier=zoo --ops=../../converter/torch/testdata/torchvision_ops.json
+```
 
 """
 

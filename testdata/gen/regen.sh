@@ -42,5 +42,6 @@ k0=$!
 wait "$k0"
 "$py" gen_torch.py "$out"
 "$ltpy" gen_litert_torch.py "$out"
+"$py" gen_torchvision.py "$out" --tier=small   # tv_* (after litert-torch: no model_full.pth there)
 "$py" gen_readme.py "$out" "$here/README.md"
 du -sh "$out" >&2
