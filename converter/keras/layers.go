@@ -191,7 +191,11 @@ func (lc *layerCtx) mapLayer(ins []*graph.Value) (*graph.Value, error) {
 		}
 		return lc.op("", &graph.Gather{Axis: 0}, lc.weight("embeddings"), x)
 	case *RescalingConfig:
-		return lc.op("", &graph.Rescale{Scale: float32(p.Scale), Offset: float32(p.Offset)}, x)
+		return lc.rescaling(p, x)
+	case *NormalizationConfig:
+		return lc.normalization(p, x)
+	case *LayerScaleConfig:
+		return lc.layerScale(p, x)
 	case *IdentityConfig:
 		return lc.op("", &graph.Identity{}, x)
 	case *InputConfig:

@@ -107,6 +107,13 @@ func varOrder(l *Layer) []string {
 		return v
 	case *PReLUConfig:
 		return []string{"alpha"}
+	case *NormalizationConfig:
+		if p.Mean == nil {
+			return []string{"mean", "variance", "count"}
+		}
+		return nil
+	case *LayerScaleConfig:
+		return []string{"gamma"}
 	case *EmbeddingConfig:
 		return []string{"embeddings"}
 	case *AttentionConfig:
