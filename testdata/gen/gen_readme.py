@@ -83,7 +83,7 @@ and RegNetY002 and ResNetRS50, which only tf_keras has; weights=None, classes=10
 96x96, seeded weights, calibrated BatchNorm) with their inputs, the framework's
 outputs (tf_keras, Keras 3 and a float64 evaluation), the real converters' `.tflite`
 files and a perturbed InceptionV3 twin (one BatchNorm epsilon changed in the `.h5`)
-that a validation must fail. It is about 1.9 GB, so it is not committed; the Go
+that a validation must fail. It is about 1.7 GB, so it is not committed; the Go
 test that reads it runs only when `EDGEVAL_ZOO` names it.
 
 ```sh
