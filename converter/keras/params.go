@@ -638,10 +638,7 @@ func (r *fieldReader) numbers(k string, def float64) (float64, *Arg) {
 		return def, nil
 	}
 	a, ok := r.array(k)
-	if !ok {
-		return def, nil
-	}
-	if a == nil {
+	if !ok || a == nil {
 		return def, nil
 	}
 	if a.Kind == ArgNumber {
