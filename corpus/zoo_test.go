@@ -14,16 +14,7 @@ import (
 
 // zooKnown are the zoo's known failures, one reason each (the same rules as
 // KNOWN_FAILURES: a listed check that passes fails the test).
-var zooKnown = KnownFailures{
-	"keras/convnext_tiny ref/tf-keras-h5":       "LayerScale (ConvNeXt's own layer class) is not supported yet (issue: the models people deploy)",
-	"keras/convnext_tiny ref/keras3":            "LayerScale (ConvNeXt's own layer class) is not supported yet",
-	"keras/convnext_tiny ours/litert":           "no model file could be loaded (LayerScale)",
-	"keras/convnext_tiny ours-vs-real/litert":   "our .tflite did not run (LayerScale)",
-	"keras/efficientnet_b0 ref/tf-keras-h5":     "Normalization (EfficientNet's preprocessing layer) is not supported yet",
-	"keras/efficientnet_b0 ref/keras3":          "Normalization is not supported yet",
-	"keras/efficientnet_b0 ours/litert":         "no model file could be loaded (Normalization)",
-	"keras/efficientnet_b0 ours-vs-real/litert": "our .tflite did not run (Normalization)",
-}
+var zooKnown = KnownFailures{}
 
 // TestZoo walks the zoo of real keras.applications architectures with
 // seeded weights (testdata/gen/zoo.py writes it; about 1.4 GB, so it is not

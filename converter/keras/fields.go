@@ -362,6 +362,18 @@ func classFields(class string) fieldTable {
 		return baseFields.with(fieldTable{"scale": read, "offset": read})
 	case "MultiHeadAttention":
 		return attentionFields()
+	case "Normalization":
+		return baseFields.with(fieldTable{"axis": read, "mean": read, "variance": read, "invert": read})
+	case "LayerScale":
+		return baseFields.with(fieldTable{
+			"projection_dim": read,
+			"init_values":    inert("only the starting value of gamma; the file's gamma is used"),
+		})
+	case "StochasticDepth":
+		return baseFields.with(fieldTable{
+			"drop_path_rate": inert("drops the residual path only when called with training=True; " +
+				"at inference the layer returns its input"),
+		})
 	case "Dropout", "AlphaDropout":
 		return baseFields.with(dropoutFields)
 	case "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D":

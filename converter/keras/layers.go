@@ -171,8 +171,7 @@ func (lc *layerCtx) mapLayer(ins []*graph.Value) (*graph.Value, error) {
 		spec := append([]int{0}, p.TargetShape...)
 		return lc.op("", &graph.Reshape{Shape: spec}, x)
 	case *PermuteConfig:
-		perm := append([]int{0}, p.Dims...)
-		return lc.op("", &graph.Transpose{Perm: perm}, x)
+		return lc.transpose(append([]int{0}, p.Dims...), x)
 	case *PadCropConfig:
 		return lc.padCrop(p, x)
 	case *UpSamplingConfig:
@@ -192,7 +191,11 @@ func (lc *layerCtx) mapLayer(ins []*graph.Value) (*graph.Value, error) {
 		}
 		return lc.op("", &graph.Gather{Axis: 0}, lc.weight("embeddings"), x)
 	case *RescalingConfig:
-		return lc.op("", &graph.Rescale{Scale: float32(p.Scale), Offset: float32(p.Offset)}, x)
+		return lc.rescaling(p, x)
+	case *NormalizationConfig:
+		return lc.normalization(p, x)
+	case *LayerScaleConfig:
+		return lc.layerScale(p, x)
 	case *IdentityConfig:
 		return lc.op("", &graph.Identity{}, x)
 	case *InputConfig:
@@ -320,4 +323,29 @@ func (lc *layerCtx) padCrop(p *PadCropConfig, x *graph.Value) (*graph.Value, err
 		}
 	}
 	return lc.op("", &graph.Slice{Begin: begin, End: end}, x)
+}
+
+// transpose maps a Permute layer or a transpose operation. A Keras tensor
+// has no layout besides channels-last: the graph labels a transpose
+// [0, 3, 1, 2] of an NHWC value NCHW, which a later Keras convolution,
+// pooling or normalization (computing in NHWC) would refuse as a layout
+// mismatch; a Reshape to its own shape (free in TFLite, kept by the passes
+// because it changes the label) drops the label, so the layer after it
+// reads the permuted tensor as Keras does: channels last.
+func (lc *layerCtx) transpose(perm []int, x *graph.Value) (*graph.Value, error) {
+	t := &graph.Transpose{Perm: perm}
+	out, err := t.InferShapes([]graph.Type{x.Type()})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", t.Kind(), err)
+	}
+	if out[0].Layout != graph.NCHW {
+		return lc.op("", t, x)
+	}
+	y, err := lc.op("transpose", t, x)
+	if err != nil {
+		return nil, err
+	}
+	shape := slices.Clone(y.Shape)
+	shape[0] = 0
+	return lc.op("", &graph.Reshape{Shape: shape}, y)
 }

@@ -64,6 +64,17 @@ func resolveFamily(module, class, registered string) Family {
 	if strings.HasPrefix(module, keras3OpsPrefix) {
 		return FamilyOp
 	}
+	if applicationLayers[class] {
+		// ConvNeXt's own layers: in a .keras file with their module, in a
+		// tf_keras .h5 with none (as every class there).
+		switch module {
+		case "", "keras.src.applications.convnext", "tf_keras.src.applications.convnext":
+			if registered == "" || registered == class {
+				return FamilyLayer
+			}
+		}
+		return FamilyUnknown
+	}
 	if registered != "" && registered != class {
 		return FamilyUnknown // a registered custom class ("package>Name")
 	}
@@ -88,6 +99,12 @@ func resolveFamily(module, class, registered string) Family {
 	}
 	return FamilyUnknown
 }
+
+// applicationLayers are the layer classes keras.applications defines for
+// itself that the converter reads: ConvNeXt's LayerScale (x * gamma) and
+// StochasticDepth (the identity at inference), in Keras 3
+// (keras.src.applications.convnext) and tf_keras alike.
+var applicationLayers = map[string]bool{"LayerScale": true, "StochasticDepth": true}
 
 // QualifiedClass names a layer's class with what it resolves to, for
 // messages: "Conv2D", "keras.src.ops.numpy.Add", "TFOpLambda

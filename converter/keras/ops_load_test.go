@@ -55,8 +55,6 @@ func TestUnsupportedOperations(t *testing.T) {
 		{"testdata/k3_ops_unsupported.keras", []UnsupportedLayer{
 			{Name: "erf", Class: "keras.src.ops.math.Erf", Reason: "operation keras.src.ops.math.Erf is not supported: erf has no operation in the graph IR"},
 			{Name: "cumsum", Class: "keras.src.ops.numpy.Cumsum", Reason: "operation keras.src.ops.numpy.Cumsum is not supported"},
-			{Name: "layer_scale", Class: "keras.src.applications.convnext.LayerScale",
-				Reason: `class LayerScale of module "keras.src.applications.convnext" is not a Keras layer or operation this converter knows`},
 		}},
 		{"testdata/k2_ops_unsupported.h5", []UnsupportedLayer{
 			{Name: "tf.math.erf", Class: "TFOpLambda tf.math.erf", Reason: "TF function tf.math.erf is not supported: erf has no operation in the graph IR"},

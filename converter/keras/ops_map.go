@@ -142,7 +142,7 @@ func (lc *layerCtx) mapOp(oc *opCall, ins []*graph.Value) (*graph.Value, error) 
 		if norm[0] != 0 {
 			return nil, unsupported("a transpose that moves the batch axis (%v) is not supported", perm)
 		}
-		op = &graph.Transpose{Perm: norm}
+		return lc.transpose(norm, x)
 	case opGetItem:
 		return lc.getItem(oc.key, x)
 	default:

@@ -48,7 +48,13 @@ func TestResolveFamily(t *testing.T) {
 		{"keras", "Sequential", "", FamilyModel},
 		{"keras.src.models.functional", "Functional", "Functional", FamilyModel},
 		{"my_project.models", "Functional", "Custom>Functional", FamilyUnknown},
-		{"keras.src.applications.convnext", "LayerScale", "", FamilyUnknown},
+		{"keras.src.applications.convnext", "LayerScale", "LayerScale", FamilyLayer},
+		{"keras.src.applications.convnext", "StochasticDepth", "", FamilyLayer},
+		{"", "LayerScale", "", FamilyLayer}, // tf_keras .h5: no modules
+		{"keras.src.applications.convnext", "ConvNeXtBlock", "", FamilyUnknown},
+		{"my_project.layers", "LayerScale", "", FamilyUnknown},
+		{"keras.src.applications.convnext", "LayerScale", "Custom>LayerScale", FamilyUnknown},
+		{"keras.layers", "LayerScale", "", FamilyUnknown},
 		{"keras.layers", "Dense", "MyPackage>Dense", FamilyUnknown},
 		{"__main__", "Dense", "", FamilyUnknown},
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -116,8 +117,30 @@ type MergeConfig struct {
 // EmbeddingConfig is an Embedding layer.
 type EmbeddingConfig struct{ InputDim, OutputDim int }
 
-// RescalingConfig is a Rescaling layer with scalar scale and offset.
-type RescalingConfig struct{ Scale, Offset float64 }
+// RescalingConfig is a Rescaling layer: x*scale + offset, each a number
+// (Scale, Offset) or an array broadcast against the input as NumPy does
+// (ScaleArray, OffsetArray, e.g. per-channel values; nil for a number).
+type RescalingConfig struct {
+	Scale, Offset           float64
+	ScaleArray, OffsetArray *Arg
+}
+
+// NormalizationConfig is a Normalization layer: (x - mean) /
+// max(sqrt(variance), 1e-7), or x*max(sqrt(variance), 1e-7) + mean when
+// Invert. Axes are the kept axes (one mean and variance per index along
+// them; empty for axis None: one scalar mean). Mean and Variance are the
+// values stated in the config, broadcast to the kept axes' shape as Keras
+// does; nil when the layer was adapted and they are its weights (mean,
+// variance and the adapt count).
+type NormalizationConfig struct {
+	Axes           []int
+	Invert         bool
+	Mean, Variance *Arg
+}
+
+// LayerScaleConfig is ConvNeXt's LayerScale (keras.applications): x *
+// gamma, gamma a weight of ProjectionDim values along the last axis.
+type LayerScaleConfig struct{ ProjectionDim int }
 
 // IdentityConfig is a layer that is the identity at inference (the Dropout
 // family, GaussianNoise, ActivityRegularization).
@@ -590,34 +613,115 @@ func decodeClass(class string, r *fieldReader) any {
 		return &EmbeddingConfig{InputDim: r.positive("input_dim"), OutputDim: r.positive("output_dim")}
 	case "Rescaling":
 		// Keras's Rescaling has no default scale.
-		s := 1.0
+		p := &RescalingConfig{Scale: 1}
 		if r.required("scale") {
-			s = r.scalar("scale", 1)
+			p.Scale, p.ScaleArray = r.numbers("scale", 1)
 		}
-		return &RescalingConfig{Scale: s, Offset: r.scalar("offset", 0)}
+		p.Offset, p.OffsetArray = r.numbers("offset", 0)
+		return p
+	case "Normalization":
+		return decodeNormalization(r)
+	case "LayerScale":
+		return &LayerScaleConfig{ProjectionDim: r.positive("projection_dim")}
 	case "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
-		"GaussianDropout", "AlphaDropout", "ActivityRegularization":
+		"GaussianDropout", "AlphaDropout", "ActivityRegularization", "StochasticDepth":
 		return &IdentityConfig{}
 	}
 	return nil
 }
 
-// scalar is a Rescaling scale or offset: one number (per-channel values
-// are not supported).
-func (r *fieldReader) scalar(k string, def float64) float64 {
+// numbers is a Rescaling scale or offset: one number (returned first), or
+// a rectangular array of numbers (a list, or Keras 3's serialized NumPy
+// array or tuple) returned as an *Arg, def when absent.
+func (r *fieldReader) numbers(k string, def float64) (float64, *Arg) {
 	if !r.notNull(k) {
-		return def
+		return def, nil
 	}
+	a, ok := r.array(k)
+	if !ok || a == nil {
+		return def, nil
+	}
+	if a.Kind == ArgNumber {
+		return a.Num, nil
+	}
+	return def, a
+}
+
+// array reads a field holding a number or a rectangular numeric array:
+// nil when the field is absent or null, ok false (and the field failed)
+// when it is something else.
+func (r *fieldReader) array(k string) (*Arg, bool) {
 	v := r.value(k)
 	if v == nil {
-		return def
+		return nil, true
 	}
-	var f float64
-	if err := json.Unmarshal(v, &f); err != nil {
-		r.fail(k, "is not supported (one number only; per-channel values are not read)")
-		return def
+	// Keras 3 serializes a tuple as {"class_name": "__tuple__", "config":
+	// {"value": [...]}}: the same numbers as a list.
+	var tup struct {
+		ClassName string `json:"class_name"`
+		Config    struct {
+			Value json.RawMessage `json:"value"`
+		} `json:"config"`
 	}
-	return f
+	if json.Unmarshal(v, &tup) == nil && tup.ClassName == "__tuple__" {
+		v = tup.Config.Value
+	}
+	a, err := (&argParser{}).keras3(v, 0)
+	if err == nil && a.Kind == ArgNumber {
+		return &a, true
+	}
+	if err != nil || (a.Kind != ArgList && a.Kind != ArgArray) || !numericArray(a) {
+		r.fail(k, "is not a number or a rectangular array of numbers")
+		return nil, false
+	}
+	if shape, _ := arrayShape(a); slices.Contains(shape, 0) {
+		r.fail(k, "is an empty array")
+		return nil, false
+	}
+	if a.Kind == ArgArray && a.Str != "" && a.Str != "float32" && a.Str != "float64" && a.Str != "float16" &&
+		!strings.HasPrefix(a.Str, "int") && !strings.HasPrefix(a.Str, "uint") {
+		r.fail(k, "is not supported (an array of dtype "+strconv.Quote(a.Str)+")")
+		return nil, false
+	}
+	return &a, true
+}
+
+// decodeNormalization reads a Normalization layer: axis (an integer, a
+// list, or null for one scalar mean), invert, and mean and variance, both
+// stated or both null (adapted: they are weights).
+func decodeNormalization(r *fieldReader) *NormalizationConfig {
+	p := &NormalizationConfig{Invert: r.boolean("invert", false)}
+	switch {
+	case !r.present("axis"):
+		p.Axes = []int{-1}
+	case r.value("axis") == nil:
+		p.Axes = []int{} // axis None: one mean and variance for every element
+	default:
+		p.Axes = []int(r.intList("axis"))
+		if p.Axes == nil && !r.failed("axis") {
+			p.Axes = []int{}
+		}
+	}
+	mean, okM := r.array("mean")
+	variance, okV := r.array("variance")
+	if !okM || !okV {
+		return p
+	}
+	switch {
+	case (mean == nil) != (variance == nil):
+		r.fail("variance", "must be stated together with mean (Keras refuses one without the other)")
+	case mean != nil:
+		ms, _ := arrayShape(*mean)
+		vs, _ := arrayShape(*variance)
+		if !slices.Equal(ms, vs) {
+			r.fail("variance", fmt.Sprintf("has shape %v, mean %v (Keras refuses different shapes)", vs, ms))
+		}
+		if len(ms) > len(p.Axes) {
+			r.fail("mean", fmt.Sprintf("has rank %d, more than the %d kept axes", len(ms), len(p.Axes)))
+		}
+		p.Mean, p.Variance = mean, variance
+	}
+	return p
 }
 
 func decodeInput(r *fieldReader) *InputConfig {

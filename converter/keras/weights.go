@@ -107,6 +107,13 @@ func varOrder(l *Layer) []string {
 		return v
 	case *PReLUConfig:
 		return []string{"alpha"}
+	case *NormalizationConfig:
+		if p.Mean == nil {
+			return []string{"mean", "variance", "count"}
+		}
+		return nil
+	case *LayerScaleConfig:
+		return []string{"gamma"}
 	case *EmbeddingConfig:
 		return []string{"embeddings"}
 	case *AttentionConfig:
@@ -146,8 +153,9 @@ func withBias(v []string, bias bool) []string {
 
 // varName normalises a stored weight name to its variable name:
 // "conv2d_1/kernel:0" → "kernel"; Keras 2 depthwise kernels are
-// "depthwise_kernel" and become "kernel"; a sublayer's variable keeps the
-// sublayer: "mha/query/kernel:0" → "query/kernel".
+// "depthwise_kernel" and become "kernel", Keras 3 LayerScale's "variable"
+// becomes "gamma"; a sublayer's variable keeps the sublayer:
+// "mha/query/kernel:0" → "query/kernel".
 func varName(full string, l *Layer) string {
 	n := path.Base(full)
 	if i := strings.LastIndexByte(n, ':'); i >= 0 {
@@ -158,6 +166,11 @@ func varName(full string, l *Layer) string {
 	}
 	if n == "depthwise_kernel" && strings.HasPrefix(l.Class, "Depthwise") {
 		n = "kernel"
+	}
+	if n == "variable" && l.Class == "LayerScale" {
+		// Keras 3's LayerScale creates its one weight without a name:
+		// its legacy .h5 calls gamma "variable" (tf_keras's "gamma").
+		n = "gamma"
 	}
 	return n
 }

@@ -62,6 +62,10 @@ def randomize(model, rng):
         for w in ws:
             n = w.name.split("/")[-1].split(":")[0]
             shape = tuple(w.shape)
+            if n == "count":
+                # Normalization's adapt count: an integer that only weights later adapt() calls
+                vals.append(np.asarray(w.numpy()))
+                continue
             if "variance" in n:
                 v = rng.uniform(0.4, 1.6, shape)
             elif "gamma" in n:
@@ -77,6 +81,16 @@ def randomize(model, rng):
                 v = rng.normal(0, 1.0 / np.sqrt(max(fan_in, 1)), shape)
             vals.append(v.astype(np.float32))
         layer.set_weights(vals)
+    finalize(model)
+
+
+def finalize(model):
+    """Normalization computes from tensors made by finalize_state(), not from its weights (tf_keras, and Keras 3 on
+    the TF backend): a model whose weights were set in memory must refresh them, or it computes something else than
+    the file it saves."""
+    for layer in model.layers:
+        if type(layer).__name__ == "Normalization" and hasattr(layer, "finalize_state"):
+            layer.finalize_state()
 
 
 def calibrate_bn(model, K, xs, rng, beta=None):
@@ -125,6 +139,7 @@ def eval_f64(K, case, weights, xs):
     try:
         m = build(K, case, float_dtype="float64")
         m.set_weights([np.asarray(w, np.float64) for w in weights])
+        finalize(m)
         x64 = [x.astype(np.float64) if x.dtype.kind == "f" else x for x in xs]
         return as_list(m(x64 if len(x64) > 1 else x64[0], training=False))
     finally:
@@ -240,6 +255,7 @@ def gen_case(root, case, only_tflite=False):
         try:
             m3 = build(keras, case)
             m3.set_weights(primary.get_weights())
+            finalize(m3)
             y3 = as_list(m3(xs if len(xs) > 1 else xs[0], training=False))
             exp3 = "expected.npz"
             if any(a.shape != b.shape or not np.allclose(a, b, rtol=1e-5, atol=1e-5) for a, b in zip(y2, y3)):

@@ -79,16 +79,17 @@ layer, then perturbed (`gen_keras.calibrate_bn`) instead of drawn at random.
 ## The zoo (out of tree)
 
 `zoo.py` writes real `keras.applications` architectures (MobileNetV3Small,
-InceptionV3, MobileNetV2, ResNet50, EfficientNetB0, ConvNeXtTiny; weights=None,
-classes=10, 96x96, seeded weights, calibrated BatchNorm) with their inputs, the
-framework's outputs (tf_keras, Keras 3 and a float64 evaluation), the real
-converters' `.tflite` files and a perturbed InceptionV3 twin (one BatchNorm epsilon
-changed in the `.h5`) that a validation must fail. It is about 1.4 GB, so it is not
-committed; the Go test that reads it runs only when `EDGEVAL_ZOO` names it.
+InceptionV3, MobileNetV2, ResNet50, EfficientNetB0, ConvNeXtTiny, EfficientNetV2B0,
+and RegNetY002 and ResNetRS50, which only tf_keras has; weights=None, classes=10,
+96x96, seeded weights, calibrated BatchNorm) with their inputs, the framework's
+outputs (tf_keras, Keras 3 and a float64 evaluation), the real converters' `.tflite`
+files and a perturbed InceptionV3 twin (one BatchNorm epsilon changed in the `.h5`)
+that a validation must fail. It is about 1.7 GB, so it is not committed; the Go
+test that reads it runs only when `EDGEVAL_ZOO` names it.
 
 ```sh
 cd testdata/gen
-PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python zoo.py /tmp/edgeval-zoo   # ~10 min
+PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python zoo.py /tmp/edgeval-zoo   # ~10 min on idle cores
 PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python zoo.py /tmp/edgeval-zoo --only=inception_v3
 ```
 

@@ -499,3 +499,121 @@ add("block_vit", ["ViT", "Conv2D", "Reshape", "MultiHeadAttention", "LayerNormal
     "16x16x3 image, 4x4 patches by Conv2D + Reshape, learned position embedding (Embedding on the constant range, "
     "added by Add()([x, pos]): a constant operand of the merge layer), 2 pre-norm blocks (4 heads), gelu MLP 64, "
     "final LayerNorm, mean pool", [((16, 16, 3), "float32")], lambda L, x: _vit(L, x[0]), quant=True)
+
+
+# Preprocessing layers and the applications' own layers (EfficientNet, ConvNeXt, MLP-Mixer)
+
+def _app_layer(L, name):
+    """ConvNeXt's own layer class (LayerScale, StochasticDepth) of L's framework."""
+    if L.__name__.startswith("tf_keras"):
+        from tf_keras.src.applications import convnext
+    else:
+        from keras.src.applications import convnext
+    return getattr(convnext, name)
+
+
+def _norm_adapted(L, x, **kw):
+    # weights mean/variance/count (what adapt() leaves; EfficientNet's); randomize() gives them seeded values
+    return L.Conv2D(4, 1)(L.Normalization(**kw)(x))
+
+
+add("normalization_adapted", ["Normalization", "Conv2D"], "axis -1, per-channel mean/variance weights (adapted), then a 1x1 conv",
+    [IMG], lambda L, x: _norm_adapted(L, x[0], axis=-1), lo=-2, hi=3)
+add("normalization_invert", ["Normalization", "Dense"], "invert=True, axis -1 per-feature weights, after a Dense",
+    [VEC], lambda L, x: L.Normalization(invert=True)(L.Dense(6)(x[0])))
+add("normalization_stated", ["Normalization"], "mean/variance stated in the config, per channel (ConvNeXt's prestem)",
+    [IMG], lambda L, x: L.Normalization(axis=-1, mean=[0.4, -0.3, 1.2], variance=[0.5, 2.0, 0.03])(x[0]), lo=-2, hi=2)
+add("normalization_axes_broadcast", ["Normalization"], "axis (2, 3) with a stated per-channel mean [3] broadcast over the width",
+    [IMG], lambda L, x: L.Normalization(axis=(2, 3), mean=[0.2, -0.5, 0.9], variance=[1.5, 0.2, 4.0])(x[0]))
+add("normalization_axis_none_invert", ["Normalization", "Dense"], "axis None (one scalar mean/variance), invert=True",
+    [VEC], lambda L, x: L.Dense(3)(L.Normalization(axis=None, mean=0.7, variance=2.5, invert=True)(x[0])))
+add("rescaling_per_channel", ["Rescaling", "Conv2D"], "scale and offset per channel (lists)",
+    [IMG], lambda L, x: L.Conv2D(3, 1)(L.Rescaling([1 / 58.4, 1 / 57.1, 1 / 57.4], offset=[-2.1, -2.0, -1.8])(x[0])), lo=0, hi=255)
+
+
+def _convnext_block(L, x):
+    # ConvNeXt's block: 7x7 depthwise, LayerNorm, pointwise MLP 4x with gelu, LayerScale, StochasticDepth, residual
+    c = x.shape[-1]
+    h = L.DepthwiseConv2D(7, padding="same")(x)
+    h = L.LayerNormalization(epsilon=1e-6)(h)
+    h = L.Dense(4 * c)(h)
+    h = L.Activation("gelu")(h)
+    h = L.Dense(c)(h)
+    h = _app_layer(L, "LayerScale")(1e-6, c)(h)
+    h = _app_layer(L, "StochasticDepth")(0.1)(h)
+    return L.Add()([x, h])
+
+
+def _mixer_block(L, x):
+    # an MLP-Mixer on 2x2 patches: token mixing through Permute -> Dense -> Permute, channel mixing, LayerNorm on a
+    # permuted tensor, then a rank-4 Permute -> LayerNormalization -> Conv2D (the patch grid read channels-last)
+    p = L.Conv2D(6, 2, strides=2)(x)  # [4, 4, 6]
+    t = L.Reshape((16, 6))(p)
+    for _ in range(2):
+        h = L.LayerNormalization(epsilon=1e-6)(t)
+        h = L.Permute((2, 1))(h)
+        h = L.Dense(12, activation="gelu")(h)
+        h = L.Dense(16)(h)
+        h = L.Permute((2, 1))(h)
+        t = L.Add()([t, h])
+        h = L.LayerNormalization(epsilon=1e-6)(t)
+        h = L.Dense(12, activation="gelu")(h)
+        h = L.Dense(6)(h)
+        t = L.Add()([t, h])
+    g = L.Reshape((4, 4, 6))(t)
+    g = L.Permute((3, 1, 2))(g)  # [6, 4, 4]: channels first, read by Keras as a 6x4 grid of 4 channels
+    g = L.LayerNormalization()(g)
+    g = L.Conv2D(5, 3)(g)
+    a = L.GlobalAveragePooling2D()(g)
+    b = L.GlobalAveragePooling1D()(L.LayerNormalization(epsilon=1e-6)(t))
+    return L.Dense(4)(L.Concatenate()([a, b]))
+
+
+def _efficientnet_block(L, x):
+    # EfficientNet's stem and one MBConv block: Rescaling(1/255), Normalization (adapted weights), conv-BN-swish,
+    # expand, depthwise, squeeze-excite (GAP keepdims, swish reduce, sigmoid expand, Multiply), project, Dropout, Add
+    h = L.Rescaling(1.0 / 255.0)(x)
+    h = L.Normalization(axis=3)(h)
+    h = L.Conv2D(8, 3, strides=2, padding="same", use_bias=False)(h)
+    h = L.BatchNormalization()(h)
+    h = L.Activation("swish")(h)
+    s = h
+    h = L.Conv2D(16, 1, use_bias=False)(h)
+    h = L.BatchNormalization()(h)
+    h = L.Activation("swish")(h)
+    h = L.DepthwiseConv2D(3, padding="same", use_bias=False)(h)
+    h = L.BatchNormalization()(h)
+    h = L.Activation("swish")(h)
+    se = L.GlobalAveragePooling2D(keepdims=True)(h)
+    se = L.Conv2D(2, 1, activation="swish")(se)
+    se = L.Conv2D(16, 1, activation="sigmoid")(se)
+    h = L.Multiply()([h, se])
+    h = L.Conv2D(8, 1, use_bias=False)(h)
+    h = L.BatchNormalization()(h)
+    h = L.Dropout(0.2, noise_shape=(None, 1, 1, 1))(h)
+    h = L.Add()([h, s])
+    h = L.GlobalAveragePooling2D()(h)
+    return L.Dense(5)(h)
+
+
+add("layerscale", ["LayerScale", "StochasticDepth", "Dense"],
+    "ConvNeXt's LayerScale (projection_dim 5) after a Dense on an image, then StochasticDepth(0.3)",
+    [IMG6], lambda L, x: _app_layer(L, "StochasticDepth")(0.3)(_app_layer(L, "LayerScale")(1e-6, 5)(L.Dense(5)(x[0]))))
+add("block_convnext", ["ConvNeXt block", "DepthwiseConv2D", "LayerNormalization", "Dense", "Activation", "LayerScale",
+                       "StochasticDepth", "Add"],
+    "7x7 depthwise, LayerNorm, 4x MLP with gelu, LayerScale, StochasticDepth(0.1), residual; 8 channels",
+    [((9, 9, 8), "float32")], lambda L, x: _convnext_block(L, x[0]),
+    notes="ConvNeXt's own layers: LayerScale multiplies by its gamma weight (perturbed: not the 1e-6 it starts at); "
+    "StochasticDepth returns its input unless called with training=True.")
+add("block_mlp_mixer", ["MLP-Mixer", "Conv2D", "Reshape", "LayerNormalization", "Permute", "Dense", "Add",
+                        "GlobalAveragePooling1D", "GlobalAveragePooling2D", "Concatenate"],
+    "2x2 patches of 8x8x3, two mixer blocks (token mixing via Permute), a rank-4 Permute -> LayerNorm -> Conv2D",
+    [((8, 8, 3), "float32")], lambda L, x: _mixer_block(L, x[0]),
+    notes="Permute -> LayerNormalization: a rank-4 Permute((3, 1, 2)) once made the reader refuse the following Conv2D "
+    "(layout mismatch); Keras reads the permuted tensor channels-last.")
+add("block_efficientnet", ["EfficientNet block", "Rescaling", "Normalization", "Conv2D", "BatchNormalization", "Activation",
+                           "DepthwiseConv2D", "GlobalAveragePooling2D", "Multiply", "Dropout", "Add", "Dense"],
+    "Rescaling(1/255), Normalization (adapted), stem conv s2, MBConv with squeeze-excite, on [0, 255] pixels",
+    [((12, 12, 3), "float32")], lambda L, x: _efficientnet_block(L, x[0]), lo=0, hi=255, calibrate={},
+    notes="EfficientNet's preprocessing: Normalization's adapted mean/variance weights are perturbed (not ImageNet's), "
+    "BatchNorm statistics calibrated on the inputs.")
