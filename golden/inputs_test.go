@@ -4,10 +4,11 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/edgeval/edgeval/internal/testutil"
-	"github.com/edgeval/edgeval/tensor"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/edgeval/edgeval/internal/testutil"
+	"github.com/edgeval/edgeval/tensor"
 )
 
 func TestLoadInputsShapes(t *testing.T) {
