@@ -2,8 +2,6 @@ package golden
 
 import (
 	"bufio"
-	"bytes"
-	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -115,22 +113,17 @@ func decodeImage(path string, maxPixels int) (*pixels, error) {
 		return nil, err
 	}
 	defer f.Close()
-	r := bufio.NewReader(f)
-	head, err := r.Peek(64 << 10)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	// The header is checked on the peeked bytes: the stream is not consumed.
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(head))
+	cfg, format, err := image.DecodeConfig(bufio.NewReader(f))
 	if err != nil {
-		// A header longer than 64 KiB (rare: large metadata): read it from
-		// the file itself.
-		if cfg, err = imageConfig(path, maxPixels); err != nil {
-			return nil, err
-		}
-	} else if err := checkConfig(path, format, cfg, maxPixels); err != nil {
+		return nil, &ImageError{File: path, Msg: fmt.Sprintf("not a decodable PNG, JPEG or BMP image: %v", err)}
+	}
+	if err := checkConfig(path, format, cfg, maxPixels); err != nil {
 		return nil, err
 	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	r := bufio.NewReader(f)
 	img, _, err := image.Decode(r)
 	if err != nil {
 		return nil, &ImageError{File: path, Msg: fmt.Sprintf("decoding: %v", err)}
