@@ -48,6 +48,8 @@ type Dataset struct {
 	x    *InputStream
 	rows []int
 	maxP int
+	// available is how many images were listed before Limit.
+	available int
 }
 
 // OpenDataset opens a labelled dataset: a folder with one sub-folder per
@@ -89,7 +91,7 @@ func OpenImages(path string, specs []InputSpec, o DatasetOptions) (*Dataset, err
 	if err != nil {
 		return nil, err
 	}
-	d := &Dataset{path: path, t: t, files: []string{path}, maxP: o.MaxPixels}
+	d := &Dataset{path: path, t: t, files: []string{path}, maxP: o.MaxPixels, available: 1}
 	return d, d.check()
 }
 
@@ -161,6 +163,7 @@ func openFolder(root string, specs []InputSpec, o DatasetOptions, labelled bool)
 		}
 		return nil, fmt.Errorf("%s: %s", root, what)
 	}
+	d.available = len(d.files)
 	order := selectOrder(len(d.files), o)
 	d.files, d.labels = pick(d.files, order), pick(d.labels, order)
 	return d, d.check()
@@ -348,3 +351,17 @@ func findArray(arrays []*streamArray, name string) *streamArray {
 	}
 	return arrays[i]
 }
+
+// Batch returns the images per run (the model's batch).
+func (d *Dataset) Batch() int { return d.t.batch }
+
+// Available returns how many images the dataset listed before Limit.
+func (d *Dataset) Available() int { return d.available }
+
+// Color returns the channel order the images are given in (resolved
+// from the model's channels when it was not set).
+func (d *Dataset) Color() Color { return d.t.color }
+
+// Layout returns the model input's layout the images are written in
+// ("NHWC" or "NCHW").
+func (d *Dataset) Layout() string { return d.t.spec.Layout }

@@ -63,6 +63,7 @@ func openNPZ(path string, specs []InputSpec, o DatasetOptions) (*Dataset, error)
 	for c := range k {
 		d.classes = append(d.classes, fmt.Sprint(c))
 	}
+	d.available = x.Len()
 	d.rows = selectOrder(x.Len(), o)
 	d.labels = pick(labels, d.rows)
 	if err := d.checkRuns(len(d.rows)); err != nil {
