@@ -52,7 +52,7 @@ func accuracyResult() *compare.Result {
 			Reference:  compare.TopK{Top1: 332.0 / 360, Top1Correct: 332, Top5: &t5r, Top5Correct: &c5r},
 			Device:     compare.TopK{Top1: 325.0 / 360, Top1Correct: 325, Top5: &t5d, Top5Correct: &c5d},
 			DropPoints: 700.0 / 360, MaxDropPoints: 1,
-			Why:        []string{"top-1 accuracy drops by 1.94 points (reference 92.22%, device 90.28%) > 1.00 allowed"},
+			Why: []string{"top-1 accuracy drops by 1.94 points (reference 92.22%, device 90.28%) > 1.00 allowed"},
 			PerClass: []compare.ClassAccuracy{
 				{Class: 0, Name: "0", Samples: 36, Reference: 1, Device: 1},
 				{Class: 8, Name: "eight", Samples: 33, Reference: 0.85, Device: 0.7},
