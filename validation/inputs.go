@@ -15,8 +15,9 @@ type inputSource interface {
 	Close() error
 }
 
-// openInputs opens the samples described by specs: all of file's, else n
-// seeded random ones over r. The caller must Close the source.
+// openInputs opens the samples described by specs: the first n of file's
+// (0: all; more than it holds is an error), else n seeded random ones over
+// r. The caller must Close the source.
 func openInputs(file string, n int, seed uint64, r Range, specs []golden.InputSpec) (inputSource, error) {
 	if file == "" {
 		return golden.NewRandomStream(specs, n, seed, r.Lo, r.Hi), nil
@@ -25,7 +26,7 @@ func openInputs(file string, n int, seed uint64, r Range, specs []golden.InputSp
 	if err != nil {
 		return nil, inputErr(err)
 	}
-	return firstSamples(s, file, 0)
+	return firstSamples(s, file, n)
 }
 
 // openSamples opens o's samples (o resolved): its Dataset, image Inputs,
@@ -47,11 +48,7 @@ func (o *Options) openSamples(specs []golden.InputSpec) (inputSource, *golden.Da
 	case isImageInput(o.Inputs):
 		d, err = golden.OpenImages(o.Inputs, specs, do)
 	case o.Inputs != "":
-		s, err := openInputs(o.Inputs, 0, 0, Range{}, specs)
-		if err != nil {
-			return nil, nil, err
-		}
-		s, err = firstSamples(s, o.Inputs, o.Samples)
+		s, err := openInputs(o.Inputs, o.Samples, 0, Range{}, specs)
 		return s, nil, err
 	default:
 		return golden.NewRandomStream(specs, o.Samples, o.Seed, o.Range.Lo, o.Range.Hi), nil, nil
