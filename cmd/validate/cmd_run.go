@@ -19,9 +19,6 @@ type runFlags struct {
 	runtime    string
 	inputs     string
 	samples    int
-	// samplesSet says --samples was given (else --inputs and --dataset
-	// use all their samples).
-	samplesSet bool
 	seed       uint64
 	inputRange string
 	out        string
@@ -35,6 +32,9 @@ type runFlags struct {
 	timeout    time.Duration
 	dev        deviceFlags
 	quiet      bool
+	// samplesSet says --samples was given (else --inputs and --dataset
+	// use all their samples).
+	samplesSet bool
 }
 
 // registerQuiet registers --quiet.
