@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -215,4 +216,31 @@ func TestImageInputs(t *testing.T) {
 	res, err = validation.Run(ctx, o)
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Samples)
+}
+
+// BenchmarkDatasetAccuracyRun is a whole accuracy run on the real digits
+// (360 images): decode and preprocess, Go reference, float32 conversion,
+// LiteRT on every image, comparison and accuracy; images/s is its
+// throughput (the LiteRT process's start included).
+func BenchmarkDatasetAccuracyRun(b *testing.B) {
+	o := validation.Options{
+		Model: filepath.Join(digits, "model_k2.h5"), Dataset: filepath.Join(digits, "test"),
+		Preprocess: golden.Preprocess{Scale: 1.0 / 255}, NoiseSamples: -1,
+		Open: validation.Local("litert", runtime.Options{}), Device: "host",
+	}
+	for _, p := range []precision.Precision{precision.Float32, precision.Int8} {
+		b.Run(string(p), func(b *testing.B) {
+			o.Precision = p
+			images := 0
+			t0 := time.Now()
+			for range b.N {
+				res, err := validation.Run(context.Background(), o)
+				if err != nil || res.Accuracy == nil {
+					b.Fatal(err)
+				}
+				images += res.Accuracy.Samples
+			}
+			b.ReportMetric(float64(images)/time.Since(t0).Seconds(), "images/s")
+		})
+	}
 }
