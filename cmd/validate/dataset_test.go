@@ -75,6 +75,12 @@ func TestValidateDatasetFlags(t *testing.T) {
 		{"images at the top level", []string{"--dataset", filepath.Join(testutil.RepoRoot(t), "golden", "testdata", "images")}, "belongs to no class"},
 		{"size needs resize", []string{"--inputs", filepath.Join(testutil.RepoRoot(t), "golden", "testdata", "images")}, "image is 48×64 (H×W) but input \"image\" takes 16×16: give --resize 16,16"},
 	}
+	t.Run("validate run: more samples than an inputs file", func(t *testing.T) {
+		dir := filepath.Join(testutil.RepoRoot(t), "testdata", "corpus", "keras", "dense_relu")
+		_, stderr, code := runCLI(t, "run", "--inputs", filepath.Join(dir, "expected.npz"), "--samples", "3", filepath.Join(dir, "tf_float32.tflite"))
+		assert.Equal(t, 2, code, stderr)
+		assert.Contains(t, stderr, "--samples 3: "+filepath.Join(dir, "expected.npz")+" holds 2 samples")
+	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			args := tc.args
