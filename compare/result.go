@@ -41,10 +41,10 @@ type Result struct {
 	Runtime      RuntimeInfo         `json:"runtime"`
 	Samples      int                 `json:"samples"`
 	Seed         *uint64             `json:"seed,omitempty"`
-	// Inputs is the --inputs file the samples came from and InputsSHA256
-	// its sha256 (of a directory: of its files' relative paths and
-	// contents, in order); both empty when the samples were drawn from
-	// Seed.
+	// Inputs is the --inputs file or folder, or the --dataset, the
+	// samples came from and InputsSHA256 its sha256 (of a directory: of
+	// its files' relative paths and contents, in order); both empty when
+	// the samples were drawn from Seed.
 	Inputs       string         `json:"inputs,omitempty"`
 	InputsSHA256 string         `json:"inputs_sha256,omitempty"`
 	Outputs      []OutputResult `json:"outputs"`

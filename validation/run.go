@@ -100,9 +100,13 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 	if o.Inputs == "" && o.Dataset == "" {
 		p.res.Seed = &seed
 	} else {
-		p.res.Inputs = o.Inputs
-		if p.res.InputsSHA256, err = pathSHA256(o.Inputs); err != nil {
-			return nil, inputErr(fmt.Errorf("--inputs: %w", err))
+		flag, path := "--inputs", o.Inputs
+		if o.Dataset != "" {
+			flag, path = "--dataset", o.Dataset
+		}
+		p.res.Inputs = path
+		if p.res.InputsSHA256, err = pathSHA256(path); err != nil {
+			return nil, inputErr(fmt.Errorf("%s: %w", flag, err))
 		}
 	}
 
