@@ -97,18 +97,19 @@ func (p *pipeline) accuracyOutput() (int, error) {
 
 // calibrationSamples are the samples an int8 conversion is calibrated on:
 // the first CalibrationSamples of an inputs file or of the seeded samples,
-// and, from a dataset, CalibrationSamples spread evenly over it (an
-// ImageFolder is sorted by class: its first images are one or two
-// classes, which would calibrate the activations' ranges on those alone).
-func (p *pipeline) calibrationSamples() (golden.Samples, error) {
-	n := p.in.Len()
+// and, from a dataset or image folder (spread), CalibrationSamples spread
+// evenly over it (an ImageFolder is sorted by class: its first images are
+// one or two classes, which would calibrate the activations' ranges on
+// those alone).
+func calibrationSamples(in golden.SampleReader, spread bool) (golden.Samples, error) {
+	n := in.Len()
 	k := min(n, CalibrationSamples)
-	if p.data == nil || k == n {
-		return samplesOf(p.in, 0, k)
+	if !spread || k == n {
+		return samplesOf(in, 0, k)
 	}
 	out := make(golden.Samples, 0, k)
 	for j := range k {
-		s, err := p.in.Sample(j * n / k)
+		s, err := in.Sample(j * n / k)
 		if err != nil {
 			return nil, err
 		}

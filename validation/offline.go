@@ -37,11 +37,11 @@ func ConvertModel(ctx context.Context, o Options) (*Converted, error) {
 	}
 	var calib golden.Samples
 	if o.Precision == precision.Int8 {
-		in, _, err := o.openSamples(InputSpecs(src.Graph))
+		in, data, err := o.openSamples(InputSpecs(src.Graph))
 		if err != nil {
 			return nil, err
 		}
-		calib, err = samplesOf(in, 0, min(in.Len(), CalibrationSamples))
+		calib, err = calibrationSamples(in, data != nil)
 		in.Close()
 		if err != nil {
 			return nil, inputErr(err)

@@ -175,7 +175,7 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 		t0 := time.Now()
 		var calib golden.Samples
 		if o.Precision == precision.Int8 {
-			if calib, err = p.calibrationSamples(); err != nil {
+			if calib, err = calibrationSamples(p.in, p.data != nil); err != nil {
 				return nil, inputErr(err)
 			}
 		}
