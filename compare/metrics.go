@@ -33,7 +33,8 @@ type Metrics struct {
 	ArgMaxAt int `json:"argmax_at"`
 	// Top1Agreement and Top5Agreement are the fractions of rows (over the
 	// last axis) whose top-1 class, or top-1 class within the reference's
-	// top 5, agree; nil when the output is not a class-score vector.
+	// top 5, agree; nil when the output is not class scores (rank 2, [N, C]
+	// with 2 to 1000 classes) and they were not asked for.
 	Top1Agreement *float64 `json:"top1_agreement,omitempty"`
 	Top5Agreement *float64 `json:"top5_agreement,omitempty"`
 }
@@ -42,9 +43,16 @@ type Metrics struct {
 const psnrCap = 999
 
 // Measure computes the metrics of device output d against reference r, both
-// flattened in the same order. shape is used for top-k agreement: rows are
-// along the last axis, which must have 2 to 1000 classes.
+// flattened in the same order. shape is used for top-k agreement, measured
+// only for class scores: rank 2 ([N, C], samples first) with 2 to 1000
+// classes.
 func Measure(r, d []float32, shape []int) (Metrics, error) {
+	return measure(r, d, shape, false)
+}
+
+// measure is Measure; anyRank measures top-k agreement along the last axis
+// of an output of any rank (2 to 1000 entries).
+func measure(r, d []float32, shape []int, anyRank bool) (Metrics, error) {
 	if len(r) != len(d) {
 		return Metrics{}, fmt.Errorf("reference has %d elements, device output %d", len(r), len(d))
 	}
@@ -103,7 +111,7 @@ func Measure(r, d []float32, shape []int) (Metrics, error) {
 		// An all-zero reference gives -Inf, which JSON cannot hold.
 		m.PSNRdB = max(-psnrCap, min(psnrCap, 20*math.Log10(m.RefRange/m.RMSE)))
 	}
-	if k := classes(shape); k > 0 && len(r) > 0 {
+	if k := classes(shape, anyRank); k > 0 && len(r) > 0 {
 		t1, t5 := topKAgreement(r, d, k)
 		m.Top1Agreement, m.Top5Agreement = &t1, &t5
 	}
@@ -112,10 +120,11 @@ func Measure(r, d []float32, shape []int) (Metrics, error) {
 
 func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-// classes returns the size of the last axis when the output looks like class
-// scores (2..1000 entries), else 0.
-func classes(shape []int) int {
-	if len(shape) == 0 {
+// classes returns the size of the last axis when the output is class
+// scores (rank 2, or any rank when anyRank; 2..1000 entries), else 0. A
+// feature map [N,10,6,6] or a sequence is not ranked by its last axis.
+func classes(shape []int, anyRank bool) int {
+	if len(shape) == 0 || (!anyRank && len(shape) != 2) {
 		return 0
 	}
 	k := shape[len(shape)-1]

@@ -24,12 +24,14 @@ func TestMeasure(t *testing.T) {
 		devNaN  int
 		argMaxI int
 	}{
-		{"identical", []float32{1, 2, 3}, []float32{1, 2, 3}, []int{3}, 0, 1, psnrCap, 1, 0, 0},
-		{"offset", []float32{1, -2, 4}, []float32{1, -2, 4.5}, []int{3}, 0.5, 0.99882, 20 * math.Log10(4/math.Sqrt(0.25/3)), 1, 0, 2},
+		{"identical", []float32{1, 2, 3}, []float32{1, 2, 3}, []int{1, 3}, 0, 1, psnrCap, 1, 0, 0},
+		{"offset", []float32{1, -2, 4}, []float32{1, -2, 4.5}, []int{1, 3}, 0.5, 0.99882, 20 * math.Log10(4/math.Sqrt(0.25/3)), 1, 0, 2},
 		{"swapped classes", []float32{0.9, 0.1, 0.2, 0.8}, []float32{0.1, 0.9, 0.8, 0.2}, []int{2, 2}, 0.8, 1.0 / 3, 20 * math.Log10(0.9/math.Sqrt((0.64+0.64+0.36+0.36)/4)), 0, 0, 0},
-		{"nan in device", []float32{1, 2}, []float32{nan, 2}, []int{1, 1, 2}, 0, 1, psnrCap, -1, 1, 0},
-		{"long vector", make([]float32, 2000), make([]float32, 2000), []int{2000}, 0, 1, psnrCap, -1, 0, 0},
-		{"zero reference", []float32{0, 0}, []float32{0, 1}, []int{2}, 1, 0, -psnrCap, 0, 0, 1},
+		{"nan in device", []float32{1, 2}, []float32{nan, 2}, []int{1, 2}, 0, 1, psnrCap, -1, 1, 0},
+		{"long vector", make([]float32, 2000), make([]float32, 2000), []int{1, 2000}, 0, 1, psnrCap, -1, 0, 0},
+		{"feature map is not class scores", []float32{1, 2, 3, 4}, []float32{1, 2, 3, 4}, []int{1, 2, 1, 2}, 0, 1, psnrCap, -1, 0, 0},
+		{"rank 1 is not class scores", []float32{1, 2, 3}, []float32{1, 2, 3}, []int{3}, 0, 1, psnrCap, -1, 0, 0},
+		{"zero reference", []float32{0, 0}, []float32{0, 1}, []int{1, 2}, 1, 0, -psnrCap, 0, 0, 1},
 	}
 	tests[3].top1 = 0 // NaN never agrees
 	for _, tc := range tests {

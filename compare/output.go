@@ -25,6 +25,9 @@ type Options struct {
 	// (reference, device) pairs (OutputResult.Pairs) and the error
 	// histogram over every element (OutputResult.Errors).
 	Plot bool
+	// TopK measures top-1/top-5 agreement along the last axis of an output
+	// of any rank; without it only class scores of rank 2 ([N, C]) get them.
+	TopK bool
 }
 
 // Output judges one output: got (the device's, or whatever is checked)
@@ -43,7 +46,7 @@ func Output(name string, want, got *tensor.Tensor, o Options) (OutputResult, err
 		scale = float64(got.Quant.Scale[0])
 	}
 	wf, gf := Floats(want), Floats(got)
-	m, err := Measure(wf, gf, want.Shape)
+	m, err := measure(wf, gf, want.Shape, o.TopK)
 	if err != nil {
 		return OutputResult{}, fmt.Errorf("output %q: %w", name, err)
 	}

@@ -52,6 +52,16 @@ func TestOutput(t *testing.T) {
 			assert.GreaterOrEqual(t, r.Tolerance.MaxAbs, tc.tolAtLeast)
 		})
 	}
-	_, err := Output("y", ref, tensor.FromFloat32([]int{3}, []float32{0, 1, 2}), Options{})
+	// top-k agreement: rank 2 only, unless asked.
+	fm := tensor.FromFloat32([]int{1, 2, 1, 2}, []float32{0, 1, 3, 2})
+	r, err := Output("fm", fm, fm, Options{})
+	require.NoError(t, err)
+	assert.Nil(t, r.Metrics.Top1Agreement, "a feature map has no top-1")
+	r, err = Output("fm", fm, tensor.FromFloat32([]int{1, 2, 1, 2}, []float32{0, 1, 2, 3}), Options{TopK: true})
+	require.NoError(t, err)
+	require.NotNil(t, r.Metrics.Top1Agreement)
+	assert.Equal(t, 0.5, *r.Metrics.Top1Agreement, "asked for: rows along the last axis")
+
+	_, err = Output("y", ref, tensor.FromFloat32([]int{3}, []float32{0, 1, 2}), Options{})
 	assert.ErrorContains(t, err, `output "y": 3 values`)
 }

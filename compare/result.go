@@ -41,10 +41,10 @@ type Result struct {
 	Runtime      RuntimeInfo         `json:"runtime"`
 	Samples      int                 `json:"samples"`
 	Seed         *uint64             `json:"seed,omitempty"`
-	// Inputs is the --inputs file the samples came from and InputsSHA256
-	// its sha256 (of a directory: of its files' relative paths and
-	// contents, in order); both empty when the samples were drawn from
-	// Seed.
+	// Inputs is the --inputs file or folder, or the --dataset, the
+	// samples came from and InputsSHA256 its sha256 (of a directory: of
+	// its files' relative paths and contents, in order); both empty when
+	// the samples were drawn from Seed.
 	Inputs       string         `json:"inputs,omitempty"`
 	InputsSHA256 string         `json:"inputs_sha256,omitempty"`
 	Outputs      []OutputResult `json:"outputs"`
@@ -82,10 +82,43 @@ type Result struct {
 	// NoiseSamples is how many samples the float32 noise floor (each
 	// output tolerance's noise_floor) was measured on; 0 when it was not.
 	NoiseSamples int `json:"noise_samples,omitempty"`
+	// Dataset is the labelled or image data the samples came from
+	// (--dataset, or image --inputs), when they did.
+	Dataset *DatasetInfo `json:"dataset,omitempty"`
+	// Accuracy is the reference's and the device's accuracy on the
+	// dataset's labels, judged by the largest allowed drop.
+	Accuracy *Accuracy `json:"accuracy,omitempty"`
 	// Divergence, on failure, says where the conversion first goes wrong.
 	Divergence *Divergence `json:"divergence,omitempty"`
 	// Repro is the directory of the repro bundle written on failure.
 	Repro string `json:"repro,omitempty"`
+}
+
+// DatasetInfo says where a validation's samples came from and how they
+// were prepared.
+type DatasetInfo struct {
+	// Path is the folder or file (--dataset, or --inputs of images).
+	Path string `json:"path"`
+	// Labelled is true for a labelled dataset.
+	Labelled bool `json:"labelled"`
+	// Images is how many images were used (after --limit), out of
+	// Available listed.
+	Images    int `json:"images"`
+	Available int `json:"available,omitempty"`
+	// Classes is the number of classes of a labelled dataset.
+	Classes int `json:"classes,omitempty"`
+	// Shuffle is the seed the images were shuffled with, when they were.
+	Shuffle *uint64 `json:"shuffle_seed,omitempty"`
+	// Preprocessing in the frameworks' terms: resize [H, W], scale,
+	// per-channel mean and std, channel order, and the model's layout.
+	Resize []int     `json:"resize,omitempty"`
+	Scale  float64   `json:"scale"`
+	Mean   []float64 `json:"mean,omitempty"`
+	Std    []float64 `json:"std,omitempty"`
+	Color  string    `json:"color,omitempty"`
+	Layout string    `json:"layout,omitempty"`
+	// Skipped counts files in the folders that are not images.
+	Skipped int `json:"skipped,omitempty"`
 }
 
 // RuntimeInfo names the runtime that produced the device outputs.
@@ -133,10 +166,14 @@ const ReferenceMisread = "the Go reference disagrees with the framework's output
 // Passed reports whether the verdict is a pass and every output passed.
 func (r *Result) Passed() bool { return r.Verdict == VerdictPass && r.OutputsPass() }
 
-// OutputsPass reports whether there are outputs, every one passed, and
-// the reference agrees with the framework's outputs when they were given.
+// OutputsPass reports whether there are outputs, every one passed, the
+// reference agrees with the framework's outputs when they were given, and
+// the accuracy did not drop beyond its bound when it was measured.
 func (r *Result) OutputsPass() bool {
 	if r.Framework != nil && !r.Framework.Pass {
+		return false
+	}
+	if r.Accuracy != nil && !r.Accuracy.Pass {
 		return false
 	}
 	for _, o := range r.Outputs {

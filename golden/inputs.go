@@ -15,6 +15,10 @@ type InputSpec struct {
 	Shape []int // the shape one run takes, including the model's batch dimension
 	DType tensor.DType
 	Quant *tensor.Quant
+	// Layout is the input's data layout, "NHWC" or "NCHW" for an image
+	// input ("" when it has no spatial meaning): where images put their
+	// channels (see Dataset).
+	Layout string
 }
 
 // ShapeError says an input array does not fit the model's input. Callers map

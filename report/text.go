@@ -76,6 +76,7 @@ func Text(w io.Writer, r *compare.Result) error {
 			fmt.Fprintf(&b, "          %s\n", compare.ReferenceMisread)
 		}
 	}
+	writeDataset(&b, r)
 	if l := r.LatencyMS; l.N > 0 {
 		fmt.Fprintf(&b, "\nlatency   %s: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms (min %.3f, max %.3f, std %.3f; %d runs)", r.Runtime.Name, l.P50, l.P90, l.P99, l.Min, l.Max, l.Std, l.N)
 		if r.FirstInferenceMS > 0 {
@@ -114,4 +115,63 @@ func relTo(x, rng float64) float64 {
 		return x / rng
 	}
 	return x
+}
+
+// writeDataset writes where the samples came from and, with labels, the
+// accuracy summary (per-class accuracy and the confusion matrices are in
+// the JSON).
+func writeDataset(b *strings.Builder, r *compare.Result) {
+	if d := r.Dataset; d != nil {
+		fmt.Fprintf(b, "dataset   %s: %d images", d.Path, d.Images)
+		if d.Available > d.Images {
+			fmt.Fprintf(b, " of %d", d.Available)
+		}
+		if d.Classes > 0 {
+			fmt.Fprintf(b, ", %d classes", d.Classes)
+		}
+		fmt.Fprintf(b, " (%s %s, scale %.4g", d.Layout, d.Color, d.Scale)
+		if len(d.Resize) == 2 {
+			fmt.Fprintf(b, ", resize %d,%d", d.Resize[0], d.Resize[1])
+		}
+		if len(d.Mean) > 0 {
+			fmt.Fprintf(b, ", mean %v", d.Mean)
+		}
+		if len(d.Std) > 0 {
+			fmt.Fprintf(b, ", std %v", d.Std)
+		}
+		if d.Shuffle != nil {
+			fmt.Fprintf(b, ", shuffled with seed %d", *d.Shuffle)
+		}
+		b.WriteString(")\n")
+	}
+	a := r.Accuracy
+	if a == nil {
+		return
+	}
+	res := "PASS"
+	if !a.Pass {
+		res = "FAIL"
+	}
+	fmt.Fprintf(b, "accuracy  %s: top-1 reference %.2f%% (%d/%d), device %.2f%% (%d/%d), drop %.2f points (at most %.2f): %s\n",
+		a.Output, 100*a.Reference.Top1, a.Reference.Top1Correct, a.Samples, 100*a.Device.Top1, a.Device.Top1Correct, a.Samples, a.DropPoints, a.MaxDropPoints, res)
+	if a.Reference.Top5 != nil && a.Device.Top5 != nil {
+		fmt.Fprintf(b, "          top-5 reference %.2f%%, device %.2f%%\n", 100**a.Reference.Top5, 100**a.Device.Top5)
+	}
+	worst := -1
+	for i, c := range a.PerClass {
+		if c.Samples > 0 && (worst < 0 || c.Device < a.PerClass[worst].Device) {
+			worst = i
+		}
+	}
+	if worst >= 0 {
+		c := a.PerClass[worst]
+		name := fmt.Sprint(c.Class)
+		if c.Name != "" && c.Name != name {
+			name += " (" + c.Name + ")"
+		}
+		fmt.Fprintf(b, "          weakest class on the device: %s, %.2f%% of %d (reference %.2f%%)\n", name, 100*c.Device, c.Samples, 100*c.Reference)
+	}
+	for _, why := range a.Why {
+		fmt.Fprintf(b, "  accuracy: %s\n", why)
+	}
 }

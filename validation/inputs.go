@@ -15,8 +15,9 @@ type inputSource interface {
 	Close() error
 }
 
-// openInputs opens the samples described by specs: read from file, else n
-// seeded random ones over r. The caller must Close the source.
+// openInputs opens the samples described by specs: the first n of file's
+// (0: all; more than it holds is an error), else n seeded random ones over
+// r. The caller must Close the source.
 func openInputs(file string, n int, seed uint64, r Range, specs []golden.InputSpec) (inputSource, error) {
 	if file == "" {
 		return golden.NewRandomStream(specs, n, seed, r.Lo, r.Hi), nil
@@ -25,11 +26,70 @@ func openInputs(file string, n int, seed uint64, r Range, specs []golden.InputSp
 	if err != nil {
 		return nil, inputErr(err)
 	}
-	if s.Len() == 0 {
+	return firstSamples(s, file, n)
+}
+
+// openSamples opens o's samples (o resolved): its Dataset, image Inputs,
+// an inputs file, or seeded random ones. The dataset is returned too when
+// the samples are images (for its labels and its description); the
+// caller must Close the source.
+func (o *Options) openSamples(specs []golden.InputSpec) (inputSource, *golden.Dataset, error) {
+	var (
+		d   *golden.Dataset
+		err error
+	)
+	do := golden.DatasetOptions{Preprocess: o.Preprocess, Limit: o.Limit}
+	if o.Shuffle != nil {
+		do.Shuffle, do.Seed = true, *o.Shuffle
+	}
+	switch {
+	case o.Dataset != "":
+		d, err = golden.OpenDataset(o.Dataset, specs, do)
+	case isImageInput(o.Inputs):
+		d, err = golden.OpenImages(o.Inputs, specs, do)
+	case o.Inputs != "":
+		s, err := openInputs(o.Inputs, o.Samples, 0, Range{}, specs)
+		return s, nil, err
+	default:
+		return golden.NewRandomStream(specs, o.Samples, o.Seed, o.Range.Lo, o.Range.Hi), nil, nil
+	}
+	if err != nil {
+		return nil, nil, inputErr(err)
+	}
+	s, err := firstSamples(d, d.Path(), o.Samples)
+	return s, d, err
+}
+
+// firstSamples gives the first n samples of s (all of them when n is 0):
+// asking for more than s holds is an error, never fewer samples run
+// silently. It closes s on error.
+func firstSamples(s inputSource, path string, n int) (inputSource, error) {
+	switch {
+	case s.Len() == 0:
 		s.Close()
-		return nil, inputErr(fmt.Errorf("%s: holds no samples", file))
+		return nil, inputErr(fmt.Errorf("%s: holds no samples", path))
+	case n > s.Len():
+		s.Close()
+		return nil, usagef("--samples %d: %s holds %d samples", n, path, s.Len())
+	case n > 0 && n < s.Len():
+		return firstN{s, n}, nil
 	}
 	return s, nil
+}
+
+// firstN is the first n samples of a source.
+type firstN struct {
+	inputSource
+	n int
+}
+
+func (f firstN) Len() int { return f.n }
+
+func (f firstN) Sample(i int) ([]*tensor.Tensor, error) {
+	if i < 0 || i >= f.n {
+		return nil, fmt.Errorf("sample %d out of range [0, %d)", i, f.n)
+	}
+	return f.inputSource.Sample(i)
 }
 
 // samplesOf reads samples [lo, hi) of r.

@@ -37,11 +37,11 @@ func ConvertModel(ctx context.Context, o Options) (*Converted, error) {
 	}
 	var calib golden.Samples
 	if o.Precision == precision.Int8 {
-		in, err := openInputs(o.Inputs, o.Samples, o.Seed, o.Range, InputSpecs(src.Graph))
+		in, data, err := o.openSamples(InputSpecs(src.Graph))
 		if err != nil {
 			return nil, err
 		}
-		calib, err = samplesOf(in, 0, min(in.Len(), CalibrationSamples))
+		calib, err = calibrationSamples(in, data != nil)
 		in.Close()
 		if err != nil {
 			return nil, inputErr(err)
@@ -85,7 +85,7 @@ func Reference(ctx context.Context, o Options, out string) (*Evaluated, error) {
 	if err != nil {
 		return nil, inputErr(fmt.Errorf("%s: %w", o.Model, err))
 	}
-	in, err := openInputs(o.Inputs, o.Samples, o.Seed, o.Range, InputSpecs(g))
+	in, _, err := o.openSamples(InputSpecs(g))
 	if err != nil {
 		return nil, err
 	}

@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/edgeval/edgeval/bench"
+	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/internal/hdf5"
 	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/progress"
@@ -75,10 +78,40 @@ type Options struct {
 	AllowUnused bool
 
 	// Inputs is the inputs file (.npy for one input, .npz keyed by input
-	// name; the first axis is the sample axis). Without it, Samples seeded
-	// random samples over Range are drawn.
+	// name; the first axis is the sample axis), or unlabelled images: an
+	// image file (PNG, JPEG, BMP) or a folder of them, prepared by
+	// Preprocess. Without it (and without Dataset), Samples seeded random
+	// samples over Range are drawn.
 	Inputs string
-	// Samples is the number of random samples (0: DefaultSamples).
+	// Dataset is a labelled dataset (--dataset): a folder with one
+	// sub-folder per class (ImageFolder layout: class index = sorted
+	// folder name) or an .npz with images x and labels y. Its images are
+	// the samples, prepared by Preprocess, and the result reports the
+	// reference's and the device's accuracy (Result.Accuracy), judged by
+	// MaxAccuracyDrop.
+	Dataset string
+	// Preprocess turns images (Dataset, or image Inputs) into the model's
+	// input: resize, scale, per-channel mean and std, channel order. The
+	// layout (NHWC, NCHW) and an integer input's quantization come from
+	// the model.
+	Preprocess golden.Preprocess
+	// Limit keeps at most the first Limit images of Dataset or image
+	// Inputs (after shuffling; 0: all).
+	Limit int
+	// Shuffle, when set, shuffles the images of Dataset or image Inputs
+	// with this seed before Limit applies.
+	Shuffle *uint64
+	// MaxAccuracyDrop is the largest drop of top-1 accuracy from the
+	// reference to the device, in percentage points, that passes (0:
+	// compare.DefaultMaxAccuracyDrop, 1 point; negative: reported, never
+	// judged).
+	MaxAccuracyDrop float64
+	// AccuracyOutput names the output whose class scores are judged
+	// against Dataset's labels ("": the model's only output of rank 2).
+	AccuracyOutput string
+	// Samples is the number of random samples (0: DefaultSamples). With
+	// Inputs or Dataset it takes the first Samples of the data (0: all of
+	// them), and more than the data holds is an error.
 	Samples int
 	// Seed seeds the random samples.
 	Seed uint64
@@ -159,7 +192,7 @@ func (o Options) resolved() (Options, error) {
 // resolvedOffline is resolved for work that opens no device (ConvertModel,
 // Reference): Open may be nil.
 func (o Options) resolvedOffline() (Options, error) {
-	if err := sampleDefaults(&o.Samples, &o.Range); err != nil {
+	if err := o.resolveData(); err != nil {
 		return o, err
 	}
 	if o.NoiseSamples == 0 {
@@ -183,13 +216,77 @@ func (o Options) resolvedOffline() (Options, error) {
 	if len(o.FloatLayers) > 0 && (p != precision.Int8 || o.TFLite != "") {
 		return o, usagef("--float-layers needs --precision int8 and a conversion made here (not --tflite)")
 	}
-	if o.Expected != "" && o.Inputs == "" {
+	if o.Expected != "" && o.Inputs == "" && o.Dataset == "" {
 		return o, usagef("--expected %s needs --inputs: the framework's outputs belong to specific inputs", o.Expected)
 	}
 	if o.Tool == "" {
 		o.Tool = "edgeval"
 	}
 	return o, nil
+}
+
+// resolveData checks the settings that choose the samples and fills in
+// their defaults.
+func (o *Options) resolveData() error {
+	if o.Dataset != "" && o.Inputs != "" {
+		return usagef("--dataset %s and --inputs %s: give one (the dataset's images are the inputs)", o.Dataset, o.Inputs)
+	}
+	if o.Dataset == "" && o.Inputs == "" {
+		if err := sampleDefaults(&o.Samples, &o.Range); err != nil {
+			return err
+		}
+	} else if o.Samples < 0 {
+		return usagef("--samples must be at least 1, got %d", o.Samples)
+	}
+	if o.Limit < 0 {
+		return usagef("--limit must be at least 0, got %d", o.Limit)
+	}
+	if math.IsNaN(o.MaxAccuracyDrop) || math.IsInf(o.MaxAccuracyDrop, 0) {
+		return usagef("--max-accuracy-drop: want a number of percentage points, got %v", o.MaxAccuracyDrop)
+	}
+	images := o.Dataset != "" || isImageInput(o.Inputs)
+	if !images {
+		pre := o.Preprocess
+		var set []string
+		if pre.Resize != [2]int{} {
+			set = append(set, "--resize")
+		}
+		if pre.Scale != 0 {
+			set = append(set, "--scale")
+		}
+		if len(pre.Mean) > 0 {
+			set = append(set, "--mean")
+		}
+		if len(pre.Std) > 0 {
+			set = append(set, "--std")
+		}
+		if pre.Color != golden.ColorAuto {
+			set = append(set, "--color")
+		}
+		if o.Limit > 0 {
+			set = append(set, "--limit")
+		}
+		if o.Shuffle != nil {
+			set = append(set, "--shuffle")
+		}
+		if len(set) > 0 {
+			return usagef("%s apply to images: give --dataset DIR|FILE.npz, or --inputs with an image file or a folder of images", strings.Join(set, ", "))
+		}
+	}
+	return nil
+}
+
+// isImageInput reports whether an --inputs path names images: a folder,
+// or a PNG, JPEG or BMP file.
+func isImageInput(path string) bool {
+	if path == "" {
+		return false
+	}
+	if golden.IsImageFile(path) {
+		return true
+	}
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }
 
 func (o *Options) step(format string, args ...any) {

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgeval/edgeval/bench"
+	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/validation"
 )
@@ -21,23 +22,47 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from this run")
 
 // TestResultJSONGolden pins the result JSON a validation writes (field
-// names, order, nesting, what is omitted): a real run of a corpus model on
-// LiteRT with the framework's outputs and an output directory, its times,
-// tool and temporary paths fixed. On a mismatch the new JSON is written
-// beside the golden file as .got; -update rewrites the golden file.
+// names, order, nesting, what is omitted): real runs on LiteRT of a corpus
+// model with the framework's outputs and an output directory, and of the
+// digits classifier on 20 images of its labelled dataset (the dataset and
+// accuracy blocks), their times, tool and temporary paths fixed. On a
+// mismatch the new JSON is written beside the golden file as .got;
+// -update rewrites the golden file.
 func TestResultJSONGolden(t *testing.T) {
 	dir := "../testdata/corpus/keras/dense_relu"
-	out := t.TempDir()
-	res, err := validation.Run(context.Background(), validation.Options{
-		Model:    filepath.Join(dir, "model_k2.h5"),
-		Inputs:   filepath.Join(dir, "expected.npz"),
-		Expected: filepath.Join(dir, "expected.npz"),
-		Open:     validation.Local("litert", runtime.Options{}),
-		Device:   "host",
-		Bench:    bench.Options{Warmup: 1},
-		OutDir:   out,
-		Tool:     "validate test",
-	})
+	seed := uint64(5)
+	tests := []struct {
+		golden string
+		o      validation.Options
+	}{
+		{"result.json.golden", validation.Options{
+			Model:    filepath.Join(dir, "model_k2.h5"),
+			Inputs:   filepath.Join(dir, "expected.npz"),
+			Expected: filepath.Join(dir, "expected.npz"),
+		}},
+		{"result_dataset.json.golden", validation.Options{
+			Model:      "../testdata/digits/model_k2.h5",
+			Dataset:    "../testdata/digits/test",
+			Preprocess: golden.Preprocess{Scale: 1.0 / 255},
+			Shuffle:    &seed, Limit: 20,
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.golden, func(t *testing.T) {
+			o := tc.o
+			o.Open = validation.Local("litert", runtime.Options{})
+			o.Device, o.Bench, o.Tool = "host", bench.Options{Warmup: 1}, "validate test"
+			o.OutDir = t.TempDir()
+			checkGolden(t, o, tc.golden)
+		})
+	}
+}
+
+// checkGolden runs o and compares its result JSON with testdata/name.
+func checkGolden(t *testing.T, o validation.Options, name string) {
+	t.Helper()
+	out := o.OutDir
+	res, err := validation.Run(context.Background(), o)
 	require.NoError(t, err)
 	require.True(t, res.Passed())
 
@@ -48,10 +73,14 @@ func TestResultJSONGolden(t *testing.T) {
 	sum := sha256.Sum256(tfl)
 	assert.Equal(t, hex.EncodeToString(sum[:]), res.TFLiteSHA256)
 	assert.Equal(t, int64(len(tfl)), res.TFLiteBytes)
-	in, err := os.ReadFile(res.Inputs)
-	require.NoError(t, err)
-	sum = sha256.Sum256(in)
-	assert.Equal(t, hex.EncodeToString(sum[:]), res.InputsSHA256)
+	if st, err := os.Stat(res.Inputs); err == nil && st.IsDir() {
+		assert.Len(t, res.InputsSHA256, 64, "a dataset folder is hashed too")
+	} else {
+		in, err := os.ReadFile(res.Inputs)
+		require.NoError(t, err)
+		sum = sha256.Sum256(in)
+		assert.Equal(t, hex.EncodeToString(sum[:]), res.InputsSHA256)
+	}
 	for _, o := range res.Outputs {
 		require.NotNil(t, o.Pairs, o.Name)
 		assert.Equal(t, o.Pairs.Of, len(o.Pairs.Index), "a small output keeps every pair")
@@ -82,14 +111,14 @@ func TestResultJSONGolden(t *testing.T) {
 	got, err := json.MarshalIndent(res, "", "  ")
 	require.NoError(t, err)
 	got = append(got, '\n')
-	golden := filepath.Join("testdata", "result.json.golden")
+	file := filepath.Join("testdata", name)
 	if *update {
-		require.NoError(t, os.WriteFile(golden, got, 0o644))
+		require.NoError(t, os.WriteFile(file, got, 0o644))
 	}
-	want, err := os.ReadFile(golden)
+	want, err := os.ReadFile(file)
 	require.NoError(t, err)
 	if !assert.Equal(t, string(want), string(got)) {
-		require.NoError(t, os.WriteFile(golden+".got", got, 0o644))
-		t.Logf("wrote %s.got; go test -run TestResultJSONGolden -update accepts it", golden)
+		require.NoError(t, os.WriteFile(file+".got", got, 0o644))
+		t.Logf("wrote %s.got; go test -run TestResultJSONGolden -update accepts it", file)
 	}
 }

@@ -44,6 +44,9 @@ type pipeline struct {
 	// refOrig is the reference on the inputs as loaded (before quantizing
 	// them for the device), when witness ran it.
 	refOrig golden.Samples
+	// data is the dataset or images the samples come from (nil for an
+	// inputs file or seeded samples).
+	data *golden.Dataset
 	// noise is each output's float32 noise floor (nil: not measured).
 	noise     []float64
 	inNames   []string
@@ -94,12 +97,16 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 		SchemaVersion: compare.SchemaVersion, Verdict: compare.VerdictError, Model: o.Model,
 		Precision: o.Precision, Device: o.Device, Tool: o.Tool, Time: time.Now().UTC().Format(time.RFC3339),
 	}
-	if o.Inputs == "" {
+	if o.Inputs == "" && o.Dataset == "" {
 		p.res.Seed = &seed
 	} else {
-		p.res.Inputs = o.Inputs
-		if p.res.InputsSHA256, err = pathSHA256(o.Inputs); err != nil {
-			return nil, inputErr(fmt.Errorf("--inputs: %w", err))
+		flag, path := "--inputs", o.Inputs
+		if o.Dataset != "" {
+			flag, path = "--dataset", o.Dataset
+		}
+		p.res.Inputs = path
+		if p.res.InputsSHA256, err = pathSHA256(path); err != nil {
+			return nil, inputErr(fmt.Errorf("%s: %w", flag, err))
 		}
 	}
 
@@ -119,10 +126,11 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 	// The samples are opened here (a file's headers read and its CRCs
 	// checked, seeded ones drawn only when asked for) so that the memory
 	// check knows how many there are.
-	if p.in, err = openInputs(o.Inputs, o.Samples, o.Seed, o.Range, InputSpecs(g)); err != nil {
+	if p.in, p.data, err = o.openSamples(InputSpecs(g)); err != nil {
 		return nil, err
 	}
 	defer p.in.Close()
+	p.describeData()
 	limit, err := o.checkMemory(g, p.in.Len())
 	if err != nil {
 		return nil, inputErr(fmt.Errorf("%s: %w", o.Model, err))
@@ -167,7 +175,7 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 		t0 := time.Now()
 		var calib golden.Samples
 		if o.Precision == precision.Int8 {
-			if calib, err = samplesOf(p.in, 0, min(p.in.Len(), CalibrationSamples)); err != nil {
+			if calib, err = calibrationSamples(p.in, p.data != nil); err != nil {
 				return nil, inputErr(err)
 			}
 		}
@@ -383,7 +391,7 @@ func (p *pipeline) compare(ctx context.Context, prog *reference.Program) error {
 		}
 		p.res.Outputs = append(p.res.Outputs, res)
 	}
-	return nil
+	return p.accuracy()
 }
 
 // referenceSamples bounds how many samples the reference is timed on, one

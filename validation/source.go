@@ -135,6 +135,9 @@ func InputSpecs(g *graph.Graph) []golden.InputSpec {
 	specs := make([]golden.InputSpec, len(g.Inputs))
 	for i, in := range g.Inputs {
 		specs[i] = golden.InputSpec{Name: in.Name, Shape: in.Shape, DType: in.DType}
+		if in.Layout != graph.LayoutNone {
+			specs[i].Layout = in.Layout.String()
+		}
 	}
 	return specs
 }

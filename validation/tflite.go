@@ -22,7 +22,8 @@ import (
 type RunOptions struct {
 	// Model is the .tflite file.
 	Model string
-	// Inputs, Samples, Seed and Range choose the inputs as in Options.
+	// Inputs, Samples, Seed and Range choose the inputs as in Options
+	// (with Inputs, Samples 0 runs all of the file's samples).
 	Inputs  string
 	Samples int
 	Seed    uint64
@@ -48,8 +49,12 @@ func RunTFLite(ctx context.Context, o RunOptions) (*devices.RunResult, error) {
 	if o.Open == nil {
 		return nil, usagef("validation: no Opener: RunOptions.Open says how to open the model on the device")
 	}
-	if err := sampleDefaults(&o.Samples, &o.Range); err != nil {
-		return nil, err
+	if o.Inputs == "" {
+		if err := sampleDefaults(&o.Samples, &o.Range); err != nil {
+			return nil, err
+		}
+	} else if o.Samples < 0 {
+		return nil, usagef("--samples must be at least 1, got %d", o.Samples)
 	}
 	model, err := os.ReadFile(o.Model)
 	if err != nil {

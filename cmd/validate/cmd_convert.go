@@ -37,7 +37,8 @@ func convertCommand() *command {
 		fs.StringVar(&f.precision, "precision", "float32", "precision: float32, float16, dynamic (int8 weights) or int8 (calibrated on --inputs, else on seeded random samples)")
 		fs.BoolVar(&f.int8IO, "int8-io", false, "int8 models: int8 inputs and outputs instead of float")
 		fs.StringVar(&f.inputs, "inputs", "", "int8 calibration data `FILE` (.npy/.npz, first axis = samples)")
-		fs.IntVar(&f.samples, "samples", 32, "int8 calibration: number of seeded random samples when --inputs is not given")
+		f.registerSamples(fs, 32, "int8 calibration: number of seeded random samples when --inputs is not given")
+		f.registerImages(fs, false)
 		fs.Uint64Var(&f.seed, "seed", 0, "seed of the random calibration samples")
 		fs.StringVar(&f.inputRange, "input-range", "-1,1", "`LO,HI` range of random float calibration samples")
 		pos, err := c.parse(fs, args, stdout)
@@ -50,6 +51,9 @@ func convertCommand() *command {
 		o, err := f.options(pos[0], nil)
 		if err != nil {
 			return err
+		}
+		if !f.samplesSet && o.Inputs == "" && o.Dataset == "" {
+			o.Samples = f.samples // convert's own default for random calibration
 		}
 		var conv *validation.Converted
 		if err := within(ctx, f.timeout, "convert "+pos[0], func(ctx context.Context) (err error) {
@@ -77,6 +81,7 @@ func referenceCommand() *command {
 		f := validateFlags{precision: "float32"}
 		fs := flag.NewFlagSet("reference", flag.ContinueOnError)
 		f.runFlags.registerInputs(fs)
+		f.registerImages(fs, false)
 		fs.StringVar(&f.out, "out", "", "write the outputs to `OUT.npz`, keyed by output name, first axis = samples (required)")
 		fs.DurationVar(&f.timeout, "timeout", 0, "give up after `D` (0: no limit)")
 		f.registerSource(fs)

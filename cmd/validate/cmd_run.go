@@ -32,6 +32,9 @@ type runFlags struct {
 	timeout    time.Duration
 	dev        deviceFlags
 	quiet      bool
+	// samplesSet says --samples was given (else --inputs and --dataset
+	// use all their samples).
+	samplesSet bool
 }
 
 // registerQuiet registers --quiet.
@@ -80,10 +83,16 @@ func (f *runFlags) registerDevice(fs *flag.FlagSet) {
 	fs.DurationVar(&f.timeout, "timeout", time.Minute, "time limit for loading the model (plus a second per 8 MiB of model) and for each inference")
 }
 
+// registerSamples registers --samples with a default of def.
+func (f *runFlags) registerSamples(fs *flag.FlagSet, def int, usage string) {
+	f.samples = def
+	fs.Var(samplesValue{&f.samples, &f.samplesSet}, "samples", usage)
+}
+
 // registerInputs registers the flags that choose the inputs.
 func (f *runFlags) registerInputs(fs *flag.FlagSet) {
+	f.registerSamples(fs, 4, "number of seeded random samples when --inputs is not given")
 	fs.StringVar(&f.inputs, "inputs", "", "inputs `FILE` (.npy for one input, .npz keyed by input name or arr_0...); the first axis is the sample axis")
-	fs.IntVar(&f.samples, "samples", 4, "number of seeded random samples when --inputs is not given")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed for random inputs")
 	fs.StringVar(&f.inputRange, "input-range", "-1,1", "`LO,HI` range of random float inputs (integer inputs span their full range)")
 }
@@ -141,8 +150,12 @@ func runModel(ctx context.Context, f *runFlags, modelPath string, stdout, stderr
 	}
 	rng, _ := parseRange(f.inputRange)
 	rf := *f
+	samples := f.samples
+	if f.inputs != "" && !f.samplesSet {
+		samples = 0 // all of the file's
+	}
 	result, err := validation.RunTFLite(ctx, validation.RunOptions{
-		Model: modelPath, Inputs: f.inputs, Samples: f.samples, Seed: f.seed, Range: rng,
+		Model: modelPath, Inputs: f.inputs, Samples: samples, Seed: f.seed, Range: rng,
 		Open: func(ctx context.Context, b []byte) (runtime.Session, error) {
 			return openDevice(ctx, &rf, b, stderr)
 		},

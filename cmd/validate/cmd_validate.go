@@ -47,10 +47,12 @@ type validateFlags struct {
 	// precisionSet records that --precision was given: a --tflite file's
 	// own precision is used otherwise, and a given one must agree with it.
 	precisionSet bool
+	images       imageFlags
 }
 
 func (f *validateFlags) register(fs *flag.FlagSet) {
 	f.runFlags.register(fs)
+	f.registerImages(fs, true)
 	f.registerSource(fs)
 	fs.StringVar(&f.tflite, "tflite", "", "check this `EXISTING.tflite` (converted elsewhere) instead of converting MODEL")
 	fs.StringVar(&f.outDir, "out", "", "write artifacts to `DIR`: model.tflite, inputs.npz, reference.npz, device.npz, result.json")
@@ -136,17 +138,36 @@ func (f *validateFlags) options(model string, log io.Writer) (validation.Options
 		prec = "" // read from the file
 	}
 	rf := f.runFlags
-	return validation.Options{
+	// Without --samples, a file or a dataset gives all its samples (and
+	// seeded samples their default count).
+	samples := 0
+	if f.samplesSet {
+		samples = f.samples
+	}
+	o := validation.Options{
 		MaxMemory: maxMem,
 		Model:     model, ModelJSON: f.weights, Arch: f.arch, AllowUnused: f.allowUnused,
-		Inputs: f.inputs, Samples: f.samples, Seed: f.seed, Range: rng, Expected: f.expected, NoiseSamples: noise,
+		Inputs: f.inputs, Samples: samples, Seed: f.seed, Range: rng, Expected: f.expected, NoiseSamples: noise,
 		TFLite: f.tflite, Batch: f.batch, Precision: prec, Int8IO: f.int8IO, NHWCIO: f.nhwcIO, FloatLayers: floatLayers,
 		Open: func(ctx context.Context, b []byte) (runtime.Session, error) {
 			return openDevice(ctx, &rf, b, log)
 		},
 		Device: f.device, Bench: f.benchOptions(), OutDir: f.outDir, Progress: f.steps(log), Meter: f.meter(log),
 		Tool: versionString(), ReadHDF5: snapshotInChild,
-	}, nil
+	}
+	return o, f.images.apply(&o)
+}
+
+// registerImages registers the image flags (accuracy: with
+// --max-accuracy-drop) and says that --inputs may also name images.
+func (f *validateFlags) registerImages(fs *flag.FlagSet, accuracy bool) {
+	f.images.register(fs, accuracy)
+	if fl := fs.Lookup("inputs"); fl != nil {
+		fl.Usage = "inputs `FILE|DIR|IMAGE`: .npy for one input, .npz keyed by input name or arr_0... (the first axis is the sample axis), or unlabelled images: a PNG, JPEG or BMP file or a folder of them (prepared as with --dataset)"
+	}
+	if fl := fs.Lookup("samples"); fl != nil {
+		fl.Usage = "number of seeded random samples without --inputs or --dataset; with them, use the first `N` samples (default: all; more than the data holds is an error)"
+	}
 }
 
 // registerFloatLayers registers --float-layers.

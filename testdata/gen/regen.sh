@@ -18,6 +18,10 @@
 #   cd testdata/gen && PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= TF_ENABLE_ONEDNN_OPTS=0 \
 #     /tmp/edgeval-gen/bin/python gen_keras.py ../corpus --only=NAME1,NAME2
 #   /tmp/edgeval-gen/bin/python gen_readme.py ../corpus README.md
+# The real labelled digits (testdata/digits) and the image references of package golden
+# (golden/testdata/images) are made apart, with scikit-learn in the venv (pip install scikit-learn):
+#   cd testdata/gen && TF_USE_LEGACY_KERAS=0 /tmp/edgeval-gen/bin/python gen_digits.py ../digits
+#   /tmp/edgeval-gen/bin/python gen_images.py ../../golden/testdata/images
 # The out-of-tree zoo of keras.applications models (~1.4 GB, read by the Go test
 # when EDGEVAL_ZOO is set) is not made here: /tmp/edgeval-gen/bin/python zoo.py [OUT]
 set -euo pipefail
