@@ -195,6 +195,17 @@ func (lc *layerCtx) mapLayer(ins []*graph.Value) (*graph.Value, error) {
 		return lc.op("", &graph.Rescale{Scale: float32(p.Scale), Offset: float32(p.Offset)}, x)
 	case *IdentityConfig:
 		return lc.op("", &graph.Identity{}, x)
+	case *RecurrentConfig:
+		return lc.recurrentLayer(p, "", "", x)
+	case *BidirectionalConfig:
+		outs, err := lc.bidirectional(p, x)
+		if err != nil {
+			return nil, err
+		}
+		if len(outs) != 1 {
+			return nil, fmt.Errorf("internal: Bidirectional with %d outputs mapped as one", len(outs))
+		}
+		return outs[0], nil
 	case *InputConfig:
 		return nil, unsupported("an InputLayer called as a layer")
 	}
