@@ -23,6 +23,20 @@ type layerCtx struct {
 // is empty, lc.name+"/"+suffix otherwise. Shape inference errors are
 // returned (and nothing is added).
 func (lc *layerCtx) op(suffix string, op graph.Op, ins ...*graph.Value) (*graph.Value, error) {
+	return lc.opNamed(lc.valueName(suffix), op, ins...)
+}
+
+// valueName is the name of a value of the layer: lc.name, or
+// lc.name+"/"+suffix.
+func (lc *layerCtx) valueName(suffix string) string {
+	if suffix == "" {
+		return lc.name
+	}
+	return lc.name + "/" + suffix
+}
+
+// opNamed is op with the output value named out.
+func (lc *layerCtx) opNamed(out string, op graph.Op, ins ...*graph.Value) (*graph.Value, error) {
 	types := make([]graph.Type, len(ins))
 	for i, v := range ins {
 		if v == nil {
@@ -32,10 +46,6 @@ func (lc *layerCtx) op(suffix string, op graph.Op, ins ...*graph.Value) (*graph.
 	}
 	if _, err := op.InferShapes(types); err != nil {
 		return nil, fmt.Errorf("%s: %w", op.Kind(), err)
-	}
-	out := lc.name
-	if suffix != "" {
-		out += "/" + suffix
 	}
 	v := lc.c.b.OpN(lc.node, op, ins, out)[0]
 	if v.DType == tensor.Invalid {
@@ -196,7 +206,7 @@ func (lc *layerCtx) mapLayer(ins []*graph.Value) (*graph.Value, error) {
 	case *IdentityConfig:
 		return lc.op("", &graph.Identity{}, x)
 	case *RecurrentConfig:
-		return lc.recurrentLayer(p, "", "", x)
+		return lc.recurrentLayer(p, "", lc.name, x)
 	case *BidirectionalConfig:
 		outs, err := lc.bidirectional(p, x)
 		if err != nil {

@@ -319,11 +319,11 @@ func (lc *layerCtx) recurrentOp(p *RecurrentConfig, prefix string, features int,
 	return op, append(ins, lc.weight(prefix+"bias")), nil
 }
 
-// recurrentLayer maps one recurrent layer as Keras computes it: with
-// go_backwards it reads the steps last to first and returns its
-// sequence in that order (the aligned sequence of the reverse graph op,
-// flipped along time).
-func (lc *layerCtx) recurrentLayer(p *RecurrentConfig, prefix, suffix string, x *graph.Value) (*graph.Value, error) {
+// recurrentLayer maps one recurrent layer as Keras computes it, its
+// output value named out: with go_backwards it reads the steps last to
+// first and returns its sequence in that order (the aligned sequence of
+// the reverse graph op, flipped along time).
+func (lc *layerCtx) recurrentLayer(p *RecurrentConfig, prefix, out string, x *graph.Value) (*graph.Value, error) {
 	if len(x.Shape) != 3 {
 		return nil, fmt.Errorf("input %v is not a sequence [batch, steps, features]", x.Shape)
 	}
@@ -332,41 +332,40 @@ func (lc *layerCtx) recurrentLayer(p *RecurrentConfig, prefix, suffix string, x 
 		return nil, err
 	}
 	flip := p.GoBackwards && p.ReturnSequences
-	s := suffix
+	name := out
 	if flip {
-		s = joinSuffix(suffix, "aligned")
+		name = out + "/aligned"
 	}
-	y, err := lc.op(s, op, append([]*graph.Value{x}, ws...)...)
+	y, err := lc.opNamed(name, op, append([]*graph.Value{x}, ws...)...)
 	if err != nil || !flip {
 		return y, err
 	}
-	return lc.flipTime(y, suffix)
+	return lc.flipTime(y, out)
 }
 
-func joinSuffix(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + "/" + b
-}
-
-// flipTime reverses a sequence [batch, steps, units] along its steps: a
-// Gather on axis 1 of the indices steps-1 ... 0.
-func (lc *layerCtx) flipTime(y *graph.Value, suffix string) (*graph.Value, error) {
+// flipTime reverses a sequence [batch, steps, units] along its steps into
+// a value named out: a Gather on axis 1 of the indices steps-1 ... 0.
+func (lc *layerCtx) flipTime(y *graph.Value, out string) (*graph.Value, error) {
 	steps := y.Shape[1]
 	idx := tensor.New(tensor.Int32, []int{steps})
 	for i := range steps {
 		idx.SetFloat64(i, float64(steps-1-i))
 	}
-	rev := lc.c.b.Const(lc.name+"/"+joinSuffix(suffix, "reversed_steps"), idx)
-	return lc.op(suffix, &graph.Gather{Axis: 1}, y, rev)
+	rev := lc.c.b.Const(out+"/reversed_steps", idx)
+	return lc.opNamed(out, &graph.Gather{Axis: 1}, y, rev)
 }
 
 // bidirectional maps a Bidirectional layer: the forward layer, the
 // backward one (its sequence flipped back to input order, as Keras does)
 // and the merge. With merge_mode None it returns both outputs.
 func (lc *layerCtx) bidirectional(p *BidirectionalConfig, x *graph.Value) ([]*graph.Value, error) {
-	fwd, err := lc.recurrentLayer(p.Forward, forwardPrefix, "forward", x)
+	// With merge_mode None the outputs are the layer's: named as Keras
+	// names a layer's outputs (NAME, NAME_1).
+	fwdName, bwdName := lc.valueName("forward"), lc.valueName("backward")
+	if p.MergeMode == "" {
+		fwdName, bwdName = lc.name, lc.name+"_1"
+	}
+	fwd, err := lc.recurrentLayer(p.Forward, forwardPrefix, fwdName, x)
 	if err != nil {
 		return nil, fmt.Errorf("forward layer: %w", err)
 	}
@@ -380,19 +379,19 @@ func (lc *layerCtx) bidirectional(p *BidirectionalConfig, x *graph.Value) ([]*gr
 		if err != nil {
 			return nil, fmt.Errorf("backward layer: %w", err)
 		}
-		s := "backward"
+		name := bwdName
 		if !p.Backward.GoBackwards {
-			s = "backward/unflipped"
+			name = bwdName + "/unflipped"
 		}
-		if bwd, err = lc.op(s, op, append([]*graph.Value{x}, ws...)...); err != nil {
+		if bwd, err = lc.opNamed(name, op, append([]*graph.Value{x}, ws...)...); err != nil {
 			return nil, fmt.Errorf("backward layer: %w", err)
 		}
 		if !p.Backward.GoBackwards {
-			if bwd, err = lc.flipTime(bwd, "backward"); err != nil {
+			if bwd, err = lc.flipTime(bwd, bwdName); err != nil {
 				return nil, err
 			}
 		}
-	} else if bwd, err = lc.recurrentLayer(p.Backward, backwardPrefix, "backward", x); err != nil {
+	} else if bwd, err = lc.recurrentLayer(p.Backward, backwardPrefix, bwdName, x); err != nil {
 		return nil, fmt.Errorf("backward layer: %w", err)
 	}
 	var op graph.Op
