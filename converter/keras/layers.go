@@ -108,6 +108,13 @@ func checkParams(l *Layer) error {
 			return unsupported("ReLU threshold %v is not supported", p.Threshold)
 		}
 		return checkActivation(p.Activation)
+	case *RecurrentConfig:
+		return checkRecurrent(p, "")
+	case *BidirectionalConfig:
+		if err := checkRecurrent(p.Forward, "forward layer: "); err != nil {
+			return err
+		}
+		return checkRecurrent(p.Backward, "backward layer: ")
 	}
 	return nil
 }

@@ -215,10 +215,30 @@ const (
 	backwardPrefix = "backward/"
 )
 
+// checkRecurrent refuses a recurrent layer's activations that are not
+// elementwise, naming them (what is a prefix for a Bidirectional's layers).
+func checkRecurrent(p *RecurrentConfig, what string) error {
+	if p == nil {
+		return nil
+	}
+	if _, err := elementwiseActivation(p.Activation, false); err != nil {
+		return unsupported("%sactivation: %v", what, err)
+	}
+	if p.Cell == graph.CellRNN {
+		return nil
+	}
+	if _, err := elementwiseActivation(p.RecurrentActivation, false); err != nil {
+		return unsupported("%srecurrent_activation: %v", what, err)
+	}
+	return nil
+}
+
 // elementwiseActivation returns the graph op of a Keras activation that
 // applies elementwise, as a recurrent layer's activation; softmax,
 // log_softmax (over the units) and mish (not one op) are refused by name.
-func (lc *layerCtx) elementwiseActivation(name string) (graph.Op, error) {
+// keras3 selects Keras 3's hard_sigmoid (relu6(x+3)/6) over Keras 2's
+// (clip(0.2x+0.5, 0, 1)).
+func elementwiseActivation(name string, keras3 bool) (graph.Op, error) {
 	switch name {
 	case "linear":
 		return &graph.Identity{}, nil
@@ -235,7 +255,7 @@ func (lc *layerCtx) elementwiseActivation(name string) (graph.Op, error) {
 	case "sigmoid":
 		return &graph.Sigmoid{}, nil
 	case "hard_sigmoid":
-		if lc.c.keras3 {
+		if keras3 {
 			return &graph.HardSigmoid{Slope: 1.0 / 6, Offset: 0.5}, nil
 		}
 		return &graph.HardSigmoid{Slope: 0.2, Offset: 0.5}, nil
@@ -255,9 +275,9 @@ func (lc *layerCtx) elementwiseActivation(name string) (graph.Op, error) {
 		return &graph.Exp{}, nil
 	}
 	if activations[name] {
-		return nil, unsupported("activation %q is not supported in a recurrent layer (only elementwise activations)", name)
+		return nil, fmt.Errorf("%q is not supported in a recurrent layer (only elementwise activations)", name)
 	}
-	return nil, unsupported("activation %q is not supported", name)
+	return nil, fmt.Errorf("%q is not supported", name)
 }
 
 // recurrentOp returns the graph op of a recurrent layer and its weight
@@ -266,8 +286,8 @@ func (lc *layerCtx) elementwiseActivation(name string) (graph.Op, error) {
 func (lc *layerCtx) recurrentOp(p *RecurrentConfig, prefix string, features int, reverse bool) (*graph.Recurrent, []*graph.Value, error) {
 	op := &graph.Recurrent{Cell: p.Cell, WeightLayout: graph.IO, ReturnSequences: p.ReturnSequences, Reverse: reverse}
 	var err error
-	if op.Activation, err = lc.elementwiseActivation(p.Activation); err != nil {
-		return nil, nil, err
+	if op.Activation, err = elementwiseActivation(p.Activation, lc.c.keras3); err != nil {
+		return nil, nil, unsupported("activation: %v", err)
 	}
 	switch p.Cell {
 	case graph.CellRNN:
@@ -278,8 +298,8 @@ func (lc *layerCtx) recurrentOp(p *RecurrentConfig, prefix string, features int,
 		op.Gates, op.ResetAfter = graph.GatesGRUKeras, p.ResetAfter
 	}
 	if p.Cell != graph.CellRNN {
-		if op.RecurrentActivation, err = lc.elementwiseActivation(p.RecurrentActivation); err != nil {
-			return nil, nil, fmt.Errorf("recurrent_activation: %w", err)
+		if op.RecurrentActivation, err = elementwiseActivation(p.RecurrentActivation, lc.c.keras3); err != nil {
+			return nil, nil, unsupported("recurrent_activation: %v", err)
 		}
 	}
 	g, u := len(op.Gates), p.Units
