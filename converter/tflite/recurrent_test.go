@@ -58,7 +58,12 @@ func TestRecurrentRuns(t *testing.T) {
 // there) and run on the real runtimes within golden's tolerance for the
 // precision.
 func TestRecurrentPrecisions(t *testing.T) {
-	for _, tc := range recurrentCases() {
+	// A layer wide enough (an input weight of 32×64) for dynamic range to
+	// quantize its input projection.
+	wide := graphtest.Case{Name: "lstm/wide", Op: &graph.Recurrent{Cell: graph.CellLSTM, Gates: graph.GatesLSTM,
+		Activation: &graph.Tanh{}, RecurrentActivation: &graph.Sigmoid{}, Bias: true, ReturnSequences: true},
+		Ins: []graphtest.Operand{graphtest.X(1, 6, 32), graphtest.W(32, 64), graphtest.W(16, 64), graphtest.W(64)}}
+	for _, tc := range append(recurrentCases(), wide) {
 		for _, p := range []precision.Precision{precision.Float16, precision.Dynamic, precision.Int8} {
 			t.Run(fmt.Sprintf("%s/%v", tc.Name, p), func(t *testing.T) {
 				g := buildCase(t, tc)
@@ -72,7 +77,16 @@ func TestRecurrentPrecisions(t *testing.T) {
 				}
 				data, nm, err := Convert(g, opts)
 				require.NoError(t, err)
-				checkModel(t, g, data, nm)
+				m := checkModel(t, g, data, nm)
+				if tc.Name == wide.Name && p == precision.Dynamic {
+					var int8Weights int
+					for _, tt := range m.Subgraphs[0].Tensors {
+						if tt.DType == tensor.Int8 {
+							int8Weights++
+						}
+					}
+					assert.Equal(t, 1, int8Weights, "the input projection's weight is int8; the recurrent one, read by every step, stays float32")
+				}
 				for _, rt := range runtimeNames() {
 					s := openRuntime(t, rt, data)
 					var w worst
