@@ -395,7 +395,9 @@ func TestCorpusCoversTheIssues(t *testing.T) {
 		"ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Flatten", "Reshape", "Permute", "Dropout", "ZeroPadding2D",
 		"Cropping2D", "UpSampling2D", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
 		"Embedding", "LayerNormalization", "Rescaling", "InputLayer", "MultiHeadAttention", "Normalization", "LayerScale",
-		"StochasticDepth"}
+		"StochasticDepth",
+		// issue 12: the recurrent layers
+		"LSTM", "GRU", "SimpleRNN", "Bidirectional"}
 	torchLayers := []string{"Linear", "Conv1d", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "MaxPool2d",
 		"AvgPool2d", "AdaptiveAvgPool2d", "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU", "Hardswish",
 		"Hardsigmoid", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Flatten", "Dropout", "Identity", "Upsample",

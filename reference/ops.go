@@ -76,6 +76,8 @@ func prepareNode(n *graph.Node, consts [][]float32, ins []int) (prepared, error)
 		return prepareResize(c, op), nil
 	case *graph.Cast:
 		return prepareCast(op), nil
+	case *graph.Recurrent:
+		return prepareRecurrent(c, op)
 	}
 	if p, ok := prepareUnary(n.Op); ok {
 		return p, nil

@@ -166,6 +166,9 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 	// 3. The .tflite: converted here, or given.
 	if o.TFLite != "" {
 		p.tflite, p.res.TFLite = given, o.TFLite
+		if w := stateWarning(given); w != "" {
+			p.res.Warnings = append(p.res.Warnings, w)
+		}
 	} else {
 		if len(o.FloatLayers) > 0 {
 			o.step("converting to .tflite (%s, batch %d; kept in float32: %s)", o.Precision, o.Batch, strings.Join(o.FloatLayers, ", "))

@@ -354,6 +354,25 @@ func (c *converter) call(m *Model, l *Layer, path []string, ins []*graph.Value, 
 		}
 	}
 	lc := &layerCtx{c: c, l: l, name: name, weights: w, node: display, call: call}
+	if p, ok := l.Params.(*BidirectionalConfig); ok && p.MergeMode == "" {
+		// merge_mode None: the forward and backward outputs, in order.
+		if len(ins) != 1 {
+			return fail(fmt.Errorf("called with %d inputs, want 1", len(ins)))
+		}
+		if x := ins[0]; len(x.Shape) > 0 {
+			if err := lc.checkDeclared(x.Shape[len(x.Shape)-1]); err != nil {
+				return fail(err)
+			}
+		}
+		outs, err := lc.bidirectional(p, ins[0])
+		if err == nil {
+			err = c.b.Err()
+		}
+		if err != nil {
+			return fail(err)
+		}
+		return outs
+	}
 	var out *graph.Value
 	if oc != nil {
 		out, err = lc.mapOp(oc, ins)

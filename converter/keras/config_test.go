@@ -79,7 +79,7 @@ func TestParseConfig(t *testing.T) {
 			}},
 		{"unknown class and bad config are kept for the report", `{"class_name":"Sequential","config":{"name":"s","layers":[
 			{"class_name":"InputLayer","config":{"batch_shape":[null,4],"name":"in"}},
-			{"class_name":"LSTM","config":{"name":"l","units":3}},
+			{"class_name":"ConvLSTM2D","config":{"name":"l","filters":3}},
 			{"class_name":"Conv2D","config":{"name":"c","filters":1,"kernel_size":3,"data_format":"channels_first"}}]}}`,
 			func(t *testing.T, m *Model) {
 				assert.Nil(t, m.Layer("l").Params)
@@ -253,7 +253,7 @@ func TestModelKeys(t *testing.T) {
 			`layer entry key "inbound_nodes" = [] is not supported (a Sequential's layers are called in order)`},
 		{"entry and config problems", strings.Replace(functional(``, ``, `"foo": 1, `), `"units": 2`, `"units": 2, "bar": 1`, 1), InLayerEntry, "",
 			`layer entry key "foo" is not understood; config field "bar" is not understood`},
-		{"entry of an unknown class", strings.Replace(functional(``, ``, `"foo": 1, `), `"class_name": "Dense"`, `"class_name": "LSTM"`, 1), InLayerEntry, "",
+		{"entry of an unknown class", strings.Replace(functional(``, ``, `"foo": 1, `), `"class_name": "Dense"`, `"class_name": "ConvLSTM2D"`, 1), InLayerEntry, "",
 			`layer entry key "foo" is not understood; layer class not supported`},
 	}
 	for _, tc := range tests {

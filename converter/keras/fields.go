@@ -384,6 +384,13 @@ func classFields(class string) fieldTable {
 		return baseFields.with(fieldTable{"stddev": inert(whyTraining), "seed": inert(whyTraining)})
 	case "ActivityRegularization":
 		return baseFields.with(fieldTable{"l1": inert(whyReg), "l2": inert(whyReg)})
+	case "LSTM", "GRU", "SimpleRNN":
+		return recurrentFields(class)
+	case "Bidirectional":
+		return bidirectionalFields
+	case "Masking":
+		// Refused by decodeClass, naming the mask.
+		return baseFields.with(fieldTable{"mask_value": read})
 	}
 	return nil
 }

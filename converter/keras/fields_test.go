@@ -241,6 +241,11 @@ func TestEveryKnownClassHasATable(t *testing.T) {
 		"Reshape": `{"target_shape": [3]}`, "Permute": `{"dims": [1]}`,
 		"Embedding": `{"input_dim": 3, "output_dim": 2}`, "Rescaling": `{"scale": 2}`,
 		"LayerScale": `{"projection_dim": 2}`,
+		"SimpleRNN":  `{"units": 2, "activation": "tanh"}`,
+		"LSTM":       `{"units": 2, "activation": "tanh", "recurrent_activation": "sigmoid"}`,
+		"GRU":        `{"units": 2, "activation": "tanh", "recurrent_activation": "sigmoid", "reset_after": true}`,
+		"Bidirectional": `{"layer": {"class_name": "LSTM", "config": {"units": 2, "activation": "tanh",
+			"recurrent_activation": "sigmoid"}}}`,
 	}
 	classes := []string{"InputLayer", "Dense", "Conv1D", "Conv2D", "DepthwiseConv1D", "DepthwiseConv2D",
 		"SeparableConv1D", "SeparableConv2D", "Conv2DTranspose",
@@ -251,7 +256,8 @@ func TestEveryKnownClassHasATable(t *testing.T) {
 		"Flatten", "Reshape", "Permute", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "UpSampling2D",
 		"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Embedding", "Rescaling",
 		"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout",
-		"AlphaDropout", "ActivityRegularization", "Normalization", "LayerScale", "StochasticDepth"}
+		"AlphaDropout", "ActivityRegularization", "Normalization", "LayerScale", "StochasticDepth",
+		"SimpleRNN", "LSTM", "GRU", "Bidirectional"}
 	for _, class := range classes {
 		t.Run(class, func(t *testing.T) {
 			require.NotNil(t, classFields(class))
@@ -272,7 +278,7 @@ func TestEveryKnownClassHasATable(t *testing.T) {
 			assert.Equal(t, `config field "no_such_field" is not understood`, err.Error())
 		})
 	}
-	p, err := decodeParams("LSTM", json.RawMessage(`{"units": 3}`))
+	p, err := decodeParams("ConvLSTM2D", json.RawMessage(`{"filters": 3}`))
 	assert.NoError(t, err)
 	assert.Nil(t, p, "an unknown class has no params")
 }

@@ -23,6 +23,20 @@ type layerCtx struct {
 // is empty, lc.name+"/"+suffix otherwise. Shape inference errors are
 // returned (and nothing is added).
 func (lc *layerCtx) op(suffix string, op graph.Op, ins ...*graph.Value) (*graph.Value, error) {
+	return lc.opNamed(lc.valueName(suffix), op, ins...)
+}
+
+// valueName is the name of a value of the layer: lc.name, or
+// lc.name+"/"+suffix.
+func (lc *layerCtx) valueName(suffix string) string {
+	if suffix == "" {
+		return lc.name
+	}
+	return lc.name + "/" + suffix
+}
+
+// opNamed is op with the output value named out.
+func (lc *layerCtx) opNamed(out string, op graph.Op, ins ...*graph.Value) (*graph.Value, error) {
 	types := make([]graph.Type, len(ins))
 	for i, v := range ins {
 		if v == nil {
@@ -32,10 +46,6 @@ func (lc *layerCtx) op(suffix string, op graph.Op, ins ...*graph.Value) (*graph.
 	}
 	if _, err := op.InferShapes(types); err != nil {
 		return nil, fmt.Errorf("%s: %w", op.Kind(), err)
-	}
-	out := lc.name
-	if suffix != "" {
-		out += "/" + suffix
 	}
 	v := lc.c.b.OpN(lc.node, op, ins, out)[0]
 	if v.DType == tensor.Invalid {
@@ -98,6 +108,13 @@ func checkParams(l *Layer) error {
 			return unsupported("ReLU threshold %v is not supported", p.Threshold)
 		}
 		return checkActivation(p.Activation)
+	case *RecurrentConfig:
+		return checkRecurrent(p, "")
+	case *BidirectionalConfig:
+		if err := checkRecurrent(p.Forward, "forward layer: "); err != nil {
+			return err
+		}
+		return checkRecurrent(p.Backward, "backward layer: ")
 	}
 	return nil
 }
@@ -198,6 +215,17 @@ func (lc *layerCtx) mapLayer(ins []*graph.Value) (*graph.Value, error) {
 		return lc.layerScale(p, x)
 	case *IdentityConfig:
 		return lc.op("", &graph.Identity{}, x)
+	case *RecurrentConfig:
+		return lc.recurrentLayer(p, "", lc.name, x)
+	case *BidirectionalConfig:
+		outs, err := lc.bidirectional(p, x)
+		if err != nil {
+			return nil, err
+		}
+		if len(outs) != 1 {
+			return nil, fmt.Errorf("internal: Bidirectional with %d outputs mapped as one", len(outs))
+		}
+		return outs[0], nil
 	case *InputConfig:
 		return nil, unsupported("an InputLayer called as a layer")
 	}

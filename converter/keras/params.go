@@ -626,6 +626,13 @@ func decodeClass(class string, r *fieldReader) any {
 	case "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
 		"GaussianDropout", "AlphaDropout", "ActivityRegularization", "StochasticDepth":
 		return &IdentityConfig{}
+	case "LSTM", "GRU", "SimpleRNN":
+		return decodeRecurrent(class, r)
+	case "Bidirectional":
+		return decodeBidirectional(r)
+	case "Masking":
+		r.fail("mask_value", "is not supported (Masking: the mask changes what the layers after it compute, a recurrent layer skipping the masked steps; the graph has no masks)")
+		return nil
 	}
 	return nil
 }

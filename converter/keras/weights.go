@@ -2,6 +2,7 @@ package keras
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -125,6 +126,13 @@ func varOrder(l *Layer) []string {
 			}
 		}
 		return v
+	case *RecurrentConfig:
+		return recurrentVars(p, "")
+	case *BidirectionalConfig:
+		if p.Forward == nil || p.Backward == nil {
+			return nil
+		}
+		return append(recurrentVars(p.Forward, forwardPrefix), recurrentVars(p.Backward, backwardPrefix)...)
 	}
 	return nil
 }
@@ -172,7 +180,37 @@ func varName(full string, l *Layer) string {
 		// its legacy .h5 calls gamma "variable" (tf_keras's "gamma").
 		n = "gamma"
 	}
+	if _, ok := l.Params.(*BidirectionalConfig); ok {
+		// "bidirectional/forward_lstm/lstm_cell/kernel:0": the wrapped
+		// layer's name tells the direction.
+		parts := strings.Split(full, "/")
+		if len(parts) < 3 {
+			return ""
+		}
+		switch d := parts[len(parts)-3]; {
+		case strings.HasPrefix(d, "forward_"):
+			return forwardPrefix + n
+		case strings.HasPrefix(d, "backward_"):
+			return backwardPrefix + n
+		}
+		return ""
+	}
 	return n
+}
+
+// ownerDepth is where, counting from the end of a stored weight name, the
+// name of the layer owning it is: "dense/kernel:0" (2), a sublayer's
+// "mha/query/kernel:0" (3, see varDepth), a recurrent layer's
+// "lstm/lstm_cell/kernel:0" (3), a Bidirectional's
+// "bidirectional/forward_lstm/lstm_cell/kernel:0" (4).
+func ownerDepth(l *Layer) int {
+	switch l.Params.(type) {
+	case *RecurrentConfig:
+		return 3
+	case *BidirectionalConfig:
+		return 4
+	}
+	return varDepth(l) + 1
 }
 
 func toFloat32(t *tensor.Tensor) *tensor.Tensor {
@@ -210,7 +248,7 @@ func (s *legacyStore) weights(layerPath []string, l *Layer, _ *Model) (map[strin
 			// A nested layer: keep the weights whose owner component is
 			// the layer's name.
 			parts := strings.Split(full, "/")
-			owner := len(parts) - 1 - varDepth(l)
+			owner := len(parts) - ownerDepth(l)
 			if owner < 0 || parts[owner] != layerPath[len(layerPath)-1] {
 				continue
 			}
@@ -363,7 +401,36 @@ func (s *k3Store) weights(layerPath []string, l *Layer, _ *Model) (map[string]*t
 	if varDepth(l) == 2 {
 		return s.sublayerWeights(g, want)
 	}
-	return s.numbered(path.Join(g, "vars"), want)
+	out := map[string]*tensor.Tensor{}
+	for _, vg := range k3VarGroups(l, want) {
+		got, err := s.numbered(path.Join(g, vg.dir), vg.names)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(out, got)
+	}
+	return out, nil
+}
+
+// k3VarGroup is a group of numbered variables and their names.
+type k3VarGroup struct {
+	dir   string // under the layer's group
+	names []string
+}
+
+// k3VarGroups returns where Keras 3 saves a layer's variables: vars/ of
+// the layer; a recurrent layer's under cell/vars/ (its cell is a
+// sublayer); a Bidirectional's under forward_layer/cell/vars/ and
+// backward_layer/cell/vars/.
+func k3VarGroups(l *Layer, want []string) []k3VarGroup {
+	switch p := l.Params.(type) {
+	case *RecurrentConfig:
+		return []k3VarGroup{{"cell/vars", want}}
+	case *BidirectionalConfig:
+		nf := len(recurrentVars(p.Forward, ""))
+		return []k3VarGroup{{"forward_layer/cell/vars", want[:nf]}, {"backward_layer/cell/vars", want[nf:]}}
+	}
+	return []k3VarGroup{{"vars", want}}
 }
 
 // numbered reads the variables numbered 0, 1, ... of a vars group as the

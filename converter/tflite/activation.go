@@ -58,13 +58,18 @@ func (w *writer) unary(n *graph.Node) error {
 	if len(n.Inputs) != 1 {
 		return unsupportedf("op is not supported")
 	}
-	x, out := w.in(n, 0), w.out(n)
+	return w.unaryTo(n.Op, w.in(n, 0), w.out(n), w.decompOf(n))
+}
+
+// unaryTo writes elementwise op (one input) from tensor x into tensor out;
+// the tensors of a decomposition are made by d (named after d's node).
+func (w *writer) unaryTo(op graph.Op, x, out int, d *decomp) error {
+	name := d.name
 	simple := func(code tfl.BuiltinOperator, opts any) error {
 		w.op(code, 1, []int{x}, []int{out}, opts)
 		return nil
 	}
-	d := &decomp{w: w, n: n}
-	switch op := n.Op.(type) {
+	switch op := op.(type) {
 	case *graph.Relu:
 		return simple(tfl.OpRelu, nil)
 	case *graph.Relu6:
@@ -111,14 +116,14 @@ func (w *writer) unary(n *graph.Node) error {
 		case op.Min == 0 && op.Max > 3.4e38:
 			return simple(tfl.OpRelu, nil)
 		}
-		lo := d.binary(tfl.OpMaximum, x, w.scalarF32(n.Name+"/min", op.Min), "max")
-		w.op(tfl.OpMinimum, 1, []int{lo, w.scalarF32(n.Name+"/max", op.Max)}, []int{out}, nil)
+		lo := d.binary(tfl.OpMaximum, x, w.scalarF32(name+"/min", op.Min), "max")
+		w.op(tfl.OpMinimum, 1, []int{lo, w.scalarF32(name+"/max", op.Max)}, []int{out}, nil)
 		return nil
 	case *graph.HardSigmoid:
 		// clip(slope*x + offset, 0, 1): MUL, ADD with fused RELU, MINIMUM.
-		t := d.binary(tfl.OpMul, x, w.scalarF32(n.Name+"/slope", op.Slope), "scaled")
-		t = d.binaryAct(tfl.OpAdd, t, w.scalarF32(n.Name+"/offset", op.Offset), "shifted", tfl.ActRelu)
-		w.op(tfl.OpMinimum, 1, []int{t, w.scalarF32(n.Name+"/one", 1)}, []int{out}, nil)
+		t := d.binary(tfl.OpMul, x, w.scalarF32(name+"/slope", op.Slope), "scaled")
+		t = d.binaryAct(tfl.OpAdd, t, w.scalarF32(name+"/offset", op.Offset), "shifted", tfl.ActRelu)
+		w.op(tfl.OpMinimum, 1, []int{t, w.scalarF32(name+"/one", 1)}, []int{out}, nil)
 		return nil
 	case *graph.Swish:
 		s := d.unaryOp(tfl.OpLogistic, x, "sigmoid")
@@ -129,38 +134,46 @@ func (w *writer) unary(n *graph.Node) error {
 		a := d.unaryOp(tfl.OpAbs, x, "abs")
 		na := d.unaryOp(tfl.OpNeg, a, "neg_abs")
 		e := d.unaryOp(tfl.OpExp, na, "exp")
-		e1 := d.binary(tfl.OpAdd, e, w.scalarF32(n.Name+"/one", 1), "one_plus_exp")
+		e1 := d.binary(tfl.OpAdd, e, w.scalarF32(name+"/one", 1), "one_plus_exp")
 		l := d.unaryOp(tfl.OpLog, e1, "log")
-		p := d.binary(tfl.OpMaximum, x, w.scalarF32(n.Name+"/zero", 0), "relu")
+		p := d.binary(tfl.OpMaximum, x, w.scalarF32(name+"/zero", 0), "relu")
 		w.op(tfl.OpAdd, 1, []int{p, l}, []int{out}, &tfl.AddOptions{PotScaleInt16: true})
 		return nil
 	case *graph.Softsign:
 		a := d.unaryOp(tfl.OpAbs, x, "abs")
-		a1 := d.binary(tfl.OpAdd, a, w.scalarF32(n.Name+"/one", 1), "one_plus_abs")
+		a1 := d.binary(tfl.OpAdd, a, w.scalarF32(name+"/one", 1), "one_plus_abs")
 		w.op(tfl.OpDiv, 1, []int{x, a1}, []int{out}, &tfl.DivOptions{})
 		return nil
 	case *graph.Rescale:
-		t := d.binary(tfl.OpMul, x, w.scalarF32(n.Name+"/scale", op.Scale), "scaled")
-		w.op(tfl.OpAdd, 1, []int{t, w.scalarF32(n.Name+"/offset", op.Offset)}, []int{out}, &tfl.AddOptions{PotScaleInt16: true})
+		t := d.binary(tfl.OpMul, x, w.scalarF32(name+"/scale", op.Scale), "scaled")
+		w.op(tfl.OpAdd, 1, []int{t, w.scalarF32(name+"/offset", op.Offset)}, []int{out}, &tfl.AddOptions{PotScaleInt16: true})
 		return nil
 	}
-	return unsupportedf("no TFLite builtin or decomposition for %s", n.Op.Kind())
+	return unsupportedf("no TFLite builtin or decomposition for %s", op.Kind())
 }
 
 // decomp writes the intermediate operators of a decomposition of node n;
 // its tensors are named "<node>/<step>" and have the node output's shape.
 type decomp struct {
-	w *writer
-	n *graph.Node
+	w     *writer
+	name  string       // the node's name
+	dt    tensor.DType // the dtype and shape of tmp's tensors
+	shape []int
+}
+
+// decompOf returns the decomp of node n, whose temporary tensors have the
+// type of n's first output.
+func (w *writer) decompOf(n *graph.Node) *decomp {
+	v := n.Outputs[0]
+	return &decomp{w: w, name: n.Name, dt: v.DType, shape: v.Shape}
 }
 
 func (d *decomp) tmp(step string) int {
-	v := d.n.Outputs[0]
-	return d.w.temp(d.n.Name+"/"+step, v.DType, v.Shape)
+	return d.w.temp(d.name+"/"+step, d.dt, d.shape)
 }
 
 func (d *decomp) tmpShape(step string, dt tensor.DType, shape []int) int {
-	return d.w.temp(d.n.Name+"/"+step, dt, shape)
+	return d.w.temp(d.name+"/"+step, dt, shape)
 }
 
 func (d *decomp) unaryOp(code tfl.BuiltinOperator, x int, step string) int {
@@ -193,7 +206,7 @@ func (d *decomp) binaryAct(code tfl.BuiltinOperator, a, b int, step string, act 
 // elu writes scale*elu(x, alpha) as
 // scale*max(x, 0) + scale*alpha*(exp(min(x, 0)) - 1) into out.
 func (d *decomp) elu(x, out int, alpha, scale float32) {
-	w, name := d.w, d.n.Name
+	w, name := d.w, d.name
 	pos := d.binary(tfl.OpMaximum, x, w.scalarF32(name+"/zero", 0), "pos")
 	neg := d.binary(tfl.OpMinimum, x, w.scalarF32(name+"/zero", 0), "neg")
 	e := d.unaryOp(tfl.OpExp, neg, "exp")

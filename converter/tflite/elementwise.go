@@ -37,7 +37,7 @@ func (w *writer) binary(n *graph.Node) error {
 // broadcast), Average followed by a MUL by 1/n.
 func (w *writer) sum(n *graph.Node) error {
 	_, average := n.Op.(*graph.Average)
-	d := &decomp{w: w, n: n}
+	d := w.decompOf(n)
 	out := w.out(n)
 	if len(n.Inputs) == 1 {
 		if average {

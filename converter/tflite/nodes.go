@@ -54,6 +54,8 @@ func (w *writer) node(n *graph.Node) error {
 		return w.reduce(n, op)
 	case *graph.Cast:
 		return w.cast(n, op)
+	case *graph.Recurrent:
+		return w.recurrent(n, op)
 	case *graph.PRelu:
 		w.op(tfl.OpPrelu, 1, []int{w.in(n, 0), w.in(n, 1)}, []int{w.out(n)}, nil)
 		return nil

@@ -40,7 +40,7 @@ func (w *writer) batchNorm(n *graph.Node, op *graph.BatchNorm) error {
 		shift[i] = float32(float64(st[1][i]) - float64(st[2][i])*s)
 	}
 	shape := broadcastShape(c, axis, len(x.Shape))
-	d := &decomp{w: w, n: n}
+	d := w.decompOf(n)
 	t := d.binary(tfl.OpMul, w.value(x), w.constF32(n.Name+"/scale", shape, scale), "scaled")
 	w.op(tfl.OpAdd, 1, []int{t, w.constF32(n.Name+"/shift", shape, shift)}, []int{w.out(n)}, binaryOptions(tfl.OpAdd, tfl.ActNone))
 	return nil
@@ -72,7 +72,7 @@ func (w *writer) layerNorm(n *graph.Node, op *graph.LayerNorm) error {
 	for _, a := range axes {
 		reduced[a], param[a] = 1, x.Shape[a]
 	}
-	d := &decomp{w: w, n: n}
+	d := w.decompOf(n)
 	dt := x.DType
 	xs := w.value(x)
 	axesT := w.constI32(n.Name+"/axes", nil, axes)

@@ -54,7 +54,7 @@ func (w *writer) softmax(n *graph.Node, axis int, code tfl.BuiltinOperator, opts
 	}
 	perm[a], perm[r-1] = r-1, a // its own inverse
 	shape := permShape(x.Shape, perm)
-	d := &decomp{w: w, n: n}
+	d := w.decompOf(n)
 	pt := w.constI32(n.Name+"/perm", nil, perm)
 	t := d.tmpShape("axis_last", x.DType, shape)
 	w.op(tfl.OpTranspose, 1, []int{w.value(x), pt}, []int{t}, &tfl.TransposeOptions{})
@@ -100,7 +100,7 @@ func (w *writer) replicatePad(n *graph.Node, op *graph.Pad) error {
 	x := n.Inputs[0]
 	cur := w.value(x)
 	shape := slices.Clone(x.Shape)
-	d := &decomp{w: w, n: n}
+	d := w.decompOf(n)
 	last := -1
 	for a, p := range op.Pads {
 		if p != [2]int{} {

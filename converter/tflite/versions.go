@@ -44,6 +44,8 @@ var runtimeVersions = map[tfl.BuiltinOperator]map[int]string{
 	tfl.OpStridedSlice:          {1: "1.6.0", 2: "1.14.0", 4: "2.2.0"},
 	tfl.OpSlice:                 {1: "1.14.0", 2: "1.14.0", 5: "2.5.0"},
 	tfl.OpSplit:                 {1: "1.5.0", 2: "1.14.0"},
+	tfl.OpPack:                  {1: "1.11.0"},
+	tfl.OpUnpack:                {1: "1.11.0"},
 	tfl.OpResizeBilinear:        {1: "1.7.0", 2: "1.14.0", 3: "2.2.0"},
 	tfl.OpResizeNearestNeighbor: {1: "1.13.1", 2: "1.14.0", 3: "2.3.0"},
 	tfl.OpExp:                   {1: "1.7.0"},

@@ -121,6 +121,23 @@ func Cases() []Case {
 		{Name: "cast/int8_saturates", Op: &graph.Cast{To: tensor.Int8}, Ins: []Operand{Uniform(-300, 300, 3, 5)}},
 		{Name: "cast/bool", Op: &graph.Cast{To: tensor.Bool}, Ins: []Operand{Ints(tensor.Int32, 3, 4, 4)}},
 		{Name: "cast/float16", Op: &graph.Cast{To: tensor.Float16}, Ins: []Operand{X(4, 4)}},
+		// Recurrent: every cell, both weight layouts and directions,
+		// both bias inputs, the GRU's two reset placements, gate orders
+		// of Keras and PyTorch, activations other than the defaults.
+		{Name: "lstm/io/keras/seq", Op: &graph.Recurrent{Cell: graph.CellLSTM, Gates: graph.GatesLSTM, Activation: &graph.Tanh{}, RecurrentActivation: &graph.Sigmoid{}, Bias: true, ReturnSequences: true},
+			Ins: []Operand{X(2, 5, 3), W(3, 16), W(4, 16), W(16)}},
+		{Name: "lstm/oi/reverse/last/two_biases/hardsigmoid", Op: &graph.Recurrent{Cell: graph.CellLSTM, Gates: graph.GatesLSTM, WeightLayout: graph.OI, Activation: &graph.Tanh{}, RecurrentActivation: &graph.HardSigmoid{Slope: 0.2, Offset: 0.5}, Bias: true, RecurrentBias: true, Reverse: true},
+			Ins: []Operand{X(1, 4, 3), W(12, 3), W(12, 3), W(12), W(12)}},
+		{Name: "gru/io/keras/reset_after/seq", Op: &graph.Recurrent{Cell: graph.CellGRU, Gates: graph.GatesGRUKeras, Activation: &graph.Tanh{}, RecurrentActivation: &graph.Sigmoid{}, ResetAfter: true, Bias: true, RecurrentBias: true, ReturnSequences: true},
+			Ins: []Operand{X(2, 4, 3), W(3, 12), W(4, 12), W(12), W(12)}},
+		{Name: "gru/io/keras/reset_before/last/relu", Op: &graph.Recurrent{Cell: graph.CellGRU, Gates: graph.GatesGRUKeras, Activation: &graph.Relu{}, RecurrentActivation: &graph.HardSigmoid{Slope: 1.0 / 6, Offset: 0.5}, Bias: true},
+			Ins: []Operand{X(2, 5, 2), W(2, 9), W(3, 9), W(9)}},
+		{Name: "gru/oi/pytorch/reverse/seq/nobias", Op: &graph.Recurrent{Cell: graph.CellGRU, Gates: graph.GatesGRUPyTorch, WeightLayout: graph.OI, Activation: &graph.Tanh{}, RecurrentActivation: &graph.Sigmoid{}, ResetAfter: true, Reverse: true, ReturnSequences: true},
+			Ins: []Operand{X(1, 3, 4), W(9, 4), W(9, 3)}},
+		{Name: "rnn/io/tanh/last", Op: &graph.Recurrent{Cell: graph.CellRNN, Gates: graph.GatesRNN, Activation: &graph.Tanh{}, Bias: true},
+			Ins: []Operand{X(2, 6, 3), W(3, 4), W(4, 4), W(4)}},
+		{Name: "rnn/oi/linear/reverse/seq", Op: &graph.Recurrent{Cell: graph.CellRNN, Gates: graph.GatesRNN, WeightLayout: graph.OI, Activation: &graph.Identity{}, Bias: true, RecurrentBias: true, Reverse: true, ReturnSequences: true},
+			Ins: []Operand{X(1, 3, 2), W(3, 2), W(3, 3), W(3), W(3)}},
 		// Elementwise unary.
 		{Name: "relu", Op: &graph.Relu{}, Ins: []Operand{X(3, 4)}},
 		{Name: "relu6", Op: &graph.Relu6{}, Ins: []Operand{Uniform(-8, 8, 3, 4)}},

@@ -186,7 +186,7 @@ func layoutOf(op graph.Op) (graph.Layout, bool) {
 
 // subKindFields names, for each op struct whose instances are of several
 // kinds, the enum field that selects the kind.
-var subKindFields = map[string]string{"Pool2D": "Type", "Reduce": "Type", "Resize": "Method", "Pad": "Mode"}
+var subKindFields = map[string]string{"Pool2D": "Type", "Reduce": "Type", "Resize": "Method", "Pad": "Mode", "Recurrent": "Cell"}
 
 // maxSubKinds bounds the enum values Missing tries.
 const maxSubKinds = 64

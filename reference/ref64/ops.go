@@ -92,6 +92,8 @@ func prepareNode(n *graph.Node, consts [][]float64) (kernel, error) {
 		return prepareReduce(c, op)
 	case *graph.Cast:
 		return prepareCast(op)
+	case *graph.Recurrent:
+		return prepareRecurrent(c, op)
 	}
 	if f := unaryFunction(n.Op); f != nil {
 		return func(ins, outs [][]float64) error {

@@ -25,6 +25,7 @@ class Case:
     calibrate: Optional[dict] = None  # calibrate BatchNorm statistics on the inputs ({"beta": mean of the offsets} optional)
     f64: bool = False  # record the float32-vs-float64 drift of the framework's outputs in case.json
     make_inputs: Optional[Callable] = None  # make_inputs(rng, batch) -> list of input arrays, instead of uniform [lo, hi)
+    tf_batch1: bool = False  # convert with TF from a batch_size=1 copy (the TF converter needs a static batch for RNNs)
 
 
 CASES: List[Case] = []
@@ -617,3 +618,54 @@ add("block_efficientnet", ["EfficientNet block", "Rescaling", "Normalization", "
     [((12, 12, 3), "float32")], lambda L, x: _efficientnet_block(L, x[0]), lo=0, hi=255, calibrate={},
     notes="EfficientNet's preprocessing: Normalization's adapted mean/variance weights are perturbed (not ImageNet's), "
     "BatchNorm statistics calibrated on the inputs.")
+# Recurrent layers. Their biases are drawn wider (gen_keras.randomize) so the
+# forget gate's and the GRU's two biases are far from zero and from each
+# other; the real TF converter needs a static batch for them (tf_batch1).
+RSEQ = ((7, 4), "float32")
+RTOK = ((10,), "int32")
+
+
+def _rnn_textcls(L, x):
+    h = L.Embedding(40, 8)(x)
+    h = L.LSTM(6)(h)
+    return L.Dense(3, activation="softmax")(h)
+
+
+def _rnn_stacked(L, x):
+    h = L.LSTM(6, return_sequences=True)(x)
+    h = L.GRU(5, return_sequences=True)(h)
+    h = L.SimpleRNN(4)(h)
+    return L.Dense(2)(h)
+
+
+def _rnn_bidir_none(L, x):
+    f, b = L.Bidirectional(L.LSTM(3, return_sequences=True), merge_mode=None)(x)
+    return [f, b]
+
+
+add("rnn_textcls_lstm", ["Text classifier", "Embedding", "LSTM", "Dense"], "Embedding(40, 8) -> LSTM(6) -> Dense(3) softmax",
+    [RTOK], lambda L, x: _rnn_textcls(L, x[0]), lo=0, hi=40, tf_batch1=True)
+add("rnn_lstm_seq_backwards", "LSTM", "units=5 return_sequences go_backwards (the sequence in reading order: last step first)",
+    [RSEQ], lambda L, x: L.LSTM(5, return_sequences=True, go_backwards=True)(x[0]), tf_batch1=True)
+add("rnn_lstm_acts", "LSTM", "units=4 activation=softsign recurrent_activation=hard_sigmoid unroll dropout=0.3 recurrent_dropout=0.2 (inert)",
+    [RSEQ], lambda L, x: L.LSTM(4, activation="softsign", recurrent_activation="hard_sigmoid", unroll=True, dropout=0.3,
+                                recurrent_dropout=0.2)(x[0]), tf_batch1=True)
+add("rnn_gru_reset_after", "GRU", "units=5 reset_after=True return_sequences (input and recurrent biases)",
+    [RSEQ], lambda L, x: L.GRU(5, reset_after=True, return_sequences=True)(x[0]), tf_batch1=True)
+add("rnn_gru_reset_before", "GRU", "units=4 reset_after=False activation=relu go_backwards, last step",
+    [RSEQ], lambda L, x: L.GRU(4, reset_after=False, activation="relu", go_backwards=True)(x[0]), tf_batch1=True)
+add("rnn_simple", "SimpleRNN", "units=6 tanh, last step", [RSEQ], lambda L, x: L.SimpleRNN(6)(x[0]), tf_batch1=True)
+add("rnn_simple_seq_nobias", "SimpleRNN", "units=3 relu use_bias=False return_sequences",
+    [RSEQ], lambda L, x: L.SimpleRNN(3, activation="relu", use_bias=False, return_sequences=True)(x[0]), tf_batch1=True)
+add("rnn_bilstm_seq", ["Bidirectional", "LSTM", "Dense"], "Bidirectional(LSTM(4, return_sequences)) concat -> Dense(3) per step",
+    [RSEQ], lambda L, x: L.Dense(3)(L.Bidirectional(L.LSTM(4, return_sequences=True))(x[0])), tf_batch1=True)
+add("rnn_bigru_sum", ["Bidirectional", "GRU"], "Bidirectional(GRU(4, reset_after=False), merge_mode=sum), last step",
+    [RSEQ], lambda L, x: L.Bidirectional(L.GRU(4, reset_after=False), merge_mode="sum")(x[0]), tf_batch1=True)
+add("rnn_bigru_mul_seq", ["Bidirectional", "GRU"], "Bidirectional(GRU(3, return_sequences), merge_mode=mul)",
+    [RSEQ], lambda L, x: L.Bidirectional(L.GRU(3, return_sequences=True), merge_mode="mul")(x[0]), tf_batch1=True)
+add("rnn_birnn_ave", ["Bidirectional", "SimpleRNN"], "Bidirectional(SimpleRNN(5, return_sequences), merge_mode=ave)",
+    [RSEQ], lambda L, x: L.Bidirectional(L.SimpleRNN(5, return_sequences=True), merge_mode="ave")(x[0]), tf_batch1=True)
+add("rnn_bilstm_none", ["Bidirectional", "LSTM"], "Bidirectional(LSTM(3, return_sequences), merge_mode=None): two outputs",
+    [RSEQ], lambda L, x: _rnn_bidir_none(L, x[0]), tf_batch1=True)
+add("rnn_stacked", ["LSTM", "GRU", "SimpleRNN", "Dense"], "LSTM(6, seq) -> GRU(5, seq) -> SimpleRNN(4) -> Dense(2)",
+    [RSEQ], lambda L, x: _rnn_stacked(L, x[0]), tf_batch1=True)
