@@ -56,6 +56,10 @@ type Result struct {
 	// the rest (a warm-up run when there is one): on some runtimes and
 	// delegates it includes preparing the model.
 	FirstInferenceMS float64 `json:"first_inference_ms,omitempty"`
+	// InitMS is opening the model on the device: starting the runtime
+	// (or reaching the board), loading and preparing the model, as
+	// benchmark_model's "init" time.
+	InitMS float64 `json:"init_ms,omitempty"`
 	// ReferenceMS summarises the Go reference's time per sample.
 	ReferenceMS *bench.Summary `json:"reference_ms,omitempty"`
 	// DeviceFacts are the facts of the machine the runtime ran on (the

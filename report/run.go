@@ -30,6 +30,9 @@ func RunText(w io.Writer, r *devices.RunResult) error {
 	}
 	l := r.LatencyMS
 	fmt.Fprintf(&b, "latency  %d runs: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms (min %.3f, max %.3f, mean %.3f, std %.3f)\n", l.N, l.P50, l.P90, l.P99, l.Min, l.Max, l.Mean, l.Std)
+	if r.InitMS > 0 {
+		fmt.Fprintf(&b, "init     %.1f ms (starting the runtime, loading and preparing the model)\n", r.InitMS)
+	}
 	if r.FirstInvokeMS > 0 {
 		fmt.Fprintf(&b, "first    %.3f ms (first inference, not in the latency figures)\n", r.FirstInvokeMS)
 	}

@@ -82,6 +82,9 @@ func Text(w io.Writer, r *compare.Result) error {
 		if r.FirstInferenceMS > 0 {
 			fmt.Fprintf(&b, "; first inference %.3f ms", r.FirstInferenceMS)
 		}
+		if r.InitMS > 0 {
+			fmt.Fprintf(&b, "; init %.1f ms", r.InitMS)
+		}
 		b.WriteString("\n")
 	} else {
 		b.WriteString("\n")

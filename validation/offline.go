@@ -117,3 +117,6 @@ func Reference(ctx context.Context, o Options, out string) (*Evaluated, error) {
 func (o *Options) sourceOptions() SourceOptions {
 	return SourceOptions{ModelJSON: o.ModelJSON, Arch: o.Arch, Batch: o.Batch, AllowUnused: o.AllowUnused, ReadHDF5: o.ReadHDF5}
 }
+
+// ms is d in milliseconds.
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -271,7 +271,9 @@ func (p *pipeline) tfliteLabel() string {
 func (p *pipeline) compare(ctx context.Context, prog *reference.Program) error {
 	o := p.o
 	o.step("opening the model on %s", o.Device)
+	t0 := time.Now()
 	sess, err := o.Open(ctx, p.tflite)
+	p.res.InitMS = ms(time.Since(t0))
 	if err != nil {
 		return fmt.Errorf("%s: %w", p.tfliteLabel(), err)
 	}

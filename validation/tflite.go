@@ -62,7 +62,9 @@ func RunTFLite(ctx context.Context, o RunOptions) (*devices.RunResult, error) {
 	}
 	sum := sha256.Sum256(model)
 	mi := devices.ModelInfo{Path: o.Model, Bytes: len(model), SHA256: hex.EncodeToString(sum[:])}
+	t0 := time.Now()
 	sess, err := o.Open(ctx, model)
+	initMS := ms(time.Since(t0))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", o.Model, err)
 	}
@@ -112,7 +114,7 @@ func RunTFLite(ctx context.Context, o RunOptions) (*devices.RunResult, error) {
 
 	r := &devices.RunResult{
 		SchemaVersion: 1, Model: mi, Device: o.Device, Runtime: sess.Info(), Signature: o.Signature,
-		Samples: samples.Len(), Inputs: sess.Inputs(), Outputs: sess.Outputs(), LatencyMS: timed.Latency,
+		Samples: samples.Len(), Inputs: sess.Inputs(), Outputs: sess.Outputs(), LatencyMS: timed.Latency, InitMS: initMS,
 		LatencySamplesMS: timed.Times, FirstInvokeMS: float64(timed.First) / float64(time.Millisecond),
 	}
 	if ds, ok := sess.(devices.Session); ok && ds.FirstInvoke() > 0 {
