@@ -60,6 +60,11 @@ type Result struct {
 	// (or reaching the board), loading and preparing the model, as
 	// benchmark_model's "init" time.
 	InitMS float64 `json:"init_ms,omitempty"`
+	// PeakRSSBytes is the peak resident memory of the process that ran
+	// the model on the device (LiteRT's Node, the agent, or validate itself
+	// for the in-process TFLite C runtime); 0 when the runtime does not
+	// say.
+	PeakRSSBytes int64 `json:"peak_rss_bytes,omitempty"`
 	// ReferenceMS summarises the Go reference's time per sample.
 	ReferenceMS *bench.Summary `json:"reference_ms,omitempty"`
 	// DeviceFacts are the facts of the machine the runtime ran on (the

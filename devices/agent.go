@@ -91,7 +91,7 @@ func (a *Agent) Serve(ctx context.Context) error {
 				break
 			}
 			ws, outs := packTensors(res.Outputs)
-			err = reply(&message{Op: "result", Tensors: ws, Invoke: res.Invoke}, outs...)
+			err = reply(&message{Op: "result", Tensors: ws, Invoke: res.Invoke, PeakRSS: peakRSS(sess)}, outs...)
 		case "close":
 			if sess != nil {
 				sess.Close()
@@ -210,4 +210,16 @@ func modelDir(cache string) (string, error) {
 		return "", fmt.Errorf("cache dir: %w", err)
 	}
 	return dir, nil
+}
+
+// peakRSS is the peak resident memory of the process running sess's
+// model: the runtime's own process when it says (LiteRT's Node), else
+// this agent, which the runtime runs in.
+func peakRSS(sess runtime.Session) int64 {
+	if m, ok := sess.(runtime.MemoryReporter); ok {
+		if n := m.PeakRSS(); n > 0 {
+			return n
+		}
+	}
+	return runtime.ProcessPeakRSS(0)
 }

@@ -28,7 +28,11 @@ type isolatedSession struct {
 	first   time.Duration
 	nRuns   int
 	tpu     *EdgeTPUCompile
+	peak    int64
 }
+
+// PeakRSS is the agent process's report with its last result.
+func (s *isolatedSession) PeakRSS() int64 { return s.peak }
 
 func (s *isolatedSession) Device() string                { return s.device }
 func (s *isolatedSession) Facts() *Facts                 { return s.facts }
@@ -128,6 +132,7 @@ func (s *isolatedSession) Run(ctx context.Context, inputs []*tensor.Tensor) (*ru
 		return fail(fmt.Errorf("agent process's result: %w", err))
 	}
 	res := &runtime.Result{Outputs: outs, Invoke: m.Invoke}
+	s.peak = max(s.peak, m.PeakRSS)
 	if s.nRuns == 0 {
 		s.first = res.Invoke
 	}

@@ -86,6 +86,7 @@ func TestIsolatedMatchesInProcess(t *testing.T) {
 				assert.Positive(t, got.Invoke, "invoke time measured in the child")
 			}
 			assert.Positive(t, s.FirstInvoke())
+			assert.Greater(t, s.PeakRSS(), int64(1<<20), "the agent reports the runtime process's peak memory")
 
 			// Typed errors cross the process boundary: a wrong input is an
 			// *runtime.InputError (exit 2), and the session goes on.

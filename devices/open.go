@@ -50,6 +50,9 @@ type Session interface {
 	// EdgeTPU is edgetpu_compiler's report when the model was compiled for
 	// the Edge TPU on this machine, else nil.
 	EdgeTPU() *EdgeTPUCompile
+	// PeakRSS is the peak resident memory of the process running the
+	// model in bytes, as of the last Run; 0 when unknown.
+	PeakRSS() int64
 }
 
 // resolve merges the profile into the options.
@@ -186,6 +189,14 @@ func (h *hostSession) Facts() *Facts              { return h.facts }
 func (h *hostSession) FirstInvoke() time.Duration { return h.first }
 func (h *hostSession) EdgeTPU() *EdgeTPUCompile   { return h.tpu }
 
+// PeakRSS is the runtime's (runtime.MemoryReporter), else 0.
+func (h *hostSession) PeakRSS() int64 {
+	if m, ok := h.Session.(runtime.MemoryReporter); ok {
+		return m.PeakRSS()
+	}
+	return 0
+}
+
 // Run runs on the host runtime and records the first invoke time.
 func (h *hostSession) Run(ctx context.Context, inputs []*tensor.Tensor) (*runtime.Result, error) {
 	res, err := h.Session.Run(ctx, inputs)
@@ -214,9 +225,11 @@ type remoteSession struct {
 	first  time.Duration
 	nRuns  int
 	tpu    *EdgeTPUCompile
+	peak   int64
 }
 
 func (r *remoteSession) Device() string             { return r.p.Name }
+func (r *remoteSession) PeakRSS() int64             { return r.peak }
 func (r *remoteSession) Facts() *Facts              { return r.facts }
 func (r *remoteSession) FirstInvoke() time.Duration { return r.first }
 func (r *remoteSession) EdgeTPU() *EdgeTPUCompile   { return r.tpu }
@@ -363,6 +376,7 @@ func (r *remoteSession) Run(ctx context.Context, inputs []*tensor.Tensor) (*runt
 			return fmt.Errorf("agent returned %d outputs, the model has %d", len(outs), len(r.opened.Outputs))
 		}
 		res = &runtime.Result{Outputs: outs, Invoke: m.Invoke}
+		r.peak = max(r.peak, m.PeakRSS)
 		return nil
 	})
 	if err != nil {

@@ -50,6 +50,9 @@ type message struct {
 	Opened  *openReply    `json:"opened,omitempty"`
 	Tensors []wireTensor  `json:"tensors,omitempty"`
 	Invoke  time.Duration `json:"invoke_ns,omitempty"`
+	// PeakRSS is the runtime process's peak resident memory in bytes,
+	// with each result.
+	PeakRSS int64 `json:"peak_rss,omitempty"`
 	Facts   *Facts        `json:"facts,omitempty"`
 	Error   *wireError    `json:"error,omitempty"`
 }

@@ -108,6 +108,7 @@ func TestRemoteMatchesHost(t *testing.T) {
 				assert.Positive(t, got.Invoke, "invoke time measured on the board")
 			}
 			assert.Positive(t, remote.FirstInvoke())
+			assert.Greater(t, remote.PeakRSS(), int64(1<<20), "the agent reports the runtime process's peak memory")
 		})
 	}
 }

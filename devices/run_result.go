@@ -23,7 +23,10 @@ type RunResult struct {
 	// one), reported apart: on an Edge TPU it includes loading the model.
 	// InitMS is opening the model on the device (runtime start, load,
 	// prepare).
-	InitMS        float64         `json:"init_ms,omitempty"`
+	InitMS float64 `json:"init_ms,omitempty"`
+	// PeakRSSBytes is the peak resident memory of the process that ran
+	// the model (0: unknown).
+	PeakRSSBytes  int64           `json:"peak_rss_bytes,omitempty"`
 	FirstInvokeMS float64         `json:"first_invoke_ms,omitempty"`
 	DeviceFacts   *Facts          `json:"device_facts,omitempty"`
 	EdgeTPU       *EdgeTPUCompile `json:"edgetpu,omitempty"`

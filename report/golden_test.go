@@ -73,7 +73,7 @@ func detailedResult() *compare.Result {
 		}},
 		NoiseSamples:     4,
 		LatencyMS:        bench.Summary{N: 100, Min: 11.5, P50: 12.25, P90: 13.5, P99: 15.75, Max: 16, Mean: 12.5, Std: 0.875},
-		FirstInferenceMS: 48.5, InitMS: 212.4,
+		FirstInferenceMS: 48.5, InitMS: 212.4, PeakRSSBytes: 187 << 20,
 		ReferenceMS: &bench.Summary{N: 8, P50: 35.125},
 		ConvertMS:   &convert,
 		Divergence: &compare.Divergence{Stage: "layer", Node: "block_16_project", Op: "Conv2D", Value: "block_16_project/BiasAdd",

@@ -111,7 +111,7 @@ var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 <p class="fail">{{.String}}</p>
 {{if $.Divergence.SVG}}<div class="charts">{{template "chart" $.Divergence}}</div>{{end}}{{end}}
 {{if .LatencyMS.N}}<h2>Latency</h2>
-<p>{{.LatencyMS.N}} timed runs: min {{printf "%.3f" .LatencyMS.Min}}, p50 {{printf "%.3f" .LatencyMS.P50}}, p90 {{printf "%.3f" .LatencyMS.P90}}, p99 {{printf "%.3f" .LatencyMS.P99}}, max {{printf "%.3f" .LatencyMS.Max}}, mean {{printf "%.3f" .LatencyMS.Mean}}, std {{printf "%.3f" .LatencyMS.Std}} ms{{if .FirstInferenceMS}}; first inference {{printf "%.3f" .FirstInferenceMS}} ms (not in the figures){{end}}{{if .InitMS}}; init {{printf "%.1f" .InitMS}} ms (opening the model on the device){{end}}</p>
+<p>{{.LatencyMS.N}} timed runs: min {{printf "%.3f" .LatencyMS.Min}}, p50 {{printf "%.3f" .LatencyMS.P50}}, p90 {{printf "%.3f" .LatencyMS.P90}}, p99 {{printf "%.3f" .LatencyMS.P99}}, max {{printf "%.3f" .LatencyMS.Max}}, mean {{printf "%.3f" .LatencyMS.Mean}}, std {{printf "%.3f" .LatencyMS.Std}} ms{{if .FirstInferenceMS}}; first inference {{printf "%.3f" .FirstInferenceMS}} ms (not in the figures){{end}}{{if .InitMS}}; init {{printf "%.1f" .InitMS}} ms (opening the model on the device){{end}}{{if .PeakRSSBytes}}; runtime peak RSS {{bytes .PeakRSSBytes}}{{end}}</p>
 {{with .Latency}}<div class="charts">{{range .}}{{template "chart" .}}{{end}}</div>{{end}}{{end}}
 <p><small>{{.Tool}}, {{.Time}}</small></p>{{end}}{{define "chart"}}<figure>{{.SVG}}<figcaption>{{.Caption}}</figcaption></figure>{{end}}`))
 

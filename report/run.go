@@ -33,6 +33,9 @@ func RunText(w io.Writer, r *devices.RunResult) error {
 	if r.InitMS > 0 {
 		fmt.Fprintf(&b, "init     %.1f ms (starting the runtime, loading and preparing the model)\n", r.InitMS)
 	}
+	if r.PeakRSSBytes > 0 {
+		fmt.Fprintf(&b, "memory   peak RSS %s (the process that ran the model)\n", formatBytes(r.PeakRSSBytes))
+	}
 	if r.FirstInvokeMS > 0 {
 		fmt.Fprintf(&b, "first    %.3f ms (first inference, not in the latency figures)\n", r.FirstInvokeMS)
 	}

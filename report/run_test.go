@@ -31,7 +31,7 @@ func TestRunTextGolden(t *testing.T) {
 				Quant: &tensor.Quant{Scale: []float32{0.1, 0.2, 0.3}, ZeroPoint: []int64{0, 0, 0}}},
 		},
 		LatencyMS:     bench.Summary{N: 8, Min: 1.5, P50: 2.25, P90: 3.125, P99: 3.5, Max: 3.5, Mean: 2.4, Std: 0.625},
-		FirstInvokeMS: 412.5, InitMS: 1530.2,
+		FirstInvokeMS: 412.5, InitMS: 1530.2, PeakRSSBytes: 61 << 20,
 		DeviceFacts: &devices.Facts{Arch: "aarch64", Kernel: "6.1.0-28-arm64", CPUModel: "ARM Cortex-A72", Cores: 4,
 			Governor: "performance", TemperatureC: &temp, Virtual: "QEMU virt machine (device tree: linux,dummy-virt)"},
 		EdgeTPU: &devices.EdgeTPUCompile{TotalOps: 31, OpsOnTPU: 30, OpsOnCPU: 1, OnChipUsedBytes: 300 << 10, OffChipUsedBytes: 0},

@@ -85,6 +85,9 @@ func Text(w io.Writer, r *compare.Result) error {
 		if r.InitMS > 0 {
 			fmt.Fprintf(&b, "; init %.1f ms", r.InitMS)
 		}
+		if r.PeakRSSBytes > 0 {
+			fmt.Fprintf(&b, "; runtime peak RSS %s", formatBytes(r.PeakRSSBytes))
+		}
 		b.WriteString("\n")
 	} else {
 		b.WriteString("\n")

@@ -99,6 +99,8 @@ func checkGolden(t *testing.T, o validation.Options, name string) {
 	res.FirstInferenceMS = 0.5
 	assert.Positive(t, res.InitMS, "opening the model on the device is timed")
 	res.InitMS = 5
+	assert.Positive(t, res.PeakRSSBytes, "the runtime process's peak memory")
+	res.PeakRSSBytes = 100 << 20
 	assert.Greater(t, res.DurationMS, res.FirstInferenceMS, "the whole run's wall time")
 	res.DurationMS = 250
 	ref := ms(0.01)

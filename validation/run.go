@@ -20,6 +20,7 @@ import (
 	"github.com/edgeval/edgeval/locate"
 	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/reference"
+	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/tensor"
 )
 
@@ -357,6 +358,9 @@ func (p *pipeline) compare(ctx context.Context, prog *reference.Program) error {
 		return fmt.Errorf("device %s: %w", o.Device, err)
 	}
 	p.res.LatencyMS, p.res.LatencySamplesMS = timed.Latency, timed.Times
+	if m, ok := sess.(runtime.MemoryReporter); ok {
+		p.res.PeakRSSBytes = m.PeakRSS()
+	}
 	p.res.FirstInferenceMS = float64(timed.First) / float64(time.Millisecond)
 	if ds, ok := sess.(devices.Session); ok {
 		if d := ds.FirstInvoke(); d > 0 {

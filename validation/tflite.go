@@ -117,6 +117,9 @@ func RunTFLite(ctx context.Context, o RunOptions) (*devices.RunResult, error) {
 		Samples: samples.Len(), Inputs: sess.Inputs(), Outputs: sess.Outputs(), LatencyMS: timed.Latency, InitMS: initMS,
 		LatencySamplesMS: timed.Times, FirstInvokeMS: float64(timed.First) / float64(time.Millisecond),
 	}
+	if m, ok := sess.(runtime.MemoryReporter); ok {
+		r.PeakRSSBytes = m.PeakRSS()
+	}
 	if ds, ok := sess.(devices.Session); ok && ds.FirstInvoke() > 0 {
 		r.FirstInvokeMS = float64(ds.FirstInvoke()) / 1e6
 		r.DeviceFacts, r.EdgeTPU = ds.Facts(), ds.EdgeTPU()

@@ -154,3 +154,12 @@ func (s *session) Close() error {
 	release(s.p)
 	return nil
 }
+
+// PeakRSS is the peak resident memory of the Node process running LiteRT
+// (runtime.MemoryReporter).
+func (s *session) PeakRSS() int64 {
+	if s.p == nil || s.p.cmd == nil || s.p.cmd.Process == nil {
+		return 0
+	}
+	return runtime.ProcessPeakRSS(s.p.cmd.Process.Pid)
+}

@@ -189,3 +189,8 @@ func (s *session) release() {
 	s.model.delete()
 	s.model = nil
 }
+
+// PeakRSS is the peak resident memory of this process, which the TFLite C
+// runtime runs in (runtime.MemoryReporter): in validate itself it counts
+// the reference too; in an agent, only the agent.
+func (s *session) PeakRSS() int64 { return runtime.ProcessPeakRSS(0) }
