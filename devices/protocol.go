@@ -52,9 +52,9 @@ type message struct {
 	Invoke  time.Duration `json:"invoke_ns,omitempty"`
 	// PeakRSS is the runtime process's peak resident memory in bytes,
 	// with each result.
-	PeakRSS int64 `json:"peak_rss,omitempty"`
-	Facts   *Facts        `json:"facts,omitempty"`
-	Error   *wireError    `json:"error,omitempty"`
+	PeakRSS int64      `json:"peak_rss,omitempty"`
+	Facts   *Facts     `json:"facts,omitempty"`
+	Error   *wireError `json:"error,omitempty"`
 }
 
 // openRequest asks the agent to open a model from its cache.
