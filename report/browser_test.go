@@ -129,6 +129,7 @@ func TestHTMLInChromium(t *testing.T) {
 		{"report_pass", func(t *testing.T, b *strings.Builder) error { return HTML(b, storedResult(t, realPass)) }, 2400, 2000, 0},
 		{"report_fail", func(t *testing.T, b *strings.Builder) error { return HTML(b, storedResult(t, realFail)) }, 2800, 2000, 2000},
 		{"report_fail_detailed", func(_ *testing.T, b *strings.Builder) error { return HTML(b, detailedResult()) }, 3000, 2000, 2000},
+		{"report_accuracy", func(t *testing.T, b *strings.Builder) error { return HTML(b, storedResult(t, realAccuracy)) }, 3200, 2000, 200},
 		{"report_error", func(_ *testing.T, b *strings.Builder) error { return HTML(b, errorResult()) }, 800, 0, 100},
 		{"regressions", func(_ *testing.T, b *strings.Builder) error { return RegressionsHTMLWithTrends(b, rep, recs) }, 1400, 2000, 50},
 		{"suite", func(t *testing.T, b *strings.Builder) error {

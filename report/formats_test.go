@@ -39,10 +39,11 @@ func sampleResults() (*compare.Result, *compare.Result) {
 func TestMarkdown(t *testing.T) {
 	pass, fail := sampleResults()
 	var b strings.Builder
-	for _, r := range []*compare.Result{pass, fail, detailedResult(), errorResult()} {
+	for _, r := range []*compare.Result{pass, fail, detailedResult(), errorResult(), storedResult(t, realAccuracy)} {
 		require.NoError(t, Markdown(&b, r))
 	}
 	out := b.String()
+	assert.Contains(t, out, "- accuracy on 360 labelled samples: top-1 reference 92.2% (332), device 91.7% (330), drop 0.56 points (at most 1.00) ✅")
 	assert.Contains(t, out, `### bad\|&lt;model&gt;.h5 — ❌ FAIL`, "a | in a name cannot break the table, a < > cannot hide it as HTML")
 	checkGolden(t, "markdown", []byte(out))
 }
@@ -52,7 +53,7 @@ func TestMarkdown(t *testing.T) {
 func TestHTML(t *testing.T) {
 	_, fail := sampleResults()
 	for name, r := range map[string]*compare.Result{"html_fail": fail, "html_detailed": detailedResult(), "html_error": errorResult(),
-		"html_real_pass": storedResult(t, realPass), "html_real_fail": storedResult(t, realFail)} {
+		"html_real_pass": storedResult(t, realPass), "html_real_fail": storedResult(t, realFail), "html_real_accuracy": storedResult(t, realAccuracy)} {
 		t.Run(name, func(t *testing.T) {
 			var b strings.Builder
 			require.NoError(t, HTML(&b, r))
@@ -62,6 +63,12 @@ func TestHTML(t *testing.T) {
 			}
 			assert.Contains(t, page, "Content-Security-Policy", "the page may load nothing")
 			assert.NotContains(t, page, "<script", "the page runs nothing")
+			if name == "html_real_accuracy" {
+				for _, want := range []string{"<h2>Accuracy on 360 labelled samples</h2>", "top-1: reference 92.2% (332 of 360), device 91.7% (330 of 360); drop 0.56 points (at most 1.00)",
+					"Confusion matrix of the device", `style="background:rgba(176,0,32,`} {
+					assert.Contains(t, page, want)
+				}
+			}
 			if name == "html_detailed" {
 				// What ran is named, and every chart is drawn.
 				for _, want := range []string{"out/mobilenet_v2.tflite", "sha256 <span class=\"hash\">9f2c4e1b", "3.4 MiB (3612480 bytes)",

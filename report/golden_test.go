@@ -152,6 +152,10 @@ func latencyRuns(n int, p50 float64) []float64 {
 const (
 	realPass = "testdata/result_vww96_int8_pass.json"
 	realFail = "testdata/result_resnet8_int8_fail.json"
+	// realAccuracy is a real labelled run: the digits classifier at int8
+	// on its 360 held-out PNGs (validate --dataset testdata/digits/test
+	// --scale 1/255 --precision int8).
+	realAccuracy = "testdata/result_digits_int8_accuracy.json"
 )
 
 // storedResult reads a result JSON.

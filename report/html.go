@@ -42,6 +42,7 @@ type htmlView struct {
 	Latency    []chart
 	Divergence chart
 	Facts      [][2]string
+	Accuracy   *accuracyView
 }
 
 // outputView is one output with its charts.
@@ -107,13 +108,14 @@ var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 {{range .Outputs}}{{if .Charts}}<h3>{{.Name}}</h3>
 <div class="charts">{{range .Charts}}{{template "chart" .}}{{end}}</div>
 {{end}}{{end}}{{end}}
+{{with .Accuracy}}{{template "accuracy" .}}{{end}}
 {{with .Result.Divergence}}<h2>Where it diverges</h2>
 <p class="fail">{{.String}}</p>
 {{if $.Divergence.SVG}}<div class="charts">{{template "chart" $.Divergence}}</div>{{end}}{{end}}
 {{if .LatencyMS.N}}<h2>Latency</h2>
 <p>{{.LatencyMS.N}} timed runs: min {{printf "%.3f" .LatencyMS.Min}}, p50 {{printf "%.3f" .LatencyMS.P50}}, p90 {{printf "%.3f" .LatencyMS.P90}}, p99 {{printf "%.3f" .LatencyMS.P99}}, max {{printf "%.3f" .LatencyMS.Max}}, mean {{printf "%.3f" .LatencyMS.Mean}}, std {{printf "%.3f" .LatencyMS.Std}} ms{{if .FirstInferenceMS}}; first inference {{printf "%.3f" .FirstInferenceMS}} ms (not in the figures){{end}}{{if .InitMS}}; init {{printf "%.1f" .InitMS}} ms (opening the model on the device){{end}}{{if .PeakRSSBytes}}; runtime peak RSS {{bytes .PeakRSSBytes}}{{end}}</p>
 {{with .Latency}}<div class="charts">{{range .}}{{template "chart" .}}{{end}}</div>{{end}}{{end}}
-<p><small>{{.Tool}}, {{.Time}}</small></p>{{end}}{{define "chart"}}<figure>{{.SVG}}<figcaption>{{.Caption}}</figcaption></figure>{{end}}`))
+<p><small>{{.Tool}}, {{.Time}}</small></p>{{end}}{{define "chart"}}<figure>{{.SVG}}<figcaption>{{.Caption}}</figcaption></figure>{{end}}` + accuracyTemplate))
 
 // HTML writes r as a standalone HTML page (no script, no network): what
 // ran (model, .tflite and inputs with their sha256, runtime, device
@@ -130,7 +132,7 @@ func HTML(w io.Writer, r *compare.Result) error {
 
 // newHTMLView draws r's charts.
 func newHTMLView(r *compare.Result) (*htmlView, error) {
-	v := &htmlView{Result: r, Facts: factRows(r.DeviceFacts)}
+	v := &htmlView{Result: r, Facts: factRows(r.DeviceFacts), Accuracy: newAccuracyView(r.Accuracy)}
 	for _, o := range r.Outputs {
 		ov := outputView{OutputResult: o}
 		for _, draw := range []func(compare.OutputResult) (chart, error){errorHistogramChart, scatterChart} {

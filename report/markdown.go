@@ -36,6 +36,14 @@ func Markdown(w io.Writer, r *compare.Result) error {
 		}
 		b.WriteString("\n")
 	}
+	if a := r.Accuracy; a != nil {
+		mark := "✅"
+		if !a.Pass {
+			mark = "❌"
+		}
+		fmt.Fprintf(&b, "- accuracy on %d labelled samples: top-1 reference %s (%d), device %s (%d), drop %.2f points (at most %.2f) %s\n",
+			a.Samples, pct1(a.Reference.Top1), a.Reference.Top1Correct, pct1(a.Device.Top1), a.Device.Top1Correct, a.DropPoints, a.MaxDropPoints, mark)
+	}
 	if fc := r.Framework; fc != nil {
 		if fc.Pass {
 			fmt.Fprintf(&b, "- framework: the Go reference agrees with the framework's outputs (`%s`)\n", mdEscape(fc.File))
