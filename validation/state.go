@@ -11,11 +11,12 @@ import (
 // stateWarning returns a warning when a .tflite keeps state in variable
 // tensors (the TF converter's fused UNIDIRECTIONAL_SEQUENCE_LSTM and
 // BIDIRECTIONAL_SEQUENCE_LSTM hold their recurrent state so): TFLite
-// carries such a tensor from one invocation to the next, so every sample
-// after the first starts from the state the one before left, and the
-// outputs differ from the source model's; LiteRT's WebAssembly build
-// refuses such a model. It returns "" for a model without one, or one it
-// cannot read (the runtime reports that).
+// carries such a tensor from one invocation to the next, so an application
+// that does not reset it gets each sample started from the state the one
+// before left; validate's TFLite C sessions reset it before every sample
+// (each sample is one call of the stateless source model), and LiteRT's
+// WebAssembly build refuses such a model. It returns "" for a model
+// without one, or one it cannot read (the runtime reports that).
 func stateWarning(model []byte) string {
 	m, err := tfl.Read(model)
 	if err != nil {
@@ -39,9 +40,9 @@ func stateWarning(model []byte) string {
 		return ""
 	}
 	return fmt.Sprintf("the .tflite keeps state in %d variable tensor(s) (%s, read by %s): TFLite carries them from one "+
-		"invocation to the next, so each sample after the first starts from the state the one before left (the TF "+
-		"converter's fused LSTM does this; a stateless model's outputs then differ), and LiteRT's WebAssembly build "+
-		"refuses such a model", len(vars), shorten(vars, 3), strings.Join(ops, ", "))
+		"invocation to the next, so an application must reset them (TfLiteInterpreterResetVariableTensors) between "+
+		"independent inputs or each starts from the state the one before left; validate's TFLite C sessions reset them "+
+		"before every sample, and LiteRT's WebAssembly build refuses such a model", len(vars), shorten(vars, 3), strings.Join(ops, ", "))
 }
 
 // shorten joins the first n names, with "…" when there are more.

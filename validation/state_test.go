@@ -32,7 +32,7 @@ func TestStateWarning(t *testing.T) {
 				return
 			}
 			assert.Contains(t, w, tc.want)
-			assert.Contains(t, w, "each sample after the first starts from the state the one before left")
+			assert.Contains(t, w, "validate's TFLite C sessions reset them before every sample")
 		})
 	}
 	assert.Empty(t, stateWarning([]byte("not a model")))

@@ -232,6 +232,15 @@ type cInterpreter struct {
 	eb errBuf
 }
 
+// resetVariables sets every variable tensor (the recurrent state of the TF
+// converter's fused LSTM and RNN ops) back to its initial value.
+func (c *cInterpreter) resetVariables() error {
+	if C.TfLiteInterpreterResetVariableTensors(c.i) != C.kTfLiteOk {
+		return c.eb.wrap(errors.New("TfLiteInterpreterResetVariableTensors failed"))
+	}
+	return nil
+}
+
 // newInterpreter creates an interpreter for m with threads (0: TFLite's
 // default) and an optional delegate, with cancellation enabled.
 func newInterpreter(m *cModel, threads int, delegate unsafe.Pointer) (*cInterpreter, error) {

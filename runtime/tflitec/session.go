@@ -23,6 +23,10 @@ type session struct {
 	g        graph
 	watchdog watchdog
 	fixes    []string // repairs tflite.FixQuantAxes made to the model
+	// stateful says the model keeps state in variable tensors, which Run
+	// resets before each invoke: a sample is one call of the source
+	// model, which does not remember the sample before it.
+	stateful bool
 	inputs   []runtime.TensorInfo
 	outputs  []runtime.TensorInfo
 
@@ -56,6 +60,11 @@ func (s *session) Run(ctx context.Context, inputs []*tensor.Tensor) (*runtime.Re
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, rtErr("invoke", err)
+	}
+	if s.stateful {
+		if err := s.interp.resetVariables(); err != nil {
+			return nil, rtErr("invoke", err)
+		}
 	}
 	for i, in := range inputs {
 		t := s.g.input(i)

@@ -85,6 +85,7 @@ func (s *session) open(model []byte, opts runtime.Options) error {
 	if s.model, err = newModel(model); err != nil {
 		return &runtime.ModelError{Err: err}
 	}
+	s.stateful = hasVariables(model)
 	if s.interp, err = newInterpreter(s.model, opts.Threads, s.delegate.ptr()); err != nil {
 		return rtErr("load", err)
 	}
@@ -178,3 +179,20 @@ func (s *session) describe(what string, n int, name func(int) string, get func(i
 }
 
 var errClosed = errors.New("session is closed")
+
+// hasVariables says whether the model holds variable tensors (state kept
+// from one invoke to the next).
+func hasVariables(model []byte) bool {
+	m, err := tflite.Read(model)
+	if err != nil {
+		return false
+	}
+	for _, sg := range m.Subgraphs {
+		for _, t := range sg.Tensors {
+			if t.IsVariable {
+				return true
+			}
+		}
+	}
+	return false
+}
