@@ -2,7 +2,6 @@ package quantize
 
 import (
 	"fmt"
-	"math"
 	"slices"
 
 	convtflite "github.com/edgeval/edgeval/converter/tflite"
@@ -14,13 +13,23 @@ import (
 
 // Calibrate runs g on every sample (one tensor per graph input, in order)
 // and returns the range of every float value it computes (inputs
-// included), by value name. g is the canonical graph to convert
-// (passes.Canonicalize of a graph the reference runs), so a g the reference
-// cannot prepare is an internal error (*bug.Error). A sample whose tensor has the NCHW shape of a
-// rank-4 NHWC graph input (a PyTorch model converted with NHWC inputs) is
-// transposed to it. Values that are NaN or infinite in a sample are left
-// out of the range.
+// included), by value name: its smallest and largest value (the min/max
+// method). See CalibrateWith.
 func Calibrate(g *graph.Graph, samples [][]*tensor.Tensor) (map[string]convtflite.Range, error) {
+	return CalibrateWith(g, samples, MinMax)
+}
+
+// CalibrateWith runs g on every sample (one tensor per graph input, in
+// order) and returns the range of every float value it computes (inputs
+// included), by value name, taken by method m: the extremes (MinMax), or
+// the (100−P)-th and P-th percentiles of all the value's elements over
+// all samples, exact (nearest rank; see Method). g is the canonical graph
+// to convert (passes.Canonicalize of a graph the reference runs), so a g
+// the reference cannot prepare is an internal error (*bug.Error). A
+// sample whose tensor has the NCHW shape of a rank-4 NHWC graph input (a
+// PyTorch model converted with NHWC inputs) is transposed to it. Values
+// that are NaN or infinite in a sample are left out of the range.
+func CalibrateWith(g *graph.Graph, samples [][]*tensor.Tensor, m Method) (map[string]convtflite.Range, error) {
 	if len(samples) == 0 {
 		return nil, fmt.Errorf("calibrate: no samples")
 	}
@@ -30,7 +39,8 @@ func Calibrate(g *graph.Graph, samples [][]*tensor.Tensor) (map[string]convtflit
 		// the reference runs: one it cannot prepare is our bug.
 		return nil, bug.Errorf("quantize.Calibrate", "the canonical graph does not run in the reference: %w", err)
 	}
-	ranges := map[string]convtflite.Range{}
+	acc := map[string]*accumulator{}
+	var tailBytes int64
 	for s, sample := range samples {
 		ins, err := fitInputs(g, sample)
 		if err != nil {
@@ -44,22 +54,25 @@ func Calibrate(g *graph.Graph, samples [][]*tensor.Tensor) (map[string]convtflit
 			if !t.DType.IsFloat() {
 				continue
 			}
-			r, seen := ranges[name]
+			a, seen := acc[name]
 			if !seen {
-				r = convtflite.Range{Min: float32(math.Inf(1)), Max: float32(math.Inf(-1))}
-			}
-			for _, x := range t.Float32s() {
-				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-					continue
+				var k int64
+				if !m.IsMinMax() {
+					k = m.tail(int64(len(samples)) * int64(t.NumElements()))
+					if tailBytes += 2 * 4 * k; tailBytes > MaxTailBytes {
+						return nil, fmt.Errorf("calibrate: %s keeps the %d largest and smallest values of %q alone, over %d MiB for all values: use a larger percentile or fewer calibration samples", m, k, name, MaxTailBytes>>20)
+					}
 				}
-				r.Min, r.Max = min(r.Min, x), max(r.Max, x)
+				a = newAccumulator(k)
+				acc[name] = a
 			}
-			ranges[name] = r
+			a.add(t.Float32s())
 		}
 	}
-	for name, r := range ranges {
-		if r.Min > r.Max { // only NaN or Inf seen
-			delete(ranges, name)
+	ranges := make(map[string]convtflite.Range, len(acc))
+	for name, a := range acc {
+		if r, ok := a.rangeOf(m); ok { // else only NaN or Inf seen
+			ranges[name] = r
 		}
 	}
 	return ranges, nil
