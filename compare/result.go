@@ -1,6 +1,8 @@
 package compare
 
 import (
+	"fmt"
+
 	"github.com/edgeval/edgeval/bench"
 	"github.com/edgeval/edgeval/precision"
 )
@@ -97,6 +99,9 @@ type Result struct {
 	// Accuracy is the reference's and the device's accuracy on the
 	// dataset's labels, judged by the largest allowed drop.
 	Accuracy *Accuracy `json:"accuracy,omitempty"`
+	// Calibration says what an int8 conversion made here was calibrated
+	// on, and how (nil for other precisions and for a --tflite file).
+	Calibration *CalibrationInfo `json:"calibration,omitempty"`
 	// Divergence, on failure, says where the conversion first goes wrong.
 	Divergence *Divergence `json:"divergence,omitempty"`
 	// Repro is the directory of the repro bundle written on failure.
@@ -128,6 +133,39 @@ type DatasetInfo struct {
 	Layout string    `json:"layout,omitempty"`
 	// Skipped counts files in the folders that are not images.
 	Skipped int `json:"skipped,omitempty"`
+}
+
+// Sources of an int8 conversion's calibration samples
+// (CalibrationInfo.Source).
+const (
+	// CalibrationSet is a set given apart from the validation data
+	// (--calibration).
+	CalibrationSet = "calibration set"
+	// CalibrationValidation is the validation samples themselves (no
+	// --calibration): the result is judged on the data it was calibrated
+	// on, which flatters it.
+	CalibrationValidation = "validation samples"
+)
+
+// CalibrationInfo says what an int8 conversion was calibrated on.
+type CalibrationInfo struct {
+	// Source is CalibrationSet or CalibrationValidation.
+	Source string `json:"source"`
+	// Path is the --calibration folder or file (for the validation
+	// samples: their --inputs or --dataset, empty when seeded), and
+	// SHA256 its sha256 as Result.InputsSHA256 hashes inputs.
+	Path   string `json:"path,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
+	// Samples is how many samples the ranges were measured on, out of
+	// Available (at most 256, spread evenly over a dataset of images).
+	Samples   int `json:"samples"`
+	Available int `json:"available"`
+	// Method is the range method: "minmax" or "percentile:P".
+	Method string `json:"method"`
+	// Overlap counts the calibration samples identical to a validation
+	// sample (same values after preprocessing, by sha256); a warning says
+	// so when it is not zero.
+	Overlap int `json:"overlap,omitempty"`
 }
 
 // RuntimeInfo names the runtime that produced the device outputs.
@@ -191,4 +229,22 @@ func (r *Result) OutputsPass() bool {
 		}
 	}
 	return len(r.Outputs) > 0
+}
+
+// String describes the calibration in a line: what, how many samples,
+// which method.
+func (c *CalibrationInfo) String() string {
+	what := c.Path
+	if c.Source != CalibrationSet {
+		what = "the validation samples themselves"
+		if c.Path != "" {
+			what += " (" + c.Path + ")"
+		}
+		what += ", no --calibration set apart"
+	}
+	s := fmt.Sprintf("%s: %d of %d samples, %s", what, c.Samples, c.Available, c.Method)
+	if c.Overlap > 0 {
+		s += fmt.Sprintf("; %d identical to validation samples", c.Overlap)
+	}
+	return s
 }

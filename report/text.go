@@ -77,6 +77,9 @@ func Text(w io.Writer, r *compare.Result) error {
 		}
 	}
 	writeDataset(&b, r)
+	if c := r.Calibration; c != nil {
+		fmt.Fprintf(&b, "calibrate %s\n", c)
+	}
 	if l := r.LatencyMS; l.N > 0 {
 		fmt.Fprintf(&b, "\nlatency   %s: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms (min %.3f, max %.3f, std %.3f; %d runs)", r.Runtime.Name, l.P50, l.P90, l.P99, l.Min, l.Max, l.Std, l.N)
 		if r.FirstInferenceMS > 0 {

@@ -109,12 +109,28 @@ type LocateResult struct {
 	Divergence *compare.Divergence `json:"divergence,omitempty"`
 	// Layers is the per-layer table (nil when a pass diverges first).
 	Layers *locate.Report `json:"layers,omitempty"`
+	// Calibration says what an int8 conversion made here was calibrated
+	// on (nil otherwise).
+	Calibration *compare.CalibrationInfo `json:"calibration,omitempty"`
+	// Warnings are things a reader must know (a calibration set that
+	// overlaps the inputs).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // WriteText writes the table and the finding.
 func (r *LocateResult) WriteText(w io.Writer) error {
 	if r.Layers != nil {
 		if err := r.Layers.WriteText(w); err != nil {
+			return err
+		}
+	}
+	if r.Calibration != nil {
+		if _, err := fmt.Fprintf(w, "calibrate %s\n", r.Calibration); err != nil {
+			return err
+		}
+	}
+	for _, warn := range r.Warnings {
+		if _, err := fmt.Fprintf(w, "warning   %s\n", warn); err != nil {
 			return err
 		}
 	}
@@ -150,7 +166,7 @@ func Locate(ctx context.Context, opts Options) (*LocateResult, error) {
 		return nil, inputErr(err)
 	}
 	p.source = src.Graph
-	if p.in, err = openInputs(o.Inputs, o.Samples, o.Seed, o.Range, InputSpecs(p.source)); err != nil {
+	if p.in, p.data, err = o.openSamples(InputSpecs(p.source)); err != nil {
 		return nil, err
 	}
 	defer p.in.Close()
@@ -158,6 +174,10 @@ func Locate(ctx context.Context, opts Options) (*LocateResult, error) {
 	if err != nil {
 		return nil, inputErr(err)
 	}
+	var (
+		calibInfo *compare.CalibrationInfo
+		warnings  []string
+	)
 	if o.TFLite == "" {
 		if len(o.FloatLayers) > 0 {
 			o.step("converting to .tflite (%s, batch %d; kept in float32: %s)", o.Precision, o.Batch, strings.Join(o.FloatLayers, ", "))
@@ -166,9 +186,15 @@ func Locate(ctx context.Context, opts Options) (*LocateResult, error) {
 		}
 		var calib golden.Samples
 		if o.Precision == precision.Int8 {
-			calib = samples[:min(len(samples), CalibrationSamples)]
+			path := o.Inputs + o.Dataset
+			c, warn, err := o.calibrationSet(InputSpecs(p.source), golden.Samples(samples), path, p.data)
+			if err != nil {
+				return nil, err
+			}
+			calib, calibInfo, warnings = c.samples, c.info, warn
+			o.step("calibrating on %s", c.info)
 		}
-		if p.tflite, p.canonical, err = Convert(p.source, ConvertOptions{Batch: o.Batch, Precision: o.Precision, Int8IO: o.Int8IO, NHWCIO: o.NHWCIO, FloatLayers: o.FloatLayers}, calib); err != nil {
+		if p.tflite, p.canonical, err = Convert(p.source, ConvertOptions{Batch: o.Batch, Precision: o.Precision, Int8IO: o.Int8IO, NHWCIO: o.NHWCIO, FloatLayers: o.FloatLayers, Method: o.CalibrationMethod}, calib); err != nil {
 			return nil, inputErr(fmt.Errorf("%s: converting: %w", o.Model, err))
 		}
 	}
@@ -178,7 +204,7 @@ func Locate(ctx context.Context, opts Options) (*LocateResult, error) {
 	}
 	r := &LocateResult{
 		SchemaVersion: 1, Model: o.Model, TFLite: o.TFLite, Precision: o.Precision, Device: o.Device,
-		Samples: len(samples), Divergence: pass, Layers: table,
+		Samples: len(samples), Divergence: pass, Layers: table, Calibration: calibInfo, Warnings: warnings,
 	}
 	if table != nil {
 		r.Divergence = table.Finding()

@@ -64,7 +64,11 @@ const outputCopies = 4
 func (o *Options) samplesFootprint(g *graph.Graph, n, cores int) budget.Footprint {
 	held, copies := min(n, cores), 2
 	if o.Precision == precision.Int8 && o.TFLite == "" {
-		if c := min(n, CalibrationSamples); c > held*copies {
+		c := min(n, CalibrationSamples)
+		if o.Calibration != "" {
+			c = CalibrationSamples // its size is not known yet: the most it may hold
+		}
+		if c > held*copies {
 			held, copies = c, 1
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/precision"
 	"github.com/edgeval/edgeval/reference"
@@ -18,13 +19,21 @@ type Converted struct {
 	Nodes int
 	// Took is the conversion's time (reading the source not included).
 	Took time.Duration
+	// Calibration says what an int8 conversion was calibrated on (nil for
+	// the other precisions).
+	Calibration *compare.CalibrationInfo
+	// Warnings are things the user must know (a calibration set that
+	// overlaps the --inputs or --dataset given with it).
+	Warnings []string
 }
 
 // ConvertModel reads o.Model as Run does (o.ModelJSON, o.Arch, o.Batch,
 // o.AllowUnused, o.ReadHDF5) and converts it at o.Precision with o.Int8IO
 // and o.NHWCIO: what `validate convert` does. An int8 conversion is
-// calibrated on the first CalibrationSamples of o's inputs (o.Inputs, else
-// o.Samples seeded samples over o.Range). Nothing is opened on a device, so
+// calibrated on up to CalibrationSamples of o.Calibration with
+// o.CalibrationMethod (compared with o.Inputs or o.Dataset when given
+// too), else of o's inputs (o.Inputs or o.Dataset, else o.Samples seeded
+// samples over o.Range). Nothing is opened on a device, so
 // o.Open may be nil.
 func ConvertModel(ctx context.Context, o Options) (*Converted, error) {
 	o, err := o.resolvedOffline()
@@ -35,27 +44,39 @@ func ConvertModel(ctx context.Context, o Options) (*Converted, error) {
 	if err != nil {
 		return nil, inputErr(err)
 	}
-	var calib golden.Samples
+	var (
+		calib golden.Samples
+		info  *compare.CalibrationInfo
+		warn  []string
+	)
 	if o.Precision == precision.Int8 {
-		in, data, err := o.openSamples(InputSpecs(src.Graph))
+		specs := InputSpecs(src.Graph)
+		var c *calibration
+		if o.Calibration != "" && o.Inputs == "" && o.Dataset == "" {
+			// Nothing to compare the set with: a conversion alone.
+			c, warn, err = o.calibrationSet(specs, golden.Samples(nil), "", nil)
+		} else {
+			in, data, err := o.openSamples(specs)
+			if err != nil {
+				return nil, err
+			}
+			c, warn, err = o.calibrationSet(specs, in, o.Inputs+o.Dataset, data)
+			in.Close()
+		}
 		if err != nil {
 			return nil, err
 		}
-		calib, err = calibrationSamples(in, data != nil)
-		in.Close()
-		if err != nil {
-			return nil, inputErr(err)
-		}
+		calib, info = c.samples, c.info
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	t0 := time.Now()
-	b, _, err := Convert(src.Graph, ConvertOptions{Batch: o.Batch, Precision: o.Precision, Int8IO: o.Int8IO, NHWCIO: o.NHWCIO}, calib)
+	b, _, err := Convert(src.Graph, ConvertOptions{Batch: o.Batch, Precision: o.Precision, Int8IO: o.Int8IO, NHWCIO: o.NHWCIO, Method: o.CalibrationMethod}, calib)
 	if err != nil {
 		return nil, inputErr(fmt.Errorf("%s: converting: %w", o.Model, err))
 	}
-	return &Converted{TFLite: b, Nodes: len(src.Graph.Nodes), Took: time.Since(t0)}, nil
+	return &Converted{TFLite: b, Nodes: len(src.Graph.Nodes), Took: time.Since(t0), Calibration: info, Warnings: warn}, nil
 }
 
 // Evaluated is what Reference did.

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/edgeval/edgeval/bench"
+	"github.com/edgeval/edgeval/converter/quantize"
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/internal/hdf5"
 	"github.com/edgeval/edgeval/precision"
@@ -143,6 +144,20 @@ type Options struct {
 	// FloatLayers keeps these layers float32 in an int8 conversion
 	// (selective quantization; see ConvertOptions.FloatLayers).
 	FloatLayers []string
+	// Calibration is the set an int8 conversion is calibrated on, apart
+	// from the validation data (--calibration): a folder of images (one
+	// sub-folder per class, or the images directly in it) or an image
+	// file, prepared by Preprocess as the validation images are, or an
+	// .npy/.npz of inputs (as Inputs; an .npz of images x and labels y is
+	// read as a Dataset). Up to CalibrationSamples of it are used, spread
+	// evenly over images. Every validation sample is compared with it and
+	// identical ones are warned about (Result.Calibration.Overlap). ""
+	// calibrates on the validation samples themselves. Only for an int8
+	// conversion made here.
+	Calibration string
+	// CalibrationMethod is how each activation's range is taken from the
+	// calibration samples (zero: min/max, as the TF converter).
+	CalibrationMethod quantize.Method
 
 	// Open opens the .tflite on the device (required).
 	Open Opener
@@ -216,6 +231,9 @@ func (o Options) resolvedOffline() (Options, error) {
 	if len(o.FloatLayers) > 0 && (p != precision.Int8 || o.TFLite != "") {
 		return o, usagef("--float-layers needs --precision int8 and a conversion made here (not --tflite)")
 	}
+	if err := o.checkCalibration(); err != nil {
+		return o, err
+	}
 	if o.Expected != "" && o.Inputs == "" && o.Dataset == "" {
 		return o, usagef("--expected %s needs --inputs: the framework's outputs belong to specific inputs", o.Expected)
 	}
@@ -248,6 +266,10 @@ func (o *Options) resolveData() error {
 	if !images {
 		pre := o.Preprocess
 		var set []string
+		if isImageInput(o.Calibration) {
+			// The preprocessing flags prepare the calibration images.
+			pre = golden.Preprocess{}
+		}
 		if pre.Resize != [2]int{} {
 			set = append(set, "--resize")
 		}

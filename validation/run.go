@@ -179,11 +179,15 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 		t0 := time.Now()
 		var calib golden.Samples
 		if o.Precision == precision.Int8 {
-			if calib, err = calibrationSamples(p.in, p.data != nil); err != nil {
-				return nil, inputErr(err)
+			c, warn, err := o.calibrationSet(InputSpecs(g), p.in, p.res.Inputs, p.data)
+			if err != nil {
+				return nil, err
 			}
+			calib, p.res.Calibration = c.samples, c.info
+			p.res.Warnings = append(p.res.Warnings, warn...)
+			o.step("calibrating on %s", c.info)
 		}
-		p.tflite, p.canonical, err = Convert(g, ConvertOptions{Batch: o.Batch, Precision: o.Precision, Int8IO: o.Int8IO, NHWCIO: o.NHWCIO, FloatLayers: o.FloatLayers}, calib)
+		p.tflite, p.canonical, err = Convert(g, ConvertOptions{Batch: o.Batch, Precision: o.Precision, Int8IO: o.Int8IO, NHWCIO: o.NHWCIO, FloatLayers: o.FloatLayers, Method: o.CalibrationMethod}, calib)
 		calib = nil
 		if err != nil {
 			err = inputErr(fmt.Errorf("%s: converting: %w", o.Model, err))

@@ -93,6 +93,9 @@ type ConvertOptions struct {
 	// (a source layer, with what was fused into it) or a value it
 	// computes.
 	FloatLayers []string
+	// Method is how an int8 conversion takes each activation's range from
+	// the calibration samples (zero: min/max).
+	Method quantize.Method
 }
 
 // CalibrationSamples bounds the samples an int8 conversion is calibrated
@@ -122,7 +125,7 @@ func Convert(g *graph.Graph, o ConvertOptions, samples golden.Samples) ([]byte, 
 		if len(samples) == 0 {
 			return nil, nil, fmt.Errorf("int8 needs a representative dataset to calibrate on")
 		}
-		if opts.Ranges, err = quantize.Calibrate(cg, samples[:min(len(samples), CalibrationSamples)]); err != nil {
+		if opts.Ranges, err = quantize.CalibrateWith(cg, samples[:min(len(samples), CalibrationSamples)], o.Method); err != nil {
 			return nil, nil, err
 		}
 	}

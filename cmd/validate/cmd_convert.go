@@ -34,11 +34,12 @@ func convertCommand() *command {
 		fs.DurationVar(&f.timeout, "timeout", 0, "give up after `D` (0: no limit)")
 		f.registerSource(fs)
 		fs.BoolVar(&f.nhwcIO, "nhwc-io", false, "PyTorch models: NHWC inputs and outputs")
-		fs.StringVar(&f.precision, "precision", "float32", "precision: float32, float16, dynamic (int8 weights) or int8 (calibrated on --inputs, else on seeded random samples)")
+		fs.StringVar(&f.precision, "precision", "float32", "precision: float32, float16, dynamic (int8 weights) or int8 (calibrated on --calibration or --inputs, else on seeded random samples)")
 		fs.BoolVar(&f.int8IO, "int8-io", false, "int8 models: int8 inputs and outputs instead of float")
 		fs.StringVar(&f.inputs, "inputs", "", "int8 calibration data `FILE` (.npy/.npz, first axis = samples)")
 		f.registerSamples(fs, 32, "int8 calibration: number of seeded random samples when --inputs is not given")
 		f.registerImages(fs, false)
+		f.images.registerCalibration(fs)
 		fs.Uint64Var(&f.seed, "seed", 0, "seed of the random calibration samples")
 		fs.StringVar(&f.inputRange, "input-range", "-1,1", "`LO,HI` range of random float calibration samples")
 		pos, err := c.parse(fs, args, stdout)
@@ -66,6 +67,12 @@ func convertCommand() *command {
 			return &inputError{err}
 		}
 		fmt.Fprintf(stdout, "wrote %s (%d bytes, %d nodes converted in %.1f ms)\n", out, len(conv.TFLite), conv.Nodes, ms(conv.Took))
+		if conv.Calibration != nil {
+			fmt.Fprintf(stdout, "calibrated on %s\n", conv.Calibration)
+		}
+		for _, w := range conv.Warnings {
+			fmt.Fprintf(stderr, "validate: warning: %s\n", w)
+		}
 		return nil
 	}
 	return c

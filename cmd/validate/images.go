@@ -4,6 +4,7 @@ import (
 	"flag"
 	"strconv"
 
+	"github.com/edgeval/edgeval/converter/quantize"
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/validation"
 )
@@ -20,6 +21,10 @@ type imageFlags struct {
 	limit           int
 	shuffle         *uint64
 	maxAccuracyDrop float64
+	// calibration and calibrationMethod are --calibration and
+	// --calibration-method.
+	calibration       string
+	calibrationMethod string
 }
 
 // register registers the flags; accuracy adds --max-accuracy-drop (for
@@ -47,9 +52,24 @@ func (f *imageFlags) register(fs *flag.FlagSet, accuracy bool) {
 	fs.Float64Var(&f.maxAccuracyDrop, "max-accuracy-drop", 1, "with --dataset: fail when the device's top-1 accuracy is more than `P` percentage points below the reference's (negative: report only)")
 }
 
+// registerCalibration registers --calibration and --calibration-method
+// (the commands that make an int8 conversion).
+func (f *imageFlags) registerCalibration(fs *flag.FlagSet) {
+	fs.StringVar(&f.calibration, "calibration", "", "with --precision int8: calibrate on `DIR|FILE`, a set apart from the validation data: a folder of images (class sub-folders or not; prepared as the validation images), an image, .npy/.npz inputs, or a dataset .npz (up to 256 samples, spread over images); default: the validation inputs themselves. Identical samples in both are warned about")
+	fs.StringVar(&f.calibrationMethod, "calibration-method", "minmax", "how int8 activation ranges are taken from the calibration samples, `METHOD`: minmax (as the TF converter) or percentile[:P] (the (100-P)th to Pth percentile of each tensor's values, exact; P default 99.99)")
+}
+
 // apply parses the flags into o.
 func (f *imageFlags) apply(o *validation.Options) error {
 	o.Dataset, o.Limit, o.Shuffle = f.dataset, f.limit, f.shuffle
+	o.Calibration = f.calibration
+	if f.calibrationMethod != "" {
+		m, err := quantize.ParseMethod(f.calibrationMethod)
+		if err != nil {
+			return usagef("--calibration-method: %v", err)
+		}
+		o.CalibrationMethod = m
+	}
 	o.MaxAccuracyDrop = f.maxAccuracyDrop
 	if f.maxAccuracyDrop == 0 {
 		o.MaxAccuracyDrop = 1e-12 // zero points means no drop at all, not the default
