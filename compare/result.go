@@ -145,11 +145,15 @@ const (
 	// --calibration): the result is judged on the data it was calibrated
 	// on, which flatters it.
 	CalibrationValidation = "validation samples"
+	// CalibrationSeeded is seeded random samples, drawn for the
+	// calibration alone (`validate convert` without --inputs).
+	CalibrationSeeded = "seeded samples"
 )
 
 // CalibrationInfo says what an int8 conversion was calibrated on.
 type CalibrationInfo struct {
-	// Source is CalibrationSet or CalibrationValidation.
+	// Source is CalibrationSet, CalibrationValidation or
+	// CalibrationSeeded.
 	Source string `json:"source"`
 	// Path is the --calibration folder or file (for the validation
 	// samples: their --inputs or --dataset, empty when seeded), and
@@ -234,11 +238,16 @@ func (r *Result) OutputsPass() bool {
 // String describes the calibration in a line: what, how many samples,
 // which method.
 func (c *CalibrationInfo) String() string {
-	what := c.Path
-	if c.Source != CalibrationSet {
-		what = "the validation samples themselves"
+	var what string
+	switch c.Source {
+	case CalibrationSet:
+		what = c.Path
+	case CalibrationSeeded:
+		what = "seeded random samples"
+	default:
+		what = "the validation samples themselves (seeded)"
 		if c.Path != "" {
-			what += " (" + c.Path + ")"
+			what = "the validation samples themselves (" + c.Path + ")"
 		}
 		what += ", no --calibration set apart"
 	}

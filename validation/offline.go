@@ -67,6 +67,13 @@ func ConvertModel(ctx context.Context, o Options) (*Converted, error) {
 			return nil, err
 		}
 		calib, info = c.samples, c.info
+		if o.Calibration == "" {
+			// A conversion alone: its inputs are its calibration set.
+			info.Source = compare.CalibrationSet
+			if info.Path == "" {
+				info.Source = compare.CalibrationSeeded
+			}
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
