@@ -52,6 +52,18 @@ func TestValidateCalibration(t *testing.T) {
 		require.NotNil(t, res.Calibration)
 		assert.Equal(t, compare.CalibrationValidation, res.Calibration.Source)
 	})
+	t.Run("PyTorch (NCHW)", func(t *testing.T) {
+		j := filepath.Join(t.TempDir(), "r.json")
+		_, stderr, code := runCLI(t, "--dataset", test, "--scale", "1/255", "--precision", "int8", "--calibration", calib,
+			"--noise-samples", "0", "--json", j, filepath.Join(digits, "model_torch.pth"))
+		require.Equal(t, 0, code, stderr)
+		res := readResult(t, j)
+		require.NotNil(t, res.Accuracy)
+		require.NotNil(t, res.Calibration)
+		assert.Equal(t, 200, res.Calibration.Samples)
+		// Measured: 351/360, as the reference.
+		assert.InDelta(t, res.Accuracy.Reference.Top1Correct, res.Accuracy.Device.Top1Correct, 3)
+	})
 	t.Run("other precisions record no calibration", func(t *testing.T) {
 		j := filepath.Join(t.TempDir(), "r.json")
 		_, stderr, code := runCLI(t, "--dataset", test, "--scale", "1/255", "--limit", "20", "--precision", "float16", "--noise-samples", "0",
