@@ -195,6 +195,43 @@ func TestConvertCalibrationChangesQuantization(t *testing.T) {
 		}
 	}
 	assert.Positive(t, narrower, "some ranges are narrower at the 99th percentile")
+
+	// Granularity as the real converter's (TF 2.21) file of the same
+	// model: weights per output channel, activations per tensor.
+	ours, theirs := granularity(t, calib), granularity(t, filepath.Join(digits, "tf_int8.tflite"))
+	assert.Equal(t, theirs, ours)
+	assert.Equal(t, map[string]bool{"CONV_2D weights per channel": true, "FULLY_CONNECTED weights per channel": true, "activations per tensor": true}, ours)
+}
+
+// granularity says how a .tflite's int8 weights (of CONV_2D and
+// FULLY_CONNECTED) and activations are quantized.
+func granularity(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	m, err := tflite.Read(readFile(t, path))
+	require.NoError(t, err)
+	sg := m.Subgraphs[0]
+	out := map[string]bool{}
+	for _, op := range sg.Operators {
+		name := map[tflite.BuiltinOperator]string{tflite.OpConv2D: "CONV_2D", tflite.OpFullyConnected: "FULLY_CONNECTED"}[op.Builtin]
+		if name == "" {
+			continue
+		}
+		w := sg.Tensors[op.Inputs[1]]
+		require.NotNil(t, w.Quant, "%s weights quantized", name)
+		kind := "per tensor"
+		if len(w.Quant.Scale) == w.Shape[0] && w.Shape[0] > 1 {
+			kind = "per channel"
+		}
+		out[name+" weights "+kind] = true
+		act := sg.Tensors[op.Outputs[0]]
+		require.NotNil(t, act.Quant)
+		if len(act.Quant.Scale) == 1 {
+			out["activations per tensor"] = true
+		} else {
+			out["activations per channel"] = true
+		}
+	}
+	return out
 }
 
 // readResult reads a result JSON.
