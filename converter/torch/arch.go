@@ -325,6 +325,15 @@ func buildWithArchChecked(f *File, a *Arch, batch int, allow bool) (*Result, err
 }
 
 func buildWithArch(f *File, a *Arch, batch int) (*graph.Graph, *emitter, error) {
+	if f.Checkpoint != nil && a.Prefix != "" {
+		// The wrapper prefixes removed from the file's keys are removed
+		// from an arch prefix written for them too.
+		c := *a
+		for _, p := range f.Checkpoint.Stripped {
+			c.Prefix = strings.TrimPrefix(c.Prefix, p)
+		}
+		a = &c
+	}
 	if f.Root != nil {
 		// The arch file gives the forward of a pickled custom root; hooks
 		// anywhere in the tree would run code the file does not hold.
@@ -402,7 +411,11 @@ func describeTensors(f *File) string {
 			fmt.Fprintf(&b, "\n  ... (%d more)", len(f.Tensors)-i)
 			break
 		}
-		fmt.Fprintf(&b, "\n  %s %v %v", t.Name, t.Tensor.DType, t.Tensor.Shape)
+		dt := t.Stored
+		if dt == "" {
+			dt = t.Tensor.DType.String()
+		}
+		fmt.Fprintf(&b, "\n  %s %s %v", t.Name, dt, t.Tensor.Shape)
 	}
 	return b.String()
 }
