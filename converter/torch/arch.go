@@ -25,6 +25,9 @@ type Arch struct {
 	Inputs  []ArchInput
 	Steps   []ArchStep
 	Outputs []string
+	// Origins, when the arch was read from a model source (--source),
+	// give each step's place in it ("net.py:12"), for messages.
+	Origins []string
 }
 
 // ArchInput is one model input.
@@ -321,7 +324,7 @@ func buildWithArchChecked(f *File, a *Arch, batch int, allow bool) (*Result, err
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Graph: g, Unused: unused, Ignored: ignored}, nil
+	return &Result{Graph: g, Unused: unused, Ignored: ignored, Notes: append(f.Checkpoint.Notes(), outputNotes(a)...)}, nil
 }
 
 func buildWithArch(f *File, a *Arch, batch int) (*graph.Graph, *emitter, error) {
@@ -362,6 +365,9 @@ func buildWithArch(f *File, a *Arch, batch int) (*graph.Graph, *emitter, error) 
 			s.Where += " " + as.Key
 		}
 		s.Where += ")"
+		if i < len(a.Origins) && a.Origins[i] != "" {
+			s.Where += " at " + a.Origins[i]
+		}
 		s.Name = as.Name
 		if s.Name == "" {
 			s.Name = fmt.Sprintf("%s_%d", canonOp(as.Op), i)

@@ -90,8 +90,12 @@ func entryKind(v any) (kind string, tensors int) {
 		return "dict", 0
 	case nil:
 		return "None", 0
-	case int, float64, bool:
-		return fmt.Sprintf("%T", v), 0
+	case int:
+		return "int", 0
+	case float64:
+		return "float", 0
+	case bool:
+		return "bool", 0
 	case string:
 		return "str", 0
 	}

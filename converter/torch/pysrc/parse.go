@@ -902,3 +902,24 @@ func unquote(lit string) (string, error) {
 	}
 	return sb.String(), nil
 }
+
+// ParseExpr parses one expression (for command-line values such as a
+// class's constructor arguments: `ParseExpr("f(" + args + ")")`).
+func ParseExpr(name, src string) (Expr, error) {
+	toks, err := Tokenize(name, src)
+	if err != nil {
+		return nil, err
+	}
+	p := &parser{file: name, toks: toks}
+	x, err := p.exprList()
+	if err != nil {
+		return nil, err
+	}
+	for p.peek().Kind == Newline {
+		p.next()
+	}
+	if p.peek().Kind != EOF {
+		return nil, p.errf("unexpected %v after the expression", p.peek())
+	}
+	return x, nil
+}
