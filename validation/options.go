@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/edgeval/edgeval/bench"
+	"github.com/edgeval/edgeval/converter/torch"
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/internal/hdf5"
 	"github.com/edgeval/edgeval/precision"
@@ -73,6 +74,9 @@ type Options struct {
 	ModelJSON string
 	// Arch is the architecture YAML of a PyTorch state_dict (--arch).
 	Arch string
+	// PySource reads a PyTorch state_dict's architecture from its model
+	// source (--source, --class, --class-args, --input-shape).
+	PySource torch.SourceOptions
 	// AllowUnused accepts weights the architecture never reads; they are
 	// listed in the result (--allow-unused). Without it they fail the run.
 	AllowUnused bool

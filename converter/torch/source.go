@@ -87,12 +87,12 @@ func ArchFromSource(f *File, o SourceOptions, batch int) (*SourceArch, error) {
 			b = o.InputShape[0]
 		}
 	}
-	var fileKeys map[string]bool
+	var fileKeys map[string][]int
 	if f != nil {
-		fileKeys = map[string]bool{}
+		fileKeys = map[string][]int{}
 		for _, t := range f.Tensors {
 			if !harmlessKey(t.Name) {
-				fileKeys[t.Name] = true
+				fileKeys[t.Name] = t.Tensor.Shape
 			}
 		}
 	}
@@ -119,16 +119,17 @@ func ArchFromSource(f *File, o SourceOptions, batch int) (*SourceArch, error) {
 				report = append(report, fmt.Sprintf("%s: %v", c.Name, err))
 				continue
 			}
-			keys := map[string]bool{}
+			keys := map[string][]int{}
 			m.keys(keys, 0)
-			if sameKeySet(keys, fileKeys) {
+			diff := keyDiff(keys, fileKeys)
+			if diff == "" {
 				if chosen != nil {
 					return nil, fmt.Errorf("both %s and %s of %s have the file's parameters: give --class", chosen.Name, c.Name, pf.Name)
 				}
 				chosen, root, in = c, m, ci
 				continue
 			}
-			report = append(report, fmt.Sprintf("%s: %s", c.Name, keyDiff(keys, fileKeys)))
+			report = append(report, fmt.Sprintf("%s: %s", c.Name, diff))
 		}
 		if chosen == nil {
 			return nil, fmt.Errorf("no nn.Module subclass of %s has the parameters of the file (give --class and --class-args):\n  %s", pf.Name, strings.Join(report, "\n  "))
@@ -272,31 +273,25 @@ func classNames(cs []*pysrc.Class) string {
 	return strings.Join(n, ", ")
 }
 
-func sameKeySet(a, b map[string]bool) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k := range a {
-		if !b[k] {
-			return false
-		}
-	}
-	return true
-}
-
-// keyDiff says how a class's parameters differ from the file's.
-func keyDiff(class, file map[string]bool) string {
-	var missing, extra []string
-	for k := range file {
-		if !class[k] {
+// keyDiff says how a class's parameters (and the shapes its arguments
+// fix) differ from the file's; "" when they match.
+func keyDiff(class, file map[string][]int) string {
+	var missing, extra, shapes []string
+	for k, fs := range file {
+		cs, ok := class[k]
+		switch {
+		case !ok:
 			missing = append(missing, k)
+		case cs != nil && !slices.Equal(cs, fs):
+			shapes = append(shapes, fmt.Sprintf("%s is %v in the file, %v in the class", k, fs, cs))
 		}
 	}
 	for k := range class {
-		if !file[k] {
+		if _, ok := file[k]; !ok {
 			extra = append(extra, k)
 		}
 	}
+	slices.Sort(shapes)
 	slices.Sort(missing)
 	slices.Sort(extra)
 	cut := func(l []string) string {
@@ -311,6 +306,9 @@ func keyDiff(class, file map[string]bool) string {
 	}
 	if len(extra) > 0 {
 		parts = append(parts, "the class also has "+cut(extra))
+	}
+	if len(shapes) > 0 {
+		parts = append(parts, cut(shapes))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -316,13 +316,15 @@ func (m *pyModule) assignPaths(path string, depth int) {
 	}
 }
 
-// keys lists the state_dict keys the tree would hold.
-func (m *pyModule) keys(out map[string]bool, depth int) {
+// keys lists the state_dict keys the tree would hold, with their shapes
+// where the constructor arguments fix them (nil otherwise).
+func (m *pyModule) keys(out map[string][]int, depth int) {
 	if depth > maxDepth {
 		return
 	}
+	shapes := paramShapes(m.class, m.args)
 	for _, k := range paramKeys(m.class, m.args) {
-		out[joinPath(m.path, k)] = true
+		out[joinPath(m.path, k)] = shapes[k]
 	}
 	for _, n := range m.names {
 		c := m.children[n]

@@ -111,6 +111,72 @@ func weightedOp(op string) bool {
 	return ok && s.weighted
 }
 
+// paramShapes are the shapes of a torch.nn layer's parameters that its
+// constructor arguments fix (for choosing the class whose parameters
+// match a file); a parameter whose shape the arguments leave open is
+// missing.
+func paramShapes(class string, a map[string]any) map[string][]int {
+	ints := func(k string) ([]int, bool) {
+		switch v := a[k].(type) {
+		case int:
+			return []int{v}, true
+		case []any:
+			out := make([]int, len(v))
+			for i, e := range v {
+				n, ok := e.(int)
+				if !ok {
+					return nil, false
+				}
+				out[i] = n
+			}
+			return out, true
+		}
+		return nil, false
+	}
+	one := func(k string) (int, bool) {
+		v, ok := ints(k)
+		if !ok || len(v) != 1 {
+			return 0, false
+		}
+		return v[0], true
+	}
+	out := map[string][]int{}
+	switch class {
+	case "Linear":
+		i, ok1 := one("in_features")
+		o, ok2 := one("out_features")
+		if ok1 && ok2 {
+			out["weight"], out["bias"] = []int{o, i}, []int{o}
+		}
+	case "Conv1d", "Conv2d":
+		i, ok1 := one("in_channels")
+		o, ok2 := one("out_channels")
+		k, ok3 := ints("kernel_size")
+		g := 1
+		if v, ok := one("groups"); ok && v > 0 {
+			g = v
+		}
+		nd := 2
+		if class == "Conv1d" {
+			nd = 1
+		}
+		if ok1 && ok2 && ok3 && (len(k) == 1 || len(k) == nd) {
+			w := []int{o, i / g}
+			for d := range nd {
+				w = append(w, k[min(d, len(k)-1)])
+			}
+			out["weight"], out["bias"] = w, []int{o}
+		}
+	case "BatchNorm1d", "BatchNorm2d":
+		if n, ok := one("num_features"); ok {
+			for _, k := range []string{"weight", "bias", "running_mean", "running_var"} {
+				out[k] = []int{n}
+			}
+		}
+	}
+	return out
+}
+
 // paramKeys are the state_dict keys a torch.nn layer with these
 // constructor arguments holds (for choosing the class whose parameters
 // match a file).
