@@ -37,7 +37,7 @@ type Result struct {
 	// keys, the class and input shape read from a model source, and which
 	// step of an --arch or --source architecture produced each output.
 	ModelNotes []string `json:"model_notes,omitempty"`
-	TFLite        string   `json:"tflite,omitempty"`
+	TFLite     string   `json:"tflite,omitempty"`
 	// TFLiteSHA256 and TFLiteBytes identify the .tflite that ran, whether
 	// it was written to a file or converted in memory only.
 	TFLiteSHA256 string              `json:"tflite_sha256,omitempty"`
