@@ -189,7 +189,7 @@ func (l *loader) findClass(module, name string) (any, error) {
 		return &callFunc{full, func(a []any) (any, error) { return fmt.Sprint(a...), nil }}, nil
 	case "torch.nn.backends.thnn._get_thnn_function_backend":
 		return &callFunc{full, func([]any) (any, error) { return nil, nil }}, nil
-	case "collections.OrderedDict":
+	case "collections.OrderedDict", orderedDictAlias + ".OrderedDict":
 		return orderedDictClass{}, nil
 	case "_codecs.encode":
 		// Protocol 2 pickles bytes as _codecs.encode(text, "latin1").

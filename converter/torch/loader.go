@@ -154,7 +154,7 @@ func (l *loader) unpickle(data []byte, persistent func(any) (any, error)) (v any
 			v, err = nil, fmt.Errorf("malformed pickle (%v): %w", p, ErrFormat)
 		}
 	}()
-	u := pickle.NewUnpickler(bytes.NewReader(data))
+	u := pickle.NewUnpickler(bytes.NewReader(aliasOrderedDict(data)))
 	u.FindClass = l.findClass
 	u.PersistentLoad = persistent
 	u.GetExtension = func(code int) (any, error) {

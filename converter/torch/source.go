@@ -71,6 +71,11 @@ func ArchFromSource(f *File, o SourceOptions, batch int) (*SourceArch, error) {
 	if err != nil {
 		return nil, err
 	}
+	return archFromParsed(pf, f, o, batch)
+}
+
+// archFromParsed is ArchFromSource on a parsed source.
+func archFromParsed(pf *pysrc.File, f *File, o SourceOptions, batch int) (*SourceArch, error) {
 	var cands []*pysrc.Class
 	for _, c := range pf.Classes {
 		if isModuleClass(pf, c, 0) {
@@ -100,6 +105,7 @@ func ArchFromSource(f *File, o SourceOptions, batch int) (*SourceArch, error) {
 	var chosen *pysrc.Class
 	var in *interp
 	var notes []string
+	var err error
 	if o.Class != "" {
 		chosen = pf.Class(o.Class)
 		if chosen == nil || !slices.Contains(cands, chosen) {
@@ -142,6 +148,9 @@ func ArchFromSource(f *File, o SourceOptions, batch int) (*SourceArch, error) {
 	fwd := findMethod(pf, chosen, "forward", 0)
 	if fwd == nil {
 		return nil, fmt.Errorf("%s (%s) has no forward", chosen.Name, pf.Where(chosen.Line))
+	}
+	if len(fwd.Params) == 0 {
+		return nil, fmt.Errorf("%s.forward (%s) has no self parameter", chosen.Name, pf.Where(fwd.Line))
 	}
 	a := &Arch{Path: o.Path}
 	var targs []any

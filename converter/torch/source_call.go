@@ -225,7 +225,7 @@ func (in *interp) applyFn(what, short string, spec fnSpec, t *pyTensor, args []a
 			tr = true // F.dropout's default: it drops even in eval mode
 		}
 		if b, isB := tr.(bool); !isB || b {
-			return nil, in.errAt(line, "%s with training=%v drops activations at inference too (F.dropout's training defaults to True; write training=self.training): its outputs are random, not a model to validate", what, tr)
+			return nil, in.errAt(line, "%s with training=%s drops activations at inference too (F.dropout's training defaults to True; write training=self.training): its outputs are random, not a model to validate", what, show(tr))
 		}
 		return t, nil
 	}

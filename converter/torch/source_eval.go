@@ -806,6 +806,9 @@ func (in *interp) subscript(e *pysrc.Subscript, env scope) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, ok := x.(*pyTensor); ok {
+		return nil, in.errAt(e.Line, "indexing or slicing a tensor is outside the subset")
+	}
 	if sl, ok := e.Index.(*pysrc.Slice); ok {
 		l, ok := x.(*pyList)
 		if !ok {
