@@ -33,7 +33,13 @@ type Result struct {
 	// never reads, accepted with --allow-unused (without it they fail
 	// the run as bad input).
 	UnusedWeights []string `json:"unused_weights,omitempty"`
-	TFLite        string   `json:"tflite,omitempty"`
+	// ModelNotes say how the source model was read, when the reader had
+	// choices to make: the entry of a training checkpoint holding the
+	// weights and what was set aside, wrapper prefixes removed from the
+	// keys, the class and input shape read from a model source, and which
+	// step of an --arch or --source architecture produced each output.
+	ModelNotes []string `json:"model_notes,omitempty"`
+	TFLite     string   `json:"tflite,omitempty"`
 	// TFLiteSHA256 and TFLiteBytes identify the .tflite that ran, whether
 	// it was written to a file or converted in memory only.
 	TFLiteSHA256 string              `json:"tflite_sha256,omitempty"`

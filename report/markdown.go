@@ -61,6 +61,9 @@ func Markdown(w io.Writer, r *compare.Result) error {
 		}
 		b.WriteString("\n")
 	}
+	for _, n := range r.ModelNotes {
+		fmt.Fprintf(&b, "- model: %s\n", mdEscape(n))
+	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(&b, "- ⚠️ %s\n", mdEscape(w))
 	}

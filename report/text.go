@@ -101,6 +101,9 @@ func Text(w io.Writer, r *compare.Result) error {
 	if r.ConvertMS != nil {
 		fmt.Fprintf(&b, "convert   %.1f ms\n", *r.ConvertMS)
 	}
+	for _, n := range r.ModelNotes {
+		fmt.Fprintf(&b, "model     %s\n", n)
+	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(&b, "warning   %s\n", w)
 	}

@@ -161,7 +161,7 @@ func Locate(ctx context.Context, opts Options) (*LocateResult, error) {
 		}
 	}
 	o.step("reading %s", o.Model)
-	src, err := LoadSource(o.Model, SourceOptions{ModelJSON: o.ModelJSON, Arch: o.Arch, Batch: o.Batch, AllowUnused: o.AllowUnused, ReadHDF5: o.ReadHDF5})
+	src, err := LoadSource(o.Model, SourceOptions{ModelJSON: o.ModelJSON, Arch: o.Arch, PySource: o.PySource, Batch: o.Batch, AllowUnused: o.AllowUnused, ReadHDF5: o.ReadHDF5})
 	if err != nil {
 		return nil, inputErr(err)
 	}

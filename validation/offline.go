@@ -143,7 +143,7 @@ func Reference(ctx context.Context, o Options, out string) (*Evaluated, error) {
 
 // sourceOptions are the options LoadSource takes from o.
 func (o *Options) sourceOptions() SourceOptions {
-	return SourceOptions{ModelJSON: o.ModelJSON, Arch: o.Arch, Batch: o.Batch, AllowUnused: o.AllowUnused, ReadHDF5: o.ReadHDF5}
+	return SourceOptions{ModelJSON: o.ModelJSON, Arch: o.Arch, PySource: o.PySource, Batch: o.Batch, AllowUnused: o.AllowUnused, ReadHDF5: o.ReadHDF5}
 }
 
 // ms is d in milliseconds.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/edgeval/edgeval/bench"
 	"github.com/edgeval/edgeval/converter/quantize"
+	"github.com/edgeval/edgeval/converter/torch"
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/internal/hdf5"
 	"github.com/edgeval/edgeval/precision"
@@ -74,6 +75,9 @@ type Options struct {
 	ModelJSON string
 	// Arch is the architecture YAML of a PyTorch state_dict (--arch).
 	Arch string
+	// PySource reads a PyTorch state_dict's architecture from its model
+	// source (--source, --class, --class-args, --input-shape).
+	PySource torch.SourceOptions
 	// AllowUnused accepts weights the architecture never reads; they are
 	// listed in the result (--allow-unused). Without it they fail the run.
 	AllowUnused bool

@@ -120,6 +120,10 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 	g := src.Graph
 	p.res.ModelHash = src.Hash
 	p.res.UnusedWeights = src.Unused
+	p.res.ModelNotes = src.Notes
+	for _, n := range src.Notes {
+		o.step("%s", n)
+	}
 	if len(src.Unused) > 0 {
 		o.step("accepting %d weights the architecture never reads (--allow-unused): %v", len(src.Unused), src.Unused)
 	}

@@ -31,6 +31,10 @@ type SourceOptions struct {
 	// AllowUnused accepts weights the architecture never reads; they are
 	// then listed in Source.Unused instead of failing the load.
 	AllowUnused bool
+	// PySource reads a PyTorch state_dict's architecture from the model's
+	// own Python source (--source, --class, --class-args, --input-shape);
+	// PySource.Path "" means none.
+	PySource torch.SourceOptions
 	// ReadHDF5 reads HDF5 files (see Options.ReadHDF5); nil: in-process.
 	ReadHDF5 func(path string, opts hdf5.SnapshotOptions) (*hdf5.Snapshot, error)
 }
@@ -43,6 +47,8 @@ type Source struct {
 	// Unused lists the file's weights the graph never reads (only with
 	// AllowUnused: otherwise they fail the load).
 	Unused []string
+	// Notes say how the model was read (torch.Result.Notes).
+	Notes []string
 }
 
 // LoadSource reads a source model into a graph in its framework's
@@ -57,6 +63,9 @@ func LoadSource(path string, o SourceOptions) (*Source, error) {
 	src := &Source{Hash: hex.EncodeToString(sum[:])}
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".h5", ".hdf5", ".keras":
+		if o.PySource.Path != "" {
+			return nil, usagef("--source %s reads a PyTorch state_dict's architecture, not a Keras model's", o.PySource.Path)
+		}
 		var rep *keras.LoadReport
 		src.Graph, rep, err = keras.LoadWithReport(path, keras.Options{ConfigJSON: o.ModelJSON, Batch: o.Batch, Snapshot: o.ReadHDF5, AllowUnused: o.AllowUnused})
 		if err == nil {
@@ -66,8 +75,8 @@ func LoadSource(path string, o SourceOptions) (*Source, error) {
 		return nil, fmt.Errorf("%s is already a .tflite: give the source model, with --tflite %s to check this conversion, or use 'validate run' to just run it", path, path)
 	case ".pth", ".pt", ".pt2":
 		var r *torch.Result
-		if r, err = torch.LoadResult(path, torch.Options{Arch: o.Arch, Batch: o.Batch, AllowUnused: o.AllowUnused}); err == nil {
-			src.Graph, src.Unused = r.Graph, r.Unused
+		if r, err = torch.LoadResult(path, torch.Options{Arch: o.Arch, Batch: o.Batch, AllowUnused: o.AllowUnused, Source: o.PySource}); err == nil {
+			src.Graph, src.Unused, src.Notes = r.Graph, r.Unused, r.Notes
 		}
 	default:
 		return nil, fmt.Errorf("%s: unknown model format %q (want .h5, .keras, .pth, .pt, .pt2)", path, ext)

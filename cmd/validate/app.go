@@ -19,7 +19,7 @@ type command struct {
 }
 
 func commands() map[string]*command {
-	cs := []*command{runCommand(), validateCommand(), locateCommand(), convertCommand(), referenceCommand(), agentCommand(), devicesCommand(), historyCommand(), suiteCommand()}
+	cs := []*command{runCommand(), validateCommand(), locateCommand(), convertCommand(), referenceCommand(), archCommand(), agentCommand(), devicesCommand(), historyCommand(), suiteCommand()}
 	m := make(map[string]*command, len(cs))
 	for _, c := range cs {
 		m[c.name] = c

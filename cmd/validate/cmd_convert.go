@@ -18,6 +18,7 @@ func (f *validateFlags) registerSource(fs *flag.FlagSet) {
 	fs.StringVar(&f.weights, "model-json", "", "Keras architecture `FILE` (model.to_json()) for a weights-only .h5")
 	fs.StringVar(&f.arch, "arch", "", "architecture `FILE` (YAML) for a PyTorch state_dict")
 	fs.BoolVar(&f.allowUnused, "allow-unused", false, "accept weights in the model file that the architecture never reads (reported in the result) instead of refusing the model")
+	f.registerPySource(fs)
 }
 
 func convertCommand() *command {

@@ -40,6 +40,8 @@ type validateFlags struct {
 	noiseSamples int
 	// allowUnused accepts weights the architecture never reads.
 	allowUnused bool
+	// pySource is --source/--class/--class-args/--input-shape.
+	pySource pySourceFlags
 	// maxMemory bounds the memory of the run ("": half the RAM).
 	maxMemory string
 	// floatLayers are the layers kept float32 in an int8 conversion.
@@ -138,6 +140,10 @@ func (f *validateFlags) options(model string, log io.Writer) (validation.Options
 	if !f.precisionSet && f.tflite != "" {
 		prec = "" // read from the file
 	}
+	ps, err := f.pySource.options()
+	if err != nil {
+		return validation.Options{}, err
+	}
 	rf := f.runFlags
 	// Without --samples, a file or a dataset gives all its samples (and
 	// seeded samples their default count).
@@ -146,6 +152,7 @@ func (f *validateFlags) options(model string, log io.Writer) (validation.Options
 		samples = f.samples
 	}
 	o := validation.Options{
+		PySource:  ps,
 		MaxMemory: maxMem,
 		Model:     model, ModelJSON: f.weights, Arch: f.arch, AllowUnused: f.allowUnused,
 		Inputs: f.inputs, Samples: samples, Seed: f.seed, Range: rng, Expected: f.expected, NoiseSamples: noise,

@@ -11,6 +11,7 @@
 //	                                        compare MODEL's .tflite with the Go reference layer by layer
 //	validate reference [flags] MODEL --out OUT.npz
 //	                                        evaluate MODEL with the Go reference
+//	validate arch --source FILE.py [MODEL]  write the --arch YAML of a PyTorch model source
 //	validate devices [probe NAME]           list device profiles, or print a device's facts
 //	validate history [regressions]          list stored results, or compare each series with its baseline
 //	validate history migrate FILE URL       copy a history file into a PostgreSQL database (postgres://…)

@@ -25,6 +25,9 @@ type Arch struct {
 	Inputs  []ArchInput
 	Steps   []ArchStep
 	Outputs []string
+	// Origins, when the arch was read from a model source (--source),
+	// give each step's place in it ("net.py:12"), for messages.
+	Origins []string
 }
 
 // ArchInput is one model input.
@@ -321,10 +324,19 @@ func buildWithArchChecked(f *File, a *Arch, batch int, allow bool) (*Result, err
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Graph: g, Unused: unused, Ignored: ignored}, nil
+	return &Result{Graph: g, Unused: unused, Ignored: ignored, Notes: append(f.Checkpoint.Notes(), outputNotes(a)...)}, nil
 }
 
 func buildWithArch(f *File, a *Arch, batch int) (*graph.Graph, *emitter, error) {
+	if f.Checkpoint != nil && a.Prefix != "" {
+		// The wrapper prefixes removed from the file's keys are removed
+		// from an arch prefix written for them too.
+		c := *a
+		for _, p := range f.Checkpoint.Stripped {
+			c.Prefix = strings.TrimPrefix(c.Prefix, p)
+		}
+		a = &c
+	}
 	if f.Root != nil {
 		// The arch file gives the forward of a pickled custom root; hooks
 		// anywhere in the tree would run code the file does not hold.
@@ -353,6 +365,9 @@ func buildWithArch(f *File, a *Arch, batch int) (*graph.Graph, *emitter, error) 
 			s.Where += " " + as.Key
 		}
 		s.Where += ")"
+		if i < len(a.Origins) && a.Origins[i] != "" {
+			s.Where += " at " + a.Origins[i]
+		}
 		s.Name = as.Name
 		if s.Name == "" {
 			s.Name = fmt.Sprintf("%s_%d", canonOp(as.Op), i)
@@ -402,7 +417,11 @@ func describeTensors(f *File) string {
 			fmt.Fprintf(&b, "\n  ... (%d more)", len(f.Tensors)-i)
 			break
 		}
-		fmt.Fprintf(&b, "\n  %s %v %v", t.Name, t.Tensor.DType, t.Tensor.Shape)
+		dt := t.Stored
+		if dt == "" {
+			dt = t.Tensor.DType.String()
+		}
+		fmt.Fprintf(&b, "\n  %s %s %v", t.Name, dt, t.Tensor.Shape)
 	}
 	return b.String()
 }

@@ -189,8 +189,13 @@ func (l *loader) findClass(module, name string) (any, error) {
 		return &callFunc{full, func(a []any) (any, error) { return fmt.Sprint(a...), nil }}, nil
 	case "torch.nn.backends.thnn._get_thnn_function_backend":
 		return &callFunc{full, func([]any) (any, error) { return nil, nil }}, nil
-	case "collections.OrderedDict":
-		return &types.OrderedDictClass{}, nil
+	case "collections.OrderedDict", orderedDictAlias + ".OrderedDict":
+		return orderedDictClass{}, nil
+	case "_codecs.encode":
+		// Protocol 2 pickles bytes as _codecs.encode(text, "latin1").
+		return &callFunc{full, codecsEncode}, nil
+	case "builtins.bytearray", "__builtin__.bytearray":
+		return &callFunc{full, makeBytearray}, nil
 	}
 	if module == "torch" {
 		if st, ok := storageTypes[name]; ok {
@@ -313,4 +318,89 @@ func rebuildFromType(args []any) (any, error) {
 		return nil, fmt.Errorf("arguments are %T, want a tuple: %w", args[2], ErrFormat)
 	}
 	return f.Call(*t...)
+}
+
+// orderedDictClass is collections.OrderedDict: called without arguments
+// (protocol 2 and later) or, as Python 2 pickled it, with a list of
+// [key, value] pairs; the items become the dict's entries.
+type orderedDictClass struct{}
+
+// Call implements REDUCE.
+func (orderedDictClass) Call(args ...any) (any, error) {
+	d := types.NewOrderedDict()
+	if len(args) == 0 {
+		return d, nil
+	}
+	if len(args) > 1 {
+		return nil, fmt.Errorf("collections.OrderedDict called with %d arguments, want at most 1: %w", len(args), ErrFormat)
+	}
+	var items []any
+	switch v := args[0].(type) {
+	case *types.List:
+		items = *v
+	case *types.Tuple:
+		items = *v
+	default:
+		return nil, fmt.Errorf("collections.OrderedDict called with a %T, want a list of [key, value] pairs: %w", args[0], ErrFormat)
+	}
+	for i, it := range items {
+		var pair []any
+		switch p := it.(type) {
+		case *types.List:
+			pair = *p
+		case *types.Tuple:
+			pair = *p
+		}
+		if len(pair) != 2 || !hashable(pair[0]) {
+			return nil, fmt.Errorf("collections.OrderedDict item %d is not a [key, value] pair with a plain key: %w", i, ErrFormat)
+		}
+		d.Set(pair[0], pair[1])
+	}
+	return d, nil
+}
+
+// PyNew implements NEWOBJ: an empty OrderedDict.
+func (c orderedDictClass) PyNew(args ...any) (any, error) { return c.Call(args...) }
+
+// codecsEncode is _codecs.encode(text, "latin1"): the bytes of a protocol-2
+// bytes object, kept as a Go string.
+func codecsEncode(args []any) (any, error) {
+	if len(args) == 0 || len(args) > 2 {
+		return nil, fmt.Errorf("%d arguments, want (text, encoding): %w", len(args), ErrFormat)
+	}
+	text, ok := args[0].(string)
+	if !ok {
+		return nil, fmt.Errorf("text is %T: %w", args[0], ErrFormat)
+	}
+	enc := "utf-8"
+	if len(args) == 2 {
+		if enc, ok = args[1].(string); !ok {
+			return nil, fmt.Errorf("encoding is %T: %w", args[1], ErrFormat)
+		}
+	}
+	switch strings.ToLower(strings.ReplaceAll(enc, "-", "")) {
+	case "latin1", "iso88591":
+		b := make([]byte, 0, len(text))
+		for _, r := range text {
+			if r > 0xff {
+				return nil, fmt.Errorf("character %U is not latin-1: %w", r, ErrFormat)
+			}
+			b = append(b, byte(r))
+		}
+		return string(b), nil
+	case "utf8", "ascii":
+		return text, nil
+	}
+	return nil, fmt.Errorf("encoding %q: want latin1: %w", enc, ErrFormat)
+}
+
+// makeBytearray is bytearray(b"...") (or bytearray()): the bytes as a string.
+func makeBytearray(args []any) (any, error) {
+	if len(args) == 0 {
+		return "", nil
+	}
+	if s, ok := args[0].(string); ok {
+		return s, nil
+	}
+	return nil, fmt.Errorf("bytearray of a %T: %w", args[0], ErrFormat)
 }

@@ -160,6 +160,12 @@ var atenSchemas = func() map[string][]atenArg {
 	s["torch.ops.aten.gelu_.default"] = []atenArg{tin("self"), rd("approximate", "none")}
 	s["torch.ops.aten.clamp_.default"] = []atenArg{tin("self"), rd("min", nil), rd("max", nil)}
 	s["torch.ops.aten.dropout_.default"] = []atenArg{tin("self"), harmless("p", noDefault), must("train", false)}
+	// Dropout2d/Dropout3d (feature_dropout) and AlphaDropout exported in
+	// eval mode: the identity, as dropout; train=True is refused.
+	for _, op := range []string{"feature_dropout", "alpha_dropout", "feature_alpha_dropout"} {
+		s["torch.ops.aten."+op+".default"] = []atenArg{tin("input"), harmless("p", noDefault), must("train", false)}
+		s["torch.ops.aten."+op+"_.default"] = []atenArg{tin("self"), harmless("p", noDefault), must("train", false)}
+	}
 	s["torch.ops.aten.add_.Tensor"] = addSub
 	s["torch.ops.aten.sub_.Tensor"] = addSub
 	s["torch.ops.aten.mul_.Tensor"] = []atenArg{tin("self"), tin("other")}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edgeval/edgeval/converter/torch/pysrc"
 	"github.com/edgeval/edgeval/tensor"
 )
 
@@ -95,6 +96,28 @@ func FuzzScriptCode(f *testing.F) {
 		g, err := buildScript(file, code, arch)
 		if err == nil && g == nil {
 			t.Fatal("nil graph without error")
+		}
+	})
+}
+
+// FuzzSource: no model source makes the --source interpreter panic or run
+// away; it gives steps or an error.
+func FuzzSource(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "source", "*", "model.py"))
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(string(b))
+		}
+	}
+	f.Add("import torch.nn as nn\nclass A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.l = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])\n    def forward(self, x):\n        for m in self.l:\n            x = m(x) + x\n        return x, x\n")
+	f.Add("import torch.nn as nn\nclass A(nn.Module):\n    def __init__(self, n=2):\n        super().__init__()\n        self.a = A(n - 1) if n else None\n    def forward(self, x):\n        return self.a(x)\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		pf, err := pysrc.Parse("fuzz.py", src)
+		if err != nil {
+			return
+		}
+		for _, c := range pf.Classes {
+			_, _ = archFromParsed(pf, nil, SourceOptions{Path: "fuzz.py", Class: c.Name, InputShape: []int{1, 4}}, 0)
 		}
 	})
 }

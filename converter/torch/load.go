@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/edgeval/edgeval/graph"
@@ -25,6 +26,11 @@ type Options struct {
 	// left out of an --arch file). With AllowUnused the load succeeds and
 	// LoadResult reports the keys in Result.Unused.
 	AllowUnused bool
+	// Source reads the architecture of a state_dict (or training
+	// checkpoint) from the user's own model source, .py or .ipynb, never
+	// executed (see SOURCE.md); Source.Path "" means none. It cannot be
+	// combined with Arch.
+	Source SourceOptions
 }
 
 // Load reads a PyTorch model file (.pth/.pt: torch.save zip or legacy;
@@ -45,6 +51,9 @@ func Load(path string, o Options) (*graph.Graph, error) {
 // TorchScript archives, whose forward is read from the file itself, give
 // no lists.
 func LoadResult(path string, o Options) (*Result, error) {
+	if o.Source.Path != "" {
+		return loadWithSource(path, o)
+	}
 	var arch *Arch
 	if o.Arch != "" {
 		a, err := ReadArch(o.Arch)
@@ -79,9 +88,44 @@ func LoadResult(path string, o Options) (*Result, error) {
 		return buildWithArchChecked(f, arch, o.Batch, o.AllowUnused)
 	}
 	if f.Root != nil {
-		return buildModuleChecked(f, arch, o.Batch, o.AllowUnused)
+		r, err := buildModuleChecked(f, arch, o.Batch, o.AllowUnused)
+		if err == nil {
+			r.Notes = append(f.Checkpoint.Notes(), r.Notes...)
+		}
+		return r, err
 	}
-	return nil, &Error{File: path, Err: fmt.Errorf("%w; the file is a state_dict with %d tensors:%s", ErrNeedArch, len(f.Tensors), describeTensors(f))}
+	found := ""
+	if n := f.Checkpoint.Notes(); len(n) > 0 {
+		found = "\n" + strings.Join(n, "\n")
+	}
+	return nil, &Error{File: path, Err: fmt.Errorf("%w (or --source MODEL.py, the model's own Python); the file is a state_dict with %d tensors:%s%s", ErrNeedArch, len(f.Tensors), describeTensors(f), found)}
+}
+
+// loadWithSource reads a state_dict or checkpoint with the architecture of
+// its model source.
+func loadWithSource(path string, o Options) (*Result, error) {
+	switch {
+	case o.Arch != "":
+		return nil, &Error{File: path, Err: fmt.Errorf("give --arch %s or --source %s, not both", o.Arch, o.Source.Path)}
+	case strings.EqualFold(filepath.Ext(path), ".pt2") || isExportArchive(path):
+		return nil, &Error{File: path, Err: fmt.Errorf("--source %s given for a torch.export program, which holds its own graph: drop --source", o.Source.Path)}
+	case isTorchScript(path):
+		return nil, &TorchScriptError{File: path, Reason: "--source reads the architecture of a state_dict, not of a TorchScript archive"}
+	}
+	f, err := ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	sa, err := ArchFromSource(f, o.Source, o.Batch)
+	if err != nil {
+		return nil, &Error{File: path, Where: "--source " + o.Source.Path, Err: err}
+	}
+	r, err := buildWithArchChecked(f, sa.Arch, o.Batch, o.AllowUnused)
+	if err != nil {
+		return nil, err
+	}
+	r.Notes = append(slices.Clone(sa.Notes), r.Notes...)
+	return r, nil
 }
 
 // IsBadInput reports whether err is the model's or the user's fault (exit

@@ -47,6 +47,10 @@ const (
 type NamedTensor struct {
 	Name   string
 	Tensor *tensor.Tensor
+	// Stored is the element type in the file ("bfloat16", "float16",
+	// "float32", ...), which Tensor.DType may widen (bfloat16 is read as
+	// float32).
+	Stored string
 }
 
 // File is what a torch.save file holds: its tensors by state_dict name (in
@@ -56,6 +60,10 @@ type File struct {
 	Format  Format
 	Tensors []NamedTensor
 	Root    *Module // nil unless the file holds an nn.Module
+	// Checkpoint says where the state_dict was found in a training
+	// checkpoint and which wrapper prefixes were removed from its keys;
+	// nil for a plain state_dict or module.
+	Checkpoint *Checkpoint
 }
 
 // Tensor returns the tensor named name, or nil.
@@ -146,7 +154,7 @@ func (l *loader) unpickle(data []byte, persistent func(any) (any, error)) (v any
 			v, err = nil, fmt.Errorf("malformed pickle (%v): %w", p, ErrFormat)
 		}
 	}()
-	u := pickle.NewUnpickler(bytes.NewReader(data))
+	u := pickle.NewUnpickler(bytes.NewReader(aliasOrderedDict(data)))
 	u.FindClass = l.findClass
 	u.PersistentLoad = persistent
 	u.GetExtension = func(code int) (any, error) {
@@ -461,6 +469,7 @@ func (l *loader) readLegacy(data []byte) (*File, error) {
 // finish turns the unpickled object into tensors (and a module tree).
 func (l *loader) finish(obj any, format Format) (*File, error) {
 	f := &File{Path: l.file, Format: format}
+	obj, f.Checkpoint = selectStateDict(obj)
 	switch v := obj.(type) {
 	case *Module:
 		f.Root = v
@@ -471,6 +480,12 @@ func (l *loader) finish(obj any, format Format) (*File, error) {
 		if err := l.collect(f, v, ""); err != nil {
 			return nil, err
 		}
+		if p := stripWrapperPrefixes(f); len(p) > 0 {
+			if f.Checkpoint == nil {
+				f.Checkpoint = &Checkpoint{}
+			}
+			f.Checkpoint.Stripped = p
+		}
 	}
 	return f, nil
 }
@@ -480,7 +495,7 @@ func (l *loader) add(f *File, name string, t *tensorRef) error {
 	if err != nil {
 		return fmt.Errorf("tensor %s: %w", name, err)
 	}
-	f.Tensors = append(f.Tensors, NamedTensor{Name: name, Tensor: m})
+	f.Tensors = append(f.Tensors, NamedTensor{Name: name, Tensor: m, Stored: t.st.typ.name})
 	return nil
 }
 

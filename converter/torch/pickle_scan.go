@@ -148,6 +148,84 @@ func scanPickle(data []byte) (int, error) {
 	return 0, fmt.Errorf("pickle ends without STOP: %w", ErrFormat)
 }
 
+// orderedDictAlias is the module name that GLOBAL opcodes naming
+// collections.OrderedDict are given before unpickling (the same length,
+// so offsets do not move): gopickle resolves collections.OrderedDict itself,
+// to a class that cannot be called with the [[key, value], ...] list Python
+// 2 pickled an OrderedDict with, and this name reaches our findClass.
+const orderedDictAlias = "edgevalcoll"
+
+// aliasOrderedDict returns data (a pickle scanPickle accepted) with every
+// GLOBAL collections.OrderedDict renamed to orderedDictAlias.OrderedDict;
+// data itself is not modified.
+func aliasOrderedDict(data []byte) []byte {
+	const want = "ccollections\nOrderedDict\n"
+	if !bytes.Contains(data, []byte(want)) {
+		return data
+	}
+	out := data
+	copied := false
+	p := 0
+	for p < len(data) {
+		op := data[p]
+		info := pickleOps[op]
+		if !info.ok {
+			return out
+		}
+		if op == 'c' && bytes.HasPrefix(data[p:], []byte(want)) {
+			if !copied {
+				out = bytes.Clone(data)
+				copied = true
+			}
+			copy(out[p+1:], orderedDictAlias)
+		}
+		p++
+		switch info.arg {
+		case argLine, arg2Lines:
+			for range map[pickleArg]int{argLine: 1, arg2Lines: 2}[info.arg] {
+				i := bytes.IndexByte(data[p:], '\n')
+				if i < 0 {
+					return out
+				}
+				p += i + 1
+			}
+		case argFix1:
+			p++
+		case argFix2:
+			p += 2
+		case argFix4:
+			p += 4
+		case argFix8:
+			p += 8
+		case argLen1, argLen4, argLen8:
+			w := map[pickleArg]int{argLen1: 1, argLen4: 4, argLen8: 8}[info.arg]
+			if p+w > len(data) {
+				return out
+			}
+			var l uint64
+			switch w {
+			case 1:
+				l = uint64(data[p])
+			case 4:
+				l = uint64(binary.LittleEndian.Uint32(data[p:]))
+			case 8:
+				l = binary.LittleEndian.Uint64(data[p:])
+			}
+			p += w
+			if op != 0x95 { // a FRAME's payload is more opcodes
+				if l > uint64(len(data)-p) {
+					return out
+				}
+				p += int(l)
+			}
+		}
+		if op == '.' {
+			return out
+		}
+	}
+	return out
+}
+
 // isPickle reports whether head (the first bytes of a file) starts with a
 // complete pickle of any protocol: a legacy torch.save file starts with its
 // magic number pickled (with PROTO for protocol 2 and up; protocols 0 and 1

@@ -63,6 +63,11 @@ type Result struct {
 	// BatchNorm's num_batches_tracked counters and tensors with no
 	// elements. They never fail a load.
 	Ignored []string
+	// Notes say what the reader found and chose: the entry of a training
+	// checkpoint the weights were read from and what was set aside, the
+	// wrapper prefixes removed, the model class and input shape of a
+	// source, and which step produced each output.
+	Notes []string
 }
 
 // usage records where the constants of a graph come from, so that the

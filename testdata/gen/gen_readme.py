@@ -119,6 +119,23 @@ PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvisi
 PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvision.py /tmp/edgeval-torch-zoo --tier=zoo --ops=../../converter/torch/testdata/torchvision_ops.json
 ```
 
+## Tutorial-style models read with their own source (--source)
+
+`gen_torch_source.py` builds the model classes of `torch_source/*.py` (tutorial-style
+sources: the CIFAR-10 tutorial's classifier, an MNIST net with dropout and log_softmax,
+a LeNet with `view(-1, N)`, an MLP from a ModuleList comprehension, a dueling DQN, and a
+file that also holds dataset downloads and a training loop, which the generator never
+runs), perturbs the weights, calibrates then perturbs BatchNorm statistics, takes two
+Adam steps for real optimizer state, and writes to `converter/torch/testdata/source/`
+each model as a state_dict, a training checkpoint and a DataParallel checkpoint
+(`nn.DataParallel` on CPU: `module.` keys), with the source and torch's outputs; plus a
+Python-2-era legacy pickle, a `torch.compile` (`_orig_mod.`) state_dict, bfloat16 and
+float16 files and the CIFAR source as a notebook.
+
+```sh
+PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python testdata/gen/gen_torch_source.py
+```
+
 """
 
 
