@@ -56,9 +56,9 @@ func ConvertModel(ctx context.Context, o Options) (*Converted, error) {
 			// Nothing to compare the set with: a conversion alone.
 			c, warn, err = o.calibrationSet(specs, golden.Samples(nil), "", nil)
 		} else {
-			in, data, err := o.openSamples(specs)
-			if err != nil {
-				return nil, err
+			in, data, oerr := o.openSamples(specs)
+			if oerr != nil {
+				return nil, oerr
 			}
 			c, warn, err = o.calibrationSet(specs, in, o.Inputs+o.Dataset, data)
 			in.Close()
