@@ -106,8 +106,15 @@ type nodeKey struct {
 }
 
 // nodeOffset is the index of a layer's first config node among its actual
-// nodes: Keras 2 counts a nested model's own construction node first.
+// nodes: Keras 2 counts a nested model's own construction node first. A
+// Sequential's chain is not read from inbound nodes (parseSequential
+// refers to each previous layer's first call), so no offset applies
+// there: a Functional or Sequential nested in a Sequential (Teachable
+// Machine's export) is called once, at node 0 of the chain.
 func nodeOffset(m *Model, l *Layer) int {
+	if m.Class == "Sequential" {
+		return 0
+	}
 	if !m.Keras3 && l.Model != nil {
 		if l.Model.Class == "Functional" || len(l.Model.Layers) > 0 && l.Model.Layers[0].Class == "InputLayer" {
 			return 1

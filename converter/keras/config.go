@@ -415,6 +415,11 @@ func parseSequential(top serialized, depth int) (*Model, error) {
 		}
 		if m.Layers[0].Model == nil {
 			_ = json.Unmarshal(m.Layers[0].Config, &first)
+		} else if in := nestedInput(m.Layers[0].Model); in != nil {
+			// A model first (Teachable Machine's tfjs-written export
+			// states no InputLayer in the outer Sequential): its own
+			// input gives the shape.
+			first.BatchInputShape, first.DType = in.Shape, name(in.DType)
 		}
 		switch {
 		case first.BatchInputShape != nil:
@@ -422,9 +427,11 @@ func parseSequential(top serialized, depth int) (*Model, error) {
 		case first.BatchShape != nil:
 			shape = first.BatchShape
 		}
-		if shape == nil {
+		if shape == nil && depth == 0 {
 			return nil, errors.New("sequential model has no input shape (it was never built)")
 		}
+		// A nested Sequential's input is the value it is called on: its
+		// shape may be unstated (Teachable Machine's classifier head).
 		dt := string(first.DType)
 		if dt == "" {
 			dt = "float32"
@@ -443,6 +450,20 @@ func parseSequential(top serialized, depth int) (*Model, error) {
 	m.Inputs = []TensorRef{{Layer: m.Layers[0].Name}}
 	m.Outputs = []TensorRef{{Layer: m.Layers[len(m.Layers)-1].Name}}
 	return m, nil
+}
+
+// nestedInput is the InputLayer configuration of a model's only input, or
+// nil when it has several or none.
+func nestedInput(m *Model) *InputConfig {
+	if len(m.Inputs) != 1 {
+		return nil
+	}
+	l := m.Layer(m.Inputs[0].Layer)
+	if l == nil {
+		return nil
+	}
+	p, _ := l.Params.(*InputConfig)
+	return p
 }
 
 func parseFunctional(top serialized, depth int) (*Model, error) {

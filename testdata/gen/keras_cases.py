@@ -26,6 +26,7 @@ class Case:
     f64: bool = False  # record the float32-vs-float64 drift of the framework's outputs in case.json
     make_inputs: Optional[Callable] = None  # make_inputs(rng, batch) -> list of input arrays, instead of uniform [lo, hi)
     tf_batch1: bool = False  # convert with TF from a batch_size=1 copy (the TF converter needs a static batch for RNNs)
+    model: Optional[Callable] = None  # model(K) -> the whole model (nested Sequential/Functional), instead of build
 
 
 CASES: List[Case] = []
@@ -669,3 +670,30 @@ add("rnn_bilstm_none", ["Bidirectional", "LSTM"], "Bidirectional(LSTM(3, return_
     [RSEQ], lambda L, x: _rnn_bidir_none(L, x[0]), tf_batch1=True)
 add("rnn_stacked", ["LSTM", "GRU", "SimpleRNN", "Dense"], "LSTM(6, seq) -> GRU(5, seq) -> SimpleRNN(4) -> Dense(2)",
     [RSEQ], lambda L, x: _rnn_stacked(L, x[0]), tf_batch1=True)
+
+
+
+
+# Nested models. Teachable Machine's image export (keras_model.h5, a file name
+# in thousands of public repositories): a Sequential of two Sequentials, the
+# first wrapping the whole MobileNetV2 functional model (alpha 0.35, truncated
+# at out_relu) and a GlobalAveragePooling2D, the second the classifier head.
+
+def _teachable_machine(K, size=96, classes=3):
+    base = K.applications.MobileNetV2(input_shape=(size, size, 3), alpha=0.35, include_top=False, weights=None)
+    trunc = K.Model(base.inputs, base.get_layer("out_relu").output, name="model1")
+    feat = K.Sequential([trunc, K.layers.GlobalAveragePooling2D()], name="sequential_1")
+    head = K.Sequential([K.Input((1280,)), K.layers.Dense(100, activation="relu"),
+                         K.layers.Dense(classes, activation="softmax", use_bias=False)], name="sequential_3")
+    m = K.Sequential([feat, head], name="sequential_4")
+    m.build((None, size, size, 3))
+    return m
+
+
+add("nested_teachable_machine", ["Sequential", "Functional", "MobileNetV2", "GlobalAveragePooling2D", "Dense"],
+    "Teachable Machine's export: Sequential[Sequential[MobileNetV2 functional (alpha 0.35, 96x96, truncated at out_relu), "
+    "GlobalAveragePooling2D], Sequential[Dense(100, relu), Dense(3, softmax, no bias)]], BN statistics calibrated",
+    [((96, 96, 3), "float32")], None, model=_teachable_machine, calibrate={},
+    notes="a Sequential whose layers are models: the chain calls each nested model once, and each format stores the "
+    "nested weights where it stores them (tf_keras .h5: model_weights/<outer layer>/<inner layer>/...; Keras 3: "
+    "layers/<outer>/layers/<inner>/vars). Once refused with a wrong cause (\"model output [...] is never computed\").")
