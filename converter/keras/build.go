@@ -35,6 +35,9 @@ type converter struct {
 	legacyBilinear bool
 	unsupported    []UnsupportedLayer
 	errs           []error
+	// notes are what the load tells the user besides the graph (a
+	// decoded Lambda's function), in LoadReport.Notes.
+	notes []string
 }
 
 // check walks the model and collects every layer that cannot be mapped,
@@ -350,6 +353,11 @@ func (c *converter) call(m *Model, l *Layer, path []string, ins []*graph.Value, 
 		return outs
 	}
 	w, err := c.store.weights(path, l, m)
+	var k1 *Keras1Error
+	if errors.As(err, &k1) {
+		c.unsupported = append(c.unsupported, UnsupportedLayer{Name: display, Class: l.QualifiedClass(), Reason: k1.Error(), Err: err})
+		return nil
+	}
 	if err != nil {
 		c.errs = append(c.errs, &Error{File: c.file, Layer: display, Err: fmt.Errorf("weights: %w", err)})
 		return nil

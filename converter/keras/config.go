@@ -62,6 +62,10 @@ type Layer struct {
 	Calls []*Call
 	// Model is the architecture of a nested model used as a layer.
 	Model *Model
+	// Keras1 is the layer's class as a Keras 1.x file names it when its
+	// configuration was in the Keras 1 format and read as Keras 2's
+	// Class (translateKeras1): "Convolution2D" for a Conv2D.
+	Keras1 string
 }
 
 // TensorRef names a tensor: output Tensor of call Node of layer Layer.
@@ -347,6 +351,17 @@ func parseLayer(s serialized, depth int) (*Layer, error) {
 		}
 		l.Model = m
 	case FamilyLayer:
+		var cfg map[string]json.RawMessage
+		if json.Unmarshal(s.Config, &cfg) == nil && isKeras1(l.Class, cfg) {
+			class, translated, err := translateKeras1(l.Class, cfg)
+			if err != nil {
+				l.ParamErr = err
+				break
+			}
+			l.Keras1, l.Class, l.Config = l.Class, class, translated
+			l.Family = resolveFamily(l.Module, l.Class, l.RegisteredName)
+			s.Config = translated
+		}
 		l.Params, l.ParamErr = decodeParams(l.Class, s.Config)
 	case FamilyOp, FamilyTFOp:
 		l.Params, l.ParamErr = decodeOp(l, s.Config)

@@ -16,7 +16,7 @@ type Function struct {
 	// "<lambda>" for a lambda).
 	Arg, Name string
 	// Python names the Python versions whose bytecode it was decoded as
-	// ("Python 3.11", "Python 3.6–3.7, Python 3.8–3.10" ...).
+	// ("Python 3.11", "Python 3.11, 3.12", "Python 3.6–3.7" ...).
 	Python string
 }
 
@@ -85,7 +85,11 @@ func Decode(data []byte) (*Function, error) {
 					ok[0].fn.Expr, version(ok[0].code.Layout, ok[0].isa), t.fn.Expr, version(t.code.Layout, t.isa)),
 					Disassembly: disassemble(ok[0].code, ok[0].isa)}
 			}
-			versions = append(versions, version(t.code.Layout, t.isa))
+			v := version(t.code.Layout, t.isa)
+			if len(versions) > 0 {
+				v = strings.TrimPrefix(v, "Python ")
+			}
+			versions = append(versions, v)
 		}
 		fn := ok[0].fn
 		fn.Python = strings.Join(versions, ", ")

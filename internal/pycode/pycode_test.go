@@ -46,7 +46,7 @@ func TestDecodePython311(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, v.Want, fn.Expr.String())
-			python := "Python 3.11, Python 3.12" // the two share this bytecode
+			python := "Python 3.11, 3.12" // the two share this bytecode
 			if v.Source == "lambda x: +x" {
 				python = "Python 3.11" // UNARY_POSITIVE, which 3.12 replaced by CALL_INTRINSIC_1
 			}

@@ -697,3 +697,32 @@ add("nested_teachable_machine", ["Sequential", "Functional", "MobileNetV2", "Glo
     notes="a Sequential whose layers are models: the chain calls each nested model once, and each format stores the "
     "nested weights where it stores them (tf_keras .h5: model_weights/<outer layer>/<inner layer>/...; Keras 3: "
     "layers/<outer>/layers/<inner>/vars). Once refused with a wrong cause (\"model output [...] is never computed\").")
+
+
+# Lambda layers whose function is plain arithmetic on the input: the file
+# holds the function's marshalled bytecode (Python 3.11 here), which the
+# reader decodes without executing it (internal/pycode).
+
+def _behavioural_cloning(L, x):
+    # the NVIDIA-style steering model of the behavioural-cloning projects, scaled down
+    h = L.Lambda(lambda t: t / 255.0 - 0.5)(x)
+    h = L.Cropping2D(((6, 4), (0, 0)))(h)
+    h = L.Conv2D(6, 5, strides=2, activation="relu")(h)
+    h = L.Conv2D(8, 3, activation="elu")(h)
+    h = L.Flatten()(h)
+    h = L.Dense(16, activation="relu")(h)
+    h = L.Dropout(0.5)(h)
+    return L.Dense(1)(h)
+
+
+add("lambda_behavioural_cloning", ["Lambda", "Cropping2D", "Conv2D", "Flatten", "Dense", "Dropout"],
+    "Lambda(lambda t: t / 255.0 - 0.5) on [0, 255] pixels, Cropping2D, two Conv2D, Dense head (steering angle)",
+    [((32, 48, 3), "float32")], lambda L, x: _behavioural_cloning(L, x[0]), lo=0, hi=255,
+    notes="the behavioural-cloning model's normalisation lambda: decoded from its bytecode (never executed) into "
+    "Div and Sub by float32 constants; the report names the function.")
+add("lambda_arithmetic", ["Lambda", "Dense"],
+    "Lambdas -t ** 2 + 3 * t, 1.0 - t * 0.25, (t - 0.5) / 2 and 2 ** t between Dense layers",
+    [VEC], lambda L, x: L.Dense(3)(L.Lambda(lambda t: 2 ** t)(L.Lambda(lambda t: (t - 0.5) / 2)(
+        L.Lambda(lambda t: 1.0 - t * 0.25)(L.Lambda(lambda t: -t ** 2 + 3 * t)(L.Dense(6)(x[0])))))),
+    notes="operator precedence, reversed operands (constant on the left), unary minus, integer constants and a "
+    "power: each must map to the operation Python performs, in its order.")
