@@ -24,6 +24,8 @@ Usage:
   python gen_keras.py OUT_DIR                        every case (see regen.sh)
   python gen_keras.py OUT_DIR --only=NAME1,NAME2     only these cases (the same files the full run writes)
   python gen_keras.py OUT_DIR --shard=I/N            every N-th case from the I-th (regen.sh runs two)
+  python gen_keras.py ZOO_DIR --zoo                  the out-of-tree cases of keras_cases.ZOO_CASES (too large to
+                                                     commit; read with the zoo by EDGEVAL_ZOO=ZOO_DIR)
 """
 
 import json
@@ -44,7 +46,7 @@ import tf_keras  # noqa: E402
 import keras  # noqa: E402
 
 from common import case_dir, input_array, normalize_zip, rng_for, write_json, write_npz  # noqa: E402
-from keras_cases import CASES  # noqa: E402
+from keras_cases import CASES, ZOO_CASES  # noqa: E402
 
 tf.get_logger().setLevel("ERROR")
 warnings.filterwarnings("ignore")
@@ -361,12 +363,15 @@ def gen_case(root, case, only_tflite=False):
 
 def main():
     if len(sys.argv) < 2 or sys.argv[1].startswith("-"):
-        sys.exit("usage: gen_keras.py OUT_DIR [--only=NAME1,NAME2] [--shard=I/N] [NAME...]")
+        sys.exit("usage: gen_keras.py OUT_DIR [--zoo] [--only=NAME1,NAME2] [--shard=I/N] [NAME...]")
     root = sys.argv[1]
     shard, nshards = 0, 1
     only = set()
+    cases = CASES
     for a in sys.argv[2:]:
-        if a.startswith("--shard="):
+        if a == "--zoo":
+            cases = ZOO_CASES
+        elif a.startswith("--shard="):
             shard, nshards = map(int, a[len("--shard="):].split("/"))
         elif a.startswith("--only="):
             only.update(n for n in a[len("--only="):].split(",") if n)
@@ -374,10 +379,10 @@ def main():
             sys.exit(f"gen_keras.py: unknown option {a}")
         else:
             only.add(a)
-    unknown = only - {c.name for c in CASES}
+    unknown = only - {c.name for c in cases}
     if unknown:
         sys.exit(f"gen_keras.py: no such case: {', '.join(sorted(unknown))}")
-    for i, case in enumerate(CASES):
+    for i, case in enumerate(cases):
         if only and case.name not in only:
             continue
         if i % nshards != shard:

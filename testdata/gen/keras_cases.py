@@ -726,3 +726,15 @@ add("lambda_arithmetic", ["Lambda", "Dense"],
         L.Lambda(lambda t: 1.0 - t * 0.25)(L.Lambda(lambda t: -t ** 2 + 3 * t)(L.Dense(6)(x[0])))))),
     notes="operator precedence, reversed operands (constant on the left), unary minus, integer constants and a "
     "power: each must map to the operation Python performs, in its order.")
+
+
+# Out-of-tree cases, written into the zoo directory (gen_keras.py DIR --zoo):
+# too large to commit.
+ZOO_CASES: List[Case] = []
+ZOO_CASES.append(Case(
+    "teachable_machine_224", ["Sequential", "Functional", "MobileNetV2", "GlobalAveragePooling2D", "Dense"],
+    "Teachable Machine's export at its real size: Sequential[Sequential[MobileNetV2 functional (alpha 0.35, "
+    "224x224, truncated at out_relu), GlobalAveragePooling2D], Sequential[Dense(100, relu), Dense(3, softmax, "
+    "no bias)]], BN statistics calibrated",
+    [((224, 224, 3), "float32")], None, model=lambda K: _teachable_machine(K, size=224), calibrate={},
+    notes="nested_teachable_machine of the corpus at 224 px, the size Teachable Machine exports."))
