@@ -107,9 +107,14 @@ var keras1Classes = map[string]keras1Class{
 		"strides": {to: "strides"}, "border_mode": k1BorderMode, "dim_ordering": k1DimOrdering})},
 	"Cropping2D": {to: "Cropping2D", fields: k1Fields(map[string]keras1Rule{"cropping": {to: "cropping"},
 		"dim_ordering": k1DimOrdering})},
-	"Dropout":    {to: "Dropout", fields: k1Fields(map[string]keras1Rule{"p": {to: "rate"}})},
-	"Flatten":    {to: "Flatten", fields: k1Fields(nil)},
-	"Activation": {to: "Activation", fields: k1Fields(map[string]keras1Rule{"activation": k1Act})},
+	"GlobalAveragePooling2D": {to: "GlobalAveragePooling2D", fields: k1Fields(map[string]keras1Rule{"dim_ordering": k1DimOrdering})},
+	"GlobalMaxPooling2D":     {to: "GlobalMaxPooling2D", fields: k1Fields(map[string]keras1Rule{"dim_ordering": k1DimOrdering})},
+	// Keras 1's UpSampling2D repeats rows and columns (nearest), Keras
+	// 2's default interpolation.
+	"UpSampling2D": {to: "UpSampling2D", fields: k1Fields(map[string]keras1Rule{"size": {to: "size"}, "dim_ordering": k1DimOrdering})},
+	"Dropout":      {to: "Dropout", fields: k1Fields(map[string]keras1Rule{"p": {to: "rate"}})},
+	"Flatten":      {to: "Flatten", fields: k1Fields(nil)},
+	"Activation":   {to: "Activation", fields: k1Fields(map[string]keras1Rule{"activation": k1Act})},
 	"Lambda": {to: "Lambda", fields: k1Fields(map[string]keras1Rule{"function": {to: "function"},
 		"function_type": {to: "function_type"}, "output_shape": {to: "output_shape"},
 		"output_shape_type": {to: "output_shape_type"}, "arguments": {to: "arguments"}})},
