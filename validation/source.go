@@ -47,7 +47,8 @@ type Source struct {
 	// Unused lists the file's weights the graph never reads (only with
 	// AllowUnused: otherwise they fail the load).
 	Unused []string
-	// Notes say how the model was read (torch.Result.Notes).
+	// Notes say how the model was read (torch.Result.Notes; a Keras
+	// Lambda decoded from its bytecode, keras.LoadReport.Notes).
 	Notes []string
 }
 
@@ -69,7 +70,7 @@ func LoadSource(path string, o SourceOptions) (*Source, error) {
 		var rep *keras.LoadReport
 		src.Graph, rep, err = keras.LoadWithReport(path, keras.Options{ConfigJSON: o.ModelJSON, Batch: o.Batch, Snapshot: o.ReadHDF5, AllowUnused: o.AllowUnused})
 		if err == nil {
-			src.Unused = rep.Unused
+			src.Unused, src.Notes = rep.Unused, rep.Notes
 		}
 	case ".tflite":
 		return nil, fmt.Errorf("%s is already a .tflite: give the source model, with --tflite %s to check this conversion, or use 'validate run' to just run it", path, path)

@@ -234,8 +234,15 @@ func validateOne(ctx context.Context, f *validateFlags, model string, stdout, st
 		}
 	}
 	if res != nil {
-		if perr := emitResult(f, res, stdout); perr != nil && err == nil {
+		if perr := emitResult(f, res, stdout, true); perr != nil && err == nil {
 			err = perr
+		}
+	} else if err != nil && f.wantsReports() {
+		// A model the run cannot read (exit 2) or a run that stopped
+		// before a result still gets the requested reports, carrying the
+		// error, so that CI shows it.
+		if perr := emitResult(f, validation.ErrorResult(opts, err), stdout, false); perr != nil {
+			err = errors.Join(err, perr)
 		}
 	}
 	if err != nil {
@@ -247,10 +254,16 @@ func validateOne(ctx context.Context, f *validateFlags, model string, stdout, st
 	return nil
 }
 
+// wantsReports reports whether any report (--json, --markdown, --html,
+// --junit) was requested.
+func (f *validateFlags) wantsReports() bool {
+	return f.json != "" || f.markdown != "" || f.html != "" || f.junit != ""
+}
+
 // emitResult writes --json FILE and the other reports, and then prints the
-// table (or the JSON for --json -): a file that cannot be written stops it
-// before anything reaches stdout.
-func emitResult(f *validateFlags, r *compare.Result, stdout io.Writer) error {
+// table when table is set (or the JSON for --json -): a file that cannot be
+// written stops it before anything reaches stdout.
+func emitResult(f *validateFlags, r *compare.Result, stdout io.Writer, table bool) error {
 	if f.json != "" && f.json != "-" {
 		if err := writeJSON(f.json, stdout, r); err != nil {
 			return err
@@ -265,6 +278,9 @@ func emitResult(f *validateFlags, r *compare.Result, stdout io.Writer) error {
 	}
 	if f.json == "-" {
 		return writeJSON("-", stdout, r)
+	}
+	if !table {
+		return nil
 	}
 	return report.Text(stdout, r)
 }

@@ -331,3 +331,47 @@ func TestValidateBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateBadInputWritesReports: a run that ends with exit 2 before a
+// result (a model the tool cannot read, a missing file) still writes every
+// requested report with the error, so that CI shows the model.
+func TestValidateBadInputWritesReports(t *testing.T) {
+	unknownLayer := filepath.Join(testutil.RepoRoot(t), "converter/keras/testdata/k3_unsupported.keras")
+	for _, tc := range []struct {
+		name, model, want string
+	}{
+		{"unknown layer", unknownLayer, "unsupported layer"},
+		{"missing file", filepath.Join(t.TempDir(), "none.h5"), "none.h5"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := func(f string) string { return filepath.Join(dir, f) }
+			stdout, stderr, code := runCLI(t, "--json", p("r.json"), "--junit", p("r.xml"),
+				"--markdown", p("r.md"), "--html", p("r.html"), tc.model)
+			assert.Equal(t, 2, code, stderr)
+			assert.Contains(t, stderr, tc.want)
+			assert.Empty(t, stdout, "no table is printed for a run without a result")
+
+			b, err := os.ReadFile(p("r.json"))
+			require.NoError(t, err, "the JSON report is written")
+			var res compare.Result
+			require.NoError(t, json.Unmarshal(b, &res))
+			assert.Equal(t, compare.VerdictError, res.Verdict)
+			assert.Contains(t, res.Error, tc.want)
+			assert.Equal(t, tc.model, res.Model)
+			for _, f := range []string{"r.xml", "r.md", "r.html"} {
+				b, err := os.ReadFile(p(f))
+				require.NoError(t, err, "%s is written", f)
+				assert.Contains(t, string(b), tc.want, f)
+			}
+		})
+	}
+	t.Run("json on stdout", func(t *testing.T) {
+		stdout, stderr, code := runCLI(t, "--json", "-", unknownLayer)
+		assert.Equal(t, 2, code, stderr)
+		var res compare.Result
+		require.NoError(t, json.Unmarshal([]byte(stdout), &res), stdout)
+		assert.Equal(t, compare.VerdictError, res.Verdict)
+		assert.Contains(t, res.Error, "unsupported layer")
+	})
+}

@@ -35,6 +35,9 @@ type converter struct {
 	legacyBilinear bool
 	unsupported    []UnsupportedLayer
 	errs           []error
+	// notes are what the load tells the user besides the graph (a
+	// decoded Lambda's function), in LoadReport.Notes.
+	notes []string
 }
 
 // check walks the model and collects every layer that cannot be mapped,
@@ -106,8 +109,15 @@ type nodeKey struct {
 }
 
 // nodeOffset is the index of a layer's first config node among its actual
-// nodes: Keras 2 counts a nested model's own construction node first.
+// nodes: Keras 2 counts a nested model's own construction node first. A
+// Sequential's chain is not read from inbound nodes (parseSequential
+// refers to each previous layer's first call), so no offset applies
+// there: a Functional or Sequential nested in a Sequential (Teachable
+// Machine's export) is called once, at node 0 of the chain.
 func nodeOffset(m *Model, l *Layer) int {
+	if m.Class == "Sequential" {
+		return 0
+	}
 	if !m.Keras3 && l.Model != nil {
 		if l.Model.Class == "Functional" || len(l.Model.Layers) > 0 && l.Model.Layers[0].Class == "InputLayer" {
 			return 1
@@ -343,6 +353,11 @@ func (c *converter) call(m *Model, l *Layer, path []string, ins []*graph.Value, 
 		return outs
 	}
 	w, err := c.store.weights(path, l, m)
+	var k1 *Keras1Error
+	if errors.As(err, &k1) {
+		c.unsupported = append(c.unsupported, UnsupportedLayer{Name: display, Class: l.QualifiedClass(), Reason: k1.Error(), Err: err})
+		return nil
+	}
 	if err != nil {
 		c.errs = append(c.errs, &Error{File: c.file, Layer: display, Err: fmt.Errorf("weights: %w", err)})
 		return nil

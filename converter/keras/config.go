@@ -62,6 +62,10 @@ type Layer struct {
 	Calls []*Call
 	// Model is the architecture of a nested model used as a layer.
 	Model *Model
+	// Keras1 is the layer's class as a Keras 1.x file names it when its
+	// configuration was in the Keras 1 format and read as Keras 2's
+	// Class (translateKeras1): "Convolution2D" for a Conv2D.
+	Keras1 string
 }
 
 // TensorRef names a tensor: output Tensor of call Node of layer Layer.
@@ -347,6 +351,17 @@ func parseLayer(s serialized, depth int) (*Layer, error) {
 		}
 		l.Model = m
 	case FamilyLayer:
+		var cfg map[string]json.RawMessage
+		if json.Unmarshal(s.Config, &cfg) == nil && isKeras1(l.Class, cfg) {
+			class, translated, err := translateKeras1(l.Class, cfg)
+			if err != nil {
+				l.ParamErr = err
+				break
+			}
+			l.Keras1, l.Class, l.Config = l.Class, class, translated
+			l.Family = resolveFamily(l.Module, l.Class, l.RegisteredName)
+			s.Config = translated
+		}
 		l.Params, l.ParamErr = decodeParams(l.Class, s.Config)
 	case FamilyOp, FamilyTFOp:
 		l.Params, l.ParamErr = decodeOp(l, s.Config)
@@ -415,6 +430,11 @@ func parseSequential(top serialized, depth int) (*Model, error) {
 		}
 		if m.Layers[0].Model == nil {
 			_ = json.Unmarshal(m.Layers[0].Config, &first)
+		} else if in := nestedInput(m.Layers[0].Model); in != nil {
+			// A model first (Teachable Machine's tfjs-written export
+			// states no InputLayer in the outer Sequential): its own
+			// input gives the shape.
+			first.BatchInputShape, first.DType = in.Shape, name(in.DType)
 		}
 		switch {
 		case first.BatchInputShape != nil:
@@ -422,9 +442,11 @@ func parseSequential(top serialized, depth int) (*Model, error) {
 		case first.BatchShape != nil:
 			shape = first.BatchShape
 		}
-		if shape == nil {
+		if shape == nil && depth == 0 {
 			return nil, errors.New("sequential model has no input shape (it was never built)")
 		}
+		// A nested Sequential's input is the value it is called on: its
+		// shape may be unstated (Teachable Machine's classifier head).
 		dt := string(first.DType)
 		if dt == "" {
 			dt = "float32"
@@ -443,6 +465,20 @@ func parseSequential(top serialized, depth int) (*Model, error) {
 	m.Inputs = []TensorRef{{Layer: m.Layers[0].Name}}
 	m.Outputs = []TensorRef{{Layer: m.Layers[len(m.Layers)-1].Name}}
 	return m, nil
+}
+
+// nestedInput is the InputLayer configuration of a model's only input, or
+// nil when it has several or none.
+func nestedInput(m *Model) *InputConfig {
+	if len(m.Inputs) != 1 {
+		return nil
+	}
+	l := m.Layer(m.Inputs[0].Layer)
+	if l == nil {
+		return nil
+	}
+	p, _ := l.Params.(*InputConfig)
+	return p
 }
 
 func parseFunctional(top serialized, depth int) (*Model, error) {

@@ -18,6 +18,21 @@
 //     verified before the archive is used, a corrupted one is an *Error
 //     naming the file and the member.
 //
+// Keras 1.x configurations (Dense's output_dim, Convolution2D's nb_filter,
+// border_mode, subsample, dim_ordering, init, W_regularizer, ...) are read
+// through an exact mapping to the Keras 2 class and fields for the classes
+// keras1Classes lists, their weights by Keras 1's names (<layer>_W:0,
+// <layer>_b:0, param_<i>); any other Keras 1 class or field, dim_ordering
+// "th", and a convolution kernel a backend other than TensorFlow may have
+// written (Theano flips kernels; the file does not say) are a *Keras1Error
+// naming the format and the fields.
+//
+// A Lambda layer is read when its function, stored as marshalled CPython
+// bytecode, is plain arithmetic on its input (internal/pycode decodes it
+// without executing anything): it becomes elementwise ops by float32
+// constants, and LoadReport.Notes names the function. Any other Lambda is
+// unsupported with its disassembly.
+//
 // The architecture is parsed into a Model (ParseConfig): Sequential or
 // Functional, several inputs and outputs, shared layers and nested models,
 // with a typed configuration per layer class. Load then reads the weights and

@@ -327,6 +327,8 @@ func classFields(class string) fieldTable {
 			"alpha_regularizer": inert(whyReg),
 			"alpha_constraint":  inert(whyConstraint),
 		})
+	case "Lambda":
+		return lambdaFields
 	case "Flatten":
 		return baseFields.with(formatFields)
 	case "Reshape":

@@ -226,6 +226,8 @@ func (lc *layerCtx) mapLayer(ins []*graph.Value) (*graph.Value, error) {
 			return nil, fmt.Errorf("internal: Bidirectional with %d outputs mapped as one", len(outs))
 		}
 		return outs[0], nil
+	case *LambdaConfig:
+		return lc.lambda(p, x)
 	case *InputConfig:
 		return nil, unsupported("an InputLayer called as a layer")
 	}

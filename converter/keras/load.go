@@ -269,7 +269,7 @@ func convert(path string, m *Model, store weightStore, opts Options, rep *LoadRe
 	if err != nil {
 		return nil, fmt.Errorf("listing the file's weights: %w", err)
 	}
-	rep.Unused = unused
+	rep.Unused, rep.Notes = unused, c.notes
 	if len(unused) > 0 && !opts.AllowUnused {
 		return nil, &UnusedWeightsError{File: path, Names: unused}
 	}

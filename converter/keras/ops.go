@@ -110,6 +110,12 @@ var applicationLayers = map[string]bool{"LayerScale": true, "StochasticDepth": t
 // messages: "Conv2D", "keras.src.ops.numpy.Add", "TFOpLambda
 // tf.math.multiply", "keras.src.applications.convnext.LayerScale".
 func (l *Layer) QualifiedClass() string {
+	switch {
+	case l.Keras1 == l.Class && l.Keras1 != "":
+		return l.Class + " (Keras 1)"
+	case l.Keras1 != "":
+		return l.Keras1 + " (Keras 1, read as " + l.Class + ")"
+	}
 	switch l.Family {
 	case FamilyTFOp:
 		if p, ok := l.Params.(*OpConfig); ok && p.Symbol != "" {

@@ -505,6 +505,8 @@ func decodeClass(class string, r *fieldReader) any {
 	switch class {
 	case "InputLayer":
 		return decodeInput(r)
+	case "Lambda":
+		return decodeLambda(r)
 	case "Dense":
 		return &DenseConfig{Units: r.positive("units"), Activation: r.activation(), UseBias: r.boolean("use_bias", true)}
 	case "Conv1D", "Conv2D", "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D", "Conv2DTranspose":

@@ -42,4 +42,7 @@ type LoadReport struct {
 	// paths, sorted, as in UnusedWeightsError). It can be non-empty on a
 	// successful load only with Options.AllowUnused.
 	Unused []string
+	// Notes are what a reader of the results must know about how the
+	// file was read: each decoded Lambda's function, as Python source.
+	Notes []string
 }

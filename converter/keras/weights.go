@@ -169,6 +169,10 @@ func varName(full string, l *Layer) string {
 	if i := strings.LastIndexByte(n, ':'); i >= 0 {
 		n = n[:i]
 	}
+	if l.Keras1 != "" {
+		v, _ := keras1WeightName(n, l)
+		return v
+	}
 	if varDepth(l) == 2 {
 		return path.Base(path.Dir(full)) + "/" + n
 	}
@@ -254,6 +258,9 @@ func (s *legacyStore) weights(layerPath []string, l *Layer, _ *Model) (map[strin
 			}
 		}
 		v := varName(full, l)
+		if err := keras1Backend(l, v, full); err != nil {
+			return nil, err
+		}
 		if !slices.Contains(want, v) {
 			// Not a variable of this class: left unused (reported).
 			continue

@@ -24,6 +24,8 @@ Usage:
   python gen_keras.py OUT_DIR                        every case (see regen.sh)
   python gen_keras.py OUT_DIR --only=NAME1,NAME2     only these cases (the same files the full run writes)
   python gen_keras.py OUT_DIR --shard=I/N            every N-th case from the I-th (regen.sh runs two)
+  python gen_keras.py ZOO_DIR --zoo                  the out-of-tree cases of keras_cases.ZOO_CASES (too large to
+                                                     commit; read with the zoo by EDGEVAL_ZOO=ZOO_DIR)
 """
 
 import json
@@ -44,7 +46,7 @@ import tf_keras  # noqa: E402
 import keras  # noqa: E402
 
 from common import case_dir, input_array, normalize_zip, rng_for, write_json, write_npz  # noqa: E402
-from keras_cases import CASES  # noqa: E402
+from keras_cases import CASES, ZOO_CASES  # noqa: E402
 
 tf.get_logger().setLevel("ERROR")
 warnings.filterwarnings("ignore")
@@ -55,9 +57,23 @@ tf.config.threading.set_intra_op_parallelism_threads(1)
 RECURRENT = ("LSTM", "GRU", "SimpleRNN", "Bidirectional")
 
 
+def is_model(layer):
+    """Whether a layer is a whole model (a Sequential or Functional used as a layer)."""
+    return isinstance(layer, (tf_keras.Model, keras.Model))
+
+
+def sublayers(model):
+    """The layers of model in order, nested models' layers in their place (depth first)."""
+    for layer in model.layers:
+        if is_model(layer):
+            yield from sublayers(layer)
+        else:
+            yield layer
+
+
 def randomize(model, rng):
     """Replace every weight by seeded random values; BatchNorm gets statistics that are not the identity."""
-    for layer in model.layers:
+    for layer in sublayers(model):
         ws = layer.weights
         if not ws:
             continue
@@ -95,7 +111,7 @@ def finalize(model):
     """Normalization computes from tensors made by finalize_state(), not from its weights (tf_keras, and Keras 3 on
     the TF backend): a model whose weights were set in memory must refresh them, or it computes something else than
     the file it saves."""
-    for layer in model.layers:
+    for layer in sublayers(model):
         if type(layer).__name__ == "Normalization" and hasattr(layer, "finalize_state"):
             layer.finalize_state()
 
@@ -109,27 +125,41 @@ def calibrate_bn(model, K, xs, rng, beta=None):
     seeded factor in [0.8, 1.25], so the statistics are realistic but never
     exactly the batch's. beta, when given, replaces the offsets by
     normal(beta, 0.2) (a negative beta gives sparse ReLU activations, as in
-    trained networks).
+    trained networks). A nested model is calibrated on the activations it
+    sees, after the layers before it.
     """
+    seq = type(model).__name__ == "Sequential"
+    h = xs  # a Sequential's layers are run one by one: the input of the next layer
     for layer in model.layers:
-        if type(layer).__name__ != "BatchNormalization":
-            continue
-        sub = K.Model(model.inputs, layer.input)
-        a = np.asarray(sub(xs if len(xs) > 1 else xs[0], training=False)).astype(np.float64)
-        axis = layer.axis if isinstance(layer.axis, int) else layer.axis[0]
-        axis = axis % a.ndim
-        red = tuple(i for i in range(a.ndim) if i != axis)
-        mu, var = a.mean(axis=red), a.var(axis=red)
-        names = [w.name.split("/")[-1].split(":")[0] for w in layer.weights]
-        vals = layer.get_weights()
-        for i, n in enumerate(names):
-            if "moving_mean" in n:
-                vals[i] = mu + 0.1 * np.sqrt(var) * rng.normal(0, 1, mu.shape)
-            elif "moving_variance" in n:
-                vals[i] = var * rng.uniform(0.8, 1.25, var.shape)
-            elif "beta" in n and beta is not None:
-                vals[i] = rng.normal(beta, 0.2, mu.shape)
-        layer.set_weights([v.astype(np.float32) for v in vals])
+        if seq:
+            ins = h
+        elif is_model(layer) or type(layer).__name__ == "BatchNormalization":
+            sub = K.Model(model.inputs, layer.input)
+            ins = as_list(sub(xs if len(xs) > 1 else xs[0], training=False))
+        if is_model(layer):
+            calibrate_bn(layer, K, ins, rng, beta)
+        elif type(layer).__name__ == "BatchNormalization":
+            calibrate_one(layer, np.asarray(ins[0]).astype(np.float64), rng, beta)
+        if seq:
+            h = as_list(layer(h if len(h) > 1 else h[0], training=False))
+
+
+def calibrate_one(layer, a, rng, beta):
+    """Set one BatchNormalization's moving statistics from its input a (see calibrate_bn)."""
+    axis = layer.axis if isinstance(layer.axis, int) else layer.axis[0]
+    axis = axis % a.ndim
+    red = tuple(i for i in range(a.ndim) if i != axis)
+    mu, var = a.mean(axis=red), a.var(axis=red)
+    names = [w.name.split("/")[-1].split(":")[0] for w in layer.weights]
+    vals = layer.get_weights()
+    for i, n in enumerate(names):
+        if "moving_mean" in n:
+            vals[i] = mu + 0.1 * np.sqrt(var) * rng.normal(0, 1, mu.shape)
+        elif "moving_variance" in n:
+            vals[i] = var * rng.uniform(0.8, 1.25, var.shape)
+        elif "beta" in n and beta is not None:
+            vals[i] = rng.normal(beta, 0.2, mu.shape)
+    layer.set_weights([v.astype(np.float32) for v in vals])
 
 
 def max_rel(a, b):
@@ -155,6 +185,8 @@ def eval_f64(K, case, weights, xs):
 
 def build(K, case, float_dtype=None, batch_size=None):
     K.backend.clear_session()
+    if case.model is not None:
+        return case.model(K)
     L = K.layers
     ins = [L.Input(shape=s, dtype=(float_dtype if float_dtype and d.startswith("float") else d), name=f"in_{i}",
                    batch_size=batch_size)
@@ -331,12 +363,15 @@ def gen_case(root, case, only_tflite=False):
 
 def main():
     if len(sys.argv) < 2 or sys.argv[1].startswith("-"):
-        sys.exit("usage: gen_keras.py OUT_DIR [--only=NAME1,NAME2] [--shard=I/N] [NAME...]")
+        sys.exit("usage: gen_keras.py OUT_DIR [--zoo] [--only=NAME1,NAME2] [--shard=I/N] [NAME...]")
     root = sys.argv[1]
     shard, nshards = 0, 1
     only = set()
+    cases = CASES
     for a in sys.argv[2:]:
-        if a.startswith("--shard="):
+        if a == "--zoo":
+            cases = ZOO_CASES
+        elif a.startswith("--shard="):
             shard, nshards = map(int, a[len("--shard="):].split("/"))
         elif a.startswith("--only="):
             only.update(n for n in a[len("--only="):].split(",") if n)
@@ -344,10 +379,10 @@ def main():
             sys.exit(f"gen_keras.py: unknown option {a}")
         else:
             only.add(a)
-    unknown = only - {c.name for c in CASES}
+    unknown = only - {c.name for c in cases}
     if unknown:
         sys.exit(f"gen_keras.py: no such case: {', '.join(sorted(unknown))}")
-    for i, case in enumerate(CASES):
+    for i, case in enumerate(cases):
         if only and case.name not in only:
             continue
         if i % nshards != shard:

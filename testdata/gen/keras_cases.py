@@ -26,6 +26,7 @@ class Case:
     f64: bool = False  # record the float32-vs-float64 drift of the framework's outputs in case.json
     make_inputs: Optional[Callable] = None  # make_inputs(rng, batch) -> list of input arrays, instead of uniform [lo, hi)
     tf_batch1: bool = False  # convert with TF from a batch_size=1 copy (the TF converter needs a static batch for RNNs)
+    model: Optional[Callable] = None  # model(K) -> the whole model (nested Sequential/Functional), instead of build
 
 
 CASES: List[Case] = []
@@ -669,3 +670,71 @@ add("rnn_bilstm_none", ["Bidirectional", "LSTM"], "Bidirectional(LSTM(3, return_
     [RSEQ], lambda L, x: _rnn_bidir_none(L, x[0]), tf_batch1=True)
 add("rnn_stacked", ["LSTM", "GRU", "SimpleRNN", "Dense"], "LSTM(6, seq) -> GRU(5, seq) -> SimpleRNN(4) -> Dense(2)",
     [RSEQ], lambda L, x: _rnn_stacked(L, x[0]), tf_batch1=True)
+
+
+
+
+# Nested models. Teachable Machine's image export (keras_model.h5, a file name
+# in thousands of public repositories): a Sequential of two Sequentials, the
+# first wrapping the whole MobileNetV2 functional model (alpha 0.35, truncated
+# at out_relu) and a GlobalAveragePooling2D, the second the classifier head.
+
+def _teachable_machine(K, size=96, classes=3):
+    base = K.applications.MobileNetV2(input_shape=(size, size, 3), alpha=0.35, include_top=False, weights=None)
+    trunc = K.Model(base.inputs, base.get_layer("out_relu").output, name="model1")
+    feat = K.Sequential([trunc, K.layers.GlobalAveragePooling2D()], name="sequential_1")
+    head = K.Sequential([K.Input((1280,)), K.layers.Dense(100, activation="relu"),
+                         K.layers.Dense(classes, activation="softmax", use_bias=False)], name="sequential_3")
+    m = K.Sequential([feat, head], name="sequential_4")
+    m.build((None, size, size, 3))
+    return m
+
+
+add("nested_teachable_machine", ["Sequential", "Functional", "MobileNetV2", "GlobalAveragePooling2D", "Dense"],
+    "Teachable Machine's export: Sequential[Sequential[MobileNetV2 functional (alpha 0.35, 96x96, truncated at out_relu), "
+    "GlobalAveragePooling2D], Sequential[Dense(100, relu), Dense(3, softmax, no bias)]], BN statistics calibrated",
+    [((96, 96, 3), "float32")], None, model=_teachable_machine, calibrate={},
+    notes="a Sequential whose layers are models: the chain calls each nested model once, and each format stores the "
+    "nested weights where it stores them (tf_keras .h5: model_weights/<outer layer>/<inner layer>/...; Keras 3: "
+    "layers/<outer>/layers/<inner>/vars). Once refused with a wrong cause (\"model output [...] is never computed\").")
+
+
+# Lambda layers whose function is plain arithmetic on the input: the file
+# holds the function's marshalled bytecode (Python 3.11 here), which the
+# reader decodes without executing it (internal/pycode).
+
+def _behavioural_cloning(L, x):
+    # the NVIDIA-style steering model of the behavioural-cloning projects, scaled down
+    h = L.Lambda(lambda t: t / 255.0 - 0.5)(x)
+    h = L.Cropping2D(((6, 4), (0, 0)))(h)
+    h = L.Conv2D(6, 5, strides=2, activation="relu")(h)
+    h = L.Conv2D(8, 3, activation="elu")(h)
+    h = L.Flatten()(h)
+    h = L.Dense(16, activation="relu")(h)
+    h = L.Dropout(0.5)(h)
+    return L.Dense(1)(h)
+
+
+add("lambda_behavioural_cloning", ["Lambda", "Cropping2D", "Conv2D", "Flatten", "Dense", "Dropout"],
+    "Lambda(lambda t: t / 255.0 - 0.5) on [0, 255] pixels, Cropping2D, two Conv2D, Dense head (steering angle)",
+    [((32, 48, 3), "float32")], lambda L, x: _behavioural_cloning(L, x[0]), lo=0, hi=255,
+    notes="the behavioural-cloning model's normalisation lambda: decoded from its bytecode (never executed) into "
+    "Div and Sub by float32 constants; the report names the function.")
+add("lambda_arithmetic", ["Lambda", "Dense"],
+    "Lambdas -t ** 2 + 3 * t, 1.0 - t * 0.25, (t - 0.5) / 2 and 2 ** t between Dense layers",
+    [VEC], lambda L, x: L.Dense(3)(L.Lambda(lambda t: 2 ** t)(L.Lambda(lambda t: (t - 0.5) / 2)(
+        L.Lambda(lambda t: 1.0 - t * 0.25)(L.Lambda(lambda t: -t ** 2 + 3 * t)(L.Dense(6)(x[0])))))),
+    notes="operator precedence, reversed operands (constant on the left), unary minus, integer constants and a "
+    "power: each must map to the operation Python performs, in its order.")
+
+
+# Out-of-tree cases, written into the zoo directory (gen_keras.py DIR --zoo):
+# too large to commit.
+ZOO_CASES: List[Case] = []
+ZOO_CASES.append(Case(
+    "teachable_machine_224", ["Sequential", "Functional", "MobileNetV2", "GlobalAveragePooling2D", "Dense"],
+    "Teachable Machine's export at its real size: Sequential[Sequential[MobileNetV2 functional (alpha 0.35, "
+    "224x224, truncated at out_relu), GlobalAveragePooling2D], Sequential[Dense(100, relu), Dense(3, softmax, "
+    "no bias)]], BN statistics calibrated",
+    [((224, 224, 3), "float32")], None, model=lambda K: _teachable_machine(K, size=224), calibrate={},
+    notes="nested_teachable_machine of the corpus at 224 px, the size Teachable Machine exports."))
