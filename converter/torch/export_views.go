@@ -26,6 +26,8 @@ type exportCtx struct {
 	rewrite   bool
 	// inputs are the model's inputs (an in-place write into one is refused).
 	inputs map[string]bool
+	// safe holds the safe-softmax patterns of core ATen's attention.
+	safe *safeRoles
 }
 
 // exportedShape is the static shape torch.export recorded for a tensor, or
@@ -471,8 +473,9 @@ func contiguous(size, stride []int) bool {
 	return true
 }
 
-// emitSplit maps chunk, split and split_with_sizes: one Slice per output,
-// each output of the node's tensor list bound to its value.
+// emitSplit maps chunk, split, split_with_sizes and unbind: one Slice per
+// output (unbind's reshaped to drop the axis), each output of the node's
+// tensor list bound to its value.
 func (x *exportCtx) emitSplit(n *exNode) error {
 	v, _, err := x.selfIn(n)
 	if err != nil {
@@ -499,6 +502,10 @@ func (x *exportCtx) emitSplit(n *exNode) error {
 	case "torch.ops.aten.split_with_sizes.default":
 		if sizes, err = intsArg(n, "split_sizes"); err != nil {
 			return err
+		}
+	case "torch.ops.aten.unbind.int":
+		for range total {
+			sizes = append(sizes, 1)
 		}
 	case "torch.ops.aten.chunk.default", "torch.ops.aten.split.Tensor":
 		var each int
@@ -542,8 +549,19 @@ func (x *exportCtx) emitSplit(n *exNode) error {
 		begin, end := make([]int, r), slices.Clone(v.Shape)
 		begin[d], end[d] = lo, lo+s
 		out := v
+		unbind := n.Target == "torch.ops.aten.unbind.int"
 		if s != total {
-			if out, err = x.e.op(names[i].Name, &graph.Slice{Begin: begin, End: end}, v); err != nil {
+			sliced := names[i].Name
+			if unbind {
+				sliced += "/slice"
+			}
+			if out, err = x.e.op(sliced, &graph.Slice{Begin: begin, End: end}, v); err != nil {
+				return err
+			}
+		}
+		if unbind {
+			// unbind drops the axis it splits.
+			if out, err = x.e.op(names[i].Name, &graph.Reshape{Shape: slices.Delete(slices.Clone(v.Shape), d, d+1)}, out); err != nil {
 				return err
 			}
 		}
