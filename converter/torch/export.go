@@ -442,7 +442,7 @@ var exportOps = map[string]struct {
 	"torch.ops.aten.any.dim":                              {"safesoftmax", nil},
 	"torch.ops.aten.full_like.default":                    {"safesoftmax", nil},
 	"torch.ops.aten.where.self":                           {"safesoftmax", nil},
-	"torch.ops.aten.detach.default":                               {"identity", nil},
+	"torch.ops.aten.detach.default":                       {"identity", nil},
 	// In-place variants (torch.export's default graph keeps them): the
 	// functional op, its result bound to self too (see exportInPlace).
 	"torch.ops.aten.relu_.default":                  {"relu", nil},
