@@ -544,6 +544,25 @@ func (x *exportCtx) emitSplit(n *exNode) error {
 	if len(sizes) != len(names) {
 		return fmt.Errorf("%d parts of sizes %v, the node lists %d outputs", len(sizes), sizes, len(names))
 	}
+	src := ""
+	if a := inputArg(n, "self"); a != nil && a.AsTensor != nil {
+		src = a.AsTensor.Name
+	}
+	if t, ok := x.consts[src]; ok {
+		// A split weight (nn.MultiheadAttention's in_proj_bias) stays a
+		// weight: its parts are constants too.
+		lo := 0
+		for i, s := range sizes {
+			part := sliceAxis(toFloat32(t), d, lo, lo+s)
+			if n.Target == "torch.ops.aten.unbind.int" {
+				part.Shape = slices.Delete(slices.Clone(part.Shape), d, d+1)
+			}
+			x.e.u.inherit(part, t)
+			x.consts[names[i].Name] = part
+			lo += s
+		}
+		return nil
+	}
 	lo := 0
 	for i, s := range sizes {
 		begin, end := make([]int, r), slices.Clone(v.Shape)
@@ -603,4 +622,19 @@ func (x *exportCtx) emitConstantOf(n *exNode, name string) (*graph.Value, error)
 		return nil, fmt.Errorf("size %v is too large", size)
 	}
 	return x.e.b.ConstFloat32(name, size, filled(tensor.NumElements(size), float32(fill))), nil
+}
+
+// sliceAxis returns t[..., lo:hi, ...] along axis d of a float32 tensor.
+func sliceAxis(t *tensor.Tensor, d, lo, hi int) *tensor.Tensor {
+	outer := tensor.NumElements(t.Shape[:d])
+	inner := tensor.NumElements(t.Shape[d+1:])
+	src := t.Float32s()
+	shape := slices.Clone(t.Shape)
+	shape[d] = hi - lo
+	out := make([]float32, 0, outer*(hi-lo)*inner)
+	for o := range outer {
+		base := o * t.Shape[d] * inner
+		out = append(out, src[base+lo*inner:base+hi*inner]...)
+	}
+	return tensor.FromFloat32(shape, out)
 }
