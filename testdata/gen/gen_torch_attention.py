@@ -14,8 +14,8 @@ Cases:
   encoder        nn.TransformerEncoder, 2 layers, d_model 16, 2 heads, relu, post-norm, batch_first,
                  final LayerNorm: float features [2, 6, 16] in
   encoder_nf     nn.TransformerEncoder, 2 layers, gelu, norm_first, batch_first=False, no final norm
-  mha            nn.MultiheadAttention(16, 2, kdim=12, vdim=10, batch_first=False): query, key,
-                 value in; the output and the head-averaged weights out (need_weights=True)
+  mha            nn.MultiheadAttention(16, 2, kdim=12, vdim=10, batch_first=True): query [2, 4, 16],
+                 key and value [2, 6, *] in; the output and the head-averaged weights out
   sdpa_masks     F.scaled_dot_product_attention with a float mask input holding -inf (one query
                  row fully masked), a constant boolean mask and is_causal (.pt2 only)
 
@@ -125,11 +125,11 @@ CASES = {
     "encoder_nf": (lambda: encoder(True, "gelu", False, False),
                    lambda rng: [("input", rng.uniform(-1, 1, (6, 2, 16)).astype(np.float32))], ["output"],
                    "nn.TransformerEncoder(TransformerEncoderLayer(16, 2, 32, gelu, norm_first, batch_first=False), 2)", True),
-    "mha": (lambda: nn.MultiheadAttention(16, 2, kdim=12, vdim=10),
-            lambda rng: [("query", rng.uniform(-1, 1, (4, 2, 16)).astype(np.float32)),
-                         ("key", rng.uniform(-1, 1, (6, 2, 12)).astype(np.float32)),
-                         ("value", rng.uniform(-1, 1, (6, 2, 10)).astype(np.float32))], ["output", "weights"],
-            "nn.MultiheadAttention(16, 2, kdim=12, vdim=10), need_weights=True (sequence-first inputs)", True),
+    "mha": (lambda: nn.MultiheadAttention(16, 2, kdim=12, vdim=10, batch_first=True),
+            lambda rng: [("query", rng.uniform(-1, 1, (2, 4, 16)).astype(np.float32)),
+                         ("key", rng.uniform(-1, 1, (2, 6, 12)).astype(np.float32)),
+                         ("value", rng.uniform(-1, 1, (2, 6, 10)).astype(np.float32))], ["output", "weights"],
+            "nn.MultiheadAttention(16, 2, kdim=12, vdim=10, batch_first=True), need_weights=True", True),
     "sdpa_masks": (SDPAMasks, sdpa_inputs, ["output"],
                    "F.scaled_dot_product_attention: float mask input with -inf (a fully masked row), constant bool mask with scale, is_causal", False),
 }
