@@ -1,10 +1,8 @@
 package torch
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,54 +10,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgeval/edgeval/corpus"
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/reference"
-	"github.com/edgeval/edgeval/tensor"
 )
-
-// attnCase is the part of an attention case's case.json the tests read.
-type attnCase struct {
-	Inputs []struct {
-		Name string `json:"name"`
-	} `json:"inputs"`
-	Outputs []struct {
-		Name string `json:"name"`
-	} `json:"outputs"`
-	Models []struct {
-		Format string `json:"format"`
-		File   string `json:"file"`
-	} `json:"models"`
-}
 
 // attnRefused are the attention case files refused on purpose, with a
 // part of the refusal.
 var attnRefused = map[string]string{
 	"attn_sdpa_masks/model_decomposed.pt2": "no mapping for this ATen op",
-}
-
-// readAttnCase reads a case's record and its inputs and outputs in order.
-func readAttnCase(t *testing.T, dir string) (*attnCase, []*tensor.Tensor, []*tensor.Tensor) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "case.json"))
-	require.NoError(t, err)
-	var c attnCase
-	require.NoError(t, json.Unmarshal(b, &c))
-	arrs, err := tensor.ReadNPZ(filepath.Join(dir, "expected.npz"))
-	require.NoError(t, err)
-	byName := map[string]*tensor.Tensor{}
-	for _, a := range arrs {
-		byName[a.Name] = a.Tensor
-	}
-	var ins, outs []*tensor.Tensor
-	for _, in := range c.Inputs {
-		require.Contains(t, byName, in.Name)
-		ins = append(ins, byName[in.Name])
-	}
-	for _, o := range c.Outputs {
-		require.Contains(t, byName, o.Name)
-		outs = append(outs, byName[o.Name])
-	}
-	return &c, ins, outs
 }
 
 // TestAttentionModels reads every format of the attention cases
@@ -75,13 +34,22 @@ func TestAttentionModels(t *testing.T) {
 	var table strings.Builder
 	fmt.Fprintf(&table, "\n%-20s %-22s %-8s %s\n", "case", "file", "verdict", "max abs err / range")
 	for _, dir := range dirs {
-		c, ins, want := readAttnCase(t, dir)
+		c, err := corpus.ReadCase(dir)
+		require.NoError(t, err)
 		for _, m := range c.Models {
 			id := filepath.Base(dir) + "/" + m.File
 			t.Run(id, func(t *testing.T) {
 				verdict, rel := "fail", math.NaN()
 				defer func() { fmt.Fprintf(&table, "%-20s %-22s %-8s %.2g\n", filepath.Base(dir), m.File, verdict, rel) }()
-				g, err := Load(filepath.Join(dir, m.File), Options{})
+				ins, want, err := c.Expected(m.Expected)
+				require.NoError(t, err)
+				o := Options{}
+				if m.Format == "torch-full-pth" {
+					// A library module does not record its input's length:
+					// an input-only --arch, as a user gives it.
+					o.Arch = inputOnlyArch(t, c)
+				}
+				g, err := Load(c.Path(m.File), o)
 				if why, ok := attnRefused[id]; ok {
 					require.Error(t, err)
 					assert.Contains(t, err.Error(), why)
