@@ -17,9 +17,7 @@ import (
 
 // attnRefused are the attention case files refused on purpose, with a
 // part of the refusal.
-var attnRefused = map[string]string{
-	"attn_sdpa_masks/model_decomposed.pt2": "no mapping for this ATen op",
-}
+var attnRefused = map[string]string{}
 
 // TestAttentionModels reads every format of the attention cases
 // (testdata/gen/gen_torch_attention.py: a tiny torchvision ViT,

@@ -308,7 +308,7 @@ func buildExport(file string, prog *exProgram, weights map[string]*tensor.Tensor
 	if len(unsup) > 0 {
 		return nil, &UnsupportedError{File: file, Items: unsup}
 	}
-	x := &exportCtx{e: e, gr: gr, vals: vals, consts: consts, dead: map[string]string{}, b0: b0, batch: batch, rewrite: batch > 0 && b0 > 0 && batch != b0, inputs: map[string]bool{}, safe: findSafeSoftmax(gr)}
+	x := &exportCtx{e: e, gr: gr, vals: vals, consts: consts, dead: map[string]string{}, b0: b0, batch: batch, rewrite: batch > 0 && b0 > 0 && batch != b0, inputs: map[string]bool{}, safe: findSafeSoftmax(gr), folded: map[string]bool{}}
 	for name := range vals {
 		x.inputs[name] = true
 	}
@@ -442,7 +442,18 @@ var exportOps = map[string]struct {
 	"torch.ops.aten.any.dim":                              {"safesoftmax", nil},
 	"torch.ops.aten.full_like.default":                    {"safesoftmax", nil},
 	"torch.ops.aten.where.self":                           {"safesoftmax", nil},
-	"torch.ops.aten.detach.default":                       {"identity", nil},
+	// Evaluated at load time on constants only (export_fold.go).
+	"torch.ops.aten.scalar_tensor.default": {"fold", nil},
+	"torch.ops.aten.arange.start_step":     {"fold", nil},
+	"torch.ops.aten.arange.default":        {"fold", nil},
+	"torch.ops.aten.le.Scalar":             {"fold", nil},
+	"torch.ops.aten.lt.Scalar":             {"fold", nil},
+	"torch.ops.aten.ge.Scalar":             {"fold", nil},
+	"torch.ops.aten.gt.Scalar":             {"fold", nil},
+	"torch.ops.aten.ne.Scalar":             {"fold", nil},
+	"torch.ops.aten.logical_and.default":   {"fold", nil},
+	"torch.ops.aten.logical_or.default":    {"fold", nil},
+	"torch.ops.aten.detach.default":        {"identity", nil},
 	// In-place variants (torch.export's default graph keeps them): the
 	// functional op, its result bound to self too (see exportInPlace).
 	"torch.ops.aten.relu_.default":                  {"relu", nil},
@@ -531,7 +542,12 @@ func emitExportNode(x *exportCtx, n *exNode) (*graph.Value, error) {
 	if x.safe.role[name] != "" {
 		return x.emitSafeSoftmaxPart(n, name)
 	}
+	if done, err := x.tryFold(n, name); done || err != nil {
+		return nil, err
+	}
 	switch m.op {
+	case "fold":
+		return nil, fmt.Errorf("%s is supported only on constants (internal error: not folded)", n.Target)
 	case "sdpa":
 		return x.emitSDPA(n, name)
 	case "matmul":

@@ -165,6 +165,20 @@ var atenSchemas = func() map[string][]atenArg {
 		"torch.ops.aten.full_like.default": {tin("self"), rd("fill_value", noDefault), rd("dtype", nil), harmless("layout", nil),
 			harmless("device", nil), harmless("pin_memory", nil), harmless("memory_format", nil)},
 		"torch.ops.aten.where.self": {tin("condition"), tin("self"), tin("other")},
+		// Folded on constants (export_fold.go).
+		"torch.ops.aten.scalar_tensor.default": {rd("s", noDefault), rd("dtype", nil), harmless("layout", nil), harmless("device", nil),
+			harmless("pin_memory", nil)},
+		"torch.ops.aten.arange.start_step": {rd("start", noDefault), rd("end", noDefault), rd("step", 1), rd("dtype", nil),
+			harmless("layout", nil), harmless("device", nil), harmless("pin_memory", nil)},
+		"torch.ops.aten.arange.default": {rd("end", noDefault), rd("dtype", nil), harmless("layout", nil), harmless("device", nil),
+			harmless("pin_memory", nil)},
+		"torch.ops.aten.le.Scalar":           {tin("self"), rd("other", noDefault)},
+		"torch.ops.aten.lt.Scalar":           {tin("self"), rd("other", noDefault)},
+		"torch.ops.aten.ge.Scalar":           {tin("self"), rd("other", noDefault)},
+		"torch.ops.aten.gt.Scalar":           {tin("self"), rd("other", noDefault)},
+		"torch.ops.aten.ne.Scalar":           {tin("self"), rd("other", noDefault)},
+		"torch.ops.aten.logical_and.default": {tin("self"), tin("other")},
+		"torch.ops.aten.logical_or.default":  {tin("self"), tin("other")},
 	}
 	// In-place variants read like the functional op: the emitter binds the
 	// result to self as well (export.go, exportInPlace).

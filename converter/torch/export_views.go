@@ -28,6 +28,8 @@ type exportCtx struct {
 	inputs map[string]bool
 	// safe holds the safe-softmax patterns of core ATen's attention.
 	safe *safeRoles
+	// folded marks the constants evaluated at load time (export_fold.go).
+	folded map[string]bool
 }
 
 // exportedShape is the static shape torch.export recorded for a tensor, or
