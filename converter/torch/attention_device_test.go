@@ -54,7 +54,10 @@ func TestAttentionOnLiteRT(t *testing.T) {
 					ins, want, err := c.Expected(m.Expected)
 					require.NoError(t, err)
 					o := Options{}
-					if m.Format == "torch-full-pth" {
+					switch {
+					case m.NeedsArch:
+						o.Arch = c.Path(c.Arch)
+					case m.Format == "torch-full-pth":
 						o.Arch = inputOnlyArch(t, c)
 					}
 					g, err := Load(c.Path(m.File), o)

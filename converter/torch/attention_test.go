@@ -42,7 +42,10 @@ func TestAttentionModels(t *testing.T) {
 				ins, want, err := c.Expected(m.Expected)
 				require.NoError(t, err)
 				o := Options{}
-				if m.Format == "torch-full-pth" {
+				switch {
+				case m.NeedsArch:
+					o.Arch = c.Path(c.Arch)
+				case m.Format == "torch-full-pth":
 					// A library module does not record its input's length:
 					// an input-only --arch, as a user gives it.
 					o.Arch = inputOnlyArch(t, c)

@@ -26,11 +26,15 @@ var libRoots = map[string]bool{
 	"torchvision.models.vision_transformer.VisionTransformer": true,
 }
 
-// libBuilder emits the forward of a library module tree.
+// libBuilder emits the forward of a library module tree (pickled, or
+// made from an --arch step and a state_dict: module_arch.go).
 type libBuilder struct {
-	f *File
-	e *emitter
+	file string // names the model file in errors ("" in an --arch step, whose errors the step wraps)
+	e    *emitter
 }
+
+// tensor returns the file's tensor name, or nil.
+func (lb *libBuilder) tensor(name string) *tensor.Tensor { return lb.e.tensors[name] }
 
 // buildLibrary builds the graph of a pickled library root. The inputs
 // come from arch (an --arch file holding only inputs) or, for a
@@ -39,7 +43,7 @@ func buildLibrary(f *File, arch *Arch, batch int) (*graph.Graph, *emitter, error
 	if bad := checkTreeHooks(f.Root); len(bad) > 0 {
 		return nil, nil, &UnsupportedError{File: f.Path, Items: bad}
 	}
-	lb := &libBuilder{f: f, e: newEmitter(f)}
+	lb := &libBuilder{file: f.Path, e: newEmitter(f)}
 	cls := f.Root.Class
 	var inputs []ArchInput
 	switch {
@@ -92,9 +96,13 @@ func buildLibrary(f *File, arch *Arch, batch int) (*graph.Graph, *emitter, error
 	return g, lb.e, nil
 }
 
-// libError is a problem with one module of a library tree.
+// errorf is a problem with one module of a library tree.
 func (lb *libBuilder) errorf(m *Module, path, format string, a ...any) error {
-	return &Error{File: lb.f.Path, Where: orRoot(path) + " (" + m.Class + ")", Err: fmt.Errorf(format, a...)}
+	where := orRoot(path) + " (" + m.Class + ")"
+	if lb.file == "" {
+		return fmt.Errorf("%s: %w", where, fmt.Errorf(format, a...))
+	}
+	return &Error{File: lb.file, Where: where, Err: fmt.Errorf(format, a...)}
 }
 
 // attrs checks a library module's __dict__: every attribute is one of
@@ -235,7 +243,7 @@ func (lb *libBuilder) leaf(m *Module, path string, x *graph.Value) (*graph.Value
 	s := &step{Where: orRoot(path) + " (" + cls + ")", Op: spec.op, Kind: cls, Key: path, Name: orRoot(path), Args: a}
 	y, err := ops[spec.op].emit(lb.e, s, []*graph.Value{x})
 	if err != nil {
-		return nil, &Error{File: lb.f.Path, Where: s.Where, Err: err}
+		return nil, lb.errorf(m, path, "%w", err)
 	}
 	return y, nil
 }

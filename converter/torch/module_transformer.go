@@ -132,7 +132,7 @@ func (lb *libBuilder) mha(m *Module, path string, q, k, v *graph.Value, weights 
 func (lb *libBuilder) projWeights(m *Module, path string, same bool, ed, kd, vd int) ([6]*graph.Value, error) {
 	var out [6]*graph.Value
 	if same {
-		w := lb.f.Tensor(joinPath(path, "in_proj_weight"))
+		w := lb.tensor(joinPath(path, "in_proj_weight"))
 		if w == nil || len(w.Shape) != 2 || w.Shape[0] != 3*ed || w.Shape[1] != ed {
 			return out, lb.errorf(m, path, "in_proj_weight %v: want [%d, %d]", shapeOf(w), 3*ed, ed)
 		}
@@ -141,23 +141,23 @@ func (lb *libBuilder) projWeights(m *Module, path string, same bool, ed, kd, vd 
 			lb.e.u.inherit(part, w)
 			out[i] = lb.e.b.Const(joinPath(path, fmt.Sprintf("in_proj_weight/%d", i)), part)
 		}
-		if lb.f.Tensor(joinPath(path, "q_proj_weight")) != nil {
+		if lb.tensor(joinPath(path, "q_proj_weight")) != nil {
 			return out, lb.errorf(m, path, "q_proj_weight is set as well as in_proj_weight")
 		}
 	} else {
 		for i, name := range []string{"q_proj_weight", "k_proj_weight", "v_proj_weight"} {
-			w := lb.f.Tensor(joinPath(path, name))
+			w := lb.tensor(joinPath(path, name))
 			in := []int{ed, kd, vd}[i]
 			if w == nil || len(w.Shape) != 2 || w.Shape[0] != ed || w.Shape[1] != in {
 				return out, lb.errorf(m, path, "%s %v: want [%d, %d]", name, shapeOf(w), ed, in)
 			}
 			out[i] = lb.e.constOf(joinPath(path, name), w)
 		}
-		if lb.f.Tensor(joinPath(path, "in_proj_weight")) != nil {
+		if lb.tensor(joinPath(path, "in_proj_weight")) != nil {
 			return out, lb.errorf(m, path, "in_proj_weight is set as well as q/k/v_proj_weight")
 		}
 	}
-	if b := lb.f.Tensor(joinPath(path, "in_proj_bias")); b != nil {
+	if b := lb.tensor(joinPath(path, "in_proj_bias")); b != nil {
 		if len(b.Shape) != 1 || b.Shape[0] != 3*ed {
 			return out, lb.errorf(m, path, "in_proj_bias %v: want [%d]", b.Shape, 3*ed)
 		}

@@ -5,6 +5,8 @@ Writes corpus cases OUT/torch/attn_<case>/ (read by package corpus), each with:
   model.pt2             torch.export.save(torch.export.export(model, inputs))     (default ATen)
   model_decomposed.pt2  the same program after ep.run_decompositions()             (core ATen)
   model_full.pth        torch.save(model): library classes only (the forward is library code)
+  state_dict.pth        torch.save(model.state_dict()), with arch.yaml (the --arch file) where --arch
+                        can express the model
   expected.npz          inputs (batch 2, seeded) and outputs: the eager model's results
   case.json             the formats above
 
@@ -115,6 +117,27 @@ def sdpa_inputs(rng):
     return [("x", x), ("mask", mask)]
 
 
+# name -> the --arch file's layers for state_dict.pth (None: --arch cannot express the model)
+ARCH = {
+    "vit": ["{op: VisionTransformer, num_heads: 2}"],
+    "encoder": ["{op: TransformerEncoder, nhead: 2, batch_first: true}"],
+    "encoder_nf": ["{op: TransformerEncoder, nhead: 2, activation: gelu, norm_first: true}"],
+    # need_weights: an --arch step has one output; the model returns the weights too.
+    "mha": None,
+    "sdpa_masks": None,
+}
+
+
+def write_arch(path, ins, layers):
+    with open(path, "w") as f:
+        f.write("format: edgeval-torch-arch/1\ninputs:\n")
+        for n, a in ins:
+            f.write(f"  - {{name: {n}, shape: {list(a.shape)}}}\n")
+        f.write("layers:\n")
+        for l in layers:
+            f.write(f"  - {l}\n")
+
+
 # name -> (builder, inputs(rng), output names, what it is, full pickle?)
 CASES = {
     "vit": (vit, lambda rng: [("input", rng.uniform(-1, 1, (2, 3, 16, 16)).astype(np.float32))], ["output"],
@@ -182,6 +205,12 @@ def gen_case(root, name):
     if full:
         torch.save(model, os.path.join(d, "model_full.pth"))
         rec["models"].append({"format": "torch-full-pth", "file": "model_full.pth", "expected": "expected.npz"})
+    if ARCH[name]:
+        torch.save(model.state_dict(), os.path.join(d, "state_dict.pth"))
+        write_arch(os.path.join(d, "arch.yaml"), ins, ARCH[name])
+        rec["arch"] = "arch.yaml"
+        rec["models"].append({"format": "torch-state-dict", "file": "state_dict.pth", "expected": "expected.npz",
+                              "needs_arch": True})
     write_json(os.path.join(d, "case.json"), rec)
     mb = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d)) / 1e6
     print(f"torch/{case}: out range {[float(y.max() - y.min()) for y in ys]}, {mb:.2f} MB", flush=True)
