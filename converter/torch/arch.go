@@ -386,7 +386,9 @@ func buildWithArch(f *File, a *Arch, batch int) (*graph.Graph, *emitter, error) 
 		switch {
 		case libArchOps[s.Op] != "" && f.Root != nil:
 			// A library module of a pickled model: it states everything.
-			emit = func(e *emitter, s *step, in []*graph.Value) (*graph.Value, error) { return emitPickledLibrary(f, e, s, in) }
+			emit = func(e *emitter, s *step, in []*graph.Value) (*graph.Value, error) {
+				return emitPickledLibrary(f, e, s, in)
+			}
 		case s.Key != "":
 			// A pickled module states its arguments: the step must agree,
 			// and takes those it leaves out from the module.

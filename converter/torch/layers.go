@@ -32,7 +32,7 @@ type opSpec struct {
 	// state_dict (a library module saved on its own); key is then left out.
 	keyOptional bool
 	args        []string
-	emit     func(e *emitter, s *step, in []*graph.Value) (*graph.Value, error)
+	emit        func(e *emitter, s *step, in []*graph.Value) (*graph.Value, error)
 }
 
 // canonOp normalises an op name: lower case without underscores.

@@ -68,9 +68,13 @@ func emitPickledLibrary(f *File, e *emitter, s *step, in []*graph.Value) (*graph
 // argument of its op stands for (nil, false when the module does not
 // state it in the expected form).
 var libArgOf = map[string]func(m *Module) (any, bool){
-	"num_heads":      func(m *Module) (any, bool) { return attrPath(m, "num_heads", "self_attn.num_heads", "encoder.layers.*.num_heads") },
-	"nhead":          func(m *Module) (any, bool) { return attrPath(m, "self_attn.num_heads", "layers.*.self_attn.num_heads") },
-	"batch_first":    func(m *Module) (any, bool) { return attrPath(m, "batch_first", "self_attn.batch_first", "layers.*.self_attn.batch_first") },
+	"num_heads": func(m *Module) (any, bool) {
+		return attrPath(m, "num_heads", "self_attn.num_heads", "encoder.layers.*.num_heads")
+	},
+	"nhead": func(m *Module) (any, bool) { return attrPath(m, "self_attn.num_heads", "layers.*.self_attn.num_heads") },
+	"batch_first": func(m *Module) (any, bool) {
+		return attrPath(m, "batch_first", "self_attn.batch_first", "layers.*.self_attn.batch_first")
+	},
 	"norm_first":     func(m *Module) (any, bool) { return attrPath(m, "norm_first", "layers.*.norm_first") },
 	"layer_norm_eps": func(m *Module) (any, bool) { return attrPath(m, "norm1.eps", "layers.*.norm1.eps", "encoder.ln.eps") },
 	"norm_eps":       func(m *Module) (any, bool) { return attrPath(m, "norm.eps") },
