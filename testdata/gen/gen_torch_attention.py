@@ -31,9 +31,12 @@ Usage (from testdata/gen):
 """
 
 import argparse
+import hashlib
 import os
+import re
 import sys
 import warnings
+import zipfile
 
 os.environ.setdefault("PYTHONHASHSEED", "0")
 warnings.filterwarnings("ignore")
@@ -45,7 +48,7 @@ import torch.nn.functional as F  # noqa: E402
 import torchvision  # noqa: E402
 from torchvision.models import vision_transformer as vt  # noqa: E402
 
-from common import case_dir, rng_for, seed_of, write_json, write_npz  # noqa: E402
+from common import case_dir, normalize_zip, rng_for, seed_of, write_json, write_npz  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -117,6 +120,17 @@ def sdpa_inputs(rng):
     return [("x", x), ("mask", mask)]
 
 
+# name -> the layers each case covers (corpus.TestCorpusCoversTheIssues counts them)
+LAYERS = {
+    "vit": ["VisionTransformer", "MultiheadAttention", "Conv2d", "LayerNorm", "Linear", "GELU", "Dropout"],
+    "encoder": ["TransformerEncoder", "TransformerEncoderLayer", "MultiheadAttention", "LayerNorm", "Linear", "ReLU",
+                "Dropout"],
+    "encoder_nf": ["TransformerEncoder", "TransformerEncoderLayer", "MultiheadAttention", "LayerNorm", "Linear", "GELU",
+                   "Dropout"],
+    "mha": ["MultiheadAttention", "Linear"],
+    "sdpa_masks": ["scaled_dot_product_attention", "Linear"],
+}
+
 # name -> the --arch file's layers for state_dict.pth (None: --arch cannot express the model)
 ARCH = {
     "vit": ["{op: VisionTransformer, num_heads: 2}"],
@@ -158,6 +172,27 @@ CASES = {
 }
 
 
+def deterministic_pt2(path):
+    """Rewrites a .pt2 so that a second run gives the same bytes: fixed zip timestamps, the
+    serialization id derived from the program, and the Python object ids (graph_id) that
+    run_decompositions() leaves in the nodes' from_node metadata set to 0."""
+    def strip(data):
+        return re.sub(rb'(\\"graph_id\\": )\d+', rb"\g<1>0", data)
+
+    with zipfile.ZipFile(path) as z:
+        prog = [strip(z.read(n)) for n in z.namelist() if n.endswith(".json") and "/models/" in n]
+    digest = str(int.from_bytes(hashlib.sha256(b"".join(prog)).digest()[:16], "little")).encode()
+
+    def rewrite(name, data):
+        if name.endswith("/.data/serialization_id"):
+            return digest
+        if name.endswith(".json") and "/models/" in name:
+            return strip(data)
+        return data
+
+    normalize_zip(path, rewrite)
+
+
 def flat(y):
     if isinstance(y, (tuple, list)):
         return [t.numpy().astype(np.float32) for t in y]
@@ -182,7 +217,7 @@ def gen_case(root, name):
     for y in ys:
         assert np.isfinite(y).all(), f"{case}: non-finite output"
     d = case_dir(root, "torch", case)
-    rec = {"name": case, "framework": "torch", "layers": [type(model).__name__], "config": config,
+    rec = {"name": case, "framework": "torch", "layers": LAYERS[name], "config": config,
            "inputs": [{"name": n, "shape": list(a.shape), "dtype": "float32"} for n, a in ins],
            "outputs": [{"name": n, "shape": list(y.shape)} for n, y in zip(out_names, ys)],
            "models": [], "tflite": [], "skipped": {},
@@ -195,6 +230,7 @@ def gen_case(root, name):
                           ("torch-export-pt2-decomposed", "model_decomposed.pt2", ep.run_decompositions())]:
         p = os.path.join(d, fn)
         torch.export.save(prog, p)
+        deterministic_pt2(p)
         with torch.no_grad():
             back = flat(torch.export.load(p).module()(*tins))
         e = max(rel_err(b, y) for b, y in zip(back, ys))
