@@ -74,3 +74,49 @@ func TestAttentionModels(t *testing.T) {
 	}
 	t.Log(table.String())
 }
+
+// TestAttentionBatch loads the batch-first attention cases (saved with
+// batch 2) with --batch 3 and 1: the library modules' shapes follow the
+// new batch and each sample's output is PyTorch's. The .pt2 programs move
+// the batch off axis 0 (nn.MultiheadAttention works sequence-first; the
+// heads are split from the batch-carrying axis; ViT expands its class
+// token to the literal batch), which the --batch rewrite does not follow:
+// each is refused by node.
+func TestAttentionBatch(t *testing.T) {
+	for _, name := range []string{"attn_vit", "attn_encoder", "attn_mha", "attn_sdpa_masks"} {
+		c, err := corpus.ReadCase(filepath.Join(testutil.RepoRoot(t), "testdata", "corpus", "torch", name))
+		require.NoError(t, err)
+		for _, m := range c.Models {
+			for _, idx := range [][]int{{0, 1, 0}, {1}} {
+				t.Run(fmt.Sprintf("%s/%s/batch%d", name, m.File, len(idx)), func(t *testing.T) {
+					ins, want, err := c.Expected(m.Expected)
+					require.NoError(t, err)
+					o := Options{Batch: len(idx)}
+					switch {
+					case m.NeedsArch:
+						o.Arch = c.Path(c.Arch)
+					case m.Format == "torch-full-pth":
+						o.Arch = inputOnlyArch(t, c)
+					}
+					g, err := Load(c.Path(m.File), o)
+					if strings.HasPrefix(m.Format, "torch-export-pt2") {
+						require.Error(t, err)
+						assert.Contains(t, err.Error(), "--batch cannot rewrite it")
+						return
+					}
+					require.NoError(t, err)
+					for i := range ins {
+						ins[i] = repeatBatch(ins[i], idx)
+					}
+					got, err := reference.Run(g, ins)
+					require.NoError(t, err)
+					for i := range want {
+						w := repeatBatch(want[i], idx)
+						require.Equal(t, w.Shape, got[i].Shape)
+						assert.Less(t, relErr(w.Float32s(), got[i].Float32s()), 1e-5, "output %d", i)
+					}
+				})
+			}
+		}
+	}
+}

@@ -337,7 +337,18 @@ func (x *exportCtx) emitViewOp(n *exNode, name string) (*graph.Value, error) {
 		if size, err = x.batchSize(n, self, size); err != nil {
 			return nil, err
 		}
-		return x.emitExpand(name, v, size)
+		if x.rewrite && len(size) > len(v.Shape)-1 && size[0] == x.b0 && (len(size) > len(v.Shape) || v.Shape[0] == 1) {
+			// expand(b0, ...) of a tensor without the batch (ViT's class
+			// token expanded to x.shape[0]): the literal may be the batch.
+			return nil, fmt.Errorf("expands %v to the size %v whose leading %d may be the exported batch: --batch cannot rewrite it (export the program with the batch you need)", v.Shape, size, x.b0)
+		}
+		out, err := x.emitExpand(name, v, size)
+		if err != nil && x.rewrite {
+			// The size holds the exported batch off axis 0 (attention's
+			// sequence-first layout).
+			return nil, fmt.Errorf("%w: the exported size may hold the batch %d on another axis than 0: --batch cannot rewrite it (export the program with the batch you need)", err, x.b0)
+		}
+		return out, err
 	case "asstrided":
 		return x.emitAsStrided(n, name, v, self)
 	case "atenview":
