@@ -75,6 +75,18 @@ func TestAttentionExportRefusals(t *testing.T) {
 			setInput(n, "self", map[string]any{"as_tensor": map[string]any{"name": "bmm"}})
 		}, []string{"le.Scalar of a computed tensor: supported only on constants"}},
 	}
+	mf := filepath.Join(attnDir(t, "attn_masked_fill"), "model.pt2")
+	tests = append(tests, []struct {
+		name string
+		src  string
+		edit func(prog map[string]any)
+		want []string
+	}{
+		{"masked_fill with a computed mask", mf, func(prog map[string]any) {
+			n := nodesOf(prog, "torch.ops.aten.masked_fill.Scalar")[0]
+			setInput(n, "mask", map[string]any{"as_tensor": map[string]any{"name": "matmul"}})
+		}, []string{"masked_fill with a computed mask is not supported"}},
+	}...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := editPT2(t, tc.src, "model.pt2", tc.edit)

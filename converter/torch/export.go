@@ -453,6 +453,7 @@ var exportOps = map[string]struct {
 	"torch.ops.aten.ne.Scalar":             {"fold", nil},
 	"torch.ops.aten.logical_and.default":   {"fold", nil},
 	"torch.ops.aten.logical_or.default":    {"fold", nil},
+	"torch.ops.aten.masked_fill.Scalar":    {"selectconst", nil},
 	"torch.ops.aten.detach.default":        {"identity", nil},
 	// In-place variants (torch.export's default graph keeps them): the
 	// functional op, its result bound to self too (see exportInPlace).
@@ -553,7 +554,12 @@ func emitExportNode(x *exportCtx, n *exNode) (*graph.Value, error) {
 	case "matmul":
 		return x.emitMatMul(n, name)
 	case "safesoftmax":
+		if n.Target == "torch.ops.aten.where.self" {
+			return x.emitSelectConst(n, name)
+		}
 		return x.emitSafeSoftmaxPart(n, name)
+	case "selectconst":
+		return x.emitSelectConst(n, name)
 	case "t", "permute":
 		// A transposed weight (core ATen's addmm reads permute(W)) is
 		// folded into a constant.

@@ -38,10 +38,31 @@ var foldOps = map[string]bool{
 	"torch.ops.aten.logical_not.default":   false,
 	"torch.ops.aten.where.self":            false,
 	"torch.ops.aten.full.default":          false, // float32 fills are graph constants
-	"torch.ops.aten.unsqueeze.default":     false, // of a folded value only
 	"torch.ops.aten.sub.Tensor":            false,
 	"torch.ops.aten.add.Tensor":            false,
 	"torch.ops.aten.mul.Tensor":            false,
+	"torch.ops.aten.masked_fill.Scalar":    false,
+	// Views of a constant (minGPT's self.bias[:, :, :T, :T] == 0).
+	"torch.ops.aten.unsqueeze.default":    false,
+	"torch.ops.aten.alias.default":        false,
+	"torch.ops.aten.detach.default":       false,
+	"torch.ops.aten.clone.default":        false,
+	"torch.ops.aten.slice.Tensor":         false,
+	"torch.ops.aten.select.int":           false,
+	"torch.ops.aten.view.default":         false,
+	"torch.ops.aten.reshape.default":      false,
+	"torch.ops.aten._unsafe_view.default": false,
+	"torch.ops.aten.squeeze.dim":          false,
+	"torch.ops.aten.squeeze.dims":         false,
+}
+
+// foldViews are the views folded on any constant (a weight or buffer
+// too): the result is the same constant data, rearranged.
+var foldViews = map[string]bool{
+	"torch.ops.aten.unsqueeze.default": true, "torch.ops.aten.alias.default": true, "torch.ops.aten.detach.default": true,
+	"torch.ops.aten.clone.default": true, "torch.ops.aten.slice.Tensor": true, "torch.ops.aten.select.int": true,
+	"torch.ops.aten.view.default": true, "torch.ops.aten.reshape.default": true, "torch.ops.aten._unsafe_view.default": true,
+	"torch.ops.aten.squeeze.dim": true, "torch.ops.aten.squeeze.dims": true,
 }
 
 // tryFold evaluates n when it can be folded (see foldOps); done reports
@@ -66,8 +87,12 @@ func (x *exportCtx) tryFold(n *exNode, name string) (done bool, err error) {
 			}
 			return false, nil
 		}
-		if !x.folded[in.Arg.AsTensor.Name] && !only && n.Target != "torch.ops.aten.where.self" && n.Target != "torch.ops.aten.logical_not.default" {
-			// Arithmetic and views of weights keep their graph form.
+		switch {
+		case only, foldViews[n.Target], x.folded[in.Arg.AsTensor.Name]:
+		case n.Target == "torch.ops.aten.where.self", n.Target == "torch.ops.aten.logical_not.default",
+			n.Target == "torch.ops.aten.eq.Scalar", n.Target == "torch.ops.aten.masked_fill.Scalar":
+		default:
+			// Arithmetic on weights keeps its graph form.
 			return false, nil
 		}
 		ins = append(ins, t)
@@ -191,6 +216,69 @@ func (x *exportCtx) fold(n *exNode, ins []*tensor.Tensor) (*tensor.Tensor, error
 		t := ins[0].Clone()
 		t.Shape = slices.Insert(slices.Clone(t.Shape), d, 1)
 		return t, nil
+	case "torch.ops.aten.alias.default", "torch.ops.aten.detach.default", "torch.ops.aten.clone.default":
+		return ins[0], nil
+	case "torch.ops.aten.view.default", "torch.ops.aten.reshape.default", "torch.ops.aten._unsafe_view.default":
+		arg := "size"
+		if n.Target == "torch.ops.aten.reshape.default" {
+			arg = "shape"
+		}
+		size, err := intsArg(n, arg)
+		if err != nil {
+			return nil, err
+		}
+		if size, err = inferSize(size, ins[0].NumElements()); err != nil {
+			return nil, err
+		}
+		return ins[0].Reshape(size)
+	case "torch.ops.aten.squeeze.dim", "torch.ops.aten.squeeze.dims":
+		var dims []int
+		if n.Target == "torch.ops.aten.squeeze.dim" {
+			d, err := nodeInt(n, "dim")
+			if err != nil {
+				return nil, err
+			}
+			dims = []int{d}
+		} else {
+			var err error
+			if dims, err = intsArg(n, "dim"); err != nil {
+				return nil, err
+			}
+		}
+		r := len(ins[0].Shape)
+		drop := make([]bool, r)
+		for _, d := range dims {
+			d, err := normDim(d, max(r, 1))
+			if err != nil {
+				return nil, err
+			}
+			if r > 0 && ins[0].Shape[d] == 1 {
+				drop[d] = true
+			}
+		}
+		shape := []int{}
+		for i, v := range ins[0].Shape {
+			if !drop[i] {
+				shape = append(shape, v)
+			}
+		}
+		return ins[0].Reshape(shape)
+	case "torch.ops.aten.select.int", "torch.ops.aten.slice.Tensor":
+		return foldSlice(n, ins[0])
+	case "torch.ops.aten.masked_fill.Scalar":
+		v, err := num("value")
+		if err != nil {
+			return nil, err
+		}
+		if ins[1].DType != tensor.Bool {
+			return nil, fmt.Errorf("mask is %v, want bool", ins[1].DType)
+		}
+		return zipTensors(ins[0].DType, ins[0], ins[1], func(a, m float64) float64 {
+			if m != 0 {
+				return v
+			}
+			return a
+		})
 	case "torch.ops.aten.logical_not.default":
 		return mapTensor(tensor.Bool, ins[0], func(a float64) float64 { return b2f(a == 0) }), nil
 	case "torch.ops.aten.le.Scalar", "torch.ops.aten.lt.Scalar", "torch.ops.aten.ge.Scalar", "torch.ops.aten.gt.Scalar",
@@ -217,8 +305,13 @@ func (x *exportCtx) fold(n *exNode, ins []*tensor.Tensor) (*tensor.Tensor, error
 			return b2f(a != 0 || b != 0)
 		})
 	case "torch.ops.aten.sub.Tensor", "torch.ops.aten.add.Tensor", "torch.ops.aten.mul.Tensor":
-		if len(ins) != 2 {
-			return nil, fmt.Errorf("want two constant tensors")
+		if len(ins) == 1 {
+			// A scalar other.
+			o, err := num("other")
+			if err != nil {
+				return nil, err
+			}
+			ins = append(ins, fillTensor(ins[0].DType, nil, o))
 		}
 		if ins[0].DType != ins[1].DType || ins[0].DType == tensor.Bool {
 			return nil, fmt.Errorf("folding %v and %v operands is not supported", ins[0].DType, ins[1].DType)
@@ -320,4 +413,180 @@ func zipTensors3(dt tensor.DType, c, a, b *tensor.Tensor) (*tensor.Tensor, error
 		t.SetFloat64(i, v)
 	}
 	return t, nil
+}
+
+// foldSlice evaluates select and slice on a constant, with PyTorch's index
+// rules (negative indices count from the end; slice bounds are clamped).
+func foldSlice(n *exNode, t *tensor.Tensor) (*tensor.Tensor, error) {
+	d, err := nodeInt(n, "dim")
+	if err != nil {
+		return nil, err
+	}
+	r := len(t.Shape)
+	if d, err = normDim(d, r); err != nil {
+		return nil, err
+	}
+	size := t.Shape[d]
+	var idx []int
+	keep := true
+	if n.Target == "torch.ops.aten.select.int" {
+		i, err := nodeInt(n, "index")
+		if err != nil {
+			return nil, err
+		}
+		if i < -size || i >= size {
+			return nil, fmt.Errorf("index %d out of range for axis %d of %v", i, d, t.Shape)
+		}
+		if i < 0 {
+			i += size
+		}
+		idx, keep = []int{i}, false
+	} else {
+		step, err := nodeInt(n, "step")
+		if err != nil {
+			return nil, err
+		}
+		if step < 1 {
+			return nil, fmt.Errorf("step %d: want a positive step", step)
+		}
+		clamp := func(arg string, def int) (int, error) {
+			v, given, err := optIntArg(n, arg)
+			if err != nil || !given {
+				return def, err
+			}
+			if v < 0 {
+				v += size
+			}
+			return min(max(v, 0), size), nil
+		}
+		lo, err := clamp("start", 0)
+		if err != nil {
+			return nil, err
+		}
+		hi, err := clamp("end", size)
+		if err != nil {
+			return nil, err
+		}
+		for i := lo; i < hi; i += step {
+			idx = append(idx, i)
+		}
+	}
+	outer := tensor.NumElements(t.Shape[:d])
+	inner := tensor.NumElements(t.Shape[d+1:])
+	shape := slices.Clone(t.Shape)
+	shape[d] = len(idx)
+	out := tensor.New(t.DType, shape)
+	k := 0
+	for o := range outer {
+		for _, i := range idx {
+			for j := range inner {
+				out.SetFloat64(k, t.Float64((o*size+i)*inner+j))
+				k++
+			}
+		}
+	}
+	if !keep {
+		out.Shape = slices.Delete(shape, d, d+1)
+	}
+	return out, nil
+}
+
+// inferSize fills in the one -1 of a view size.
+func inferSize(size []int, n int) ([]int, error) {
+	size = slices.Clone(size)
+	at, prod := -1, 1
+	for i, s := range size {
+		switch {
+		case s == -1 && at < 0:
+			at = i
+		case s < 0:
+			return nil, fmt.Errorf("size %v", size)
+		default:
+			prod *= s
+		}
+	}
+	if at >= 0 && prod > 0 && n%prod == 0 {
+		size[at] = n / prod
+	}
+	return size, nil
+}
+
+// emitSelectConst maps masked_fill and where whose condition (mask) is a
+// constant and one branch computed: x·keep + fill, with keep the constant
+// 0/1 choosing x and fill the constant holding the other branch where x
+// is not chosen (0 elsewhere). fill may hold -inf (a causal mask's): it
+// is added, never multiplied, so x·0 + -inf is -inf, as PyTorch's.
+func (x *exportCtx) emitSelectConst(n *exNode, name string) (*graph.Value, error) {
+	tensorName := func(arg string) string {
+		if a := inputArg(n, arg); a != nil && a.AsTensor != nil {
+			return a.AsTensor.Name
+		}
+		return ""
+	}
+	var cond *tensor.Tensor
+	var comp string          // the computed branch
+	var other *tensor.Tensor // the constant branch
+	chooseX := true          // keep chooses comp where cond is true
+	switch n.Target {
+	case "torch.ops.aten.masked_fill.Scalar":
+		m, ok := x.consts[tensorName("mask")]
+		if !ok {
+			return nil, fmt.Errorf("masked_fill with a computed mask is not supported (only a constant mask: a buffer, or one core ATen builds from constants)")
+		}
+		a := inputArg(n, "value")
+		f, err := (args{"value": plainArg(a)}).float("value", math.NaN())
+		if err != nil || a == nil {
+			return nil, fmt.Errorf("argument value: want a number, got %s", describeArgOrMissing(a))
+		}
+		cond, comp, other, chooseX = m, tensorName("self"), fillTensor(tensor.Float32, nil, f), false
+	case "torch.ops.aten.where.self":
+		c, ok := x.consts[tensorName("condition")]
+		if !ok {
+			return nil, fmt.Errorf("where.self with a computed condition is supported only inside the softmax core ATen writes for scaled_dot_product_attention (where(all -inf, 0, softmax(x))); this one is not part of that pattern")
+		}
+		a, aConst := x.consts[tensorName("self")]
+		b, bConst := x.consts[tensorName("other")]
+		switch {
+		case aConst && !bConst:
+			cond, comp, other, chooseX = c, tensorName("other"), a, false
+		case bConst && !aConst:
+			cond, comp, other, chooseX = c, tensorName("self"), b, true
+		default:
+			return nil, fmt.Errorf("where.self with two computed branches is not supported (only one computed and one constant)")
+		}
+	}
+	v, err := x.tensorIn(comp)
+	if err != nil {
+		return nil, err
+	}
+	if v.DType != tensor.Float32 {
+		return nil, fmt.Errorf("%s is %v: only float32 is supported", comp, v.DType)
+	}
+	keep, err := zipTensors(tensor.Float32, cond, other, func(c, _ float64) float64 { return b2f((c != 0) == chooseX) })
+	if err != nil {
+		return nil, err
+	}
+	fill, err := zipTensors(tensor.Float32, cond, other, func(c, o float64) float64 {
+		if (c != 0) == chooseX {
+			return 0
+		}
+		return o
+	})
+	if err != nil {
+		return nil, err
+	}
+	x.e.u.inherit(keep, cond)
+	x.e.u.inherit(fill, other)
+	y, err := x.e.op(name+"/kept", &graph.Mul{}, v, x.e.b.Const(name+"/keep", keep))
+	if err != nil {
+		return nil, err
+	}
+	out, err := x.e.op(name, &graph.Add{}, y, x.e.b.Const(name+"/fill", fill))
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Equal(out.Shape, v.Shape) && n.Target == "torch.ops.aten.masked_fill.Scalar" {
+		return nil, fmt.Errorf("mask %v does not broadcast to self %v", cond.Shape, v.Shape)
+	}
+	return out, nil
 }

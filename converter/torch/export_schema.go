@@ -179,6 +179,7 @@ var atenSchemas = func() map[string][]atenArg {
 		"torch.ops.aten.ne.Scalar":           {tin("self"), rd("other", noDefault)},
 		"torch.ops.aten.logical_and.default": {tin("self"), tin("other")},
 		"torch.ops.aten.logical_or.default":  {tin("self"), tin("other")},
+		"torch.ops.aten.masked_fill.Scalar":  {tin("self"), tin("mask"), rd("value", noDefault)},
 	}
 	// In-place variants read like the functional op: the emitter binds the
 	// result to self as well (export.go, exportInPlace).

@@ -18,6 +18,8 @@ Cases:
   encoder_nf     nn.TransformerEncoder, 2 layers, gelu, norm_first, batch_first=False, no final norm
   mha            nn.MultiheadAttention(16, 2, kdim=12, vdim=10, batch_first=True): query [2, 4, 16],
                  key and value [2, 6, *] in; the output and the head-averaged weights out
+  masked_fill    minGPT's CausalSelfAttention: matmul, masked_fill(-inf) of a sliced tril buffer, softmax
+                 (.pt2 only)
   sdpa_masks     F.scaled_dot_product_attention with a float mask input holding -inf (one query
                  row fully masked), a constant boolean mask and is_causal (.pt2 only)
 
@@ -101,6 +103,33 @@ class SDPAMasks(nn.Module):
         return (a + b * c).transpose(1, 2).reshape(x.shape[0], 5, 8)
 
 
+class CausalSelfAttention(nn.Module):
+    """minGPT's hand-written attention: matmul, masked_fill(-inf) from a tril buffer sliced to the
+    sequence (block size 8, sequence 6), softmax, matmul; and a finite masked_fill of the output."""
+
+    def __init__(self, d=16, h=2, block=8):
+        super().__init__()
+        self.c_attn = nn.Linear(d, 3 * d)
+        self.c_proj = nn.Linear(d, d)
+        self.h = h
+        self.register_buffer("bias", torch.tril(torch.ones(block, block)).view(1, 1, block, block))
+        drop = torch.zeros(1, block, 1, dtype=torch.bool)
+        drop[0, 2, 0] = True
+        self.register_buffer("drop", drop)
+
+    def forward(self, x):
+        B, T, C = x.size()
+        q, k, v = self.c_attn(x).split(C, dim=2)
+        k = k.view(B, T, self.h, C // self.h).transpose(1, 2)
+        q = q.view(B, T, self.h, C // self.h).transpose(1, 2)
+        v = v.view(B, T, self.h, C // self.h).transpose(1, 2)
+        att = (q @ k.transpose(-2, -1)) * (1.0 / np.sqrt(k.size(-1)))
+        att = att.masked_fill(self.bias[:, :, :T, :T] == 0, float("-inf"))
+        att = F.softmax(att, dim=-1)
+        y = (att @ v).transpose(1, 2).contiguous().view(B, T, C)
+        return self.c_proj(y).masked_fill(self.drop[:, :T], -0.5)
+
+
 def encoder(norm_first, activation, batch_first, final_norm):
     layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.1, activation=activation, batch_first=batch_first,
                                        norm_first=norm_first)
@@ -129,6 +158,7 @@ LAYERS = {
                    "Dropout"],
     "mha": ["MultiheadAttention", "Linear"],
     "sdpa_masks": ["scaled_dot_product_attention", "Linear"],
+    "masked_fill": ["masked_fill", "matmul", "Softmax", "Linear"],
 }
 
 # name -> the --arch file's layers for state_dict.pth (None: --arch cannot express the model)
@@ -139,6 +169,7 @@ ARCH = {
     # need_weights: an --arch step has one output; the model returns the weights too.
     "mha": None,
     "sdpa_masks": None,
+    "masked_fill": None,
 }
 
 
@@ -167,6 +198,9 @@ CASES = {
                          ("key", rng.uniform(-1, 1, (2, 6, 12)).astype(np.float32)),
                          ("value", rng.uniform(-1, 1, (2, 6, 10)).astype(np.float32))], ["output", "weights"],
             "nn.MultiheadAttention(16, 2, kdim=12, vdim=10, batch_first=True), need_weights=True", True),
+    "masked_fill": (CausalSelfAttention, lambda rng: [("input", rng.uniform(-1, 1, (2, 6, 16)).astype(np.float32))],
+                    ["output"], "minGPT CausalSelfAttention(16, 2 heads, block 8) on 6 tokens: matmul, masked_fill(-inf) "
+                    "of a sliced tril buffer, softmax; a finite masked_fill of the output", False),
     "sdpa_masks": (SDPAMasks, sdpa_inputs, ["output"],
                    "F.scaled_dot_product_attention: float mask input with -inf (a fully masked row), constant bool mask with scale, is_causal", False),
 }
