@@ -151,6 +151,16 @@ func TestAttentionPickleRefusals(t *testing.T) {
 		{"num_heads is read", "attn_vit", "encoder.layers.encoder_layer_0.self_attention", func(m *Module) {
 			m.Attrs["num_heads"], m.Attrs["head_dim"] = 1, 16
 		}, "num_heads = 2, but self_attention has 1"},
+		{"a tanh GELU module as the activation (PyTorch's fast path ignores approximate)", "attn_encoder", "layers.0", func(m *Module) {
+			delete(m.Attrs, "activation")
+			m.Attrs["_modules"].(interface{ Set(k, v any) }).Set("activation", newModule("torch.nn.modules.activation.GELU", map[string]any{"approximate": "tanh"}))
+			m.Attrs["activation_relu_or_gelu"] = 2
+		}, "PyTorch's fast path computes the exact GELU"},
+		{"a SiLU module as the activation is run", "attn_encoder", "layers.0", func(m *Module) {
+			delete(m.Attrs, "activation")
+			m.Attrs["_modules"].(interface{ Set(k, v any) }).Set("activation", newModule("torch.nn.modules.activation.SiLU", map[string]any{"inplace": false}))
+			m.Attrs["activation_relu_or_gelu"] = 0
+		}, ""},
 		{"GELU approximate is read", "attn_vit", "encoder.layers.encoder_layer_0.mlp.1", func(m *Module) { m.Attrs["approximate"] = "tanh" }, ""},
 	}
 	for _, tc := range tests {

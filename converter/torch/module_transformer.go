@@ -215,9 +215,15 @@ func (lb *libBuilder) encoderLayer(m *Module, path string, x *graph.Value) (*gra
 	case act != nil && hasFn:
 		return nil, lb.errorf(m, path, "activation is both an attribute and a child module")
 	case act != nil:
-		// A module: run as itself; the fast-path code must then be 0.
-		if code != 0 {
-			return nil, lb.errorf(m, path, "activation_relu_or_gelu = %d with an activation module", code)
+		// A module runs as itself; torch sets the fast-path code for
+		// nn.ReLU (1) and nn.GELU (2), whose fast path computes the exact
+		// GELU whatever its approximate: a tanh GELU is refused.
+		want := map[string]int{"torch.nn.modules.activation.ReLU": 1, "torch.nn.modules.activation.GELU": 2}[act.Class]
+		if code != want {
+			return nil, lb.errorf(m, path, "activation_relu_or_gelu = %d with an activation module %s (want %d)", code, act.Class, want)
+		}
+		if want == 2 && plain(act.Attrs["approximate"]) != "none" {
+			return nil, lb.errorf(m, path, "activation nn.GELU(approximate=%s): PyTorch's fast path computes the exact GELU and its regular path the approximation, so the model has no one output (not supported)", short(act.Attrs["approximate"]))
 		}
 	case hasFn && fn.name == "torch.nn.functional.relu" && code == 1:
 		actOp = "relu"
