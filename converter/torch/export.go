@@ -433,6 +433,7 @@ var exportOps = map[string]struct {
 	// Attention (export_attention.go).
 	"torch.ops.aten.scaled_dot_product_attention.default": {"sdpa", nil},
 	"torch.ops.aten.bmm.default":                          {"matmul", nil},
+	"torch.ops.aten.mm.default":                           {"matmul", nil},
 	"torch.ops.aten.matmul.default":                       {"matmul", nil},
 	"torch.ops.aten.baddbmm.default":                      {"matmul", nil},
 	"torch.ops.aten.mul.Scalar":                           {"mul", nil},

@@ -63,7 +63,7 @@ func (x *exportCtx) emitSDPA(n *exNode, name string) (*graph.Value, error) {
 	return emitAttention(x.e, s)
 }
 
-// emitMatMul maps bmm, matmul and baddbmm: a MatMul (baddbmm adds
+// emitMatMul maps mm, bmm, matmul and baddbmm: a MatMul (baddbmm adds
 // beta·self and scales the product by alpha).
 func (x *exportCtx) emitMatMul(n *exNode, name string) (*graph.Value, error) {
 	first, second := "self", "mat2"
@@ -89,7 +89,10 @@ func (x *exportCtx) emitMatMul(n *exNode, name string) (*graph.Value, error) {
 	switch {
 	case n.Target == "torch.ops.aten.matmul.default" && (len(a.Shape) < 2 || len(b.Shape) < 2):
 		return nil, fmt.Errorf("matmul of %v and %v: only operands of rank 2 or more are supported", a.Shape, b.Shape)
-	case n.Target != "torch.ops.aten.matmul.default" && (len(a.Shape) != 3 || len(b.Shape) != 3 || a.Shape[0] != b.Shape[0]):
+	case n.Target == "torch.ops.aten.mm.default" && (len(a.Shape) != 2 || len(b.Shape) != 2):
+		return nil, fmt.Errorf("%v and %v: want [N, M] and [M, P]", a.Shape, b.Shape)
+	case (n.Target == "torch.ops.aten.bmm.default" || n.Target == "torch.ops.aten.baddbmm.default") &&
+		(len(a.Shape) != 3 || len(b.Shape) != 3 || a.Shape[0] != b.Shape[0]):
 		return nil, fmt.Errorf("%v and %v: want [B, N, M] and [B, M, P]", a.Shape, b.Shape)
 	}
 	if n.Target != "torch.ops.aten.baddbmm.default" {

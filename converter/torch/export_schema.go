@@ -155,6 +155,7 @@ var atenSchemas = func() map[string][]atenArg {
 		"torch.ops.aten.scaled_dot_product_attention.default": {tin("query"), tin("key"), tin("value"), topt("attn_mask"),
 			must("dropout_p", 0), rd("is_causal", false), rd("scale", nil), rd("enable_gqa", false)},
 		"torch.ops.aten.bmm.default":         {tin("self"), tin("mat2")},
+		"torch.ops.aten.mm.default":          {tin("self"), tin("mat2")},
 		"torch.ops.aten.matmul.default":      {tin("self"), tin("other")},
 		"torch.ops.aten.baddbmm.default":     {tin("self"), tin("batch1"), tin("batch2"), rd("beta", 1), rd("alpha", 1)},
 		"torch.ops.aten.mul.Scalar":          {tin("self"), tin("other")},

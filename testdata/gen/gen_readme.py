@@ -141,7 +141,7 @@ PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python testdata/gen/
 `gen_torch_attention.py` writes the `attn_*` cases: a tiny `vit_b_16`-shaped torchvision
 `VisionTransformer`, two 2-layer `nn.TransformerEncoder` text encoders (post-norm relu
 batch-first with a final norm; pre-norm gelu sequence-first), `nn.MultiheadAttention` with
-kdim/vdim returning its head-averaged weights, and `F.scaled_dot_product_attention` with a
+kdim/vdim returning its head-averaged weights (and a sequence-first one without bias), and `F.scaled_dot_product_attention` with a
 float mask input holding `-inf` (one query row fully masked), a constant boolean mask and
 `is_causal`, and minGPT's hand-written attention (`masked_fill(-inf)` of a sliced tril
 buffer). Each is written as `model.pt2`, `model_decomposed.pt2`, `model_full.pth`

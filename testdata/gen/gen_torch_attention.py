@@ -18,6 +18,7 @@ Cases:
   encoder_nf     nn.TransformerEncoder, 2 layers, gelu, norm_first, batch_first=False, no final norm
   mha            nn.MultiheadAttention(16, 2, kdim=12, vdim=10, batch_first=True): query [2, 4, 16],
                  key and value [2, 6, *] in; the output and the head-averaged weights out
+  mha_seq_first  nn.MultiheadAttention(16, 4, bias=False), batch_first=False: [5, 2, 16] inputs (sequence first)
   masked_fill    minGPT's CausalSelfAttention: matmul, masked_fill(-inf) of a sliced tril buffer, softmax
                  (.pt2 only)
   sdpa_masks     F.scaled_dot_product_attention with a float mask input holding -inf (one query
@@ -157,6 +158,7 @@ LAYERS = {
     "encoder_nf": ["TransformerEncoder", "TransformerEncoderLayer", "MultiheadAttention", "LayerNorm", "Linear", "GELU",
                    "Dropout"],
     "mha": ["MultiheadAttention", "Linear"],
+    "mha_seq_first": ["MultiheadAttention", "Linear"],
     "sdpa_masks": ["scaled_dot_product_attention", "Linear"],
     "masked_fill": ["masked_fill", "matmul", "Softmax", "Linear"],
 }
@@ -168,6 +170,7 @@ ARCH = {
     "encoder_nf": ["{op: TransformerEncoder, nhead: 2, activation: gelu, norm_first: true}"],
     # need_weights: an --arch step has one output; the model returns the weights too.
     "mha": None,
+    "mha_seq_first": None,
     "sdpa_masks": None,
     "masked_fill": None,
 }
@@ -198,6 +201,10 @@ CASES = {
                          ("key", rng.uniform(-1, 1, (2, 6, 12)).astype(np.float32)),
                          ("value", rng.uniform(-1, 1, (2, 6, 10)).astype(np.float32))], ["output", "weights"],
             "nn.MultiheadAttention(16, 2, kdim=12, vdim=10, batch_first=True), need_weights=True", True),
+    "mha_seq_first": (lambda: nn.MultiheadAttention(16, 4, bias=False),
+                      lambda rng: [(n, rng.uniform(-1, 1, (5, 2, 16)).astype(np.float32)) for n in ("query", "key", "value")],
+                      ["output", "weights"], "nn.MultiheadAttention(16, 4, bias=False), sequence-first [5, 2, 16] inputs, need_weights=True",
+                      True),
     "masked_fill": (CausalSelfAttention, lambda rng: [("input", rng.uniform(-1, 1, (2, 6, 16)).astype(np.float32))],
                     ["output"], "minGPT CausalSelfAttention(16, 2 heads, block 8) on 6 tokens: matmul, masked_fill(-inf) "
                     "of a sliced tril buffer, softmax; a finite masked_fill of the output", False),
