@@ -133,7 +133,7 @@ func TestAttentionPickleRefusals(t *testing.T) {
 		{"an attribute of a newer torch", "attn_encoder", "layers.0", func(m *Module) { m.Attrs["sliding_window"] = 4 },
 			"attribute sliding_window = 4 is not understood"},
 		{"a child the forward does not run", "attn_vit", "encoder.layers.encoder_layer_0", func(m *Module) {
-			m.Attrs["_modules"].(interface{ Set(k, v any) }).Set("extra", newModule("torch.nn.modules.activation.ReLU", nil))
+			m.Attrs["_modules"].(interface{ Set(k, v any) }).Set("extra", newSynthModule("torch.nn.modules.activation.ReLU", nil))
 		}, "child module extra (torch.nn.modules.activation.ReLU) is not run by the library's forward"},
 		{"activation code that disagrees with the function", "attn_encoder", "layers.1", func(m *Module) { m.Attrs["activation_relu_or_gelu"] = 2 },
 			"with activation_relu_or_gelu = 2 is not supported"},
@@ -153,12 +153,12 @@ func TestAttentionPickleRefusals(t *testing.T) {
 		}, "num_heads = 2, but self_attention has 1"},
 		{"a tanh GELU module as the activation (PyTorch's fast path ignores approximate)", "attn_encoder", "layers.0", func(m *Module) {
 			delete(m.Attrs, "activation")
-			m.Attrs["_modules"].(interface{ Set(k, v any) }).Set("activation", newModule("torch.nn.modules.activation.GELU", map[string]any{"approximate": "tanh"}))
+			m.Attrs["_modules"].(interface{ Set(k, v any) }).Set("activation", newSynthModule("torch.nn.modules.activation.GELU", map[string]any{"approximate": "tanh"}))
 			m.Attrs["activation_relu_or_gelu"] = 2
 		}, "PyTorch's fast path computes the exact GELU"},
 		{"a SiLU module as the activation is run", "attn_encoder", "layers.0", func(m *Module) {
 			delete(m.Attrs, "activation")
-			m.Attrs["_modules"].(interface{ Set(k, v any) }).Set("activation", newModule("torch.nn.modules.activation.SiLU", map[string]any{"inplace": false}))
+			m.Attrs["_modules"].(interface{ Set(k, v any) }).Set("activation", newSynthModule("torch.nn.modules.activation.SiLU", map[string]any{"inplace": false}))
 			m.Attrs["activation_relu_or_gelu"] = 0
 		}, ""},
 		{"GELU approximate is read", "attn_vit", "encoder.layers.encoder_layer_0.mlp.1", func(m *Module) { m.Attrs["approximate"] = "tanh" }, ""},

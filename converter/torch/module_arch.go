@@ -197,9 +197,9 @@ func (sy *synth) dim(name string, i int) (int, error) {
 	return t.Shape[i], nil
 }
 
-// newModule is a module of class cls with attrs (and nn.Module's
+// newSynthModule is a module of class cls with attrs (and nn.Module's
 // training = False) and children in order.
-func newModule(cls string, attrs map[string]any, children ...any) *Module {
+func newSynthModule(cls string, attrs map[string]any, children ...any) *Module {
 	m := &Module{Class: cls, Attrs: map[string]any{"training": false}}
 	for k, v := range attrs {
 		m.Attrs[k] = v
@@ -243,7 +243,7 @@ func (sy *synth) linear(key string) (*Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newModule("torch.nn.modules.linear.Linear", map[string]any{"in_features": in, "out_features": out}), nil
+	return newSynthModule("torch.nn.modules.linear.Linear", map[string]any{"in_features": in, "out_features": out}), nil
 }
 
 func (sy *synth) layerNorm(key string, eps float64) (*Module, error) {
@@ -251,11 +251,11 @@ func (sy *synth) layerNorm(key string, eps float64) (*Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newModule("torch.nn.modules.normalization.LayerNorm", map[string]any{"normalized_shape": []any{d}, "eps": eps, "elementwise_affine": true}), nil
+	return newSynthModule("torch.nn.modules.normalization.LayerNorm", map[string]any{"normalized_shape": []any{d}, "eps": eps, "elementwise_affine": true}), nil
 }
 
 func dropoutModule() *Module {
-	return newModule("torch.nn.modules.dropout.Dropout", map[string]any{"p": 0.0, "inplace": false})
+	return newSynthModule("torch.nn.modules.dropout.Dropout", map[string]any{"p": 0.0, "inplace": false})
 }
 
 func (sy *synth) mha(key string, h int, batchFirst bool) (*Module, error) {
@@ -283,7 +283,7 @@ func (sy *synth) mha(key string, h int, batchFirst bool) (*Module, error) {
 		return nil, err
 	}
 	out.Class = "torch.nn.modules.linear.NonDynamicallyQuantizableLinear"
-	return newModule("torch.nn.modules.activation.MultiheadAttention", attrs, "out_proj", out), nil
+	return newSynthModule("torch.nn.modules.activation.MultiheadAttention", attrs, "out_proj", out), nil
 }
 
 // layerArgs are a TransformerEncoderLayer step's arguments.
@@ -352,7 +352,7 @@ func (sy *synth) encoderLayerWith(key string, la *layerArgs) (*Module, error) {
 	if la.act == "gelu" {
 		fn, code = "torch._C._nn.gelu", 2
 	}
-	return newModule("torch.nn.modules.transformer.TransformerEncoderLayer",
+	return newSynthModule("torch.nn.modules.transformer.TransformerEncoderLayer",
 		map[string]any{"norm_first": la.normFirst, "activation_relu_or_gelu": code, "activation": &typeMarker{fn}},
 		"self_attn", sa, "linear1", l1, "dropout", dropoutModule(), "linear2", l2, "norm1", n1, "norm2", n2,
 		"dropout1", dropoutModule(), "dropout2", dropoutModule()), nil
@@ -363,7 +363,7 @@ func (sy *synth) encoder(key string) (*Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	layers := newModule("torch.nn.modules.container.ModuleList", nil)
+	layers := newSynthModule("torch.nn.modules.container.ModuleList", nil)
 	n := 0
 	for ; sy.has(joinPath(key, "layers."+strconv.Itoa(n)+".self_attn.out_proj.weight")); n++ {
 		l, err := sy.encoderLayerWith(joinPath(key, "layers."+strconv.Itoa(n)), la)
@@ -392,7 +392,7 @@ func (sy *synth) encoder(key string) (*Module, error) {
 	} else if _, ok := sy.a["norm_eps"]; ok {
 		return nil, fmt.Errorf("norm_eps given, but the state_dict has no %s.norm.weight", key)
 	}
-	return newModule("torch.nn.modules.transformer.TransformerEncoder", map[string]any{"num_layers": n}, children...), nil
+	return newSynthModule("torch.nn.modules.transformer.TransformerEncoder", map[string]any{"num_layers": n}, children...), nil
 }
 
 func (sy *synth) vit(key string, in []*graph.Value) (*Module, error) {
@@ -433,10 +433,10 @@ func (sy *synth) vit(key string, in []*graph.Value) (*Module, error) {
 		return nil, fmt.Errorf("image size %d is not a multiple of the patch size %d", size, p)
 	}
 	pair := func(v int) []any { return []any{v, v} }
-	conv := newModule("torch.nn.modules.conv.Conv2d", map[string]any{"in_channels": c, "out_channels": d, "kernel_size": pair(p),
+	conv := newSynthModule("torch.nn.modules.conv.Conv2d", map[string]any{"in_channels": c, "out_channels": d, "kernel_size": pair(p),
 		"stride": pair(p), "padding": pair(0), "dilation": pair(1), "transposed": false, "output_padding": pair(0), "groups": 1,
 		"padding_mode": "zeros"})
-	layers := newModule("torch.nn.modules.container.Sequential", nil)
+	layers := newSynthModule("torch.nn.modules.container.Sequential", nil)
 	n := 0
 	for ; sy.has(joinPath(key, fmt.Sprintf("encoder.layers.encoder_layer_%d.ln_1.weight", n))); n++ {
 		bk := joinPath(key, fmt.Sprintf("encoder.layers.encoder_layer_%d", n))
@@ -460,10 +460,10 @@ func (sy *synth) vit(key string, in []*graph.Value) (*Module, error) {
 		if err != nil {
 			return nil, err
 		}
-		mlp := newModule("torchvision.models.vision_transformer.MLPBlock", nil, "0", l1,
-			"1", newModule("torch.nn.modules.activation.GELU", map[string]any{"approximate": "none"}), "2", dropoutModule(),
+		mlp := newSynthModule("torchvision.models.vision_transformer.MLPBlock", nil, "0", l1,
+			"1", newSynthModule("torch.nn.modules.activation.GELU", map[string]any{"approximate": "none"}), "2", dropoutModule(),
 			"3", l2, "4", dropoutModule())
-		block := newModule("torchvision.models.vision_transformer.EncoderBlock", map[string]any{"num_heads": h},
+		block := newSynthModule("torchvision.models.vision_transformer.EncoderBlock", map[string]any{"num_heads": h},
 			"ln_1", ln1, "self_attention", sa, "dropout", dropoutModule(), "ln_2", ln2, "mlp", mlp)
 		layers.Attrs["_modules"].(*types.OrderedDict).Set(fmt.Sprintf("encoder_layer_%d", n), block)
 	}
@@ -474,8 +474,8 @@ func (sy *synth) vit(key string, in []*graph.Value) (*Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	enc := newModule("torchvision.models.vision_transformer.Encoder", nil, "dropout", dropoutModule(), "layers", layers, "ln", ln)
-	heads := newModule("torch.nn.modules.container.Sequential", nil)
+	enc := newSynthModule("torchvision.models.vision_transformer.Encoder", nil, "dropout", dropoutModule(), "layers", layers, "ln", ln)
+	heads := newSynthModule("torch.nn.modules.container.Sequential", nil)
 	hd := heads.Attrs["_modules"].(*types.OrderedDict)
 	if sy.has(joinPath(key, "heads.pre_logits.weight")) {
 		pl, err := sy.linear(joinPath(key, "heads.pre_logits"))
@@ -483,7 +483,7 @@ func (sy *synth) vit(key string, in []*graph.Value) (*Module, error) {
 			return nil, err
 		}
 		hd.Set("pre_logits", pl)
-		hd.Set("act", newModule("torch.nn.modules.activation.Tanh", nil))
+		hd.Set("act", newSynthModule("torch.nn.modules.activation.Tanh", nil))
 	}
 	head, err := sy.linear(joinPath(key, "heads.head"))
 	if err != nil {
@@ -491,7 +491,7 @@ func (sy *synth) vit(key string, in []*graph.Value) (*Module, error) {
 	}
 	hd.Set("head", head)
 	sl := (size/p)*(size/p) + 1
-	return newModule("torchvision.models.vision_transformer.VisionTransformer",
+	return newSynthModule("torchvision.models.vision_transformer.VisionTransformer",
 		map[string]any{"image_size": size, "patch_size": p, "hidden_dim": d, "seq_length": sl},
 		"conv_proj", conv, "encoder", enc, "heads", heads), nil
 }
