@@ -249,7 +249,7 @@ func checkStep(s *ArchStep, labels map[string]bool) error {
 	if !ok {
 		return fmt.Errorf("unknown op %q (see ARCH.md for the supported ops)", s.Op)
 	}
-	if spec.weighted && s.Key == "" {
+	if spec.weighted && s.Key == "" && !spec.keyOptional {
 		return fmt.Errorf("op %s needs key: <state_dict prefix>", s.Op)
 	}
 	if spec.multi && s.Key != "" {
@@ -261,7 +261,10 @@ func checkStep(s *ArchStep, labels map[string]bool) error {
 	if spec.multi && len(s.From) < 2 {
 		return fmt.Errorf("op %s needs from: [a, b, ...]", s.Op)
 	}
-	if !spec.multi && len(s.From) > 1 {
+	if spec.attention && len(s.From) != 0 && len(s.From) != 1 && len(s.From) != 3 {
+		return fmt.Errorf("op %s takes one input (self-attention) or three (query, key, value), from names %d", s.Op, len(s.From))
+	}
+	if !spec.multi && !spec.attention && len(s.From) > 1 {
 		return fmt.Errorf("op %s takes one input, from names %d", s.Op, len(s.From))
 	}
 	for _, f := range s.From {
@@ -379,14 +382,21 @@ func buildWithArch(f *File, a *Arch, batch int) (*graph.Graph, *emitter, error) 
 				in = append(in, vals[f])
 			}
 		}
-		if s.Key != "" {
+		emit := spec.emit
+		switch {
+		case libArchOps[s.Op] != "" && f.Root != nil:
+			// A library module of a pickled model: it states everything.
+			emit = func(e *emitter, s *step, in []*graph.Value) (*graph.Value, error) {
+				return emitPickledLibrary(f, e, s, in)
+			}
+		case s.Key != "":
 			// A pickled module states its arguments: the step must agree,
 			// and takes those it leaves out from the module.
 			if err := bindModule(f, a, s, in); err != nil {
 				return nil, nil, &Error{File: f.Path, Where: s.Where, Err: err}
 			}
 		}
-		out, err := spec.emit(e, s, in)
+		out, err := emit(e, s, in)
 		if err != nil {
 			return nil, nil, &Error{File: f.Path, Where: s.Where, Err: err}
 		}

@@ -196,6 +196,13 @@ func (l *loader) findClass(module, name string) (any, error) {
 		return &callFunc{full, codecsEncode}, nil
 	case "builtins.bytearray", "__builtin__.bytearray":
 		return &callFunc{full, makeBytearray}, nil
+	case "functools.partial":
+		return &callFunc{full, makePartial}, nil
+	}
+	if libraryFuncs[full] {
+		// An activation a layer holds as an attribute (TransformerEncoderLayer's
+		// F.relu): a name, never called.
+		return &typeMarker{full}, nil
 	}
 	if module == "torch" {
 		if st, ok := storageTypes[name]; ok {

@@ -20,6 +20,12 @@
 // data descriptor and the central directory; no record goes unchecked. A
 // corrupted record is an *Error naming the file and the record.
 //
+// A pickled nn.MultiheadAttention, nn.TransformerEncoderLayer,
+// nn.TransformerEncoder or torchvision VisionTransformer root is a
+// library module whose forward is known here (module_library.go,
+// module_transformer.go); attention of every source becomes plain graph
+// ops (attention.go).
+//
 // A state_dict, or a module tree whose root is a custom class, needs the
 // architecture from the user: Options.Arch names a YAML file in the format
 // documented in ARCH.md. A full pickled nn.Sequential of standard layers

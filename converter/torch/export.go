@@ -308,7 +308,7 @@ func buildExport(file string, prog *exProgram, weights map[string]*tensor.Tensor
 	if len(unsup) > 0 {
 		return nil, &UnsupportedError{File: file, Items: unsup}
 	}
-	x := &exportCtx{e: e, gr: gr, vals: vals, consts: consts, dead: map[string]string{}, b0: b0, batch: batch, rewrite: batch > 0 && b0 > 0 && batch != b0, inputs: map[string]bool{}}
+	x := &exportCtx{e: e, gr: gr, vals: vals, consts: consts, dead: map[string]string{}, b0: b0, batch: batch, rewrite: batch > 0 && b0 > 0 && batch != b0, inputs: map[string]bool{}, safe: findSafeSoftmax(gr), folded: map[string]bool{}}
 	for name := range vals {
 		x.inputs[name] = true
 	}
@@ -430,7 +430,32 @@ var exportOps = map[string]struct {
 	"torch.ops.aten.zeros.default":                                {"constant", nil},
 	"torch.ops.aten.full.default":                                 {"constant", nil},
 	"torch.ops.aten.alias.default":                                {"identity", nil},
-	"torch.ops.aten.detach.default":                               {"identity", nil},
+	// Attention (export_attention.go).
+	"torch.ops.aten.scaled_dot_product_attention.default": {"sdpa", nil},
+	"torch.ops.aten.bmm.default":                          {"matmul", nil},
+	"torch.ops.aten.mm.default":                           {"matmul", nil},
+	"torch.ops.aten.matmul.default":                       {"matmul", nil},
+	"torch.ops.aten.baddbmm.default":                      {"matmul", nil},
+	"torch.ops.aten.mul.Scalar":                           {"mul", nil},
+	"torch.ops.aten.unbind.int":                           {"split", nil},
+	"torch.ops.aten.eq.Scalar":                            {"safesoftmax", nil},
+	"torch.ops.aten.logical_not.default":                  {"safesoftmax", nil},
+	"torch.ops.aten.any.dim":                              {"safesoftmax", nil},
+	"torch.ops.aten.full_like.default":                    {"safesoftmax", nil},
+	"torch.ops.aten.where.self":                           {"safesoftmax", nil},
+	// Evaluated at load time on constants only (export_fold.go).
+	"torch.ops.aten.scalar_tensor.default": {"fold", nil},
+	"torch.ops.aten.arange.start_step":     {"fold", nil},
+	"torch.ops.aten.arange.default":        {"fold", nil},
+	"torch.ops.aten.le.Scalar":             {"fold", nil},
+	"torch.ops.aten.lt.Scalar":             {"fold", nil},
+	"torch.ops.aten.ge.Scalar":             {"fold", nil},
+	"torch.ops.aten.gt.Scalar":             {"fold", nil},
+	"torch.ops.aten.ne.Scalar":             {"fold", nil},
+	"torch.ops.aten.logical_and.default":   {"fold", nil},
+	"torch.ops.aten.logical_or.default":    {"fold", nil},
+	"torch.ops.aten.masked_fill.Scalar":    {"selectconst", nil},
+	"torch.ops.aten.detach.default":        {"identity", nil},
 	// In-place variants (torch.export's default graph keeps them): the
 	// functional op, its result bound to self too (see exportInPlace).
 	"torch.ops.aten.relu_.default":                  {"relu", nil},
@@ -461,8 +486,7 @@ var exportRefused = map[string]string{
 	"torch.ops.aten.gru.input":                            "recurrent op (nn.GRU): not supported yet",
 	"torch.ops.aten.rnn_tanh.input":                       "recurrent op (nn.RNN): not supported yet",
 	"torch.ops.aten.rnn_relu.input":                       "recurrent op (nn.RNN): not supported yet",
-	"torch.ops.aten.scaled_dot_product_attention.default": "attention (scaled_dot_product_attention): not supported yet",
-	"torch.ops.aten._native_multi_head_attention.default": "attention (nn.MultiheadAttention fast path): not supported yet",
+	"torch.ops.aten._native_multi_head_attention.default": "nn.MultiheadAttention's fused fast path (torch.export at the pinned torch writes the unfused ops instead): export the model in eval mode with torch.export.export",
 }
 
 // viewOps are the ATen ops whose result may share memory with their
@@ -517,7 +541,26 @@ func emitExportNode(x *exportCtx, n *exNode) (*graph.Value, error) {
 	e, vals, consts := x.e, x.vals, x.consts
 	m := exportOps[n.Target]
 	name := outName(n)
+	if x.safe.role[name] != "" {
+		return x.emitSafeSoftmaxPart(n, name)
+	}
+	if done, err := x.tryFold(n, name); done || err != nil {
+		return nil, err
+	}
 	switch m.op {
+	case "fold":
+		return nil, fmt.Errorf("%s is supported only on constants (internal error: not folded)", n.Target)
+	case "sdpa":
+		return x.emitSDPA(n, name)
+	case "matmul":
+		return x.emitMatMul(n, name)
+	case "safesoftmax":
+		if n.Target == "torch.ops.aten.where.self" {
+			return x.emitSelectConst(n, name)
+		}
+		return x.emitSafeSoftmaxPart(n, name)
+	case "selectconst":
+		return x.emitSelectConst(n, name)
 	case "t", "permute":
 		// A transposed weight (core ATen's addmm reads permute(W)) is
 		// folded into a constant.

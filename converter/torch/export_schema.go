@@ -148,6 +148,39 @@ var atenSchemas = func() map[string][]atenArg {
 			harmless("device", nil), harmless("pin_memory", nil)},
 		"torch.ops.aten.alias.default":  self,
 		"torch.ops.aten.detach.default": self,
+
+		// Attention: scaled_dot_product_attention in eval mode (dropout_p
+		// 0), and the ops core ATen decomposes it and nn.MultiheadAttention
+		// into.
+		"torch.ops.aten.scaled_dot_product_attention.default": {tin("query"), tin("key"), tin("value"), topt("attn_mask"),
+			must("dropout_p", 0), rd("is_causal", false), rd("scale", nil), rd("enable_gqa", false)},
+		"torch.ops.aten.bmm.default":         {tin("self"), tin("mat2")},
+		"torch.ops.aten.mm.default":          {tin("self"), tin("mat2")},
+		"torch.ops.aten.matmul.default":      {tin("self"), tin("other")},
+		"torch.ops.aten.baddbmm.default":     {tin("self"), tin("batch1"), tin("batch2"), rd("beta", 1), rd("alpha", 1)},
+		"torch.ops.aten.mul.Scalar":          {tin("self"), tin("other")},
+		"torch.ops.aten.unbind.int":          {tin("self"), rd("dim", 0)},
+		"torch.ops.aten.eq.Scalar":           {tin("self"), rd("other", noDefault)},
+		"torch.ops.aten.logical_not.default": self,
+		"torch.ops.aten.any.dim":             {tin("self"), rd("dim", noDefault), rd("keepdim", false)},
+		"torch.ops.aten.full_like.default": {tin("self"), rd("fill_value", noDefault), rd("dtype", nil), harmless("layout", nil),
+			harmless("device", nil), harmless("pin_memory", nil), harmless("memory_format", nil)},
+		"torch.ops.aten.where.self": {tin("condition"), tin("self"), tin("other")},
+		// Folded on constants (export_fold.go).
+		"torch.ops.aten.scalar_tensor.default": {rd("s", noDefault), rd("dtype", nil), harmless("layout", nil), harmless("device", nil),
+			harmless("pin_memory", nil)},
+		"torch.ops.aten.arange.start_step": {rd("start", noDefault), rd("end", noDefault), rd("step", 1), rd("dtype", nil),
+			harmless("layout", nil), harmless("device", nil), harmless("pin_memory", nil)},
+		"torch.ops.aten.arange.default": {rd("end", noDefault), rd("dtype", nil), harmless("layout", nil), harmless("device", nil),
+			harmless("pin_memory", nil)},
+		"torch.ops.aten.le.Scalar":           {tin("self"), rd("other", noDefault)},
+		"torch.ops.aten.lt.Scalar":           {tin("self"), rd("other", noDefault)},
+		"torch.ops.aten.ge.Scalar":           {tin("self"), rd("other", noDefault)},
+		"torch.ops.aten.gt.Scalar":           {tin("self"), rd("other", noDefault)},
+		"torch.ops.aten.ne.Scalar":           {tin("self"), rd("other", noDefault)},
+		"torch.ops.aten.logical_and.default": {tin("self"), tin("other")},
+		"torch.ops.aten.logical_or.default":  {tin("self"), tin("other")},
+		"torch.ops.aten.masked_fill.Scalar":  {tin("self"), tin("mask"), rd("value", noDefault)},
 	}
 	// In-place variants read like the functional op: the emitter binds the
 	// result to self as well (export.go, exportInPlace).

@@ -26,6 +26,10 @@ type exportCtx struct {
 	rewrite   bool
 	// inputs are the model's inputs (an in-place write into one is refused).
 	inputs map[string]bool
+	// safe holds the safe-softmax patterns of core ATen's attention.
+	safe *safeRoles
+	// folded marks the constants evaluated at load time (export_fold.go).
+	folded map[string]bool
 }
 
 // exportedShape is the static shape torch.export recorded for a tensor, or
@@ -333,7 +337,18 @@ func (x *exportCtx) emitViewOp(n *exNode, name string) (*graph.Value, error) {
 		if size, err = x.batchSize(n, self, size); err != nil {
 			return nil, err
 		}
-		return x.emitExpand(name, v, size)
+		if x.rewrite && len(size) > len(v.Shape)-1 && size[0] == x.b0 && (len(size) > len(v.Shape) || v.Shape[0] == 1) {
+			// expand(b0, ...) of a tensor without the batch (ViT's class
+			// token expanded to x.shape[0]): the literal may be the batch.
+			return nil, fmt.Errorf("expands %v to the size %v whose leading %d may be the exported batch: --batch cannot rewrite it (export the program with the batch you need)", v.Shape, size, x.b0)
+		}
+		out, err := x.emitExpand(name, v, size)
+		if err != nil && x.rewrite {
+			// The size holds the exported batch off axis 0 (attention's
+			// sequence-first layout).
+			return nil, fmt.Errorf("%w: the exported size may hold the batch %d on another axis than 0: --batch cannot rewrite it (export the program with the batch you need)", err, x.b0)
+		}
+		return out, err
 	case "asstrided":
 		return x.emitAsStrided(n, name, v, self)
 	case "atenview":
@@ -471,8 +486,9 @@ func contiguous(size, stride []int) bool {
 	return true
 }
 
-// emitSplit maps chunk, split and split_with_sizes: one Slice per output,
-// each output of the node's tensor list bound to its value.
+// emitSplit maps chunk, split, split_with_sizes and unbind: one Slice per
+// output (unbind's reshaped to drop the axis), each output of the node's
+// tensor list bound to its value.
 func (x *exportCtx) emitSplit(n *exNode) error {
 	v, _, err := x.selfIn(n)
 	if err != nil {
@@ -499,6 +515,10 @@ func (x *exportCtx) emitSplit(n *exNode) error {
 	case "torch.ops.aten.split_with_sizes.default":
 		if sizes, err = intsArg(n, "split_sizes"); err != nil {
 			return err
+		}
+	case "torch.ops.aten.unbind.int":
+		for range total {
+			sizes = append(sizes, 1)
 		}
 	case "torch.ops.aten.chunk.default", "torch.ops.aten.split.Tensor":
 		var each int
@@ -537,13 +557,43 @@ func (x *exportCtx) emitSplit(n *exNode) error {
 	if len(sizes) != len(names) {
 		return fmt.Errorf("%d parts of sizes %v, the node lists %d outputs", len(sizes), sizes, len(names))
 	}
+	src := ""
+	if a := inputArg(n, "self"); a != nil && a.AsTensor != nil {
+		src = a.AsTensor.Name
+	}
+	if t, ok := x.consts[src]; ok {
+		// A split weight (nn.MultiheadAttention's in_proj_bias) stays a
+		// weight: its parts are constants too.
+		lo := 0
+		for i, s := range sizes {
+			part := sliceAxis(toFloat32(t), d, lo, lo+s)
+			if n.Target == "torch.ops.aten.unbind.int" {
+				part.Shape = slices.Delete(slices.Clone(part.Shape), d, d+1)
+			}
+			x.e.u.inherit(part, t)
+			x.consts[names[i].Name] = part
+			lo += s
+		}
+		return nil
+	}
 	lo := 0
 	for i, s := range sizes {
 		begin, end := make([]int, r), slices.Clone(v.Shape)
 		begin[d], end[d] = lo, lo+s
 		out := v
+		unbind := n.Target == "torch.ops.aten.unbind.int"
 		if s != total {
-			if out, err = x.e.op(names[i].Name, &graph.Slice{Begin: begin, End: end}, v); err != nil {
+			sliced := names[i].Name
+			if unbind {
+				sliced += "/slice"
+			}
+			if out, err = x.e.op(sliced, &graph.Slice{Begin: begin, End: end}, v); err != nil {
+				return err
+			}
+		}
+		if unbind {
+			// unbind drops the axis it splits.
+			if out, err = x.e.op(names[i].Name, &graph.Reshape{Shape: slices.Delete(slices.Clone(v.Shape), d, d+1)}, out); err != nil {
 				return err
 			}
 		}
@@ -585,4 +635,19 @@ func (x *exportCtx) emitConstantOf(n *exNode, name string) (*graph.Value, error)
 		return nil, fmt.Errorf("size %v is too large", size)
 	}
 	return x.e.b.ConstFloat32(name, size, filled(tensor.NumElements(size), float32(fill))), nil
+}
+
+// sliceAxis returns t[..., lo:hi, ...] along axis d of a float32 tensor.
+func sliceAxis(t *tensor.Tensor, d, lo, hi int) *tensor.Tensor {
+	outer := tensor.NumElements(t.Shape[:d])
+	inner := tensor.NumElements(t.Shape[d+1:])
+	src := t.Float32s()
+	shape := slices.Clone(t.Shape)
+	shape[d] = hi - lo
+	out := make([]float32, 0, outer*(hi-lo)*inner)
+	for o := range outer {
+		base := o * t.Shape[d] * inner
+		out = append(out, src[base+lo*inner:base+hi*inner]...)
+	}
+	return tensor.FromFloat32(shape, out)
 }

@@ -25,8 +25,14 @@ type step struct {
 type opSpec struct {
 	weighted bool
 	multi    bool // takes several inputs (add, mul, cat)
-	args     []string
-	emit     func(e *emitter, s *step, in []*graph.Value) (*graph.Value, error)
+	// attention: a weighted op that takes one input or three (query, key,
+	// value: MultiheadAttention).
+	attention bool
+	// keyOptional: a weighted op whose weights may sit at the top of the
+	// state_dict (a library module saved on its own); key is then left out.
+	keyOptional bool
+	args        []string
+	emit        func(e *emitter, s *step, in []*graph.Value) (*graph.Value, error)
 }
 
 // canonOp normalises an op name: lower case without underscores.
@@ -118,6 +124,7 @@ func init() {
 	}
 	ops["concat"] = ops["cat"]
 	ops["upsamplingnearest2d"] = &opSpec{args: []string{"size", "scale_factor"}, emit: emitUpsample}
+	addLibraryOps(ops)
 }
 
 // emitter builds the graph of a PyTorch model from steps.

@@ -48,6 +48,9 @@ func buildModuleChecked(f *File, arch *Arch, batch int, allow bool) (*Result, er
 }
 
 func buildModule(f *File, arch *Arch, batch int) (*graph.Graph, *emitter, error) {
+	if f.Root != nil && libRoots[f.Root.Class] {
+		return buildLibrary(f, arch, batch)
+	}
 	var steps []*step
 	var unsupported []UnsupportedItem
 	var walk func(m *Module, path string)

@@ -87,6 +87,8 @@ var (
 // hold, by class name.
 var moduleSpecs = map[string]*moduleSpec{
 	"Linear": {op: "linear", args: []string{"in_features", "out_features"}},
+	// nn.MultiheadAttention's out_proj: a Linear subclass with Linear's forward.
+	"NonDynamicallyQuantizableLinear": {op: "linear", args: []string{"in_features", "out_features"}},
 	"Conv2d": {op: "conv2d", args: convModuleArgs, fixed: map[string]func(any) bool{"transposed": isFalse, "output_padding": allZero},
 		verify: verifyReversedPadding},
 	"Conv1d": {op: "conv1d", args: convModuleArgs, fixed: map[string]func(any) bool{"transposed": isFalse, "output_padding": allZero},

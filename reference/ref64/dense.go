@@ -91,13 +91,18 @@ func prepareMatMul(c node, op *graph.MatMul) (kernel, error) {
 				for j := range n {
 					var s float64
 					for p := range k {
-						av := a[i*ac+p]
+						// Index by the stored layout only: the other
+						// index may be out of range (a non-square operand).
+						var av, bv float64
 						if ta {
 							av = a[p*ac+i]
+						} else {
+							av = a[i*ac+p]
 						}
-						bv := b[p*bc+j]
 						if tb {
 							bv = b[j*bc+p]
+						} else {
+							bv = b[p*bc+j]
 						}
 						s += av * bv
 					}

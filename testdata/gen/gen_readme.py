@@ -136,6 +136,25 @@ float16 files and the CIFAR source as a notebook.
 PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python testdata/gen/gen_torch_source.py
 ```
 
+## PyTorch attention models
+
+`gen_torch_attention.py` writes the `attn_*` cases: a tiny `vit_b_16`-shaped torchvision
+`VisionTransformer`, two 2-layer `nn.TransformerEncoder` text encoders (post-norm relu
+batch-first with a final norm; pre-norm gelu sequence-first), `nn.MultiheadAttention` with
+kdim/vdim returning its head-averaged weights (and a sequence-first one without bias), and `F.scaled_dot_product_attention` with a
+float mask input holding `-inf` (one query row fully masked), a constant boolean mask and
+`is_causal`, and minGPT's hand-written attention (`masked_fill(-inf)` of a sliced tril
+buffer). Each is written as `model.pt2`, `model_decomposed.pt2`, `model_full.pth`
+(library classes only) and, where `--arch` can express it, `state_dict.pth` + `arch.yaml`;
+`expected.npz` holds the eager outputs. The `.pt2` files are rewritten with fixed zip
+timestamps, and the Python object ids `run_decompositions()` leaves in node metadata set
+to 0, so a second run gives the same bytes.
+
+```sh
+cd testdata/gen
+PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torch_attention.py ../corpus [--only=vit,mha]
+```
+
 """
 
 
