@@ -123,10 +123,9 @@ func formatConst(v float64, isInt bool) string {
 	case math.IsNaN(v):
 		return "nan"
 	}
-	s := strconv.FormatFloat(v, 'g', -1, 64)
 	if a := math.Abs(v); a >= 1e16 || a != 0 && a < 1e-4 {
 		// Python switches to exponent notation at 1e16 and below 1e-4
-		s = strconv.FormatFloat(v, 'e', -1, 64)
+		s := strconv.FormatFloat(v, 'e', -1, 64)
 		if m, exp, ok := strings.Cut(s, "e"); ok {
 			sign := exp[0]
 			exp = strings.TrimLeft(exp[1:], "0")
@@ -137,7 +136,7 @@ func formatConst(v float64, isInt bool) string {
 		}
 		return s
 	}
-	s = strconv.FormatFloat(v, 'f', -1, 64)
+	s := strconv.FormatFloat(v, 'f', -1, 64)
 	if !strings.ContainsAny(s, ".") {
 		s += ".0"
 	}
