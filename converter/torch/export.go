@@ -431,6 +431,14 @@ var exportOps = map[string]struct {
 	"torch.ops.aten.full.default":                                 {"constant", nil},
 	"torch.ops.aten.alias.default":                                {"identity", nil},
 	"torch.ops.aten.detach.default":                               {"identity", nil},
+	// nn.LSTM, nn.GRU, nn.RNN (export_recurrent.go), and the ops their
+	// decomposition adds.
+	"torch.ops.aten.lstm.input":     {"recurrent", nil},
+	"torch.ops.aten.gru.input":      {"recurrent", nil},
+	"torch.ops.aten.rnn_tanh.input": {"recurrent", nil},
+	"torch.ops.aten.rnn_relu.input": {"recurrent", nil},
+	"torch.ops.aten.bmm.default":    {"bmm", nil},
+	"torch.ops.aten.flip.default":   {"flip", nil},
 	// In-place variants (torch.export's default graph keeps them): the
 	// functional op, its result bound to self too (see exportInPlace).
 	"torch.ops.aten.relu_.default":                  {"relu", nil},
@@ -457,10 +465,6 @@ var exportOps = map[string]struct {
 // exportRefused are ATen ops refused with a reason of their own (not yet
 // supported, with what to do).
 var exportRefused = map[string]string{
-	"torch.ops.aten.lstm.input":                           "recurrent op (nn.LSTM): not supported yet",
-	"torch.ops.aten.gru.input":                            "recurrent op (nn.GRU): not supported yet",
-	"torch.ops.aten.rnn_tanh.input":                       "recurrent op (nn.RNN): not supported yet",
-	"torch.ops.aten.rnn_relu.input":                       "recurrent op (nn.RNN): not supported yet",
 	"torch.ops.aten.scaled_dot_product_attention.default": "attention (scaled_dot_product_attention): not supported yet",
 	"torch.ops.aten._native_multi_head_attention.default": "attention (nn.MultiheadAttention fast path): not supported yet",
 }
@@ -543,6 +547,10 @@ func emitExportNode(x *exportCtx, n *exNode) (*graph.Value, error) {
 		return x.emitConstantOf(n, name)
 	case "addmm":
 		return emitAddmm(e, n, name, vals, consts)
+	case "bmm":
+		return x.emitBmm(n, name)
+	case "flip":
+		return x.emitFlip(n, name)
 	case "clamp":
 		return emitClamp(e, n, name, vals)
 	case "convolution":
