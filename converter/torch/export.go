@@ -321,6 +321,11 @@ func buildExport(file string, prog *exProgram, weights map[string]*tensor.Tensor
 	}
 	var outs []*graph.Value
 	for _, o := range gr.Outputs {
+		if o.AsTensor != nil && vals[o.AsTensor.Name] == nil {
+			if what, ok := x.dead[o.AsTensor.Name]; ok {
+				return nil, &Error{File: file, Err: fmt.Errorf("output %s is %s, which this reader does not compute", o.AsTensor.Name, what)}
+			}
+		}
 		if o.AsTensor == nil || vals[o.AsTensor.Name] == nil {
 			return nil, &Error{File: file, Err: fmt.Errorf("output %+v is not a computed tensor: %w", o, ErrFormat)}
 		}

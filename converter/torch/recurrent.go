@@ -196,6 +196,9 @@ func emitRNN(e *emitter, name string, c *rnnConfig, x *graph.Value, weight func(
 	return r, nil
 }
 
+// recurrentOps are the step ops of the recurrent modules.
+var recurrentOps = map[string]graph.CellKind{"lstm": graph.CellLSTM, "gru": graph.CellGRU, "rnn": graph.CellRNN}
+
 // rnnStepArgs are the arguments of an LSTM, GRU or RNN step: the module's
 // constructor arguments, and output, which picks the result the step
 // passes on ("output", the default: the sequence; "h_n": the final hidden

@@ -1,0 +1,213 @@
+package torch
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nlpodyssey/gopickle/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/edgeval/edgeval/internal/testutil"
+	"github.com/edgeval/edgeval/reference"
+	"github.com/edgeval/edgeval/tensor"
+)
+
+// writeArch writes an --arch file into a test's temporary directory.
+func writeArch(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "arch.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(text), 0o644))
+	return p
+}
+
+// npzArrays reads an .npz by name.
+func npzArrays(t *testing.T, p string) map[string]*tensor.Tensor {
+	t.Helper()
+	arrs, err := tensor.ReadNPZ(p)
+	require.NoError(t, err)
+	out := map[string]*tensor.Tensor{}
+	for _, a := range arrs {
+		out[a.Name] = a.Tensor
+	}
+	return out
+}
+
+// assertWithinRange checks got against want within tol of want's range.
+func assertWithinRange(t *testing.T, want, got *tensor.Tensor, tol float64, what string) {
+	t.Helper()
+	require.Equal(t, want.Shape, got.Shape, what)
+	w, g := want.Float32s(), got.Float32s()
+	lo, hi, worst := math.Inf(1), math.Inf(-1), 0.0
+	for i := range w {
+		lo, hi = min(lo, float64(w[i])), max(hi, float64(w[i]))
+		worst = max(worst, math.Abs(float64(w[i])-float64(g[i])))
+	}
+	assert.LessOrEqual(t, worst, tol*(hi-lo), "%s: max error %g, range %g", what, worst, hi-lo)
+}
+
+// TestRecurrentOutputs: both results of a recurrent module, the output
+// sequence and h_n, against PyTorch's (testdata/gen/gen_torch_rnn_units.py):
+// a root nn.RNN (relu, 2 layers, bidirectional, sequence-first) from a full
+// pickle, and a 2-layer bidirectional batch_first LSTM's (output, h_n) from
+// a .pt2. h_n stacks layer by layer, forward then reverse.
+func TestRecurrentOutputs(t *testing.T) {
+	for _, tc := range []struct{ file, arch string }{
+		{"rnn_root_relu.pth", "format: edgeval-torch-arch/1\ninput: [5, 2, 4]\n"},
+		{"rnn_lstm_hn.pt2", ""},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			o := Options{}
+			if tc.arch != "" {
+				o.Arch = writeArch(t, tc.arch)
+			}
+			g, err := Load(filepath.Join("testdata", tc.file), o)
+			require.NoError(t, err)
+			want := npzArrays(t, filepath.Join("testdata", strings.TrimSuffix(tc.file, filepath.Ext(tc.file))+".npz"))
+			got, err := reference.Run(g, []*tensor.Tensor{want["input"]})
+			require.NoError(t, err)
+			require.Len(t, got, 2)
+			assertWithinRange(t, want["output"], got[0], 1e-5, "output")
+			assertWithinRange(t, want["h_n"], got[1], 1e-5, "h_n")
+		})
+	}
+}
+
+// TestRecurrentExportRefusals: what graph.Recurrent cannot compute is
+// refused by name, in real exports and in edited ones.
+func TestRecurrentExportRefusals(t *testing.T) {
+	hn := filepath.Join("testdata", "rnn_lstm_hn.pt2")
+	node := func(prog map[string]any, target string) map[string]any {
+		for _, n := range graphOf(prog)["nodes"].([]any) {
+			if m := n.(map[string]any); m["target"] == target {
+				return m
+			}
+		}
+		t.Fatalf("no %s node", target)
+		return nil
+	}
+	setArg := func(n map[string]any, name string, v any) {
+		for _, in := range n["inputs"].([]any) {
+			if m := in.(map[string]any); m["name"] == name {
+				m["arg"] = v
+				return
+			}
+		}
+		t.Fatalf("no argument %s", name)
+	}
+	tests := []struct {
+		name string
+		file string
+		edit func(prog map[string]any)
+		want []string
+	}{
+		{"proj_size", "rnn_lstm_proj.pt2", nil, []string{"node getitem (torch.ops.aten.lstm.input)", "proj_size"}},
+		{"initial states as model inputs", "rnn_lstm_h0.pt2", nil, []string{"initial state h0 is the model input", "only zero initial states"}},
+		{"a graph output that is c_n", "rnn_lstm_cn.pt2", nil, []string{"final cell state c_n", "does not compute"}},
+		{"a non-zero initial state", "rnn_lstm_hn.pt2", func(prog map[string]any) {
+			z := node(prog, "torch.ops.aten.zeros.default")
+			z["target"] = "torch.ops.aten.full.default"
+			z["inputs"] = append(z["inputs"].([]any), map[string]any{"name": "fill_value", "arg": map[string]any{"as_float": 0.5}})
+		}, []string{"initial state", "non-zero value (0.5"}},
+		{"train=True", "rnn_lstm_hn.pt2", func(prog map[string]any) {
+			setArg(node(prog, "torch.ops.aten.lstm.input"), "train", map[string]any{"as_bool": true})
+		}, []string{"argument train = true is not supported"}},
+		{"num_layers that does not fit the parameters", "rnn_lstm_hn.pt2", func(prog map[string]any) {
+			setArg(node(prog, "torch.ops.aten.lstm.input"), "num_layers", map[string]any{"as_int": 1})
+		}, []string{"16 parameters, want 8"}},
+		{"an unknown argument", "rnn_lstm_hn.pt2", func(prog map[string]any) {
+			n := node(prog, "torch.ops.aten.lstm.input")
+			n["inputs"] = append(n["inputs"].([]any), map[string]any{"name": "bogus", "arg": map[string]any{"as_int": 1}})
+		}, []string{`argument "bogus"`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join("testdata", tc.file)
+			if tc.edit != nil {
+				p = editPT2(t, hn, "model.pt2", tc.edit)
+			}
+			_, err := Load(p, Options{})
+			require.Error(t, err)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+			assert.True(t, IsBadInput(err), "a user's file, not an internal error: %v", err)
+		})
+	}
+}
+
+// TestRecurrentModuleRefusals: a pickled nn.RNN/nn.LSTM is read strictly:
+// the attributes forward reads (mode, _flat_weights_names, _flat_weights)
+// must be what the constructor arguments say, and an LSTM whose c_n would
+// be a model output is refused.
+func TestRecurrentModuleRefusals(t *testing.T) {
+	arch := "format: edgeval-torch-arch/1\ninput: [5, 2, 4]\n"
+	tests := []struct {
+		name string
+		file string
+		edit func(m *Module)
+		want []string
+	}{
+		{"a root LSTM returns c_n", "rnn_root_lstm.pth", nil, []string{"c_n", "not computed"}},
+		{"mode disagrees with nonlinearity", "rnn_root_relu.pth", func(m *Module) { m.Attrs["mode"] = "RNN_TANH" }, []string{`mode = "RNN_TANH" disagrees with nonlinearity = "relu"`}},
+		{"a mode of another class", "rnn_root_relu.pth", func(m *Module) { m.Attrs["mode"] = "GRU" }, []string{"attribute mode = GRU is not supported"}},
+		{"_flat_weights_names out of order", "rnn_root_relu.pth", func(m *Module) {
+			l := m.Attrs["_flat_weights_names"].(*types.List)
+			(*l)[0], (*l)[1] = (*l)[1], (*l)[0]
+		}, []string{"attribute _flat_weights_names", "want [weight_ih_l0 weight_hh_l0"}},
+		{"_flat_weights that are not the parameters", "rnn_root_relu.pth", func(m *Module) {
+			l := m.Attrs["_flat_weights"].(*types.List)
+			(*l)[0], (*l)[1] = (*l)[1], (*l)[0]
+		}, []string{"_flat_weights[0] is not the module's parameter weight_ih_l0"}},
+		{"proj_size", "rnn_root_relu.pth", func(m *Module) { m.Attrs["proj_size"] = 2 }, []string{"proj_size = 2"}},
+		{"an unknown attribute", "rnn_root_relu.pth", func(m *Module) { m.Attrs["zoneout"] = 0.1 }, []string{"attribute zoneout = 0.1 is not understood"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := ReadFile(filepath.Join("testdata", tc.file))
+			require.NoError(t, err)
+			if tc.edit != nil {
+				tc.edit(f.Root)
+			}
+			a, err := ParseArch([]byte(arch))
+			require.NoError(t, err)
+			_, err = BuildModule(f, a, 0)
+			require.Error(t, err)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+// TestRecurrentArchChecks: an --arch step's stated arguments are checked
+// against the state_dict's parameters (num_layers, bidirectional, bias
+// come from them) and the pickled module (batch_first).
+func TestRecurrentArchChecks(t *testing.T) {
+	dir := filepath.Join(testutil.RepoRoot(t), "testdata", "corpus", "torch", "rnn_gru_bidir2")
+	head := "format: edgeval-torch-arch/1\ninput: [2, 7, 6]\nlayers:\n"
+	tests := []struct {
+		name, file, step string
+		want             []string
+	}{
+		{"num_layers", "state_dict.pth", "- {op: GRU, key: gru, num_layers: 1, batch_first: true}", []string{"argument num_layers = 1, but the parameters under gru says 2"}},
+		{"bidirectional", "state_dict.pth", "- {op: GRU, key: gru, bidirectional: false, batch_first: true}", []string{"argument bidirectional = false, but the parameters under gru say true"}},
+		{"proj_size", "state_dict.pth", "- {op: GRU, key: gru, proj_size: 2, batch_first: true}", []string{"proj_size 2"}},
+		{"an LSTM step over a GRU module", "model_full.pth", "- {op: LSTM, key: gru, batch_first: true}", []string{"op LSTM for key gru", "is a torch.nn.modules.rnn.GRU"}},
+		{"batch_first against the module", "model_full.pth", "- {op: GRU, key: gru, batch_first: false}", []string{"batch_first = False in the arch file, but the module states batch_first = True"}},
+		{"output", "state_dict.pth", "- {op: GRU, key: gru, batch_first: true, output: c_n}", []string{`output "c_n"`}},
+		{"the wrong input size", "state_dict.pth", "- {op: GRU, key: gru, batch_first: true, input_size: 5}", []string{"argument input_size = 5"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(filepath.Join(dir, tc.file), Options{Arch: writeArch(t, head+tc.step+"\n- {op: Linear, key: fc}\n")})
+			require.Error(t, err)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}

@@ -1,0 +1,100 @@
+"""Small PyTorch recurrent files for converter/torch's unit tests (real torch, seeded).
+
+Writes into OUT (converter/torch/testdata):
+
+  rnn_root_relu.pth + .npz   torch.save of a root nn.RNN (relu, 2 layers, bidirectional,
+                             sequence-first): the model's outputs are (output, h_n)
+  rnn_lstm_hn.pt2 + .npz     torch.export of a 2-layer bidirectional batch_first LSTM
+                             whose forward returns (output, h_n)
+  rnn_root_lstm.pth          a root nn.LSTM: returns c_n, which the reader refuses
+  rnn_lstm_proj.pt2          an LSTM with proj_size (refused)
+  rnn_lstm_h0.pt2            an LSTM whose initial states are model inputs (refused)
+  rnn_lstm_cn.pt2            a forward that returns c_n (refused)
+
+Each .npz holds `input` and the outputs PyTorch computed (`output`, `h_n`).
+Usage: python gen_torch_rnn_units.py OUT
+"""
+
+import os
+import sys
+import warnings
+
+os.environ["PYTHONHASHSEED"] = "0"
+warnings.filterwarnings("ignore")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+
+from common import rng_for, seed_of, write_npz  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+def perturb(m, rng):
+    with torch.no_grad():
+        for pn, p in m.named_parameters():
+            sd = 0.25 if pn.startswith("bias") else 0.45
+            p.copy_(torch.from_numpy(rng.normal(0, sd, tuple(p.shape)).astype(np.float32)))
+
+
+class Wrap(nn.Module):
+    def __init__(self, rnn, ret):
+        super().__init__()
+        self.rnn = rnn
+        self.ret = ret
+
+    def forward(self, x):
+        y, (h, c) = self.rnn(x)
+        return (y, h) if self.ret == "hn" else c
+
+
+class WithStates(nn.Module):
+    def __init__(self, rnn):
+        super().__init__()
+        self.rnn = rnn
+
+    def forward(self, x, h0, c0):
+        return self.rnn(x, (h0, c0))[0]
+
+
+def make(name, build):
+    rng = rng_for("torch-units/" + name)
+    torch.manual_seed(seed_of("torch-units/" + name))
+    m = build()
+    perturb(m, rng)
+    return m.eval(), rng
+
+
+def main():
+    out = sys.argv[1]
+    # A root nn.RNN: relu, 2 layers, bidirectional, sequence-first.
+    m, rng = make("rnn_root_relu", lambda: nn.RNN(4, 3, num_layers=2, nonlinearity="relu", bidirectional=True))
+    x = rng.uniform(-1, 1, (5, 2, 4)).astype(np.float32)
+    with torch.no_grad():
+        y, h = m(torch.from_numpy(x))
+    torch.save(m, os.path.join(out, "rnn_root_relu.pth"))
+    write_npz(os.path.join(out, "rnn_root_relu.npz"), {"input": x, "output": y.numpy(), "h_n": h.numpy()})
+
+    # An LSTM's (output, h_n) from a .pt2.
+    m, rng = make("rnn_lstm_hn", lambda: Wrap(nn.LSTM(4, 3, num_layers=2, bidirectional=True, batch_first=True), "hn"))
+    x = rng.uniform(-1, 1, (2, 6, 4)).astype(np.float32)
+    with torch.no_grad():
+        y, h = m(torch.from_numpy(x))
+    torch.export.save(torch.export.export(m, (torch.from_numpy(x),)), os.path.join(out, "rnn_lstm_hn.pt2"))
+    write_npz(os.path.join(out, "rnn_lstm_hn.npz"), {"input": x, "output": y.numpy(), "h_n": h.numpy()})
+
+    # Refused.
+    m, _ = make("rnn_root_lstm", lambda: nn.LSTM(4, 3))
+    torch.save(m, os.path.join(out, "rnn_root_lstm.pth"))
+    x = torch.zeros(2, 6, 4)
+    m, _ = make("rnn_lstm_proj", lambda: Wrap(nn.LSTM(4, 3, proj_size=2, batch_first=True), "hn"))
+    torch.export.save(torch.export.export(m, (x,)), os.path.join(out, "rnn_lstm_proj.pt2"))
+    m, _ = make("rnn_lstm_h0", lambda: WithStates(nn.LSTM(4, 3, batch_first=True)))
+    torch.export.save(torch.export.export(m, (x, torch.zeros(1, 2, 3), torch.zeros(1, 2, 3))), os.path.join(out, "rnn_lstm_h0.pt2"))
+    m, _ = make("rnn_lstm_cn", lambda: Wrap(nn.LSTM(4, 3, batch_first=True), "cn"))
+    torch.export.save(torch.export.export(m, (x,)), os.path.join(out, "rnn_lstm_cn.pt2"))
+
+
+if __name__ == "__main__":
+    main()
