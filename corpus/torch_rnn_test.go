@@ -25,7 +25,7 @@ func TestTorchRecurrent(t *testing.T) {
 	require.NoError(t, err)
 	wantChecks := []string{checkRef + "torch-export-pt2", checkRef + "torch-export-pt2-decomposed", checkRef + "torch-full-pth",
 		checkRef + "torch-state-dict", checkOurs}
-	for _, name := range []string{"rnn_lstm_textcls", "rnn_gru_bidir2", "rnn_tanh_seqfirst"} {
+	for _, name := range []string{"rnn_lstm_textcls", "rnn_gru_bidir2", "rnn_tanh_seqfirst", "rnn_stack_seqfirst"} {
 		t.Run(name, func(t *testing.T) {
 			c, err := ReadCase(filepath.Join(dir, "torch", name))
 			require.NoError(t, err)

@@ -443,6 +443,7 @@ var exportOps = map[string]struct {
 	"torch.ops.aten.rnn_tanh.input": {"recurrent", nil},
 	"torch.ops.aten.rnn_relu.input": {"recurrent", nil},
 	"torch.ops.aten.bmm.default":    {"bmm", nil},
+	"torch.ops.aten.mm.default":     {"bmm", nil},
 	"torch.ops.aten.flip.default":   {"flip", nil},
 	// In-place variants (torch.export's default graph keeps them): the
 	// functional op, its result bound to self too (see exportInPlace).

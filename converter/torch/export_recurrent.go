@@ -173,8 +173,10 @@ func (x *exportCtx) checkZeroStates(n *exNode, lstm bool, want []int) error {
 	return nil
 }
 
-// emitBmm maps bmm (the batched matrix product [B, M, K] x [B, K, N] the
-// decomposed recurrent ops use for the input projections).
+// emitBmm maps bmm and mm (the batched and plain matrix products
+// [B, M, K] x [B, K, N], [M, K] x [K, N] the decomposed recurrent ops use
+// for the projections): mm by a constant matrix is a Dense, the rest a
+// MatMul.
 func (x *exportCtx) emitBmm(n *exNode, name string) (*graph.Value, error) {
 	a, b := inputArg(n, "self"), inputArg(n, "mat2")
 	if a == nil || b == nil || a.AsTensor == nil || b.AsTensor == nil {
@@ -184,12 +186,19 @@ func (x *exportCtx) emitBmm(n *exNode, name string) (*graph.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	rank := 3
+	if n.Target == "torch.ops.aten.mm.default" {
+		rank = 2
+		if w, ok := x.consts[b.AsTensor.Name]; ok && len(w.Shape) == 2 && len(av.Shape) == 2 {
+			return x.e.op(name, &graph.Dense{WeightLayout: graph.IO}, av, x.e.constOf(name+".weight", w))
+		}
+	}
 	bv, err := x.tensorIn(b.AsTensor.Name)
 	if err != nil {
 		return nil, err
 	}
-	if len(av.Shape) != 3 || len(bv.Shape) != 3 || av.Shape[0] != bv.Shape[0] {
-		return nil, fmt.Errorf("operands %v and %v: want [B, M, K] and [B, K, N]", av.Shape, bv.Shape)
+	if len(av.Shape) != rank || len(bv.Shape) != rank || rank == 3 && av.Shape[0] != bv.Shape[0] {
+		return nil, fmt.Errorf("operands %v and %v: want rank-%d matrices (with the same batch)", av.Shape, bv.Shape, rank)
 	}
 	return x.e.op(name, &graph.MatMul{}, av, bv)
 }

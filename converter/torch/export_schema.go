@@ -153,6 +153,7 @@ var atenSchemas = func() map[string][]atenArg {
 		s[target] = recurrentSchema()
 	}
 	s["torch.ops.aten.bmm.default"] = []atenArg{tin("self"), tin("mat2")}
+	s["torch.ops.aten.mm.default"] = []atenArg{tin("self"), tin("mat2")}
 	s["torch.ops.aten.flip.default"] = []atenArg{tin("self"), rd("dims", noDefault)}
 	// In-place variants read like the functional op: the emitter binds the
 	// result to self as well (export.go, exportInPlace).

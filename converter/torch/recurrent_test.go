@@ -1,9 +1,11 @@
 package torch
 
 import (
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,11 +55,13 @@ func assertWithinRange(t *testing.T, want, got *tensor.Tensor, tol float64, what
 // sequence and h_n, against PyTorch's (testdata/gen/gen_torch_rnn_units.py):
 // a root nn.RNN (relu, 2 layers, bidirectional, sequence-first) from a full
 // pickle, and a 2-layer bidirectional batch_first LSTM's (output, h_n) from
-// a .pt2. h_n stacks layer by layer, forward then reverse.
+// a .pt2, and a GRU without biases from a core ATen .pt2 (mm). h_n stacks
+// layer by layer, forward then reverse.
 func TestRecurrentOutputs(t *testing.T) {
 	for _, tc := range []struct{ file, arch string }{
 		{"rnn_root_relu.pth", "format: edgeval-torch-arch/1\ninput: [5, 2, 4]\n"},
 		{"rnn_lstm_hn.pt2", ""},
+		{"rnn_gru_nobias_core.pt2", ""},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			o := Options{}
@@ -210,4 +214,50 @@ func TestRecurrentArchChecks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRecurrentOpTable checks that every ATen op nn.LSTM, nn.GRU and
+// nn.RNN (tanh, relu) emit under torch.export at the pinned torch, in a
+// spread of configurations (layers, directions, batch_first, biases),
+// default and after run_decompositions(), is mapped, with an argument
+// schema that knows every argument the serializer wrote, in a kind the
+// reader understands (testdata/gen/gen_torch_rnn_units.py writes the
+// record).
+func TestRecurrentOpTable(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "recurrent_ops.json"))
+	require.NoError(t, err)
+	var rec torchvisionOps
+	require.NoError(t, json.Unmarshal(b, &rec))
+	require.NotEmpty(t, rec.Torch)
+	for _, m := range []string{"LSTM", "GRU", "RNN", "RNN_nonlinearity=relu", "LSTM_bidirectional=True_num_layers=2", "GRU_batch_first=True_bias=False"} {
+		require.Contains(t, rec.Models, m)
+		require.NotEmpty(t, rec.Models[m]["default"], m)
+		require.NotEmpty(t, rec.Models[m]["decomposed"], m)
+	}
+	for _, target := range []string{"torch.ops.aten.lstm.input", "torch.ops.aten.gru.input", "torch.ops.aten.rnn_tanh.input", "torch.ops.aten.rnn_relu.input"} {
+		require.Contains(t, rec.Args, target, "the record lacks a recurrent op")
+	}
+	var unmapped []string
+	for target, argKinds := range rec.Args {
+		if _, ok := exportOps[target]; !ok {
+			unmapped = append(unmapped, target)
+			continue
+		}
+		sch, ok := atenSchemas[target]
+		if !assert.True(t, ok, "%s has no argument schema", target) {
+			continue
+		}
+		for name, kinds := range argKinds {
+			j := slices.IndexFunc(sch, func(a atenArg) bool { return a.name == name })
+			if !assert.GreaterOrEqual(t, j, 0, "%s: argument %s is not in the schema", target, name) {
+				continue
+			}
+			for _, k := range kinds {
+				if sch[j].rule != argHarmless {
+					assert.Contains(t, knownArgKinds, k, "%s: argument %s is written as %s", target, name, k)
+				}
+			}
+		}
+	}
+	assert.Empty(t, unmapped, "ATen ops of the recurrent modules (torch %s) with no mapping", rec.Torch)
 }

@@ -4,12 +4,17 @@ Writes into OUT (converter/torch/testdata):
 
   rnn_root_relu.pth + .npz   torch.save of a root nn.RNN (relu, 2 layers, bidirectional,
                              sequence-first): the model's outputs are (output, h_n)
+  rnn_gru_nobias_core.pt2 + .npz   a GRU without biases (batch_first) after run_decompositions()
   rnn_lstm_hn.pt2 + .npz     torch.export of a 2-layer bidirectional batch_first LSTM
                              whose forward returns (output, h_n)
   rnn_root_lstm.pth          a root nn.LSTM: returns c_n, which the reader refuses
   rnn_lstm_proj.pt2          an LSTM with proj_size (refused)
   rnn_lstm_h0.pt2            an LSTM whose initial states are model inputs (refused)
   rnn_lstm_cn.pt2            a forward that returns c_n (refused)
+  recurrent_ops.json         the ATen targets nn.LSTM, nn.GRU and nn.RNN (tanh, relu) emit under
+                             torch.export in a spread of configurations, default and after
+                             run_decompositions(), with the argument names and kinds each is
+                             serialized with (the op table TestRecurrentOpTable checks)
 
 Each .npz holds `input` and the outputs PyTorch computed (`output`, `h_n`).
 Usage: python gen_torch_rnn_units.py OUT
@@ -17,6 +22,7 @@ Usage: python gen_torch_rnn_units.py OUT
 
 import os
 import sys
+import tempfile
 import warnings
 
 os.environ["PYTHONHASHSEED"] = "0"
@@ -26,7 +32,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 
-from common import rng_for, seed_of, write_npz  # noqa: E402
+from common import record_ops, rng_for, seed_of, write_json, write_npz  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -45,6 +51,8 @@ class Wrap(nn.Module):
         self.ret = ret
 
     def forward(self, x):
+        if self.ret == "seq":
+            return self.rnn(x)
         y, (h, c) = self.rnn(x)
         return (y, h) if self.ret == "hn" else c
 
@@ -84,6 +92,15 @@ def main():
     torch.export.save(torch.export.export(m, (torch.from_numpy(x),)), os.path.join(out, "rnn_lstm_hn.pt2"))
     write_npz(os.path.join(out, "rnn_lstm_hn.npz"), {"input": x, "output": y.numpy(), "h_n": h.numpy()})
 
+    # A GRU without biases, batch_first, in the core ATen form (mm).
+    m, rng = make("rnn_gru_nobias_core", lambda: Wrap(nn.GRU(4, 3, bias=False, batch_first=True), "seq"))
+    x = rng.uniform(-1, 1, (2, 6, 4)).astype(np.float32)
+    with torch.no_grad():
+        y, h = m(torch.from_numpy(x))
+    ep = torch.export.export(m, (torch.from_numpy(x),)).run_decompositions()
+    torch.export.save(ep, os.path.join(out, "rnn_gru_nobias_core.pt2"))
+    write_npz(os.path.join(out, "rnn_gru_nobias_core.npz"), {"input": x, "output": y.numpy(), "h_n": h.numpy()})
+
     # Refused.
     m, _ = make("rnn_root_lstm", lambda: nn.LSTM(4, 3))
     torch.save(m, os.path.join(out, "rnn_root_lstm.pth"))
@@ -94,6 +111,35 @@ def main():
     torch.export.save(torch.export.export(m, (x, torch.zeros(1, 2, 3), torch.zeros(1, 2, 3))), os.path.join(out, "rnn_lstm_h0.pt2"))
     m, _ = make("rnn_lstm_cn", lambda: Wrap(nn.LSTM(4, 3, batch_first=True), "cn"))
     torch.export.save(torch.export.export(m, (x,)), os.path.join(out, "rnn_lstm_cn.pt2"))
+
+    # The op table.
+    class Seq(nn.Module):
+        def __init__(self, rnn):
+            super().__init__()
+            self.rnn = rnn
+
+        def forward(self, x):
+            y, h = self.rnn(x)
+            return y, (h[0] if isinstance(h, tuple) else h)
+
+    configs = []
+    for cls, kw in ((nn.LSTM, {}), (nn.GRU, {}), (nn.RNN, {}), (nn.RNN, {"nonlinearity": "relu"})):
+        for extra in ({}, {"num_layers": 2, "bidirectional": True}, {"batch_first": True, "bias": False}):
+            configs.append((cls, {**kw, **extra}))
+    ops = {"torch": torch.__version__, "models": {}, "args": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for cls, kw in configs:
+            name = cls.__name__ + "".join(f"_{k}={v}" for k, v in sorted(kw.items()))
+            m = Seq(cls(4, 3, **kw)).eval()
+            x = torch.zeros(2, 5, 4)
+            ep = torch.export.export(m, (x,))
+            rec = {}
+            for form, prog in (("default", ep), ("decomposed", ep.run_decompositions())):
+                p = os.path.join(tmp, "m.pt2")
+                torch.export.save(prog, p)
+                rec[form] = record_ops(p, ops["args"])
+            ops["models"][name] = rec
+    write_json(os.path.join(out, "recurrent_ops.json"), ops)
 
 
 if __name__ == "__main__":

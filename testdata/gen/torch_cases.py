@@ -412,3 +412,15 @@ add("rnn_gru_bidir2", ["GRU", "Linear"], "GRU 6->5, 2 layers, bidirectional, bat
     [((B, 7, 6), "float32")], _rnn_gru_bidir2, decomposed=True)
 add("rnn_tanh_seqfirst", ["RNN", "Linear"], "RNN tanh 5->7, sequence-first [T, B, F], Linear on the sequence",
     [((9, B, 5), "float32")], _rnn_tanh_seq, decomposed=True)
+
+
+def _rnn_stack():
+    mods = {"lstm": nn.LSTM(5, 4, bidirectional=True), "rnn": nn.RNN(8, 3, num_layers=2, nonlinearity="relu"),
+            "gru": nn.GRU(3, 4), "fc": nn.Linear(4, 2)}
+    steps = [{"op": "LSTM", "key": "lstm", "bidirectional": True}, {"op": "RNN", "key": "rnn", "num_layers": 2, "nonlinearity": "relu"},
+             {"op": "GRU", "key": "gru", "output": "h_n"}, {"op": "select", "dim": 0, "index": -1}, {"op": "Linear", "key": "fc"}]
+    return graph(steps, mods)
+
+
+add("rnn_stack_seqfirst", ["LSTM", "RNN", "GRU", "select", "Linear"],
+    "sequence-first: bidirectional LSTM 5->4, 2-layer relu RNN 8->3, GRU 3->4 h_n[-1], Linear", [((6, B, 5), "float32")], _rnn_stack, decomposed=True)
