@@ -308,7 +308,7 @@ func buildExport(file string, prog *exProgram, weights map[string]*tensor.Tensor
 	if len(unsup) > 0 {
 		return nil, &UnsupportedError{File: file, Items: unsup}
 	}
-	x := &exportCtx{e: e, gr: gr, vals: vals, consts: consts, dead: map[string]string{}, b0: b0, batch: batch, rewrite: batch > 0 && b0 > 0 && batch != b0, inputs: map[string]bool{}}
+	x := &exportCtx{e: e, gr: gr, vals: vals, consts: consts, dead: map[string]string{}, b0: b0, batch: batch, rewrite: batch > 0 && b0 > 0 && batch != b0, inputs: map[string]bool{}, layersFirst: map[string]bool{}}
 	for name := range vals {
 		x.inputs[name] = true
 	}

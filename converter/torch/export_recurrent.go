@@ -67,7 +67,7 @@ func (x *exportCtx) emitRecurrent(n *exNode) error {
 		return fmt.Errorf("input %s %v: want rank 3", in.AsTensor.Name, xv.Shape)
 	}
 	if x.rewrite && !c.batchFirst {
-		return fmt.Errorf("a sequence-first (batch_first=False) %s: --batch cannot rewrite the batch on axis 1", c.what())
+		return fmt.Errorf("a sequence-first (batch_first=False) %s reads axis 0 of its input as time: --batch cannot rewrite it (give --batch %d, the size the program was exported with)", c.what(), x.b0)
 	}
 	// The parameters: weights of the program, named as the module names
 	// them (weight_ih_l0 ...), under this node's name.
@@ -101,7 +101,12 @@ func (x *exportCtx) emitRecurrent(n *exNode) error {
 	}
 	// The initial states: zeros (what the module passes for hx=None, or a
 	// torch.zeros the model builds), else refused.
-	want := []int{c.layers * c.dirs(), seqBatch, r.hn.Shape[2]}
+	want := [][]int{{c.layers * c.dirs(), seqBatch, r.hn.Shape[2]}}
+	if x.rewrite {
+		// --batch: the states were exported with the exported batch (zeros
+		// either way; they are not read).
+		want = append(want, []int{c.layers * c.dirs(), x.b0, r.hn.Shape[2]})
+	}
 	if err := x.checkZeroStates(n, c.cell == graph.CellLSTM, want); err != nil {
 		return err
 	}
@@ -118,6 +123,7 @@ func (x *exportCtx) emitRecurrent(n *exNode) error {
 	}
 	x.vals[outs[0]] = r.out
 	x.vals[outs[1]] = r.hn
+	x.layersFirst[outs[1]] = true
 	if c.cell == graph.CellLSTM {
 		x.dead[outs[2]] = "the LSTM's final cell state c_n (output 2 of " + n.Target + "; the reader computes the output sequence and h_n only)"
 	}
@@ -125,10 +131,11 @@ func (x *exportCtx) emitRecurrent(n *exNode) error {
 }
 
 // checkZeroStates checks the hx argument of a recurrent node: one tensor
-// (two for the LSTM: h0, c0) of shape want, each a constant of zeros. An
+// (two for the LSTM: h0, c0) of one of the shapes want, each a constant of
+// zeros. An
 // initial state that is a model input, computed, or a non-zero constant
 // is refused by name: graph.Recurrent starts from zeros.
-func (x *exportCtx) checkZeroStates(n *exNode, lstm bool, want []int) error {
+func (x *exportCtx) checkZeroStates(n *exNode, lstm bool, want [][]int) error {
 	a := inputArg(n, "hx")
 	if a == nil {
 		return fmt.Errorf("argument hx is missing")
@@ -161,8 +168,8 @@ func (x *exportCtx) checkZeroStates(n *exNode, lstm bool, want []int) error {
 		if t == nil {
 			return fmt.Errorf("initial state %s (%s) is computed: only zero initial states are supported", what, name)
 		}
-		if !slices.Equal(t.Shape, want) {
-			return fmt.Errorf("initial state %s (%s) has shape %v, want %v", what, name, t.Shape, want)
+		if !slices.ContainsFunc(want, func(w []int) bool { return slices.Equal(t.Shape, w) }) {
+			return fmt.Errorf("initial state %s (%s) has shape %v, want %v", what, name, t.Shape, want[0])
 		}
 		for j := range tensor.NumElements(t.Shape) {
 			if t.Float64(j) != 0 {

@@ -261,3 +261,29 @@ func TestRecurrentOpTable(t *testing.T) {
 	}
 	assert.Empty(t, unmapped, "ATen ops of the recurrent modules (torch %s) with no mapping", rec.Torch)
 }
+
+// TestRecurrentExportBatch: --batch rewrites a batch_first recurrent
+// program (the exported zero states keep the exported batch and are not
+// read; selecting along h_n's layer axis keeps the batch), and refuses a
+// sequence-first one, whose axis 0 is time.
+func TestRecurrentExportBatch(t *testing.T) {
+	want := npzArrays(t, filepath.Join("testdata", "rnn_lstm_hn.npz"))
+	g, err := Load(filepath.Join("testdata", "rnn_lstm_hn.pt2"), Options{Batch: 4})
+	require.NoError(t, err)
+	in := want["input"]
+	x := tensor.FromFloat32(append([]int{4}, in.Shape[1:]...), append(slices.Clone(in.Float32s()), in.Float32s()...))
+	got, err := reference.Run(g, []*tensor.Tensor{x})
+	require.NoError(t, err)
+	w := want["output"].Float32s()
+	assertWithinRange(t, tensor.FromFloat32(append([]int{4}, want["output"].Shape[1:]...), append(slices.Clone(w), w...)), got[0], 1e-5, "output at batch 4")
+	assert.Equal(t, []int{4, 4, 3}, got[1].Shape, "h_n [layers·directions, batch, hidden]")
+
+	corpus := filepath.Join(testutil.RepoRoot(t), "testdata", "corpus", "torch")
+	g, err = Load(filepath.Join(corpus, "rnn_lstm_textcls", "model.pt2"), Options{Batch: 3})
+	require.NoError(t, err, "h_n[-1] selects along the layers, not the batch")
+	assert.Equal(t, []int{3, 12}, g.Inputs[0].Shape)
+
+	_, err = Load(filepath.Join(corpus, "rnn_tanh_seqfirst", "model.pt2"), Options{Batch: 3})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "reads axis 0 of its input as time: --batch cannot rewrite it (give --batch 9")
+}
