@@ -13,6 +13,9 @@ import (
 	"github.com/edgeval/edgeval/runtime"
 )
 
+// torchRecurrentCases are the corpus cases of nn.LSTM, nn.GRU and nn.RNN.
+var torchRecurrentCases = []string{"rnn_lstm_textcls", "rnn_gru_bidir2", "rnn_tanh_seqfirst", "rnn_stack_seqfirst"}
+
 // TestTorchRecurrent runs the PyTorch recurrent cases (nn.LSTM, nn.GRU,
 // nn.RNN) in every format the generator wrote: the Go reference within
 // 1e-5 of the output range of torch's own outputs for the default and
@@ -25,7 +28,7 @@ func TestTorchRecurrent(t *testing.T) {
 	require.NoError(t, err)
 	wantChecks := []string{checkRef + "torch-export-pt2", checkRef + "torch-export-pt2-decomposed", checkRef + "torch-full-pth",
 		checkRef + "torch-state-dict", checkOurs}
-	for _, name := range []string{"rnn_lstm_textcls", "rnn_gru_bidir2", "rnn_tanh_seqfirst", "rnn_stack_seqfirst"} {
+	for _, name := range torchRecurrentCases {
 		t.Run(name, func(t *testing.T) {
 			c, err := ReadCase(filepath.Join(dir, "torch", name))
 			require.NoError(t, err)
