@@ -252,6 +252,7 @@ func buildExport(file string, prog *exProgram, weights map[string]*tensor.Tensor
 	vals := map[string]*graph.Value{}
 	consts := map[string]*tensor.Tensor{}
 	b0 := 0 // the batch the inputs were exported with (when --batch rewrites it)
+	states := recurrentStateInputs(gr)
 	for _, s := range prog.GraphModule.Signature.InputSpecs {
 		switch {
 		case s.Parameter != nil:
@@ -277,7 +278,7 @@ func buildExport(file string, prog *exProgram, weights map[string]*tensor.Tensor
 				}
 				shape = append(shape, *d.AsInt)
 			}
-			if batch > 0 && len(shape) > 0 {
+			if batch > 0 && len(shape) > 0 && !states[name] {
 				if b0 > 0 && shape[0] != b0 {
 					return nil, fmt.Errorf("input %s was exported with batch %d, another input with %d: --batch cannot rewrite both", name, shape[0], b0)
 				}
@@ -289,6 +290,9 @@ func buildExport(file string, prog *exProgram, weights map[string]*tensor.Tensor
 				layout = graph.NCHW
 			}
 			vals[name] = e.b.Input(name, dt, shape, layout)
+			// A recurrent op's initial state [layers·directions, batch,
+			// hidden] holds no batch on axis 0.
+			vals[name].NoBatch = states[name]
 		}
 	}
 	for name, t := range consts {

@@ -26,7 +26,7 @@ func recurrentSchema() []atenArg {
 		harmless("dropout", noDefault), must("train", false), rd("bidirectional", noDefault), rd("batch_first", noDefault)}
 }
 
-// emitRecurrent maps an ATen recurrent op: the stacked layers from zero
+// emitRecurrent maps an ATen recurrent op: the stacked layers from their
 // initial states, its outputs bound to the output sequence and h_n (the
 // LSTM's c_n is marked as not computed: a graph reading it is refused).
 func (x *exportCtx) emitRecurrent(n *exNode) error {
@@ -95,19 +95,25 @@ func (x *exportCtx) emitRecurrent(n *exNode) error {
 	if !c.batchFirst {
 		seqBatch = xv.Shape[1]
 	}
-	r, err := emitRNN(x.e, name, &c, xv, func(p string) (*graph.Value, error) { return x.e.weight(s, p, true) })
+	hidden := 0
+	if w, ok := x.consts[pa.AsTensors[1].Name]; ok && len(w.Shape) == 2 {
+		hidden = w.Shape[1]
+	}
+	// The initial states: zeros (what the module passes for hx=None, or a
+	// torch.zeros the model builds) start the op from zero; any other
+	// (model inputs, computed, constants) are its state inputs.
+	want := [][]int{{c.layers * c.dirs(), seqBatch, hidden}}
+	if x.rewrite {
+		// --batch: zero states were exported with the exported batch
+		// (they are not read).
+		want = append(want, []int{c.layers * c.dirs(), x.b0, hidden})
+	}
+	h0, c0, err := x.initialStates(n, c.cell == graph.CellLSTM, want)
 	if err != nil {
 		return err
 	}
-	// The initial states: zeros (what the module passes for hx=None, or a
-	// torch.zeros the model builds), else refused.
-	want := [][]int{{c.layers * c.dirs(), seqBatch, r.hn.Shape[2]}}
-	if x.rewrite {
-		// --batch: the states were exported with the exported batch (zeros
-		// either way; they are not read).
-		want = append(want, []int{c.layers * c.dirs(), x.b0, r.hn.Shape[2]})
-	}
-	if err := x.checkZeroStates(n, c.cell == graph.CellLSTM, want); err != nil {
+	r, err := emitRNN(x.e, name, &c, xv, h0, c0, func(p string) (*graph.Value, error) { return x.e.weight(s, p, true) })
+	if err != nil {
 		return err
 	}
 	outs := outputNames(n)
@@ -130,15 +136,37 @@ func (x *exportCtx) emitRecurrent(n *exNode) error {
 	return nil
 }
 
-// checkZeroStates checks the hx argument of a recurrent node: one tensor
-// (two for the LSTM: h0, c0) of one of the shapes want, each a constant of
-// zeros. An
-// initial state that is a model input, computed, or a non-zero constant
-// is refused by name: graph.Recurrent starts from zeros.
-func (x *exportCtx) checkZeroStates(n *exNode, lstm bool, want [][]int) error {
+// recurrentStateInputs names the tensors the recurrent nodes of gr take as
+// initial states (hx).
+func recurrentStateInputs(gr *exGraph) map[string]bool {
+	out := map[string]bool{}
+	for i := range gr.Nodes {
+		n := &gr.Nodes[i]
+		if _, ok := exportRecurrentCells[n.Target]; !ok {
+			continue
+		}
+		if a := inputArg(n, "hx"); a != nil {
+			if a.AsTensor != nil {
+				out[a.AsTensor.Name] = true
+			}
+			for _, t := range a.AsTensors {
+				out[t.Name] = true
+			}
+		}
+	}
+	return out
+}
+
+// initialStates reads the hx argument of a recurrent node: one tensor (two
+// for the LSTM: h0, c0) of one of the shapes want ([L·D, B, H]). When
+// every state is a constant of zeros it returns nils (the op starts from
+// zero); else the states' values, which may be model inputs, computed or
+// constants. --batch cannot rewrite a program whose states are not zeros
+// (their batch is axis 1).
+func (x *exportCtx) initialStates(n *exNode, lstm bool, want [][]int) (h0, c0 *graph.Value, err error) {
 	a := inputArg(n, "hx")
 	if a == nil {
-		return fmt.Errorf("argument hx is missing")
+		return nil, nil, fmt.Errorf("argument hx is missing")
 	}
 	var names []string
 	switch {
@@ -147,37 +175,49 @@ func (x *exportCtx) checkZeroStates(n *exNode, lstm bool, want [][]int) error {
 			names = append(names, t.Name)
 		}
 		if len(names) != 2 {
-			return fmt.Errorf("hx lists %d tensors, want (h0, c0)", len(names))
+			return nil, nil, fmt.Errorf("hx lists %d tensors, want (h0, c0)", len(names))
 		}
 	case !lstm && a.AsTensor != nil:
 		names = []string{a.AsTensor.Name}
 	default:
-		return fmt.Errorf("argument hx = %s: want %s", describeArg(a), map[bool]string{true: "a list (h0, c0)", false: "a tensor h0"}[lstm])
+		return nil, nil, fmt.Errorf("argument hx = %s: want %s", describeArg(a), map[bool]string{true: "a list (h0, c0)", false: "a tensor h0"}[lstm])
 	}
+	vals := make([]*graph.Value, len(names))
+	allZero := true
 	for i, name := range names {
 		what := []string{"h0", "c0"}[i]
-		if x.inputs[name] {
-			return fmt.Errorf("initial state %s is the model input %s: only zero initial states are supported (graph.Recurrent starts from zeros)", what, name)
+		if x.rewrite && x.inputs[name] {
+			return nil, nil, fmt.Errorf("initial state %s is the model input %s, whose batch is axis 1: --batch cannot rewrite it (give --batch %d, the size the program was exported with)", what, name, x.b0)
 		}
-		var t *tensor.Tensor
-		if c, ok := x.consts[name]; ok {
-			t = c
-		} else if v, ok := x.vals[name]; ok && v.Const != nil {
-			t = v.Const
+		v, err := x.tensorIn(name)
+		if err != nil {
+			return nil, nil, fmt.Errorf("initial state %s: %w", what, err)
 		}
-		if t == nil {
-			return fmt.Errorf("initial state %s (%s) is computed: only zero initial states are supported", what, name)
+		if !slices.ContainsFunc(want, func(w []int) bool { return slices.Equal(v.Shape, w) }) {
+			return nil, nil, fmt.Errorf("initial state %s (%s) has shape %v, want %v", what, name, v.Shape, want[0])
 		}
-		if !slices.ContainsFunc(want, func(w []int) bool { return slices.Equal(t.Shape, w) }) {
-			return fmt.Errorf("initial state %s (%s) has shape %v, want %v", what, name, t.Shape, want[0])
+		vals[i] = v
+		if v.Const == nil || x.inputs[name] {
+			allZero = false
+			continue
 		}
-		for j := range tensor.NumElements(t.Shape) {
-			if t.Float64(j) != 0 {
-				return fmt.Errorf("initial state %s (%s) holds a non-zero value (%g at %d): only zero initial states are supported", what, name, t.Float64(j), j)
+		for j := range tensor.NumElements(v.Const.Shape) {
+			if v.Const.Float64(j) != 0 {
+				allZero = false
+				break
 			}
 		}
 	}
-	return nil
+	if allZero {
+		return nil, nil, nil
+	}
+	if x.rewrite {
+		return nil, nil, fmt.Errorf("initial states %v that are not zeros hold the batch on axis 1: --batch cannot rewrite them (give --batch %d, the size the program was exported with)", names, x.b0)
+	}
+	if lstm {
+		return vals[0], vals[1], nil
+	}
+	return vals[0], nil, nil
 }
 
 // emitBmm maps bmm and mm (the batched and plain matrix products

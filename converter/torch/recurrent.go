@@ -10,7 +10,7 @@ import (
 // rnnConfig is an nn.LSTM, nn.GRU or nn.RNN as its forward computes it
 // (ATen's lstm/gru/rnn_tanh/rnn_relu): num_layers stacked layers, each
 // one forward and, when bidirectional, one reverse pass whose sequences
-// are concatenated along the features, from zero initial states.
+// are concatenated along the features.
 type rnnConfig struct {
 	cell       graph.CellKind
 	relu       bool // nn.RNN with nonlinearity "relu" (rnn_relu)
@@ -89,7 +89,10 @@ type rnnOutputs struct {
 // reverse pass returns its sequence aligned with the input (step t holds
 // the state after reading x_t), which is the graph op's Reverse; its final
 // state is that sequence's step 0, the forward pass's its last step.
-func emitRNN(e *emitter, name string, c *rnnConfig, x *graph.Value, weight func(p string) (*graph.Value, error)) (*rnnOutputs, error) {
+//
+// h0 and c0 are the initial states [L·D, B, H] (c0 for the LSTM only), or
+// nil for zeros: layer l's direction d starts from their entry l·D + d.
+func emitRNN(e *emitter, name string, c *rnnConfig, x *graph.Value, h0, c0 *graph.Value, weight func(p string) (*graph.Value, error)) (*rnnOutputs, error) {
 	if len(x.Shape) != 3 {
 		return nil, fmt.Errorf("input %v: want a batched sequence of rank 3 (an unbatched rank-2 input is not supported)", x.Shape)
 	}
@@ -153,7 +156,30 @@ func emitRNN(e *emitter, name string, c *rnnConfig, x *graph.Value, weight func(
 			if d == 1 {
 				node += "_reverse"
 			}
-			y, err := e.op(node, op, append([]*graph.Value{seq}, ws...)...)
+			ins := append([]*graph.Value{seq}, ws...)
+			if h0 != nil {
+				op.InitialState = true
+				states := []*graph.Value{h0}
+				if c.cell == graph.CellLSTM {
+					states = append(states, c0)
+				}
+				for i, st := range states {
+					k := l*c.dirs() + d
+					if len(st.Shape) != 3 || k >= st.Shape[0] || st.Shape[2] != h {
+						return nil, fmt.Errorf("initial state %v: want [%d, batch, %d]", st.Shape, c.layers*c.dirs(), h)
+					}
+					what := []string{"h0", "c0"}[i]
+					one, err := e.op(node+"/"+what+"_slice", &graph.Slice{Begin: []int{k, 0, 0}, End: []int{k + 1, st.Shape[1], h}}, st)
+					if err != nil {
+						return nil, err
+					}
+					if one, err = e.op(node+"/"+what, &graph.Reshape{Shape: []int{st.Shape[1], h}}, one); err != nil {
+						return nil, err
+					}
+					ins = append(ins, one)
+				}
+			}
+			y, err := e.op(node, op, ins...)
 			if err != nil {
 				return nil, err
 			}
@@ -299,7 +325,7 @@ func emitRNNModule(e *emitter, s *step, cell graph.CellKind, x *graph.Value) (*r
 			return nil, err
 		}
 	}
-	return emitRNN(e, s.Name, c, x, func(p string) (*graph.Value, error) { return e.weight(s, p, true) })
+	return emitRNN(e, s.Name, c, x, nil, nil, func(p string) (*graph.Value, error) { return e.weight(s, p, true) })
 }
 
 // expectBool checks a bool argument, when stated, against what the

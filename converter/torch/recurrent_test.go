@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgeval/edgeval/converter/passes"
+	convtflite "github.com/edgeval/edgeval/converter/tflite"
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/reference"
 	"github.com/edgeval/edgeval/tensor"
@@ -80,8 +82,65 @@ func TestRecurrentOutputs(t *testing.T) {
 	}
 }
 
-// TestRecurrentExportRefusals: what graph.Recurrent cannot compute is
-// refused by name, in real exports and in edited ones.
+// TestRecurrentInitialStates: initial states given as model inputs (a
+// 2-layer bidirectional LSTM's h0 and c0) and as a non-zero constant the
+// forward builds (a GRU from torch.full(..., 0.3)), against PyTorch, in the
+// reference and on LiteRT; and --batch refused on states whose batch is
+// axis 1.
+func TestRecurrentInitialStates(t *testing.T) {
+	for _, tc := range []struct {
+		file   string
+		inputs []string
+	}{
+		{"rnn_lstm_h0", []string{"input", "h0", "c0"}},
+		{"rnn_gru_h0const", []string{"input"}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			want := npzArrays(t, filepath.Join("testdata", tc.file+".npz"))
+			g, err := Load(filepath.Join("testdata", tc.file+".pt2"), Options{})
+			require.NoError(t, err)
+			require.Len(t, g.Inputs, len(tc.inputs))
+			for i, v := range g.Inputs {
+				assert.Equal(t, i > 0, v.NoBatch, "a state input [layers·directions, batch, hidden] has no batch on axis 0")
+			}
+			var ins []*tensor.Tensor
+			for _, k := range tc.inputs {
+				ins = append(ins, want[k])
+			}
+			got, err := reference.Run(g, ins)
+			require.NoError(t, err)
+			assertWithinRange(t, want["output"], got[0], 1e-5, "output")
+			// Our .tflite on LiteRT, at the exported batch.
+			cg, err := passes.Canonicalize(g, passes.Options{})
+			require.NoError(t, err)
+			b, _, err := convtflite.Convert(cg, convtflite.Options{Batch: ins[0].Shape[0]})
+			require.NoError(t, err)
+			dev := runLiteRT(t, b, ins)
+			assertWithinRange(t, want["output"], dev[0], 1e-5, "output on LiteRT")
+			// The states matter: from zeros the output differs.
+			zero := make([]*tensor.Tensor, len(ins))
+			zero[0] = ins[0]
+			for i := 1; i < len(ins); i++ {
+				zero[i] = tensor.New(tensor.Float32, ins[i].Shape)
+			}
+			if len(ins) > 1 {
+				z, err := reference.Run(g, zero)
+				require.NoError(t, err)
+				assert.NotEqual(t, got[0].Float32s(), z[0].Float32s())
+			}
+		})
+	}
+	_, err := Load(filepath.Join("testdata", "rnn_lstm_h0.pt2"), Options{Batch: 3})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "initial state h0 is the model input h0, whose batch is axis 1: --batch cannot rewrite it (give --batch 2")
+	_, err = Load(filepath.Join("testdata", "rnn_gru_h0const.pt2"), Options{Batch: 3})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "not zeros hold the batch on axis 1")
+}
+
+// TestRecurrentExportRefusals: what graph.Recurrent cannot compute (c_n,
+// projections, training) and what contradicts the parameters is refused
+// by name, in real exports and in edited ones.
 func TestRecurrentExportRefusals(t *testing.T) {
 	hn := filepath.Join("testdata", "rnn_lstm_hn.pt2")
 	node := func(prog map[string]any, target string) map[string]any {
@@ -109,13 +168,10 @@ func TestRecurrentExportRefusals(t *testing.T) {
 		want []string
 	}{
 		{"proj_size", "rnn_lstm_proj.pt2", nil, []string{"node getitem (torch.ops.aten.lstm.input)", "proj_size"}},
-		{"initial states as model inputs", "rnn_lstm_h0.pt2", nil, []string{"initial state h0 is the model input", "only zero initial states"}},
 		{"a graph output that is c_n", "rnn_lstm_cn.pt2", nil, []string{"final cell state c_n", "does not compute"}},
-		{"a non-zero initial state", "rnn_lstm_hn.pt2", func(prog map[string]any) {
-			z := node(prog, "torch.ops.aten.zeros.default")
-			z["target"] = "torch.ops.aten.full.default"
-			z["inputs"] = append(z["inputs"].([]any), map[string]any{"name": "fill_value", "arg": map[string]any{"as_float": 0.5}})
-		}, []string{"initial state", "non-zero value (0.5"}},
+		{"an initial state of another shape", "rnn_lstm_hn.pt2", func(prog map[string]any) {
+			setArg(node(prog, "torch.ops.aten.zeros.default"), "size", map[string]any{"as_ints": []any{4, 2, 5}})
+		}, []string{"initial state h0 (zeros) has shape [4 2 5], want [4 2 3]"}},
 		{"train=True", "rnn_lstm_hn.pt2", func(prog map[string]any) {
 			setArg(node(prog, "torch.ops.aten.lstm.input"), "train", map[string]any{"as_bool": true})
 		}, []string{"argument train = true is not supported"}},

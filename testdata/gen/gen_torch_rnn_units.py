@@ -9,7 +9,8 @@ Writes into OUT (converter/torch/testdata):
                              whose forward returns (output, h_n)
   rnn_root_lstm.pth          a root nn.LSTM: returns c_n, which the reader refuses
   rnn_lstm_proj.pt2          an LSTM with proj_size (refused)
-  rnn_lstm_h0.pt2            an LSTM whose initial states are model inputs (refused)
+  rnn_lstm_h0.pt2 + .npz     a 2-layer bidirectional LSTM whose initial states h0, c0 are model inputs
+  rnn_gru_h0const.pt2 + .npz a GRU started from a constant state (torch.full(..., 0.3) in forward)
   rnn_lstm_cn.pt2            a forward that returns c_n (refused)
   recurrent_ops.json         the ATen targets nn.LSTM, nn.GRU and nn.RNN (tanh, relu) emit under
                              torch.export in a spread of configurations, default and after
@@ -66,6 +67,16 @@ class WithStates(nn.Module):
         return self.rnn(x, (h0, c0))[0]
 
 
+class ConstState(nn.Module):
+    def __init__(self, rnn):
+        super().__init__()
+        self.rnn = rnn
+
+    def forward(self, x):
+        h0 = torch.full((1, x.shape[0], self.rnn.hidden_size), 0.3)
+        return self.rnn(x, h0)[0]
+
+
 def make(name, build):
     rng = rng_for("torch-units/" + name)
     torch.manual_seed(seed_of("torch-units/" + name))
@@ -101,14 +112,30 @@ def main():
     torch.export.save(ep, os.path.join(out, "rnn_gru_nobias_core.pt2"))
     write_npz(os.path.join(out, "rnn_gru_nobias_core.npz"), {"input": x, "output": y.numpy(), "h_n": h.numpy()})
 
+    # Initial states: model inputs (a 2-layer bidirectional LSTM), and a
+    # non-zero constant a GRU's forward builds.
+    m, rng = make("rnn_lstm_h0", lambda: WithStates(nn.LSTM(4, 3, num_layers=2, bidirectional=True, batch_first=True)))
+    x = rng.uniform(-1, 1, (2, 6, 4)).astype(np.float32)
+    h0 = rng.uniform(-1, 1, (4, 2, 3)).astype(np.float32)
+    c0 = rng.uniform(-1, 1, (4, 2, 3)).astype(np.float32)
+    args = tuple(torch.from_numpy(a) for a in (x, h0, c0))
+    with torch.no_grad():
+        y = m(*args)
+    torch.export.save(torch.export.export(m, args), os.path.join(out, "rnn_lstm_h0.pt2"))
+    write_npz(os.path.join(out, "rnn_lstm_h0.npz"), {"input": x, "h0": h0, "c0": c0, "output": y.numpy()})
+    m, rng = make("rnn_gru_h0const", lambda: ConstState(nn.GRU(4, 3, batch_first=True)))
+    x = rng.uniform(-1, 1, (2, 6, 4)).astype(np.float32)
+    with torch.no_grad():
+        y = m(torch.from_numpy(x))
+    torch.export.save(torch.export.export(m, (torch.from_numpy(x),)), os.path.join(out, "rnn_gru_h0const.pt2"))
+    write_npz(os.path.join(out, "rnn_gru_h0const.npz"), {"input": x, "output": y.numpy()})
+
     # Refused.
     m, _ = make("rnn_root_lstm", lambda: nn.LSTM(4, 3))
     torch.save(m, os.path.join(out, "rnn_root_lstm.pth"))
     x = torch.zeros(2, 6, 4)
     m, _ = make("rnn_lstm_proj", lambda: Wrap(nn.LSTM(4, 3, proj_size=2, batch_first=True), "hn"))
     torch.export.save(torch.export.export(m, (x,)), os.path.join(out, "rnn_lstm_proj.pt2"))
-    m, _ = make("rnn_lstm_h0", lambda: WithStates(nn.LSTM(4, 3, batch_first=True)))
-    torch.export.save(torch.export.export(m, (x, torch.zeros(1, 2, 3), torch.zeros(1, 2, 3))), os.path.join(out, "rnn_lstm_h0.pt2"))
     m, _ = make("rnn_lstm_cn", lambda: Wrap(nn.LSTM(4, 3, batch_first=True), "cn"))
     torch.export.save(torch.export.export(m, (x,)), os.path.join(out, "rnn_lstm_cn.pt2"))
 
