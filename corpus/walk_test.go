@@ -401,7 +401,9 @@ func TestCorpusCoversTheIssues(t *testing.T) {
 	torchLayers := []string{"Linear", "Conv1d", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "MaxPool2d",
 		"AvgPool2d", "AdaptiveAvgPool2d", "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU", "Hardswish",
 		"Hardsigmoid", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Flatten", "Dropout", "Identity", "Upsample",
-		"Embedding", "LayerNorm", "MultiheadAttention", "TransformerEncoder", "TransformerEncoderLayer"}
+		"Embedding", "LayerNorm", "MultiheadAttention", "TransformerEncoder", "TransformerEncoderLayer",
+		// issue 12: the recurrent modules
+		"LSTM", "GRU", "RNN"}
 	var missing []string
 	for _, l := range kerasLayers {
 		if n["keras/"+l] < 2 && !slices.Contains([]string{"InputLayer"}, l) {

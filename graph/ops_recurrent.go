@@ -85,10 +85,13 @@ func cellGates(c CellKind) []Gate {
 }
 
 // Recurrent runs a recurrent cell over the time axis of a batch-major
-// sequence, from a zero state. Inputs: x [batch, steps, features], the
-// input weight W, the recurrent weight R, then the input bias b [G·units]
-// when Bias is set and the recurrent bias rb [G·units] when RecurrentBias
-// is set (G = len(Gates)). With WeightLayout IO (Keras) W is
+// sequence, from a zero state or, with InitialState, from given states.
+// Inputs: x [batch, steps, features], the input weight W, the recurrent
+// weight R, then the input bias b [G·units] when Bias is set and the
+// recurrent bias rb [G·units] when RecurrentBias is set (G = len(Gates)),
+// then with InitialState the initial hidden state h0 [batch, units] and,
+// for CellLSTM, the initial cell state c0 [batch, units] (graph inputs or
+// constants; the weights and biases are constants). With WeightLayout IO (Keras) W is
 // [features, G·units] and R [units, G·units]; with OI (PyTorch, TFLite) W
 // is [G·units, features] and R [G·units, units]. Gates gives the order of
 // the G blocks of units along the gate axis of W, R, b and rb. The output
@@ -111,6 +114,7 @@ type Recurrent struct {
 	Activation, RecurrentActivation Op
 	ResetAfter                      bool // CellGRU only: see CellGRU
 	Bias, RecurrentBias             bool
+	InitialState                    bool // h0 (and c0) are inputs; else the states start at zero
 	Reverse                         bool
 	ReturnSequences                 bool
 }
@@ -179,6 +183,32 @@ func kindOf(op Op) string {
 	return op.Kind()
 }
 
+// States returns how many states the cell carries from step to step: 2
+// (h, c) for the LSTM, else 1 (h). With InitialState, they are the last
+// inputs, in that order.
+func (r *Recurrent) States() int {
+	if r.Cell == CellLSTM {
+		return 2
+	}
+	return 1
+}
+
+// StateInput returns the input index of the first initial state (h0), or
+// -1 without InitialState.
+func (r *Recurrent) StateInput() int {
+	if !r.InitialState {
+		return -1
+	}
+	i := 3
+	if r.Bias {
+		i++
+	}
+	if r.RecurrentBias {
+		i++
+	}
+	return i
+}
+
 // GateIndex returns the block index of gate g along the gate axis, or -1.
 func (r *Recurrent) GateIndex(g Gate) int { return slices.Index(r.Gates, g) }
 
@@ -193,6 +223,10 @@ func (r *Recurrent) InferShapes(in []Type) ([]Type, error) {
 	}
 	if r.RecurrentBias {
 		n++
+	}
+	nb := n // the inputs before the states
+	if r.InitialState {
+		n += r.States()
 	}
 	if err := wantInputs(in, n, n); err != nil {
 		return nil, err
@@ -227,9 +261,17 @@ func (r *Recurrent) InferShapes(in []Type) ([]Type, error) {
 	if !slices.Equal(w.Shape, wantW) {
 		return nil, shapeErr("input weight %v (%v), want %v for input %v and %d units", w.Shape, r.WeightLayout, wantW, x.Shape, units)
 	}
-	for _, b := range in[3:] {
+	for _, b := range in[3:nb] {
 		if err := vecOf(b, g*units, "bias"); err != nil {
 			return nil, err
+		}
+	}
+	for i, st := range in[nb:] {
+		if err := wantRank(st, "initial state", 2); err != nil {
+			return nil, err
+		}
+		if want := []int{x.Shape[0], units}; !slices.Equal(st.Shape, want) {
+			return nil, shapeErr("initial state %d %v, want [batch, units] %v", i, st.Shape, want)
 		}
 	}
 	if x.Shape[1] < 1 {

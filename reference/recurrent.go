@@ -90,9 +90,18 @@ func (rc *recurrentCell) run(ins [][]float32, out []float32) {
 	xp := make([]float64, gu)
 	rp := make([]float64, gu)
 	rh := make([]float64, u) // GRU reset-before: r⊙h
+	st := rc.op.StateInput()
 	for b := range rc.batch {
 		clear(h)
 		clear(cs)
+		if st >= 0 {
+			for j := range u {
+				h[j] = float64(ins[st][b*u+j])
+				if rc.op.Cell == graph.CellLSTM {
+					cs[j] = float64(ins[st+1][b*u+j])
+				}
+			}
+		}
 		for s := range rc.steps {
 			t := s
 			if rc.op.Reverse {

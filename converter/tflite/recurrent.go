@@ -16,8 +16,8 @@ import (
 // the recurrent bias folded in), UNPACK splits it by step, and each step
 // adds its recurrent FULLY_CONNECTED, splits the gates and applies the
 // cell's arithmetic (LOGISTIC, TANH or the activations' own operators,
-// MUL, ADD, SUB). The states start at zero; a sequence output is PACKed
-// in input order.
+// MUL, ADD, SUB). The states start at zero, or at the op's initial-state
+// inputs; a sequence output is PACKed in input order.
 //
 // TFLite's fused sequence operators are not used: there is none for the
 // GRU, UNIDIRECTIONAL_SEQUENCE_LSTM and _RNN fix the gate activation to
@@ -27,7 +27,11 @@ import (
 // weights are quantized; the cell arithmetic, which has no calibrated
 // ranges of its own, stays float32 in an int8 model).
 func (w *writer) recurrent(n *graph.Node, op *graph.Recurrent) error {
-	for _, v := range n.Inputs[1:] {
+	weights := n.Inputs[1:]
+	if st := op.StateInput(); st >= 0 {
+		weights = n.Inputs[1:st]
+	}
+	for _, v := range weights {
 		if !v.IsConst() {
 			return unsupportedf("recurrent weight %q is not a constant", v.Name)
 		}
@@ -95,7 +99,13 @@ func (w *writer) recurrent(n *graph.Node, op *graph.Recurrent) error {
 	if op.ReturnSequences {
 		seq = make([]int, steps)
 	}
-	h, c := -1, -1
+	h, c := -1, -1 // -1: a zero state
+	if st := op.StateInput(); st >= 0 {
+		h = w.value(n.Inputs[st])
+		if op.Cell == graph.CellLSTM {
+			c = w.value(n.Inputs[st+1])
+		}
+	}
 	for s := range steps {
 		t := s
 		if op.Reverse {

@@ -252,6 +252,7 @@ func buildExport(file string, prog *exProgram, weights map[string]*tensor.Tensor
 	vals := map[string]*graph.Value{}
 	consts := map[string]*tensor.Tensor{}
 	b0 := 0 // the batch the inputs were exported with (when --batch rewrites it)
+	states := recurrentStateInputs(gr)
 	for _, s := range prog.GraphModule.Signature.InputSpecs {
 		switch {
 		case s.Parameter != nil:
@@ -277,7 +278,7 @@ func buildExport(file string, prog *exProgram, weights map[string]*tensor.Tensor
 				}
 				shape = append(shape, *d.AsInt)
 			}
-			if batch > 0 && len(shape) > 0 {
+			if batch > 0 && len(shape) > 0 && !states[name] {
 				if b0 > 0 && shape[0] != b0 {
 					return nil, fmt.Errorf("input %s was exported with batch %d, another input with %d: --batch cannot rewrite both", name, shape[0], b0)
 				}
@@ -289,6 +290,9 @@ func buildExport(file string, prog *exProgram, weights map[string]*tensor.Tensor
 				layout = graph.NCHW
 			}
 			vals[name] = e.b.Input(name, dt, shape, layout)
+			// A recurrent op's initial state [layers·directions, batch,
+			// hidden] holds no batch on axis 0.
+			vals[name].NoBatch = states[name]
 		}
 	}
 	for name, t := range consts {
@@ -308,7 +312,7 @@ func buildExport(file string, prog *exProgram, weights map[string]*tensor.Tensor
 	if len(unsup) > 0 {
 		return nil, &UnsupportedError{File: file, Items: unsup}
 	}
-	x := &exportCtx{e: e, gr: gr, vals: vals, consts: consts, dead: map[string]string{}, b0: b0, batch: batch, rewrite: batch > 0 && b0 > 0 && batch != b0, inputs: map[string]bool{}, safe: findSafeSoftmax(gr), folded: map[string]bool{}}
+	x := &exportCtx{e: e, gr: gr, vals: vals, consts: consts, dead: map[string]string{}, b0: b0, batch: batch, rewrite: batch > 0 && b0 > 0 && batch != b0, inputs: map[string]bool{}, safe: findSafeSoftmax(gr), folded: map[string]bool{}, layersFirst: map[string]bool{}}
 	for name := range vals {
 		x.inputs[name] = true
 	}
@@ -321,6 +325,11 @@ func buildExport(file string, prog *exProgram, weights map[string]*tensor.Tensor
 	}
 	var outs []*graph.Value
 	for _, o := range gr.Outputs {
+		if o.AsTensor != nil && vals[o.AsTensor.Name] == nil {
+			if what, ok := x.dead[o.AsTensor.Name]; ok {
+				return nil, &Error{File: file, Err: fmt.Errorf("output %s is %s, which this reader does not compute", o.AsTensor.Name, what)}
+			}
+		}
 		if o.AsTensor == nil || vals[o.AsTensor.Name] == nil {
 			return nil, &Error{File: file, Err: fmt.Errorf("output %+v is not a computed tensor: %w", o, ErrFormat)}
 		}
@@ -456,6 +465,13 @@ var exportOps = map[string]struct {
 	"torch.ops.aten.logical_or.default":    {"fold", nil},
 	"torch.ops.aten.masked_fill.Scalar":    {"selectconst", nil},
 	"torch.ops.aten.detach.default":        {"identity", nil},
+	// nn.LSTM, nn.GRU, nn.RNN (export_recurrent.go), and the ops their
+	// decomposition adds.
+	"torch.ops.aten.lstm.input":     {"recurrent", nil},
+	"torch.ops.aten.gru.input":      {"recurrent", nil},
+	"torch.ops.aten.rnn_tanh.input": {"recurrent", nil},
+	"torch.ops.aten.rnn_relu.input": {"recurrent", nil},
+	"torch.ops.aten.flip.default":   {"flip", nil},
 	// In-place variants (torch.export's default graph keeps them): the
 	// functional op, its result bound to self too (see exportInPlace).
 	"torch.ops.aten.relu_.default":                  {"relu", nil},
@@ -482,10 +498,6 @@ var exportOps = map[string]struct {
 // exportRefused are ATen ops refused with a reason of their own (not yet
 // supported, with what to do).
 var exportRefused = map[string]string{
-	"torch.ops.aten.lstm.input":                           "recurrent op (nn.LSTM): not supported yet",
-	"torch.ops.aten.gru.input":                            "recurrent op (nn.GRU): not supported yet",
-	"torch.ops.aten.rnn_tanh.input":                       "recurrent op (nn.RNN): not supported yet",
-	"torch.ops.aten.rnn_relu.input":                       "recurrent op (nn.RNN): not supported yet",
 	"torch.ops.aten._native_multi_head_attention.default": "nn.MultiheadAttention's fused fast path (torch.export at the pinned torch writes the unfused ops instead): export the model in eval mode with torch.export.export",
 }
 
@@ -586,6 +598,10 @@ func emitExportNode(x *exportCtx, n *exNode) (*graph.Value, error) {
 		return x.emitConstantOf(n, name)
 	case "addmm":
 		return emitAddmm(e, n, name, vals, consts)
+	case "bmm":
+		return x.emitBmm(n, name)
+	case "flip":
+		return x.emitFlip(n, name)
 	case "clamp":
 		return emitClamp(e, n, name, vals)
 	case "convolution":

@@ -66,6 +66,15 @@ func (x *exportCtx) emitSDPA(n *exNode, name string) (*graph.Value, error) {
 // emitMatMul maps mm, bmm, matmul and baddbmm: a MatMul (baddbmm adds
 // beta·self and scales the product by alpha).
 func (x *exportCtx) emitMatMul(n *exNode, name string) (*graph.Value, error) {
+	if n.Target == "torch.ops.aten.mm.default" {
+		// A product by a constant matrix (the decomposed recurrent ops'
+		// projections) is a Dense (emitBmm).
+		if b := inputArg(n, "mat2"); b != nil && b.AsTensor != nil {
+			if w, ok := x.consts[b.AsTensor.Name]; ok && len(w.Shape) == 2 {
+				return x.emitBmm(n, name)
+			}
+		}
+	}
 	first, second := "self", "mat2"
 	switch n.Target {
 	case "torch.ops.aten.matmul.default":

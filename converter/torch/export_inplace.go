@@ -113,11 +113,16 @@ func (x *exportCtx) emitNode(i int, n *exNode, al *aliases) error {
 			return err
 		}
 	}
-	if m.op == "split" {
+	switch m.op {
+	case "split":
 		if err := x.emitSplit(n); err != nil {
 			return err
 		}
-	} else {
+	case "recurrent":
+		if err := x.emitRecurrent(n); err != nil {
+			return err
+		}
+	default:
 		out, err := emitExportNode(x, n)
 		if err != nil {
 			return err

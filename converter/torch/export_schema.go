@@ -182,6 +182,12 @@ var atenSchemas = func() map[string][]atenArg {
 		"torch.ops.aten.logical_or.default":  {tin("self"), tin("other")},
 		"torch.ops.aten.masked_fill.Scalar":  {tin("self"), tin("mask"), rd("value", noDefault)},
 	}
+	for target := range exportRecurrentCells {
+		s[target] = recurrentSchema()
+	}
+	s["torch.ops.aten.bmm.default"] = []atenArg{tin("self"), tin("mat2")}
+	s["torch.ops.aten.mm.default"] = []atenArg{tin("self"), tin("mat2")}
+	s["torch.ops.aten.flip.default"] = []atenArg{tin("self"), rd("dims", noDefault)}
 	// In-place variants read like the functional op: the emitter binds the
 	// result to self as well (export.go, exportInPlace).
 	for _, op := range []string{"relu", "silu", "hardswish", "hardsigmoid", "sigmoid", "tanh"} {

@@ -309,9 +309,9 @@ func TestExportRefusals(t *testing.T) {
 		{"as_strided that is no plain view", convnext, func(prog map[string]any) {
 			setArg(findNode(prog, "torch.ops.aten.as_strided.default"), "stride", map[string]any{"as_ints": []any{1, 2, 32, 32}})
 		}, 0, []string{"as_strided", "not a plain view"}},
-		{"an LSTM is refused by name", shuffle, func(prog map[string]any) {
-			findNode(prog, "torch.ops.aten.mean.dim")["target"] = "torch.ops.aten.lstm.input"
-		}, 0, []string{"torch.ops.aten.lstm.input", "recurrent op (nn.LSTM)"}},
+		{"an attention op is refused by name", shuffle, func(prog map[string]any) {
+			findNode(prog, "torch.ops.aten.mean.dim")["target"] = "torch.ops.aten._native_multi_head_attention.default"
+		}, 0, []string{"torch.ops.aten._native_multi_head_attention.default", "attention (nn.MultiheadAttention fast path)"}},
 		{"an in-place write into a tensor a view of it is read after", shuffle, func(prog map[string]any) {
 			// relu_ on the channel-shuffle input while its chunks are
 			// still to be read.
@@ -336,7 +336,7 @@ func TestExportRefusals(t *testing.T) {
 			}
 			assert.NotContains(t, err.Error(), "node ? ")
 			var ue *UnsupportedError
-			if strings.Contains(tc.name, "LSTM") {
+			if strings.Contains(tc.name, "attention") {
 				assert.True(t, errors.As(err, &ue), "a typed UnsupportedError")
 			}
 		})

@@ -30,6 +30,10 @@ type exportCtx struct {
 	safe *safeRoles
 	// folded marks the constants evaluated at load time (export_fold.go).
 	folded map[string]bool
+	// layersFirst are the tensors whose axis 0 is not the batch but the
+	// layers and directions of a recurrent op (h_n): selecting along it
+	// keeps the batch, so --batch may rewrite the graph.
+	layersFirst map[string]bool
 }
 
 // exportedShape is the static shape torch.export recorded for a tensor, or
@@ -266,7 +270,7 @@ func (x *exportCtx) emitViewOp(n *exNode, name string) (*graph.Value, error) {
 		if d, err = normDim(d, r); err != nil {
 			return nil, err
 		}
-		if x.rewrite && d == 0 {
+		if x.rewrite && d == 0 && !x.layersFirst[self] {
 			return nil, fmt.Errorf("select on axis 0 (the batch): --batch cannot rewrite it")
 		}
 		if idx < -v.Shape[d] || idx >= v.Shape[d] {

@@ -123,6 +123,10 @@ func init() {
 		"cat":               {multi: true, args: []string{"dim"}, emit: emitCat},
 	}
 	ops["concat"] = ops["cat"]
+	ops["lstm"] = &opSpec{weighted: true, args: rnnStepArgs, emit: emitRNNStep(graph.CellLSTM)}
+	ops["gru"] = &opSpec{weighted: true, args: rnnStepArgs, emit: emitRNNStep(graph.CellGRU)}
+	ops["rnn"] = &opSpec{weighted: true, args: append(slices.Clone(rnnStepArgs), "nonlinearity"), emit: emitRNNStep(graph.CellRNN)}
+	ops["select"] = &opSpec{args: []string{"dim", "index"}, emit: emitSelect}
 	ops["upsamplingnearest2d"] = &opSpec{args: []string{"size", "scale_factor"}, emit: emitUpsample}
 	addLibraryOps(ops)
 }

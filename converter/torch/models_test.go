@@ -131,13 +131,13 @@ func TestUnsupportedLayers(t *testing.T) {
 		return m
 	}
 	layer := func(cls string) *Module { return &Module{Class: cls, Attrs: map[string]any{}} }
-	f := &File{Path: "x.pth", Root: seq(layer("torch.nn.modules.rnn.LSTM"), layer("torch.nn.modules.activation.ReLU"), layer("torch.nn.modules.pixelshuffle.PixelShuffle"))}
+	f := &File{Path: "x.pth", Root: seq(layer("torch.nn.modules.rnn.LSTMCell"), layer("torch.nn.modules.activation.ReLU"), layer("torch.nn.modules.pixelshuffle.PixelShuffle"))}
 	_, err := BuildModule(f, nil, 0)
 	var u *UnsupportedError
 	require.ErrorAs(t, err, &u)
 	require.Len(t, u.Items, 2)
 	assert.Equal(t, "0", u.Items[0].Name)
-	assert.Equal(t, "torch.nn.modules.rnn.LSTM", u.Items[0].Kind)
+	assert.Equal(t, "torch.nn.modules.rnn.LSTMCell", u.Items[0].Kind)
 	assert.Equal(t, "2", u.Items[1].Name)
 }
 

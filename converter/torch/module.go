@@ -144,14 +144,34 @@ func buildSteps(f *File, steps []*step, inputs []ArchInput, batch int) (*graph.G
 	}
 	e := newEmitter(f)
 	v := inputs[0].input(e.b, batch)
-	for _, s := range steps {
+	outs := []*graph.Value{nil}
+	for i, s := range steps {
+		if cell, ok := recurrentOps[s.Op]; ok {
+			// nn.LSTM, nn.GRU and nn.RNN return a tuple: the model's
+			// outputs when the module is the root or a Sequential's last
+			// layer; a Sequential passes it to the next layer, which
+			// PyTorch refuses.
+			if i < len(steps)-1 {
+				return nil, nil, &Error{File: f.Path, Where: s.Where, Err: fmt.Errorf("a Sequential passes the (output, h_n) tuple of %s to %s, which PyTorch refuses: give the model's forward with --arch (ARCH.md)", s.Kind, steps[i+1].Where)}
+			}
+			if cell == graph.CellLSTM {
+				return nil, nil, &Error{File: f.Path, Where: s.Where, Err: fmt.Errorf("the model returns the LSTM's (output, (h_n, c_n)), and the final cell states c_n are not computed by this reader: wrap the LSTM so it returns output or h_n, and export a .pt2 or give --arch (ARCH.md)")}
+			}
+			r, err := emitRNNModule(e, s, cell, v)
+			if err != nil {
+				return nil, nil, &Error{File: f.Path, Where: s.Where, Err: err}
+			}
+			v, outs = r.out, []*graph.Value{nil, r.hn}
+			break
+		}
 		out, err := ops[s.Op].emit(e, s, []*graph.Value{v})
 		if err != nil {
 			return nil, nil, &Error{File: f.Path, Where: s.Where, Err: err}
 		}
 		v = out
 	}
-	g, err := e.b.Build(v)
+	outs[0] = v
+	g, err := e.b.Build(outs...)
 	if err != nil {
 		return nil, nil, &Error{File: f.Path, Err: err}
 	}

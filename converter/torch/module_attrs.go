@@ -24,6 +24,12 @@ type moduleSpec struct {
 	harmless []string
 	fixed    map[string]func(v any) bool
 	verify   func(a args) error
+	// check verifies attributes against the module's other state (the
+	// tensors of a recurrent module's _flat_weights); it returns the
+	// reasons to refuse the module. The attributes it reads are listed in
+	// checked.
+	check   func(m *Module) []string
+	checked []string
 }
 
 // moduleCommon are the attributes nn.Module.__init__ gives every module.
@@ -130,6 +136,9 @@ var moduleSpecs = map[string]*moduleSpec{
 	"Flatten":           {op: "flatten", args: []string{"start_dim", "end_dim"}},
 	"Upsample": {op: "upsample", args: []string{"size", "scale_factor", "mode", "align_corners", "recompute_scale_factor"},
 		harmless: []string{"name"}}, // the class name, for repr
+	"LSTM": rnnModuleSpec("lstm", "LSTM"),
+	"GRU":  rnnModuleSpec("gru", "GRU"),
+	"RNN":  rnnModuleSpec("rnn", "RNN_TANH", "RNN_RELU"),
 	"UpsamplingNearest2d": {op: "upsample", args: []string{"size", "scale_factor", "mode", "align_corners", "recompute_scale_factor"},
 		harmless: []string{"name"}, fixed: map[string]func(any) bool{"mode": func(v any) bool { return v == "nearest" }}},
 }
@@ -212,7 +221,8 @@ func moduleArgs(m *Module, spec *moduleSpec, leaf bool) (args, []string) {
 	a := args{}
 	known := func(k string) bool {
 		return slices.Contains(moduleCommon.harmless, k) || slices.Contains(moduleCommon.hooks, k) ||
-			spec != nil && (slices.Contains(spec.args, k) || slices.Contains(spec.harmless, k) || spec.fixed[k] != nil || k == "_reversed_padding_repeated_twice" && spec.verify != nil)
+			spec != nil && (slices.Contains(spec.args, k) || slices.Contains(spec.harmless, k) || spec.fixed[k] != nil ||
+				slices.Contains(spec.checked, k) || k == "_reversed_padding_repeated_twice" && spec.verify != nil)
 	}
 	for _, k := range sortedKeys(m.Attrs) {
 		v := m.Attrs[k]
@@ -233,6 +243,9 @@ func moduleArgs(m *Module, spec *moduleSpec, leaf bool) (args, []string) {
 			names = append(names, fmt.Sprint(e.Key))
 		}
 		bad = append(bad, fmt.Sprintf("a %s with child modules (%s): its forward does not run them", m.ClassName(), strings.Join(names, ", ")))
+	}
+	if spec != nil && spec.check != nil {
+		bad = append(bad, spec.check(m)...)
 	}
 	if spec != nil && spec.verify != nil {
 		va := args{}

@@ -138,6 +138,15 @@ func Cases() []Case {
 			Ins: []Operand{X(2, 6, 3), W(3, 4), W(4, 4), W(4)}},
 		{Name: "rnn/oi/linear/reverse/seq", Op: &graph.Recurrent{Cell: graph.CellRNN, Gates: graph.GatesRNN, WeightLayout: graph.OI, Activation: &graph.Identity{}, Bias: true, RecurrentBias: true, Reverse: true, ReturnSequences: true},
 			Ins: []Operand{X(1, 3, 2), W(3, 2), W(3, 3), W(3), W(3)}},
+		// Initial states: graph inputs (h0, c0) and a constant.
+		{Name: "lstm/oi/pytorch/initial_state/seq", Op: &graph.Recurrent{Cell: graph.CellLSTM, Gates: graph.GatesLSTM, WeightLayout: graph.OI, Activation: &graph.Tanh{}, RecurrentActivation: &graph.Sigmoid{}, Bias: true, RecurrentBias: true, InitialState: true, ReturnSequences: true},
+			Ins: []Operand{X(2, 4, 3), W(12, 3), W(12, 3), W(12), W(12), X(2, 3), X(2, 3)}},
+		{Name: "gru/oi/pytorch/reverse/initial_state/last", Op: &graph.Recurrent{Cell: graph.CellGRU, Gates: graph.GatesGRUPyTorch, WeightLayout: graph.OI, Activation: &graph.Tanh{}, RecurrentActivation: &graph.Sigmoid{}, ResetAfter: true, Bias: true, RecurrentBias: true, InitialState: true, Reverse: true},
+			Ins: []Operand{X(2, 4, 3), W(9, 3), W(9, 3), W(9), W(9), X(2, 3)}},
+		{Name: "gru/io/keras/reset_before/initial_state/seq", Op: &graph.Recurrent{Cell: graph.CellGRU, Gates: graph.GatesGRUKeras, Activation: &graph.Tanh{}, RecurrentActivation: &graph.Sigmoid{}, Bias: true, InitialState: true, ReturnSequences: true},
+			Ins: []Operand{X(2, 3, 2), W(2, 9), W(3, 9), W(9), X(2, 3)}},
+		{Name: "rnn/io/relu/initial_state_const/seq", Op: &graph.Recurrent{Cell: graph.CellRNN, Gates: graph.GatesRNN, Activation: &graph.Relu{}, Bias: true, InitialState: true, ReturnSequences: true},
+			Ins: []Operand{X(2, 5, 3), W(3, 4), W(4, 4), W(4), W(2, 4)}},
 		// Elementwise unary.
 		{Name: "relu", Op: &graph.Relu{}, Ins: []Operand{X(3, 4)}},
 		{Name: "relu6", Op: &graph.Relu6{}, Ins: []Operand{Uniform(-8, 8, 3, 4)}},

@@ -124,9 +124,16 @@ func prepareRecurrent(c node, op *graph.Recurrent) (kernel, error) {
 			return out
 		}
 		y := outs[0]
+		st := op.StateInput()
 		for n := range batch {
 			h := make([]float64, units)
 			cell := make([]float64, units)
+			if st >= 0 {
+				copy(h, ins[st][n*units:(n+1)*units])
+				if op.Cell == graph.CellLSTM {
+					copy(cell, ins[st+1][n*units:(n+1)*units])
+				}
+			}
 			order := make([]int, steps)
 			for s := range steps {
 				order[s] = s

@@ -77,3 +77,22 @@ def case_dir(root: str, framework: str, name: str) -> str:
     for f in os.listdir(d):
         os.remove(os.path.join(d, f))
     return d
+
+
+def record_ops(path, into):
+    """Adds the targets of the program in a .pt2 to into: target -> {arg name -> kinds}; returns the targets."""
+    with zipfile.ZipFile(path) as z:
+        name = [n for n in z.namelist() if n.endswith("models/model.json")][0]
+        prog = json.loads(z.read(name))
+    targets = set()
+    for n in prog["graph_module"]["graph"]["nodes"]:
+        t = n["target"]
+        targets.add(t)
+        args = into.setdefault(t, {})
+        for a in n["inputs"]:
+            kinds = args.setdefault(a["name"], [])
+            for k in a["arg"]:
+                if k not in kinds:
+                    kinds.append(k)
+                    kinds.sort()
+    return sorted(targets)

@@ -37,6 +37,13 @@ def randomize(model, rng):
     """Seeded weights; BatchNorm running statistics and affine terms that are not the identity."""
     with torch.no_grad():
         for name, m in model.named_modules():
+            if isinstance(m, nn.RNNBase):
+                # Every weight and both biases of every gate drawn apart, wide
+                # enough that the gates are neither saturated nor constant.
+                for pn, p in m.named_parameters():
+                    sd = 0.25 if pn.startswith("bias") else 0.45
+                    p.copy_(torch.from_numpy(rng.normal(0, sd, tuple(p.shape)).astype(np.float32)))
+                continue
             if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
                 m.running_mean.copy_(torch.from_numpy(rng.normal(0, 0.2, m.num_features).astype(np.float32)))
                 m.running_var.copy_(torch.from_numpy(rng.uniform(0.4, 1.6, m.num_features).astype(np.float32)))
@@ -114,6 +121,12 @@ def gen_case(root, case):
         rec["models"].append({"format": "torch-export-pt2", "file": "model.pt2", "expected": "expected.npz"})
     except Exception as e:  # noqa: BLE001
         rec["skipped"]["torch-export-pt2"] = err(e)
+    if case.decomposed:
+        # The core ATen form (recurrent ops unrolled into matmuls and
+        # elementwise ops).
+        ep = torch.export.export(model, txs).run_decompositions()
+        torch.export.save(ep, os.path.join(d, "model_decomposed.pt2"))
+        rec["models"].append({"format": "torch-export-pt2-decomposed", "file": "model_decomposed.pt2", "expected": "expected.npz"})
     try:
         ts = torch.jit.trace(model, txs)
         torch.jit.save(ts, os.path.join(d, "model_ts.pt"))

@@ -56,7 +56,7 @@ from torchvision import models as tvm  # noqa: E402
 from torchvision.models import convnext, densenet, efficientnet, mnasnet, mobilenetv2, mobilenetv3, regnet  # noqa: E402
 from torchvision.models import resnet, shufflenetv2, squeezenet, vgg  # noqa: E402
 
-from common import case_dir, rng_for, seed_of, write_json, write_npz  # noqa: E402
+from common import case_dir, record_ops, rng_for, seed_of, write_json, write_npz  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -148,25 +148,6 @@ def prepare(model, rng, size):
             m.running_var.mul_(torch.from_numpy(rng.uniform(0.7, 1.3, m.num_features).astype(np.float32)))
     model.eval()
     return model
-
-
-def record_ops(path, into):
-    """Adds the targets of the program in a .pt2 to into: target -> {arg name -> kinds}; returns the targets."""
-    with zipfile.ZipFile(path) as z:
-        name = [n for n in z.namelist() if n.endswith("models/model.json")][0]
-        prog = json.loads(z.read(name))
-    targets = set()
-    for n in prog["graph_module"]["graph"]["nodes"]:
-        t = n["target"]
-        targets.add(t)
-        args = into.setdefault(t, {})
-        for a in n["inputs"]:
-            kinds = args.setdefault(a["name"], [])
-            for k in a["arg"]:
-                if k not in kinds:
-                    kinds.append(k)
-                    kinds.sort()
-    return sorted(targets)
 
 
 def rel_err(a, b):

@@ -22,6 +22,9 @@
 # (golden/testdata/images) are made apart, with scikit-learn in the venv (pip install scikit-learn):
 #   cd testdata/gen && TF_USE_LEGACY_KERAS=0 /tmp/edgeval-gen/bin/python gen_digits.py ../digits
 #   /tmp/edgeval-gen/bin/python gen_images.py ../../golden/testdata/images
+# converter/torch's recurrent unit files (root nn.RNN/nn.LSTM pickles, .pt2 refusals, the op table of
+# nn.LSTM/nn.GRU/nn.RNN under torch.export) are made apart too:
+#   cd testdata/gen && /tmp/edgeval-gen/bin/python gen_torch_rnn_units.py ../../converter/torch/testdata
 # The out-of-tree zoo of keras.applications models (~1.4 GB, read by the Go test
 # when EDGEVAL_ZOO is set) is not made here: /tmp/edgeval-gen/bin/python zoo.py [OUT]
 set -euo pipefail

@@ -48,6 +48,15 @@ class GraphNet(nn.Module):
             x = args[0]
             if key is not None:
                 y = getattr(self, key)(x)
+                if isinstance(getattr(self, key), nn.RNNBase):
+                    # (output, h_n) or (output, (h_n, c_n)): the step's
+                    # `output` argument picks one (ARCH.md).
+                    if s.get("output", "output") == "h_n":
+                        y = y[1][0] if isinstance(y[1], tuple) else y[1]
+                    else:
+                        y = y[0]
+            elif op == "select":
+                y = x.select(s["dim"], s["index"])
             elif op == "add":
                 y = args[0] + args[1]
             elif op == "mul":
@@ -195,6 +204,7 @@ class Case:
     make: Callable  # () -> nn.Module (Sequential or GraphNet)
     lo: float = -1.0
     hi: float = 1.0
+    decomposed: bool = False  # also write model_decomposed.pt2 (run_decompositions())
 
 
 CASES: List[Case] = []
@@ -372,3 +382,45 @@ add("block_concat_branches", ["cat", "Conv2d"], "Inception-style: two branches c
           lambda: {"a": nn.Conv2d(6, 5, 3, padding=1), "b": nn.Conv2d(6, 3, 1)}))
 add("block_mul_gate", ["mul", "Sigmoid", "Linear"], "x * sigmoid(Linear(x))", VEC,
     lambda: graph([{"op": "Linear", "key": "gate"}, {"op": "Sigmoid", "name": "g"}, {"op": "mul", "from": ["input", "g"]}], lambda: {"gate": nn.Linear(10, 10)}))
+
+
+# Recurrent (nn.LSTM, nn.GRU, nn.RNN): GraphNets, since these modules return
+# tuples (ARCH.md: the step's `output` picks the sequence or h_n).
+def _rnn_textcls():
+    mods = {"emb": nn.Embedding(40, 8), "lstm": nn.LSTM(8, 10, batch_first=True), "fc": nn.Linear(10, 4)}
+    steps = [{"op": "Embedding", "key": "emb"}, {"op": "LSTM", "key": "lstm", "batch_first": True, "output": "h_n"},
+             {"op": "select", "dim": 0, "index": -1}, {"op": "Linear", "key": "fc"}]
+    return graph(steps, mods)
+
+
+def _rnn_gru_bidir2():
+    mods = {"gru": nn.GRU(6, 5, num_layers=2, bidirectional=True, batch_first=True, dropout=0.3), "fc": nn.Linear(10, 3)}
+    steps = [{"op": "GRU", "key": "gru", "num_layers": 2, "bidirectional": True, "batch_first": True},
+             {"op": "Linear", "key": "fc"}]
+    return graph(steps, mods)
+
+
+def _rnn_tanh_seq():
+    mods = {"rnn": nn.RNN(5, 7), "fc": nn.Linear(7, 2)}
+    steps = [{"op": "RNN", "key": "rnn"}, {"op": "Linear", "key": "fc"}]
+    return graph(steps, mods)
+
+
+add("rnn_lstm_textcls", ["Text classifier", "Embedding", "LSTM", "select", "Linear"], "Embedding 40x8, LSTM 8->10 batch_first, h_n[-1], Linear",
+    [((B, 12), "int64")], _rnn_textcls, lo=0, hi=40, decomposed=True)
+add("rnn_gru_bidir2", ["GRU", "Linear"], "GRU 6->5, 2 layers, bidirectional, batch_first, dropout 0.3 (inert), Linear on the sequence",
+    [((B, 7, 6), "float32")], _rnn_gru_bidir2, decomposed=True)
+add("rnn_tanh_seqfirst", ["RNN", "Linear"], "RNN tanh 5->7, sequence-first [T, B, F], Linear on the sequence",
+    [((9, B, 5), "float32")], _rnn_tanh_seq, decomposed=True)
+
+
+def _rnn_stack():
+    mods = {"lstm": nn.LSTM(5, 4, bidirectional=True), "rnn": nn.RNN(8, 3, num_layers=2, nonlinearity="relu"),
+            "gru": nn.GRU(3, 4), "fc": nn.Linear(4, 2)}
+    steps = [{"op": "LSTM", "key": "lstm", "bidirectional": True}, {"op": "RNN", "key": "rnn", "num_layers": 2, "nonlinearity": "relu"},
+             {"op": "GRU", "key": "gru", "output": "h_n"}, {"op": "select", "dim": 0, "index": -1}, {"op": "Linear", "key": "fc"}]
+    return graph(steps, mods)
+
+
+add("rnn_stack_seqfirst", ["LSTM", "RNN", "GRU", "select", "Linear"],
+    "sequence-first: bidirectional LSTM 5->4, 2-layer relu RNN 8->3, GRU 3->4 h_n[-1], Linear", [((6, B, 5), "float32")], _rnn_stack, decomposed=True)
