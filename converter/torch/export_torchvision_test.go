@@ -311,7 +311,7 @@ func TestExportRefusals(t *testing.T) {
 		}, 0, []string{"as_strided", "not a plain view"}},
 		{"an attention op is refused by name", shuffle, func(prog map[string]any) {
 			findNode(prog, "torch.ops.aten.mean.dim")["target"] = "torch.ops.aten._native_multi_head_attention.default"
-		}, 0, []string{"torch.ops.aten._native_multi_head_attention.default", "attention (nn.MultiheadAttention fast path)"}},
+		}, 0, []string{"torch.ops.aten._native_multi_head_attention.default", "nn.MultiheadAttention's fused fast path"}},
 		{"an in-place write into a tensor a view of it is read after", shuffle, func(prog map[string]any) {
 			// relu_ on the channel-shuffle input while its chunks are
 			// still to be read.
