@@ -3,6 +3,7 @@ package corpus
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/tensor"
@@ -39,24 +40,61 @@ func RunMapped(ctx context.Context, sess runtime.Session, in []IO, inputs []*ten
 }
 
 // order maps each case tensor to a session tensor: by name when all names
-// match, else by position.
+// match; else by shape when every case tensor's shape (whole, else without
+// its first axis) is that of exactly one session tensor — runtimes order a
+// signature's tensors differently (TFLite C sorts them by name, LiteRT keeps
+// the subgraph's order), so position alone is not enough for a model whose
+// names the case does not know; else by position.
 func order(want []IO, have []runtime.TensorInfo) []int {
 	idx := make([]int, len(want))
 	byName := make(map[string]int, len(have))
 	for j, h := range have {
 		byName[h.Name] = j
 	}
+	named := true
 	for i, w := range want {
 		j, ok := byName[w.Name]
 		if !ok {
-			for i := range idx {
-				idx[i] = i
-			}
-			return idx
+			named = false
+			break
 		}
 		idx[i] = j
 	}
+	if named {
+		return idx
+	}
+	for _, tail := range []int{0, 1} {
+		if m, ok := byShape(want, have, tail); ok {
+			return m
+		}
+	}
+	for i := range idx {
+		idx[i] = i
+	}
 	return idx
+}
+
+// byShape maps each want to the one have whose shape, from axis skip on,
+// is the same; ok is false unless that gives a one-to-one mapping.
+func byShape(want []IO, have []runtime.TensorInfo, skip int) ([]int, bool) {
+	idx := make([]int, len(want))
+	used := make([]bool, len(have))
+	for i, w := range want {
+		found := -1
+		for j, h := range have {
+			if len(w.Shape) >= skip && len(h.Shape) >= skip && slices.Equal(w.Shape[skip:], h.Shape[skip:]) {
+				if found >= 0 {
+					return nil, false
+				}
+				found = j
+			}
+		}
+		if found < 0 || used[found] {
+			return nil, false
+		}
+		used[found], idx[i] = true, found
+	}
+	return idx, true
 }
 
 // RunPerSample runs each sample of the case's batch-N inputs in a fresh
