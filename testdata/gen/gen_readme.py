@@ -121,7 +121,7 @@ PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvisi
 
 ## Tutorial-style models read with their own source (--source)
 
-`gen_torch_source.py` builds the model classes of `torch_source/*.py` (tutorial-style
+`gen_torch_source.py` builds the model classes of `converter/torch/testdata/source/*/model.py` (tutorial-style
 sources: the CIFAR-10 tutorial's classifier, an MNIST net with dropout and log_softmax,
 a LeNet with `view(-1, N)`, an MLP from a ModuleList comprehension, a dueling DQN, and a
 file that also holds dataset downloads and a training loop, which the generator never

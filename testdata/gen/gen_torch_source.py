@@ -3,14 +3,14 @@ whose architecture edgeval reads from their own Python source (--source).
 
     /tmp/edgeval-gen/bin/python testdata/gen/gen_torch_source.py
 
-For each model source in testdata/gen/torch_source/ it builds the model (only
+For each case's model source, converter/torch/testdata/source/<case>/model.py (committed, written by hand: the
+one copy, which the Go tests read too), it builds the model (only
 the imports, classes, functions and literal constants of the file are run
 here: never its dataset downloads or training loop), perturbs every weight
 and calibrates then perturbs the BatchNorm statistics, takes two Adam steps so
 that a training checkpoint holds real optimizer moments, and writes to
 converter/torch/testdata/source/<case>/:
 
-  model.py            the source (copied)
   state_dict.pth      torch.save(model.state_dict())
   checkpoint.pth      a training checkpoint ({epoch, model_state_dict, optimizer_state_dict, loss} or the
                       case's own layout)
@@ -29,7 +29,6 @@ import copy
 import json
 import os
 import pickle
-import shutil
 import sys
 
 import numpy as np
@@ -40,17 +39,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import seed_of  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SRC = os.path.join(HERE, "torch_source")
 OUT = os.path.join(HERE, "..", "..", "converter", "torch", "testdata", "source")
 
-# case: (source file, class, constructor args (Python literal text), input shape, checkpoint layout)
+# case: (class, constructor args (Python literal text), input shape, checkpoint layout); the source is OUT/case/model.py
 CASES = {
-    "cifar_net": ("cifar_net.py", "Net", "", [2, 3, 32, 32], "model_state_dict"),
-    "mnist_net": ("mnist_net.py", "Net", "", [2, 1, 28, 28], "model_state_dict"),
-    "lenet": ("lenet.py", "LeNet", "", [2, 1, 28, 28], "state_dict"),
-    "mlp": ("mlp.py", "MLP", "", [2, 784], "net"),
-    "dueling_dqn": ("dueling_dqn.py", "DuelingDQN", "8, 4", [2, 8], "model"),
-    "train_fashion": ("train_fashion.py", "FashionCNN", "", [2, 1, 28, 28], "state_dict"),
+    "cifar_net": ("Net", "", [2, 3, 32, 32], "model_state_dict"),
+    "mnist_net": ("Net", "", [2, 1, 28, 28], "model_state_dict"),
+    "lenet": ("LeNet", "", [2, 1, 28, 28], "state_dict"),
+    "mlp": ("MLP", "", [2, 784], "net"),
+    "dueling_dqn": ("DuelingDQN", "8, 4", [2, 8], "model"),
+    "train_fashion": ("FashionCNN", "", [2, 1, 28, 28], "state_dict"),
 }
 
 
@@ -129,11 +127,9 @@ def checkpoint(layout, sd, opt, sched):
 
 
 def gen_case(name, spec):
-    src, cls, cargs, shape, layout = spec
+    cls, cargs, shape, layout = spec
     d = os.path.join(OUT, name)
-    os.makedirs(d, exist_ok=True)
-    shutil.copy(os.path.join(SRC, src), os.path.join(d, "model.py"))
-    ns = load_classes(os.path.join(SRC, src))
+    ns = load_classes(os.path.join(d, "model.py"))
     torch.manual_seed(seed_of(name))
     gen = torch.Generator().manual_seed(seed_of(name))
     args = eval("(" + cargs + ",)") if cargs else ()
@@ -221,7 +217,7 @@ def extras(models):
     torch.save({k: v.to(torch.bfloat16) for k, v in cifar.state_dict().items()}, os.path.join(d, "cifar_net", "bf16.pth"))
     torch.save({k: v.to(torch.float16) for k, v in cifar.state_dict().items()}, os.path.join(d, "cifar_net", "f16.pth"))
     # The CIFAR source as a notebook: imports, the class, a training cell.
-    lines = open(os.path.join(SRC, "cifar_net.py")).read().splitlines(keepends=True)
+    lines = open(os.path.join(d, "cifar_net", "model.py")).read().splitlines(keepends=True)
     cls_at = next(i for i, l in enumerate(lines) if l.startswith("class "))
     cells = [
         {"cell_type": "markdown", "metadata": {}, "source": ["# CIFAR-10 classifier\n"]},
