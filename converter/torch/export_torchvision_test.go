@@ -202,6 +202,30 @@ func graphOf(prog map[string]any) map[string]any {
 	return prog["graph_module"].(map[string]any)["graph"].(map[string]any)
 }
 
+// firstNode returns the first node of a program JSON with the given
+// target; the test fails when there is none.
+func firstNode(t *testing.T, prog map[string]any, target string) map[string]any {
+	for _, n := range graphOf(prog)["nodes"].([]any) {
+		if m := n.(map[string]any); m["target"] == target {
+			return m
+		}
+	}
+	t.Fatalf("no %s node", target)
+	return nil
+}
+
+// setNodeArg sets a node argument the node already has; the test fails
+// when it has none of that name (setInput adds one).
+func setNodeArg(t *testing.T, n map[string]any, name string, v any) {
+	for _, in := range n["inputs"].([]any) {
+		if m := in.(map[string]any); m["name"] == name {
+			m["arg"] = v
+			return
+		}
+	}
+	t.Fatalf("no argument %s", name)
+}
+
 // appendNode adds a node reading the graph's output and makes its result
 // the new output.
 func appendNode(prog map[string]any, target string, args map[string]any, out string) {
@@ -274,24 +298,6 @@ func TestExportRefusals(t *testing.T) {
 	root := testutil.RepoRoot(t)
 	shuffle := filepath.Join(root, "testdata", "corpus", "torch", "tv_shufflenet_v2", "model.pt2")
 	convnext := filepath.Join(root, "testdata", "corpus", "torch", "tv_convnext", "model_decomposed.pt2")
-	findNode := func(prog map[string]any, target string) map[string]any {
-		for _, n := range graphOf(prog)["nodes"].([]any) {
-			if m := n.(map[string]any); m["target"] == target {
-				return m
-			}
-		}
-		t.Fatalf("no %s node", target)
-		return nil
-	}
-	setArg := func(n map[string]any, name string, v any) {
-		for _, in := range n["inputs"].([]any) {
-			if m := in.(map[string]any); m["name"] == name {
-				m["arg"] = v
-				return
-			}
-		}
-		t.Fatalf("no argument %s", name)
-	}
 	tests := []struct {
 		name  string
 		src   string
@@ -300,22 +306,22 @@ func TestExportRefusals(t *testing.T) {
 		want  []string
 	}{
 		{"an unknown argument of chunk names its first output", shuffle, func(prog map[string]any) {
-			n := findNode(prog, "torch.ops.aten.chunk.default")
+			n := firstNode(t, prog, "torch.ops.aten.chunk.default")
 			n["inputs"] = append(n["inputs"].([]any), map[string]any{"name": "bogus", "arg": map[string]any{"as_int": 1}})
 		}, 0, []string{"node getitem (torch.ops.aten.chunk.default)", `argument "bogus"`}},
 		{"chunk into three parts where the node lists two outputs", shuffle, func(prog map[string]any) {
-			setArg(findNode(prog, "torch.ops.aten.chunk.default"), "chunks", map[string]any{"as_int": 3})
+			setNodeArg(t, firstNode(t, prog, "torch.ops.aten.chunk.default"), "chunks", map[string]any{"as_int": 3})
 		}, 0, []string{"node getitem (", "3 parts"}},
 		{"as_strided that is no plain view", convnext, func(prog map[string]any) {
-			setArg(findNode(prog, "torch.ops.aten.as_strided.default"), "stride", map[string]any{"as_ints": []any{1, 2, 32, 32}})
+			setNodeArg(t, firstNode(t, prog, "torch.ops.aten.as_strided.default"), "stride", map[string]any{"as_ints": []any{1, 2, 32, 32}})
 		}, 0, []string{"as_strided", "not a plain view"}},
 		{"an attention op is refused by name", shuffle, func(prog map[string]any) {
-			findNode(prog, "torch.ops.aten.mean.dim")["target"] = "torch.ops.aten._native_multi_head_attention.default"
+			firstNode(t, prog, "torch.ops.aten.mean.dim")["target"] = "torch.ops.aten._native_multi_head_attention.default"
 		}, 0, []string{"torch.ops.aten._native_multi_head_attention.default", "nn.MultiheadAttention's fused fast path"}},
 		{"an in-place write into a tensor a view of it is read after", shuffle, func(prog map[string]any) {
 			// relu_ on the channel-shuffle input while its chunks are
 			// still to be read.
-			n := findNode(prog, "torch.ops.aten.chunk.default")
+			n := firstNode(t, prog, "torch.ops.aten.chunk.default")
 			self := n["inputs"].([]any)[0].(map[string]any)["arg"].(map[string]any)["as_tensor"].(map[string]any)["name"].(string)
 			g := graphOf(prog)
 			nodes := g["nodes"].([]any)

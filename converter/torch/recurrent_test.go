@@ -143,24 +143,6 @@ func TestRecurrentInitialStates(t *testing.T) {
 // by name, in real exports and in edited ones.
 func TestRecurrentExportRefusals(t *testing.T) {
 	hn := filepath.Join("testdata", "rnn_lstm_hn.pt2")
-	node := func(prog map[string]any, target string) map[string]any {
-		for _, n := range graphOf(prog)["nodes"].([]any) {
-			if m := n.(map[string]any); m["target"] == target {
-				return m
-			}
-		}
-		t.Fatalf("no %s node", target)
-		return nil
-	}
-	setArg := func(n map[string]any, name string, v any) {
-		for _, in := range n["inputs"].([]any) {
-			if m := in.(map[string]any); m["name"] == name {
-				m["arg"] = v
-				return
-			}
-		}
-		t.Fatalf("no argument %s", name)
-	}
 	tests := []struct {
 		name string
 		file string
@@ -170,16 +152,16 @@ func TestRecurrentExportRefusals(t *testing.T) {
 		{"proj_size", "rnn_lstm_proj.pt2", nil, []string{"node getitem (torch.ops.aten.lstm.input)", "proj_size"}},
 		{"a graph output that is c_n", "rnn_lstm_cn.pt2", nil, []string{"final cell state c_n", "does not compute"}},
 		{"an initial state of another shape", "rnn_lstm_hn.pt2", func(prog map[string]any) {
-			setArg(node(prog, "torch.ops.aten.zeros.default"), "size", map[string]any{"as_ints": []any{4, 2, 5}})
+			setNodeArg(t, firstNode(t, prog, "torch.ops.aten.zeros.default"), "size", map[string]any{"as_ints": []any{4, 2, 5}})
 		}, []string{"initial state h0 (zeros) has shape [4 2 5], want [4 2 3]"}},
 		{"train=True", "rnn_lstm_hn.pt2", func(prog map[string]any) {
-			setArg(node(prog, "torch.ops.aten.lstm.input"), "train", map[string]any{"as_bool": true})
+			setNodeArg(t, firstNode(t, prog, "torch.ops.aten.lstm.input"), "train", map[string]any{"as_bool": true})
 		}, []string{"argument train = true is not supported"}},
 		{"num_layers that does not fit the parameters", "rnn_lstm_hn.pt2", func(prog map[string]any) {
-			setArg(node(prog, "torch.ops.aten.lstm.input"), "num_layers", map[string]any{"as_int": 1})
+			setNodeArg(t, firstNode(t, prog, "torch.ops.aten.lstm.input"), "num_layers", map[string]any{"as_int": 1})
 		}, []string{"16 parameters, want 8"}},
 		{"an unknown argument", "rnn_lstm_hn.pt2", func(prog map[string]any) {
-			n := node(prog, "torch.ops.aten.lstm.input")
+			n := firstNode(t, prog, "torch.ops.aten.lstm.input")
 			n["inputs"] = append(n["inputs"].([]any), map[string]any{"name": "bogus", "arg": map[string]any{"as_int": 1}})
 		}, []string{`argument "bogus"`}},
 	}
