@@ -1,0 +1,280 @@
+package torch
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/nlpodyssey/gopickle/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/reference"
+	"github.com/edgeval/edgeval/tensor"
+)
+
+// inputArch writes an --arch file holding only the input shape.
+func inputArch(t *testing.T, shape []int) string {
+	t.Helper()
+	dims := make([]string, len(shape))
+	for i, d := range shape {
+		dims[i] = fmt.Sprint(d)
+	}
+	p := filepath.Join(t.TempDir(), "input.yaml")
+	require.NoError(t, os.WriteFile(p, []byte("input: ["+strings.Join(dims, ", ")+"]\n"), 0o644))
+	return p
+}
+
+// opKinds counts a graph's node kinds.
+func opKinds(g *graph.Graph) map[string]int {
+	out := map[string]int{}
+	for _, n := range g.Nodes {
+		out[n.Op.Kind()]++
+	}
+	return out
+}
+
+// TestTorchvisionPickles reads the full pickle (torch.save(model)) of every
+// torchvision case, with no --arch beyond the input size, and checks the
+// Go reference against PyTorch's own outputs within 1e-5 of the output
+// range. The graph is the .pt2 path's graph of the same model: the same
+// node kinds, and outputs within 1e-6 of the range of its outputs.
+func TestTorchvisionPickles(t *testing.T) {
+	var table strings.Builder
+	fmt.Fprintf(&table, "\n%-26s %-8s %-12s %-12s %s\n", "case", "verdict", "err/range", "vs .pt2", "classes")
+	for _, dir := range tvCases(t) {
+		name := filepath.Base(dir)
+		t.Run(name, func(t *testing.T) {
+			verdict, rel, vsPT2, cls := "fail", math.NaN(), math.NaN(), ""
+			defer func() { fmt.Fprintf(&table, "%-26s %-8s %-12.2g %-12.2g %s\n", name, verdict, rel, vsPT2, cls) }()
+			in, want := npzIO(t, filepath.Join(dir, "expected.npz"))
+			p := filepath.Join(dir, "model.pth")
+			f, err := ReadFile(p)
+			require.NoError(t, err)
+			require.NotNil(t, f.Root)
+			require.True(t, f.Root.Library, "%s is a torchvision class", f.Root.Class)
+			cls = f.Root.ClassName()
+			r, err := LoadResult(p, Options{Arch: inputArch(t, in.Shape)})
+			require.NoError(t, err)
+			assert.Empty(t, r.Unused)
+			got, err := reference.Run(r.Graph, []*tensor.Tensor{in})
+			require.NoError(t, err)
+			require.Equal(t, want.Shape, got[0].Shape)
+			rel = relErr(want.Float32s(), got[0].Float32s())
+			if assert.Less(t, rel, 1e-5, "Go reference vs PyTorch, max abs error / range") {
+				verdict = "pass"
+			}
+			ge, err := Load(filepath.Join(dir, "model.pt2"), Options{})
+			require.NoError(t, err)
+			ref, err := reference.Run(ge, []*tensor.Tensor{in})
+			require.NoError(t, err)
+			vsPT2 = relErr(ref[0].Float32s(), got[0].Float32s())
+			assert.Less(t, vsPT2, 1e-6, "the full pickle's graph vs the .pt2's")
+			assert.Equal(t, opKinds(ge), opKinds(r.Graph), "the full pickle's graph has the .pt2's nodes")
+		})
+	}
+	t.Log(table.String())
+}
+
+// TestTorchvisionPickleBatch reads a pickle with --batch: every shape the
+// forward writes (ShuffleNet's channel shuffle, the chunks) follows it.
+func TestTorchvisionPickleBatch(t *testing.T) {
+	for _, name := range []string{"tv_shufflenet_v2", "tv_densenet", "tv_convnext"} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(filepath.Dir(tvCases(t)[0]), name)
+			in, want := npzIO(t, filepath.Join(dir, "expected.npz"))
+			idx := []int{1, 0, 1}
+			g, err := Load(filepath.Join(dir, "model.pth"), Options{Arch: inputArch(t, in.Shape), Batch: len(idx)})
+			require.NoError(t, err)
+			got, err := reference.Run(g, []*tensor.Tensor{repeatBatch(in, idx)})
+			require.NoError(t, err)
+			w := repeatBatch(want, idx)
+			require.Equal(t, w.Shape, got[0].Shape)
+			assert.Less(t, relErr(w.Float32s(), got[0].Float32s()), 1e-5)
+		})
+	}
+}
+
+// TestTorchvisionPickleDefaultInput: without --arch a torchvision
+// classifier is read at its documented 224 px.
+func TestTorchvisionPickleDefaultInput(t *testing.T) {
+	dir := filepath.Join(filepath.Dir(tvCases(t)[0]), "tv_regnet_x")
+	g, err := Load(filepath.Join(dir, "model.pth"), Options{})
+	require.NoError(t, err)
+	assert.Equal(t, []int{1, 3, 224, 224}, g.Inputs[0].Shape)
+}
+
+// TestTorchvisionPartialNormLayer: ResNet's _norm_layer, a
+// functools.partial of BatchNorm2d, is read as data, arguments and all.
+func TestTorchvisionPartialNormLayer(t *testing.T) {
+	dir := filepath.Join(filepath.Dir(tvCases(t)[0]), "tv_resnet")
+	f, err := ReadFile(filepath.Join(dir, "model.pth"))
+	require.NoError(t, err)
+	p, ok := f.Root.Attrs["_norm_layer"].(*partialRef)
+	require.True(t, ok, "_norm_layer is %T", f.Root.Attrs["_norm_layer"])
+	assert.Equal(t, "torch.nn.modules.batchnorm.BatchNorm2d", callableName(p.Func))
+	assert.InDelta(t, 1e-4, p.Keywords["eps"], 1e-12)
+	assert.Empty(t, p.Args)
+}
+
+// setAttr returns a pickle's module tree with the attribute at a dotted
+// module path set (tamper) to v.
+func tamper(t *testing.T, f *File, path, attr string, v any) {
+	t.Helper()
+	m := moduleAt(f.Root, path)
+	require.NotNil(t, m, path)
+	m.Attrs[attr] = v
+}
+
+// TestTorchvisionPickleRefusals: a user's subclass of a torchvision class,
+// and attributes a torchvision forward does not have or cannot take, are
+// refused by name, with the way forward.
+func TestTorchvisionPickleRefusals(t *testing.T) {
+	corpus := filepath.Dir(tvCases(t)[0])
+	t.Run("a user's subclass", func(t *testing.T) {
+		_, err := Load(filepath.Join("testdata", "torchvision", "subclass_mobilenet_v2.pth"), Options{})
+		require.Error(t, err)
+		assert.True(t, errors.Is(err, ErrNeedArch))
+		for _, w := range []string{"__main__.SubclassedMobileNetV2", "torchvision.models.mobilenetv2.MobileNetV2", "its forward may differ", "torch.export", ".pt2", "--arch"} {
+			assert.Contains(t, err.Error(), w)
+		}
+	})
+	tests := []struct {
+		name, tcase, path, attr string
+		v                       any
+		want                    []string
+	}{
+		{"an attribute torchvision's class does not have", "tv_mobilenet_v2", "features.2", "extra_scale", 2.0,
+			[]string{"features.2 (torchvision.models.mobilenetv2.InvertedResidual)", "attribute extra_scale = 2", "not an attribute of torchvision's InvertedResidual"}},
+		{"use_res_connect that is not a bool", "tv_mobilenet_v2", "features.2", "use_res_connect", "yes",
+			[]string{"features.2", "attribute use_res_connect = yes: want True or False"}},
+		{"a stochastic depth probability out of range", "tv_convnext", "features.1.0.stochastic_depth", "p", 1.5,
+			[]string{"features.1.0.stochastic_depth (torchvision.ops.stochastic_depth.StochasticDepth)", "attribute p = 1.5", "[0, 1]"}},
+		{"a stochastic depth mode torchvision does not know", "tv_efficientnet_b0", "features.2.1.stochastic_depth", "mode", "col",
+			[]string{"attribute mode = col", `"batch" "row"`}},
+		{"a hook on a block", "tv_resnet", "layer1.0", "_forward_hooks", dictOf("1", "hook"),
+			[]string{"layer1.0 (torchvision.models.resnet.BasicBlock)", "_forward_hooks is not empty"}},
+		{"a _norm_layer that is not a class", "tv_resnet", "", "_norm_layer", "BatchNorm2d",
+			[]string{"model (torchvision.models.resnet.ResNet)", "attribute _norm_layer = BatchNorm2d", "want a torch.nn class"}},
+		{"an LSTM inside is refused naming .pt2", "tv_densenet", "features", "_modules", nil, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := ReadFile(filepath.Join(corpus, tc.tcase, "model.pth"))
+			require.NoError(t, err)
+			want := tc.want
+			if tc.attr == "_modules" {
+				// Replace the first child of features with an LSTM.
+				lstm := &Module{Class: "torch.nn.modules.rnn.LSTM", Attrs: map[string]any{}}
+				mods := moduleAt(f.Root, tc.path).Attrs["_modules"].(*types.OrderedDict)
+				mods.Set("conv0", lstm)
+				want = []string{"features.conv0 (torch.nn.modules.rnn.LSTM)", "not read from a full pickle yet", "torch.export", ".pt2"}
+			} else {
+				tamper(t, f, tc.path, tc.attr, tc.v)
+			}
+			_, err = BuildModule(f, nil, 0)
+			require.Error(t, err)
+			var ue *UnsupportedError
+			assert.True(t, errors.As(err, &ue), "a typed UnsupportedError: %v", err)
+			for _, w := range want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+func dictOf(k, v any) *types.OrderedDict {
+	d := types.NewOrderedDict()
+	d.Set(k, v)
+	return d
+}
+
+// TestTorchvisionGoogLeNetState: GoogLeNet saved in training mode with its
+// aux classifiers returns a tuple, and transform_input re-normalises the
+// input: both refused by name; in eval the aux classifiers never run and
+// their tensors are ignored, not unused.
+func TestTorchvisionGoogLeNetState(t *testing.T) {
+	dir := filepath.Join(filepath.Dir(tvCases(t)[0]), "tv_googlenet")
+	in, want := npzIO(t, filepath.Join(dir, "expected.npz"))
+	read := func() *File {
+		f, err := ReadFile(filepath.Join(dir, "model.pth"))
+		require.NoError(t, err)
+		return f
+	}
+	t.Run("training with aux_logits", func(t *testing.T) {
+		f := read()
+		f.Root.Attrs["training"], f.Root.Attrs["aux_logits"] = true, true
+		_, err := BuildModule(f, nil, 0)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "training mode with aux_logits = True")
+	})
+	t.Run("transform_input", func(t *testing.T) {
+		f := read()
+		f.Root.Attrs["transform_input"] = true
+		_, err := BuildModule(f, nil, 0)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "transform_input = True")
+	})
+	t.Run("aux classifiers in eval are ignored", func(t *testing.T) {
+		f := read()
+		// Move inception4a's module in as aux1: a child with tensors that
+		// forward never runs in eval.
+		aux := &Module{Class: tvGoogLeNet + "InceptionAux", Library: true, Custom: true, Attrs: map[string]any{"_modules": types.NewOrderedDict()}}
+		for _, c := range []string{"conv", "fc1", "fc2", "dropout"} {
+			aux.Attrs["_modules"].(*types.OrderedDict).Set(c, &Module{Class: "torch.nn.modules.linear.Identity", Attrs: map[string]any{}})
+		}
+		f.Root.Attrs["_modules"].(*types.OrderedDict).Set("aux1", aux)
+		delete(f.Root.Attrs, "aux1")
+		f.Root.Attrs["aux_logits"] = true
+		w := tensor.FromFloat32([]int{2}, []float32{1, 2})
+		f.Tensors = append(f.Tensors, NamedTensor{Name: "aux1.fc1.weight", Tensor: w})
+		r, err := buildModuleChecked(f, &Arch{Inputs: []ArchInput{{Name: "input", Shape: in.Shape, DType: tensor.Float32}}}, 0, false)
+		require.NoError(t, err)
+		assert.Contains(t, r.Ignored, "aux1.fc1.weight")
+		got, err := reference.Run(r.Graph, []*tensor.Tensor{in})
+		require.NoError(t, err)
+		assert.Less(t, relErr(want.Float32s(), got[0].Float32s()), 1e-5)
+	})
+}
+
+// TestTorchvisionClassesKnown: every class a torchvision classifier of
+// the committed tier pickles is known, and every class of tvClasses has
+// a forward or is GoogLeNet's training-only InceptionAux.
+func TestTorchvisionClassesKnown(t *testing.T) {
+	seen := map[string]bool{}
+	for _, dir := range tvCases(t) {
+		f, err := ReadFile(filepath.Join(dir, "model.pth"))
+		require.NoError(t, err)
+		var walk func(m *Module)
+		walk = func(m *Module) {
+			if strings.HasPrefix(m.Class, "torchvision.") {
+				seen[m.Class] = true
+				assert.True(t, m.Library, m.Class)
+			}
+			for _, e := range orderedEntries(m.Attrs["_modules"]) {
+				if c, ok := e.Value.(*Module); ok {
+					walk(c)
+				}
+			}
+		}
+		walk(f.Root)
+	}
+	for name, spec := range tvClasses {
+		if spec.forward == nil && !spec.seq {
+			assert.Equal(t, tvGoogLeNet+"InceptionAux", name)
+		}
+	}
+	var missing []string
+	for name := range tvClasses {
+		if !seen[name] && !slices.Contains([]string{tvGoogLeNet + "InceptionAux", tvMisc + "ConvNormActivation"}, name) {
+			missing = append(missing, name)
+		}
+	}
+	assert.Empty(t, missing, "classes no committed full pickle exercises")
+}
