@@ -178,6 +178,9 @@ const tvDefaultSize = 224
 // buildTree checks the whole tree (every refusal at once), then emits it.
 func buildTree(f *File, arch *Arch, batch int) (*graph.Graph, *emitter, []string, error) {
 	if items := checkTree(f.Root, "", 0); len(items) > 0 {
+		if slices.ContainsFunc(items, func(it UnsupportedItem) bool { return strings.HasPrefix(it.Reason, "a custom module") }) {
+			return nil, nil, nil, &Error{File: f.Path, Err: fmt.Errorf("%w:%s", ErrNeedArch, describeItems(items))}
+		}
 		return nil, nil, nil, &UnsupportedError{File: f.Path, Items: items}
 	}
 	var in ArchInput
@@ -323,8 +326,8 @@ func customReason(m *Module) string {
 	return why + "; " + pt2Hint
 }
 
-// lookalike names the torchvision class whose children a custom module
-// has, or "".
+// lookalike names the torchvision class (or classes) whose children and
+// attributes a custom module has, or "".
 func lookalike(m *Module) string {
 	var names []string
 	for _, e := range orderedEntries(m.Attrs["_modules"]) {
@@ -336,9 +339,11 @@ func lookalike(m *Module) string {
 		return ""
 	}
 	slices.Sort(names)
+	var best []string
+	most := -1
 	for _, full := range sortedSpecNames() {
 		spec := tvClasses[full]
-		if spec.seq || len(spec.children) == 0 {
+		if spec.seq || spec.layers || len(spec.children) == 0 {
 			continue
 		}
 		var req []string
@@ -348,11 +353,23 @@ func lookalike(m *Module) string {
 			}
 		}
 		slices.Sort(req)
-		if slices.Equal(req, names) {
-			return full
+		if !slices.Equal(req, names) {
+			continue
+		}
+		n := 0
+		for a := range spec.attrs {
+			if _, ok := m.Attrs[a]; ok {
+				n++
+			}
+		}
+		switch {
+		case n > most:
+			best, most = []string{full}, n
+		case n == most:
+			best = append(best, full)
 		}
 	}
-	return ""
+	return strings.Join(best, " or ")
 }
 
 func sortedSpecNames() []string {

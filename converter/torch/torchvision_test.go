@@ -156,7 +156,7 @@ func TestTorchvisionPickleRefusals(t *testing.T) {
 			[]string{"features.2", "attribute use_res_connect = yes: want True or False"}},
 		{"a stochastic depth probability out of range", "tv_convnext", "features.1.0.stochastic_depth", "p", 1.5,
 			[]string{"features.1.0.stochastic_depth (torchvision.ops.stochastic_depth.StochasticDepth)", "attribute p = 1.5", "[0, 1]"}},
-		{"a stochastic depth mode torchvision does not know", "tv_efficientnet_b0", "features.2.1.stochastic_depth", "mode", "col",
+		{"a stochastic depth mode torchvision does not know", "tv_efficientnet_b0", "features.2.0.stochastic_depth", "mode", "col",
 			[]string{"attribute mode = col", `"batch" "row"`}},
 		{"a hook on a block", "tv_resnet", "layer1.0", "_forward_hooks", dictOf("1", "hook"),
 			[]string{"layer1.0 (torchvision.models.resnet.BasicBlock)", "_forward_hooks is not empty"}},
@@ -172,8 +172,7 @@ func TestTorchvisionPickleRefusals(t *testing.T) {
 			if tc.attr == "_modules" {
 				// Replace the first child of features with an LSTM.
 				lstm := &Module{Class: "torch.nn.modules.rnn.LSTM", Attrs: map[string]any{}}
-				mods := moduleAt(f.Root, tc.path).Attrs["_modules"].(*types.OrderedDict)
-				mods.Set("conv0", lstm)
+				setChild(t, moduleAt(f.Root, tc.path), "conv0", lstm)
 				want = []string{"features.conv0 (torch.nn.modules.rnn.LSTM)", "not read from a full pickle yet", "torch.export", ".pt2"}
 			} else {
 				tamper(t, f, tc.path, tc.attr, tc.v)
@@ -186,6 +185,25 @@ func TestTorchvisionPickleRefusals(t *testing.T) {
 				assert.Contains(t, err.Error(), w)
 			}
 		})
+	}
+}
+
+// setChild replaces the child module called name.
+func setChild(t *testing.T, m *Module, name string, c *Module) {
+	t.Helper()
+	switch d := m.Attrs["_modules"].(type) {
+	case *types.OrderedDict:
+		d.Set(name, c)
+	case *types.Dict:
+		for i, e := range *d {
+			if e.Key == name {
+				(*d)[i].Value = c
+				return
+			}
+		}
+		*d = append(*d, types.DictEntry{Key: name, Value: c})
+	default:
+		t.Fatalf("_modules of %s is %T", m.Class, d)
 	}
 }
 
@@ -227,9 +245,9 @@ func TestTorchvisionGoogLeNetState(t *testing.T) {
 		// forward never runs in eval.
 		aux := &Module{Class: tvGoogLeNet + "InceptionAux", Library: true, Custom: true, Attrs: map[string]any{"_modules": types.NewOrderedDict()}}
 		for _, c := range []string{"conv", "fc1", "fc2", "dropout"} {
-			aux.Attrs["_modules"].(*types.OrderedDict).Set(c, &Module{Class: "torch.nn.modules.linear.Identity", Attrs: map[string]any{}})
+			setChild(t, aux, c, &Module{Class: "torch.nn.modules.linear.Identity", Attrs: map[string]any{}})
 		}
-		f.Root.Attrs["_modules"].(*types.OrderedDict).Set("aux1", aux)
+		setChild(t, f.Root, "aux1", aux)
 		delete(f.Root.Attrs, "aux1")
 		f.Root.Attrs["aux_logits"] = true
 		w := tensor.FromFloat32([]int{2}, []float32{1, 2})

@@ -58,9 +58,14 @@ import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torchvision  # noqa: E402
 from torchvision import models as tvm  # noqa: E402
-from torchvision.models import alexnet, convnext, densenet, efficientnet, googlenet, mnasnet, mobilenetv2  # noqa: E402
+from torchvision.models import convnext, densenet, efficientnet, mnasnet, mobilenetv2  # noqa: E402
 from torchvision.models import mobilenetv3, regnet, resnet, shufflenetv2, squeezenet, vgg  # noqa: E402
 from functools import partial  # noqa: E402
+import importlib  # noqa: E402
+
+# torchvision.models.alexnet and .googlenet are also the builder functions' names: import the modules.
+alexnet = importlib.import_module("torchvision.models.alexnet")
+googlenet = importlib.import_module("torchvision.models.googlenet")
 
 from common import case_dir, normalize_zip, record_ops, rng_for, seed_of, write_json, write_npz  # noqa: E402
 
@@ -194,7 +199,7 @@ SMALL = {
                         "MBConv(4,3,2,16,24,2), BatchNorm eps 1e-3, last_channel=64"),
     "resnet": (_resnet_small, 32, "ResNet, norm_layer=partial(BatchNorm2d, eps=1e-4), _make_layer stages "
                "BasicBlock 8x2, 16 s2, Bottleneck 8x2 s2, 8 (32 wide)"),
-    "googlenet": (_googlenet_small, 64, "GoogLeNet(aux_logits=False) trunk with BasicConv2d/Inception at small widths"),
+    "googlenet": (_googlenet_small, 48, "GoogLeNet(aux_logits=False) trunk with BasicConv2d/Inception at small widths, 48 px (odd sizes into the ceil-mode pools)"),
     "squeezenet": (_squeezenet_small, 64, "SqueezeNet with small Fire modules (16-32 wide)"),
     "mnasnet": (lambda: mnasnet.MNASNet(alpha=0.1, num_classes=10), 32, "MNASNet(alpha=0.1)"),
     "alexnet": (_alexnet_small, 64, "AlexNet with small features (8, 16) and classifier 576-32-32-10"),
