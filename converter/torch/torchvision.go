@@ -169,6 +169,53 @@ type tree struct {
 	// skipped are module paths whose tensors the forward never reads in
 	// inference (GoogLeNet's aux classifiers): reported as ignored.
 	skipped []string
+	// reads are the values each op read, in PyTorch's execution order;
+	// writes the values an in-place op overwrote (inplace=True, +=): a
+	// value read after it was overwritten would hold other numbers in
+	// PyTorch than in the graph, so that is refused (checkInplace).
+	reads  []valueUse
+	writes []valueWrite
+}
+
+// valueUse is a value read by an op (where).
+type valueUse struct {
+	v     *graph.Value
+	where string
+}
+
+// valueWrite is a value overwritten in place by an op (where), after the
+// first at reads.
+type valueWrite struct {
+	valueUse
+	at int
+}
+
+// read records that the op at where reads vs.
+func (t *tree) read(where string, vs ...*graph.Value) {
+	for _, v := range vs {
+		t.reads = append(t.reads, valueUse{v, where})
+	}
+}
+
+// overwrite records that the op at where (which has read v) overwrites v
+// in place.
+func (t *tree) overwrite(where string, v *graph.Value) {
+	t.writes = append(t.writes, valueWrite{valueUse{v, where}, len(t.reads)})
+}
+
+// checkInplace refuses a forward where an op reads a value that an
+// earlier in-place op overwrote: torchvision's own models never do, but a
+// tampered tree (an in-place activation first in a residual branch) would
+// compute other numbers in PyTorch than in the graph.
+func (t *tree) checkInplace() error {
+	for _, w := range t.writes {
+		for _, r := range t.reads[w.at:] {
+			if r.v == w.v {
+				return &Error{File: t.f.Path, Where: w.where, Err: fmt.Errorf("overwrites its input in place (inplace=True or +=), and %s reads that input afterwards: PyTorch would read the overwritten values; this is not read (refused rather than misread)", r.where)}
+			}
+		}
+	}
+	return nil
 }
 
 // tvDefaultSize is the image size a torchvision classifier is validated at
@@ -199,6 +246,10 @@ func buildTree(f *File, arch *Arch, batch int) (*graph.Graph, *emitter, []string
 	x := in.input(t.e.b, batch)
 	y, err := t.run(f.Root, "", x)
 	if err != nil {
+		return nil, nil, nil, err
+	}
+	t.read("the model's output", y)
+	if err := t.checkInplace(); err != nil {
 		return nil, nil, nil, err
 	}
 	g, err := t.e.b.Build(y)
@@ -433,6 +484,10 @@ func (t *tree) run(m *Module, path string, x *graph.Value) (*graph.Value, error)
 	if err != nil {
 		return nil, &Error{File: t.f.Path, Where: s.Where, Err: err}
 	}
+	t.read(s.Where, x)
+	if isTrue(m.Attrs["inplace"]) && out != x {
+		t.overwrite(s.Where, x)
+	}
 	return out, nil
 }
 
@@ -480,7 +535,18 @@ func (t *tree) fn(path, op string, a args, in ...*graph.Value) (*graph.Value, er
 	if err != nil {
 		return nil, &Error{File: t.f.Path, Where: name, Err: err}
 	}
+	t.read(name, in...)
 	return out, nil
+}
+
+// fnInplace is fn for an in-place op of a forward (out += identity,
+// F.relu(x, inplace=True)): it overwrites its first input.
+func (t *tree) fnInplace(path, op string, a args, in ...*graph.Value) (*graph.Value, error) {
+	out, err := t.fn(path, op, a, in...)
+	if err == nil {
+		t.overwrite(orRoot(path)+"/"+op+" (in place)", in[0])
+	}
+	return out, err
 }
 
 // flatten is torch.flatten(x, 1).

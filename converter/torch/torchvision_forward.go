@@ -38,9 +38,9 @@ func init() {
 	pooled := func(attrs map[string]attrCheck) *tvSpec {
 		return &tvSpec{attrs: attrs, children: []string{"features", "avgpool", "classifier"}, forward: fwdPooled}
 	}
-	residual := func(body, flag string, attrs map[string]attrCheck) *tvSpec {
+	residual := func(body, flag string, inplace bool, attrs map[string]attrCheck) *tvSpec {
 		attrs[flag] = wantBool
-		return &tvSpec{attrs: attrs, children: []string{body}, forward: fwdResidual(body, flag, "")}
+		return &tvSpec{attrs: attrs, children: []string{body}, forward: fwdResidual(body, flag, "", inplace)}
 	}
 	tvClasses = map[string]*tvSpec{
 		tvMisc + "Conv2dNormActivation": seq(outCh),
@@ -64,17 +64,17 @@ func init() {
 
 		tvMobileV2 + "MobileNetV2": {attrs: map[string]attrCheck{"last_channel": wantInt},
 			children: []string{"features", "classifier"}, forward: fwdMobileNetV2},
-		tvMobileV2 + "InvertedResidual": residual("conv", "use_res_connect",
+		tvMobileV2 + "InvertedResidual": residual("conv", "use_res_connect", false,
 			map[string]attrCheck{"stride": wantInt, "out_channels": wantInt, "_is_cn": wantBool}),
 		tvMobileV3 + "MobileNetV3": pooled(nil),
-		tvMobileV3 + "InvertedResidual": residual("block", "use_res_connect",
+		tvMobileV3 + "InvertedResidual": residual("block", "use_res_connect", true,
 			map[string]attrCheck{"out_channels": wantInt, "_is_cn": wantBool}),
 
 		tvEffNet + "EfficientNet": pooled(nil),
 		tvEffNet + "MBConv": {attrs: map[string]attrCheck{"use_res_connect": wantBool, "out_channels": wantInt},
-			children: []string{"block", "stochastic_depth"}, forward: fwdResidual("block", "use_res_connect", "stochastic_depth")},
+			children: []string{"block", "stochastic_depth"}, forward: fwdResidual("block", "use_res_connect", "stochastic_depth", true)},
 		tvEffNet + "FusedMBConv": {attrs: map[string]attrCheck{"use_res_connect": wantBool, "out_channels": wantInt},
-			children: []string{"block", "stochastic_depth"}, forward: fwdResidual("block", "use_res_connect", "stochastic_depth")},
+			children: []string{"block", "stochastic_depth"}, forward: fwdResidual("block", "use_res_connect", "stochastic_depth", true)},
 
 		tvShuffle + "ShuffleNetV2": {attrs: map[string]attrCheck{"_stage_out_channels": wantInts},
 			children: []string{"conv1", "maxpool", "stage2", "stage3", "stage4", "conv5", "fc"}, forward: fwdShuffleNetV2},
@@ -89,7 +89,7 @@ func init() {
 
 		tvMnas + "MNASNet": {attrs: map[string]attrCheck{"alpha": wantNumber, "num_classes": wantInt, "_version": wantInt},
 			children: []string{"layers", "classifier"}, forward: fwdMNASNet},
-		tvMnas + "_InvertedResidual": residual("layers", "apply_residual", map[string]attrCheck{}),
+		tvMnas + "_InvertedResidual": residual("layers", "apply_residual", false, map[string]attrCheck{}),
 
 		tvRegNet + "RegNet":              {children: []string{"stem", "trunk_output", "avgpool", "fc"}, forward: fwdRegNet},
 		tvRegNet + "SimpleStemIN":        seq(outCh),
@@ -145,9 +145,10 @@ func fwdPooled(t *tree, m *Module, p string, x *graph.Value) (*graph.Value, erro
 }
 
 // fwdResidual: result = self.<body>(input); if self.<flag>: [result =
-// self.stochastic_depth(result)]; result += input (MobileNetV2/V3's
-// InvertedResidual, EfficientNet's MBConv and FusedMBConv, MNASNet's).
-func fwdResidual(body, flag, drop string) func(t *tree, m *Module, p string, x *graph.Value) (*graph.Value, error) {
+// self.stochastic_depth(result)]; result += input (MobileNetV3's
+// InvertedResidual, EfficientNet's MBConv and FusedMBConv: in place),
+// input + self.<body>(input) (MobileNetV2's, MNASNet's).
+func fwdResidual(body, flag, drop string, inplace bool) func(t *tree, m *Module, p string, x *graph.Value) (*graph.Value, error) {
 	return func(t *tree, m *Module, p string, x *graph.Value) (*graph.Value, error) {
 		y, err := t.call(m, p, body, x)
 		if err != nil || !boolAttr(m, flag) {
@@ -158,7 +159,10 @@ func fwdResidual(body, flag, drop string) func(t *tree, m *Module, p string, x *
 				return nil, err
 			}
 		}
-		return t.fn(p, "add", nil, y, x)
+		if inplace {
+			return t.fnInplace(p, "add", nil, y, x)
+		}
+		return t.fn(p, "add", nil, x, y)
 	}
 }
 
@@ -203,7 +207,7 @@ func fwdResBlock(body ...string) func(t *tree, m *Module, p string, x *graph.Val
 				return nil, err
 			}
 		}
-		if out, err = t.fn(p, "add", nil, out, id); err != nil {
+		if out, err = t.fnInplace(p, "add", nil, out, id); err != nil {
 			return nil, err
 		}
 		return t.call(m, p, "relu", out)
@@ -265,6 +269,7 @@ func fwdShuffleBlock(t *tree, m *Module, p string, x *graph.Value) (*graph.Value
 		if err != nil {
 			return nil, &Error{File: t.f.Path, Where: where, Err: err}
 		}
+		t.read(orRoot(p)+"/chunk", x)
 		y2, err := t.call(m, p, "branch2", x2)
 		if err != nil {
 			return nil, err
@@ -297,8 +302,8 @@ func (t *tree) channelShuffle(p string, x *graph.Value, groups int) (*graph.Valu
 	if len(x.Shape) != 4 || x.Shape[1]%groups != 0 {
 		return nil, &Error{File: t.f.Path, Where: where, Err: fmt.Errorf("input %v: %d groups do not divide the channels", x.Shape, groups)}
 	}
-	n, c, h, w := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
-	_ = n
+	c, h, w := x.Shape[1], x.Shape[2], x.Shape[3]
+	t.read(where, x)
 	v, err := t.e.op(where+"/view", &graph.Reshape{Shape: []int{0, groups, c / groups, h, w}}, x)
 	if err == nil {
 		v, err = t.e.op(where+"/transpose", &graph.Transpose{Perm: []int{0, 2, 1, 3, 4}}, v)
@@ -421,7 +426,7 @@ func fwdBasicConv2d(t *tree, m *Module, p string, x *graph.Value) (*graph.Value,
 	if err != nil {
 		return nil, err
 	}
-	return t.fn(p, "relu", nil, x)
+	return t.fnInplace(p, "relu", nil, x)
 }
 
 // fwdDenseNet: features = self.features(x); F.relu; F.adaptive_avg_pool2d(out, (1, 1));
@@ -431,7 +436,7 @@ func fwdDenseNet(t *tree, m *Module, p string, x *graph.Value) (*graph.Value, er
 	if err != nil {
 		return nil, err
 	}
-	if x, err = t.fn(p, "relu", nil, x); err != nil {
+	if x, err = t.fnInplace(p, "relu", nil, x); err != nil {
 		return nil, err
 	}
 	if x, err = t.fn(p, "adaptiveavgpool2d", args{"output_size": []any{1, 1}}, x); err != nil {
@@ -508,7 +513,7 @@ func fwdCNBlock(t *tree, m *Module, p string, x *graph.Value) (*graph.Value, err
 	if y, err = t.call(m, p, "stochastic_depth", y); err != nil {
 		return nil, err
 	}
-	return t.fn(p, "add", nil, y, x)
+	return t.fnInplace(p, "add", nil, y, x)
 }
 
 // fwdLayerNorm2d: x.permute(0, 2, 3, 1); F.layer_norm(x, normalized_shape,
@@ -525,8 +530,10 @@ func fwdLayerNorm2d(t *tree, m *Module, p string, x *graph.Value) (*graph.Value,
 		return nil, err
 	}
 	s := &step{Where: where, Op: spec.op, Kind: "LayerNorm2d", Key: p, Name: orRoot(p), Args: a}
+	in := x
 	if x, err = ops[spec.op].emit(t.e, s, []*graph.Value{x}); err != nil {
 		return nil, &Error{File: t.f.Path, Where: where, Err: err}
 	}
+	t.read(where, in)
 	return t.fn(p, "permute", args{"dims": []any{0, 3, 1, 2}}, x)
 }

@@ -163,12 +163,26 @@ func TestTorchvisionPickleRefusals(t *testing.T) {
 		{"a _norm_layer that is not a class", "tv_resnet", "", "_norm_layer", "BatchNorm2d",
 			[]string{"model (torchvision.models.resnet.ResNet)", "attribute _norm_layer = BatchNorm2d", "want a torch.nn class"}},
 		{"an LSTM inside is refused naming .pt2", "tv_densenet", "features", "_modules", nil, nil},
+		{"an in-place ReLU overwriting a block's input that the shortcut reads", "tv_resnet", "layer1.0", "_modules", nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f, err := ReadFile(filepath.Join(corpus, tc.tcase, "model.pth"))
 			require.NoError(t, err)
 			want := tc.want
+			var ue *UnsupportedError
+			if strings.Contains(tc.name, "in-place") {
+				// BasicBlock(8, 8): conv1 becomes ReLU(inplace=True), which
+				// overwrites x before out += identity reads it.
+				setChild(t, moduleAt(f.Root, tc.path), "conv1", &Module{Class: "torch.nn.modules.activation.ReLU", Attrs: map[string]any{"inplace": true}})
+				_, err = BuildModule(f, nil, 0)
+				require.Error(t, err)
+				assert.False(t, errors.As(err, &ue))
+				for _, w := range []string{"layer1.0.conv1 (ReLU)", "overwrites its input in place", "layer1.0/add reads that input afterwards"} {
+					assert.Contains(t, err.Error(), w)
+				}
+				return
+			}
 			if tc.attr == "_modules" {
 				// Replace the first child of features with an LSTM.
 				lstm := &Module{Class: "torch.nn.modules.rnn.LSTM", Attrs: map[string]any{}}
@@ -179,7 +193,6 @@ func TestTorchvisionPickleRefusals(t *testing.T) {
 			}
 			_, err = BuildModule(f, nil, 0)
 			require.Error(t, err)
-			var ue *UnsupportedError
 			assert.True(t, errors.As(err, &ue), "a typed UnsupportedError: %v", err)
 			for _, w := range want {
 				assert.Contains(t, err.Error(), w)
