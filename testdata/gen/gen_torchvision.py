@@ -285,8 +285,10 @@ def write_pickle(d, model, tx, y, rec):
         back = torch.load(p, weights_only=False)(tx).numpy()
     if not np.array_equal(back, y):
         raise SystemExit(f"{d}/model.pth: torch.load output differs from eager by {rel_err(back, y):.2g} of range")
-    if not any(m["format"] == "torch-full-pth" for m in rec["models"]):
-        rec["models"].append({"format": "torch-full-pth", "file": "model.pth", "expected": "expected.npz"})
+    # First: the corpus converts a case's first model for the on-device check (the .pt2's graph is the
+    # same, converter/torch's TestTorchvisionPickles checks).
+    rec["models"] = [{"format": "torch-full-pth", "file": "model.pth", "expected": "expected.npz"}] + \
+        [m for m in rec["models"] if m["format"] != "torch-full-pth"]
 
 
 def pickle_only(root, case, model, size):
