@@ -28,9 +28,10 @@ type tvSpec struct {
 	// seq says the class is an nn.Sequential subclass without its own
 	// forward: its children run in order.
 	seq bool
-	// layers says the children are any number of layers the forward runs
-	// in its own way (DenseNet's _DenseBlock, a ModuleDict).
-	layers bool
+	// layers, when set, says the children are any number of modules of
+	// this class that the forward runs in its own way (DenseNet's
+	// _DenseBlock, a ModuleDict of _DenseLayer).
+	layers string
 	// leaf names the torch.nn layer whose attributes the class has
 	// (LayerNorm2d is an nn.LayerNorm): they are read as that layer's.
 	leaf string
@@ -303,7 +304,11 @@ func checkTree(m *Module, path string, depth int) []UnsupportedItem {
 			if e.Value == nil {
 				continue // a child set to None: absent
 			}
-			if !spec.seq && !spec.layers && !slices.Contains(spec.children, name) {
+			if spec.layers != "" && classOf(e.Value) != spec.layers {
+				items = append(items, item(fmt.Sprintf("child module %s is a %s, not the %s torchvision's %s.forward expects", name, classOf(e.Value), spec.layers, cls)))
+				continue
+			}
+			if !spec.seq && spec.layers == "" && !slices.Contains(spec.children, name) {
 				items = append(items, item(fmt.Sprintf("child module %s is not one torchvision's %s.forward runs (refused: it would be ignored)", name, cls)))
 				continue
 			}
@@ -394,7 +399,7 @@ func lookalike(m *Module) string {
 	most := -1
 	for _, full := range sortedSpecNames() {
 		spec := tvClasses[full]
-		if spec.seq || spec.layers || len(spec.children) == 0 {
+		if spec.seq || spec.layers != "" || len(spec.children) == 0 {
 			continue
 		}
 		var req []string

@@ -106,7 +106,7 @@ func init() {
 		tvGoogLeNet + "InceptionAux": {children: []string{"conv", "fc1", "fc2", "dropout"}},
 
 		tvDenseNet + "DenseNet":    {children: []string{"features", "classifier"}, forward: fwdDenseNet},
-		tvDenseNet + "_DenseBlock": {layers: true, forward: fwdDenseBlock},
+		tvDenseNet + "_DenseBlock": {layers: tvDenseLyr, forward: fwdDenseBlock},
 		// drop_rate: F.dropout(training=self.training), the identity in
 		// inference; memory_efficient: checkpointing, the same values.
 		tvDenseLyr: {attrs: map[string]attrCheck{"drop_rate": wantNumber, "memory_efficient": wantBool},

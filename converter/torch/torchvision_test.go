@@ -309,3 +309,81 @@ func TestTorchvisionClassesKnown(t *testing.T) {
 	}
 	assert.Empty(t, missing, "classes no committed full pickle exercises")
 }
+
+// TestTorchvisionZooPickles reads the full pickles of the torchvision zoo
+// (gen_torchvision.py DIR --tier=zoo, or --pickle-only on a zoo made
+// earlier; not committed) when EDGEVAL_TORCH_ZOO names it, and checks the
+// Go reference against PyTorch within 1e-5 of the output range.
+func TestTorchvisionZooPickles(t *testing.T) {
+	root := os.Getenv("EDGEVAL_TORCH_ZOO")
+	if root == "" {
+		t.Skip("EDGEVAL_TORCH_ZOO is not set: gen_torchvision.py DIR --tier=zoo makes the zoo")
+	}
+	dirs, err := filepath.Glob(filepath.Join(root, "torch", "*", "model.pth"))
+	require.NoError(t, err)
+	require.NotEmpty(t, dirs)
+	var table strings.Builder
+	fmt.Fprintf(&table, "\n%-22s %-14s %-8s %-12s %s\n", "model", "class", "verdict", "err/range", "range")
+	for _, p := range dirs {
+		name := filepath.Base(filepath.Dir(p))
+		t.Run(name, func(t *testing.T) {
+			verdict, rel, rng, cls := "fail", math.NaN(), math.NaN(), ""
+			defer func() { fmt.Fprintf(&table, "%-22s %-14s %-8s %-12.2g %.3g\n", name, cls, verdict, rel, rng) }()
+			in, want := npzIO(t, filepath.Join(filepath.Dir(p), "expected.npz"))
+			w := want.Float32s()
+			rng = float64(slices.Max(w) - slices.Min(w))
+			f, err := ReadFile(p)
+			require.NoError(t, err)
+			cls = f.Root.ClassName()
+			arch, err := ReadArch(inputArch(t, in.Shape))
+			require.NoError(t, err)
+			r, err := buildModuleChecked(f, arch, 0, false)
+			require.NoError(t, err)
+			got, err := reference.Run(r.Graph, []*tensor.Tensor{in})
+			require.NoError(t, err)
+			rel = relErr(w, got[0].Float32s())
+			if assert.Less(t, rel, 1e-5) {
+				verdict = "pass"
+			}
+		})
+	}
+	t.Log(table.String())
+}
+
+// TestPartialIsData: functools.partial is read as data over an allow-listed
+// class or torch.nn.functional function only, and nothing it names is ever
+// called.
+func TestPartialIsData(t *testing.T) {
+	bn := &moduleClass{module: "torch.nn.modules.batchnorm", name: "BatchNorm2d"}
+	relu := &typeMarker{name: "torch.nn.functional.relu"}
+	kw := &types.Dict{{Key: "eps", Value: 0.001}}
+	tests := []struct {
+		name  string
+		fn    any
+		state *types.Tuple
+		want  string // "" accepts
+	}{
+		{"a torch.nn class with keywords", bn, types.NewTupleFromSlice([]any{bn, types.NewTupleFromSlice(nil), kw, nil}), ""},
+		{"a torch.nn.functional function", relu, types.NewTupleFromSlice([]any{relu, types.NewTupleFromSlice(nil), nil, nil}), ""},
+		{"a tensor rebuild function", &callFunc{name: "torch._utils._rebuild_tensor_v2"}, nil, "want a torch.nn class"},
+		{"a state swapping in another function", bn, types.NewTupleFromSlice([]any{"os.system", types.NewTupleFromSlice(nil), nil, nil}), "want a torch.nn class"},
+		{"a state with a __dict__", bn, types.NewTupleFromSlice([]any{bn, types.NewTupleFromSlice(nil), nil, &types.Dict{{Key: "x", Value: 1}}}), "__dict__"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := makePartial([]any{tc.fn})
+			if err == nil && tc.state != nil {
+				err = p.(*partialRef).PySetState(tc.state)
+			}
+			if tc.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+	_, err := relu.Call(1)
+	var ue *UnsafeClassError
+	assert.True(t, errors.As(err, &ue), "calling a torch.nn.functional function is refused")
+}
