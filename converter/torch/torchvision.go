@@ -120,30 +120,34 @@ func wantOneOf(vals ...string) attrCheck {
 var tvClasses map[string]*tvSpec
 
 // tvRefused are library classes whose forward is not read from a full
-// pickle yet, with the way forward.
-var tvRefused = map[string]string{
-	"torchvision.models.vision_transformer.VisionTransformer": "",
-	"torchvision.models.vision_transformer.Encoder":           "",
-	"torchvision.models.vision_transformer.EncoderBlock":      "",
-	"torchvision.models.vision_transformer.MLPBlock":          "",
-	"torchvision.models.swin_transformer.SwinTransformer":     "",
-	"torchvision.models.maxvit.MaxVit":                        "",
-	"torchvision.models.inception.Inception3":                 "",
-	"torch.nn.modules.transformer.TransformerEncoder":         "",
-	"torch.nn.modules.transformer.TransformerEncoderLayer":    "",
-	"torch.nn.modules.transformer.TransformerDecoder":         "",
-	"torch.nn.modules.transformer.TransformerDecoderLayer":    "",
-	"torch.nn.modules.transformer.Transformer":                "",
-	"torch.nn.modules.activation.MultiheadAttention":          "",
-	"torch.nn.modules.rnn.LSTM":                               "",
-	"torch.nn.modules.rnn.GRU":                                "",
-	"torch.nn.modules.rnn.RNN":                                "",
+// pickle yet (attention and recurrent modules: another change): refused
+// naming .pt2 as the way forward.
+var tvRefused = map[string]bool{
+	"torchvision.models.vision_transformer.VisionTransformer": true,
+	"torchvision.models.vision_transformer.Encoder":           true,
+	"torchvision.models.vision_transformer.EncoderBlock":      true,
+	"torchvision.models.vision_transformer.MLPBlock":          true,
+	"torchvision.models.swin_transformer.SwinTransformer":     true,
+	"torchvision.models.maxvit.MaxVit":                        true,
+	"torchvision.models.inception.Inception3":                 true,
+	"torch.nn.modules.transformer.TransformerEncoder":         true,
+	"torch.nn.modules.transformer.TransformerEncoderLayer":    true,
+	"torch.nn.modules.transformer.TransformerDecoder":         true,
+	"torch.nn.modules.transformer.TransformerDecoderLayer":    true,
+	"torch.nn.modules.transformer.Transformer":                true,
+	"torch.nn.modules.activation.MultiheadAttention":          true,
+	"torch.nn.modules.rnn.LSTM":                               true,
+	"torch.nn.modules.rnn.GRU":                                true,
+	"torch.nn.modules.rnn.RNN":                                true,
 }
 
 // pt2Hint is the way forward for a module whose forward is not read from
 // a full pickle.
-const pt2Hint = "export the model instead: torch.export.save(torch.export.export(model.eval(), (x,)), 'model.pt2'), " +
-	"or save its state_dict and give --arch FILE (converter/torch/ARCH.md)"
+const pt2Hint = pt2Only + ", or save its state_dict and give --arch FILE (converter/torch/ARCH.md)"
+
+// pt2Only is the way forward for attention and recurrent modules, which an
+// --arch file cannot describe either.
+const pt2Only = "export the model instead: torch.export.save(torch.export.export(model.eval(), (x,)), 'model.pt2')"
 
 // hasLibrary reports whether a module tree holds a torchvision class of
 // tvClasses.
@@ -333,7 +337,7 @@ func checkTree(m *Module, path string, depth int) []UnsupportedItem {
 		spec, ok := moduleSpecs[cls]
 		if !ok {
 			if _, refused := tvRefused[m.Class]; refused {
-				return []UnsupportedItem{item("not read from a full pickle yet: " + pt2Hint)}
+				return []UnsupportedItem{item("not read from a full pickle yet: " + pt2Only)}
 			}
 			return []UnsupportedItem{item("no mapping for this layer (see ARCH.md for the supported layers)")}
 		}
@@ -373,11 +377,15 @@ func libraryState(m *Module) []string {
 
 // customReason says why a user's class is refused, and the way forward.
 func customReason(m *Module) string {
+	if _, ok := tvRefused[m.Class]; ok {
+		return "not read from a full pickle yet: " + pt2Only
+	}
+	if strings.HasPrefix(m.Class, "torchvision.") {
+		return "a torchvision class whose forward edgeval does not know: " + pt2Hint
+	}
 	why := "a custom module: its forward is not in the file"
 	if tv := lookalike(m); tv != "" {
 		why = fmt.Sprintf("a custom module with the children of torchvision's %s (a subclass of it?): its forward may differ from torchvision's and is not in the file", tv)
-	} else if strings.HasPrefix(m.Class, "torchvision.") {
-		why = "a torchvision class whose forward edgeval does not know"
 	}
 	return why + "; " + pt2Hint
 }

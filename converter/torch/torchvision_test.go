@@ -147,6 +147,23 @@ func TestTorchvisionPickleRefusals(t *testing.T) {
 			assert.Contains(t, err.Error(), w)
 		}
 	})
+	for _, tc := range []struct{ file, class string }{
+		{"vit_tiny.pth", "torchvision.models.vision_transformer.VisionTransformer"},
+		{"transformer_encoder.pth", "torch.nn.modules.transformer.TransformerEncoder"},
+		{"lstm.pth", "torch.nn.modules.rnn.LSTM"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			// They load (functools.partial and torch.nn.functional.relu read
+			// as data) and are refused naming the way forward.
+			_, err := Load(filepath.Join("testdata", "torchvision", tc.file), Options{})
+			require.Error(t, err)
+			var ue *UnsupportedError
+			require.True(t, errors.As(err, &ue), "a typed UnsupportedError: %v", err)
+			for _, w := range []string{"model (" + tc.class + ")", "not read from a full pickle yet", "torch.export", ".pt2"} {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
 	tests := []struct {
 		name, tcase, path, attr string
 		v                       any
