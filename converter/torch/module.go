@@ -99,11 +99,7 @@ func buildModule(f *File, arch *Arch, batch int) (*graph.Graph, *emitter, error)
 		}
 		spec, ok := moduleSpecs[cls]
 		if !ok {
-			reason := "no mapping for this layer (see ARCH.md for the supported layers)"
-			if _, refused := tvRefused[m.Class]; refused {
-				reason = "not read from a full pickle yet: " + pt2Only
-			}
-			unsupported = append(unsupported, UnsupportedItem{Name: orRoot(path), Kind: m.Class, Reason: reason})
+			unsupported = append(unsupported, UnsupportedItem{Name: orRoot(path), Kind: m.Class, Reason: noMappingReason(m)})
 			return
 		}
 		a, bad := moduleArgs(m, spec, true)

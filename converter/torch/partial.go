@@ -91,6 +91,22 @@ func (p *partialRef) PySetState(state any) error {
 	return nil
 }
 
+// wantLayerClass accepts a module class or a functools.partial of one
+// (ResNet's _norm_layer, VisionTransformer's norm_layer: the constructor
+// of its norm layers, which the pickle holds built), and says what is
+// wrong with anything else.
+func wantLayerClass(v any) string {
+	switch x := v.(type) {
+	case *moduleClass:
+		return ""
+	case *partialRef:
+		if _, ok := x.Func.(*moduleClass); ok {
+			return ""
+		}
+	}
+	return "want a torch.nn class or a functools.partial of one"
+}
+
 // String prints the partial as Python does, roughly.
 func (p *partialRef) String() string {
 	return fmt.Sprintf("functools.partial(%s, %v, %v)", callableName(p.Func), p.Args, p.Keywords)

@@ -82,21 +82,6 @@ func wantInts(v any) string {
 	return ""
 }
 
-// wantLayerClass accepts a module class or a functools.partial of one
-// (ResNet's _norm_layer: the constructor of its norm layers, which the
-// pickle holds built).
-func wantLayerClass(v any) string {
-	switch x := v.(type) {
-	case *moduleClass:
-		return ""
-	case *partialRef:
-		if _, ok := x.Func.(*moduleClass); ok {
-			return ""
-		}
-	}
-	return "want a torch.nn class or a functools.partial of one"
-}
-
 // wantProb accepts StochasticDepth's p, which torchvision checks in [0, 1].
 func wantProb(v any) string {
 	f, ok := number(plain(v))
@@ -120,34 +105,31 @@ func wantOneOf(vals ...string) attrCheck {
 var tvClasses map[string]*tvSpec
 
 // tvRefused are library classes whose forward is not read from a full
-// pickle yet (attention and recurrent modules: another change): refused
-// naming .pt2 as the way forward.
+// pickle (nor from --arch): refused naming .pt2 as the way forward. The
+// attention and recurrent modules that are read (module_library.go,
+// module_recurrent.go) are not here.
 var tvRefused = map[string]bool{
-	"torchvision.models.vision_transformer.VisionTransformer": true,
-	"torchvision.models.vision_transformer.Encoder":           true,
-	"torchvision.models.vision_transformer.EncoderBlock":      true,
-	"torchvision.models.vision_transformer.MLPBlock":          true,
-	"torchvision.models.swin_transformer.SwinTransformer":     true,
-	"torchvision.models.maxvit.MaxVit":                        true,
-	"torchvision.models.inception.Inception3":                 true,
-	"torch.nn.modules.transformer.TransformerEncoder":         true,
-	"torch.nn.modules.transformer.TransformerEncoderLayer":    true,
-	"torch.nn.modules.transformer.TransformerDecoder":         true,
-	"torch.nn.modules.transformer.TransformerDecoderLayer":    true,
-	"torch.nn.modules.transformer.Transformer":                true,
-	"torch.nn.modules.activation.MultiheadAttention":          true,
-	"torch.nn.modules.rnn.LSTM":                               true,
-	"torch.nn.modules.rnn.GRU":                                true,
-	"torch.nn.modules.rnn.RNN":                                true,
+	"torchvision.models.swin_transformer.SwinTransformer":  true,
+	"torchvision.models.maxvit.MaxVit":                     true,
+	"torchvision.models.inception.Inception3":              true,
+	"torch.nn.modules.transformer.TransformerDecoder":      true,
+	"torch.nn.modules.transformer.TransformerDecoderLayer": true,
+	"torch.nn.modules.transformer.Transformer":             true,
 }
 
 // pt2Hint is the way forward for a module whose forward is not read from
 // a full pickle.
 const pt2Hint = pt2Only + ", or save its state_dict and give --arch FILE (converter/torch/ARCH.md)"
 
-// pt2Only is the way forward for attention and recurrent modules, which an
-// --arch file cannot describe either.
+// pt2Only is the way forward for a module that an --arch file cannot
+// describe either.
 const pt2Only = "export the model instead: torch.export.save(torch.export.export(model.eval(), (x,)), 'model.pt2')"
+
+// recurrentInTree refuses an nn.LSTM, nn.GRU or nn.RNN in a tree holding
+// torchvision classes: it returns a tuple, which no torchvision forward
+// takes. Such a module is read as the root, or last in an nn.Sequential
+// of standard layers (buildModule).
+const recurrentInTree = "a recurrent module (it returns an (output, h_n) tuple) in a model holding torchvision classes is not read: " + pt2Hint
 
 // hasLibrary reports whether a module tree holds a torchvision class of
 // tvClasses.
@@ -336,10 +318,10 @@ func checkTree(m *Module, path string, depth int) []UnsupportedItem {
 	default:
 		spec, ok := moduleSpecs[cls]
 		if !ok {
-			if _, refused := tvRefused[m.Class]; refused {
-				return []UnsupportedItem{item("not read from a full pickle yet: " + pt2Only)}
-			}
-			return []UnsupportedItem{item("no mapping for this layer (see ARCH.md for the supported layers)")}
+			return []UnsupportedItem{item(noMappingReason(m))}
+		}
+		if _, rnn := recurrentOps[spec.op]; rnn {
+			return []UnsupportedItem{item(recurrentInTree)}
 		}
 		_, bad := moduleArgs(m, spec, true)
 		for _, r := range bad {
@@ -375,10 +357,29 @@ func libraryState(m *Module) []string {
 	return bad
 }
 
+// libraryOnlyRoot refuses a library module read only as the model's root
+// (buildLibrary) when it is found inside another module.
+const libraryOnlyRoot = "read from a full pickle only as the model's root, not inside another module: " + pt2Hint
+
+// noMappingReason says why a module of a torch.nn class without a
+// mapping is refused, and the way forward.
+func noMappingReason(m *Module) string {
+	switch {
+	case tvRefused[m.Class]:
+		return "not read from a full pickle yet: " + pt2Only
+	case libRoots[m.Class]:
+		return libraryOnlyRoot
+	}
+	return "no mapping for this layer (see ARCH.md for the supported layers)"
+}
+
 // customReason says why a user's class is refused, and the way forward.
 func customReason(m *Module) string {
 	if _, ok := tvRefused[m.Class]; ok {
 		return "not read from a full pickle yet: " + pt2Only
+	}
+	if libRoots[m.Class] || strings.HasPrefix(m.Class, "torchvision.models.vision_transformer.") {
+		return libraryOnlyRoot
 	}
 	if strings.HasPrefix(m.Class, "torchvision.") {
 		return "a torchvision class whose forward edgeval does not know: " + pt2Hint
@@ -483,7 +484,10 @@ func (t *tree) run(m *Module, path string, x *graph.Value) (*graph.Value, error)
 	}
 	spec, ok := moduleSpecs[cls]
 	if !ok {
-		return nil, &Error{File: t.f.Path, Where: orRoot(path), Err: fmt.Errorf("%s: no mapping for this layer", m.Class)}
+		return nil, &Error{File: t.f.Path, Where: orRoot(path), Err: fmt.Errorf("%s: %s", m.Class, noMappingReason(m))}
+	}
+	if _, rnn := recurrentOps[spec.op]; rnn {
+		return nil, &Error{File: t.f.Path, Where: orRoot(path), Err: fmt.Errorf("%s: %s", m.Class, recurrentInTree)}
 	}
 	a, bad := moduleArgs(m, spec, true)
 	if len(bad) > 0 {

@@ -147,23 +147,6 @@ func TestTorchvisionPickleRefusals(t *testing.T) {
 			assert.Contains(t, err.Error(), w)
 		}
 	})
-	for _, tc := range []struct{ file, class string }{
-		{"vit_tiny.pth", "torchvision.models.vision_transformer.VisionTransformer"},
-		{"transformer_encoder.pth", "torch.nn.modules.transformer.TransformerEncoder"},
-		{"lstm.pth", "torch.nn.modules.rnn.LSTM"},
-	} {
-		t.Run(tc.file, func(t *testing.T) {
-			// They load (functools.partial and torch.nn.functional.relu read
-			// as data) and are refused naming the way forward.
-			_, err := Load(filepath.Join("testdata", "torchvision", tc.file), Options{})
-			require.Error(t, err)
-			var ue *UnsupportedError
-			require.True(t, errors.As(err, &ue), "a typed UnsupportedError: %v", err)
-			for _, w := range []string{"model (" + tc.class + ")", "not read from a full pickle yet", "torch.export", ".pt2"} {
-				assert.Contains(t, err.Error(), w)
-			}
-		})
-	}
 	tests := []struct {
 		name, tcase, path, attr string
 		v                       any
@@ -181,7 +164,18 @@ func TestTorchvisionPickleRefusals(t *testing.T) {
 			[]string{"layer1.0 (torchvision.models.resnet.BasicBlock)", "_forward_hooks is not empty"}},
 		{"a _norm_layer that is not a class", "tv_resnet", "", "_norm_layer", "BatchNorm2d",
 			[]string{"model (torchvision.models.resnet.ResNet)", "attribute _norm_layer = BatchNorm2d", "want a torch.nn class"}},
-		{"an LSTM inside is refused naming .pt2", "tv_densenet", "features", "_modules", nil, nil},
+		{"an LSTM inside is refused (it returns a tuple)", "tv_densenet", "features", "_modules",
+			&Module{Class: "torch.nn.modules.rnn.LSTM", Attrs: map[string]any{}},
+			[]string{"features.conv0 (torch.nn.modules.rnn.LSTM)", "a recurrent module", "(output, h_n) tuple", "torch.export", ".pt2"}},
+		{"a TransformerEncoderLayer inside is refused (read only as a root)", "tv_densenet", "features", "_modules",
+			&Module{Class: "torch.nn.modules.transformer.TransformerEncoderLayer", Attrs: map[string]any{}},
+			[]string{"features.conv0 (torch.nn.modules.transformer.TransformerEncoderLayer)", "only as the model's root", "torch.export", "--arch"}},
+		{"a VisionTransformer part inside is refused (read only as a root)", "tv_densenet", "features", "_modules",
+			&Module{Class: "torchvision.models.vision_transformer.EncoderBlock", Custom: true, Attrs: map[string]any{}},
+			[]string{"features.conv0 (torchvision.models.vision_transformer.EncoderBlock)", "only as the model's root", "torch.export", "--arch"}},
+		{"an Inception3 inside is refused naming .pt2", "tv_densenet", "features", "_modules",
+			&Module{Class: "torchvision.models.inception.Inception3", Custom: true, Attrs: map[string]any{}},
+			[]string{"features.conv0 (torchvision.models.inception.Inception3)", "not read from a full pickle yet", "torch.export", ".pt2"}},
 		{"an in-place ReLU overwriting a block's input that the shortcut reads", "tv_resnet", "layer1.0", "_modules", nil, nil},
 	}
 	for _, tc := range tests {
@@ -203,10 +197,8 @@ func TestTorchvisionPickleRefusals(t *testing.T) {
 				return
 			}
 			if tc.attr == "_modules" {
-				// Replace the first child of features with an LSTM.
-				lstm := &Module{Class: "torch.nn.modules.rnn.LSTM", Attrs: map[string]any{}}
-				setChild(t, moduleAt(f.Root, tc.path), "conv0", lstm)
-				want = []string{"features.conv0 (torch.nn.modules.rnn.LSTM)", "not read from a full pickle yet", "torch.export", ".pt2"}
+				// Replace the first child of features with the module.
+				setChild(t, moduleAt(f.Root, tc.path), "conv0", tc.v.(*Module))
 			} else {
 				tamper(t, f, tc.path, tc.attr, tc.v)
 			}
@@ -387,10 +379,12 @@ func TestTorchvisionZooPickles(t *testing.T) {
 }
 
 // TestPartialIsData: functools.partial is read as data over an allow-listed
-// class or torch.nn.functional function only, and nothing it names is ever
-// called.
+// class or function only (libraryFuncs; any other torch.nn.functional
+// name is refused when the pickle names it), its state must name the
+// function it was made with, and nothing it names is ever called.
 func TestPartialIsData(t *testing.T) {
 	bn := &moduleClass{module: "torch.nn.modules.batchnorm", name: "BatchNorm2d"}
+	ln := &moduleClass{module: "torch.nn.modules.normalization", name: "LayerNorm"}
 	relu := &typeMarker{name: "torch.nn.functional.relu"}
 	kw := &types.Dict{{Key: "eps", Value: 0.001}}
 	tests := []struct {
@@ -400,10 +394,12 @@ func TestPartialIsData(t *testing.T) {
 		want  string // "" accepts
 	}{
 		{"a torch.nn class with keywords", bn, types.NewTupleFromSlice([]any{bn, types.NewTupleFromSlice(nil), kw, nil}), ""},
-		{"a torch.nn.functional function", relu, types.NewTupleFromSlice([]any{relu, types.NewTupleFromSlice(nil), nil, nil}), ""},
+		{"an allow-listed torch.nn.functional function", relu, types.NewTupleFromSlice([]any{relu, types.NewTupleFromSlice(nil), nil, nil}), ""},
 		{"a tensor rebuild function", &callFunc{name: "torch._utils._rebuild_tensor_v2"}, nil, "want a torch.nn class"},
 		{"a state swapping in another function", bn, types.NewTupleFromSlice([]any{"os.system", types.NewTupleFromSlice(nil), nil, nil}), "want a torch.nn class"},
+		{"a state swapping in another allowed class", bn, types.NewTupleFromSlice([]any{ln, types.NewTupleFromSlice(nil), nil, nil}), "names another function"},
 		{"a state with a __dict__", bn, types.NewTupleFromSlice([]any{bn, types.NewTupleFromSlice(nil), nil, &types.Dict{{Key: "x", Value: 1}}}), "__dict__"},
+		{"keywords that are not a dict", bn, types.NewTupleFromSlice([]any{bn, types.NewTupleFromSlice(nil), "eps", nil}), "keywords"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -413,6 +409,7 @@ func TestPartialIsData(t *testing.T) {
 			}
 			if tc.want == "" {
 				require.NoError(t, err)
+				assert.Equal(t, tc.fn, p.(*partialRef).Func)
 				return
 			}
 			require.Error(t, err)
@@ -422,4 +419,10 @@ func TestPartialIsData(t *testing.T) {
 	_, err := relu.Call(1)
 	var ue *UnsafeClassError
 	assert.True(t, errors.As(err, &ue), "calling a torch.nn.functional function is refused")
+	l := &loader{}
+	_, err = l.findClass("torch.nn.functional", "softmax")
+	assert.True(t, errors.As(err, &ue), "a torch.nn.functional function off the allow-list is refused: %v", err)
+	f, err := l.findClass("torch.nn.functional", "relu")
+	require.NoError(t, err)
+	assert.IsType(t, &typeMarker{}, f)
 }

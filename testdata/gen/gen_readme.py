@@ -115,9 +115,8 @@ named classifiers, num_classes=10, 64 px, about 2.2 GB) is not committed and is 
 records every ATen op the 13 models emit (`converter/torch/testdata/torchvision_ops.json`,
 checked by `TestTorchvisionOpTable`). `--pickle-only` adds `model.pth` to cases made
 earlier (the model is rebuilt from the same seeds and must reproduce `expected.npz`
-exactly); `--refusals DIR` writes the full pickles converter/torch must refuse (a user's
-subclass of a torchvision class; ViT, TransformerEncoder and LSTM modules) to
-`converter/torch/testdata/torchvision`.
+exactly); `--refusals DIR` writes the full pickle converter/torch must refuse (a user's
+subclass of a torchvision class) to `converter/torch/testdata/torchvision`.
 `EDGEVAL_TORCH_ZOO=DIR go test ./converter/torch -run TorchvisionZooPickles` checks the
 zoo's full pickles.
 
