@@ -143,6 +143,8 @@ func TestAttentionPickleRefusals(t *testing.T) {
 			"attribute norm = 1: want None or a child module"},
 		{"seq_length that does not fit", "attn_vit", "", func(m *Module) { m.Attrs["seq_length"] = 16 },
 			"image_size 16, patch_size 4 and seq_length 16 do not fit"},
+		{"a norm_layer that is not a class nor a partial of one", "attn_vit", "", func(m *Module) { m.Attrs["norm_layer"] = "LayerNorm" },
+			"attribute norm_layer = LayerNorm: want a torch.nn class or a functools.partial of one"},
 		{"a custom class inside", "attn_vit", "encoder.layers.encoder_layer_1.mlp.1", func(m *Module) {
 			m.Class, m.Custom = "__main__.MyGELU", true
 		}, "a module of a class this reader does not know"},

@@ -13,9 +13,12 @@ import (
 // __dict__ (hyperparameters, and the _modules, _parameters and _buffers
 // ordered dicts). Nothing of the class is ever run; this is only the data.
 type Module struct {
-	Class  string         // "torch.nn.modules.conv.Conv2d", "__main__.Net"
-	Custom bool           // not a torch.nn class: its forward is not in the file
-	Attrs  map[string]any // __dict__, as unpickled
+	Class  string // "torch.nn.modules.conv.Conv2d", "__main__.Net"
+	Custom bool   // not a torch.nn class: its forward is not in the file
+	// Library says the class is one of the torchvision classes whose
+	// forward edgeval knows (torchvision.go); Custom is then true too.
+	Library bool
+	Attrs   map[string]any // __dict__, as unpickled
 }
 
 // ClassName returns the class name without its module ("Conv2d").
@@ -59,6 +62,7 @@ func (m *Module) Call(args ...any) (any, error) {
 type moduleClass struct {
 	module, name string
 	custom       bool
+	library      bool // a torchvision class of tvClasses
 }
 
 // PyNew implements NEWOBJ (and NEWOBJ_EX, which always has arguments).
@@ -66,7 +70,7 @@ func (c *moduleClass) PyNew(args ...any) (any, error) {
 	if len(args) > 0 {
 		return nil, &UnsafeClassError{Module: c.module, Name: c.name, Use: "passes arguments to the constructor of"}
 	}
-	return &Module{Class: c.module + "." + c.name, Custom: c.custom, Attrs: map[string]any{}}, nil
+	return &Module{Class: c.module + "." + c.name, Custom: c.custom, Library: c.library, Attrs: map[string]any{}}, nil
 }
 
 // Call implements REDUCE, INST and OBJ: refused.
@@ -203,6 +207,9 @@ func (l *loader) findClass(module, name string) (any, error) {
 		// An activation a layer holds as an attribute (TransformerEncoderLayer's
 		// F.relu): a name, never called.
 		return &typeMarker{full}, nil
+	}
+	if tvClasses[full] != nil {
+		return &moduleClass{module: module, name: name, custom: true, library: true}, nil
 	}
 	if module == "torch" {
 		if st, ok := storageTypes[name]; ok {

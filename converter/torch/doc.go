@@ -26,6 +26,12 @@
 // module_transformer.go); attention of every source becomes plain graph
 // ops (attention.go).
 //
+// A full pickle of a torchvision classifier needs nothing either: the
+// forwards of its classes (torchvision.go, torchvision_forward.go) are
+// written in Go from torchvision's source, driven by the pickled
+// attributes, each read, checked or refused by name; functools.partial
+// values are read as data (partialRef).
+//
 // A state_dict, or a module tree whose root is a custom class, needs the
 // architecture from the user: Options.Arch names a YAML file in the format
 // documented in ARCH.md. A full pickled nn.Sequential of standard layers

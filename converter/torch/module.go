@@ -36,14 +36,36 @@ func BuildModule(f *File, arch *Arch, batch int) (*graph.Graph, error) {
 // buildModuleChecked is BuildModule with the unused-tensor check as a
 // result (allow) or an error.
 func buildModuleChecked(f *File, arch *Arch, batch int, allow bool) (*Result, error) {
-	g, e, err := buildModule(f, arch, batch)
+	var (
+		g       *graph.Graph
+		e       *emitter
+		skipped []string
+		err     error
+	)
+	if hasLibrary(f.Root, 0) {
+		g, e, skipped, err = buildTree(f, arch, batch)
+	} else {
+		g, e, err = buildModule(f, arch, batch)
+	}
 	if err != nil {
 		return nil, err
 	}
-	unused, ignored, err := checkUnused(f.Path, g, e.u, fileTensors(f), allow, moduleHint)
+	// Tensors of modules the forward never runs in inference (GoogLeNet's
+	// aux classifiers) are ignored by rule, not unused.
+	var all []namedTensor
+	var notRun []string
+	for _, nt := range fileTensors(f) {
+		if slices.ContainsFunc(skipped, func(p string) bool { return strings.HasPrefix(nt.key, p+".") }) {
+			notRun = append(notRun, nt.key)
+			continue
+		}
+		all = append(all, nt)
+	}
+	unused, ignored, err := checkUnused(f.Path, g, e.u, all, allow, moduleHint)
 	if err != nil {
 		return nil, err
 	}
+	ignored = append(ignored, notRun...)
 	return &Result{Graph: g, Unused: unused, Ignored: ignored}, nil
 }
 
@@ -58,7 +80,7 @@ func buildModule(f *File, arch *Arch, batch int) (*graph.Graph, *emitter, error)
 		cls := m.ClassName()
 		switch {
 		case m.Custom:
-			unsupported = append(unsupported, UnsupportedItem{Name: orRoot(path), Kind: m.Class, Reason: "a custom module: its forward is not in the file"})
+			unsupported = append(unsupported, UnsupportedItem{Name: orRoot(path), Kind: m.Class, Reason: customReason(m)})
 			return
 		case containers[cls]:
 			_, bad := moduleArgs(m, nil, false)
@@ -77,7 +99,7 @@ func buildModule(f *File, arch *Arch, batch int) (*graph.Graph, *emitter, error)
 		}
 		spec, ok := moduleSpecs[cls]
 		if !ok {
-			unsupported = append(unsupported, UnsupportedItem{Name: orRoot(path), Kind: m.Class, Reason: "no mapping for this layer (see ARCH.md for the supported layers)"})
+			unsupported = append(unsupported, UnsupportedItem{Name: orRoot(path), Kind: m.Class, Reason: noMappingReason(m)})
 			return
 		}
 		a, bad := moduleArgs(m, spec, true)

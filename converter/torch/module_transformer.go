@@ -341,12 +341,18 @@ func (lb *libBuilder) transformerEncoder(m *Module, path string, x *graph.Value)
 // encoder, the class token's features, heads. Attributes that only shaped
 // the children (mlp_dim, num_classes, representation_size, norm_layer,
 // the dropout rates, which act in training only) are harmless: the
-// children hold what they built.
+// children hold what they built. norm_layer must still be a class or a
+// functools.partial of one (wantLayerClass), as torchvision's is.
 func (lb *libBuilder) vit(m *Module, path string, x *graph.Value) (*graph.Value, error) {
 	a, err := lb.attrs(m, path, []string{"image_size", "patch_size", "hidden_dim", "seq_length"},
 		[]string{"mlp_dim", "attention_dropout", "dropout", "num_classes", "representation_size", "norm_layer"})
 	if err != nil {
 		return nil, err
+	}
+	if nl, ok := m.Attrs["norm_layer"]; ok {
+		if why := wantLayerClass(nl); why != "" {
+			return nil, lb.errorf(m, path, "attribute norm_layer = %s: %s", short(nl), why)
+		}
 	}
 	ch, err := lb.children(m, path, []string{"conv_proj", "encoder", "heads"}, nil)
 	if err != nil {

@@ -7,49 +7,69 @@ import (
 )
 
 // libraryFuncs are the functions a pickled library module may hold as an
-// attribute (nn.TransformerEncoderLayer.activation): they are read as
-// names (a *typeMarker), never called.
+// attribute (nn.TransformerEncoderLayer.activation) or bind in a
+// functools.partial: they are read as names (a *typeMarker), never
+// called. Any other function a pickle names is refused when loading.
 var libraryFuncs = map[string]bool{
 	"torch.nn.functional.relu": true, "torch.nn.functional.gelu": true, "torch._C._nn.gelu": true,
 }
 
-// partialRef is a pickled functools.partial (torchvision's norm_layer =
-// partial(nn.LayerNorm, eps=1e-6)), read as data: the callable (an
-// allow-listed class or function, never called) and its bound arguments.
+// partialRef is a pickled functools.partial, read as data: torchvision
+// stores constructors such as partial(nn.BatchNorm2d, eps=0.001) (ResNet's
+// _norm_layer) or partial(nn.LayerNorm, eps=1e-6) (VisionTransformer's
+// norm_layer) in a module's __dict__. Nothing is ever called: Func is an
+// allow-listed class (*moduleClass) or function (*typeMarker of
+// libraryFuncs), and the arguments are plain data. Each reader checks the
+// partials it meets (wantLayerClass); the others are refused by name as
+// attributes it does not know.
 type partialRef struct {
 	Func     any
 	Args     []any
-	Keywords map[string]any
+	Keywords map[string]any // nil when the pickle gives None
 }
 
-// makePartial implements REDUCE of functools.partial with (func,): only an
-// allow-listed class or function may be bound.
+// makePartial implements REDUCE of functools.partial: pickle calls
+// partial(func) and then BUILDs the state (func, args, keywords, dict).
 func makePartial(args []any) (any, error) {
 	if len(args) != 1 {
 		return nil, fmt.Errorf("%d arguments, want the function only: %w", len(args), ErrFormat)
 	}
-	switch args[0].(type) {
-	case *moduleClass, *typeMarker:
-	default:
-		return nil, fmt.Errorf("binds a %T, want a torch.nn class or an allow-listed function: %w", args[0], ErrFormat)
+	if err := partialFunc(args[0]); err != nil {
+		return nil, err
 	}
 	return &partialRef{Func: args[0]}, nil
 }
 
+// partialFunc checks the function of a partial: a class or function of the
+// allow-list (the pickle resolved it through findClass), never an object
+// that could run code.
+func partialFunc(f any) error {
+	switch f.(type) {
+	case *moduleClass, *typeMarker:
+		return nil
+	}
+	return fmt.Errorf("functools.partial binds a %T, want a torch.nn class or an allow-listed function: %w", f, ErrFormat)
+}
+
 // PySetState implements BUILD with partial's state (func, args, keywords,
-// __dict__).
+// __dict__). The state must name the function the partial was made with.
 func (p *partialRef) PySetState(state any) error {
 	t, ok := state.(*types.Tuple)
 	if !ok || t.Len() != 4 {
 		return fmt.Errorf("functools.partial state is %T, want a 4-tuple: %w", state, ErrFormat)
 	}
-	if t.Get(0) != p.Func {
-		return fmt.Errorf("functools.partial state names another function: %w", ErrFormat)
+	if err := partialFunc(t.Get(0)); err != nil {
+		return err
 	}
-	if a, ok := t.Get(1).(*types.Tuple); ok {
+	if t.Get(0) != p.Func {
+		return fmt.Errorf("functools.partial state names another function (%s, made with %s): %w", callableName(t.Get(0)), callableName(p.Func), ErrFormat)
+	}
+	switch a := t.Get(1).(type) {
+	case *types.Tuple:
 		p.Args = append(p.Args, *a...)
-	} else if t.Get(1) != nil {
-		return fmt.Errorf("functools.partial arguments are %T: %w", t.Get(1), ErrFormat)
+	case nil:
+	default:
+		return fmt.Errorf("functools.partial arguments are %T, want a tuple: %w", a, ErrFormat)
 	}
 	switch kw := t.Get(2).(type) {
 	case nil:
@@ -63,22 +83,44 @@ func (p *partialRef) PySetState(state any) error {
 			p.Keywords[k] = e.Value
 		}
 	default:
-		return fmt.Errorf("functools.partial keywords are %T: %w", kw, ErrFormat)
+		return fmt.Errorf("functools.partial keywords are %T, want a dict: %w", kw, ErrFormat)
 	}
-	if d := t.Get(3); d != nil && !emptyDict(d) {
-		return fmt.Errorf("functools.partial with a __dict__: %w", ErrFormat)
+	if d := t.Get(3); !emptyDict(d) {
+		return fmt.Errorf("functools.partial with a __dict__ (%s): %w", short(d), ErrFormat)
 	}
 	return nil
 }
 
+// wantLayerClass accepts a module class or a functools.partial of one
+// (ResNet's _norm_layer, VisionTransformer's norm_layer: the constructor
+// of its norm layers, which the pickle holds built), and says what is
+// wrong with anything else.
+func wantLayerClass(v any) string {
+	switch x := v.(type) {
+	case *moduleClass:
+		return ""
+	case *partialRef:
+		if _, ok := x.Func.(*moduleClass); ok {
+			return ""
+		}
+	}
+	return "want a torch.nn class or a functools.partial of one"
+}
+
 // String prints the partial as Python does, roughly.
 func (p *partialRef) String() string {
-	name := fmt.Sprint(p.Func)
-	switch f := p.Func.(type) {
+	return fmt.Sprintf("functools.partial(%s, %v, %v)", callableName(p.Func), p.Args, p.Keywords)
+}
+
+// callableName names a class, function or partial held as data.
+func callableName(v any) string {
+	switch x := v.(type) {
 	case *moduleClass:
-		name = f.module + "." + f.name
+		return x.module + "." + x.name
 	case *typeMarker:
-		name = f.name
+		return x.name
+	case *partialRef:
+		return x.String()
 	}
-	return fmt.Sprintf("functools.partial(%s, %v, %v)", name, p.Args, p.Keywords)
+	return fmt.Sprintf("%T", v)
 }

@@ -97,10 +97,12 @@ Each `keras/<model>/` under it is a corpus case (`case.json`, so `corpus.Load`
 reads the directory); `manifest.json` and `README.md` there record the parameters,
 file sizes and the measured drifts. The layout is in `zoo.py`'s docstring.
 
-## torchvision classifiers as torch.export programs
+## torchvision classifiers as torch.export programs and full pickles
 
-`gen_torchvision.py` exports torchvision classifiers (torch and torchvision as pinned
-in `requirements.txt`) twice: `model.pt2` is `torch.export.export`'s default graph
+`gen_torchvision.py` saves torchvision classifiers (torch and torchvision as pinned
+in `requirements.txt`) as a full pickle, `model.pth` (`torch.save(model)`, loaded back
+and checked; the first model of each case, so the corpus's on-device check converts it),
+and exports them twice: `model.pt2` is `torch.export.export`'s default graph
 (with in-place ops such as `add_`, `hardswish_`, `dropout_`) and `model_decomposed.pt2`
 the same program after `run_decompositions()` (core ATen: `as_strided`,
 `native_layer_norm`, `split_with_sizes` ...); `expected.npz` holds the eager model's
@@ -111,12 +113,19 @@ widths of the same torchvision classes) is written by `regen.sh`; the zoo tier (
 named classifiers, num_classes=10, 64 px, about 2.2 GB) is not committed and is read by
 `go test ./corpus -run TorchZoo` when `EDGEVAL_TORCH_ZOO` names it. The zoo run also
 records every ATen op the 13 models emit (`converter/torch/testdata/torchvision_ops.json`,
-checked by `TestTorchvisionOpTable`).
+checked by `TestTorchvisionOpTable`). `--pickle-only` adds `model.pth` to cases made
+earlier (the model is rebuilt from the same seeds and must reproduce `expected.npz`
+exactly); `--refusals DIR` writes the full pickle converter/torch must refuse (a user's
+subclass of a torchvision class) to `converter/torch/testdata/torchvision`.
+`EDGEVAL_TORCH_ZOO=DIR go test ./converter/torch -run TorchvisionZooPickles` checks the
+zoo's full pickles.
 
 ```sh
 cd testdata/gen
 PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvision.py ../corpus --tier=small
 PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvision.py /tmp/edgeval-torch-zoo --tier=zoo --ops=../../converter/torch/testdata/torchvision_ops.json
+PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvision.py /tmp/edgeval-torch-zoo --tier=zoo --pickle-only
+PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvision.py ../corpus --tier=small --only=none --refusals ../../converter/torch/testdata/torchvision
 ```
 
 ## Tutorial-style models read with their own source (--source)

@@ -10,10 +10,11 @@ Two tiers, each a corpus of cases (OUT/torch/<case>/case.json, read by package c
 
 Each case holds:
 
+  model.pth             torch.save(model): the full pickle, loaded back and checked before it is written
   model.pt2             torch.export.save(torch.export.export(model, (x,)))        (default ATen)
   model_decomposed.pt2  the same program after ep.run_decompositions()              (core ATen)
   expected.npz          input (batch 2, seeded, uniform [-1, 1)) and output: the eager model's result
-  case.json             formats torch-export-pt2 and torch-export-pt2-decomposed
+  case.json             formats torch-full-pth, torch-export-pt2 and torch-export-pt2-decomposed
 
 Weights make every layer matter: seeded; convolutions keep torchvision's init, linear layers
 get 1/sqrt(fan_in) weights, every bias, BatchNorm/LayerNorm affine term and ConvNeXt layer
@@ -31,6 +32,10 @@ Usage (from testdata/gen):
   PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvision.py ../corpus --tier=small
   PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvision.py /tmp/edgeval-torch-zoo \
       --tier=zoo --ops=../../converter/torch/testdata/torchvision_ops.json
+  --pickle-only adds model.pth to cases made earlier (the model is rebuilt from the same seeds and must
+  reproduce expected.npz exactly), e.g. to the zoo without exporting it again;
+  --refusals DIR writes the full pickles converter/torch's tests must refuse (a user's subclass of a
+  torchvision class) into DIR (converter/torch/testdata/torchvision);
   add --only=a,b to make some cases only (their ops are added to an existing --ops record).
 
 case.json's export_drift records, per .pt2, how far torch.export.load's output is from the eager one
@@ -53,10 +58,16 @@ import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torchvision  # noqa: E402
 from torchvision import models as tvm  # noqa: E402
-from torchvision.models import convnext, densenet, efficientnet, mnasnet, mobilenetv2, mobilenetv3, regnet  # noqa: E402
-from torchvision.models import resnet, shufflenetv2, squeezenet, vgg  # noqa: E402
+from torchvision.models import convnext, densenet, efficientnet, mnasnet, mobilenetv2  # noqa: E402
+from torchvision.models import mobilenetv3, regnet, resnet, shufflenetv2, squeezenet, vgg  # noqa: E402
+from functools import partial  # noqa: E402
+import importlib  # noqa: E402
 
-from common import case_dir, record_ops, rng_for, seed_of, write_json, write_npz  # noqa: E402
+# torchvision.models.alexnet and .googlenet are also the builder functions' names: import the modules.
+alexnet = importlib.import_module("torchvision.models.alexnet")
+googlenet = importlib.import_module("torchvision.models.googlenet")
+
+from common import case_dir, normalize_zip, record_ops, rng_for, seed_of, write_json, write_npz  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -101,9 +112,74 @@ def _vgg_small():
     return m
 
 
+def _mbv3_large():
+    setting, last = mobilenetv3._mobilenet_v3_conf("mobilenet_v3_large", width_mult=0.25)
+    return mobilenetv3.MobileNetV3(setting, last_channel=64, num_classes=10)
+
+
+def _effnet_v2_small():
+    # efficientnet_v2's block kinds (FusedMBConv then MBConv) and norm layer, small widths.
+    setting = [efficientnet.FusedMBConvConfig(1, 3, 1, 8, 8, 2), efficientnet.FusedMBConvConfig(4, 3, 2, 8, 16, 1),
+               efficientnet.MBConvConfig(4, 3, 2, 16, 24, 2)]
+    return efficientnet.EfficientNet(setting, dropout=0.2, stochastic_depth_prob=0.2, num_classes=10, last_channel=64,
+                                     norm_layer=partial(nn.BatchNorm2d, eps=1e-3))
+
+
+def _resnet_small():
+    # torchvision's ResNet and its _make_layer at small widths: BasicBlock stages, then Bottleneck
+    # stages (with downsampling shortcuts), norm_layer a functools.partial (as users write it).
+    m = resnet.ResNet(resnet.BasicBlock, [1, 1, 1, 1], num_classes=10, norm_layer=partial(nn.BatchNorm2d, eps=1e-4))
+    m.inplanes = 8
+    m.conv1 = nn.Conv2d(3, 8, kernel_size=7, stride=2, padding=3, bias=False)
+    m.bn1 = m._norm_layer(8)
+    m.layer1 = m._make_layer(resnet.BasicBlock, 8, 2)
+    m.layer2 = m._make_layer(resnet.BasicBlock, 16, 1, stride=2)
+    m.layer3 = m._make_layer(resnet.Bottleneck, 8, 2, stride=2)
+    m.layer4 = m._make_layer(resnet.Bottleneck, 8, 1, stride=1)
+    m.fc = nn.Linear(32, 10)
+    return m
+
+
+def _googlenet_small():
+    # GoogLeNet's trunk (BasicConv2d, Inception, ceil-mode pools) at small widths.
+    m = googlenet.GoogLeNet(num_classes=10, aux_logits=False, init_weights=False)
+    C, I = googlenet.BasicConv2d, googlenet.Inception
+    m.conv1, m.conv2, m.conv3 = C(3, 8, kernel_size=7, stride=2, padding=3), C(8, 8, kernel_size=1), C(8, 12, kernel_size=3, padding=1)
+    widths = [("inception3a", (4, 4, 6, 2, 3, 3)), ("inception3b", (6, 4, 8, 2, 4, 4)), ("inception4a", (6, 4, 8, 2, 3, 3)),
+              ("inception4b", (5, 4, 8, 2, 3, 4)), ("inception4c", (4, 4, 8, 2, 3, 3)), ("inception4d", (4, 4, 8, 2, 3, 3)),
+              ("inception4e", (6, 4, 8, 2, 4, 4)), ("inception5a", (6, 4, 8, 2, 4, 4)), ("inception5b", (8, 4, 8, 2, 4, 4))]
+    cin = 12
+    for name, (a, b, c, d, e, f) in widths:
+        setattr(m, name, I(cin, a, b, c, d, e, f))
+        cin = a + c + e + f
+    m.fc = nn.Linear(cin, 10)
+    return m
+
+
+def _squeezenet_small():
+    m = squeezenet.SqueezeNet("1_0", num_classes=10)
+    F = squeezenet.Fire
+    m.features = nn.Sequential(nn.Conv2d(3, 16, kernel_size=7, stride=2), nn.ReLU(inplace=True),
+                               nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True), F(16, 4, 8, 8), F(16, 4, 8, 8),
+                               nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True), F(16, 8, 16, 16))
+    m.classifier = nn.Sequential(nn.Dropout(p=0.5), nn.Conv2d(32, 10, kernel_size=1), nn.ReLU(inplace=True),
+                                 nn.AdaptiveAvgPool2d((1, 1)))
+    return m
+
+
+def _alexnet_small():
+    m = alexnet.AlexNet(num_classes=10)
+    m.features = nn.Sequential(nn.Conv2d(3, 8, kernel_size=11, stride=4, padding=2), nn.ReLU(inplace=True),
+                               nn.MaxPool2d(kernel_size=3, stride=2), nn.Conv2d(8, 16, kernel_size=5, padding=2),
+                               nn.ReLU(inplace=True), nn.MaxPool2d(kernel_size=3, stride=2))
+    m.classifier = nn.Sequential(nn.Dropout(p=0.5), nn.Linear(16 * 6 * 6, 32), nn.ReLU(inplace=True), nn.Dropout(p=0.5),
+                                 nn.Linear(32, 32), nn.ReLU(inplace=True), nn.Linear(32, 10))
+    return m
+
+
 # The small tier: (builder, input size, what it is). Families whose torchvision class fixes
-# large widths (ResNet, GoogLeNet, SqueezeNet, MNASNet's 1280-wide head, AlexNet) are in the
-# zoo tier only; VGG is here with a small head.
+# large widths (ResNet, GoogLeNet, SqueezeNet, AlexNet, VGG) are built by torchvision's class
+# with its children replaced by torchvision's own blocks at small widths (the same forward).
 SMALL = {
     "mobilenet_v2": (lambda: mobilenetv2.MobileNetV2(num_classes=10, width_mult=0.25, round_nearest=4), 32,
                      "MobileNetV2(width_mult=0.25, round_nearest=4)"),
@@ -118,6 +194,15 @@ SMALL = {
     "convnext": (_convnext_small, 32, "ConvNeXt(CNBlockConfig 8-16-24-32, one block each, stochastic_depth_prob=0.1)"),
     "vgg_bn_upsample": (_vgg_small, 16,
                         "VGG(make_layers([8,M,16,M], batch_norm)), classifier 784-32-10: 4x4 features adaptive-pooled up to 7x7"),
+    "mobilenet_v3_large": (_mbv3_large, 32, "MobileNetV3 large conf, width_mult=0.25, last_channel=64"),
+    "efficientnet_v2": (_effnet_v2_small, 32, "EfficientNet: FusedMBConv(1,3,1,8,8,2), FusedMBConv(4,3,2,8,16,1), "
+                        "MBConv(4,3,2,16,24,2), BatchNorm eps 1e-3, last_channel=64"),
+    "resnet": (_resnet_small, 32, "ResNet, norm_layer=partial(BatchNorm2d, eps=1e-4), _make_layer stages "
+               "BasicBlock 8x2, 16 s2, Bottleneck 8x2 s2, 8 (32 wide)"),
+    "googlenet": (_googlenet_small, 48, "GoogLeNet(aux_logits=False) trunk with BasicConv2d/Inception at small widths, 48 px (odd sizes into the ceil-mode pools)"),
+    "squeezenet": (_squeezenet_small, 64, "SqueezeNet with small Fire modules (16-32 wide)"),
+    "mnasnet": (lambda: mnasnet.MNASNet(alpha=0.1, num_classes=10), 32, "MNASNet(alpha=0.1)"),
+    "alexnet": (_alexnet_small, 64, "AlexNet with small features (8, 16) and classifier 576-32-32-10"),
 }
 
 
@@ -171,6 +256,7 @@ def gen_case(root, case, model, size, config, ops):
     write_npz(os.path.join(d, "expected.npz"), {"input": x, "output": y})
     ep = torch.export.export(model, (tx,))
     progs = [("torch-export-pt2", "model.pt2", ep), ("torch-export-pt2-decomposed", "model_decomposed.pt2", ep.run_decompositions())]
+    write_pickle(d, model, tx, y, rec)
     targets = {}
     for fmt, fn, prog in progs:
         p = os.path.join(d, fn)
@@ -190,13 +276,74 @@ def gen_case(root, case, model, size, config, ops):
     print(f"torch/{case}: {size}px out range {float(y.max() - y.min()):.3g}, {mb:.2f} MB", flush=True)
 
 
+def write_pickle(d, model, tx, y, rec):
+    """The full pickle (torch.save(model)) as model.pth, checked by loading it back."""
+    p = os.path.join(d, "model.pth")
+    torch.save(model, p)
+    normalize_zip(p)
+    with torch.no_grad():
+        back = torch.load(p, weights_only=False)(tx).numpy()
+    if not np.array_equal(back, y):
+        raise SystemExit(f"{d}/model.pth: torch.load output differs from eager by {rel_err(back, y):.2g} of range")
+    # First: the corpus converts a case's first model for the on-device check (the .pt2's graph is the
+    # same, converter/torch's TestTorchvisionPickles checks).
+    rec["models"] = [{"format": "torch-full-pth", "file": "model.pth", "expected": "expected.npz"}] + \
+        [m for m in rec["models"] if m["format"] != "torch-full-pth"]
+
+
+def pickle_only(root, case, model, size):
+    """Adds the full pickle to a case made earlier: the model is rebuilt from the same seeds and must
+    reproduce the case's expected output exactly."""
+    d = os.path.join(root, "torch", case)
+    rng = rng_for("torch/" + case)
+    torch.manual_seed(seed_of("torch/" + case))
+    prepare(model, rng, size)
+    with np.load(os.path.join(d, "expected.npz")) as z:
+        x, want = z["input"], z["output"]
+    tx = torch.from_numpy(x)
+    with torch.no_grad():
+        y = model(tx).numpy().astype(np.float32)
+    if not np.array_equal(y, want):
+        raise SystemExit(f"{case}: the rebuilt model differs from expected.npz by {rel_err(y, want):.2g} of range")
+    with open(os.path.join(d, "case.json")) as f:
+        rec = json.load(f)
+    write_pickle(d, model, tx, y, rec)
+    write_json(os.path.join(d, "case.json"), rec)
+    print(f"torch/{case}: model.pth {os.path.getsize(os.path.join(d, 'model.pth')) / 1e6:.2f} MB", flush=True)
+
+
+class SubclassedMobileNetV2(mobilenetv2.MobileNetV2):
+    """A user's subclass of a torchvision class: its forward differs (it pickles as __main__'s)."""
+
+    def forward(self, x):
+        return super().forward(x) * 2
+
+
+def write_refusals(out):
+    """converter/torch/testdata/torchvision: full pickles the reader must refuse, by name."""
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(seed_of("torch/tv_refused"))
+    m = SubclassedMobileNetV2(num_classes=10, width_mult=0.25, round_nearest=4, inverted_residual_setting=[[1, 8, 1, 1], [2, 8, 1, 2]])
+    m.eval()
+    # ViT, TransformerEncoder, MultiheadAttention and LSTM/GRU/RNN full pickles are read (corpus attn_*, rnn_*).
+    p = os.path.join(out, "subclass_mobilenet_v2.pth")
+    torch.save(m, p)
+    normalize_zip(p)
+    print(p, os.path.getsize(p))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
     ap.add_argument("--tier", choices=["small", "zoo"], required=True)
     ap.add_argument("--only", default="")
     ap.add_argument("--ops", default="")
+    ap.add_argument("--pickle-only", action="store_true",
+                    help="add model.pth to cases made earlier (same seeds; the output must match expected.npz)")
+    ap.add_argument("--refusals", default="", help="also write the refused full pickles into this directory")
     a = ap.parse_args()
+    if a.refusals:
+        write_refusals(a.refusals)
     only = set(filter(None, a.only.split(",")))
     ops = {"torch": torch.__version__.split("+")[0], "torchvision": torchvision.__version__.split("+")[0],
            "tier": a.tier, "models": {}, "args": {}}
@@ -210,12 +357,18 @@ def main():
         for name, (make, size, config) in SMALL.items():
             if not only or name in only:
                 torch.manual_seed(seed_of("torch/tv_" + name))
-                gen_case(a.out, "tv_" + name, make(), size, config, ops)
+                if a.pickle_only:
+                    pickle_only(a.out, "tv_" + name, make(), size)
+                else:
+                    gen_case(a.out, "tv_" + name, make(), size, config, ops)
     else:
         for name in ZOO:
             if not only or name in only:
                 torch.manual_seed(seed_of("torch/" + name))
-                gen_case(a.out, name, zoo_model(name), ZOO_SIZE, f"torchvision.models.{name}(num_classes=10), {ZOO_SIZE} px", ops)
+                if a.pickle_only:
+                    pickle_only(a.out, name, zoo_model(name), ZOO_SIZE)
+                else:
+                    gen_case(a.out, name, zoo_model(name), ZOO_SIZE, f"torchvision.models.{name}(num_classes=10), {ZOO_SIZE} px", ops)
     if a.ops:
         ops["targets"] = sorted(ops["args"])
         write_json(a.ops, ops)

@@ -49,7 +49,7 @@ k0=$!
 wait "$k0"
 "$py" gen_torch.py "$out"
 "$ltpy" gen_litert_torch.py "$out"
-"$py" gen_torchvision.py "$out" --tier=small   # tv_* (after litert-torch: no model_full.pth there)
+"$py" gen_torchvision.py "$out" --tier=small --refusals ../../converter/torch/testdata/torchvision   # tv_* (after litert-torch: no model_full.pth there)
 "$py" gen_torch_attention.py "$out"            # attn_* (after litert-torch too)
 "$py" gen_readme.py "$out" "$here/README.md"
 du -sh "$out" >&2
