@@ -1,4 +1,4 @@
-//go:build tflite
+//go:build cgo
 
 package tflitec
 
@@ -19,7 +19,7 @@ import (
 // reports it. Run with
 //
 //	eval "$(scripts/get-tflite-c.sh)"
-//	go test -tags tflite -run '^$' -bench Invoke -count 6 ./runtime/tflitec/ | tee new.txt
+//	go test -run '^$' -bench Invoke -count 6 ./runtime/tflitec/ | tee new.txt
 //	benchstat new.txt
 func BenchmarkInvoke(b *testing.B) {
 	models := []struct{ name, path string }{

@@ -1,4 +1,4 @@
-//go:build !tflite
+//go:build !cgo
 
 package tflitec
 
@@ -19,7 +19,7 @@ func TestNotBuiltIn(t *testing.T) {
 	var re *runtime.Error
 	require.True(t, errors.As(err, &re), "error %T should be a *runtime.Error", err)
 	assert.Equal(t, Name, re.Runtime)
-	assert.Contains(t, err.Error(), "-tags tflite")
+	assert.Contains(t, err.Error(), "CGO_ENABLED=0")
 	assert.Contains(t, err.Error(), "libtensorflowlite_c")
 	assert.Contains(t, runtime.Names(), Name)
 }
