@@ -6,9 +6,10 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/edgeval/edgeval/runtime"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/edgeval/edgeval/runtime"
 )
 
 func TestNotBuiltIn(t *testing.T) {

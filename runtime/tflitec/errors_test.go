@@ -8,10 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgeval/edgeval/runtime"
-	"github.com/edgeval/edgeval/tensor"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/edgeval/edgeval/runtime"
+	"github.com/edgeval/edgeval/tensor"
 )
 
 // TestOpenErrors checks that each kind of bad model or option gives the

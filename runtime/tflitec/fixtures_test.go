@@ -10,8 +10,9 @@ import (
 
 	"github.com/edgeval/edgeval/internal/testutil"
 
-	"github.com/edgeval/edgeval/runtime"
 	"github.com/stretchr/testify/require"
+
+	"github.com/edgeval/edgeval/runtime"
 )
 
 // fixture returns the path of a shared fixture.
