@@ -23,6 +23,10 @@ const HostName = "host"
 const (
 	DefaultPort           = 22
 	DefaultRuntime        = "litert"
+	// AutoRuntime is the runtime of a profile on this machine that names
+	// none (the built-in host included): tflite when libtensorflowlite_c
+	// loads here, else litert (see ChooseRuntime).
+	AutoRuntime = "auto"
 	DefaultDelegate       = "none"
 	DefaultCacheDir       = "~/.cache/edgeval"
 	DefaultConnectTimeout = 10 * time.Second
@@ -47,7 +51,9 @@ type Profile struct {
 	IdentityFile string `yaml:"identity_file"`
 	// KnownHosts is the known_hosts file (default ~/.ssh/known_hosts).
 	KnownHosts string `yaml:"known_hosts"`
-	// Runtime is the TFLite runtime on the device: litert or tflite.
+	// Runtime is the TFLite runtime on the device: litert, tflite, or auto
+	// (only for this machine, its default: tflite when the TFLite C library
+	// loads, else litert). A board's default is litert.
 	Runtime string `yaml:"runtime"`
 	// Delegate is none, xnnpack or edgetpu.
 	Delegate string `yaml:"delegate"`
@@ -62,6 +68,11 @@ type Profile struct {
 	NodeModules string `yaml:"node_modules"`
 	// Node is the node binary on the board (default: node on its PATH).
 	Node string `yaml:"node"`
+	// TFLiteC is the path of libtensorflowlite_c on the device (tflite
+	// runtime), sent to the agent as data; without it the agent looks in
+	// third_party/tflite-c/lib above its directory, /usr/local/lib, then
+	// where the dynamic loader looks.
+	TFLiteC string `yaml:"tflite_c"`
 	// AgentBinary is a local validate binary built for the board's
 	// architecture (CGO_ENABLED=0 GOARCH=arm64 go build ./cmd/validate).
 	// Without it, the running binary is sent when the board has this
@@ -273,11 +284,18 @@ func (p *Profile) normalize() error {
 	}
 	if p.Runtime == "" {
 		p.Runtime = DefaultRuntime
+		if p.Host == "" {
+			p.Runtime = AutoRuntime
+		}
 	}
 	switch p.Runtime {
 	case "litert", "tflite":
+	case AutoRuntime:
+		if p.Host != "" {
+			return bad("runtime auto is for this machine only; name the board's runtime (litert or tflite)")
+		}
 	default:
-		return bad("runtime %q: want litert or tflite", p.Runtime)
+		return bad("runtime %q: want litert, tflite or auto", p.Runtime)
 	}
 	if p.Delegate == "" {
 		p.Delegate = DefaultDelegate

@@ -29,7 +29,8 @@ var ErrNoLibrary = errors.New(LibraryName + " not found: run scripts/get-tflite-
 // from the current directory, then from the executable's directory (where
 // scripts/get-tflite-c.sh puts it); else the bare file name, for the
 // dynamic loader's own search (LD_LIBRARY_PATH, ld.so.cache, /usr/lib),
-// with bundled false. The bare name is returned without an error: only
+// with bundled false, unless /usr/local/lib (where a board's install
+// usually puts it, and which a dlopen without ldconfig misses) has it. The bare name is returned without an error: only
 // loading it tells whether the loader finds it.
 func FindLibrary() (path string, bundled bool, err error) {
 	if p := os.Getenv(EnvLibrary); p != "" {
@@ -65,5 +66,13 @@ func FindLibrary() (path string, bundled bool, err error) {
 			dir = parent
 		}
 	}
+	if p := filepath.Join("/usr/local/lib", LibraryName); fileExists(p) {
+		return p, false, nil
+	}
 	return LibraryName, false, nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

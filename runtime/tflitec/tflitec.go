@@ -18,12 +18,7 @@ import (
 const DefaultTimeout = 60 * time.Second
 
 func init() {
-	runtime.Register(Name, func() (runtime.Runtime, error) {
-		if _, _, err := Load(); err != nil {
-			return nil, rtErr("start", err)
-		}
-		return New(), nil
-	})
+	runtime.Register(Name, func() (runtime.Runtime, error) { return New(), nil })
 }
 
 // Runtime opens models in the TFLite C library, which it loads at run time
@@ -32,7 +27,7 @@ func init() {
 type Runtime struct{}
 
 // New returns the TFLite C runtime. The library is loaded by the first
-// Open or Probe (or by runtime.Get, which fails without it).
+// Open or Probe; without it they fail with an error wrapping ErrNoLibrary.
 func New() *Runtime { return &Runtime{} }
 
 // Name returns "tflite".
