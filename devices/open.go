@@ -30,6 +30,9 @@ type Options struct {
 	// Log receives notices (a recorded host key, an agent upload, a retry);
 	// nil discards them.
 	Log io.Writer
+	// Steps receives what Open chose by itself (the runtime "auto" picked
+	// on this machine, and why), one line each; nil discards them.
+	Steps io.Writer
 	// LocalAgent is the executable an isolated session on this machine
 	// starts as `LocalAgent agent` (see Profile.Isolate); "" means this
 	// executable, which must then be validate (or serve the agent as
@@ -87,8 +90,8 @@ func Open(ctx context.Context, p *Profile, model []byte, o Options) (Session, er
 	if name == AutoRuntime {
 		var why string
 		name, why = ChooseRuntime()
-		if o.Log != nil {
-			fmt.Fprintf(o.Log, "validate: device %s: %s\n", p.Name, why)
+		if o.Steps != nil {
+			fmt.Fprintf(o.Steps, "validate: device %s: %s\n", p.Name, why)
 		}
 	}
 	switch name {

@@ -110,10 +110,10 @@ func transpose2D(dst, src []byte, a, b, es int) {
 			j1 := min(j0+tile, b)
 			switch {
 			case d32 != nil:
-				for i := i0; i < i1; i++ {
-					row := s32[i*b+j0 : i*b+j1]
-					for k, v := range row {
-						d32[(j0+k)*a+i] = v
+				for j := j0; j < j1; j++ {
+					out := d32[j*a+i0 : j*a+i1]
+					for k := range out {
+						out[k] = s32[(i0+k)*b+j]
 					}
 				}
 			default:
