@@ -21,12 +21,12 @@ const HostName = "host"
 
 // Defaults applied to profiles that leave a field out.
 const (
-	DefaultPort           = 22
-	DefaultRuntime        = "litert"
+	DefaultPort    = 22
+	DefaultRuntime = "litert"
 	// AutoRuntime is the runtime of a profile on this machine that names
 	// none (the built-in host included): tflite when libtensorflowlite_c
 	// loads here, else litert (see ChooseRuntime).
-	AutoRuntime = "auto"
+	AutoRuntime           = "auto"
 	DefaultDelegate       = "none"
 	DefaultCacheDir       = "~/.cache/edgeval"
 	DefaultConnectTimeout = 10 * time.Second

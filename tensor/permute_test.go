@@ -74,7 +74,7 @@ func TestFuseAxes(t *testing.T) {
 		shape, perm, wantShape, wantPerm []int
 	}{
 		{[]int{3, 3, 64, 128}, []int{3, 0, 1, 2}, []int{3 * 3 * 64, 128}, []int{1, 0}}, // HWIO -> OHWI
-		{[]int{512, 10}, []int{1, 0}, []int{512, 10}, []int{1, 0}},                      // Dense IO -> OI
+		{[]int{512, 10}, []int{1, 0}, []int{512, 10}, []int{1, 0}},                     // Dense IO -> OI
 		{[]int{2, 3, 4}, []int{0, 1, 2}, []int{24}, []int{0}},
 		{[]int{1, 5, 1, 7}, []int{3, 2, 1, 0}, []int{5, 7}, []int{1, 0}},
 		{[]int{4, 5, 6}, []int{0, 2, 1}, []int{4, 5, 6}, []int{0, 2, 1}},
