@@ -55,7 +55,8 @@ type Profile struct {
 	// (only for this machine, its default: tflite when the TFLite C library
 	// loads, else litert). A board's default is litert.
 	Runtime string `yaml:"runtime"`
-	// Delegate is none, xnnpack or edgetpu.
+	// Delegate is none, xnnpack or edgetpu (default none; xnnpack for
+	// runtime auto).
 	Delegate string `yaml:"delegate"`
 	// Threads is the interpreter thread count (0: the runtime's default).
 	Threads int `yaml:"threads"`
@@ -299,6 +300,11 @@ func (p *Profile) normalize() error {
 	}
 	if p.Delegate == "" {
 		p.Delegate = DefaultDelegate
+		if p.Runtime == AutoRuntime {
+			// Both runtimes auto picks from run XNNPACK then (LiteRT-WASM
+			// always does): the TFLite C library's fast CPU path.
+			p.Delegate = "xnnpack"
+		}
 	}
 	switch p.Delegate {
 	case "none", "xnnpack", "edgetpu":

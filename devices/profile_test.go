@@ -50,7 +50,7 @@ func TestParseConfig(t *testing.T) {
 	host := c.Devices["host"]
 	assert.False(t, host.Remote())
 	assert.Equal(t, AutoRuntime, host.Runtime, "this machine picks its runtime when it runs")
-	assert.Equal(t, "none", host.Delegate)
+	assert.Equal(t, "xnnpack", host.Delegate, "auto runs XNNPACK in either runtime")
 	coralRT, rpiRT := c.Devices["coral"].Runtime, rpi.Runtime
 	assert.Equal(t, []string{"tflite", "tflite"}, []string{coralRT, rpiRT})
 	c, err = ParseConfig("devices.yaml", []byte("devices:\n  board:\n    host: b\n  here: {}\n"))
