@@ -107,3 +107,19 @@ func cpuNow() int64 {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return ru.Utime.Nano() + ru.Stime.Nano()
 }
+
+// TestTransposeParallel: a 2-D transpose large enough to be split across
+// the cores (with a row count that is not a multiple of the bands) equals
+// the definition.
+func TestTransposeParallel(t *testing.T) {
+	shape := []int{3*tile*23 + 5, 1031}
+	src := make([]byte, NumElements(shape)*4)
+	require.GreaterOrEqual(t, len(src), parallelMin)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range src {
+		src[i] = byte(rng.IntN(256))
+	}
+	dst := make([]byte, len(src))
+	permuteBytes(dst, src, shape, []int{1, 0}, 4)
+	require.Equal(t, naivePermute(src, shape, []int{1, 0}, 4), dst)
+}
