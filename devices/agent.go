@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -146,9 +147,14 @@ func (a *Agent) open(ctx context.Context, req *openRequest) (runtime.Session, *o
 	if err != nil {
 		return nil, nil, err
 	}
+	load := time.Since(t0)
+	// The runtime holds its own copy of the model now (TFLite's in C
+	// memory, LiteRT's in Node): give the received bytes back to the
+	// system, so that the agent's share of a run's memory is the runtime's.
+	debug.FreeOSMemory()
 	return sess, &openReply{
 		Info: sess.Info(), Inputs: sess.Inputs(), Outputs: sess.Outputs(),
-		Load: time.Since(t0), Facts: CollectFacts(ctx, a.Version),
+		Load: load, Facts: CollectFacts(ctx, a.Version),
 	}, nil
 }
 
