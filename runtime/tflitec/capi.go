@@ -101,6 +101,7 @@ typedef struct {
 	F(TfLiteStatus, TfLiteInterpreterAllocateTensors, (TfLiteInterpreter* a), (a)) \
 	F(TfLiteStatus, TfLiteInterpreterInvoke, (TfLiteInterpreter* a), (a)) \
 	F(TfLiteStatus, TfLiteInterpreterCancel, (const TfLiteInterpreter* a), (a)) \
+	F(TfLiteStatus, TfLiteInterpreterResetVariableTensors, (TfLiteInterpreter* a), (a)) \
 	F(TfLiteSignatureRunner*, TfLiteInterpreterGetSignatureRunner, (const TfLiteInterpreter* a, const char* b), (a, b)) \
 	F(size_t, TfLiteSignatureRunnerGetInputCount, (const TfLiteSignatureRunner* a), (a)) \
 	F(const char*, TfLiteSignatureRunnerGetInputName, (const TfLiteSignatureRunner* a, int32_t b), (a, b)) \
@@ -409,7 +410,7 @@ type cInterpreter struct {
 // resetVariables sets every variable tensor (the recurrent state of the TF
 // converter's fused LSTM and RNN ops) back to its initial value.
 func (c *cInterpreter) resetVariables() error {
-	if C.TfLiteInterpreterResetVariableTensors(c.i) != C.kTfLiteOk {
+	if C.ev_TfLiteInterpreterResetVariableTensors(c.i) != C.kTfLiteOk {
 		return c.eb.wrap(errors.New("TfLiteInterpreterResetVariableTensors failed"))
 	}
 	return nil
