@@ -140,6 +140,10 @@ func (a *Agent) open(ctx context.Context, req *openRequest) (runtime.Session, *o
 			return nil, nil, &runtime.Error{Runtime: req.Runtime, Op: "open", Err: err}
 		}
 	}
+	// The facts (a probe of every runtime: `node --version` for LiteRT)
+	// do not depend on the model: read them while the runtime loads it.
+	facts := make(chan *Facts, 1)
+	go func() { facts <- CollectFacts(ctx, a.Version) }()
 	t0 := time.Now()
 	sess, err := rt.Open(ctx, model, runtime.Options{
 		Signature: req.Signature, Threads: req.Threads, Delegate: req.Delegate, Timeout: req.Timeout, Batch: req.Batch,
@@ -154,7 +158,7 @@ func (a *Agent) open(ctx context.Context, req *openRequest) (runtime.Session, *o
 	debug.FreeOSMemory()
 	return sess, &openReply{
 		Info: sess.Info(), Inputs: sess.Inputs(), Outputs: sess.Outputs(),
-		Load: load, Facts: CollectFacts(ctx, a.Version),
+		Load: load, Facts: <-facts,
 	}, nil
 }
 

@@ -200,11 +200,16 @@ func openHost(ctx context.Context, p *Profile, name string, model []byte, ro run
 		}
 		return nil, &Error{Device: p.Name, Op: "open", Err: err}
 	}
+	// The facts do not depend on the model: read them (a probe of every
+	// runtime) while the runtime loads it.
+	facts := make(chan *Facts, 1)
+	go func() { facts <- CollectFacts(ctx, version) }()
 	s, err := rt.Open(ctx, model, ro)
+	f := <-facts
 	if err != nil {
 		return nil, &Error{Device: p.Name, Op: "open", Err: err}
 	}
-	return &hostSession{Session: s, device: p.Name, facts: CollectFacts(ctx, version)}, nil
+	return &hostSession{Session: s, device: p.Name, facts: f}, nil
 }
 
 // hostSession is a runtime session on this machine.
