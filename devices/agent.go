@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -139,6 +140,10 @@ func (a *Agent) open(ctx context.Context, req *openRequest) (runtime.Session, *o
 			return nil, nil, &runtime.Error{Runtime: req.Runtime, Op: "open", Err: err}
 		}
 	}
+	// The facts (a probe of every runtime: `node --version` for LiteRT)
+	// do not depend on the model: read them while the runtime loads it.
+	facts := make(chan *Facts, 1)
+	go func() { facts <- CollectFacts(ctx, a.Version) }()
 	t0 := time.Now()
 	sess, err := rt.Open(ctx, model, runtime.Options{
 		Signature: req.Signature, Threads: req.Threads, Delegate: req.Delegate, Timeout: req.Timeout, Batch: req.Batch,
@@ -146,9 +151,14 @@ func (a *Agent) open(ctx context.Context, req *openRequest) (runtime.Session, *o
 	if err != nil {
 		return nil, nil, err
 	}
+	load := time.Since(t0)
+	// The runtime holds its own copy of the model now (TFLite's in C
+	// memory, LiteRT's in Node): give the received bytes back to the
+	// system, so that the agent's share of a run's memory is the runtime's.
+	debug.FreeOSMemory()
 	return sess, &openReply{
 		Info: sess.Info(), Inputs: sess.Inputs(), Outputs: sess.Outputs(),
-		Load: time.Since(t0), Facts: CollectFacts(ctx, a.Version),
+		Load: load, Facts: <-facts,
 	}, nil
 }
 

@@ -80,7 +80,7 @@ func openIsolated(ctx context.Context, p *Profile, name string, model []byte, ro
 	req := &openRequest{
 		ModelSHA256: sha, ModelSize: int64(len(model)), CacheDir: dir, Runtime: name,
 		Signature: ro.Signature, Threads: ro.Threads, Delegate: ro.Delegate,
-		Timeout: ro.Timeout, Batch: ro.Batch, NodeModules: p.NodeModules, Node: p.Node,
+		Timeout: ro.Timeout, Batch: ro.Batch, NodeModules: p.NodeModules, Node: p.Node, TFLiteC: p.TFLiteC,
 	}
 	load := runtime.LoadTimeout(timeout, len(model)) + localGrace
 	m, _, err := s.agent.call(ctx, load, &message{Op: "open", Open: req})

@@ -47,6 +47,7 @@ func isolatedLitert(t *testing.T) *Profile {
 	t.Setenv("EDGEVAL_NODE_MODULES", nodeModules(t))
 	p := hostProfile()
 	p.Isolate = boolPtr(true)
+	p.Runtime = "litert"
 	return p
 }
 
@@ -59,7 +60,7 @@ func TestIsolatedMatchesInProcess(t *testing.T) {
 	for _, fix := range []string{"tflite/tflite-micro/hello_world_float.tflite", "keras/mlcommons-tiny/pretrainedResnet_quant.tflite"} {
 		t.Run(filepath.Base(fix), func(t *testing.T) {
 			model := readFixture(t, fix)
-			host, err := Open(ctx, hostProfile(), model, Options{AgentVersion: "test"})
+			host, err := Open(ctx, hostProfile(), model, Options{Runtime: "litert", AgentVersion: "test"})
 			require.NoError(t, err)
 			defer host.Close()
 			s, err := Open(ctx, iso, model, Options{AgentVersion: "test"})

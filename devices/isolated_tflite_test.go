@@ -1,4 +1,4 @@
-//go:build tflite
+//go:build cgo
 
 package devices
 
@@ -15,7 +15,19 @@ import (
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/runtime/runtimetest"
+	"github.com/edgeval/edgeval/runtime/tflitec"
 )
+
+// tfliteC returns the path of the TFLite C library, skipping the test
+// when this machine has none (scripts/get-tflite-c.sh installs it).
+func tfliteC(t *testing.T) string {
+	t.Helper()
+	p, _, err := tflitec.Load()
+	if err != nil {
+		t.Skipf("the TFLite C runtime is not installed here: %v", err)
+	}
+	return p
+}
 
 // TestIsolatedTFLiteAbort: blockwise_quantized.tflite makes TFLite 2.17.1
 // abort in AllocateTensors. On the host the tflite runtime runs in a child
@@ -23,6 +35,7 @@ import (
 // *runtime.Error (exit 3) naming the device and the signal, while this
 // process goes on.
 func TestIsolatedTFLiteAbort(t *testing.T) {
+	tfliteC(t)
 	p := hostProfile()
 	require.True(t, p.Isolated("tflite"), "tflite on the host is isolated by default")
 	model := readFixture(t, "tflite/litert/blockwise_quantized.tflite")
@@ -43,6 +56,7 @@ func TestIsolatedTFLiteAbort(t *testing.T) {
 // in the child process as in-process (isolate: false), with the invoke time
 // measured in the child.
 func TestIsolatedTFLiteMatchesInProcess(t *testing.T) {
+	tfliteC(t)
 	ctx := context.Background()
 	in := hostProfile()
 	in.Isolate = boolPtr(false)
@@ -125,6 +139,7 @@ func BenchmarkIsolation(b *testing.B) {
 // TestConformanceIsolatedTFLite runs the conformance suite on the TFLite C
 // runtime in its default place on the host: a child `agent` process.
 func TestConformanceIsolatedTFLite(t *testing.T) {
+	tfliteC(t)
 	p := hostProfile()
 	require.True(t, p.Isolated("tflite"))
 	rt := AsRuntime(p, Options{Runtime: "tflite", AgentVersion: "test"})
@@ -135,7 +150,7 @@ func TestConformanceIsolatedTFLite(t *testing.T) {
 // TestConformanceSSHTFLite runs the conformance suite on the TFLite C
 // runtime of the board over SSH.
 func TestConformanceSSHTFLite(t *testing.T) {
-	_, p := board(t, "runtime: tflite")
+	_, p := board(t, "runtime: tflite", "tflite_c: "+tfliteC(t))
 	rt := AsRuntime(p, Options{AgentVersion: "test"})
 	assert.Equal(t, "tflite", rt.Name())
 	runtimetest.RunAll(t, rt)

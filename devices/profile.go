@@ -21,8 +21,12 @@ const HostName = "host"
 
 // Defaults applied to profiles that leave a field out.
 const (
-	DefaultPort           = 22
-	DefaultRuntime        = "litert"
+	DefaultPort    = 22
+	DefaultRuntime = "litert"
+	// AutoRuntime is the runtime of a profile on this machine that names
+	// none (the built-in host included): tflite when libtensorflowlite_c
+	// loads here, else litert (see ChooseRuntime).
+	AutoRuntime           = "auto"
 	DefaultDelegate       = "none"
 	DefaultCacheDir       = "~/.cache/edgeval"
 	DefaultConnectTimeout = 10 * time.Second
@@ -47,9 +51,12 @@ type Profile struct {
 	IdentityFile string `yaml:"identity_file"`
 	// KnownHosts is the known_hosts file (default ~/.ssh/known_hosts).
 	KnownHosts string `yaml:"known_hosts"`
-	// Runtime is the TFLite runtime on the device: litert or tflite.
+	// Runtime is the TFLite runtime on the device: litert, tflite, or auto
+	// (only for this machine, its default: tflite when the TFLite C library
+	// loads, else litert). A board's default is litert.
 	Runtime string `yaml:"runtime"`
-	// Delegate is none, xnnpack or edgetpu.
+	// Delegate is none, xnnpack or edgetpu (default none; xnnpack for
+	// runtime auto).
 	Delegate string `yaml:"delegate"`
 	// Threads is the interpreter thread count (0: the runtime's default).
 	Threads int `yaml:"threads"`
@@ -62,6 +69,11 @@ type Profile struct {
 	NodeModules string `yaml:"node_modules"`
 	// Node is the node binary on the board (default: node on its PATH).
 	Node string `yaml:"node"`
+	// TFLiteC is the path of libtensorflowlite_c on the device (tflite
+	// runtime), sent to the agent as data; without it the agent looks in
+	// third_party/tflite-c/lib above its directory, /usr/local/lib, then
+	// where the dynamic loader looks.
+	TFLiteC string `yaml:"tflite_c"`
 	// AgentBinary is a local validate binary built for the board's
 	// architecture (CGO_ENABLED=0 GOARCH=arm64 go build ./cmd/validate).
 	// Without it, the running binary is sent when the board has this
@@ -273,14 +285,26 @@ func (p *Profile) normalize() error {
 	}
 	if p.Runtime == "" {
 		p.Runtime = DefaultRuntime
+		if p.Host == "" {
+			p.Runtime = AutoRuntime
+		}
 	}
 	switch p.Runtime {
 	case "litert", "tflite":
+	case AutoRuntime:
+		if p.Host != "" {
+			return bad("runtime auto is for this machine only; name the board's runtime (litert or tflite)")
+		}
 	default:
-		return bad("runtime %q: want litert or tflite", p.Runtime)
+		return bad("runtime %q: want litert, tflite or auto", p.Runtime)
 	}
 	if p.Delegate == "" {
 		p.Delegate = DefaultDelegate
+		if p.Runtime == AutoRuntime {
+			// Both runtimes auto picks from run XNNPACK then (LiteRT-WASM
+			// always does): the TFLite C library's fast CPU path.
+			p.Delegate = "xnnpack"
+		}
 	}
 	switch p.Delegate {
 	case "none", "xnnpack", "edgetpu":

@@ -49,8 +49,14 @@ func TestParseConfig(t *testing.T) {
 	assert.Equal(t, 22, coral.Port)
 	host := c.Devices["host"]
 	assert.False(t, host.Remote())
-	assert.Equal(t, "litert", host.Runtime)
-	assert.Equal(t, "none", host.Delegate)
+	assert.Equal(t, AutoRuntime, host.Runtime, "this machine picks its runtime when it runs")
+	assert.Equal(t, "xnnpack", host.Delegate, "auto runs XNNPACK in either runtime")
+	coralRT, rpiRT := c.Devices["coral"].Runtime, rpi.Runtime
+	assert.Equal(t, []string{"tflite", "tflite"}, []string{coralRT, rpiRT})
+	c, err = ParseConfig("devices.yaml", []byte("devices:\n  board:\n    host: b\n  here: {}\n"))
+	require.NoError(t, err)
+	assert.Equal(t, DefaultRuntime, c.Devices["board"].Runtime, "a board's default")
+	assert.Equal(t, AutoRuntime, c.Devices["here"].Runtime, "a local profile's default")
 }
 
 func TestParseConfigErrors(t *testing.T) {
@@ -59,6 +65,7 @@ func TestParseConfigErrors(t *testing.T) {
 	}{
 		{"unknown key", "devices:\n  a:\n    hots: x\n", `unknown key "hots" in a device profile`},
 		{"bad runtime", "devices:\n  a:\n    host: x\n    runtime: onnx\n", `device "a": runtime "onnx"`},
+		{"auto on a board", "devices:\n  a:\n    host: x\n    runtime: auto\n", `device "a": runtime auto is for this machine only`},
 		{"bad delegate", "devices:\n  a:\n    host: x\n    delegate: gpu\n", `delegate "gpu"`},
 		{"bad port", "devices:\n  a:\n    host: x\n    port: 70000\n", "port 70000"},
 		{"shell in cache dir", "devices:\n  a:\n    host: x\n    cache_dir: \"~/x; rm -rf /\"\n", "cache_dir"},

@@ -70,11 +70,12 @@ type openRequest struct {
 	Batch       int           `json:"batch,omitempty"`
 	NodeModules string        `json:"node_modules,omitempty"`
 	Node        string        `json:"node,omitempty"`
+	TFLiteC     string        `json:"tflite_c,omitempty"`
 }
 
 // settings are the runtime settings the request carries.
 func (r *openRequest) settings() runtime.Settings {
-	return runtime.Settings{NodeModules: r.NodeModules, Node: r.Node}
+	return runtime.Settings{NodeModules: r.NodeModules, Node: r.Node, TFLiteC: r.TFLiteC}
 }
 
 // openReply describes the opened session.

@@ -79,7 +79,7 @@ func TestRemoteMatchesHost(t *testing.T) {
 	for _, fix := range []string{"tflite/tflite-micro/hello_world_float.tflite", "keras/mlcommons-tiny/pretrainedResnet_quant.tflite"} {
 		t.Run(filepath.Base(fix), func(t *testing.T) {
 			model := readFixture(t, fix)
-			host, err := Open(ctx, hostProfile(), model, Options{AgentVersion: "test"})
+			host, err := Open(ctx, hostProfile(), model, Options{Runtime: "litert", AgentVersion: "test"})
 			require.NoError(t, err)
 			defer host.Close()
 			var log logBuffer

@@ -16,15 +16,15 @@ func TestWriteProfiles(t *testing.T) {
 	assert.Equal(t, `profiles from devices.yaml
 
 NAME    ADDRESS            USER          RUNTIME  DELEGATE  THREADS
-host    this machine       -             litert   none      default
+host    this machine       -             auto     xnnpack   default
 jetson  jetson.local:2222  (local user)  litert   none      default
-local   this machine       -             litert   none      default
+local   this machine       -             auto     xnnpack   default
 rpi4    10.0.0.2:22        pi            tflite   none      4
 `, b.String())
 
 	b.Reset()
 	require.NoError(t, WriteProfiles(&b, &Config{Devices: map[string]*Profile{"host": hostProfile()}}))
-	assert.Equal(t, "profiles from none found; only the built-in host\n\nNAME  ADDRESS       USER  RUNTIME  DELEGATE  THREADS\nhost  this machine  -     litert   none      default\n", b.String())
+	assert.Equal(t, "profiles from none found; only the built-in host\n\nNAME  ADDRESS       USER  RUNTIME  DELEGATE  THREADS\nhost  this machine  -     auto     xnnpack   default\n", b.String())
 }
 
 func TestWriteFacts(t *testing.T) {

@@ -12,6 +12,9 @@ type Settings struct {
 	NodeModules string
 	// Node is the node binary.
 	Node string
+	// TFLiteC is the path of libtensorflowlite_c, for the runtime that
+	// loads it.
+	TFLiteC string
 }
 
 // Status is what a runtime says about itself on this machine without a

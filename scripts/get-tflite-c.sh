@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # get-tflite-c.sh: fetch a real TensorFlow Lite C library (2.17.1) and the C
-# headers that github.com/mattn/go-tflite v1.0.4 compiles against, so that
-# `go test -tags tflite ./runtime/tflitec/` builds and runs against the real
-# runtime. Only package registries are used:
+# headers that github.com/mattn/go-tflite v1.0.4 compiles against. Every cgo
+# build of validate finds third_party/tflite-c/lib/libtensorflowlite_c.so by
+# itself and loads it at run time (runtime/tflitec), so `go test
+# ./runtime/tflitec/` runs against the real runtime without the environment
+# below; the headers and flags are for `-tags edgetpu` (go-tflite's Edge TPU
+# delegate) and for linking the library into other C code. Only package
+# registries are used:
 #
 #   library  PyPI pymicro-wakeword 2.5.0 (Apache-2.0): its wheel ships
 #            pymicro_wakeword/lib/libtensorflowlite_c.so, TFLite 2.17.1, for
@@ -33,7 +37,7 @@
 # the environment to build with; use it as
 #
 #   eval "$(scripts/get-tflite-c.sh)"
-#   go test -tags tflite ./runtime/tflitec/
+#   go build -tags edgetpu ./cmd/validate
 #
 # Messages go to stderr. Needs: python3 with pip, curl, unzip, sha256sum.
 set -euo pipefail

@@ -1,6 +1,8 @@
 package tensor
 
 import (
+	"encoding/binary"
+	"math"
 	"math/rand/v2"
 )
 
@@ -10,6 +12,14 @@ import (
 func Random(rng *rand.Rand, dt DType, shape []int, lo, hi float64) *Tensor {
 	t := New(dt, shape)
 	n := t.NumElements()
+	if dt == Float32 {
+		// The common case without SetFloat64's dispatch per element: the
+		// same draws, rounded to float32 as SetFloat64 rounds them.
+		for i := range n {
+			binary.LittleEndian.PutUint32(t.Data[4*i:], math.Float32bits(float32(lo+(hi-lo)*rng.Float64())))
+		}
+		return t
+	}
 	for i := range n {
 		switch {
 		case dt.IsFloat():

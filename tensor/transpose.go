@@ -34,31 +34,7 @@ func (t *Tensor) Transpose(perm []int) (*Tensor, error) {
 		copy(out.Data, t.Data)
 		return out, nil
 	}
-	inStrides := make([]int, r)
-	s := es
-	for a := r - 1; a >= 0; a-- {
-		inStrides[a] = s
-		s *= t.Shape[a]
-	}
-	// st[i] is the input stride of output axis i.
-	st := make([]int, r)
-	for i, p := range perm {
-		st[i] = inStrides[p]
-	}
-	idx := make([]int, r)
-	off := 0
-	for o := range len(t.Data) / es {
-		copy(out.Data[o*es:(o+1)*es], t.Data[off:off+es])
-		for a := r - 1; a >= 0; a-- {
-			idx[a]++
-			off += st[a]
-			if idx[a] < shape[a] {
-				break
-			}
-			off -= st[a] * shape[a]
-			idx[a] = 0
-		}
-	}
+	permuteBytes(out.Data, t.Data, t.Shape, perm, es)
 	if out.Quant != nil && len(out.Quant.Scale) > 1 {
 		q := *out.Quant
 		q.Axis = slices.Index(perm, q.Axis)

@@ -276,7 +276,17 @@ func (b *Builder) Finish() ([]byte, error) {
 	if err := b.check(); err != nil {
 		return nil, bug.Errorf(builderWhere, "build tflite model: %w", err)
 	}
-	fbb := flatbuffers.NewBuilder(1024)
+	// Size the builder for the buffers (each 16-byte aligned, with its
+	// length and table) plus room for the graph, so it never grows: a
+	// flatbuffers.Builder grows by doubling and copying what it holds.
+	size := 1 << 16
+	for _, data := range b.buffers {
+		size += len(data) + 64
+	}
+	for _, sg := range b.subgraphs {
+		size += 256*len(sg.tensors) + 128*len(sg.operators)
+	}
+	fbb := flatbuffers.NewBuilder(size)
 
 	// Buffers first: their data ends up at the end of the file, each vector
 	// aligned to 16 bytes as the schema's force_align asks.

@@ -162,6 +162,9 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 		}
 		return nil, err
 	}
+	// The float64 evaluation of the noise floor is done: give its weights
+	// back before the converter makes its copies.
+	releaseMemory()
 	if err := ctx.Err(); err != nil {
 		p.res.Error = fmt.Sprintf("interrupted before converting: %v", context.Cause(ctx))
 		p.writeBundle()
@@ -206,6 +209,10 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 		}
 		ms := float64(time.Since(t0)) / float64(time.Millisecond)
 		p.res.ConvertMS = &ms
+		// The converter's intermediate copies (folded and transposed
+		// weights) are garbage now: return them to the system before the
+		// device's process loads its own copy of the model.
+		releaseMemory()
 		// res.TFLite names a file: set when OutDir gets one.
 	}
 

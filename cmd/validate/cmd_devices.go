@@ -87,6 +87,9 @@ func openDevice(ctx context.Context, f *runFlags, model []byte, stderr io.Writer
 		AgentVersion:     version,
 		Log:              stderr,
 	}
+	if !f.quiet {
+		o.Steps = stderr
+	}
 	ex := f.dev.explicit
 	if ex["runtime"] {
 		o.Runtime = f.runtime

@@ -46,7 +46,10 @@ func boardConfig(t *testing.T, extra ...string) (*sshtest.Server, string) {
 		"retry_backoff: 50ms",
 	}, extra...)
 	cfg := filepath.Join(t.TempDir(), "devices.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte(srv.Profile("board", extra...)), 0o644))
+	// The host runs what the board runs (LiteRT), so their outputs can be
+	// compared byte for byte.
+	yaml := srv.Profile("board", extra...) + "  host:\n    runtime: litert\n"
+	require.NoError(t, os.WriteFile(cfg, []byte(yaml), 0o644))
 	return srv, cfg
 }
 
@@ -205,7 +208,7 @@ func TestRunKillSSHDMidRun(t *testing.T) {
 	require.Positive(t, n)
 	require.Less(t, n, total)
 	hostOut := filepath.Join(dir, "host.npz")
-	_, stderr, code := runDev(t, "run", "--device", "host", "--samples", fmt.Sprint(n), "--seed", "5", "--out", hostOut, model)
+	_, stderr, code := runDev(t, "run", "--devices", cfg, "--device", "host", "--samples", fmt.Sprint(n), "--seed", "5", "--out", hostOut, model)
 	require.Equal(t, 0, code, stderr)
 	host, err := tensor.ReadNPZ(hostOut)
 	require.NoError(t, err)

@@ -76,7 +76,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 func (f *runFlags) registerDevice(fs *flag.FlagSet) {
 	fs.StringVar(&f.device, "device", "host", "device profile `NAME`s to run on, comma-separated ('host' is this machine; see validate devices)")
 	f.dev.register(fs)
-	fs.StringVar(&f.runtime, "runtime", "litert", "TFLite runtime: litert (LiteRT WebAssembly under Node) or tflite (TFLite C library; needs a -tags tflite build)")
+	fs.StringVar(&f.runtime, "runtime", "auto", "TFLite runtime: tflite (the TFLite C library, loaded at run time), litert (LiteRT WebAssembly under Node), or auto (on this machine: tflite when libtensorflowlite_c is found, else litert; a board's profile names its own)")
 	fs.StringVar(&f.signature, "signature", "", "SignatureDef to run (default: the first)")
 	fs.IntVar(&f.threads, "threads", 0, "interpreter threads (0: runtime default)")
 	fs.StringVar(&f.delegate, "delegate", "none", "delegate: none, xnnpack or edgetpu (tflite runtime only)")

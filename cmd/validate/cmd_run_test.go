@@ -27,6 +27,16 @@ func runCLI(t *testing.T, args ...string) (string, string, int) {
 	return stdout.String(), stderr.String(), code
 }
 
+// hostRuntime is the runtime (name and version, as results report them) a
+// --device host run without --runtime uses: the TFLite C library where it
+// loads, else LiteRT-WASM.
+func hostRuntime() (name, version string) {
+	if n, _ := devices.ChooseRuntime(); n == "tflite" {
+		return "tflite-c", "2.17.1"
+	}
+	return "litert-wasm", "2.5.3"
+}
+
 func TestRunHelloWorldFloat(t *testing.T) {
 	model := testutil.Fixture(t, "tflite/tflite-micro/hello_world_float.tflite")
 	dir := t.TempDir()
@@ -39,7 +49,8 @@ func TestRunHelloWorldFloat(t *testing.T) {
 
 	var res devices.RunResult
 	require.NoError(t, json.Unmarshal([]byte(stdout), &res))
-	assert.Equal(t, "litert-wasm", res.Runtime.Name)
+	name, _ := hostRuntime()
+	assert.Equal(t, name, res.Runtime.Name)
 	assert.NotEmpty(t, res.Runtime.Version)
 	assert.Equal(t, 4, res.Samples)
 	assert.Equal(t, 4, res.LatencyMS.N)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -61,8 +62,10 @@ func TestSuiteEndToEnd(t *testing.T) {
 
 	stdout, stderr, code := runCLI(t, "suite", "--history", hist, "--junit", junit, "--markdown", md, "--html", page, "--out", out, s)
 	require.Equal(t, 0, code, stderr)
-	assert.Regexp(t, `acas_decr128\.h5\s+float32\s+host\s+litert-wasm 2\.5\.3.*PASS`, stdout)
-	assert.Regexp(t, `cnn_batch_norm\.h5\s+float32\s+host\s+litert-wasm 2\.5\.3.*PASS`, stdout)
+	rtName, rtVersion := hostRuntime()
+	rt := regexp.QuoteMeta(rtName + " " + rtVersion)
+	assert.Regexp(t, `acas_decr128\.h5\s+float32\s+host\s+`+rt+`.*PASS`, stdout)
+	assert.Regexp(t, `cnn_batch_norm\.h5\s+float32\s+host\s+`+rt+`.*PASS`, stdout)
 	assert.Contains(t, stdout, "2 runs: 2 passed, 0 failed, 0 errors")
 	assert.Contains(t, stderr, "suite: [2/2] bn/float32/host")
 
@@ -74,7 +77,7 @@ func TestSuiteEndToEnd(t *testing.T) {
 		assert.Len(t, r.Key.ModelSHA256, 64)
 		assert.Equal(t, precision.Float32, r.Key.Precision)
 		assert.Equal(t, "host", r.Key.Device)
-		assert.Equal(t, "litert-wasm", r.Key.Runtime)
+		assert.Equal(t, rtName, r.Key.Runtime)
 		assert.Equal(t, compare.VerdictPass, r.Result.Verdict)
 		assert.Equal(t, 3, r.Result.Samples, "suite-wide flags apply")
 	}

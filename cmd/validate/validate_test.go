@@ -59,7 +59,8 @@ func TestValidateKerasFixtures(t *testing.T) {
 			require.Equal(t, 0, code, stderr)
 			assert.Equal(t, compare.VerdictPass, res.Verdict)
 			assert.Equal(t, compare.SchemaVersion, res.SchemaVersion)
-			assert.Equal(t, "litert-wasm", res.Runtime.Name)
+			name, _ := hostRuntime()
+			assert.Equal(t, name, res.Runtime.Name)
 			require.NotEmpty(t, res.Outputs)
 			for _, o := range res.Outputs {
 				assert.True(t, o.Pass, "%s: %v", o.Name, o.Why)

@@ -1,9 +1,11 @@
 package passes
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
+	"unsafe"
 
 	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/tensor"
@@ -125,23 +127,23 @@ func foldInto(p *graph.Node, axis int, scale, shift []float64, outName string, n
 	}
 	w := p.Inputs[1]
 	rank := len(p.Outputs[0].Shape)
-	var channelOf func(idx []int) int
+	// The weight's data is walked as [outer, channels, inner] blocks:
+	// chAxes are the axes whose indices give the output channel (one axis,
+	// or for a grouped ConvTranspose2D the group part of I and all of O).
+	var chOf channelMap
 	switch op := p.Op.(type) {
 	case *graph.Conv2D:
 		if op.Activation != graph.ActNone || axis != op.Layout.ChannelAxis(rank) {
 			return nil, nil
 		}
-		oAxis := op.WeightLayout.Perm()[0]
-		channelOf = func(idx []int) int { return idx[oAxis] }
+		chOf = oneAxis(w.Shape, op.WeightLayout.Perm()[0])
 	case *graph.ConvTranspose2D:
 		if op.Activation != graph.ActNone || axis != op.Layout.ChannelAxis(rank) {
 			return nil, nil
 		}
 		perm := op.WeightLayout.Perm()
 		o, i, _, _ := op.WeightLayout.Dims(w.Shape)
-		groups := max(op.Groups, 1)
-		inPerGroup := i / groups
-		channelOf = func(idx []int) int { return idx[perm[1]]/inPerGroup*o + idx[perm[0]] }
+		chOf = groupedChannels(w.Shape, perm[0], perm[1], o, i/max(op.Groups, 1))
 	case *graph.Dense:
 		if op.Activation != graph.ActNone || axis != rank-1 {
 			return nil, nil
@@ -150,7 +152,7 @@ func foldInto(p *graph.Node, axis int, scale, shift []float64, outName string, n
 		if op.WeightLayout == graph.OI {
 			oAxis = 0
 		}
-		channelOf = func(idx []int) int { return idx[oAxis] }
+		chOf = oneAxis(w.Shape, oAxis)
 	default:
 		return nil, nil
 	}
@@ -158,33 +160,20 @@ func foldInto(p *graph.Node, axis int, scale, shift []float64, outName string, n
 		return nil, nil
 	}
 	// Scale every weight by the scale of its output channel, in float64 and
-	// rounded once. The channel of element e follows from its index along
-	// the weight's axes.
-	strides := make([]int, len(w.Shape))
-	st := 1
-	for a := len(w.Shape) - 1; a >= 0; a-- {
-		strides[a] = st
-		st *= w.Shape[a]
-	}
-	idx := make([]int, len(w.Shape))
+	// rounded once, straight from and into the tensors' bytes.
 	var nwt *tensor.Tensor
 	if w.DType == tensor.Float32 {
-		wv := w.Const.Float32s()
-		for e := range wv {
-			for a := range idx {
-				idx[a] = e / strides[a] % w.Shape[a]
-			}
-			wv[e] = float32(float64(wv[e]) * scale[channelOf(idx)])
-		}
-		nwt = tensor.FromFloat32(w.Shape, wv)
+		src := w.Const.Data
+		dst := make([]byte, len(src))
+		chOf.scaleFloat32(dst, src, scale)
+		nwt = &tensor.Tensor{DType: tensor.Float32, Shape: slices.Clone(w.Shape), Data: dst}
 	} else {
 		wv := float64s(w.Const)
-		for e := range wv {
-			for a := range idx {
-				idx[a] = e / strides[a] % w.Shape[a]
+		chOf.each(func(e, n, c int) {
+			for k := e; k < e+n; k++ {
+				wv[k] *= scale[c]
 			}
-			wv[e] *= scale[channelOf(idx)]
-		}
+		})
 		nwt = fromFloat64s(w.DType, w.Shape, wv)
 	}
 	bias := make([]float64, len(scale))
@@ -226,4 +215,135 @@ func bnAsMulAdd(bn *graph.Node, axis int, scale, shift []float64, names namer) (
 		mul.Outputs[0].Layout = y.Layout
 	}
 	return []*graph.Node{mul, add}, nil
+}
+
+// channelMap tells, for a weight tensor, the output channel of each run of
+// consecutive elements.
+type channelMap struct {
+	// shape of the weight, seen as [outer, a, mid, b, inner] with the
+	// channel of an element c(ia, ib); for one channel axis, mid = b = 1.
+	outer, a, mid, b, inner int
+	// channel returns the channel of indices (ia, ib).
+	channel func(ia, ib int) int
+}
+
+// oneAxis is the map of a weight whose output channel is its axis ax.
+func oneAxis(shape []int, ax int) channelMap {
+	return channelMap{
+		outer: tensor.NumElements(shape[:ax]), a: shape[ax], mid: 1, b: 1,
+		inner:   tensor.NumElements(shape[ax+1:]),
+		channel: func(ia, _ int) int { return ia },
+	}
+}
+
+// groupedChannels is the map of a ConvTranspose2D weight whose O axis is oAx
+// and I axis iAx: the channel is (i / inPerGroup)*o + o.
+func groupedChannels(shape []int, oAx, iAx, o, inPerGroup int) channelMap {
+	first, second := oAx, iAx
+	if iAx < oAx {
+		first, second = iAx, oAx
+	}
+	m := channelMap{
+		outer: tensor.NumElements(shape[:first]), a: shape[first],
+		mid: tensor.NumElements(shape[first+1 : second]), b: shape[second],
+		inner: tensor.NumElements(shape[second+1:]),
+	}
+	if first == oAx {
+		m.channel = func(ia, ib int) int { return ib/inPerGroup*o + ia }
+	} else {
+		m.channel = func(ia, ib int) int { return ia/inPerGroup*o + ib }
+	}
+	return m
+}
+
+// channels returns the channel of every (ia, ib), row-major.
+func (m channelMap) channels() []int {
+	chans := make([]int, m.a*m.b)
+	for ia := range m.a {
+		for ib := range m.b {
+			chans[ia*m.b+ib] = m.channel(ia, ib)
+		}
+	}
+	return chans
+}
+
+// scaleFloat32 writes into dst the float32 weights of src (little-endian
+// bytes) each multiplied by the scale of its channel, in float64 and
+// rounded once.
+func (m channelMap) scaleFloat32(dst, src []byte, scale []float64) {
+	chans := m.channels()
+	if d, s := float32View(dst), float32View(src); d != nil && s != nil {
+		if m.inner == 1 && m.mid == 1 && m.b == 1 {
+			// The channel is the last axis (HWIO, Dense IO): rows of m.a.
+			row := make([]float64, m.a)
+			for ia := range row {
+				row[ia] = scale[chans[ia]]
+			}
+			for e := 0; e < len(s); e += m.a {
+				out, in := d[e:e+m.a], s[e:e+m.a]
+				for ia, sc := range row {
+					out[ia] = float32(float64(in[ia]) * sc)
+				}
+			}
+			return
+		}
+		e := 0
+		for range m.outer {
+			for ia := range m.a {
+				for range m.mid {
+					for ib := range m.b {
+						sc := scale[chans[ia*m.b+ib]]
+						for k, v := range s[e : e+m.inner] {
+							d[e+k] = float32(float64(v) * sc)
+						}
+						e += m.inner
+					}
+				}
+			}
+		}
+		return
+	}
+	k := 0
+	for range m.outer {
+		for ia := range m.a {
+			for range m.mid {
+				for ib := range m.b {
+					sc := scale[chans[ia*m.b+ib]]
+					end := k + 4*m.inner
+					for ; k < end; k += 4 {
+						v := math.Float32frombits(binary.LittleEndian.Uint32(src[k:]))
+						binary.LittleEndian.PutUint32(dst[k:], math.Float32bits(float32(float64(v)*sc)))
+					}
+				}
+			}
+		}
+	}
+}
+
+// each calls f(start, n, channel) for every run of n consecutive elements
+// starting at element start that share one channel, in order.
+func (m channelMap) each(f func(start, n, c int)) {
+	e := 0
+	for range m.outer {
+		for ia := range m.a {
+			for range m.mid {
+				for ib := range m.b {
+					f(e, m.inner, m.channel(ia, ib))
+					e += m.inner
+				}
+			}
+		}
+	}
+}
+
+// littleEndian reports whether this machine stores numbers as tensors do.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// float32View views little-endian float32 bytes as []float32 in place, or
+// returns nil when the machine is big-endian or b is not 4-byte aligned.
+func float32View(b []byte) []float32 {
+	if !littleEndian || len(b) == 0 || uintptr(unsafe.Pointer(&b[0]))%4 != 0 {
+		return nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4)
 }

@@ -1,4 +1,4 @@
-//go:build tflite
+//go:build cgo
 
 package tflitec
 
@@ -16,10 +16,9 @@ import (
 // at 96x96, ResNet-8 on CIFAR-10) with 1 and 2 threads, with and without
 // XNNPACK. ns/op is one whole Run (input copy, invoke, output copy);
 // invoke-ns/op is the time inside the invoke call alone, as Result.Invoke
-// reports it. Run with
+// reports it. Run with (scripts/get-tflite-c.sh installs the library)
 //
-//	eval "$(scripts/get-tflite-c.sh)"
-//	go test -tags tflite -run '^$' -bench Invoke -count 6 ./runtime/tflitec/ | tee new.txt
+//	go test -run '^$' -bench Invoke -count 6 ./runtime/tflitec/ | tee new.txt
 //	benchstat new.txt
 func BenchmarkInvoke(b *testing.B) {
 	models := []struct{ name, path string }{

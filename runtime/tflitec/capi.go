@@ -1,20 +1,166 @@
-//go:build tflite
+//go:build cgo
 
 package tflitec
 
 /*
-#cgo LDFLAGS: -ltensorflowlite_c
-#cgo linux LDFLAGS: -ldl -lm
+#cgo linux LDFLAGS: -ldl
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
-#include <tensorflow/lite/c/c_api.h>
-#include <tensorflow/lite/c/c_api_experimental.h>
+
+// The part of TensorFlow Lite's stable C API (tensorflow/lite/core/c/c_api.h,
+// c_api_types.h, common.h and delegates/xnnpack/xnnpack_delegate.h of 2.17)
+// this package calls, declared here so that every cgo build compiles it
+// without TFLite's headers; the library itself is opened at run time
+// (edgeval_tflite_load) and each call goes through a pointer dlsym found.
+typedef struct TfLiteModel TfLiteModel;
+typedef struct TfLiteInterpreterOptions TfLiteInterpreterOptions;
+typedef struct TfLiteInterpreter TfLiteInterpreter;
+typedef struct TfLiteSignatureRunner TfLiteSignatureRunner;
+typedef struct TfLiteTensor TfLiteTensor;
+typedef struct TfLiteOpaqueDelegate TfLiteOpaqueDelegate;
+typedef enum {
+	kTfLiteOk = 0,
+	kTfLiteError = 1,
+	kTfLiteDelegateError = 2,
+	kTfLiteApplicationError = 3,
+	kTfLiteUnresolvedOps = 7,
+	kTfLiteCancelled = 8,
+} TfLiteStatus;
+typedef int TfLiteType;
+typedef struct {
+	float scale;
+	int32_t zero_point;
+} TfLiteQuantizationParams;
+typedef void (*edgeval_reporter)(void*, const char*, va_list);
+
+// edgeval_tensor_head is the start of struct TfLiteTensor (common.h), up to
+// dims_signature, the one field the C API has no accessor for. The field
+// types, not byte offsets, are written out so the compiler lays it out for
+// the target's ABI as it laid out the library's.
+typedef struct {
+	int size;
+	int data[];
+} edgeval_int_array;
+typedef struct {
+	int type;                            // TfLiteType
+	void* data;                          // TfLitePtrUnion
+	edgeval_int_array* dims;
+	TfLiteQuantizationParams params;
+	int allocation_type;                 // TfLiteAllocationType
+	size_t bytes;
+	const void* allocation;
+	const char* name;
+	void* delegate;
+	int buffer_handle;                   // TfLiteBufferHandle
+	bool data_is_stale;
+	bool is_variable;
+	struct { int type; void* params; } quantization; // TfLiteQuantization
+	void* sparsity;
+	const edgeval_int_array* dims_signature;
+} edgeval_tensor_head;
+
+// TfLiteXNNPackDelegateOptions of TFLite 2.17 (32 bytes on LP64).
+typedef struct {
+	int32_t num_threads;
+	uint32_t flags;
+	void* weights_cache;
+	bool handle_variable_ops;
+	const char* experimental_weight_cache_file_path;
+} edgeval_xnnpack_options;
+
+// EDGEVAL_API lists every function: return type, name, parameters, the
+// argument names to forward.
+#define EDGEVAL_API(F, V) \
+	F(const char*, TfLiteVersion, (void), ()) \
+	F(TfLiteModel*, TfLiteModelCreateWithErrorReporter, (const void* a, size_t b, edgeval_reporter c, void* d), (a, b, c, d)) \
+	V(TfLiteModelDelete, (TfLiteModel* a), (a)) \
+	F(TfLiteInterpreterOptions*, TfLiteInterpreterOptionsCreate, (void), ()) \
+	V(TfLiteInterpreterOptionsDelete, (TfLiteInterpreterOptions* a), (a)) \
+	V(TfLiteInterpreterOptionsSetNumThreads, (TfLiteInterpreterOptions* a, int32_t b), (a, b)) \
+	V(TfLiteInterpreterOptionsSetErrorReporter, (TfLiteInterpreterOptions* a, edgeval_reporter b, void* c), (a, b, c)) \
+	F(TfLiteStatus, TfLiteInterpreterOptionsEnableCancellation, (TfLiteInterpreterOptions* a, bool b), (a, b)) \
+	V(TfLiteInterpreterOptionsAddDelegate, (TfLiteInterpreterOptions* a, TfLiteOpaqueDelegate* b), (a, b)) \
+	F(TfLiteInterpreter*, TfLiteInterpreterCreate, (const TfLiteModel* a, const TfLiteInterpreterOptions* b), (a, b)) \
+	V(TfLiteInterpreterDelete, (TfLiteInterpreter* a), (a)) \
+	F(int32_t, TfLiteInterpreterGetSignatureCount, (const TfLiteInterpreter* a), (a)) \
+	F(const char*, TfLiteInterpreterGetSignatureKey, (const TfLiteInterpreter* a, int32_t b), (a, b)) \
+	F(int32_t, TfLiteInterpreterGetInputTensorCount, (const TfLiteInterpreter* a), (a)) \
+	F(int32_t, TfLiteInterpreterGetOutputTensorCount, (const TfLiteInterpreter* a), (a)) \
+	F(TfLiteTensor*, TfLiteInterpreterGetInputTensor, (const TfLiteInterpreter* a, int32_t b), (a, b)) \
+	F(const TfLiteTensor*, TfLiteInterpreterGetOutputTensor, (const TfLiteInterpreter* a, int32_t b), (a, b)) \
+	F(TfLiteStatus, TfLiteInterpreterResizeInputTensor, (TfLiteInterpreter* a, int32_t b, const int* c, int32_t d), (a, b, c, d)) \
+	F(TfLiteStatus, TfLiteInterpreterAllocateTensors, (TfLiteInterpreter* a), (a)) \
+	F(TfLiteStatus, TfLiteInterpreterInvoke, (TfLiteInterpreter* a), (a)) \
+	F(TfLiteStatus, TfLiteInterpreterCancel, (const TfLiteInterpreter* a), (a)) \
+	F(TfLiteStatus, TfLiteInterpreterResetVariableTensors, (TfLiteInterpreter* a), (a)) \
+	F(TfLiteSignatureRunner*, TfLiteInterpreterGetSignatureRunner, (const TfLiteInterpreter* a, const char* b), (a, b)) \
+	F(size_t, TfLiteSignatureRunnerGetInputCount, (const TfLiteSignatureRunner* a), (a)) \
+	F(const char*, TfLiteSignatureRunnerGetInputName, (const TfLiteSignatureRunner* a, int32_t b), (a, b)) \
+	F(size_t, TfLiteSignatureRunnerGetOutputCount, (const TfLiteSignatureRunner* a), (a)) \
+	F(const char*, TfLiteSignatureRunnerGetOutputName, (const TfLiteSignatureRunner* a, int32_t b), (a, b)) \
+	F(TfLiteTensor*, TfLiteSignatureRunnerGetInputTensor, (TfLiteSignatureRunner* a, const char* b), (a, b)) \
+	F(const TfLiteTensor*, TfLiteSignatureRunnerGetOutputTensor, (const TfLiteSignatureRunner* a, const char* b), (a, b)) \
+	F(TfLiteStatus, TfLiteSignatureRunnerResizeInputTensor, (TfLiteSignatureRunner* a, const char* b, const int* c, int32_t d), (a, b, c, d)) \
+	F(TfLiteStatus, TfLiteSignatureRunnerAllocateTensors, (TfLiteSignatureRunner* a), (a)) \
+	F(TfLiteStatus, TfLiteSignatureRunnerInvoke, (TfLiteSignatureRunner* a), (a)) \
+	F(TfLiteStatus, TfLiteSignatureRunnerCancel, (TfLiteSignatureRunner* a), (a)) \
+	V(TfLiteSignatureRunnerDelete, (TfLiteSignatureRunner* a), (a)) \
+	F(const char*, TfLiteTensorName, (const TfLiteTensor* a), (a)) \
+	F(int32_t, TfLiteTensorNumDims, (const TfLiteTensor* a), (a)) \
+	F(int32_t, TfLiteTensorDim, (const TfLiteTensor* a, int32_t b), (a, b)) \
+	F(TfLiteType, TfLiteTensorType, (const TfLiteTensor* a), (a)) \
+	F(size_t, TfLiteTensorByteSize, (const TfLiteTensor* a), (a)) \
+	F(TfLiteQuantizationParams, TfLiteTensorQuantizationParams, (const TfLiteTensor* a), (a)) \
+	F(TfLiteStatus, TfLiteTensorCopyFromBuffer, (TfLiteTensor* a, const void* b, size_t c), (a, b, c)) \
+	F(TfLiteStatus, TfLiteTensorCopyToBuffer, (const TfLiteTensor* a, void* b, size_t c), (a, b, c)) \
+	F(edgeval_xnnpack_options, TfLiteXNNPackDelegateOptionsDefault, (void), ()) \
+	F(TfLiteOpaqueDelegate*, TfLiteXNNPackDelegateCreate, (const edgeval_xnnpack_options* a), (a)) \
+	F(const edgeval_xnnpack_options*, TfLiteXNNPackDelegateGetOptions, (TfLiteOpaqueDelegate* a), (a)) \
+	V(TfLiteXNNPackDelegateDelete, (TfLiteOpaqueDelegate* a), (a))
+
+// One pointer per function, and a wrapper ev_<name> that calls it.
+#define EDGEVAL_PTR(ret, name, params, args) static ret(*p_##name) params;
+#define EDGEVAL_VPTR(name, params, args) static void(*p_##name) params;
+EDGEVAL_API(EDGEVAL_PTR, EDGEVAL_VPTR)
+#define EDGEVAL_WRAP(ret, name, params, args) static inline ret ev_##name params { return p_##name args; }
+#define EDGEVAL_VWRAP(name, params, args) static inline void ev_##name params { p_##name args; }
+EDGEVAL_API(EDGEVAL_WRAP, EDGEVAL_VWRAP)
+
+// edgeval_tflite_load opens the library at path and resolves every
+// function. It returns 0, or -1 with a message in err (dlerror's, or the
+// first missing symbol). Called once per process, under a Go sync.Once.
+static int edgeval_tflite_load(const char* path, char* err, size_t n) {
+	void* h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL) {
+		snprintf(err, n, "%s", dlerror());
+		return -1;
+	}
+#define EDGEVAL_SYM(ret, name, params, args) \
+	if ((*(void**)(&p_##name) = dlsym(h, #name)) == NULL) { snprintf(err, n, "%s has no symbol %s", path, #name); dlclose(h); return -1; }
+#define EDGEVAL_VSYM(name, params, args) EDGEVAL_SYM(void, name, params, args)
+	EDGEVAL_API(EDGEVAL_SYM, EDGEVAL_VSYM)
+	return 0;
+}
+
+static int edgeval_xnnpack_threads(TfLiteOpaqueDelegate* d) {
+	const edgeval_xnnpack_options* o = ev_TfLiteXNNPackDelegateGetOptions(d);
+	return o ? o->num_threads : -1;
+}
+
+static TfLiteOpaqueDelegate* edgeval_xnnpack_create(int32_t threads) {
+	edgeval_xnnpack_options o = ev_TfLiteXNNPackDelegateOptionsDefault();
+	o.num_threads = threads;
+	return ev_TfLiteXNNPackDelegateCreate(&o);
+}
 
 // edgeval_errbuf collects the messages TFLite reports for one model or
 // interpreter; Go reads and clears it after a failed call.
@@ -40,13 +186,13 @@ static void edgeval_report(void* user_data, const char* format, va_list args) {
 }
 
 static TfLiteModel* edgeval_model_create(const void* data, size_t size, edgeval_errbuf* e) {
-	return TfLiteModelCreateWithErrorReporter(data, size, edgeval_report, e);
+	return ev_TfLiteModelCreateWithErrorReporter(data, size, edgeval_report, e);
 }
 
 // edgeval_dims_signature copies up to n entries of the tensor's declared
 // shape into out and returns its rank (-1 when the model declares none).
 static int edgeval_dims_signature(const TfLiteTensor* t, int* out, int n) {
-	const TfLiteIntArray* s = t->dims_signature;
+	const edgeval_int_array* s = ((const edgeval_tensor_head*)t)->dims_signature;
 	if (s == NULL) return -1;
 	for (int i = 0; i < s->size && i < n; i++) out[i] = s->data[i];
 	return s->size;
@@ -76,8 +222,8 @@ static void* edgeval_watchdog_main(void* p) {
 		}
 		if (pthread_cond_timedwait(&w->cv, &w->mu, &w->deadline) == ETIMEDOUT && w->running && !w->fired) {
 			w->fired = 1;
-			if (w->r != NULL) TfLiteSignatureRunnerCancel(w->r);
-			else TfLiteInterpreterCancel(w->it);
+			if (w->r != NULL) ev_TfLiteSignatureRunnerCancel(w->r);
+			else ev_TfLiteInterpreterCancel(w->it);
 		}
 	}
 	pthread_mutex_unlock(&w->mu);
@@ -134,7 +280,7 @@ static TfLiteStatus edgeval_invoke(edgeval_watchdog* w, int64_t timeout_ns, int6
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	int64_t t0 = edgeval_now_ns();
-	TfLiteStatus s = w->r != NULL ? TfLiteSignatureRunnerInvoke(w->r) : TfLiteInterpreterInvoke(w->it);
+	TfLiteStatus s = w->r != NULL ? ev_TfLiteSignatureRunnerInvoke(w->r) : ev_TfLiteInterpreterInvoke(w->it);
 	*elapsed_ns = edgeval_now_ns() - t0;
 	pthread_mutex_lock(&w->mu);
 	w->running = 0;
@@ -144,7 +290,7 @@ static TfLiteStatus edgeval_invoke(edgeval_watchdog* w, int64_t timeout_ns, int6
 }
 
 static void edgeval_options_set_reporter(TfLiteInterpreterOptions* o, edgeval_errbuf* e) {
-	TfLiteInterpreterOptionsSetErrorReporter(o, edgeval_report, e);
+	ev_TfLiteInterpreterOptionsSetErrorReporter(o, edgeval_report, e);
 }
 */
 import "C"
@@ -157,11 +303,40 @@ import (
 	"unsafe"
 )
 
+// load opens the library at path and resolves every function this package
+// calls; it runs once per process (see Load).
+func load(path string) error {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	var msg [512]C.char
+	if C.edgeval_tflite_load(cpath, &msg[0], C.size_t(len(msg))) != 0 {
+		return errors.New(C.GoString(&msg[0]))
+	}
+	return nil
+}
+
+// newXNNPACK creates an XNNPACK delegate with threads threads (the
+// library's defaults otherwise) and checks that it reports them back, which
+// proves edgeval_xnnpack_options matches the library's layout.
+func newXNNPACK(threads int) (unsafe.Pointer, func(), error) {
+	d := C.edgeval_xnnpack_create(C.int32_t(threads))
+	if d == nil {
+		return nil, nil, errors.New("TfLiteXNNPackDelegateCreate failed")
+	}
+	free := func() { C.ev_TfLiteXNNPackDelegateDelete(d) }
+	if got := int(C.edgeval_xnnpack_threads(d)); got != threads {
+		free()
+		return nil, nil, fmt.Errorf("XNNPACK delegate reports %d threads, asked for %d: TfLiteXNNPackDelegateOptions as declared here does not match the library", got, threads)
+	}
+	return unsafe.Pointer(d), free, nil
+}
+
 // cTensor is a TfLiteTensor owned by an interpreter.
 type cTensor = C.TfLiteTensor
 
-// version returns TfLiteVersion(), for example "2.17.1".
-func version() string { return C.GoString(C.TfLiteVersion()) }
+// libVersion returns TfLiteVersion(), for example "2.17.1"; only after
+// load.
+func libVersion() string { return C.GoString(C.ev_TfLiteVersion()) }
 
 // errBuf is C memory that TFLite's error reporter writes into. It lives as
 // long as the model or interpreter it was registered with.
@@ -220,7 +395,7 @@ func (m *cModel) delete() {
 	if m == nil || m.m == nil {
 		return
 	}
-	C.TfLiteModelDelete(m.m)
+	C.ev_TfLiteModelDelete(m.m)
 	C.free(m.buf)
 	m.eb.free()
 	m.m, m.buf = nil, nil
@@ -235,7 +410,7 @@ type cInterpreter struct {
 // resetVariables sets every variable tensor (the recurrent state of the TF
 // converter's fused LSTM and RNN ops) back to its initial value.
 func (c *cInterpreter) resetVariables() error {
-	if C.TfLiteInterpreterResetVariableTensors(c.i) != C.kTfLiteOk {
+	if C.ev_TfLiteInterpreterResetVariableTensors(c.i) != C.kTfLiteOk {
 		return c.eb.wrap(errors.New("TfLiteInterpreterResetVariableTensors failed"))
 	}
 	return nil
@@ -244,24 +419,24 @@ func (c *cInterpreter) resetVariables() error {
 // newInterpreter creates an interpreter for m with threads (0: TFLite's
 // default) and an optional delegate, with cancellation enabled.
 func newInterpreter(m *cModel, threads int, delegate unsafe.Pointer) (*cInterpreter, error) {
-	o := C.TfLiteInterpreterOptionsCreate()
+	o := C.ev_TfLiteInterpreterOptionsCreate()
 	if o == nil {
 		return nil, errors.New("TfLiteInterpreterOptionsCreate failed")
 	}
-	defer C.TfLiteInterpreterOptionsDelete(o)
+	defer C.ev_TfLiteInterpreterOptionsDelete(o)
 	if threads > 0 {
-		C.TfLiteInterpreterOptionsSetNumThreads(o, C.int32_t(threads))
+		C.ev_TfLiteInterpreterOptionsSetNumThreads(o, C.int32_t(threads))
 	}
 	eb := newErrBuf()
 	C.edgeval_options_set_reporter(o, eb.p)
-	if C.TfLiteInterpreterOptionsEnableCancellation(o, true) != C.kTfLiteOk {
+	if C.ev_TfLiteInterpreterOptionsEnableCancellation(o, true) != C.kTfLiteOk {
 		eb.free()
 		return nil, errors.New("TfLiteInterpreterOptionsEnableCancellation failed")
 	}
 	if delegate != nil {
-		C.TfLiteInterpreterOptionsAddDelegate(o, (*C.TfLiteOpaqueDelegate)(delegate))
+		C.ev_TfLiteInterpreterOptionsAddDelegate(o, (*C.TfLiteOpaqueDelegate)(delegate))
 	}
-	i := C.TfLiteInterpreterCreate(m.m, o)
+	i := C.ev_TfLiteInterpreterCreate(m.m, o)
 	if i == nil {
 		err := eb.wrap(errors.New("TfLiteInterpreterCreate failed"))
 		eb.free()
@@ -274,17 +449,17 @@ func (it *cInterpreter) delete() {
 	if it == nil || it.i == nil {
 		return
 	}
-	C.TfLiteInterpreterDelete(it.i)
+	C.ev_TfLiteInterpreterDelete(it.i)
 	it.eb.free()
 	it.i = nil
 }
 
 // signatureKeys lists the model's SignatureDef keys in model order.
 func (it *cInterpreter) signatureKeys() []string {
-	n := int(C.TfLiteInterpreterGetSignatureCount(it.i))
+	n := int(C.ev_TfLiteInterpreterGetSignatureCount(it.i))
 	keys := make([]string, n)
 	for k := range keys {
-		keys[k] = C.GoString(C.TfLiteInterpreterGetSignatureKey(it.i, C.int32_t(k)))
+		keys[k] = C.GoString(C.ev_TfLiteInterpreterGetSignatureKey(it.i, C.int32_t(k)))
 	}
 	return keys
 }
@@ -356,25 +531,25 @@ func (w watchdog) stop() {
 // primary runs the interpreter's primary subgraph.
 type primary struct{ it *cInterpreter }
 
-func (p primary) numInputs() int  { return int(C.TfLiteInterpreterGetInputTensorCount(p.it.i)) }
-func (p primary) numOutputs() int { return int(C.TfLiteInterpreterGetOutputTensorCount(p.it.i)) }
+func (p primary) numInputs() int  { return int(C.ev_TfLiteInterpreterGetInputTensorCount(p.it.i)) }
+func (p primary) numOutputs() int { return int(C.ev_TfLiteInterpreterGetOutputTensorCount(p.it.i)) }
 func (p primary) input(i int) *C.TfLiteTensor {
-	return C.TfLiteInterpreterGetInputTensor(p.it.i, C.int32_t(i))
+	return C.ev_TfLiteInterpreterGetInputTensor(p.it.i, C.int32_t(i))
 }
 func (p primary) output(i int) *C.TfLiteTensor {
-	return (*C.TfLiteTensor)(unsafe.Pointer(C.TfLiteInterpreterGetOutputTensor(p.it.i, C.int32_t(i))))
+	return (*C.TfLiteTensor)(unsafe.Pointer(C.ev_TfLiteInterpreterGetOutputTensor(p.it.i, C.int32_t(i))))
 }
 func (p primary) inputName(i int) string  { return tensorName(p.input(i)) }
 func (p primary) outputName(i int) string { return tensorName(p.output(i)) }
 func (p primary) resizeInput(i int, dims []int) error {
 	d := cDims(dims)
-	return status(C.TfLiteInterpreterResizeInputTensor(p.it.i, C.int32_t(i), &d[0], C.int32_t(len(dims))), "TfLiteInterpreterResizeInputTensor")
+	return status(C.ev_TfLiteInterpreterResizeInputTensor(p.it.i, C.int32_t(i), &d[0], C.int32_t(len(dims))), "TfLiteInterpreterResizeInputTensor")
 }
 func (p primary) allocate() error {
-	return status(C.TfLiteInterpreterAllocateTensors(p.it.i), "TfLiteInterpreterAllocateTensors")
+	return status(C.ev_TfLiteInterpreterAllocateTensors(p.it.i), "TfLiteInterpreterAllocateTensors")
 }
 func (p primary) handles() (*C.TfLiteInterpreter, *C.TfLiteSignatureRunner) { return p.it.i, nil }
-func (p primary) cancel()                                                   { C.TfLiteInterpreterCancel(p.it.i) }
+func (p primary) cancel()                                                   { C.ev_TfLiteInterpreterCancel(p.it.i) }
 func (p primary) close()                                                    {}
 
 // runner runs one SignatureDef through a TfLiteSignatureRunner.
@@ -388,16 +563,16 @@ type runner struct {
 func newRunner(it *cInterpreter, key string) (*runner, error) {
 	ck := C.CString(key)
 	defer C.free(unsafe.Pointer(ck))
-	r := C.TfLiteInterpreterGetSignatureRunner(it.i, ck)
+	r := C.ev_TfLiteInterpreterGetSignatureRunner(it.i, ck)
 	if r == nil {
-		return nil, it.eb.wrap(fmt.Errorf("TfLiteInterpreterGetSignatureRunner(%q) failed", key))
+		return nil, it.eb.wrap(fmt.Errorf("ev_TfLiteInterpreterGetSignatureRunner(%q) failed", key))
 	}
 	rn := &runner{it: it, r: r}
-	for i := range int(C.TfLiteSignatureRunnerGetInputCount(r)) {
-		rn.inputs = append(rn.inputs, C.TfLiteSignatureRunnerGetInputName(r, C.int32_t(i)))
+	for i := range int(C.ev_TfLiteSignatureRunnerGetInputCount(r)) {
+		rn.inputs = append(rn.inputs, C.ev_TfLiteSignatureRunnerGetInputName(r, C.int32_t(i)))
 	}
-	for i := range int(C.TfLiteSignatureRunnerGetOutputCount(r)) {
-		rn.outputs = append(rn.outputs, C.TfLiteSignatureRunnerGetOutputName(r, C.int32_t(i)))
+	for i := range int(C.ev_TfLiteSignatureRunnerGetOutputCount(r)) {
+		rn.outputs = append(rn.outputs, C.ev_TfLiteSignatureRunnerGetOutputName(r, C.int32_t(i)))
 	}
 	return rn, nil
 }
@@ -407,23 +582,23 @@ func (r *runner) numOutputs() int         { return len(r.outputs) }
 func (r *runner) inputName(i int) string  { return C.GoString(r.inputs[i]) }
 func (r *runner) outputName(i int) string { return C.GoString(r.outputs[i]) }
 func (r *runner) input(i int) *C.TfLiteTensor {
-	return C.TfLiteSignatureRunnerGetInputTensor(r.r, r.inputs[i])
+	return C.ev_TfLiteSignatureRunnerGetInputTensor(r.r, r.inputs[i])
 }
 func (r *runner) output(i int) *C.TfLiteTensor {
-	return (*C.TfLiteTensor)(unsafe.Pointer(C.TfLiteSignatureRunnerGetOutputTensor(r.r, r.outputs[i])))
+	return (*C.TfLiteTensor)(unsafe.Pointer(C.ev_TfLiteSignatureRunnerGetOutputTensor(r.r, r.outputs[i])))
 }
 func (r *runner) resizeInput(i int, dims []int) error {
 	d := cDims(dims)
-	return status(C.TfLiteSignatureRunnerResizeInputTensor(r.r, r.inputs[i], &d[0], C.int32_t(len(dims))), "TfLiteSignatureRunnerResizeInputTensor")
+	return status(C.ev_TfLiteSignatureRunnerResizeInputTensor(r.r, r.inputs[i], &d[0], C.int32_t(len(dims))), "TfLiteSignatureRunnerResizeInputTensor")
 }
 func (r *runner) allocate() error {
-	return status(C.TfLiteSignatureRunnerAllocateTensors(r.r), "TfLiteSignatureRunnerAllocateTensors")
+	return status(C.ev_TfLiteSignatureRunnerAllocateTensors(r.r), "TfLiteSignatureRunnerAllocateTensors")
 }
 func (r *runner) handles() (*C.TfLiteInterpreter, *C.TfLiteSignatureRunner) { return r.it.i, r.r }
-func (r *runner) cancel()                                                   { C.TfLiteSignatureRunnerCancel(r.r) }
+func (r *runner) cancel()                                                   { C.ev_TfLiteSignatureRunnerCancel(r.r) }
 func (r *runner) close() {
 	if r.r != nil {
-		C.TfLiteSignatureRunnerDelete(r.r)
+		C.ev_TfLiteSignatureRunnerDelete(r.r)
 		r.r = nil
 	}
 }
@@ -443,7 +618,7 @@ func tensorName(t *C.TfLiteTensor) string {
 	if t == nil {
 		return ""
 	}
-	if p := C.TfLiteTensorName(t); p != nil {
+	if p := C.ev_TfLiteTensorName(t); p != nil {
 		return C.GoString(p)
 	}
 	return ""
@@ -451,13 +626,13 @@ func tensorName(t *C.TfLiteTensor) string {
 
 // tensorShape returns a tensor's current dimensions.
 func tensorShape(t *C.TfLiteTensor) []int {
-	n := int(C.TfLiteTensorNumDims(t))
+	n := int(C.ev_TfLiteTensorNumDims(t))
 	if n < 0 {
 		return nil
 	}
 	s := make([]int, n)
 	for i := range s {
-		s[i] = int(C.TfLiteTensorDim(t, C.int32_t(i)))
+		s[i] = int(C.ev_TfLiteTensorDim(t, C.int32_t(i)))
 	}
 	return s
 }
@@ -466,7 +641,7 @@ func tensorShape(t *C.TfLiteTensor) []int {
 // dimensions) from TfLiteTensor.dims_signature, or nil when the model
 // declares none or it does not have the tensor's rank.
 func tensorShapeSignature(t *C.TfLiteTensor) []int {
-	rank := int(C.TfLiteTensorNumDims(t))
+	rank := int(C.ev_TfLiteTensorNumDims(t))
 	if rank <= 0 {
 		return nil
 	}
@@ -482,15 +657,15 @@ func tensorShapeSignature(t *C.TfLiteTensor) []int {
 }
 
 // tensorType returns the tensor's TfLiteType as an int.
-func tensorType(t *C.TfLiteTensor) int { return int(C.TfLiteTensorType(t)) }
+func tensorType(t *C.TfLiteTensor) int { return int(C.ev_TfLiteTensorType(t)) }
 
 // tensorBytes returns the tensor's byte size.
-func tensorBytes(t *C.TfLiteTensor) int { return int(C.TfLiteTensorByteSize(t)) }
+func tensorBytes(t *C.TfLiteTensor) int { return int(C.ev_TfLiteTensorByteSize(t)) }
 
 // tensorQuant returns the per-tensor affine quantization (scale 0 when the
 // tensor is not quantized).
 func tensorQuant(t *C.TfLiteTensor) (scale float32, zeroPoint int64) {
-	q := C.TfLiteTensorQuantizationParams(t)
+	q := C.ev_TfLiteTensorQuantizationParams(t)
 	return float32(q.scale), int64(q.zero_point)
 }
 
@@ -499,7 +674,7 @@ func copyIn(t *C.TfLiteTensor, b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
-	return status(C.TfLiteTensorCopyFromBuffer(t, unsafe.Pointer(&b[0]), C.size_t(len(b))), "TfLiteTensorCopyFromBuffer")
+	return status(C.ev_TfLiteTensorCopyFromBuffer(t, unsafe.Pointer(&b[0]), C.size_t(len(b))), "TfLiteTensorCopyFromBuffer")
 }
 
 // copyOut copies t into b (exactly the tensor's byte size).
@@ -507,5 +682,5 @@ func copyOut(t *C.TfLiteTensor, b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
-	return status(C.TfLiteTensorCopyToBuffer(t, unsafe.Pointer(&b[0]), C.size_t(len(b))), "TfLiteTensorCopyToBuffer")
+	return status(C.ev_TfLiteTensorCopyToBuffer(t, unsafe.Pointer(&b[0]), C.size_t(len(b))), "TfLiteTensorCopyToBuffer")
 }

@@ -1,4 +1,4 @@
-//go:build !tflite
+//go:build !cgo
 
 package tflitec
 
@@ -6,9 +6,10 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/edgeval/edgeval/runtime"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/edgeval/edgeval/runtime"
 )
 
 func TestNotBuiltIn(t *testing.T) {
@@ -19,7 +20,7 @@ func TestNotBuiltIn(t *testing.T) {
 	var re *runtime.Error
 	require.True(t, errors.As(err, &re), "error %T should be a *runtime.Error", err)
 	assert.Equal(t, Name, re.Runtime)
-	assert.Contains(t, err.Error(), "-tags tflite")
+	assert.Contains(t, err.Error(), "CGO_ENABLED=0")
 	assert.Contains(t, err.Error(), "libtensorflowlite_c")
 	assert.Contains(t, runtime.Names(), Name)
 }

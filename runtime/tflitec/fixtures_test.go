@@ -1,16 +1,18 @@
-//go:build tflite
+//go:build cgo
 
 package tflitec
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 
 	"github.com/edgeval/edgeval/internal/testutil"
 
-	"github.com/edgeval/edgeval/runtime"
 	"github.com/stretchr/testify/require"
+
+	"github.com/edgeval/edgeval/runtime"
 )
 
 // fixture returns the path of a shared fixture.
@@ -34,4 +36,20 @@ func open(t testing.TB, rel string, opts runtime.Options) runtime.Session {
 	require.NoError(t, err, "open %s", rel)
 	t.Cleanup(func() { _ = s.Close() })
 	return s
+}
+
+// TestMain runs the package's tests against the real library, and skips
+// them all, saying why, when it is not installed here (no
+// third_party/tflite-c: run scripts/get-tflite-c.sh) unless
+// EDGEVAL_REQUIRE_TFLITE_C=1 asks for a failure instead (CI).
+func TestMain(m *testing.M) {
+	if _, _, err := Load(); err != nil {
+		if os.Getenv("EDGEVAL_REQUIRE_TFLITE_C") == "1" {
+			fmt.Fprintln(os.Stderr, "runtime/tflitec:", err)
+			os.Exit(1)
+		}
+		fmt.Fprintln(os.Stderr, "runtime/tflitec: skipping the tests of the C runtime:", err)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
 }

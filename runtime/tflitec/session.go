@@ -1,4 +1,4 @@
-//go:build tflite
+//go:build cgo
 
 package tflitec
 

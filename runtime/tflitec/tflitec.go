@@ -1,4 +1,4 @@
-//go:build tflite
+//go:build cgo
 
 package tflitec
 
@@ -21,22 +21,33 @@ func init() {
 	runtime.Register(Name, func() (runtime.Runtime, error) { return New(), nil })
 }
 
-// Runtime opens models in the TFLite C library linked into this binary.
+// Runtime opens models in the TFLite C library, which it loads at run time
+// (see Load): the binary needs no TFLite headers or library to build and
+// starts without one.
 type Runtime struct{}
 
-// New returns the TFLite C runtime.
+// New returns the TFLite C runtime. The library is loaded by the first
+// Open or Probe; without it they fail with an error wrapping ErrNoLibrary.
 func New() *Runtime { return &Runtime{} }
 
 // Name returns "tflite".
 func (r *Runtime) Name() string { return Name }
 
-// Version returns the linked library's TfLiteVersion(), e.g. "2.17.1".
-func Version() string { return version() }
+// Version returns the library's TfLiteVersion(), e.g. "2.17.1", or "" when
+// it cannot be loaded.
+func Version() string {
+	_, v, _ := Load()
+	return v
+}
 
-// Probe reports the linked library's version (the runtime is available
-// wherever this binary runs: the library is linked in).
+// Probe loads the library and reports its version and path, or why it
+// cannot be loaded (an error wrapping ErrNoLibrary).
 func (r *Runtime) Probe(context.Context) (runtime.Status, error) {
-	return runtime.Status{Version: version()}, nil
+	path, v, err := Load()
+	if err != nil {
+		return runtime.Status{}, err
+	}
+	return runtime.Status{Version: v, Detail: path}, nil
 }
 
 func rtErr(op string, err error) *runtime.Error {
@@ -57,11 +68,14 @@ func (r *Runtime) Open(ctx context.Context, model []byte, opts runtime.Options) 
 	if err := ctx.Err(); err != nil {
 		return nil, rtErr("load", err)
 	}
+	if _, _, err := Load(); err != nil {
+		return nil, rtErr("start", err)
+	}
 	s := &session{timeout: opts.Timeout}
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
 	}
-	s.info = runtime.Info{Name: InfoName, Version: version(), Delegate: opts.Delegate, Threads: opts.Threads}
+	s.info = runtime.Info{Name: InfoName, Version: Version(), Delegate: opts.Delegate, Threads: opts.Threads}
 	if s.info.Delegate == "" {
 		s.info.Delegate = DelegateNone
 	}

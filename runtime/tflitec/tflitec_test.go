@@ -1,4 +1,4 @@
-//go:build tflite
+//go:build cgo
 
 package tflitec
 
@@ -8,10 +8,11 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/edgeval/edgeval/runtime"
-	"github.com/edgeval/edgeval/tensor"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/edgeval/edgeval/runtime"
+	"github.com/edgeval/edgeval/tensor"
 )
 
 const (
