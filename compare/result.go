@@ -223,6 +223,22 @@ const ReferenceMisread = "the Go reference disagrees with the framework's output
 // Passed reports whether the verdict is a pass and every output passed.
 func (r *Result) Passed() bool { return r.Verdict == VerdictPass && r.OutputsPass() }
 
+// FailureSummary is the one-line message of a result that did not pass:
+// the reference misread (ReferenceMisread), else how many and which outputs
+// differ beyond the precision's tolerance.
+func (r *Result) FailureSummary() string {
+	if r.Framework != nil && !r.Framework.Pass {
+		return fmt.Sprintf("%s: %s", r.Model, ReferenceMisread)
+	}
+	var names []string
+	for _, o := range r.Outputs {
+		if !o.Pass {
+			names = append(names, o.Name)
+		}
+	}
+	return fmt.Sprintf("%s: %d of %d outputs differ beyond the %s tolerance: %v", r.Model, len(names), len(r.Outputs), r.Precision, names)
+}
+
 // OutputsPass reports whether there are outputs, every one passed, the
 // reference agrees with the framework's outputs when they were given, and
 // the accuracy did not drop beyond its bound when it was measured.

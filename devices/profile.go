@@ -168,6 +168,30 @@ func (c *Config) Lookup(name string) (*Profile, error) {
 	return nil, &ConfigError{Msg: fmt.Sprintf("unknown device %q: %s; known devices: %s", name, where, strings.Join(c.Names(), ", "))}
 }
 
+// Profiles lists the profiles in Names order.
+func (c *Config) Profiles() []*Profile {
+	list := make([]*Profile, 0, len(c.Devices))
+	for _, n := range c.Names() {
+		list = append(list, c.Devices[n])
+	}
+	return list
+}
+
+// CheckList looks up each device of a comma-separated list (SplitList), so
+// that an unknown or repeated name is a *ConfigError before any work.
+func (c *Config) CheckList(list string) error {
+	names, err := SplitList(list)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if _, err := c.Lookup(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ConfigPaths returns where LoadConfig looks when no file is given:
 // ./devices.yaml, then $XDG_CONFIG_HOME/edgeval/devices.yaml (XDG_CONFIG_HOME
 // defaulting to ~/.config).

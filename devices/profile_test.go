@@ -152,3 +152,32 @@ func TestConfigErrorsNameKeysAndLines(t *testing.T) {
 		assert.NotContains(t, err.Error(), "devices.Profile")
 	}
 }
+
+func TestConfigProfilesAndCheckList(t *testing.T) {
+	c, err := ParseConfig("devices.yaml", []byte(sampleConfig))
+	require.NoError(t, err)
+	var names []string
+	for _, p := range c.Profiles() {
+		names = append(names, p.Name)
+	}
+	assert.Equal(t, c.Names(), names, "profiles in Names order")
+	tests := []struct {
+		list, wantErr string
+	}{
+		{"host", ""},
+		{"rpi4,coral", ""},
+		{"rpi4,nope", `unknown device "nope": not in devices.yaml; known devices: host, coral, rpi4`},
+		{"rpi4,rpi4", `--device "rpi4,rpi4": empty or repeated device name`},
+		{"", `--device "": empty or repeated device name`},
+	}
+	for _, tc := range tests {
+		err := c.CheckList(tc.list)
+		if tc.wantErr == "" {
+			assert.NoError(t, err, tc.list)
+			continue
+		}
+		var ce *ConfigError
+		require.ErrorAs(t, err, &ce, tc.list)
+		assert.EqualError(t, err, tc.wantErr)
+	}
+}

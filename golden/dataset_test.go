@@ -330,3 +330,25 @@ func TestParsePreprocessFlags(t *testing.T) {
 	_, err = ParseColor("hsv")
 	assert.Error(t, err)
 }
+
+func TestPreprocessTextParse(t *testing.T) {
+	p, err := PreprocessText{}.Parse()
+	require.NoError(t, err)
+	assert.Equal(t, Preprocess{Color: ColorAuto}, p, "nothing set: the defaults")
+	p, err = PreprocessText{Resize: "16,16", Scale: "1/255", Mean: "0.5", Std: "0.25,0.5,1", Color: "gray"}.Parse()
+	require.NoError(t, err)
+	assert.Equal(t, Preprocess{Resize: [2]int{16, 16}, Scale: 1.0 / 255, Mean: []float64{0.5}, Std: []float64{0.25, 0.5, 1}, Color: ColorGray}, p)
+	for _, tc := range []struct {
+		text PreprocessText
+		want string
+	}{
+		{PreprocessText{Resize: "16"}, "--resize"},
+		{PreprocessText{Scale: "0"}, "--scale"},
+		{PreprocessText{Mean: "a"}, "--mean"},
+		{PreprocessText{Std: "1,,2"}, "--std"},
+		{PreprocessText{Color: "hsv"}, "--color"},
+	} {
+		_, err := tc.text.Parse()
+		assert.ErrorContains(t, err, tc.want+": want", tc.text)
+	}
+}

@@ -53,6 +53,42 @@ type Preprocess struct {
 	Color Color
 }
 
+// PreprocessText is a Preprocess as text, as a command line or a suite file
+// gives it: each field in the form its Parse function reads, "" for the
+// default.
+type PreprocessText struct {
+	Resize, Scale, Mean, Std, Color string
+}
+
+// Parse parses every field that is set; the error names the setting
+// (--resize, --scale, --mean, --std, --color).
+func (t PreprocessText) Parse() (Preprocess, error) {
+	var p Preprocess
+	var err error
+	if t.Resize != "" {
+		if p.Resize, err = ParseResize(t.Resize); err != nil {
+			return p, err
+		}
+	}
+	if t.Scale != "" {
+		if p.Scale, err = ParseScale(t.Scale); err != nil {
+			return p, err
+		}
+	}
+	if t.Mean != "" {
+		if p.Mean, err = ParseFloats("--mean", t.Mean); err != nil {
+			return p, err
+		}
+	}
+	if t.Std != "" {
+		if p.Std, err = ParseFloats("--std", t.Std); err != nil {
+			return p, err
+		}
+	}
+	p.Color, err = ParseColor(t.Color)
+	return p, err
+}
+
 // ParseResize parses "H,W" (positive integers).
 func ParseResize(s string) ([2]int, error) {
 	parts := strings.Split(s, ",")

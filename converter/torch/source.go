@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/edgeval/edgeval/converter/torch/pysrc"
@@ -26,6 +27,23 @@ type SourceOptions struct {
 	// InputShape is the model input's shape with the batch; nil: inferred
 	// where the weights fix it.
 	InputShape []int
+}
+
+// ParseInputShape parses SourceOptions.InputShape as written on a command
+// line: positive integers "N,C,H,W" ("" is nil: inferred).
+func ParseInputShape(s string) ([]int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var shape []int
+	for _, d := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(d))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("--input-shape %q: want positive integers N,C,H,W", s)
+		}
+		shape = append(shape, n)
+	}
+	return shape, nil
 }
 
 // SourceArch is an architecture read from a model source: the Arch that
