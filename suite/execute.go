@@ -64,3 +64,23 @@ func Execute(ctx context.Context, s *Suite, jobs []Job, store history.Store, log
 	}
 	return outs, errors.Join(problems...)
 }
+
+// Report is the JSON document of a suite's results (validate suite --json):
+// every outcome's result, in run order, and the history they were
+// appended to.
+type Report struct {
+	SchemaVersion int               `json:"schema_version"`
+	Suite         string            `json:"suite"`
+	History       string            `json:"history"`
+	Results       []*compare.Result `json:"results"`
+}
+
+// NewReport is the Report of the outcomes of s, appended to the history at
+// location.
+func NewReport(s *Suite, location string, outs []Outcome) *Report {
+	r := &Report{SchemaVersion: compare.SchemaVersion, Suite: s.Name, History: location, Results: make([]*compare.Result, len(outs))}
+	for i, o := range outs {
+		r.Results[i] = o.Result
+	}
+	return r
+}

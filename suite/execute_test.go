@@ -144,3 +144,13 @@ func TestExecuteCheckoutsShareSeries(t *testing.T) {
 	require.NoError(t, report.RegressionsText(&text, rep))
 	t.Logf("regression report:\n%s", text.String())
 }
+
+// TestNewReport: the JSON document of a suite keeps the outcomes' results
+// in run order, with the suite's name, the history and the schema version.
+func TestNewReport(t *testing.T) {
+	s := &Suite{Name: "nightly"}
+	a, b := &compare.Result{Model: "a.h5"}, &compare.Result{Model: "b.pth"}
+	r := NewReport(s, "/h.jsonl", []Outcome{{ID: "a", Result: a}, {ID: "b", Result: b}})
+	assert.Equal(t, &Report{SchemaVersion: compare.SchemaVersion, Suite: "nightly", History: "/h.jsonl", Results: []*compare.Result{a, b}}, r)
+	assert.Empty(t, NewReport(s, "", nil).Results)
+}
