@@ -10,21 +10,38 @@ import (
 	"strings"
 )
 
-// command is one subcommand of validate.
+// command is one subcommand of validate. Most declare their flags (flags)
+// and get the positional arguments (do); run, when set instead, takes the
+// raw arguments and parses them itself (see parse).
 type command struct {
 	name    string
 	summary string
 	usage   string // first line of its help: arguments
+	flags   func(fs *flag.FlagSet)
+	do      func(ctx context.Context, fs *flag.FlagSet, pos []string, stdout, stderr io.Writer) error
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func commands() map[string]*command {
-	cs := []*command{runCommand(), validateCommand(), locateCommand(), convertCommand(), referenceCommand(), archCommand(), agentCommand(), devicesCommand(), historyCommand(), suiteCommand()}
-	m := make(map[string]*command, len(cs))
-	for _, c := range cs {
+	m := map[string]*command{}
+	for _, c := range []*command{runCommand(), validateCommand(), locateCommand(), convertCommand(), referenceCommand(), archCommand(), agentCommand(), devicesCommand(), historyCommand(), suiteCommand()} {
+		if c.run == nil {
+			c.run = c.parseAndDo
+		}
 		m[c.name] = c
 	}
 	return m
+}
+
+// parseAndDo registers the command's flags, parses args and runs do.
+func (c *command) parseAndDo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	c.flags(fs)
+	pos, err := c.parse(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, fs, pos, stdout, stderr)
 }
 
 // run is the whole program: it parses args and dispatches to a subcommand.
@@ -109,3 +126,38 @@ func printCommandHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 var version = "dev"
 
 func versionString() string { return "validate " + version }
+
+// parseFlags parses args with fs, allowing flags after positional arguments
+// (validate run model.tflite --json -), and returns the positional arguments.
+// A "--" ends flag parsing.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usagef("%s: %v", fs.Name(), err)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if rest[0] == "--" {
+			return append(pos, rest[1:]...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// parse parses a command's flags (see parseFlags) and prints the command's
+// help for -h, returning flag.ErrHelp, which run treats as success.
+func (c *command) parse(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, error) {
+	pos, err := parseFlags(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		printCommandHelp(stdout, c, fs)
+	}
+	return pos, err
+}

@@ -5,40 +5,16 @@ import (
 	"errors"
 	"flag"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/edgeval/edgeval/devices"
 	"github.com/edgeval/edgeval/runtime"
 )
 
-// deviceFlags are the flags shared by the commands that reach devices.
-type deviceFlags struct {
-	file             string
-	acceptNewHostKey bool
-	// explicit holds the names of flags given on the command line, so
-	// that only those override a profile's settings.
-	explicit map[string]bool
-}
-
-func (d *deviceFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&d.file, "devices", "", "device profiles `FILE` (default ./devices.yaml, then $XDG_CONFIG_HOME/edgeval/devices.yaml)")
-	fs.BoolVar(&d.acceptNewHostKey, "accept-new-host-key", false, "record a board's unknown SSH host key in known_hosts (a changed key is always refused)")
-}
-
-// noteExplicit records which flags fs saw.
-func (d *deviceFlags) noteExplicit(fs *flag.FlagSet) {
-	d.explicit = map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { d.explicit[f.Name] = true })
-}
-
-// loadDevices reads the profiles; a bad file is a usage error.
+// load reads the profiles; a bad file is a usage error.
 func (d *deviceFlags) load() (*devices.Config, error) {
 	cfg, err := devices.LoadConfig(d.file)
-	if err != nil {
-		return nil, configErr(err)
-	}
-	return cfg, nil
+	return cfg, configErr(err)
 }
 
 // check looks up each device of a comma-separated list before any work,
@@ -49,18 +25,10 @@ func (d *deviceFlags) check(list string) error {
 	if err != nil {
 		return err
 	}
-	names, err := devices.SplitList(list)
-	if err != nil {
-		return configErr(err)
-	}
-	for _, n := range names {
-		if _, err := cfg.Lookup(n); err != nil {
-			return configErr(err)
-		}
-	}
-	return nil
+	return configErr(cfg.CheckList(list))
 }
 
+// configErr makes a bad device profile or list a usage error.
 func configErr(err error) error {
 	var ce *devices.ConfigError
 	if errors.As(err, &ce) {
@@ -69,116 +37,77 @@ func configErr(err error) error {
 	return err
 }
 
-// openDevice opens the model on f.device through its profile. Flags given
-// explicitly (--runtime, --threads, --delegate, --timeout) override the
-// profile.
-func openDevice(ctx context.Context, f *runFlags, model []byte, stderr io.Writer) (runtime.Session, error) {
+// openDevice opens the model on the device through its profile. Only the
+// flags given (--runtime, --threads, --delegate, --timeout) override the
+// profile; --timeout's default applies when the profile has none.
+func (f *modelFlags) openDevice(ctx context.Context, model []byte, log io.Writer) (runtime.Session, error) {
 	cfg, err := f.dev.load()
 	if err != nil {
 		return nil, err
 	}
-	p, err := cfg.Lookup(f.device)
+	p, err := cfg.Lookup(f.o.Device)
 	if err != nil {
 		return nil, configErr(err)
 	}
-	o := devices.Options{
-		Session:          runtime.Options{Signature: f.signature},
-		AcceptNewHostKey: f.dev.acceptNewHostKey,
-		AgentVersion:     version,
-		Log:              stderr,
+	o, ex := f.dev.open, f.dev.explicit
+	o.AgentVersion, o.Log, o.Steps = version, log, f.steps(log)
+	if !ex["runtime"] {
+		o.Runtime = ""
 	}
-	if !f.quiet {
-		o.Steps = stderr
+	if !ex["threads"] {
+		o.Session.Threads = 0
 	}
-	ex := f.dev.explicit
-	if ex["runtime"] {
-		o.Runtime = f.runtime
+	if !ex["delegate"] {
+		o.Session.Delegate = ""
 	}
-	if ex["threads"] {
-		o.Session.Threads = f.threads
-	}
-	if ex["delegate"] {
-		o.Session.Delegate = f.delegate
-	}
-	if ex["timeout"] || p.Timeout == 0 {
-		o.Session.Timeout = f.timeout
+	if !ex["timeout"] && p.Timeout != 0 {
+		o.Session.Timeout = 0
 	}
 	s, err := devices.Open(ctx, p, model, o)
-	if err != nil {
-		return nil, configErr(err)
-	}
-	return s, nil
-}
-
-// runOnDevices runs the model on each device of a comma-separated --device
-// list, concurrently, one result each. With several devices, --out and
-// --json FILE get the device name before their extension, and each device's
-// report is printed in list order.
-func runOnDevices(ctx context.Context, f *runFlags, modelPath string, stdout, stderr io.Writer) error {
-	if !strings.Contains(f.device, ",") {
-		return runModel(ctx, f, modelPath, stdout, stderr)
-	}
-	return configErr(devices.FanOut(f.device, f.json == "-", stdout, stderr, func(name string, out, log io.Writer) error {
-		g := *f
-		g.device = name
-		g.out = devices.PerDevicePath(f.out, name)
-		if f.json != "-" {
-			g.json = devices.PerDevicePath(f.json, name)
-		}
-		return runModel(ctx, &g, modelPath, out, log)
-	}))
+	return s, configErr(err)
 }
 
 func devicesCommand() *command {
-	c := &command{
+	var d deviceFlags
+	var asJSON bool
+	var timeout time.Duration
+	return &command{
 		name:    "devices",
 		summary: "list the device profiles, or `devices probe NAME` to print a device's facts (arch, kernel, CPU, governor, temperature, memory, runtimes)",
 		usage:   "[flags] [probe NAME]",
-	}
-	c.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-		var d deviceFlags
-		var asJSON bool
-		fs := flag.NewFlagSet("devices", flag.ContinueOnError)
-		d.register(fs)
-		fs.BoolVar(&asJSON, "json", false, "print JSON")
-		var timeout time.Duration
-		fs.DurationVar(&timeout, "timeout", time.Minute, "probe: give up after `D`")
-		pos, err := c.parse(fs, args, stdout)
-		if err != nil {
-			return err
-		}
-		cfg, err := d.load()
-		if err != nil {
-			return err
-		}
-		switch {
-		case len(pos) == 0:
-			if asJSON {
-				list := make([]*devices.Profile, 0, len(cfg.Devices))
-				for _, n := range cfg.Names() {
-					list = append(list, cfg.Devices[n])
-				}
-				return writeJSON("-", stdout, list)
-			}
-			return devices.WriteProfiles(stdout, cfg)
-		case len(pos) == 2 && pos[0] == "probe":
-			p, err := cfg.Lookup(pos[1])
+		flags: func(fs *flag.FlagSet) {
+			d.register(fs)
+			fs.BoolVar(&asJSON, "json", false, "print JSON")
+			fs.DurationVar(&timeout, "timeout", time.Minute, "probe: give up after `D`")
+		},
+		do: func(ctx context.Context, _ *flag.FlagSet, pos []string, stdout, stderr io.Writer) error {
+			cfg, err := d.load()
 			if err != nil {
-				return configErr(err)
-			}
-			var facts *devices.Facts
-			if err := within(ctx, timeout, "probe "+p.Name, func(ctx context.Context) (err error) {
-				facts, err = devices.Probe(ctx, p, devices.Options{AcceptNewHostKey: d.acceptNewHostKey, AgentVersion: version, Log: stderr})
-				return err
-			}); err != nil {
 				return err
 			}
-			if asJSON {
-				return writeJSON("-", stdout, facts)
+			switch {
+			case len(pos) == 0 && asJSON:
+				return writeJSON("-", stdout, cfg.Profiles())
+			case len(pos) == 0:
+				return devices.WriteProfiles(stdout, cfg)
+			case len(pos) == 2 && pos[0] == "probe":
+				p, err := cfg.Lookup(pos[1])
+				if err != nil {
+					return configErr(err)
+				}
+				var facts *devices.Facts
+				if err := within(ctx, timeout, "probe "+p.Name, func(ctx context.Context) (err error) {
+					facts, err = devices.Probe(ctx, p, devices.Options{AcceptNewHostKey: d.open.AcceptNewHostKey, AgentVersion: version, Log: stderr})
+					return err
+				}); err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON("-", stdout, facts)
+				}
+				return devices.WriteFacts(stdout, p.Name, facts)
 			}
-			return devices.WriteFacts(stdout, p.Name, facts)
-		}
-		return usagef("devices: want no argument or 'probe NAME', got %q", pos)
+			return usagef("devices: want no argument or 'probe NAME', got %q", pos)
+		},
 	}
-	return c
 }

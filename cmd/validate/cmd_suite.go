@@ -17,65 +17,55 @@ import (
 
 // suiteFlags are the flags of `validate suite`.
 type suiteFlags struct {
-	history  string
-	junit    string
-	markdown string
-	html     string
-	json     string
-	out      string
-	devices  string
-	timeout  time.Duration
-	quiet    bool
+	history, junit, markdown, html, json, out, devices string
+	timeout                                            time.Duration
+	quiet                                              bool
 }
 
 func suiteCommand() *command {
-	c := &command{
+	var f suiteFlags
+	return &command{
 		name: "suite",
 		summary: "validate the models × precisions × devices of a suite file (YAML), append every result to the history, " +
 			"write combined JUnit XML and Markdown; exit with the worst status (see docs/history.md)",
 		usage: "[flags] SUITE.yaml",
-	}
-	c.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-		var f suiteFlags
-		fs := flag.NewFlagSet("suite", flag.ContinueOnError)
-		fs.StringVar(&f.history, "history", "", "append the results to the history `FILE|URL`, a file or postgres://… (default $EDGEVAL_HISTORY, else $XDG_DATA_HOME/edgeval/history.jsonl)")
-		fs.StringVar(&f.junit, "junit", "", "write JUnit XML of every run to `FILE` for CI")
-		fs.StringVar(&f.markdown, "markdown", "", "write a Markdown summary and every run's report to `FILE`")
-		fs.StringVar(&f.html, "html", "", "write a standalone HTML page: the summary and every run's report with its charts, to `FILE`")
-		fs.StringVar(&f.json, "json", "", "write every result as JSON to `FILE` ('-' for stdout instead of the table)")
-		fs.StringVar(&f.out, "out", "", "write each run's artifacts to `DIR`/MODEL/PRECISION/DEVICE (see validate --out)")
-		fs.StringVar(&f.devices, "devices", "", "device profiles `FILE` (see validate devices)")
-		fs.BoolVar(&f.quiet, "quiet", false, "print no steps and no progress on stderr (warnings and errors still)")
-		fs.DurationVar(&f.timeout, "timeout", 0, "every run's --timeout `D` (loading the model, each inference) unless its flags: set one (0: validate's default)")
-		pos, err := c.parse(fs, args, stdout)
-		if err != nil {
-			return err
-		}
-		if len(pos) != 1 {
-			return usagef("suite: want exactly one SUITE.yaml argument, got %d", len(pos))
-		}
-		s, err := suite.Load(pos[0])
-		if err != nil {
-			var se *suite.Error
-			if errors.As(err, &se) {
-				return usagef("%v", err)
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&f.history, "history", "", "append the results to the history `FILE|URL`, a file or postgres://… (default $EDGEVAL_HISTORY, else $XDG_DATA_HOME/edgeval/history.jsonl)")
+			fs.StringVar(&f.junit, "junit", "", "write JUnit XML of every run to `FILE` for CI")
+			fs.StringVar(&f.markdown, "markdown", "", "write a Markdown summary and every run's report to `FILE`")
+			fs.StringVar(&f.html, "html", "", "write a standalone HTML page: the summary and every run's report with its charts, to `FILE`")
+			fs.StringVar(&f.json, "json", "", "write every result as JSON to `FILE` ('-' for stdout instead of the table)")
+			fs.StringVar(&f.out, "out", "", "write each run's artifacts to `DIR`/MODEL/PRECISION/DEVICE (see validate --out)")
+			fs.StringVar(&f.devices, "devices", "", "device profiles `FILE` (see validate devices)")
+			fs.BoolVar(&f.quiet, "quiet", false, "print no steps and no progress on stderr (warnings and errors still)")
+			fs.DurationVar(&f.timeout, "timeout", 0, "every run's --timeout `D` (loading the model, each inference) unless its flags: set one (0: validate's default)")
+		},
+		do: func(ctx context.Context, _ *flag.FlagSet, pos []string, stdout, stderr io.Writer) error {
+			if len(pos) != 1 {
+				return usagef("suite: want exactly one SUITE.yaml argument, got %d", len(pos))
 			}
-			return &inputError{err}
-		}
-		runs, err := prepareSuite(s, &f, stderr)
-		if err != nil {
-			return err
-		}
-		store, err := history.Open(f.history)
-		if err != nil {
-			return usagef("--history: %v", err)
-		}
-		if err := store.Init(); err != nil {
-			return &inputError{err}
-		}
-		return runSuite(ctx, s, runs, store, &f, stdout, stderr)
+			s, err := suite.Load(pos[0])
+			if err != nil {
+				var se *suite.Error
+				if errors.As(err, &se) {
+					return usagef("%v", err)
+				}
+				return &inputError{err}
+			}
+			runs, err := prepareSuite(s, &f, stderr)
+			if err != nil {
+				return err
+			}
+			store, err := history.Open(f.history)
+			if err != nil {
+				return usagef("--history: %v", err)
+			}
+			if err := store.Init(); err != nil {
+				return &inputError{err}
+			}
+			return runSuite(ctx, s, runs, store, &f, stdout, stderr)
+		},
 	}
-	return c
 }
 
 // prepareSuite builds each run's validation options: validate's defaults,
@@ -86,7 +76,7 @@ func prepareSuite(s *suite.Suite, f *suiteFlags, stderr io.Writer) ([]suite.Job,
 	runs := make([]suite.Job, len(s.Runs))
 	for i, r := range s.Runs {
 		runs[i].Run = r
-		var vf validateFlags
+		var vf modelFlags
 		fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 		vf.register(fs)
 		vf.dev.file = f.devices
@@ -97,17 +87,17 @@ func prepareSuite(s *suite.Suite, f *suiteFlags, stderr io.Writer) ([]suite.Job,
 		if len(pos) > 0 {
 			return nil, usagef("%s: %s: flags: %q is not a flag", r.Where, r.ID, pos[0])
 		}
-		vf.dev.noteExplicit(fs)
+		vf.noteGiven(fs)
 		if f.timeout > 0 && !vf.dev.explicit["timeout"] {
-			vf.timeout, vf.dev.explicit["timeout"] = f.timeout, true
+			vf.dev.open.Session.Timeout, vf.dev.explicit["timeout"] = f.timeout, true
 		}
-		vf.device = r.Device
+		vf.o.Device = r.Device
 		vf.quiet = vf.quiet || f.quiet
 		if err := vf.dev.check(r.Device); err != nil {
 			return nil, usagef("%s: %s: %v", r.Where, r.ID, err)
 		}
 		if f.out != "" {
-			vf.outDir = filepath.Join(f.out, filepath.FromSlash(r.ID))
+			vf.o.OutDir = filepath.Join(f.out, filepath.FromSlash(r.ID))
 		}
 		// The suite writes the reports; each run only its artifacts.
 		if runs[i].Options, err = vf.options(r.Model, stderr); err != nil {
@@ -128,20 +118,14 @@ func runSuite(ctx context.Context, s *suite.Suite, jobs []suite.Job, store histo
 	}
 	outs, err := suite.Execute(ctx, s, jobs, store, log)
 	problems := []error{err}
-	results := make([]*compare.Result, len(outs))
-	codes := make([]int, len(outs))
+	doc := suite.NewReport(s, store.Location(), outs)
+	results, codes := doc.Results, make([]int, len(outs))
 	for i, o := range outs {
-		results[i], codes[i] = o.Result, exitCode(cliError(o.Err))
+		codes[i] = exitCode(cliError(o.Err))
 		if o.Err == nil && !o.Result.Passed() {
 			codes[i] = exitMismatch
 		}
 	}
-	doc := struct {
-		SchemaVersion int               `json:"schema_version"`
-		Suite         string            `json:"suite"`
-		History       string            `json:"history"`
-		Results       []*compare.Result `json:"results"`
-	}{compare.SchemaVersion, s.Name, store.Location(), results}
 	problems = append(problems, writeReports(
 		report.File{Path: f.junit, Render: func(w io.Writer) error { return report.JUnit(w, results...) }},
 		report.File{Path: f.markdown, Render: func(w io.Writer) error { return report.SuiteMarkdown(w, s.Name, results) }},

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/internal/bug"
 	"github.com/edgeval/edgeval/internal/hdf5"
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/tensor"
+	"github.com/edgeval/edgeval/validation"
 )
 
 // Exit codes, as documented in the README.
@@ -80,6 +82,21 @@ func exitCode(err error) int {
 	return exitDevice
 }
 
+// cliError gives the library's typed errors the command's (see exitCode):
+// a *validation.UsageError is a usage error, a *validation.InputError bad
+// input; the chain is kept, so an internal error inside stays exit 3.
+func cliError(err error) error {
+	var ue *validation.UsageError
+	var ie *validation.InputError
+	switch {
+	case errors.As(err, &ue):
+		return usagef("%v", err)
+	case errors.As(err, &ie):
+		return &inputError{err}
+	}
+	return err
+}
+
 // reportError prints err (if any) and returns the process exit code.
 func reportError(err error, stderr io.Writer) int {
 	code := exitCode(err)
@@ -95,4 +112,41 @@ func reportError(err error, stderr io.Writer) int {
 		}
 	}
 	return code
+}
+
+// timeoutError is a command that outlived its --timeout: exit 3, like a
+// device that does not answer (the input was not shown to be bad).
+type timeoutError struct {
+	what string
+	d    time.Duration
+}
+
+func (e *timeoutError) Error() string {
+	return fmt.Sprintf("%s: timed out after %v (--timeout)", e.what, e.d)
+}
+
+// within runs fn under a time limit d for the whole command (0: none). On
+// expiry it returns a *timeoutError at once, even when fn is in work that
+// cannot be interrupted (a conversion); the command then exits and the
+// work with it.
+func within(ctx context.Context, d time.Duration, what string, fn func(ctx context.Context) error) error {
+	if d <= 0 {
+		return fn(ctx)
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- fn(ctx) }()
+	select {
+	case err := <-done:
+		if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return errors.Join(&timeoutError{what, d}, err)
+		}
+		return err
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return &timeoutError{what, d}
+		}
+		return ctx.Err()
+	}
 }

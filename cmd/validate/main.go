@@ -29,6 +29,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	// The runtimes register themselves by name for --runtime.
+	_ "github.com/edgeval/edgeval/runtime/litert"
+	_ "github.com/edgeval/edgeval/runtime/tflitec"
 )
 
 func main() {
