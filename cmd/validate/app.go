@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
+
+	"github.com/edgeval/edgeval/internal/cliflags"
 )
 
 // command is one subcommand of validate. Most declare their flags (flags)
@@ -52,60 +54,51 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		printUsage(stderr, cmds)
 		return usagef("no command given")
 	}
-	switch args[0] {
-	case "help", "-h", "-help", "--help":
-		if len(args) > 1 {
-			switch args[1] {
-			case "help", "-h", "-help", "--help":
-				fmt.Fprintln(stdout, "Usage: validate help [COMMAND]\n\nPrints the commands, or a command's usage and flags.")
-				return nil
-			case "version", "--version":
-				fmt.Fprintln(stdout, "Usage: validate version\n\nPrints the version of validate.")
-				return nil
-			}
-			c, ok := cmds[args[1]]
-			if !ok {
-				return usagef("unknown command %q", args[1])
-			}
-			if err := c.run(ctx, []string{"-h"}, stdout, stderr); !errors.Is(err, flag.ErrHelp) {
-				return err
-			}
-			return nil
-		}
+	name, rest := args[0], args[1:]
+	if isHelp(name) && len(rest) == 0 {
 		printUsage(stdout, cmds)
 		return nil
-	case "version", "--version":
+	}
+	if isHelp(name) { // validate help COMMAND is COMMAND -h
+		name, rest = rest[0], []string{"-h"}
+		switch {
+		case isHelp(name):
+			fmt.Fprintln(stdout, "Usage: validate help [COMMAND]\n\nPrints the commands, or a command's usage and flags.")
+			return nil
+		case isVersion(name):
+			fmt.Fprintln(stdout, "Usage: validate version\n\nPrints the version of validate.")
+			return nil
+		case cmds[name] == nil:
+			return usagef("unknown command %q", name)
+		}
+	}
+	c, ok := cmds[name]
+	switch {
+	case isVersion(name):
 		fmt.Fprintln(stdout, versionString())
 		return nil
-	case snapshotCommand:
-		return serveSnapshot(args[1:], stdout)
-	}
-	c, ok := cmds[args[0]]
-	rest := args[1:]
-	if !ok {
-		// `validate [flags] MODEL` is the main command: anything that is not
-		// a command name but looks like a flag or a file goes to it.
-		if !strings.HasPrefix(args[0], "-") && !strings.ContainsAny(args[0], "./") {
-			return usagef("unknown command %q", args[0])
-		}
+	case name == snapshotCommand:
+		return serveSnapshot(rest, stdout)
+	case !ok && !strings.HasPrefix(name, "-") && !strings.ContainsAny(name, "./"):
+		return usagef("unknown command %q", name)
+	case !ok:
+		// `validate [flags] MODEL` is the main command: anything that is
+		// not a command name but looks like a flag or a file goes to it.
 		c, rest = cmds["validate"], args
 	}
-	err := c.run(ctx, rest, stdout, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
+	if err := c.run(ctx, rest, stdout, stderr); !cliflags.IsHelp(err) {
+		return err
 	}
-	return err
+	return nil
 }
+
+func isHelp(s string) bool    { return s == "help" || s == "-h" || s == "-help" || s == "--help" }
+func isVersion(s string) bool { return s == "version" || s == "--version" }
 
 func printUsage(w io.Writer, cmds map[string]*command) {
 	fmt.Fprintln(w, "validate checks that a model converted to TensorFlow Lite still computes the same thing on a device.")
 	fmt.Fprintln(w, "\nUsage:\n  validate [flags] MODEL           convert, run on the device, compare with the Go reference\n  validate COMMAND [flags] [args]\n\nCommands:")
-	names := make([]string, 0, len(cmds))
-	for n := range cmds {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(cmds)) {
 		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
 	}
 	fmt.Fprintln(w, "  help       help on a command: validate help COMMAND")
@@ -113,51 +106,27 @@ func printUsage(w io.Writer, cmds map[string]*command) {
 	fmt.Fprintln(w, "\nExit codes: 0 pass, 1 mismatch or regression, 2 bad input or usage, 3 device or runtime failure.")
 }
 
-// printCommandHelp writes a command's usage and its flags.
-func printCommandHelp(w io.Writer, c *command, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "Usage: validate %s %s\n\n%s\n\nFlags:\n", c.name, c.usage, c.summary)
-	var b strings.Builder
-	fs.SetOutput(&b)
-	fs.PrintDefaults()
-	fmt.Fprint(w, b.String())
-}
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
-func versionString() string { return "validate " + version }
-
-// parseFlags parses args with fs, allowing flags after positional arguments
-// (validate run model.tflite --json -), and returns the positional arguments.
-// A "--" ends flag parsing.
+// parseFlags parses args with fs (cliflags.Parse: flags may follow the
+// positional arguments); a bad flag is a usage error.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	fs.SetOutput(io.Discard)
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, usagef("%s: %v", fs.Name(), err)
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if rest[0] == "--" {
-			return append(pos, rest[1:]...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
+	pos, err := cliflags.Parse(fs, args)
+	if err != nil && !cliflags.IsHelp(err) {
+		return nil, usagef("%s: %v", fs.Name(), err)
 	}
+	return pos, err
 }
 
 // parse parses a command's flags (see parseFlags) and prints the command's
 // help for -h, returning flag.ErrHelp, which run treats as success.
 func (c *command) parse(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, error) {
 	pos, err := parseFlags(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		printCommandHelp(stdout, c, fs)
+	if cliflags.IsHelp(err) {
+		fmt.Fprintf(stdout, "Usage: validate %s %s\n\n%s\n\nFlags:\n%s", c.name, c.usage, c.summary, cliflags.Defaults(fs))
 	}
 	return pos, err
 }
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func versionString() string { return "validate " + version }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/edgeval/edgeval/history"
+	"github.com/edgeval/edgeval/internal/cliflags"
 	"github.com/edgeval/edgeval/report"
 )
 
@@ -40,8 +41,7 @@ func historyCommand() *command {
 			fs.StringVar(&f.junit, "junit", "", "regressions: also write JUnit XML to `FILE` (one case per model, precision and device)")
 		},
 		do: func(ctx context.Context, fs *flag.FlagSet, pos []string, stdout, stderr io.Writer) error {
-			given := map[string]bool{}
-			fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+			given := cliflags.Given(fs)
 			if len(pos) > 0 && pos[0] == "migrate" {
 				return historyMigrate(pos[1:], given, stdout, stderr)
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/edgeval/edgeval/converter/torch"
 	"github.com/edgeval/edgeval/devices"
 	"github.com/edgeval/edgeval/golden"
+	"github.com/edgeval/edgeval/internal/cliflags"
 	"github.com/edgeval/edgeval/progress"
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/validation"
@@ -79,7 +80,7 @@ func (f *modelFlags) registerQuiet(fs *flag.FlagSet) {
 // seeded random samples by default.
 func (f *modelFlags) registerInputs(fs *flag.FlagSet, samples int) {
 	f.o.Samples = samples
-	fs.Var(samplesValue{&f.o.Samples, &f.samplesSet}, "samples", "number of seeded random samples when --inputs is not given")
+	fs.Var(cliflags.Int{N: &f.o.Samples, Given: &f.samplesSet}, "samples", "number of seeded random samples when --inputs is not given")
 	fs.StringVar(&f.o.Inputs, "inputs", "", "inputs `FILE` (.npy for one input, .npz keyed by input name or arr_0...); the first axis is the sample axis")
 	fs.Uint64Var(&f.o.Seed, "seed", 0, "seed for random inputs")
 	fs.StringVar(&f.inputRange, "input-range", "-1,1", "`LO,HI` range of random float inputs (integer inputs span their full range)")
@@ -157,10 +158,7 @@ func (f *modelFlags) noteGiven(fs *flag.FlagSet) {
 	f.precisionSet = f.dev.explicit["precision"]
 }
 
-func (d *deviceFlags) noteExplicit(fs *flag.FlagSet) {
-	d.explicit = map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { d.explicit[f.Name] = true })
-}
+func (d *deviceFlags) noteExplicit(fs *flag.FlagSet) { d.explicit = cliflags.Given(fs) }
 
 // checkSamples checks --input-range and --samples before any work.
 func (f *modelFlags) checkSamples() (validation.Range, error) {
@@ -248,24 +246,4 @@ func (f *modelFlags) meter(log io.Writer) progress.Meter {
 		return progress.None
 	}
 	return progress.New(log, progress.Auto)
-}
-
-// samplesValue is the --samples flag: an int that remembers whether it was
-// given, since without it --inputs and --dataset use all their samples.
-type samplesValue struct {
-	n   *int
-	set *bool
-}
-
-func (v samplesValue) String() string {
-	if v.n == nil {
-		return ""
-	}
-	return strconv.Itoa(*v.n)
-}
-
-func (v samplesValue) Set(s string) error {
-	n, err := strconv.Atoi(s)
-	*v.n, *v.set = n, true
-	return err
 }
