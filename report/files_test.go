@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -40,4 +41,53 @@ func TestWriteFiles(t *testing.T) {
 	require.Error(t, err)
 	assert.NotErrorAs(t, err, &re)
 	assert.NoFileExists(t, c)
+}
+
+// TestPaths: each format's path gets that format's renderer, of a
+// validation, a suite or a regression report; "" skips a format; PerDevice
+// names each device's files.
+func TestPaths(t *testing.T) {
+	pass, _ := sampleResults()
+	recs, rep := trendHistory(t)
+	suite := suiteResults()
+	render := func(fn func(w io.Writer) error) string {
+		var b strings.Builder
+		require.NoError(t, fn(&b))
+		return b.String()
+	}
+	tests := []struct {
+		name  string
+		files func(Paths) []File
+		want  [3]string // Markdown, HTML, JUnit
+	}{
+		{"result", func(p Paths) []File { return p.Result(pass) }, [3]string{
+			render(func(w io.Writer) error { return Markdown(w, pass) }),
+			render(func(w io.Writer) error { return HTML(w, pass) }),
+			render(func(w io.Writer) error { return JUnit(w, pass) })}},
+		{"suite", func(p Paths) []File { return p.Suite("nightly", suite) }, [3]string{
+			render(func(w io.Writer) error { return SuiteMarkdown(w, "nightly", suite) }),
+			render(func(w io.Writer) error { return SuiteHTML(w, "nightly", suite) }),
+			render(func(w io.Writer) error { return JUnit(w, suite...) })}},
+		{"regressions", func(p Paths) []File { return p.Regressions(rep, recs) }, [3]string{
+			render(func(w io.Writer) error { return RegressionsMarkdown(w, rep) }),
+			render(func(w io.Writer) error { return RegressionsHTMLWithTrends(w, rep, recs) }),
+			render(func(w io.Writer) error { return RegressionsJUnit(w, rep) })}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := Paths{Markdown: filepath.Join(dir, "r.md"), HTML: filepath.Join(dir, "r.html"), JUnit: filepath.Join(dir, "r.xml")}
+			require.NoError(t, WriteFiles(tc.files(p)...))
+			for i, path := range []string{p.Markdown, p.HTML, p.JUnit} {
+				got, err := os.ReadFile(path)
+				require.NoError(t, err)
+				assert.Equal(t, tc.want[i], string(got), path)
+			}
+			only := Paths{HTML: filepath.Join(dir, "only.html")}
+			require.NoError(t, WriteFiles(tc.files(only)...))
+			assert.FileExists(t, only.HTML)
+			assert.NoFileExists(t, filepath.Join(dir, "only.md"))
+		})
+	}
+	assert.Equal(t, Paths{Markdown: "r-rpi4.md", JUnit: "out/r-rpi4.xml"}, Paths{Markdown: "r.md", JUnit: "out/r.xml"}.PerDevice("rpi4"))
 }

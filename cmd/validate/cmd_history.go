@@ -16,9 +16,10 @@ import (
 
 // historyFlags are the flags of `validate history`.
 type historyFlags struct {
-	filter                                 history.Filter
-	path, since, baseline, md, html, junit string
-	asJSON                                 bool
+	filter                history.Filter
+	path, since, baseline string
+	reports               report.Paths
+	asJSON                bool
 }
 
 func historyCommand() *command {
@@ -36,9 +37,9 @@ func historyCommand() *command {
 			fs.StringVar(&f.since, "since", "", "only results recorded in the last `AGE` (7d, 36h)")
 			fs.BoolVar(&f.asJSON, "json", false, "print JSON")
 			fs.StringVar(&f.baseline, "baseline", history.BaselineLastPass, "regressions: the `BASELINE` to compare with: last-pass, previous, or the newest result N days older (7d)")
-			fs.StringVar(&f.md, "markdown", "", "regressions: also write the report as Markdown to `FILE`")
-			fs.StringVar(&f.html, "html", "", "regressions: also write the report as a standalone HTML page to `FILE`")
-			fs.StringVar(&f.junit, "junit", "", "regressions: also write JUnit XML to `FILE` (one case per model, precision and device)")
+			fs.StringVar(&f.reports.Markdown, "markdown", "", "regressions: also write the report as Markdown to `FILE`")
+			fs.StringVar(&f.reports.HTML, "html", "", "regressions: also write the report as a standalone HTML page to `FILE`")
+			fs.StringVar(&f.reports.JUnit, "junit", "", "regressions: also write JUnit XML to `FILE` (one case per model, precision and device)")
 		},
 		do: func(ctx context.Context, fs *flag.FlagSet, pos []string, stdout, stderr io.Writer) error {
 			given := cliflags.Given(fs)
@@ -108,11 +109,7 @@ func historyRegressions(f *historyFlags, recs []history.Record, stdout io.Writer
 		return usagef("--baseline: %v", err)
 	}
 	rep := history.FindRegressions(recs, b, history.DefaultThresholds)
-	if err := writeReports(
-		report.File{Path: f.md, Render: func(w io.Writer) error { return report.RegressionsMarkdown(w, rep) }},
-		report.File{Path: f.html, Render: func(w io.Writer) error { return report.RegressionsHTMLWithTrends(w, rep, recs) }},
-		report.File{Path: f.junit, Render: func(w io.Writer) error { return report.RegressionsJUnit(w, rep) }},
-	); err != nil {
+	if err := writeReports(f.reports.Regressions(rep, recs)...); err != nil {
 		return err
 	}
 	if f.asJSON {

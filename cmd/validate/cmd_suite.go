@@ -17,9 +17,10 @@ import (
 
 // suiteFlags are the flags of `validate suite`.
 type suiteFlags struct {
-	history, junit, markdown, html, json, out, devices string
-	timeout                                            time.Duration
-	quiet                                              bool
+	history, json, out, devices string
+	reports                     report.Paths
+	timeout                     time.Duration
+	quiet                       bool
 }
 
 func suiteCommand() *command {
@@ -31,9 +32,9 @@ func suiteCommand() *command {
 		usage: "[flags] SUITE.yaml",
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&f.history, "history", "", "append the results to the history `FILE|URL`, a file or postgres://… (default $EDGEVAL_HISTORY, else $XDG_DATA_HOME/edgeval/history.jsonl)")
-			fs.StringVar(&f.junit, "junit", "", "write JUnit XML of every run to `FILE` for CI")
-			fs.StringVar(&f.markdown, "markdown", "", "write a Markdown summary and every run's report to `FILE`")
-			fs.StringVar(&f.html, "html", "", "write a standalone HTML page: the summary and every run's report with its charts, to `FILE`")
+			fs.StringVar(&f.reports.JUnit, "junit", "", "write JUnit XML of every run to `FILE` for CI")
+			fs.StringVar(&f.reports.Markdown, "markdown", "", "write a Markdown summary and every run's report to `FILE`")
+			fs.StringVar(&f.reports.HTML, "html", "", "write a standalone HTML page: the summary and every run's report with its charts, to `FILE`")
 			fs.StringVar(&f.json, "json", "", "write every result as JSON to `FILE` ('-' for stdout instead of the table)")
 			fs.StringVar(&f.out, "out", "", "write each run's artifacts to `DIR`/MODEL/PRECISION/DEVICE (see validate --out)")
 			fs.StringVar(&f.devices, "devices", "", "device profiles `FILE` (see validate devices)")
@@ -126,11 +127,7 @@ func runSuite(ctx context.Context, s *suite.Suite, jobs []suite.Job, store histo
 			codes[i] = exitMismatch
 		}
 	}
-	problems = append(problems, writeReports(
-		report.File{Path: f.junit, Render: func(w io.Writer) error { return report.JUnit(w, results...) }},
-		report.File{Path: f.markdown, Render: func(w io.Writer) error { return report.SuiteMarkdown(w, s.Name, results) }},
-		report.File{Path: f.html, Render: func(w io.Writer) error { return report.SuiteHTML(w, s.Name, results) }},
-	))
+	problems = append(problems, writeReports(f.reports.Suite(s.Name, results)...))
 	if f.json != "" {
 		problems = append(problems, writeJSON(f.json, stdout, doc))
 	}

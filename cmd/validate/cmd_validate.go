@@ -25,9 +25,9 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.o.OutDir, "out", "", "write artifacts to `DIR`: model.tflite, inputs.npz, reference.npz, device.npz, result.json")
 	f.registerPrecision(fs, "precision of the converted model: float32, float16 (float16 weights), dynamic (int8 weights, float activations) or int8 (calibrated on --calibration, else on the validation inputs); the tolerance follows it. With --tflite the precision is read from the file, and a --precision that contradicts it is an error")
 	f.registerConversion(fs, "with --precision int8: int8 inputs and outputs instead of float32 ones (inputs are quantized with the model's parameters)", "PyTorch models: NHWC inputs and outputs instead of PyTorch's NCHW", true)
-	fs.StringVar(&f.markdown, "markdown", "", "also write the report as Markdown to `FILE`")
-	fs.StringVar(&f.html, "html", "", "also write the report as a standalone HTML page to `FILE`")
-	fs.StringVar(&f.junit, "junit", "", "also write JUnit XML to `FILE` (one test case per output) for CI")
+	fs.StringVar(&f.reports.Markdown, "markdown", "", "also write the report as Markdown to `FILE`")
+	fs.StringVar(&f.reports.HTML, "html", "", "also write the report as a standalone HTML page to `FILE`")
+	fs.StringVar(&f.reports.JUnit, "junit", "", "also write JUnit XML to `FILE` (one test case per output) for CI")
 	fs.StringVar(&f.history, "history", "", "also append the result to the history `FILE|URL`: a file or postgres://… (see 'validate history')")
 	fs.StringVar(&f.o.Expected, "expected", "", "the framework's own outputs on --inputs (`OUT.npy|OUT.npz`, keyed by output name): the Go reference must agree with them, or the run fails as a misread model")
 	fs.IntVar(&f.o.NoiseSamples, "noise-samples", 4, "measure the model's float32 noise floor (reference vs a float64 evaluation) on up to `N` samples; the float32 tolerance is raised to 8x it when larger (0: fixed policy only)")
@@ -75,7 +75,7 @@ func (f *modelFlags) onDevices(fs *flag.FlagSet, stdout, stderr io.Writer, job f
 		if f.json != "-" {
 			g.json = devices.PerDevicePath(f.json, name)
 		}
-		g.markdown, g.html, g.junit = devices.PerDevicePath(f.markdown, name), devices.PerDevicePath(f.html, name), devices.PerDevicePath(f.junit, name)
+		g.reports = f.reports.PerDevice(name)
 		return job(&g, out, log)
 	}))
 }
@@ -100,7 +100,7 @@ func validateOne(ctx context.Context, f *modelFlags, model string, stdout, stder
 		if perr := emitResult(f, res, stdout, true); perr != nil && err == nil {
 			err = perr
 		}
-	} else if err != nil && f.json+f.markdown+f.html+f.junit != "" {
+	} else if err != nil && (f.json != "" || f.reports != report.Paths{}) {
 		if perr := emitResult(f, validation.ErrorResult(opts, err), stdout, false); perr != nil {
 			err = errors.Join(err, perr)
 		}
@@ -139,11 +139,7 @@ func emitResult(f *modelFlags, r *compare.Result, stdout io.Writer, table bool) 
 			return err
 		}
 	}
-	if err := writeReports(
-		report.File{Path: f.markdown, Render: func(w io.Writer) error { return report.Markdown(w, r) }},
-		report.File{Path: f.html, Render: func(w io.Writer) error { return report.HTML(w, r) }},
-		report.File{Path: f.junit, Render: func(w io.Writer) error { return report.JUnit(w, r) }},
-	); err != nil {
+	if err := writeReports(f.reports.Result(r)...); err != nil {
 		return err
 	}
 	if f.json == "-" {

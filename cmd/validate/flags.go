@@ -16,6 +16,7 @@ import (
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/internal/cliflags"
 	"github.com/edgeval/edgeval/progress"
+	"github.com/edgeval/edgeval/report"
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/validation"
 )
@@ -31,9 +32,10 @@ type modelFlags struct {
 	// The text of the options without a flag type.
 	inputRange, floatLayers, maxMemory, calibrationMethod, inputShape string
 	// The command's own outputs.
-	json, out, markdown, html, junit, history string
-	timeout                                   time.Duration // convert and reference
-	quiet, samplesSet, precisionSet           bool
+	json, out, history              string
+	reports                         report.Paths
+	timeout                         time.Duration // convert and reference
+	quiet, samplesSet, precisionSet bool
 }
 
 // deviceFlags choose the device and how the model runs there; explicit
