@@ -2,7 +2,8 @@
 // or a remote board reached over SSH.
 //
 // A device is described by a Profile, read from a devices.yaml file (see
-// LoadConfig). Open returns a Session for a profile: for the host it opens
+// LoadConfig; Config.CheckList checks a --device list before any work).
+// Open returns a Session for a profile: for the host it opens
 // the runtime in-process, or, when the profile is isolated (the default for
 // the TFLite C runtime, see Profile.Isolated), in a child process running
 // this binary as `validate agent` over pipes, so that a crash of native code

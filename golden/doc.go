@@ -4,7 +4,8 @@
 // at a time, memory flat in their number), from images (OpenDataset: a
 // labelled ImageFolder tree or an .npz of images x and labels y;
 // OpenImages: a folder of images or one image; decoded, checked and
-// preprocessed as the frameworks do — Preprocess — one sample at a time)
+// preprocessed as the frameworks do — Preprocess, parsed from its text
+// form by PreprocessText — one sample at a time)
 // or are seeded random samples (RandomInputs); the framework's own outputs
 // on those inputs (LoadExpected, the --expected file) are the third witness
 // against which the Go reference is checked; Gather joins per-sample

@@ -29,6 +29,8 @@
 // settings as typed fields, which Run.Apply sets on validation.Options;
 // flags (the suite's, then the model's) are validate flags as written, for
 // the caller to parse before Apply: a model entry's own keys win over them.
+// Execute runs the jobs and appends each result to the history; NewReport
+// is the JSON document of their results.
 package suite
 
 import (

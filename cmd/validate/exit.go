@@ -51,9 +51,6 @@ func (e *mismatchError) Error() string { return e.msg }
 // read-only or failing disk (ENOSPC, EDQUOT, EROFS, EIO anywhere in the
 // chain: writing results, --out, a temporary file), whatever wrapped it.
 func exitCode(err error) int {
-	if err == nil {
-		return exitPass
-	}
 	var (
 		ue *usageError
 		ie *inputError
@@ -66,20 +63,18 @@ func exitCode(err error) int {
 		be *bug.Error
 	)
 	switch {
+	case err == nil:
+		return exitPass
 	case errors.As(err, &be):
 		return exitDevice
 	case errors.As(err, &me):
 		return exitMismatch
-	case tensor.EnvironmentFault(err) != "":
-		return exitDevice
-	case errors.As(err, &re):
+	case tensor.EnvironmentFault(err) != "", errors.As(err, &re):
 		return exitDevice
 	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &mo), errors.As(err, &in), errors.As(err, &se), errors.As(err, &he):
 		return exitBadInput
-	case errors.Is(err, context.Canceled):
-		return exitDevice
 	}
-	return exitDevice
+	return exitDevice // a cancelled context, a device, anything else
 }
 
 // cliError gives the library's typed errors the command's (see exitCode):
