@@ -34,6 +34,11 @@ Usage (from testdata/gen):
       --tier=zoo --ops=../../converter/torch/testdata/torchvision_ops.json
   --pickle-only adds model.pth to cases made earlier (the model is rebuilt from the same seeds and must
   reproduce expected.npz exactly), e.g. to the zoo without exporting it again;
+  --f64-only adds expected64.npz to zoo cases made earlier: the model rebuilt from the same seeds (it must
+  reproduce expected.npz exactly), then model.double() on the same inputs widened to float64, every module's
+  eps rounded to float32 as the float32 kernels round it (input, output float64): the float32 model evaluated
+  exactly, which reference/ref64 must match to ~1e-9 of range where float32 results differ by summation order
+  (internal/zoo64, corpus.TestZooFloat64; the zoo tier writes it too);
   --refusals DIR writes the full pickles converter/torch's tests must refuse (a user's subclass of a
   torchvision class) into DIR (converter/torch/testdata/torchvision);
   add --only=a,b to make some cases only (their ops are added to an existing --ops record).
@@ -43,6 +48,7 @@ case.json's export_drift records, per .pt2, how far torch.export.load's output i
 """
 
 import argparse
+import copy
 import json
 import os
 import sys
@@ -254,6 +260,8 @@ def gen_case(root, case, model, size, config, ops):
            "outputs": [{"name": "output", "shape": list(y.shape)}], "models": [], "tflite": [], "skipped": {},
            "versions": {"torch": torch.__version__, "torchvision": torchvision.__version__}}
     write_npz(os.path.join(d, "expected.npz"), {"input": x, "output": y})
+    if case in ZOO:
+        write_f64(d, model, x)
     ep = torch.export.export(model, (tx,))
     progs = [("torch-export-pt2", "model.pt2", ep), ("torch-export-pt2-decomposed", "model_decomposed.pt2", ep.run_decompositions())]
     write_pickle(d, model, tx, y, rec)
@@ -312,6 +320,36 @@ def pickle_only(root, case, model, size):
     print(f"torch/{case}: model.pth {os.path.getsize(os.path.join(d, 'model.pth')) / 1e6:.2f} MB", flush=True)
 
 
+def write_f64(d, model, x):
+    """expected64.npz: the same model and weights in float64 (model.double()) on the inputs widened exactly, with
+    every module's eps rounded to float32 as the float32 kernels round it: the float32 model evaluated exactly."""
+    m64 = copy.deepcopy(model).double().eval()
+    for m in m64.modules():
+        if isinstance(getattr(m, "eps", None), float):
+            m.eps = float(np.float32(m.eps))
+    with torch.no_grad():
+        y64 = m64(torch.from_numpy(x.astype(np.float64))).numpy()
+    write_npz(os.path.join(d, "expected64.npz"), {"input": x.astype(np.float64), "output": y64})
+    return y64
+
+
+def f64_only(root, case, model, size):
+    """Adds expected64.npz to a zoo case made earlier (the model rebuilt from the same seeds must reproduce
+    the case's float32 output exactly)."""
+    d = os.path.join(root, "torch", case)
+    rng = rng_for("torch/" + case)
+    torch.manual_seed(seed_of("torch/" + case))
+    prepare(model, rng, size)
+    with np.load(os.path.join(d, "expected.npz")) as z:
+        x, want = z["input"], z["output"]
+    with torch.no_grad():
+        y = model(torch.from_numpy(x)).numpy().astype(np.float32)
+    if not np.array_equal(y, want):
+        raise SystemExit(f"{case}: the rebuilt model differs from expected.npz by {rel_err(y, want):.2g} of range")
+    y64 = write_f64(d, model, x)
+    print(f"torch/{case}: expected64.npz, float32 vs float64 {rel_err(want.astype(np.float64), y64):.3g} of range", flush=True)
+
+
 class SubclassedMobileNetV2(mobilenetv2.MobileNetV2):
     """A user's subclass of a torchvision class: its forward differs (it pickles as __main__'s)."""
 
@@ -340,6 +378,8 @@ def main():
     ap.add_argument("--ops", default="")
     ap.add_argument("--pickle-only", action="store_true",
                     help="add model.pth to cases made earlier (same seeds; the output must match expected.npz)")
+    ap.add_argument("--f64-only", action="store_true",
+                    help="zoo tier: add expected64.npz (the model in float64) to cases made earlier")
     ap.add_argument("--refusals", default="", help="also write the refused full pickles into this directory")
     a = ap.parse_args()
     if a.refusals:
@@ -365,7 +405,9 @@ def main():
         for name in ZOO:
             if not only or name in only:
                 torch.manual_seed(seed_of("torch/" + name))
-                if a.pickle_only:
+                if a.f64_only:
+                    f64_only(a.out, name, zoo_model(name), ZOO_SIZE)
+                elif a.pickle_only:
                     pickle_only(a.out, name, zoo_model(name), ZOO_SIZE)
                 else:
                     gen_case(a.out, name, zoo_model(name), ZOO_SIZE, f"torchvision.models.{name}(num_classes=10), {ZOO_SIZE} px", ops)

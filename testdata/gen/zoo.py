@@ -21,13 +21,17 @@ Layout (OUT defaults to /tmp/edgeval-zoo):
   OUT/keras/<model>/expected_k3.npy     the Keras 3 outputs
   OUT/keras/<model>/expected_f64.npy    the same model evaluated by Keras 3 in float64 (float64 [4, 10]; by tf_keras for
       RegNet and ResNetRS, which Keras 3 does not have: they have no model.keras, expected_k3.* nor k3_litert.tflite)
+  OUT/keras/<model>/expected64.npy     the same in float64 with the model's scalar parameters (epsilons, Rescaling
+      scale/offset, Normalization's sqrt(variance)) rounded to float32 as the float32 model rounds them: the float32 model evaluated exactly, which
+      reference/ref64 must match to ~1e-9 of range (internal/zoo64, corpus.TestZooFloat64; expected_f64.npy differs
+      from it by up to ~2e-8 of range through BatchNorm's epsilon 1e-3 alone). --f64-only adds it to a zoo made earlier.
   OUT/keras/<model>/tf_float32.tflite   tf.lite.TFLiteConverter.from_keras_model(tf_keras model)
   OUT/keras/<model>/k3_litert.tflite    Keras 3 model.export(..., format="litert")
   OUT/keras/inception_v3/perturbed_bn_eps/   the tf_keras .h5 with one BatchNormalization epsilon changed:
       model_k2.h5, expected.npz (that file's own tf_keras outputs), case.json, perturbed.json
       (validated against ../expected.npz it must FAIL; against its own expected.npz it must pass)
 
-Usage: /tmp/edgeval-gen/bin/python testdata/gen/zoo.py [OUT] [--only=inception_v3,...]
+Usage: /tmp/edgeval-gen/bin/python testdata/gen/zoo.py [OUT] [--only=inception_v3,...] [--f64-only]
 """
 
 import json
@@ -151,6 +155,55 @@ def app(K, cls, floatx="float32"):
         K.backend.set_floatx(prev)
 
 
+# The layer attributes holding a float the float32 model computes with as a float32 (Keras casts them to the
+# compute dtype): a float64 model given these rounded values computes the float32 model's function exactly.
+FLOAT32_SCALARS = ("epsilon", "scale", "offset")
+
+
+def round_scalars(model):
+    """Round every layer's float scalar parameters (FLOAT32_SCALARS) to float32 values, and a Normalization's
+    standard deviation to the float32 sqrt the float32 model divides by (the variance becomes its exact square),
+    in place."""
+    for layer in model.layers:
+        if type(layer).__name__ == "Normalization":
+            var = np.asarray(layer.variance, np.float64)
+            std32 = np.sqrt(var.astype(np.float32)).astype(np.float64)
+            layer.variance = tf.constant(std32 * std32, tf.float64)
+        for a in FLOAT32_SCALARS:
+            v = getattr(layer, a, None)
+            if isinstance(v, float):
+                setattr(layer, a, float(np.float32(v)))
+            elif isinstance(v, (list, tuple)) and v and all(isinstance(e, float) for e in v):
+                setattr(layer, a, type(v)(float(np.float32(e)) for e in v))
+    return model
+
+
+def float64_outputs(K, cls, weights, x):
+    """The application in float64 with the given weights and float32-rounded scalars, on x widened exactly."""
+    m64 = app(K, cls, "float64")
+    m64.set_weights([np.asarray(w, np.float64) for w in weights])
+    for layer in m64.layers:
+        finalize(layer)
+    round_scalars(m64)
+    return run(m64, x.astype(np.float64))
+
+
+def f64_only(root, name, cls):
+    """Adds expected64.npy to a model of a zoo made earlier, from its saved file (Keras 3's when it has one)."""
+    d = os.path.join(root, "keras", name)
+    x = np.load(os.path.join(d, "inputs.npy"))
+    if os.path.exists(os.path.join(d, "model.keras")):
+        K, m = keras, keras.models.load_model(os.path.join(d, "model.keras"), compile=False)
+    else:
+        K, m = tf_keras, tf_keras.models.load_model(os.path.join(d, "model_k2.h5"), compile=False)
+    y64 = float64_outputs(K, cls, m.get_weights(), x)
+    np.save(os.path.join(d, "expected64.npy"), y64)
+    old = np.load(os.path.join(d, "expected_f64.npy"))
+    y32 = np.load(os.path.join(d, "expected.npy"))
+    print(f"zoo/{name}: expected64.npy; vs expected_f64.npy {np.abs(y64 - old).max() / np.ptp(y64):.3g}, "
+          f"tf_keras float32 vs it {np.abs(y32 - y64).max() / np.ptp(y64):.3g} of range", flush=True)
+
+
 def run(m, x):
     return np.asarray(m(x, training=False))
 
@@ -257,6 +310,7 @@ def gen_model(root, name, cls, module, extra):
             finalize(layer)
         y64 = run(m64, x.astype(np.float64))
         np.save(os.path.join(d, "expected_f64.npy"), y64)
+        np.save(os.path.join(d, "expected64.npy"), float64_outputs(tf_keras, cls, m2.get_weights(), x))
         drift["tf_keras_f32_vs_f64"] = max_rel(y2, y64)
         rec["output_range"] = float(np.abs(y64).max())
         return finish(d, rec, case, drift, name, m2, x, y2, out_name, t0)
@@ -289,6 +343,7 @@ def gen_model(root, name, cls, module, extra):
         finalize(layer)
     y64 = run(m64, x.astype(np.float64))
     np.save(os.path.join(d, "expected_f64.npy"), y64)
+    np.save(os.path.join(d, "expected64.npy"), float64_outputs(keras, cls, m3.get_weights(), x))
     drift["tf_keras_f32_vs_f64"] = max_rel(y2, y64)
     drift["keras3_f32_vs_f64"] = max_rel(y3, y64)
     drift["tf_keras_vs_keras3"] = max_rel(y3, y2)
@@ -363,9 +418,11 @@ Drifts are max |a - b| / max |b| over the 4 samples' outputs.
 
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    only = set()
+    only, f64 = set(), False
     for a in sys.argv[1:]:
-        if a.startswith("--only="):
+        if a == "--f64-only":
+            f64 = True
+        elif a.startswith("--only="):
             only.update(n for n in a[len("--only="):].split(",") if n)
         elif a.startswith("--"):
             sys.exit(f"zoo.py: unknown option {a}")
@@ -373,6 +430,11 @@ def main():
     names = {m[0] for m in MODELS}
     if only - names:
         sys.exit(f"zoo.py: no such model: {', '.join(sorted(only - names))} (have {', '.join(sorted(names))})")
+    if f64:
+        for name, cls, _, _ in MODELS:
+            if not only or name in only:
+                f64_only(root, name, cls)
+        return
     os.makedirs(root, exist_ok=True)
     mpath = os.path.join(root, "manifest.json")
     manifest = {"models": {}}

@@ -1,0 +1,186 @@
+// Package zoo64 proves that a deep zoo model is read exactly, where float32
+// cannot: it evaluates the model as validate reads it with the float64
+// evaluator (reference/ref64) and compares that with the framework's own
+// float64 outputs of the same model, weights and inputs.
+//
+// Deep float32 networks (InceptionV3, ResNet50, EfficientNetB0, RegNet)
+// differ from their framework's float32 outputs by 1e-5 to 1e-4 of the
+// output range because the two sum in different orders; the framework's
+// float32 and float64 results differ by as much. In float64 that noise is
+// ~1e-12 of range, so a reading that agrees with the framework to ~1e-9 of
+// range is exact, and a misread argument (an epsilon, a padding, a weight)
+// would stand out by orders of magnitude.
+//
+// The float64 outputs are written by the generators beside the zoo's cases:
+// expected64.npy (testdata/gen/zoo.py, --f64-only for a zoo made earlier:
+// Keras 3, or tf_keras where Keras 3 lacks the application, with floatx
+// float64 and the same weights) and expected64.npz
+// (testdata/gen/gen_torchvision.py --f64-only: model.double()). Both round
+// the model's scalar parameters (epsilons, Rescaling's scale and offset) to
+// float32, as the float32 framework computes with them and as the graph
+// stores them: they are the float32 model evaluated exactly. (Keras's
+// BatchNormalization epsilon 1e-3 alone, taken as the float64 0.001, moves
+// MobileNetV2's output by 1.6e-8 of range.)
+// corpus.TestZooFloat64 asserts the bound; internal/zootable prints it.
+package zoo64
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/edgeval/edgeval/corpus"
+	"github.com/edgeval/edgeval/reference/ref64"
+	"github.com/edgeval/edgeval/tensor"
+	"github.com/edgeval/edgeval/validation"
+)
+
+// The files holding a case's float64 framework outputs.
+const (
+	// KerasFile is one output, samples first (zoo.py).
+	KerasFile = "expected64.npy"
+	// TorchFile holds the inputs and outputs under the case's names
+	// (gen_torchvision.py --f64-only).
+	TorchFile = "expected64.npz"
+)
+
+// Expected returns the path of case c's float64 framework outputs, or ""
+// when the case has none.
+func Expected(c *corpus.Case) string {
+	for _, f := range []string{KerasFile, TorchFile} {
+		if _, err := os.Stat(c.Path(f)); err == nil {
+			return c.Path(f)
+		}
+	}
+	return ""
+}
+
+// Check reads model m of case c as validate does (batch 1, every weight
+// read), evaluates it with ref64 on the case's inputs (those of
+// m.Expected), and returns, per output, how far ref64 is from the
+// framework's float64 outputs (OutputDrift.Relative: of the range).
+func Check(c *corpus.Case, m corpus.Model) ([]ref64.OutputDrift, error) {
+	path := Expected(c)
+	if path == "" {
+		return nil, fmt.Errorf("zoo64: %s: no %s or %s", c.Dir, KerasFile, TorchFile)
+	}
+	ins, _, err := c.Expected(m.Expected)
+	if err != nil {
+		return nil, err
+	}
+	want, err := expected64(c, path)
+	if err != nil {
+		return nil, err
+	}
+	o := validation.SourceOptions{Batch: 1}
+	switch {
+	case m.NeedsArch:
+		o.Arch = c.Path(c.Arch)
+	case m.Format == "torch-full-pth":
+		dir, err := os.MkdirTemp("", "zoo64-")
+		if err != nil {
+			return nil, fmt.Errorf("zoo64: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		if o.Arch, err = InputArch(c, dir); err != nil {
+			return nil, err
+		}
+	}
+	if m.Config != "" {
+		o.ModelJSON = c.Path(m.Config)
+	}
+	src, err := validation.LoadSource(c.Path(m.File), o)
+	if err != nil {
+		return nil, fmt.Errorf("zoo64: %s: %w", c.Path(m.File), err)
+	}
+	g := src.Graph
+	if len(g.Inputs) != len(ins) || len(g.Outputs) != len(want) {
+		return nil, fmt.Errorf("zoo64: %s: the graph has %d inputs and %d outputs, the case %d and %d", c.Path(m.File), len(g.Inputs), len(g.Outputs), len(ins), len(want))
+	}
+	n := c.Batch()
+	samples, outs := make([][]*tensor.Tensor, n), make([][]*tensor.Tensor, n)
+	for s := range n {
+		for i, in := range ins {
+			x, err := one(corpus.Cast(in, g.Inputs[i].DType, nil), s, g.Inputs[i].Shape)
+			if err != nil {
+				return nil, fmt.Errorf("zoo64: %s input %d: %w", c.Dir, i, err)
+			}
+			samples[s] = append(samples[s], x)
+		}
+		for i, w := range want {
+			y, err := one(w, s, g.Outputs[i].Shape)
+			if err != nil {
+				return nil, fmt.Errorf("zoo64: %s: %s output %d: %w", c.Dir, filepath.Base(path), i, err)
+			}
+			outs[s] = append(outs[s], y)
+		}
+	}
+	prog, err := ref64.Prepare(g)
+	if err != nil {
+		return nil, fmt.Errorf("zoo64: %s: %w", c.Path(m.File), err)
+	}
+	d, err := prog.Drift(samples, outs)
+	if err != nil {
+		return nil, fmt.Errorf("zoo64: %s: %w", c.Path(m.File), err)
+	}
+	return d, nil
+}
+
+// InputArch writes dir/input.yaml, an --arch file that gives only the
+// case's inputs at batch 1: a full pickle does not record its input size
+// (a torchvision classifier is read at 224 px without it), so a user states
+// it so. It returns the file's path.
+func InputArch(c *corpus.Case, dir string) (string, error) {
+	var sb strings.Builder
+	sb.WriteString("format: edgeval-torch-arch/1\ninputs:\n")
+	for _, in := range c.Inputs {
+		dims := []string{"1"}
+		for _, d := range in.Shape[1:] {
+			dims = append(dims, strconv.Itoa(d))
+		}
+		dt := in.DType
+		if dt == "" {
+			dt = "float32"
+		}
+		fmt.Fprintf(&sb, "  - {name: %s, shape: [%s], dtype: %s}\n", in.Name, strings.Join(dims, ", "), dt)
+	}
+	p := filepath.Join(dir, "input.yaml")
+	if err := os.WriteFile(p, []byte(sb.String()), 0o644); err != nil {
+		return "", fmt.Errorf("zoo64: %w", err)
+	}
+	return p, nil
+}
+
+// expected64 reads the float64 outputs, samples first, in the case's order.
+func expected64(c *corpus.Case, path string) ([]*tensor.Tensor, error) {
+	if filepath.Base(path) == TorchFile {
+		_, outs, err := c.Expected(TorchFile)
+		return outs, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("zoo64: %w", err)
+	}
+	defer f.Close()
+	t, err := tensor.ReadNPY(f)
+	if err != nil {
+		return nil, fmt.Errorf("zoo64: %s: %w", path, err)
+	}
+	if len(c.Outputs) != 1 || !slices.Equal(t.Shape, c.Outputs[0].Shape) {
+		return nil, fmt.Errorf("zoo64: %s: shape %v, the case's outputs are %v", path, t.Shape, c.Outputs)
+	}
+	return []*tensor.Tensor{t}, nil
+}
+
+// one returns sample s of t (samples first) with shape, the graph's batch-1
+// shape of that value.
+func one(t *tensor.Tensor, s int, shape []int) (*tensor.Tensor, error) {
+	x := t.Slice(s)
+	if x.NumElements() != tensor.NumElements(shape) {
+		return nil, fmt.Errorf("sample %d has shape %v, the graph wants %v", s, x.Shape, shape)
+	}
+	return x.Reshape(shape)
+}
