@@ -22,8 +22,8 @@ const float64Bound = 1e-9
 // TestZooFloat64 proves the zoo's deep models read exactly where float32
 // cannot (their float32 references differ from the frameworks' float32
 // outputs by up to 1e-4 of range, by summation order): every model file of
-// every zoo case with float64 framework outputs (Keras expected_f64.npy,
-// torchvision expected64.npz) is read as validate reads it and evaluated by
+// every zoo case with float64 framework outputs (Keras expected64.npy and
+// expected64_k3.npy, torchvision expected64.npz) is read as validate reads it and evaluated by
 // reference/ref64, which must agree with the framework in float64 within
 // float64Bound of the output range. It runs on EDGEVAL_ZOO and
 // EDGEVAL_TORCH_ZOO when set.
@@ -42,11 +42,11 @@ func TestZooFloat64(t *testing.T) {
 		cases, err := corpus.Load(dir)
 		require.NoError(t, err)
 		for _, c := range cases {
-			if zoo64.Expected(c) == "" {
-				t.Logf("%s: no float64 framework outputs", c.ID())
-				continue
-			}
 			for _, m := range c.Models {
+				if zoo64.Expected(c, m) == "" {
+					t.Logf("%s %s: no float64 framework outputs", c.ID(), m.File)
+					continue
+				}
 				t.Run(c.ID()+"/"+m.Format, func(t *testing.T) {
 					drift, err := zoo64.Check(c, m)
 					require.NoError(t, err)

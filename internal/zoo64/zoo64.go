@@ -12,15 +12,16 @@
 // would stand out by orders of magnitude.
 //
 // The float64 outputs are written by the generators beside the zoo's cases:
-// expected64.npy (testdata/gen/zoo.py, --f64-only for a zoo made earlier:
-// Keras 3, or tf_keras where Keras 3 lacks the application, with floatx
-// float64 and the same weights) and expected64.npz
-// (testdata/gen/gen_torchvision.py --f64-only: model.double()). Both round
-// the model's scalar parameters (epsilons, Rescaling's scale and offset) to
-// float32, as the float32 framework computes with them and as the graph
-// stores them: they are the float32 model evaluated exactly. (Keras's
+// expected64.npy and expected64_k3.npy (testdata/gen/zoo.py, --f64-only for
+// a zoo made earlier: the application built by tf_keras, for the .h5, and by
+// Keras 3, for the .keras, with floatx float64 and the file's weights) and
+// expected64.npz (testdata/gen/gen_torchvision.py --f64-only:
+// model.double()). Each rounds to float32 the scalars the float32 framework
+// computes with as float32 and the graph stores as float32 (epsilons,
+// Rescaling's scale and offset, Normalization's sqrt(variance), MobileNetV3's
+// 1/6): they are the float32 model evaluated exactly. (Keras's
 // BatchNormalization epsilon 1e-3 alone, taken as the float64 0.001, moves
-// MobileNetV2's output by 1.6e-8 of range.)
+// MobileNetV2's output by 1.6e-8 of range; MobileNetV3's 1/6 by 3e-6.)
 // corpus.TestZooFloat64 asserts the bound; internal/zootable prints it.
 package zoo64
 
@@ -40,20 +41,27 @@ import (
 
 // The files holding a case's float64 framework outputs.
 const (
-	// KerasFile is one output, samples first (zoo.py).
+	// KerasFile is one output, samples first, by tf_keras (zoo.py).
 	KerasFile = "expected64.npy"
+	// Keras3File is the same by Keras 3, for the case's Keras 3 files.
+	Keras3File = "expected64_k3.npy"
 	// TorchFile holds the inputs and outputs under the case's names
 	// (gen_torchvision.py --f64-only).
 	TorchFile = "expected64.npz"
 )
 
-// Expected returns the path of case c's float64 framework outputs, or ""
-// when the case has none.
-func Expected(c *corpus.Case) string {
-	for _, f := range []string{KerasFile, TorchFile} {
-		if _, err := os.Stat(c.Path(f)); err == nil {
-			return c.Path(f)
-		}
+// Expected returns the path of the float64 framework outputs for model m
+// of case c, or "" when the case has none.
+func Expected(c *corpus.Case, m corpus.Model) string {
+	f := TorchFile
+	switch m.Format {
+	case "tf-keras-h5", "tf-keras-weights-h5":
+		f = KerasFile
+	case "keras3", "keras3-h5", "keras3-weights-h5":
+		f = Keras3File
+	}
+	if _, err := os.Stat(c.Path(f)); err == nil {
+		return c.Path(f)
 	}
 	return ""
 }
@@ -63,9 +71,9 @@ func Expected(c *corpus.Case) string {
 // m.Expected), and returns, per output, how far ref64 is from the
 // framework's float64 outputs (OutputDrift.Relative: of the range).
 func Check(c *corpus.Case, m corpus.Model) ([]ref64.OutputDrift, error) {
-	path := Expected(c)
+	path := Expected(c, m)
 	if path == "" {
-		return nil, fmt.Errorf("zoo64: %s: no %s or %s", c.Dir, KerasFile, TorchFile)
+		return nil, fmt.Errorf("zoo64: %s: no float64 framework outputs for %s", c.Dir, m.File)
 	}
 	ins, _, err := c.Expected(m.Expected)
 	if err != nil {
@@ -85,7 +93,7 @@ func Check(c *corpus.Case, m corpus.Model) ([]ref64.OutputDrift, error) {
 			return nil, fmt.Errorf("zoo64: %w", err)
 		}
 		defer os.RemoveAll(dir)
-		if o.Arch, err = InputArch(c, dir); err != nil {
+		if o.Arch, err = InputArch(c, 1, dir); err != nil {
 			return nil, err
 		}
 	}
@@ -130,14 +138,14 @@ func Check(c *corpus.Case, m corpus.Model) ([]ref64.OutputDrift, error) {
 }
 
 // InputArch writes dir/input.yaml, an --arch file that gives only the
-// case's inputs at batch 1: a full pickle does not record its input size
+// case's inputs with a first dimension of batch: a full pickle does not record its input size
 // (a torchvision classifier is read at 224 px without it), so a user states
 // it so. It returns the file's path.
-func InputArch(c *corpus.Case, dir string) (string, error) {
+func InputArch(c *corpus.Case, batch int, dir string) (string, error) {
 	var sb strings.Builder
 	sb.WriteString("format: edgeval-torch-arch/1\ninputs:\n")
 	for _, in := range c.Inputs {
-		dims := []string{"1"}
+		dims := []string{strconv.Itoa(batch)}
 		for _, d := range in.Shape[1:] {
 			dims = append(dims, strconv.Itoa(d))
 		}

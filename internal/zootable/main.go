@@ -56,6 +56,13 @@ import (
 // TransformerEncoder, ViT).
 var families = regexp.MustCompile(`^(keras/(rnn_|mha_|block_transformer_text|block_vit|normalization_|rescaling_|layerscale|honesty_mha_)|torch/(rnn_|attn_))`)
 
+// sequenceFirst are the corpus cases whose first axis is time, not the
+// sample (PyTorch's batch_first=False): the framework ran the whole array
+// as one call, so they are validated as one run at --batch T (the exported
+// first dimension), as the README says for such models. Split along axis 0
+// they would be other inputs, and --expected rightly fails them as misread.
+var sequenceFirst = regexp.MustCompile(`^torch/(attn_encoder_nf|attn_mha_seq_first|rnn_stack_seqfirst|rnn_tanh_seqfirst)$`)
+
 // result is the part of validate's JSON result the table reads.
 type result struct {
 	Verdict   string   `json:"verdict"`
@@ -104,6 +111,7 @@ type job struct {
 	file     string   // MODEL
 	f64      bool     // also check ref64 against the float64 outputs
 	n        int      // samples
+	whole    bool     // the case's arrays are one run (sequenceFirst)
 }
 
 func main() {
@@ -152,7 +160,7 @@ func main() {
 	for i, j := range jobs {
 		fmt.Fprintf(os.Stderr, "zootable: %d/%d %s %s (%s)\n", i+1, len(jobs), j.c.ID(), j.format, time.Since(t0).Round(time.Second))
 		r := runJob(*validate, tmp, j)
-		if r.code == 2 && strings.Contains(r.err, "--batch") && j.c.Batch() > 1 {
+		if r.code == 2 && strings.Contains(r.err, "--batch") && j.c.Batch() > 1 && !j.whole {
 			// A program whose batch --batch cannot rewrite (a .pt2 that moves
 			// the batch off axis 0, h_n outputs): validated at its exported
 			// batch, as the README says.
@@ -181,8 +189,8 @@ var formatNames = map[string]string{
 // jobsOf lists the runs of one case.
 func jobsOf(c *corpus.Case, samples int, f64 bool) []job {
 	var out []job
-	hasF64 := f64 && zoo64.Expected(c) != ""
 	n := min(samples, c.Batch())
+	whole := sequenceFirst.MatchString(c.ID())
 	for _, m := range c.Models {
 		name, ok := formatNames[m.Format]
 		if !ok {
@@ -198,7 +206,11 @@ func jobsOf(c *corpus.Case, samples int, f64 bool) []job {
 		if m.Config != "" {
 			args = append(args, "--model-json", c.Path(m.Config))
 		}
-		out = append(out, job{c: c, m: m, expected: m.Expected, format: name, args: args, file: c.Path(m.File), f64: hasF64, n: n})
+		if whole {
+			args = append(args, "--batch", strconv.Itoa(c.Batch()))
+			name += fmt.Sprintf(" (one run, --batch %d)", c.Batch())
+		}
+		out = append(out, job{c: c, m: m, whole: whole, expected: m.Expected, format: name, args: args, file: c.Path(m.File), f64: f64 && zoo64.Expected(c, m) != "", n: n})
 	}
 	if c.Framework == "keras" && len(c.Models) > 0 {
 		m := c.Models[0]
@@ -220,7 +232,7 @@ func jobsOf(c *corpus.Case, samples int, f64 bool) []job {
 // and the float64 check.
 func runJob(validate, tmp string, j job) row {
 	r := row{model: j.c.ID(), format: j.format}
-	inPath, wantPath, err := positional(j.c, j.expected, j.n, tmp)
+	inPath, wantPath, err := positional(j.c, j.expected, j.n, j.whole, tmp)
 	if err != nil {
 		r.code, r.err = -1, err.Error()
 		return r
@@ -229,7 +241,11 @@ func runJob(validate, tmp string, j job) row {
 	for _, a := range j.args {
 		switch a {
 		case "INPUT_ARCH":
-			p, err := zoo64.InputArch(j.c, tmp)
+			batch := 1
+			if j.whole {
+				batch = j.c.Batch()
+			}
+			p, err := zoo64.InputArch(j.c, batch, tmp)
 			if err != nil {
 				r.code, r.err = -1, err.Error()
 				return r
@@ -291,8 +307,9 @@ func runJob(validate, tmp string, j job) row {
 // framework's outputs in file as dir/inputs.npz and dir/expected.npz, keyed
 // arr_0, arr_1, ... in the case's order: a model's input and output names
 // are the front-end's (a .pt2's forward argument "x", its last node
-// "linear"), not always the names the generator saved them under.
-func positional(c *corpus.Case, file string, n int, dir string) (string, string, error) {
+// "linear"), not always the names the generator saved them under. whole
+// writes each array as one run (a leading axis of 1) instead.
+func positional(c *corpus.Case, file string, n int, whole bool, dir string) (string, string, error) {
 	ins, outs, err := c.Expected(file)
 	if err != nil {
 		return "", "", err
@@ -301,6 +318,14 @@ func positional(c *corpus.Case, file string, n int, dir string) (string, string,
 	for k, ts := range [2][]*tensor.Tensor{ins, outs} {
 		var arrays []tensor.Named
 		for i, t := range ts {
+			if whole {
+				one, err := t.Reshape(append([]int{1}, t.Shape...))
+				if err != nil {
+					return "", "", err
+				}
+				arrays = append(arrays, tensor.Named{Name: fmt.Sprintf("arr_%d", i), Tensor: one})
+				continue
+			}
 			parts := make([]*tensor.Tensor, n)
 			for s := range n {
 				parts[s] = t.Slice(s)

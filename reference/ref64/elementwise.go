@@ -182,7 +182,7 @@ func unaryFunction(op graph.Op) func(float64) float64 {
 	case *graph.Sigmoid:
 		return logistic
 	case *graph.HardSigmoid:
-		slope, offset := float64(op.Slope), float64(op.Offset)
+		slope, offset := hardSigmoidSlope(op.Slope), float64(op.Offset)
 		return func(x float64) float64 { return clamp(slope*x+offset, 0, 1) }
 	case *graph.Tanh:
 		return math.Tanh
@@ -265,4 +265,21 @@ func prepareSoftmax(c node, axis int, logSoftmax bool) (kernel, error) {
 		}
 		return nil
 	}, nil
+}
+
+// sixth is float32(1/6), the graph's spelling of relu6(x+3)/6's slope.
+const sixth = float32(1.0 / 6)
+
+// hardSigmoidSlope widens a HardSigmoid slope, reading float32(1/6) as 1/6:
+// graph.HardSigmoid spells PyTorch's and Keras 3's relu6(x+3)/6 with that
+// float32 slope, and those frameworks divide by 6 (in float64 too), so
+// widening it exactly would put a 3e-8 relative error into every such
+// activation that the frameworks' float64 results do not have (torchvision
+// MobileNetV3 off by 3.5e-8 of range). Other slopes (Keras 2's 0.2) are the
+// float32 values the framework computes with.
+func hardSigmoidSlope(s float32) float64 {
+	if s == sixth {
+		return 1.0 / 6
+	}
+	return float64(s)
 }

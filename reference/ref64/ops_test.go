@@ -101,3 +101,30 @@ func TestUnknownOpIsTypedError(t *testing.T) {
 	assert.Equal(t, "Unknown", ue.Nodes[0].Op)
 	assert.Contains(t, err.Error(), `"mystery" (Unknown)`)
 }
+
+// TestHardSigmoidSixth: the slope float32(1/6), graph.HardSigmoid's
+// spelling of relu6(x+3)/6, is 1/6 exactly in float64 (the frameworks
+// divide by 6), while Keras 2's float32(0.2) is widened as stored.
+func TestHardSigmoidSixth(t *testing.T) {
+	xs := []float32{-2.9, -1, -0.3, 0.7, 1.25, 2.9}
+	for _, tc := range []struct {
+		name  string
+		slope float32
+		want  func(x float64) float64
+	}{
+		{"sixth", float32(1.0 / 6), func(x float64) float64 { return min(max(x+3, 0), 6) / 6 }},
+		{"keras2", 0.2, func(x float64) float64 { return min(max(float64(float32(0.2))*x+0.5, 0), 1) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := graph.NewBuilder()
+			x := b.Input("x", tensor.Float32, []int{len(xs)}, graph.LayoutNone)
+			g, err := b.Build(b.Op("hs", &graph.HardSigmoid{Slope: tc.slope, Offset: 0.5}, x))
+			require.NoError(t, err)
+			got, err := Run(g, []*tensor.Tensor{tensor.FromFloat32([]int{len(xs)}, xs)})
+			require.NoError(t, err)
+			for i, v := range xs {
+				assert.InDelta(t, tc.want(float64(v)), got[0][i], 1e-15, "x=%v", v)
+			}
+		})
+	}
+}

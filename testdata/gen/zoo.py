@@ -21,10 +21,11 @@ Layout (OUT defaults to /tmp/edgeval-zoo):
   OUT/keras/<model>/expected_k3.npy     the Keras 3 outputs
   OUT/keras/<model>/expected_f64.npy    the same model evaluated by Keras 3 in float64 (float64 [4, 10]; by tf_keras for
       RegNet and ResNetRS, which Keras 3 does not have: they have no model.keras, expected_k3.* nor k3_litert.tflite)
-  OUT/keras/<model>/expected64.npy     the same in float64 with the model's scalar parameters (epsilons, Rescaling
-      scale/offset, Normalization's sqrt(variance)) rounded to float32 as the float32 model rounds them: the float32 model evaluated exactly, which
-      reference/ref64 must match to ~1e-9 of range (internal/zoo64, corpus.TestZooFloat64; expected_f64.npy differs
-      from it by up to ~2e-8 of range through BatchNorm's epsilon 1e-3 alone). --f64-only adds it to a zoo made earlier.
+  OUT/keras/<model>/expected64.npy     tf_keras's model in float64 with the scalar parameters the float32 model rounds
+      (epsilons, Rescaling scale/offset, Normalization's sqrt(variance), MobileNetV3's 1/6) rounded to float32: the
+      .h5's float32 model evaluated exactly, which reference/ref64 must match to ~1e-9 of range (internal/zoo64,
+      corpus.TestZooFloat64; expected_f64.npy differs from it by up to 4e-7 of range through these roundings)
+  OUT/keras/<model>/expected64_k3.npy  the same by Keras 3, for model.keras (--f64-only adds both to a zoo made earlier)
   OUT/keras/<model>/tf_float32.tflite   tf.lite.TFLiteConverter.from_keras_model(tf_keras model)
   OUT/keras/<model>/k3_litert.tflite    Keras 3 model.export(..., format="litert")
   OUT/keras/inception_v3/perturbed_bn_eps/   the tf_keras .h5 with one BatchNormalization epsilon changed:
@@ -34,6 +35,7 @@ Layout (OUT defaults to /tmp/edgeval-zoo):
 Usage: /tmp/edgeval-gen/bin/python testdata/gen/zoo.py [OUT] [--only=inception_v3,...] [--f64-only]
 """
 
+import importlib
 import json
 import os
 import shutil
@@ -179,8 +181,17 @@ def round_scalars(model):
 
 
 def float64_outputs(K, cls, weights, x):
-    """The application in float64 with the given weights and float32-rounded scalars, on x widened exactly."""
-    m64 = app(K, cls, "float64")
+    """The application in float64 with the given weights and float32-rounded scalars, on x widened exactly.
+    MobileNetV3's hard_sigmoid multiplies by the Python scalar 1/6, which the float32 model (and the file's
+    reader) takes as float32(1/6): the float64 model is built with that value."""
+    mod = importlib.import_module(K.__name__ + ".src.applications.mobilenet_v3")
+    orig = mod.hard_sigmoid
+    sixth = float(np.float32(1.0 / 6.0))
+    mod.hard_sigmoid = lambda v: mod.layers.ReLU(6.0)(v + 3.0) * sixth
+    try:
+        m64 = app(K, cls, "float64")
+    finally:
+        mod.hard_sigmoid = orig
     m64.set_weights([np.asarray(w, np.float64) for w in weights])
     for layer in m64.layers:
         finalize(layer)
@@ -189,19 +200,23 @@ def float64_outputs(K, cls, weights, x):
 
 
 def f64_only(root, name, cls):
-    """Adds expected64.npy to a model of a zoo made earlier, from its saved file (Keras 3's when it has one)."""
+    """Adds expected64.npy (tf_keras, for model_k2.h5) and expected64_k3.npy (Keras 3, for model.keras) to a
+    model of a zoo made earlier, from its saved files."""
     d = os.path.join(root, "keras", name)
     x = np.load(os.path.join(d, "inputs.npy"))
-    if os.path.exists(os.path.join(d, "model.keras")):
-        K, m = keras, keras.models.load_model(os.path.join(d, "model.keras"), compile=False)
-    else:
-        K, m = tf_keras, tf_keras.models.load_model(os.path.join(d, "model_k2.h5"), compile=False)
-    y64 = float64_outputs(K, cls, m.get_weights(), x)
-    np.save(os.path.join(d, "expected64.npy"), y64)
-    old = np.load(os.path.join(d, "expected_f64.npy"))
     y32 = np.load(os.path.join(d, "expected.npy"))
-    print(f"zoo/{name}: expected64.npy; vs expected_f64.npy {np.abs(y64 - old).max() / np.ptp(y64):.3g}, "
-          f"tf_keras float32 vs it {np.abs(y32 - y64).max() / np.ptp(y64):.3g} of range", flush=True)
+    files = [("expected64.npy", tf_keras, "model_k2.h5")]
+    if os.path.exists(os.path.join(d, "model.keras")):
+        files.append(("expected64_k3.npy", keras, "model.keras"))
+    for out, K, f in files:
+        custom = {}
+        if K is tf_keras:  # tf_keras cannot reload ConvNeXt's own layers by name
+            cnx = importlib.import_module("tf_keras.src.applications.convnext")
+            custom = {"LayerScale": cnx.LayerScale, "StochasticDepth": cnx.StochasticDepth}
+        m = K.models.load_model(os.path.join(d, f), compile=False, custom_objects=custom)
+        y64 = float64_outputs(K, cls, m.get_weights(), x)
+        np.save(os.path.join(d, out), y64)
+        print(f"zoo/{name}: {out}; tf_keras float32 vs it {np.abs(y32 - y64).max() / np.ptp(y64):.3g} of range", flush=True)
 
 
 def run(m, x):
@@ -310,7 +325,6 @@ def gen_model(root, name, cls, module, extra):
             finalize(layer)
         y64 = run(m64, x.astype(np.float64))
         np.save(os.path.join(d, "expected_f64.npy"), y64)
-        np.save(os.path.join(d, "expected64.npy"), float64_outputs(tf_keras, cls, m2.get_weights(), x))
         drift["tf_keras_f32_vs_f64"] = max_rel(y2, y64)
         rec["output_range"] = float(np.abs(y64).max())
         return finish(d, rec, case, drift, name, m2, x, y2, out_name, t0)
@@ -343,7 +357,6 @@ def gen_model(root, name, cls, module, extra):
         finalize(layer)
     y64 = run(m64, x.astype(np.float64))
     np.save(os.path.join(d, "expected_f64.npy"), y64)
-    np.save(os.path.join(d, "expected64.npy"), float64_outputs(keras, cls, m3.get_weights(), x))
     drift["tf_keras_f32_vs_f64"] = max_rel(y2, y64)
     drift["keras3_f32_vs_f64"] = max_rel(y3, y64)
     drift["tf_keras_vs_keras3"] = max_rel(y3, y2)
@@ -353,6 +366,7 @@ def gen_model(root, name, cls, module, extra):
 
 def finish(d, rec, case, drift, name, m2, x, y2, out_name, t0):
     """Write case.json and the record's files (the float64 drifts only where Keras 3 has the application)."""
+    f64_only(os.path.dirname(os.path.dirname(d)), name, case["layers"][0])
     drift["measure"] = "max |a - b| / max |b| over the outputs (b the second named), on inputs.npy"
     rec["drift"] = drift
     rec.setdefault("output_range", float(np.abs(y2).max()))
