@@ -91,11 +91,19 @@ test that reads it runs only when `EDGEVAL_ZOO` names it.
 cd testdata/gen
 PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python zoo.py /tmp/edgeval-zoo   # ~10 min on idle cores
 PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python zoo.py /tmp/edgeval-zoo --only=inception_v3
+PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python zoo.py /tmp/edgeval-zoo --f64-only
 ```
 
 Each `keras/<model>/` under it is a corpus case (`case.json`, so `corpus.Load`
 reads the directory); `manifest.json` and `README.md` there record the parameters,
 file sizes and the measured drifts. The layout is in `zoo.py`'s docstring.
+`expected64.npy` (tf_keras, for the `.h5`) and `expected64_k3.npy` (Keras 3, for the
+`.keras`) are the same application built with floatx float64 and the file's weights,
+with the scalars the float32 model rounds to float32 rounded so (BatchNorm/LayerNorm
+epsilons, Rescaling's scale and offset, Normalization's sqrt(variance), MobileNetV3's
+1/6): the float32 model evaluated exactly, against which `reference/ref64` must agree
+to 1e-9 of range (`internal/zoo64`; `EDGEVAL_ZOO=DIR go test ./corpus -run ZooFloat64`).
+`--f64-only` adds them to a zoo made earlier (~3 min).
 
 ## torchvision classifiers as torch.export programs and full pickles
 
@@ -115,7 +123,11 @@ named classifiers, num_classes=10, 64 px, about 2.2 GB) is not committed and is 
 records every ATen op the 13 models emit (`converter/torch/testdata/torchvision_ops.json`,
 checked by `TestTorchvisionOpTable`). `--pickle-only` adds `model.pth` to cases made
 earlier (the model is rebuilt from the same seeds and must reproduce `expected.npz`
-exactly); `--refusals DIR` writes the full pickle converter/torch must refuse (a user's
+exactly); `--f64-only` adds `expected64.npz` to zoo cases made earlier (the rebuilt
+model, `model.double()` with every module's `eps` rounded to float32 as the float32
+kernels round it, on the same inputs: what `reference/ref64` must match to 1e-9 of range,
+`EDGEVAL_TORCH_ZOO=DIR go test ./corpus -run ZooFloat64`; the zoo tier writes it too);
+`--refusals DIR` writes the full pickle converter/torch must refuse (a user's
 subclass of a torchvision class) to `converter/torch/testdata/torchvision`.
 `EDGEVAL_TORCH_ZOO=DIR go test ./converter/torch -run TorchvisionZooPickles` checks the
 zoo's full pickles.
@@ -125,6 +137,7 @@ cd testdata/gen
 PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvision.py ../corpus --tier=small
 PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvision.py /tmp/edgeval-torch-zoo --tier=zoo --ops=../../converter/torch/testdata/torchvision_ops.json
 PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvision.py /tmp/edgeval-torch-zoo --tier=zoo --pickle-only
+PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvision.py /tmp/edgeval-torch-zoo --tier=zoo --f64-only
 PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvision.py ../corpus --tier=small --only=none --refusals ../../converter/torch/testdata/torchvision
 ```
 
