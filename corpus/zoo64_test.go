@@ -14,10 +14,14 @@ import (
 )
 
 // float64Bound is how far (of the output range) the float64 evaluator may be
-// from the framework's float64 outputs: float64 summation noise on these
-// models is ~1e-13 of range, so 1e-9 leaves room for the framework's float64
-// transcendental functions while any misread argument lands far above it.
-const float64Bound = 1e-9
+// from the framework's float64 outputs. Measured: ≤ 2.4e-13 on every zoo
+// model but Keras's ConvNeXtTiny, 3.6e-9 in both its files: TensorFlow
+// computes the exact GELU as 0.5·x·erfc(−x/√2), ref64 (as PyTorch) as
+// 0.5·x·(1+erf(x/√2)), which loses the tail's last bits in float64; the
+// Keras float64 model with GELU written as 1+erf moves by exactly 3.6e-9
+// (torchvision's ConvNeXt-tiny agrees to 1e-15). Float32 summation noise
+// is 1e-6 to 1e-4 of range on these models, and a misread argument far more.
+const float64Bound = 1e-8
 
 // TestZooFloat64 proves the zoo's deep models read exactly where float32
 // cannot (their float32 references differ from the frameworks' float32

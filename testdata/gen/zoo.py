@@ -24,7 +24,7 @@ Layout (OUT defaults to /tmp/edgeval-zoo):
   OUT/keras/<model>/expected64.npy     tf_keras's model in float64 with the scalar parameters the float32 model rounds
       (epsilons, Rescaling scale/offset, Normalization's sqrt(variance), MobileNetV3's 1/6) rounded to float32: the
       .h5's float32 model evaluated exactly, which reference/ref64 must match to ~1e-9 of range (internal/zoo64,
-      corpus.TestZooFloat64; expected_f64.npy differs from it by up to 4e-7 of range through these roundings)
+      corpus.TestZooFloat64; expected_f64.npy differs from it by up to 1e-6 of range through these roundings)
   OUT/keras/<model>/expected64_k3.npy  the same by Keras 3, for model.keras (--f64-only adds both to a zoo made earlier)
   OUT/keras/<model>/tf_float32.tflite   tf.lite.TFLiteConverter.from_keras_model(tf_keras model)
   OUT/keras/<model>/k3_litert.tflite    Keras 3 model.export(..., format="litert")
@@ -163,14 +163,16 @@ FLOAT32_SCALARS = ("epsilon", "scale", "offset")
 
 
 def round_scalars(model):
-    """Round every layer's float scalar parameters (FLOAT32_SCALARS) to float32 values, and a Normalization's
-    standard deviation to the float32 sqrt the float32 model divides by (the variance becomes its exact square),
-    in place."""
+    """Round every layer's float scalar parameters (FLOAT32_SCALARS) to float32 values, a Normalization's mean to
+    float32 and its standard deviation to the float32 sqrt the float32 model divides by (the variance becomes its
+    exact square), in place."""
     for layer in model.layers:
         if type(layer).__name__ == "Normalization":
             var = np.asarray(layer.variance, np.float64)
             std32 = np.sqrt(var.astype(np.float32)).astype(np.float64)
             layer.variance = tf.constant(std32 * std32, tf.float64)
+            # a mean stated in the config (ConvNeXt's, ResNetRS's) is a float32 constant of the float32 model
+            layer.mean = tf.constant(np.asarray(layer.mean, np.float64).astype(np.float32).astype(np.float64), tf.float64)
         for a in FLOAT32_SCALARS:
             v = getattr(layer, a, None)
             if isinstance(v, float):
