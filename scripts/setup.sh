@@ -13,6 +13,9 @@
 #                    chromium libxml2-utils (report tests: the HTML pages
 #                    rendered in a headless browser, JUnit checked by xmllint)
 #                    postgresql (history tests start a throw-away server)
+#                    lava-server lava-dispatcher lavacli (the LAVA lab of
+#                    scripts/lava-lab.sh; with their recommended packages,
+#                    as measured: ~45 s on a quiet machine)
 #   npm packages     `npm ci` from the committed package-lock.json
 #   Go modules       `go mod download`
 #   TFLite C library scripts/get-tflite-c.sh (real libtensorflowlite_c 2.17.1)
@@ -56,6 +59,17 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
 	$sudo apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
 fi
+
+# --- LAVA lab (scripts/lava-lab.sh): Debian 12's LAVA 2023.01; a separate install because it is the
+# tested set with recommends (the script also installs them when missing).
+if ! have_cmd lava-worker || ! have_cmd gunicorn3 || ! have_cmd lavacli || [ ! -x /usr/bin/lava-server ]; then
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	log "installing Debian packages: lava-server lava-dispatcher lavacli"
+	[ ${#need_pkgs[@]} -gt 0 ] || $sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq lava-server lava-dispatcher lavacli >/dev/null
+fi
+# --- end LAVA lab
 
 if ! have_cmd go; then
 	echo "setup: Go 1.26 is not on PATH; install it first (https://go.dev/doc/install)" >&2
