@@ -34,8 +34,15 @@ step "CGO_ENABLED=0 go build ./... (and the agent for 64- and 32-bit ARM boards)
 CGO_ENABLED=0 go build ./...
 CGO_ENABLED=0 GOARCH=arm64 go build -o /dev/null ./cmd/validate
 CGO_ENABLED=0 GOARCH=arm GOARM=7 go build -o /dev/null ./cmd/validate
+# --- LAVA lab (owner: lava-lab): the cold part of the lab's start (LAVA packages, the board image, LAVA's
+# database) runs here, outside go test's 10-minute limit per package; the tests of internal/lavalab and lava
+# then start and stop it in seconds (scripts/lava-lab.sh, docs/lava.md).
+step "LAVA lab: scripts/lava-lab.sh start"
+bash scripts/lava-lab.sh start
+# --- end of the LAVA lab
 step "go test ./..."
 go test -count=1 ./...
+bash scripts/lava-lab.sh stop
 step "go test -tags tflite (real TFLite C runtime)"
 go test -count=1 -tags tflite ./runtime/... ./corpus/ ./devices/...
 # --- board stage (owner: devices): an emulated Raspberry Pi 4, see scripts/board-test.sh ---
