@@ -47,8 +47,9 @@
 # Why the initramfs: LAVA's other two ways of placing the overlay with
 # deploy-to-tmpfs need libguestfs (a qcow2 "guest" disk, or the overlay
 # written into the ext4 image), whose appliance aborts on this kind of
-# machine (no KVM: qemu-system-x86_64 killed by signal 6); the
-# `transfer_overlay` boot option still builds the guestfs disk first.
+# machine (/dev/kvm is there but unusable: qemu-system-x86_64 fails to set
+# MSR 0x10a; forced to TCG it takes 34 s per job); the `transfer_overlay`
+# boot option still builds the guestfs disk first.
 #
 # The leases: start --lease PID records that process PID uses the lab; stop
 # --lease PID removes that record and stops the lab only when no live process

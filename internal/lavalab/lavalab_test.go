@@ -18,9 +18,10 @@ const smokeBlock = "===EDGEVAL-SMOKE-BEGIN===\nmachine aarch64\nkernel "
 // (kernel, initramfs carrying LAVA's overlay, ext4 root), boot to the
 // serial shell, an inline test definition. Measured on a 2-core machine
 // shared with other builds: lab start cold (packages installed, database
-// created and migrated) 89 s, warm (database kept) 4 s; the job: 14 s from
-// start to end (deploy 4 s, boot 4 s, test 2 s), plus up to 20 s in the
-// queue (the scheduler's loop without lava-publisher's events).
+// created and migrated) 23-89 s, warm (database kept) 2-4 s, already up
+// 0.2-1.5 s; the job: 21 s from submission to Finished, 10-14 s of it
+// running (download 4 s, boot 4 s, test 2 s), the rest in the queue (the
+// scheduler looks every 20 s without lava-publisher's events).
 func TestLabRunsQemuJob(t *testing.T) {
 	lab := Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
