@@ -98,18 +98,58 @@ func unary(f func(float64) float64, x, out []float32) {
 	}
 }
 
-// relu is the fast path of Relu (the most common activation).
-func relu(x, out []float32) {
-	e := sgemm.Epilogue{Act2: sgemm.ActRelu}
-	e.Apply(out[:len(x)], x, 1, len(x))
+// actRun returns the kernel of an activation an sgemm epilogue computes
+// (ReLU, ReLU6): one pass of float32 min/max, the same bits as the
+// producer's fused epilogue.
+func actRun(a sgemm.Act) kernelFunc {
+	e := sgemm.Epilogue{Act2: a}
+	return func(ins, outs [][]float32, _ []float32) error {
+		x := ins[0]
+		e.Apply(outs[0][:len(x)], x, 1, len(x))
+		return nil
+	}
+}
+
+// clipRun is Clip (and LeakyRelu when slope is set) in float32: min, max
+// and a float32 product of two float32 values round exactly as their
+// float64 forms do, so this is unaryFunc's result at float32 speed.
+func clipRun(lo, hi float32) kernelFunc {
+	return func(ins, outs [][]float32, _ []float32) error {
+		x := ins[0]
+		out := outs[0][:len(x)]
+		for i, v := range x {
+			out[i] = min(max(v, lo), hi)
+		}
+		return nil
+	}
+}
+
+func leakyReluRun(a float32) kernelFunc {
+	return func(ins, outs [][]float32, _ []float32) error {
+		x := ins[0]
+		out := outs[0][:len(x)]
+		for i, v := range x {
+			if v < 0 {
+				v = float32(a * v)
+			}
+			out[i] = v
+		}
+		return nil
+	}
 }
 
 func prepareUnary(op graph.Op) (prepared, bool) {
-	if _, ok := op.(*graph.Relu); ok {
-		return prepared{act: sgemm.ActRelu, run: func(ins, outs [][]float32, _ []float32) error {
-			relu(ins[0], outs[0])
-			return nil
-		}}, true
+	switch op := op.(type) {
+	case *graph.Relu:
+		return prepared{act: sgemm.ActRelu, run: actRun(sgemm.ActRelu)}, true
+	case *graph.Relu6:
+		// min(max(x, 0), 6) on the bits, as the conv epilogues compute
+		// their own ReLU6 (-0 and negative NaNs become +0).
+		return prepared{act: sgemm.ActRelu6, run: actRun(sgemm.ActRelu6)}, true
+	case *graph.Clip:
+		return prepared{run: clipRun(op.Min, op.Max)}, true
+	case *graph.LeakyRelu:
+		return prepared{run: leakyReluRun(op.Alpha)}, true
 	}
 	f := unaryFunc(op)
 	if f == nil {

@@ -120,6 +120,8 @@ func structure(n *graph.Node) prepared {
 		}
 	case *graph.Relu:
 		pr.act = sgemm.ActRelu
+	case *graph.Relu6:
+		pr.act = sgemm.ActRelu6
 	}
 	return pr
 }

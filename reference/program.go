@@ -99,6 +99,11 @@ type PrepareOptions struct {
 	// Runs is the number of concurrent runs to budget for (0: GOMAXPROCS,
 	// as many as RunBatch makes).
 	Runs int
+	// Threads is the number of goroutines one Run spreads one sample's
+	// work over (0: GOMAXPROCS). The outputs are the same bits whatever
+	// the number: work is split by output tiles, each computed whole by
+	// one goroutine in the same order.
+	Threads int
 }
 
 // PrepareWith is Prepare with a memory budget.

@@ -167,20 +167,51 @@ func preparePad(c *nodeCtx, op *graph.Pad) prepared {
 	st := rowStrides(shape)
 	out := c.outShape(0)
 	value := op.Value
+	if len(out) == 0 {
+		return prepareCopy()
+	}
+	runs := padRuns(maps[len(out)-1])
 	return prepared{run: func(ins, outs [][]float32, _ []float32) error {
-		pad(ins[0], outs[0], out, maps, st, value)
+		pad(ins[0], outs[0], out, maps, st, runs, value)
 		return nil
 	}}
 }
 
+// padRun is a stretch of an output row: n values from input offset src
+// on (consecutive), or n copies of the pad value when src is -1.
+type padRun struct{ src, n int }
+
+// padRuns splits an axis map (padSource's) into runs.
+func padRuns(m []int) []padRun {
+	var runs []padRun
+	for j := 0; j < len(m); {
+		k := j + 1
+		if m[j] < 0 {
+			for k < len(m) && m[k] < 0 {
+				k++
+			}
+		} else {
+			for k < len(m) && m[k] == m[k-1]+1 {
+				k++
+			}
+		}
+		runs = append(runs, padRun{src: m[j], n: k - j})
+		j = k
+	}
+	return runs
+}
+
 // pad fills out (of shape out) reading, along each axis d, input coordinate
-// maps[d][j] (-1 for value).
-func pad(x, out []float32, shape []int, maps [][]int, strides []int, value float32) {
+// maps[d][j] (-1 for value): one output row (last axis) at a time, each
+// row as runs of copies and fills.
+func pad(x, out []float32, shape []int, maps [][]int, strides []int, runs []padRun, value float32) {
 	r := len(shape)
-	idx := make([]int, r)
-	for o := range out {
+	w := shape[r-1]
+	idx := make([]int, r-1)
+	for o := 0; o < len(out); o += w {
+		row := out[o : o+w]
 		src := 0
-		for d := range r {
+		for d := range r - 1 {
 			s := maps[d][idx[d]]
 			if s < 0 {
 				src = -1
@@ -189,17 +220,35 @@ func pad(x, out []float32, shape []int, maps [][]int, strides []int, value float
 			src += s * strides[d]
 		}
 		if src < 0 {
-			out[o] = value
+			fill(row, value)
 		} else {
-			out[o] = x[src]
+			for _, rn := range runs {
+				if rn.src < 0 {
+					fill(row[:rn.n], value)
+				} else {
+					copy(row[:rn.n], x[src+rn.src:src+rn.src+rn.n])
+				}
+				row = row[rn.n:]
+			}
 		}
-		for d := r - 1; d >= 0; d-- {
+		for d := r - 2; d >= 0; d-- {
 			idx[d]++
 			if idx[d] < shape[d] {
 				break
 			}
 			idx[d] = 0
 		}
+	}
+}
+
+// fill sets every element of x to v.
+func fill(x []float32, v float32) {
+	if v == 0 && !math.Signbit(float64(v)) {
+		clear(x)
+		return
+	}
+	for i := range x {
+		x[i] = v
 	}
 }
 
