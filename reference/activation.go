@@ -103,7 +103,7 @@ func unary(f func(float64) float64, x, out []float32) {
 // producer's fused epilogue.
 func actRun(a sgemm.Act) kernelFunc {
 	e := sgemm.Epilogue{Act2: a}
-	return func(ins, outs [][]float32, _ []float32) error {
+	return func(ins, outs [][]float32, _ *work) error {
 		x := ins[0]
 		e.Apply(outs[0][:len(x)], x, 1, len(x))
 		return nil
@@ -114,7 +114,7 @@ func actRun(a sgemm.Act) kernelFunc {
 // and a float32 product of two float32 values round exactly as their
 // float64 forms do, so this is unaryFunc's result at float32 speed.
 func clipRun(lo, hi float32) kernelFunc {
-	return func(ins, outs [][]float32, _ []float32) error {
+	return func(ins, outs [][]float32, _ *work) error {
 		x := ins[0]
 		out := outs[0][:len(x)]
 		for i, v := range x {
@@ -125,7 +125,7 @@ func clipRun(lo, hi float32) kernelFunc {
 }
 
 func leakyReluRun(a float32) kernelFunc {
-	return func(ins, outs [][]float32, _ []float32) error {
+	return func(ins, outs [][]float32, _ *work) error {
 		x := ins[0]
 		out := outs[0][:len(x)]
 		for i, v := range x {
@@ -155,7 +155,7 @@ func prepareUnary(op graph.Op) (prepared, bool) {
 	if f == nil {
 		return prepared{}, false
 	}
-	return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+	return prepared{run: func(ins, outs [][]float32, _ *work) error {
 		unary(f, ins[0], outs[0])
 		return nil
 	}}, true
@@ -207,7 +207,7 @@ func prepareSoftmax(c *nodeCtx, axis int, logSoftmax bool) (prepared, error) {
 		return prepared{}, err
 	}
 	outer, n, inner := axisSplit(c.shape(0), a)
-	return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+	return prepared{run: func(ins, outs [][]float32, _ *work) error {
 		softmax(ins[0], outs[0], outer, n, inner, logSoftmax)
 		return nil
 	}}, nil

@@ -52,8 +52,8 @@ func prepareConv2D(c *nodeCtx, op *graph.Conv2D) (prepared, error) {
 				b = make([]float32, g.OutC)
 			}
 			mk := func(ep epilogue) kernelFunc {
-				return func(ins, outs [][]float32, s []float32) error {
-					depthwise3NHWC(g, ins[0], cw.taps, b, act, ep, outs[0], s)
+				return func(ins, outs [][]float32, wk *work) error {
+					depthwise3NHWC(g, ins[0], cw.taps, b, act, ep, outs[0], wk)
 					return nil
 				}
 			}
@@ -65,18 +65,18 @@ func prepareConv2D(c *nodeCtx, op *graph.Conv2D) (prepared, error) {
 			if bias != nil {
 				biasRow = repeatTaps(bias, 1, g.OutC, g.OutW)
 			}
-			return prepared{run: func(ins, outs [][]float32, _ []float32) error {
-				depthwiseRowsNHWC(g, ins[0], rows, biasRow, act, outs[0])
+			return prepared{run: func(ins, outs [][]float32, wk *work) error {
+				depthwiseRowsNHWC(g, ins[0], rows, biasRow, act, outs[0], wk)
 				return nil
 			}}, nil
 		}
-		return prepared{run: func(ins, outs [][]float32, _ []float32) error {
-			depthwiseNHWC(g, ins[0], cw.taps, bias, act, outs[0])
+		return prepared{run: func(ins, outs [][]float32, wk *work) error {
+			depthwiseNHWC(g, ins[0], cw.taps, bias, act, outs[0], wk)
 			return nil
 		}}, nil
 	case depthwise:
 		cw.taps = oihw
-		return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+		return prepared{run: func(ins, outs [][]float32, _ *work) error {
 			depthwiseNCHW(g, ins[0], cw.taps, bias, act, outs[0])
 			return nil
 		}}, nil
@@ -106,8 +106,8 @@ func prepareConv2D(c *nodeCtx, op *graph.Conv2D) (prepared, error) {
 			hp, wp := g.InH+g.PadTop+g.PadBottom, g.InW+g.PadLeft+g.PadRight
 			scratch := hp*wp*g.InC + ((g.OutH-1)*wp+g.OutW)*g.OutC
 			mk := func(ep epilogue) kernelFunc {
-				return func(ins, outs [][]float32, s []float32) error {
-					conv2DShiftedNHWC(g, ins[0], rowsW, bias, act, ep, outs[0], s)
+				return func(ins, outs [][]float32, wk *work) error {
+					conv2DShiftedNHWC(g, ins[0], rowsW, bias, act, ep, outs[0], wk)
 					return nil
 				}
 			}
@@ -121,8 +121,8 @@ func prepareConv2D(c *nodeCtx, op *graph.Conv2D) (prepared, error) {
 			scratch = im2colRows(g, k) * g.OutW * k
 		}
 		mk := func(ep epilogue) kernelFunc {
-			return func(ins, outs [][]float32, s []float32) error {
-				conv2DNHWC(g, ins[0], cw.packed, bias, act, ep, outs[0], s)
+			return func(ins, outs [][]float32, wk *work) error {
+				conv2DNHWC(g, ins[0], cw.packed, bias, act, ep, outs[0], wk)
 				return nil
 			}
 		}
@@ -133,8 +133,8 @@ func prepareConv2D(c *nodeCtx, op *graph.Conv2D) (prepared, error) {
 		if !isPointwise(g) {
 			scratch = cpg * g.KH * g.KW * g.OutH * g.OutW
 		}
-		return prepared{scratch: scratch, run: func(ins, outs [][]float32, s []float32) error {
-			conv2DNCHW(g, ins[0], cw.gemm, bias, act, outs[0], s)
+		return prepared{scratch: scratch, run: func(ins, outs [][]float32, wk *work) error {
+			conv2DNCHW(g, ins[0], cw.gemm, bias, act, outs[0], wk)
 			return nil
 		}}, nil
 	}
@@ -219,25 +219,43 @@ func im2colNHWC(g graph.ConvGeom, x []float32, gi, oy0, oy1 int, col []float32) 
 // [N,OH,OW,C_out] with per-group packed weights [KH*KW*Cpg][Opg], through
 // im2col and GEMM (no im2col for pointwise convolutions), then bias, act
 // and the fused ep.
-func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float32, act graph.Activation, ep epilogue, out, scratch []float32) {
+func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float32, act graph.Activation, ep epilogue, out []float32, wk *work) {
 	cpg, opg := g.InC/g.Groups, g.OutC/g.Groups
 	m := g.OutH * g.OutW
 	k := g.KH * g.KW * cpg
 	inSize, outSize := g.InH*g.InW*g.InC, m*g.OutC
-	for n := range g.N {
-		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
-		if isPointwise(g) {
-			for gi := range g.Groups {
-				sgemm.SgemmPacked(false, m, 1, xs[gi*cpg:], g.InC, w[gi], 0, os[gi*opg:], g.OutC)
+	parts := wk.threads()
+	if isPointwise(g) {
+		// Rows of pixels split between the parts, in blocks of 12 (the
+		// GEMM's tile height, so that no part has a short tile more than
+		// one goroutine would).
+		wk.parallel(func(part int) {
+			for n := range g.N {
+				xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
+				r0, r1 := split(m, parts, part, 12)
+				for r := r0; r < r1; r += pointwiseRows {
+					r2 := min(r1, r+pointwiseRows)
+					oc := os[r*g.OutC : r2*g.OutC]
+					for gi := range g.Groups {
+						sgemm.SgemmPacked(false, r2-r, 1, xs[r*g.InC+gi*cpg:], g.InC, w[gi], 0, oc[gi*opg:], g.OutC)
+					}
+					finishRows(oc, r2-r, g.OutC, bias, act, ep)
+				}
 			}
-			finishRows(os, m, g.OutC, bias, act, ep)
-			continue
-		}
-		// A few output rows at a time, so that the patches are still in
-		// cache when the GEMM reads them and the output when the epilogue
-		// does.
-		step := im2colRows(g, k)
-		for oy0 := 0; oy0 < g.OutH; oy0 += step {
+		})
+		return
+	}
+	// A few output rows at a time, so that the patches are still in cache
+	// when the GEMM reads them and the output when the epilogue does; the
+	// blocks of rows split between the parts.
+	step := im2colRows(g, k)
+	blocks := (g.OutH + step - 1) / step
+	wk.parallel(func(part int) {
+		scratch := wk.part(part)
+		b0, b1 := split(g.N*blocks, parts, part, 1)
+		for q := b0; q < b1; q++ {
+			n, oy0 := q/blocks, q%blocks*step
+			xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
 			oy1 := min(g.OutH, oy0+step)
 			rows := (oy1 - oy0) * g.OutW
 			oc := os[oy0*g.OutW*g.OutC : oy1*g.OutW*g.OutC]
@@ -247,8 +265,12 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 			}
 			finishRows(oc, rows, g.OutC, bias, act, ep)
 		}
-	}
+	})
 }
+
+// pointwiseRows is how many pixels a pointwise convolution multiplies
+// before its epilogue runs over them (still in cache).
+const pointwiseRows = 240
 
 // copyShort is copy(dst, src) for runs too short for a memmove call to
 // pay: four floats at a time, then the rest.
@@ -288,15 +310,17 @@ const shiftedMaxOutC = 16
 // (sgemm.SgemmPackedOverlap); the KH products add up in tmp [r][C_out],
 // whose Wp-OutW columns past each output row are discarded when the
 // epilogue writes out.
-func conv2DShiftedNHWC(g graph.ConvGeom, x []float32, rowsW []*sgemm.PackedB, bias []float32, act graph.Activation, ep epilogue, out, scratch []float32) {
+func conv2DShiftedNHWC(g graph.ConvGeom, x []float32, rowsW []*sgemm.PackedB, bias []float32, act graph.Activation, ep epilogue, out []float32, wk *work) {
 	c := g.InC
 	hp, wp := g.InH+g.PadTop+g.PadBottom, g.InW+g.PadLeft+g.PadRight
 	m := (g.OutH-1)*wp + g.OutW
+	scratch := wk.part(0)
 	padded := scratch[:hp*wp*c]
 	tmp := scratch[hp*wp*c : hp*wp*c+m*g.OutC]
 	inSize, outSize := g.InH*g.InW*c, g.OutH*g.OutW*g.OutC
 	e, fast := ep.withBias(bias, act)
 	rowLen := g.OutW * g.OutC
+	parts := wk.threads()
 	for n := range g.N {
 		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
 		clear(padded[:g.PadTop*wp*c])
@@ -307,26 +331,35 @@ func conv2DShiftedNHWC(g graph.ConvGeom, x []float32, rowsW []*sgemm.PackedB, bi
 			copy(row[g.PadLeft*c:], xs[iy*g.InW*c:(iy+1)*g.InW*c])
 			clear(row[(g.PadLeft+g.InW)*c:])
 		}
-		for ky := range g.KH {
-			beta := float32(1)
-			if ky == 0 {
-				beta = 0
+		// Output rows split between the parts: part's GEMM rows are those
+		// of its output rows, [oy0*wp, (oy1-1)*wp+OutW).
+		wk.parallel(func(part int) {
+			oy0, oy1 := split(g.OutH, parts, part, 1)
+			if oy0 >= oy1 {
+				return
 			}
-			sgemm.SgemmPackedOverlap(m, 1, padded[ky*g.DilH*wp*c:], g.StrideW*c, rowsW[ky], beta, tmp, g.OutC)
-		}
-		for oy := range g.OutH {
-			src := tmp[oy*wp*g.OutC : oy*wp*g.OutC+rowLen]
-			dst := os[oy*rowLen : (oy+1)*rowLen]
-			if fast && !e.Empty() {
-				e.Apply(dst, src, g.OutW, g.OutC)
-				continue
+			r0, r1 := oy0*wp, (oy1-1)*wp+g.OutW
+			for ky := range g.KH {
+				beta := float32(1)
+				if ky == 0 {
+					beta = 0
+				}
+				sgemm.SgemmPackedOverlap(r1-r0, 1, padded[ky*g.DilH*wp*c+r0*g.StrideW*c:], g.StrideW*c, rowsW[ky], beta, tmp[r0*g.OutC:], g.OutC)
 			}
-			copy(dst, src)
-			if !fast {
-				biasActRowsGo(dst, g.OutW, g.OutC, bias, act)
-				ep.apply(dst)
+			for oy := oy0; oy < oy1; oy++ {
+				src := tmp[oy*wp*g.OutC : oy*wp*g.OutC+rowLen]
+				dst := os[oy*rowLen : (oy+1)*rowLen]
+				if fast && !e.Empty() {
+					e.Apply(dst, src, g.OutW, g.OutC)
+					continue
+				}
+				copy(dst, src)
+				if !fast {
+					biasActRowsGo(dst, g.OutW, g.OutC, bias, act)
+					ep.apply(dst)
+				}
 			}
-		}
+		})
 	}
 }
 
@@ -334,13 +367,16 @@ func conv2DShiftedNHWC(g graph.ConvGeom, x []float32, rowsW []*sgemm.PackedB, bi
 // multiplier) of x [N,H,W,C_in] with taps [KH*KW][C_out]. Each output pixel
 // starts from the bias and adds the taps of one kernel row at a time (three
 // at once for the interior of 3-wide kernels), then the activation.
-func depthwiseNHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activation, out []float32) {
+func depthwiseNHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activation, out []float32, wk *work) {
 	mult := g.OutC / g.InC
 	inSize, outSize := g.InH*g.InW*g.InC, g.OutH*g.OutW*g.OutC
 	c := g.OutC
-	for n := range g.N {
-		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
-		for oy := range g.OutH {
+	parts := wk.threads()
+	wk.parallel(func(part int) {
+		q0, q1 := split(g.N*g.OutH, parts, part, 1)
+		for q := q0; q < q1; q++ {
+			n, oy := q/g.OutH, q%g.OutH
+			xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
 			for ox := range g.OutW {
 				o := os[(oy*g.OutW+ox)*c : (oy*g.OutW+ox+1)*c]
 				if bias != nil {
@@ -393,7 +429,7 @@ func depthwiseNHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activati
 				applyAct(o, act)
 			}
 		}
-	}
+	})
 }
 
 // depthwise3NHWC is depthwiseNHWC for multiplier 1 and kernels 3 wide and
@@ -401,7 +437,7 @@ func depthwiseNHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activati
 // output row in one call for the pixels whose taps are all inside the
 // input, one call per edge pixel on a zero-padded copy of its taps
 // (scratch, 3*3*C), then bias (taken by Depthwise3), act and ep per row.
-func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activation, ep epilogue, out, scratch []float32) {
+func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activation, ep epilogue, out []float32, wk *work) {
 	c := g.OutC
 	rowLen := g.OutW * c
 	inSize, outSize := g.InH*g.InW*c, g.OutH*rowLen
@@ -412,10 +448,13 @@ func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activat
 	for hi < g.OutW && hi*g.StrideW-g.PadLeft+2*g.DilW < g.InW {
 		hi++
 	}
-	patch := scratch[:3*3*c]
-	for n := range g.N {
-		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
-		for oy := range g.OutH {
+	parts := wk.threads()
+	wk.parallel(func(part int) {
+		patch := wk.part(part)[:3*3*c]
+		q0, q1 := split(g.N*g.OutH, parts, part, 1)
+		for q := q0; q < q1; q++ {
+			n, oy := q/g.OutH, q%g.OutH
+			xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
 			orow := os[oy*rowLen : (oy+1)*rowLen]
 			// Kernel rows [k0, k1) fall inside the input.
 			iy0 := oy*g.StrideH - g.PadTop
@@ -458,7 +497,7 @@ func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activat
 			}
 			finishRows(orow, g.OutW, c, nil, act, ep)
 		}
-	}
+	})
 }
 
 // repeatTaps returns, for each of n rows of c values, the row repeated w
@@ -478,14 +517,17 @@ func repeatTaps(taps []float32, n, c, w int) []float32 {
 // long multiply-add of a contiguous input run by the tap's weights repeated
 // along the row (rows: [KH*KW][OutW*C], biasRow [OutW*C] or nil). For
 // 3-wide kernels the columns all three taps reach are done in one pass.
-func depthwiseRowsNHWC(g graph.ConvGeom, x, rows, biasRow []float32, act graph.Activation, out []float32) {
+func depthwiseRowsNHWC(g graph.ConvGeom, x, rows, biasRow []float32, act graph.Activation, out []float32, wk *work) {
 	c := g.OutC
 	rowLen := g.OutW * c
 	inSize, outSize := g.InH*g.InW*g.InC, g.OutH*rowLen
-	var lo, hi [16]int
-	for n := range g.N {
-		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
-		for oy := range g.OutH {
+	parts := wk.threads()
+	wk.parallel(func(part int) {
+		var lo, hi [16]int
+		q0, q1 := split(g.N*g.OutH, parts, part, 1)
+		for q := q0; q < q1; q++ {
+			n, oy := q/g.OutH, q%g.OutH
+			xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
 			orow := os[oy*rowLen : (oy+1)*rowLen]
 			if biasRow != nil {
 				copy(orow, biasRow)
@@ -543,7 +585,7 @@ func depthwiseRowsNHWC(g graph.ConvGeom, x, rows, biasRow []float32, act graph.A
 			}
 			applyAct(orow, act)
 		}
-	}
+	})
 }
 
 // im2colNCHW writes, for one CHW sample x and group gi, the matrix
@@ -595,21 +637,28 @@ func im2colNCHW(g graph.ConvGeom, x []float32, gi int, col []float32) {
 
 // conv2DNCHW is a grouped convolution of x [N,C_in,H,W] into out
 // [N,C_out,OH,OW] with an OIHW weight, through im2col and GEMM.
-func conv2DNCHW(g graph.ConvGeom, x, w, bias []float32, act graph.Activation, out, scratch []float32) {
+func conv2DNCHW(g graph.ConvGeom, x, w, bias []float32, act graph.Activation, out []float32, wk *work) {
 	cpg, opg := g.InC/g.Groups, g.OutC/g.Groups
 	m := g.OutH * g.OutW
 	k := cpg * g.KH * g.KW
 	inSize, outSize := g.InH*g.InW*g.InC, m*g.OutC
+	parts := wk.threads()
 	for n := range g.N {
 		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
 		for gi := range g.Groups {
-			col := scratch
+			col := wk.part(0)
 			if isPointwise(g) {
 				col = xs[gi*cpg*m:]
 			} else {
-				im2colNCHW(g, xs, gi, scratch)
+				im2colNCHW(g, xs, gi, col)
 			}
-			sgemm.Sgemm(false, false, opg, m, k, 1, w[gi*opg*k:], k, col, m, 0, os[gi*opg*m:], m)
+			// Output channels (rows of the product) split between the parts.
+			wk.parallel(func(part int) {
+				o0, o1 := split(opg, parts, part, 6)
+				if o0 < o1 {
+					sgemm.Sgemm(false, false, o1-o0, m, k, 1, w[(gi*opg+o0)*k:], k, col, m, 0, os[(gi*opg+o0)*m:], m)
+				}
+			})
 		}
 		biasActPlanes(os, g.OutC, m, bias, act)
 	}
@@ -707,8 +756,8 @@ func prepareConvTranspose2D(c *nodeCtx, op *graph.ConvTranspose2D) (prepared, er
 	}
 	act := op.Activation
 	_ = cpg
-	return prepared{scratch: scratch, run: func(ins, outs [][]float32, s []float32) error {
-		convTranspose2D(g, ins[0], wt, bias, act, outs[0], s)
+	return prepared{scratch: scratch, run: func(ins, outs [][]float32, wk *work) error {
+		convTranspose2D(g, ins[0], wt, bias, act, outs[0], wk.part(0))
 		return nil
 	}}, nil
 }

@@ -20,7 +20,7 @@ func prepareDense(c *nodeCtx, op *graph.Dense) (prepared, error) {
 	rows := tensorRows(c.shape(0), in)
 	pb := sgemm.PackB(op.WeightLayout == graph.OI, in, out, w, c.shape(1)[1])
 	act := op.Activation
-	return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+	return prepared{run: func(ins, outs [][]float32, _ *work) error {
 		dense(rows, in, out, ins[0], pb, bias, act, outs[0])
 		return nil
 	}}, nil
@@ -56,7 +56,7 @@ func prepareMatMul(c *nodeCtx, op *graph.MatMul) (prepared, error) {
 	ta, tb := op.TransposeA, op.TransposeB
 	lda, ldb := a[ra-1], b[rb-1]
 	sizeA, sizeB := a[ra-2]*a[ra-1], b[rb-2]*b[rb-1]
-	return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+	return prepared{run: func(ins, outs [][]float32, _ *work) error {
 		nb := 1
 		for _, d := range batch {
 			nb *= d

@@ -146,7 +146,7 @@ func broadcastBinary(k binKind, a []float32, as []int, b []float32, bs []int, ou
 
 func prepareBinary(c *nodeCtx, k binKind, act graph.Activation) (prepared, error) {
 	as, bs, os := c.shape(0), c.shape(1), c.outShape(0)
-	return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+	return prepared{run: func(ins, outs [][]float32, _ *work) error {
 		broadcastBinary(k, ins[0], as, ins[1], bs, outs[0], os)
 		applyAct(outs[0], act)
 		return nil
@@ -162,7 +162,7 @@ func prepareNary(c *nodeCtx, average bool) (prepared, error) {
 		shapes[i] = c.shape(i)
 	}
 	zero := []float32{0}
-	return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+	return prepared{run: func(ins, outs [][]float32, _ *work) error {
 		out := outs[0]
 		broadcastBinary(binAdd, ins[0], shapes[0], zero, nil, out, os)
 		for i := 1; i < len(ins); i++ {

@@ -25,7 +25,7 @@ func Footprint(g *graph.Graph, runs int) (budget.Footprint, error) {
 		return budget.Footprint{}, fmt.Errorf("reference: %w", err)
 	}
 	p, nodes := skeleton(g)
-	return p.footprint(nodes, runs), nil
+	return p.footprint(nodes, runs, 1), nil
 }
 
 // FootprintAll returns what one RunAll holds besides the program's weights:
@@ -52,8 +52,9 @@ func FootprintAll(g *graph.Graph) (budget.Footprint, error) {
 	return budget.Footprint{Parts: []budget.Part{{What: "reference, every value (RunAll)", Bytes: all}}, Largest: p.largest()}, nil
 }
 
-// footprint computes Footprint on a skeleton.
-func (p *Program) footprint(nodes []preparedNode, runs int) budget.Footprint {
+// footprint computes Footprint on a skeleton, with the scratch of threads
+// goroutines when one Run takes more than runs.
+func (p *Program) footprint(nodes []preparedNode, runs, threads int) budget.Footprint {
 	if runs <= 0 {
 		runs = runtime.GOMAXPROCS(0)
 	}
@@ -81,13 +82,19 @@ func (p *Program) footprint(nodes []preparedNode, runs int) budget.Footprint {
 			weights = budget.Add(weights, budget.ValueBytes(v, 4))
 		}
 	}
-	return budget.Footprint{
+	fp := budget.Footprint{
 		Parts: []budget.Part{
 			{What: "reference weights", Bytes: weights},
 			{What: fmt.Sprintf("reference activations (%d concurrent run(s) of %s)", runs, budget.Format(act)), Bytes: budget.Mul(act, int64(runs))},
 		},
 		Largest: p.largest(),
 	}
+	if more := threads - runs; more > 0 && scratch > 0 {
+		// One Run on more goroutines than runs: each takes its own scratch.
+		fp.Parts = append(fp.Parts, budget.Part{What: fmt.Sprintf("reference scratch of %d more goroutine(s) for one sample", more),
+			Bytes: budget.Mul(4*int64(scratch), int64(more))})
+	}
+	return fp
 }
 
 // largest returns the largest values of a skeleton, as the reference holds

@@ -103,7 +103,7 @@ func TestFootprintBoundsMeasuredHeap(t *testing.T) {
 			before := heapInUse()
 			p, err := Prepare(g)
 			require.NoError(t, err)
-			s := p.getState(&p.fast)
+			s := p.getState(&p.fast, 1)
 			require.NoError(t, p.exec(&p.fast, s, []*tensor.Tensor{x}))
 			used := heapInUse() - before
 			runtime.KeepAlive(p)

@@ -21,7 +21,7 @@ func prepareBatchNorm(c *nodeCtx, op *graph.BatchNorm) (prepared, error) {
 	}
 	scale, shift := batchNormCoefficients(p[0], p[1], p[2], p[3], op.Epsilon)
 	outer, ch, inner := axisSplit(c.shape(0), axis)
-	pr := prepared{run: func(ins, outs [][]float32, _ []float32) error {
+	pr := prepared{run: func(ins, outs [][]float32, _ *work) error {
 		scaleShift(ins[0], outs[0], outer, ch, inner, scale, shift)
 		return nil
 	}}
@@ -110,7 +110,7 @@ func prepareLayerNorm(c *nodeCtx, op *graph.LayerNorm) (prepared, error) {
 		}
 	}
 	eps := float64(op.Epsilon)
-	return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+	return prepared{run: func(ins, outs [][]float32, _ *work) error {
 		layerNorm(ins[0], outs[0], group, param, groups, gamma, beta, eps)
 		return nil
 	}}, nil

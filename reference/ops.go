@@ -43,7 +43,7 @@ func prepareNode(n *graph.Node, consts [][]float32, ins []int) (prepared, error)
 		return prepareNary(c, true)
 	case *graph.Rescale:
 		s, o := op.Scale, op.Offset
-		return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+		return prepared{run: func(ins, outs [][]float32, _ *work) error {
 			out := outs[0][:len(ins[0])]
 			for i, v := range ins[0] {
 				out[i] = v*s + o

@@ -156,8 +156,8 @@ func fuseRun(pr prepared, ep epilogue) kernelFunc {
 		return pr.fuse(ep)
 	}
 	run := pr.run
-	return func(ins, outs [][]float32, scratch []float32) error {
-		if err := run(ins, outs, scratch); err != nil {
+	return func(ins, outs [][]float32, wk *work) error {
+		if err := run(ins, outs, wk); err != nil {
 			return err
 		}
 		ep.apply(outs[0])

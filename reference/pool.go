@@ -12,7 +12,7 @@ func preparePool2D(c *nodeCtx, op *graph.Pool2D) (prepared, error) {
 		return prepared{}, err
 	}
 	kind, incl, act := op.Type, op.CountIncludePad, op.Activation
-	return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+	return prepared{run: func(ins, outs [][]float32, _ *work) error {
 		pool2D(g, kind, incl, ins[0], outs[0])
 		applyAct(outs[0], act)
 		return nil

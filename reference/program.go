@@ -29,7 +29,8 @@ type Program struct {
 	consts  [][]float32    // by slot, nil for computed values
 	inputs  []int
 	outputs []int
-	scratch int // elements of scratch a run needs
+	scratch int // elements of scratch a run needs per goroutine
+	threads int // goroutines one Run uses
 	full    plan
 	fast    plan
 }
@@ -57,16 +58,33 @@ type step struct {
 // own slices; computed slots of one plan buffer share its memory) and, per
 // step, the argument slices its kernel takes.
 type state struct {
-	bufs    [][]float32
-	scratch []float32
-	args    []stepArgs
+	bufs [][]float32
+	work work
+	args []stepArgs
 }
+
+// work is what a kernel takes besides its buffers: per-goroutine scratch
+// and the team that runs one sample's parts.
+type work struct {
+	scratch []float32 // team.size parts of per elements
+	per     int
+	team    *team
+}
+
+// part returns the scratch of the goroutine running part i.
+func (w *work) part(i int) []float32 { return w.scratch[i*w.per : (i+1)*w.per] }
+
+// threads returns the number of parts a kernel splits its work into.
+func (w *work) threads() int { return w.team.size }
+
+// parallel runs f(part) for every part of the team.
+func (w *work) parallel(f func(part int)) { w.team.run(f) }
 
 type stepArgs struct{ ins, outs [][]float32 }
 
 // kernelFunc is the prepared form of a node: it reads its inputs and writes
 // its outputs (ins and outs are the node's buffers in order) using scratch.
-type kernelFunc func(ins, outs [][]float32, scratch []float32) error
+type kernelFunc func(ins, outs [][]float32, wk *work) error
 
 // prepared is what a family's prepare function returns for a node.
 type prepared struct {
@@ -115,8 +133,12 @@ func PrepareWith(g *graph.Graph, o PrepareOptions) (*Program, error) {
 		return nil, fmt.Errorf("reference: %w", err)
 	}
 	p, nodes := skeleton(g)
+	p.threads = o.Threads
+	if p.threads <= 0 {
+		p.threads = runtime.GOMAXPROCS(0)
+	}
 	if o.MaxBytes > 0 {
-		if err := p.footprint(nodes, o.Runs).Check(o.MaxBytes); err != nil {
+		if err := p.footprint(nodes, o.Runs, p.threads).Check(o.MaxBytes); err != nil {
 			return nil, fmt.Errorf("reference: %w", err)
 		}
 	}
@@ -195,11 +217,19 @@ func skeleton(g *graph.Graph) (*Program, []preparedNode) {
 // Graph returns the graph p evaluates.
 func (p *Program) Graph() *graph.Graph { return p.g }
 
-func (p *Program) getState(pl *plan) *state {
+// getState returns a state with scratch for threads goroutines and a team
+// of that size started; putState stops the team and pools the state.
+func (p *Program) getState(pl *plan, threads int) *state {
+	threads = max(1, threads)
 	if s, ok := pl.pool.Get().(*state); ok {
-		return s
+		if len(s.work.scratch) >= p.scratch*threads {
+			s.work.team = newTeam(threads)
+			return s
+		}
+		pl.pool.Put(s)
 	}
-	s := &state{bufs: make([][]float32, len(p.values)), scratch: make([]float32, p.scratch)}
+	s := &state{bufs: make([][]float32, len(p.values)),
+		work: work{scratch: make([]float32, p.scratch*threads), per: p.scratch, team: newTeam(threads)}}
 	mem := make([][]float32, len(pl.bufSize))
 	for i, n := range pl.bufSize {
 		mem[i] = make([]float32, n)
@@ -223,6 +253,12 @@ func (p *Program) getState(pl *plan) *state {
 		}
 	}
 	return s
+}
+
+func (p *Program) putState(pl *plan, s *state) {
+	s.work.team.stop()
+	s.work.team = nil
+	pl.pool.Put(s)
 }
 
 // loadInputs converts the input tensors into the state's buffers.
@@ -259,7 +295,7 @@ func (p *Program) exec(pl *plan, s *state, inputs []*tensor.Tensor) error {
 	}
 	for i, st := range pl.steps {
 		a := &s.args[i]
-		if err := st.run(a.ins, a.outs, s.scratch); err != nil {
+		if err := st.run(a.ins, a.outs, &s.work); err != nil {
 			return &EvalError{Node: st.node.Name, Op: st.node.Op.Kind(), Err: err}
 		}
 	}
@@ -282,8 +318,13 @@ func toTensor(v *graph.Value, buf []float32) *tensor.Tensor {
 // of the input's shape; any numeric dtype is converted) and returns the
 // outputs in the graph's order.
 func (p *Program) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	s := p.getState(&p.fast)
-	defer p.fast.pool.Put(s)
+	return p.run(inputs, p.threads)
+}
+
+// run is Run on threads goroutines.
+func (p *Program) run(inputs []*tensor.Tensor, threads int) ([]*tensor.Tensor, error) {
+	s := p.getState(&p.fast, threads)
+	defer p.putState(&p.fast, s)
 	if err := p.exec(&p.fast, s, inputs); err != nil {
 		return nil, err
 	}
@@ -297,8 +338,8 @@ func (p *Program) Run(inputs []*tensor.Tensor) ([]*tensor.Tensor, error) {
 // RunAll evaluates the graph like Run and returns every value computed on
 // the way (the inputs and every node output), keyed by value name.
 func (p *Program) RunAll(inputs []*tensor.Tensor) (map[string]*tensor.Tensor, error) {
-	s := p.getState(&p.full)
-	defer p.full.pool.Put(s)
+	s := p.getState(&p.full, p.threads)
+	defer p.putState(&p.full, s)
 	if err := p.exec(&p.full, s, inputs); err != nil {
 		return nil, err
 	}
@@ -312,7 +353,8 @@ func (p *Program) RunAll(inputs []*tensor.Tensor) (map[string]*tensor.Tensor, er
 }
 
 // RunBatch evaluates many samples (each one set of inputs as Run takes)
-// spread over GOMAXPROCS goroutines, and returns the outputs per sample. On
+// spread over GOMAXPROCS goroutines, one per sample (so PrepareOptions.Threads
+// does not apply), and returns the outputs per sample. On
 // failure it returns the error of the first failing sample, by index.
 func (p *Program) RunBatch(samples [][]*tensor.Tensor) ([][]*tensor.Tensor, error) {
 	out := make([][]*tensor.Tensor, len(samples))
@@ -331,7 +373,7 @@ func (p *Program) RunBatch(samples [][]*tensor.Tensor) ([][]*tensor.Tensor, erro
 				if j >= len(samples) {
 					return
 				}
-				out[j], errs[j] = p.Run(samples[j])
+				out[j], errs[j] = p.run(samples[j], 1)
 			}
 		})
 	}

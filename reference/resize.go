@@ -17,7 +17,7 @@ func prepareResize(c *nodeCtx, op *graph.Resize) prepared {
 	g.OutH, g.OutW, g.OutC, g.Layout = op.Size[0], op.Size[1], g.InC, op.Layout
 	ys := resizeCoords(g.InH, g.OutH, op)
 	xs := resizeCoords(g.InW, g.OutW, op)
-	return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+	return prepared{run: func(ins, outs [][]float32, _ *work) error {
 		resize(g, ys, xs, ins[0], outs[0])
 		return nil
 	}}

@@ -9,7 +9,7 @@ import (
 )
 
 func prepareCopy() prepared {
-	return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+	return prepared{run: func(ins, outs [][]float32, _ *work) error {
 		copy(outs[0], ins[0])
 		return nil
 	}}
@@ -68,7 +68,7 @@ func prepareTranspose(c *nodeCtx, op *graph.Transpose) prepared {
 		st[i] = in[p]
 	}
 	out := c.outShape(0)
-	return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+	return prepared{run: func(ins, outs [][]float32, _ *work) error {
 		stridedCopy(outs[0], ins[0], out, st, 0)
 		return nil
 	}}
@@ -85,7 +85,7 @@ func prepareSlice(c *nodeCtx, op *graph.Slice) prepared {
 		off += b * in[i]
 	}
 	out := c.outShape(0)
-	return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+	return prepared{run: func(ins, outs [][]float32, _ *work) error {
 		stridedCopy(outs[0], ins[0], out, st, off)
 		return nil
 	}}
@@ -102,7 +102,7 @@ func prepareConcat(c *nodeCtx, op *graph.Concat) (prepared, error) {
 	for i := range chunks {
 		chunks[i] = c.shape(i)[axis] * inner
 	}
-	return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+	return prepared{run: func(ins, outs [][]float32, _ *work) error {
 		concat(ins, chunks, outer, outs[0])
 		return nil
 	}}, nil
@@ -171,7 +171,7 @@ func preparePad(c *nodeCtx, op *graph.Pad) prepared {
 		return prepareCopy()
 	}
 	runs := padRuns(maps[len(out)-1])
-	return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+	return prepared{run: func(ins, outs [][]float32, _ *work) error {
 		pad(ins[0], outs[0], out, maps, st, runs, value)
 		return nil
 	}}
@@ -259,7 +259,7 @@ func prepareGather(c *nodeCtx, op *graph.Gather) (prepared, error) {
 		return prepared{}, err
 	}
 	outer, n, inner := axisSplit(shape, axis)
-	return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+	return prepared{run: func(ins, outs [][]float32, _ *work) error {
 		return gather(ins[0], ins[1], outs[0], outer, n, inner)
 	}}, nil
 }
@@ -289,7 +289,7 @@ func prepareReduce(c *nodeCtx, op *graph.Reduce) (prepared, error) {
 	outer, mid, inner, ok := contiguousAxes(shape, axes)
 	kind := op.Type
 	if ok {
-		return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+		return prepared{run: func(ins, outs [][]float32, _ *work) error {
 			reduceMid(ins[0], outs[0], outer, mid, inner, kind)
 			return nil
 		}}, nil
@@ -311,9 +311,10 @@ func prepareReduce(c *nodeCtx, op *graph.Reduce) (prepared, error) {
 		tshape[i], st[i] = shape[p], in[p]
 	}
 	total := tensor.NumElements(shape)
-	return prepared{scratch: total, run: func(ins, outs [][]float32, s []float32) error {
-		stridedCopy(s[:total], ins[0], tshape, st, 0)
-		reduceMid(s[:total], outs[0], kept, total/max(kept, 1), 1, kind)
+	return prepared{scratch: total, run: func(ins, outs [][]float32, wk *work) error {
+		s := wk.part(0)[:total]
+		stridedCopy(s, ins[0], tshape, st, 0)
+		reduceMid(s, outs[0], kept, total/max(kept, 1), 1, kind)
 		return nil
 	}}, nil
 }
@@ -394,7 +395,7 @@ func reduceMid(x, out []float32, outer, mid, inner int, kind graph.ReduceKind) {
 
 func prepareCast(op *graph.Cast) prepared {
 	to := op.To
-	return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+	return prepared{run: func(ins, outs [][]float32, _ *work) error {
 		cast(ins[0], outs[0], to)
 		return nil
 	}}

@@ -15,6 +15,7 @@ Usage:
 """
 
 import os
+import subprocess
 import sys
 
 os.environ.setdefault("PYTHONHASHSEED", "0")
@@ -51,8 +52,12 @@ def torch_models(out):
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
+    if sys.argv[2:] == ["--torch"]:
+        torch_models(out)
+        return
     keras_models(out)
-    torch_models(out)
+    # torch in its own process: importing it after TensorFlow ends this one without a word.
+    subprocess.run([sys.executable, __file__, out, "--torch"], check=True)
 
 
 if __name__ == "__main__":
