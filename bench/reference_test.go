@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -67,6 +68,16 @@ func loadBenchModel(b *testing.B, path string) *graph.Graph {
 	return g
 }
 
+// reportCPU reports the process's CPU time per op since cpu0: with one
+// thread, the cost of one sample whatever else the machine runs (wall time
+// includes waiting for a core); with two, the work of both threads
+// (XNNPACK's include its spinning).
+func reportCPU(b *testing.B, cpu0 time.Duration, ok bool) {
+	if cpu1, ok1 := processCPUTime(); ok && ok1 && b.N > 0 {
+		b.ReportMetric((cpu1-cpu0).Seconds()/float64(b.N), "cpu-sec/op")
+	}
+}
+
 // BenchmarkReference times one sample of the Go reference with 1 and 2
 // threads for that sample (ref/threads=N), and in the same run, on the
 // .tflite our converter makes of the same graph, TFLite C with XNNPACK
@@ -95,11 +106,13 @@ func BenchmarkReference(b *testing.B) {
 			prog, err := reference.PrepareWith(g, reference.PrepareOptions{Threads: threads})
 			require.NoError(b, err)
 			b.Run(fmt.Sprintf("model=%s/impl=ref/threads=%d", m.name, threads), func(b *testing.B) {
+				cpu0, ok := processCPUTime()
 				for b.Loop() {
 					if _, err := prog.Run(inputs); err != nil {
 						b.Fatal(err)
 					}
 				}
+				reportCPU(b, cpu0, ok)
 			})
 		}
 		rt, err := runtime.Get("tflite")
@@ -124,6 +137,7 @@ func BenchmarkReference(b *testing.B) {
 			}
 			b.Run(fmt.Sprintf("model=%s/impl=xnnpack/threads=%d", m.name, threads), func(b *testing.B) {
 				var invoke float64
+				cpu0, ok := processCPUTime()
 				for b.Loop() {
 					r, err := sess.Run(context.Background(), tin)
 					if err != nil {
@@ -131,6 +145,7 @@ func BenchmarkReference(b *testing.B) {
 					}
 					invoke += r.Invoke.Seconds()
 				}
+				reportCPU(b, cpu0, ok)
 				b.ReportMetric(invoke/float64(b.N), "invoke-sec/op")
 			})
 			require.NoError(b, sess.Close())

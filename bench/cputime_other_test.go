@@ -1,0 +1,7 @@
+//go:build !linux
+
+package bench_test
+
+import "time"
+
+func processCPUTime() (time.Duration, bool) { return 0, false }
