@@ -138,7 +138,15 @@ func leakyReluRun(a float32) kernelFunc {
 	}
 }
 
+// prepareUnary returns the kernel of an element-wise activation or math
+// op (agnostic: it computes the same on any layout).
 func prepareUnary(op graph.Op) (prepared, bool) {
+	pr, ok := prepareUnaryKernel(op)
+	pr.agnostic = true
+	return pr, ok
+}
+
+func prepareUnaryKernel(op graph.Op) (prepared, bool) {
 	switch op := op.(type) {
 	case *graph.Relu:
 		return prepared{act: sgemm.ActRelu, run: actRun(sgemm.ActRelu)}, true

@@ -32,12 +32,30 @@ func prepareConv2D(c *nodeCtx, op *graph.Conv2D) (prepared, error) {
 		return prepared{}, fmt.Errorf("bias %q is not a constant", c.n.Inputs[2].Name)
 	}
 	oihw := relayoutKernel(w, c.shape(1), op.WeightLayout, graph.OIHW)
+	if g.Layout == graph.NCHW {
+		return prepareConvCHW(g, oihw, bias, op.Activation), nil
+	}
+	k, scratch := prepareConvNHWC(g, oihw, bias, op.Activation)
+	mk := func(ep epilogue) kernelFunc {
+		return func(ins, outs [][]float32, wk *work) error {
+			k(ins[0], outs[0], ep, wk)
+			return nil
+		}
+	}
+	return prepared{scratch: scratch, run: mk(epilogue{}), fuse: mk}, nil
+}
+
+// convKernel is a prepared convolution of x into out followed by ep.
+type convKernel func(x, out []float32, ep epilogue, wk *work)
+
+// prepareConvNHWC returns the kernel of an NHWC convolution (g's layout is
+// not read) with an OIHW weight, and the scratch it takes per goroutine.
+func prepareConvNHWC(g graph.ConvGeom, oihw, bias []float32, act graph.Activation) (convKernel, int) {
 	cpg, opg := g.InC/g.Groups, g.OutC/g.Groups
 	depthwise := cpg == 1 && g.Groups > 1
-	act := op.Activation
 	var cw convWeights
 	switch {
-	case depthwise && g.Layout == graph.NHWC:
+	case depthwise:
 		// OIHW with I = 1 is [C_out][KH*KW]; NHWC taps want [KH*KW][C_out].
 		taps := g.KH * g.KW
 		cw.taps = make([]float32, len(oihw))
@@ -46,41 +64,31 @@ func prepareConv2D(c *nodeCtx, op *graph.Conv2D) (prepared, error) {
 				cw.taps[t*g.OutC+o] = oihw[o*taps+t]
 			}
 		}
-		if g.OutC == g.InC && g.KW == 3 && g.KH <= 3 && g.DilH >= 1 && g.DilW >= 1 {
+		if depthwise3(g) {
 			b := bias
 			if b == nil {
 				b = make([]float32, g.OutC)
 			}
-			mk := func(ep epilogue) kernelFunc {
-				return func(ins, outs [][]float32, wk *work) error {
-					depthwise3NHWC(g, ins[0], cw.taps, b, act, ep, outs[0], wk)
-					return nil
-				}
-			}
-			return prepared{run: mk(epilogue{}), fuse: mk, scratch: 3 * 3 * g.OutC}, nil
+			return func(x, out []float32, ep epilogue, wk *work) {
+				depthwise3NHWC(g, x, cw.taps, b, act, ep, out, wk)
+			}, 3 * 3 * g.OutC
 		}
-		if g.StrideW == 1 && g.OutC == g.InC && g.KW <= 16 {
+		if depthwiseRows(g) {
 			rows := repeatTaps(cw.taps, g.KH*g.KW, g.OutC, g.OutW)
 			var biasRow []float32
 			if bias != nil {
 				biasRow = repeatTaps(bias, 1, g.OutC, g.OutW)
 			}
-			return prepared{run: func(ins, outs [][]float32, wk *work) error {
-				depthwiseRowsNHWC(g, ins[0], rows, biasRow, act, outs[0], wk)
-				return nil
-			}}, nil
+			return func(x, out []float32, ep epilogue, wk *work) {
+				depthwiseRowsNHWC(g, x, rows, biasRow, act, out, wk)
+				ep.apply(out)
+			}, 0
 		}
-		return prepared{run: func(ins, outs [][]float32, wk *work) error {
-			depthwiseNHWC(g, ins[0], cw.taps, bias, act, outs[0], wk)
-			return nil
-		}}, nil
-	case depthwise:
-		cw.taps = oihw
-		return prepared{run: func(ins, outs [][]float32, _ *work) error {
-			depthwiseNCHW(g, ins[0], cw.taps, bias, act, outs[0])
-			return nil
-		}}, nil
-	case g.Layout == graph.NHWC:
+		return func(x, out []float32, ep epilogue, wk *work) {
+			depthwiseNHWC(g, x, cw.taps, bias, act, out, wk)
+			ep.apply(out)
+		}, 0
+	default:
 		k := g.KH * g.KW * cpg
 		cw.gemm = make([]float32, g.Groups*k*opg)
 		for gi := range g.Groups {
@@ -103,41 +111,49 @@ func prepareConv2D(c *nodeCtx, op *graph.Conv2D) (prepared, error) {
 			for ky := range g.KH {
 				rowsW[ky] = sgemm.PackB(false, run, g.OutC, cw.gemm[ky*run*g.OutC:], g.OutC)
 			}
-			hp, wp := g.InH+g.PadTop+g.PadBottom, g.InW+g.PadLeft+g.PadRight
-			scratch := hp*wp*g.InC + ((g.OutH-1)*wp+g.OutW)*g.OutC
-			mk := func(ep epilogue) kernelFunc {
-				return func(ins, outs [][]float32, wk *work) error {
-					conv2DShiftedNHWC(g, ins[0], rowsW, bias, act, ep, outs[0], wk)
-					return nil
-				}
-			}
-			return prepared{scratch: scratch, run: mk(epilogue{}), fuse: mk}, nil
+			return func(x, out []float32, ep epilogue, wk *work) {
+				conv2DShiftedNHWC(g, x, rowsW, bias, act, ep, out, wk)
+			}, convNHWCScratch(g)
 		}
 		for gi := range g.Groups {
 			cw.packed = append(cw.packed, sgemm.PackB(false, k, opg, cw.gemm[gi*k*opg:(gi+1)*k*opg], opg))
 		}
-		scratch := 0
-		if !isPointwise(g) {
-			scratch = im2colRows(g, k) * g.OutW * k
-		}
-		mk := func(ep epilogue) kernelFunc {
-			return func(ins, outs [][]float32, wk *work) error {
-				conv2DNHWC(g, ins[0], cw.packed, bias, act, ep, outs[0], wk)
-				return nil
-			}
-		}
-		return prepared{scratch: scratch, run: mk(epilogue{}), fuse: mk}, nil
-	default:
-		cw.gemm = oihw
-		scratch := 0
-		if !isPointwise(g) {
-			scratch = cpg * g.KH * g.KW * g.OutH * g.OutW
-		}
-		return prepared{scratch: scratch, run: func(ins, outs [][]float32, wk *work) error {
-			conv2DNCHW(g, ins[0], cw.gemm, bias, act, outs[0], wk)
-			return nil
-		}}, nil
+		return func(x, out []float32, ep epilogue, wk *work) {
+			conv2DNHWC(g, x, cw.packed, bias, act, ep, out, wk)
+		}, convNHWCScratch(g)
 	}
+}
+
+// depthwise3 reports whether depthwise3NHWC computes a depthwise
+// convolution: multiplier 1, kernels 3 wide and at most 3 tall.
+func depthwise3(g graph.ConvGeom) bool {
+	return g.OutC == g.InC && g.KW == 3 && g.KH <= 3 && g.DilH >= 1 && g.DilW >= 1
+}
+
+// depthwiseRows reports whether depthwiseRowsNHWC computes a depthwise
+// convolution: stride 1 along rows, multiplier 1, kernels at most 16 wide.
+func depthwiseRows(g graph.ConvGeom) bool {
+	return g.StrideW == 1 && g.OutC == g.InC && g.KW <= 16
+}
+
+// convNHWCScratch is the scratch, in elements per goroutine, of
+// prepareConvNHWC's kernel for g.
+func convNHWCScratch(g graph.ConvGeom) int {
+	cpg := g.InC / g.Groups
+	switch {
+	case cpg == 1 && g.Groups > 1:
+		if depthwise3(g) {
+			return 3 * 3 * g.OutC
+		}
+		return 0
+	case shiftedRows(g):
+		hp, wp := g.InH+g.PadTop+g.PadBottom, g.InW+g.PadLeft+g.PadRight
+		return hp*wp*g.InC + ((g.OutH-1)*wp+g.OutW)*g.OutC
+	case isPointwise(g):
+		return 0
+	}
+	k := g.KH * g.KW * cpg
+	return im2colRows(g, k) * g.OutW * k
 }
 
 // isPointwise reports whether the convolution reads its input as a matrix
@@ -285,11 +301,11 @@ func copyShort(dst, src []float32) {
 	}
 }
 
-// shiftedRows reports whether conv2DShiftedNHWC computes the convolution:
-// NHWC, no groups, the same stride on both axes (1, or more for few output
+// shiftedRows reports whether conv2DShiftedNHWC computes the convolution
+// (of NHWC data): no groups, the same stride on both axes (1, or more for few output
 // channels), no horizontal dilation, a kernel larger than 1x1.
 func shiftedRows(g graph.ConvGeom) bool {
-	return g.Layout == graph.NHWC && g.Groups == 1 && g.StrideH == g.StrideW &&
+	return g.Groups == 1 && g.StrideH == g.StrideW &&
 		(g.StrideW == 1 || g.OutC <= shiftedMaxOutC) &&
 		g.DilW == 1 && g.KH*g.KW > 1 &&
 		g.PadTop >= 0 && g.PadBottom >= 0 && g.PadLeft >= 0 && g.PadRight >= 0
@@ -586,149 +602,6 @@ func depthwiseRowsNHWC(g graph.ConvGeom, x, rows, biasRow []float32, act graph.A
 			applyAct(orow, act)
 		}
 	})
-}
-
-// im2colNCHW writes, for one CHW sample x and group gi, the matrix
-// [Cpg*KH*KW][OutH*OutW] whose row (ci, ky, kx) holds the input pixel each
-// output pixel reads through that tap.
-func im2colNCHW(g graph.ConvGeom, x []float32, gi int, col []float32) {
-	cpg := g.InC / g.Groups
-	m := g.OutH * g.OutW
-	for kx := range g.KW {
-		// Output columns [lo, hi) read input columns inside the input
-		// through tap kx: ix = ox*StrideW + off.
-		off := kx*g.DilW - g.PadLeft
-		lo := 0
-		if off < 0 {
-			lo = min(g.OutW, (-off+g.StrideW-1)/g.StrideW)
-		}
-		hi := lo
-		if n := g.InW - off; n > 0 {
-			hi = max(lo, min(g.OutW, (n+g.StrideW-1)/g.StrideW))
-		}
-		for ci := range cpg {
-			plane := x[(gi*cpg+ci)*g.InH*g.InW : (gi*cpg+ci+1)*g.InH*g.InW]
-			for ky := range g.KH {
-				row := col[((ci*g.KH+ky)*g.KW+kx)*m : ((ci*g.KH+ky)*g.KW+kx+1)*m]
-				for oy := range g.OutH {
-					r := row[oy*g.OutW : (oy+1)*g.OutW]
-					iy := oy*g.StrideH - g.PadTop + ky*g.DilH
-					if iy < 0 || iy >= g.InH {
-						clear(r)
-						continue
-					}
-					clear(r[:lo])
-					clear(r[hi:])
-					src := plane[iy*g.InW : (iy+1)*g.InW]
-					if g.StrideW == 1 && hi > lo {
-						copy(r[lo:hi], src[lo+off:hi+off])
-						continue
-					}
-					i := lo*g.StrideW + off
-					for ox := lo; ox < hi; ox++ {
-						r[ox] = src[i]
-						i += g.StrideW
-					}
-				}
-			}
-		}
-	}
-}
-
-// conv2DNCHW is a grouped convolution of x [N,C_in,H,W] into out
-// [N,C_out,OH,OW] with an OIHW weight, through im2col and GEMM.
-func conv2DNCHW(g graph.ConvGeom, x, w, bias []float32, act graph.Activation, out []float32, wk *work) {
-	cpg, opg := g.InC/g.Groups, g.OutC/g.Groups
-	m := g.OutH * g.OutW
-	k := cpg * g.KH * g.KW
-	inSize, outSize := g.InH*g.InW*g.InC, m*g.OutC
-	parts := wk.threads()
-	for n := range g.N {
-		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
-		for gi := range g.Groups {
-			col := wk.part(0)
-			if isPointwise(g) {
-				col = xs[gi*cpg*m:]
-			} else {
-				im2colNCHW(g, xs, gi, col)
-			}
-			// Output channels (rows of the product) split between the parts.
-			wk.parallel(func(part int) {
-				o0, o1 := split(opg, parts, part, 6)
-				if o0 < o1 {
-					sgemm.Sgemm(false, false, o1-o0, m, k, 1, w[(gi*opg+o0)*k:], k, col, m, 0, os[(gi*opg+o0)*m:], m)
-				}
-			})
-		}
-		biasActPlanes(os, g.OutC, m, bias, act)
-	}
-}
-
-// depthwiseNCHW is a depthwise convolution of x [N,C_in,H,W] with taps
-// [C_out][KH*KW].
-func depthwiseNCHW(g graph.ConvGeom, x, taps, bias []float32, act graph.Activation, out []float32) {
-	mult := g.OutC / g.InC
-	plane, oplane := g.InH*g.InW, g.OutH*g.OutW
-	// Output columns [lo, hi) whose taps all fall inside the input.
-	lo := min(g.OutW, (g.PadLeft+g.StrideW-1)/g.StrideW)
-	hi := lo
-	for hi < g.OutW && hi*g.StrideW-g.PadLeft+(g.KW-1)*g.DilW < g.InW {
-		hi++
-	}
-	if g.KW != 3 {
-		lo, hi = 0, 0 // the generic loop below for every pixel
-	}
-	for n := range g.N {
-		for oc := range g.OutC {
-			src := x[(n*g.InC+oc/mult)*plane : (n*g.InC+oc/mult+1)*plane]
-			dst := out[(n*g.OutC+oc)*oplane : (n*g.OutC+oc+1)*oplane]
-			w := taps[oc*g.KH*g.KW : (oc+1)*g.KH*g.KW]
-			for oy := range g.OutH {
-				if lo < hi {
-					// Interior of a 3-wide kernel: no bounds tests per tap.
-					d := dst[oy*g.OutW+lo : oy*g.OutW+hi]
-					clear(d)
-					for ky := range g.KH {
-						iy := oy*g.StrideH - g.PadTop + ky*g.DilH
-						if iy < 0 || iy >= g.InH {
-							continue
-						}
-						w0, w1, w2 := w[ky*3], w[ky*3+1], w[ky*3+2]
-						row := src[iy*g.InW : (iy+1)*g.InW]
-						i0 := lo*g.StrideW - g.PadLeft
-						for j := range d {
-							i := i0 + j*g.StrideW
-							t := row[i : i+2*g.DilW+1]
-							a := d[j] + t[0]*w0
-							a += t[g.DilW] * w1
-							d[j] = a + t[2*g.DilW]*w2
-						}
-					}
-				}
-				for ox := range g.OutW {
-					if ox >= lo && ox < hi {
-						continue
-					}
-					var acc float32
-					for ky := range g.KH {
-						iy := oy*g.StrideH - g.PadTop + ky*g.DilH
-						if iy < 0 || iy >= g.InH {
-							continue
-						}
-						for kx := range g.KW {
-							ix := ox*g.StrideW - g.PadLeft + kx*g.DilW
-							if ix < 0 || ix >= g.InW {
-								continue
-							}
-							acc += src[iy*g.InW+ix] * w[ky*g.KW+kx]
-						}
-					}
-					dst[oy*g.OutW+ox] = acc
-				}
-			}
-		}
-		biasActPlanes(out[n*g.OutC*oplane:], g.OutC, oplane, bias, act)
-	}
 }
 
 func prepareConvTranspose2D(c *nodeCtx, op *graph.ConvTranspose2D) (prepared, error) {

@@ -146,7 +146,7 @@ func broadcastBinary(k binKind, a []float32, as []int, b []float32, bs []int, ou
 
 func prepareBinary(c *nodeCtx, k binKind, act graph.Activation) (prepared, error) {
 	as, bs, os := c.shape(0), c.shape(1), c.outShape(0)
-	return prepared{run: func(ins, outs [][]float32, _ *work) error {
+	return prepared{agnostic: slices.Equal(as, os) && slices.Equal(bs, os), run: func(ins, outs [][]float32, _ *work) error {
 		broadcastBinary(k, ins[0], as, ins[1], bs, outs[0], os)
 		applyAct(outs[0], act)
 		return nil

@@ -3,6 +3,7 @@ package reference
 import (
 	"fmt"
 	"runtime"
+	"slices"
 
 	"github.com/edgeval/edgeval/budget"
 	"github.com/edgeval/edgeval/graph"
@@ -125,6 +126,23 @@ func structure(n *graph.Node) prepared {
 		if ch := channelsLastBN(n, op); ch > 0 {
 			pr.bn = &epilogue{scale: make([]float32, ch)}
 		}
+		if len(n.Inputs) > 1 {
+			if axis, err := graph.NormAxis(op.Axis, len(n.Inputs[0].Shape)); err == nil && bnFirst(n.Inputs[0].Shape, axis, numElements(n.Inputs[1].Shape)) {
+				pr.bnFirst = &epilogue{scale: make([]float32, numElements(n.Inputs[1].Shape))}
+			}
+		}
+	case *graph.Conv2D:
+		if op.Layout == graph.NCHW {
+			pr.hwc = func(epilogue, bool, bool) kernelFunc { return nil }
+		}
+	case *graph.Add, *graph.Sub, *graph.Mul, *graph.Div, *graph.Maximum, *graph.Minimum, *graph.Pow, *graph.PRelu:
+		pr.agnostic = len(n.Inputs) == 2 && slices.Equal(n.Inputs[0].Shape, n.Outputs[0].Shape) &&
+			slices.Equal(n.Inputs[1].Shape, n.Outputs[0].Shape)
+	}
+	if unaryFunc(n.Op) != nil {
+		pr.agnostic = true
+	}
+	switch n.Op.(type) {
 	case *graph.Relu:
 		pr.act = sgemm.ActRelu
 	case *graph.Relu6:
@@ -171,32 +189,10 @@ func nodeScratch(n *graph.Node) int {
 		if err != nil {
 			return 0
 		}
-		cpg := g.InC / g.Groups
-		depthwise := cpg == 1 && g.Groups > 1
-		switch {
-		case depthwise && g.Layout == graph.NHWC:
-			if g.OutC == g.InC && g.KW == 3 && g.KH <= 3 && g.DilH >= 1 && g.DilW >= 1 {
-				return 3 * 3 * g.OutC
-			}
-			return 0
-		case depthwise:
-			return 0
-		case g.Layout == graph.NHWC:
-			if shiftedRows(g) {
-				hp, wp := g.InH+g.PadTop+g.PadBottom, g.InW+g.PadLeft+g.PadRight
-				return hp*wp*g.InC + ((g.OutH-1)*wp+g.OutW)*g.OutC
-			}
-			if isPointwise(g) {
-				return 0
-			}
-			k := g.KH * g.KW * cpg
-			return im2colRows(g, k) * g.OutW * k
-		default:
-			if isPointwise(g) {
-				return 0
-			}
-			return cpg * g.KH * g.KW * g.OutH * g.OutW
+		if g.Layout == graph.NCHW {
+			return convCHWScratch(g)
 		}
+		return convNHWCScratch(g)
 	case *graph.ConvTranspose2D:
 		if len(n.Inputs) < 2 {
 			return 0
@@ -249,18 +245,17 @@ func nodeWeightElems(n *graph.Node) int64 {
 		}
 		cpg := g.InC / g.Groups
 		switch {
-		case cpg == 1 && g.Groups > 1 && g.Layout == graph.NHWC:
+		// Either layout: NCHW convolutions run on the NHWC kernels.
+		case cpg == 1 && g.Groups > 1:
 			// Taps, and a zero bias or the taps (and bias) repeated
 			// along the output row.
 			return w + int64(g.KH*g.KW+1)*int64(g.OutC)*int64(g.OutW)
-		case g.Layout == graph.NHWC && shiftedRows(g):
+		case shiftedRows(g):
 			// One packed weight per kernel row, padded to 16 columns.
 			return w + int64(g.KH)*int64(g.KW*g.InC)*16
-		case g.Layout == graph.NHWC:
-			// The GEMM form and its packed panels.
-			return 2*w + int64(g.Groups)*int64(g.KH*g.KW*cpg)*16
 		}
-		return w // the OIHW form
+		// The GEMM form and its packed panels.
+		return 2*w + int64(g.Groups)*int64(g.KH*g.KW*cpg)*16
 	case *graph.ConvTranspose2D:
 		return 2 * weight(1)
 	case *graph.Dense:

@@ -28,7 +28,16 @@ func prepareBatchNorm(c *nodeCtx, op *graph.BatchNorm) (prepared, error) {
 	if inner == 1 && len(scale) == ch {
 		pr.bn = &epilogue{scale: scale, shift: shift}
 	}
+	if bnFirst(c.shape(0), axis, len(scale)) {
+		pr.bnFirst = &epilogue{scale: scale, shift: shift}
+	}
 	return pr, nil
+}
+
+// bnFirst reports whether a BatchNorm of ch values over axis of a value of
+// shape is over axis 1 of a rank-4 value, an NCHW convolution's channels.
+func bnFirst(shape []int, axis, ch int) bool {
+	return len(shape) == 4 && axis == 1 && shape[1] == ch
 }
 
 // batchNormCoefficients folds inference batch normalization into y = x*scale

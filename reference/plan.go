@@ -74,6 +74,15 @@ func (p *Program) planFull(nodes []preparedNode) {
 	}
 }
 
+// rank4Channels returns the channels (axis 1) of n's first output when it
+// is rank 4, else 0.
+func rank4Channels(n *graph.Node) int {
+	if len(n.Outputs) == 0 || len(n.Outputs[0].Shape) != 4 {
+		return 0
+	}
+	return n.Outputs[0].Shape[1]
+}
+
 // planFast fuses each node with the channels-last BatchNorm and then the
 // ReLU that are the only readers of its output, and assigns buffers so
 // that a value's buffer is reused once every reader has run.
@@ -112,17 +121,24 @@ func (p *Program) planFast(nodes []preparedNode) {
 		if fused[i] {
 			continue
 		}
-		st := step{node: n.node, run: n.prepared.run, ins: n.ins, outs: n.outs}
+		st := step{node: n.node, run: n.prepared.run, ins: n.ins, outs: n.outs,
+			hwc: n.prepared.hwc, agnostic: n.prepared.agnostic}
 		if len(n.outs) == 1 {
 			var ep epilogue
 			last := n.outs[0]
 			// The BatchNorm's channels must be the node's last axis: a
 			// fused kernel applies the scale per output channel (a
 			// BatchNorm on axis 2 of [N, H, W, 1] is channels-last for
-			// itself, not for the convolution before it).
+			// itself, not for the convolution before it). An NCHW
+			// convolution computed in NHWC applies a BatchNorm over its
+			// axis 1 the same way.
 			if k := only(last); k >= 0 && nodes[k].prepared.bn != nil &&
 				p.sizes[nodes[k].outs[0]] == p.sizes[last] && lastDim(n.node) == len(nodes[k].prepared.bn.scale) {
 				ep.scale, ep.shift = nodes[k].prepared.bn.scale, nodes[k].prepared.bn.shift
+				fused[k], last = true, nodes[k].outs[0]
+			} else if k := only(last); k >= 0 && n.prepared.hwc != nil && nodes[k].prepared.bnFirst != nil &&
+				p.sizes[nodes[k].outs[0]] == p.sizes[last] && rank4Channels(n.node) == len(nodes[k].prepared.bnFirst.scale) {
+				ep.scale, ep.shift = nodes[k].prepared.bnFirst.scale, nodes[k].prepared.bnFirst.shift
 				fused[k], last = true, nodes[k].outs[0]
 			}
 			if k := only(last); k >= 0 && nodes[k].prepared.act != sgemm.ActNone &&
@@ -133,10 +149,13 @@ func (p *Program) planFast(nodes []preparedNode) {
 			if !ep.empty() {
 				st.outs = []int{last}
 				st.run = fuseRun(n.prepared, ep)
+				st.ep = ep
+				st.agnostic = st.agnostic && ep.scale == nil
 			}
 		}
 		pl.steps = append(pl.steps, st)
 	}
+	pl.steps = p.planLayouts(pl.steps)
 	pl.assignBuffers(p)
 }
 

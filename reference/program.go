@@ -27,6 +27,7 @@ type Program struct {
 	values  []*graph.Value // by slot
 	sizes   []int          // elements per slot
 	consts  [][]float32    // by slot, nil for computed values
+	nvalues int            // the graph's values; slots past it are NHWC twins (layout.go)
 	inputs  []int
 	outputs []int
 	scratch int // elements of scratch a run needs per goroutine
@@ -52,6 +53,12 @@ type step struct {
 	node      *graph.Node
 	run       kernelFunc
 	ins, outs []int
+	// hwc, for an NCHW convolution computed in NHWC, makes its kernel
+	// (followed by ep) for either layout of input and output; agnostic
+	// marks an element-wise step that runs on any layout (planLayouts).
+	hwc      func(ep epilogue, inHWC, outHWC bool) kernelFunc
+	ep       epilogue
+	agnostic bool
 }
 
 // state holds one run's buffers: bufs by slot (constants are the program's
@@ -99,6 +106,16 @@ type prepared struct {
 	// act is set for an activation node a producer's epilogue can apply
 	// instead, with the same bits.
 	act sgemm.Act
+	// bnFirst is set for a BatchNorm over axis 1 of an NCHW value: the
+	// scale and shift an NCHW convolution computed in NHWC (hwc set) can
+	// apply in its epilogue.
+	bnFirst *epilogue
+	// hwc is set for an NCHW convolution computed in NHWC: its kernel
+	// followed by ep for either layout of input and output (layout.go).
+	hwc func(ep epilogue, inHWC, outHWC bool) kernelFunc
+	// agnostic marks an element-wise node (every input of the output's
+	// shape) that computes the same on any layout of its data.
+	agnostic bool
 }
 
 // Prepare validates g and converts it into a Program. Every node the
@@ -162,6 +179,7 @@ func PrepareWith(g *graph.Graph, o PrepareOptions) (*Program, error) {
 	if len(unsupported) > 0 {
 		return nil, &UnsupportedError{Nodes: unsupported}
 	}
+	p.nvalues = len(p.values)
 	p.planFull(prepNodes)
 	p.planFast(prepNodes)
 	return p, nil
@@ -238,7 +256,7 @@ func (p *Program) getState(pl *plan, threads int) *state {
 		switch {
 		case p.consts[i] != nil:
 			s.bufs[i] = p.consts[i]
-		case pl.bufOf[i] >= 0:
+		case i < len(pl.bufOf) && pl.bufOf[i] >= 0:
 			s.bufs[i] = mem[pl.bufOf[i]][:p.sizes[i]:p.sizes[i]]
 		}
 	}
@@ -344,7 +362,7 @@ func (p *Program) RunAll(inputs []*tensor.Tensor) (map[string]*tensor.Tensor, er
 		return nil, err
 	}
 	out := map[string]*tensor.Tensor{}
-	for i, v := range p.values {
+	for i, v := range p.values[:p.nvalues] {
 		if p.consts[i] == nil {
 			out[v.Name] = toTensor(v, s.bufs[i])
 		}

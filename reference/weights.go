@@ -145,21 +145,6 @@ func biasActRowsGo(out []float32, rows, cols int, bias []float32, act graph.Acti
 	}
 }
 
-// biasActPlanes adds bias[c] to plane c of a channels x size array and
-// applies act (NCHW outputs).
-func biasActPlanes(out []float32, channels, size int, bias []float32, act graph.Activation) {
-	if bias != nil {
-		for c := range channels {
-			b := bias[c]
-			plane := out[c*size : c*size+size]
-			for j := range plane {
-				plane[j] += b
-			}
-		}
-	}
-	applyAct(out[:channels*size], act)
-}
-
 // littleEndian reports whether float32s are stored little-endian in memory,
 // as tensor data is.
 var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
