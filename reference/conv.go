@@ -19,6 +19,13 @@ type convWeights struct {
 }
 
 func prepareConv2D(c *nodeCtx, op *graph.Conv2D) (prepared, error) {
+	return prepareConv2DPadded(c, op, [4]int{})
+}
+
+// prepareConv2DPadded prepares a convolution whose input is first
+// zero-padded by extra (top, bottom, left, right): the node reads the
+// padded value, the kernel the value before the Pad (see padIntoConv).
+func prepareConv2DPadded(c *nodeCtx, op *graph.Conv2D, extra [4]int) (prepared, error) {
 	w := c.constant(1)
 	if w == nil {
 		return prepared{}, fmt.Errorf("weight %q is not a constant", c.n.Inputs[1].Name)
@@ -27,6 +34,12 @@ func prepareConv2D(c *nodeCtx, op *graph.Conv2D) (prepared, error) {
 	if err != nil {
 		return prepared{}, err
 	}
+	g.InH -= extra[0] + extra[1]
+	g.InW -= extra[2] + extra[3]
+	g.PadTop += extra[0]
+	g.PadBottom += extra[1]
+	g.PadLeft += extra[2]
+	g.PadRight += extra[3]
 	bias := c.constant(2)
 	if len(c.n.Inputs) == 3 && bias == nil {
 		return prepared{}, fmt.Errorf("bias %q is not a constant", c.n.Inputs[2].Name)
@@ -71,7 +84,7 @@ func prepareConvNHWC(g graph.ConvGeom, oihw, bias []float32, act graph.Activatio
 			}
 			return func(x, out []float32, ep epilogue, wk *work) {
 				depthwise3NHWC(g, x, cw.taps, b, act, ep, out, wk)
-			}, 3 * 3 * g.OutC
+			}, depthwise3Scratch(g)
 		}
 		if depthwiseRows(g) {
 			rows := repeatTaps(cw.taps, g.KH*g.KW, g.OutC, g.OutW)
@@ -130,6 +143,12 @@ func depthwise3(g graph.ConvGeom) bool {
 	return g.OutC == g.InC && g.KW == 3 && g.KH <= 3 && g.DilH >= 1 && g.DilW >= 1
 }
 
+// depthwise3Scratch is depthwise3NHWC's scratch per goroutine: a patch of
+// 3x3 pixels and KH input rows.
+func depthwise3Scratch(g graph.ConvGeom) int {
+	return 3*3*g.OutC + g.KH*g.InW*g.InC
+}
+
 // depthwiseRows reports whether depthwiseRowsNHWC computes a depthwise
 // convolution: stride 1 along rows, multiplier 1, kernels at most 16 wide.
 func depthwiseRows(g graph.ConvGeom) bool {
@@ -143,7 +162,7 @@ func convNHWCScratch(g graph.ConvGeom) int {
 	switch {
 	case cpg == 1 && g.Groups > 1:
 		if depthwise3(g) {
-			return 3 * 3 * g.OutC
+			return depthwise3Scratch(g)
 		}
 		return 0
 	case shiftedRows(g):
@@ -453,11 +472,15 @@ func depthwiseNHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activati
 // output row in one call for the pixels whose taps are all inside the
 // input, one call per edge pixel on a zero-padded copy of its taps
 // (scratch, 3*3*C), then bias (taken by Depthwise3), act and ep per row.
+// Output rows whose kernel reaches above or below the input read a band
+// of KH input rows with zero rows for the padding (scratch, KH*W*C), so
+// every pixel sums all KH kernel rows as after an explicit zero Pad.
+// Output rows are split between the team's goroutines.
 func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activation, ep epilogue, out []float32, wk *work) {
 	c := g.OutC
 	rowLen := g.OutW * c
 	inSize, outSize := g.InH*g.InW*c, g.OutH*rowLen
-	ldr, step, dx := g.DilH*g.InW*c, g.StrideW*c, g.DilW*c
+	step, dx := g.StrideW*c, g.DilW*c
 	// Output columns [lo, hi) read only columns inside the input.
 	lo := min(g.OutW, (g.PadLeft+g.StrideW-1)/g.StrideW)
 	hi := lo
@@ -467,32 +490,32 @@ func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activat
 	parts := wk.threads()
 	wk.parallel(func(part int) {
 		patch := wk.part(part)[:3*3*c]
+		band := wk.part(part)[3*3*c : 3*3*c+g.KH*g.InW*c]
 		q0, q1 := split(g.N*g.OutH, parts, part, 1)
 		for q := q0; q < q1; q++ {
 			n, oy := q/g.OutH, q%g.OutH
 			xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
 			orow := os[oy*rowLen : (oy+1)*rowLen]
-			// Kernel rows [k0, k1) fall inside the input.
 			iy0 := oy*g.StrideH - g.PadTop
-			k0, k1 := 0, g.KH
-			for k0 < k1 && iy0+k0*g.DilH < 0 {
-				k0++
-			}
-			for k1 > k0 && iy0+(k1-1)*g.DilH >= g.InH {
-				k1--
-			}
-			if k0 == k1 {
-				for ox := range g.OutW {
-					copy(orow[ox*c:(ox+1)*c], bias)
+			src, base, ldr := xs, iy0*g.InW*c, g.DilH*g.InW*c
+			if iy0 < 0 || iy0+(g.KH-1)*g.DilH >= g.InH {
+				// Kernel rows in the padding read zero rows, as if the
+				// padding were in the input: the sums are those of the
+				// same convolution after an explicit Pad.
+				for r := range g.KH {
+					d := band[r*g.InW*c : (r+1)*g.InW*c]
+					if iy := iy0 + r*g.DilH; iy >= 0 && iy < g.InH {
+						copy(d, xs[iy*g.InW*c:(iy+1)*g.InW*c])
+					} else {
+						clear(d)
+					}
 				}
-				finishRows(orow, g.OutW, c, nil, act, ep)
-				continue
+				src, base, ldr = band, 0, g.InW*c
 			}
-			rows := k1 - k0
-			w := taps[k0*3*c : k1*3*c]
-			base := (iy0 + k0*g.DilH) * g.InW * c
+			rows := g.KH
+			w := taps[:rows*3*c]
 			if hi > lo {
-				sgemm.Depthwise3(orow[lo*c:hi*c], xs[base+(lo*g.StrideW-g.PadLeft)*c:], ldr, step, dx, w, bias, rows, hi-lo, c)
+				sgemm.Depthwise3(orow[lo*c:hi*c], src[base+(lo*g.StrideW-g.PadLeft)*c:], ldr, step, dx, w, bias, rows, hi-lo, c)
 			}
 			for ox := range g.OutW {
 				if ox >= lo && ox < hi {
@@ -502,8 +525,8 @@ func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activat
 					for t := range 3 {
 						d := patch[(r*3+t)*c : (r*3+t+1)*c]
 						if ix := ox*g.StrideW - g.PadLeft + t*g.DilW; ix >= 0 && ix < g.InW {
-							src := base + r*ldr + ix*c
-							copy(d, xs[src:src+c])
+							at := base + r*ldr + ix*c
+							copy(d, src[at:at+c])
 						} else {
 							clear(d)
 						}

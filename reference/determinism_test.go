@@ -100,3 +100,60 @@ func assertSameBits(t *testing.T, want, got []float32, msg string) {
 		}
 	}
 }
+
+// TestPadFusedIntoConv: a zero Pad of the spatial axes read only by a
+// convolution is absorbed into the convolution's padding in the fast plan
+// (Run); RunAll writes the padded value. Both give the same bits, for
+// every kind of convolution kernel, in both layouts.
+func TestPadFusedIntoConv(t *testing.T) {
+	tests := []struct {
+		name                   string
+		cin, cout, k, s, group int
+		extra                  graph.Padding
+	}{
+		{"depthwise 3x3 s2", 16, 16, 3, 2, 16, graph.Valid()},
+		{"depthwise 3x3 s1 more padding", 16, 16, 3, 1, 16, graph.Explicit(1, 0, 0, 1)},
+		{"depthwise 5x5 s1", 8, 8, 5, 1, 8, graph.Valid()},
+		{"depthwise 3x3 multiplier 2", 8, 16, 3, 2, 8, graph.Valid()},
+		{"conv 3x3 s2 shifted rows", 3, 16, 3, 2, 1, graph.Valid()},
+		{"conv 3x3 s2 im2col", 8, 32, 3, 2, 1, graph.Valid()},
+		{"conv 7x7 s2", 3, 24, 7, 2, 1, graph.Valid()},
+		{"conv 1x1 (pointwise once unpadded)", 8, 24, 1, 1, 1, graph.Valid()},
+	}
+	for _, tt := range tests {
+		for _, l := range []graph.Layout{graph.NHWC, graph.NCHW} {
+			t.Run(tt.name+" "+l.String(), func(t *testing.T) {
+				b := graph.NewBuilder()
+				shape := graph.LayoutShape(l, 2, 11, 10, tt.cin)
+				x := b.Input("x", tensor.Float32, shape, l)
+				pads := [][2]int{{0, 0}, {1, 2}, {0, 1}, {0, 0}}
+				if l == graph.NCHW {
+					pads = [][2]int{{0, 0}, {0, 0}, {1, 2}, {0, 1}}
+				}
+				y := b.Op("pad", &graph.Pad{Mode: graph.PadConstant, Pads: pads}, x)
+				rng := tensor.NewRNG(5)
+				wl, wshape := graph.HWIO, []int{tt.k, tt.k, tt.cin / tt.group, tt.cout}
+				if l == graph.NCHW {
+					wl, wshape = graph.OIHW, []int{tt.cout, tt.cin / tt.group, tt.k, tt.k}
+				}
+				w := b.Const("w", tensor.Random(rng, tensor.Float32, wshape, -1, 1))
+				bias := b.Const("b", tensor.Random(rng, tensor.Float32, []int{tt.cout}, -1, 1))
+				y = b.Op("conv", &graph.Conv2D{Strides: [2]int{tt.s, tt.s}, Dilations: [2]int{1, 1}, Padding: tt.extra,
+					Groups: tt.group, Layout: l, WeightLayout: wl, Activation: graph.ActRelu6}, y, w, bias)
+				g, err := b.Build(y)
+				require.NoError(t, err)
+				in := []*tensor.Tensor{tensor.Random(tensor.NewRNG(9), tensor.Float32, shape, -3, 3)}
+				for _, threads := range []int{1, 2} {
+					p, err := reference.PrepareWith(g, reference.PrepareOptions{Threads: threads})
+					require.NoError(t, err)
+					got, err := p.Run(in)
+					require.NoError(t, err)
+					all, err := p.RunAll(in)
+					require.NoError(t, err)
+					require.Contains(t, all, "pad", "RunAll writes the padded value")
+					assertSameBits(t, all[g.Outputs[0].Name].Float32s(), got[0].Float32s(), fmt.Sprintf("Run vs RunAll, %d threads", threads))
+				}
+			})
+		}
+	}
+}

@@ -68,6 +68,11 @@ func (p *Program) footprint(nodes []preparedNode, runs, threads int) budget.Foot
 	for i, n := range nodes {
 		shape[i] = n
 		shape[i].prepared = structure(n.node)
+		if _, ok := n.node.Op.(*graph.Conv2D); ok {
+			// A convolution may absorb the Pad before it: its kernel
+			// then takes no more scratch than with the padded input.
+			shape[i].padded = &shape[i].prepared
+		}
 		scratch = max(scratch, shape[i].prepared.scratch)
 		weights = budget.Add(weights, 4*nodeWeightElems(n.node))
 	}

@@ -10,6 +10,9 @@ type preparedNode struct {
 	node      *graph.Node
 	prepared  prepared
 	ins, outs []int
+	// padded, for a convolution reading a Pad it can absorb (padIntoConv),
+	// is its kernel reading the Pad's input instead.
+	padded *prepared
 }
 
 // epilogue is the work a fused step does after its node's own output: a
@@ -117,9 +120,22 @@ func (p *Program) planFast(nodes []preparedNode) {
 	}
 	pl := &p.fast
 	fused := make([]bool, len(nodes))
+	padFrom := make([]int, len(nodes)) // for a convolution absorbing its Pad, the Pad's input slot + 1
 	for i, n := range nodes {
 		if fused[i] {
 			continue
+		}
+		if len(n.outs) == 1 && len(n.ins) == 1 {
+			if k := only(n.outs[0]); k >= 0 && nodes[k].padded != nil {
+				if _, ok := padIntoConv(n.node, nodes[k].node); ok {
+					fused[i], padFrom[k] = true, n.ins[0]+1
+					continue
+				}
+			}
+		}
+		if padFrom[i] > 0 {
+			n.prepared = *n.padded
+			n.ins = append([]int{padFrom[i] - 1}, n.ins[1:]...)
 		}
 		st := step{node: n.node, run: n.prepared.run, ins: n.ins, outs: n.outs,
 			hwc: n.prepared.hwc, agnostic: n.prepared.agnostic}

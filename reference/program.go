@@ -179,6 +179,9 @@ func PrepareWith(g *graph.Graph, o PrepareOptions) (*Program, error) {
 	if len(unsupported) > 0 {
 		return nil, &UnsupportedError{Nodes: unsupported}
 	}
+	if err := p.preparePadded(prepNodes); err != nil {
+		return nil, err
+	}
 	p.nvalues = len(p.values)
 	p.planFull(prepNodes)
 	p.planFast(prepNodes)
@@ -230,6 +233,34 @@ func skeleton(g *graph.Graph) (*Program, []preparedNode) {
 		p.outputs = append(p.outputs, slot[v])
 	}
 	return p, nodes
+}
+
+// preparePadded gives every convolution that reads a Pad it can absorb
+// (padIntoConv) the kernel that reads the Pad's input instead.
+func (p *Program) preparePadded(nodes []preparedNode) error {
+	producer := map[int]*graph.Node{}
+	for _, pn := range nodes {
+		for _, s := range pn.outs {
+			producer[s] = pn.node
+		}
+	}
+	for i, pn := range nodes {
+		op, ok := pn.node.Op.(*graph.Conv2D)
+		if !ok || len(pn.ins) == 0 || producer[pn.ins[0]] == nil {
+			continue
+		}
+		extra, ok := padIntoConv(producer[pn.ins[0]], pn.node)
+		if !ok {
+			continue
+		}
+		pr, err := prepareConv2DPadded(&nodeCtx{n: pn.node, consts: p.consts, ins: pn.ins}, op, extra)
+		if err != nil {
+			return fmt.Errorf("reference: node %s with its Pad: %w", pn.node.Name, err)
+		}
+		p.scratch = max(p.scratch, pr.scratch)
+		nodes[i].padded = &pr
+	}
+	return nil
 }
 
 // Graph returns the graph p evaluates.
