@@ -140,13 +140,14 @@ func prepareConvNHWC(g graph.ConvGeom, oihw, bias []float32, act graph.Activatio
 // depthwise3 reports whether depthwise3NHWC computes a depthwise
 // convolution: multiplier 1, kernels 3 wide and at most 3 tall.
 func depthwise3(g graph.ConvGeom) bool {
-	return g.OutC == g.InC && g.KW == 3 && g.KH <= 3 && g.DilH >= 1 && g.DilW >= 1
+	return g.OutC == g.InC && g.KW == 3 && g.KH <= 3 && g.DilH >= 1 && g.DilW >= 1 &&
+		g.PadTop >= 0 && g.PadBottom >= 0 && g.PadLeft >= 0 && g.PadRight >= 0
 }
 
-// depthwise3Scratch is depthwise3NHWC's scratch per goroutine: a patch of
-// 3x3 pixels and KH input rows.
+// depthwise3Scratch is depthwise3NHWC's scratch: the zero-padded input of
+// one sample (in the first goroutine's part).
 func depthwise3Scratch(g graph.ConvGeom) int {
-	return 3*3*g.OutC + g.KH*g.InW*g.InC
+	return (g.InH + g.PadTop + g.PadBottom) * (g.InW + g.PadLeft + g.PadRight) * g.InC
 }
 
 // depthwiseRows reports whether depthwiseRowsNHWC computes a depthwise
@@ -468,75 +469,46 @@ func depthwiseNHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activati
 }
 
 // depthwise3NHWC is depthwiseNHWC for multiplier 1 and kernels 3 wide and
-// at most 3 tall, any stride and dilation, through sgemm.Depthwise3: each
-// output row in one call for the pixels whose taps are all inside the
-// input, one call per edge pixel on a zero-padded copy of its taps
-// (scratch, 3*3*C), then bias (taken by Depthwise3), act and ep per row.
-// Output rows whose kernel reaches above or below the input read a band
-// of KH input rows with zero rows for the padding (scratch, KH*W*C), so
-// every pixel sums all KH kernel rows as after an explicit zero Pad.
-// Output rows are split between the team's goroutines.
+// at most 3 tall, any stride and dilation, through sgemm.Depthwise3: the
+// input is copied once into a zero-padded [Hp][Wp][C] buffer (scratch,
+// shared), then each output row is one Depthwise3 call over all KH kernel
+// rows (bias taken by Depthwise3), followed by act and ep on the row while
+// it is in cache. Every pixel sums all its taps, zeros for the padding, as
+// after an explicit zero Pad. The copy's rows and the output rows are
+// split between the team's goroutines.
 func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activation, ep epilogue, out []float32, wk *work) {
 	c := g.OutC
 	rowLen := g.OutW * c
 	inSize, outSize := g.InH*g.InW*c, g.OutH*rowLen
-	step, dx := g.StrideW*c, g.DilW*c
-	// Output columns [lo, hi) read only columns inside the input.
-	lo := min(g.OutW, (g.PadLeft+g.StrideW-1)/g.StrideW)
-	hi := lo
-	for hi < g.OutW && hi*g.StrideW-g.PadLeft+2*g.DilW < g.InW {
-		hi++
-	}
+	hp, wp := g.InH+g.PadTop+g.PadBottom, g.InW+g.PadLeft+g.PadRight
+	padded := wk.part(0)[:hp*wp*c]
+	ldr, step, dx := g.DilH*wp*c, g.StrideW*c, g.DilW*c
 	parts := wk.threads()
-	wk.parallel(func(part int) {
-		patch := wk.part(part)[:3*3*c]
-		band := wk.part(part)[3*3*c : 3*3*c+g.KH*g.InW*c]
-		q0, q1 := split(g.N*g.OutH, parts, part, 1)
-		for q := q0; q < q1; q++ {
-			n, oy := q/g.OutH, q%g.OutH
-			xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
-			orow := os[oy*rowLen : (oy+1)*rowLen]
-			iy0 := oy*g.StrideH - g.PadTop
-			src, base, ldr := xs, iy0*g.InW*c, g.DilH*g.InW*c
-			if iy0 < 0 || iy0+(g.KH-1)*g.DilH >= g.InH {
-				// Kernel rows in the padding read zero rows, as if the
-				// padding were in the input: the sums are those of the
-				// same convolution after an explicit Pad.
-				for r := range g.KH {
-					d := band[r*g.InW*c : (r+1)*g.InW*c]
-					if iy := iy0 + r*g.DilH; iy >= 0 && iy < g.InH {
-						copy(d, xs[iy*g.InW*c:(iy+1)*g.InW*c])
-					} else {
-						clear(d)
-					}
-				}
-				src, base, ldr = band, 0, g.InW*c
-			}
-			rows := g.KH
-			w := taps[:rows*3*c]
-			if hi > lo {
-				sgemm.Depthwise3(orow[lo*c:hi*c], src[base+(lo*g.StrideW-g.PadLeft)*c:], ldr, step, dx, w, bias, rows, hi-lo, c)
-			}
-			for ox := range g.OutW {
-				if ox >= lo && ox < hi {
+	for n := range g.N {
+		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
+		wk.parallel(func(part int) {
+			r0, r1 := split(hp, parts, part, 1)
+			for r := r0; r < r1; r++ {
+				row := padded[r*wp*c : (r+1)*wp*c]
+				iy := r - g.PadTop
+				if iy < 0 || iy >= g.InH {
+					clear(row)
 					continue
 				}
-				for r := range rows {
-					for t := range 3 {
-						d := patch[(r*3+t)*c : (r*3+t+1)*c]
-						if ix := ox*g.StrideW - g.PadLeft + t*g.DilW; ix >= 0 && ix < g.InW {
-							at := base + r*ldr + ix*c
-							copy(d, src[at:at+c])
-						} else {
-							clear(d)
-						}
-					}
-				}
-				sgemm.Depthwise3(orow[ox*c:(ox+1)*c], patch, 3*c, 0, c, w, bias, rows, 1, c)
+				clear(row[:g.PadLeft*c])
+				copy(row[g.PadLeft*c:], xs[iy*g.InW*c:(iy+1)*g.InW*c])
+				clear(row[(g.PadLeft+g.InW)*c:])
 			}
-			finishRows(orow, g.OutW, c, nil, act, ep)
-		}
-	})
+		})
+		wk.parallel(func(part int) {
+			oy0, oy1 := split(g.OutH, parts, part, 1)
+			for oy := oy0; oy < oy1; oy++ {
+				orow := os[oy*rowLen : (oy+1)*rowLen]
+				sgemm.Depthwise3(orow, padded[oy*g.StrideH*wp*c:], ldr, step, dx, taps[:g.KH*3*c], bias, g.KH, g.OutW, c)
+				finishRows(orow, g.OutW, c, nil, act, ep)
+			}
+		})
+	}
 }
 
 // repeatTaps returns, for each of n rows of c values, the row repeated w

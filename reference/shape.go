@@ -344,6 +344,21 @@ func contiguousAxes(shape, axes []int) (outer, mid, inner int, ok bool) {
 // reduceMid reduces x viewed as [outer][mid][inner] over mid into out
 // [outer][inner], accumulating sums in float64.
 func reduceMid(x, out []float32, outer, mid, inner int, kind graph.ReduceKind) {
+	if inner == 1 && (kind == graph.ReduceSum || kind == graph.ReduceMean) {
+		// One contiguous run per output (an NCHW global pooling): the
+		// same float64 sum in the same order, without the vector.
+		for o := range outer {
+			var a float64
+			for _, v := range x[o*mid : (o+1)*mid] {
+				a += float64(v)
+			}
+			if kind == graph.ReduceMean {
+				a /= float64(mid)
+			}
+			out[o] = float32(a)
+		}
+		return
+	}
 	acc := make([]float64, inner)
 	for o := range outer {
 		switch kind {
