@@ -419,7 +419,7 @@ func (p *pipeline) compare(ctx context.Context, prog *reference.Program) error {
 }
 
 // referenceSamples bounds how many samples the reference is timed on, one
-// at a time on one core, for its per-sample latency.
+// at a time (each spread over all cores), for its per-sample latency.
 const referenceSamples = 16
 
 // referenceLatency times the Go reference on up to referenceSamples

@@ -35,7 +35,9 @@
 // place from a zero-padded input, one kernel row per call).
 //
 // Sgemm and SgemmPacked are safe for concurrent use. All work of one call
-// runs on the calling goroutine: one small GEMM split across cores is slower
-// than one core on this project's 2-core target, so callers parallelise over
-// a coarser unit (samples, channel blocks).
+// runs on the calling goroutine: callers parallelise by calling it on
+// disjoint row ranges (package reference splits a convolution's output
+// rows between goroutines). Each element of C is the same chain of
+// operations whatever rows a call covers (the tiles differ only in which
+// rows they hold), so such a split gives the same bits as one call.
 package sgemm
