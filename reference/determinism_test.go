@@ -49,7 +49,8 @@ func determinismGraphs(t *testing.T) map[string]*graph.Graph {
 // TestThreadsGiveSameBits: one sample's work split across goroutines (by
 // output tiles, each computed whole by one goroutine) gives the same bits
 // as one goroutine, run after run, in Run (fast plan) and RunAll (full
-// plan); RunBatch (one goroutine per sample) too.
+// plan); RunBatch (one goroutine per sample) too; and the fast plan's
+// outputs are the full plan's.
 func TestThreadsGiveSameBits(t *testing.T) {
 	for name, g := range determinismGraphs(t) {
 		t.Run(name, func(t *testing.T) {
@@ -75,6 +76,9 @@ func TestThreadsGiveSameBits(t *testing.T) {
 				}
 				all, err := p.RunAll(inputs)
 				require.NoError(t, err)
+				for i, o := range g.Outputs {
+					assertSameBits(t, all[o.Name].Float32s(), want[i].Float32s(), fmt.Sprintf("Run (fast plan) vs RunAll (full plan) output %d", i))
+				}
 				for k, v := range wantAll {
 					assertSameBits(t, v.Float32s(), all[k].Float32s(), fmt.Sprintf("RunAll %s, %d threads", k, threads))
 				}
@@ -155,5 +159,40 @@ func TestPadFusedIntoConv(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestNCHWConvBatchNormAxes: an NCHW convolution runs on the NHWC kernels,
+// whose epilogue applies a per-channel BatchNorm: one over axis 1 is fused
+// into it, one over the last axis (or axis 2) is not (found by
+// converter/passes' property test: a BatchNorm over W was applied per
+// channel). The fast plan's outputs are the full plan's.
+func TestNCHWConvBatchNormAxes(t *testing.T) {
+	for _, axis := range []int{1, 2, 3} {
+		t.Run(fmt.Sprintf("axis %d", axis), func(t *testing.T) {
+			b := graph.NewBuilder()
+			x := b.Input("x", tensor.Float32, []int{1, 3, 5, 4}, graph.NCHW)
+			rng := tensor.NewRNG(11)
+			w := b.Const("w", tensor.Random(rng, tensor.Float32, []int{2, 3, 3, 3}, -1, 1))
+			y := b.Op("conv", &graph.Conv2D{Strides: [2]int{1, 1}, Dilations: [2]int{1, 1}, Padding: graph.Same(),
+				Layout: graph.NCHW, WeightLayout: graph.OIHW}, x, w)
+			ch := []int{1, 2, 5, 4}[axis]
+			var ps []*graph.Value
+			for i, lo := range []float64{0.5, -1, -1, 0.5} {
+				ps = append(ps, b.Const(fmt.Sprintf("p%d", i), tensor.Random(rng, tensor.Float32, []int{ch}, lo, 2)))
+			}
+			y = b.Op("bn", &graph.BatchNorm{Axis: axis, Epsilon: 1e-3}, append([]*graph.Value{y}, ps...)...)
+			y = b.Op("relu", &graph.Relu{}, y)
+			g, err := b.Build(y)
+			require.NoError(t, err)
+			in := []*tensor.Tensor{tensor.Random(tensor.NewRNG(2), tensor.Float32, []int{1, 3, 5, 4}, -1, 1)}
+			p, err := reference.Prepare(g)
+			require.NoError(t, err)
+			got, err := p.Run(in)
+			require.NoError(t, err)
+			all, err := p.RunAll(in)
+			require.NoError(t, err)
+			assertSameBits(t, all[g.Outputs[0].Name].Float32s(), got[0].Float32s(), "Run vs RunAll")
+		})
 	}
 }

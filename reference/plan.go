@@ -147,8 +147,8 @@ func (p *Program) planFast(nodes []preparedNode) {
 			// BatchNorm on axis 2 of [N, H, W, 1] is channels-last for
 			// itself, not for the convolution before it). An NCHW
 			// convolution computed in NHWC applies a BatchNorm over its
-			// axis 1 the same way.
-			if k := only(last); k >= 0 && nodes[k].prepared.bn != nil &&
+			// axis 1 the same way, and never one over its last axis.
+			if k := only(last); k >= 0 && nodes[k].prepared.bn != nil && n.prepared.hwc == nil &&
 				p.sizes[nodes[k].outs[0]] == p.sizes[last] && lastDim(n.node) == len(nodes[k].prepared.bn.scale) {
 				ep.scale, ep.shift = nodes[k].prepared.bn.scale, nodes[k].prepared.bn.shift
 				fused[k], last = true, nodes[k].outs[0]
