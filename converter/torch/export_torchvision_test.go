@@ -14,8 +14,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/reference"
+	"github.com/edgeval/edgeval/reference/ref64"
 	"github.com/edgeval/edgeval/tensor"
 )
 
@@ -122,6 +124,22 @@ func relErr(want, got []float32) float64 {
 	return worst / (hi - lo)
 }
 
+// torchTolerance is the bound on the Go reference's error against
+// PyTorch's outputs, over the output range: 1e-5, or twice the reference's
+// own float32 drift from a float64 evaluation (reference/ref64) when that
+// is larger. Both float32 evaluations sum in their own orders (PyTorch's
+// oneDNN kernels, our GEMMs), so the gap between them scales with the
+// model's float32 noise, as validate's tolerance does.
+func torchTolerance(t *testing.T, g *graph.Graph, in *tensor.Tensor, got []float32) float64 {
+	r64, err := ref64.Run(g, []*tensor.Tensor{in})
+	require.NoError(t, err)
+	f := make([]float32, len(r64[0]))
+	for i, v := range r64[0] {
+		f[i] = float32(v)
+	}
+	return max(1e-5, 2*relErr(f, got))
+}
+
 // TestTorchvisionExports reads both programs of every torchvision case
 // (torch.export's default ATen graph with in-place ops, and core ATen after
 // run_decompositions) and checks the Go reference against PyTorch's own
@@ -177,7 +195,7 @@ func TestTorchvisionBatch(t *testing.T) {
 					require.NoError(t, err)
 					w := repeatBatch(want, idx)
 					require.Equal(t, w.Shape, got[0].Shape)
-					assert.Less(t, relErr(w.Float32s(), got[0].Float32s()), 1e-5)
+					assert.Less(t, relErr(w.Float32s(), got[0].Float32s()), torchTolerance(t, g, repeatBatch(in, idx), got[0].Float32s()))
 				})
 			}
 		}
