@@ -265,7 +265,7 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 		// Rows of pixels split between the parts, in blocks of 12 (the
 		// GEMM's tile height, so that no part has a short tile more than
 		// one goroutine would).
-		wk.parallel(func(part int) {
+		wk.parallel(g.N*m*g.OutC*k, func(part int) {
 			for n := range g.N {
 				xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
 				r0, r1 := split(m, parts, part, 12)
@@ -286,7 +286,7 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 	// blocks of rows split between the parts.
 	step := im2colRows(g, k)
 	blocks := (g.OutH + step - 1) / step
-	wk.parallel(func(part int) {
+	wk.parallel(g.N*m*g.OutC*k, func(part int) {
 		scratch := wk.part(part)
 		b0, b1 := split(g.N*blocks, parts, part, 1)
 		for q := b0; q < b1; q++ {
@@ -369,7 +369,7 @@ func conv2DShiftedNHWC(g graph.ConvGeom, x []float32, rowsW []*sgemm.PackedB, bi
 		}
 		// Output rows split between the parts: part's GEMM rows are those
 		// of its output rows, [oy0*wp, (oy1-1)*wp+OutW).
-		wk.parallel(func(part int) {
+		wk.parallel(g.OutH*g.OutW*g.OutC*g.KH*g.KW*c, func(part int) {
 			oy0, oy1 := split(g.OutH, parts, part, 1)
 			if oy0 >= oy1 {
 				return
@@ -408,7 +408,7 @@ func depthwiseNHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activati
 	inSize, outSize := g.InH*g.InW*g.InC, g.OutH*g.OutW*g.OutC
 	c := g.OutC
 	parts := wk.threads()
-	wk.parallel(func(part int) {
+	wk.parallel(g.N*g.OutH*g.OutW*c*g.KH*g.KW, func(part int) {
 		q0, q1 := split(g.N*g.OutH, parts, part, 1)
 		for q := q0; q < q1; q++ {
 			n, oy := q/g.OutH, q%g.OutH
@@ -486,7 +486,7 @@ func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activat
 	parts := wk.threads()
 	for n := range g.N {
 		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
-		wk.parallel(func(part int) {
+		wk.parallel(g.OutH*g.OutW*c*g.KH*3, func(part int) {
 			r0, r1 := split(hp, parts, part, 1)
 			for r := r0; r < r1; r++ {
 				row := padded[r*wp*c : (r+1)*wp*c]
@@ -500,7 +500,7 @@ func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activat
 				clear(row[(g.PadLeft+g.InW)*c:])
 			}
 		})
-		wk.parallel(func(part int) {
+		wk.parallel(g.OutH*g.OutW*c*g.KH*3, func(part int) {
 			oy0, oy1 := split(g.OutH, parts, part, 1)
 			for oy := oy0; oy < oy1; oy++ {
 				orow := os[oy*rowLen : (oy+1)*rowLen]
@@ -533,7 +533,7 @@ func depthwiseRowsNHWC(g graph.ConvGeom, x, rows, biasRow []float32, act graph.A
 	rowLen := g.OutW * c
 	inSize, outSize := g.InH*g.InW*g.InC, g.OutH*rowLen
 	parts := wk.threads()
-	wk.parallel(func(part int) {
+	wk.parallel(g.N*g.OutH*g.OutW*c*g.KH*g.KW, func(part int) {
 		var lo, hi [16]int
 		q0, q1 := split(g.N*g.OutH, parts, part, 1)
 		for q := q0; q < q1; q++ {

@@ -68,11 +68,15 @@ func convCHWScratch(g graph.ConvGeom) int {
 // going on to the next channel: a block of both layouts stays in L1.
 const transposeBlock = 32
 
+// transposeCost is what a transposed element weighs against a
+// multiply-add when deciding whether to split the work (work.parallel).
+const transposeCost = 4
+
 // toHWC writes src [n][c][hw] into dst [n][hw][c], its pixels split
 // between the team's goroutines.
 func toHWC(wk *work, dst, src []float32, n, c, hw int) {
 	parts := wk.threads()
-	wk.parallel(func(part int) {
+	wk.parallel(n*c*hw*transposeCost, func(part int) {
 		q0, q1 := split(n*hw, parts, part, transposeBlock)
 		for q := q0; q < q1; {
 			s, p0 := q/hw, q%hw
@@ -93,7 +97,7 @@ func toHWC(wk *work, dst, src []float32, n, c, hw int) {
 // between the team's goroutines.
 func toCHW(wk *work, dst, src []float32, n, c, hw int) {
 	parts := wk.threads()
-	wk.parallel(func(part int) {
+	wk.parallel(n*c*hw*transposeCost, func(part int) {
 		q0, q1 := split(n*hw, parts, part, transposeBlock)
 		for q := q0; q < q1; {
 			s, p0 := q/hw, q%hw

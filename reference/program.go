@@ -84,8 +84,24 @@ func (w *work) part(i int) []float32 { return w.scratch[i*w.per : (i+1)*w.per] }
 // threads returns the number of parts a kernel splits its work into.
 func (w *work) threads() int { return w.team.size }
 
-// parallel runs f(part) for every part of the team.
-func (w *work) parallel(f func(part int)) { w.team.run(f) }
+// parallel runs f(part) for every part of the team: on the team's
+// goroutines when the job's work (multiply-adds, or their equivalent) pays
+// for waking them, else every part in turn on the calling goroutine. Each
+// part computes the same tiles either way, so the bits do not change.
+func (w *work) parallel(work int, f func(part int)) {
+	if work < minParallelWork {
+		for part := range w.team.size {
+			f(part)
+		}
+		return
+	}
+	w.team.run(f)
+}
+
+// minParallelWork is the least work (multiply-adds) a job is split across
+// goroutines for: about 15 µs on one core, against a few µs to hand a
+// job to a helper and wait for it.
+const minParallelWork = 1 << 19
 
 type stepArgs struct{ ins, outs [][]float32 }
 

@@ -29,7 +29,7 @@ type team struct {
 
 // spinRounds is how many times a helper yields looking for a job before it
 // parks.
-const spinRounds = 20000
+const spinRounds = 200
 
 // newTeam starts size-1 helpers (none for size <= 1).
 func newTeam(size int) *team {
