@@ -68,7 +68,7 @@ func prepareRecurrent(c *nodeCtx, op *graph.Recurrent) (prepared, error) {
 		rc.wRowStride, rc.wColS = gu, 1
 		rc.rRowStride, rc.rColS = gu, 1
 	}
-	return prepared{run: func(ins, outs [][]float32, _ []float32) error {
+	return prepared{run: func(ins, outs [][]float32, _ *work) error {
 		rc.run(ins, outs[0])
 		return nil
 	}}, nil
