@@ -8,7 +8,19 @@
 // Usage (scripts/bench.sh builds validate and runs this):
 //
 //	go run ./internal/benchtable [-validate PATH] [-rounds N] [-samples N]
-//	    [-runtimes tflite,litert] [-benchfmt FILE] MODEL...
+//	    [-runtimes tflite,litert] [-benchfmt FILE]
+//	    [-reference BENCH.TEST [-benchtime D]] [MODEL...]
+//
+// With -reference (the test binary of package bench, `go test -c ./bench/`)
+// it also prints issue 16's acceptance table for the reference: it runs
+// BenchmarkReference with -test.count ROUNDS (the zoo's models, see
+// bench.BenchmarkReference) and shows, per model, the Go reference's and
+// TFLite C XNNPACK's time per sample with one and two threads for one
+// sample, wall and the process's CPU time, their ratios (medians of the
+// per-round ratios), and for a PyTorch model its NCHW graph against its
+// NHWC canonical graph on the reference. XNNPACK's wall time is its
+// invoke alone (no copying of inputs and outputs); the reference's is a
+// whole Run.
 //
 // Each round runs `validate --device host --runtime R --samples N --json -`
 // once per model and runtime, models and runtimes interleaved, so that a
@@ -69,8 +81,10 @@ func main() {
 	samples := flag.Int("samples", 20, "samples per validate run")
 	runtimes := flag.String("runtimes", "tflite,litert", "runtimes to compare (comma-separated)")
 	benchfmt := flag.String("benchfmt", "", "also write Go benchmark lines to `FILE` (for benchstat)")
+	refBin := flag.String("reference", "", "bench package test `BINARY`: also print the reference's acceptance table")
+	benchtime := flag.String("benchtime", "1s", "-test.benchtime of the -reference benchmarks")
 	flag.Parse()
-	if flag.NArg() == 0 {
+	if flag.NArg() == 0 && *refBin == "" {
 		fmt.Fprintln(os.Stderr, "usage: benchtable [flags] MODEL...")
 		flag.PrintDefaults()
 		os.Exit(2)
@@ -98,7 +112,22 @@ func main() {
 			}
 		}
 	}
-	printTable(os.Stdout, models, rts, runs)
+	if len(models) > 0 {
+		printTable(os.Stdout, models, rts, runs)
+	}
+	if *refBin != "" {
+		fmt.Fprintf(os.Stderr, "benchtable: BenchmarkReference, %d rounds\n", *rounds)
+		m, refModels, out, err := runReference(*refBin, *rounds, *benchtime)
+		if _, werr := bf.Write(out); werr != nil {
+			fmt.Fprintln(os.Stderr, "benchtable:", werr)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchtable:", err)
+			os.Exit(1)
+		}
+		fmt.Println()
+		printReference(os.Stdout, m, refModels)
+	}
 }
 
 // once runs validate on model with runtime rt and samples samples.
