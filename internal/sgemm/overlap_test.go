@@ -17,6 +17,7 @@ func TestSgemmPackedOverlap(t *testing.T) {
 	for name, ks := range kernelPaths(t) {
 		for _, tc := range []struct{ m, n, k, lda int }{
 			{34*3 - 2, 16, 48, 16}, {13, 8, 24, 8}, {7, 40, 9, 3}, {25, 16, 48, 48}, {12, 32, 30, 33}, {1, 16, 48, 1},
+			{6, 40, 600, 100}, // three K blocks of packed B, a last panel 8 wide
 		} {
 			for _, beta := range []float32{0, 1} {
 				t.Run(fmt.Sprintf("%s/m=%d,n=%d,k=%d,lda=%d,beta=%g", name, tc.m, tc.n, tc.k, tc.lda, beta), func(t *testing.T) {

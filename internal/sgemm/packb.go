@@ -44,7 +44,9 @@ func (s *bSource) panels(dst []panel, p0, kc, j0, nc int, ws *workspace) []panel
 		cols := min(w, nc-j)
 		switch {
 		case s.packed != nil:
-			off := (j0+j)*s.packed.k + p0*w // panels before are all 16 wide
+			// K block p0 starts at p0*npad; in it, the panels before
+			// column j0+j are all 16 wide.
+			off := p0*s.packed.npad + (j0+j)*kc
 			dst = append(dst, panel{b: s.packed.data[off:], csb: w, w: w, cols: cols, j0: j0 + j})
 		case s.inPlace && cols == w:
 			dst = append(dst, panel{b: s.b[p0*s.ld+j0+j:], csb: s.ld, w: w, cols: w, j0: j0 + j})
@@ -121,8 +123,15 @@ func packBlock(dst []float32, trans bool, b []float32, ld, p0, kc, j0, nc int) {
 // safe for concurrent use by SgemmPacked.
 type PackedB struct {
 	k, n int
-	// data holds the panels of 16 columns (the last one 8 wide when at most
-	// 8 columns are left), each k rows of its width, zero-padded.
+	npad int // n rounded up to the panel widths
+	// data holds the K blocks of kBlock rows (the last one shorter) one
+	// after the other, each as packBlock lays it out: the panels of 16
+	// columns (the last one 8 wide when at most 8 columns are left), each
+	// the block's rows of its width, zero-padded. The driver walks K blocks
+	// in the outer loop, so a product with few rows of A (one sample's
+	// late convolutions, where B is most of the bytes moved) reads B as one
+	// sequential stream, which the hardware prefetchers follow, instead of
+	// a run of 16 KiB per panel.
 	data []float32
 }
 
@@ -136,13 +145,15 @@ func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
 	} else {
 		checkMatrix("B", k, n, b, ldb)
 	}
-	size := 0
+	npad := 0
 	for j := 0; j < n; j += panelWidth(j, n) {
-		size += panelWidth(j, n) * k
+		npad += panelWidth(j, n)
 	}
-	pb := &PackedB{k: k, n: n, data: make([]float32, size)}
-	if k > 0 && n > 0 {
-		packBlock(pb.data, transB, b, ldb, 0, k, 0, n)
+	pb := &PackedB{k: k, n: n, npad: npad, data: make([]float32, npad*k)}
+	if n > 0 {
+		for p0 := 0; p0 < k; p0 += kBlock {
+			packBlock(pb.data[p0*npad:], transB, b, ldb, p0, min(kBlock, k-p0), 0, n)
+		}
 	}
 	return pb
 }
