@@ -196,3 +196,53 @@ func TestNCHWConvBatchNormAxes(t *testing.T) {
 		})
 	}
 }
+
+// TestNCHWPoolingOnNHWCTwins: NCHW poolings between NCHW convolutions run
+// on the convolutions' NHWC values (fast plan), with a BatchNorm over
+// axis 1 and a ReLU absorbed after them, and give the bits of the full
+// plan (pooling in NCHW); so do poolings that read a graph input or write
+// a graph output (transposed around them).
+func TestNCHWPoolingOnNHWCTwins(t *testing.T) {
+	pools := map[string]*graph.Pool2D{
+		"max 3x3 s2 pad 1": {Type: graph.PoolMax, Window: [2]int{3, 3}, Strides: [2]int{2, 2},
+			Padding: graph.Explicit(1, 1, 1, 1), Layout: graph.NCHW},
+		"avg 3x3 s2 pad 1 include pad, ceil": {Type: graph.PoolAvg, Window: [2]int{3, 3}, Strides: [2]int{2, 2},
+			Padding: graph.Explicit(1, 1, 1, 1), CountIncludePad: true, CeilMode: true, Layout: graph.NCHW},
+		"avg 2x2 exclude pad": {Type: graph.PoolAvg, Window: [2]int{2, 2}, Strides: [2]int{1, 1},
+			Padding: graph.Same(), Layout: graph.NCHW},
+	}
+	for name, pool := range pools {
+		t.Run(name, func(t *testing.T) {
+			b := graph.NewBuilder()
+			shape := []int{2, 3, 9, 7}
+			x := b.Input("x", tensor.Float32, shape, graph.NCHW)
+			rng := tensor.NewRNG(5)
+			conv := func(name string, in *graph.Value, cin, cout int) *graph.Value {
+				w := b.Const(name+"_w", tensor.Random(rng, tensor.Float32, []int{cout, cin, 3, 3}, -1, 1))
+				return b.Op(name, &graph.Conv2D{Strides: [2]int{1, 1}, Dilations: [2]int{1, 1}, Padding: graph.Same(),
+					Layout: graph.NCHW, WeightLayout: graph.OIHW}, in, w)
+			}
+			p0 := b.Op("pool_input", pool, x) // reads the graph input (NCHW)
+			y := conv("conv1", p0, 3, 5)
+			y = b.Op("pool1", pool, y) // between convolutions: on the twins
+			var ps []*graph.Value
+			for i, lo := range []float64{0.5, -1, -1, 0.5} {
+				ps = append(ps, b.Const(fmt.Sprintf("p%d", i), tensor.Random(rng, tensor.Float32, []int{5}, lo, 2)))
+			}
+			y = b.Op("bn", &graph.BatchNorm{Axis: 1, Epsilon: 1e-3}, append([]*graph.Value{y}, ps...)...)
+			y = b.Op("relu", &graph.Relu{}, y)
+			y = conv("conv2", y, 5, 4)
+			out := b.Op("pool_output", pool, y) // a graph output
+			g, err := b.Build(out)
+			require.NoError(t, err)
+			in := []*tensor.Tensor{tensor.Random(tensor.NewRNG(2), tensor.Float32, shape, -1, 1)}
+			p, err := reference.Prepare(g)
+			require.NoError(t, err)
+			got, err := p.Run(in)
+			require.NoError(t, err)
+			all, err := p.RunAll(in)
+			require.NoError(t, err)
+			assertSameBits(t, all[g.Outputs[0].Name].Float32s(), got[0].Float32s(), "Run vs RunAll")
+		})
+	}
+}

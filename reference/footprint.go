@@ -140,6 +140,10 @@ func structure(n *graph.Node) prepared {
 		if op.Layout == graph.NCHW {
 			pr.hwc = func(epilogue, bool, bool) kernelFunc { return nil }
 		}
+	case *graph.Pool2D:
+		if op.Layout == graph.NCHW {
+			pr.hwc = func(epilogue, bool, bool) kernelFunc { return nil }
+		}
 	case *graph.Add, *graph.Sub, *graph.Mul, *graph.Div, *graph.Maximum, *graph.Minimum, *graph.Pow, *graph.PRelu:
 		pr.agnostic = len(n.Inputs) == 2 && slices.Equal(n.Inputs[0].Shape, n.Outputs[0].Shape) &&
 			slices.Equal(n.Inputs[1].Shape, n.Outputs[0].Shape)
@@ -186,6 +190,15 @@ func numElements(shape []int) int {
 // takes (the prepare functions' formulas; a test holds them equal).
 func nodeScratch(n *graph.Node) int {
 	switch op := n.Op.(type) {
+	case *graph.Pool2D:
+		if len(n.Inputs) < 1 {
+			return 0
+		}
+		g, err := op.Geom(n.Inputs[0].Shape)
+		if err != nil || g.Layout != graph.NCHW {
+			return 0
+		}
+		return poolCHWScratch(g)
 	case *graph.Conv2D:
 		if len(n.Inputs) < 2 {
 			return 0
