@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/edgeval/edgeval/converter/keras"
 	"github.com/edgeval/edgeval/converter/passes"
 	convtflite "github.com/edgeval/edgeval/converter/tflite"
@@ -15,7 +17,6 @@ import (
 	"github.com/edgeval/edgeval/reference"
 	"github.com/edgeval/edgeval/runtime"
 	_ "github.com/edgeval/edgeval/runtime/litert"
-	"github.com/stretchr/testify/require"
 )
 
 // anchorModels are the Keras fixtures whose conversion and inference the
