@@ -99,9 +99,14 @@ func (w *work) parallel(work int, f func(part int)) {
 }
 
 // minParallelWork is the least work (multiply-adds) a job is split across
-// goroutines for: about 15 µs on one core, against a few µs to hand a
-// job to a helper and wait for it.
-const minParallelWork = 1 << 19
+// goroutines for: about 40 µs on one core. On the shared 2-core machine a
+// helper started its part of a vww_96 job ~100 µs after it was posted and
+// ran it ~4x slower than the poster ran the same amount (its core busy
+// with other processes), so splitting the ~15 µs jobs the earlier bound
+// (1<<19) admitted made two threads slower than one (vww_96 0.55 against
+// 0.29 ms CPU per sample). Tests lower it (export_test.go) so that every
+// job is split.
+var minParallelWork = 1 << 22
 
 type stepArgs struct{ ins, outs [][]float32 }
 
