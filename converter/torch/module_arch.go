@@ -36,6 +36,8 @@ func addLibraryOps(ops map[string]*opSpec) {
 	ops["transformerencoderlayer"] = &opSpec{weighted: true, keyOptional: true, args: layer, emit: emitArchLibrary}
 	ops["transformerencoder"] = &opSpec{weighted: true, keyOptional: true, args: append(slices.Clone(layer), "num_layers", "norm_eps"), emit: emitArchLibrary}
 	ops["visiontransformer"] = &opSpec{weighted: true, keyOptional: true, args: []string{"num_heads", "layer_norm_eps", "image_size", "patch_size"}, emit: emitArchLibrary}
+	// A whole torchvision classifier named by its builder (tvarch.go).
+	ops["torchvision"] = &opSpec{weighted: true, keyOptional: true, args: tvArchArgs(), emit: emitTorchvision}
 }
 
 // emitArchLibrary emits a library op of an --arch file on a state_dict.

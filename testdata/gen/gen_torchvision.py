@@ -39,6 +39,11 @@ Usage (from testdata/gen):
   eps rounded to float32 as the float32 kernels round it (input, output float64): the float32 model evaluated
   exactly, which reference/ref64 must match to ~1e-9 of range where float32 results differ by summation order
   (internal/zoo64, corpus.TestZooFloat64; the zoo tier writes it too);
+  --state-dict-only adds state_dict.pth (torch.save(model.state_dict()) of the model rebuilt from the same
+  seeds; it must reproduce expected.npz exactly) and arch.yaml (`{op: torchvision, model: <builder>, ...}`,
+  converter/torch/ARCH.md) to the cases whose model a torchvision builder makes (STATE_DICT_BUILDERS): the
+  state_dict is first loaded strictly into a fresh model from that builder call, which must give the same output;
+  the case's case.json gains a torch-state-dict model entry (needs_arch) and its arch;
   --refusals DIR writes the full pickles converter/torch's tests must refuse (a user's subclass of a
   torchvision class) into DIR (converter/torch/testdata/torchvision);
   add --only=a,b to make some cases only (their ops are added to an existing --ops record).
@@ -350,6 +355,52 @@ def f64_only(root, case, model, size):
     print(f"torch/{case}: expected64.npz, float32 vs float64 {rel_err(want.astype(np.float64), y64):.3g} of range", flush=True)
 
 
+# The builder call (torchvision name, keyword arguments) that makes each case's model, for --state-dict-only.
+# Zoo cases are the builders themselves; of the small tier only MobileNetV2's is a builder call (the others
+# replace children at small widths). GoogLeNet's zoo model passes aux_logits=False, which the arch op does not take.
+STATE_DICT_BUILDERS = {
+    "tv_mobilenet_v2": ("mobilenet_v2", {"num_classes": 10, "width_mult": 0.25, "round_nearest": 4}),
+    **{n: (n, {"num_classes": 10}) for n in ["resnet18", "mobilenet_v2", "vgg11_bn", "alexnet", "squeezenet1_1", "densenet121"]},
+}
+
+
+def state_dict_only(root, case, model, size):
+    """Adds state_dict.pth and arch.yaml to a case made earlier (see --state-dict-only)."""
+    builder, kw = STATE_DICT_BUILDERS[case]
+    d = os.path.join(root, "torch", case)
+    rng = rng_for("torch/" + case)
+    torch.manual_seed(seed_of("torch/" + case))
+    prepare(model, rng, size)
+    with np.load(os.path.join(d, "expected.npz")) as z:
+        x, want = z["input"], z["output"]
+    tx = torch.from_numpy(x)
+    with torch.no_grad():
+        y = model(tx).numpy().astype(np.float32)
+    if not np.array_equal(y, want):
+        raise SystemExit(f"{case}: the rebuilt model differs from expected.npz by {rel_err(y, want):.2g} of range")
+    p = os.path.join(d, "state_dict.pth")
+    torch.save(model.state_dict(), p)
+    normalize_zip(p)
+    fresh = getattr(tvm, builder)(weights=None, **kw)
+    fresh.load_state_dict(torch.load(p, weights_only=True), strict=True)
+    fresh.eval()
+    with torch.no_grad():
+        back = fresh(tx).numpy()
+    if not np.array_equal(back, y):
+        raise SystemExit(f"{case}: torchvision.models.{builder}(**{kw}) with the state_dict differs by {rel_err(back, y):.2g} of range")
+    args = "".join(f", {k}: {v}" for k, v in kw.items())
+    with open(os.path.join(d, "arch.yaml"), "w") as f:
+        f.write(f"# {case}: torchvision.models.{builder}(**{kw}) saved as a bare state_dict\n"
+                f"format: edgeval-torch-arch/1\ninput: {list(x.shape)}\nlayers:\n  - {{op: torchvision, model: {builder}{args}}}\n")
+    with open(os.path.join(d, "case.json")) as f:
+        rec = json.load(f)
+    rec["arch"] = "arch.yaml"
+    rec["models"] = [m for m in rec["models"] if m["format"] != "torch-state-dict"] + \
+        [{"format": "torch-state-dict", "file": "state_dict.pth", "expected": "expected.npz", "needs_arch": True}]
+    write_json(os.path.join(d, "case.json"), rec)
+    print(f"torch/{case}: state_dict.pth {os.path.getsize(p) / 1e6:.2f} MB, arch.yaml {builder}", flush=True)
+
+
 class SubclassedMobileNetV2(mobilenetv2.MobileNetV2):
     """A user's subclass of a torchvision class: its forward differs (it pickles as __main__'s)."""
 
@@ -380,6 +431,8 @@ def main():
                     help="add model.pth to cases made earlier (same seeds; the output must match expected.npz)")
     ap.add_argument("--f64-only", action="store_true",
                     help="zoo tier: add expected64.npz (the model in float64) to cases made earlier")
+    ap.add_argument("--state-dict-only", action="store_true",
+                    help="add state_dict.pth and an arch.yaml naming the torchvision builder to cases made earlier")
     ap.add_argument("--refusals", default="", help="also write the refused full pickles into this directory")
     a = ap.parse_args()
     if a.refusals:
@@ -397,7 +450,10 @@ def main():
         for name, (make, size, config) in SMALL.items():
             if not only or name in only:
                 torch.manual_seed(seed_of("torch/tv_" + name))
-                if a.pickle_only:
+                if a.state_dict_only:
+                    if "tv_" + name in STATE_DICT_BUILDERS:
+                        state_dict_only(a.out, "tv_" + name, make(), size)
+                elif a.pickle_only:
                     pickle_only(a.out, "tv_" + name, make(), size)
                 else:
                     gen_case(a.out, "tv_" + name, make(), size, config, ops)
@@ -405,7 +461,10 @@ def main():
         for name in ZOO:
             if not only or name in only:
                 torch.manual_seed(seed_of("torch/" + name))
-                if a.f64_only:
+                if a.state_dict_only:
+                    if name in STATE_DICT_BUILDERS:
+                        state_dict_only(a.out, name, zoo_model(name), ZOO_SIZE)
+                elif a.f64_only:
                     f64_only(a.out, name, zoo_model(name), ZOO_SIZE)
                 elif a.pickle_only:
                     pickle_only(a.out, name, zoo_model(name), ZOO_SIZE)
