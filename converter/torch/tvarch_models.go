@@ -21,16 +21,16 @@ func makeTVBuilders() map[string]*tvBuilder {
 		layers                [4]int
 		groups, widthPerGroup int
 	}{
-		"resnet18":          {false, [4]int{2, 2, 2, 2}, 1, 64},
-		"resnet34":          {false, [4]int{3, 4, 6, 3}, 1, 64},
-		"resnet50":          {true, [4]int{3, 4, 6, 3}, 1, 64},
-		"resnet101":         {true, [4]int{3, 4, 23, 3}, 1, 64},
-		"resnet152":         {true, [4]int{3, 8, 36, 3}, 1, 64},
-		"resnext50_32x4d":   {true, [4]int{3, 4, 6, 3}, 32, 4},
-		"resnext101_32x8d":  {true, [4]int{3, 4, 23, 3}, 32, 8},
-		"resnext101_64x4d":  {true, [4]int{3, 4, 23, 3}, 64, 4},
-		"wide_resnet50_2":   {true, [4]int{3, 4, 6, 3}, 1, 128},
-		"wide_resnet101_2":  {true, [4]int{3, 4, 23, 3}, 1, 128},
+		"resnet18":         {false, [4]int{2, 2, 2, 2}, 1, 64},
+		"resnet34":         {false, [4]int{3, 4, 6, 3}, 1, 64},
+		"resnet50":         {true, [4]int{3, 4, 6, 3}, 1, 64},
+		"resnet101":        {true, [4]int{3, 4, 23, 3}, 1, 64},
+		"resnet152":        {true, [4]int{3, 8, 36, 3}, 1, 64},
+		"resnext50_32x4d":  {true, [4]int{3, 4, 6, 3}, 32, 4},
+		"resnext101_32x8d": {true, [4]int{3, 4, 23, 3}, 32, 8},
+		"resnext101_64x4d": {true, [4]int{3, 4, 23, 3}, 64, 4},
+		"wide_resnet50_2":  {true, [4]int{3, 4, 6, 3}, 1, 128},
+		"wide_resnet101_2": {true, [4]int{3, 4, 23, 3}, 1, 128},
 	}
 	for name, r := range resnets {
 		tvBuilders[name] = &tvBuilder{args: []string{"num_classes", "zero_init_residual"}, build: func(b *tvb, a args) (*Module, error) {
