@@ -44,6 +44,9 @@ Usage (from testdata/gen):
   converter/torch/ARCH.md) to the cases whose model a torchvision builder makes (STATE_DICT_BUILDERS): the
   state_dict is first loaded strictly into a fresh model from that builder call, which must give the same output;
   the case's case.json gains a torch-state-dict model entry (needs_arch) and its arch;
+  --builder-shapes FILE writes, for every builder call of BUILDER_SHAPES, the keys and shapes of its
+  state_dict (built on the meta device: no weights), which converter/torch's TestTorchvisionBuilderShapes
+  compares with the module tree the arch op builds (committed as converter/torch/testdata/torchvision_builders.json);
   --refusals DIR writes the full pickles converter/torch's tests must refuse (a user's subclass of a
   torchvision class) into DIR (converter/torch/testdata/torchvision);
   add --only=a,b to make some cases only (their ops are added to an existing --ops record).
@@ -364,6 +367,32 @@ STATE_DICT_BUILDERS = {
 }
 
 
+# Builder calls whose state_dict keys and shapes --builder-shapes records: every builder the arch op
+# `torchvision` knows, with default and changed arguments.
+BUILDER_SHAPES = [(n, {}) for n in ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d",
+                                    "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2",
+                                    "mobilenet_v2", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn",
+                                    "vgg19", "vgg19_bn", "alexnet", "squeezenet1_0", "squeezenet1_1", "densenet121",
+                                    "densenet161", "densenet169", "densenet201"]] + [
+    ("resnet18", {"num_classes": 10}), ("mobilenet_v2", {"num_classes": 10, "width_mult": 0.35}),
+    ("mobilenet_v2", {"width_mult": 1.4, "round_nearest": 4}), ("densenet121", {"num_classes": 7, "bn_size": 2}),
+    ("squeezenet1_0", {"num_classes": 3}), ("vgg13_bn", {"num_classes": 5}),
+]
+
+
+def builder_shapes(path):
+    out = []
+    for name, kw in BUILDER_SHAPES:
+        with torch.device("meta"):
+            m = getattr(tvm, name)(weights=None, **kw)
+        out.append({"model": name, "args": kw, "state_dict": [[k, list(v.shape)] for k, v in m.state_dict().items()
+                                                              if not k.endswith("num_batches_tracked")]})
+    with open(path, "w") as f:
+        json.dump({"torchvision": torchvision.__version__.split("+")[0], "builders": out}, f, separators=(",", ":"))
+        f.write("\n")
+    print(f"{path}: {len(out)} builder calls, {os.path.getsize(path) / 1e3:.0f} kB")
+
+
 def state_dict_only(root, case, model, size):
     """Adds state_dict.pth and arch.yaml to a case made earlier (see --state-dict-only)."""
     builder, kw = STATE_DICT_BUILDERS[case]
@@ -434,7 +463,11 @@ def main():
     ap.add_argument("--state-dict-only", action="store_true",
                     help="add state_dict.pth and an arch.yaml naming the torchvision builder to cases made earlier")
     ap.add_argument("--refusals", default="", help="also write the refused full pickles into this directory")
+    ap.add_argument("--builder-shapes", default="", help="write the state_dict keys and shapes of the builder calls "
+                    "of BUILDER_SHAPES into this JSON file")
     a = ap.parse_args()
+    if a.builder_shapes:
+        builder_shapes(a.builder_shapes)
     if a.refusals:
         write_refusals(a.refusals)
     only = set(filter(None, a.only.split(",")))
