@@ -294,7 +294,7 @@ func (b *tvb) linear(in, out int) *Module {
 }
 
 func (b *tvb) act(cls string) *Module {
-	mod := map[string]string{"ReLU": "activation", "ReLU6": "activation", "Hardswish": "activation", "SiLU": "activation",
+	mod := map[string]string{"ReLU": "activation", "ReLU!": "activation", "ReLU6": "activation", "Hardswish": "activation", "SiLU": "activation",
 		"Sigmoid": "activation", "Hardsigmoid": "activation", "GELU": "activation"}[cls]
 	attrs := map[string]any{"inplace": true}
 	switch cls {
@@ -302,10 +302,23 @@ func (b *tvb) act(cls string) *Module {
 		attrs["min_val"], attrs["max_val"] = 0.0, 6.0
 	case "Sigmoid":
 		attrs = nil
+	case "ReLU!":
+		// ReLU() without inplace (SqueezeExcitation's default activation).
+		cls, attrs = "ReLU", map[string]any{"inplace": false}
+	case "Hardsigmoid":
+		attrs["inplace"] = false // SqueezeExcitation's scale_activation()
 	case "GELU":
 		attrs = map[string]any{"approximate": "none"}
 	}
 	return b.mod("torch.nn.modules."+mod+"."+cls, attrs)
+}
+
+// se is torchvision.ops.misc.SqueezeExcitation(c, squeeze, activation,
+// scale_activation) (activations as act names).
+func (b *tvb) se(c, squeeze int, act, scale string) *Module {
+	return b.mod(tvMisc+"SqueezeExcitation", nil, "avgpool", b.mod("torch.nn.modules.pooling.AdaptiveAvgPool2d", map[string]any{"output_size": 1}),
+		"fc1", b.conv(c, squeeze, 1, 1, 0, 1, true), "fc2", b.conv(squeeze, c, 1, 1, 0, 1, true),
+		"activation", b.act(act), "scale_activation", b.act(scale))
 }
 
 func (b *tvb) relu() *Module { return b.act("ReLU") }
@@ -333,7 +346,12 @@ func (b *tvb) adaptive(h, w int) *Module {
 // with its default padding (k-1)//2 and no bias (a norm layer follows);
 // act "" is None.
 func (b *tvb) convNormAct(in, out, k, stride, groups int, eps float64, act string) *Module {
-	mods := []*Module{b.conv(in, out, k, stride, (k-1)/2, groups, false), b.bn(out, eps)}
+	return b.convNormActD(in, out, k, stride, 1, groups, eps, act)
+}
+
+// convNormActD is convNormAct with a dilation (padding (k-1)//2*dilation).
+func (b *tvb) convNormActD(in, out, k, stride, dil, groups int, eps float64, act string) *Module {
+	mods := []*Module{b.convD(in, out, k, stride, (k-1)/2*dil, dil, groups, false), b.bn(out, eps)}
 	if act != "" {
 		mods = append(mods, b.act(act))
 	}

@@ -70,6 +70,7 @@ func makeTVBuilders() map[string]*tvBuilder {
 			return b.densenet(a, d.growth, d.init, d.blocks)
 		}}
 	}
+	addMobileBuilders(tvBuilders)
 	return tvBuilders
 }
 

@@ -363,7 +363,8 @@ def f64_only(root, case, model, size):
 # replace children at small widths). GoogLeNet's zoo model passes aux_logits=False, which the arch op does not take.
 STATE_DICT_BUILDERS = {
     "tv_mobilenet_v2": ("mobilenet_v2", {"num_classes": 10, "width_mult": 0.25, "round_nearest": 4}),
-    **{n: (n, {"num_classes": 10}) for n in ["resnet18", "mobilenet_v2", "vgg11_bn", "alexnet", "squeezenet1_1", "densenet121"]},
+    **{n: (n, {"num_classes": 10}) for n in ["resnet18", "mobilenet_v2", "vgg11_bn", "alexnet", "squeezenet1_1", "densenet121",
+                                                    "mobilenet_v3_small", "efficientnet_b0"]},
 }
 
 
@@ -373,7 +374,11 @@ BUILDER_SHAPES = [(n, {}) for n in ["resnet18", "resnet34", "resnet50", "resnet1
                                     "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2",
                                     "mobilenet_v2", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn",
                                     "vgg19", "vgg19_bn", "alexnet", "squeezenet1_0", "squeezenet1_1", "densenet121",
-                                    "densenet161", "densenet169", "densenet201"]] + [
+                                    "densenet161", "densenet169", "densenet201", "mobilenet_v3_large",
+                                    "mobilenet_v3_small"] + [f"efficientnet_b{i}" for i in range(8)] +
+                                   [f"efficientnet_v2_{v}" for v in "sml"]] + [
+    ("mobilenet_v3_small", {"width_mult": 0.75, "reduced_tail": True, "dilated": True}),
+    ("mobilenet_v3_large", {"num_classes": 10, "reduced_tail": True}),
     ("resnet18", {"num_classes": 10}), ("mobilenet_v2", {"num_classes": 10, "width_mult": 0.35}),
     ("mobilenet_v2", {"width_mult": 1.4, "round_nearest": 4}), ("densenet121", {"num_classes": 7, "bn_size": 2}),
     ("squeezenet1_0", {"num_classes": 3}), ("vgg13_bn", {"num_classes": 5}),
