@@ -175,3 +175,33 @@ func TestTorchvisionStateDictRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestTorchvisionZooStateDicts reads every zoo case that has a state_dict
+// with its arch file (gen_torchvision.py --state-dict-only) and checks the
+// graph computes exactly what the full pickle's does (opt-in: the zoo is
+// not committed).
+func TestTorchvisionZooStateDicts(t *testing.T) {
+	root := os.Getenv("EDGEVAL_TORCH_ZOO")
+	if root == "" {
+		t.Skip("EDGEVAL_TORCH_ZOO is not set: gen_torchvision.py DIR --tier=zoo then --state-dict-only makes the zoo")
+	}
+	files, err := filepath.Glob(filepath.Join(root, "torch", "*", "state_dict.pth"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, p := range files {
+		dir := filepath.Dir(p)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			in, want := npzIO(t, filepath.Join(dir, "expected.npz"))
+			r, err := LoadResult(p, Options{Arch: filepath.Join(dir, "arch.yaml")})
+			require.NoError(t, err)
+			got, err := reference.Run(r.Graph, []*tensor.Tensor{in})
+			require.NoError(t, err)
+			full, err := LoadResult(filepath.Join(dir, "model.pth"), Options{Arch: inputArch(t, in.Shape)})
+			require.NoError(t, err)
+			ref, err := reference.Run(full.Graph, []*tensor.Tensor{in})
+			require.NoError(t, err)
+			assert.Equal(t, ref[0].Float32s(), got[0].Float32s(), "the state_dict's graph vs the full pickle's")
+			t.Logf("%s: vs PyTorch %.2g of range", filepath.Base(dir), relErr(want.Float32s(), got[0].Float32s()))
+		})
+	}
+}
