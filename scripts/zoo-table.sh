@@ -6,7 +6,7 @@
 # every format, and the recurrent, attention and normalization families of
 # testdata/corpus, each validated against the framework's own outputs
 # (--expected), plus the real TF converter's float32 files (--tflite). See
-# internal/zootable for the columns and flags (-cases REGEXP, -no-float64).
+# internal/zootable for the columns and flags (-cases REGEXP, -formats REGEXP, -no-float64).
 #
 # The zoos are made by testdata/gen/zoo.py DIR and
 # testdata/gen/gen_torchvision.py DIR --tier=zoo (--pickle-only adds the full

@@ -6,7 +6,7 @@
 // Usage (scripts/zoo-table.sh builds validate and runs this):
 //
 //	go run ./internal/zootable -validate PATH [-zoo DIR] [-torch-zoo DIR]
-//	    [-corpus DIR] [-cases REGEXP] [-samples N] [-no-float64]
+//	    [-corpus DIR] [-cases REGEXP] [-formats REGEXP] [-samples N] [-no-float64]
 //
 // For each case (a case.json directory, package corpus) and each model file
 // of it, one run of
@@ -120,12 +120,16 @@ func main() {
 	torchZoo := flag.String("torch-zoo", os.Getenv("EDGEVAL_TORCH_ZOO"), "the torchvision zoo (testdata/gen/gen_torchvision.py DIR --tier=zoo)")
 	corpusDir := flag.String("corpus", "testdata/corpus", "the committed corpus (its recurrent, attention and normalization families)")
 	cases := flag.String("cases", "", "only the cases whose ID (keras/NAME, torch/NAME) matches `REGEXP`")
+	formats := flag.String("formats", "", "only the model files whose case.json format (torch-state-dict, keras3, ...) matches `REGEXP`")
 	samples := flag.Int("samples", 8, "at most N samples per run")
 	noF64 := flag.Bool("no-float64", false, "skip the float64 check")
 	flag.Parse()
-	var filter *regexp.Regexp
+	var filter, formatFilter *regexp.Regexp
 	if *cases != "" {
 		filter = regexp.MustCompile(*cases)
+	}
+	if *formats != "" {
+		formatFilter = regexp.MustCompile(*formats)
 	}
 	var jobs []job
 	for _, src := range []struct {
@@ -147,7 +151,11 @@ func main() {
 			if (!src.all && !families.MatchString(c.ID())) || (filter != nil && !filter.MatchString(c.ID())) {
 				continue
 			}
-			jobs = append(jobs, jobsOf(c, *samples, !*noF64)...)
+			for _, j := range jobsOf(c, *samples, !*noF64) {
+				if formatFilter == nil || formatFilter.MatchString(j.m.Format) {
+					jobs = append(jobs, j)
+				}
+			}
 		}
 	}
 	tmp, err := os.MkdirTemp("", "zootable-")
