@@ -43,7 +43,7 @@ Usage (from testdata/gen):
   seeds; it must reproduce expected.npz exactly) and arch.yaml (`{op: torchvision, model: <builder>, ...}`,
   converter/torch/ARCH.md) to the cases whose model a torchvision builder makes (STATE_DICT_BUILDERS): the
   state_dict is first loaded strictly into a fresh model from that builder call, which must give the same output;
-  the case's case.json gains a torch-state-dict model entry (needs_arch) and its arch;
+  the case's case.json gains a torch-state-dict model entry (needs_arch) and its arch (the tiers write them too);
   --builder-shapes FILE writes, for every builder call of BUILDER_SHAPES, the keys and shapes of its
   state_dict (built on the meta device: no weights), which converter/torch's TestTorchvisionBuilderShapes
   compares with the module tree the arch op builds (committed as converter/torch/testdata/torchvision_builders.json);
@@ -286,6 +286,8 @@ def gen_case(root, case, model, size, config, ops):
         rec.setdefault("export_drift", {})[fn] = e
         rec["models"].append({"format": fmt, "file": fn, "expected": "expected.npz"})
         targets[fmt] = record_ops(p, ops["args"])
+    if case in STATE_DICT_BUILDERS:
+        write_state_dict(d, case, model, tx, y, rec)
     ops["models"][case] = {"default": targets["torch-export-pt2"], "decomposed": targets["torch-export-pt2-decomposed"]}
     write_json(os.path.join(d, "case.json"), rec)
     mb = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d)) / 1e6
@@ -398,20 +400,10 @@ def builder_shapes(path):
     print(f"{path}: {len(out)} builder calls, {os.path.getsize(path) / 1e3:.0f} kB")
 
 
-def state_dict_only(root, case, model, size):
-    """Adds state_dict.pth and arch.yaml to a case made earlier (see --state-dict-only)."""
+def write_state_dict(d, case, model, tx, y, rec):
+    """state_dict.pth and arch.yaml naming the case's builder call, checked by loading the state_dict strictly into a
+    fresh model from that call; adds the torch-state-dict entry to rec."""
     builder, kw = STATE_DICT_BUILDERS[case]
-    d = os.path.join(root, "torch", case)
-    rng = rng_for("torch/" + case)
-    torch.manual_seed(seed_of("torch/" + case))
-    prepare(model, rng, size)
-    with np.load(os.path.join(d, "expected.npz")) as z:
-        x, want = z["input"], z["output"]
-    tx = torch.from_numpy(x)
-    with torch.no_grad():
-        y = model(tx).numpy().astype(np.float32)
-    if not np.array_equal(y, want):
-        raise SystemExit(f"{case}: the rebuilt model differs from expected.npz by {rel_err(y, want):.2g} of range")
     p = os.path.join(d, "state_dict.pth")
     torch.save(model.state_dict(), p)
     normalize_zip(p)
@@ -425,14 +417,31 @@ def state_dict_only(root, case, model, size):
     args = "".join(f", {k}: {v}" for k, v in kw.items())
     with open(os.path.join(d, "arch.yaml"), "w") as f:
         f.write(f"# {case}: torchvision.models.{builder}(**{kw}) saved as a bare state_dict\n"
-                f"format: edgeval-torch-arch/1\ninput: {list(x.shape)}\nlayers:\n  - {{op: torchvision, model: {builder}{args}}}\n")
-    with open(os.path.join(d, "case.json")) as f:
-        rec = json.load(f)
+                f"format: edgeval-torch-arch/1\ninput: {list(tx.shape)}\nlayers:\n  - {{op: torchvision, model: {builder}{args}}}\n")
     rec["arch"] = "arch.yaml"
     rec["models"] = [m for m in rec["models"] if m["format"] != "torch-state-dict"] + \
         [{"format": "torch-state-dict", "file": "state_dict.pth", "expected": "expected.npz", "needs_arch": True}]
+
+
+def state_dict_only(root, case, model, size):
+    """Adds state_dict.pth and arch.yaml to a case made earlier (see --state-dict-only)."""
+    d = os.path.join(root, "torch", case)
+    rng = rng_for("torch/" + case)
+    torch.manual_seed(seed_of("torch/" + case))
+    prepare(model, rng, size)
+    with np.load(os.path.join(d, "expected.npz")) as z:
+        x, want = z["input"], z["output"]
+    tx = torch.from_numpy(x)
+    with torch.no_grad():
+        y = model(tx).numpy().astype(np.float32)
+    if not np.array_equal(y, want):
+        raise SystemExit(f"{case}: the rebuilt model differs from expected.npz by {rel_err(y, want):.2g} of range")
+    with open(os.path.join(d, "case.json")) as f:
+        rec = json.load(f)
+    write_state_dict(d, case, model, tx, y, rec)
     write_json(os.path.join(d, "case.json"), rec)
-    print(f"torch/{case}: state_dict.pth {os.path.getsize(p) / 1e6:.2f} MB, arch.yaml {builder}", flush=True)
+    p = os.path.join(d, "state_dict.pth")
+    print(f"torch/{case}: state_dict.pth {os.path.getsize(p) / 1e6:.2f} MB, arch.yaml {STATE_DICT_BUILDERS[case][0]}", flush=True)
 
 
 class SubclassedMobileNetV2(mobilenetv2.MobileNetV2):
