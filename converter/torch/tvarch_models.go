@@ -71,6 +71,7 @@ func makeTVBuilders() map[string]*tvBuilder {
 		}}
 	}
 	addMobileBuilders(tvBuilders)
+	addMoreBuilders(tvBuilders)
 	return tvBuilders
 }
 

@@ -366,7 +366,8 @@ def f64_only(root, case, model, size):
 STATE_DICT_BUILDERS = {
     "tv_mobilenet_v2": ("mobilenet_v2", {"num_classes": 10, "width_mult": 0.25, "round_nearest": 4}),
     **{n: (n, {"num_classes": 10}) for n in ["resnet18", "mobilenet_v2", "vgg11_bn", "alexnet", "squeezenet1_1", "densenet121",
-                                                    "mobilenet_v3_small", "efficientnet_b0"]},
+                                                    "mobilenet_v3_small", "efficientnet_b0", "shufflenet_v2_x0_5",
+                                                    "mnasnet0_5"]},
 }
 
 
@@ -378,7 +379,9 @@ BUILDER_SHAPES = [(n, {}) for n in ["resnet18", "resnet34", "resnet50", "resnet1
                                     "vgg19", "vgg19_bn", "alexnet", "squeezenet1_0", "squeezenet1_1", "densenet121",
                                     "densenet161", "densenet169", "densenet201", "mobilenet_v3_large",
                                     "mobilenet_v3_small"] + [f"efficientnet_b{i}" for i in range(8)] +
-                                   [f"efficientnet_v2_{v}" for v in "sml"]] + [
+                                   [f"efficientnet_v2_{v}" for v in "sml"] +
+                                   [f"shufflenet_v2_x{v}" for v in ["0_5", "1_0", "1_5", "2_0"]] +
+                                   [f"mnasnet{v}" for v in ["0_5", "0_75", "1_0", "1_3"]]] + [
     ("mobilenet_v3_small", {"width_mult": 0.75, "reduced_tail": True, "dilated": True}),
     ("mobilenet_v3_large", {"num_classes": 10, "reduced_tail": True}),
     ("resnet18", {"num_classes": 10}), ("mobilenet_v2", {"num_classes": 10, "width_mult": 0.35}),

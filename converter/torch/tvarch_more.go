@@ -1,0 +1,118 @@
+package torch
+
+import "fmt"
+
+// The ShuffleNetV2 and MNASNet builders (torchvision 0.29's
+// shufflenetv2.py and mnasnet.py).
+
+// shuffleNetV2 is torchvision's ShuffleNetV2(stages_repeats,
+// stages_out_channels, num_classes).
+func (b *tvb) shuffleNetV2(a args, repeats [3]int, chans [5]int) (*Module, error) {
+	nc, err := numClasses(a)
+	if err != nil {
+		return nil, err
+	}
+	const eps = 1e-5
+	dw := func(c, stride int) *Module { return b.conv(c, c, 3, stride, 1, c, false) }
+	block := func(in, out, stride int) *Module {
+		bf := out / 2
+		branch1 := b.seq()
+		b2in := bf
+		if stride > 1 {
+			branch1 = b.seq(dw(in, stride), b.bn(in, eps), b.conv(in, bf, 1, 1, 0, 1, false), b.bn(bf, eps), b.relu())
+			b2in = in
+		}
+		branch2 := b.seq(b.conv(b2in, bf, 1, 1, 0, 1, false), b.bn(bf, eps), b.relu(), dw(bf, stride), b.bn(bf, eps),
+			b.conv(bf, bf, 1, 1, 0, 1, false), b.bn(bf, eps), b.relu())
+		return b.mod(tvShuffle+"InvertedResidual", map[string]any{"stride": stride}, "branch1", branch1, "branch2", branch2)
+	}
+	kids := []any{"conv1", b.seq(b.conv(3, chans[0], 3, 2, 1, 1, false), b.bn(chans[0], eps), b.relu()), "maxpool", b.maxpool(3, 2, 1, false)}
+	in := chans[0]
+	for i, n := range repeats {
+		out := chans[i+1]
+		blocks := []*Module{block(in, out, 2)}
+		for range n - 1 {
+			blocks = append(blocks, block(out, out, 1))
+		}
+		kids = append(kids, fmt.Sprintf("stage%d", i+2), b.seq(blocks...))
+		in = out
+	}
+	kids = append(kids, "conv5", b.seq(b.conv(in, chans[4], 1, 1, 0, 1, false), b.bn(chans[4], eps), b.relu()), "fc", b.linear(chans[4], nc))
+	outs := make([]any, len(chans))
+	for i, c := range chans {
+		outs[i] = c
+	}
+	return b.mod(tvShuffle+"ShuffleNetV2", map[string]any{"_stage_out_channels": outs}, kids...), nil
+}
+
+// roundToMultipleOf is mnasnet's _round_to_multiple_of(val, divisor) with
+// its round_up_bias 0.9.
+func roundToMultipleOf(val float64, divisor int) int {
+	nv := max(divisor, int(val+float64(divisor)/2)/divisor*divisor)
+	if float64(nv) >= 0.9*val {
+		return nv
+	}
+	return nv + divisor
+}
+
+// mnasnet is torchvision's MNASNet(alpha, num_classes, dropout).
+func (b *tvb) mnasnet(a args, alpha float64) (*Module, error) {
+	nc, err := numClasses(a)
+	if err != nil {
+		return nil, err
+	}
+	p, err := a.float("dropout", 0.2)
+	if err != nil {
+		return nil, err
+	}
+	const eps, momentum = 1e-5, 1 - 0.9997
+	bn := func(c int) *Module {
+		m := b.bn(c, eps)
+		m.Attrs["momentum"] = momentum
+		return m
+	}
+	var d [8]int
+	for i, v := range []int{32, 16, 24, 40, 80, 96, 192, 320} {
+		d[i] = roundToMultipleOf(float64(v)*alpha, 8)
+	}
+	ir := func(in, out, k, stride, exp int) *Module {
+		mid := in * exp
+		return b.mod(tvMnas+"_InvertedResidual", map[string]any{"apply_residual": in == out && stride == 1},
+			"layers", b.seq(b.conv(in, mid, 1, 1, 0, 1, false), bn(mid), b.relu(), b.conv(mid, mid, k, stride, k/2, mid, false), bn(mid), b.relu(),
+				b.conv(mid, out, 1, 1, 0, 1, false), bn(out)))
+	}
+	stack := func(in, out, k, stride, exp, n int) *Module {
+		blocks := []*Module{ir(in, out, k, stride, exp)}
+		for range n - 1 {
+			blocks = append(blocks, ir(out, out, k, 1, exp))
+		}
+		return b.seq(blocks...)
+	}
+	layers := b.seq(b.conv(3, d[0], 3, 2, 1, 1, false), bn(d[0]), b.relu(), b.conv(d[0], d[0], 3, 1, 1, d[0], false), bn(d[0]), b.relu(),
+		b.conv(d[0], d[1], 1, 1, 0, 1, false), bn(d[1]),
+		stack(d[1], d[2], 3, 2, 3, 3), stack(d[2], d[3], 5, 2, 3, 3), stack(d[3], d[4], 5, 2, 6, 3), stack(d[4], d[5], 3, 1, 6, 2),
+		stack(d[5], d[6], 5, 2, 6, 4), stack(d[6], d[7], 3, 1, 6, 1),
+		b.conv(d[7], 1280, 1, 1, 0, 1, false), bn(1280), b.relu())
+	drop := b.dropout(p)
+	drop.Attrs["inplace"] = true
+	return b.mod(tvMnas+"MNASNet", map[string]any{"alpha": alpha, "num_classes": nc}, "layers", layers,
+		"classifier", b.seq(drop, b.linear(1280, nc))), nil
+}
+
+// addMoreBuilders adds the ShuffleNetV2 and MNASNet builders.
+func addMoreBuilders(m map[string]*tvBuilder) {
+	for name, c := range map[string]struct {
+		r [3]int
+		c [5]int
+	}{
+		"shufflenet_v2_x0_5": {[3]int{4, 8, 4}, [5]int{24, 48, 96, 192, 1024}},
+		"shufflenet_v2_x1_0": {[3]int{4, 8, 4}, [5]int{24, 116, 232, 464, 1024}},
+		"shufflenet_v2_x1_5": {[3]int{4, 8, 4}, [5]int{24, 176, 352, 704, 1024}},
+		"shufflenet_v2_x2_0": {[3]int{4, 8, 4}, [5]int{24, 244, 488, 976, 2048}},
+	} {
+		m[name] = &tvBuilder{args: []string{"num_classes"}, build: func(b *tvb, a args) (*Module, error) { return b.shuffleNetV2(a, c.r, c.c) }}
+	}
+	for name, alpha := range map[string]float64{"mnasnet0_5": 0.5, "mnasnet0_75": 0.75, "mnasnet1_0": 1.0, "mnasnet1_3": 1.3} {
+		m[name] = &tvBuilder{args: []string{"num_classes", "dropout"}, build: func(b *tvb, a args) (*Module, error) { return b.mnasnet(a, alpha) }}
+	}
+}
