@@ -323,10 +323,22 @@ func buildWithArchChecked(f *File, a *Arch, batch int, allow bool) (*Result, err
 	if err != nil {
 		return nil, err
 	}
-	unused, ignored, err := checkUnused(f.Path, g, e.u, fileTensors(f), allow, archHint(a))
+	// Tensors of modules the forward never runs in inference (GoogLeNet's
+	// aux classifiers) are ignored by rule, not unused.
+	var all []namedTensor
+	var notRun []string
+	for _, nt := range fileTensors(f) {
+		if slices.ContainsFunc(e.notRun, func(p string) bool { return strings.HasPrefix(nt.key, p+".") }) {
+			notRun = append(notRun, nt.key)
+			continue
+		}
+		all = append(all, nt)
+	}
+	unused, ignored, err := checkUnused(f.Path, g, e.u, all, allow, archHint(a))
 	if err != nil {
 		return nil, err
 	}
+	ignored = append(ignored, notRun...)
 	return &Result{Graph: g, Unused: unused, Ignored: ignored, Notes: append(f.Checkpoint.Notes(), outputNotes(a)...)}, nil
 }
 

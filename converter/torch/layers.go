@@ -137,6 +137,10 @@ type emitter struct {
 	tensors map[string]*tensor.Tensor
 	consts  map[string]*graph.Value
 	u       *usage // where constants come from (the unused-weights check)
+	// notRun are module paths whose tensors the forward never reads in
+	// inference (GoogLeNet's aux classifiers of an --arch torchvision
+	// step): ignored by rule, not unused.
+	notRun []string
 }
 
 func newEmitter(f *File) *emitter {

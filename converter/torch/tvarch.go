@@ -115,6 +115,7 @@ func emitTorchvision(e *emitter, s *step, in []*graph.Value) (*graph.Value, erro
 	if err := t.checkInplace(); err != nil {
 		return nil, fmt.Errorf("torchvision %s: %w", name, err)
 	}
+	e.notRun = append(e.notRun, t.skipped...)
 	return y, nil
 }
 

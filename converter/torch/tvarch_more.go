@@ -99,8 +99,9 @@ func (b *tvb) mnasnet(a args, alpha float64) (*Module, error) {
 		"classifier", b.seq(drop, b.linear(1280, nc))), nil
 }
 
-// addMoreBuilders adds the ShuffleNetV2 and MNASNet builders.
+// addMoreBuilders adds the ShuffleNetV2, MNASNet and GoogLeNet builders.
 func addMoreBuilders(m map[string]*tvBuilder) {
+	m["googlenet"] = &tvBuilder{args: []string{"num_classes", "transform_input", "aux_logits", "init_weights", "dropout", "dropout_aux"}, build: (*tvb).googLeNet}
 	for name, c := range map[string]struct {
 		r [3]int
 		c [5]int
@@ -115,4 +116,68 @@ func addMoreBuilders(m map[string]*tvBuilder) {
 	for name, alpha := range map[string]float64{"mnasnet0_5": 0.5, "mnasnet0_75": 0.75, "mnasnet1_0": 1.0, "mnasnet1_3": 1.3} {
 		m[name] = &tvBuilder{args: []string{"num_classes", "dropout"}, build: func(b *tvb, a args) (*Module, error) { return b.mnasnet(a, alpha) }}
 	}
+}
+
+// googLeNet is torchvision's GoogLeNet(num_classes, aux_logits,
+// transform_input=False, init_weights, dropout, dropout_aux) as googlenet()
+// makes it without weights. transform_input must be stated: the builder
+// sets it True when it loads pretrained weights, and a state_dict does not
+// record it; True (the input re-normalisation) is refused.
+func (b *tvb) googLeNet(a args) (*Module, error) {
+	nc, err := numClasses(a)
+	if err != nil {
+		return nil, err
+	}
+	if !a.has("transform_input") {
+		return nil, fmt.Errorf("transform_input: state it (false): googlenet(weights=...) sets it True and the state_dict does not record it")
+	}
+	ti, err := a.boolean("transform_input", false)
+	if err != nil {
+		return nil, err
+	}
+	if ti {
+		return nil, fmt.Errorf("transform_input = true (the ImageNet re-normalisation of the input) is not modelled: export the model instead: %s", pt2Only)
+	}
+	aux, err := a.boolean("aux_logits", true)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.boolean("init_weights", false); err != nil {
+		return nil, err
+	}
+	p, err := a.float("dropout", 0.2)
+	if err != nil {
+		return nil, err
+	}
+	pAux, err := a.float("dropout_aux", 0.7)
+	if err != nil {
+		return nil, err
+	}
+	basic := func(in, out, k, stride, pad int) *Module {
+		return b.mod(tvGoogLeNet+"BasicConv2d", nil, "conv", b.conv(in, out, k, stride, pad, 1, false), "bn", b.bn(out, 1e-3))
+	}
+	inception := func(in, c1, c3r, c3, c5r, c5, pp int) *Module {
+		return b.mod(tvGoogLeNet+"Inception", nil, "branch1", basic(in, c1, 1, 1, 0),
+			"branch2", b.seq(basic(in, c3r, 1, 1, 0), basic(c3r, c3, 3, 1, 1)),
+			"branch3", b.seq(basic(in, c5r, 1, 1, 0), basic(c5r, c5, 3, 1, 1)),
+			"branch4", b.seq(b.maxpool(3, 1, 1, true), basic(in, pp, 1, 1, 0)))
+	}
+	pool := func(k int) *Module { return b.maxpool(k, 2, 0, true) }
+	kids := []any{"conv1", basic(3, 64, 7, 2, 3), "maxpool1", pool(3), "conv2", basic(64, 64, 1, 1, 0), "conv3", basic(64, 192, 3, 1, 1),
+		"maxpool2", pool(3), "inception3a", inception(192, 64, 96, 128, 16, 32, 32), "inception3b", inception(256, 128, 128, 192, 32, 96, 64),
+		"maxpool3", pool(3), "inception4a", inception(480, 192, 96, 208, 16, 48, 64), "inception4b", inception(512, 160, 112, 224, 24, 64, 64),
+		"inception4c", inception(512, 128, 128, 256, 24, 64, 64), "inception4d", inception(512, 112, 144, 288, 32, 64, 64),
+		"inception4e", inception(528, 256, 160, 320, 32, 128, 128), "maxpool4", pool(2),
+		"inception5a", inception(832, 256, 160, 320, 32, 128, 128), "inception5b", inception(832, 384, 192, 384, 48, 128, 128)}
+	if aux {
+		for _, x := range []struct {
+			name string
+			in   int
+		}{{"aux1", 512}, {"aux2", 528}} {
+			kids = append(kids, x.name, b.mod(tvGoogLeNet+"InceptionAux", nil, "conv", basic(x.in, 128, 1, 1, 0),
+				"fc1", b.linear(2048, 1024), "fc2", b.linear(1024, nc), "dropout", b.dropout(pAux)))
+		}
+	}
+	kids = append(kids, "avgpool", b.adaptive(1, 1), "dropout", b.dropout(p), "fc", b.linear(1024, nc))
+	return b.mod(tvGoogLeNet+"GoogLeNet", map[string]any{"aux_logits": aux, "transform_input": false}, kids...), nil
 }

@@ -205,3 +205,37 @@ func TestTorchvisionZooStateDicts(t *testing.T) {
 		})
 	}
 }
+
+// TestTorchvisionGoogLeNetAux: googlenet's aux classifiers (aux_logits
+// defaults to True) are in its state_dict but never run in inference: they
+// are reported as ignored, not unused; transform_input must be stated, and
+// True is refused.
+func TestTorchvisionGoogLeNetAux(t *testing.T) {
+	b := &tvb{bias: map[*Module]bool{}}
+	root, err := tvBuilders["googlenet"].build(b, args{"num_classes": 3, "transform_input": false})
+	require.NoError(t, err)
+	var ps []tvParam
+	b.params(root, "", &ps)
+	f := &File{Path: "googlenet.pth"}
+	for _, p := range ps {
+		f.Tensors = append(f.Tensors, NamedTensor{Name: p.key, Tensor: tensor.New(tensor.Float32, p.shape)})
+	}
+	const yaml = "input: [1, 3, 64, 64]\nlayers:\n  - {op: torchvision, model: googlenet, num_classes: 3%s}\n"
+	arch, err := ParseArch(fmt.Appendf(nil, yaml, ", transform_input: false"))
+	require.NoError(t, err)
+	r, err := buildWithArchChecked(f, arch, 0, false)
+	require.NoError(t, err)
+	assert.Contains(t, r.Ignored, "aux1.fc1.weight")
+	assert.Contains(t, r.Ignored, "aux2.conv.bn.running_var")
+	assert.Empty(t, r.Unused)
+	for _, c := range []struct{ extra, want string }{
+		{"", "transform_input: state it (false)"},
+		{", transform_input: true", "transform_input = true (the ImageNet re-normalisation of the input) is not modelled"},
+	} {
+		arch, err := ParseArch(fmt.Appendf(nil, yaml, c.extra))
+		require.NoError(t, err)
+		_, err = buildWithArchChecked(f, arch, 0, false)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), c.want)
+	}
+}

@@ -362,12 +362,13 @@ def f64_only(root, case, model, size):
 
 # The builder call (torchvision name, keyword arguments) that makes each case's model, for --state-dict-only.
 # Zoo cases are the builders themselves; of the small tier only MobileNetV2's is a builder call (the others
-# replace children at small widths). GoogLeNet's zoo model passes aux_logits=False, which the arch op does not take.
+# replace children at small widths). GoogLeNet's arch must state transform_input (the builder sets it with weights).
 STATE_DICT_BUILDERS = {
     "tv_mobilenet_v2": ("mobilenet_v2", {"num_classes": 10, "width_mult": 0.25, "round_nearest": 4}),
     **{n: (n, {"num_classes": 10}) for n in ["resnet18", "mobilenet_v2", "vgg11_bn", "alexnet", "squeezenet1_1", "densenet121",
                                                     "mobilenet_v3_small", "efficientnet_b0", "shufflenet_v2_x0_5",
                                                     "mnasnet0_5"]},
+    "googlenet": ("googlenet", {"num_classes": 10, "aux_logits": False, "init_weights": False, "transform_input": False}),
 }
 
 
@@ -382,6 +383,7 @@ BUILDER_SHAPES = [(n, {}) for n in ["resnet18", "resnet34", "resnet50", "resnet1
                                    [f"efficientnet_v2_{v}" for v in "sml"] +
                                    [f"shufflenet_v2_x{v}" for v in ["0_5", "1_0", "1_5", "2_0"]] +
                                    [f"mnasnet{v}" for v in ["0_5", "0_75", "1_0", "1_3"]]] + [
+    ("googlenet", {"transform_input": False}), ("googlenet", {"num_classes": 10, "aux_logits": False, "transform_input": False}),
     ("mobilenet_v3_small", {"width_mult": 0.75, "reduced_tail": True, "dilated": True}),
     ("mobilenet_v3_large", {"num_classes": 10, "reduced_tail": True}),
     ("resnet18", {"num_classes": 10}), ("mobilenet_v2", {"num_classes": 10, "width_mult": 0.35}),
