@@ -72,6 +72,7 @@ func makeTVBuilders() map[string]*tvBuilder {
 	}
 	addMobileBuilders(tvBuilders)
 	addMoreBuilders(tvBuilders)
+	addRegNetBuilders(tvBuilders)
 	return tvBuilders
 }
 

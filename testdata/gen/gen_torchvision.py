@@ -367,7 +367,7 @@ STATE_DICT_BUILDERS = {
     "tv_mobilenet_v2": ("mobilenet_v2", {"num_classes": 10, "width_mult": 0.25, "round_nearest": 4}),
     **{n: (n, {"num_classes": 10}) for n in ["resnet18", "mobilenet_v2", "vgg11_bn", "alexnet", "squeezenet1_1", "densenet121",
                                                     "mobilenet_v3_small", "efficientnet_b0", "shufflenet_v2_x0_5",
-                                                    "mnasnet0_5"]},
+                                                    "mnasnet0_5", "regnet_x_400mf"]},
     "googlenet": ("googlenet", {"num_classes": 10, "aux_logits": False, "init_weights": False, "transform_input": False}),
 }
 
@@ -382,7 +382,12 @@ BUILDER_SHAPES = [(n, {}) for n in ["resnet18", "resnet34", "resnet50", "resnet1
                                     "mobilenet_v3_small"] + [f"efficientnet_b{i}" for i in range(8)] +
                                    [f"efficientnet_v2_{v}" for v in "sml"] +
                                    [f"shufflenet_v2_x{v}" for v in ["0_5", "1_0", "1_5", "2_0"]] +
-                                   [f"mnasnet{v}" for v in ["0_5", "0_75", "1_0", "1_3"]]] + [
+                                   [f"mnasnet{v}" for v in ["0_5", "0_75", "1_0", "1_3"]] +
+                                   [f"regnet_{k}_{v}" for k, vs in [("y", ["400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf",
+                                                                         "32gf", "128gf"]),
+                                                                   ("x", ["400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf",
+                                                                          "32gf"])] for v in vs]] + [
+    ("regnet_x_400mf", {"num_classes": 10, "stem_width": 16}),
     ("googlenet", {"transform_input": False}), ("googlenet", {"num_classes": 10, "aux_logits": False, "transform_input": False}),
     ("mobilenet_v3_small", {"width_mult": 0.75, "reduced_tail": True, "dilated": True}),
     ("mobilenet_v3_large", {"num_classes": 10, "reduced_tail": True}),
@@ -393,6 +398,15 @@ BUILDER_SHAPES = [(n, {}) for n in ["resnet18", "resnet34", "resnet50", "resnet1
 
 
 def builder_shapes(path):
+    # RegNet's BlockParams.from_init_params reads its width tensors back (.tolist()): run it on the CPU inside the
+    # meta-device context the models are built in.
+    init = regnet.BlockParams.from_init_params.__func__
+
+    def cpu_init(cls, *a, **kw):
+        with torch.device("cpu"):
+            return init(cls, *a, **kw)
+
+    regnet.BlockParams.from_init_params = classmethod(cpu_init)
     out = []
     for name, kw in BUILDER_SHAPES:
         with torch.device("meta"):
