@@ -91,7 +91,7 @@ func emitTorchvision(e *emitter, s *step, in []*graph.Value) (*graph.Value, erro
 	if len(in) != 1 || len(in[0].Shape) != 4 {
 		return nil, fmt.Errorf("torchvision %s takes one image input [N, C, H, W]", name)
 	}
-	b := &tvb{bias: map[*Module]bool{}}
+	b := &tvb{bias: map[*Module]bool{}, scale: map[*Module]int{}}
 	root, err := spec.build(b, s.Args)
 	if err != nil {
 		return nil, fmt.Errorf("torchvision %s: %w", name, err)
@@ -151,7 +151,8 @@ func (e *StateShapeError) Error() string {
 // tvb builds a torchvision module tree: the modules carry the attributes
 // a pickle of them holds; bias says which convolutions have a bias.
 type tvb struct {
-	bias map[*Module]bool
+	bias  map[*Module]bool
+	scale map[*Module]int // a ConvNeXt CNBlock's layer_scale parameter [dim, 1, 1]
 }
 
 // params lists the parameters and buffers the tree rooted at m (at path)
@@ -184,9 +185,7 @@ func (b *tvb) params(m *Module, path string, out *[]tvParam) {
 		p("weight", ns...)
 		p("bias", ns...)
 	case "CNBlock":
-		if c, ok := m.Attrs["_layer_scale_dim"].(int); ok {
-			p("layer_scale", c, 1, 1)
-		}
+		p("layer_scale", b.scale[m], 1, 1)
 	}
 	for _, e := range orderedEntries(m.Attrs["_modules"]) {
 		if c, ok := e.Value.(*Module); ok {

@@ -99,8 +99,13 @@ func (b *tvb) mnasnet(a args, alpha float64) (*Module, error) {
 		"classifier", b.seq(drop, b.linear(1280, nc))), nil
 }
 
-// addMoreBuilders adds the ShuffleNetV2, MNASNet and GoogLeNet builders.
+// addMoreBuilders adds the ShuffleNetV2, MNASNet, ConvNeXt and GoogLeNet builders.
 func addMoreBuilders(m map[string]*tvBuilder) {
+	for name, c := range convNeXtStages {
+		m[name] = &tvBuilder{args: []string{"num_classes", "stochastic_depth_prob", "layer_scale"}, build: func(b *tvb, a args) (*Module, error) {
+			return b.convNeXt(a, c.cfg, c.sdp)
+		}}
+	}
 	m["googlenet"] = &tvBuilder{args: []string{"num_classes", "transform_input", "aux_logits", "init_weights", "dropout", "dropout_aux"}, build: (*tvb).googLeNet}
 	for name, c := range map[string]struct {
 		r [3]int
@@ -180,4 +185,71 @@ func (b *tvb) googLeNet(a args) (*Module, error) {
 	}
 	kids = append(kids, "avgpool", b.adaptive(1, 1), "dropout", b.dropout(p), "fc", b.linear(1024, nc))
 	return b.mod(tvGoogLeNet+"GoogLeNet", map[string]any{"aux_logits": aux, "transform_input": false}, kids...), nil
+}
+
+// convNeXtStages are the convnext_* builders' CNBlockConfig tables
+// (input channels, output channels or 0 for None, layers) and their
+// default stochastic_depth_prob.
+var convNeXtStages = map[string]struct {
+	cfg [4][3]int
+	sdp float64
+}{
+	"convnext_tiny":  {[4][3]int{{96, 192, 3}, {192, 384, 3}, {384, 768, 9}, {768, 0, 3}}, 0.1},
+	"convnext_small": {[4][3]int{{96, 192, 3}, {192, 384, 3}, {384, 768, 27}, {768, 0, 3}}, 0.4},
+	"convnext_base":  {[4][3]int{{128, 256, 3}, {256, 512, 3}, {512, 1024, 27}, {1024, 0, 3}}, 0.5},
+	"convnext_large": {[4][3]int{{192, 384, 3}, {384, 768, 3}, {768, 1536, 27}, {1536, 0, 3}}, 0.5},
+}
+
+// convNeXt is torchvision's ConvNeXt(block_setting, stochastic_depth_prob,
+// layer_scale, num_classes) (LayerNorm2d and CNBlock's LayerNorm eps 1e-6).
+func (b *tvb) convNeXt(a args, cfg [4][3]int, sdpDefault float64) (*Module, error) {
+	nc, err := numClasses(a)
+	if err != nil {
+		return nil, err
+	}
+	sdp, err := a.float("stochastic_depth_prob", sdpDefault)
+	if err != nil || sdp < 0 || sdp > 1 {
+		return nil, fmt.Errorf("stochastic_depth_prob = %v: want a probability in [0, 1]", a["stochastic_depth_prob"])
+	}
+	if _, err := a.float("layer_scale", 1e-6); err != nil { // the initial value of the layer_scale parameter
+		return nil, err
+	}
+	const eps = 1e-6
+	ln := func(cls string, c int) *Module {
+		return b.mod(cls, map[string]any{"normalized_shape": []any{c}, "eps": eps, "elementwise_affine": true})
+	}
+	ln2d := func(c int) *Module { return ln(tvConvNeXt+"LayerNorm2d", c) }
+	permute := func(dims ...any) *Module { return b.mod(tvMisc+"Permute", map[string]any{"dims": dims}) }
+	stem := b.conv(3, cfg[0][0], 4, 4, 0, 1, true)
+	feats := []*Module{b.seqOf(tvMisc+"Conv2dNormActivation", map[string]any{"out_channels": cfg[0][0]}, stem, ln2d(cfg[0][0]))}
+	total := 0
+	for _, c := range cfg {
+		total += c[2]
+	}
+	id := 0
+	for _, c := range cfg {
+		dim := c[0]
+		var blocks []*Module
+		for range c[2] {
+			blk := b.mod(tvConvNeXt+"CNBlock", nil,
+				"block", b.seq(b.conv(dim, dim, 7, 1, 3, dim, true), permute(0, 2, 3, 1), ln("torch.nn.modules.normalization.LayerNorm", dim),
+					b.linear(dim, 4*dim), b.act("GELU"), b.linear(4*dim, dim), permute(0, 3, 1, 2)),
+				"stochastic_depth", b.mod(tvStochDep, map[string]any{"p": sdp * float64(id) / (float64(total) - 1), "mode": "row"}))
+			b.scale[blk] = dim
+			blocks = append(blocks, blk)
+			id++
+		}
+		feats = append(feats, b.seq(blocks...))
+		if c[1] != 0 {
+			feats = append(feats, b.seq(ln2d(dim), b.conv(dim, c[1], 2, 2, 0, 1, true)))
+		}
+	}
+	last := cfg[3][0]
+	if cfg[3][1] != 0 {
+		last = cfg[3][1]
+	}
+	flat := b.mod("torch.nn.modules.flatten.Flatten", map[string]any{"start_dim": 1, "end_dim": -1})
+	return b.mod(tvConvNeXt+"ConvNeXt", nil, "features", b.seq(feats...),
+		"avgpool", b.mod("torch.nn.modules.pooling.AdaptiveAvgPool2d", map[string]any{"output_size": 1}),
+		"classifier", b.seq(ln2d(last), flat, b.linear(last, nc))), nil
 }

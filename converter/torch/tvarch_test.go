@@ -63,7 +63,7 @@ func TestTorchvisionBuilderShapes(t *testing.T) {
 			spec := tvBuilders[c.Model]
 			require.NotNil(t, spec, "builder %s", c.Model)
 			covered[c.Model] = true
-			b := &tvb{bias: map[*Module]bool{}}
+			b := &tvb{bias: map[*Module]bool{}, scale: map[*Module]int{}}
 			root, err := spec.build(b, jsonArgs(c.Args))
 			require.NoError(t, err)
 			assert.Empty(t, checkTree(root, "", 0))
@@ -211,7 +211,7 @@ func TestTorchvisionZooStateDicts(t *testing.T) {
 // are reported as ignored, not unused; transform_input must be stated, and
 // True is refused.
 func TestTorchvisionGoogLeNetAux(t *testing.T) {
-	b := &tvb{bias: map[*Module]bool{}}
+	b := &tvb{bias: map[*Module]bool{}, scale: map[*Module]int{}}
 	root, err := tvBuilders["googlenet"].build(b, args{"num_classes": 3, "transform_input": false})
 	require.NoError(t, err)
 	var ps []tvParam

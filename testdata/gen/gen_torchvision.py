@@ -367,7 +367,7 @@ STATE_DICT_BUILDERS = {
     "tv_mobilenet_v2": ("mobilenet_v2", {"num_classes": 10, "width_mult": 0.25, "round_nearest": 4}),
     **{n: (n, {"num_classes": 10}) for n in ["resnet18", "mobilenet_v2", "vgg11_bn", "alexnet", "squeezenet1_1", "densenet121",
                                                     "mobilenet_v3_small", "efficientnet_b0", "shufflenet_v2_x0_5",
-                                                    "mnasnet0_5", "regnet_x_400mf"]},
+                                                    "mnasnet0_5", "regnet_x_400mf", "convnext_tiny"]},
     "googlenet": ("googlenet", {"num_classes": 10, "aux_logits": False, "init_weights": False, "transform_input": False}),
 }
 
@@ -386,7 +386,8 @@ BUILDER_SHAPES = [(n, {}) for n in ["resnet18", "resnet34", "resnet50", "resnet1
                                    [f"regnet_{k}_{v}" for k, vs in [("y", ["400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf",
                                                                          "32gf", "128gf"]),
                                                                    ("x", ["400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf",
-                                                                          "32gf"])] for v in vs]] + [
+                                                                          "32gf"])] for v in vs] +
+                                   [f"convnext_{v}" for v in ["tiny", "small", "base", "large"]]] + [
     ("regnet_x_400mf", {"num_classes": 10, "stem_width": 16}),
     ("googlenet", {"transform_input": False}), ("googlenet", {"num_classes": 10, "aux_logits": False, "transform_input": False}),
     ("mobilenet_v3_small", {"width_mult": 0.75, "reduced_tail": True, "dilated": True}),
