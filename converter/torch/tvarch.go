@@ -91,16 +91,27 @@ func emitTorchvision(e *emitter, s *step, in []*graph.Value) (*graph.Value, erro
 	if len(in) != 1 || len(in[0].Shape) != 4 {
 		return nil, fmt.Errorf("torchvision %s takes one image input [N, C, H, W]", name)
 	}
-	b := &tvb{bias: map[*Module]bool{}, scale: map[*Module]int{}}
+	b := newTVB()
 	root, err := spec.build(b, s.Args)
 	if err != nil {
 		return nil, fmt.Errorf("torchvision %s: %w", name, err)
 	}
-	if items := checkTree(root, "", 0); len(items) > 0 {
-		return nil, fmt.Errorf("torchvision %s: the built module tree is not readable (internal error):%s", name, describeItems(items))
+	vit := root.Class == "torchvision.models.vision_transformer.VisionTransformer"
+	if !vit {
+		if items := checkTree(root, "", 0); len(items) > 0 {
+			return nil, fmt.Errorf("torchvision %s: the built module tree is not readable (internal error):%s", name, describeItems(items))
+		}
 	}
 	if err := b.checkState(e, s.Key, root, name); err != nil {
 		return nil, err
+	}
+	if vit {
+		// Run by the library builder of a pickled VisionTransformer.
+		y, err := runLibrary(&libBuilder{e: e}, root, s.Key, in)
+		if err != nil {
+			return nil, fmt.Errorf("torchvision %s: %w", name, err)
+		}
+		return y, nil
 	}
 	t := &tree{f: &File{}, e: e}
 	y, err := t.run(root, s.Key, in[0])
@@ -153,7 +164,11 @@ func (e *StateShapeError) Error() string {
 type tvb struct {
 	bias  map[*Module]bool
 	scale map[*Module]int // a ConvNeXt CNBlock's layer_scale parameter [dim, 1, 1]
+	// posEmb is a ViT Encoder's pos_embedding shape [1, seq, hidden].
+	posEmb map[*Module][]int
 }
+
+func newTVB() *tvb { return &tvb{bias: map[*Module]bool{}, scale: map[*Module]int{}, posEmb: map[*Module][]int{}} }
 
 // params lists the parameters and buffers the tree rooted at m (at path)
 // holds, with their shapes, in module order.
@@ -186,6 +201,17 @@ func (b *tvb) params(m *Module, path string, out *[]tvParam) {
 		p("bias", ns...)
 	case "CNBlock":
 		p("layer_scale", b.scale[m], 1, 1)
+	case "MultiheadAttention":
+		e := m.Attrs["embed_dim"].(int)
+		p("in_proj_weight", 3*e, e)
+		p("in_proj_bias", 3*e)
+	case "NonDynamicallyQuantizableLinear":
+		p("weight", m.Attrs["out_features"].(int), m.Attrs["in_features"].(int))
+		p("bias", m.Attrs["out_features"].(int))
+	case "VisionTransformer":
+		p("class_token", 1, 1, m.Attrs["hidden_dim"].(int))
+	case "Encoder":
+		p("pos_embedding", b.posEmb[m]...)
 	}
 	for _, e := range orderedEntries(m.Attrs["_modules"]) {
 		if c, ok := e.Value.(*Module); ok {

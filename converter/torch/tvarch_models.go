@@ -73,6 +73,7 @@ func makeTVBuilders() map[string]*tvBuilder {
 	addMobileBuilders(tvBuilders)
 	addMoreBuilders(tvBuilders)
 	addRegNetBuilders(tvBuilders)
+	addViTBuilders(tvBuilders)
 	return tvBuilders
 }
 

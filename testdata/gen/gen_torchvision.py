@@ -387,7 +387,9 @@ BUILDER_SHAPES = [(n, {}) for n in ["resnet18", "resnet34", "resnet50", "resnet1
                                                                          "32gf", "128gf"]),
                                                                    ("x", ["400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf",
                                                                           "32gf"])] for v in vs] +
-                                   [f"convnext_{v}" for v in ["tiny", "small", "base", "large"]]] + [
+                                   [f"convnext_{v}" for v in ["tiny", "small", "base", "large"]] +
+                                   ["vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14"]] + [
+    ("vit_b_32", {"num_classes": 10, "image_size": 64, "representation_size": 32}),
     ("regnet_x_400mf", {"num_classes": 10, "stem_width": 16}),
     ("googlenet", {"transform_input": False}), ("googlenet", {"num_classes": 10, "aux_logits": False, "transform_input": False}),
     ("mobilenet_v3_small", {"width_mult": 0.75, "reduced_tail": True, "dilated": True}),
