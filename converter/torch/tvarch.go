@@ -168,7 +168,9 @@ type tvb struct {
 	posEmb map[*Module][]int
 }
 
-func newTVB() *tvb { return &tvb{bias: map[*Module]bool{}, scale: map[*Module]int{}, posEmb: map[*Module][]int{}} }
+func newTVB() *tvb {
+	return &tvb{bias: map[*Module]bool{}, scale: map[*Module]int{}, posEmb: map[*Module][]int{}}
+}
 
 // params lists the parameters and buffers the tree rooted at m (at path)
 // holds, with their shapes, in module order.
