@@ -132,6 +132,8 @@ func TestTorchvisionStateDictRefusals(t *testing.T) {
 	}{
 		{name: "unknown builder", arch: strings.Replace(good, "mobilenet_v2", "mobilenet_v5", 1),
 			want: []string{`model "mobilenet_v5" is not a torchvision builder edgeval knows`, "resnet18", "densenet121"}},
+		{name: "builder not modelled", arch: strings.Replace(fmt.Sprintf(good, ""), "mobilenet_v2, num_classes: 10, width_mult: 0.25, round_nearest: 4", "swin_t", 1),
+			want: []string{`model "swin_t" is not a torchvision builder edgeval knows`, "vit_b_16"}},
 		{name: "no model", arch: strings.Replace(good, "model: mobilenet_v2, ", "", 1), want: []string{"model: name the torchvision builder"}},
 		{name: "argument of another builder", arch: fmt.Sprintf(good, ", bn_size: 2"),
 			want: []string{"argument(s) bn_size not modelled for this builder", "num_classes, width_mult, round_nearest, dropout"}},
