@@ -112,6 +112,23 @@ type Result struct {
 	Divergence *Divergence `json:"divergence,omitempty"`
 	// Repro is the directory of the repro bundle written on failure.
 	Repro string `json:"repro,omitempty"`
+	// Job is the farm job that ran the model, when a board farm (LAVA)
+	// scheduled the run rather than validate itself.
+	Job *FarmJob `json:"farm_job,omitempty"`
+}
+
+// FarmJob names the board-farm job a run's device outputs came from.
+type FarmJob struct {
+	// Farm is the scheduler ("lava").
+	Farm string `json:"farm"`
+	// ID is the farm's job id.
+	ID string `json:"id"`
+	// URL is the job's page on the farm.
+	URL string `json:"url,omitempty"`
+	// Device is the farm's name of the device that ran the job.
+	Device string `json:"device,omitempty"`
+	// DeviceType is the farm's device type the job was submitted to.
+	DeviceType string `json:"device_type,omitempty"`
 }
 
 // DatasetInfo says where a validation's samples came from and how they

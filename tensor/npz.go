@@ -42,6 +42,12 @@ func ReadNPZ(path string) ([]Named, error) {
 	return readNPZ(path, f, st.Size())
 }
 
+// DecodeNPZ is ReadNPZ on an archive held in memory; name names it in
+// errors.
+func DecodeNPZ(name string, b []byte) ([]Named, error) {
+	return readNPZ(name, bytes.NewReader(b), int64(len(b)))
+}
+
 // readNPZ is ReadNPZ on an open archive of size bytes; path names it in
 // errors.
 func readNPZ(path string, r io.ReaderAt, size int64) ([]Named, error) {

@@ -387,6 +387,14 @@ func (p *pipeline) compare(ctx context.Context, prog *reference.Program) error {
 			p.res.Warnings = append(p.res.Warnings, w)
 		}
 	}
+	if rec, ok := sess.(Recorded); ok {
+		// The model ran elsewhere: its timings are the device's own, not
+		// those of the calls that replayed its outputs here.
+		m := rec.Recording()
+		p.res.InitMS, p.res.FirstInferenceMS = m.InitMS, m.FirstInferenceMS
+		p.res.LatencyMS, p.res.LatencySamplesMS = m.Latency, m.TimesMS
+		p.res.PeakRSSBytes, p.res.Job = m.PeakRSSBytes, m.Job
+	}
 
 	// Compare each output over all samples.
 	outScales := make([]float64, len(p.outNames))

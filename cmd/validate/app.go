@@ -26,7 +26,7 @@ type command struct {
 
 func commands() map[string]*command {
 	m := map[string]*command{}
-	for _, c := range []*command{runCommand(), validateCommand(), locateCommand(), convertCommand(), referenceCommand(), archCommand(), agentCommand(), devicesCommand(), historyCommand(), suiteCommand()} {
+	for _, c := range []*command{runCommand(), validateCommand(), locateCommand(), convertCommand(), referenceCommand(), archCommand(), agentCommand(), devicesCommand(), historyCommand(), suiteCommand(), lavaCommand()} {
 		if c.run == nil {
 			c.run = c.parseAndDo
 		}
