@@ -92,6 +92,8 @@ var (
 	safeNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 	shaRE      = regexp.MustCompile(`^[0-9a-f]{64}$`)
 	envKeyRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	// shellSafeRE are words sh takes as they are (URLs, paths).
+	shellSafeRE = regexp.MustCompile(`^[A-Za-z0-9._/:=@%+,-]+$`)
 )
 
 // TestCaseName makes a run id a lava-test-case name (LAVA allows letters,
@@ -251,7 +253,7 @@ func (s JobSpec) url(p string) string {
 
 // shellQuote quotes s for sh.
 func shellQuote(s string) string {
-	if safeNameRE.MatchString(s) {
+	if shellSafeRE.MatchString(s) {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
