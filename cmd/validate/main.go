@@ -16,7 +16,8 @@
 //	validate history [regressions]          list stored results, or compare each series with its baseline
 //	validate history migrate FILE URL       copy a history file into a PostgreSQL database (postgres://…)
 //	validate suite SUITE.yaml               run models × precisions × devices and record every result
-//	validate agent                          the on-device agent (started by validate over SSH)
+//	validate lava submit|collect ...        run a suite on a LAVA board farm, collect and record its results
+//	validate agent [run ...]                the on-device agent (over SSH, or offline: agent run)
 //	validate help [COMMAND]                 print help
 //
 // Run `validate help COMMAND` for the flags of a command. Exit codes: 0
