@@ -45,6 +45,31 @@ type SubmitOptions struct {
 	Log io.Writer
 }
 
+// UsageError is a combination of options that cannot work.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// Check refuses options a submission cannot work with: models says
+// models or a suite are given (else the jobs of a --dry-run are
+// submitted), serve that validate serves the files itself (which lasts
+// only while it waits).
+func (o *SubmitOptions) Check(models, serve, wait, dryRun bool) error {
+	switch {
+	case !models && (serve || dryRun):
+		return &UsageError{"lava submit: give the suite or models to prepare"}
+	case !models:
+		return nil // the manifest of a --dry-run holds the rest
+	case (o.LAVA == "" && !dryRun) || o.DeviceType == "" || o.Agent == "":
+		return &UsageError{"lava submit: --lava, --device-type and --agent are required"}
+	case serve == (o.ArtifactURL != ""):
+		return &UsageError{"lava submit: give --listen (validate serves the files, with --wait) or --artifact-url (you publish them)"}
+	case serve && !wait:
+		return &UsageError{"lava submit: --listen serves the files only while validate runs: add --wait"}
+	}
+	return nil
+}
+
 // filesDir is the folder under Out the devices fetch from.
 const filesDir = "files"
 

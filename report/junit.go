@@ -204,7 +204,8 @@ func JUnit(w io.Writer, results ...*compare.Result) error {
 }
 
 // junitProps are a result's facts a CI reader wants beside the cases:
-// what model and .tflite ran (with their sha256), on which runtime.
+// what model and .tflite ran (with their sha256), on which runtime, and
+// the board farm's job when one ran it.
 func junitProps(r *compare.Result) *junitProperties {
 	var ps []junitProperty
 	for _, p := range [][2]string{
@@ -215,6 +216,9 @@ func junitProps(r *compare.Result) *junitProperties {
 		if p[1] != "" {
 			ps = append(ps, junitProperty{Name: p[0], Value: p[1]})
 		}
+	}
+	if j := r.Job; j != nil {
+		ps = append(ps, junitProperty{Name: j.Farm + "_job", Value: j.ID}, junitProperty{Name: j.Farm + "_job_url", Value: j.URL})
 	}
 	if len(ps) == 0 {
 		return nil

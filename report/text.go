@@ -26,6 +26,9 @@ func Text(w io.Writer, r *compare.Result) error {
 	if r.Runtime.Delegate != "" && r.Runtime.Delegate != "none" {
 		fmt.Fprintf(&b, ", delegate %s", r.Runtime.Delegate)
 	}
+	if j := r.Job; j != nil {
+		fmt.Fprintf(&b, " (%s job %s: %s)", j.Farm, j.ID, j.URL)
+	}
 	fmt.Fprintf(&b, "\nsamples   %d", r.Samples)
 	if r.Seed != nil {
 		fmt.Fprintf(&b, " (seed %d)", *r.Seed)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -25,13 +26,14 @@ type lavaFlags struct {
 	sub       lava.SubmitOptions
 	template  string
 	wait      bool
+	dryRun    bool
 	listen    string
 	guestURL  string
 	pollEvery time.Duration
 }
 
 func lavaCommand() *command {
-	c := &command{name: "lava", usage: "[flags] submit (SUITE.yaml | MODEL…) | collect [JOB…]",
+	c := &command{name: "lava", usage: "[flags] submit [SUITE.yaml | MODEL…] | collect [JOB…]",
 		summary: "run a suite on a LAVA board farm: `lava submit` converts here, writes and submits LAVA jobs that run `validate agent run` on the boards; " +
 			"`lava collect` fetches each job's outputs, compares them with the Go reference as validate does and records them (see docs/lava.md)"}
 	c.run = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -51,6 +53,7 @@ func lavaCommand() *command {
 		fs.IntVar(&f.sub.Settings.Warmup, "warmup", 1, "submit: untimed warm-up runs `N` on the device")
 		fs.IntVar(&f.sub.Settings.Runs, "runs", 0, "submit: at least `N` timed runs on the device (0: one per sample)")
 		fs.IntVar(&f.sub.RunsPerJob, "runs-per-job", 0, "submit: at most `N` model runs per LAVA job (0: all in one job)")
+		fs.BoolVar(&f.dryRun, "dry-run", false, "submit: write the files, job definitions and manifest to --out, submit nothing (then `lava submit` without models submits them)")
 		fs.BoolVar(&f.wait, "wait", false, "follow the jobs until LAVA has finished them, then collect")
 		fs.DurationVar(&f.pollEvery, "poll", 5*time.Second, "with --wait: ask LAVA every `D`")
 		fs.StringVar(&f.out, "out", "lava-out", "the submission's `DIR`: files, job definitions, manifest; results under DIR/results")
@@ -65,56 +68,56 @@ func lavaCommand() *command {
 			return err
 		}
 		switch {
-		case len(pos) >= 2 && pos[0] == "submit":
+		case len(pos) >= 1 && pos[0] == "submit":
 			return lavaSubmit(ctx, &f, pos[1:], stdout, stderr)
 		case len(pos) >= 1 && pos[0] == "collect":
 			return lavaCollect(ctx, &f, pos[1:], nil, stdout, stderr)
 		}
-		return usagef("lava: want 'submit SUITE.yaml|MODEL…' or 'collect [JOB…]', got %q", pos)
+		return usagef("lava: want 'submit [SUITE.yaml|MODEL…]' or 'collect [JOB…]', got %q", pos)
 	}
 	return c
 }
 
 func lavaSubmit(ctx context.Context, f *lavaFlags, args []string, stdout, stderr io.Writer) (err error) {
 	o := &f.sub
-	switch {
-	case f.lava.URL == "" || o.DeviceType == "" || o.Agent == "":
-		return usagef("lava submit: --lava, --device-type and --agent are required")
-	case (f.listen == "") == (o.ArtifactURL == ""):
-		return usagef("lava submit: give --listen (validate serves the files, with --wait) or --artifact-url (you publish them)")
-	case f.listen != "" && !f.wait:
-		return usagef("lava submit: --listen serves the files only while validate runs: add --wait")
-	}
-	if f.template != "" {
-		if o.Template, err = os.ReadFile(f.template); err != nil {
-			return &inputError{fmt.Errorf("--job-template: %w", err)}
-		}
-	}
-	s, err := lava.LoadSuite(args, devices.HostName)
-	if se := (*suite.Error)(nil); errors.As(err, &se) {
-		return usagef("%v", err)
-	} else if err != nil {
-		return &inputError{err}
-	}
-	jobs, err := prepareSuite(s, &suiteFlags{}, stderr)
-	if err != nil {
+	o.LAVA = f.lava.URL
+	if err := o.Check(len(args) > 0, f.listen != "", f.wait, f.dryRun); err != nil {
 		return err
 	}
-	if f.listen != "" {
-		srv, err := lava.ServeArtifacts(f.listen, filepath.Join(f.out, "files"), nil)
+	var m *lava.Manifest
+	if len(args) == 0 {
+		if m, err = lava.ReadManifest(f.out); err != nil {
+			return &inputError{err}
+		}
+		f.lava.URL = cmp.Or(f.lava.URL, m.LAVA)
+	} else {
+		if f.template != "" {
+			if o.Template, err = os.ReadFile(f.template); err != nil {
+				return &inputError{fmt.Errorf("--job-template: %w", err)}
+			}
+		}
+		s, err := lava.LoadSuite(args, devices.HostName)
+		if se := (*suite.Error)(nil); errors.As(err, &se) {
+			return usagef("%v", err)
+		} else if err != nil {
+			return &inputError{err}
+		}
+		jobs, err := prepareSuite(s, &suiteFlags{}, stderr)
 		if err != nil {
 			return err
 		}
-		defer srv.Close()
-		o.ArtifactURL = srv.GuestURL(f.guestURL)
-	}
-	o.LAVA, o.Out, o.Suite, o.Tool, o.Log = f.lava.URL, f.out, s.Name, versionString(), stderr
-	m, err := lava.Prepare(ctx, jobs, *o)
-	var te *lava.TemplateError
-	if errors.As(err, &te) {
-		return usagef("%v", err)
-	} else if err != nil {
-		return cliError(err)
+		if f.listen != "" {
+			srv, err := lava.ServeArtifacts(f.listen, filepath.Join(f.out, "files"), nil)
+			if err != nil {
+				return err
+			}
+			defer srv.Close()
+			o.ArtifactURL = srv.GuestURL(f.guestURL)
+		}
+		o.Out, o.Suite, o.Tool, o.Log = f.out, s.Name, versionString(), stderr
+		if m, err = lava.Prepare(ctx, jobs, *o); err != nil || f.dryRun {
+			return cliError(err)
+		}
 	}
 	err = lava.Submit(ctx, &f.lava, m, stderr)
 	for _, j := range m.Jobs {
@@ -137,9 +140,7 @@ func lavaCollect(ctx context.Context, f *lavaFlags, ids []string, m *lava.Manife
 			return &inputError{err}
 		}
 	}
-	if f.lava.URL == "" {
-		f.lava.URL = m.LAVA
-	}
+	f.lava.URL = cmp.Or(f.lava.URL, m.LAVA)
 	co := lava.CollectOptions{Wait: f.wait, Poll: f.pollEvery, Options: func(r suite.Run) (suite.Job, error) {
 		one, err := prepareSuite(&suite.Suite{Name: m.Suite, Runs: []suite.Run{r}}, &suiteFlags{quiet: f.quiet}, stderr)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/edgeval/edgeval/golden"
 	"github.com/edgeval/edgeval/internal/bug"
 	"github.com/edgeval/edgeval/internal/hdf5"
+	"github.com/edgeval/edgeval/lava"
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/tensor"
 	"github.com/edgeval/edgeval/validation"
@@ -61,6 +62,8 @@ func exitCode(err error) int {
 		he *hdf5.ChildError
 		re *runtime.Error
 		be *bug.Error
+		lu *lava.UsageError
+		lt *lava.TemplateError
 	)
 	switch {
 	case err == nil:
@@ -71,6 +74,8 @@ func exitCode(err error) int {
 		return exitMismatch
 	case tensor.EnvironmentFault(err) != "", errors.As(err, &re):
 		return exitDevice
+	case errors.As(err, &lu), errors.As(err, &lt):
+		return exitBadInput
 	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &mo), errors.As(err, &in), errors.As(err, &se), errors.As(err, &he):
 		return exitBadInput
 	}

@@ -31,6 +31,24 @@ func TestGitHubWorkflow(t *testing.T) {
 	assert.Empty(t, errs, out.String())
 }
 
+// TestGitHubLAVAWorkflow lints github-lava-nightly.yml (docs/lava.md) as
+// TestGitHubWorkflow lints the boards' workflow.
+func TestGitHubLAVAWorkflow(t *testing.T) {
+	var out bytes.Buffer
+	opts := &actionlint.LinterOptions{ConfigFile: "actionlint.yaml", Oneline: true}
+	if sc, err := exec.LookPath("shellcheck"); err == nil {
+		opts.Shellcheck = sc
+	}
+	l, err := actionlint.NewLinter(&out, opts)
+	require.NoError(t, err)
+	errs, err := l.LintFile("github-lava-nightly.yml", nil)
+	require.NoError(t, err)
+	assert.Empty(t, errs, out.String())
+	b, err := os.ReadFile("github-lava-nightly.yml")
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "lava submit --dry-run", "the files are published before the jobs are submitted")
+}
+
 // TestActionlintCatches: the linter as configured here does find mistakes
 // (a misspelt key, an unknown matrix property, a board label missing from
 // actionlint.yaml, an input the action does not have),
