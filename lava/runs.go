@@ -15,7 +15,8 @@ import (
 // makes a suite of the model files given, and keeps one run per model and
 // precision: LAVA, not the suite, picks the devices. Each run's Device is
 // device (a profile whose flags parse, for the suite's options) and its ID
-// NAME/PRECISION. Errors are suite's (*suite.Error for a bad file).
+// NAME/PRECISION. A suite file that cannot be read or is wrong is a
+// *UsageError.
 func LoadSuite(args []string, device string) (*suite.Suite, error) {
 	var (
 		s   *suite.Suite
@@ -35,7 +36,7 @@ func LoadSuite(args []string, device string) (*suite.Suite, error) {
 		s, err = suite.Parse("lava.yaml", []byte(y))
 	}
 	if err != nil {
-		return nil, err
+		return nil, &UsageError{err.Error()}
 	}
 	seen, runs := map[string]bool{}, s.Runs[:0]
 	for _, r := range s.Runs {
