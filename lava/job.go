@@ -205,7 +205,8 @@ func testSteps(s JobSpec, ext extension) ([]string, error) {
 		}
 		steps = append(steps, fmt.Sprintf("export %s=%s", k, shellQuote(ext.Env[k])))
 	}
-	steps = append(steps, fmt.Sprintf("edgeval_get validate %s %s && chmod +x validate && ./validate version", shellQuote(s.url(s.Agent)), s.AgentSHA256))
+	// No agent, no runs: lava-test-raise fails the job with the reason.
+	steps = append(steps, fmt.Sprintf("edgeval_get validate %s %s && chmod +x validate && ./validate version || lava-test-raise edgeval-agent-unavailable", shellQuote(s.url(s.Agent)), s.AgentSHA256))
 	flags := s.Settings.flags()
 	for _, r := range s.Runs {
 		if !safeNameRE.MatchString(r.Block) || !safeNameRE.MatchString(r.TestCase) {

@@ -26,11 +26,11 @@ func jobSpec(t *testing.T) lava.JobSpec {
 	return lava.JobSpec{
 		Name: "edgeval nightly 1/1", DeviceType: "qemu", Template: tmpl,
 		Lookup:      func(k string) (string, bool) { return "http://images.example/" + strings.ToLower(k), true },
-		ArtifactURL: "http://10.0.2.2:8099", Agent: "files/validate", AgentSHA256: sha('a'),
+		ArtifactURL: "http://10.0.2.2:8099", Agent: "validate", AgentSHA256: sha('a'),
 		Settings: lava.AgentSettings{Runtime: "litert", Warmup: 1},
 		Runs: []lava.JobRun{
-			{Block: "r0", TestCase: lava.TestCaseName("net/float32"), Model: "files/r0/model.tflite", Inputs: "files/r0/inputs.npz", ModelSHA256: sha('b'), InputsSHA256: sha('c')},
-			{Block: "r1", TestCase: lava.TestCaseName("net/int8"), Model: "files/r1/model.tflite", Inputs: "files/r1/inputs.npz", ModelSHA256: sha('d'), InputsSHA256: sha('e')},
+			{Block: "r0", TestCase: lava.TestCaseName("net/float32"), Model: "r0/model.tflite", Inputs: "r0/inputs.npz", ModelSHA256: sha('b'), InputsSHA256: sha('c')},
+			{Block: "r1", TestCase: lava.TestCaseName("net/int8"), Model: "r1/model.tflite", Inputs: "r1/inputs.npz", ModelSHA256: sha('d'), InputsSHA256: sha('e')},
 		},
 		Metadata: map[string]string{"edgeval.suite": "nightly"},
 	}
@@ -78,11 +78,11 @@ func TestWriteJob(t *testing.T) {
 	require.Len(t, test.Definitions, 1)
 	assert.Equal(t, "inline", test.Definitions[0].From)
 	steps := strings.Join(test.Definitions[0].Repository.Run.Steps, "\n")
-	assert.Contains(t, steps, "edgeval_get validate http://10.0.2.2:8099/files/validate "+sha('a'))
+	assert.Contains(t, steps, "edgeval_get validate http://10.0.2.2:8099/validate "+sha('a'))
 	assert.Contains(t, steps, "export EDGEVAL_NODE_MODULES=/home/pi/edgeval/node_modules")
 	for _, want := range []string{
-		"edgeval_get r1.tflite http://10.0.2.2:8099/files/r1/model.tflite " + sha('d'),
-		"edgeval_get r1.in.npz http://10.0.2.2:8099/files/r1/inputs.npz " + sha('e'),
+		"edgeval_get r1.tflite http://10.0.2.2:8099/r1/model.tflite " + sha('d'),
+		"edgeval_get r1.in.npz http://10.0.2.2:8099/r1/inputs.npz " + sha('e'),
 		"./validate agent run --model r1.tflite --inputs r1.in.npz --out r1.npz --runtime litert --warmup 1 > r1.json",
 		"edgeval_case net_int8 r1.json", "edgeval_block r1.npz r1.npz", "lava-test-case net_int8 --result fail",
 	} {
@@ -98,7 +98,7 @@ func TestWriteJobRefuses(t *testing.T) {
 		edit func(*lava.JobSpec)
 		want string
 	}{
-		{"missing variable", func(s *lava.JobSpec) { s.Lookup = func(string) (string, bool) { return "", false } }, "set EDGEVAL_LAVA_KERNEL, EDGEVAL_LAVA_INITRD, EDGEVAL_LAVA_ROOTFS"},
+		{"missing variable", func(s *lava.JobSpec) { s.Lookup = func(string) (string, bool) { return "", false } }, "set EDGEVAL_LAVA_IMAGES"},
 		{"other device type", func(s *lava.JobSpec) { s.DeviceType = "bcm2711-rpi-4-b" }, `for device type "qemu", the job for "bcm2711-rpi-4-b"`},
 		{"a test action", func(s *lava.JobSpec) {
 			s.Template = []byte("device_type: qemu\nactions:\n- boot: {method: qemu}\n- test: {definitions: []}\n")

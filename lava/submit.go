@@ -133,13 +133,17 @@ func Prepare(ctx context.Context, jobs []suite.Job, o SubmitOptions) (*Manifest,
 		runs := m.Runs[k*per : min((k+1)*per, len(m.Runs))]
 		spec := JobSpec{
 			Name: fmt.Sprintf("edgeval %s %d/%d", o.Suite, k+1, (len(m.Runs)+per-1)/per), DeviceType: o.DeviceType,
-			Template: tmpl, Lookup: o.Lookup, ArtifactURL: o.ArtifactURL, Agent: filesDir + "/validate", AgentSHA256: m.AgentSHA256,
+			Template: tmpl, Lookup: o.Lookup, ArtifactURL: o.ArtifactURL, Agent: "validate", AgentSHA256: m.AgentSHA256,
 			Settings: o.Settings, Timeout: o.JobTimeout, Metadata: map[string]string{"edgeval.suite": o.Suite, "edgeval.tool": o.Tool},
 		}
 		job := ManifestJob{Definition: fmt.Sprintf("jobs/job-%d.yaml", k+1)}
 		var ids []string
 		for _, r := range runs {
-			spec.Runs = append(spec.Runs, JobRun{Block: r.Block, TestCase: TestCaseName(r.Run.ID), Model: r.TFLite, Inputs: r.Inputs, ModelSHA256: r.TFLiteSHA256, InputsSHA256: r.InputsSHA256})
+			spec.Runs = append(spec.Runs, JobRun{
+				Block: r.Block, TestCase: TestCaseName(r.Run.ID), ModelSHA256: r.TFLiteSHA256, InputsSHA256: r.InputsSHA256,
+				// The artifact URL is files/'s.
+				Model: strings.TrimPrefix(r.TFLite, filesDir+"/"), Inputs: strings.TrimPrefix(r.Inputs, filesDir+"/"),
+			})
 			job.Blocks = append(job.Blocks, r.Block)
 			ids = append(ids, r.Block+"="+r.Run.ID+"@"+r.TFLiteSHA256[:16])
 		}

@@ -109,12 +109,12 @@ func TestLavaSubmitUsage(t *testing.T) {
 		assert.Contains(t, stderr, c.want)
 	}
 
-	t.Setenv("EDGEVAL_LAVA_KERNEL", "")
-	os.Unsetenv("EDGEVAL_LAVA_KERNEL")
+	t.Setenv("EDGEVAL_LAVA_IMAGES", "")
+	os.Unsetenv("EDGEVAL_LAVA_IMAGES")
 	out := filepath.Join(dir, "out")
 	_, stderr, code := runCLI(t, "lava", "submit", "--lava", "http://x", "--device-type", "qemu", "--agent", agent, "--artifact-url", "http://files", "--out", out, model)
 	assert.Equal(t, exitBadInput, code)
-	assert.Contains(t, stderr, "set EDGEVAL_LAVA_KERNEL")
+	assert.Contains(t, stderr, "set EDGEVAL_LAVA_IMAGES")
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
