@@ -261,7 +261,9 @@ func (c *Client) Results(ctx context.Context, id int) ([]TestCase, error) {
 }
 
 // Wait polls a job every poll until LAVA has finished it, and returns it.
-// It returns ctx's error when ctx ends first.
+// A job still queued while no device of its type can take it (each one
+// Bad after a failed health check, in Maintenance or Retired) is a
+// *JobFault. It returns ctx's error when ctx ends first.
 func (c *Client) Wait(ctx context.Context, id int, poll time.Duration) (*Job, error) {
 	if poll <= 0 {
 		poll = 5 * time.Second
@@ -273,6 +275,17 @@ func (c *Client) Wait(ctx context.Context, id int, poll time.Duration) (*Job, er
 		}
 		if j.Finished() {
 			return j, nil
+		}
+		if j.State == "Submitted" && j.RequestedDeviceType != "" {
+			// A job waits for ever when every device of its type failed its
+			// health check or is in maintenance: that is a fault.
+			why, err := c.noDevice(ctx, j.RequestedDeviceType)
+			if err != nil {
+				return nil, err
+			}
+			if why != "" {
+				return nil, &JobFault{ID: strconv.Itoa(id), URL: c.JobURL(id), State: j.State, Health: "Unscheduled", Reason: why + " (the job is still queued)"}
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -36,6 +36,10 @@ func Fetch(ctx context.Context, c *Client, id int, deviceType string, wait bool,
 	)
 	if wait {
 		j, err = c.Wait(ctx, id, poll)
+		var jf *JobFault
+		if errors.As(err, &jf) {
+			return &Fetched{Ref: &compare.FarmJob{Farm: "lava", ID: jf.ID, URL: jf.URL, DeviceType: deviceType}, Fault: jf}, nil
+		}
 	} else {
 		j, err = c.Job(ctx, id)
 	}
