@@ -310,6 +310,9 @@ func (c *Client) Fault(j *Job, cases []TestCase) error {
 			}
 		}
 	}
+	if reason == "" && j.Health == "Canceled" {
+		reason = "canceled in LAVA (by a user or an administrator)"
+	}
 	if !j.Finished() {
 		reason = strings.TrimSpace("the job is still " + j.State + "; " + reason)
 	}
