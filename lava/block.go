@@ -35,6 +35,8 @@ const blockShell = `edgeval_block() { echo "` + BlockBegin + ` $1 sha256=$(sha25
 var (
 	beginRE  = regexp.MustCompile(`^` + BlockBegin + ` (\S+) sha256=([0-9a-f]{64}) bytes=([0-9]+)$`)
 	base64RE = regexp.MustCompile(`^[A-Za-z0-9+/=]+$`)
+	// printkRE is a kernel message with its timestamp, to the end of the line.
+	printkRE = regexp.MustCompile(`\[ *[0-9]+\.[0-9]{6}\] .*$`)
 )
 
 // EncodeBlock returns the block of a file as the device prints it (for
@@ -80,13 +82,38 @@ func TargetLines(log []byte) ([]string, error) {
 }
 
 // DecodeBlocks returns the files of every output block in lines, by name,
-// each checked against its header's sha256 and size. Lines inside a block
-// that are not base64 (a kernel message on the same console) are skipped;
-// the checksum then says whether the block survived. A block whose
-// content does not match, that does not end, or a name printed twice is a
-// *ChecksumError naming job.
+// each checked against its header's sha256 and size (see Decode); the
+// first corrupt block, in name order, is the error.
 func DecodeBlocks(job string, lines []string) (map[string][]byte, error) {
-	out := map[string][]byte{}
+	d := Decode(job, lines)
+	if d.Err != nil {
+		return nil, d.Err
+	}
+	for _, name := range sortedKeys(d.Corrupt) {
+		return nil, d.Corrupt[name]
+	}
+	return d.Blocks, nil
+}
+
+// Decoded is what a job's console held.
+type Decoded struct {
+	// Blocks are the blocks whose content matches their header.
+	Blocks map[string][]byte
+	// Corrupt are the blocks that do not: their content does not match,
+	// they do not end, or their name was printed twice.
+	Corrupt map[string]*ChecksumError
+	// Err is a block header too damaged to name its block: no block of
+	// the job can be trusted to be complete.
+	Err *ChecksumError
+}
+
+// Decode reads every output block of lines. A kernel message printed into
+// a block's line (printk's "[  169.155631] hrtimer: …", which a serial
+// console interleaves with the test's output) is cut off, and other lines
+// inside a block that are not base64 are skipped: the sha256 then says
+// whether the block survived.
+func Decode(job string, lines []string) *Decoded {
+	d := &Decoded{Blocks: map[string][]byte{}, Corrupt: map[string]*ChecksumError{}}
 	for i := 0; i < len(lines); i++ {
 		line := strings.TrimSpace(lines[i])
 		if !strings.HasPrefix(line, BlockBegin+" ") {
@@ -94,15 +121,25 @@ func DecodeBlocks(job string, lines []string) (map[string][]byte, error) {
 		}
 		m := beginRE.FindStringSubmatch(line)
 		if m == nil {
-			return nil, &ChecksumError{Job: job, Name: "?", Reason: fmt.Sprintf("malformed block header %q", line)}
+			d.Err = &ChecksumError{Job: job, Name: "?", Reason: fmt.Sprintf("malformed block header %q", line)}
+			return d
 		}
 		name, want := m[1], m[2]
+		bad := func(format string, args ...any) {
+			if d.Corrupt[name] == nil { // the first reason stays
+				d.Corrupt[name] = &ChecksumError{Job: job, Name: name, Reason: fmt.Sprintf(format, args...)}
+			}
+			delete(d.Blocks, name)
+		}
 		size, err := strconv.Atoi(m[3])
 		if err != nil || size > MaxBlockBytes {
-			return nil, &ChecksumError{Job: job, Name: name, Reason: fmt.Sprintf("block size %s beyond %d bytes", m[3], MaxBlockBytes)}
+			bad("block size %s beyond %d bytes", m[3], MaxBlockBytes)
+			continue
 		}
-		if _, dup := out[name]; dup {
-			return nil, &ChecksumError{Job: job, Name: name, Reason: "printed twice"}
+		_, seen := d.Blocks[name]
+		if _, corrupt := d.Corrupt[name]; seen || corrupt {
+			bad("printed twice")
+			continue
 		}
 		var enc bytes.Buffer
 		ended := false
@@ -113,29 +150,36 @@ func DecodeBlocks(job string, lines []string) (map[string][]byte, error) {
 				break
 			}
 			if strings.HasPrefix(l, BlockBegin) || strings.HasPrefix(l, BlockEnd) {
+				i--
 				break
+			}
+			if loc := printkRE.FindStringIndex(l); loc != nil {
+				l = l[:loc[0]]
 			}
 			if base64RE.MatchString(l) {
 				enc.WriteString(l)
 			}
 			if enc.Len() > MaxBlockBytes*4/3+4 {
-				return nil, &ChecksumError{Job: job, Name: name, Reason: fmt.Sprintf("more than the %d bytes announced", size)}
+				break
 			}
 		}
 		if !ended {
-			return nil, &ChecksumError{Job: job, Name: name, Reason: "the block does not end (the log was cut)"}
+			bad("the block does not end (the log was cut, or another block began)")
+			continue
 		}
 		data, err := base64.StdEncoding.DecodeString(enc.String())
 		if err != nil {
-			return nil, &ChecksumError{Job: job, Name: name, Reason: fmt.Sprintf("not base64: %v", err)}
+			bad("not base64: %v", err)
+			continue
 		}
 		sum := sha256.Sum256(data)
 		if got := hex.EncodeToString(sum[:]); got != want || len(data) != size {
-			return nil, &ChecksumError{Job: job, Name: name, Reason: fmt.Sprintf("content has sha256 %s and %d bytes, the device announced %s and %d bytes", got, len(data), want, size)}
+			bad("content has sha256 %s and %d bytes, the device announced %s and %d bytes", got, len(data), want, size)
+			continue
 		}
-		out[name] = data
+		d.Blocks[name] = data
 	}
-	return out, nil
+	return d
 }
 
 // errorOf returns the error_msg of a LAVA test case's metadata (YAML).

@@ -19,6 +19,18 @@ func TestDecodeBlocks(t *testing.T) {
 	data := []byte(strings.Repeat("edgeval outputs \x00\x01\x02\xff", 20))
 	good := lava.EncodeBlock("r0.npz", data)
 	lines := func(s string) []string { return strings.Split(strings.TrimRight(s, "\n"), "\n") }
+	ls := lines(good)
+	flip := func(i int) []string {
+		c := append([]string(nil), ls...)
+		b := []byte(c[i])
+		if b[5] == 'A' {
+			b[5] = 'B'
+		} else {
+			b[5] = 'A'
+		}
+		c[i] = string(b)
+		return c
+	}
 
 	t.Run("found among other lines", func(t *testing.T) {
 		text := "+ ./validate agent run\n<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=x RESULT=pass>\n" + good + lava.EncodeBlock("r0.json", []byte("{}")) + "done\n"
@@ -34,24 +46,30 @@ func TestDecodeBlocks(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, data, got["r0.npz"])
 	})
+	t.Run("a kernel message printed into a line is cut off", func(t *testing.T) {
+		// As the lab's qemu console printed it, in the middle of a block.
+		ls := lines(good)
+		ls[2] += "[  169.155631] hrtimer: interrupt took 35975248 ns"
+		ls = append(ls[:3], append([]string{""}, ls[3:]...)...)
+		got, err := lava.DecodeBlocks("7", ls)
+		require.NoError(t, err)
+		assert.Equal(t, data, got["r0.npz"])
+	})
+	t.Run("one corrupt block spoils only itself", func(t *testing.T) {
+		other := lines(lava.EncodeBlock("r1.npz", []byte("fine")))
+		ls := append(flip(2), other...)
+		d := lava.Decode("7", ls)
+		require.Nil(t, d.Err)
+		assert.Equal(t, []byte("fine"), d.Blocks["r1.npz"])
+		require.Contains(t, d.Corrupt, "r0.npz")
+		assert.NotContains(t, d.Blocks, "r0.npz")
+	})
 	t.Run("the trace of the echo is not a block", func(t *testing.T) {
 		got, err := lava.DecodeBlocks("7", []string{"+ echo 'EDGEVAL-OUTPUT-BEGIN r0.npz sha256=00 bytes=1'"})
 		require.NoError(t, err)
 		assert.Empty(t, got)
 	})
 
-	ls := lines(good)
-	flip := func(i int) []string {
-		c := append([]string(nil), ls...)
-		b := []byte(c[i])
-		if b[5] == 'A' {
-			b[5] = 'B'
-		} else {
-			b[5] = 'A'
-		}
-		c[i] = string(b)
-		return c
-	}
 	bad := []struct {
 		name  string
 		lines []string

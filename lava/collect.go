@@ -17,10 +17,13 @@ type Fetched struct {
 	Job *Job
 	// Ref names the job for the results (id, URL, device).
 	Ref *compare.FarmJob
-	// Fault is a *JobFault, a *ChecksumError, or nil.
+	// Fault is a *JobFault, a *ChecksumError that spoils every block, or
+	// nil.
 	Fault error
-	// Blocks are the decoded output blocks by name.
-	Blocks map[string][]byte
+	// Blocks are the decoded output blocks by name; Corrupt those whose
+	// content does not match their header (their runs' error).
+	Blocks  map[string][]byte
+	Corrupt map[string]*ChecksumError
 	// Cases are the job's test cases.
 	Cases []TestCase
 }
@@ -66,12 +69,10 @@ func Fetch(ctx context.Context, c *Client, id int, deviceType string, wait bool,
 		f.Fault = &ChecksumError{Job: f.Ref.ID, Name: "log", Reason: err.Error()}
 		return f, nil
 	}
-	if f.Blocks, err = DecodeBlocks(f.Ref.ID, lines); err != nil {
-		var ce *ChecksumError
-		if !errors.As(err, &ce) {
-			return nil, err
-		}
-		f.Fault = err
+	d := Decode(f.Ref.ID, lines)
+	f.Blocks, f.Corrupt = d.Blocks, d.Corrupt
+	if d.Err != nil {
+		f.Fault = d.Err
 	}
 	return f, nil
 }

@@ -85,6 +85,10 @@ type extension struct {
 	Env map[string]string `yaml:"env"`
 	// Workdir is where the files are fetched to (default /tmp/edgeval).
 	Workdir string `yaml:"workdir"`
+	// Timeout is the agent's --timeout: loading a model, each inference
+	// (default 5m: LiteRT's first start under Node on an emulated or slow
+	// board takes more than a minute).
+	Timeout string `yaml:"timeout"`
 }
 
 var (
@@ -192,8 +196,18 @@ func testSteps(s JobSpec, ext extension) ([]string, error) {
 	if !regexp.MustCompile(`^/[A-Za-z0-9._/-]+$`).MatchString(wd) {
 		return nil, &TemplateError{Msg: fmt.Sprintf("x-edgeval: workdir %q: want an absolute path of letters, digits, '.', '_', '-'", wd)}
 	}
+	timeout := ext.Timeout
+	if timeout == "" {
+		timeout = "5m"
+	}
+	if d, err := time.ParseDuration(timeout); err != nil || d <= 0 {
+		return nil, &TemplateError{Msg: fmt.Sprintf("x-edgeval: timeout %q: want a duration such as 5m", ext.Timeout)}
+	}
 	steps := []string{
 		"set +x",
+		// Kernel messages on the serial console would land inside the
+		// output blocks (the decoder cuts them out, the checksum checks).
+		"{ echo 1 > /proc/sys/kernel/printk; } 2>/dev/null || true",
 		fmt.Sprintf("rm -rf %s && mkdir -p %s && cd %s", wd, wd, wd),
 		blockShell,
 		`edgeval_case() { m=$(sed -n 's/.*"p50": *\([0-9.eE+-]*\).*/\1/p' "$2" | head -n 1); if [ -n "$m" ]; then lava-test-case "$1" --result pass --measurement "$m" --units ms; else lava-test-case "$1" --result pass; fi; }`,
@@ -207,7 +221,7 @@ func testSteps(s JobSpec, ext extension) ([]string, error) {
 	}
 	// No agent, no runs: lava-test-raise fails the job with the reason.
 	steps = append(steps, fmt.Sprintf("edgeval_get validate %s %s && chmod +x validate && ./validate version || lava-test-raise edgeval-agent-unavailable", shellQuote(s.url(s.Agent)), s.AgentSHA256))
-	flags := s.Settings.flags()
+	flags := s.Settings.flags() + " --timeout " + timeout
 	for _, r := range s.Runs {
 		if !safeNameRE.MatchString(r.Block) || !safeNameRE.MatchString(r.TestCase) {
 			return nil, fmt.Errorf("run %q/%q: names must be letters, digits, '.', '_' or '-'", r.Block, r.TestCase)

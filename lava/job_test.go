@@ -83,7 +83,7 @@ func TestWriteJob(t *testing.T) {
 	for _, want := range []string{
 		"edgeval_get r1.tflite http://10.0.2.2:8099/r1/model.tflite " + sha('d'),
 		"edgeval_get r1.in.npz http://10.0.2.2:8099/r1/inputs.npz " + sha('e'),
-		"./validate agent run --model r1.tflite --inputs r1.in.npz --out r1.npz --runtime litert --warmup 1 > r1.json",
+		"./validate agent run --model r1.tflite --inputs r1.in.npz --out r1.npz --runtime litert --warmup 1 --timeout 5m > r1.json",
 		"edgeval_case net_int8 r1.json", "edgeval_block r1.npz r1.npz", "lava-test-case net_int8 --result fail",
 	} {
 		assert.Contains(t, steps, want)

@@ -28,6 +28,7 @@ func TestMain(m *testing.M) {
 		fs.StringVar(&o.Runtime, "runtime", "auto", "")
 		fs.IntVar(&o.Bench.Warmup, "warmup", 0, "")
 		fs.IntVar(&o.Bench.Runs, "runs", 0, "")
+		fs.DurationVar(&o.Session.Timeout, "timeout", 0, "")
 		_ = fs.Parse(os.Args[3:])
 		rep, err := devices.RunOffline(context.Background(), o)
 		if err != nil {

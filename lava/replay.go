@@ -52,6 +52,11 @@ func (m *Manifest) Opener(r *ManifestRun, f *Fetched) validation.Opener {
 		if got := hexSum(model); got != r.TFLiteSHA256 {
 			return nil, fail("the .tflite converted now (sha256 %s) is not the one submitted (%s): the model, its options or validate changed since", got, r.TFLiteSHA256)
 		}
+		for _, name := range []string{r.Block + ".json", r.Block + ".npz"} {
+			if ce := f.Corrupt[name]; ce != nil {
+				return nil, ce
+			}
+		}
 		js, npz := f.Blocks[r.Block+".json"], f.Blocks[r.Block+".npz"]
 		if js == nil || npz == nil {
 			return nil, &MissingError{Job: f.Ref.ID, Name: r.Block + ".npz", Hint: "the run failed on the device: see the job's log for `validate agent run`'s error"}

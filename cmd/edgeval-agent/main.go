@@ -85,6 +85,7 @@ func runOffline(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.StringVar(&o.Runtime, "runtime", devices.AutoRuntime, "the `RUNTIME`: auto, litert or tflite")
 	fs.IntVar(&o.Session.Threads, "threads", 0, "interpreter threads `N`")
 	fs.StringVar(&o.Session.Delegate, "delegate", "", "`DELEGATE` none, xnnpack or edgetpu")
+	fs.DurationVar(&o.Session.Timeout, "timeout", 0, "bound loading the model and each inference by `D`")
 	fs.IntVar(&o.Bench.Warmup, "warmup", 1, "untimed warm-up runs `N`")
 	fs.IntVar(&o.Bench.Runs, "runs", 0, "at least `N` timed runs (0: one per sample)")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || o.Model == "" || o.Inputs == "" || o.Out == "" {

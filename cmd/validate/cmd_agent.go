@@ -28,6 +28,7 @@ func agentCommand() *command {
 		fs.StringVar(&o.Runtime, "runtime", devices.AutoRuntime, "run: the `RUNTIME`: auto, litert or tflite")
 		fs.IntVar(&o.Session.Threads, "threads", 0, "run: interpreter threads `N` (0: the runtime's default)")
 		fs.StringVar(&o.Session.Delegate, "delegate", "", "run: `DELEGATE` none, xnnpack or edgetpu")
+		fs.DurationVar(&o.Session.Timeout, "timeout", 0, "run: bound loading the model and each inference by `D` (0: the runtime's default, 1m)")
 		fs.IntVar(&o.Bench.Warmup, "warmup", 1, "run: untimed warm-up runs `N` of the first sample")
 		fs.IntVar(&o.Bench.Runs, "runs", 0, "run: at least `N` timed runs, cycling the samples (0: one per sample)")
 		pos, err := c.parse(fs, args, stdout)
