@@ -107,10 +107,10 @@ func TestOfflineRoundTrip(t *testing.T) {
 	f := &lava.Fetched{Ref: &compare.FarmJob{Farm: "lava", ID: "42", URL: "http://lava.invalid/scheduler/job/42", Device: "qemu01", DeviceType: "qemu"}, Blocks: blocks}
 	for i, r := range m.Runs {
 		o := jobs[i].Options
-		o.Open, o.Device = m.Opener(r, f), f.Device()
+		o.Open, o.Device, o.FarmJob = m.Opener(r, f), f.Device(), f.Ref
 		res, err := validation.Run(ctx, o)
 		require.NoError(t, err, r.Run.ID)
-		o.Open, o.Device = validation.Local("litert", runtime.Options{}), "host"
+		o.Open, o.Device, o.FarmJob = validation.Local("litert", runtime.Options{}), "host", nil
 		direct, err := validation.Run(ctx, o)
 		require.NoError(t, err)
 

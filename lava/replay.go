@@ -176,7 +176,7 @@ func (s *replay) PeakRSS() int64 { return s.rep.PeakRSSBytes }
 func (s *replay) Recording() validation.Recording {
 	return validation.Recording{
 		InitMS: s.rep.InitMS, FirstInferenceMS: s.rep.FirstInferenceMS, Latency: s.rep.LatencyMS,
-		TimesMS: s.rep.TimesMS, PeakRSSBytes: s.rep.PeakRSSBytes, Job: s.job,
+		TimesMS: s.rep.TimesMS, PeakRSSBytes: s.rep.PeakRSSBytes,
 	}
 }
 

@@ -88,7 +88,7 @@ func Collect(ctx context.Context, c *Client, m *Manifest, o CollectOptions) (*su
 			if err != nil {
 				return nil, nil, err
 			}
-			j.Options.Open, j.Options.Device, j.Options.Bench = m.Opener(r, f), f.Device(), bench.Options{}
+			j.Options.Open, j.Options.Device, j.Options.Bench, j.Options.FarmJob = m.Opener(r, f), f.Device(), bench.Options{}, f.Ref
 			j.Options.OutDir = m.Path("results/" + b)
 			s.Runs, jobs = append(s.Runs, j.Run), append(jobs, j)
 		}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/edgeval/edgeval/compare"
+
 	"github.com/edgeval/edgeval/bench"
 	"github.com/edgeval/edgeval/converter/quantize"
 	"github.com/edgeval/edgeval/converter/torch"
@@ -165,6 +167,10 @@ type Options struct {
 
 	// Open opens the .tflite on the device (required).
 	Open Opener
+	// FarmJob names the board-farm job that runs the model when a farm
+	// (LAVA) runs it rather than Open's device: every result carries it,
+	// a run that failed to open included.
+	FarmJob *compare.FarmJob
 	// Device names the device in the result and in messages.
 	Device string
 	// Bench is the timed loop (warm-up, runs, minimum time) on the device.

@@ -2,14 +2,14 @@ package validation
 
 import (
 	"github.com/edgeval/edgeval/bench"
-	"github.com/edgeval/edgeval/compare"
 )
 
 // Recorded is a session whose model ran elsewhere, before Run: a board
 // farm's job ran the .tflite offline on the samples PrepareDevice made, and
 // the session replays the outputs the device wrote. Run compares them as
 // it compares any session's outputs, but takes the timings and the farm
-// job from Recording instead of timing the replay.
+// from Recording instead of timing the replay (Options.FarmJob names the
+// job).
 type Recorded interface {
 	Recording() Recording
 }
@@ -24,6 +24,4 @@ type Recording struct {
 	TimesMS []float64
 	// PeakRSSBytes is the device process's peak resident memory (0: unknown).
 	PeakRSSBytes int64
-	// Job is the farm job that ran the model.
-	Job *compare.FarmJob
 }

@@ -97,6 +97,7 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 	p.res = &compare.Result{
 		SchemaVersion: compare.SchemaVersion, Verdict: compare.VerdictError, Model: o.Model,
 		Precision: o.Precision, Device: o.Device, Tool: o.Tool, Time: time.Now().UTC().Format(time.RFC3339),
+		Job: o.FarmJob,
 	}
 	if o.Inputs == "" && o.Dataset == "" {
 		p.res.Seed = &seed
@@ -393,7 +394,7 @@ func (p *pipeline) compare(ctx context.Context, prog *reference.Program) error {
 		m := rec.Recording()
 		p.res.InitMS, p.res.FirstInferenceMS = m.InitMS, m.FirstInferenceMS
 		p.res.LatencyMS, p.res.LatencySamplesMS = m.Latency, m.TimesMS
-		p.res.PeakRSSBytes, p.res.Job = m.PeakRSSBytes, m.Job
+		p.res.PeakRSSBytes = m.PeakRSSBytes
 	}
 
 	// Compare each output over all samples.
@@ -461,6 +462,7 @@ func ErrorResult(o Options, err error) *compare.Result {
 	r := &compare.Result{
 		SchemaVersion: compare.SchemaVersion, Verdict: compare.VerdictError, Error: err.Error(), Model: o.Model,
 		Precision: o.Precision.OrFloat32(), Device: o.Device, Tool: o.Tool, Time: time.Now().UTC().Format(time.RFC3339),
+		Job: o.FarmJob,
 	}
 	if r.Tool == "" {
 		r.Tool = "edgeval"

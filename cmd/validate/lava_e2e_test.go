@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -192,6 +193,7 @@ func TestLAVAFaults(t *testing.T) {
 	// server holds, without waiting; it returns the --out and the job id.
 	submit := func(t *testing.T, name string) (string, int) {
 		out := filepath.Join(dir, name)
+		name = fmt.Sprintf("%s-%d", name, time.Now().UnixNano()) // the lab's artifact folder outlives this test
 		_, stderr, code := runCLI(t, "lava", "--lava", lab.URL, "--token", lab.Token, "--out", out, "submit", "--dry-run",
 			"--device-type", lab.DeviceType, "--agent", agent, "--artifact-url", lab.ArtifactURL+"/"+name, model)
 		require.Equal(t, exitPass, code, stderr)
@@ -224,8 +226,13 @@ func TestLAVAFaults(t *testing.T) {
 		out, id := submit(t, "killed")
 		for { // until the test action runs on the device
 			b, err := c.Logs(ctx, id)
-			if err == nil && bytes.Contains(b, []byte("edgeval_get validate")) {
-				break
+			if err == nil {
+				// The agent fetched and checked on the board: the models run next.
+				lines, err := lava.TargetLines(b)
+				require.NoError(t, err)
+				if slices.Contains(lines, "validate: OK") {
+					break
+				}
 			}
 			j, err := c.Job(ctx, id)
 			require.NoError(t, err)
