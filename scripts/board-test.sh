@@ -31,6 +31,11 @@ tt=$SECONDS
 EDGEVAL_BOARD_VM="$vm" go test -count=1 -tags tflite -timeout 30m -v -run 'TestBoardVM' ./devices/ |
 	grep -v -E '^(=== (RUN|PAUSE|CONT)|INFO: Created TensorFlow Lite)'
 test_debian_s=$((SECONDS - tt))
+# Issue 18's acceptance: the suite on the LAVA lab's qemu board equals the same suite over SSH on this VM.
+tl=$SECONDS
+EDGEVAL_BOARD_VM="$vm" go test -count=1 -timeout 40m -v -run 'TestLAVAEndToEnd' ./cmd/validate/ |
+	grep -v -E '^=== (RUN|PAUSE|CONT)'
+test_lava_s=$((SECONDS - tl))
 boot_debian_s="$(cat "$vm/boot-seconds")"
 bash scripts/board-vm.sh stop
 
@@ -44,4 +49,4 @@ test_busybox_s=$((SECONDS - tt))
 boot_busybox_s="$(cat "$vm/boot-seconds")"
 bash scripts/board-vm.sh stop --variant busybox
 
-echo "board stage: image ${build_s}s; debian: start ${start_debian_s}s (boot ${boot_debian_s}s), tests ${test_debian_s}s; busybox: start ${start_busybox_s}s (boot ${boot_busybox_s}s), tests ${test_busybox_s}s; total $((SECONDS - t0))s" >&2
+echo "board stage: image ${build_s}s; debian: start ${start_debian_s}s (boot ${boot_debian_s}s), tests ${test_debian_s}s, LAVA vs SSH ${test_lava_s}s; busybox: start ${start_busybox_s}s (boot ${boot_busybox_s}s), tests ${test_busybox_s}s; total $((SECONDS - t0))s" >&2
