@@ -13,7 +13,15 @@ bash scripts/setup.sh
 tflite_env="$(bash scripts/get-tflite-c.sh)"
 eval "$tflite_env"
 
-step() { echo "== $*" >&2; }
+# Every step says when it started (minutes:seconds since this script began).
+step() { printf '== [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
+
+# Time guard: CI stops a run at 90 minutes. The board stage (emulated boards,
+# the LAVA lab's jobs) is the longest and least predictable part, so it gets
+# what is left of EDGEVAL_CI_BUDGET_S (default 85 minutes) counted from the
+# start of this script; an overrun fails with this message instead of being
+# cut off by CI without one.
+budget_s="${EDGEVAL_CI_BUDGET_S:-5100}"
 
 step "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go'))
@@ -47,5 +55,15 @@ step "go test -tags tflite (real TFLite C runtime)"
 go test -count=1 -tags tflite ./runtime/... ./corpus/ ./devices/...
 # --- board stage (owner: devices): an emulated Raspberry Pi 4, see scripts/board-test.sh ---
 step "board VM: validate --device on an emulated Raspberry Pi 4 (scripts/board-test.sh)"
-bash scripts/board-test.sh
+left_s=$((budget_s - SECONDS))
+if [ "$left_s" -lt 300 ]; then
+	echo "time guard: ${SECONDS}s used of the ${budget_s}s budget; no time left for the board stage" >&2
+	exit 1
+fi
+rc=0
+timeout -k 60 "$left_s" bash scripts/board-test.sh || rc=$?
+if [ "$rc" -eq 124 ]; then
+	echo "time guard: the board stage did not finish in the ${left_s}s left of the ${budget_s}s budget (EDGEVAL_CI_BUDGET_S)" >&2
+fi
+[ "$rc" -eq 0 ] || exit "$rc"
 # --- end of the board stage ---
