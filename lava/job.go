@@ -211,7 +211,7 @@ func testSteps(s JobSpec, ext extension) ([]string, error) {
 		fmt.Sprintf("rm -rf %s && mkdir -p %s && cd %s", wd, wd, wd),
 		blockShell,
 		`edgeval_case() { m=$(sed -n 's/.*"p50": *\([0-9.eE+-]*\).*/\1/p' "$2" | head -n 1); if [ -n "$m" ]; then lava-test-case "$1" --result pass --measurement "$m" --units ms; else lava-test-case "$1" --result pass; fi; }`,
-		fmt.Sprintf(`edgeval_get() { busybox wget -q -O "$1" "$2" && echo "$3  $1" | sha256sum -c -; }`),
+		`edgeval_get() { busybox wget -q -O "$1" "$2" && echo "$3  $1" | sha256sum -c -; }`,
 	}
 	for _, k := range sortedKeys(ext.Env) {
 		if !envKeyRE.MatchString(k) {
