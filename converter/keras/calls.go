@@ -72,6 +72,9 @@ func checkLayerCall(l *Layer, call *Call, keras3 bool) error {
 		}
 		return unsupported("keyword argument %q = %s is not understood", k, v)
 	}
+	if _, ok := l.Params.(*CustomScaleConfig); ok && (in.Kind != ArgList || n != 2) {
+		return fmt.Errorf("CustomScaleLayer called with %s; it takes a list of 2 tensors (x, residual)", in)
+	}
 	if p, ok := l.Params.(*MergeConfig); ok {
 		lo := mergeMinInputs[p.Op]
 		if n < lo {

@@ -337,6 +337,9 @@ func parseLayer(s serialized, depth int) (*Layer, error) {
 	if l.Class == "" {
 		return nil, fmt.Errorf("layer %q has no class_name", l.Name)
 	}
+	if c, ok := tfKerasRegistered[l.Class]; ok && l.Module == "" && l.RegisteredName == "" {
+		l.Class = c
+	}
 	l.Family = resolveFamily(l.Module, l.Class, l.RegisteredName)
 	if _, stated := s.keys["module"]; !stated && l.Family == FamilyLayer && keras3Nodes(s.InboundNodes) {
 		if mod, ok := legacyKeras3Op(l.Class, s.Config); ok {

@@ -371,6 +371,8 @@ func classFields(class string) fieldTable {
 			"projection_dim": read,
 			"init_values":    inert("only the starting value of gamma; the file's gamma is used"),
 		})
+	case "CustomScaleLayer":
+		return baseFields.with(fieldTable{"scale": read})
 	case "StochasticDepth":
 		return baseFields.with(fieldTable{
 			"drop_path_rate": inert("drops the residual path only when called with training=True; " +

@@ -129,6 +129,8 @@ func TestDecodeParamsRefusesFields(t *testing.T) {
 		{"normalization invert null", "Normalization", `{"axis": [-1], "invert": null}`,
 			`config field "invert" = null is not a boolean`},
 		{"layer scale dim", "LayerScale", `{"init_values": 1e-6}`, `config field "projection_dim" is missing`},
+		{"custom scale missing", "CustomScaleLayer", `{}`, `config field "scale" is missing`},
+		{"custom scale string", "CustomScaleLayer", `{"scale": "0.17"}`, `config field "scale" = "0.17" is not a number`},
 		{"interpolation", "UpSampling2D", `{"size": 2, "interpolation": "bicubic"}`,
 			`config field "interpolation" = "bicubic" is not supported (nearest or bilinear)`},
 		{"reshape zero", "Reshape", `{"target_shape": [0, 3]}`,
@@ -210,6 +212,7 @@ func TestDecodeParamsHonoursStatedValues(t *testing.T) {
 				Variance: &Arg{Kind: ArgNumber, Num: 4, IsInt: true}}},
 		{"normalization default axis", "Normalization", `{}`, &NormalizationConfig{Axes: []int{-1}}},
 		{"layer scale", "LayerScale", `{"init_values": 1e-6, "projection_dim": 96}`, &LayerScaleConfig{ProjectionDim: 96}},
+		{"custom scale", "CustomScaleLayer", `{"scale": 0.17}`, &CustomScaleConfig{Scale: 0.17}},
 		{"stochastic depth", "StochasticDepth", `{"drop_path_rate": 0.1}`, &IdentityConfig{}},
 		{"dropout", "SpatialDropout2D", `{"rate": 0.3, "data_format": "channels_last", "noise_shape": null, "seed": 1}`, &IdentityConfig{}},
 		{"float32 policy", "Add", `{"dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null}}`,
@@ -240,10 +243,11 @@ func TestEveryKnownClassHasATable(t *testing.T) {
 		"Cropping1D": `{"cropping": 1}`, "Cropping2D": `{"cropping": 1}`,
 		"Reshape": `{"target_shape": [3]}`, "Permute": `{"dims": [1]}`,
 		"Embedding": `{"input_dim": 3, "output_dim": 2}`, "Rescaling": `{"scale": 2}`,
-		"LayerScale": `{"projection_dim": 2}`,
-		"SimpleRNN":  `{"units": 2, "activation": "tanh"}`,
-		"LSTM":       `{"units": 2, "activation": "tanh", "recurrent_activation": "sigmoid"}`,
-		"GRU":        `{"units": 2, "activation": "tanh", "recurrent_activation": "sigmoid", "reset_after": true}`,
+		"LayerScale":       `{"projection_dim": 2}`,
+		"CustomScaleLayer": `{"scale": 0.1}`,
+		"SimpleRNN":        `{"units": 2, "activation": "tanh"}`,
+		"LSTM":             `{"units": 2, "activation": "tanh", "recurrent_activation": "sigmoid"}`,
+		"GRU":              `{"units": 2, "activation": "tanh", "recurrent_activation": "sigmoid", "reset_after": true}`,
 		"Bidirectional": `{"layer": {"class_name": "LSTM", "config": {"units": 2, "activation": "tanh",
 			"recurrent_activation": "sigmoid"}}}`,
 	}
@@ -257,7 +261,7 @@ func TestEveryKnownClassHasATable(t *testing.T) {
 		"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Embedding", "Rescaling",
 		"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout",
 		"AlphaDropout", "ActivityRegularization", "Normalization", "LayerScale", "StochasticDepth",
-		"SimpleRNN", "LSTM", "GRU", "Bidirectional"}
+		"CustomScaleLayer", "SimpleRNN", "LSTM", "GRU", "Bidirectional"}
 	for _, class := range classes {
 		t.Run(class, func(t *testing.T) {
 			require.NotNil(t, classFields(class))

@@ -129,6 +129,8 @@ func (lc *layerCtx) mapLayer(ins []*graph.Value) (*graph.Value, error) {
 		return lc.merge(p, ins)
 	case *AttentionConfig:
 		return lc.attention(p, ins)
+	case *CustomScaleConfig:
+		return lc.customScale(p, ins)
 	}
 	if err := lc.want(ins, 1, 1); err != nil {
 		return nil, err

@@ -204,3 +204,32 @@ func (lc *layerCtx) layerScale(p *LayerScaleConfig, x *graph.Value) (*graph.Valu
 	}
 	return lc.op("", &graph.Mul{}, x, lc.weight("gamma"))
 }
+
+// customScale maps InceptionResNetV2's CustomScaleLayer: called on [x, r],
+// x + r * scale, the Python float scale taken as float32 as the float32
+// tensor it multiplies. The two inputs must have one shape (Keras would
+// broadcast others; the application never does).
+func (lc *layerCtx) customScale(p *CustomScaleConfig, ins []*graph.Value) (*graph.Value, error) {
+	if len(ins) != 2 {
+		return nil, fmt.Errorf("CustomScaleLayer called with %d input(s); it takes a list of 2 (x, residual)", len(ins))
+	}
+	x, r := ins[0], ins[1]
+	if err := wantFloat32(x, "inputs[0]"); err != nil {
+		return nil, err
+	}
+	if err := wantFloat32(r, "inputs[1]"); err != nil {
+		return nil, err
+	}
+	if !slices.Equal(x.Shape, r.Shape) {
+		return nil, unsupported("inputs of shapes %v and %v: broadcasting is not supported", x.Shape, r.Shape)
+	}
+	scale, err := lc.constant("scale", argNum(p.Scale), r)
+	if err != nil {
+		return nil, err
+	}
+	scaled, err := lc.op("scaled", &graph.Mul{}, r, scale)
+	if err != nil {
+		return nil, err
+	}
+	return lc.op("", &graph.Add{}, x, scaled)
+}

@@ -64,12 +64,17 @@ func resolveFamily(module, class, registered string) Family {
 	if strings.HasPrefix(module, keras3OpsPrefix) {
 		return FamilyOp
 	}
-	if applicationLayers[class] {
-		// ConvNeXt's own layers: in a .keras file with their module, in a
-		// tf_keras .h5 with none (as every class there).
+	if app, ok := applicationLayers[class]; ok {
+		// The applications' own layers: in a .keras file with their
+		// module, in a tf_keras .h5 with none (as every class there).
 		switch module {
-		case "", "keras.src.applications.convnext", "tf_keras.src.applications.convnext":
+		case "", "keras.src.applications." + app, "tf_keras.src.applications." + app:
 			if registered == "" || registered == class {
+				return FamilyLayer
+			}
+			// tf_keras's model.to_json() states the module and the name
+			// tf_keras registered the class under.
+			if module != "keras.src.applications."+app && tfKerasRegistered[registered] == class {
 				return FamilyLayer
 			}
 		}
@@ -101,10 +106,19 @@ func resolveFamily(module, class, registered string) Family {
 }
 
 // applicationLayers are the layer classes keras.applications defines for
-// itself that the converter reads: ConvNeXt's LayerScale (x * gamma) and
-// StochasticDepth (the identity at inference), in Keras 3
-// (keras.src.applications.convnext) and tf_keras alike.
-var applicationLayers = map[string]bool{"LayerScale": true, "StochasticDepth": true}
+// itself that the converter reads, with the application module defining
+// them: ConvNeXt's LayerScale (x * gamma) and StochasticDepth (the
+// identity at inference), InceptionResNetV2's CustomScaleLayer (x + r *
+// scale), in Keras 3 (keras.src.applications.<module>) and tf_keras alike.
+var applicationLayers = map[string]string{"LayerScale": "convnext", "StochasticDepth": "convnext",
+	"CustomScaleLayer": "inception_resnet_v2"}
+
+// tfKerasRegistered maps the class names a tf_keras .h5 records for the
+// application layers tf_keras registers in its default package ("Custom>",
+// @register_keras_serializable()) to the class. tf_keras's load_model
+// resolves the name to that class when no custom_objects say otherwise,
+// which is how this reader takes it (README, Known limits).
+var tfKerasRegistered = map[string]string{"Custom>CustomScaleLayer": "CustomScaleLayer"}
 
 // QualifiedClass names a layer's class with what it resolves to, for
 // messages: "Conv2D", "keras.src.ops.numpy.Add", "TFOpLambda

@@ -55,6 +55,12 @@ func TestResolveFamily(t *testing.T) {
 		{"my_project.layers", "LayerScale", "", FamilyUnknown},
 		{"keras.src.applications.convnext", "LayerScale", "Custom>LayerScale", FamilyUnknown},
 		{"keras.layers", "LayerScale", "", FamilyUnknown},
+		{"keras.src.applications.inception_resnet_v2", "CustomScaleLayer", "CustomScaleLayer", FamilyLayer},
+		{"tf_keras.src.applications.inception_resnet_v2", "CustomScaleLayer", "Custom>CustomScaleLayer", FamilyLayer},
+		{"", "CustomScaleLayer", "", FamilyLayer}, // a tf_keras .h5 after parseLayer read Custom>CustomScaleLayer
+		{"keras.src.applications.inception_resnet_v2", "CustomScaleLayer", "Custom>CustomScaleLayer", FamilyUnknown},
+		{"keras.src.applications.convnext", "CustomScaleLayer", "", FamilyUnknown},
+		{"my_project.layers", "CustomScaleLayer", "Custom>CustomScaleLayer", FamilyUnknown},
 		{"keras.layers", "Dense", "MyPackage>Dense", FamilyUnknown},
 		{"__main__", "Dense", "", FamilyUnknown},
 	}

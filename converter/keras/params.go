@@ -142,6 +142,11 @@ type NormalizationConfig struct {
 // gamma, gamma a weight of ProjectionDim values along the last axis.
 type LayerScaleConfig struct{ ProjectionDim int }
 
+// CustomScaleConfig is InceptionResNetV2's CustomScaleLayer
+// (keras.applications): called on [x, r], it computes x + r * Scale, the
+// scale a float32 scalar.
+type CustomScaleConfig struct{ Scale float64 }
+
 // IdentityConfig is a layer that is the identity at inference (the Dropout
 // family, GaussianNoise, ActivityRegularization).
 type IdentityConfig struct{}
@@ -625,6 +630,13 @@ func decodeClass(class string, r *fieldReader) any {
 		return decodeNormalization(r)
 	case "LayerScale":
 		return &LayerScaleConfig{ProjectionDim: r.positive("projection_dim")}
+	case "CustomScaleLayer":
+		// The application's constructor has no default scale.
+		p := &CustomScaleConfig{}
+		if r.required("scale") {
+			p.Scale = r.number("scale", 0)
+		}
+		return p
 	case "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
 		"GaussianDropout", "AlphaDropout", "ActivityRegularization", "StochasticDepth":
 		return &IdentityConfig{}

@@ -505,13 +505,12 @@ add("block_vit", ["ViT", "Conv2D", "Reshape", "MultiHeadAttention", "LayerNormal
 
 # Preprocessing layers and the applications' own layers (EfficientNet, ConvNeXt, MLP-Mixer)
 
-def _app_layer(L, name):
-    """ConvNeXt's own layer class (LayerScale, StochasticDepth) of L's framework."""
-    if L.__name__.startswith("tf_keras"):
-        from tf_keras.src.applications import convnext
-    else:
-        from keras.src.applications import convnext
-    return getattr(convnext, name)
+def _app_layer(L, name, module="convnext"):
+    """An application's own layer class (ConvNeXt's LayerScale, StochasticDepth; InceptionResNetV2's
+    CustomScaleLayer) of L's framework."""
+    import importlib
+    root = "tf_keras" if L.__name__.startswith("tf_keras") else "keras"
+    return getattr(importlib.import_module(f"{root}.src.applications.{module}"), name)
 
 
 def _norm_adapted(L, x, **kw):
@@ -544,6 +543,15 @@ def _convnext_block(L, x):
     h = _app_layer(L, "LayerScale")(1e-6, c)(h)
     h = _app_layer(L, "StochasticDepth")(0.1)(h)
     return L.Add()([x, h])
+
+
+def _inception_resnet_block(L, x):
+    # block35: branches, concatenation, a linear 1x1 conv back to the input's channels, x + up * scale, relu
+    b0 = L.Conv2D(4, 1, activation="relu")(x)
+    b1 = L.Conv2D(4, 3, padding="same", activation="relu")(L.Conv2D(3, 1, activation="relu")(x))
+    up = L.Conv2D(x.shape[-1], 1)(L.Concatenate()([b0, b1]))
+    h = _app_layer(L, "CustomScaleLayer", "inception_resnet_v2")(0.17)([x, up])
+    return L.Activation("relu")(h)
 
 
 def _mixer_block(L, x):
@@ -607,6 +615,12 @@ add("block_convnext", ["ConvNeXt block", "DepthwiseConv2D", "LayerNormalization"
     [((9, 9, 8), "float32")], lambda L, x: _convnext_block(L, x[0]),
     notes="ConvNeXt's own layers: LayerScale multiplies by its gamma weight (perturbed: not the 1e-6 it starts at); "
     "StochasticDepth returns its input unless called with training=True.")
+add("block_inception_resnet", ["Inception-ResNet block", "Conv2D", "Concatenate", "CustomScaleLayer", "Activation"],
+    "InceptionResNetV2's block35 at 6 channels: 1x1 and 1x1-3x3 branches, concatenated, a linear 1x1 back to 6, "
+    "added to the input by CustomScaleLayer(0.17) ([x, up] -> x + up * 0.17), relu",
+    [((7, 9, 6), "float32")], lambda L, x: _inception_resnet_block(L, x[0]),
+    notes="InceptionResNetV2's own layer: a tf_keras .h5 records it as Custom>CustomScaleLayer (registered in tf_keras's "
+    "default package), a .keras file with its module keras.src.applications.inception_resnet_v2.")
 add("block_mlp_mixer", ["MLP-Mixer", "Conv2D", "Reshape", "LayerNormalization", "Permute", "Dense", "Add",
                         "GlobalAveragePooling1D", "GlobalAveragePooling2D", "Concatenate"],
     "2x2 patches of 8x8x3, two mixer blocks (token mixing via Permute), a rank-4 Permute -> LayerNorm -> Conv2D",
