@@ -130,13 +130,21 @@ kernels round it, on the same inputs: what `reference/ref64` must match to 1e-9 
 `--refusals DIR` writes the full pickle converter/torch must refuse (a user's
 subclass of a torchvision class) to `converter/torch/testdata/torchvision`.
 `EDGEVAL_TORCH_ZOO=DIR go test ./converter/torch -run TorchvisionZooPickles` checks the
-zoo's full pickles.
+zoo's full pickles. `--state-dict-only` adds `state_dict.pth` and an `arch.yaml` naming the
+torchvision builder (`{op: torchvision, model: resnet18, num_classes: 10}`) to the cases a
+builder call makes (`STATE_DICT_BUILDERS`: `tv_mobilenet_v2` and 8 zoo models; the tiers
+write them too), after loading the state_dict strictly into a fresh model from that call;
+`EDGEVAL_TORCH_ZOO=DIR go test ./converter/torch -run TorchvisionZooStateDicts` checks them.
+`--builder-shapes FILE` writes the state_dict keys and shapes of every builder call the
+arch op knows (meta device, no weights) to `converter/torch/testdata/torchvision_builders.json`.
 
 ```sh
 cd testdata/gen
 PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvision.py ../corpus --tier=small
 PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvision.py /tmp/edgeval-torch-zoo --tier=zoo --ops=../../converter/torch/testdata/torchvision_ops.json
 PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvision.py /tmp/edgeval-torch-zoo --tier=zoo --pickle-only
+PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvision.py /tmp/edgeval-torch-zoo --tier=zoo --state-dict-only
+PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvision.py ../corpus --tier=small --only=none --builder-shapes=../../converter/torch/testdata/torchvision_builders.json
 PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvision.py /tmp/edgeval-torch-zoo --tier=zoo --f64-only
 PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= /tmp/edgeval-gen/bin/python gen_torchvision.py ../corpus --tier=small --only=none --refusals ../../converter/torch/testdata/torchvision
 ```
