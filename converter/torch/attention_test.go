@@ -102,6 +102,8 @@ func TestAttentionBatch(t *testing.T) {
 					if strings.HasPrefix(m.Format, "torch-export-pt2") {
 						require.Error(t, err)
 						assert.Contains(t, err.Error(), "--batch cannot rewrite it")
+						assert.Contains(t, err.Error(), fmt.Sprintf("give --batch %d, the batch the program was exported with", c.Batch()),
+							"the refusal names the batch that validates the program as exported")
 						return
 					}
 					require.NoError(t, err)

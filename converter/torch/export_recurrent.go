@@ -271,7 +271,7 @@ func (x *exportCtx) emitFlip(n *exNode, name string) (*graph.Value, error) {
 		}
 		seen[d] = true
 		if x.rewrite && d == 0 {
-			return nil, fmt.Errorf("flip of axis 0 (the batch): --batch cannot rewrite it")
+			return nil, x.noRewrite("flip of axis 0 (the batch)")
 		}
 		size := v.Shape[d]
 		if size < 2 {

@@ -148,9 +148,9 @@ func (x *exportCtx) batchSize(n *exNode, self string, size []int) ([]int, error)
 	case carries && outLeads && size[0] == -1 && !slices.Contains(size[1:], -1):
 		return size, nil // -1 absorbs the batch
 	case carries:
-		return nil, fmt.Errorf("size %v moves the exported batch %d of %v into %v: --batch cannot rewrite it (export the program with the batch you need)", size, x.b0, in, out)
+		return nil, x.noRewrite(fmt.Sprintf("size %v moves the exported batch %d of %v into %v", size, x.b0, in, out))
 	case self == "" && size[0] == x.b0 && len(out) > 0:
-		return nil, fmt.Errorf("builds a tensor of size %v whose leading %d may be the exported batch: --batch cannot rewrite it (export the program with the batch you need)", size, x.b0)
+		return nil, x.noRewrite(fmt.Sprintf("builds a tensor of size %v whose leading %d may be the exported batch", size, x.b0))
 	}
 	return size, nil
 }
@@ -254,7 +254,7 @@ func (x *exportCtx) emitViewOp(n *exNode, name string) (*graph.Value, error) {
 			return nil, err
 		}
 		if x.rewrite && d == 0 {
-			return nil, fmt.Errorf("unflatten of axis 0 (the batch) into %v: --batch cannot rewrite it", sizes)
+			return nil, x.noRewrite(fmt.Sprintf("unflatten of axis 0 (the batch) into %v", sizes))
 		}
 		shape := slices.Concat(v.Shape[:d], sizes, v.Shape[d+1:])
 		return x.emitReshapeTo(name, v, shape)
@@ -271,7 +271,7 @@ func (x *exportCtx) emitViewOp(n *exNode, name string) (*graph.Value, error) {
 			return nil, err
 		}
 		if x.rewrite && d == 0 && !x.layersFirst[self] {
-			return nil, fmt.Errorf("select on axis 0 (the batch): --batch cannot rewrite it")
+			return nil, x.noRewrite("select on axis 0 (the batch)")
 		}
 		if idx < -v.Shape[d] || idx >= v.Shape[d] {
 			return nil, fmt.Errorf("index %d out of range for axis %d of %v", idx, d, v.Shape)
@@ -321,7 +321,7 @@ func (x *exportCtx) emitViewOp(n *exNode, name string) (*graph.Value, error) {
 		}
 		lo, hi := clamp(s0, 0, ok0), clamp(s1, size, ok1)
 		if x.rewrite && d == 0 && (lo != 0 || hi != size || step != 1) {
-			return nil, fmt.Errorf("slice [%d:%d:%d] of axis 0 (the batch): --batch cannot rewrite it", lo, hi, step)
+			return nil, x.noRewrite(fmt.Sprintf("slice [%d:%d:%d] of axis 0 (the batch)", lo, hi, step))
 		}
 		if lo == 0 && hi == size && step == 1 {
 			return v, nil
@@ -344,13 +344,13 @@ func (x *exportCtx) emitViewOp(n *exNode, name string) (*graph.Value, error) {
 		if x.rewrite && len(size) > len(v.Shape)-1 && size[0] == x.b0 && (len(size) > len(v.Shape) || v.Shape[0] == 1) {
 			// expand(b0, ...) of a tensor without the batch (ViT's class
 			// token expanded to x.shape[0]): the literal may be the batch.
-			return nil, fmt.Errorf("expands %v to the size %v whose leading %d may be the exported batch: --batch cannot rewrite it (export the program with the batch you need)", v.Shape, size, x.b0)
+			return nil, x.noRewrite(fmt.Sprintf("expands %v to the size %v whose leading %d may be the exported batch", v.Shape, size, x.b0))
 		}
 		out, err := x.emitExpand(name, v, size)
 		if err != nil && x.rewrite {
 			// The size holds the exported batch off axis 0 (attention's
 			// sequence-first layout).
-			return nil, fmt.Errorf("%w: the exported size may hold the batch %d on another axis than 0: --batch cannot rewrite it (export the program with the batch you need)", err, x.b0)
+			return nil, fmt.Errorf("%w: the exported size may hold the batch %d on another axis than 0: --batch cannot rewrite it (give --batch %d, the batch the program was exported with, or export it with the batch you need)", err, x.b0, x.b0)
 		}
 		return out, err
 	case "asstrided":
@@ -511,7 +511,7 @@ func (x *exportCtx) emitSplit(n *exNode) error {
 		return err
 	}
 	if x.rewrite && d == 0 {
-		return fmt.Errorf("splitting axis 0 (the batch): --batch cannot rewrite it")
+		return x.noRewrite("splitting axis 0 (the batch)")
 	}
 	total := v.Shape[d]
 	var sizes []int
@@ -654,4 +654,10 @@ func sliceAxis(t *tensor.Tensor, d, lo, hi int) *tensor.Tensor {
 		out = append(out, src[base+lo*inner:base+hi*inner]...)
 	}
 	return tensor.FromFloat32(shape, out)
+}
+
+// noRewrite is the refusal of an op that --batch cannot rewrite: it names
+// the batch the program was exported with, which validates it as it is.
+func (x *exportCtx) noRewrite(what string) error {
+	return fmt.Errorf("%s: --batch cannot rewrite it (give --batch %d, the batch the program was exported with, or export it with the batch you need)", what, x.b0)
 }
