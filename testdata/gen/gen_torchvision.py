@@ -309,9 +309,9 @@ def write_pickle(d, model, tx, y, rec):
         [m for m in rec["models"] if m["format"] != "torch-full-pth"]
 
 
-def pickle_only(root, case, model, size):
-    """Adds the full pickle to a case made earlier: the model is rebuilt from the same seeds and must
-    reproduce the case's expected output exactly."""
+def rebuild(root, case, model, size):
+    """Rebuilds a case made earlier from the same seeds; the model must reproduce the case's expected
+    output exactly. Returns the case's directory, input, output and case.json record."""
     d = os.path.join(root, "torch", case)
     rng = rng_for("torch/" + case)
     torch.manual_seed(seed_of("torch/" + case))
@@ -325,6 +325,12 @@ def pickle_only(root, case, model, size):
         raise SystemExit(f"{case}: the rebuilt model differs from expected.npz by {rel_err(y, want):.2g} of range")
     with open(os.path.join(d, "case.json")) as f:
         rec = json.load(f)
+    return d, tx, y, rec
+
+
+def pickle_only(root, case, model, size):
+    """Adds the full pickle to a case made earlier (see rebuild)."""
+    d, tx, y, rec = rebuild(root, case, model, size)
     write_pickle(d, model, tx, y, rec)
     write_json(os.path.join(d, "case.json"), rec)
     print(f"torch/{case}: model.pth {os.path.getsize(os.path.join(d, 'model.pth')) / 1e6:.2f} MB", flush=True)
@@ -447,19 +453,7 @@ def write_state_dict(d, case, model, tx, y, rec):
 
 def state_dict_only(root, case, model, size):
     """Adds state_dict.pth and arch.yaml to a case made earlier (see --state-dict-only)."""
-    d = os.path.join(root, "torch", case)
-    rng = rng_for("torch/" + case)
-    torch.manual_seed(seed_of("torch/" + case))
-    prepare(model, rng, size)
-    with np.load(os.path.join(d, "expected.npz")) as z:
-        x, want = z["input"], z["output"]
-    tx = torch.from_numpy(x)
-    with torch.no_grad():
-        y = model(tx).numpy().astype(np.float32)
-    if not np.array_equal(y, want):
-        raise SystemExit(f"{case}: the rebuilt model differs from expected.npz by {rel_err(y, want):.2g} of range")
-    with open(os.path.join(d, "case.json")) as f:
-        rec = json.load(f)
+    d, tx, y, rec = rebuild(root, case, model, size)
     write_state_dict(d, case, model, tx, y, rec)
     write_json(os.path.join(d, "case.json"), rec)
     p = os.path.join(d, "state_dict.pth")
