@@ -33,7 +33,7 @@ EDGEVAL_BOARD_VM="$vm" go test -count=1 -tags tflite -timeout 30m -v -run 'TestB
 test_debian_s=$((SECONDS - tt))
 # Issue 18's acceptance: the suite on the LAVA lab's qemu board equals the same suite over SSH on this VM.
 tl=$SECONDS
-EDGEVAL_BOARD_VM="$vm" go test -count=1 -timeout 40m -v -run 'TestLAVAEndToEnd' ./cmd/validate/ |
+EDGEVAL_BOARD_VM="$vm" go test -count=1 -timeout 40m -v -run 'TestLAVAEndToEnd' ./internal/cli/ |
 	grep -v -E '^=== (RUN|PAUSE|CONT)'
 test_lava_s=$((SECONDS - tl))
 boot_debian_s="$(cat "$vm/boot-seconds")"

@@ -7,7 +7,7 @@
 // every output at the conversion's precision, and on a failure locates the
 // first diverging pass or layer and writes a repro bundle.
 //
-// The validate command (cmd/validate) parses flags into Options and prints
+// The validate command (internal/cli) parses flags into Options and prints
 // the result; `validate suite` builds Options from a suite file; a Go
 // program needs only a model path and an Opener (see the example). Opening
 // devices (profiles, SSH, the local agent) is not this package's business:

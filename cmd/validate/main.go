@@ -23,6 +23,12 @@
 // Run `validate help COMMAND` for the flags of a command. Exit codes: 0
 // pass, 1 mismatch or regression, 2 bad input or usage, 3 device, runtime
 // or environment failure, or an internal error.
+//
+// This package is the program's entry point only: signals and the exit
+// status. The command line itself (each command's flags, help and output,
+// the dispatcher and the exit-code mapping) is package internal/cli, one
+// file per command; the work is done by the library packages it calls
+// (validation, devices, history, suite, lava, report).
 package main
 
 import (
@@ -31,14 +37,12 @@ import (
 	"os/signal"
 	"syscall"
 
-	// The runtimes register themselves by name for --runtime.
-	_ "github.com/edgeval/edgeval/runtime/litert"
-	_ "github.com/edgeval/edgeval/runtime/tflitec"
+	"github.com/edgeval/edgeval/internal/cli"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := cli.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	os.Exit(reportError(err, os.Stderr))
+	os.Exit(code)
 }

@@ -2,7 +2,7 @@
 // package lacks: flags after positional arguments (Parse), an int flag that
 // remembers whether it was given (Int), the set of flags given (Given) and
 // a flag set's defaults as text (Defaults). It knows no flag by name: the
-// command (cmd/validate) defines its flags, in groups that several of its
+// command line (internal/cli) defines its flags, in groups that several of its
 // subcommands share, because a flag's name, default and help are the
 // command's manual and belong next to it.
 package cliflags
