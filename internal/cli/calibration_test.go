@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgeval/edgeval/compare"
+	"github.com/edgeval/edgeval/exitcode"
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/tensor"
 	"github.com/edgeval/edgeval/tflite"
@@ -130,13 +131,13 @@ func TestValidateCalibrationFlags(t *testing.T) {
 		code int
 		want string
 	}{
-		{"float32", []string{"--calibration", calib}, exitBadInput, "--calibration " + calib + " needs --precision int8: float32 calibrates nothing"},
-		{"dynamic", []string{"--precision", "dynamic", "--calibration", calib}, exitBadInput, "dynamic calibrates nothing (dynamic range quantizes weights from their own values and activations at run time)"},
-		{"a --tflite file", []string{"--precision", "int8", "--tflite", filepath.Join(digits, "tf_int8.tflite"), "--calibration", calib}, exitBadInput, "a --tflite file was calibrated where it was converted"},
-		{"a bad method", []string{"--precision", "int8", "--calibration", calib, "--calibration-method", "entropy"}, exitBadInput, "--calibration-method: calibration method \"entropy\": want minmax, percentile or percentile:P"},
-		{"a bad percentile", []string{"--precision", "int8", "--calibration-method", "percentile:40"}, exitBadInput, "want a percentage above 50 and at most 100"},
-		{"a missing set", []string{"--precision", "int8", "--calibration", filepath.Join(digits, "nope")}, exitBadInput, "--calibration: stat " + filepath.Join(digits, "nope")},
-		{"images that do not fit", []string{"--precision", "int8", "--calibration", filepath.Join(testutil.RepoRoot(t), "golden", "testdata", "images")}, exitBadInput, "give --resize 16,16"},
+		{"float32", []string{"--calibration", calib}, exitcode.BadInput, "--calibration " + calib + " needs --precision int8: float32 calibrates nothing"},
+		{"dynamic", []string{"--precision", "dynamic", "--calibration", calib}, exitcode.BadInput, "dynamic calibrates nothing (dynamic range quantizes weights from their own values and activations at run time)"},
+		{"a --tflite file", []string{"--precision", "int8", "--tflite", filepath.Join(digits, "tf_int8.tflite"), "--calibration", calib}, exitcode.BadInput, "a --tflite file was calibrated where it was converted"},
+		{"a bad method", []string{"--precision", "int8", "--calibration", calib, "--calibration-method", "entropy"}, exitcode.BadInput, "--calibration-method: calibration method \"entropy\": want minmax, percentile or percentile:P"},
+		{"a bad percentile", []string{"--precision", "int8", "--calibration-method", "percentile:40"}, exitcode.BadInput, "want a percentage above 50 and at most 100"},
+		{"a missing set", []string{"--precision", "int8", "--calibration", filepath.Join(digits, "nope")}, exitcode.BadInput, "--calibration: stat " + filepath.Join(digits, "nope")},
+		{"images that do not fit", []string{"--precision", "int8", "--calibration", filepath.Join(testutil.RepoRoot(t), "golden", "testdata", "images")}, exitcode.BadInput, "give --resize 16,16"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgeval/edgeval/devices"
+	"github.com/edgeval/edgeval/exitcode"
 	"github.com/edgeval/edgeval/internal/testutil"
 )
 
@@ -27,7 +28,7 @@ func TestMain(m *testing.M) {
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "validate: %v\n", err)
 		}
-		os.Exit(exitCode(err))
+		os.Exit(exitcode.Of(err))
 	}
 	os.Exit(m.Run())
 }

@@ -28,12 +28,12 @@ func archCommand() *command {
 			var model *torch.File
 			if len(pos) == 1 {
 				if model, err = torch.ReadFile(pos[0]); err != nil {
-					return &inputError{err}
+					return inputError(err)
 				}
 			}
 			sa, err := torch.ArchFromSource(model, *o, 0)
 			if err != nil {
-				return &inputError{fmt.Errorf("--source %s: %w", o.Path, err)}
+				return inputError(fmt.Errorf("--source %s: %w", o.Path, err))
 			}
 			for _, n := range sa.Notes {
 				fmt.Fprintf(stderr, "%s\n", n)

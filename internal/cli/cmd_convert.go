@@ -41,10 +41,10 @@ func convertCommand() *command {
 				conv, err = validation.ConvertModel(ctx, o)
 				return err
 			}); err != nil {
-				return cliError(err)
+				return err
 			}
 			if err := tensor.WriteFileAtomic(f.out, conv.TFLite); err != nil {
-				return &inputError{err}
+				return inputError(err)
 			}
 			fmt.Fprintf(stdout, "wrote %s (%d bytes, %d nodes converted in %.1f ms)\n", f.out, len(conv.TFLite), conv.Nodes, ms(conv.Took))
 			if conv.Calibration != nil {
@@ -81,7 +81,7 @@ func referenceCommand() *command {
 				ev, err = validation.Reference(ctx, o, f.out)
 				return err
 			}); err != nil {
-				return cliError(err)
+				return err
 			}
 			fmt.Fprintf(stdout, "wrote %s (%d samples, %.3f ms per sample)\n", f.out, ev.Samples, ms(ev.Took)/float64(ev.Samples))
 			return nil

@@ -17,6 +17,7 @@ import (
 	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/devices"
 	"github.com/edgeval/edgeval/devices/sshtest"
+	"github.com/edgeval/edgeval/exitcode"
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/tensor"
 )
@@ -30,7 +31,7 @@ func runDev(t *testing.T, args ...string) (string, string, int) {
 	if err != nil {
 		fmt.Fprintf(&stderr, "validate: %v\n", err)
 	}
-	return stdout.String(), stderr.String(), exitCode(err)
+	return stdout.String(), stderr.String(), exitcode.Of(err)
 }
 
 // boardConfig starts a real sshd on loopback and writes a devices.yaml with

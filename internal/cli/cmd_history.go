@@ -93,7 +93,7 @@ func readHistory(f *historyFlags, stderr io.Writer) ([]history.Record, error) {
 	}
 	recs, bad, err := store.Query(f.filter)
 	if errors.Is(err, iofs.ErrNotExist) {
-		return nil, &inputError{fmt.Errorf("no history at %s: nothing has been recorded there yet (validate --history FILE MODEL, or validate suite)", store.Location())}
+		return nil, inputError(fmt.Errorf("no history at %s: nothing has been recorded there yet (validate --history FILE MODEL, or validate suite)", store.Location()))
 	}
 	for _, b := range bad {
 		fmt.Fprintf(stderr, "validate: warning: history %v\n", b)
@@ -121,7 +121,7 @@ func historyRegressions(f *historyFlags, recs []history.Record, stdout io.Writer
 		return err
 	}
 	if n := rep.Regressions(); n > 0 {
-		return &mismatchError{msg: fmt.Sprintf("%d of %d series regressed against baseline %s", n, len(rep.Comparisons), rep.Baseline)}
+		return mismatch("%d of %d series regressed against baseline %s", n, len(rep.Comparisons), rep.Baseline)
 	}
 	return nil
 }
@@ -148,7 +148,7 @@ func historyMigrate(args []string, given map[string]bool, stdout, stderr io.Writ
 		fmt.Fprintf(stderr, "validate: warning: history %v (not migrated)\n", b)
 	}
 	if errors.Is(err, iofs.ErrNotExist) {
-		return &inputError{fmt.Errorf("history migrate: %w", err)}
+		return inputError(fmt.Errorf("history migrate: %w", err))
 	}
 	if err != nil {
 		return err

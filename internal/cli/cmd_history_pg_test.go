@@ -11,6 +11,7 @@ import (
 
 	"github.com/edgeval/edgeval/bench"
 	"github.com/edgeval/edgeval/compare"
+	"github.com/edgeval/edgeval/exitcode"
 	"github.com/edgeval/edgeval/history"
 	"github.com/edgeval/edgeval/internal/pgtest"
 	"github.com/edgeval/edgeval/internal/testutil"
@@ -67,7 +68,7 @@ func TestHistoryPostgres(t *testing.T) {
 		})
 	}
 	stdout, _, code = runCLI(t, "history", "regressions", "--history", url)
-	assert.Equal(t, exitMismatch, code)
+	assert.Equal(t, exitcode.Mismatch, code)
 	assert.Regexp(t, `a\.h5\s+float32\s+rpi4\s+REGRESSED\s+2`, stdout, "two checkouts, one series")
 	assert.Contains(t, stdout, "note: tflite changed (sha256 1111 → 2222)")
 
@@ -90,7 +91,7 @@ func TestHistoryPostgres(t *testing.T) {
 		{[]string{"history", "--history", "s3://bucket/h"}, "not a file and not a postgres:// URL"},
 	} {
 		_, stderr, code := runCLI(t, tc.args...)
-		assert.Equal(t, exitBadInput, code, tc.args)
+		assert.Equal(t, exitcode.BadInput, code, tc.args)
 		assert.Contains(t, stderr, tc.want, tc.args)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgeval/edgeval/compare"
+	"github.com/edgeval/edgeval/exitcode"
 	"github.com/edgeval/edgeval/history"
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/precision"
@@ -49,7 +50,7 @@ func TestValidateHistoryFlag(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(stale, b, 0o644))
 	_, _, code = runCLI(t, "--json", stale, "--history", hist, "--precision", "int4", acas)
-	assert.Equal(t, exitBadInput, code)
+	assert.Equal(t, exitcode.BadInput, code)
 	recs = readStore(t, hist)
 	require.Len(t, recs, 3)
 	got := recs[2].Result
@@ -61,7 +62,7 @@ func TestValidateHistoryFlag(t *testing.T) {
 	// An unknown device is a usage error before anything runs: nothing
 	// is recorded.
 	_, stderr, code = runCLI(t, "--history", hist, "--device", "host,nosuchboard", "--out", filepath.Join(dir, "out"), acas)
-	assert.Equal(t, exitBadInput, code, stderr)
+	assert.Equal(t, exitcode.BadInput, code, stderr)
 	assert.Len(t, readStore(t, hist), 3)
 
 	// One record per device of a device list, the one that cannot open
@@ -164,7 +165,7 @@ func TestHistoryUsage(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, stderr, code := runCLI(t, tc.args...)
-			assert.Equal(t, exitBadInput, code)
+			assert.Equal(t, exitcode.BadInput, code)
 			assert.Contains(t, stderr, tc.want)
 		})
 	}

@@ -60,15 +60,15 @@ func lavaCommand() *command {
 				return usagef("--history: %v", err)
 			}
 			if err := store.Init(); err != nil {
-				return &inputError{err}
+				return inputError(err)
 			}
 			return runSuite(ctx, s, jobs, store, &sf, stdout, stderr)
 		}
 		switch {
 		case len(pos) >= 1 && pos[0] == "submit":
-			return cliError(l.RunSubmit(ctx, pos[1:]))
+			return l.RunSubmit(ctx, pos[1:])
 		case len(pos) >= 1 && pos[0] == "collect":
-			return cliError(l.RunCollect(ctx, pos[1:], nil))
+			return l.RunCollect(ctx, pos[1:], nil)
 		}
 		return usagef("lava: want 'submit [SUITE.yaml|MODEL…]' or 'collect [JOB…]', got %q", pos)
 	}

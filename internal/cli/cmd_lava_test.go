@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgeval/edgeval/devices"
+	"github.com/edgeval/edgeval/exitcode"
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/lava"
 	"github.com/edgeval/edgeval/tensor"
@@ -64,10 +65,10 @@ func TestAgentRun(t *testing.T) {
 	wrong := filepath.Join(dir, "wrong.npz")
 	require.NoError(t, tensor.WriteNPZ(wrong, []tensor.Named{{Name: "nope", Tensor: tensor.FromFloat32(shape, v)}}))
 	_, stderr, code = runCLI(t, "agent", "run", "--model", model, "--inputs", wrong, "--out", out, "--runtime", "litert")
-	assert.Equal(t, exitBadInput, code)
+	assert.Equal(t, exitcode.BadInput, code)
 	assert.Contains(t, stderr, `has no array "`+infos[0].Name+`"`)
 	_, _, code = runCLI(t, "agent", "--model", model)
-	assert.Equal(t, exitBadInput, code)
+	assert.Equal(t, exitcode.BadInput, code)
 }
 
 // TestLavaExitCodes: every LAVA fault is exit 3, never a pass nor the
@@ -82,7 +83,7 @@ func TestLavaExitCodes(t *testing.T) {
 		&lava.ReplayError{Job: "3", Run: "m/float32", Msg: "other model"},
 		fmt.Errorf("m.h5: %w", &lava.JobFault{ID: "3"}),
 	} {
-		assert.Equal(t, exitDevice, exitCode(err), "%v", err)
+		assert.Equal(t, exitcode.Failure, exitcode.Of(err), "%v", err)
 	}
 }
 
@@ -105,7 +106,7 @@ func TestLavaSubmitUsage(t *testing.T) {
 		{[]string{"lava", "dance"}, "want 'submit"},
 	} {
 		_, stderr, code := runCLI(t, c.args...)
-		assert.Equal(t, exitBadInput, code, "%v: %s", c.args, stderr)
+		assert.Equal(t, exitcode.BadInput, code, "%v: %s", c.args, stderr)
 		assert.Contains(t, stderr, c.want)
 	}
 
@@ -113,7 +114,7 @@ func TestLavaSubmitUsage(t *testing.T) {
 	os.Unsetenv("EDGEVAL_LAVA_IMAGES")
 	out := filepath.Join(dir, "out")
 	_, stderr, code := runCLI(t, "lava", "submit", "--lava", "http://x", "--device-type", "qemu", "--agent", agent, "--artifact-url", "http://files", "--out", out, model)
-	assert.Equal(t, exitBadInput, code)
+	assert.Equal(t, exitcode.BadInput, code)
 	assert.Contains(t, stderr, "set EDGEVAL_LAVA_IMAGES")
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -124,7 +125,7 @@ func TestLavaSubmitUsage(t *testing.T) {
 	require.NoError(t, os.WriteFile(tmpl, []byte("device_type: bcm2711-rpi-4-b\njob_name: x\nactions:\n- boot: {method: u-boot}\n"), 0o644))
 	_, stderr, code = runCLI(t, "lava", "submit", "--lava", "http://"+addr, "--device-type", "bcm2711-rpi-4-b", "--job-template", tmpl,
 		"--agent", agent, "--artifact-url", "http://files", "--out", out, "--quiet", model)
-	assert.Equal(t, exitDevice, code)
+	assert.Equal(t, exitcode.Failure, code)
 	assert.Contains(t, stderr, "LAVA at http://"+addr+" is unreachable")
 	m, err := lava.ReadManifest(out)
 	require.NoError(t, err, "the manifest is written before submitting")

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"flag"
-	"fmt"
 	"io"
 
 	"github.com/edgeval/edgeval/validation"
@@ -39,7 +38,7 @@ func locateCommand() *command {
 			opts.NoiseSamples = -1
 			r, err := validation.Locate(ctx, opts)
 			if err != nil {
-				return cliError(err)
+				return err
 			}
 			if f.json != "" {
 				if err := writeJSON(f.json, stdout, r); err != nil {
@@ -52,7 +51,7 @@ func locateCommand() *command {
 				}
 			}
 			if r.Divergence != nil {
-				return &mismatchError{msg: fmt.Sprintf("%s: %s", pos[0], r.Divergence)}
+				return mismatch("%s: %s", pos[0], r.Divergence)
 			}
 			return nil
 		},

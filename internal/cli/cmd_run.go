@@ -49,7 +49,7 @@ func runModel(ctx context.Context, f *modelFlags, model string, stdout, stderr i
 		Device: f.o.Device, Signature: f.dev.open.Session.Signature, Bench: f.o.Bench, Out: f.out, Meter: f.meter(stderr),
 	})
 	if err != nil {
-		return cliError(err)
+		return err
 	}
 	if f.json != "" {
 		if err := writeJSON(f.json, stdout, result); err != nil {

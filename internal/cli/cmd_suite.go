@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/edgeval/edgeval/compare"
+	"github.com/edgeval/edgeval/exitcode"
 	"github.com/edgeval/edgeval/history"
 	"github.com/edgeval/edgeval/report"
 	"github.com/edgeval/edgeval/suite"
@@ -51,7 +52,7 @@ func suiteCommand() *command {
 				if errors.As(err, &se) {
 					return usagef("%v", err)
 				}
-				return &inputError{err}
+				return inputError(err)
 			}
 			runs, err := prepareSuite(s, &f, stderr)
 			if err != nil {
@@ -62,7 +63,7 @@ func suiteCommand() *command {
 				return usagef("--history: %v", err)
 			}
 			if err := store.Init(); err != nil {
-				return &inputError{err}
+				return inputError(err)
 			}
 			return runSuite(ctx, s, runs, store, &f, stdout, stderr)
 		},
@@ -122,9 +123,9 @@ func runSuite(ctx context.Context, s *suite.Suite, jobs []suite.Job, store histo
 	doc := suite.NewReport(s, store.Location(), outs)
 	results, codes := doc.Results, make([]int, len(outs))
 	for i, o := range outs {
-		codes[i] = exitCode(cliError(o.Err))
+		codes[i] = exitcode.Of(o.Err)
 		if o.Err == nil && !o.Result.Passed() {
-			codes[i] = exitMismatch
+			codes[i] = exitcode.Mismatch
 		}
 	}
 	problems = append(problems, writeReports(f.reports.Suite(s.Name, results)...))
@@ -150,12 +151,12 @@ func suiteOutcome(name string, results []*compare.Result, codes []int) error {
 	}
 	tally := report.Count(results)
 	switch {
-	case n[exitMismatch] > 0:
-		return &mismatchError{msg: fmt.Sprintf("suite %s: %s", name, tally)}
-	case n[exitDevice] > 0:
-		return fmt.Errorf("suite %s: %s: %d runs could not finish on their device", name, tally, n[exitDevice])
-	case n[exitBadInput] > 0:
-		return &inputError{fmt.Errorf("suite %s: %s: %d runs had bad input", name, tally, n[exitBadInput])}
+	case n[exitcode.Mismatch] > 0:
+		return mismatch("suite %s: %s", name, tally)
+	case n[exitcode.Failure] > 0:
+		return fmt.Errorf("suite %s: %s: %d runs could not finish on their device", name, tally, n[exitcode.Failure])
+	case n[exitcode.BadInput] > 0:
+		return inputError(fmt.Errorf("suite %s: %s: %d runs had bad input", name, tally, n[exitcode.BadInput]))
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgeval/edgeval/compare"
+	"github.com/edgeval/edgeval/exitcode"
 	"github.com/edgeval/edgeval/history"
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/precision"
@@ -168,13 +169,13 @@ func TestSuiteErrorEntries(t *testing.T) {
 	assert.Equal(t, filepath.Join(dir, "missing.h5"), recs[0].Key.Model)
 	assert.Equal(t, compare.VerdictPass, f32.Verdict)
 	assert.Equal(t, precision.Int8, i8.Precision)
-	want := exitBadInput
+	want := exitcode.BadInput
 	if i8.Verdict == compare.VerdictError {
 		// int8 is not implemented at the time of writing: the run is
 		// refused with an error naming it.
 		assert.Contains(t, strings.ToLower(i8.Error), "int8")
 	} else if !i8.Passed() {
-		want = exitMismatch
+		want = exitcode.Mismatch
 	}
 	assert.Equal(t, want, code, "a suite with an unreadable model never exits 0:\n%s", stderr)
 	assert.Regexp(t, `missing\.h5\s+float32\s+host\s+–\s+ERROR`, stdout)
@@ -202,13 +203,13 @@ func TestSuiteBadInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			hist := filepath.Join(dir, tc.name+".jsonl")
 			_, stderr, code := runCLI(t, "suite", "--history", hist, writeSuite(t, dir, tc.body))
-			assert.Equal(t, exitBadInput, code)
+			assert.Equal(t, exitcode.BadInput, code)
 			assert.Contains(t, stderr, tc.want)
 			assert.NoFileExists(t, hist, "nothing ran, nothing recorded")
 		})
 	}
 	_, stderr, code := runCLI(t, "suite", filepath.Join(dir, "none.yaml"))
-	assert.Equal(t, exitBadInput, code)
+	assert.Equal(t, exitcode.BadInput, code)
 	assert.Contains(t, stderr, "none.yaml: no such file")
 }
 
@@ -222,16 +223,16 @@ func TestSuiteOutcome(t *testing.T) {
 		codes   []int
 		want    int
 	}{
-		{"all pass", []*compare.Result{pass, pass}, []int{0, 0}, exitPass},
-		{"mismatch beats a device failure", []*compare.Result{fail, broken}, []int{exitMismatch, exitDevice}, exitMismatch},
-		{"device failure beats bad input", []*compare.Result{broken, broken, pass}, []int{exitBadInput, exitDevice, 0}, exitDevice},
-		{"bad input alone", []*compare.Result{broken, pass}, []int{exitBadInput, 0}, exitBadInput},
-		{"nothing ran", nil, nil, exitPass},
+		{"all pass", []*compare.Result{pass, pass}, []int{0, 0}, exitcode.Pass},
+		{"mismatch beats a device failure", []*compare.Result{fail, broken}, []int{exitcode.Mismatch, exitcode.Failure}, exitcode.Mismatch},
+		{"device failure beats bad input", []*compare.Result{broken, broken, pass}, []int{exitcode.BadInput, exitcode.Failure, 0}, exitcode.Failure},
+		{"bad input alone", []*compare.Result{broken, pass}, []int{exitcode.BadInput, 0}, exitcode.BadInput},
+		{"nothing ran", nil, nil, exitcode.Pass},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			err := suiteOutcome("s", tc.results, tc.codes)
-			assert.Equal(t, tc.want, exitCode(err), "%v", err)
+			assert.Equal(t, tc.want, exitcode.Of(err), "%v", err)
 		})
 	}
 }
@@ -263,6 +264,6 @@ func TestPrepareSuite(t *testing.T) {
 	s, err = suite.Parse("/s/n.yaml", []byte("models:\n  - path: a.h5\n  - path: b.h5\n    flags: [--input-range, \"1,0\"]\n"))
 	require.NoError(t, err)
 	_, err = prepareSuite(s, &suiteFlags{}, io.Discard)
-	assert.Equal(t, exitBadInput, exitCode(err))
+	assert.Equal(t, exitcode.BadInput, exitcode.Of(err))
 	assert.ErrorContains(t, err, "/s/n.yaml:3: b.h5/float32/host: --input-range: want LO,HI with LO < HI")
 }

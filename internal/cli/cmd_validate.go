@@ -11,6 +11,7 @@ import (
 
 	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/devices"
+	"github.com/edgeval/edgeval/exitcode"
 	"github.com/edgeval/edgeval/history"
 	"github.com/edgeval/edgeval/report"
 	"github.com/edgeval/edgeval/validation"
@@ -90,7 +91,6 @@ func validateOne(ctx context.Context, f *modelFlags, model string, stdout, stder
 		return err
 	}
 	res, err := validation.Run(ctx, opts)
-	err = cliError(err)
 	if f.history != "" {
 		if herr := recordHistory(f.history, opts, res, err); herr != nil {
 			err = errors.Join(err, herr)
@@ -109,7 +109,7 @@ func validateOne(ctx context.Context, f *modelFlags, model string, stdout, stder
 		return err
 	}
 	if !res.Passed() {
-		return &mismatchError{msg: res.FailureSummary()}
+		return &exitcode.MismatchError{Msg: res.FailureSummary()}
 	}
 	return nil
 }

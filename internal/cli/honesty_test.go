@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgeval/edgeval/compare"
+	"github.com/edgeval/edgeval/exitcode"
 )
 
 // honestyCases are the corpus's honesty controls (testdata/gen: cases whose
@@ -102,7 +103,7 @@ func TestValidateHonestyNegative(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := mutateKeras(t, src, tc.old, tc.new)
 			_, stderr, code := runCLI(t, "--out", t.TempDir(), "--inputs", exp, "--expected", exp, p)
-			assert.Equal(t, exitBadInput, code, stderr)
+			assert.Equal(t, exitcode.BadInput, code, stderr)
 			assert.Contains(t, stderr, tc.msg)
 		})
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgeval/edgeval/compare"
+	"github.com/edgeval/edgeval/exitcode"
 	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/internal/bug"
 	"github.com/edgeval/edgeval/internal/testutil"
@@ -30,19 +31,19 @@ func TestExitCodeInternalError(t *testing.T) {
 		err  error
 		want int
 	}{
-		{"bug error", internal, exitDevice},
-		{"converting: bug error", &inputError{fmt.Errorf("model.keras: converting: %w", internal)}, exitDevice},
-		{"bug inside an unsupported-looking chain", fmt.Errorf("tflite: %w", bug.Errorf("tflite.Builder", "tensor 7 out of range")), exitDevice},
-		{"joined with a history error", errors.Join(&inputError{internal}, errors.New("history: disk full")), exitDevice},
-		{"the same malformed graph from the user's file", &inputError{fmt.Errorf("model.keras: %w", malformed)}, exitBadInput},
-		{"usage", usagef("bad flag"), exitBadInput},
-		{"mismatch", &mismatchError{msg: "output 0"}, exitMismatch},
-		{"runtime", &runtime.Error{}, exitDevice},
-		{"nil", nil, exitPass},
+		{"bug error", internal, exitcode.Failure},
+		{"converting: bug error", inputError(fmt.Errorf("model.keras: converting: %w", internal)), exitcode.Failure},
+		{"bug inside an unsupported-looking chain", fmt.Errorf("tflite: %w", bug.Errorf("tflite.Builder", "tensor 7 out of range")), exitcode.Failure},
+		{"joined with a history error", errors.Join(inputError(internal), errors.New("history: disk full")), exitcode.Failure},
+		{"the same malformed graph from the user's file", inputError(fmt.Errorf("model.keras: %w", malformed)), exitcode.BadInput},
+		{"usage", usagef("bad flag"), exitcode.BadInput},
+		{"mismatch", &exitcode.MismatchError{Msg: "output 0"}, exitcode.Mismatch},
+		{"runtime", &runtime.Error{}, exitcode.Failure},
+		{"nil", nil, exitcode.Pass},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, exitCode(tt.err))
+			assert.Equal(t, tt.want, exitcode.Of(tt.err))
 		})
 	}
 }
@@ -51,9 +52,9 @@ func TestExitCodeInternalError(t *testing.T) {
 // the repro bundle, with no usage hint.
 func TestReportInternalError(t *testing.T) {
 	var stderr bytes.Buffer
-	err := &inputError{fmt.Errorf("m.keras: converting: %w", bug.Errorf("passes: ToNHWC", "produced an invalid graph: %w", graph.ErrStructure))}
+	err := inputError(fmt.Errorf("m.keras: converting: %w", bug.Errorf("passes: ToNHWC", "produced an invalid graph: %w", graph.ErrStructure)))
 	code := reportError(err, &stderr)
-	assert.Equal(t, exitDevice, code)
+	assert.Equal(t, exitcode.Failure, code)
 	assert.Equal(t, "validate: m.keras: converting: internal error in passes: ToNHWC: produced an invalid graph: malformed graph — this is a bug in edgeval, please report it with the repro bundle\n", stderr.String())
 }
 
@@ -66,7 +67,7 @@ func TestValidatePermuteLayerNorm(t *testing.T) {
 	for _, name := range []string{"k3_perm_layernorm.keras", "k2_perm_layernorm.h5", "k3_mixer_block.keras"} {
 		t.Run(name, func(t *testing.T) {
 			res, stderr, code := validateJSON(t, "--batch", "2", "--samples", "2", filepath.Join(dir, name))
-			require.Equal(t, exitPass, code, stderr)
+			require.Equal(t, exitcode.Pass, code, stderr)
 			assert.Equal(t, compare.VerdictPass, res.Verdict)
 			assert.NotContains(t, stderr, "internal error")
 		})
@@ -82,17 +83,17 @@ func TestCLIErrorOfLibrary(t *testing.T) {
 		err  error
 		want int
 	}{
-		{"usage", &validation.UsageError{Msg: "--batch must be at least 1"}, exitBadInput},
-		{"input", &validation.InputError{Err: errors.New("reading model: no such file")}, exitBadInput},
-		{"wrapped input", fmt.Errorf("m.h5: %w", &validation.InputError{Err: errors.New("bad")}), exitBadInput},
-		{"internal inside input", &validation.InputError{Err: fmt.Errorf("m.keras: converting: %w", internal)}, exitDevice},
-		{"device", fmt.Errorf("device host: %w", &runtime.Error{}), exitDevice},
-		{"untyped", errors.New("something else"), exitDevice},
-		{"nil", nil, exitPass},
+		{"usage", &validation.UsageError{Msg: "--batch must be at least 1"}, exitcode.BadInput},
+		{"input", &validation.InputError{Err: errors.New("reading model: no such file")}, exitcode.BadInput},
+		{"wrapped input", fmt.Errorf("m.h5: %w", &validation.InputError{Err: errors.New("bad")}), exitcode.BadInput},
+		{"internal inside input", &validation.InputError{Err: fmt.Errorf("m.keras: converting: %w", internal)}, exitcode.Failure},
+		{"device", fmt.Errorf("device host: %w", &runtime.Error{}), exitcode.Failure},
+		{"untyped", errors.New("something else"), exitcode.Failure},
+		{"nil", nil, exitcode.Pass},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, exitCode(cliError(tt.err)))
+			assert.Equal(t, tt.want, exitcode.Of(tt.err))
 		})
 	}
 }

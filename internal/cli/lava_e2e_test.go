@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgeval/edgeval/compare"
+	"github.com/edgeval/edgeval/exitcode"
 	"github.com/edgeval/edgeval/internal/lavalab"
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/lava"
@@ -95,7 +96,7 @@ func TestLAVAEndToEnd(t *testing.T) {
 	stdout, stderr, code := runCLI(t, "lava", "--lava", lab.URL, "--token", lab.Token, "--out", out, "--wait", "--poll", "2s",
 		"--history", hist, "--junit", junit, "submit", "--device-type", lab.DeviceType, "--agent", agent,
 		"--listen", "127.0.0.1:0", "--guest-url", "http://"+lab.GuestHostAddr+":PORT", lavaSuiteFile(t, dir, "host"))
-	require.Equal(t, exitPass, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	require.Equal(t, exitcode.Pass, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 	t.Logf("LAVA: 6 runs in one job: converted, submitted, run on %s and collected in %v", lab.Device, time.Since(t0).Round(time.Second))
 	assert.Regexp(t, `lava job \d+ `+regexp.QuoteMeta(lab.URL)+`/scheduler/job/\d+ \(r0 r1 r2 r3 r4 r5\)`, stdout)
 	assert.Contains(t, stdout, "6 runs: 6 passed, 0 failed, 0 errors")
@@ -124,7 +125,7 @@ func TestLAVAEndToEnd(t *testing.T) {
 	sshOut := filepath.Join(dir, "ssh-out")
 	t1 := time.Now()
 	_, stderr, code = runCLI(t, "suite", "--devices", filepath.Join(vm, "devices.yaml"), "--out", sshOut, "--quiet", lavaSuiteFile(t, dir, "rpi4-vm"))
-	require.Equal(t, exitPass, code, stderr)
+	require.Equal(t, exitcode.Pass, code, stderr)
 	t.Logf("SSH: the same 6 runs on rpi4-vm in %v", time.Since(t1).Round(time.Second))
 	for _, r := range m.Runs {
 		lavaDev, err := tensor.ReadNPZ(filepath.Join(out, "results", r.Block, "device.npz"))
@@ -158,7 +159,7 @@ func TestLAVAEndToEnd(t *testing.T) {
 		require.NoError(t, os.WriteFile(logs[0], b, 0o644)) // same size: LAVA's line index stays valid
 		hist2 := filepath.Join(dir, "tampered.jsonl")
 		stdout, stderr, code := runCLI(t, "lava", "--token", lab.Token, "--out", out, "--history", hist2, "collect", jobID)
-		assert.Equal(t, exitDevice, code, stdout)
+		assert.Equal(t, exitcode.Failure, code, stdout)
 		assert.Contains(t, stderr, `LAVA job `+jobID+`: output block "r2.npz" is corrupt`)
 		assert.Contains(t, stdout, "6 runs: 5 passed, 0 failed, 1 errors")
 		recs := readStore(t, hist2)
@@ -196,12 +197,12 @@ func TestLAVAFaults(t *testing.T) {
 		name = fmt.Sprintf("%s-%d", name, time.Now().UnixNano()) // the lab's artifact folder outlives this test
 		_, stderr, code := runCLI(t, "lava", "--lava", lab.URL, "--token", lab.Token, "--out", out, "submit", "--dry-run",
 			"--device-type", lab.DeviceType, "--agent", agent, "--artifact-url", lab.ArtifactURL+"/"+name, model)
-		require.Equal(t, exitPass, code, stderr)
+		require.Equal(t, exitcode.Pass, code, stderr)
 		cp := exec.Command("cp", "-r", filepath.Join(out, "files"), filepath.Join(lab.ArtifactDir, name))
 		b, err := cp.CombinedOutput()
 		require.NoError(t, err, "%s", b)
 		stdout, stderr, code := runCLI(t, "lava", "--out", out, "--token", lab.Token, "submit")
-		require.Equal(t, exitPass, code, stderr)
+		require.Equal(t, exitcode.Pass, code, stderr)
 		m, err := lava.ReadManifest(out)
 		require.NoError(t, err)
 		require.Contains(t, stdout, fmt.Sprintf("lava job %d ", m.Jobs[0].ID))
@@ -213,7 +214,7 @@ func TestLAVAFaults(t *testing.T) {
 		require.NoError(t, c.Cancel(ctx, id))
 		hist := filepath.Join(dir, "canceled.jsonl")
 		stdout, stderr, code := runCLI(t, "lava", "--token", lab.Token, "--out", out, "--wait", "--poll", "1s", "--history", hist, "collect")
-		assert.Equal(t, exitDevice, code, stdout)
+		assert.Equal(t, exitcode.Failure, code, stdout)
 		assert.Contains(t, stderr, fmt.Sprintf("LAVA job %d (%s/scheduler/job/%d) is canceled", id, lab.URL, id))
 		recs := readStore(t, hist)
 		require.Len(t, recs, 1)
@@ -247,19 +248,19 @@ func TestLAVAFaults(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
 		stdout, stderr, code := runCLI(t, "lava", "--token", lab.Token, "--out", out, "--wait", "--poll", "1s", "collect")
-		assert.Equal(t, exitDevice, code, stdout)
+		assert.Equal(t, exitcode.Failure, code, stdout)
 		assert.Contains(t, stderr, fmt.Sprintf("LAVA job %d (%s/scheduler/job/%d) is incomplete: ", id, lab.URL, id))
 		t.Logf("killed qemu: %s", strings.TrimSpace(stderr))
 		lab.DeviceGood(t)
 	})
 	t.Run("unreachable", func(t *testing.T) {
 		_, stderr, code := runCLI(t, "lava", "--lava", "http://127.0.0.1:9", "--out", filepath.Join(dir, "canceled"), "collect")
-		assert.Equal(t, exitDevice, code)
+		assert.Equal(t, exitcode.Failure, code)
 		assert.Contains(t, stderr, "LAVA at http://127.0.0.1:9 is unreachable")
 	})
 	t.Run("bad token", func(t *testing.T) {
 		_, stderr, code := runCLI(t, "lava", "--token", "not-a-token", "--out", filepath.Join(dir, "canceled"), "collect")
-		assert.Equal(t, exitDevice, code)
+		assert.Equal(t, exitcode.Failure, code)
 		assert.Contains(t, stderr, "LAVA at "+lab.URL+" refused the token")
 	})
 }

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/edgeval/edgeval/exitcode"
 )
 
 // TestValidateMaxMemory: a 1 KB .keras that declares a [N,4096,4096,64]
@@ -19,10 +21,10 @@ func TestValidateMaxMemory(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{"default limit", []string{huge}, exitBadInput, `"in_0" [1 4096 4096 64]`},
-		{"explicit limit", []string{"--max-memory", "1GiB", huge}, exitBadInput, "1.0 GiB limit"},
-		{"small model within a small limit", []string{"--max-memory", "256MiB", src}, exitPass, ""},
-		{"bad flag", []string{"--max-memory", "lots", src}, exitBadInput, "--max-memory"},
+		{"default limit", []string{huge}, exitcode.BadInput, `"in_0" [1 4096 4096 64]`},
+		{"explicit limit", []string{"--max-memory", "1GiB", huge}, exitcode.BadInput, "1.0 GiB limit"},
+		{"small model within a small limit", []string{"--max-memory", "256MiB", src}, exitcode.Pass, ""},
+		{"bad flag", []string{"--max-memory", "lots", src}, exitcode.BadInput, "--max-memory"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -26,7 +26,7 @@ func writeJSON(path string, stdout io.Writer, v any) error {
 		return err
 	}
 	if err := tensor.WriteFileAtomic(path, b); err != nil {
-		return &inputError{err}
+		return inputError(err)
 	}
 	return nil
 }
@@ -40,5 +40,5 @@ func writeReports(files ...report.File) error {
 	if err == nil || errors.As(err, &re) {
 		return err
 	}
-	return &inputError{err}
+	return inputError(err)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgeval/edgeval/exitcode"
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/tensor"
 	"github.com/edgeval/edgeval/tflite"
@@ -178,7 +179,7 @@ func TestOutputFullDisk(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			stdout, stderr, code := runCLI(t, tc.args(filepath.Join(full, tc.file))...)
-			assert.Equal(t, exitDevice, code, stderr)
+			assert.Equal(t, exitcode.Failure, code, stderr)
 			assert.Contains(t, stderr, "the disk is full")
 			assert.Contains(t, stderr, tc.file)
 			if tc.name != "validate --out" {
@@ -204,11 +205,11 @@ func TestOutputFullDisk(t *testing.T) {
 		require.NoError(t, syscall.Mount("", full, "", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""))
 		out := filepath.Join(full, "m.tflite")
 		_, stderr, code := runCLI(t, "convert", model, "-o", out)
-		assert.Equal(t, exitDevice, code, stderr)
+		assert.Equal(t, exitcode.Failure, code, stderr)
 		assert.Contains(t, stderr, "the file system is read-only")
 		assert.Contains(t, stderr, out)
 		_, stderr, code = runCLI(t, "--samples", "2", "--out", filepath.Join(full, "new"), model)
-		assert.Equal(t, exitDevice, code, stderr)
+		assert.Equal(t, exitcode.Failure, code, stderr)
 		assert.Contains(t, stderr, "the file system is read-only")
 	})
 }
@@ -220,7 +221,7 @@ func TestOutputFullDevice(t *testing.T) {
 	model := testutil.Fixture(t, "keras/acetone/acas_decr128.h5")
 	dev := mknodIn(t, t.TempDir(), "full", 1, 7)
 	stdout, stderr, code := runCLI(t, "convert", model, "-o", dev)
-	assert.Equal(t, exitDevice, code, stderr)
+	assert.Equal(t, exitcode.Failure, code, stderr)
 	assert.Contains(t, stderr, "writing "+dev+": the disk is full")
 	assert.NotContains(t, stdout, "wrote")
 	requireCharDevice(t, dev)
@@ -239,19 +240,19 @@ func TestExitCodeEnvironment(t *testing.T) {
 		err  error
 		want int
 	}{
-		{"--json on a full disk", &inputError{&tensor.WriteError{Path: "r.json", Err: pathErr("write", syscall.ENOSPC)}}, exitDevice},
-		{"--out mkdir on a read-only disk", &inputError{fmt.Errorf("--out: %w", pathErr("mkdir", syscall.EROFS))}, exitDevice},
-		{"quota", &inputError{pathErr("write", syscall.EDQUOT)}, exitDevice},
-		{"I/O error", &inputError{pathErr("fsync", syscall.EIO)}, exitDevice},
-		{"history on a full disk", fmt.Errorf("--history: %w", pathErr("write", syscall.ENOSPC)), exitDevice},
-		{"permission denied is the user's path", &inputError{&tensor.WriteError{Path: "r.json", Err: pathErr("open", syscall.EACCES)}}, exitBadInput},
-		{"missing directory is the user's path", &inputError{pathErr("open", syscall.ENOENT)}, exitBadInput},
-		{"a mismatch with a full disk", errors.Join(&mismatchError{msg: "output 0"}, &inputError{pathErr("write", syscall.ENOSPC)}), exitMismatch},
-		{"bad input with a full disk", errors.Join(&inputError{errors.New("m.h5: bad")}, &inputError{pathErr("write", syscall.ENOSPC)}), exitDevice},
+		{"--json on a full disk", inputError(&tensor.WriteError{Path: "r.json", Err: pathErr("write", syscall.ENOSPC)}), exitcode.Failure},
+		{"--out mkdir on a read-only disk", inputError(fmt.Errorf("--out: %w", pathErr("mkdir", syscall.EROFS))), exitcode.Failure},
+		{"quota", inputError(pathErr("write", syscall.EDQUOT)), exitcode.Failure},
+		{"I/O error", inputError(pathErr("fsync", syscall.EIO)), exitcode.Failure},
+		{"history on a full disk", fmt.Errorf("--history: %w", pathErr("write", syscall.ENOSPC)), exitcode.Failure},
+		{"permission denied is the user's path", inputError(&tensor.WriteError{Path: "r.json", Err: pathErr("open", syscall.EACCES)}), exitcode.BadInput},
+		{"missing directory is the user's path", inputError(pathErr("open", syscall.ENOENT)), exitcode.BadInput},
+		{"a mismatch with a full disk", errors.Join(&exitcode.MismatchError{Msg: "output 0"}, inputError(pathErr("write", syscall.ENOSPC))), exitcode.Mismatch},
+		{"bad input with a full disk", errors.Join(inputError(errors.New("m.h5: bad")), inputError(pathErr("write", syscall.ENOSPC))), exitcode.Failure},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, exitCode(tc.err), "%v", tc.err)
+			assert.Equal(t, tc.want, exitcode.Of(tc.err), "%v", tc.err)
 		})
 	}
 }
@@ -264,15 +265,15 @@ func TestReportEnvironment(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"write error", &inputError{&tensor.WriteError{Path: "r.json", Err: &os.PathError{Op: "write", Path: "/x/.r.json.tmp1", Err: syscall.ENOSPC}}},
+		{"write error", inputError(&tensor.WriteError{Path: "r.json", Err: &os.PathError{Op: "write", Path: "/x/.r.json.tmp1", Err: syscall.ENOSPC}}),
 			"validate: writing r.json: the disk is full: write /x/.r.json.tmp1: no space left on device\n"},
-		{"mkdir", &inputError{fmt.Errorf("--out: %w", &os.PathError{Op: "mkdir", Path: "/ro/out", Err: syscall.EROFS})},
+		{"mkdir", inputError(fmt.Errorf("--out: %w", &os.PathError{Op: "mkdir", Path: "/ro/out", Err: syscall.EROFS})),
 			"validate: --out: mkdir /ro/out: read-only file system\nvalidate: the file system is read-only: the environment, not the input (exit 3)\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var stderr bytes.Buffer
-			assert.Equal(t, exitDevice, reportError(tc.err, &stderr))
+			assert.Equal(t, exitcode.Failure, reportError(tc.err, &stderr))
 			assert.Equal(t, tc.want, stderr.String())
 		})
 	}
@@ -295,7 +296,7 @@ func TestOutputNoPassBeforeFiles(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			stdout, stderr, code := runCLI(t, tc.args...)
-			assert.Equal(t, exitDevice, code, stderr)
+			assert.Equal(t, exitcode.Failure, code, stderr)
 			assert.Contains(t, stderr, "the disk is full")
 			assert.NotRegexp(t, `(?m)^verdict\s+PASS`, stdout, "no PASS verdict (an output row may still say its comparison passed)")
 			assert.NotContains(t, stdout, `"verdict": "pass"`)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgeval/edgeval/compare"
+	"github.com/edgeval/edgeval/exitcode"
 	"github.com/edgeval/edgeval/tensor"
 )
 
@@ -45,7 +46,7 @@ func TestValidateSource(t *testing.T) {
 	in, out := sourceIO(t, "cifar_net")
 	res, stderr, code := validateJSON(t, "--source", torchSourceDir+"cifar_net/model.py", "--inputs", in, "--expected", out,
 		torchSourceDir+"cifar_net/dataparallel.pth")
-	require.Equal(t, exitPass, code, stderr)
+	require.Equal(t, exitcode.Pass, code, stderr)
 	assert.Equal(t, compare.VerdictPass, res.Verdict)
 	require.NotNil(t, res.Framework)
 	assert.True(t, res.Framework.Pass)
@@ -61,7 +62,7 @@ func TestValidateSource(t *testing.T) {
 // conversion check, but --expected fails it as a misread model.
 func TestArchCommandAndDroppedLogSoftmax(t *testing.T) {
 	stdout, stderr, code := runCLI(t, "arch", "--source", torchSourceDir+"mnist_net/model.py", torchSourceDir+"mnist_net/state_dict.pth")
-	require.Equal(t, exitPass, code, stderr)
+	require.Equal(t, exitcode.Pass, code, stderr)
 	assert.Contains(t, stderr, "input shape [1 1 28 28]")
 	require.Contains(t, stdout, `{op: "LogSoftmax", name: "logsoftmax", from: "fc2", dim: 1}  # model.py:32`)
 	dir := t.TempDir()
@@ -75,11 +76,11 @@ func TestArchCommandAndDroppedLogSoftmax(t *testing.T) {
 	in, out := sourceIO(t, "mnist_net")
 	model := torchSourceDir + "mnist_net/checkpoint.pth"
 	res, stderr, code := validateJSON(t, "--arch", full, "--inputs", in, "--expected", out, model)
-	require.Equal(t, exitPass, code, stderr)
+	require.Equal(t, exitcode.Pass, code, stderr)
 	assert.True(t, res.Framework.Pass)
 
 	res, _, code = validateJSON(t, "--arch", wrong, "--inputs", in, "--expected", out, model)
-	assert.Equal(t, exitMismatch, code)
+	assert.Equal(t, exitcode.Mismatch, code)
 	require.NotNil(t, res.Framework)
 	assert.False(t, res.Framework.Pass, "the reference without log_softmax must disagree with torch")
 	for _, o := range res.Outputs {
@@ -99,11 +100,11 @@ func TestSourceFlagErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{"class without source", []string{"--class", "Net", torchSourceDir + "lenet/state_dict.pth"}, exitBadInput, "go with --source"},
-		{"bad input shape", []string{"--source", bad, "--input-shape", "1,x", torchSourceDir + "lenet/state_dict.pth"}, exitBadInput, "--input-shape"},
-		{"both arch and source", []string{"--source", bad, "--arch", "x.yaml", torchSourceDir + "lenet/state_dict.pth"}, exitBadInput, "not both"},
-		{"outside the subset", []string{"--source", bad, "--class", "Net", "--input-shape", "1,10", torchSourceDir + "lenet/state_dict.pth"}, exitBadInput, "bad.py:7: a while statement is outside"},
-		{"no class matches", []string{"--source", torchSourceDir + "cifar_net/model.py", torchSourceDir + "lenet/state_dict.pth"}, exitBadInput, "no nn.Module subclass of model.py has the parameters of the file"},
+		{"class without source", []string{"--class", "Net", torchSourceDir + "lenet/state_dict.pth"}, exitcode.BadInput, "go with --source"},
+		{"bad input shape", []string{"--source", bad, "--input-shape", "1,x", torchSourceDir + "lenet/state_dict.pth"}, exitcode.BadInput, "--input-shape"},
+		{"both arch and source", []string{"--source", bad, "--arch", "x.yaml", torchSourceDir + "lenet/state_dict.pth"}, exitcode.BadInput, "not both"},
+		{"outside the subset", []string{"--source", bad, "--class", "Net", "--input-shape", "1,10", torchSourceDir + "lenet/state_dict.pth"}, exitcode.BadInput, "bad.py:7: a while statement is outside"},
+		{"no class matches", []string{"--source", torchSourceDir + "cifar_net/model.py", torchSourceDir + "lenet/state_dict.pth"}, exitcode.BadInput, "no nn.Module subclass of model.py has the parameters of the file"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgeval/edgeval/exitcode"
 	"github.com/edgeval/edgeval/internal/testutil"
 )
 
@@ -32,7 +33,7 @@ func TestSuiteJUnitForCIDashboards(t *testing.T) {
 	s := writeSuite(t, dir, yaml)
 	junit := filepath.Join(dir, "junit.xml")
 	_, stderr, code := runCLI(t, "suite", "--quiet", "--history", filepath.Join(dir, "h.jsonl"), "--junit", junit, s)
-	require.Equal(t, exitPass, code, stderr)
+	require.Equal(t, exitcode.Pass, code, stderr)
 
 	b, err := os.ReadFile(junit)
 	require.NoError(t, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgeval/edgeval/exitcode"
 	"github.com/edgeval/edgeval/internal/testutil"
 )
 
@@ -49,7 +50,7 @@ func TestREADMESynopsisMatchesFlags(t *testing.T) {
 			syn, ok := synopses[name]
 			require.True(t, ok, "README has no synopsis block for validate %s", name)
 			stdout, _, code := runCLI(t, "help", name)
-			require.Equal(t, exitPass, code)
+			require.Equal(t, exitcode.Pass, code)
 			var defined, written []string
 			for _, m := range flagRE.FindAllStringSubmatch(stdout, -1) {
 				defined = append(defined, m[1])

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edgeval/edgeval/compare"
+	"github.com/edgeval/edgeval/exitcode"
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/tflite"
 )
@@ -95,7 +96,7 @@ func TestValidateTorchBadInput(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, stderr, code := runCLI(t, tc.args...)
-			assert.Equal(t, exitBadInput, code, stderr)
+			assert.Equal(t, exitcode.BadInput, code, stderr)
 			assert.Contains(t, stderr, tc.want)
 		})
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/edgeval/edgeval/exitcode"
 	"github.com/edgeval/edgeval/internal/testutil"
 )
 
@@ -19,7 +20,7 @@ func TestHelpOnEveryCommand(t *testing.T) {
 	}
 	for _, n := range names {
 		stdout, stderr, code := runCLI(t, "help", n)
-		assert.Equal(t, exitPass, code, "help %s: %s", n, stderr)
+		assert.Equal(t, exitcode.Pass, code, "help %s: %s", n, stderr)
 		assert.Contains(t, stdout, "Usage: validate "+n, "help %s", n)
 	}
 }
@@ -43,7 +44,7 @@ func TestUnknownDeviceIsAUsageErrorBeforeWork(t *testing.T) {
 		{"suite", "--out", out, suite},
 	} {
 		stdout, stderr, code := runCLI(t, args...)
-		assert.Equal(t, exitBadInput, code, "%v: %s", args, stderr)
+		assert.Equal(t, exitcode.BadInput, code, "%v: %s", args, stderr)
 		assert.Contains(t, stderr, `unknown device "rpi4"`, args)
 		assert.Contains(t, stderr, "docs/devices.md", args)
 		assert.Empty(t, stdout, "%v: no table for a usage error", args)
@@ -62,9 +63,9 @@ func TestTimeoutOnEveryCommand(t *testing.T) {
 		{"devices", "--timeout", "1ns", "probe", "host"},
 	} {
 		_, stderr, code := runCLI(t, args...)
-		assert.Equal(t, exitDevice, code, "%v: %s", args, stderr)
+		assert.Equal(t, exitcode.Failure, code, "%v: %s", args, stderr)
 		assert.Contains(t, stderr, "timed out after 1ns (--timeout)", args)
 	}
 	_, stderr, code := runCLI(t, "convert", "--timeout", "5m", "-o", filepath.Join(dir, "m.tflite"), model)
-	assert.Equal(t, exitPass, code, stderr)
+	assert.Equal(t, exitcode.Pass, code, stderr)
 }

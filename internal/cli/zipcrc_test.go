@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edgeval/edgeval/exitcode"
 	"github.com/edgeval/edgeval/internal/testutil"
 	"github.com/edgeval/edgeval/internal/zipcheck/zipchecktest"
 	"github.com/edgeval/edgeval/tensor"
@@ -66,7 +67,7 @@ func TestCorruptedZipMemberIsBadInput(t *testing.T) {
 				args = append(args, "--inputs", tc.inputs)
 			}
 			_, stderr, code := runCLI(t, append(args, tc.model)...)
-			assert.Equal(t, exitBadInput, code, stderr)
+			assert.Equal(t, exitcode.BadInput, code, stderr)
 			corrupted := tc.model
 			if tc.member == "in_0.npy" {
 				corrupted = tc.inputs
@@ -83,7 +84,7 @@ func TestCorruptedZipMemberIsBadInput(t *testing.T) {
 			{filepath.Join(torchCase, "model.pt2")},
 		} {
 			_, stderr, code := runCLI(t, append([]string{"reference", "--out", filepath.Join(t.TempDir(), "out.npz")}, args...)...)
-			assert.Equal(t, exitPass, code, stderr)
+			assert.Equal(t, exitcode.Pass, code, stderr)
 		}
 	})
 }
