@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"syscall"
 	"testing"
@@ -69,6 +70,46 @@ func TestPermuteBytesMatchesDefinition(t *testing.T) {
 	}
 }
 
+// TestTranspose2DBlocks checks the blocked 32-bit path of 2-D transposes
+// against the definition on sizes around its blocks (64 rows by 16
+// columns, in register blocks of 4 columns) and its bands (rows split
+// between workers), for any rows [r0, r1).
+func TestTranspose2DBlocks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, a := range []int{1, 3, 4, 5, 63, 64, 65, 130, 257} {
+		for _, b := range []int{1, 3, 4, 7, 16, 17, 33, 70} {
+			src := make([]byte, a*b*4)
+			for i := range src {
+				src[i] = byte(rng.IntN(256))
+			}
+			want := naivePermute(src, []int{a, b}, []int{1, 0}, 4)
+			dst := make([]byte, len(src))
+			transpose2D(dst, src, a, b, 4)
+			require.Equal(t, want, dst, "[%d, %d]", a, b)
+			// Two bands with a split that is not a multiple of a block.
+			clear(dst)
+			mid := a / 3
+			transpose2DRows(dst, src, a, b, 4, 0, mid)
+			transpose2DRows(dst, src, a, b, 4, mid, a)
+			require.Equal(t, want, dst, "[%d, %d] in bands split at %d", a, b, mid)
+		}
+	}
+}
+
+// TestTransposeTo: TransposeTo writes the Data Transpose returns, and
+// refuses a destination of another size or a perm that is not one.
+func TestTransposeTo(t *testing.T) {
+	x := Random(NewRNG(1), Float32, []int{3, 3, 5, 7}, -1, 1)
+	want, err := x.Transpose([]int{3, 0, 1, 2})
+	require.NoError(t, err)
+	dst := make([]byte, len(x.Data))
+	require.NoError(t, x.TransposeTo(dst, []int{3, 0, 1, 2}))
+	assert.Equal(t, want.Data, dst)
+	assert.Error(t, x.TransposeTo(dst[1:], []int{3, 0, 1, 2}))
+	assert.Error(t, x.TransposeTo(dst, []int{3, 0, 1, 1}))
+	assert.Error(t, x.TransposeTo(dst, []int{1, 0}))
+}
+
 func TestFuseAxes(t *testing.T) {
 	for _, tc := range []struct {
 		shape, perm, wantShape, wantPerm []int
@@ -122,4 +163,25 @@ func TestTransposeParallel(t *testing.T) {
 	dst := make([]byte, len(src))
 	permuteBytes(dst, src, shape, []int{1, 0}, 4)
 	require.Equal(t, naivePermute(src, shape, []int{1, 0}, 4), dst)
+}
+
+// BenchmarkTransposeTo measures a kernel relayout (HWIO to OHWI) written
+// into a destination that exists already (as the .tflite writer does into
+// the model's bytes): the transpose's own pace, without allocating or
+// faulting in memory.
+func BenchmarkTransposeTo(b *testing.B) {
+	for _, shape := range [][]int{{3, 3, 64, 64}, {1, 1, 1024, 256}, {3, 3, 512, 512}} {
+		b.Run(fmt.Sprint(shape), func(b *testing.B) {
+			t := New(Float32, shape)
+			dst := make([]byte, len(t.Data))
+			b.SetBytes(int64(len(t.Data)))
+			cpu := cpuNow()
+			for b.Loop() {
+				if err := t.TransposeTo(dst, []int{3, 0, 1, 2}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(cpuNow()-cpu)/float64(b.N)/1e6, "cpu-ms/op")
+		})
+	}
 }

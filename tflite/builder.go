@@ -29,7 +29,7 @@ const SchemaVersion = 3
 // (*bug.Error from internal/bug), never as a problem of the user's model.
 type Builder struct {
 	description string
-	buffers     [][]byte
+	buffers     []buffer
 	metadata    []fb.MetadataT
 	opcodes     []OperatorCode
 	subgraphs   []*SubgraphBuilder
@@ -37,9 +37,34 @@ type Builder struct {
 	err         error
 }
 
+// buffer is one data buffer: its bytes, or the writer that makes them.
+type buffer struct {
+	data []byte
+	fill *Fill
+}
+
+// size returns the buffer's length in bytes.
+func (b buffer) size() int {
+	if b.fill != nil {
+		return b.fill.Len
+	}
+	return len(b.data)
+}
+
+// Fill is constant data that Finish writes straight into the model's bytes
+// instead of copying it from a slice: a weight relaid out (transposed,
+// scaled) in the flatbuffer itself, with no copy of its own.
+type Fill struct {
+	// Len is the data's size in bytes.
+	Len int
+	// Write writes the data into dst, Len zeroed bytes. It runs once, in
+	// Finish, so what it reads must not change before then.
+	Write func(dst []byte)
+}
+
 // NewBuilder returns a Builder holding the sentinel buffer 0.
 func NewBuilder() *Builder {
-	return &Builder{description: "edgeval", buffers: [][]byte{nil}}
+	return &Builder{description: "edgeval", buffers: []buffer{{}}}
 }
 
 func (b *Builder) fail(format string, args ...any) {
@@ -58,7 +83,17 @@ func (b *Builder) SetDescription(s string) { b.description = s }
 // AddBuffer adds a data buffer and returns its index. The bytes are copied
 // when Finish serialises the model, so data must not change before then.
 func (b *Builder) AddBuffer(data []byte) int {
-	b.buffers = append(b.buffers, data)
+	b.buffers = append(b.buffers, buffer{data: data})
+	return len(b.buffers) - 1
+}
+
+// AddBufferFill adds a data buffer of f.Len bytes that f.Write writes when
+// Finish serialises the model, and returns its index.
+func (b *Builder) AddBufferFill(f Fill) int {
+	if f.Len < 0 || f.Write == nil {
+		b.fail("buffer %d: fill of %d bytes without a writer", len(b.buffers), f.Len)
+	}
+	b.buffers = append(b.buffers, buffer{fill: &f})
 	return len(b.buffers) - 1
 }
 
@@ -124,7 +159,11 @@ type TensorSpec struct {
 	// Data, when set, is the tensor's constant value (little-endian); it is
 	// stored in a new buffer. Buffer, when Data is nil, names an existing
 	// buffer to share; 0 means the tensor is computed at run time.
-	Data   []byte
+	Data []byte
+	// Fill, when set and Data is nil, makes the tensor's constant value
+	// when Finish serialises the model, straight into a new buffer of the
+	// model's bytes (see Fill).
+	Fill   *Fill
 	Buffer int
 	// Quant gives affine quantization parameters; Quant.Axis is the
 	// quantized dimension when there is more than one scale.
@@ -136,8 +175,11 @@ type TensorSpec struct {
 func (s *SubgraphBuilder) AddTensor(t TensorSpec) int {
 	idx := len(s.tensors)
 	buf := t.Buffer
-	if t.Data != nil {
+	switch {
+	case t.Data != nil:
 		buf = s.b.AddBuffer(t.Data)
+	case t.Fill != nil:
+		buf = s.b.AddBufferFill(*t.Fill)
 	}
 	if buf < 0 || buf >= len(s.b.buffers) {
 		s.b.fail("subgraph %d tensor %d %q: buffer %d out of range", s.index, idx, t.Name, buf)
@@ -280,24 +322,38 @@ func (b *Builder) Finish() ([]byte, error) {
 	// length and table) plus room for the graph, so it never grows: a
 	// flatbuffers.Builder grows by doubling and copying what it holds.
 	size := 1 << 16
-	for _, data := range b.buffers {
-		size += len(data) + 64
+	for _, buf := range b.buffers {
+		size += buf.size() + 64
 	}
 	for _, sg := range b.subgraphs {
 		size += 256*len(sg.tensors) + 128*len(sg.operators)
 	}
+	// A multiple of 64: the buffers, 16-byte aligned from the end, are then
+	// aligned in memory too (a large allocation starts on a page), so a
+	// Fill moves whole words.
+	size = (size + 63) &^ 63
 	fbb := flatbuffers.NewBuilder(size)
 
 	// Buffers first: their data ends up at the end of the file, each vector
 	// aligned to 16 bytes as the schema's force_align asks.
 	bufOffs := make([]flatbuffers.UOffsetT, len(b.buffers))
-	for i, data := range b.buffers {
+	for i, buf := range b.buffers {
 		var dataOff flatbuffers.UOffsetT
-		if len(data) > 0 {
-			if int64(len(data)) > math.MaxInt32 {
-				return nil, fmt.Errorf("build tflite model: buffer %d of %d bytes does not fit in a flatbuffer", i, len(data))
+		if n := buf.size(); n > 0 {
+			if int64(n) > math.MaxInt32 {
+				return nil, fmt.Errorf("build tflite model: buffer %d of %d bytes does not fit in a flatbuffer", i, n)
 			}
-			fbb.Prep(16, len(data))
+			fbb.Prep(16, n)
+			data := buf.data
+			if buf.fill != nil {
+				// The vector's bytes go right below the head: write them
+				// there, and CreateByteVector's copy is of the bytes onto
+				// themselves (were they placed elsewhere, the copy would
+				// still move them there).
+				h := int(fbb.Head())
+				data = fbb.Bytes[h-n : h : h]
+				buf.fill.Write(data)
+			}
 			dataOff = fbb.CreateByteVector(data)
 		}
 		fb.BufferStart(fbb)

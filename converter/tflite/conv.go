@@ -78,13 +78,13 @@ func (w *writer) conv2D(n *graph.Node, op *graph.Conv2D) error {
 	dst, act, finish := w.fused(n, op.Activation, true)
 	switch {
 	case g.Groups == 1:
-		filter := w.weightTensor(wt.Name, kernelTo(wt.Const, op.WeightLayout, graph.OHWI))
+		filter := w.kernel(wt, op.WeightLayout, graph.OHWI)
 		w.op(tfl.OpConv2D, 1, []int{xin, filter, w.bias(n, g.OutC)}, []int{dst}, &tfl.Conv2DOptions{
 			Padding: pad, StrideW: int32(g.StrideW), StrideH: int32(g.StrideH), FusedActivationFunction: act,
 			DilationWFactor: int32(g.DilW), DilationHFactor: int32(g.DilH),
 		})
 	case g.Groups == g.InC:
-		filter := w.weightTensor(wt.Name, kernelTo(wt.Const, op.WeightLayout, graph.IHWO))
+		filter := w.kernel(wt, op.WeightLayout, graph.IHWO)
 		version := 1
 		if g.DilH != 1 || g.DilW != 1 {
 			version = 2
@@ -178,7 +178,7 @@ func (w *writer) convTranspose2D(n *graph.Node, op *graph.ConvTranspose2D) error
 	sameTop := max((g.InH-1)*g.StrideH+g.KH-g.OutH, 0) / 2
 	sameLeft := max((g.InW-1)*g.StrideW+g.KW-g.OutW, 0) / 2
 	sameSize := g.OutH == g.InH*g.StrideH && g.OutW == g.InW*g.StrideW
-	filter := w.weightTensor(wt.Name, kernelTo(wt.Const, op.WeightLayout, graph.OHWI))
+	filter := w.kernel(wt, op.WeightLayout, graph.OHWI)
 	dst, _, finish := w.fused(n, op.Activation, false)
 	outH, outW := g.OutH, g.OutW
 	var pad tfl.Padding

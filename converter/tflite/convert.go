@@ -274,6 +274,42 @@ func (w *writer) weightTensor(name string, t *tensor.Tensor) int {
 	return w.addTensor(tfl.TensorSpec{Name: w.uniqueName(name), Type: tt, Shape: t.Shape, Data: data})
 }
 
+// permutedWeight adds a constant tensor holding t with its axes permuted by
+// perm (see tensor.Transpose), named after name. A float32 model gets the
+// relayout written straight into its bytes when the model is serialised
+// (tfl.Fill): no transposed copy of the weight is ever made. The precision
+// passes read and rewrite constants' Data, so a float16, dynamic-range or
+// int8 model gets the transposed copy.
+func (w *writer) permutedWeight(name string, t *tensor.Tensor, perm []int) int {
+	if w.opts.Precision != precision.Float32 || t.DType == tensor.Float16 || t.DType == tensor.Float64 || len(t.Data) == 0 {
+		return w.weightTensor(name, transposeTensor(t, perm))
+	}
+	tt, ok := tfl.TypeOf(t.DType)
+	if !ok {
+		w.fail(fmt.Errorf("constant %q: dtype %v has no TFLite type", name, t.DType))
+	}
+	if !isPerm(perm, len(t.Shape)) {
+		// The converter builds every perm from a layout: an invalid one is
+		// its bug, as in transposeTensor.
+		panic(fmt.Sprintf("converter/tflite: constant %q: %v is not a permutation of its %d axes", name, perm, len(t.Shape)))
+	}
+	fill := &tfl.Fill{Len: len(t.Data), Write: func(dst []byte) {
+		if err := t.TransposeTo(dst, perm); err != nil {
+			panic(fmt.Sprintf("converter/tflite: constant %q: %v", name, err))
+		}
+	}}
+	return w.addTensor(tfl.TensorSpec{Name: w.uniqueName(name), Type: tt, Shape: permShape(t.Shape, perm), Fill: fill})
+}
+
+// kernel adds the constant convolution weight wt, of layout from, in
+// layout to.
+func (w *writer) kernel(wt *graph.Value, from, to graph.KernelLayout) int {
+	if from == to {
+		return w.weightTensor(wt.Name, wt.Const)
+	}
+	return w.permutedWeight(wt.Name, wt.Const, kernelPerm(from, to))
+}
+
 // constF32 adds a float32 constant.
 func (w *writer) constF32(name string, shape []int, v []float32) int {
 	return w.weightTensor(name, tensor.FromFloat32(shape, v))

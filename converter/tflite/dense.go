@@ -14,7 +14,7 @@ func (w *writer) dense(n *graph.Node, op *graph.Dense) error {
 	var filter int
 	switch {
 	case wt.IsConst() && op.WeightLayout == graph.IO:
-		filter = w.weightTensor(wt.Name, transposeTensor(wt.Const, []int{1, 0}))
+		filter = w.permutedWeight(wt.Name, wt.Const, []int{1, 0})
 	case wt.IsConst() || op.WeightLayout == graph.OI:
 		filter = w.value(wt)
 	default:

@@ -24,13 +24,19 @@ func kernelTo(t *tensor.Tensor, from, to graph.KernelLayout) *tensor.Tensor {
 	if from == to {
 		return t
 	}
+	return transposeTensor(t, kernelPerm(from, to))
+}
+
+// kernelPerm returns the perm (see tensor.Transpose) that takes a
+// convolution weight of layout from to layout to.
+func kernelPerm(from, to graph.KernelLayout) []int {
 	src := from.Perm() // position in t of O, I, H, W
 	dst := to.Perm()   // position in the result of O, I, H, W
 	perm := make([]int, 4)
 	for k := range 4 {
 		perm[dst[k]] = src[k]
 	}
-	return transposeTensor(t, perm)
+	return perm
 }
 
 // sliceAxis0 returns rows [lo, hi) of t along its first axis (a copy).
@@ -56,4 +62,19 @@ func permShape(s, p []int) []int {
 		out[i] = s[a]
 	}
 	return out
+}
+
+// isPerm reports whether perm is a permutation of 0..rank-1.
+func isPerm(perm []int, rank int) bool {
+	if len(perm) != rank {
+		return false
+	}
+	seen := make([]bool, rank)
+	for _, p := range perm {
+		if p < 0 || p >= rank || seen[p] {
+			return false
+		}
+		seen[p] = true
+	}
+	return true
 }
