@@ -26,7 +26,23 @@ type Agent struct {
 	// In and Out carry the frames.
 	In  io.Reader
 	Out io.Writer
+
+	// probed are the runtime facts of the last probe and the settings it
+	// ran with: an open with the same settings reports them instead of
+	// probing every runtime again (starting Node), which a client that
+	// probed first (devices.Prestart) has just had done.
+	probed *probedRuntimes
 }
+
+// probedRuntimes are the runtime facts a probe found with settings.
+type probedRuntimes struct {
+	settings runtime.Settings
+	runtimes []RuntimeFacts
+}
+
+// freeAfterLoad is the model size from which the agent returns its freed
+// memory to the system once the runtime loaded the model.
+const freeAfterLoad = 4 << 20
 
 var sha256RE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
@@ -60,10 +76,14 @@ func (a *Agent) Serve(ctx context.Context) error {
 		case "probe":
 			// A probe may carry the profile's runtime settings, so that the
 			// facts describe the runtimes as a run would find them.
+			var set runtime.Settings
 			if m.Open != nil {
 				configureRuntimes(m.Open)
+				set = m.Open.settings()
 			}
-			err = reply(&message{Op: "facts", Facts: CollectFacts(ctx, a.Version)})
+			f := CollectFacts(ctx, a.Version)
+			a.probed = &probedRuntimes{settings: set, runtimes: f.Runtimes}
+			err = reply(&message{Op: "facts", Facts: f})
 		case "open":
 			if sess != nil {
 				err = fail(errors.New("a session is already open"))
@@ -143,7 +163,11 @@ func (a *Agent) open(ctx context.Context, req *openRequest) (runtime.Session, *o
 	// The facts (a probe of every runtime: `node --version` for LiteRT)
 	// do not depend on the model: read them while the runtime loads it.
 	facts := make(chan *Facts, 1)
-	go func() { facts <- CollectFacts(ctx, a.Version) }()
+	if p := a.probed; p != nil && p.settings == req.settings() {
+		go func() { facts <- collectFacts(ctx, a.Version, p.runtimes) }()
+	} else {
+		go func() { facts <- CollectFacts(ctx, a.Version) }()
+	}
 	t0 := time.Now()
 	sess, err := rt.Open(ctx, model, runtime.Options{
 		Signature: req.Signature, Threads: req.Threads, Delegate: req.Delegate, Timeout: req.Timeout, Batch: req.Batch,
@@ -155,7 +179,11 @@ func (a *Agent) open(ctx context.Context, req *openRequest) (runtime.Session, *o
 	// The runtime holds its own copy of the model now (TFLite's in C
 	// memory, LiteRT's in Node): give the received bytes back to the
 	// system, so that the agent's share of a run's memory is the runtime's.
-	debug.FreeOSMemory()
+	// A small model leaves too little to be worth the forced collection
+	// and scavenge (~5 ms of a run's fixed cost).
+	if len(model) >= freeAfterLoad {
+		debug.FreeOSMemory()
+	}
 	return sess, &openReply{
 		Info: sess.Info(), Inputs: sess.Inputs(), Outputs: sess.Outputs(),
 		Load: load, Facts: <-facts,

@@ -8,6 +8,7 @@ import (
 	goruntime "runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/edgeval/edgeval/runtime"
 )
@@ -65,6 +66,12 @@ type DelegateFacts struct {
 // CollectFacts reads this machine's facts (cheap: files under /proc and
 // /sys, uname, and `node --version` for the LiteRT runtime).
 func CollectFacts(ctx context.Context, agentVersion string) *Facts {
+	return collectFacts(ctx, agentVersion, nil)
+}
+
+// collectFacts is CollectFacts with the runtime facts given (a probe's),
+// or probed when runtimes is nil.
+func collectFacts(ctx context.Context, agentVersion string, runtimes []RuntimeFacts) *Facts {
 	f := &Facts{GoArch: goruntime.GOOS + "/" + goruntime.GOARCH, Cores: goruntime.NumCPU(), AgentVersion: agentVersion}
 	f.Hostname, _ = os.Hostname()
 	f.OS, f.Arch, f.Kernel = uname()
@@ -72,7 +79,10 @@ func CollectFacts(ctx context.Context, agentVersion string) *Facts {
 	f.Governor = readTrim("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")
 	f.TemperatureC = temperature()
 	f.MemTotalMB, f.MemAvailMB = meminfo()
-	f.Runtimes = runtimeFacts(ctx)
+	f.Runtimes = runtimes
+	if f.Runtimes == nil {
+		f.Runtimes = runtimeFacts(ctx)
+	}
 	f.Delegates = delegateFacts()
 	return f
 }
@@ -132,24 +142,31 @@ func meminfo() (total, avail int64) {
 // runtime.Register), in name order: whether it can run here, its version
 // and what it runs with (runtime.Prober), or why it cannot.
 func runtimeFacts(ctx context.Context) []RuntimeFacts {
-	var out []RuntimeFacts
-	for _, name := range runtime.Names() {
-		rf := RuntimeFacts{Name: name}
-		rt, err := runtime.Get(name)
-		if err == nil {
-			if p, ok := rt.(runtime.Prober); ok {
-				var st runtime.Status
-				st, err = p.Probe(ctx)
-				rf.Version, rf.Detail = st.Version, st.Detail
+	// Each runtime is probed in its own goroutine: LiteRT's probe starts
+	// Node, TFLite C's loads the library; neither waits for the other.
+	names := runtime.Names()
+	out := make([]RuntimeFacts, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() {
+			rf := RuntimeFacts{Name: name}
+			rt, err := runtime.Get(name)
+			if err == nil {
+				if p, ok := rt.(runtime.Prober); ok {
+					var st runtime.Status
+					st, err = p.Probe(ctx)
+					rf.Version, rf.Detail = st.Version, st.Detail
+				}
 			}
-		}
-		if err != nil {
-			rf.Detail = err.Error()
-		} else {
-			rf.Available = true
-		}
-		out = append(out, rf)
+			if err != nil {
+				rf.Detail = err.Error()
+			} else {
+				rf.Available = true
+			}
+			out[i] = rf
+		})
 	}
+	wg.Wait()
 	return out
 }
 

@@ -74,8 +74,10 @@ func openIsolated(ctx context.Context, p *Profile, name string, model []byte, ro
 			s.Close()
 		}
 	}()
-	if s.agent, err = startLocalAgent(o.LocalAgent); err != nil {
-		return nil, fail("start", err)
+	if s.agent = takePrestarted(ctx, o.LocalAgent); s.agent == nil {
+		if s.agent, err = startLocalAgent(o.LocalAgent); err != nil {
+			return nil, fail("start", err)
+		}
 	}
 	req := &openRequest{
 		ModelSHA256: sha, ModelSize: int64(len(model)), CacheDir: dir, Runtime: name,

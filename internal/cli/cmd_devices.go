@@ -41,13 +41,36 @@ func configErr(err error) error {
 // flags given (--runtime, --threads, --delegate, --timeout) override the
 // profile; --timeout's default applies when the profile has none.
 func (f *modelFlags) openDevice(ctx context.Context, model []byte, log io.Writer) (runtime.Session, error) {
-	cfg, err := f.dev.load()
+	p, o, err := f.deviceOptions(log)
 	if err != nil {
 		return nil, err
 	}
+	s, err := devices.Open(ctx, p, model, o)
+	return s, configErr(err)
+}
+
+// prestartDevice starts what opening the model on the device will need
+// before the model exists (devices.Prestart: the agent child of an
+// isolated session), so that it overlaps reading and converting the model;
+// stop ends what no open took.
+func (f *modelFlags) prestartDevice(log io.Writer) (stop func()) {
+	p, o, err := f.deviceOptions(log)
+	if err != nil {
+		return func() {} // openDevice reports it
+	}
+	return devices.Prestart(p, o)
+}
+
+// deviceOptions returns the device's profile and the options of opening a
+// model on it.
+func (f *modelFlags) deviceOptions(log io.Writer) (*devices.Profile, devices.Options, error) {
+	cfg, err := f.dev.load()
+	if err != nil {
+		return nil, devices.Options{}, err
+	}
 	p, err := cfg.Lookup(f.o.Device)
 	if err != nil {
-		return nil, configErr(err)
+		return nil, devices.Options{}, configErr(err)
 	}
 	o, ex := f.dev.open, f.dev.explicit
 	o.AgentVersion, o.Log, o.Steps = version, log, f.steps(log)
@@ -63,8 +86,7 @@ func (f *modelFlags) openDevice(ctx context.Context, model []byte, log io.Writer
 	if !ex["timeout"] && p.Timeout != 0 {
 		o.Session.Timeout = 0
 	}
-	s, err := devices.Open(ctx, p, model, o)
-	return s, configErr(err)
+	return p, o, nil
 }
 
 func devicesCommand() *command {
