@@ -27,17 +27,20 @@ type Agent struct {
 	In  io.Reader
 	Out io.Writer
 
-	// probed are the runtime facts of the last probe and the settings it
-	// ran with: an open with the same settings reports them instead of
-	// probing every runtime again (starting Node), which a client that
-	// probed first (devices.Prestart) has just had done.
-	probed *probedRuntimes
+	// probed are the runtime and delegate facts of the last probe and the
+	// settings it ran with: an open with the same settings reports them
+	// instead of probing every runtime again (starting Node) and listing
+	// the library directories, which a client that probed first
+	// (devices.Prestart) has just had done.
+	probed *probedFacts
 }
 
-// probedRuntimes are the runtime facts a probe found with settings.
-type probedRuntimes struct {
-	settings runtime.Settings
-	runtimes []RuntimeFacts
+// probedFacts are the runtime and delegate facts a probe found with
+// settings.
+type probedFacts struct {
+	settings  runtime.Settings
+	runtimes  []RuntimeFacts
+	delegates []DelegateFacts
 }
 
 // freeAfterLoad is the model size from which the agent returns its freed
@@ -82,7 +85,7 @@ func (a *Agent) Serve(ctx context.Context) error {
 				set = m.Open.settings()
 			}
 			f := CollectFacts(ctx, a.Version)
-			a.probed = &probedRuntimes{settings: set, runtimes: f.Runtimes}
+			a.probed = &probedFacts{settings: set, runtimes: f.Runtimes, delegates: f.Delegates}
 			err = reply(&message{Op: "facts", Facts: f})
 		case "open":
 			if sess != nil {
@@ -164,7 +167,7 @@ func (a *Agent) open(ctx context.Context, req *openRequest) (runtime.Session, *o
 	// do not depend on the model: read them while the runtime loads it.
 	facts := make(chan *Facts, 1)
 	if p := a.probed; p != nil && p.settings == req.settings() {
-		go func() { facts <- collectFacts(ctx, a.Version, p.runtimes) }()
+		go func() { facts <- collectFacts(ctx, a.Version, p) }()
 	} else {
 		go func() { facts <- CollectFacts(ctx, a.Version) }()
 	}

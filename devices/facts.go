@@ -69,9 +69,9 @@ func CollectFacts(ctx context.Context, agentVersion string) *Facts {
 	return collectFacts(ctx, agentVersion, nil)
 }
 
-// collectFacts is CollectFacts with the runtime facts given (a probe's),
-// or probed when runtimes is nil.
-func collectFacts(ctx context.Context, agentVersion string, runtimes []RuntimeFacts) *Facts {
+// collectFacts is CollectFacts with the runtime and delegate facts of an
+// earlier probe when probed is set.
+func collectFacts(ctx context.Context, agentVersion string, probed *probedFacts) *Facts {
 	f := &Facts{GoArch: goruntime.GOOS + "/" + goruntime.GOARCH, Cores: goruntime.NumCPU(), AgentVersion: agentVersion}
 	f.Hostname, _ = os.Hostname()
 	f.OS, f.Arch, f.Kernel = uname()
@@ -79,11 +79,11 @@ func collectFacts(ctx context.Context, agentVersion string, runtimes []RuntimeFa
 	f.Governor = readTrim("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")
 	f.TemperatureC = temperature()
 	f.MemTotalMB, f.MemAvailMB = meminfo()
-	f.Runtimes = runtimes
-	if f.Runtimes == nil {
-		f.Runtimes = runtimeFacts(ctx)
+	if probed != nil {
+		f.Runtimes, f.Delegates = probed.runtimes, probed.delegates
+	} else {
+		f.Runtimes, f.Delegates = runtimeFacts(ctx), delegateFacts()
 	}
-	f.Delegates = delegateFacts()
 	return f
 }
 
