@@ -11,16 +11,17 @@ import (
 // RandomInputs returns n runs of seeded random inputs. Integer inputs span
 // their dtype's full range; float inputs are uniform in [lo, hi).
 func RandomInputs(specs []InputSpec, n int, seed uint64, lo, hi float64) Samples {
-	rng := tensor.NewRNG(seed)
+	pcg := tensor.NewPCG(seed)
 	out := make(Samples, n)
 	for r := range n {
-		out[r] = randomSample(rng, specs, lo, hi)
+		out[r] = randomSample(pcg, specs, lo, hi)
 	}
 	return out
 }
 
-// randomSample draws one run from rng.
-func randomSample(rng *rand.Rand, specs []InputSpec, lo, hi float64) []*tensor.Tensor {
+// randomSample draws one run from the generator src (tensor.NewRNG's
+// source).
+func randomSample(src *rand.PCG, specs []InputSpec, lo, hi float64) []*tensor.Tensor {
 	out := make([]*tensor.Tensor, len(specs))
 	for i, s := range specs {
 		l, h := lo, hi
@@ -28,7 +29,7 @@ func randomSample(rng *rand.Rand, specs []InputSpec, lo, hi float64) []*tensor.T
 			il, ih := s.DType.Range()
 			l, h = float64(il), float64(ih)
 		}
-		t := tensor.Random(rng, s.DType, s.Shape, l, h)
+		t := tensor.RandomPCG(src, s.DType, s.Shape, l, h)
 		t.Quant = s.Quant
 		out[i] = t
 	}
@@ -54,7 +55,6 @@ type RandomStream struct {
 
 	mu    sync.Mutex
 	pcg   *rand.PCG
-	rng   *rand.Rand
 	next  int        // the sample the generator draws next
 	marks []rand.PCG // marks[k]: the generator before sample k*randomMark
 }
@@ -62,7 +62,7 @@ type RandomStream struct {
 // NewRandomStream returns the stream of RandomInputs(specs, n, seed, lo, hi).
 func NewRandomStream(specs []InputSpec, n int, seed uint64, lo, hi float64) *RandomStream {
 	pcg := tensor.NewPCG(seed)
-	return &RandomStream{specs: specs, n: n, lo: lo, hi: hi, pcg: pcg, rng: rand.New(pcg)}
+	return &RandomStream{specs: specs, n: n, lo: lo, hi: hi, pcg: pcg}
 }
 
 // Len returns the number of samples.
@@ -92,7 +92,7 @@ func (s *RandomStream) draw() []*tensor.Tensor {
 		s.marks = append(s.marks, *s.pcg)
 	}
 	s.next++
-	return randomSample(s.rng, s.specs, s.lo, s.hi)
+	return randomSample(s.pcg, s.specs, s.lo, s.hi)
 }
 
 // Close does nothing: the stream holds no file. It makes RandomStream and
