@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/edgeval/edgeval/compare"
 )
@@ -51,23 +52,30 @@ type outputView struct {
 	Charts []chart
 }
 
-var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
-	"pct": func(p *float64) string {
-		if p == nil {
-			return "–"
-		}
-		return formatPct(*p)
-	},
-	"misread": func() string { return compare.ReferenceMisread },
-	"bytes":   formatBytes,
-	"ms":      func(v *float64) string { return fmt.Sprintf("%.1f", *v) },
-	"delegate": func(r compare.RuntimeInfo) string {
-		if r.Delegate == "" || r.Delegate == "none" {
-			return ""
-		}
-		return r.Delegate
-	},
-}).Parse(`<!DOCTYPE html>
+// htmlPage is the page of one result, parsed on first use (not in every
+// start of the program: the agent and the HDF5 reader's child processes
+// never render one).
+var htmlPage = sync.OnceValue(parseHTMLPage)
+
+// parseHTMLPage parses the page of one result.
+func parseHTMLPage() *template.Template {
+	return template.Must(template.New("report").Funcs(template.FuncMap{
+		"pct": func(p *float64) string {
+			if p == nil {
+				return "–"
+			}
+			return formatPct(*p)
+		},
+		"misread": func() string { return compare.ReferenceMisread },
+		"bytes":   formatBytes,
+		"ms":      func(v *float64) string { return fmt.Sprintf("%.1f", *v) },
+		"delegate": func(r compare.RuntimeInfo) string {
+			if r.Delegate == "" || r.Delegate == "none" {
+				return ""
+			}
+			return r.Delegate
+		},
+	}).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>edgeval: {{.Model}} ({{.Verdict}})</title>
 ` + htmlStyle + `</head><body>
@@ -116,6 +124,7 @@ var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 <p>{{.LatencyMS.N}} timed runs: min {{printf "%.3f" .LatencyMS.Min}}, p50 {{printf "%.3f" .LatencyMS.P50}}, p90 {{printf "%.3f" .LatencyMS.P90}}, p99 {{printf "%.3f" .LatencyMS.P99}}, max {{printf "%.3f" .LatencyMS.Max}}, mean {{printf "%.3f" .LatencyMS.Mean}}, std {{printf "%.3f" .LatencyMS.Std}} ms{{if .FirstInferenceMS}}; first inference {{printf "%.3f" .FirstInferenceMS}} ms (not in the figures){{end}}{{if .InitMS}}; init {{printf "%.1f" .InitMS}} ms (opening the model on the device){{end}}{{if .PeakRSSBytes}}; runtime peak RSS {{bytes .PeakRSSBytes}}{{end}}</p>
 {{with .Latency}}<div class="charts">{{range .}}{{template "chart" .}}{{end}}</div>{{end}}{{end}}
 <p><small>{{.Tool}}, {{.Time}}</small></p>{{end}}{{define "chart"}}<figure>{{.SVG}}<figcaption>{{.Caption}}</figcaption></figure>{{end}}` + accuracyTemplate))
+}
 
 // HTML writes r as a standalone HTML page (no script, no network): what
 // ran (model, .tflite and inputs with their sha256, runtime, device
@@ -127,7 +136,7 @@ func HTML(w io.Writer, r *compare.Result) error {
 	if err != nil {
 		return err
 	}
-	return htmlPage.Execute(w, v)
+	return htmlPage().Execute(w, v)
 }
 
 // newHTMLView draws r's charts.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -122,7 +123,8 @@ func RegressionsMarkdown(w io.Writer, rep *history.RegressionReport) error {
 	return err
 }
 
-var regressionsPage = template.Must(template.New("regressions").Parse(`<!DOCTYPE html>
+var regressionsPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("regressions").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>edgeval: regressions</title>
 ` + htmlStyle + `</head><body>
@@ -138,6 +140,7 @@ var regressionsPage = template.Must(template.New("regressions").Parse(`<!DOCTYPE
 {{end}}{{if .Left}}<p class="muted">{{.Left}} more series with two runs or more have no charts here (the first {{.Max}} are drawn, regressed ones first).</p>{{end}}{{end}}
 </body></html>
 `))
+})
 
 // RegressionsHTML writes a regression report as a standalone HTML page
 // (see RegressionsHTMLWithTrends), without trend charts.
@@ -156,7 +159,7 @@ func RegressionsHTMLWithTrends(w io.Writer, rep *history.RegressionReport, recor
 	if err != nil {
 		return err
 	}
-	return regressionsPage.Execute(w, struct {
+	return regressionsPage().Execute(w, struct {
 		Headline  string
 		Regressed int
 		Rows      []regressionRow

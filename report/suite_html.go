@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"io"
 	"path/filepath"
+	"sync"
 
 	"github.com/edgeval/edgeval/compare"
 )
@@ -24,7 +25,8 @@ type suiteRow struct {
 
 // suitePage is a suite's standalone page: the tally, a summary table
 // linking to each run, then each run's section as HTML draws it.
-var suitePage = template.Must(template.Must(htmlPage.Clone()).New("suite").Parse(`<!DOCTYPE html>
+var suitePage = sync.OnceValue(func() *template.Template {
+	return template.Must(parseHTMLPage().New("suite").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>edgeval suite {{.Title}}: {{.Tally}}</title>
 ` + htmlStyle + `</head><body>
@@ -38,6 +40,7 @@ var suitePage = template.Must(template.Must(htmlPage.Clone()).New("suite").Parse
 {{template "result" .Sections}}
 </section>
 {{end}}</body></html>`))
+})
 
 // SuiteHTML writes a suite's results as one standalone HTML page (no
 // script, no network): the tally, a summary table linking to each run,
@@ -63,5 +66,5 @@ func SuiteHTML(w io.Writer, title string, results []*compare.Result) error {
 			Problem: truncate(problem(r), 120), Sections: v,
 		})
 	}
-	return suitePage.ExecuteTemplate(w, "suite", data)
+	return suitePage().ExecuteTemplate(w, "suite", data)
 }
