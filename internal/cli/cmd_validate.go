@@ -90,11 +90,9 @@ func validateOne(ctx context.Context, f *modelFlags, model string, stdout, stder
 	if err != nil {
 		return err
 	}
-	if opts.TFLite == "" {
-		// The device's agent process starts while the model is read and
-		// converted.
-		defer f.prestartDevice(stderr)()
-	}
+	// The device's agent process starts while the model is read and
+	// converted.
+	defer f.prestartDevice(stderr)()
 	res, err := validation.Run(ctx, opts)
 	if f.history != "" {
 		if herr := recordHistory(f.history, opts, res, err); herr != nil {
