@@ -9,8 +9,12 @@ package sgemm
 // set (so a NaN in C is overwritten when beta is zero, as BLAS requires).
 // Strides are in elements. nt and kc are at least 1, and every element named
 // above lies inside its slice: callers check that, the assembly does not.
+// pf, when not zero, asks the kernel to prefetch B pf bytes ahead of the
+// row it reads (a hint only: the 6×16 assembly kernel takes it; it names
+// the next packed panel, which may lie past b's end, as prefetches do not
+// fault).
 type kernelFunc func(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
-	c []float32, ldc, tsc int, alpha, beta float32, loadc bool)
+	c []float32, ldc, tsc int, alpha, beta float32, loadc bool, pf int)
 
 // kernels is the set of micro-kernels the driver dispatches to.
 type kernels struct {

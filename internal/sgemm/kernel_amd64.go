@@ -47,7 +47,9 @@ func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv() (eax, edx uint32)
 
 // kern6x16 is the AVX2/FMA 6×16 tile loop; strides are in bytes; flags bit 0
-// (flagLoadC) adds beta*C, bit 1 (flagAlpha) scales by alpha (else alpha is 1).
+// (flagLoadC) adds beta*C, bit 1 (flagAlpha) scales by alpha (else alpha is 1),
+// and flags>>8, when not zero, is how many bytes past each row of B it
+// prefetches (the next packed panel).
 //
 //go:noescape
 func kern6x16(nt, kc int, a unsafe.Pointer, rsa, csa, tsa int, b unsafe.Pointer, csb int,
@@ -66,21 +68,21 @@ func kern12x8(nt, kc int, a unsafe.Pointer, rsa, csa, tsa int, b unsafe.Pointer,
 	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, flags int)
 
 func kern6x16Asm(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
-	c []float32, ldc, tsc int, alpha, beta float32, loadc bool) {
+	c []float32, ldc, tsc int, alpha, beta float32, loadc bool, pf int) {
 	kern6x16(nt, kc, unsafe.Pointer(unsafe.SliceData(a)), rsa*4, csa*4, tsa*4,
 		unsafe.Pointer(unsafe.SliceData(b)), csb*4,
-		unsafe.Pointer(unsafe.SliceData(c)), ldc*4, tsc*4, alpha, beta, kernelFlags(alpha, loadc))
+		unsafe.Pointer(unsafe.SliceData(c)), ldc*4, tsc*4, alpha, beta, kernelFlags(alpha, loadc)|pf<<8)
 }
 
 func kern4x16Asm(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
-	c []float32, ldc, tsc int, alpha, beta float32, loadc bool) {
+	c []float32, ldc, tsc int, alpha, beta float32, loadc bool, pf int) {
 	kern4x16(nt, kc, unsafe.Pointer(unsafe.SliceData(a)), rsa*4, csa*4, tsa*4,
 		unsafe.Pointer(unsafe.SliceData(b)), csb*4,
 		unsafe.Pointer(unsafe.SliceData(c)), ldc*4, tsc*4, alpha, beta, kernelFlags(alpha, loadc))
 }
 
 func kern12x8Asm(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
-	c []float32, ldc, tsc int, alpha, beta float32, loadc bool) {
+	c []float32, ldc, tsc int, alpha, beta float32, loadc bool, pf int) {
 	kern12x8(nt, kc, unsafe.Pointer(unsafe.SliceData(a)), rsa*4, csa*4, tsa*4,
 		unsafe.Pointer(unsafe.SliceData(b)), csb*4,
 		unsafe.Pointer(unsafe.SliceData(c)), ldc*4, tsc*4, alpha, beta, kernelFlags(alpha, loadc))

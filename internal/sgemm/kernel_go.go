@@ -2,7 +2,7 @@ package sgemm
 
 // kern6x16Go is the portable 6×16 kernel (see kernelFunc).
 func kern6x16Go(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
-	c []float32, ldc, tsc int, alpha, beta float32, loadc bool) {
+	c []float32, ldc, tsc int, alpha, beta float32, loadc bool, _ int) {
 	for t := 0; t < nt; t++ {
 		tileGo(6, 16, kc, a[t*tsa:], rsa, csa, b, csb, c[t*tsc:], ldc, alpha, beta, loadc)
 	}
@@ -10,7 +10,7 @@ func kern6x16Go(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int
 
 // kern4x16Go is the portable 4×16 kernel (see kernelFunc).
 func kern4x16Go(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
-	c []float32, ldc, tsc int, alpha, beta float32, loadc bool) {
+	c []float32, ldc, tsc int, alpha, beta float32, loadc bool, _ int) {
 	for t := 0; t < nt; t++ {
 		tileGo(4, 16, kc, a[t*tsa:], rsa, csa, b, csb, c[t*tsc:], ldc, alpha, beta, loadc)
 	}
@@ -18,7 +18,7 @@ func kern4x16Go(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int
 
 // kern12x8Go is the portable 12×8 kernel (see kernelFunc).
 func kern12x8Go(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
-	c []float32, ldc, tsc int, alpha, beta float32, loadc bool) {
+	c []float32, ldc, tsc int, alpha, beta float32, loadc bool, _ int) {
 	for t := 0; t < nt; t++ {
 		tileGo(12, 8, kc, a[t*tsa:], rsa, csa, b, csb, c[t*tsc:], ldc, alpha, beta, loadc)
 	}

@@ -207,8 +207,15 @@ func (t *tileJob) run(i0, i1 int) {
 	if nt > 0 {
 		a := t.a[i0*t.rsa+t.aoff:]
 		if pn.cols == pn.w {
+			// A packed panel is followed by the next one (or the next K
+			// block), kc rows of 16 floats further: prefetched while
+			// this one is multiplied.
+			pf := 0
+			if pn.csb == pn.w {
+				pf = t.kc * pn.w * 4
+			}
 			kern(nt, t.kc, a, t.rsa, t.csa, mr*t.rsa, pn.b, pn.csb,
-				t.c[i0*t.ldc+pn.j0:], t.ldc, mr*t.ldc, t.alpha, t.beta, t.loadc)
+				t.c[i0*t.ldc+pn.j0:], t.ldc, mr*t.ldc, t.alpha, t.beta, t.loadc, pf)
 		} else {
 			for r := 0; r < nt; r++ {
 				t.viaTmp(kern, mr, a[r*mr*t.rsa:], t.rsa, t.csa, i0+r*mr, mr)
@@ -222,7 +229,7 @@ func (t *tileJob) run(i0, i1 int) {
 		a := t.a[inEnd*t.rsa+t.aoff:]
 		if pn.cols == pn.w {
 			t.ks.k4x16(1, t.kc, a, t.rsa, t.csa, 0, pn.b, pn.csb,
-				t.c[inEnd*t.ldc+pn.j0:], t.ldc, 0, t.alpha, t.beta, t.loadc)
+				t.c[inEnd*t.ldc+pn.j0:], t.ldc, 0, t.alpha, t.beta, t.loadc, 0)
 		} else {
 			t.viaTmp(t.ks.k4x16, 4, a, t.rsa, t.csa, inEnd, r)
 		}
@@ -238,7 +245,7 @@ func (t *tileJob) run(i0, i1 int) {
 func (t *tileJob) viaTmp(kern kernelFunc, mr int, a []float32, rsa, csa, ci, rows int) {
 	pn := t.pn
 	tmp := t.tmp[:mr*pn.w]
-	kern(1, t.kc, a, rsa, csa, 0, pn.b, pn.csb, tmp, pn.w, 0, t.alpha, 0, false)
+	kern(1, t.kc, a, rsa, csa, 0, pn.b, pn.csb, tmp, pn.w, 0, t.alpha, 0, false, 0)
 	for i := 0; i < rows; i++ {
 		dst := t.c[(ci+i)*t.ldc+pn.j0 : (ci+i)*t.ldc+pn.j0+pn.cols]
 		src := tmp[i*pn.w : i*pn.w+pn.cols]
