@@ -144,10 +144,10 @@ func depthwise3(g graph.ConvGeom) bool {
 		g.PadTop >= 0 && g.PadBottom >= 0 && g.PadLeft >= 0 && g.PadRight >= 0
 }
 
-// depthwise3Scratch is depthwise3NHWC's scratch: the zero-padded input of
-// one sample (in the first goroutine's part).
+// depthwise3Scratch is depthwise3NHWC's scratch per goroutine: KH
+// zero-padded input rows (a pixel's window is smaller).
 func depthwise3Scratch(g graph.ConvGeom) int {
-	return (g.InH + g.PadTop + g.PadBottom) * (g.InW + g.PadLeft + g.PadRight) * g.InC
+	return g.KH * (g.InW + g.PadLeft + g.PadRight) * g.InC
 }
 
 // depthwiseRows reports whether depthwiseRowsNHWC computes a depthwise
@@ -188,10 +188,21 @@ func isPointwise(g graph.ConvGeom) bool {
 // reading it.
 const im2colBytes = 64 << 10
 
+// im2colMinRows is the least GEMM rows (output pixels) one call takes
+// when the output has that many channels or more: each call reads the
+// whole weight matrix, so a call of a few rows against large weights (a
+// 3×3 convolution at 3×3 or 6×6 pixels, K = 2304–4608) would read them
+// from memory once per output row instead of once.
+const im2colMinRows = 128
+
 // im2colRows returns how many output rows of patches (each OutW pixels of
-// k values) one GEMM call takes.
+// k values) one GEMM call takes: a patch matrix of about im2colBytes, but
+// at least min(C_out, im2colMinRows) pixels, so that the patches are not
+// smaller than the weights they multiply.
 func im2colRows(g graph.ConvGeom, k int) int {
-	return max(1, min(g.OutH, im2colBytes/(4*k*max(1, g.OutW))))
+	ow := max(1, g.OutW)
+	least := (min(g.OutC, im2colMinRows) + ow - 1) / ow
+	return max(1, min(g.OutH, max(least, im2colBytes/(4*k*ow))))
 }
 
 // im2colNHWC writes, for one HWC sample x, group gi and output rows [oy0,
@@ -323,12 +334,27 @@ func copyShort(dst, src []float32) {
 
 // shiftedRows reports whether conv2DShiftedNHWC computes the convolution
 // (of NHWC data): no groups, the same stride on both axes (1, or more for few output
-// channels), no horizontal dilation, a kernel larger than 1x1.
+// channels), no horizontal dilation, a kernel larger than 1x1, and (at
+// stride 1) an output wide enough for the padding columns the GEMM also
+// computes to cost less than an im2col copy would.
 func shiftedRows(g graph.ConvGeom) bool {
 	return g.Groups == 1 && g.StrideH == g.StrideW &&
 		(g.StrideW == 1 || g.OutC <= shiftedMaxOutC) &&
 		g.DilW == 1 && g.KH*g.KW > 1 &&
-		g.PadTop >= 0 && g.PadBottom >= 0 && g.PadLeft >= 0 && g.PadRight >= 0
+		g.PadTop >= 0 && g.PadBottom >= 0 && g.PadLeft >= 0 && g.PadRight >= 0 &&
+		(g.StrideW > 1 || shiftedWasteOK(g))
+}
+
+// shiftedWasteOK reports whether the GEMM rows conv2DShiftedNHWC computes
+// at stride 1, (OutH-1)·Wp + OutW on the padded width Wp, are at most 9/8
+// of the output pixels. Late convolutions of a network (3×3 kernels at 3×3
+// to 12×12 pixels, where a padded row of 5 holds 3 outputs) waste 15–80%
+// of the multiply-adds on padding columns, while their im2col copy is a
+// few hundred KiB against MiB of weights.
+func shiftedWasteOK(g graph.ConvGeom) bool {
+	wp := g.InW + g.PadLeft + g.PadRight
+	rows := (g.OutH-1)*wp + g.OutW
+	return 8*rows <= 9*g.OutH*g.OutW
 }
 
 // shiftedMaxOutC is the most output channels for which a strided
@@ -469,42 +495,80 @@ func depthwiseNHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activati
 }
 
 // depthwise3NHWC is depthwiseNHWC for multiplier 1 and kernels 3 wide and
-// at most 3 tall, any stride and dilation, through sgemm.Depthwise3: the
-// input is copied once into a zero-padded [Hp][Wp][C] buffer (scratch,
-// shared), then each output row is one Depthwise3 call over all KH kernel
-// rows (bias taken by Depthwise3), followed by act and ep on the row while
-// it is in cache. Every pixel sums all its taps, zeros for the padding, as
-// after an explicit zero Pad. The copy's rows and the output rows are
-// split between the team's goroutines.
+// at most 3 tall, any stride and dilation, through sgemm.Depthwise3, one
+// output row at a time (bias taken by Depthwise3), followed by act and ep
+// on the row while it is in cache. The pixels whose taps all fall inside
+// the input are read from it in place; a pixel whose taps reach the
+// padding is computed from a zero-padded copy of its window, and an output
+// row whose kernel rows reach the padding from a zero-padded copy of those
+// rows (in the part's scratch, depthwise3Scratch). Every pixel so sums all
+// its taps, zeros for the padding, as after an explicit zero Pad, in the
+// same order whichever way it is read. The output rows are split between
+// the team's goroutines.
 func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activation, ep epilogue, out []float32, wk *work) {
 	c := g.OutC
 	rowLen := g.OutW * c
 	inSize, outSize := g.InH*g.InW*c, g.OutH*rowLen
-	hp, wp := g.InH+g.PadTop+g.PadBottom, g.InW+g.PadLeft+g.PadRight
-	padded := wk.part(0)[:hp*wp*c]
-	ldr, step, dx := g.DilH*wp*c, g.StrideW*c, g.DilW*c
+	wp := g.InW + g.PadLeft + g.PadRight
+	step, dx := g.StrideW*c, g.DilW*c
+	taps = taps[:g.KH*3*c]
+	// Output columns [lo, hi) whose three taps are all inside a row.
+	lo := min(g.OutW, (g.PadLeft+g.StrideW-1)/g.StrideW)
+	hi := lo
+	for hi < g.OutW && hi*g.StrideW-g.PadLeft+2*g.DilW < g.InW {
+		hi++
+	}
 	parts := wk.threads()
 	for n := range g.N {
 		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
 		wk.parallel(g.OutH*g.OutW*c*g.KH*3, func(part int) {
-			r0, r1 := split(hp, parts, part, 1)
-			for r := r0; r < r1; r++ {
-				row := padded[r*wp*c : (r+1)*wp*c]
-				iy := r - g.PadTop
-				if iy < 0 || iy >= g.InH {
-					clear(row)
-					continue
-				}
-				clear(row[:g.PadLeft*c])
-				copy(row[g.PadLeft*c:], xs[iy*g.InW*c:(iy+1)*g.InW*c])
-				clear(row[(g.PadLeft+g.InW)*c:])
-			}
-		})
-		wk.parallel(g.OutH*g.OutW*c*g.KH*3, func(part int) {
+			scratch := wk.part(part)
 			oy0, oy1 := split(g.OutH, parts, part, 1)
 			for oy := oy0; oy < oy1; oy++ {
 				orow := os[oy*rowLen : (oy+1)*rowLen]
-				sgemm.Depthwise3(orow, padded[oy*g.StrideH*wp*c:], ldr, step, dx, taps[:g.KH*3*c], bias, g.KH, g.OutW, c)
+				iy0 := oy*g.StrideH - g.PadTop
+				if iy0 < 0 || iy0+(g.KH-1)*g.DilH >= g.InH {
+					// Kernel rows in the padding: the KH rows, padded.
+					rows := scratch[:g.KH*wp*c]
+					for r := range g.KH {
+						row := rows[r*wp*c : (r+1)*wp*c]
+						iy := iy0 + r*g.DilH
+						if iy < 0 || iy >= g.InH {
+							clear(row)
+							continue
+						}
+						clear(row[:g.PadLeft*c])
+						copy(row[g.PadLeft*c:], xs[iy*g.InW*c:(iy+1)*g.InW*c])
+						clear(row[(g.PadLeft+g.InW)*c:])
+					}
+					sgemm.Depthwise3(orow, rows, wp*c, step, dx, taps, bias, g.KH, g.OutW, c)
+					finishRows(orow, g.OutW, c, nil, act, ep)
+					continue
+				}
+				ldr := g.DilH * g.InW * c
+				base := iy0 * g.InW * c
+				if lo < hi {
+					sgemm.Depthwise3(orow[lo*c:], xs[base+(lo*g.StrideW-g.PadLeft)*c:], ldr, step, dx, taps, bias, g.KH, hi-lo, c)
+				}
+				for _, span := range [2][2]int{{0, lo}, {hi, g.OutW}} {
+					for ox := span[0]; ox < span[1]; ox++ {
+						// The pixel's window [KH][3][C], padded.
+						win := scratch[:g.KH*3*c]
+						for r := range g.KH {
+							src := xs[base+r*ldr : base+r*ldr+g.InW*c]
+							for t := range 3 {
+								d := win[(r*3+t)*c : (r*3+t+1)*c]
+								ix := ox*g.StrideW - g.PadLeft + t*g.DilW
+								if ix < 0 || ix >= g.InW {
+									clear(d)
+								} else {
+									copy(d, src[ix*c:(ix+1)*c])
+								}
+							}
+						}
+						sgemm.Depthwise3(orow[ox*c:], win, 3*c, 0, c, taps, bias, g.KH, 1, c)
+					}
+				}
 				finishRows(orow, g.OutW, c, nil, act, ep)
 			}
 		})
