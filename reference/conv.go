@@ -272,6 +272,20 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 	k := g.KH * g.KW * cpg
 	inSize, outSize := g.InH*g.InW*g.InC, m*g.OutC
 	parts := wk.threads()
+	// Without groups, bias, act and ep run inside the GEMM, on each tile
+	// as it is finished (the same operations as finishRows).
+	fused, fok := ep.withBias(bias, act)
+	fuse := fok && g.Groups == 1
+	gemm := func(rows int, a []float32, lda int, oc []float32) {
+		if fuse {
+			sgemm.SgemmPackedEpilogue(rows, a, lda, w[0], oc, g.OutC, &fused)
+			return
+		}
+		for gi := range g.Groups {
+			sgemm.SgemmPacked(false, rows, 1, a[gi*cpg:], lda, w[gi], 0, oc[gi*opg:], g.OutC)
+		}
+		finishRows(oc, rows, g.OutC, bias, act, ep)
+	}
 	if isPointwise(g) {
 		// Rows of pixels split between the parts, in blocks of 12 (the
 		// GEMM's tile height, so that no part has a short tile more than
@@ -282,11 +296,7 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 				r0, r1 := split(m, parts, part, 12)
 				for r := r0; r < r1; r += pointwiseRows {
 					r2 := min(r1, r+pointwiseRows)
-					oc := os[r*g.OutC : r2*g.OutC]
-					for gi := range g.Groups {
-						sgemm.SgemmPacked(false, r2-r, 1, xs[r*g.InC+gi*cpg:], g.InC, w[gi], 0, oc[gi*opg:], g.OutC)
-					}
-					finishRows(oc, r2-r, g.OutC, bias, act, ep)
+					gemm(r2-r, xs[r*g.InC:], g.InC, os[r*g.OutC:r2*g.OutC])
 				}
 			}
 		})
@@ -306,6 +316,11 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 			oy1 := min(g.OutH, oy0+step)
 			rows := (oy1 - oy0) * g.OutW
 			oc := os[oy0*g.OutW*g.OutC : oy1*g.OutW*g.OutC]
+			if g.Groups == 1 {
+				im2colNHWC(g, xs, 0, oy0, oy1, scratch)
+				gemm(rows, scratch, k, oc)
+				continue
+			}
 			for gi := range g.Groups {
 				im2colNHWC(g, xs, gi, oy0, oy1, scratch)
 				sgemm.SgemmPacked(false, rows, 1, scratch, k, w[gi], 0, oc[gi*opg:], g.OutC)

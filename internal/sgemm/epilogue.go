@@ -40,22 +40,13 @@ func (e *Epilogue) Empty() bool {
 // Scale and Shift are not both set or both nil: caller bugs.
 func (e *Epilogue) Apply(dst, src []float32, rows, cols int) {
 	checkDims(rows, cols, 0)
-	if (e.Scale == nil) != (e.Shift == nil) {
-		panic("sgemm: epilogue with only one of Scale and Shift")
-	}
 	if rows == 0 || cols == 0 {
+		e.check(0)
 		return
 	}
 	checkMatrix("dst", rows, cols, dst, cols)
 	checkMatrix("src", rows, cols, src, cols)
-	for _, v := range []struct {
-		name string
-		s    []float32
-	}{{"Bias", e.Bias}, {"Scale", e.Scale}, {"Shift", e.Shift}} {
-		if v.s != nil && len(v.s) < cols {
-			panic(fmt.Sprintf("sgemm: epilogue %s has %d values, want %d", v.name, len(v.s), cols))
-		}
-	}
+	e.check(cols)
 	wide := 0
 	if hasAsm && cols >= 8 {
 		wide = cols &^ 7
@@ -66,6 +57,40 @@ func (e *Epilogue) Apply(dst, src []float32, rows, cols int) {
 	}
 	for r := range rows {
 		e.row(dst[r*cols+wide:r*cols+cols], src[r*cols+wide:r*cols+cols], wide)
+	}
+}
+
+// check panics unless e's slices hold cols values each and Scale and
+// Shift are both set or both nil.
+func (e *Epilogue) check(cols int) {
+	if (e.Scale == nil) != (e.Shift == nil) {
+		panic("sgemm: epilogue with only one of Scale and Shift")
+	}
+	for _, v := range []struct {
+		name string
+		s    []float32
+	}{{"Bias", e.Bias}, {"Scale", e.Scale}, {"Shift", e.Shift}} {
+		if v.s != nil && len(v.s) < cols {
+			panic(fmt.Sprintf("sgemm: epilogue %s has %d values, want %d", v.name, len(v.s), cols))
+		}
+	}
+}
+
+// applyBlock applies e in place to rows [i0, i1) and columns [j0, j0+cols)
+// of c (leading dimension ldc): the same operations as Apply on those
+// elements. Arguments are the driver's, already checked.
+func (e *Epilogue) applyBlock(c []float32, ldc, i0, i1, j0, cols int) {
+	wide := 0
+	if hasAsm && cols >= 8 {
+		wide = cols &^ 7
+		epilogueBlockAsm(e, c[i0*ldc+j0:], ldc, i1-i0, j0, wide)
+		if wide == cols {
+			return
+		}
+	}
+	for i := i0; i < i1; i++ {
+		row := c[i*ldc+j0+wide : i*ldc+j0+cols]
+		e.row(row, row, j0+wide)
 	}
 }
 

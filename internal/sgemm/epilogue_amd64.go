@@ -57,3 +57,22 @@ func depthwise3Asm(dst, x []float32, ldr, step, dx int, w, bias []float32, rows,
 		ldr*4, step*4, dx*4, unsafe.Pointer(unsafe.SliceData(w)), unsafe.Pointer(unsafe.SliceData(bias)),
 		rows, n, c/8)
 }
+
+// epilogueBlockAsm applies e to the first wide columns (a multiple of 8, at
+// least 8) of rows rows of c (leading dimension ldc), which are columns
+// [j0, j0+wide) of the epilogue's.
+func epilogueBlockAsm(e *Epilogue, c []float32, ldc, rows, j0, wide int) {
+	flags := actFlags(e.Act1, epRelu1, epRelu61) | actFlags(e.Act2, epRelu2, epRelu62)
+	var bias, scale, shift unsafe.Pointer
+	if e.Bias != nil {
+		flags |= epBias
+		bias = unsafe.Pointer(&e.Bias[j0])
+	}
+	if e.Scale != nil {
+		flags |= epScale
+		scale = unsafe.Pointer(&e.Scale[j0])
+		shift = unsafe.Pointer(&e.Shift[j0])
+	}
+	p := unsafe.Pointer(unsafe.SliceData(c))
+	epilogueKernel(p, p, rows, ldc*4, wide, bias, scale, shift, flags)
+}

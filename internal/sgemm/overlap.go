@@ -39,5 +39,5 @@ func SgemmPackedOverlap(m int, alpha float32, a []float32, lda int, pb *PackedB,
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	gemm(active, false, m, n, k, alpha, a, lda, &bSource{packed: pb}, beta, c, ldc)
+	gemm(active, false, m, n, k, alpha, a, lda, &bSource{packed: pb}, beta, c, ldc, nil)
 }

@@ -187,5 +187,35 @@ func SgemmPacked(transA bool, m int, alpha float32, a []float32, lda int, pb *Pa
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	gemm(active, transA, m, n, k, alpha, a, lda, &bSource{packed: pb}, beta, c, ldc)
+	gemm(active, transA, m, n, k, alpha, a, lda, &bSource{packed: pb}, beta, c, ldc, nil)
+}
+
+// SgemmPackedEpilogue computes C = ep(A*B), A (not transposed) m×pb.K() with
+// lda ≥ pb.K(), C m×pb.N() with ldc ≥ pb.N(): SgemmPacked with alpha 1 and
+// beta 0 followed by ep.Apply on C, with the same bits, but ep runs on
+// each tile of C as soon as it is final, while it is in cache, instead of
+// in a second pass over C. A nil or empty ep is SgemmPacked. It panics on
+// the bad arguments of SgemmPacked and of Epilogue.Apply.
+func SgemmPackedEpilogue(m int, a []float32, lda int, pb *PackedB, c []float32, ldc int, ep *Epilogue) {
+	if pb == nil {
+		panic("sgemm: nil PackedB")
+	}
+	if ep == nil || ep.Empty() {
+		SgemmPacked(false, m, 1, a, lda, pb, 0, c, ldc)
+		return
+	}
+	n, k := pb.n, pb.k
+	checkDims(m, n, k)
+	checkMatrix("A", m, k, a, lda)
+	checkMatrix("C", m, n, c, ldc)
+	ep.check(n)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		scaleC(m, n, 0, c, ldc)
+		ep.applyBlock(c, ldc, 0, m, 0, n)
+		return
+	}
+	gemm(active, false, m, n, k, 1, a, lda, &bSource{packed: pb}, 0, c, ldc, ep)
 }

@@ -57,7 +57,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	}
 	src := bSource{trans: transB, b: b, ld: ldb,
 		inPlace: !transB && (n <= inPlaceMaxN || m <= inPlaceMaxM)}
-	gemm(active, transA, m, n, k, alpha, a, lda, &src, beta, c, ldc)
+	gemm(active, transA, m, n, k, alpha, a, lda, &src, beta, c, ldc, nil)
 }
 
 func checkDims(m, n, k int) {
@@ -125,7 +125,7 @@ var workspaces = sync.Pool{New: func() any { return new(workspace) }}
 // gemm is the blocked driver behind Sgemm and SgemmPacked. Arguments are
 // checked; m, n, k ≥ 1 and alpha ≠ 0.
 func gemm(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, lda int,
-	src *bSource, beta float32, c []float32, ldc int) {
+	src *bSource, beta float32, c []float32, ldc int, ep *Epilogue) {
 	ws := workspaces.Get().(*workspace)
 	defer workspaces.Put(ws)
 
@@ -145,6 +145,12 @@ func gemm(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, lda 
 		if mFull < m {
 			packARem(ws.arem[:12*kc], a, rsa, csa, mFull, m, p0, kc)
 		}
+		// The epilogue runs on each panel's rows once the last K block
+		// has added into them, while they are in cache.
+		var last *Epilogue
+		if p0+kc == k {
+			last = ep
+		}
 		for j0 := 0; j0 < n; j0 += nBlock {
 			nc := min(nBlock, n-j0)
 			ps := src.panels(ws.panels[:0], p0, kc, j0, nc, ws)
@@ -155,6 +161,9 @@ func gemm(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, lda 
 						arem: ws.arem[:12*kc], mFull: mFull, pn: &ps[q],
 						c: c, ldc: ldc, alpha: alpha, beta: bt, loadc: loadc, tmp: &ws.tmp}
 					t.run(i0, i0+mc)
+					if last != nil {
+						last.applyBlock(c, ldc, i0, i0+mc, ps[q].j0, ps[q].cols)
+					}
 				}
 			}
 		}
@@ -271,7 +280,7 @@ func gemmSwapped(ks kernels, transA bool, m, n, k int, alpha float32, a []float3
 	ct := ws.ct
 	// op(A)ᵀ is k×m: A itself when transA (k×m row-major), else A stored m×k.
 	src := bSource{trans: !transA, b: a, ld: lda, inPlace: transA}
-	gemm(ks, false, n, m, k, alpha, b, ldb, &src, 0, ct, m)
+	gemm(ks, false, n, m, k, alpha, b, ldb, &src, 0, ct, m, nil)
 	for i := 0; i < m; i++ {
 		row := c[i*ldc : i*ldc+n]
 		if beta == 0 {
