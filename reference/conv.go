@@ -286,6 +286,20 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 		}
 		finishRows(oc, rows, g.OutC, bias, act, ep)
 	}
+	// A product of few rows is shared by its columns (output channels, in
+	// multiples of 16) instead: split by rows, a sample's last layers
+	// (M = 9 or 36 pixels) would leave a part without a whole tile.
+	byCols := fuse && parts > 1 && m < colSplitRows*parts && g.OutC >= 32*parts
+	if byCols && isPointwise(g) {
+		for n := range g.N {
+			xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
+			wk.parallel(m*g.OutC*k, func(part int) {
+				j0, j1 := split(g.OutC, parts, part, 16)
+				sgemm.SgemmPackedEpilogueCols(m, xs, g.InC, w[0], j0, j1, os, g.OutC, &fused)
+			})
+		}
+		return
+	}
 	if isPointwise(g) {
 		// Rows of pixels split between the parts, in blocks of 12 (the
 		// GEMM's tile height, so that no part has a short tile more than
@@ -307,6 +321,24 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 	// blocks of rows split between the parts.
 	step := im2colRows(g, k)
 	blocks := (g.OutH + step - 1) / step
+	if byCols {
+		// The patches of a block written once (by the calling
+		// goroutine), the block's columns shared.
+		scratch := wk.part(0)
+		for q := range g.N * blocks {
+			n, oy0 := q/blocks, q%blocks*step
+			xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
+			oy1 := min(g.OutH, oy0+step)
+			rows := (oy1 - oy0) * g.OutW
+			oc := os[oy0*g.OutW*g.OutC : oy1*g.OutW*g.OutC]
+			im2colNHWC(g, xs, 0, oy0, oy1, scratch)
+			wk.parallel(rows*g.OutC*k, func(part int) {
+				j0, j1 := split(g.OutC, parts, part, 16)
+				sgemm.SgemmPackedEpilogueCols(rows, scratch, k, w[0], j0, j1, oc, g.OutC, &fused)
+			})
+		}
+		return
+	}
 	wk.parallel(g.N*m*g.OutC*k, func(part int) {
 		scratch := wk.part(part)
 		b0, b1 := split(g.N*blocks, parts, part, 1)
@@ -329,6 +361,10 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 		}
 	})
 }
+
+// colSplitRows is the fewest output pixels per goroutine for which a
+// convolution's GEMM is split by rows rather than by columns.
+const colSplitRows = 48
 
 // pointwiseRows is how many pixels a pointwise convolution multiplies
 // before its epilogue runs over them (still in cache).

@@ -288,18 +288,25 @@ func (p *Program) preparePadded(nodes []preparedNode) error {
 func (p *Program) Graph() *graph.Graph { return p.g }
 
 // getState returns a state with scratch for threads goroutines and a team
-// of that size started; putState stops the team and pools the state.
+// of that size; putState pools the state. A pooled state keeps its team,
+// its helpers parked between runs (no goroutine is started per run, whose
+// first job it would reach late), stopped when the state is collected.
 func (p *Program) getState(pl *plan, threads int) *state {
 	threads = max(1, threads)
 	if s, ok := pl.pool.Get().(*state); ok {
 		if len(s.work.scratch) >= p.scratch*threads {
-			s.work.team = newTeam(threads)
+			if s.work.team.size != threads {
+				s.work.team.stop()
+				s.work.team = newTeam(threads)
+				runtime.AddCleanup(s, (*team).stop, s.work.team)
+			}
 			return s
 		}
 		pl.pool.Put(s)
 	}
 	s := &state{bufs: make([][]float32, len(p.values)),
 		work: work{scratch: make([]float32, p.scratch*threads), per: p.scratch, team: newTeam(threads)}}
+	runtime.AddCleanup(s, (*team).stop, s.work.team)
 	mem := make([][]float32, len(pl.bufSize))
 	for i, n := range pl.bufSize {
 		mem[i] = make([]float32, n)
@@ -326,8 +333,6 @@ func (p *Program) getState(pl *plan, threads int) *state {
 }
 
 func (p *Program) putState(pl *plan, s *state) {
-	s.work.team.stop()
-	s.work.team = nil
 	pl.pool.Put(s)
 }
 

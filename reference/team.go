@@ -4,32 +4,45 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // team runs the parts of one kernel on several goroutines for one sample:
-// the calling goroutine takes part 0, helpers started for the run take the
-// others. Helpers spin (yielding) for a while between jobs, as a run posts
-// one every few microseconds, and park when none comes.
+// the calling goroutine (the poster) and size-1 helpers take the parts of
+// a job one at a time, whoever comes first, until none is left; the poster
+// then waits for the parts the helpers took. A helper that starts late
+// (its core busy with another process, or still waking up) so costs the
+// job nothing: the poster computes the parts nobody took. Helpers spin
+// for spinTime after a job, as a run posts one every few microseconds,
+// then yield for a while and park; a team lives as long as the run state
+// that holds it, across runs.
 //
 // A kernel splits its work into parts by output tiles (rows of output
 // pixels or output channels), each part computed whole by one goroutine in
 // the same order as one goroutine would: the outputs are the same bits for
-// any team size.
+// any team size and whoever computes which part.
 type team struct {
 	size int
 	job  func(part int)
-	seq  atomic.Uint64 // job number, bumped per job; odd bit unused
-	left atomic.Int32  // parts of the current job not yet done
-	quit atomic.Bool
+	// state holds the job number (high 32 bits) and the next part to
+	// take (low 32 bits); a part is taken by a compare-and-swap that
+	// names the job, so a helper late for one job never takes a part of
+	// the next.
+	state atomic.Uint64
+	done  atomic.Int32 // parts of the current job finished
+	quit  atomic.Bool
 	// per helper: parked says it waits on wake.
 	parked []atomic.Bool
 	wake   []chan struct{}
 	wg     sync.WaitGroup
 }
 
-// spinRounds is how many times a helper yields looking for a job before it
-// parks.
-const spinRounds = 200
+// spinTime is how long a helper polls for the next job before it yields,
+// and yieldRounds how many times it then yields before it parks.
+const (
+	spinTime    = 200 * time.Microsecond
+	yieldRounds = 50
+)
 
 // newTeam starts size-1 helpers (none for size <= 1).
 func newTeam(size int) *team {
@@ -47,38 +60,65 @@ func newTeam(size int) *team {
 	return t
 }
 
-func (t *team) helper(part int) {
+func (t *team) helper(i int) {
 	defer t.wg.Done()
-	seen := uint64(0)
+	seen := uint32(0)
 	for {
-		s := t.wait(part, seen)
+		seq := t.wait(i, seen)
 		if t.quit.Load() {
 			return
 		}
-		seen = s
-		t.job(part)
-		t.left.Add(-1)
+		seen = seq
+		t.work(seq)
 	}
 }
 
-// wait returns the number of a job newer than seen (or returns at quit).
-func (t *team) wait(part int, seen uint64) uint64 {
-	for range spinRounds {
-		if s := t.seq.Load(); s != seen || t.quit.Load() {
+// work takes and runs parts of job seq until none is left (or the job is
+// no longer current).
+func (t *team) work(seq uint32) {
+	for {
+		s := t.state.Load()
+		if uint32(s>>32) != seq || int(uint32(s)) >= t.size {
+			return
+		}
+		if !t.state.CompareAndSwap(s, s+1) {
+			continue
+		}
+		// The part is ours and the job not finished without it, so
+		// t.job is still this job's.
+		t.job(int(uint32(s)))
+		t.done.Add(1)
+	}
+}
+
+// wait returns the number of a job other than seen (or returns at quit).
+func (t *team) wait(i int, seen uint32) uint32 {
+	cur := func() uint32 { return uint32(t.state.Load() >> 32) }
+	start := time.Now()
+	for n := 0; ; n++ {
+		if s := cur(); s != seen || t.quit.Load() {
+			return s
+		}
+		if n%64 == 63 && time.Since(start) > spinTime {
+			break
+		}
+	}
+	for range yieldRounds {
+		if s := cur(); s != seen || t.quit.Load() {
 			return s
 		}
 		runtime.Gosched()
 	}
-	t.parked[part].Store(true)
-	if s := t.seq.Load(); s != seen || t.quit.Load() {
-		if t.parked[part].Swap(false) {
+	t.parked[i].Store(true)
+	if s := cur(); s != seen || t.quit.Load() {
+		if t.parked[i].Swap(false) {
 			return s
 		}
-		<-t.wake[part] // the poster took the flag: its token is on the way
-		return t.seq.Load()
+		<-t.wake[i] // the poster took the flag: its token is on the way
+		return cur()
 	}
-	<-t.wake[part]
-	return t.seq.Load()
+	<-t.wake[i]
+	return cur()
 }
 
 // signal wakes the parked helpers.
@@ -91,19 +131,22 @@ func (t *team) signal() {
 }
 
 // run calls f(part) for every part in [0, size) and returns when all are
-// done: part 0 on the calling goroutine.
+// done, taking on the calling goroutine every part no helper has taken.
 func (t *team) run(f func(part int)) {
 	if t.size == 1 {
 		f(0)
 		return
 	}
 	t.job = f
-	t.left.Store(int32(t.size - 1))
-	t.seq.Add(1)
+	t.done.Store(0)
+	seq := uint32(t.state.Load()>>32) + 1
+	t.state.Store(uint64(seq) << 32)
 	t.signal()
-	f(0)
-	for t.left.Load() != 0 {
-		runtime.Gosched()
+	t.work(seq)
+	for n := 0; t.done.Load() != int32(t.size); n++ {
+		if n%64 == 63 {
+			runtime.Gosched()
+		}
 	}
 	t.job = nil
 }

@@ -84,3 +84,52 @@ func TestSgemmPackedEpiloguePanics(t *testing.T) {
 	require.Panics(t, func() { SgemmPackedEpilogue(2, a, 4, pb, c, 16, &Epilogue{Scale: make([]float32, 16)}) })
 	require.NotPanics(t, func() { SgemmPackedEpilogue(2, a, 4, pb, c, 16, &Epilogue{Bias: make([]float32, 16)}) })
 }
+
+// TestSgemmPackedEpilogueColsSameBits: a product computed in column ranges
+// (as goroutines share one with few rows) gives the bits of the whole,
+// and leaves the columns outside the range alone.
+func TestSgemmPackedEpilogueColsSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, s := range []struct{ m, n, k int }{{9, 2048, 600}, {36, 40, 64}, {3, 20, 5}, {13, 1280, 320}} {
+		t.Run(fmt.Sprintf("m=%d/n=%d/k=%d", s.m, s.n, s.k), func(t *testing.T) {
+			a := epilogueInput(rng, s.m*s.k)
+			pb := PackB(false, s.k, s.n, randVec(rng, s.k*s.n), s.n)
+			e := Epilogue{Bias: randVec(rng, s.n), Act1: ActRelu6}
+			want := make([]float32, s.m*s.n)
+			SgemmPackedEpilogue(s.m, a, s.k, pb, want, s.n, &e)
+			// Cuts at multiples of 16, the last range ending at n.
+			cuts := []int{0}
+			for j := 16 * (1 + rng.IntN(3)); j < s.n; j += 16 * (1 + rng.IntN(40)) {
+				cuts = append(cuts, j)
+			}
+			cuts = append(cuts, s.n)
+			got := make([]float32, len(want))
+			for i := 1; i < len(cuts); i++ {
+				sentinel := float32(-12345)
+				part := make([]float32, len(want))
+				for j := range part {
+					part[j] = sentinel
+				}
+				SgemmPackedEpilogueCols(s.m, a, s.k, pb, cuts[i-1], cuts[i], part, s.n, &e)
+				for r := range s.m {
+					for j := range s.n {
+						v := part[r*s.n+j]
+						if j < cuts[i-1] || j >= cuts[i] {
+							require.Equal(t, sentinel, v, "C[%d][%d] outside [%d, %d) written", r, j, cuts[i-1], cuts[i])
+							continue
+						}
+						got[r*s.n+j] = v
+					}
+				}
+			}
+			for i := range want {
+				require.Equal(t, math.Float32bits(want[i]), math.Float32bits(got[i]), "element %d (cuts %v)", i, cuts)
+			}
+		})
+	}
+	pb := PackB(false, 4, 40, make([]float32, 160), 40)
+	a, c := make([]float32, 8), make([]float32, 80)
+	assert.Panics(t, func() { SgemmPackedEpilogueCols(2, a, 4, pb, 8, 40, c, 40, nil) })
+	assert.Panics(t, func() { SgemmPackedEpilogueCols(2, a, 4, pb, 0, 24, c, 40, nil) })
+	assert.Panics(t, func() { SgemmPackedEpilogueCols(2, a, 4, pb, 32, 16, c, 40, nil) })
+}

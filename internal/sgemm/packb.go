@@ -1,5 +1,7 @@
 package sgemm
 
+import "fmt"
+
 // panel is one column panel of op(B) restricted to a K block.
 type panel struct {
 	b    []float32 // element (p, j) of the block is b[p*csb+j]
@@ -194,28 +196,48 @@ func SgemmPacked(transA bool, m int, alpha float32, a []float32, lda int, pb *Pa
 // lda ≥ pb.K(), C m×pb.N() with ldc ≥ pb.N(): SgemmPacked with alpha 1 and
 // beta 0 followed by ep.Apply on C, with the same bits, but ep runs on
 // each tile of C as soon as it is final, while it is in cache, instead of
-// in a second pass over C. A nil or empty ep is SgemmPacked. It panics on
-// the bad arguments of SgemmPacked and of Epilogue.Apply.
+// in a second pass over C. A nil or empty ep is allowed. It panics on the
+// bad arguments of SgemmPacked and of Epilogue.Apply.
 func SgemmPackedEpilogue(m int, a []float32, lda int, pb *PackedB, c []float32, ldc int, ep *Epilogue) {
 	if pb == nil {
 		panic("sgemm: nil PackedB")
 	}
-	if ep == nil || ep.Empty() {
-		SgemmPacked(false, m, 1, a, lda, pb, 0, c, ldc)
-		return
+	SgemmPackedEpilogueCols(m, a, lda, pb, 0, pb.n, c, ldc, ep)
+}
+
+// SgemmPackedEpilogueCols is SgemmPackedEpilogue for columns [j0, j1) of C
+// only (the others are neither read nor written), with the bits those
+// columns get from SgemmPackedEpilogue: several goroutines can so share a
+// product with few rows by its columns. j0 and j1 are multiples of 16 (j1
+// may also be pb.N()), 0 ≤ j0 ≤ j1 ≤ pb.N(); it panics otherwise.
+func SgemmPackedEpilogueCols(m int, a []float32, lda int, pb *PackedB, j0, j1 int, c []float32, ldc int, ep *Epilogue) {
+	if pb == nil {
+		panic("sgemm: nil PackedB")
 	}
 	n, k := pb.n, pb.k
+	if j0 < 0 || j1 > n || j0 > j1 || j0%16 != 0 || (j1%16 != 0 && j1 != n) {
+		panic(fmt.Sprintf("sgemm: columns [%d, %d) of %d: want multiples of 16 in range", j0, j1, n))
+	}
 	checkDims(m, n, k)
 	checkMatrix("A", m, k, a, lda)
 	checkMatrix("C", m, n, c, ldc)
-	ep.check(n)
-	if m == 0 || n == 0 {
+	if ep != nil && ep.Empty() {
+		ep = nil
+	}
+	if ep != nil {
+		ep.check(n)
+	}
+	if m == 0 || j0 == j1 {
 		return
 	}
 	if k == 0 {
-		scaleC(m, n, 0, c, ldc)
-		ep.applyBlock(c, ldc, 0, m, 0, n)
+		for i := range m {
+			clear(c[i*ldc+j0 : i*ldc+j1])
+		}
+		if ep != nil {
+			ep.applyBlock(c, ldc, 0, m, j0, j1-j0)
+		}
 		return
 	}
-	gemm(active, false, m, n, k, 1, a, lda, &bSource{packed: pb}, 0, c, ldc, ep)
+	gemmCols(active, false, m, n, k, 1, a, lda, &bSource{packed: pb}, 0, c, ldc, ep, j0, j1)
 }

@@ -126,6 +126,14 @@ var workspaces = sync.Pool{New: func() any { return new(workspace) }}
 // checked; m, n, k ≥ 1 and alpha ≠ 0.
 func gemm(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, lda int,
 	src *bSource, beta float32, c []float32, ldc int, ep *Epilogue) {
+	gemmCols(ks, transA, m, n, k, alpha, a, lda, src, beta, c, ldc, ep, 0, n)
+}
+
+// gemmCols is gemm for columns [jLo, jHi) of C only, jLo a multiple of 16
+// and jHi one too or n (so that the panels are those of the whole
+// product), then ep (nil: none) on them.
+func gemmCols(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, lda int,
+	src *bSource, beta float32, c []float32, ldc int, ep *Epilogue, jLo, jHi int) {
 	ws := workspaces.Get().(*workspace)
 	defer workspaces.Put(ws)
 
@@ -151,8 +159,8 @@ func gemm(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, lda 
 		if p0+kc == k {
 			last = ep
 		}
-		for j0 := 0; j0 < n; j0 += nBlock {
-			nc := min(nBlock, n-j0)
+		for j0 := jLo; j0 < jHi; j0 += nBlock {
+			nc := min(nBlock, jHi-j0)
 			ps := src.panels(ws.panels[:0], p0, kc, j0, nc, ws)
 			for i0 := 0; i0 < m; i0 += mBlock {
 				mc := min(mBlock, m-i0)
