@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/internal/sgemm"
 )
 
 // binKind is an elementwise binary operation.
@@ -146,11 +147,29 @@ func broadcastBinary(k binKind, a []float32, as []int, b []float32, bs []int, ou
 
 func prepareBinary(c *nodeCtx, k binKind, act graph.Activation) (prepared, error) {
 	as, bs, os := c.shape(0), c.shape(1), c.outShape(0)
-	return prepared{agnostic: slices.Equal(as, os) && slices.Equal(bs, os), run: func(ins, outs [][]float32, _ *work) error {
+	same := slices.Equal(as, os) && slices.Equal(bs, os)
+	pr := prepared{agnostic: same, run: func(ins, outs [][]float32, _ *work) error {
 		broadcastBinary(k, ins[0], as, ins[1], bs, outs[0], os)
 		applyAct(outs[0], act)
 		return nil
-	}}, nil
+	}}
+	if a1, ok := sgemmAct(act); ok && k == binAdd && same {
+		// A residual Add and the ReLU after it in one vector pass: the
+		// sum as an epilogue whose per-column bias is the second operand
+		// over one row (the same float32 add, then the activations).
+		pr.fuse = func(ep epilogue) kernelFunc {
+			if ep.scale != nil {
+				return fuseRun(prepared{run: pr.run}, ep)
+			}
+			return func(ins, outs [][]float32, _ *work) error {
+				e := sgemm.Epilogue{Bias: ins[1], Act1: a1, Act2: ep.act}
+				e.Apply(outs[0], ins[0], 1, len(outs[0]))
+				return nil
+			}
+		}
+		pr.run = pr.fuse(epilogue{})
+	}
+	return pr, nil
 }
 
 // prepareNary sums the inputs in order (AddN) and divides by their count
