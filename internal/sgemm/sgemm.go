@@ -142,7 +142,14 @@ func gemmCols(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, 
 	if transA {
 		rsa, csa = 1, lda
 	}
-	mFull := m - m%12 // rows [mFull, m) are copied to ws.arem, zero-padded to 12
+	mFull := m - m%12 // rows [mFull, m) go to ws.arem, zero-padded to 12
+	// Of those, the 6×16 tiles read only the rows past the last whole
+	// 6-row tile from ws.arem (the others in place); panels of 8 columns
+	// (12×8 tiles) read them all.
+	remFrom := max(mFull, m-m%6)
+	if jHi == n && n%16 != 0 && n%16 <= 8 {
+		remFrom = mFull
+	}
 
 	for p0 := 0; p0 < k; p0 += kBlock {
 		kc := min(kBlock, k-p0)
@@ -151,7 +158,7 @@ func gemmCols(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, 
 			bt, loadc = 1, true
 		}
 		if mFull < m {
-			packARem(ws.arem[:12*kc], a, rsa, csa, mFull, m, p0, kc)
+			packARem(ws.arem[:12*kc], a, rsa, csa, mFull, remFrom, m, p0, kc)
 		}
 		// The epilogue runs on each panel's rows once the last K block
 		// has added into them, while they are in cache.
@@ -178,11 +185,12 @@ func gemmCols(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, 
 	}
 }
 
-// packARem copies rows [r0, r1) (fewer than 12) of A's K block [p0, p0+kc)
-// into dst as a 12-row panel: element (i, p) at dst[p*12+i], zero-padded.
-func packARem(dst []float32, a []float32, rsa, csa, r0, r1, p0, kc int) {
+// packARem copies rows [from, r1) of A's K block [p0, p0+kc) into dst as
+// rows of a 12-row panel starting at row r0 (r1-r0 < 12, from ≥ r0):
+// element (i, p) at dst[p*12+i-r0], the other rows zero.
+func packARem(dst []float32, a []float32, rsa, csa, r0, from, r1, p0, kc int) {
 	clear(dst)
-	for i := r0; i < r1; i++ {
+	for i := from; i < r1; i++ {
 		base := i*rsa + p0*csa
 		for p := 0; p < kc; p++ {
 			dst[p*12+i-r0] = a[base+p*csa]
