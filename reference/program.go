@@ -104,8 +104,11 @@ func (w *work) parallel(work int, f func(part int)) {
 // ran it ~4x slower than the poster ran the same amount (its core busy
 // with other processes), so splitting the ~15 µs jobs the earlier bound
 // (1<<19) admitted made two threads slower than one (vww_96 0.55 against
-// 0.29 ms CPU per sample). Tests lower it (export_test.go) so that every
-// job is split.
+// 0.29 ms CPU per sample). That helper was started per run; a team now
+// lives across runs and the caller computes the parts a late helper has
+// not taken (team.go), so smaller jobs may pay, but the bound has not been
+// re-measured at low load (the shared machine stayed at load 3–11). Tests
+// lower it (export_test.go) so that every job is split.
 var minParallelWork = 1 << 22
 
 type stepArgs struct{ ins, outs [][]float32 }
