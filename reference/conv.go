@@ -145,9 +145,45 @@ func depthwise3(g graph.ConvGeom) bool {
 }
 
 // depthwise3Scratch is depthwise3NHWC's scratch per goroutine: KH
-// zero-padded input rows (a pixel's window is smaller).
+// zero-padded input rows (a pixel's window is smaller), or the whole
+// padded input when depthwise3PadAll.
 func depthwise3Scratch(g graph.ConvGeom) int {
-	return g.KH * (g.InW + g.PadLeft + g.PadRight) * g.InC
+	wp := g.InW + g.PadLeft + g.PadRight
+	if depthwise3PadAll(g) {
+		return (g.InH + g.PadTop + g.PadBottom) * wp * g.InC
+	}
+	return g.KH * wp * g.InC
+}
+
+// depthwise3PadAll reports whether depthwise3NHWC copies the whole input
+// into a zero-padded buffer first: when fewer than 3/4 of the output
+// pixels have all their taps inside the input (small outputs, 12×12 and
+// under with a 1-pixel border), where reading in place would pad most
+// pixels' windows one by one.
+func depthwise3PadAll(g graph.ConvGeom) bool {
+	lo, hi := depthwise3Interior(g.OutW, g.InW, g.StrideW, g.PadLeft, g.DilW)
+	top, bottom := depthwise3Interior(g.OutH, g.InH, g.StrideH, g.PadTop, (g.KH-1)*g.DilH/2)
+	if g.KH != 3 {
+		// Rows: every kernel row inside.
+		top = min(g.OutH, (g.PadTop+g.StrideH-1)/g.StrideH)
+		bottom = top
+		for bottom < g.OutH && bottom*g.StrideH-g.PadTop+(g.KH-1)*g.DilH < g.InH {
+			bottom++
+		}
+	}
+	return 4*(hi-lo)*(bottom-top) < 3*g.OutH*g.OutW
+}
+
+// depthwise3Interior returns the output positions [lo, hi) along an axis
+// of out outputs over in inputs (stride s, padding before pad) whose three
+// taps, d apart, all fall inside the input.
+func depthwise3Interior(out, in, s, pad, d int) (lo, hi int) {
+	lo = min(out, (pad+s-1)/s)
+	hi = lo
+	for hi < out && hi*s-pad+2*d < in {
+		hi++
+	}
+	return lo, hi
 }
 
 // depthwiseRows reports whether depthwiseRowsNHWC computes a depthwise
@@ -552,7 +588,9 @@ func depthwiseNHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activati
 // the input are read from it in place; a pixel whose taps reach the
 // padding is computed from a zero-padded copy of its window, and an output
 // row whose kernel rows reach the padding from a zero-padded copy of those
-// rows (in the part's scratch, depthwise3Scratch). Every pixel so sums all
+// rows (in the part's scratch, depthwise3Scratch); a small output, most of
+// whose pixels reach the padding, is computed from a padded copy of the
+// whole input (depthwise3PadAll). Every pixel so sums all
 // its taps, zeros for the padding, as after an explicit zero Pad, in the
 // same order whichever way it is read. The output rows are split between
 // the team's goroutines.
@@ -564,12 +602,28 @@ func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activat
 	step, dx := g.StrideW*c, g.DilW*c
 	taps = taps[:g.KH*3*c]
 	// Output columns [lo, hi) whose three taps are all inside a row.
-	lo := min(g.OutW, (g.PadLeft+g.StrideW-1)/g.StrideW)
-	hi := lo
-	for hi < g.OutW && hi*g.StrideW-g.PadLeft+2*g.DilW < g.InW {
-		hi++
-	}
+	lo, hi := depthwise3Interior(g.OutW, g.InW, g.StrideW, g.PadLeft, g.DilW)
 	parts := wk.threads()
+	if depthwise3PadAll(g) {
+		hp := g.InH + g.PadTop + g.PadBottom
+		padded := wk.part(0)[:hp*wp*c]
+		for n := range g.N {
+			xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
+			clear(padded)
+			for iy := range g.InH {
+				copy(padded[((g.PadTop+iy)*wp+g.PadLeft)*c:], xs[iy*g.InW*c:(iy+1)*g.InW*c])
+			}
+			wk.parallel(g.OutH*g.OutW*c*g.KH*3, func(part int) {
+				oy0, oy1 := split(g.OutH, parts, part, 1)
+				for oy := oy0; oy < oy1; oy++ {
+					orow := os[oy*rowLen : (oy+1)*rowLen]
+					sgemm.Depthwise3(orow, padded[oy*g.StrideH*wp*c:], g.DilH*wp*c, step, dx, taps, bias, g.KH, g.OutW, c)
+					finishRows(orow, g.OutW, c, nil, act, ep)
+				}
+			})
+		}
+		return
+	}
 	for n := range g.N {
 		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
 		wk.parallel(g.OutH*g.OutW*c*g.KH*3, func(part int) {

@@ -38,9 +38,12 @@ func paddedDepthwise3(g graph.ConvGeom, x, taps, bias []float32) []float32 {
 // TestDepthwise3InPlaceSameBits: reading the interior pixels in place and
 // padding only the windows and rows that reach the padding gives the bits
 // of the fully padded copy, for every padding side, stride and dilation
-// (and on two goroutines).
+// (and on two goroutines); so does the whole padded copy small outputs
+// take.
 func TestDepthwise3InPlaceSameBits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
+	padAll := map[bool]bool{} // both ways taken
+	defer func() { assert.Len(t, padAll, 2, "cases cover in-place reading and the whole padded copy") }()
 	cases := []struct {
 		n, h, w, c, kh, s, d int
 		pad                  [4]int // top, bottom, left, right
@@ -52,6 +55,8 @@ func TestDepthwise3InPlaceSameBits(t *testing.T) {
 		{1, 5, 4, 8, 2, 1, 1, [4]int{0, 1, 2, 1}},
 		{1, 2, 2, 8, 3, 1, 1, [4]int{3, 3, 3, 3}},
 		{1, 9, 11, 12, 3, 3, 1, [4]int{0, 0, 0, 0}}, // not a multiple of 8: the Go kernel
+		{1, 20, 20, 64, 3, 1, 2, [4]int{2, 2, 2, 2}},
+		{2, 30, 17, 8, 2, 2, 1, [4]int{1, 0, 1, 1}},
 	}
 	for _, tc := range cases {
 		t.Run(fmt.Sprintf("%dx%dx%d_k%d_s%d_d%d_pad%v", tc.h, tc.w, tc.c, tc.kh, tc.s, tc.d, tc.pad), func(t *testing.T) {
@@ -61,6 +66,7 @@ func TestDepthwise3InPlaceSameBits(t *testing.T) {
 			g.OutH = (tc.h+tc.pad[0]+tc.pad[1]-(tc.kh-1)*tc.d-1)/tc.s + 1
 			g.OutW = (tc.w+tc.pad[2]+tc.pad[3]-2*tc.d-1)/tc.s + 1
 			require.True(t, depthwise3(g))
+			padAll[depthwise3PadAll(g)] = true
 			x := randData(rng, tc.n*tc.h*tc.w*tc.c)
 			taps := randData(rng, tc.kh*3*tc.c)
 			bias := randData(rng, tc.c)
