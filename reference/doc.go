@@ -14,7 +14,8 @@
 //
 // One Run spreads its sample over PrepareOptions.Threads goroutines
 // (default GOMAXPROCS; team.go): every convolution splits its output tiles
-// (rows of output pixels, or of pixels of one sample) between them, each
+// (rows of output pixels, or of pixels of one sample, or output channels
+// when a sample has few pixels) between them, each
 // tile computed whole by one goroutine in the order one goroutine would
 // use, so the outputs are the same bits for any number of threads
 // (TestThreadsGiveSameBits). Footprint says, from shapes alone, how much memory a Program will

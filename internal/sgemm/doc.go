@@ -17,7 +17,12 @@
 // read in place through a (row stride, k stride) pair, so transposed and
 // plain A cost the same; only the last rows when M is not a multiple of 12
 // are copied into a zero-padded scratch block. Weights reused across many
-// calls can be packed once with PackB and multiplied with SgemmPacked.
+// calls can be packed once with PackB and multiplied with SgemmPacked; a
+// packed panel is followed in memory by the next, which the 6×16 kernel
+// prefetches while it multiplies this one (weights streamed from memory by
+// a product of few rows). SgemmPackedEpilogue runs an Epilogue on each
+// panel's rows as soon as the last K block has finished them, in cache,
+// with the bits of SgemmPacked followed by Epilogue.Apply.
 //
 // For a convolution lowered to im2col (A = patches [H·W, kh·kw·cin], B = the
 // filters, C = the NHWC output [H·W, cout]): pack the filters once per layer
@@ -36,8 +41,10 @@
 //
 // Sgemm and SgemmPacked are safe for concurrent use. All work of one call
 // runs on the calling goroutine: callers parallelise by calling it on
-// disjoint row ranges (package reference splits a convolution's output
-// rows between goroutines). Each element of C is the same chain of
-// operations whatever rows a call covers (the tiles differ only in which
-// rows they hold), so such a split gives the same bits as one call.
+// disjoint row ranges, or column ranges with SgemmPackedEpilogueCols
+// (package reference splits a convolution's output rows between
+// goroutines, or its channels when it has few rows). Each element of C is
+// the same chain of operations whatever rows or columns a call covers (the
+// tiles differ only in which rows they hold), so such a split gives the
+// same bits as one call.
 package sgemm
