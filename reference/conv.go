@@ -307,7 +307,7 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 	m := g.OutH * g.OutW
 	k := g.KH * g.KW * cpg
 	inSize, outSize := g.InH*g.InW*g.InC, m*g.OutC
-	parts := wk.threads()
+	parts := wk.parts()
 	// Without groups, bias, act and ep run inside the GEMM, on each tile
 	// as it is finished (the same operations as finishRows).
 	fused, fok := ep.withBias(bias, act)
@@ -325,7 +325,8 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 	// A product of few rows is shared by its columns (output channels, in
 	// multiples of 16) instead: split by rows, a sample's last layers
 	// (M = 9 or 36 pixels) would leave a part without a whole tile.
-	byCols := fuse && parts > 1 && m < colSplitRows*parts && g.OutC >= 32*parts
+	threads := wk.threads()
+	byCols := fuse && threads > 1 && m < colSplitRows*threads && g.OutC >= 32*threads
 	if byCols && isPointwise(g) {
 		for n := range g.N {
 			xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
@@ -375,8 +376,8 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 		}
 		return
 	}
-	wk.parallel(g.N*m*g.OutC*k, func(part int) {
-		scratch := wk.part(part)
+	wk.parallelW(g.N*m*g.OutC*k, func(part, worker int) {
+		scratch := wk.part(worker)
 		b0, b1 := split(g.N*blocks, parts, part, 1)
 		for q := b0; q < b1; q++ {
 			n, oy0 := q/blocks, q%blocks*step
@@ -469,7 +470,7 @@ func conv2DShiftedNHWC(g graph.ConvGeom, x []float32, rowsW []*sgemm.PackedB, bi
 	inSize, outSize := g.InH*g.InW*c, g.OutH*g.OutW*g.OutC
 	e, fast := ep.withBias(bias, act)
 	rowLen := g.OutW * g.OutC
-	parts := wk.threads()
+	parts := wk.parts()
 	for n := range g.N {
 		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
 		clear(padded[:g.PadTop*wp*c])
@@ -520,7 +521,7 @@ func depthwiseNHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activati
 	mult := g.OutC / g.InC
 	inSize, outSize := g.InH*g.InW*g.InC, g.OutH*g.OutW*g.OutC
 	c := g.OutC
-	parts := wk.threads()
+	parts := wk.parts()
 	wk.parallel(g.N*g.OutH*g.OutW*c*g.KH*g.KW, func(part int) {
 		q0, q1 := split(g.N*g.OutH, parts, part, 1)
 		for q := q0; q < q1; q++ {
@@ -603,7 +604,7 @@ func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activat
 	taps = taps[:g.KH*3*c]
 	// Output columns [lo, hi) whose three taps are all inside a row.
 	lo, hi := depthwise3Interior(g.OutW, g.InW, g.StrideW, g.PadLeft, g.DilW)
-	parts := wk.threads()
+	parts := wk.parts()
 	if depthwise3PadAll(g) {
 		hp := g.InH + g.PadTop + g.PadBottom
 		padded := wk.part(0)[:hp*wp*c]
@@ -626,8 +627,8 @@ func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activat
 	}
 	for n := range g.N {
 		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
-		wk.parallel(g.OutH*g.OutW*c*g.KH*3, func(part int) {
-			scratch := wk.part(part)
+		wk.parallelW(g.OutH*g.OutW*c*g.KH*3, func(part, worker int) {
+			scratch := wk.part(worker)
 			oy0, oy1 := split(g.OutH, parts, part, 1)
 			for oy := oy0; oy < oy1; oy++ {
 				orow := os[oy*rowLen : (oy+1)*rowLen]
@@ -701,7 +702,7 @@ func depthwiseRowsNHWC(g graph.ConvGeom, x, rows, biasRow []float32, act graph.A
 	c := g.OutC
 	rowLen := g.OutW * c
 	inSize, outSize := g.InH*g.InW*g.InC, g.OutH*rowLen
-	parts := wk.threads()
+	parts := wk.parts()
 	wk.parallel(g.N*g.OutH*g.OutW*c*g.KH*g.KW, func(part int) {
 		var lo, hi [16]int
 		q0, q1 := split(g.N*g.OutH, parts, part, 1)

@@ -78,24 +78,46 @@ type work struct {
 	team    *team
 }
 
-// part returns the scratch of the goroutine running part i.
+// part returns the scratch of worker i (0 the calling goroutine; the
+// second argument of parallelW's function).
 func (w *work) part(i int) []float32 { return w.scratch[i*w.per : (i+1)*w.per] }
 
-// threads returns the number of parts a kernel splits its work into.
+// threads returns the number of goroutines that run one sample.
 func (w *work) threads() int { return w.team.size }
 
-// parallel runs f(part) for every part of the team: on the team's
+// parts returns the number of parts a kernel splits its work into:
+// partsPerThread per goroutine (one on one goroutine).
+func (w *work) parts() int {
+	if w.team.size == 1 {
+		return 1
+	}
+	return w.team.size * partsPerThread
+}
+
+// partsPerThread is how many parts a split job has per goroutine (at
+// most 65535 parts in all: team.state), so that
+// a helper preempted by another process (the machine is shared) holds up
+// a small part of the job, not half of it.
+const partsPerThread = 4
+
+// parallel runs f(part) for every part (wk.parts()): on the team's
 // goroutines when the job's work (multiply-adds, or their equivalent) pays
 // for waking them, else every part in turn on the calling goroutine. Each
 // part computes the same tiles either way, so the bits do not change.
 func (w *work) parallel(work int, f func(part int)) {
+	w.parallelW(work, func(part, _ int) { f(part) })
+}
+
+// parallelW is parallel for a kernel that takes scratch: f(part, worker)
+// uses w.part(worker).
+func (w *work) parallelW(work int, f func(part, worker int)) {
 	if work < minParallelWork {
-		for part := range w.team.size {
-			f(part)
+		for part := range w.parts() {
+			f(part, 0)
 		}
 		return
 	}
-	w.team.run(f)
+	w.team.run(w.parts(), f)
 }
 
 // minParallelWork is the least work (multiply-adds) a job is split across

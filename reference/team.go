@@ -9,10 +9,13 @@ import (
 
 // team runs the parts of one kernel on several goroutines for one sample:
 // the calling goroutine (the poster) and size-1 helpers take the parts of
-// a job one at a time, whoever comes first, until none is left; the poster
+// a job (partsPerThread per goroutine) one at a time, whoever comes first,
+// until none is left; the poster
 // then waits for the parts the helpers took. A helper that starts late
 // (its core busy with another process, or still waking up) so costs the
-// job nothing: the poster computes the parts nobody took. Helpers spin
+// job nothing: the poster computes the parts nobody took, and a helper
+// preempted by another process holds up only the one small part it took.
+// Helpers spin
 // for spinTime after a job, as a run posts one every few microseconds,
 // then yield for a while and park; a team lives as long as the run state
 // that holds it, across runs.
@@ -23,11 +26,11 @@ import (
 // any team size and whoever computes which part.
 type team struct {
 	size int
-	job  func(part int)
-	// state holds the job number (high 32 bits) and the next part to
-	// take (low 32 bits); a part is taken by a compare-and-swap that
-	// names the job, so a helper late for one job never takes a part of
-	// the next.
+	job  func(part, worker int)
+	// state holds the job number (high 32 bits), its number of parts
+	// (bits 16–31) and the next part to take (low 16 bits); a part is
+	// taken by a compare-and-swap that names the job, so a helper late
+	// for one job never takes a part of the next.
 	state atomic.Uint64
 	done  atomic.Int32 // parts of the current job finished
 	quit  atomic.Bool
@@ -69,16 +72,17 @@ func (t *team) helper(i int) {
 			return
 		}
 		seen = seq
-		t.work(seq)
+		t.work(seq, i)
 	}
 }
 
-// work takes and runs parts of job seq until none is left (or the job is
-// no longer current).
-func (t *team) work(seq uint32) {
+// work takes and runs parts of job seq on worker (0 the poster, i helper
+// i) until none is left (or the job is no longer current).
+func (t *team) work(seq uint32, worker int) {
 	for {
 		s := t.state.Load()
-		if uint32(s>>32) != seq || int(uint32(s)) >= t.size {
+		next, parts := int(s&0xffff), int(s>>16&0xffff)
+		if uint32(s>>32) != seq || next >= parts {
 			return
 		}
 		if !t.state.CompareAndSwap(s, s+1) {
@@ -86,7 +90,7 @@ func (t *team) work(seq uint32) {
 		}
 		// The part is ours and the job not finished without it, so
 		// t.job is still this job's.
-		t.job(int(uint32(s)))
+		t.job(next, worker)
 		t.done.Add(1)
 	}
 }
@@ -130,20 +134,23 @@ func (t *team) signal() {
 	}
 }
 
-// run calls f(part) for every part in [0, size) and returns when all are
-// done, taking on the calling goroutine every part no helper has taken.
-func (t *team) run(f func(part int)) {
+// run calls f(part, worker) for every part in [0, parts) and returns when
+// all are done, taking on the calling goroutine (worker 0) every part no
+// helper (worker i) has taken.
+func (t *team) run(parts int, f func(part, worker int)) {
 	if t.size == 1 {
-		f(0)
+		for part := range parts {
+			f(part, 0)
+		}
 		return
 	}
 	t.job = f
 	t.done.Store(0)
 	seq := uint32(t.state.Load()>>32) + 1
-	t.state.Store(uint64(seq) << 32)
+	t.state.Store(uint64(seq)<<32 | uint64(parts)<<16)
 	t.signal()
-	t.work(seq)
-	for n := 0; t.done.Load() != int32(t.size); n++ {
+	t.work(seq, 0)
+	for n := 0; t.done.Load() != int32(parts); n++ {
 		if n%64 == 63 {
 			runtime.Gosched()
 		}
