@@ -1,10 +1,7 @@
 package validation
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -56,12 +53,14 @@ type Source struct {
 // semantics, choosing the front-end by file extension. Weights the graph
 // never reads fail the load unless o.AllowUnused.
 func LoadSource(path string, o SourceOptions) (*Source, error) {
-	b, err := os.ReadFile(path)
+	// The hash is read as a stream: a whole copy of a large model's file
+	// would stay resident (Go keeps a freed heap) while the front-end
+	// makes the graph's own.
+	hash, err := streamSHA256(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading model: %w", err)
 	}
-	sum := sha256.Sum256(b)
-	src := &Source{Hash: hex.EncodeToString(sum[:])}
+	src := &Source{Hash: hash}
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".h5", ".hdf5", ".keras":
 		if o.PySource.Path != "" {
