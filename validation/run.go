@@ -59,6 +59,11 @@ type pipeline struct {
 	prog      *reference.Program
 	limit     int64
 	canonical *graph.Graph // what the .tflite was written from (nil for Options.TFLite)
+	// canonDropped: the .tflite was converted here and its canonical graph
+	// (the converter's folded weights) dropped once written; perms holds
+	// its ioPerms, and canonicalGraph makes it again for locating.
+	canonDropped bool
+	perms        [2][][]int
 	// layers is the per-layer table of a failed run (nil when not made).
 	layers *locate.Report
 }
@@ -218,8 +223,10 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 		ms := float64(time.Since(t0)) / float64(time.Millisecond)
 		p.res.ConvertMS = &ms
 		// The converter's intermediate copies (folded and transposed
-		// weights) are garbage now: return them to the system before the
-		// device's process loads its own copy of the model.
+		// weights, the canonical graph) are garbage now: return them to
+		// the system before the device's process loads its own copy of
+		// the model.
+		p.dropCanonical()
 		releaseMemory()
 		// res.TFLite names a file: set when OutDir gets one.
 	}
