@@ -182,7 +182,7 @@ func PrepareWith(g *graph.Graph, o PrepareOptions) (*Program, error) {
 	}
 	for i, v := range p.values {
 		if v.Const != nil {
-			p.consts[i] = v.Const.Float32s()
+			p.consts[i] = float32View(v.Const)
 		}
 	}
 	var unsupported []UnsupportedNode

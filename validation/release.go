@@ -10,3 +10,18 @@ import "runtime/debug"
 // while the device ran. The heap here is mostly large pointer-free
 // buffers, so the collection costs little.
 func releaseMemory() { debug.FreeOSMemory() }
+
+// tightGCPercent is the GC percent of the steps that make and drop copies
+// of a model's weights one layer at a time (preparing the reference, the
+// float64 noise floor, the conversion): at the default (100) the heap grows
+// by the whole live heap (the graph's weights and what the step keeps) in
+// garbage before a collection; at 10 by a tenth of it. The heap is mostly
+// large pointer-free buffers, so the extra collections cost little.
+const tightGCPercent = 10
+
+// tightGC sets the GC percent to tightGCPercent and returns the function
+// that restores the previous one.
+func tightGC() (restore func()) {
+	old := debug.SetGCPercent(tightGCPercent)
+	return func() { debug.SetGCPercent(old) }
+}

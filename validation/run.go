@@ -124,7 +124,9 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 
 	// 1. The source model, as a graph in its framework's semantics.
 	o.step("reading %s", o.Model)
+	restoreGC := tightGC()
 	src, err := LoadSource(o.Model, o.sourceOptions())
+	restoreGC()
 	if err != nil {
 		return nil, inputErr(err)
 	}
@@ -207,7 +209,9 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 			p.res.Warnings = append(p.res.Warnings, warn...)
 			o.step("calibrating on %s", c.info)
 		}
+		restoreGC := tightGC()
 		p.tflite, p.canonical, err = Convert(g, ConvertOptions{Batch: o.Batch, Precision: o.Precision, Int8IO: o.Int8IO, NHWCIO: o.NHWCIO, FloatLayers: o.FloatLayers, Method: o.CalibrationMethod}, calib)
+		restoreGC()
 		calib = nil
 		if err != nil {
 			err = inputErr(fmt.Errorf("%s: converting: %w", o.Model, err))
@@ -472,6 +476,7 @@ func (p *pipeline) program() (*reference.Program, error) {
 	if p.prog != nil {
 		return p.prog, nil
 	}
+	defer tightGC()()
 	prog, err := reference.PrepareWith(p.source, reference.PrepareOptions{MaxBytes: p.limit})
 	if err != nil {
 		return nil, inputErr(fmt.Errorf("%s: %w", p.o.Model, err))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	goruntime "runtime"
-	"runtime/debug"
 
 	"github.com/edgeval/edgeval/compare"
 	"github.com/edgeval/edgeval/golden"
@@ -111,9 +110,8 @@ func noiseFloor(ctx context.Context, g *graph.Graph, inputs golden.SampleReader,
 	// Widened on use: a float64 copy of every weight (twice the float32
 	// weights, and as much again relaid) would be the largest thing a
 	// validation holds; a node's at a time is little. The per-node garbage
-	// is collected as it goes (a low GC percent for the evaluation) so
-	// that the heap does not grow by the live heap's size first.
-	defer debug.SetGCPercent(debug.SetGCPercent(noiseFloorGCPercent))
+	// is collected as it goes (tightGC).
+	defer tightGC()()
 	prog, err := ref64.PrepareWith(g, ref64.PrepareOptions{WidenOnUse: true})
 	if err != nil {
 		return nil, bug.New("float64 reference", err)
@@ -135,12 +133,6 @@ func noiseFloor(ctx context.Context, g *graph.Graph, inputs golden.SampleReader,
 	})
 	return out, err
 }
-
-// noiseFloorGCPercent is the GC percent while ref64 widens a node's
-// weights on use: each node's widened and relaid weights are garbage after
-// it, and at the default (100) the heap would grow by the whole live heap
-// (the graph and the float32 reference's weights) before a collection.
-const noiseFloorGCPercent = 10
 
 // runBatch is prog.RunBatch over samples a few at a time (one per core),
 // read as it goes, so that only a chunk of inputs is held and a cancelled

@@ -312,5 +312,11 @@ func (d *decoder) tensor() *tensor.Tensor {
 		d.fail("tensor %v %v needs %d bytes, frame says %d", dt, shape, want, nbytes)
 		return nil
 	}
+	for _, b := range d.take(uint64(alignPad(int64(d.off)))) {
+		if b != 0 {
+			d.fail("non-zero padding before tensor data")
+			return nil
+		}
+	}
 	return &tensor.Tensor{DType: dt, Shape: shape, Data: d.take(nbytes)}
 }
