@@ -35,6 +35,12 @@ type pipeline struct {
 	o      *Options // resolved
 	res    *compare.Result
 	tflite []byte
+	// spilled is p.tflite when spillTFLite moved it into a file mapping
+	// (released when the run ends); frames are the HDF5 snapshot frames
+	// the source graph's weights lie in, moved into file mappings
+	// (spillingSource), evicted while no step reads them.
+	spilled []byte
+	frames  [][]byte
 	// in gives the samples as read, in the graph's dtypes (float32).
 	in inputSource
 	// feed, once the device's inputs are known, gives a sample as the
@@ -103,6 +109,7 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 		}
 	}
 	p := &pipeline{o: &o}
+	defer p.releaseSpilled()
 	seed := o.Seed
 	p.res = &compare.Result{
 		SchemaVersion: compare.SchemaVersion, Verdict: compare.VerdictError, Model: o.Model,
@@ -125,7 +132,7 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 	// 1. The source model, as a graph in its framework's semantics.
 	o.step("reading %s", o.Model)
 	restoreGC := tightGC()
-	src, err := LoadSource(o.Model, o.sourceOptions())
+	src, err := LoadSource(o.Model, p.spillingSource(o.sourceOptions()))
 	restoreGC()
 	if err != nil {
 		return nil, inputErr(err)
@@ -210,7 +217,7 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 			o.step("calibrating on %s", c.info)
 		}
 		restoreGC := tightGC()
-		p.tflite, p.canonical, err = Convert(g, ConvertOptions{Batch: o.Batch, Precision: o.Precision, Int8IO: o.Int8IO, NHWCIO: o.NHWCIO, FloatLayers: o.FloatLayers, Method: o.CalibrationMethod}, calib)
+		p.tflite, p.canonical, err = convert(g, ConvertOptions{Batch: o.Batch, Precision: o.Precision, Int8IO: o.Int8IO, NHWCIO: o.NHWCIO, FloatLayers: o.FloatLayers, Method: o.CalibrationMethod}, calib, p.evictSource)
 		restoreGC()
 		calib = nil
 		if err != nil {
@@ -309,6 +316,8 @@ func (p *pipeline) tfliteLabel() string {
 // the model at the same time.
 func (p *pipeline) compare(ctx context.Context) error {
 	o := p.o
+	p.spillTFLite()
+	p.evictSource()
 	o.step("opening the model on %s", o.Device)
 	t0 := time.Now()
 	sess, err := o.Open(ctx, p.tflite)

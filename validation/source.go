@@ -118,6 +118,13 @@ const CalibrationSamples = 256
 // each) by running the canonical graph in the Go reference; the other
 // precisions ignore them.
 func Convert(g *graph.Graph, o ConvertOptions, samples golden.Samples) ([]byte, *graph.Graph, error) {
+	return convert(g, o, samples, nil)
+}
+
+// convert is Convert calling canonicalized (when not nil) once the
+// canonical graph is made, before it is written: from there on the
+// writer reads the canonical graph's weights, not g's.
+func convert(g *graph.Graph, o ConvertOptions, samples golden.Samples, canonicalized func()) ([]byte, *graph.Graph, error) {
 	prec, err := precision.Parse(string(o.Precision))
 	if err != nil {
 		return nil, nil, usagef("--precision %q: want float32, float16, dynamic or int8", o.Precision)
@@ -137,6 +144,9 @@ func Convert(g *graph.Graph, o ConvertOptions, samples golden.Samples) ([]byte, 
 		if opts.Ranges, err = quantize.CalibrateWith(cg, samples[:min(len(samples), CalibrationSamples)], o.Method); err != nil {
 			return nil, nil, err
 		}
+	}
+	if canonicalized != nil {
+		canonicalized()
 	}
 	b, _, err := convtflite.Convert(cg, opts)
 	return b, cg, err

@@ -60,3 +60,34 @@ func TestDecodeRejectsNonZeroPadding(t *testing.T) {
 	}
 	assert.NotZero(t, padded, "some tensor of the sample is padded")
 }
+
+// TestMoveFrame: after MoveFrame every dataset reads the same bytes from
+// the moved copy, none from the old frame.
+func TestMoveFrame(t *testing.T) {
+	frame := encode(t, sampleSnapshot())
+	s, err := DecodeSnapshot(frame)
+	require.NoError(t, err)
+	require.Equal(t, frame, s.Frame())
+	var moved []byte
+	require.NoError(t, s.MoveFrame(func(b []byte) ([]byte, error) {
+		moved = bytes.Clone(b)
+		return moved, nil
+	}))
+	in := func(b, buf []byte) bool {
+		p, lo := uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+		return p >= lo && p <= lo+uintptr(len(buf))
+	}
+	for _, path := range []string{"/model_weights/dense/bias:0", "/model_weights/dense/kernel:0", "/scalar"} {
+		d, err := s.ReadDataset(path)
+		require.NoError(t, err)
+		assert.True(t, in(d.Data, moved), "%s reads the moved copy", path)
+		assert.False(t, in(d.Data, frame), "%s does not read the old frame", path)
+	}
+	d, err := s.ReadDataset("/model_weights/dense/bias:0")
+	require.NoError(t, err)
+	assert.Equal(t, []float32{0.5, -1}, d.Float32s())
+	assert.Equal(t, moved, s.Frame())
+	// A mover that fails leaves the snapshot as it was.
+	require.Error(t, s.MoveFrame(func([]byte) ([]byte, error) { return nil, assert.AnError }))
+	assert.Equal(t, moved, s.Frame())
+}

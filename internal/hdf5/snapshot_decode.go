@@ -71,6 +71,7 @@ func DecodeSnapshot(b []byte) (*Snapshot, error) {
 	if ferr != nil {
 		return nil, ferr
 	}
+	s.frame = b
 	return s, nil
 }
 
