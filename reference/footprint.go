@@ -84,7 +84,9 @@ func (p *Program) footprint(nodes []preparedNode, runs, threads int) budget.Foot
 	}
 	act = budget.Add(act, 4*int64(scratch))
 	for i, v := range p.values {
-		if p.consts[i] != nil {
+		// A float32 constant is read where the graph holds it (float32View):
+		// only the others are converted copies.
+		if p.consts[i] != nil && (v.Const == nil || !viewable(v.Const)) {
 			weights = budget.Add(weights, budget.ValueBytes(v, 4))
 		}
 	}
@@ -264,6 +266,9 @@ func nodeWeightElems(n *graph.Node) int64 {
 		cpg := g.InC / g.Groups
 		switch {
 		// Either layout: NCHW convolutions run on the NHWC kernels.
+		case cpg == 1 && g.Groups > 1 && depthwise3(g):
+			// Taps, and a zero bias.
+			return w + int64(g.OutC)
 		case cpg == 1 && g.Groups > 1:
 			// Taps, and a zero bias or the taps (and bias) repeated
 			// along the output row.
@@ -272,8 +277,8 @@ func nodeWeightElems(n *graph.Node) int64 {
 			// One packed weight per kernel row, padded to 16 columns.
 			return w + int64(g.KH)*int64(g.KW*g.InC)*16
 		}
-		// The GEMM form and its packed panels.
-		return 2*w + int64(g.Groups)*int64(g.KH*g.KW*cpg)*16
+		// Its packed panels (the GEMM form is dropped once packed).
+		return w + int64(g.Groups)*int64(g.KH*g.KW*cpg)*16
 	case *graph.ConvTranspose2D:
 		return 2 * weight(1)
 	case *graph.Dense:

@@ -172,10 +172,15 @@ func loadFloat32s(dst []float32, data []byte) {
 // The program never writes to a constant (in-place steps never reuse a
 // constant's buffer), so the graph's tensor is left as it was.
 func float32View(t *tensor.Tensor) []float32 {
-	n := t.NumElements()
-	if t.DType != tensor.Float32 || n == 0 || len(t.Data) != 4*n || !littleEndian ||
-		uintptr(unsafe.Pointer(unsafe.SliceData(t.Data)))%unsafe.Alignof(float32(0)) != 0 {
+	if !viewable(t) {
 		return t.Float32s()
 	}
-	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(t.Data))), n)
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(t.Data))), t.NumElements())
+}
+
+// viewable says whether float32View reads t where it lies (no copy).
+func viewable(t *tensor.Tensor) bool {
+	n := t.NumElements()
+	return t.DType == tensor.Float32 && n > 0 && len(t.Data) == 4*n && littleEndian &&
+		uintptr(unsafe.Pointer(unsafe.SliceData(t.Data)))%unsafe.Alignof(float32(0)) == 0
 }

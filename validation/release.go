@@ -33,7 +33,7 @@ func tightGC() (restore func()) {
 
 // spillBytes is the .tflite size from which spillTFLite moves it out of the
 // heap while the device runs.
-const spillBytes = 16 << 20
+var spillBytes = 16 << 20
 
 // spillTFLite moves a large .tflite into a read-only file mapping
 // (internal/mapped) before the device opens it: a device that runs the
