@@ -84,9 +84,7 @@ func (p *Program) footprint(nodes []preparedNode, runs, threads int) budget.Foot
 	}
 	act = budget.Add(act, 4*int64(scratch))
 	for i, v := range p.values {
-		// A float32 constant is read where the graph holds it (float32View):
-		// only the others are converted copies.
-		if p.consts[i] != nil && (v.Const == nil || !viewable(v.Const)) {
+		if p.consts[i] != nil {
 			weights = budget.Add(weights, budget.ValueBytes(v, 4))
 		}
 	}
@@ -266,9 +264,6 @@ func nodeWeightElems(n *graph.Node) int64 {
 		cpg := g.InC / g.Groups
 		switch {
 		// Either layout: NCHW convolutions run on the NHWC kernels.
-		case cpg == 1 && g.Groups > 1 && depthwise3(g):
-			// Taps, and a zero bias.
-			return w + int64(g.OutC)
 		case cpg == 1 && g.Groups > 1:
 			// Taps, and a zero bias or the taps (and bias) repeated
 			// along the output row.

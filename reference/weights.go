@@ -6,7 +6,6 @@ import (
 	"unsafe"
 
 	"github.com/edgeval/edgeval/graph"
-	"github.com/edgeval/edgeval/tensor"
 )
 
 // nodeCtx gives a family's prepare function the node and its constant
@@ -164,23 +163,4 @@ func loadFloat32s(dst []float32, data []byte) {
 	for j := range dst {
 		dst[j] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*j:]))
 	}
-}
-
-// float32View returns t's elements as float32: a view of its bytes when
-// they are float32 in this machine's byte order and aligned for it (a
-// large model's weights are then not held twice), else a converted copy.
-// The program never writes to a constant (in-place steps never reuse a
-// constant's buffer), so the graph's tensor is left as it was.
-func float32View(t *tensor.Tensor) []float32 {
-	if !viewable(t) {
-		return t.Float32s()
-	}
-	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(t.Data))), t.NumElements())
-}
-
-// viewable says whether float32View reads t where it lies (no copy).
-func viewable(t *tensor.Tensor) bool {
-	n := t.NumElements()
-	return t.DType == tensor.Float32 && n > 0 && len(t.Data) == 4*n && littleEndian &&
-		uintptr(unsafe.Pointer(unsafe.SliceData(t.Data)))%unsafe.Alignof(float32(0)) == 0
 }

@@ -486,7 +486,9 @@ func (p *pipeline) program() (*reference.Program, error) {
 		return p.prog, nil
 	}
 	defer tightGC()()
-	prog, err := reference.PrepareWith(p.source, reference.PrepareOptions{MaxBytes: p.limit})
+	// The reference copies the weights first: the source graph's spilled
+	// weights are evicted then, and its packed copies made without them.
+	prog, err := reference.PrepareWith(p.source, reference.PrepareOptions{MaxBytes: p.limit, ConstantsCopied: p.evictSource})
 	if err != nil {
 		return nil, inputErr(fmt.Errorf("%s: %w", p.o.Model, err))
 	}
