@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/edgeval/edgeval/internal/mapped"
 	"github.com/edgeval/edgeval/runtime"
 	"github.com/edgeval/edgeval/tensor"
 )
@@ -68,6 +69,10 @@ func openIsolated(ctx context.Context, p *Profile, name string, model []byte, ro
 		// Saves a round trip; when it fails the agent asks for the bytes.
 		_ = os.WriteFile(filepath.Join(dir, "models", sha+".tflite"), model, 0o600)
 	}
+	// A model the caller spilled to a file mapping (internal/mapped) is
+	// not read here again unless the agent asks for the bytes: its pages
+	// leave this process while the child loads its own copy.
+	mapped.Evict(model)
 	s := &isolatedSession{device: p.Name, rtName: name, dir: dir, timeout: timeout}
 	defer func() {
 		if err != nil {

@@ -131,8 +131,11 @@ func prepareConvNHWC(g graph.ConvGeom, oihw, bias []float32, act graph.Activatio
 		for gi := range g.Groups {
 			cw.packed = append(cw.packed, sgemm.PackB(false, k, opg, cw.gemm[gi*k*opg:(gi+1)*k*opg], opg))
 		}
+		// The kernel keeps the packed weight only: capturing cw would keep
+		// its unpacked copy (gemm) alive for the program's life.
+		packed := cw.packed
 		return func(x, out []float32, ep epilogue, wk *work) {
-			conv2DNHWC(g, x, cw.packed, bias, act, ep, out, wk)
+			conv2DNHWC(g, x, packed, bias, act, ep, out, wk)
 		}, convNHWCScratch(g)
 	}
 }

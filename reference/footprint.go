@@ -272,8 +272,8 @@ func nodeWeightElems(n *graph.Node) int64 {
 			// One packed weight per kernel row, padded to 16 columns.
 			return w + int64(g.KH)*int64(g.KW*g.InC)*16
 		}
-		// The GEMM form and its packed panels.
-		return 2*w + int64(g.Groups)*int64(g.KH*g.KW*cpg)*16
+		// Its packed panels (the GEMM form is dropped once packed).
+		return w + int64(g.Groups)*int64(g.KH*g.KW*cpg)*16
 	case *graph.ConvTranspose2D:
 		return 2 * weight(1)
 	case *graph.Dense:

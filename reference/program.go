@@ -185,6 +185,11 @@ type PrepareOptions struct {
 	// the number: work is split by output tiles, each computed whole by
 	// one goroutine in the same order.
 	Threads int
+	// ConstantsCopied, when set, is called once the program holds its own
+	// float32 copy of every constant, before the kernels are prepared:
+	// from there on Prepare and the program never read the graph's
+	// constant data (a caller may move it out of memory).
+	ConstantsCopied func()
 }
 
 // PrepareWith is Prepare with a memory budget.
@@ -209,6 +214,9 @@ func PrepareWith(g *graph.Graph, o PrepareOptions) (*Program, error) {
 		if v.Const != nil {
 			p.consts[i] = v.Const.Float32s()
 		}
+	}
+	if o.ConstantsCopied != nil {
+		o.ConstantsCopied()
 	}
 	var unsupported []UnsupportedNode
 	var prepNodes []preparedNode

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/edgeval/edgeval/converter/passes"
 	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/internal/bug"
 	"github.com/edgeval/edgeval/runtime"
@@ -94,6 +95,9 @@ func dequantized(t *tensor.Tensor) *tensor.Tensor {
 // outputs are in the same order; a .tflite given with Options.TFLite keeps
 // the source layout.
 func (p *pipeline) ioPerms() (in, out [][]int) {
+	if p.canonDropped {
+		return p.perms[0], p.perms[1]
+	}
 	in = make([][]int, len(p.source.Inputs))
 	out = make([][]int, len(p.source.Outputs))
 	if p.canonical == nil || !p.o.NHWCIO {
@@ -224,4 +228,30 @@ func (f *feeder) apply(sample []*tensor.Tensor) (ref, dev []*tensor.Tensor, err 
 		}
 	}
 	return ref, dev, nil
+}
+
+// dropCanonical lets the canonical graph of a conversion made here go (its
+// folded weights are as large as the model's), keeping its ioPerms;
+// canonicalGraph makes it again when a failure is located.
+func (p *pipeline) dropCanonical() {
+	if p.canonical == nil {
+		return
+	}
+	in, out := p.ioPerms()
+	p.perms = [2][][]int{in, out}
+	p.canonical, p.canonDropped = nil, true
+}
+
+// canonicalGraph returns the canonical graph the .tflite was written from
+// (nil for a .tflite given with Options.TFLite), made again from the
+// source graph by the same passes when dropCanonical let it go.
+func (p *pipeline) canonicalGraph() (*graph.Graph, error) {
+	if p.canonical != nil || !p.canonDropped {
+		return p.canonical, nil
+	}
+	cg, err := passes.Canonicalize(p.source, passes.Options{NHWCIO: p.o.NHWCIO})
+	if err != nil {
+		return nil, fmt.Errorf("%s: converting again to locate: %w", p.o.Model, err)
+	}
+	return cg, nil
 }

@@ -67,13 +67,17 @@ func (p *pipeline) locate(ctx context.Context) {
 func (p *pipeline) divergence(ctx context.Context, samples golden.Samples) (*compare.Divergence, *locate.Report, error) {
 	o := p.o
 	g := p.source
-	if p.canonical != nil {
+	canonical, err := p.canonicalGraph()
+	if err != nil {
+		return nil, nil, err
+	}
+	if canonical != nil {
 		o.step("locating the first divergence (converter passes, then layers on %s)", o.Device)
 		d, err := locate.Passes(p.source, passes.Pipeline(passes.Options{NHWCIO: o.NHWCIO}), samples, p.noise)
 		if err != nil || d != nil {
 			return d, nil, err
 		}
-		g = p.canonical
+		g = canonical
 		// The canonical graph takes the device's layout (NHWCIO).
 		inPerm, _ := p.ioPerms()
 		permutedSamples := make(golden.Samples, len(samples))

@@ -39,7 +39,7 @@ func (o *Options) checkMemory(g *graph.Graph, n int) (int64, error) {
 	}
 	fp = fp.Plus(budget.Conversion(g)).Plus(o.samplesFootprint(g, n, cores))
 	if k := min(n, o.NoiseSamples); k > 0 {
-		f64, err := ref64.Footprint(g, min(cores, k))
+		f64, err := ref64.FootprintWith(g, ref64.PrepareOptions{Runs: min(cores, k), WidenOnUse: true})
 		if err != nil {
 			return 0, err
 		}

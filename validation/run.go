@@ -35,6 +35,12 @@ type pipeline struct {
 	o      *Options // resolved
 	res    *compare.Result
 	tflite []byte
+	// spilled is p.tflite when spillTFLite moved it into a file mapping
+	// (released when the run ends); frames are the HDF5 snapshot frames
+	// the source graph's weights lie in, moved into file mappings
+	// (spillingSource), evicted while no step reads them.
+	spilled []byte
+	frames  [][]byte
 	// in gives the samples as read, in the graph's dtypes (float32).
 	in inputSource
 	// feed, once the device's inputs are known, gives a sample as the
@@ -49,11 +55,21 @@ type pipeline struct {
 	// inputs file or seeded samples).
 	data *golden.Dataset
 	// noise is each output's float32 noise floor (nil: not measured).
-	noise     []float64
-	inNames   []string
-	outNames  []string
-	source    *graph.Graph // the source model's graph
+	noise    []float64
+	inNames  []string
+	outNames []string
+	source   *graph.Graph // the source model's graph
+	// prog is the float32 reference while a step needs it (nil between
+	// them: program prepares it again, the same plan and bits); limit is
+	// the memory limit it is prepared under.
+	prog      *reference.Program
+	limit     int64
 	canonical *graph.Graph // what the .tflite was written from (nil for Options.TFLite)
+	// canonDropped: the .tflite was converted here and its canonical graph
+	// (the converter's folded weights) dropped once written; perms holds
+	// its ioPerms, and canonicalGraph makes it again for locating.
+	canonDropped bool
+	perms        [2][][]int
 	// layers is the per-layer table of a failed run (nil when not made).
 	layers *locate.Report
 }
@@ -93,6 +109,7 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 		}
 	}
 	p := &pipeline{o: &o}
+	defer p.releaseSpilled()
 	seed := o.Seed
 	p.res = &compare.Result{
 		SchemaVersion: compare.SchemaVersion, Verdict: compare.VerdictError, Model: o.Model,
@@ -114,7 +131,9 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 
 	// 1. The source model, as a graph in its framework's semantics.
 	o.step("reading %s", o.Model)
-	src, err := LoadSource(o.Model, o.sourceOptions())
+	restoreGC := tightGC()
+	src, err := LoadSource(o.Model, p.spillingSource(o.sourceOptions()))
+	restoreGC()
 	if err != nil {
 		return nil, inputErr(err)
 	}
@@ -141,9 +160,9 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 	if err != nil {
 		return nil, inputErr(fmt.Errorf("%s: %w", o.Model, err))
 	}
-	prog, err := reference.PrepareWith(g, reference.PrepareOptions{MaxBytes: limit})
-	if err != nil {
-		return nil, inputErr(fmt.Errorf("%s: %w", o.Model, err))
+	p.limit = limit
+	if _, err := p.program(); err != nil {
+		return nil, err
 	}
 	for _, in := range g.Inputs {
 		p.inNames = append(p.inNames, in.Name)
@@ -154,7 +173,7 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 
 	// 2. Inputs, and the witnesses of the reference.
 	p.res.Samples = p.in.Len()
-	if err := p.witness(ctx, prog); err != nil {
+	if err := p.witness(ctx, p.prog); err != nil {
 		if ctx.Err() != nil {
 			// Interrupted: keep what exists (inputs, result.json, versions).
 			p.res.Error = err.Error()
@@ -163,9 +182,11 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 		}
 		return nil, err
 	}
-	// The float64 evaluation of the noise floor is done: give its weights
-	// back before the converter makes its copies.
-	releaseMemory()
+	// The reference has run (or runs after the device) and the float64
+	// evaluation of the noise floor is done: give their weights back
+	// before the converter makes its copies, so that the reference's
+	// prepared weights, the converter's and the device's never coexist.
+	p.dropProgram()
 	if err := ctx.Err(); err != nil {
 		p.res.Error = fmt.Sprintf("interrupted before converting: %v", context.Cause(ctx))
 		p.writeBundle()
@@ -195,7 +216,9 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 			p.res.Warnings = append(p.res.Warnings, warn...)
 			o.step("calibrating on %s", c.info)
 		}
-		p.tflite, p.canonical, err = Convert(g, ConvertOptions{Batch: o.Batch, Precision: o.Precision, Int8IO: o.Int8IO, NHWCIO: o.NHWCIO, FloatLayers: o.FloatLayers, Method: o.CalibrationMethod}, calib)
+		restoreGC := tightGC()
+		p.tflite, p.canonical, err = convert(g, ConvertOptions{Batch: o.Batch, Precision: o.Precision, Int8IO: o.Int8IO, NHWCIO: o.NHWCIO, FloatLayers: o.FloatLayers, Method: o.CalibrationMethod}, calib, p.evictSource)
+		restoreGC()
 		calib = nil
 		if err != nil {
 			err = inputErr(fmt.Errorf("%s: converting: %w", o.Model, err))
@@ -211,8 +234,10 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 		ms := float64(time.Since(t0)) / float64(time.Millisecond)
 		p.res.ConvertMS = &ms
 		// The converter's intermediate copies (folded and transposed
-		// weights) are garbage now: return them to the system before the
-		// device's process loads its own copy of the model.
+		// weights, the canonical graph) are garbage now: return them to
+		// the system before the device's process loads its own copy of
+		// the model.
+		p.dropCanonical()
 		releaseMemory()
 		// res.TFLite names a file: set when OutDir gets one.
 	}
@@ -221,7 +246,7 @@ func run(ctx context.Context, opts Options) (*compare.Result, error) {
 	p.res.TFLiteSHA256, p.res.TFLiteBytes = hex.EncodeToString(sum[:]), int64(len(p.tflite))
 
 	// From here on, a failure still leaves a result and a repro bundle.
-	if err := p.compare(ctx, prog); err != nil {
+	if err := p.compare(ctx); err != nil {
 		p.res.Verdict = compare.VerdictError
 		p.res.Error = err.Error()
 		p.writeBundle()
@@ -284,9 +309,15 @@ func (p *pipeline) tfliteLabel() string {
 	return "the converted model"
 }
 
-// compare runs the device and the reference and fills the result.
-func (p *pipeline) compare(ctx context.Context, prog *reference.Program) error {
+// compare runs the device and the reference and fills the result. The
+// device runs first and its session is closed before the reference is
+// prepared again (when it has not run on these inputs already), so that
+// the device's process and the reference's prepared weights never hold
+// the model at the same time.
+func (p *pipeline) compare(ctx context.Context) error {
 	o := p.o
+	p.spillTFLite()
+	p.evictSource()
 	o.step("opening the model on %s", o.Device)
 	t0 := time.Now()
 	sess, err := o.Open(ctx, p.tflite)
@@ -294,15 +325,22 @@ func (p *pipeline) compare(ctx context.Context, prog *reference.Program) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", p.tfliteLabel(), err)
 	}
-	defer sess.Close()
+	closed := false
+	closeSession := func() {
+		if !closed {
+			closed = true
+			sess.Close()
+		}
+	}
+	defer closeSession()
 	info := sess.Info()
 	p.res.Runtime = compare.RuntimeInfo{Name: info.Name, Version: info.Version, Delegate: info.Delegate}
 
-	inOrder, err := matchIO("input", p.inNames, sess.Inputs(), graphShapes(prog.Graph().Inputs))
+	inOrder, err := matchIO("input", p.inNames, sess.Inputs(), graphShapes(p.source.Inputs))
 	if err != nil {
 		return inputErr(err)
 	}
-	outOrder, err := matchIO("output", p.outNames, sess.Outputs(), graphShapes(prog.Graph().Outputs))
+	outOrder, err := matchIO("output", p.outNames, sess.Outputs(), graphShapes(p.source.Outputs))
 	if err != nil {
 		return inputErr(err)
 	}
@@ -323,25 +361,19 @@ func (p *pipeline) compare(ctx context.Context, prog *reference.Program) error {
 	first = nil
 	n := p.in.Len()
 
-	if p.refOrig != nil && !p.feed.requantized {
-		// The reference already ran on exactly these inputs (witness).
+	// The reference already ran on exactly these inputs (witness), or runs
+	// on them once the device is done.
+	rerun := p.refOrig == nil || p.feed.requantized
+	if !rerun {
 		p.refOut = p.refOrig
 	} else {
-		o.step("running the Go reference on %d samples", n)
 		p.refOrig = nil // not needed any more: the device's inputs differ
-		if p.refOut, err = runBatch(ctx, prog, p.refInputs(), o.meter()); err != nil {
-			return inputErr(fmt.Errorf("%s: reference: %w", o.Model, err))
-		}
-	}
-	if p.res.ReferenceMS, err = referenceLatency(ctx, prog, p.refInputs()); err != nil {
-		return inputErr(fmt.Errorf("%s: reference: %w", o.Model, err))
 	}
 
 	o.step("running %d samples on %s (%s %s)", n, o.Device, info.Name, info.Version)
 	p.devOut = make(golden.Samples, n)
 	meter := o.meter()
 	meter.Start("device "+o.Device, n)
-	defer meter.Finish()
 	timed, err := bench.Loop(ctx, n, o.Bench, func(ctx context.Context, s int, keep bool) (time.Duration, error) {
 		in, err := p.deviceSample(s)
 		if err != nil {
@@ -366,6 +398,7 @@ func (p *pipeline) compare(ctx context.Context, prog *reference.Program) error {
 		meter.Add(1)
 		return r.Invoke, nil
 	})
+	meter.Finish()
 	if err != nil {
 		var se *bench.SampleError
 		if errors.As(err, &se) {
@@ -396,14 +429,33 @@ func (p *pipeline) compare(ctx context.Context, prog *reference.Program) error {
 		p.res.LatencyMS, p.res.LatencySamplesMS = m.Latency, m.TimesMS
 		p.res.PeakRSSBytes = m.PeakRSSBytes
 	}
-
-	// Compare each output over all samples.
 	outScales := make([]float64, len(p.outNames))
 	for di, info := range sess.Outputs() {
 		if info.Quant != nil && len(info.Quant.Scale) > 0 && info.DType.IsInteger() {
 			outScales[outOrder[di]] = float64(info.Quant.Scale[0])
 		}
 	}
+	// The device is done: its process (the model and the runtime's packed
+	// weights) ends before the reference's weights are prepared again.
+	closeSession()
+
+	if rerun || p.res.ReferenceMS == nil {
+		prog, err := p.program()
+		if err != nil {
+			return err
+		}
+		if rerun {
+			o.step("running the Go reference on %d samples", n)
+			if p.refOut, err = runBatch(ctx, prog, p.refInputs(), o.meter()); err != nil {
+				return inputErr(fmt.Errorf("%s: reference: %w", o.Model, err))
+			}
+		}
+		if p.res.ReferenceMS, err = referenceLatency(ctx, prog, p.refInputs()); err != nil {
+			return inputErr(fmt.Errorf("%s: reference: %w", o.Model, err))
+		}
+	}
+
+	// Compare each output over all samples.
 	p.res.Outputs = nil
 	for i, name := range p.outNames {
 		ref, err := golden.Gather(p.refOut, i, o.Batch)
@@ -425,6 +477,30 @@ func (p *pipeline) compare(ctx context.Context, prog *reference.Program) error {
 		p.res.Outputs = append(p.res.Outputs, res)
 	}
 	return p.accuracy()
+}
+
+// program returns the float32 reference, prepared from the source graph
+// when it is not held (the same plan, so the same bits, every time).
+func (p *pipeline) program() (*reference.Program, error) {
+	if p.prog != nil {
+		return p.prog, nil
+	}
+	defer tightGC()()
+	// The reference copies the weights first: the source graph's spilled
+	// weights are evicted then, and its packed copies made without them.
+	prog, err := reference.PrepareWith(p.source, reference.PrepareOptions{MaxBytes: p.limit, ConstantsCopied: p.evictSource})
+	if err != nil {
+		return nil, inputErr(fmt.Errorf("%s: %w", p.o.Model, err))
+	}
+	p.prog = prog
+	return prog, nil
+}
+
+// dropProgram lets the reference's prepared weights go and returns the
+// freed memory to the system (releaseMemory).
+func (p *pipeline) dropProgram() {
+	p.prog = nil
+	releaseMemory()
 }
 
 // referenceSamples bounds how many samples the reference is timed on, one

@@ -1,10 +1,7 @@
 package validation
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -56,12 +53,14 @@ type Source struct {
 // semantics, choosing the front-end by file extension. Weights the graph
 // never reads fail the load unless o.AllowUnused.
 func LoadSource(path string, o SourceOptions) (*Source, error) {
-	b, err := os.ReadFile(path)
+	// The hash is read as a stream: a whole copy of a large model's file
+	// would stay resident (Go keeps a freed heap) while the front-end
+	// makes the graph's own.
+	hash, err := streamSHA256(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading model: %w", err)
 	}
-	sum := sha256.Sum256(b)
-	src := &Source{Hash: hex.EncodeToString(sum[:])}
+	src := &Source{Hash: hash}
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".h5", ".hdf5", ".keras":
 		if o.PySource.Path != "" {
@@ -119,6 +118,13 @@ const CalibrationSamples = 256
 // each) by running the canonical graph in the Go reference; the other
 // precisions ignore them.
 func Convert(g *graph.Graph, o ConvertOptions, samples golden.Samples) ([]byte, *graph.Graph, error) {
+	return convert(g, o, samples, nil)
+}
+
+// convert is Convert calling canonicalized (when not nil) once the
+// canonical graph is made, before it is written: from there on the
+// writer reads the canonical graph's weights, not g's.
+func convert(g *graph.Graph, o ConvertOptions, samples golden.Samples, canonicalized func()) ([]byte, *graph.Graph, error) {
 	prec, err := precision.Parse(string(o.Precision))
 	if err != nil {
 		return nil, nil, usagef("--precision %q: want float32, float16, dynamic or int8", o.Precision)
@@ -138,6 +144,9 @@ func Convert(g *graph.Graph, o ConvertOptions, samples golden.Samples) ([]byte, 
 		if opts.Ranges, err = quantize.CalibrateWith(cg, samples[:min(len(samples), CalibrationSamples)], o.Method); err != nil {
 			return nil, nil, err
 		}
+	}
+	if canonicalized != nil {
+		canonicalized()
 	}
 	b, _, err := convtflite.Convert(cg, opts)
 	return b, cg, err

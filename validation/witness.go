@@ -48,6 +48,18 @@ func (p *pipeline) witness(ctx context.Context, prog *reference.Program) error {
 		return inputErr(fmt.Errorf("%s: reference: %w", o.Model, err))
 	}
 	p.refOrig = ref
+	// Timed here, while the reference is prepared: unless the device's
+	// inputs turn out to differ (quantized), it is not prepared again.
+	if p.res.ReferenceMS, err = referenceLatency(ctx, prog, p.in); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		return inputErr(fmt.Errorf("%s: reference: %w", o.Model, err))
+	}
+	// Nothing needs the prepared reference until the device has run: let
+	// its weights go before the float64 evaluation.
+	prog = nil
+	p.dropProgram()
 	if o.NoiseSamples > 0 {
 		k := min(p.in.Len(), o.NoiseSamples)
 		o.step("measuring the model's float32 noise floor (a float64 evaluation of %d samples)", k)
@@ -95,7 +107,12 @@ func (p *pipeline) witness(ctx context.Context, prog *reference.Program) error {
 // evaluation of the same graph on the same inputs. A graph the float32
 // reference runs but ref64 cannot is our bug: both must cover every op.
 func noiseFloor(ctx context.Context, g *graph.Graph, inputs golden.SampleReader, ref32 golden.Samples) ([]float64, error) {
-	prog, err := ref64.Prepare(g)
+	// Widened on use: a float64 copy of every weight (twice the float32
+	// weights, and as much again relaid) would be the largest thing a
+	// validation holds; a node's at a time is little. The per-node garbage
+	// is collected as it goes (tightGC).
+	defer tightGC()()
+	prog, err := ref64.PrepareWith(g, ref64.PrepareOptions{WidenOnUse: true})
 	if err != nil {
 		return nil, bug.New("float64 reference", err)
 	}

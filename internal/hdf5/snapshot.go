@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"github.com/edgeval/edgeval/tensor"
 )
@@ -22,6 +23,9 @@ import (
 type Snapshot struct {
 	path string
 	root *snapGroup
+	// frame is the decoded frame that the datasets' data share (nil for a
+	// snapshot taken in this process).
+	frame []byte
 }
 
 // snapErr is a recorded failure: the fields of the *Error the live file
@@ -297,4 +301,47 @@ func (s *Snapshot) ReadDataset(path string) (*tensor.Tensor, error) {
 	}
 	t := e.data.t
 	return &tensor.Tensor{DType: t.DType, Shape: append([]int{}, t.Shape...), Data: t.Data}, nil
+}
+
+// Frame returns the frame a decoded snapshot's dataset data lie in (nil
+// for one taken in this process, TakeSnapshot).
+func (s *Snapshot) Frame() []byte { return s.frame }
+
+// MoveFrame copies a decoded snapshot's frame with move (which returns the
+// same bytes elsewhere: a file mapping, say) and points every dataset's
+// data at the same bytes of the copy, which the snapshot then holds in
+// place of the frame. Call it before any dataset is read: tensors
+// ReadDataset returned earlier keep the old frame. It does nothing for a
+// snapshot without a frame.
+func (s *Snapshot) MoveFrame(move func([]byte) ([]byte, error)) error {
+	if len(s.frame) == 0 {
+		return nil
+	}
+	moved, err := move(s.frame)
+	if err != nil {
+		return err
+	}
+	if len(moved) != len(s.frame) {
+		return fmt.Errorf("moving a snapshot frame of %d bytes: got %d", len(s.frame), len(moved))
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(s.frame)))
+	var walk func(g *snapGroup)
+	walk = func(g *snapGroup) {
+		if g == nil {
+			return
+		}
+		for _, e := range g.entries {
+			walk(e.group)
+			if e.data == nil || e.data.t == nil || e.data.t.Data == nil {
+				continue
+			}
+			// Empty data too: a slice of the old frame would keep it.
+			off := int(uintptr(unsafe.Pointer(unsafe.SliceData(e.data.t.Data))) - base)
+			n := len(e.data.t.Data)
+			e.data.t.Data = moved[off : off+n : off+n]
+		}
+	}
+	walk(s.root)
+	s.frame = moved
+	return nil
 }

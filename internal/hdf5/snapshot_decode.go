@@ -71,6 +71,7 @@ func DecodeSnapshot(b []byte) (*Snapshot, error) {
 	if ferr != nil {
 		return nil, ferr
 	}
+	s.frame = b
 	return s, nil
 }
 
@@ -311,6 +312,12 @@ func (d *decoder) tensor() *tensor.Tensor {
 	if want != nbytes {
 		d.fail("tensor %v %v needs %d bytes, frame says %d", dt, shape, want, nbytes)
 		return nil
+	}
+	for _, b := range d.take(uint64(alignPad(int64(d.off)))) {
+		if b != 0 {
+			d.fail("non-zero padding before tensor data")
+			return nil
+		}
 	}
 	return &tensor.Tensor{DType: dt, Shape: shape, Data: d.take(nbytes)}
 }

@@ -253,7 +253,7 @@ func FuzzDecodeSnapshot(f *testing.F) {
 	require.NoError(f, EncodeError(&buf, "x.h5", &Error{File: "x.h5", Op: "open", Err: ErrNotHDF5}))
 	f.Add(buf.Bytes())
 	f.Add(frame([]byte{0}, str("p"), emptyGroup))
-	f.Add([]byte("EGH5SNP1"))
+	f.Add([]byte("EGH5SNP2"))
 	f.Add(frame([]byte{0}, str("p"), []byte{1}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := DecodeSnapshot(b)

@@ -11,7 +11,7 @@ import (
 
 // The snapshot frame, all integers little-endian:
 //
-//	frame   = magic[8] "EGH5SNP1" | u64 payload length | payload
+//	frame   = magic[8] "EGH5SNP2" | u64 payload length | payload
 //	payload = u8 0 | str path | group          (a snapshot)
 //	        | u8 1 | str file | err | u8 cause (the file could not be opened)
 //	group   = u8 0 | opterr attrErr | u32 n | attr×n | opterr listErr | u32 m | entry×m
@@ -19,12 +19,15 @@ import (
 //	attr    = str name | result(u32 k | str×k) | result(u32 k | f64×k)
 //	entry   = str name | u8 kind | (kind group: group) (kind dataset: dataset)
 //	dataset = u8 0 | tensor | u8 1 | err
-//	tensor  = u8 dtype | u8 rank | u64×rank dims | u64 nbytes | bytes
+//	tensor  = u8 dtype | u8 rank | u64×rank dims | u64 nbytes | zero×pad | bytes
+//	          (pad: 0–7 bytes, so that the data starts at a multiple of 8
+//	          from the frame's start: a reader can use float32 and float64
+//	          data where it lies, without copying)
 //	result  = u8 0 | value | u8 1 | err
 //	opterr  = u8 0 | u8 1 | err
 //	err     = u8 relative | str op | str object | str message
 //	str     = u32 length | bytes
-var frameMagic = [8]byte{'E', 'G', 'H', '5', 'S', 'N', 'P', '1'}
+var frameMagic = [8]byte{'E', 'G', 'H', '5', 'S', 'N', 'P', '2'}
 
 // frameHeaderSize is the size of the magic and the payload length.
 const frameHeaderSize = 16
@@ -161,9 +164,19 @@ func (e *encoder) dataset(d *snapDataset) {
 			e.u64(uint64(v))
 		}
 		e.u64(uint64(len(d.t.Data)))
+		var zero [dataAlign]byte
+		e.raw(zero[:alignPad(e.n)])
 		e.raw(d.t.Data)
 	}
 }
+
+// dataAlign is the alignment of tensor data from the frame's start.
+const dataAlign = 8
+
+// alignPad is the number of zero bytes that bring offset off to a multiple
+// of dataAlign. The header is a multiple of it, so the payload's offsets
+// (the counting pass) and the frame's (the writing pass) pad alike.
+func alignPad(off int64) int64 { return (dataAlign - off%dataAlign) % dataAlign }
 
 // writeFrame writes the header and the payload that body produces; it runs
 // body once to count the payload and once to write it.

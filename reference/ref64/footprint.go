@@ -18,13 +18,23 @@ import (
 // node's channels-last copies of its input and output, and the copies of
 // the outputs it returns. Every value is 8 bytes per element.
 func Footprint(g *graph.Graph, runs int) (budget.Footprint, error) {
+	return FootprintWith(g, PrepareOptions{Runs: runs})
+}
+
+// FootprintWith is Footprint for a Program prepared with o (o.Runs
+// concurrent runs; o.MaxBytes is not read). With o.WidenOnUse the
+// program holds no widened weights and each run holds, besides its
+// values, the widened constants and relaid weights of the node it runs.
+func FootprintWith(g *graph.Graph, o PrepareOptions) (budget.Footprint, error) {
 	if g == nil {
 		return budget.Footprint{}, fmt.Errorf("ref64: nil graph")
 	}
 	if err := g.Validate(); err != nil {
 		return budget.Footprint{}, fmt.Errorf("ref64: %w", err)
 	}
-	return skeleton(g).footprint(runs), nil
+	p := skeleton(g)
+	p.onUse = o.WidenOnUse
+	return p.footprint(o.Runs), nil
 }
 
 // footprint computes Footprint on a skeleton.
@@ -38,7 +48,9 @@ func (p *Program) footprint(runs int) budget.Footprint {
 	for s, v := range p.values {
 		where := "float64 reference"
 		if p.consts[s] != nil {
-			weights = budget.Add(weights, bytes(s))
+			if !p.onUse {
+				weights = budget.Add(weights, bytes(s))
+			}
 			where = "weights"
 		}
 		ts = append(ts, budget.Tensor{Name: v.Name, Shape: v.Shape, Bytes: bytes(s), Where: where})
@@ -62,13 +74,26 @@ func (p *Program) footprint(runs int) budget.Footprint {
 	}
 	peak = live
 	for i, st := range p.steps {
-		weights = budget.Add(weights, 8*relaid(st.node))
+		// With onUse a run holds a step's widened constants and relaid
+		// weights while it runs the step; otherwise the program holds the
+		// relaid weights of every step.
+		var stepWeights int64
+		if p.onUse {
+			for _, s := range st.ins {
+				if p.consts[s] != nil {
+					stepWeights = budget.Add(stepWeights, bytes(s))
+				}
+			}
+			stepWeights = budget.Add(stepWeights, 8*relaid(st.node))
+		} else {
+			weights = budget.Add(weights, 8*relaid(st.node))
+		}
 		for _, s := range st.outs {
 			if p.consts[s] == nil {
 				live = budget.Add(live, bytes(s))
 			}
 		}
-		peak = max(peak, budget.Add(live, 8*channelsLastCopies(st.node)))
+		peak = max(peak, budget.Add(budget.Add(live, 8*channelsLastCopies(st.node)), stepWeights))
 		for _, s := range st.ins {
 			if last[s] == i && p.consts[s] == nil && !slices.Contains(p.outputs, s) && !slices.Contains(p.inputs, s) {
 				live -= bytes(s)

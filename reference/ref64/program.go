@@ -79,9 +79,15 @@ type step struct {
 }
 
 // Program is a graph prepared for float64 evaluation: checked, with its
-// constants widened to float64. It is immutable and safe for concurrent use.
+// constants widened to float64 (or, with PrepareOptions.WidenOnUse, widened
+// by each run as it reaches them). It is immutable and safe for concurrent
+// use.
 type Program struct {
-	g       *graph.Graph
+	g *graph.Graph
+	// onUse: consts holds no widened constant (only markers) and each run
+	// widens a step's constants and prepares its kernel when it reaches
+	// the step, then drops them.
+	onUse   bool
 	sizes   []int          // elements per slot
 	values  []*graph.Value // by slot
 	consts  [][]float64    // by slot; nil for computed values
@@ -106,6 +112,16 @@ type PrepareOptions struct {
 	// Runs is the number of concurrent runs to budget for (0: GOMAXPROCS,
 	// as many as RunBatch makes).
 	Runs int
+	// WidenOnUse keeps the constants as the graph holds them (float32):
+	// every run widens a node's constants to float64 and prepares its
+	// kernel (relaid weights) when it reaches the node, and drops them
+	// after it, so that the program holds no float64 copy of the weights
+	// — a run holds one node's at a time — at the cost of widening them
+	// again in every run. The outputs are the same bits: the same kernels
+	// run on the same widened values. Every node is still checked here
+	// (each one's constants widened and its kernel prepared, then dropped),
+	// so an unsupported node fails Prepare as without it.
+	WidenOnUse bool
 }
 
 // PrepareWith is Prepare with a memory budget.
@@ -117,29 +133,30 @@ func PrepareWith(g *graph.Graph, o PrepareOptions) (*Program, error) {
 		return nil, fmt.Errorf("ref64: %w", err)
 	}
 	p := skeleton(g)
+	p.onUse = o.WidenOnUse
 	if o.MaxBytes > 0 {
 		if err := p.footprint(o.Runs).Check(o.MaxBytes); err != nil {
 			return nil, fmt.Errorf("ref64: %w", err)
 		}
 	}
-	for i, v := range p.values {
-		if v.Const != nil {
-			p.consts[i] = v.Const.Float64s()
+	if !p.onUse {
+		for i, v := range p.values {
+			if v.Const != nil {
+				p.consts[i] = v.Const.Float64s()
+			}
 		}
 	}
 	var unsupported []UnsupportedNode
 	steps := p.steps[:0]
 	for _, st := range p.steps {
-		consts := make([][]float64, len(st.ins))
-		for i, s := range st.ins {
-			consts[i] = p.consts[s]
-		}
-		run, err := prepareNode(st.node, consts)
+		run, err := prepareNode(st.node, p.stepConsts(st))
 		if err != nil {
 			unsupported = append(unsupported, UnsupportedNode{Node: st.node.Name, Op: st.node.Op.Kind(), Reason: err.Error()})
 			continue
 		}
-		st.run = run
+		if !p.onUse {
+			st.run = run
+		}
 		steps = append(steps, st)
 	}
 	if len(unsupported) > 0 {
@@ -148,6 +165,25 @@ func PrepareWith(g *graph.Graph, o PrepareOptions) (*Program, error) {
 	p.steps = steps
 	p.planRelease()
 	return p, nil
+}
+
+// stepConsts returns the constants of st's inputs, widened (nil for a
+// computed input): the program's, or with onUse a fresh widening.
+func (p *Program) stepConsts(st step) [][]float64 {
+	consts := make([][]float64, len(st.ins))
+	for i, s := range st.ins {
+		consts[i] = p.constant(s)
+	}
+	return consts
+}
+
+// constant returns slot s widened when it holds a constant (nil
+// otherwise): the program's copy, or with onUse a fresh one.
+func (p *Program) constant(s int) []float64 {
+	if p.onUse && p.consts[s] != nil {
+		return p.values[s].Const.Float64s()
+	}
+	return p.consts[s]
 }
 
 // constSlot marks a constant's slot in a skeleton, before it is widened:
@@ -237,16 +273,31 @@ func (p *Program) Run(inputs []*tensor.Tensor) ([][]float64, error) {
 		vals[p.inputs[i]] = t.Float64s()
 	}
 	for _, st := range p.steps {
+		run := st.run
 		ins := make([][]float64, len(st.ins))
+		if p.onUse {
+			consts := p.stepConsts(st)
+			var err error
+			if run, err = prepareNode(st.node, consts); err != nil {
+				return nil, &EvalError{Node: st.node.Name, Op: st.node.Op.Kind(), Err: err}
+			}
+			for i, c := range consts {
+				if c != nil {
+					ins[i] = c
+				}
+			}
+		}
 		for i, s := range st.ins {
-			ins[i] = vals[s]
+			if ins[i] == nil {
+				ins[i] = vals[s]
+			}
 		}
 		outs := make([][]float64, len(st.outs))
 		for i, s := range st.outs {
 			outs[i] = make([]float64, p.sizes[s])
 			vals[s] = outs[i]
 		}
-		if err := st.run(ins, outs); err != nil {
+		if err := run(ins, outs); err != nil {
 			return nil, &EvalError{Node: st.node.Name, Op: st.node.Op.Kind(), Err: err}
 		}
 		for _, s := range st.release {
@@ -255,6 +306,10 @@ func (p *Program) Run(inputs []*tensor.Tensor) ([][]float64, error) {
 	}
 	out := make([][]float64, len(p.outputs))
 	for i, s := range p.outputs {
+		if p.onUse && p.consts[s] != nil {
+			out[i] = p.constant(s) // a constant output, widened afresh
+			continue
+		}
 		out[i] = slices.Clone(vals[s]) // an output may also be an input or a constant
 	}
 	return out, nil

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -86,6 +87,10 @@ func (r *Runtime) Open(ctx context.Context, model []byte, opts runtime.Options) 
 	return s, nil
 }
 
+// releaseModelBytes is the model size from which open returns the freed
+// Go copy of the model to the system before the interpreter is prepared.
+const releaseModelBytes = 16 << 20
+
 func (s *session) open(model []byte, opts runtime.Options) error {
 	var err error
 	if s.delegate, err = newDelegate(opts.Delegate, opts.Threads); err != nil {
@@ -96,10 +101,18 @@ func (s *session) open(model []byte, opts runtime.Options) error {
 	if model, s.fixes, err = tflite.FixQuantAxes(model); err != nil {
 		return &runtime.ModelError{Err: err}
 	}
+	s.stateful = hasVariables(model)
 	if s.model, err = newModel(model); err != nil {
 		return &runtime.ModelError{Err: err}
 	}
-	s.stateful = hasVariables(model)
+	if len(model) >= releaseModelBytes {
+		// TFLite reads its C copy from here on: give the Go bytes back
+		// (the caller holds them no longer, as the agent does not) before
+		// the delegate packs its own copy of the weights, so that a large
+		// model is held twice, not three times, while it loads.
+		model = nil
+		debug.FreeOSMemory()
+	}
 	if s.interp, err = newInterpreter(s.model, opts.Threads, s.delegate.ptr()); err != nil {
 		return rtErr("load", err)
 	}

@@ -1,0 +1,11 @@
+//go:build !(linux || darwin || freebsd || netbsd || openbsd)
+
+package mapped
+
+func pageSize() int { return 4096 }
+
+func spill([]byte) ([]byte, error) { return nil, ErrUnsupported }
+
+func evict([]byte) {}
+
+func unmap([]byte) error { return nil }
