@@ -212,7 +212,7 @@ func PrepareWith(g *graph.Graph, o PrepareOptions) (*Program, error) {
 	}
 	for i, v := range p.values {
 		if v.Const != nil {
-			p.consts[i] = v.Const.Float32s()
+			p.consts[i] = constFloat32s(v.Const)
 		}
 	}
 	if o.ConstantsCopied != nil {
@@ -222,6 +222,7 @@ func PrepareWith(g *graph.Graph, o PrepareOptions) (*Program, error) {
 	var prepNodes []preparedNode
 	for _, pn := range nodes {
 		pr, err := prepareNode(pn.node, p.consts, pn.ins)
+		p.evictConsts(pn.ins)
 		if err != nil {
 			unsupported = append(unsupported, UnsupportedNode{Node: pn.node.Name, Op: pn.node.Op.Kind(), Reason: err.Error()})
 			continue
@@ -233,7 +234,11 @@ func PrepareWith(g *graph.Graph, o PrepareOptions) (*Program, error) {
 	if len(unsupported) > 0 {
 		return nil, &UnsupportedError{Nodes: unsupported}
 	}
-	if err := p.preparePadded(prepNodes); err != nil {
+	err := p.preparePadded(prepNodes)
+	for _, pn := range prepNodes {
+		p.evictConsts(pn.ins)
+	}
+	if err != nil {
 		return nil, err
 	}
 	p.nvalues = len(p.values)

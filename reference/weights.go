@@ -5,6 +5,9 @@ import (
 	"math"
 	"unsafe"
 
+	"github.com/edgeval/edgeval/internal/mapped"
+	"github.com/edgeval/edgeval/tensor"
+
 	"github.com/edgeval/edgeval/graph"
 )
 
@@ -162,5 +165,32 @@ func loadFloat32s(dst []float32, data []byte) {
 	}
 	for j := range dst {
 		dst[j] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*j:]))
+	}
+}
+
+// constFloat32s returns a constant's elements as float32: where its bytes
+// lie in a read-only file mapping (internal/mapped: a large model's weights,
+// spilled out of the heap) and are float32 in this machine's byte order and
+// aligned, a view of them, so that the weights are not held twice; else a
+// converted copy. A mapping faults on a write, so a kernel that wrote to a
+// constant would crash rather than change the graph's weights.
+func constFloat32s(t *tensor.Tensor) []float32 {
+	n := t.NumElements()
+	if t.DType != tensor.Float32 || n == 0 || len(t.Data) != 4*n || !littleEndian ||
+		uintptr(unsafe.Pointer(unsafe.SliceData(t.Data)))%unsafe.Alignof(float32(0)) != 0 || !mapped.Is(t.Data) {
+		return t.Float32s()
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(t.Data))), n)
+}
+
+// evictConsts drops from this process's memory the pages of the constants
+// among slots that lie in a file mapping (constFloat32s), once a node's
+// kernel has prepared its own form of them (packed weights): a kernel
+// that reads them again reads them back from the file.
+func (p *Program) evictConsts(slots []int) {
+	for _, s := range slots {
+		if v := p.values[s]; v.Const != nil {
+			mapped.Evict(v.Const.Data)
+		}
 	}
 }

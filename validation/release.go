@@ -1,6 +1,8 @@
 package validation
 
 import (
+	"errors"
+	"io"
 	"runtime/debug"
 
 	"github.com/edgeval/edgeval/internal/hdf5"
@@ -82,9 +84,19 @@ func (p *pipeline) spillingSource(so SourceOptions) SourceOptions {
 		return so
 	}
 	so.ReadHDF5 = func(path string, opts hdf5.SnapshotOptions) (*hdf5.Snapshot, error) {
+		// A large frame from the reader's child goes from the pipe
+		// straight into the mapping, never into the heap.
+		opts.Receive = receiveFrame
 		s, err := read(path, opts)
-		if err != nil || len(s.Frame()) < spillBytes {
+		if err != nil {
 			return s, err
+		}
+		if mapped.Is(s.Frame()) {
+			p.frames = append(p.frames, s.Frame())
+			return s, nil
+		}
+		if len(s.Frame()) < spillBytes {
+			return s, nil
 		}
 		if err := s.MoveFrame(mapped.Spill); err != nil {
 			p.o.step("keeping the model's weights in memory: %v", err)
@@ -102,4 +114,22 @@ func (p *pipeline) evictSource() {
 	for _, f := range p.frames {
 		mapped.Evict(f)
 	}
+}
+
+// receiveFrame reads a snapshot frame of n bytes from the HDF5 reader's
+// child (hdf5.SnapshotOptions.Receive): into a read-only file mapping when
+// it is large (spillBytes and over), else, or where nothing can be mapped,
+// into the heap.
+func receiveFrame(r io.Reader, n int) ([]byte, error) {
+	if n >= spillBytes {
+		b, err := mapped.Receive(r, n)
+		if !errors.Is(err, mapped.ErrUnsupported) {
+			return b, err
+		}
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/edgeval/edgeval/internal/mapped"
+
 	"github.com/edgeval/edgeval/internal/child"
 )
 
@@ -198,7 +200,13 @@ func (c *Child) Snapshot(ctx context.Context, file string, opts SnapshotOptions)
 	if err := cmd.Start(); err != nil {
 		return nil, &ChildError{File: file, ExitCode: -1, Err: fmt.Errorf("starting %s: %w", exe, err)}
 	}
-	frame, readErr := ReadFrame(out, limit)
+	frame, readErr := readFrameTo(out, limit, opts.Receive)
+	kept := false
+	defer func() {
+		if !kept {
+			_ = mapped.Release(frame) // a received frame in a mapping; nothing for the heap's
+		}
+	}()
 	if readErr == nil {
 		// The frame must be all the child writes.
 		if n, _ := io.CopyN(io.Discard, out, 1); n > 0 {
@@ -249,5 +257,6 @@ func (c *Child) Snapshot(ctx context.Context, file string, opts SnapshotOptions)
 		ce.Err = err
 		return nil, ce
 	}
+	kept = err == nil
 	return s, err
 }

@@ -1,6 +1,7 @@
 package hdf5
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -18,6 +19,12 @@ var ErrBadFrame = errors.New("bad snapshot frame")
 // length it declares, which must not exceed max bytes. It never allocates
 // more than the header asks for, within max.
 func ReadFrame(r io.Reader, max int64) ([]byte, error) {
+	return readFrameTo(r, max, nil)
+}
+
+// readFrameTo is ReadFrame with the frame's bytes (header and payload)
+// read by receive when it is set (SnapshotOptions.Receive).
+func readFrameTo(r io.Reader, max int64, receive func(io.Reader, int) ([]byte, error)) ([]byte, error) {
 	var hdr [frameHeaderSize]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return nil, fmt.Errorf("%w: reading the header: %w", ErrBadFrame, err)
@@ -28,6 +35,16 @@ func ReadFrame(r io.Reader, max int64) ([]byte, error) {
 	n := binary.LittleEndian.Uint64(hdr[8:])
 	if max < 0 || n > uint64(max) || n > uint64(math.MaxInt-frameHeaderSize) {
 		return nil, fmt.Errorf("%w: payload of %d bytes exceeds the limit of %d (%w)", ErrBadFrame, n, max, ErrSnapshotTooLarge)
+	}
+	if receive != nil {
+		b, err := receive(io.MultiReader(bytes.NewReader(hdr[:]), r), frameHeaderSize+int(n))
+		if err != nil {
+			return nil, fmt.Errorf("%w: reading %d payload bytes: %w", ErrBadFrame, n, err)
+		}
+		if len(b) != frameHeaderSize+int(n) {
+			return nil, fmt.Errorf("%w: the frame's receiver gave %d of %d bytes", ErrBadFrame, len(b), frameHeaderSize+int(n))
+		}
+		return b, nil
 	}
 	b := make([]byte, frameHeaderSize+int(n))
 	copy(b, hdr[:])

@@ -3,6 +3,7 @@ package hdf5
 import (
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"strings"
 )
@@ -31,6 +32,11 @@ type SnapshotOptions struct {
 	Skip []string
 	// MaxBytes bounds the encoded size (0 means MaxSnapshotBytes).
 	MaxBytes int64
+	// Receive, when set, takes a child's frame (Child.Snapshot): it must
+	// read exactly n bytes from r (the whole frame, header included) and
+	// return them, e.g. in a file mapping rather than the heap. Not passed
+	// to the child; TakeSnapshot ignores it.
+	Receive func(r io.Reader, n int) ([]byte, error)
 }
 
 // skips reports whether the root group's member name is left out.

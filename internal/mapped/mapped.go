@@ -2,6 +2,7 @@ package mapped
 
 import (
 	"errors"
+	"io"
 	"sort"
 	"sync"
 	"unsafe"
@@ -54,6 +55,31 @@ func Spill(b []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	add(m)
+	return m, nil
+}
+
+// Receive reads exactly n bytes from r into an unlinked temporary file and
+// returns a read-only mapping of them, as Spill does, without the bytes
+// ever being in this process's heap (a frame read from a child process's
+// pipe). It returns ErrUnsupported, having read nothing from r, where
+// Spill would; a failure to read r is returned wrapped (io.EOF or
+// io.ErrUnexpectedEOF when r ends early), a failure to write the file
+// (a full disk) wraps the file's error. On any error nothing stays mapped.
+func Receive(r io.Reader, n int) ([]byte, error) {
+	if n <= 0 {
+		return []byte{}, nil
+	}
+	m, err := receive(r, n)
+	if err != nil {
+		return nil, err
+	}
+	add(m)
+	return m, nil
+}
+
+// add registers the mapping m.
+func add(m []byte) {
 	mu.Lock()
 	defer mu.Unlock()
 	r := region{start: addr(m), size: uintptr(len(m)), mem: m}
@@ -61,7 +87,6 @@ func Spill(b []byte) ([]byte, error) {
 	regions = append(regions, region{})
 	copy(regions[i+1:], regions[i:])
 	regions[i] = r
-	return m, nil
 }
 
 // Evict drops the pages of b's bytes from this process's resident memory

@@ -3,6 +3,7 @@ package mapped
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"runtime"
 	"strconv"
@@ -69,4 +70,42 @@ func TestSpillEmpty(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, m)
 	assert.False(t, Is(m))
+}
+
+// TestReceive: the bytes read from a reader are mapped read-only and never
+// held in the heap; a reader that ends early gives io.ErrUnexpectedEOF and
+// leaves nothing mapped; an empty read maps nothing.
+func TestReceive(t *testing.T) {
+	const n = 3<<20 + 12345 // not a multiple of Receive's buffer
+	src := make([]byte, n+100)
+	for i := range src {
+		src[i] = byte(i*13 + i>>10)
+	}
+	r := bytes.NewReader(src)
+	m, err := Receive(r, n)
+	require.NoError(t, err)
+	assert.True(t, Is(m))
+	assert.True(t, bytes.Equal(src[:n], m), "the same bytes")
+	assert.Equal(t, 100, r.Len(), "exactly n bytes read")
+	require.NoError(t, Release(m))
+	assert.False(t, Is(m))
+
+	for _, tc := range []struct {
+		name string
+		have int
+		want error
+	}{
+		{"nothing", 0, io.EOF},
+		{"a part", 2 << 20, io.ErrUnexpectedEOF},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(regions)
+			_, err := Receive(bytes.NewReader(src[:tc.have]), n)
+			assert.ErrorIs(t, err, tc.want)
+			assert.Equal(t, before, len(regions), "nothing left mapped")
+		})
+	}
+	m, err = Receive(bytes.NewReader(nil), 0)
+	require.NoError(t, err)
+	assert.Empty(t, m)
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/edgeval/edgeval/internal/mapped"
+
 	"github.com/edgeval/edgeval/graph"
 	"github.com/edgeval/edgeval/tensor"
 )
@@ -181,7 +183,10 @@ func (p *Program) stepConsts(st step) [][]float64 {
 // otherwise): the program's copy, or with onUse a fresh one.
 func (p *Program) constant(s int) []float64 {
 	if p.onUse && p.consts[s] != nil {
-		return p.values[s].Const.Float64s()
+		c := p.values[s].Const
+		w := c.Float64s()
+		mapped.Evict(c.Data) // weights in a file mapping: read back from the file next time
+		return w
 	}
 	return p.consts[s]
 }
