@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/edgeval/edgeval/internal/child"
 	"github.com/edgeval/edgeval/internal/hdf5/hdf5test"
+	"github.com/edgeval/edgeval/internal/mapped"
 )
 
 // crashFile writes a copy of cnn_batch_norm.h5 whose model_config
@@ -219,4 +221,60 @@ func TestChildBitFlips(t *testing.T) {
 		}
 	}
 	t.Logf("outcomes of %d bit-flipped files: %v", *bitFlips, outcomes)
+}
+
+// TestChildReceive: with SnapshotOptions.Receive the child's frame goes
+// where the receiver puts it (a file mapping here) and gives the same
+// snapshot; a child that crashes, writes garbage or a frame it does not
+// finish leaves nothing mapped, and the errors are those without it.
+func TestChildReceive(t *testing.T) {
+	var got [][]byte
+	receive := func(r io.Reader, n int) ([]byte, error) {
+		b, err := mapped.Receive(r, n)
+		if err == nil {
+			got = append(got, b)
+		}
+		return b, err
+	}
+	opts := SnapshotOptions{Skip: []string{"optimizer_weights"}, Receive: receive}
+	p := fixture(t, "keras/mlcommons-tiny/vww_96.h5")
+	in, err := TakeSnapshot(p, opts)
+	require.NoError(t, err)
+	child, err := (&Child{}).Snapshot(context.Background(), p, opts)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.True(t, mapped.Is(child.Frame()), "the frame lies in the receiver's mapping")
+	var a, b bytes.Buffer
+	require.NoError(t, in.Encode(&a))
+	require.NoError(t, child.Encode(&b))
+	assert.Equal(t, a.Bytes(), b.Bytes())
+	require.NoError(t, mapped.Release(child.Frame()))
+
+	for _, tc := range []struct {
+		name     string
+		child    Child
+		file     string
+		want     error
+		received int // frames the receiver mapped before the failure
+	}{
+		{"crash", Child{}, crashFile(t), nil, 0},
+		{"garbage", Child{Args: []string{"child-garbage"}}, p, ErrBadFrame, 0},
+		{"huge", Child{Args: []string{"child-huge"}}, p, ErrSnapshotTooLarge, 0},
+		{"a frame cut short", Child{Args: []string{"child-short"}}, p, io.ErrUnexpectedEOF, 0},
+		{"a whole frame that does not decode", Child{Args: []string{"child-badpayload"}}, p, ErrBadFrame, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got = nil
+			_, err := tc.child.Snapshot(context.Background(), tc.file, opts)
+			var ce *ChildError
+			require.ErrorAs(t, err, &ce, "got %v", err)
+			if tc.want != nil {
+				assert.ErrorIs(t, err, tc.want)
+			}
+			require.Len(t, got, tc.received)
+			for _, b := range got {
+				assert.False(t, mapped.Is(b), "a failed read leaves nothing mapped")
+			}
+		})
+	}
 }

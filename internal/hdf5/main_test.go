@@ -3,6 +3,7 @@
 package hdf5
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"runtime/debug"
@@ -33,6 +34,16 @@ func TestMain(m *testing.M) {
 		case "child-huge":
 			os.Stdout.Write(append(frameMagic[:], 0, 0, 0, 0, 0, 0, 0, 1)) // 2^56 bytes
 			time.Sleep(time.Hour)
+		case "child-short":
+			// A frame that declares 1 MiB and ends after 100 KiB.
+			hdr := append(frameMagic[:], 0, 0, 0x10, 0, 0, 0, 0, 0)
+			os.Stdout.Write(append(hdr, make([]byte, 100<<10)...))
+			os.Exit(0)
+		case "child-badpayload":
+			// A whole frame whose 16 payload bytes are no snapshot.
+			hdr := append(frameMagic[:], 16, 0, 0, 0, 0, 0, 0, 0)
+			os.Stdout.Write(append(hdr, bytes.Repeat([]byte{0xff}, 16)...))
+			os.Exit(0)
 		case "child-exit3":
 			fmt.Fprintln(os.Stderr, "child: something went wrong")
 			os.Exit(3)
