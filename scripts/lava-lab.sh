@@ -140,8 +140,11 @@ alive() { # pidfile: true when the recorded process lives (not a zombie)
 daemon() {
 	local name="$1"
 	shift
-	# 9>&-: the daemon must not hold the lock of this script.
-	setsid "$@" </dev/null >>"$run/log/$name.out" 2>&1 9>&- &
+	# 9>&-: the daemon must not hold the lock of this script. It starts in
+	# the run directory: the service user may not enter the caller's (a
+	# clone under a 0700 directory such as mktemp -d's or /root: gunicorn
+	# then exits with "can't chdir").
+	(cd "$run" && exec setsid "$@" </dev/null >>"$run/log/$name.out" 2>&1 9>&-) &
 	echo $! >"$run/pids/$name.pid"
 }
 
