@@ -45,7 +45,11 @@ type pinnedConversion struct {
 // converter wrote when the hashes were pinned: a speed-up of the writer
 // (weights relaid straight into the flatbuffer, folding, buffer layout)
 // must not change a byte. -update-pinned rewrites the file after a change
-// that means to change the bytes.
+// that means to change the bytes. The int8 conversions calibrate on the
+// float32 reference's activations, so a change of the reference's
+// summation order (same model, other last bits) may move a quantization
+// parameter and their bytes: that is such a change (ResNet-8's int8 moved
+// when small 3x3 convolutions went to im2col).
 //
 // Only on amd64: Go may fuse a float64 multiply-add into one FMA on other
 // architectures, which changes the rounding of a folded bias.
