@@ -301,6 +301,8 @@ import (
 	"strings"
 	"time"
 	"unsafe"
+
+	"github.com/edgeval/edgeval/internal/mapped"
 )
 
 // load opens the library at path and resolves every function this package
@@ -372,23 +374,85 @@ type cModel struct {
 	m   *C.TfLiteModel
 	buf unsafe.Pointer
 	eb  errBuf
+	// file, when set, holds the bytes instead of C memory: a read-only
+	// mapping of an unlinked temporary file (internal/mapped), whose pages
+	// can be dropped while TFLite does not read them (evictWhile).
+	file []byte
 }
 
-// newModel copies b into C memory and builds (and verifies) the model.
+// newModel copies b into C memory, or, from fileModelBytes, into a
+// read-only file mapping, and builds (and verifies) the model.
 func newModel(b []byte) (*cModel, error) {
 	if len(b) == 0 {
 		return nil, errors.New("empty model")
 	}
 	eb := newErrBuf()
-	buf := C.CBytes(b)
-	m := C.edgeval_model_create(buf, C.size_t(len(b)), eb.p)
-	if m == nil {
+	cm := &cModel{eb: eb}
+	if len(b) >= fileModelBytes {
+		if f, err := mapped.Spill(b); err == nil {
+			cm.file, cm.buf = f, unsafe.Pointer(unsafe.SliceData(f))
+		}
+	}
+	if cm.buf == nil {
+		cm.buf = C.CBytes(b)
+	}
+	cm.m = C.edgeval_model_create(cm.buf, C.size_t(len(b)), eb.p)
+	if cm.m == nil {
 		err := eb.wrap(errors.New("TfLiteModelCreate rejected the flatbuffer"))
-		C.free(buf)
+		cm.freeBytes()
 		eb.free()
 		return nil, err
 	}
-	return &cModel{m: m, buf: buf, eb: eb}, nil
+	return cm, nil
+}
+
+// fileModelBytes is the model size from which newModel keeps the bytes in a
+// file mapping rather than C memory.
+var fileModelBytes = 16 << 20
+
+// freeBytes frees the model's bytes.
+func (m *cModel) freeBytes() {
+	if m.file != nil {
+		_ = mapped.Release(m.file)
+		m.file = nil
+	} else {
+		C.free(m.buf)
+	}
+	m.buf = nil
+}
+
+// evictWhile drops the pages of a file-held model from this process's
+// memory every few milliseconds until stop is called, and once more then:
+// while the XNNPACK delegate packs its own copy of the weights (during
+// TfLiteInterpreterCreate and AllocateTensors), the pages it has read are
+// given back instead of the whole model staying resident beside the packed
+// copy. TFLite reads the model where it lies and never writes it (the
+// mapping is read-only: a write would fault); a page it reads again comes
+// back from the file, so what it computes does not change.
+func (m *cModel) evictWhile() (stop func()) {
+	if m == nil || m.file == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				mapped.Evict(m.file)
+				return
+			case <-t.C:
+				mapped.Evict(m.file)
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
 }
 
 func (m *cModel) delete() {
@@ -396,7 +460,7 @@ func (m *cModel) delete() {
 		return
 	}
 	C.ev_TfLiteModelDelete(m.m)
-	C.free(m.buf)
+	m.freeBytes()
 	m.eb.free()
 	m.m, m.buf = nil, nil
 }

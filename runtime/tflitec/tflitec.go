@@ -113,6 +113,10 @@ func (s *session) open(model []byte, opts runtime.Options) error {
 		model = nil
 		debug.FreeOSMemory()
 	}
+	// While the delegate packs its copy of the weights, a large model's
+	// own pages are given back as they are read (cModel.evictWhile).
+	stopEvicting := s.model.evictWhile()
+	defer stopEvicting()
 	if s.interp, err = newInterpreter(s.model, opts.Threads, s.delegate.ptr()); err != nil {
 		return rtErr("load", err)
 	}
