@@ -230,11 +230,7 @@ func validateCLI(t *testing.T) string {
 			return
 		}
 		cliPath = filepath.Join(dir, "validate")
-		cmd := exec.Command("go", "build", "-o", cliPath, "./cmd/validate")
-		cmd.Dir = testutil.RepoRoot(t)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			cliErr = fmt.Errorf("go build ./cmd/validate: %v\n%s", err, out)
-		}
+		cliErr = testutil.BuildValidate(t, cliPath, nil)
 	})
 	require.NoError(t, cliErr)
 	return cliPath

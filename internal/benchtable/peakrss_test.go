@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -29,12 +28,9 @@ func BenchmarkValidatePeakRSS(b *testing.B) {
 	if zoo == "" {
 		b.Skip("set EDGEVAL_ZOO to the keras.applications zoo (keras/resnet50/model_k2.h5) to measure validate's peak RSS on ResNet50 and ResNetRS50")
 	}
-	root := testutil.RepoRoot(b)
 	validate := filepath.Join(b.TempDir(), "validate")
-	build := exec.Command("go", "build", "-o", validate, "./cmd/validate")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("building validate: %v\n%s", err, out)
+	if err := testutil.BuildValidate(b, validate, nil); err != nil {
+		b.Fatal(err)
 	}
 	for _, m := range peakRSSModels {
 		model := filepath.Join(zoo, "keras", m, "model_k2.h5")

@@ -61,14 +61,10 @@ func TestAgentProbeArm64(t *testing.T) {
 		t.Skip("qemu-aarch64-static not found: install Debian's qemu-user-static to run the arm64 agent")
 	}
 	bin := filepath.Join(t.TempDir(), "validate-arm64")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/validate")
-	build.Dir = testutil.RepoRoot(t)
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "CGO_ENABLED=0 GOARCH=arm64 go build ./cmd/validate:\n%s", out)
+	require.NoError(t, testutil.BuildValidate(t, bin, []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64"}))
 
 	probe := exec.Command(qemu, bin, "agent", "probe")
-	out, err = probe.Output()
+	out, err := probe.Output()
 	require.NoError(t, err)
 	var f devices.Facts
 	require.NoError(t, json.Unmarshal(out, &f), string(out))

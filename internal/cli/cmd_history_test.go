@@ -188,10 +188,7 @@ func TestHistoryConcurrentProcesses(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "validate")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/validate")
-	build.Dir = testutil.RepoRoot(t)
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build ./cmd/validate:\n%s", out)
+	require.NoError(t, testutil.BuildValidate(t, bin, nil))
 
 	acas := testutil.Fixture(t, "keras/acetone/acas_decr128.h5")
 	hist := filepath.Join(dir, "shared", "history.jsonl")

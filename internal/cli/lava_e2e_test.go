@@ -48,12 +48,7 @@ func arm64Agent(t *testing.T) string {
 			return
 		}
 		arm64Bin = filepath.Join(dir, "validate-arm64")
-		build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", arm64Bin, "./cmd/validate")
-		build.Dir = testutil.RepoRoot(t)
-		build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
-		if out, err := build.CombinedOutput(); err != nil {
-			arm64Err = fmt.Errorf("%v: %s", err, out)
-		}
+		arm64Err = testutil.BuildValidate(t, arm64Bin, []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64"}, "-trimpath", "-ldflags=-s -w")
 	})
 	require.NoError(t, arm64Err)
 	return arm64Bin

@@ -3,7 +3,9 @@
 package testutil
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -71,4 +73,21 @@ func PeakRSS(t testing.TB) int64 {
 	}
 	t.Fatal("no VmHWM in /proc/self/status")
 	return 0
+}
+
+// BuildValidate builds cmd/validate into out from the repository root with
+// the extra build flags given (e.g. "-ldflags=-s -w") and env added to the
+// environment (e.g. CGO_ENABLED=0 GOARCH=arm64 for a board's agent). The
+// error carries the compiler's output; callers that build once for many
+// tests (sync.Once) keep it and report it to each.
+func BuildValidate(t testing.TB, out string, env []string, flags ...string) error {
+	t.Helper()
+	args := append(append([]string{"build"}, flags...), "-o", out, "./cmd/validate")
+	cmd := exec.Command("go", args...)
+	cmd.Dir = RepoRoot(t)
+	cmd.Env = append(os.Environ(), env...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s go %s: %v\n%s", strings.Join(env, " "), strings.Join(args, " "), err, b)
+	}
+	return nil
 }
