@@ -310,7 +310,6 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 	m := g.OutH * g.OutW
 	k := g.KH * g.KW * cpg
 	inSize, outSize := g.InH*g.InW*g.InC, m*g.OutC
-	parts := wk.parts()
 	// Without groups, bias, act and ep run inside the GEMM, on each tile
 	// as it is finished (the same operations as finishRows).
 	fused, fok := ep.withBias(bias, act)
@@ -329,11 +328,11 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 	// multiples of 16) instead: split by rows, a sample's last layers
 	// (M = 9 or 36 pixels) would leave a part without a whole tile.
 	threads := wk.threads()
-	byCols := fuse && threads > 1 && m < colSplitRows*threads && g.OutC >= 32*threads
+	byCols := fuse && wk.splits(g.N*m*g.OutC*k) && m < colSplitRows*threads && g.OutC >= 32*threads
 	if byCols && isPointwise(g) {
 		for n := range g.N {
 			xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
-			wk.parallel(m*g.OutC*k, func(part int) {
+			wk.parallelEven(m*g.OutC*k, func(part, parts int) {
 				j0, j1 := split(g.OutC, parts, part, 16)
 				sgemm.SgemmPackedEpilogueCols(m, xs, g.InC, w[0], j0, j1, os, g.OutC, &fused)
 			})
@@ -344,7 +343,7 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 		// Rows of pixels split between the parts, in blocks of 12 (the
 		// GEMM's tile height, so that no part has a short tile more than
 		// one goroutine would).
-		wk.parallel(g.N*m*g.OutC*k, func(part int) {
+		wk.parallel(g.N*m*g.OutC*k, func(part, parts int) {
 			for n := range g.N {
 				xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
 				r0, r1 := split(m, parts, part, 12)
@@ -372,14 +371,14 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 			rows := (oy1 - oy0) * g.OutW
 			oc := os[oy0*g.OutW*g.OutC : oy1*g.OutW*g.OutC]
 			im2colNHWC(g, xs, 0, oy0, oy1, scratch)
-			wk.parallel(rows*g.OutC*k, func(part int) {
+			wk.parallelEven(rows*g.OutC*k, func(part, parts int) {
 				j0, j1 := split(g.OutC, parts, part, 16)
 				sgemm.SgemmPackedEpilogueCols(rows, scratch, k, w[0], j0, j1, oc, g.OutC, &fused)
 			})
 		}
 		return
 	}
-	wk.parallelW(g.N*m*g.OutC*k, func(part, worker int) {
+	wk.parallelW(g.N*m*g.OutC*k, func(part, parts, worker int) {
 		scratch := wk.part(worker)
 		b0, b1 := split(g.N*blocks, parts, part, 1)
 		for q := b0; q < b1; q++ {
@@ -473,7 +472,6 @@ func conv2DShiftedNHWC(g graph.ConvGeom, x []float32, rowsW []*sgemm.PackedB, bi
 	inSize, outSize := g.InH*g.InW*c, g.OutH*g.OutW*g.OutC
 	e, fast := ep.withBias(bias, act)
 	rowLen := g.OutW * g.OutC
-	parts := wk.parts()
 	for n := range g.N {
 		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
 		clear(padded[:g.PadTop*wp*c])
@@ -486,7 +484,7 @@ func conv2DShiftedNHWC(g graph.ConvGeom, x []float32, rowsW []*sgemm.PackedB, bi
 		}
 		// Output rows split between the parts: part's GEMM rows are those
 		// of its output rows, [oy0*wp, (oy1-1)*wp+OutW).
-		wk.parallel(g.OutH*g.OutW*g.OutC*g.KH*g.KW*c, func(part int) {
+		wk.parallel(g.OutH*g.OutW*g.OutC*g.KH*g.KW*c, func(part, parts int) {
 			oy0, oy1 := split(g.OutH, parts, part, 1)
 			if oy0 >= oy1 {
 				return
@@ -524,8 +522,7 @@ func depthwiseNHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activati
 	mult := g.OutC / g.InC
 	inSize, outSize := g.InH*g.InW*g.InC, g.OutH*g.OutW*g.OutC
 	c := g.OutC
-	parts := wk.parts()
-	wk.parallel(g.N*g.OutH*g.OutW*c*g.KH*g.KW, func(part int) {
+	wk.parallel(g.N*g.OutH*g.OutW*c*g.KH*g.KW, func(part, parts int) {
 		q0, q1 := split(g.N*g.OutH, parts, part, 1)
 		for q := q0; q < q1; q++ {
 			n, oy := q/g.OutH, q%g.OutH
@@ -607,7 +604,6 @@ func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activat
 	taps = taps[:g.KH*3*c]
 	// Output columns [lo, hi) whose three taps are all inside a row.
 	lo, hi := depthwise3Interior(g.OutW, g.InW, g.StrideW, g.PadLeft, g.DilW)
-	parts := wk.parts()
 	if depthwise3PadAll(g) {
 		hp := g.InH + g.PadTop + g.PadBottom
 		padded := wk.part(0)[:hp*wp*c]
@@ -617,7 +613,7 @@ func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activat
 			for iy := range g.InH {
 				copy(padded[((g.PadTop+iy)*wp+g.PadLeft)*c:], xs[iy*g.InW*c:(iy+1)*g.InW*c])
 			}
-			wk.parallel(g.OutH*g.OutW*c*g.KH*3, func(part int) {
+			wk.parallel(g.OutH*g.OutW*c*g.KH*3, func(part, parts int) {
 				oy0, oy1 := split(g.OutH, parts, part, 1)
 				for oy := oy0; oy < oy1; oy++ {
 					orow := os[oy*rowLen : (oy+1)*rowLen]
@@ -630,7 +626,7 @@ func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activat
 	}
 	for n := range g.N {
 		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
-		wk.parallelW(g.OutH*g.OutW*c*g.KH*3, func(part, worker int) {
+		wk.parallelW(g.OutH*g.OutW*c*g.KH*3, func(part, parts, worker int) {
 			scratch := wk.part(worker)
 			oy0, oy1 := split(g.OutH, parts, part, 1)
 			for oy := oy0; oy < oy1; oy++ {
@@ -705,8 +701,7 @@ func depthwiseRowsNHWC(g graph.ConvGeom, x, rows, biasRow []float32, act graph.A
 	c := g.OutC
 	rowLen := g.OutW * c
 	inSize, outSize := g.InH*g.InW*g.InC, g.OutH*rowLen
-	parts := wk.parts()
-	wk.parallel(g.N*g.OutH*g.OutW*c*g.KH*g.KW, func(part int) {
+	wk.parallel(g.N*g.OutH*g.OutW*c*g.KH*g.KW, func(part, parts int) {
 		var lo, hi [16]int
 		q0, q1 := split(g.N*g.OutH, parts, part, 1)
 		for q := q0; q < q1; q++ {

@@ -75,8 +75,7 @@ const transposeCost = 4
 // toHWC writes src [n][c][hw] into dst [n][hw][c], its pixels split
 // between the team's goroutines.
 func toHWC(wk *work, dst, src []float32, n, c, hw int) {
-	parts := wk.parts()
-	wk.parallel(n*c*hw*transposeCost, func(part int) {
+	wk.parallel(n*c*hw*transposeCost, func(part, parts int) {
 		q0, q1 := split(n*hw, parts, part, transposeBlock)
 		for q := q0; q < q1; {
 			s, p0 := q/hw, q%hw
@@ -96,8 +95,7 @@ func toHWC(wk *work, dst, src []float32, n, c, hw int) {
 // toCHW writes src [n][hw][c] into dst [n][c][hw], its pixels split
 // between the team's goroutines.
 func toCHW(wk *work, dst, src []float32, n, c, hw int) {
-	parts := wk.parts()
-	wk.parallel(n*c*hw*transposeCost, func(part int) {
+	wk.parallel(n*c*hw*transposeCost, func(part, parts int) {
 		q0, q1 := split(n*hw, parts, part, transposeBlock)
 		for q := q0; q < q1; {
 			s, p0 := q/hw, q%hw

@@ -12,8 +12,8 @@ func preparePool2D(c *nodeCtx, op *graph.Pool2D) (prepared, error) {
 		return prepared{}, err
 	}
 	kind, incl, act := op.Type, op.CountIncludePad, op.Activation
-	pr := prepared{run: func(ins, outs [][]float32, _ *work) error {
-		pool2D(g, kind, incl, ins[0], outs[0])
+	pr := prepared{run: func(ins, outs [][]float32, wk *work) error {
+		pool2D(g, kind, incl, ins[0], outs[0], wk)
 		applyAct(outs[0], act)
 		return nil
 	}}
@@ -47,7 +47,7 @@ func poolHWC(g graph.ConvGeom, kind graph.PoolKind, incl bool, act graph.Activat
 			if !outHWC {
 				y = s[:outSize]
 			}
-			pool2D(g2, kind, incl, x, y)
+			pool2D(g2, kind, incl, x, y, wk)
 			applyAct(y, act)
 			ep.apply(y)
 			if !outHWC {
@@ -77,10 +77,10 @@ func poolWindow(start, k, in, pb, pa int) (lo, hi, padded int) {
 // pool2D is a max or average pooling of x into out in g's layout. Average
 // pooling divides by the number of input cells in the window, or with
 // countIncludePad by the cells of the padded input in it.
-func pool2D(g graph.ConvGeom, kind graph.PoolKind, countIncludePad bool, x, out []float32) {
+func pool2D(g graph.ConvGeom, kind graph.PoolKind, countIncludePad bool, x, out []float32, wk *work) {
 	nchw := g.Layout == graph.NCHW
 	if !nchw {
-		pool2DHWC(g, kind, countIncludePad, x, out)
+		pool2DHWC(g, kind, countIncludePad, x, out, wk)
 		return
 	}
 	// Strides of (n, y, x, c) in input and output.
@@ -145,14 +145,17 @@ func pool2D(g graph.ConvGeom, kind graph.PoolKind, countIncludePad bool, x, out 
 // pool2DHWC is pool2D for NHWC data: an output pixel's channels are one
 // contiguous run, accumulated in place over the window's input pixels
 // (contiguous runs too), with the operations of pool2D in the same order:
-// the same bits, without a strided index per element.
-func pool2DHWC(g graph.ConvGeom, kind graph.PoolKind, countIncludePad bool, x, out []float32) {
+// the same bits, without a strided index per element. The output rows are
+// split between the team's goroutines.
+func pool2DHWC(g graph.ConvGeom, kind graph.PoolKind, countIncludePad bool, x, out []float32, wk *work) {
 	c := g.InC
 	inSize, outSize := g.InH*g.InW*c, g.OutH*g.OutW*c
 	negInf := float32(math.Inf(-1))
-	for n := range g.N {
-		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
-		for oy := range g.OutH {
+	wk.parallel(g.N*g.OutH*g.OutW*c*g.KH*g.KW, func(part, parts int) {
+		q0, q1 := split(g.N*g.OutH, parts, part, 1)
+		for q := q0; q < q1; q++ {
+			n, oy := q/g.OutH, q%g.OutH
+			xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
 			y0, y1, ph := poolWindow(oy*g.StrideH-g.PadTop, g.KH, g.InH, g.PadTop, g.PadBottom)
 			for ox := range g.OutW {
 				x0, x1, pw := poolWindow(ox*g.StrideW-g.PadLeft, g.KW, g.InW, g.PadLeft, g.PadRight)
@@ -194,5 +197,5 @@ func pool2DHWC(g graph.ConvGeom, kind graph.PoolKind, countIncludePad bool, x, o
 				}
 			}
 		}
-	}
+	})
 }

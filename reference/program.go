@@ -85,13 +85,11 @@ func (w *work) part(i int) []float32 { return w.scratch[i*w.per : (i+1)*w.per] }
 // threads returns the number of goroutines that run one sample.
 func (w *work) threads() int { return w.team.size }
 
-// parts returns the number of parts a kernel splits its work into:
-// partsPerThread per goroutine (one on one goroutine).
-func (w *work) parts() int {
-	if w.team.size == 1 {
-		return 1
-	}
-	return w.team.size * partsPerThread
+// splits reports whether a job of work multiply-adds (or their
+// equivalent) is shared by the team: it has more than one goroutine and
+// the job pays for them.
+func (w *work) splits(work int) bool {
+	return w.team.size > 1 && work >= minParallelWork
 }
 
 // partsPerThread is how many parts a split job has per goroutine (at
@@ -100,38 +98,53 @@ func (w *work) parts() int {
 // a small part of the job, not half of it.
 const partsPerThread = 4
 
-// parallel runs f(part) for every part (wk.parts()): on the team's
-// goroutines when the job's work (multiply-adds, or their equivalent) pays
-// for waking them, else every part in turn on the calling goroutine. Each
-// part computes the same tiles either way, so the bits do not change.
-func (w *work) parallel(work int, f func(part int)) {
-	w.parallelW(work, func(part, _ int) { f(part) })
+// parallel runs f(part, parts) for every part in [0, parts): split into
+// partsPerThread parts per goroutine on the team when the job's work
+// (multiply-adds, or their equivalent) pays for them (splits), else one
+// part on the calling goroutine, exactly as with one thread. Kernels split
+// by output tiles, each computed whole the same way by any part, so the
+// bits do not depend on parts.
+func (w *work) parallel(work int, f func(part, parts int)) {
+	w.parallelW(work, func(part, parts, _ int) { f(part, parts) })
 }
 
-// parallelW is parallel for a kernel that takes scratch: f(part, worker)
-// uses w.part(worker).
-func (w *work) parallelW(work int, f func(part, worker int)) {
-	if work < minParallelWork {
-		for part := range w.parts() {
-			f(part, 0)
-		}
+// parallelW is parallel for a kernel that takes scratch: f(part, parts,
+// worker) uses w.part(worker).
+func (w *work) parallelW(work int, f func(part, parts, worker int)) {
+	if !w.splits(work) {
+		f(0, 1, 0)
 		return
 	}
-	w.team.run(w.parts(), f)
+	w.split(w.team.size*partsPerThread, f)
+}
+
+// parallelEven is parallel with one part per goroutine, for a job whose
+// every part pays a fixed cost of the size of the job's input (a product
+// of few rows shared by its columns: each part copies the rows it reads
+// and streams its own columns of the weights).
+func (w *work) parallelEven(work int, f func(part, parts int)) {
+	if !w.splits(work) {
+		f(0, 1)
+		return
+	}
+	w.split(w.team.size, func(part, parts, _ int) { f(part, parts) })
+}
+
+// split runs f on the team in parts parts.
+func (w *work) split(parts int, f func(part, parts, worker int)) {
+	w.team.run(parts, func(part, worker int) { f(part, parts, worker) })
 }
 
 // minParallelWork is the least work (multiply-adds) a job is split across
-// goroutines for: about 40 µs on one core. On the shared 2-core machine a
-// helper started its part of a vww_96 job ~100 µs after it was posted and
-// ran it ~4x slower than the poster ran the same amount (its core busy
-// with other processes), so splitting the ~15 µs jobs the earlier bound
-// (1<<19) admitted made two threads slower than one (vww_96 0.55 against
-// 0.29 ms CPU per sample). That helper was started per run; a team now
-// lives across runs and the caller computes the parts a late helper has
-// not taken (team.go), so smaller jobs may pay, but the bound has not been
-// re-measured at low load (the shared machine stayed at load 3–11). Tests
-// lower it (export_test.go) so that every job is split.
-var minParallelWork = 1 << 22
+// goroutines for: about 1–2 µs on one core, a few times what sharing a job
+// costs once the helpers poll through a run (team.begin; ~0.4 µs a job on
+// the 2-core Zen 4 machine, BenchmarkTeamRun). It was 1<<22 while helpers
+// parked between jobs and had to be woken through the scheduler, which
+// made every split of a small job slower than not splitting it; measured
+// in a quiet window, 1<<16 gave vww_96 0.19 ms and 1<<18 0.21, 1<<20 0.24
+// with two threads. Tests lower it (export_test.go) so that every job is
+// split.
+var minParallelWork = 1 << 16
 
 type stepArgs struct{ ins, outs [][]float32 }
 
@@ -406,6 +419,8 @@ func (p *Program) exec(pl *plan, s *state, inputs []*tensor.Tensor) error {
 	if err := p.loadInputs(s, inputs); err != nil {
 		return err
 	}
+	s.work.team.begin()
+	defer s.work.team.end()
 	for i, st := range pl.steps {
 		a := &s.args[i]
 		if err := st.run(a.ins, a.outs, &s.work); err != nil {

@@ -27,13 +27,16 @@ import (
 type team struct {
 	size int
 	job  func(part, worker int)
-	// state holds the job number (high 32 bits), its number of parts
-	// (bits 16–31) and the next part to take (low 16 bits); a part is
-	// taken by a compare-and-swap that names the job, so a helper late
+	// state holds the job number (high 32 bits) and the parts not yet
+	// taken, [lo, hi) (lo in bits 16–31, hi in the low 16 bits); a part
+	// is taken by a compare-and-swap that names the job, so a helper late
 	// for one job never takes a part of the next.
 	state atomic.Uint64
 	done  atomic.Int32 // parts of the current job finished
 	quit  atomic.Bool
+	// active is set while a run is under way (begin to end): helpers
+	// then poll for jobs instead of parking between them.
+	active atomic.Bool
 	// per helper: parked says it waits on wake.
 	parked []atomic.Bool
 	wake   []chan struct{}
@@ -77,20 +80,28 @@ func (t *team) helper(i int) {
 }
 
 // work takes and runs parts of job seq on worker (0 the poster, i helper
-// i) until none is left (or the job is no longer current).
+// i) until none is left (or the job is no longer current): the poster
+// takes them from the front, the helpers from the back, so that a kernel
+// that splits by output rows gives the poster the first rows and a helper
+// the last ones in every layer, and each mostly reads the rows it wrote
+// itself, in its own core's cache.
 func (t *team) work(seq uint32, worker int) {
 	for {
 		s := t.state.Load()
-		next, parts := int(s&0xffff), int(s>>16&0xffff)
-		if uint32(s>>32) != seq || next >= parts {
+		lo, hi := int(s>>16&0xffff), int(s&0xffff)
+		if uint32(s>>32) != seq || lo >= hi {
 			return
 		}
-		if !t.state.CompareAndSwap(s, s+1) {
+		part, took := lo, s+1<<16
+		if worker > 0 {
+			part, took = hi-1, s-1
+		}
+		if !t.state.CompareAndSwap(s, took) {
 			continue
 		}
 		// The part is ours and the job not finished without it, so
 		// t.job is still this job's.
-		t.job(next, worker)
+		t.job(part, worker)
 		t.done.Add(1)
 	}
 }
@@ -103,8 +114,17 @@ func (t *team) wait(i int, seen uint32) uint32 {
 		if s := cur(); s != seen || t.quit.Load() {
 			return s
 		}
-		if n%64 == 63 && time.Since(start) > spinTime {
-			break
+		if n%64 == 63 {
+			if t.active.Load() {
+				// Poll on through the run, letting other goroutines
+				// (the GC's) in now and then.
+				if n%4096 == 4095 {
+					runtime.Gosched()
+				}
+				start = time.Now()
+			} else if time.Since(start) > spinTime {
+				break
+			}
 		}
 	}
 	for range yieldRounds {
@@ -123,6 +143,24 @@ func (t *team) wait(i int, seen uint32) uint32 {
 	}
 	<-t.wake[i]
 	return cur()
+}
+
+// begin marks the start of a run: the helpers are woken now, while the
+// run's first steps are computed, and poll for jobs until end, so that no
+// job of the run waits for a helper to be rescheduled.
+func (t *team) begin() {
+	if t.size == 1 {
+		return
+	}
+	t.active.Store(true)
+	t.signal()
+}
+
+// end marks the end of a run: the helpers park after spinTime.
+func (t *team) end() {
+	if t.size > 1 {
+		t.active.Store(false)
+	}
 }
 
 // signal wakes the parked helpers.
@@ -147,7 +185,7 @@ func (t *team) run(parts int, f func(part, worker int)) {
 	t.job = f
 	t.done.Store(0)
 	seq := uint32(t.state.Load()>>32) + 1
-	t.state.Store(uint64(seq)<<32 | uint64(parts)<<16)
+	t.state.Store(uint64(seq)<<32 | uint64(parts))
 	t.signal()
 	t.work(seq, 0)
 	for n := 0; t.done.Load() != int32(parts); n++ {
