@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -53,6 +54,9 @@ func determinismGraphs(t *testing.T) map[string]*graph.Graph {
 // outputs are the full plan's. Every job is split, however small.
 func TestThreadsGiveSameBits(t *testing.T) {
 	defer reference.SetMinParallelWork(0)()
+	// A run takes at most GOMAXPROCS goroutines: let it take 4 on a
+	// 2-core machine.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	for name, g := range determinismGraphs(t) {
 		t.Run(name, func(t *testing.T) {
 			inputs := make([]*tensor.Tensor, len(g.Inputs))

@@ -194,7 +194,8 @@ type PrepareOptions struct {
 	// as many as RunBatch makes).
 	Runs int
 	// Threads is the number of goroutines one Run spreads one sample's
-	// work over (0: GOMAXPROCS). The outputs are the same bits whatever
+	// work over (0, or more than GOMAXPROCS at the time of the run:
+	// GOMAXPROCS). The outputs are the same bits whatever
 	// the number: work is split by output tiles, each computed whole by
 	// one goroutine in the same order.
 	Threads int
@@ -343,7 +344,9 @@ func (p *Program) Graph() *graph.Graph { return p.g }
 // its helpers parked between runs (no goroutine is started per run, whose
 // first job it would reach late), stopped when the state is collected.
 func (p *Program) getState(pl *plan, threads int) *state {
-	threads = max(1, threads)
+	// No more goroutines than can run at once: a helper polling for jobs
+	// would hold a P the poster needs (the bits do not depend on it).
+	threads = max(1, min(threads, runtime.GOMAXPROCS(0)))
 	if s, ok := pl.pool.Get().(*state); ok {
 		if len(s.work.scratch) >= p.scratch*threads {
 			if s.work.team.size != threads {

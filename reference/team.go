@@ -15,10 +15,10 @@ import (
 // (its core busy with another process, or still waking up) so costs the
 // job nothing: the poster computes the parts nobody took, and a helper
 // preempted by another process holds up only the one small part it took.
-// Helpers spin
-// for spinTime after a job, as a run posts one every few microseconds,
-// then yield for a while and park; a team lives as long as the run state
-// that holds it, across runs.
+// Helpers poll for
+// jobs through a run (begin to end), as a run posts one every few
+// microseconds, and for spinTime after it, then yield for a while and
+// park; a team lives as long as the run state that holds it, across runs.
 //
 // A kernel splits its work into parts by output tiles (rows of output
 // pixels or output channels), each part computed whole by one goroutine in
@@ -49,6 +49,10 @@ const (
 	spinTime    = 200 * time.Microsecond
 	yieldRounds = 50
 )
+
+// yieldEvery is how long a helper polls in a run before it yields to
+// other goroutines once.
+const yieldEvery = time.Millisecond
 
 // newTeam starts size-1 helpers (none for size <= 1).
 func newTeam(size int) *team {
@@ -114,17 +118,25 @@ func (t *team) wait(i int, seen uint32) uint32 {
 		if s := cur(); s != seen || t.quit.Load() {
 			return s
 		}
-		if n%64 == 63 {
-			if t.active.Load() {
-				// Poll on through the run, letting other goroutines
-				// (the GC's) in now and then.
-				if n%4096 == 4095 {
-					runtime.Gosched()
-				}
+		if n%64 != 63 {
+			continue
+		}
+		since := time.Since(start)
+		if t.active.Load() {
+			// Poll on through the run, letting other goroutines in
+			// every yieldEvery. Not more often: a goroutine that
+			// yields goes to the global run queue, from where the
+			// poster's P may take it while the helper's P takes the
+			// poster, and each then reads the other's rows from the
+			// other core's cache.
+			if since > yieldEvery {
+				runtime.Gosched()
 				start = time.Now()
-			} else if time.Since(start) > spinTime {
-				break
 			}
+			continue
+		}
+		if since > spinTime {
+			break
 		}
 	}
 	for range yieldRounds {
@@ -188,8 +200,16 @@ func (t *team) run(parts int, f func(part, worker int)) {
 	t.state.Store(uint64(seq)<<32 | uint64(parts))
 	t.signal()
 	t.work(seq, 0)
+	// The helpers' last parts take microseconds; yield only when a helper
+	// seems descheduled (for the reason in wait).
+	var start time.Time
 	for n := 0; t.done.Load() != int32(parts); n++ {
-		if n%64 == 63 {
+		if n%64 != 63 {
+			continue
+		}
+		if start.IsZero() {
+			start = time.Now()
+		} else if time.Since(start) > spinTime {
 			runtime.Gosched()
 		}
 	}
