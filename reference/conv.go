@@ -359,6 +359,11 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 	// when the GEMM reads them and the output when the epilogue does; the
 	// blocks of rows split between the parts.
 	step := im2colRows(g, k)
+	if wk.splits(g.N*m*g.OutC*k) && !byCols && g.N < threads {
+		// At least one block per goroutine, each writing its own
+		// patches.
+		step = min(step, (g.OutH+threads-1)/threads)
+	}
 	blocks := (g.OutH + step - 1) / step
 	if byCols {
 		// The patches of a block written once (by the calling
@@ -401,9 +406,13 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 	})
 }
 
+// copyCost is what a copied element weighs against a multiply-add when
+// deciding whether to split the work (work.parallel).
+const copyCost = 4
+
 // colSplitRows is the fewest output pixels per goroutine for which a
 // convolution's GEMM is split by rows rather than by columns.
-const colSplitRows = 48
+const colSplitRows = 24
 
 // pointwiseRows is how many pixels a pointwise convolution multiplies
 // before its epilogue runs over them (still in cache).
@@ -474,14 +483,23 @@ func conv2DShiftedNHWC(g graph.ConvGeom, x []float32, rowsW []*sgemm.PackedB, bi
 	rowLen := g.OutW * g.OutC
 	for n := range g.N {
 		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
-		clear(padded[:g.PadTop*wp*c])
-		clear(padded[(g.PadTop+g.InH)*wp*c:])
-		for iy := range g.InH {
-			row := padded[(g.PadTop+iy)*wp*c : (g.PadTop+iy+1)*wp*c]
-			clear(row[:g.PadLeft*c])
-			copy(row[g.PadLeft*c:], xs[iy*g.InW*c:(iy+1)*g.InW*c])
-			clear(row[(g.PadLeft+g.InW)*c:])
-		}
+		// The padded rows split between the parts as the output rows
+		// that read them are below, so that each goroutine mostly reads
+		// the rows it wrote.
+		wk.parallel(hp*wp*c*copyCost, func(part, parts int) {
+			y0, y1 := split(hp, parts, part, 1)
+			for py := y0; py < y1; py++ {
+				row := padded[py*wp*c : (py+1)*wp*c]
+				iy := py - g.PadTop
+				if iy < 0 || iy >= g.InH {
+					clear(row)
+					continue
+				}
+				clear(row[:g.PadLeft*c])
+				copy(row[g.PadLeft*c:], xs[iy*g.InW*c:(iy+1)*g.InW*c])
+				clear(row[(g.PadLeft+g.InW)*c:])
+			}
+		})
 		// Output rows split between the parts: part's GEMM rows are those
 		// of its output rows, [oy0*wp, (oy1-1)*wp+OutW).
 		wk.parallel(g.OutH*g.OutW*g.OutC*g.KH*g.KW*c, func(part, parts int) {

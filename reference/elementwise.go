@@ -153,6 +153,21 @@ func prepareBinary(c *nodeCtx, k binKind, act graph.Activation) (prepared, error
 		applyAct(outs[0], act)
 		return nil
 	}}
+	if same {
+		// Operands of the output's shape: the elements split between
+		// the team's goroutines in ranges proportional to a
+		// convolution's output rows, so that each reads what it wrote.
+		pr.run = func(ins, outs [][]float32, wk *work) error {
+			n := len(outs[0])
+			wk.parallel(n*copyCost, func(part, parts int) {
+				lo, hi := split(n, parts, part, 16)
+				o := outs[0][lo:hi]
+				binaryRun(k, o, ins[0][lo:hi], 1, ins[1][lo:hi], 1)
+				applyAct(o, act)
+			})
+			return nil
+		}
+	}
 	if a1, ok := sgemmAct(act); ok && k == binAdd && same {
 		// A residual Add and the ReLU after it in one vector pass: the
 		// sum as an epilogue whose per-column bias is the second operand
@@ -161,9 +176,13 @@ func prepareBinary(c *nodeCtx, k binKind, act graph.Activation) (prepared, error
 			if ep.scale != nil {
 				return fuseRun(prepared{run: pr.run}, ep)
 			}
-			return func(ins, outs [][]float32, _ *work) error {
-				e := sgemm.Epilogue{Bias: ins[1], Act1: a1, Act2: ep.act}
-				e.Apply(outs[0], ins[0], 1, len(outs[0]))
+			return func(ins, outs [][]float32, wk *work) error {
+				n := len(outs[0])
+				wk.parallel(n*copyCost, func(part, parts int) {
+					lo, hi := split(n, parts, part, 16)
+					e := sgemm.Epilogue{Bias: ins[1][lo:hi], Act1: a1, Act2: ep.act}
+					e.Apply(outs[0][lo:hi], ins[0][lo:hi], 1, hi-lo)
+				})
 				return nil
 			}
 		}
