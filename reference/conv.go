@@ -627,10 +627,22 @@ func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activat
 		padded := wk.part(0)[:hp*wp*c]
 		for n := range g.N {
 			xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
-			clear(padded)
-			for iy := range g.InH {
-				copy(padded[((g.PadTop+iy)*wp+g.PadLeft)*c:], xs[iy*g.InW*c:(iy+1)*g.InW*c])
-			}
+			// The padded rows split between the parts as the output rows
+			// that read them are below (see conv2DShiftedNHWC).
+			wk.parallel(hp*wp*c*copyCost, func(part, parts int) {
+				y0, y1 := split(hp, parts, part, 1)
+				for py := y0; py < y1; py++ {
+					row := padded[py*wp*c : (py+1)*wp*c]
+					iy := py - g.PadTop
+					if iy < 0 || iy >= g.InH {
+						clear(row)
+						continue
+					}
+					clear(row[:g.PadLeft*c])
+					copy(row[g.PadLeft*c:], xs[iy*g.InW*c:(iy+1)*g.InW*c])
+					clear(row[(g.PadLeft+g.InW)*c:])
+				}
+			})
 			wk.parallel(g.OutH*g.OutW*c*g.KH*3, func(part, parts int) {
 				oy0, oy1 := split(g.OutH, parts, part, 1)
 				for oy := oy0; oy < oy1; oy++ {
