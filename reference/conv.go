@@ -457,8 +457,8 @@ func shiftedWasteOK(g graph.ConvGeom) bool {
 }
 
 // shiftedMaxOutC is the most output channels for which a strided
-// convolution runs by shifted kernel rows: with stride S only one padded
-// GEMM row in S is an output pixel, so the GEMM does S times the work, which pays only while it is cheaper than the
+// convolution runs by shifted kernel rows: its GEMMs read A rows S pixels
+// apart, KW·C values each, which pays only while it is cheaper than the
 // im2col copy (a first layer of 3 input channels and 8 outputs).
 const shiftedMaxOutC = 16
 
@@ -468,9 +468,10 @@ const shiftedMaxOutC = 16
 // (oy*S + ky*DilH)*Wp + ox*S (stride S). Numbering output pixels on the
 // padded width (r = oy*Wp + ox, so that pixel is S*r + ky*DilH*Wp), kernel
 // row ky is one GEMM whose A rows are S pixels apart in the padded buffer
-// (sgemm.SgemmPackedOverlap); the KH products add up in tmp [r][C_out],
-// whose Wp-OutW columns past each output row are discarded when the
-// epilogue writes out.
+// (sgemm.SgemmPackedOverlap; at stride S > 1 one GEMM per output row,
+// so that the rows between them are not computed); the KH products add
+// up in tmp [r][C_out], whose Wp-OutW columns past each output row are
+// discarded (or not computed) when the epilogue writes out.
 func conv2DShiftedNHWC(g graph.ConvGeom, x []float32, rowsW []*sgemm.PackedB, bias []float32, act graph.Activation, ep epilogue, out []float32, wk *work) {
 	c := g.InC
 	hp, wp := g.InH+g.PadTop+g.PadBottom, g.InW+g.PadLeft+g.PadRight
@@ -513,7 +514,17 @@ func conv2DShiftedNHWC(g graph.ConvGeom, x []float32, rowsW []*sgemm.PackedB, bi
 				if ky == 0 {
 					beta = 0
 				}
-				sgemm.SgemmPackedOverlap(r1-r0, 1, padded[ky*g.DilH*wp*c+r0*g.StrideW*c:], g.StrideW*c, rowsW[ky], beta, tmp[r0*g.OutC:], g.OutC)
+				if g.StrideW == 1 {
+					sgemm.SgemmPackedOverlap(r1-r0, 1, padded[ky*g.DilH*wp*c+r0*c:], c, rowsW[ky], beta, tmp[r0*g.OutC:], g.OutC)
+					continue
+				}
+				// Strided: one GEMM per output row, so that the
+				// Wp-OutW rows between two output rows, S times as
+				// many padded pixels, are not computed. Each output
+				// element gets the same operations either way.
+				for oy := oy0; oy < oy1; oy++ {
+					sgemm.SgemmPackedOverlap(g.OutW, 1, padded[(oy*g.StrideH+ky*g.DilH)*wp*c:], g.StrideW*c, rowsW[ky], beta, tmp[oy*wp*g.OutC:], g.OutC)
+				}
 			}
 			for oy := oy0; oy < oy1; oy++ {
 				src := tmp[oy*wp*g.OutC : oy*wp*g.OutC+rowLen]
