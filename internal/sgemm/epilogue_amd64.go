@@ -62,8 +62,15 @@ func depthwise3Asm(dst, x []float32, ldr, step, dx int, w, bias []float32, rows,
 // least 8) of rows rows of c (leading dimension ldc), which are columns
 // [j0, j0+wide) of the epilogue's.
 func epilogueBlockAsm(e *Epilogue, c []float32, ldc, rows, j0, wide int) {
-	flags := actFlags(e.Act1, epRelu1, epRelu61) | actFlags(e.Act2, epRelu2, epRelu62)
-	var bias, scale, shift unsafe.Pointer
+	flags, bias, scale, shift := epilogueArgs(e, j0)
+	p := unsafe.Pointer(unsafe.SliceData(c))
+	epilogueKernel(p, p, rows, ldc*4, wide, bias, scale, shift, flags)
+}
+
+// epilogueArgs returns the ep* flags of e and its bias, scale and shift
+// from column j0 (nil when unset).
+func epilogueArgs(e *Epilogue, j0 int) (flags int, bias, scale, shift unsafe.Pointer) {
+	flags = actFlags(e.Act1, epRelu1, epRelu61) | actFlags(e.Act2, epRelu2, epRelu62)
 	if e.Bias != nil {
 		flags |= epBias
 		bias = unsafe.Pointer(&e.Bias[j0])
@@ -73,6 +80,5 @@ func epilogueBlockAsm(e *Epilogue, c []float32, ldc, rows, j0, wide int) {
 		scale = unsafe.Pointer(&e.Scale[j0])
 		shift = unsafe.Pointer(&e.Shift[j0])
 	}
-	p := unsafe.Pointer(unsafe.SliceData(c))
-	epilogueKernel(p, p, rows, ldc*4, wide, bias, scale, shift, flags)
+	return flags, bias, scale, shift
 }

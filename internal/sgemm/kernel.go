@@ -16,11 +16,21 @@ package sgemm
 type kernelFunc func(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
 	c []float32, ldc, tsc int, alpha, beta float32, loadc bool, pf int)
 
+// epKernelFunc is a 6×16 kernelFunc that applies ep to each tile in its
+// registers before storing it, with the operations of Epilogue.Apply in
+// their order (the same bits as the kernel followed by Apply); the tiles
+// are columns [j0, j0+16) of ep's (its slices hold them).
+type epKernelFunc func(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
+	c []float32, ldc, tsc int, alpha, beta float32, loadc bool, pf int, ep *Epilogue, j0 int)
+
 // kernels is the set of micro-kernels the driver dispatches to.
 type kernels struct {
 	k6x16 kernelFunc // 6 rows × 16 columns: the main tile
 	k4x16 kernelFunc // 4 rows × 16 columns: the last rows when M%6 is 1..4
 	k12x8 kernelFunc // 12 rows × 8 columns: panels of at most 8 columns
+	// k6x16ep is k6x16 with the epilogue in registers; nil when the
+	// epilogue runs after the kernel instead.
+	k6x16ep epKernelFunc
 }
 
 // goKernels are the portable kernels, always available.

@@ -38,7 +38,7 @@ func defaultKernels() kernels {
 }
 
 // asmKernels wrap the assembly micro-kernels.
-var asmKernels = kernels{k6x16: kern6x16Asm, k4x16: kern4x16Asm, k12x8: kern12x8Asm}
+var asmKernels = kernels{k6x16: kern6x16Asm, k4x16: kern4x16Asm, k12x8: kern12x8Asm, k6x16ep: kern6x16EpAsm}
 
 // cpuid executes CPUID with EAX=eaxArg, ECX=ecxArg.
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
@@ -48,12 +48,14 @@ func xgetbv() (eax, edx uint32)
 
 // kern6x16 is the AVX2/FMA 6×16 tile loop; strides are in bytes; flags bit 0
 // (flagLoadC) adds beta*C, bit 1 (flagAlpha) scales by alpha (else alpha is 1),
-// and flags>>8, when not zero, is how many bytes past each row of B it
-// prefetches (the next packed panel).
+// bits 2–7 (the ep* bits shifted by 2) apply an epilogue to each tile in
+// its registers before the store, with bias, scale and shift at the
+// panel's first column, and flags>>8, when not zero, is how many bytes past
+// each row of B it prefetches (the next packed panel).
 //
 //go:noescape
 func kern6x16(nt, kc int, a unsafe.Pointer, rsa, csa, tsa int, b unsafe.Pointer, csb int,
-	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, flags int)
+	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, flags int, bias, scale, shift unsafe.Pointer)
 
 // kern4x16 is the AVX2/FMA 4×16 tile loop; strides and flags as kern6x16.
 //
@@ -71,7 +73,16 @@ func kern6x16Asm(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb in
 	c []float32, ldc, tsc int, alpha, beta float32, loadc bool, pf int) {
 	kern6x16(nt, kc, unsafe.Pointer(unsafe.SliceData(a)), rsa*4, csa*4, tsa*4,
 		unsafe.Pointer(unsafe.SliceData(b)), csb*4,
-		unsafe.Pointer(unsafe.SliceData(c)), ldc*4, tsc*4, alpha, beta, kernelFlags(alpha, loadc)|pf<<8)
+		unsafe.Pointer(unsafe.SliceData(c)), ldc*4, tsc*4, alpha, beta, kernelFlags(alpha, loadc)|pf<<8, nil, nil, nil)
+}
+
+func kern6x16EpAsm(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
+	c []float32, ldc, tsc int, alpha, beta float32, loadc bool, pf int, ep *Epilogue, j0 int) {
+	flags, bias, scale, shift := epilogueArgs(ep, j0)
+	kern6x16(nt, kc, unsafe.Pointer(unsafe.SliceData(a)), rsa*4, csa*4, tsa*4,
+		unsafe.Pointer(unsafe.SliceData(b)), csb*4,
+		unsafe.Pointer(unsafe.SliceData(c)), ldc*4, tsc*4, alpha, beta,
+		kernelFlags(alpha, loadc)|flags<<2|pf<<8, bias, scale, shift)
 }
 
 func kern4x16Asm(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,

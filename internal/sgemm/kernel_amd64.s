@@ -40,9 +40,49 @@
 	PREFETCHT0 (DX)(AX*1); \
 	STEP6x16
 
+// Epilogue steps on one 8-column half of the 6×16 tile's accumulators
+// (a0–a5), the same instructions in the same operand order as
+// epilogue_amd64.s: Y0 holds the half's bias, scale or shift, Y2 is a
+// temporary and Y3 holds 6.
+#define EPADD6(a0, a1, a2, a3, a4, a5) \
+	VADDPS Y0, a0, a0; \
+	VADDPS Y0, a1, a1; \
+	VADDPS Y0, a2, a2; \
+	VADDPS Y0, a3, a3; \
+	VADDPS Y0, a4, a4; \
+	VADDPS Y0, a5, a5
+
+#define EPMUL6(a0, a1, a2, a3, a4, a5) \
+	VMULPS Y0, a0, a0; \
+	VMULPS Y0, a1, a1; \
+	VMULPS Y0, a2, a2; \
+	VMULPS Y0, a3, a3; \
+	VMULPS Y0, a4, a4; \
+	VMULPS Y0, a5, a5
+
+#define EPRELU1R(a) \
+	VPSRAD $31, a, Y2; \
+	VPANDN a, Y2, a
+
+#define EPRELU6R(a0, a1, a2, a3, a4, a5) \
+	EPRELU1R(a0); \
+	EPRELU1R(a1); \
+	EPRELU1R(a2); \
+	EPRELU1R(a3); \
+	EPRELU1R(a4); \
+	EPRELU1R(a5)
+
+#define EPMIN6R(a0, a1, a2, a3, a4, a5) \
+	VMINPS a0, Y3, a0; \
+	VMINPS a1, Y3, a1; \
+	VMINPS a2, Y3, a2; \
+	VMINPS a3, Y3, a3; \
+	VMINPS a4, Y3, a4; \
+	VMINPS a5, Y3, a5
+
 // func kern6x16(nt, kc int, a unsafe.Pointer, rsa, csa, tsa int, b unsafe.Pointer, csb int,
-//	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, flags int)
-TEXT ·kern6x16(SB), NOSPLIT, $0-104
+//	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, flags int, bias, scale, shift unsafe.Pointer)
+TEXT ·kern6x16(SB), NOSPLIT, $0-128
 	MOVQ nt+0(FP), R12
 	MOVQ a+16(FP), R13
 	MOVQ rsa+24(FP), R8
@@ -128,7 +168,7 @@ scaled6x16:
 	LEAQ         (SI)(R11*2), DI
 	ADDQ         R11, DI
 	TESTQ        $1, CX
-	JZ           store6x16
+	JZ           epi6x16
 	VBROADCASTSS beta+92(FP), Y1
 	VFMADD231PS  (SI), Y1, Y4
 	VFMADD231PS  32(SI), Y1, Y5
@@ -142,6 +182,83 @@ scaled6x16:
 	VFMADD231PS  32(DI)(R11*1), Y1, Y13
 	VFMADD231PS  (DI)(R11*2), Y1, Y14
 	VFMADD231PS  32(DI)(R11*2), Y1, Y15
+
+epi6x16:
+	// The epilogue (flags bits 2–7), in registers before the store.
+	TESTQ        $0xfc, CX
+	JZ           store6x16
+	MOVL         $0x40c00000, BX
+	MOVQ         BX, X3
+	VBROADCASTSS X3, Y3
+
+	// columns 0–7
+	TESTQ   $4, CX
+	JZ      ep6a0
+	MOVQ    bias+104(FP), BX
+	VMOVUPS (BX), Y0
+	EPADD6(Y4, Y6, Y8, Y10, Y12, Y14)
+
+ep6a0:
+	TESTQ $8, CX
+	JZ    ep6b0
+	EPRELU6R(Y4, Y6, Y8, Y10, Y12, Y14)
+	TESTQ $16, CX
+	JZ    ep6b0
+	EPMIN6R(Y4, Y6, Y8, Y10, Y12, Y14)
+
+ep6b0:
+	TESTQ   $32, CX
+	JZ      ep6c0
+	MOVQ    scale+112(FP), BX
+	VMOVUPS (BX), Y0
+	EPMUL6(Y4, Y6, Y8, Y10, Y12, Y14)
+	MOVQ    shift+120(FP), BX
+	VMOVUPS (BX), Y0
+	EPADD6(Y4, Y6, Y8, Y10, Y12, Y14)
+
+ep6c0:
+	TESTQ $64, CX
+	JZ    ep6d0
+	EPRELU6R(Y4, Y6, Y8, Y10, Y12, Y14)
+	TESTQ $128, CX
+	JZ    ep6d0
+	EPMIN6R(Y4, Y6, Y8, Y10, Y12, Y14)
+
+ep6d0:
+	// columns 8–15
+	TESTQ   $4, CX
+	JZ      ep6a1
+	MOVQ    bias+104(FP), BX
+	VMOVUPS 32(BX), Y0
+	EPADD6(Y5, Y7, Y9, Y11, Y13, Y15)
+
+ep6a1:
+	TESTQ $8, CX
+	JZ    ep6b1
+	EPRELU6R(Y5, Y7, Y9, Y11, Y13, Y15)
+	TESTQ $16, CX
+	JZ    ep6b1
+	EPMIN6R(Y5, Y7, Y9, Y11, Y13, Y15)
+
+ep6b1:
+	TESTQ   $32, CX
+	JZ      ep6c1
+	MOVQ    scale+112(FP), BX
+	VMOVUPS 32(BX), Y0
+	EPMUL6(Y5, Y7, Y9, Y11, Y13, Y15)
+	MOVQ    shift+120(FP), BX
+	VMOVUPS 32(BX), Y0
+	EPADD6(Y5, Y7, Y9, Y11, Y13, Y15)
+
+ep6c1:
+	TESTQ $64, CX
+	JZ    ep6d1
+	EPRELU6R(Y5, Y7, Y9, Y11, Y13, Y15)
+	TESTQ $128, CX
+	JZ    ep6d1
+	EPMIN6R(Y5, Y7, Y9, Y11, Y13, Y15)
+
+ep6d1:
 
 store6x16:
 	VMOVUPS Y4, (SI)

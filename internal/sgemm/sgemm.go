@@ -166,6 +166,12 @@ func gemmCols(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, 
 		if p0+kc == k {
 			last = ep
 		}
+		// The 6×16 kernel applies it in its registers where it has one
+		// that does (the rows it returns as done).
+		var inKernel *Epilogue
+		if ks.k6x16ep != nil {
+			inKernel = last
+		}
 		for j0 := jLo; j0 < jHi; j0 += nBlock {
 			nc := min(nBlock, jHi-j0)
 			ps := src.panels(ws.panels[:0], p0, kc, j0, nc, ws)
@@ -174,10 +180,10 @@ func gemmCols(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, 
 				for q := range ps {
 					t := tileJob{ks: ks, kc: kc, a: a, rsa: rsa, csa: csa, aoff: p0 * csa,
 						arem: ws.arem[:12*kc], mFull: mFull, pn: &ps[q],
-						c: c, ldc: ldc, alpha: alpha, beta: bt, loadc: loadc, tmp: &ws.tmp}
-					t.run(i0, i0+mc)
-					if last != nil {
-						last.applyBlock(c, ldc, i0, i0+mc, ps[q].j0, ps[q].cols)
+						c: c, ldc: ldc, alpha: alpha, beta: bt, loadc: loadc, tmp: &ws.tmp, ep: inKernel}
+					done := t.run(i0, i0+mc)
+					if last != nil && done < i0+mc {
+						last.applyBlock(c, ldc, done, i0+mc, ps[q].j0, ps[q].cols)
 					}
 				}
 			}
@@ -214,11 +220,17 @@ type tileJob struct {
 	beta     float32
 	loadc    bool
 	tmp      *[12 * 16]float32
+	// ep, when set, is applied by the 6×16 kernel to the whole tiles it
+	// writes straight into C.
+	ep *Epilogue
 }
 
 // run computes rows [i0, i1) of C for the panel: whole tiles straight into C,
 // rows past the last whole tile and panels with padded columns through tmp.
-func (t *tileJob) run(i0, i1 int) {
+// It returns the first row from which t.ep is still to be applied: i0,
+// or the end of the whole 6×16 tiles when their kernel applied it.
+func (t *tileJob) run(i0, i1 int) (epDone int) {
+	epDone = i0
 	pn := t.pn
 	kern, mr := t.ks.k6x16, 6
 	if pn.w == 8 {
@@ -239,8 +251,14 @@ func (t *tileJob) run(i0, i1 int) {
 			if pn.csb == pn.w {
 				pf = t.kc * pn.w * 4
 			}
-			kern(nt, t.kc, a, t.rsa, t.csa, mr*t.rsa, pn.b, pn.csb,
-				t.c[i0*t.ldc+pn.j0:], t.ldc, mr*t.ldc, t.alpha, t.beta, t.loadc, pf)
+			if t.ep != nil && mr == 6 {
+				t.ks.k6x16ep(nt, t.kc, a, t.rsa, t.csa, mr*t.rsa, pn.b, pn.csb,
+					t.c[i0*t.ldc+pn.j0:], t.ldc, mr*t.ldc, t.alpha, t.beta, t.loadc, pf, t.ep, pn.j0)
+				epDone = inEnd
+			} else {
+				kern(nt, t.kc, a, t.rsa, t.csa, mr*t.rsa, pn.b, pn.csb,
+					t.c[i0*t.ldc+pn.j0:], t.ldc, mr*t.ldc, t.alpha, t.beta, t.loadc, pf)
+			}
 		} else {
 			for r := 0; r < nt; r++ {
 				t.viaTmp(kern, mr, a[r*mr*t.rsa:], t.rsa, t.csa, i0+r*mr, mr)
@@ -263,6 +281,7 @@ func (t *tileJob) run(i0, i1 int) {
 	default:
 		t.viaTmp(kern, mr, t.arem[inEnd-t.mFull:], 1, 12, inEnd, r)
 	}
+	return epDone
 }
 
 // viaTmp computes one tile into tmp and merges its first rows×pn.cols
