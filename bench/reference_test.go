@@ -114,12 +114,15 @@ func reportCPU(b *testing.B, cpu0 time.Duration, ok bool) {
 // the same run, on the .tflite our converter makes of the same graph,
 // TFLite C with XNNPACK (xnnpack/threads=N; when the library loads, see
 // runtime/tflitec and scripts/get-tflite-c.sh). The sub-benchmarks of one
-// model run one after the other, so with -count the rounds interleave and
-// the ratios compare like with like on a shared machine. scripts/bench.sh
-// runs it and prints the ratios issue 16 asks for (internal/benchtable);
-// by hand:
+// model run one after the other, a second or so apart, so that one run's
+// ratios compare like with like. -count does not interleave them: it
+// repeats each sub-benchmark in a row, so that a slow spell of the
+// machine (on this VM, seconds when every run of one sub-benchmark takes
+// up to twice as long) falls on one column only. scripts/bench.sh runs
+// the binary once per round instead and prints the ratios issue 16 asks
+// for, medians of the rounds' (internal/benchtable); by hand:
 //
-//	go test -run '^$' -bench Reference -count 5 ./bench/ | tee new.txt
+//	for i in 1 2 3 4 5; do go test -run '^$' -bench Reference ./bench/; done | tee new.txt
 //	benchstat -col /impl new.txt
 func BenchmarkReference(b *testing.B) {
 	for _, m := range referenceModels {

@@ -13,7 +13,7 @@
 //
 // With -reference (the test binary of package bench, `go test -c ./bench/`)
 // it also prints issue 16's acceptance table for the reference: it runs
-// BenchmarkReference with -test.count ROUNDS (the zoo's models, see
+// BenchmarkReference ROUNDS times, one process each (the zoo's models, see
 // bench.BenchmarkReference) and shows, per model, the Go reference's and
 // TFLite C XNNPACK's time per sample with one and two threads for one
 // sample, wall and the process's CPU time, their ratios (medians of the

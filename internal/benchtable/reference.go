@@ -27,18 +27,24 @@ type refKey struct {
 	threads     int
 }
 
-// runReference runs the bench test binary's BenchmarkReference with
-// -test.count rounds (so that every model's implementations and thread
-// counts interleave) and returns its measurements per sub-benchmark, in
-// round order, with the binary's raw output.
+// runReference runs the bench test binary's BenchmarkReference rounds
+// times, one process each, and returns its measurements per
+// sub-benchmark, in round order, with the binaries' raw output. One
+// process per round, not -test.count rounds: -count repeats each
+// sub-benchmark in a row, so that the implementations and thread counts
+// of a round would not be measured side by side (see
+// bench.BenchmarkReference).
 func runReference(bin string, rounds int, benchtime string) (map[refKey][]refMeasure, []string, []byte, error) {
-	cmd := exec.Command(bin, "-test.run", "^$", "-test.bench", "^BenchmarkReference$",
-		"-test.count", strconv.Itoa(rounds), "-test.benchtime", benchtime)
 	var out bytes.Buffer
-	cmd.Stdout = io.MultiWriter(&out, os.Stderr)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		return nil, nil, out.Bytes(), fmt.Errorf("%s: %w", bin, err)
+	for r := range rounds {
+		fmt.Fprintf(os.Stderr, "benchtable: BenchmarkReference round %d/%d\n", r+1, rounds)
+		cmd := exec.Command(bin, "-test.run", "^$", "-test.bench", "^BenchmarkReference$",
+			"-test.count", "1", "-test.benchtime", benchtime)
+		cmd.Stdout = io.MultiWriter(&out, os.Stderr)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			return nil, nil, out.Bytes(), fmt.Errorf("%s (round %d): %w", bin, r+1, err)
+		}
 	}
 	m, models := parseReference(out.Bytes())
 	return m, models, out.Bytes(), nil
