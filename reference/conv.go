@@ -410,6 +410,12 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 // deciding whether to split the work (work.parallel).
 const copyCost = 4
 
+// depthwiseCost is what a depthwise multiply-add weighs against a GEMM's
+// when deciding whether to split the work (work.parallel): a vector
+// multiply-add that loads both its operands, against the GEMM's
+// register-blocked one.
+const depthwiseCost = 4
+
 // colSplitRows is the fewest output pixels per goroutine for which a
 // convolution's GEMM is split by rows rather than by columns.
 const colSplitRows = 24
@@ -634,16 +640,21 @@ func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activat
 	// Output columns [lo, hi) whose three taps are all inside a row.
 	lo, hi := depthwise3Interior(g.OutW, g.InW, g.StrideW, g.PadLeft, g.DilW)
 	if depthwise3PadAll(g) {
-		hp := g.InH + g.PadTop + g.PadBottom
-		padded := wk.part(0)[:hp*wp*c]
+		// Each part pads the input rows its output rows read into its
+		// own scratch (a halo row or two copied twice): one job, and
+		// each goroutine reads only what it wrote. One part per
+		// goroutine, so that the halos stay few.
 		for n := range g.N {
 			xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
-			// The padded rows split between the parts as the output rows
-			// that read them are below (see conv2DShiftedNHWC).
-			wk.parallel(hp*wp*c*copyCost, func(part, parts int) {
-				y0, y1 := split(hp, parts, part, 1)
-				for py := y0; py < y1; py++ {
-					row := padded[py*wp*c : (py+1)*wp*c]
+			wk.parallelEvenW(g.OutH*g.OutW*c*g.KH*3*depthwiseCost, func(part, parts, worker int) {
+				oy0, oy1 := split(g.OutH, parts, part, 1)
+				if oy0 >= oy1 {
+					return
+				}
+				py0, py1 := oy0*g.StrideH, (oy1-1)*g.StrideH+(g.KH-1)*g.DilH+1
+				padded := wk.part(worker)[:(py1-py0)*wp*c]
+				for py := py0; py < py1; py++ {
+					row := padded[(py-py0)*wp*c : (py-py0+1)*wp*c]
 					iy := py - g.PadTop
 					if iy < 0 || iy >= g.InH {
 						clear(row)
@@ -653,12 +664,9 @@ func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activat
 					copy(row[g.PadLeft*c:], xs[iy*g.InW*c:(iy+1)*g.InW*c])
 					clear(row[(g.PadLeft+g.InW)*c:])
 				}
-			})
-			wk.parallel(g.OutH*g.OutW*c*g.KH*3, func(part, parts int) {
-				oy0, oy1 := split(g.OutH, parts, part, 1)
 				for oy := oy0; oy < oy1; oy++ {
 					orow := os[oy*rowLen : (oy+1)*rowLen]
-					sgemm.Depthwise3(orow, padded[oy*g.StrideH*wp*c:], g.DilH*wp*c, step, dx, taps, bias, g.KH, g.OutW, c)
+					sgemm.Depthwise3(orow, padded[(oy*g.StrideH-py0)*wp*c:], g.DilH*wp*c, step, dx, taps, bias, g.KH, g.OutW, c)
 					finishRows(orow, g.OutW, c, nil, act, ep)
 				}
 			})

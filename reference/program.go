@@ -130,6 +130,16 @@ func (w *work) parallelEven(work int, f func(part, parts int)) {
 	w.split(w.team.size, func(part, parts, _ int) { f(part, parts) })
 }
 
+// parallelEvenW is parallelEven for a kernel that takes scratch: f(part,
+// parts, worker) uses w.part(worker).
+func (w *work) parallelEvenW(work int, f func(part, parts, worker int)) {
+	if !w.splits(work) {
+		f(0, 1, 0)
+		return
+	}
+	w.split(w.team.size, f)
+}
+
 // split runs f on the team in parts parts.
 func (w *work) split(parts int, f func(part, parts, worker int)) {
 	w.team.run(parts, func(part, worker int) { f(part, parts, worker) })
