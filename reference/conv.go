@@ -557,7 +557,7 @@ func depthwiseNHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activati
 	mult := g.OutC / g.InC
 	inSize, outSize := g.InH*g.InW*g.InC, g.OutH*g.OutW*g.OutC
 	c := g.OutC
-	wk.parallel(g.N*g.OutH*g.OutW*c*g.KH*g.KW, func(part, parts int) {
+	wk.parallel(g.N*g.OutH*g.OutW*c*g.KH*g.KW*depthwiseCost, func(part, parts int) {
 		q0, q1 := split(g.N*g.OutH, parts, part, 1)
 		for q := q0; q < q1; q++ {
 			n, oy := q/g.OutH, q%g.OutH
@@ -675,7 +675,7 @@ func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activat
 	}
 	for n := range g.N {
 		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
-		wk.parallelW(g.OutH*g.OutW*c*g.KH*3, func(part, parts, worker int) {
+		wk.parallelW(g.OutH*g.OutW*c*g.KH*3*depthwiseCost, func(part, parts, worker int) {
 			scratch := wk.part(worker)
 			oy0, oy1 := split(g.OutH, parts, part, 1)
 			for oy := oy0; oy < oy1; oy++ {
@@ -750,7 +750,7 @@ func depthwiseRowsNHWC(g graph.ConvGeom, x, rows, biasRow []float32, act graph.A
 	c := g.OutC
 	rowLen := g.OutW * c
 	inSize, outSize := g.InH*g.InW*g.InC, g.OutH*rowLen
-	wk.parallel(g.N*g.OutH*g.OutW*c*g.KH*g.KW, func(part, parts int) {
+	wk.parallel(g.N*g.OutH*g.OutW*c*g.KH*g.KW*depthwiseCost, func(part, parts int) {
 		var lo, hi [16]int
 		q0, q1 := split(g.N*g.OutH, parts, part, 1)
 		for q := q0; q < q1; q++ {
