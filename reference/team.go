@@ -8,17 +8,16 @@ import (
 )
 
 // team runs the parts of one kernel on several goroutines for one sample:
-// the calling goroutine (the poster) and size-1 helpers take the parts of
-// a job (partsPerThread per goroutine) one at a time, whoever comes first,
-// until none is left; the poster
-// then waits for the parts the helpers took. A helper that starts late
-// (its core busy with another process, or still waking up) so costs the
-// job nothing: the poster computes the parts nobody took, and a helper
+// the calling goroutine (the poster) takes the parts of a job one at a
+// time from the front and size-1 helpers from the back, until none is
+// left; the poster then waits for the parts the helpers took. A helper
+// that starts late (its core busy with another process) so costs the job
+// nothing: the poster computes the parts nobody took, and a helper
 // preempted by another process holds up only the one small part it took.
-// Helpers poll for
-// jobs through a run (begin to end), as a run posts one every few
-// microseconds, and for spinTime after it, then yield for a while and
-// park; a team lives as long as the run state that holds it, across runs.
+// Helpers poll for jobs through a run (begin to end), as a run posts one
+// every few microseconds, and for spinTime after it, then yield for a
+// while and park; a team lives as long as the run state that holds it,
+// across runs.
 //
 // A kernel splits its work into parts by output tiles (rows of output
 // pixels or output channels), each part computed whole by one goroutine in
