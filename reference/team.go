@@ -225,12 +225,34 @@ func (t *team) stop() {
 	t.wg.Wait()
 }
 
-// split returns the part-th of parts near-equal ranges of [0, n), each
-// starting at a multiple of align (the last may be shorter).
+// split returns the part-th of parts ranges of [0, n), each starting at
+// a multiple of align (the last may be shorter). With four parts or more
+// they shrink towards the middle (weights parts/2, …, 2, 1, 1, 2, …,
+// parts/2), where the poster, taking parts from the front, and the
+// helpers, from the back, meet: the one that finishes first then waits
+// for a small part, not for an eighth of the job.
 func split(n, parts, part, align int) (lo, hi int) {
 	align = max(1, align)
 	blocks := (n + align - 1) / align
-	lo = min(n, blocks*part/parts*align)
-	hi = min(n, blocks*(part+1)/parts*align)
+	if parts < 4 {
+		lo = min(n, blocks*part/parts*align)
+		hi = min(n, blocks*(part+1)/parts*align)
+		return lo, hi
+	}
+	total := vWeightsBefore(parts, parts)
+	lo = min(n, blocks*vWeightsBefore(parts, part)/total*align)
+	hi = min(n, blocks*vWeightsBefore(parts, part+1)/total*align)
 	return lo, hi
+}
+
+// vWeightsBefore returns the sum of the weights of split's first k of
+// parts parts: part i weighs half - min(i, parts-1-i), half =
+// (parts+1)/2.
+func vWeightsBefore(parts, k int) int {
+	half := (parts + 1) / 2
+	sum := 0
+	for i := range k {
+		sum += half - min(i, parts-1-i)
+	}
+	return sum
 }
