@@ -119,3 +119,31 @@ func BenchmarkTeamColumns(b *testing.B) {
 		}
 	}
 }
+
+// TestSplitCoversInOrder: split's ranges tile [0, n) in order, start at
+// multiples of align, and with four parts or more shrink towards the
+// middle (where the poster and the helpers meet).
+func TestSplitCoversInOrder(t *testing.T) {
+	for _, tc := range []struct{ n, parts, align int }{
+		{1086, 8, 1}, {32, 8, 1}, {36, 8, 12}, {512, 2, 16}, {6, 8, 1}, {0, 8, 1}, {1000, 12, 16}, {100, 1, 1},
+	} {
+		next := 0
+		var sizes []int
+		for part := range tc.parts {
+			lo, hi := split(tc.n, tc.parts, part, tc.align)
+			require.Equal(t, next, lo, "%+v part %d starts where the last ended", tc, part)
+			require.LessOrEqual(t, lo, hi, "%+v part %d", tc, part)
+			if lo < tc.n {
+				assert.Zero(t, lo%tc.align, "%+v part %d starts at a multiple of align", tc, part)
+			}
+			sizes = append(sizes, hi-lo)
+			next = hi
+		}
+		assert.Equal(t, tc.n, next, "%+v covers [0, n)", tc)
+		if tc.parts >= 4 && tc.n >= 8*tc.parts*tc.align {
+			mid := tc.parts / 2
+			assert.Less(t, sizes[mid], sizes[0], "%+v: the middle part is smaller than the first", tc)
+			assert.Less(t, sizes[mid-1], sizes[tc.parts-1], "%+v: and than the last", tc)
+		}
+	}
+}
