@@ -410,6 +410,19 @@ func conv2DNHWC(g graph.ConvGeom, x []float32, w []*sgemm.PackedB, bias []float3
 // deciding whether to split the work (work.parallel).
 const copyCost = 4
 
+// padRow writes into row (Wp·c values) input row iy of the HWC sample xs
+// (InW pixels of c values) between g's left and right padding, or zeros
+// when iy lies in the top or bottom padding.
+func padRow(row, xs []float32, iy int, g graph.ConvGeom, c int) {
+	if iy < 0 || iy >= g.InH {
+		clear(row)
+		return
+	}
+	clear(row[:g.PadLeft*c])
+	copy(row[g.PadLeft*c:], xs[iy*g.InW*c:(iy+1)*g.InW*c])
+	clear(row[(g.PadLeft+g.InW)*c:])
+}
+
 // depthwiseCost is what a depthwise multiply-add weighs against a GEMM's
 // when deciding whether to split the work (work.parallel): a vector
 // multiply-add that loads both its operands, against the GEMM's
@@ -496,15 +509,7 @@ func conv2DShiftedNHWC(g graph.ConvGeom, x []float32, rowsW []*sgemm.PackedB, bi
 		wk.parallel(hp*wp*c*copyCost, func(part, parts int) {
 			y0, y1 := split(hp, parts, part, 1)
 			for py := y0; py < y1; py++ {
-				row := padded[py*wp*c : (py+1)*wp*c]
-				iy := py - g.PadTop
-				if iy < 0 || iy >= g.InH {
-					clear(row)
-					continue
-				}
-				clear(row[:g.PadLeft*c])
-				copy(row[g.PadLeft*c:], xs[iy*g.InW*c:(iy+1)*g.InW*c])
-				clear(row[(g.PadLeft+g.InW)*c:])
+				padRow(padded[py*wp*c:(py+1)*wp*c], xs, py-g.PadTop, g, c)
 			}
 		})
 		// Output rows split between the parts: part's GEMM rows are those
@@ -654,15 +659,7 @@ func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activat
 				py0, py1 := oy0*g.StrideH, (oy1-1)*g.StrideH+(g.KH-1)*g.DilH+1
 				padded := wk.part(worker)[:(py1-py0)*wp*c]
 				for py := py0; py < py1; py++ {
-					row := padded[(py-py0)*wp*c : (py-py0+1)*wp*c]
-					iy := py - g.PadTop
-					if iy < 0 || iy >= g.InH {
-						clear(row)
-						continue
-					}
-					clear(row[:g.PadLeft*c])
-					copy(row[g.PadLeft*c:], xs[iy*g.InW*c:(iy+1)*g.InW*c])
-					clear(row[(g.PadLeft+g.InW)*c:])
+					padRow(padded[(py-py0)*wp*c:(py-py0+1)*wp*c], xs, py-g.PadTop, g, c)
 				}
 				for oy := oy0; oy < oy1; oy++ {
 					orow := os[oy*rowLen : (oy+1)*rowLen]
@@ -685,15 +682,7 @@ func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activat
 					// Kernel rows in the padding: the KH rows, padded.
 					rows := scratch[:g.KH*wp*c]
 					for r := range g.KH {
-						row := rows[r*wp*c : (r+1)*wp*c]
-						iy := iy0 + r*g.DilH
-						if iy < 0 || iy >= g.InH {
-							clear(row)
-							continue
-						}
-						clear(row[:g.PadLeft*c])
-						copy(row[g.PadLeft*c:], xs[iy*g.InW*c:(iy+1)*g.InW*c])
-						clear(row[(g.PadLeft+g.InW)*c:])
+						padRow(rows[r*wp*c:(r+1)*wp*c], xs, iy0+r*g.DilH, g, c)
 					}
 					sgemm.Depthwise3(orow, rows, wp*c, step, dx, taps, bias, g.KH, g.OutW, c)
 					finishRows(orow, g.OutW, c, nil, act, ep)

@@ -154,13 +154,8 @@ func prepareBinary(c *nodeCtx, k binKind, act graph.Activation) (prepared, error
 		return nil
 	}}
 	if same {
-		// Operands of the output's shape: the elements split between
-		// the team's goroutines in ranges proportional to a
-		// convolution's output rows, so that each reads what it wrote.
 		pr.run = func(ins, outs [][]float32, wk *work) error {
-			n := len(outs[0])
-			wk.parallel(n*copyCost, func(part, parts int) {
-				lo, hi := split(n, parts, part, 16)
+			splitElements(wk, len(outs[0]), func(lo, hi int) {
 				o := outs[0][lo:hi]
 				binaryRun(k, o, ins[0][lo:hi], 1, ins[1][lo:hi], 1)
 				applyAct(o, act)
@@ -177,9 +172,7 @@ func prepareBinary(c *nodeCtx, k binKind, act graph.Activation) (prepared, error
 				return fuseRun(prepared{run: pr.run}, ep)
 			}
 			return func(ins, outs [][]float32, wk *work) error {
-				n := len(outs[0])
-				wk.parallel(n*copyCost, func(part, parts int) {
-					lo, hi := split(n, parts, part, 16)
+				splitElements(wk, len(outs[0]), func(lo, hi int) {
 					e := sgemm.Epilogue{Bias: ins[1][lo:hi], Act1: a1, Act2: ep.act}
 					e.Apply(outs[0][lo:hi], ins[0][lo:hi], 1, hi-lo)
 				})
@@ -189,6 +182,15 @@ func prepareBinary(c *nodeCtx, k binKind, act graph.Activation) (prepared, error
 		pr.run = pr.fuse(epilogue{})
 	}
 	return pr, nil
+}
+
+// splitElements runs f on ranges of [0, n) (multiples of 16 elements)
+// split between the team's goroutines in proportion to a convolution's
+// output rows, so that each reads the elements it wrote.
+func splitElements(wk *work, n int, f func(lo, hi int)) {
+	wk.parallel(n*copyCost, func(part, parts int) {
+		f(split(n, parts, part, 16))
+	})
 }
 
 // prepareNary sums the inputs in order (AddN) and divides by their count
