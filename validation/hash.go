@@ -44,31 +44,34 @@ func pathSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// fileSHA256 is the hex sha256 of a file's contents, read as a stream.
+// fileSHA256 is the hex sha256 of a file's contents, read as a stream; a
+// read error names the file.
 func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	sum, opened, err := hashFile(path)
+	if err != nil && opened {
 		return "", fmt.Errorf("hashing %s: %w", path, err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return sum, err
 }
 
 // streamSHA256 is fileSHA256 with the errors of os.ReadFile: the open or
 // read error itself, unwrapped.
 func streamSHA256(path string) (string, error) {
+	sum, _, err := hashFile(path)
+	return sum, err
+}
+
+// hashFile returns the hex sha256 of a file's contents, read as a stream,
+// and whether the file opened.
+func hashFile(path string) (sum string, opened bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	defer f.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return "", err
+		return "", true, err
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil)), true, nil
 }
