@@ -18,14 +18,7 @@ import (
 // until the Mul, the Mul's and the ReLU's outputs, the conv's channels-last
 // copies while it runs, and the returned copy of the output.
 func TestFootprintCountsARun(t *testing.T) {
-	b := graph.NewBuilder()
-	x := b.Input("x", tensor.Float32, []int{1, 3, 8, 8}, graph.NCHW)
-	w := b.ConstFloat32("w", []int{4, 3, 3, 3}, make([]float32, 108))
-	c := b.Op("conv", &graph.Conv2D{Strides: [2]int{1, 1}, Dilations: [2]int{1, 1}, Padding: graph.Valid(), Groups: 1, Layout: graph.NCHW, WeightLayout: graph.OIHW}, x, w)
-	m := b.Op("sq", &graph.Mul{}, c, c)
-	y := b.Op("relu", &graph.Relu{}, m)
-	g, err := b.Build(y)
-	require.NoError(t, err)
+	g := convMulReluGraph(t)
 	fp, err := Footprint(g, 2)
 	require.NoError(t, err)
 	const in, out = 192, 144
@@ -66,4 +59,20 @@ func TestPrepareWithRefusesOverBudget(t *testing.T) {
 	p, err := PrepareWith(g, PrepareOptions{MaxBytes: 24 << 30, Runs: 1})
 	require.NoError(t, err)
 	assert.NotNil(t, p)
+}
+
+// convMulReluGraph is the graph of TestFootprintCountsARun: an NCHW conv
+// (input [1,3,8,8], weight [4,3,3,3]), a Mul reading its output twice,
+// a ReLU.
+func convMulReluGraph(t *testing.T) *graph.Graph {
+	t.Helper()
+	b := graph.NewBuilder()
+	x := b.Input("x", tensor.Float32, []int{1, 3, 8, 8}, graph.NCHW)
+	w := b.ConstFloat32("w", []int{4, 3, 3, 3}, make([]float32, 108))
+	c := b.Op("conv", &graph.Conv2D{Strides: [2]int{1, 1}, Dilations: [2]int{1, 1}, Padding: graph.Valid(), Groups: 1, Layout: graph.NCHW, WeightLayout: graph.OIHW}, x, w)
+	m := b.Op("sq", &graph.Mul{}, c, c)
+	y := b.Op("relu", &graph.Relu{}, m)
+	g, err := b.Build(y)
+	require.NoError(t, err)
+	return g
 }

@@ -80,14 +80,7 @@ func TestWidenOnUseRefusesLikePrepare(t *testing.T) {
 // weights; each run holds the conv's widened and relaid weight while it
 // runs the conv, on top of what it holds there.
 func TestFootprintWidenOnUse(t *testing.T) {
-	b := graph.NewBuilder()
-	x := b.Input("x", tensor.Float32, []int{1, 3, 8, 8}, graph.NCHW)
-	w := b.ConstFloat32("w", []int{4, 3, 3, 3}, make([]float32, 108))
-	c := b.Op("conv", &graph.Conv2D{Strides: [2]int{1, 1}, Dilations: [2]int{1, 1}, Padding: graph.Valid(), Groups: 1, Layout: graph.NCHW, WeightLayout: graph.OIHW}, x, w)
-	m := b.Op("sq", &graph.Mul{}, c, c)
-	y := b.Op("relu", &graph.Relu{}, m)
-	g, err := b.Build(y)
-	require.NoError(t, err)
+	g := convMulReluGraph(t)
 	fp, err := FootprintWith(g, PrepareOptions{Runs: 2, WidenOnUse: true})
 	require.NoError(t, err)
 	const in, out = 192, 144
