@@ -118,14 +118,11 @@ func prepareConvNHWC(g graph.ConvGeom, oihw, bias []float32, act graph.Activatio
 			}
 		}
 		if shiftedRows(g) {
-			// One packed weight per kernel row: [KW*C][C_out].
-			run := g.KW * g.InC
-			rowsW := make([]*sgemm.PackedB, g.KH)
-			for ky := range g.KH {
-				rowsW[ky] = sgemm.PackB(false, run, g.OutC, cw.gemm[ky*run*g.OutC:], g.OutC)
-			}
+			// The weights [KH][KW*C][C_out], in K blocks of whole kernel
+			// rows.
+			pb := sgemm.PackBRuns(k, g.OutC, cw.gemm, g.OutC, g.KW*g.InC)
 			return func(x, out []float32, ep epilogue, wk *work) {
-				conv2DShiftedNHWC(g, x, rowsW, bias, act, ep, out, wk)
+				conv2DShiftedNHWC(g, x, pb, bias, act, ep, out, wk)
 			}, convNHWCScratch(g)
 		}
 		for gi := range g.Groups {
@@ -206,7 +203,12 @@ func convNHWCScratch(g graph.ConvGeom) int {
 		}
 		return 0
 	case shiftedRows(g):
+		// The padded input, and at stride 1 the GEMM's rows on the
+		// padded width.
 		hp, wp := g.InH+g.PadTop+g.PadBottom, g.InW+g.PadLeft+g.PadRight
+		if g.StrideW > 1 {
+			return hp * wp * g.InC
+		}
 		return hp*wp*g.InC + ((g.OutH-1)*wp+g.OutW)*g.OutC
 	case isPointwise(g):
 		return 0
@@ -485,70 +487,66 @@ const shiftedMaxOutC = 16
 // once into a zero-padded [Hp][Wp][C] buffer, in which the KW*C values
 // kernel row ky reads for output pixel (oy, ox) start at padded pixel
 // (oy*S + ky*DilH)*Wp + ox*S (stride S). Numbering output pixels on the
-// padded width (r = oy*Wp + ox, so that pixel is S*r + ky*DilH*Wp), kernel
-// row ky is one GEMM whose A rows are S pixels apart in the padded buffer
-// (sgemm.SgemmPackedOverlap; at stride S > 1 one GEMM per output row,
-// so that the rows between them are not computed); the KH products add
-// up in tmp [r][C_out], whose Wp-OutW columns past each output row are
-// discarded (or not computed) when the epilogue writes out.
-func conv2DShiftedNHWC(g graph.ConvGeom, x []float32, rowsW []*sgemm.PackedB, bias []float32, act graph.Activation, ep epilogue, out []float32, wk *work) {
+// padded width (r = oy*Wp + ox, so that pixel is S*r + ky*DilH*Wp), the
+// convolution is one GEMM whose A row r is KH runs of KW*C values, S
+// pixels from row to row and DilH*Wp pixels from run to run, read in place
+// (sgemm.SgemmPackedRuns: one accumulation over all KH*KW*C terms, in the
+// order of im2col's). At stride 1 its rows are [0, (OutH-1)*Wp+OutW): it
+// writes them, epilogue applied, to tmp [r][C_out], whose Wp-OutW rows
+// past each output row are dropped in the copy to out. At stride S > 1 it
+// runs once per output row, straight into out, so that the rows between
+// output rows (S times as many padded pixels) are not computed.
+func conv2DShiftedNHWC(g graph.ConvGeom, x []float32, pb *sgemm.PackedB, bias []float32, act graph.Activation, ep epilogue, out []float32, wk *work) {
 	c := g.InC
 	hp, wp := g.InH+g.PadTop+g.PadBottom, g.InW+g.PadLeft+g.PadRight
-	m := (g.OutH-1)*wp + g.OutW
-	scratch := wk.part(0)
-	padded := scratch[:hp*wp*c]
-	tmp := scratch[hp*wp*c : hp*wp*c+m*g.OutC]
 	inSize, outSize := g.InH*g.InW*c, g.OutH*g.OutW*g.OutC
 	e, fast := ep.withBias(bias, act)
+	var fused *sgemm.Epilogue
+	if fast {
+		fused = &e
+	}
 	rowLen := g.OutW * g.OutC
+	runStride := g.DilH * wp * c
+	// finish applies what the GEMM's epilogue did not to an output row.
+	finish := func(dst []float32) {
+		if !fast {
+			biasActRowsGo(dst, g.OutW, g.OutC, bias, act)
+			ep.apply(dst)
+		}
+	}
 	for n := range g.N {
 		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
-		// The padded rows split between the parts as the output rows
-		// that read them are below, so that each goroutine mostly reads
-		// the rows it wrote.
-		wk.parallel(hp*wp*c*copyCost, func(part, parts int) {
-			y0, y1 := split(hp, parts, part, 1)
-			for py := y0; py < y1; py++ {
-				padRow(padded[py*wp*c:(py+1)*wp*c], xs, py-g.PadTop, g, c)
-			}
-		})
-		// Output rows split between the parts: part's GEMM rows are those
-		// of its output rows, [oy0*wp, (oy1-1)*wp+OutW).
-		wk.parallel(g.OutH*g.OutW*g.OutC*g.KH*g.KW*c, func(part, parts int) {
+		// Output rows split between the parts. Each part pads the input
+		// rows its output rows read into its goroutine's scratch (the
+		// KH-1 halo rows copied by two parts): one job, and each
+		// goroutine reads only what it wrote.
+		wk.parallelEvenW(g.OutH*g.OutW*g.OutC*g.KH*g.KW*c+hp*wp*c*copyCost, func(part, parts, worker int) {
 			oy0, oy1 := split(g.OutH, parts, part, 1)
 			if oy0 >= oy1 {
 				return
 			}
-			r0, r1 := oy0*wp, (oy1-1)*wp+g.OutW
-			for ky := range g.KH {
-				beta := float32(1)
-				if ky == 0 {
-					beta = 0
-				}
-				if g.StrideW == 1 {
-					sgemm.SgemmPackedOverlap(r1-r0, 1, padded[ky*g.DilH*wp*c+r0*c:], c, rowsW[ky], beta, tmp[r0*g.OutC:], g.OutC)
-					continue
-				}
-				// Strided: one GEMM per output row, so that the
-				// Wp-OutW rows between two output rows, S times as
-				// many padded pixels, are not computed. Each output
-				// element gets the same operations either way.
-				for oy := oy0; oy < oy1; oy++ {
-					sgemm.SgemmPackedOverlap(g.OutW, 1, padded[(oy*g.StrideH+ky*g.DilH)*wp*c:], g.StrideW*c, rowsW[ky], beta, tmp[oy*wp*g.OutC:], g.OutC)
-				}
+			py0, py1 := oy0*g.StrideH, (oy1-1)*g.StrideH+(g.KH-1)*g.DilH+1
+			scratch := wk.part(worker)
+			padded := scratch[:(py1-py0)*wp*c]
+			for py := py0; py < py1; py++ {
+				padRow(padded[(py-py0)*wp*c:(py-py0+1)*wp*c], xs, py-g.PadTop, g, c)
 			}
+			if g.StrideW > 1 {
+				for oy := oy0; oy < oy1; oy++ {
+					dst := os[oy*rowLen : (oy+1)*rowLen]
+					sgemm.SgemmPackedRuns(g.OutW, padded[(oy*g.StrideH-py0)*wp*c:], g.StrideW*c, runStride, pb, dst, g.OutC, fused)
+					finish(dst)
+				}
+				return
+			}
+			// The part's GEMM rows on the padded width, r = (oy-oy0)*wp + ox.
+			rows := (oy1-oy0-1)*wp + g.OutW
+			tmp := scratch[hp*wp*c:][:rows*g.OutC]
+			sgemm.SgemmPackedRuns(rows, padded, c, runStride, pb, tmp, g.OutC, fused)
 			for oy := oy0; oy < oy1; oy++ {
-				src := tmp[oy*wp*g.OutC : oy*wp*g.OutC+rowLen]
 				dst := os[oy*rowLen : (oy+1)*rowLen]
-				if fast && !e.Empty() {
-					e.Apply(dst, src, g.OutW, g.OutC)
-					continue
-				}
-				copy(dst, src)
-				if !fast {
-					biasActRowsGo(dst, g.OutW, g.OutC, bias, act)
-					ep.apply(dst)
-				}
+				copy(dst, tmp[(oy-oy0)*wp*g.OutC:][:rowLen])
+				finish(dst)
 			}
 		})
 	}

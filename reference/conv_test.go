@@ -117,8 +117,8 @@ var convCases = []convCase{
 	{2, 8, 7, 9, 12, 3, 3, 1, [2]int{1, 1}, [2]int{2, 1}, graph.Explicit(2, 1, 0, 2)},
 	{1, 8, 5, 6, 8, 1, 3, 1, [2]int{1, 1}, [2]int{1, 1}, graph.Valid()},
 	{1, 12, 6, 5, 20, 2, 2, 1, [2]int{1, 1}, [2]int{1, 1}, graph.Same()},
-	// Strided, few output channels (shifted rows with S-1 in S GEMM rows
-	// discarded): a 3-channel first layer, odd and even sizes.
+	// Strided, few output channels (shifted rows, one GEMM per output
+	// row): a 3-channel first layer, odd and even sizes.
 	{1, 3, 17, 17, 8, 3, 3, 1, [2]int{2, 2}, [2]int{1, 1}, graph.Same()},
 	{2, 3, 12, 13, 16, 3, 3, 1, [2]int{2, 2}, [2]int{1, 1}, graph.Same()},
 	{1, 4, 11, 10, 5, 3, 2, 1, [2]int{3, 3}, [2]int{2, 1}, graph.Explicit(1, 0, 2, 1)},

@@ -268,11 +268,9 @@ func nodeWeightElems(n *graph.Node) int64 {
 			// Taps, and a zero bias or the taps (and bias) repeated
 			// along the output row.
 			return w + int64(g.KH*g.KW+1)*int64(g.OutC)*int64(g.OutW)
-		case shiftedRows(g):
-			// One packed weight per kernel row, padded to 16 columns.
-			return w + int64(g.KH)*int64(g.KW*g.InC)*16
 		}
-		// Its packed panels (the GEMM form is dropped once packed).
+		// Its packed panels (the GEMM form is dropped once packed), for
+		// im2col and shifted rows alike.
 		return w + int64(g.Groups)*int64(g.KH*g.KW*cpg)*16
 	case *graph.ConvTranspose2D:
 		return 2 * weight(1)

@@ -35,9 +35,11 @@
 // BatchNorm's scale and shift, a second activation) in one pass, rounding
 // like the separate passes it replaces; Depthwise3 computes output pixels of
 // a depthwise convolution with 3-wide kernels, whose im2col would be all
-// copying and no arithmetic; SgemmPackedOverlap multiplies a left-hand
-// matrix whose rows overlap in memory (a convolution's patches read in
-// place from a zero-padded input, one kernel row per call).
+// copying and no arithmetic; SgemmPackedRuns multiplies a left-hand
+// matrix read in place whose rows are runs of values at fixed strides,
+// overlapping in memory (a convolution's patches in a zero-padded input:
+// one run per kernel row), with the bits of SgemmPackedEpilogue on a copy
+// of it.
 //
 // Sgemm and SgemmPacked are safe for concurrent use. All work of one call
 // runs on the calling goroutine: callers parallelise by calling it on

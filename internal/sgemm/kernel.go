@@ -7,6 +7,13 @@ package sgemm
 // (p, j) is b[p*csb + j] and whose C element (i, j) is c[t*tsc + i*ldc + j].
 // It sets C = alpha*A*B + beta*C over kc terms, reading C only when loadc is
 // set (so a NaN in C is overwritten when beta is zero, as BLAS requires).
+//
+// With runs > 1 the terms are runs·kc: A's row is runs runs of kc terms,
+// run s starting skip elements past where run s-1 would have continued
+// (A element (i, s·kc+p) is a[t*tsa + i*rsa + s*(kc*csa+skip) + p*csa]),
+// while B's rows go on in order. One accumulator per element sums all
+// the terms in order, so that the result is that of one run of runs·kc
+// terms read from a copy of A with its runs side by side.
 // Strides are in elements. nt and kc are at least 1, and every element named
 // above lies inside its slice: callers check that, the assembly does not.
 // pf, when not zero, asks the kernel to prefetch B pf bytes ahead of the
@@ -14,14 +21,14 @@ package sgemm
 // the next packed panel, which may lie past b's end, as prefetches do not
 // fault).
 type kernelFunc func(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
-	c []float32, ldc, tsc int, alpha, beta float32, loadc bool, pf int)
+	c []float32, ldc, tsc int, alpha, beta float32, loadc bool, pf, runs, skip int)
 
 // epKernelFunc is a 6×16 kernelFunc that applies ep to each tile in its
 // registers before storing it, with the operations of Epilogue.Apply in
 // their order (the same bits as the kernel followed by Apply); the tiles
 // are columns [j0, j0+16) of ep's (its slices hold them).
 type epKernelFunc func(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
-	c []float32, ldc, tsc int, alpha, beta float32, loadc bool, pf int, ep *Epilogue, j0 int)
+	c []float32, ldc, tsc int, alpha, beta float32, loadc bool, pf, runs, skip int, ep *Epilogue, j0 int)
 
 // kernels is the set of micro-kernels the driver dispatches to.
 type kernels struct {

@@ -51,52 +51,54 @@ func xgetbv() (eax, edx uint32)
 // bits 2–7 (the ep* bits shifted by 2) apply an epilogue to each tile in
 // its registers before the store, with bias, scale and shift at the
 // panel's first column, and flags>>8, when not zero, is how many bytes past
-// each row of B it prefetches (the next packed panel).
+// each row of B it prefetches (the next packed panel). A's rows are runs
+// (at least 1) runs of kc terms, skip bytes between the end of a run and
+// the start of the next (see kernelFunc).
 //
 //go:noescape
 func kern6x16(nt, kc int, a unsafe.Pointer, rsa, csa, tsa int, b unsafe.Pointer, csb int,
-	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, flags int, bias, scale, shift unsafe.Pointer)
+	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, flags int, bias, scale, shift unsafe.Pointer, runs, skip int)
 
 // kern4x16 is the AVX2/FMA 4×16 tile loop; strides and flags as kern6x16.
 //
 //go:noescape
 func kern4x16(nt, kc int, a unsafe.Pointer, rsa, csa, tsa int, b unsafe.Pointer, csb int,
-	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, flags int)
+	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, flags, runs, skip int)
 
 // kern12x8 is the AVX2/FMA 12×8 tile loop; strides and flags as kern6x16.
 //
 //go:noescape
 func kern12x8(nt, kc int, a unsafe.Pointer, rsa, csa, tsa int, b unsafe.Pointer, csb int,
-	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, flags int)
+	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, flags, runs, skip int)
 
 func kern6x16Asm(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
-	c []float32, ldc, tsc int, alpha, beta float32, loadc bool, pf int) {
+	c []float32, ldc, tsc int, alpha, beta float32, loadc bool, pf, runs, skip int) {
 	kern6x16(nt, kc, unsafe.Pointer(unsafe.SliceData(a)), rsa*4, csa*4, tsa*4,
 		unsafe.Pointer(unsafe.SliceData(b)), csb*4,
-		unsafe.Pointer(unsafe.SliceData(c)), ldc*4, tsc*4, alpha, beta, kernelFlags(alpha, loadc)|pf<<8, nil, nil, nil)
+		unsafe.Pointer(unsafe.SliceData(c)), ldc*4, tsc*4, alpha, beta, kernelFlags(alpha, loadc)|pf<<8, nil, nil, nil, runs, skip*4)
 }
 
 func kern6x16EpAsm(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
-	c []float32, ldc, tsc int, alpha, beta float32, loadc bool, pf int, ep *Epilogue, j0 int) {
+	c []float32, ldc, tsc int, alpha, beta float32, loadc bool, pf, runs, skip int, ep *Epilogue, j0 int) {
 	flags, bias, scale, shift := epilogueArgs(ep, j0)
 	kern6x16(nt, kc, unsafe.Pointer(unsafe.SliceData(a)), rsa*4, csa*4, tsa*4,
 		unsafe.Pointer(unsafe.SliceData(b)), csb*4,
 		unsafe.Pointer(unsafe.SliceData(c)), ldc*4, tsc*4, alpha, beta,
-		kernelFlags(alpha, loadc)|flags<<2|pf<<8, bias, scale, shift)
+		kernelFlags(alpha, loadc)|flags<<2|pf<<8, bias, scale, shift, runs, skip*4)
 }
 
 func kern4x16Asm(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
-	c []float32, ldc, tsc int, alpha, beta float32, loadc bool, pf int) {
+	c []float32, ldc, tsc int, alpha, beta float32, loadc bool, pf, runs, skip int) {
 	kern4x16(nt, kc, unsafe.Pointer(unsafe.SliceData(a)), rsa*4, csa*4, tsa*4,
 		unsafe.Pointer(unsafe.SliceData(b)), csb*4,
-		unsafe.Pointer(unsafe.SliceData(c)), ldc*4, tsc*4, alpha, beta, kernelFlags(alpha, loadc))
+		unsafe.Pointer(unsafe.SliceData(c)), ldc*4, tsc*4, alpha, beta, kernelFlags(alpha, loadc), runs, skip*4)
 }
 
 func kern12x8Asm(nt, kc int, a []float32, rsa, csa, tsa int, b []float32, csb int,
-	c []float32, ldc, tsc int, alpha, beta float32, loadc bool, pf int) {
+	c []float32, ldc, tsc int, alpha, beta float32, loadc bool, pf, runs, skip int) {
 	kern12x8(nt, kc, unsafe.Pointer(unsafe.SliceData(a)), rsa*4, csa*4, tsa*4,
 		unsafe.Pointer(unsafe.SliceData(b)), csb*4,
-		unsafe.Pointer(unsafe.SliceData(c)), ldc*4, tsc*4, alpha, beta, kernelFlags(alpha, loadc))
+		unsafe.Pointer(unsafe.SliceData(c)), ldc*4, tsc*4, alpha, beta, kernelFlags(alpha, loadc), runs, skip*4)
 }
 
 // Kernel flag bits.

@@ -81,8 +81,8 @@
 	VMINPS a5, Y3, a5
 
 // func kern6x16(nt, kc int, a unsafe.Pointer, rsa, csa, tsa int, b unsafe.Pointer, csb int,
-//	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, flags int, bias, scale, shift unsafe.Pointer)
-TEXT ·kern6x16(SB), NOSPLIT, $0-128
+//	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, flags int, bias, scale, shift unsafe.Pointer, runs, skip int)
+TEXT ·kern6x16(SB), NOSPLIT, $8-144
 	MOVQ nt+0(FP), R12
 	MOVQ a+16(FP), R13
 	MOVQ rsa+24(FP), R8
@@ -94,7 +94,8 @@ TEXT ·kern6x16(SB), NOSPLIT, $0-128
 	SHRQ $8, AX
 
 tile6x16:
-	MOVQ   kc+8(FP), CX
+	MOVQ   runs+128(FP), CX
+	MOVQ   CX, left-8(SP)
 	MOVQ   R13, SI
 	LEAQ   (SI)(R8*2), DI
 	ADDQ   R8, DI
@@ -112,6 +113,8 @@ tile6x16:
 	VXORPS Y14, Y14, Y14
 	VXORPS Y15, Y15, Y15
 
+run6x16:
+	MOVQ kc+8(FP), CX
 	CMPQ CX, $4
 	JLT  tail6x16
 	TESTQ AX, AX
@@ -138,12 +141,21 @@ loop6x16:
 
 tail6x16:
 	TESTQ CX, CX
-	JZ    done6x16
+	JZ    next6x16
 
 one6x16:
 	STEP6x16
 	DECQ CX
 	JNZ  one6x16
+
+next6x16:
+	// The next run of A's row, if any: skip bytes further.
+	DECQ left-8(SP)
+	JZ   done6x16
+	MOVQ skip+136(FP), CX
+	ADDQ CX, SI
+	ADDQ CX, DI
+	JMP  run6x16
 
 done6x16:
 	MOVQ         flags+96(FP), CX
@@ -302,8 +314,8 @@ store6x16:
 	ADDQ         R10, DX
 
 // func kern4x16(nt, kc int, a unsafe.Pointer, rsa, csa, tsa int, b unsafe.Pointer, csb int,
-//	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, flags int)
-TEXT ·kern4x16(SB), NOSPLIT, $0-104
+//	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, flags, runs, skip int)
+TEXT ·kern4x16(SB), NOSPLIT, $8-120
 	MOVQ nt+0(FP), R12
 	MOVQ a+16(FP), R13
 	MOVQ rsa+24(FP), R8
@@ -313,7 +325,8 @@ TEXT ·kern4x16(SB), NOSPLIT, $0-104
 	MOVQ ldc+72(FP), R11
 
 tile4x16:
-	MOVQ   kc+8(FP), CX
+	MOVQ   runs+104(FP), CX
+	MOVQ   CX, left-8(SP)
 	MOVQ   R13, SI
 	LEAQ   (SI)(R8*2), DI
 	ADDQ   R8, DI
@@ -327,6 +340,8 @@ tile4x16:
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 
+run4x16:
+	MOVQ kc+8(FP), CX
 	CMPQ CX, $4
 	JLT  tail4x16
 
@@ -341,12 +356,20 @@ loop4x16:
 
 tail4x16:
 	TESTQ CX, CX
-	JZ    done4x16
+	JZ    next4x16
 
 one4x16:
 	STEP4x16
 	DECQ CX
 	JNZ  one4x16
+
+next4x16:
+	DECQ left-8(SP)
+	JZ   done4x16
+	MOVQ skip+112(FP), CX
+	ADDQ CX, SI
+	ADDQ CX, DI
+	JMP  run4x16
 
 done4x16:
 	MOVQ         flags+96(FP), CX
@@ -430,8 +453,8 @@ store4x16:
 	ADDQ         R10, DX
 
 // func kern12x8(nt, kc int, a unsafe.Pointer, rsa, csa, tsa int, b unsafe.Pointer, csb int,
-//	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, flags int)
-TEXT ·kern12x8(SB), NOSPLIT, $0-104
+//	c unsafe.Pointer, ldc, tsc int, alpha, beta float32, flags, runs, skip int)
+TEXT ·kern12x8(SB), NOSPLIT, $8-120
 	MOVQ nt+0(FP), R12
 	MOVQ a+16(FP), R13
 	MOVQ rsa+24(FP), R8
@@ -441,7 +464,8 @@ TEXT ·kern12x8(SB), NOSPLIT, $0-104
 	MOVQ ldc+72(FP), R11
 
 tile12x8:
-	MOVQ   kc+8(FP), CX
+	MOVQ   runs+104(FP), CX
+	MOVQ   CX, left-8(SP)
 	MOVQ   R13, SI
 	LEAQ   (SI)(R8*2), DI
 	ADDQ   R8, DI
@@ -463,6 +487,8 @@ tile12x8:
 	VXORPS Y14, Y14, Y14
 	VXORPS Y15, Y15, Y15
 
+run12x8:
+	MOVQ kc+8(FP), CX
 	CMPQ CX, $4
 	JLT  tail12x8
 
@@ -477,12 +503,22 @@ loop12x8:
 
 tail12x8:
 	TESTQ CX, CX
-	JZ    done12x8
+	JZ    next12x8
 
 one12x8:
 	STEP12x8
 	DECQ CX
 	JNZ  one12x8
+
+next12x8:
+	DECQ left-8(SP)
+	JZ   done12x8
+	MOVQ skip+112(FP), CX
+	ADDQ CX, SI
+	ADDQ CX, DI
+	ADDQ CX, AX
+	ADDQ CX, BX
+	JMP  run12x8
 
 done12x8:
 	MOVQ         flags+96(FP), CX

@@ -1,6 +1,9 @@
 package sgemm
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // panel is one column panel of op(B) restricted to a K block.
 type panel struct {
@@ -28,6 +31,15 @@ type bSource struct {
 	b       []float32
 	ld      int
 	inPlace bool // !trans and whole panels are read from b directly
+}
+
+// kBlock returns the rows of B per K block: those of the packed B, or
+// kBlock.
+func (s *bSource) kBlock() int {
+	if s.packed != nil {
+		return s.packed.kb
+	}
+	return kBlock
 }
 
 // panels appends the panels for columns [j0, j0+nc) of K block [p0, p0+kc),
@@ -126,7 +138,9 @@ func packBlock(dst []float32, trans bool, b []float32, ld, p0, kc, j0, nc int) {
 type PackedB struct {
 	k, n int
 	npad int // n rounded up to the panel widths
-	// data holds the K blocks of kBlock rows (the last one shorter) one
+	kb   int // rows per K block: kBlock, or whole runs (PackBRuns)
+	run  int // PackBRuns's run length; 0 for PackB
+	// data holds the K blocks of kb rows (the last one shorter) one
 	// after the other, each as packBlock lays it out: the panels of 16
 	// columns (the last one 8 wide when at most 8 columns are left), each
 	// the block's rows of its width, zero-padded. The driver walks K blocks
@@ -147,17 +161,100 @@ func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
 	} else {
 		checkMatrix("B", k, n, b, ldb)
 	}
+	return packB(transB, k, n, b, ldb, kBlock)
+}
+
+// packB packs op(B) in K blocks of kb rows.
+func packB(transB bool, k, n int, b []float32, ldb, kb int) *PackedB {
 	npad := 0
 	for j := 0; j < n; j += panelWidth(j, n) {
 		npad += panelWidth(j, n)
 	}
-	pb := &PackedB{k: k, n: n, npad: npad, data: make([]float32, npad*k)}
+	pb := &PackedB{k: k, n: n, npad: npad, kb: kb, data: make([]float32, npad*k)}
 	if n > 0 {
-		for p0 := 0; p0 < k; p0 += kBlock {
-			packBlock(pb.data[p0*npad:], transB, b, ldb, p0, min(kBlock, k-p0), 0, n)
+		for p0 := 0; p0 < k; p0 += kb {
+			packBlock(pb.data[p0*npad:], transB, b, ldb, p0, min(kb, k-p0), 0, n)
 		}
 	}
 	return pb
+}
+
+// runsBlock is the most rows a K block of PackBRuns holds when a run is
+// shorter: whole runs up to this many (a 16-wide panel of it is 32 KiB).
+// One block sums its runs in the kernels' registers; each further block
+// adds into C once more (measured on a 3×3 convolution of 32 channels,
+// K = 288: one block of three runs is faster than blocks of kBlock).
+const runsBlock = 2 * kBlock
+
+// PackBRuns is PackB (B stored k×n row-major, ldb ≥ n) for SgemmPackedRuns,
+// whose left-hand rows are runs of run values: its K blocks hold whole
+// runs. k is a multiple of run; it panics otherwise and on PackB's bad
+// arguments.
+func PackBRuns(k, n int, b []float32, ldb, run int) *PackedB {
+	checkDims(0, n, k)
+	checkMatrix("B", k, n, b, ldb)
+	if run < 1 || k%run != 0 {
+		panic(fmt.Sprintf("sgemm: runs of %d do not divide K = %d", run, k))
+	}
+	pb := packB(false, k, n, b, ldb, max(1, runsBlock/run)*run)
+	pb.run = run
+	return pb
+}
+
+// Run returns the run length PackBRuns packed pb for (0 for PackB).
+func (pb *PackedB) Run() int { return pb.run }
+
+// SgemmPackedRuns computes C = ep(A·B) like SgemmPackedEpilogue, for an A
+// read in place whose row i is K/r runs of r = pb.Run() values, run s at
+// a[i*lda + s*runStride:][:r] (rows and runs may overlap: lda and
+// runStride ≥ 1). That is the patch matrix of a convolution over a
+// zero-padded NHWC input with no im2col copy: row i is output pixel i, run
+// s its KW·C input values under kernel row s. The sum over all K terms is
+// one accumulation in order, the bits of SgemmPackedEpilogue on a copy of
+// A with each row's runs side by side. pb comes from PackBRuns; it panics
+// otherwise and on SgemmPackedEpilogue's bad arguments.
+func SgemmPackedRuns(m int, a []float32, lda, runStride int, pb *PackedB, c []float32, ldc int, ep *Epilogue) {
+	if pb == nil {
+		panic("sgemm: nil PackedB")
+	}
+	n, k, r := pb.n, pb.k, pb.run
+	if r == 0 {
+		panic("sgemm: SgemmPackedRuns needs a PackedB from PackBRuns")
+	}
+	checkDims(m, n, k)
+	if lda < 1 || runStride < 1 {
+		panic(fmt.Sprintf("sgemm: leading dimension %d and run stride %d of A, want at least 1", lda, runStride))
+	}
+	if m > 0 && k > 0 {
+		runs := k / r
+		if m-1 > (math.MaxInt-r)/lda || runs-1 > (math.MaxInt-r-(m-1)*lda)/runStride {
+			panic(fmt.Sprintf("sgemm: A of %d rows of %d runs of %d (strides %d, %d) overflows int", m, runs, r, lda, runStride))
+		}
+		if need := (m-1)*lda + (runs-1)*runStride + r; len(a) < need {
+			panic(fmt.Sprintf("sgemm: A has %d elements, want at least %d for %d rows of %d runs of %d with strides %d, %d",
+				len(a), need, m, runs, r, lda, runStride))
+		}
+	}
+	checkMatrix("C", m, n, c, ldc)
+	if ep != nil && ep.Empty() {
+		ep = nil
+	}
+	if ep != nil {
+		ep.check(n)
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		for i := range m {
+			clear(c[i*ldc : i*ldc+n])
+		}
+		if ep != nil {
+			ep.applyBlock(c, ldc, 0, m, 0, n)
+		}
+		return
+	}
+	gemmCols(active, false, m, n, k, 1, a, lda, aRuns{k: r, stride: runStride}, &bSource{packed: pb}, 0, c, ldc, ep, 0, n)
 }
 
 // K returns the number of rows of op(B) (the inner dimension).
@@ -239,5 +336,5 @@ func SgemmPackedEpilogueCols(m int, a []float32, lda int, pb *PackedB, j0, j1 in
 		}
 		return
 	}
-	gemmCols(active, false, m, n, k, 1, a, lda, &bSource{packed: pb}, 0, c, ldc, ep, j0, j1)
+	gemmCols(active, false, m, n, k, 1, a, lda, aRuns{}, &bSource{packed: pb}, 0, c, ldc, ep, j0, j1)
 }
