@@ -126,3 +126,40 @@ func BenchmarkDepthwise3(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSgemmRuns times the shifted-rows convolution's product (3×3,
+// stride 1, C channels in and out over the zero-padded H×H input: rows on
+// the padded width, three runs of 3·C per row) with the K blocks PackBRuns
+// makes (block=runs) against blocks of at most kBlock rows of whole runs
+// (block=kBlock) and one block of all the rows (block=whole); runsBlock
+// is chosen from it:
+//
+//	go test -run '^$' -bench SgemmRuns -count 5 ./internal/sgemm | benchstat -col /block -
+func BenchmarkSgemmRuns(b *testing.B) {
+	if !HasAsm() {
+		b.Skip("times the assembly kernels")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, s := range []struct{ h, c int }{{32, 16}, {16, 32}, {16, 64}, {8, 128}} {
+		wp := s.h + 2
+		run, k, m := 3*s.c, 9*s.c, (s.h-1)*wp+s.h
+		padded, w := randVec(rng, wp*wp*s.c), randVec(rng, k*s.c)
+		c := make([]float32, m*s.c)
+		ep := &Epilogue{Bias: randVec(rng, s.c), Act1: ActRelu}
+		for _, blk := range []string{"runs", "kBlock", "whole"} {
+			pb := PackBRuns(k, s.c, w, s.c, run)
+			switch blk {
+			case "kBlock":
+				pb = packB(false, k, s.c, w, s.c, max(1, kBlock/run)*run)
+			case "whole":
+				pb = packB(false, k, s.c, w, s.c, k)
+			}
+			pb.run = run
+			b.Run(fmt.Sprintf("shape=%dx%dx%d/block=%s", s.h, s.h, s.c, blk), func(b *testing.B) {
+				benchLoop(b, benchShape{m: m, n: s.c, k: k}, func() {
+					SgemmPackedRuns(m, padded, s.c, wp*s.c, pb, c, s.c, ep)
+				})
+			})
+		}
+	}
+}
