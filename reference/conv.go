@@ -203,13 +203,9 @@ func convNHWCScratch(g graph.ConvGeom) int {
 		}
 		return 0
 	case shiftedRows(g):
-		// The padded input, and at stride 1 the GEMM's rows on the
-		// padded width.
+		// The padded input.
 		hp, wp := g.InH+g.PadTop+g.PadBottom, g.InW+g.PadLeft+g.PadRight
-		if g.StrideW > 1 {
-			return hp * wp * g.InC
-		}
-		return hp*wp*g.InC + ((g.OutH-1)*wp+g.OutW)*g.OutC
+		return hp * wp * g.InC
 	case isPointwise(g):
 		return 0
 	}
@@ -453,49 +449,41 @@ func copyShort(dst, src []float32) {
 }
 
 // shiftedRows reports whether conv2DShiftedNHWC computes the convolution
-// (of NHWC data): no groups, the same stride on both axes (1, or more for few output
-// channels), no horizontal dilation, a kernel larger than 1x1, and (at
-// stride 1) an output wide enough for the padding columns the GEMM also
-// computes to cost less than an im2col copy would.
+// (of NHWC data): no groups, the same stride on both axes, no horizontal
+// dilation, a kernel larger than 1x1, and kernel rows (runs) of KW·C
+// values short enough to pay: at most shiftedMaxRun, and at most
+// shiftedMaxStridedRun when strided. Otherwise im2col.
 func shiftedRows(g graph.ConvGeom) bool {
+	run := g.KW * g.InC
 	return g.Groups == 1 && g.StrideH == g.StrideW &&
-		(g.StrideW == 1 || g.OutC <= shiftedMaxOutC) &&
 		g.DilW == 1 && g.KH*g.KW > 1 &&
 		g.PadTop >= 0 && g.PadBottom >= 0 && g.PadLeft >= 0 && g.PadRight >= 0 &&
-		(g.StrideW > 1 || shiftedWasteOK(g))
+		run <= shiftedMaxRun && (g.StrideW == 1 || run <= shiftedMaxStridedRun)
 }
 
-// shiftedWasteOK reports whether the GEMM rows conv2DShiftedNHWC computes
-// at stride 1, (OutH-1)·Wp + OutW on the padded width Wp, are at most 9/8
-// of the output pixels. Late convolutions of a network (3×3 kernels at 3×3
-// to 12×12 pixels, where a padded row of 5 holds 3 outputs) waste 15–80%
-// of the multiply-adds on padding columns, while their im2col copy is a
-// few hundred KiB against MiB of weights.
-func shiftedWasteOK(g graph.ConvGeom) bool {
-	wp := g.InW + g.PadLeft + g.PadRight
-	rows := (g.OutH-1)*wp + g.OutW
-	return 8*rows <= 9*g.OutH*g.OutW
-}
+// shiftedMaxRun and shiftedMaxStridedRun are the longest kernel rows
+// (KW·C values) conv2DShiftedNHWC takes, measured per layer against im2col
+// (one goroutine and two). ResNet-8's 3×3 convolutions of 16–64 channels
+// (runs of 48–192, 8×8 to 32×32 pixels, strided ones of 48 and 96) and
+// torchvision resnet18's 7×7 first layer (21) are faster without the im2col
+// copy (ResNet-8 as a whole 285–291 → 262–266 µs on one goroutine, 167–175
+// → 148–150 on two); resnet18's 3×3 convolutions of 128–512 channels at
+// 2×2 to 8×8 pixels (runs of 384–1536), where the weights are most of the
+// bytes, and its strided one of 64 channels (192) are slower by 10–60%.
+const (
+	shiftedMaxRun        = 320 // sgemm's runsBlock: a K block of whole runs
+	shiftedMaxStridedRun = 128
+)
 
-// shiftedMaxOutC is the most output channels for which a strided
-// convolution runs by shifted kernel rows: its GEMMs read A rows S pixels
-// apart, KW·C values each, which pays only while it is cheaper than the
-// im2col copy (a first layer of 3 input channels and 8 outputs).
-const shiftedMaxOutC = 16
-
-// conv2DShiftedNHWC is a convolution without im2col: the input is copied
-// once into a zero-padded [Hp][Wp][C] buffer, in which the KW*C values
-// kernel row ky reads for output pixel (oy, ox) start at padded pixel
-// (oy*S + ky*DilH)*Wp + ox*S (stride S). Numbering output pixels on the
-// padded width (r = oy*Wp + ox, so that pixel is S*r + ky*DilH*Wp), the
-// convolution is one GEMM whose A row r is KH runs of KW*C values, S
-// pixels from row to row and DilH*Wp pixels from run to run, read in place
-// (sgemm.SgemmPackedRuns: one accumulation over all KH*KW*C terms, in the
-// order of im2col's). At stride 1 its rows are [0, (OutH-1)*Wp+OutW): it
-// writes them, epilogue applied, to tmp [r][C_out], whose Wp-OutW rows
-// past each output row are dropped in the copy to out. At stride S > 1 it
-// runs once per output row, straight into out, so that the rows between
-// output rows (S times as many padded pixels) are not computed.
+// conv2DShiftedNHWC is a convolution without im2col: each part copies the
+// input rows its output rows read into a zero-padded [rows][Wp][C] buffer,
+// in which the KW*C values kernel row ky reads for output pixel (oy, ox)
+// start at padded pixel (oy*S + ky*DilH)*Wp + ox*S (stride S). That is
+// sgemm.SgemmPackedRuns's layout, read in place: a group per output row
+// (S*Wp pixels apart), a row per output pixel (S pixels apart), a run per
+// kernel row (DilH*Wp pixels apart), one accumulation over all
+// KH*KW*C terms in the order of im2col's, written with the epilogue
+// straight into the output rows.
 func conv2DShiftedNHWC(g graph.ConvGeom, x []float32, pb *sgemm.PackedB, bias []float32, act graph.Activation, ep epilogue, out []float32, wk *work) {
 	c := g.InC
 	hp, wp := g.InH+g.PadTop+g.PadBottom, g.InW+g.PadLeft+g.PadRight
@@ -506,47 +494,30 @@ func conv2DShiftedNHWC(g graph.ConvGeom, x []float32, pb *sgemm.PackedB, bias []
 		fused = &e
 	}
 	rowLen := g.OutW * g.OutC
-	runStride := g.DilH * wp * c
-	// finish applies what the GEMM's epilogue did not to an output row.
-	finish := func(dst []float32) {
-		if !fast {
-			biasActRowsGo(dst, g.OutW, g.OutC, bias, act)
-			ep.apply(dst)
-		}
-	}
 	for n := range g.N {
 		xs, os := x[n*inSize:(n+1)*inSize], out[n*outSize:(n+1)*outSize]
-		// Output rows split between the parts. Each part pads the input
-		// rows its output rows read into its goroutine's scratch (the
-		// KH-1 halo rows copied by two parts): one job, and each
-		// goroutine reads only what it wrote.
+		// Output rows split between the parts, one per goroutine. Each
+		// part pads the input rows its output rows read into its
+		// goroutine's scratch (the rows between two parts copied by
+		// both): one job, and each goroutine reads only what it wrote.
 		wk.parallelEvenW(g.OutH*g.OutW*g.OutC*g.KH*g.KW*c+hp*wp*c*copyCost, func(part, parts, worker int) {
 			oy0, oy1 := split(g.OutH, parts, part, 1)
 			if oy0 >= oy1 {
 				return
 			}
 			py0, py1 := oy0*g.StrideH, (oy1-1)*g.StrideH+(g.KH-1)*g.DilH+1
-			scratch := wk.part(worker)
-			padded := scratch[:(py1-py0)*wp*c]
+			padded := wk.part(worker)[:(py1-py0)*wp*c]
 			for py := py0; py < py1; py++ {
 				padRow(padded[(py-py0)*wp*c:(py-py0+1)*wp*c], xs, py-g.PadTop, g, c)
 			}
-			if g.StrideW > 1 {
-				for oy := oy0; oy < oy1; oy++ {
-					dst := os[oy*rowLen : (oy+1)*rowLen]
-					sgemm.SgemmPackedRuns(g.OutW, padded[(oy*g.StrideH-py0)*wp*c:], g.StrideW*c, runStride, pb, dst, g.OutC, fused)
-					finish(dst)
-				}
-				return
-			}
-			// The part's GEMM rows on the padded width, r = (oy-oy0)*wp + ox.
-			rows := (oy1-oy0-1)*wp + g.OutW
-			tmp := scratch[hp*wp*c:][:rows*g.OutC]
-			sgemm.SgemmPackedRuns(rows, padded, c, runStride, pb, tmp, g.OutC, fused)
-			for oy := oy0; oy < oy1; oy++ {
-				dst := os[oy*rowLen : (oy+1)*rowLen]
-				copy(dst, tmp[(oy-oy0)*wp*g.OutC:][:rowLen])
-				finish(dst)
+			dst := os[oy0*rowLen : oy1*rowLen]
+			sgemm.SgemmPackedRuns(padded, sgemm.Runs{
+				Groups: oy1 - oy0, Rows: g.OutW,
+				GroupStride: g.StrideH * wp * c, RowStride: g.StrideW * c, RunStride: g.DilH * wp * c,
+			}, pb, dst, g.OutC, fused)
+			if !fast {
+				biasActRowsGo(dst, (oy1-oy0)*g.OutW, g.OutC, bias, act)
+				ep.apply(dst)
 			}
 		})
 	}

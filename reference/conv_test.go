@@ -109,19 +109,25 @@ var convCases = []convCase{
 	{1, 24, 12, 12, 24, 3, 3, 24, [2]int{2, 2}, [2]int{1, 1}, graph.Same()},
 	{1, 32, 6, 6, 32, 3, 3, 32, [2]int{1, 1}, [2]int{2, 1}, graph.Explicit(1, 2, 0, 1)},
 	// Patch matrices larger than one im2col chunk (the last chunk shorter),
-	// with and without groups.
-	{1, 16, 23, 40, 16, 3, 3, 1, [2]int{1, 1}, [2]int{1, 1}, graph.Same()},
+	// with and without groups (kernel rows of 3·112 values: im2col, not
+	// shifted rows).
+	{1, 112, 23, 40, 16, 3, 3, 1, [2]int{1, 1}, [2]int{1, 1}, graph.Same()},
 	{2, 32, 21, 30, 32, 3, 3, 2, [2]int{1, 1}, [2]int{1, 1}, graph.Same()},
 	// Stride-1 convolutions by shifted kernel rows: vertical dilation,
-	// asymmetric padding, 1-row and even kernels, no padding.
+	// asymmetric padding, 1-row and even kernels, no padding; rows of 30
+	// pixels (6-row tiles), 7 (6+1, the last packed) and 8 (4+4).
 	{2, 8, 7, 9, 12, 3, 3, 1, [2]int{1, 1}, [2]int{2, 1}, graph.Explicit(2, 1, 0, 2)},
 	{1, 8, 5, 6, 8, 1, 3, 1, [2]int{1, 1}, [2]int{1, 1}, graph.Valid()},
 	{1, 12, 6, 5, 20, 2, 2, 1, [2]int{1, 1}, [2]int{1, 1}, graph.Same()},
-	// Strided, few output channels (shifted rows, one GEMM per output
-	// row): a 3-channel first layer, odd and even sizes.
+	{2, 16, 5, 30, 16, 3, 3, 1, [2]int{1, 1}, [2]int{1, 1}, graph.Same()},
+	{1, 24, 7, 7, 40, 3, 3, 1, [2]int{1, 1}, [2]int{1, 1}, graph.Same()},
+	{1, 32, 8, 8, 64, 3, 3, 1, [2]int{1, 1}, [2]int{1, 1}, graph.Same()},
+	// Strided shifted rows (kernel rows of at most 128 values): a
+	// 3-channel first layer, odd and even sizes, 32 channels.
 	{1, 3, 17, 17, 8, 3, 3, 1, [2]int{2, 2}, [2]int{1, 1}, graph.Same()},
 	{2, 3, 12, 13, 16, 3, 3, 1, [2]int{2, 2}, [2]int{1, 1}, graph.Same()},
 	{1, 4, 11, 10, 5, 3, 2, 1, [2]int{3, 3}, [2]int{2, 1}, graph.Explicit(1, 0, 2, 1)},
+	{1, 32, 16, 16, 64, 3, 3, 1, [2]int{2, 2}, [2]int{1, 1}, graph.Same()},
 }
 
 // TestConv2DLayouts checks every kernel path (im2col, pointwise, grouped,

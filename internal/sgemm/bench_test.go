@@ -128,8 +128,8 @@ func BenchmarkDepthwise3(b *testing.B) {
 }
 
 // BenchmarkSgemmRuns times the shifted-rows convolution's product (3×3,
-// stride 1, C channels in and out over the zero-padded H×H input: rows on
-// the padded width, three runs of 3·C per row) with the K blocks PackBRuns
+// stride 1, C channels in and out over the zero-padded H×H input: a group
+// per output row, three runs of 3·C per output pixel) with the K blocks PackBRuns
 // makes (block=runs) against blocks of at most kBlock rows of whole runs
 // (block=kBlock) and one block of all the rows (block=whole); runsBlock
 // is chosen from it:
@@ -142,7 +142,7 @@ func BenchmarkSgemmRuns(b *testing.B) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, s := range []struct{ h, c int }{{32, 16}, {16, 32}, {16, 64}, {8, 128}} {
 		wp := s.h + 2
-		run, k, m := 3*s.c, 9*s.c, (s.h-1)*wp+s.h
+		run, k, m := 3*s.c, 9*s.c, s.h*s.h
 		padded, w := randVec(rng, wp*wp*s.c), randVec(rng, k*s.c)
 		c := make([]float32, m*s.c)
 		ep := &Epilogue{Bias: randVec(rng, s.c), Act1: ActRelu}
@@ -157,7 +157,7 @@ func BenchmarkSgemmRuns(b *testing.B) {
 			pb.run = run
 			b.Run(fmt.Sprintf("shape=%dx%dx%d/block=%s", s.h, s.h, s.c, blk), func(b *testing.B) {
 				benchLoop(b, benchShape{m: m, n: s.c, k: k}, func() {
-					SgemmPackedRuns(m, padded, s.c, wp*s.c, pb, c, s.c, ep)
+					SgemmPackedRuns(padded, Runs{Groups: s.h, Rows: s.h, GroupStride: wp * s.c, RowStride: s.c, RunStride: wp * s.c}, pb, c, s.c, ep)
 				})
 			})
 		}

@@ -1,9 +1,6 @@
 package sgemm
 
-import (
-	"fmt"
-	"math"
-)
+import "fmt"
 
 // panel is one column panel of op(B) restricted to a K block.
 type panel struct {
@@ -179,87 +176,6 @@ func packB(transB bool, k, n int, b []float32, ldb, kb int) *PackedB {
 	return pb
 }
 
-// runsBlock is the most rows a K block of PackBRuns holds: whole runs up
-// to this many, or one longer run (a 16-wide panel of 320 rows is 20 KiB,
-// in L1 with the rows of A it meets). One block sums its runs in the
-// kernels' registers; each further block adds into C once more. The
-// choice hardly matters: BenchmarkSgemmRuns gives 105–115 GFLOP/s for
-// every block size it tries on 3×3 convolutions of 16–128 channels, the
-// spread of its repetitions. 320 keeps a 32-channel convolution (runs of
-// 96) in one block, as in the ResNet-8 runs measured.
-const runsBlock = 320
-
-// PackBRuns is PackB (B stored k×n row-major, ldb ≥ n) for SgemmPackedRuns,
-// whose left-hand rows are runs of run values: its K blocks hold whole
-// runs. k is a multiple of run; it panics otherwise and on PackB's bad
-// arguments.
-func PackBRuns(k, n int, b []float32, ldb, run int) *PackedB {
-	checkDims(0, n, k)
-	checkMatrix("B", k, n, b, ldb)
-	if run < 1 || k%run != 0 {
-		panic(fmt.Sprintf("sgemm: runs of %d do not divide K = %d", run, k))
-	}
-	pb := packB(false, k, n, b, ldb, max(1, runsBlock/run)*run)
-	pb.run = run
-	return pb
-}
-
-// Run returns the run length PackBRuns packed pb for (0 for PackB).
-func (pb *PackedB) Run() int { return pb.run }
-
-// SgemmPackedRuns computes C = ep(A·B) like SgemmPackedEpilogue, for an A
-// read in place whose row i is K/r runs of r = pb.Run() values, run s at
-// a[i*lda + s*runStride:][:r] (rows and runs may overlap: lda and
-// runStride ≥ 1). That is the patch matrix of a convolution over a
-// zero-padded NHWC input with no im2col copy: row i is output pixel i, run
-// s its KW·C input values under kernel row s. The sum over all K terms is
-// one accumulation in order, the bits of SgemmPackedEpilogue on a copy of
-// A with each row's runs side by side. pb comes from PackBRuns; it panics
-// otherwise and on SgemmPackedEpilogue's bad arguments.
-func SgemmPackedRuns(m int, a []float32, lda, runStride int, pb *PackedB, c []float32, ldc int, ep *Epilogue) {
-	if pb == nil {
-		panic("sgemm: nil PackedB")
-	}
-	n, k, r := pb.n, pb.k, pb.run
-	if r == 0 {
-		panic("sgemm: SgemmPackedRuns needs a PackedB from PackBRuns")
-	}
-	checkDims(m, n, k)
-	if lda < 1 || runStride < 1 {
-		panic(fmt.Sprintf("sgemm: leading dimension %d and run stride %d of A, want at least 1", lda, runStride))
-	}
-	if m > 0 && k > 0 {
-		runs := k / r
-		if m-1 > (math.MaxInt-r)/lda || runs-1 > (math.MaxInt-r-(m-1)*lda)/runStride {
-			panic(fmt.Sprintf("sgemm: A of %d rows of %d runs of %d (strides %d, %d) overflows int", m, runs, r, lda, runStride))
-		}
-		if need := (m-1)*lda + (runs-1)*runStride + r; len(a) < need {
-			panic(fmt.Sprintf("sgemm: A has %d elements, want at least %d for %d rows of %d runs of %d with strides %d, %d",
-				len(a), need, m, runs, r, lda, runStride))
-		}
-	}
-	checkMatrix("C", m, n, c, ldc)
-	if ep != nil && ep.Empty() {
-		ep = nil
-	}
-	if ep != nil {
-		ep.check(n)
-	}
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 {
-		for i := range m {
-			clear(c[i*ldc : i*ldc+n])
-		}
-		if ep != nil {
-			ep.applyBlock(c, ldc, 0, m, 0, n)
-		}
-		return
-	}
-	gemmCols(active, false, m, n, k, 1, a, lda, aRuns{k: r, stride: runStride}, &bSource{packed: pb}, 0, c, ldc, ep, 0, n)
-}
-
 // K returns the number of rows of op(B) (the inner dimension).
 func (pb *PackedB) K() int { return pb.k }
 
@@ -339,5 +255,5 @@ func SgemmPackedEpilogueCols(m int, a []float32, lda int, pb *PackedB, j0, j1 in
 		}
 		return
 	}
-	gemmCols(active, false, m, n, k, 1, a, lda, aRuns{}, &bSource{packed: pb}, 0, c, ldc, ep, j0, j1)
+	gemmCols(active, false, m, n, k, 1, a, lda, &bSource{packed: pb}, 0, c, ldc, ep, j0, j1)
 }

@@ -12,37 +12,47 @@ import (
 
 // TestSgemmPackedRunsSameBits: a product whose A rows are runs read in
 // place gives, on both kernel paths, the bits of the same product on a
-// copy of A with each row's runs side by side (same K blocks), with and
-// without an epilogue, and agrees with float64 sums. The cases cover
-// overlapping rows and runs, M over whole tiles and every remainder, panels
-// 8 wide (12×8 tiles) and padded ones, runs of fewer than 4 terms, and
-// several K blocks.
+// copy of A with its rows in order and each row's runs side by side (same
+// K blocks), with and without an epilogue, and agrees with float64 sums.
+// The cases cover overlapping rows and runs, groups of every remainder
+// (modulo 6 and 12) sharing packed tiles, panels 8 wide (12×8 tiles) and
+// padded ones, runs of fewer than 4 terms, and several K blocks.
 func TestSgemmPackedRunsSameBits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	ep := func(n int) *Epilogue {
 		return &Epilogue{Bias: randVec(rng, n), Act1: ActRelu, Scale: randVec(rng, n), Shift: randVec(rng, n), Act2: ActRelu6}
 	}
 	for name, ks := range kernelPaths(t) {
-		for _, tc := range []struct{ m, n, run, runs, lda, stride int }{
-			{34*3 - 2, 16, 48, 3, 16, 34 * 16}, // a 3×3 convolution of 16 channels, 32 wide
-			{32, 16, 9, 3, 3, 34 * 3},          // 3 channels: runs of 9
-			{16, 32, 48, 3, 32, 34 * 16},       // stride 2
-			{29, 8, 24, 3, 8, 10 * 8},          // 12×8 tiles
-			{13, 40, 12, 2, 4, 5},              // runs overlap, last panel 8 wide
-			{11, 20, 7, 3, 2, 9},               // a padded 16-wide panel
-			{6, 64, 192, 3, 64, 10 * 64},       // K blocks of two runs and of one
-			{5, 16, 600, 2, 600, 1200},         // runs longer than a K block
-			{1, 16, 3, 1, 1, 1},
+		for _, tc := range []struct {
+			n, run, runs int
+			r            Runs
+		}{
+			{16, 48, 3, Runs{Groups: 5, Rows: 32, GroupStride: 34 * 16, RowStride: 16, RunStride: 34 * 16}},     // 3×3, 16 channels
+			{16, 9, 3, Runs{Groups: 4, Rows: 32, GroupStride: 34 * 3, RowStride: 3, RunStride: 34 * 3}},         // 3 channels: runs of 9
+			{32, 48, 3, Runs{Groups: 3, Rows: 16, GroupStride: 2 * 34 * 16, RowStride: 32, RunStride: 34 * 16}}, // stride 2
+			{64, 96, 3, Runs{Groups: 4, Rows: 8, GroupStride: 2 * 18 * 32, RowStride: 64, RunStride: 18 * 32}},  // 8 wide
+			{64, 192, 3, Runs{Groups: 2, Rows: 8, GroupStride: 10 * 64, RowStride: 64, RunStride: 10 * 64}},     // K blocks of one run
+			{8, 24, 3, Runs{Groups: 3, Rows: 29, GroupStride: 31 * 8, RowStride: 8, RunStride: 31 * 8}},         // 12×8 tiles
+			{40, 12, 2, Runs{Groups: 7, Rows: 5, GroupStride: 9, RowStride: 4, RunStride: 5}},                   // overlapping runs, last panel 8 wide
+			{20, 7, 3, Runs{Groups: 2, Rows: 11, GroupStride: 30, RowStride: 2, RunStride: 9}},                  // a padded 16-wide panel
+			{16, 600, 2, Runs{Groups: 1, Rows: 5, GroupStride: 0, RowStride: 600, RunStride: 1200}},             // runs longer than a K block
+			{24, 5, 2, Runs{Groups: 6, Rows: 3, GroupStride: 11, RowStride: 3, RunStride: 4}},                   // only remainders
+			{12, 10, 3, Runs{Groups: 3, Rows: 9, GroupStride: 40, RowStride: 3, RunStride: 13}},                 // 4-row tiles, a padded 16-wide panel
+			{16, 8, 2, Runs{Groups: 4, Rows: 14, GroupStride: 50, RowStride: 3, RunStride: 20}},                 // 6+4+4 rows per group
+			{16, 3, 1, Runs{Groups: 1, Rows: 1, GroupStride: 0, RowStride: 1, RunStride: 1}},
 		} {
 			for _, withEp := range []bool{false, true} {
-				t.Run(fmt.Sprintf("%s/m=%d,n=%d,run=%d,runs=%d,lda=%d,stride=%d,ep=%v", name, tc.m, tc.n, tc.run, tc.runs, tc.lda, tc.stride, withEp), func(t *testing.T) {
-					k := tc.run * tc.runs
-					a := randVec(rng, (tc.m-1)*tc.lda+(tc.runs-1)*tc.stride+tc.run)
+				r := tc.r
+				t.Run(fmt.Sprintf("%s/n=%d,run=%d,runs=%d,%+v,ep=%v", name, tc.n, tc.run, tc.runs, r, withEp), func(t *testing.T) {
+					k, m := tc.run*tc.runs, r.Groups*r.Rows
+					a := randVec(rng, (r.Groups-1)*r.GroupStride+(r.Rows-1)*r.RowStride+(tc.runs-1)*r.RunStride+tc.run)
 					b := randVec(rng, k*tc.n)
-					flat := make([]float32, tc.m*k)
-					for i := range tc.m {
-						for s := range tc.runs {
-							copy(flat[i*k+s*tc.run:], a[i*tc.lda+s*tc.stride:][:tc.run])
+					flat := make([]float32, m*k)
+					for g := range r.Groups {
+						for i := range r.Rows {
+							for s := range tc.runs {
+								copy(flat[(g*r.Rows+i)*k+s*tc.run:], a[g*r.GroupStride+i*r.RowStride+s*r.RunStride:][:tc.run])
+							}
 						}
 					}
 					var e *Epilogue
@@ -51,11 +61,10 @@ func TestSgemmPackedRunsSameBits(t *testing.T) {
 					}
 					pb := PackBRuns(k, tc.n, b, tc.n, tc.run)
 					require.Equal(t, tc.run, pb.Run())
-					same := packB(false, k, tc.n, b, tc.n, pb.kb)
-					got, want := randVec(rng, tc.m*tc.n), make([]float32, tc.m*tc.n)
+					got, want := randVec(rng, m*tc.n), make([]float32, m*tc.n)
 					withKernels(ks, func() {
-						SgemmPackedRuns(tc.m, a, tc.lda, tc.stride, pb, got, tc.n, e)
-						SgemmPackedEpilogue(tc.m, flat, k, same, want, tc.n, e)
+						SgemmPackedRuns(a, r, pb, got, tc.n, e)
+						SgemmPackedEpilogue(m, flat, k, pb, want, tc.n, e)
 					})
 					for i := range want {
 						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
@@ -66,7 +75,7 @@ func TestSgemmPackedRunsSameBits(t *testing.T) {
 					if withEp {
 						return
 					}
-					for i := range tc.m {
+					for i := range m {
 						for j := range tc.n {
 							s := 0.0
 							for p := range k {
@@ -84,15 +93,19 @@ func TestSgemmPackedRunsSameBits(t *testing.T) {
 func TestSgemmPackedRunsPanics(t *testing.T) {
 	pb := PackBRuns(8, 4, make([]float32, 32), 4, 4)
 	c := make([]float32, 16)
-	// 4 rows, lda 1, two runs of 4 with stride 3: (3)·1 + 3 + 4 = 10 elements.
+	// 2 groups of 2 rows, runs of 4, two runs: (1)·5 + (1)·1 + (1)·3 + 4 = 13 elements.
+	r := Runs{Groups: 2, Rows: 2, GroupStride: 5, RowStride: 1, RunStride: 3}
 	assert.Panics(t, func() { PackBRuns(9, 4, make([]float32, 36), 4, 4) }, "runs do not divide K")
-	assert.Panics(t, func() {
-		SgemmPackedRuns(4, make([]float32, 10), 1, 3, PackB(false, 8, 4, make([]float32, 32), 4), c, 4, nil)
-	}, "not PackBRuns")
-	assert.Panics(t, func() { SgemmPackedRuns(4, make([]float32, 10), 0, 3, pb, c, 4, nil) }, "lda 0")
-	assert.Panics(t, func() { SgemmPackedRuns(4, make([]float32, 10), 1, 0, pb, c, 4, nil) }, "run stride 0")
-	assert.Panics(t, func() { SgemmPackedRuns(4, make([]float32, 9), 1, 3, pb, c, 4, nil) }, "short A")
-	assert.Panics(t, func() { SgemmPackedRuns(4, make([]float32, 10), 1, 3, pb, c[:15], 4, nil) }, "short C")
-	assert.Panics(t, func() { SgemmPackedRuns(2, make([]float32, 10), math.MaxInt/2, 3, pb, c, 4, nil) }, "overflow")
-	assert.NotPanics(t, func() { SgemmPackedRuns(4, make([]float32, 10), 1, 3, pb, c, 4, nil) })
+	assert.Panics(t, func() { SgemmPackedRuns(make([]float32, 13), r, PackB(false, 8, 4, make([]float32, 32), 4), c, 4, nil) }, "not PackBRuns")
+	assert.Panics(t, func() { SgemmPackedRuns(make([]float32, 13), r, nil, c, 4, nil) }, "nil B")
+	bad := r
+	bad.RowStride = -1
+	assert.Panics(t, func() { SgemmPackedRuns(make([]float32, 13), bad, pb, c, 4, nil) }, "negative stride")
+	assert.Panics(t, func() { SgemmPackedRuns(make([]float32, 12), r, pb, c, 4, nil) }, "short A")
+	assert.Panics(t, func() { SgemmPackedRuns(make([]float32, 13), r, pb, c[:15], 4, nil) }, "short C")
+	huge := r
+	huge.GroupStride = math.MaxInt / 2
+	huge.Groups = 3
+	assert.Panics(t, func() { SgemmPackedRuns(make([]float32, 13), huge, pb, make([]float32, 24), 4, nil) }, "overflow")
+	assert.NotPanics(t, func() { SgemmPackedRuns(make([]float32, 13), r, pb, c, 4, nil) })
 }

@@ -108,6 +108,7 @@ type workspace struct {
 	bpack  []float32 // packed B panels, grown to at most kBlock×nBlock
 	ct     []float32 // C transposed, for the swapped small-M product
 	arem   []float32 // the zero-padded last rows of A, 12 by a K block
+	rpack  []float32 // SgemmPackedRuns's remainder rows, 12 by a K block per chunk
 	tmp    [12 * 16]float32
 	panels [nBlock/8 + 1]panel // the panels of one (K, N) block
 }
@@ -126,38 +127,22 @@ var workspaces = sync.Pool{New: func() any { return new(workspace) }}
 // checked; m, n, k ≥ 1 and alpha ≠ 0.
 func gemm(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, lda int,
 	src *bSource, beta float32, c []float32, ldc int, ep *Epilogue) {
-	gemmCols(ks, transA, m, n, k, alpha, a, lda, aRuns{}, src, beta, c, ldc, ep, 0, n)
-}
-
-// aRuns describes a left-hand matrix (not transposed) whose rows are runs
-// of k contiguous values, run s of row i at a[i*lda + s*stride]; k 0 means
-// rows of contiguous values.
-type aRuns struct{ k, stride int }
-
-// at returns the index in a of A element (i, p), where rsa, csa are A's
-// row and column strides (csa is 1 for runs).
-func (r aRuns) at(i, p, rsa, csa int) int {
-	if r.k == 0 {
-		return i*rsa + p*csa
-	}
-	return i*rsa + p/r.k*r.stride + p%r.k
+	gemmCols(ks, transA, m, n, k, alpha, a, lda, src, beta, c, ldc, ep, 0, n)
 }
 
 // gemmCols is gemm for columns [jLo, jHi) of C only, jLo a multiple of 16
 // and jHi one too or n (so that the panels are those of the whole
-// product), then ep (nil: none) on them. A's rows are runs when ar.k is
-// set; the K blocks of src then hold whole runs.
-func gemmCols(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, lda int, ar aRuns,
+// product), then ep (nil: none) on them.
+func gemmCols(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, lda int,
 	src *bSource, beta float32, c []float32, ldc int, ep *Epilogue, jLo, jHi int) {
 	ws := workspaces.Get().(*workspace)
 	defer workspaces.Put(ws)
 
-	// A element (i, p) is a[i*rsa + p*csa] (or ar.at).
+	// A element (i, p) is a[i*rsa + p*csa].
 	rsa, csa := lda, 1
 	if transA {
 		rsa, csa = 1, lda
 	}
-	kb := src.kBlock()
 	mFull := m - m%12 // rows [mFull, m) go to ws.arem, zero-padded to 12
 	// Of those, the 6×16 tiles read only the rows past the last whole
 	// 6-row tile from ws.arem (the others in place); panels of 8 columns
@@ -167,6 +152,7 @@ func gemmCols(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, 
 		remFrom = mFull
 	}
 
+	kb := src.kBlock()
 	ws.arem = grow(ws.arem, 12*min(kb, k))
 	for p0 := 0; p0 < k; p0 += kb {
 		kc := min(kb, k-p0)
@@ -175,7 +161,7 @@ func gemmCols(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, 
 			bt, loadc = 1, true
 		}
 		if mFull < m {
-			packARem(ws.arem[:12*kc], a, rsa, csa, ar, mFull, remFrom, m, p0, kc)
+			packARem(ws.arem[:12*kc], a, rsa, csa, mFull, remFrom, m, p0, kc)
 		}
 		// The epilogue runs on each panel's rows once the last K block
 		// has added into them, while they are in cache.
@@ -189,18 +175,13 @@ func gemmCols(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, 
 		if ks.k6x16ep != nil {
 			inKernel = last
 		}
-		// The kernels' view of the block's rows: runs of kr terms.
-		aoff, kr, runs, skip := p0*csa, kc, 1, 0
-		if ar.k != 0 {
-			aoff, kr, runs, skip = p0/ar.k*ar.stride, ar.k, kc/ar.k, ar.stride-ar.k
-		}
 		for j0 := jLo; j0 < jHi; j0 += nBlock {
 			nc := min(nBlock, jHi-j0)
 			ps := src.panels(ws.panels[:0], p0, kc, j0, nc, ws)
 			for i0 := 0; i0 < m; i0 += mBlock {
 				mc := min(mBlock, m-i0)
 				for q := range ps {
-					t := tileJob{ks: ks, kc: kc, kr: kr, runs: runs, skip: skip, a: a, rsa: rsa, csa: csa, aoff: aoff,
+					t := tileJob{ks: ks, kc: kc, a: a, rsa: rsa, csa: csa, aoff: p0 * csa,
 						arem: ws.arem[:12*kc], mFull: mFull, pn: &ps[q],
 						c: c, ldc: ldc, alpha: alpha, beta: bt, loadc: loadc, tmp: &ws.tmp, ep: inKernel}
 					done := t.run(i0, i0+mc)
@@ -216,45 +197,32 @@ func gemmCols(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, 
 // packARem copies rows [from, r1) of A's K block [p0, p0+kc) into dst as
 // rows of a 12-row panel starting at row r0 (r1-r0 < 12, from ≥ r0):
 // element (i, p) at dst[p*12+i-r0], the other rows zero.
-func packARem(dst []float32, a []float32, rsa, csa int, ar aRuns, r0, from, r1, p0, kc int) {
+func packARem(dst []float32, a []float32, rsa, csa, r0, from, r1, p0, kc int) {
 	clear(dst)
 	for i := from; i < r1; i++ {
-		if ar.k == 0 {
-			base := i*rsa + p0*csa
-			for p := 0; p < kc; p++ {
-				dst[p*12+i-r0] = a[base+p*csa]
-			}
-			continue
-		}
-		for p := 0; p < kc; p += ar.k {
-			run := a[ar.at(i, p0+p, rsa, csa):][:ar.k]
-			for q, v := range run {
-				dst[(p+q)*12+i-r0] = v
-			}
+		base := i*rsa + p0*csa
+		for p := 0; p < kc; p++ {
+			dst[p*12+i-r0] = a[base+p*csa]
 		}
 	}
 }
 
 // tileJob runs one B panel against a range of rows of A.
 type tileJob struct {
-	ks kernels
-	kc int // the K block's terms
-	// The kernels read a row of A in place as runs runs of kr terms,
-	// skip elements apart (kr = kc, runs = 1 for contiguous rows); the
-	// zero-padded remainder copy holds contiguous rows of kc terms.
-	kr, runs, skip int
-	a              []float32
-	rsa, csa       int
-	aoff           int // offset of the K block in a row of A: p0*csa
-	arem           []float32
-	mFull          int
-	pn             *panel
-	c              []float32
-	ldc            int
-	alpha          float32
-	beta           float32
-	loadc          bool
-	tmp            *[12 * 16]float32
+	ks       kernels
+	kc       int
+	a        []float32
+	rsa, csa int
+	aoff     int // offset of the K block in a row of A: p0*csa
+	arem     []float32
+	mFull    int
+	pn       *panel
+	c        []float32
+	ldc      int
+	alpha    float32
+	beta     float32
+	loadc    bool
+	tmp      *[12 * 16]float32
 	// ep, when set, is applied by the 6×16 kernel to the whole tiles it
 	// writes straight into C.
 	ep *Epilogue
@@ -287,16 +255,16 @@ func (t *tileJob) run(i0, i1 int) (epDone int) {
 				pf = t.kc * pn.w * 4
 			}
 			if t.ep != nil && mr == 6 {
-				t.ks.k6x16ep(nt, t.kr, a, t.rsa, t.csa, mr*t.rsa, pn.b, pn.csb,
-					t.c[i0*t.ldc+pn.j0:], t.ldc, mr*t.ldc, t.alpha, t.beta, t.loadc, pf, t.runs, t.skip, t.ep, pn.j0)
+				t.ks.k6x16ep(nt, t.kc, a, t.rsa, t.csa, mr*t.rsa, pn.b, pn.csb,
+					t.c[i0*t.ldc+pn.j0:], t.ldc, mr*t.ldc, t.alpha, t.beta, t.loadc, pf, 1, 0, t.ep, pn.j0)
 				epDone = inEnd
 			} else {
-				kern(nt, t.kr, a, t.rsa, t.csa, mr*t.rsa, pn.b, pn.csb,
-					t.c[i0*t.ldc+pn.j0:], t.ldc, mr*t.ldc, t.alpha, t.beta, t.loadc, pf, t.runs, t.skip)
+				kern(nt, t.kc, a, t.rsa, t.csa, mr*t.rsa, pn.b, pn.csb,
+					t.c[i0*t.ldc+pn.j0:], t.ldc, mr*t.ldc, t.alpha, t.beta, t.loadc, pf, 1, 0)
 			}
 		} else {
 			for r := 0; r < nt; r++ {
-				t.viaTmp(kern, mr, a[r*mr*t.rsa:], t.rsa, t.csa, true, i0+r*mr, mr)
+				t.viaTmp(kern, mr, a[r*mr*t.rsa:], t.rsa, t.csa, i0+r*mr, mr)
 			}
 		}
 	}
@@ -306,30 +274,25 @@ func (t *tileJob) run(i0, i1 int) (epDone int) {
 		// Four rows left, all in A: a 4×16 tile, in place.
 		a := t.a[inEnd*t.rsa+t.aoff:]
 		if pn.cols == pn.w {
-			t.ks.k4x16(1, t.kr, a, t.rsa, t.csa, 0, pn.b, pn.csb,
-				t.c[inEnd*t.ldc+pn.j0:], t.ldc, 0, t.alpha, t.beta, t.loadc, 0, t.runs, t.skip)
+			t.ks.k4x16(1, t.kc, a, t.rsa, t.csa, 0, pn.b, pn.csb,
+				t.c[inEnd*t.ldc+pn.j0:], t.ldc, 0, t.alpha, t.beta, t.loadc, 0, 1, 0)
 		} else {
-			t.viaTmp(t.ks.k4x16, 4, a, t.rsa, t.csa, true, inEnd, r)
+			t.viaTmp(t.ks.k4x16, 4, a, t.rsa, t.csa, inEnd, r)
 		}
 	case mr == 6 && r < 4:
-		t.viaTmp(t.ks.k4x16, 4, t.arem[inEnd-t.mFull:], 1, 12, false, inEnd, r)
+		t.viaTmp(t.ks.k4x16, 4, t.arem[inEnd-t.mFull:], 1, 12, inEnd, r)
 	default:
-		t.viaTmp(kern, mr, t.arem[inEnd-t.mFull:], 1, 12, false, inEnd, r)
+		t.viaTmp(kern, mr, t.arem[inEnd-t.mFull:], 1, 12, inEnd, r)
 	}
 	return epDone
 }
 
 // viaTmp computes one tile into tmp and merges its first rows×pn.cols
-// elements into C at row ci. inPlace says a is A itself (read as t's
-// runs), not the contiguous remainder copy.
-func (t *tileJob) viaTmp(kern kernelFunc, mr int, a []float32, rsa, csa int, inPlace bool, ci, rows int) {
+// elements into C at row ci.
+func (t *tileJob) viaTmp(kern kernelFunc, mr int, a []float32, rsa, csa, ci, rows int) {
 	pn := t.pn
 	tmp := t.tmp[:mr*pn.w]
-	kr, runs, skip := t.kc, 1, 0
-	if inPlace {
-		kr, runs, skip = t.kr, t.runs, t.skip
-	}
-	kern(1, kr, a, rsa, csa, 0, pn.b, pn.csb, tmp, pn.w, 0, t.alpha, 0, false, 0, runs, skip)
+	kern(1, t.kc, a, rsa, csa, 0, pn.b, pn.csb, tmp, pn.w, 0, t.alpha, 0, false, 0, 1, 0)
 	for i := 0; i < rows; i++ {
 		dst := t.c[(ci+i)*t.ldc+pn.j0 : (ci+i)*t.ldc+pn.j0+pn.cols]
 		src := tmp[i*pn.w : i*pn.w+pn.cols]
