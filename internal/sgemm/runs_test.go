@@ -44,50 +44,90 @@ func TestSgemmPackedRunsSameBits(t *testing.T) {
 			for _, withEp := range []bool{false, true} {
 				r := tc.r
 				t.Run(fmt.Sprintf("%s/n=%d,run=%d,runs=%d,%+v,ep=%v", name, tc.n, tc.run, tc.runs, r, withEp), func(t *testing.T) {
-					k, m := tc.run*tc.runs, r.Groups*r.Rows
-					a := randVec(rng, (r.Groups-1)*r.GroupStride+(r.Rows-1)*r.RowStride+(tc.runs-1)*r.RunStride+tc.run)
-					b := randVec(rng, k*tc.n)
-					flat := make([]float32, m*k)
-					for g := range r.Groups {
-						for i := range r.Rows {
-							for s := range tc.runs {
-								copy(flat[(g*r.Rows+i)*k+s*tc.run:], a[g*r.GroupStride+i*r.RowStride+s*r.RunStride:][:tc.run])
-							}
-						}
-					}
 					var e *Epilogue
 					if withEp {
 						e = ep(tc.n)
 					}
-					pb := PackBRuns(k, tc.n, b, tc.n, tc.run)
-					require.Equal(t, tc.run, pb.Run())
-					got, want := randVec(rng, m*tc.n), make([]float32, m*tc.n)
-					withKernels(ks, func() {
-						SgemmPackedRuns(a, r, pb, got, tc.n, e)
-						SgemmPackedEpilogue(m, flat, k, pb, want, tc.n, e)
-					})
-					for i := range want {
-						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-							assert.Failf(t, "different bits", "element %d is %v, want %v", i, got[i], want[i])
-							return
-						}
-					}
-					if withEp {
-						return
-					}
-					for i := range m {
-						for j := range tc.n {
-							s := 0.0
-							for p := range k {
-								s += float64(flat[i*k+p]) * float64(b[p*tc.n+j])
-							}
-							assert.InDelta(t, s, float64(got[i*tc.n+j]), 1e-5*(1+math.Abs(s))*math.Sqrt(float64(k)), "element (%d, %d)", i, j)
-						}
-					}
+					withKernels(ks, func() { checkRuns(t, rng, tc.n, tc.run, tc.runs, r, e) })
 				})
 			}
 		}
 	}
+}
+
+// checkRuns runs SgemmPackedRuns on random A and B laid out as r (n
+// columns, runs runs of run values) and checks it against
+// SgemmPackedEpilogue on a copy of A (the same bits) and, without e,
+// against float64 sums.
+func checkRuns(t *testing.T, rng *rand.Rand, n, run, runs int, r Runs, e *Epilogue) {
+	t.Helper()
+	k, m := run*runs, r.Groups*r.Rows
+	a := randVec(rng, max(0, (r.Groups-1)*r.GroupStride+(r.Rows-1)*r.RowStride+(runs-1)*r.RunStride+run))
+	b := randVec(rng, k*n)
+	flat := make([]float32, m*k)
+	for g := range r.Groups {
+		for i := range r.Rows {
+			for s := range runs {
+				copy(flat[(g*r.Rows+i)*k+s*run:], a[g*r.GroupStride+i*r.RowStride+s*r.RunStride:][:run])
+			}
+		}
+	}
+	pb := PackBRuns(k, n, b, n, run)
+	require.Equal(t, run, pb.Run())
+	got, want := randVec(rng, m*n), make([]float32, m*n)
+	SgemmPackedRuns(a, r, pb, got, n, e)
+	SgemmPackedEpilogue(m, flat, k, pb, want, n, e)
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			assert.Failf(t, "different bits", "element %d is %v, want %v", i, got[i], want[i])
+			return
+		}
+	}
+	if e != nil {
+		return
+	}
+	for i := range m {
+		for j := range n {
+			s := 0.0
+			for p := range k {
+				s += float64(flat[i*k+p]) * float64(b[p*n+j])
+			}
+			assert.InDelta(t, s, float64(got[i*n+j]), 1e-5*(1+math.Abs(s))*math.Sqrt(float64(k)), "element (%d, %d)", i, j)
+		}
+	}
+}
+
+// FuzzSgemmPackedRuns decodes a small runs product from bytes (groups,
+// rows, columns, run length and count, strides, an epilogue or none) and
+// checks both kernel paths with checkRuns.
+func FuzzSgemmPackedRuns(f *testing.F) {
+	f.Add([]byte{5, 32, 16, 48, 3, 16, 0, 1})
+	f.Add([]byte{3, 9, 12, 10, 3, 3, 4, 0})
+	f.Add([]byte{7, 5, 40, 12, 2, 4, 1, 1})
+	f.Add([]byte{1, 1, 1, 1, 1, 0, 0, 0})
+	f.Add([]byte{4, 14, 8, 8, 2, 3, 7, 1})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		get := func(i int) int {
+			if i < len(data) {
+				return int(data[i])
+			}
+			return 0
+		}
+		groups, rows, n := get(0)%8, get(1)%40, 1+get(2)%40
+		run, runs := 1+get(3)%64, 1+get(4)%4
+		rs := get(5) % 8
+		// Runs at least a row apart or overlapping by the byte's choice.
+		r := Runs{Groups: groups, Rows: rows, RowStride: rs, RunStride: 1 + get(6)%(2*run+8)}
+		r.GroupStride = rows*rs + get(6)%5
+		rng := rand.New(rand.NewPCG(uint64(len(data)), uint64(get(7))))
+		var e *Epilogue
+		if get(7)&1 != 0 {
+			e = &Epilogue{Bias: randVec(rng, n), Act1: ActRelu6}
+		}
+		for _, ks := range kernelPaths(t) {
+			withKernels(ks, func() { checkRuns(t, rng, n, run, runs, r, e) })
+		}
+	})
 }
 
 func TestSgemmPackedRunsPanics(t *testing.T) {

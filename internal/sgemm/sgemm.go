@@ -108,7 +108,7 @@ type workspace struct {
 	bpack  []float32 // packed B panels, grown to at most kBlock×nBlock
 	ct     []float32 // C transposed, for the swapped small-M product
 	arem   []float32 // the zero-padded last rows of A, 12 by a K block
-	rpack  []float32 // SgemmPackedRuns's remainder rows, 12 by a K block per chunk
+	rpack  []float32 // the rows SgemmPackedRuns copies, row-major, a K block each
 	tmp    [12 * 16]float32
 	panels [nBlock/8 + 1]panel // the panels of one (K, N) block
 }
