@@ -237,23 +237,34 @@ func SgemmPackedEpilogueCols(m int, a []float32, lda int, pb *PackedB, j0, j1 in
 	checkDims(m, n, k)
 	checkMatrix("A", m, k, a, lda)
 	checkMatrix("C", m, n, c, ldc)
-	if ep != nil && ep.Empty() {
-		ep = nil
-	}
-	if ep != nil {
-		ep.check(n)
-	}
+	ep = checkedEpilogue(ep, n)
 	if m == 0 || j0 == j1 {
 		return
 	}
 	if k == 0 {
-		for i := range m {
-			clear(c[i*ldc+j0 : i*ldc+j1])
-		}
-		if ep != nil {
-			ep.applyBlock(c, ldc, 0, m, j0, j1-j0)
-		}
+		emptyProduct(c, ldc, m, j0, j1, ep)
 		return
 	}
 	gemmCols(active, false, m, n, k, 1, a, lda, &bSource{packed: pb}, 0, c, ldc, ep, j0, j1)
+}
+
+// checkedEpilogue returns ep checked against n columns, or nil when it is
+// nil or does nothing.
+func checkedEpilogue(ep *Epilogue, n int) *Epilogue {
+	if ep == nil || ep.Empty() {
+		return nil
+	}
+	ep.check(n)
+	return ep
+}
+
+// emptyProduct writes columns [j0, j1) of m rows of C for a product over
+// K = 0 terms: zeros, then ep (nil: none).
+func emptyProduct(c []float32, ldc, m, j0, j1 int, ep *Epilogue) {
+	for i := range m {
+		clear(c[i*ldc+j0 : i*ldc+j1])
+	}
+	if ep != nil {
+		ep.applyBlock(c, ldc, 0, m, j0, j1-j0)
+	}
 }

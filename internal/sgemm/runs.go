@@ -85,22 +85,12 @@ func SgemmPackedRuns(a []float32, r Runs, pb *PackedB, c []float32, ldc int, ep 
 		}
 	}
 	checkMatrix("C", m, n, c, ldc)
-	if ep != nil && ep.Empty() {
-		ep = nil
-	}
-	if ep != nil {
-		ep.check(n)
-	}
+	ep = checkedEpilogue(ep, n)
 	if m == 0 || n == 0 {
 		return
 	}
 	if k == 0 {
-		for i := range m {
-			clear(c[i*ldc : i*ldc+n])
-		}
-		if ep != nil {
-			ep.applyBlock(c, ldc, 0, m, 0, n)
-		}
+		emptyProduct(c, ldc, m, 0, n, ep)
 		return
 	}
 	gemmRuns(active, a, r, pb, c, ldc, ep)
@@ -254,9 +244,9 @@ func (rb *runBlock) packRows(dst []float32, from int) []float32 {
 	return dst
 }
 
-// packed computes the rows packRows copied for panel pn, 12 at a time
-// through tmp, and scatters them to their rows of C.
-func (rb *runBlock) packed(ks kernels, from int, packed []float32, pn *panel, c []float32, ldc int,
+// packed computes the rows packRows copied into block for panel pn, 12 at
+// a time through tmp, and scatters them to their rows of C.
+func (rb *runBlock) packed(ks kernels, from int, block []float32, pn *panel, c []float32, ldc int,
 	beta float32, loadc bool, last *Epilogue, ws *workspace) {
 	r := rb.r
 	per := r.Rows - from
@@ -268,26 +258,9 @@ func (rb *runBlock) packed(ks kernels, from int, packed []float32, pn *panel, c 
 	tmp := ws.tmp[:12*pn.w]
 	for j0 := 0; j0 < rows; j0 += 12 {
 		n := min(12, rows-j0)
-		kern((n+mr-1)/mr, rb.kc, packed[j0*rb.kc:], rb.kc, 1, mr*rb.kc, pn.b, pn.csb, tmp, pn.w, mr*pn.w, 1, 0, false, 0, 1, 0)
+		kern((n+mr-1)/mr, rb.kc, block[j0*rb.kc:], rb.kc, 1, mr*rb.kc, pn.b, pn.csb, tmp, pn.w, mr*pn.w, 1, 0, false, 0, 1, 0)
 		for j := range n {
 			mergeRow(c, ldc, (j0+j)/per*r.Rows+from+(j0+j)%per, tmp[j*pn.w:], pn, beta, loadc, last)
 		}
-	}
-}
-
-// mergeRow writes row i of C's panel columns from src (C = src + beta*C
-// when loadc), then last on it when set.
-func mergeRow(c []float32, ldc, i int, src []float32, pn *panel, beta float32, loadc bool, last *Epilogue) {
-	dst := c[i*ldc+pn.j0 : i*ldc+pn.j0+pn.cols]
-	src = src[:len(dst)]
-	if loadc {
-		for j := range dst {
-			dst[j] = src[j] + beta*dst[j]
-		}
-	} else {
-		copy(dst, src)
-	}
-	if last != nil {
-		last.applyBlock(c, ldc, i, i+1, pn.j0, pn.cols)
 	}
 }

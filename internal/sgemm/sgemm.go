@@ -294,15 +294,24 @@ func (t *tileJob) viaTmp(kern kernelFunc, mr int, a []float32, rsa, csa, ci, row
 	tmp := t.tmp[:mr*pn.w]
 	kern(1, t.kc, a, rsa, csa, 0, pn.b, pn.csb, tmp, pn.w, 0, t.alpha, 0, false, 0, 1, 0)
 	for i := 0; i < rows; i++ {
-		dst := t.c[(ci+i)*t.ldc+pn.j0 : (ci+i)*t.ldc+pn.j0+pn.cols]
-		src := tmp[i*pn.w : i*pn.w+pn.cols]
-		if t.loadc {
-			for j := range dst {
-				dst[j] = src[j] + t.beta*dst[j]
-			}
-		} else {
-			copy(dst, src)
+		mergeRow(t.c, t.ldc, ci+i, tmp[i*pn.w:], pn, t.beta, t.loadc, nil)
+	}
+}
+
+// mergeRow writes row i of C's panel columns from src (C = src + beta*C
+// when loadc), then last on it when set.
+func mergeRow(c []float32, ldc, i int, src []float32, pn *panel, beta float32, loadc bool, last *Epilogue) {
+	dst := c[i*ldc+pn.j0 : i*ldc+pn.j0+pn.cols]
+	src = src[:len(dst)]
+	if loadc {
+		for j := range dst {
+			dst[j] = src[j] + beta*dst[j]
 		}
+	} else {
+		copy(dst, src)
+	}
+	if last != nil {
+		last.applyBlock(c, ldc, i, i+1, pn.j0, pn.cols)
 	}
 }
 
