@@ -421,6 +421,19 @@ func padRow(row, xs []float32, iy int, g graph.ConvGeom, c int) {
 	clear(row[(g.PadLeft+g.InW)*c:])
 }
 
+// padOutputRows copies into scratch, zero-padded (padRow), the input rows
+// of sample xs that output rows [oy0, oy1) read, and returns them with the
+// first one's number py0: output row oy reads from row oy*StrideH-py0.
+func padOutputRows(scratch, xs []float32, oy0, oy1 int, g graph.ConvGeom, c int) (padded []float32, py0 int) {
+	wp := g.InW + g.PadLeft + g.PadRight
+	py0, py1 := oy0*g.StrideH, (oy1-1)*g.StrideH+(g.KH-1)*g.DilH+1
+	padded = scratch[:(py1-py0)*wp*c]
+	for py := py0; py < py1; py++ {
+		padRow(padded[(py-py0)*wp*c:(py-py0+1)*wp*c], xs, py-g.PadTop, g, c)
+	}
+	return padded, py0
+}
+
 // depthwiseCost is what a depthwise multiply-add weighs against a GEMM's
 // when deciding whether to split the work (work.parallel): a vector
 // multiply-add that loads both its operands, against the GEMM's
@@ -505,11 +518,7 @@ func conv2DShiftedNHWC(g graph.ConvGeom, x []float32, pb *sgemm.PackedB, bias []
 			if oy0 >= oy1 {
 				return
 			}
-			py0, py1 := oy0*g.StrideH, (oy1-1)*g.StrideH+(g.KH-1)*g.DilH+1
-			padded := wk.part(worker)[:(py1-py0)*wp*c]
-			for py := py0; py < py1; py++ {
-				padRow(padded[(py-py0)*wp*c:(py-py0+1)*wp*c], xs, py-g.PadTop, g, c)
-			}
+			padded, _ := padOutputRows(wk.part(worker), xs, oy0, oy1, g, c)
 			dst := os[oy0*rowLen : oy1*rowLen]
 			sgemm.SgemmPackedRuns(padded, sgemm.Runs{
 				Groups: oy1 - oy0, Rows: g.OutW,
@@ -625,11 +634,7 @@ func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activat
 				if oy0 >= oy1 {
 					return
 				}
-				py0, py1 := oy0*g.StrideH, (oy1-1)*g.StrideH+(g.KH-1)*g.DilH+1
-				padded := wk.part(worker)[:(py1-py0)*wp*c]
-				for py := py0; py < py1; py++ {
-					padRow(padded[(py-py0)*wp*c:(py-py0+1)*wp*c], xs, py-g.PadTop, g, c)
-				}
+				padded, py0 := padOutputRows(wk.part(worker), xs, oy0, oy1, g, c)
 				for oy := oy0; oy < oy1; oy++ {
 					orow := os[oy*rowLen : (oy+1)*rowLen]
 					sgemm.Depthwise3(orow, padded[(oy*g.StrideH-py0)*wp*c:], g.DilH*wp*c, step, dx, taps, bias, g.KH, g.OutW, c)
