@@ -156,11 +156,21 @@ func depthwise3Scratch(g graph.ConvGeom) int {
 }
 
 // depthwise3PadAll reports whether depthwise3NHWC copies the whole input
-// into a zero-padded buffer first: when fewer than 3/4 of the output
-// pixels have all their taps inside the input (small outputs, 12×12 and
-// under with a 1-pixel border), where reading in place would pad most
-// pixels' windows one by one.
+// into a zero-padded buffer first:
+//   - when fewer than 3/4 of the output pixels have all their taps inside
+//     the input (small outputs, 12×12 and under with a 1-pixel border),
+//     where reading in place would pad most pixels' edges;
+//   - when the convolution is not strided, its output rows are short (at
+//     most padAllRow values) and the padded input small (at most
+//     padAllInput values): there the copy costs less than padding each
+//     row's two edges and computing them apart (three kernel calls per
+//     row instead of one). A strided one reads fewer pixels than it would
+//     copy (measured slower padded whole: vww_96's 48×48×16, stride 2).
 func depthwise3PadAll(g graph.ConvGeom) bool {
+	wp, hp := g.InW+g.PadLeft+g.PadRight, g.InH+g.PadTop+g.PadBottom
+	if g.StrideW == 1 && g.OutW*g.OutC <= padAllRow && hp*wp*g.InC <= padAllInput {
+		return true
+	}
 	lo, hi := depthwise3Interior(g.OutW, g.InW, g.StrideW, g.PadLeft, g.DilW)
 	top, bottom := depthwise3Interior(g.OutH, g.InH, g.StrideH, g.PadTop, (g.KH-1)*g.DilH/2)
 	if g.KH != 3 {
@@ -173,6 +183,14 @@ func depthwise3PadAll(g graph.ConvGeom) bool {
 	}
 	return 4*(hi-lo)*(bottom-top) < 3*g.OutH*g.OutW
 }
+
+// padAllRow and padAllInput bound the outputs depthwise3PadAll pads
+// whole for their short rows: rows of at most padAllRow values, inputs of
+// at most padAllInput (256 KB of padded input per goroutine at most).
+const (
+	padAllRow   = 1024
+	padAllInput = 64 << 10
+)
 
 // depthwise3Interior returns the output positions [lo, hi) along an axis
 // of out outputs over in inputs (stride s, padding before pad) whose three
@@ -602,17 +620,18 @@ func depthwiseNHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activati
 
 // depthwise3NHWC is depthwiseNHWC for multiplier 1 and kernels 3 wide and
 // at most 3 tall, any stride and dilation, through sgemm.Depthwise3, one
-// output row at a time (bias taken by Depthwise3), followed by act and ep
-// on the row while it is in cache. The pixels whose taps all fall inside
-// the input are read from it in place; a pixel whose taps reach the
-// padding is computed from a zero-padded copy of its window, and an output
-// row whose kernel rows reach the padding from a zero-padded copy of those
-// rows (in the part's scratch, depthwise3Scratch); a small output, most of
-// whose pixels reach the padding, is computed from a padded copy of the
-// whole input (depthwise3PadAll). Every pixel so sums all
-// its taps, zeros for the padding, as after an explicit zero Pad, in the
-// same order whichever way it is read. The output rows are split between
-// the team's goroutines.
+// output row at a time, act and ep applied by Depthwise3 too (pixel by
+// pixel as it computes them when they are an activation, or a BatchNorm
+// and its activation; otherwise on the row while it is in cache). The pixels whose taps all fall inside the
+// input are read from it in place; the pixels at either end of a row whose
+// taps reach the padding are computed from a zero-padded copy of the input
+// columns they read (depthwise3Edge), and an output row whose kernel rows
+// reach the padding from a zero-padded copy of those rows (in the part's
+// scratch, depthwise3Scratch); a small output, most of whose pixels reach
+// the padding, is computed from a padded copy of the whole input
+// (depthwise3PadAll). Every pixel so sums all its taps, zeros for the
+// padding, as after an explicit zero Pad, in the same order whichever way
+// it is read. The output rows are split between the team's goroutines.
 func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activation, ep epilogue, out []float32, wk *work) {
 	c := g.OutC
 	rowLen := g.OutW * c
@@ -620,6 +639,12 @@ func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activat
 	wp := g.InW + g.PadLeft + g.PadRight
 	step, dx := g.StrideW*c, g.DilW*c
 	taps = taps[:g.KH*3*c]
+	post, fused := depthwise3Post(act, ep)
+	finish := func(orow []float32) {
+		if !fused {
+			finishRows(orow, g.OutW, c, nil, act, ep)
+		}
+	}
 	// Output columns [lo, hi) whose three taps are all inside a row.
 	lo, hi := depthwise3Interior(g.OutW, g.InW, g.StrideW, g.PadLeft, g.DilW)
 	if depthwise3PadAll(g) {
@@ -637,8 +662,8 @@ func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activat
 				padded, py0 := padOutputRows(wk.part(worker), xs, oy0, oy1, g, c)
 				for oy := oy0; oy < oy1; oy++ {
 					orow := os[oy*rowLen : (oy+1)*rowLen]
-					sgemm.Depthwise3(orow, padded[(oy*g.StrideH-py0)*wp*c:], g.DilH*wp*c, step, dx, taps, bias, g.KH, g.OutW, c)
-					finishRows(orow, g.OutW, c, nil, act, ep)
+					sgemm.Depthwise3(orow, padded[(oy*g.StrideH-py0)*wp*c:], g.DilH*wp*c, step, dx, taps, bias, g.KH, g.OutW, c, post)
+					finish(orow)
 				}
 			})
 		}
@@ -658,38 +683,70 @@ func depthwise3NHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activat
 					for r := range g.KH {
 						padRow(rows[r*wp*c:(r+1)*wp*c], xs, iy0+r*g.DilH, g, c)
 					}
-					sgemm.Depthwise3(orow, rows, wp*c, step, dx, taps, bias, g.KH, g.OutW, c)
-					finishRows(orow, g.OutW, c, nil, act, ep)
+					sgemm.Depthwise3(orow, rows, wp*c, step, dx, taps, bias, g.KH, g.OutW, c, post)
+					finish(orow)
 					continue
 				}
 				ldr := g.DilH * g.InW * c
 				base := iy0 * g.InW * c
 				if lo < hi {
-					sgemm.Depthwise3(orow[lo*c:], xs[base+(lo*g.StrideW-g.PadLeft)*c:], ldr, step, dx, taps, bias, g.KH, hi-lo, c)
+					sgemm.Depthwise3(orow[lo*c:], xs[base+(lo*g.StrideW-g.PadLeft)*c:], ldr, step, dx, taps, bias, g.KH, hi-lo, c, post)
 				}
 				for _, span := range [2][2]int{{0, lo}, {hi, g.OutW}} {
-					for ox := span[0]; ox < span[1]; ox++ {
-						// The pixel's window [KH][3][C], padded.
-						win := scratch[:g.KH*3*c]
-						for r := range g.KH {
-							src := xs[base+r*ldr : base+r*ldr+g.InW*c]
-							for t := range 3 {
-								d := win[(r*3+t)*c : (r*3+t+1)*c]
-								ix := ox*g.StrideW - g.PadLeft + t*g.DilW
-								if ix < 0 || ix >= g.InW {
-									clear(d)
-								} else {
-									copy(d, src[ix*c:(ix+1)*c])
-								}
-							}
-						}
-						sgemm.Depthwise3(orow[ox*c:], win, 3*c, 0, c, taps, bias, g.KH, 1, c)
+					if span[0] < span[1] {
+						edge := depthwise3Edge(scratch, xs[base:], ldr, g, span[0], span[1])
+						sgemm.Depthwise3(orow[span[0]*c:], edge, len(edge)/g.KH, step, dx, taps, bias, g.KH, span[1]-span[0], c, post)
 					}
 				}
-				finishRows(orow, g.OutW, c, nil, act, ep)
+				finish(orow)
 			}
 		})
 	}
+}
+
+// depthwise3Post returns act and ep as sgemm.Depthwise3's post-processing,
+// or fused false when act has no sgemm form (then finishRows applies
+// both, and post is nil).
+func depthwise3Post(act graph.Activation, ep epilogue) (post *sgemm.Epilogue, fused bool) {
+	e, ok := ep.withBias(nil, act)
+	if !ok {
+		return nil, false
+	}
+	if e.Empty() {
+		return nil, true
+	}
+	return &e, true
+}
+
+// depthwise3Edge copies into scratch, zero-padded, the input columns that
+// output pixels [ox0, ox1) of one output row read from its KH kernel rows
+// (the first at xs[0], ldr apart; every one inside the input), one kernel
+// row after the other, and returns them: the window of those pixels as
+// Depthwise3 reads it, with the first pixel's first tap at the start.
+func depthwise3Edge(scratch, xs []float32, ldr int, g graph.ConvGeom, ox0, ox1 int) []float32 {
+	c := g.InC
+	ix0 := ox0*g.StrideW - g.PadLeft
+	ix1 := (ox1-1)*g.StrideW - g.PadLeft + 2*g.DilW + 1 // exclusive
+	w := (ix1 - ix0) * c
+	edge := scratch[:g.KH*w]
+	// The columns inside the input: [in0, in1), and where they go.
+	in0, in1 := max(ix0, 0), min(ix1, g.InW)
+	for r := range g.KH {
+		row := edge[r*w : (r+1)*w]
+		if in0 >= in1 {
+			clear(row)
+			continue
+		}
+		clear(row[:(in0-ix0)*c])
+		src := xs[r*ldr+in0*c : r*ldr+in1*c]
+		if dst := row[(in0-ix0)*c : (in1-ix0)*c]; len(dst) <= 64 {
+			copyShort(dst, src)
+		} else {
+			copy(dst, src)
+		}
+		clear(row[(in1-ix0)*c:])
+	}
+	return edge
 }
 
 // repeatTaps returns, for each of n rows of c values, the row repeated w

@@ -29,17 +29,19 @@ func paddedDepthwise3(g graph.ConvGeom, x, taps, bias []float32) []float32 {
 		for oy := range g.OutH {
 			orow := out[(n*g.OutH+oy)*g.OutW*c:]
 			sgemm.Depthwise3(orow, padded[oy*g.StrideH*wp*c:], g.DilH*wp*c, g.StrideW*c, g.DilW*c,
-				taps, bias, g.KH, g.OutW, c)
+				taps, bias, g.KH, g.OutW, c, nil)
 		}
 	}
 	return out
 }
 
 // TestDepthwise3InPlaceSameBits: reading the interior pixels in place and
-// padding only the windows and rows that reach the padding gives the bits
+// padding only the edges and rows that reach the padding gives the bits
 // of the fully padded copy, for every padding side, stride and dilation
 // (and on two goroutines); so does the whole padded copy small outputs
-// take.
+// take. With an activation fused into the kernel, or a BatchNorm left to
+// finishRows, the bits are those of the padded copy followed by the
+// separate passes.
 func TestDepthwise3InPlaceSameBits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	padAll := map[bool]bool{} // both ways taken
@@ -70,17 +72,31 @@ func TestDepthwise3InPlaceSameBits(t *testing.T) {
 			x := randData(rng, tc.n*tc.h*tc.w*tc.c)
 			taps := randData(rng, tc.kh*3*tc.c)
 			bias := randData(rng, tc.c)
-			want := paddedDepthwise3(g, x, taps, bias)
-			for _, threads := range []int{1, 2} {
-				restore := SetMinParallelWork(0)
-				wk := &work{scratch: make([]float32, depthwise3Scratch(g)*threads), per: depthwise3Scratch(g), team: newTeam(threads)}
-				got := make([]float32, len(want))
-				depthwise3NHWC(g, x, taps, bias, graph.ActNone, epilogue{}, got, wk)
-				wk.team.stop()
-				restore()
-				for i := range want {
-					if !assert.Equal(t, math.Float32bits(want[i]), math.Float32bits(got[i]), "threads %d element %d", threads, i) {
-						break
+			plain := paddedDepthwise3(g, x, taps, bias)
+			bn := epilogue{scale: randData(rng, tc.c), shift: randData(rng, tc.c), act: sgemm.ActRelu6}
+			for _, f := range []struct {
+				name string
+				act  graph.Activation
+				ep   epilogue
+			}{
+				{"none", graph.ActNone, epilogue{}},
+				{"relu6", graph.ActRelu6, epilogue{}},
+				{"ep relu", graph.ActNone, epilogue{act: sgemm.ActRelu}},
+				{"relu bn relu6", graph.ActRelu, bn},
+			} {
+				want := append([]float32(nil), plain...)
+				finishRows(want, len(want)/tc.c, tc.c, nil, f.act, f.ep)
+				for _, threads := range []int{1, 2} {
+					restore := SetMinParallelWork(0)
+					wk := &work{scratch: make([]float32, depthwise3Scratch(g)*threads), per: depthwise3Scratch(g), team: newTeam(threads)}
+					got := make([]float32, len(want))
+					depthwise3NHWC(g, x, taps, bias, f.act, f.ep, got, wk)
+					wk.team.stop()
+					restore()
+					for i := range want {
+						if !assert.Equal(t, math.Float32bits(want[i]), math.Float32bits(got[i]), "%s: threads %d element %d", f.name, threads, i) {
+							break
+						}
 					}
 				}
 			}

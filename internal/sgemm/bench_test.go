@@ -120,7 +120,7 @@ func BenchmarkDepthwise3(b *testing.B) {
 		dst := make([]float32, s.n*s.c)
 		b.Run(fmt.Sprintf("n=%d/c=%d/stride=%d", s.n, s.c, s.stride), func(b *testing.B) {
 			for b.Loop() {
-				Depthwise3(dst, x, ldr, s.stride*s.c, s.c, w, bias, 3, s.n, s.c)
+				Depthwise3(dst, x, ldr, s.stride*s.c, s.c, w, bias, 3, s.n, s.c, &Epilogue{Act1: ActRelu6})
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*s.n*s.c), "ns/elem")
 		})

@@ -66,13 +66,16 @@ func (e *Epilogue) check(cols int) {
 	if (e.Scale == nil) != (e.Shift == nil) {
 		panic("sgemm: epilogue with only one of Scale and Shift")
 	}
-	for _, v := range []struct {
-		name string
-		s    []float32
-	}{{"Bias", e.Bias}, {"Scale", e.Scale}, {"Shift", e.Shift}} {
-		if v.s != nil && len(v.s) < cols {
-			panic(fmt.Sprintf("sgemm: epilogue %s has %d values, want %d", v.name, len(v.s), cols))
-		}
+	checkLen("Bias", e.Bias, cols)
+	checkLen("Scale", e.Scale, cols)
+	checkLen("Shift", e.Shift, cols)
+}
+
+// checkLen panics when s is set and shorter than cols: a check cheap
+// enough for the kernels' per-row calls.
+func checkLen(name string, s []float32, cols int) {
+	if s != nil && len(s) < cols {
+		panic(fmt.Sprintf("sgemm: epilogue %s has %d values, want %d", name, len(s), cols))
 	}
 }
 

@@ -21,10 +21,10 @@ const (
 func epilogueKernel(dst, src unsafe.Pointer, rows, ld, wide int, bias, scale, shift unsafe.Pointer, flags int)
 
 // depthwise3Kernel is Depthwise3 for c = 8*blocks; ldr, step and dx in
-// bytes.
+// bytes, mode a dwMode, scale and shift read when mode >= dwScale.
 //
 //go:noescape
-func depthwise3Kernel(dst, x unsafe.Pointer, ldr, step, dx int, w, bias unsafe.Pointer, rows, n, blocks int)
+func depthwise3Kernel(dst, x unsafe.Pointer, ldr, step, dx int, w, bias unsafe.Pointer, rows, n, blocks, mode int, scale, shift unsafe.Pointer)
 
 func actFlags(a Act, relu, relu6 int) int {
 	switch a {
@@ -52,10 +52,14 @@ func epilogueAsm(e *Epilogue, dst, src []float32, rows, cols, wide int) {
 		rows, cols*4, wide, bias, scale, shift, flags)
 }
 
-func depthwise3Asm(dst, x []float32, ldr, step, dx int, w, bias []float32, rows, n, c int) {
+func depthwise3Asm(dst, x []float32, ldr, step, dx int, w, bias []float32, rows, n, c int, mode dwMode, post *Epilogue) {
+	var scale, shift unsafe.Pointer
+	if mode >= dwScale {
+		scale, shift = unsafe.Pointer(unsafe.SliceData(post.Scale)), unsafe.Pointer(unsafe.SliceData(post.Shift))
+	}
 	depthwise3Kernel(unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(unsafe.SliceData(x)),
 		ldr*4, step*4, dx*4, unsafe.Pointer(unsafe.SliceData(w)), unsafe.Pointer(unsafe.SliceData(bias)),
-		rows, n, c/8)
+		rows, n, c/8, int(mode), scale, shift)
 }
 
 // epilogueBlockAsm applies e to the first wide columns (a multiple of 8, at

@@ -208,28 +208,61 @@ epnext:
 	ADDQ    CX, BX; \
 	DECQ    R13
 
-// func depthwise3Kernel(dst, x unsafe.Pointer, ldr, step, dx int, w, bias unsafe.Pointer, rows, n, blocks int)
+// The post-processing of the pixel's sum in Y10 (Y11 free by then), with
+// the epilogue kernel's instructions so that the bits are its: EPRELU1's
+// bit trick, EPMIN61's VMINPS, and EPSCALE1's multiply then add with the
+// block's scale and shift in Y13 and Y14.
+#define DWRELU \
+	VPSRAD $31, Y10, Y11; \
+	VPANDN Y10, Y11, Y10
+
+#define DWMIN6 VMINPS Y10, Y15, Y10
+
+#define DWSCALE \
+	VMULPS Y13, Y10, Y10; \
+	VADDPS Y14, Y10, Y10
+
+// func depthwise3Kernel(dst, x unsafe.Pointer, ldr, step, dx int, w, bias unsafe.Pointer, rows, n, blocks, mode int, scale, shift unsafe.Pointer)
 //
 // DI dst and SI x at the channel block, R8 ldr, R9 step, DX dx, CX channel
 // stride (bytes), R10 w and R11 bias at the block, R12 blocks left, R13
-// pixels left, AX/BX pixel pointers, Y0–Y8 the block's taps, Y9 its bias.
-TEXT ·depthwise3Kernel(SB), NOSPLIT, $0-80
-	MOVQ dst+0(FP), DI
-	MOVQ x+8(FP), SI
-	MOVQ ldr+16(FP), R8
-	MOVQ step+24(FP), R9
-	MOVQ dx+32(FP), DX
-	MOVQ w+40(FP), R10
-	MOVQ bias+48(FP), R11
-	MOVQ blocks+72(FP), R12
-	MOVQ R12, CX
-	SHLQ $5, CX
+// pixels left, AX/BX pixel pointers, Y0–Y8 the block's taps, Y9 its bias,
+// Y13/Y14 its scale and shift (the pointers advanced in the frame), Y15 6.
+// One pixel loop per row count (1–3) and mode (dwMode), so that nothing is
+// tested per pixel.
+TEXT ·depthwise3Kernel(SB), NOSPLIT, $0-104
+	MOVQ         dst+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         ldr+16(FP), R8
+	MOVQ         step+24(FP), R9
+	MOVQ         dx+32(FP), DX
+	MOVQ         w+40(FP), R10
+	MOVQ         bias+48(FP), R11
+	MOVQ         blocks+72(FP), R12
+	MOVQ         R12, CX
+	SHLQ         $5, CX
+	MOVL         $0x40c00000, R13
+	MOVQ         R13, X15
+	VBROADCASTSS X15, Y15
 
 dwblock:
 	VMOVUPS (R11), Y9
 	VMOVUPS (R10), Y0
 	VMOVUPS (R10)(CX*1), Y1
 	VMOVUPS (R10)(CX*2), Y2
+	MOVQ    mode+80(FP), R14
+	CMPQ    R14, $3
+	JLT     dwtaps
+	MOVQ    scale+88(FP), R14
+	VMOVUPS (R14), Y13
+	ADDQ    $32, R14
+	MOVQ    R14, scale+88(FP)
+	MOVQ    shift+96(FP), R14
+	VMOVUPS (R14), Y14
+	ADDQ    $32, R14
+	MOVQ    R14, shift+96(FP)
+
+dwtaps:
 	MOVQ    SI, AX
 	MOVQ    DI, BX
 	MOVQ    n+64(FP), R13
@@ -251,25 +284,195 @@ dwblock:
 	VMOVUPS (R14)(CX*1), Y7
 	VMOVUPS (R14)(CX*2), Y8
 
-dw3:
+	MOVQ mode+80(FP), R14
+	CMPQ R14, $1
+	JEQ  dw3r
+	CMPQ R14, $2
+	JEQ  dw3r6
+	CMPQ R14, $3
+	JEQ  dw3s
+	CMPQ R14, $4
+	JEQ  dw3sr
+	CMPQ R14, $5
+	JEQ  dw3sr6
+
+dw3n:
 	DWROW0
 	DWROW1
 	DWROW2
 	DWNEXT
-	JNZ dw3
+	JNZ dw3n
+	JMP dwnext
+
+dw3r:
+	DWROW0
+	DWROW1
+	DWROW2
+	DWRELU
+	DWNEXT
+	JNZ dw3r
+	JMP dwnext
+
+dw3r6:
+	DWROW0
+	DWROW1
+	DWROW2
+	DWRELU
+	DWMIN6
+	DWNEXT
+	JNZ dw3r6
+	JMP dwnext
+
+dw3s:
+	DWROW0
+	DWROW1
+	DWROW2
+	DWSCALE
+	DWNEXT
+	JNZ dw3s
+	JMP dwnext
+
+dw3sr:
+	DWROW0
+	DWROW1
+	DWROW2
+	DWSCALE
+	DWRELU
+	DWNEXT
+	JNZ dw3sr
+	JMP dwnext
+
+dw3sr6:
+	DWROW0
+	DWROW1
+	DWROW2
+	DWSCALE
+	DWRELU
+	DWMIN6
+	DWNEXT
+	JNZ dw3sr6
 	JMP dwnext
 
 dw2:
+	MOVQ mode+80(FP), R14
+	CMPQ R14, $1
+	JEQ  dw2r
+	CMPQ R14, $2
+	JEQ  dw2r6
+	CMPQ R14, $3
+	JEQ  dw2s
+	CMPQ R14, $4
+	JEQ  dw2sr
+	CMPQ R14, $5
+	JEQ  dw2sr6
+
+dw2n:
 	DWROW0
 	DWROW1
 	DWNEXT
-	JNZ dw2
+	JNZ dw2n
+	JMP dwnext
+
+dw2r:
+	DWROW0
+	DWROW1
+	DWRELU
+	DWNEXT
+	JNZ dw2r
+	JMP dwnext
+
+dw2r6:
+	DWROW0
+	DWROW1
+	DWRELU
+	DWMIN6
+	DWNEXT
+	JNZ dw2r6
+	JMP dwnext
+
+dw2s:
+	DWROW0
+	DWROW1
+	DWSCALE
+	DWNEXT
+	JNZ dw2s
+	JMP dwnext
+
+dw2sr:
+	DWROW0
+	DWROW1
+	DWSCALE
+	DWRELU
+	DWNEXT
+	JNZ dw2sr
+	JMP dwnext
+
+dw2sr6:
+	DWROW0
+	DWROW1
+	DWSCALE
+	DWRELU
+	DWMIN6
+	DWNEXT
+	JNZ dw2sr6
 	JMP dwnext
 
 dw1:
+	MOVQ mode+80(FP), R14
+	CMPQ R14, $1
+	JEQ  dw1r
+	CMPQ R14, $2
+	JEQ  dw1r6
+	CMPQ R14, $3
+	JEQ  dw1s
+	CMPQ R14, $4
+	JEQ  dw1sr
+	CMPQ R14, $5
+	JEQ  dw1sr6
+
+dw1n:
 	DWROW0
 	DWNEXT
-	JNZ dw1
+	JNZ dw1n
+	JMP dwnext
+
+dw1r:
+	DWROW0
+	DWRELU
+	DWNEXT
+	JNZ dw1r
+	JMP dwnext
+
+dw1r6:
+	DWROW0
+	DWRELU
+	DWMIN6
+	DWNEXT
+	JNZ dw1r6
+	JMP dwnext
+
+dw1s:
+	DWROW0
+	DWSCALE
+	DWNEXT
+	JNZ dw1s
+	JMP dwnext
+
+dw1sr:
+	DWROW0
+	DWSCALE
+	DWRELU
+	DWNEXT
+	JNZ dw1sr
+	JMP dwnext
+
+dw1sr6:
+	DWROW0
+	DWSCALE
+	DWRELU
+	DWMIN6
+	DWNEXT
+	JNZ dw1sr6
 
 dwnext:
 	ADDQ $32, SI

@@ -13,6 +13,6 @@ func epilogueBlockAsm(e *Epilogue, c []float32, ldc, rows, j0, wide int) {
 }
 
 // depthwise3Asm falls back to the portable kernel.
-func depthwise3Asm(dst, x []float32, ldr, step, dx int, w, bias []float32, rows, n, c int) {
-	depthwise3Go(dst, x, ldr, step, dx, w, bias, rows, n, c)
+func depthwise3Asm(dst, x []float32, ldr, step, dx int, w, bias []float32, rows, n, c int, mode dwMode, post *Epilogue) {
+	depthwise3Go(dst, x, ldr, step, dx, w, bias, rows, n, c, mode, post)
 }

@@ -136,7 +136,9 @@ func depthwiseWant(x []float32, ldr, step, dx int, w, bias []float32, rows, n, c
 
 // TestDepthwise3 checks the kernel (assembly when c is a multiple of 8 on
 // this CPU, Go otherwise) and the Go kernel against float64 sums, for
-// stride 1 and 2, dilation 1 and 2 and one to three rows.
+// stride 1 and 2, dilation 1 and 2 and one to three rows; and that each
+// post-processing (fused in the kernel or not) gives the bits of
+// Epilogue.Apply afterwards.
 func TestDepthwise3(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, c := range []int{3, 8, 16, 24, 128} {
@@ -149,20 +151,48 @@ func TestDepthwise3(t *testing.T) {
 							ldr := width * c
 							x := randVec(rng, rows*ldr)
 							w, bias := randVec(rng, rows*3*c), randVec(rng, c)
+							// Sums above 6 too, for ReLU6.
+							for i := range bias {
+								bias[i] *= 8
+							}
 							want := depthwiseWant(x, ldr, stride*c, dil*c, w, bias, rows, n, c)
-							for name, f := range map[string]func(dst []float32){
-								"default": func(dst []float32) { Depthwise3(dst, x, ldr, stride*c, dil*c, w, bias, rows, n, c) },
-								"go": func(dst []float32) {
-									depthwise3Go(dst, x, ldr, stride*c, dil*c, w, bias, rows, n, c)
+							scale, shift := randVec(rng, c), randVec(rng, c)
+							posts := []*Epilogue{
+								{Act1: ActRelu}, {Act1: ActRelu6},
+								{Scale: scale, Shift: shift}, {Scale: scale, Shift: shift, Act2: ActRelu},
+								{Scale: scale, Shift: shift, Act2: ActRelu6},
+								{Act1: ActRelu, Scale: scale, Shift: shift, Act2: ActRelu6}, // not fused
+							}
+							for name, f := range map[string]func(dst []float32, post *Epilogue){
+								"default": func(dst []float32, post *Epilogue) {
+									Depthwise3(dst, x, ldr, stride*c, dil*c, w, bias, rows, n, c, post)
+								},
+								"go": func(dst []float32, post *Epilogue) {
+									mode, rest := dwModeOf(post)
+									depthwise3Go(dst, x, ldr, stride*c, dil*c, w, bias, rows, n, c, mode, post)
+									if rest {
+										post.Apply(dst, dst, n, c)
+									}
 								},
 							} {
-								dst := make([]float32, n*c+1)
-								dst[n*c] = sentinel
-								f(dst)
+								plain := make([]float32, n*c+1)
+								plain[n*c] = sentinel
+								f(plain, nil)
 								for i, v := range want {
-									assert.InDelta(t, v, float64(dst[i]), 1e-5*(1+math.Abs(v)), "%s: element %d", name, i)
+									assert.InDelta(t, v, float64(plain[i]), 1e-5*(1+math.Abs(v)), "%s: element %d", name, i)
 								}
-								assert.Equal(t, sentinel, dst[n*c], "%s wrote past the output", name)
+								assert.Equal(t, sentinel, plain[n*c], "%s wrote past the output", name)
+								for k, post := range posts {
+									want := make([]float32, n*c)
+									post.Apply(want, plain, n, c)
+									dst := make([]float32, n*c+1)
+									dst[n*c] = sentinel
+									f(dst, post)
+									for i, v := range want {
+										require.Equal(t, math.Float32bits(v), math.Float32bits(dst[i]), "%s post %d: element %d", name, k, i)
+									}
+									assert.Equal(t, sentinel, dst[n*c], "%s post %d wrote past the output", name, k)
+								}
 							}
 						})
 					}
@@ -178,13 +208,15 @@ func TestDepthwise3PanicsOnBadArguments(t *testing.T) {
 		name string
 		f    func()
 	}{
-		{"rows 0", func() { Depthwise3(dst, x, 8, 8, 8, w, b, 0, 1, 8) }},
-		{"rows 4", func() { Depthwise3(dst, x, 8, 8, 8, w, b, 4, 1, 8) }},
-		{"short x", func() { Depthwise3(dst, x, 32, 8, 8, w, b, 3, 2, 8) }},
-		{"short dst", func() { Depthwise3(dst, x, 8, 8, 8, w, b, 1, 3, 8) }},
-		{"short w", func() { Depthwise3(dst, x, 8, 8, 8, w[:71], b, 3, 1, 8) }},
-		{"short bias", func() { Depthwise3(dst, x, 8, 8, 8, w, b[:7], 1, 1, 8) }},
-		{"negative step", func() { Depthwise3(dst, x, 8, -8, 8, w, b, 1, 1, 8) }},
+		{"rows 0", func() { Depthwise3(dst, x, 8, 8, 8, w, b, 0, 1, 8, nil) }},
+		{"rows 4", func() { Depthwise3(dst, x, 8, 8, 8, w, b, 4, 1, 8, nil) }},
+		{"short x", func() { Depthwise3(dst, x, 32, 8, 8, w, b, 3, 2, 8, nil) }},
+		{"short dst", func() { Depthwise3(dst, x, 8, 8, 8, w, b, 1, 3, 8, nil) }},
+		{"short w", func() { Depthwise3(dst, x, 8, 8, 8, w[:71], b, 3, 1, 8, nil) }},
+		{"short bias", func() { Depthwise3(dst, x, 8, 8, 8, w, b[:7], 1, 1, 8, nil) }},
+		{"negative step", func() { Depthwise3(dst, x, 8, -8, 8, w, b, 1, 1, 8, nil) }},
+		{"post bias", func() { Depthwise3(dst, x, 8, 8, 8, w, b, 1, 1, 8, &Epilogue{Bias: b}) }},
+		{"post short scale", func() { Depthwise3(dst, x, 8, 8, 8, w, b, 1, 1, 8, &Epilogue{Scale: b[:7], Shift: b}) }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { assert.Panics(t, c.f) })
