@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/edgeval/edgeval/graph"
+	"github.com/edgeval/edgeval/internal/sgemm"
 	"github.com/edgeval/edgeval/tensor"
 )
 
@@ -359,6 +360,19 @@ func reduceMid(x, out []float32, outer, mid, inner int, kind graph.ReduceKind) {
 		}
 		return
 	}
+	if (kind == graph.ReduceSum || kind == graph.ReduceMean) && mid > 0 {
+		// Each output a column of the [mid][inner] block: the same
+		// float64 sums, vectorised across the columns. (A mean over no
+		// values stays the loop's 0/0 below.)
+		div := 0.0
+		if kind == graph.ReduceMean {
+			div = float64(mid)
+		}
+		for o := range outer {
+			sgemm.SumColumnsF64(out[o*inner:(o+1)*inner], x[o*mid*inner:(o+1)*mid*inner], mid, inner, div)
+		}
+		return
+	}
 	acc := make([]float64, inner)
 	for o := range outer {
 		switch kind {
@@ -374,8 +388,6 @@ func reduceMid(x, out []float32, outer, mid, inner int, kind graph.ReduceKind) {
 			for i := range acc {
 				acc[i] = 1
 			}
-		default:
-			clear(acc)
 		}
 		for m := range mid {
 			row := x[(o*mid+m)*inner : (o*mid+m+1)*inner]
@@ -391,10 +403,6 @@ func reduceMid(x, out []float32, outer, mid, inner int, kind graph.ReduceKind) {
 			case graph.ReduceProd:
 				for i, v := range row {
 					acc[i] *= float64(v)
-				}
-			default:
-				for i, v := range row {
-					acc[i] += float64(v)
 				}
 			}
 		}

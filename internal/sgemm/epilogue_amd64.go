@@ -86,3 +86,14 @@ func epilogueArgs(e *Epilogue, j0 int) (flags int, bias, scale, shift unsafe.Poi
 	}
 	return flags, bias, scale, shift
 }
+
+// sumColumnsF64Kernel is SumColumnsF64 for the first wide columns (a
+// multiple of 8, at least 8) of rows (at least 1) rows of ld bytes; div 0
+// for a sum.
+//
+//go:noescape
+func sumColumnsF64Kernel(out, x unsafe.Pointer, rows, ld, wide int, div float64)
+
+func sumColumnsF64Asm(out, x []float32, rows, cols, wide int, div float64) {
+	sumColumnsF64Kernel(unsafe.Pointer(unsafe.SliceData(out)), unsafe.Pointer(unsafe.SliceData(x)), rows, cols*4, wide, div)
+}

@@ -483,3 +483,49 @@ dwnext:
 	JNZ  dwblock
 	VZEROUPPER
 	RET
+
+// func sumColumnsF64Kernel(out, x unsafe.Pointer, rows, ld, wide int, div float64)
+//
+// Eight columns a turn: Y0 and Y1 sum them in float64 from 0 down the rows
+// (VCVTPS2PD widens, VADDPD adds: the bits of a += float64(v)), then
+// divide by div unless it is 0 and round to float32. SI walks the rows,
+// R8 rows left, DI/R9 the block's out and x, R10 columns left.
+TEXT ·sumColumnsF64Kernel(SB), NOSPLIT, $0-48
+	MOVQ         out+0(FP), DI
+	MOVQ         x+8(FP), R9
+	MOVQ         ld+24(FP), DX
+	MOVQ         wide+32(FP), R10
+	VBROADCASTSD div+40(FP), Y2
+	VXORPD       Y3, Y3, Y3
+	VCMPPD       $4, Y3, Y2, Y3 // all ones when div != 0
+
+sumblock:
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	MOVQ   R9, SI
+	MOVQ   rows+16(FP), R8
+
+sumrow:
+	VCVTPS2PD (SI), Y4
+	VCVTPS2PD 16(SI), Y5
+	VADDPD    Y4, Y0, Y0
+	VADDPD    Y5, Y1, Y1
+	ADDQ      DX, SI
+	DECQ      R8
+	JNZ       sumrow
+	VPTEST    Y3, Y3
+	JZ        sumstore
+	VDIVPD    Y2, Y0, Y0
+	VDIVPD    Y2, Y1, Y1
+
+sumstore:
+	VCVTPD2PSY Y0, X0
+	VCVTPD2PSY Y1, X1
+	VMOVUPS    X0, (DI)
+	VMOVUPS    X1, 16(DI)
+	ADDQ       $32, DI
+	ADDQ       $32, R9
+	SUBQ       $8, R10
+	JNZ        sumblock
+	VZEROUPPER
+	RET
