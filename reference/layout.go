@@ -81,6 +81,22 @@ func toHWC(wk *work, dst, src []float32, n, c, hw int) {
 			s, p0 := q/hw, q%hw
 			p1 := min(hw, p0+transposeBlock, p0+q1-q)
 			xs, ys := src[s*c*hw:(s+1)*c*hw], dst[s*c*hw:(s+1)*c*hw]
+			if c == 3 {
+				// A network's RGB input: one pixel at a time, each
+				// written whole, the part's pixels of the sample in
+				// one loop (the loop below scatters every channel
+				// with a stride of three, a block at a time).
+				p1 = min(hw, p0+q1-q)
+				r, g, b := xs[p0:p1], xs[hw+p0:hw+p1], xs[2*hw+p0:2*hw+p1]
+				g, b = g[:len(r)], b[:len(r)]
+				out := ys[p0*3 : p1*3]
+				out = out[:3*len(r)]
+				for i, v := range r {
+					out[3*i], out[3*i+1], out[3*i+2] = v, g[i], b[i]
+				}
+				q += p1 - p0
+				continue
+			}
 			for ch := range c {
 				row := xs[ch*hw+p0 : ch*hw+p1]
 				for i, v := range row {
