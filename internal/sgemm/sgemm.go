@@ -148,9 +148,13 @@ func gemmCols(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, 
 	// 6-row tile from ws.arem (the others in place); panels of 8 columns
 	// (12×8 tiles) read them all.
 	remFrom := max(mFull, m-m%6)
-	if jHi == n && n%16 != 0 && n%16 <= 8 {
+	narrow := jHi == n && n%16 != 0 && n%16 <= 8
+	if narrow {
 		remFrom = mFull
 	}
+	// Without 8-column panels, four rows past the last whole 6-row tile
+	// are a 4×16 tile read in place (tileJob.run): nothing to copy.
+	packRem := remFrom < m && (narrow || m%6 != 4)
 
 	kb := src.kBlock()
 	ws.arem = grow(ws.arem, 12*min(kb, k))
@@ -160,7 +164,7 @@ func gemmCols(ks kernels, transA bool, m, n, k int, alpha float32, a []float32, 
 		if p0 > 0 {
 			bt, loadc = 1, true
 		}
-		if mFull < m {
+		if packRem {
 			packARem(ws.arem[:12*kc], a, rsa, csa, mFull, remFrom, m, p0, kc)
 		}
 		// The epilogue runs on each panel's rows once the last K block
