@@ -155,7 +155,7 @@ func prepareBinary(c *nodeCtx, k binKind, act graph.Activation) (prepared, error
 	}}
 	if same {
 		pr.run = func(ins, outs [][]float32, wk *work) error {
-			splitElements(wk, len(outs[0]), func(lo, hi int) {
+			splitElements(wk, len(outs[0]), copyCost, func(lo, hi int) {
 				o := outs[0][lo:hi]
 				binaryRun(k, o, ins[0][lo:hi], 1, ins[1][lo:hi], 1)
 				applyAct(o, act)
@@ -172,7 +172,7 @@ func prepareBinary(c *nodeCtx, k binKind, act graph.Activation) (prepared, error
 				return fuseRun(prepared{run: pr.run}, ep)
 			}
 			return func(ins, outs [][]float32, wk *work) error {
-				splitElements(wk, len(outs[0]), func(lo, hi int) {
+				splitElements(wk, len(outs[0]), copyCost, func(lo, hi int) {
 					e := sgemm.Epilogue{Bias: ins[1][lo:hi], Act1: a1, Act2: ep.act}
 					e.Apply(outs[0][lo:hi], ins[0][lo:hi], 1, hi-lo)
 				})
@@ -186,9 +186,10 @@ func prepareBinary(c *nodeCtx, k binKind, act graph.Activation) (prepared, error
 
 // splitElements runs f on ranges of [0, n) (multiples of 16 elements)
 // split between the team's goroutines in proportion to a convolution's
-// output rows, so that each reads the elements it wrote.
-func splitElements(wk *work, n int, f func(lo, hi int)) {
-	wk.parallel(n*copyCost, func(part, parts int) {
+// output rows, so that each reads the elements it wrote; an element
+// weighs cost multiply-adds (work.parallel).
+func splitElements(wk *work, n, cost int, f func(lo, hi int)) {
+	wk.parallel(n*cost, func(part, parts int) {
 		f(split(n, parts, part, 16))
 	})
 }
