@@ -622,8 +622,9 @@ func depthwiseNHWC(g graph.ConvGeom, x, taps, bias []float32, act graph.Activati
 // at most 3 tall, any stride and dilation, through sgemm.Depthwise3, one
 // output row at a time, act and ep applied by Depthwise3 too (pixel by
 // pixel as it computes them when they are an activation, or a BatchNorm
-// and its activation; otherwise on the row while it is in cache). The pixels whose taps all fall inside the
-// input are read from it in place; the pixels at either end of a row whose
+// and its activation) or else by finishRows on the row while it is in
+// cache. The pixels whose taps all fall inside the input are read from it
+// in place; the pixels at either end of a row whose
 // taps reach the padding are computed from a zero-padded copy of the input
 // columns they read (depthwise3Edge), and an output row whose kernel rows
 // reach the padding from a zero-padded copy of those rows (in the part's

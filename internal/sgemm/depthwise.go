@@ -16,9 +16,10 @@ import "fmt"
 // second pass over them when post is an activation (Act1), or a Scale and
 // Shift followed by Act2 (a BatchNorm and its activation), which the
 // kernel applies to each pixel as it computes it. post.Bias must be nil
-// (the sum starts from bias). ldr, step and dx are in elements: the distance between
-// the input rows the kernel reads, between the first taps of successive
-// output pixels (stride × c) and between horizontal taps (dilation × c).
+// (the sum starts from bias). ldr, step and dx are in elements: the
+// distance between the input rows the kernel reads, between the first
+// taps of successive output pixels (stride × c) and between horizontal
+// taps (dilation × c).
 //
 // The caller passes only in-bounds taps: pixels whose taps reach the
 // padding are computed from a zero-padded copy. On amd64 with AVX2 and FMA,
