@@ -434,9 +434,25 @@ func padRow(row, xs []float32, iy int, g graph.ConvGeom, c int) {
 		clear(row)
 		return
 	}
-	clear(row[:g.PadLeft*c])
-	copy(row[g.PadLeft*c:], xs[iy*g.InW*c:(iy+1)*g.InW*c])
-	clear(row[(g.PadLeft+g.InW)*c:])
+	padColumns(row, xs[iy*g.InW*c:(iy+1)*g.InW*c], -g.PadLeft, g.InW+g.PadRight, c)
+}
+
+// padColumns writes into dst ((ix1-ix0)·c values) the pixels [ix0, ix1)
+// of the input row src (len(src)/c pixels of c values), zeros for those
+// outside it.
+func padColumns(dst, src []float32, ix0, ix1, c int) {
+	in0, in1 := max(ix0, 0), min(ix1, len(src)/c)
+	if in0 >= in1 {
+		clear(dst)
+		return
+	}
+	clear(dst[:(in0-ix0)*c])
+	if d := dst[(in0-ix0)*c : (in1-ix0)*c]; len(d) <= 64 {
+		copyShort(d, src[in0*c:in1*c])
+	} else {
+		copy(d, src[in0*c:in1*c])
+	}
+	clear(dst[(in1-ix0)*c:])
 }
 
 // padOutputRows copies into scratch, zero-padded (padRow), the input rows
@@ -730,22 +746,8 @@ func depthwise3Edge(scratch, xs []float32, ldr int, g graph.ConvGeom, ox0, ox1 i
 	ix1 := (ox1-1)*g.StrideW - g.PadLeft + 2*g.DilW + 1 // exclusive
 	w := (ix1 - ix0) * c
 	edge := scratch[:g.KH*w]
-	// The columns inside the input: [in0, in1), and where they go.
-	in0, in1 := max(ix0, 0), min(ix1, g.InW)
 	for r := range g.KH {
-		row := edge[r*w : (r+1)*w]
-		if in0 >= in1 {
-			clear(row)
-			continue
-		}
-		clear(row[:(in0-ix0)*c])
-		src := xs[r*ldr+in0*c : r*ldr+in1*c]
-		if dst := row[(in0-ix0)*c : (in1-ix0)*c]; len(dst) <= 64 {
-			copyShort(dst, src)
-		} else {
-			copy(dst, src)
-		}
-		clear(row[(in1-ix0)*c:])
+		padColumns(edge[r*w:(r+1)*w], xs[r*ldr:r*ldr+g.InW*c], ix0, ix1, c)
 	}
 	return edge
 }
